@@ -1,0 +1,99 @@
+//! `manifest.json`: the audit record. Plain data, serialised as snake_case JSON (and
+//! the same data as YAML). Its JSON Schema lives in `schema/manifest-v1.schema.json`;
+//! a change here is a change there.
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::Evidence;
+
+pub const SCHEMA_VERSION: u32 = 1;
+pub const TOOL_NAME: &str = "release-audit";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub release: Release,
+    pub source: Source,
+    pub run: RunFacts,
+    pub evidence: Evidence,
+    pub verdict: Verdict,
+    /// Every file of the bundle except `manifest.json`, `manifest.yaml` and `SHA256SUMS`
+    /// (which cover this list in turn), sorted by path.
+    pub files: Vec<FileEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn this() -> Self {
+        Tool { name: TOOL_NAME.to_string(), version: env!("CARGO_PKG_VERSION").to_string() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    pub version: String,
+    pub bundle_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub repository: Option<String>,
+    pub commit: Option<String>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFacts {
+    pub id: Option<u64>,
+    pub attempt: Option<u32>,
+    pub url: Option<String>,
+    pub workflow: Option<String>,
+    pub workflow_ref: Option<String>,
+    pub event: Option<String>,
+    pub actor: Option<String>,
+    pub triggering_actor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictResult {
+    Passed,
+    Failed,
+}
+
+impl VerdictResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictResult::Passed => "passed",
+            VerdictResult::Failed => "failed",
+        }
+    }
+}
+
+/// The audit's conclusion and, when failed, every reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub result: VerdictResult,
+    pub reasons: Vec<String>,
+}
+
+impl Verdict {
+    pub fn from_reasons(reasons: Vec<String>) -> Self {
+        let result = if reasons.is_empty() { VerdictResult::Passed } else { VerdictResult::Failed };
+        Verdict { result, reasons }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}

@@ -1,0 +1,12 @@
+//! The audit bundle: a directory of evidence with `manifest.json`, `manifest.yaml` and
+//! `SHA256SUMS`, then one deterministic zip of it.
+//!
+//! The writer hashes every file as it writes it, so the manifest's file list is
+//! computed, never assumed. The zip is reproducible: entries sorted by path, one fixed
+//! time for every entry (from `SOURCE_DATE_EPOCH` or the commit), fixed permissions
+//! and compression level. Same evidence in, same bytes out.
+
+pub mod manifest;
+mod writer;
+
+pub use writer::{BundleDir, ZIP_EPOCH_FLOOR, ZippedBundle, safe_relative_path, zip_dir};

@@ -1,0 +1,248 @@
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{Datelike, Timelike};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::manifest::{FileEntry, Manifest};
+use crate::error::{Error, Result};
+
+/// Zip times start at 1980-01-01; earlier epochs are raised to it.
+pub const ZIP_EPOCH_FLOOR: i64 = 315_532_800;
+/// Files the manifest cannot list (they describe the list itself).
+const SELF_DESCRIBING: [&str; 3] = ["manifest.json", "manifest.yaml", "SHA256SUMS"];
+const COPY_BUFFER: usize = 256 * 1024;
+
+/// A bundle directory being filled. Every file added is hashed as it is written.
+pub struct BundleDir {
+    root: PathBuf,
+    name: String,
+    files: BTreeMap<String, FileEntry>,
+}
+
+/// Checks that `rel` is a plain relative path below the bundle root (no `..`, no root,
+/// no drive prefix) and returns it with `/` separators.
+pub fn safe_relative_path(rel: &str) -> Option<String> {
+    let path = Path::new(rel);
+    let mut parts = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::Normal(p) => parts.push(p.to_str()?.to_string()),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    if parts.is_empty() || rel.contains('\\') || rel.contains(':') {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+impl BundleDir {
+    /// Starts a fresh bundle directory `<parent>/<name>`, replacing one left by an
+    /// earlier run of the same name (it is ours: the zip of it is rebuilt too).
+    pub fn create(parent: &Path, name: &str) -> Result<Self> {
+        let root = parent.join(name);
+        let hint = "point `bundle-dir` to a directory the step can write";
+        if root.exists() {
+            std::fs::remove_dir_all(&root).map_err(|e| Error::io(&root, e, hint))?;
+        }
+        std::fs::create_dir_all(&root).map_err(|e| Error::io(&root, e, hint))?;
+        Ok(BundleDir { root, name: name.to_string(), files: BTreeMap::new() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn target(&self, rel: &str) -> Result<(String, PathBuf)> {
+        let clean = safe_relative_path(rel).ok_or_else(|| {
+            Error::evidence(format!("bundle path `{rel}`"), "is not a plain relative path", "report this as a bug")
+        })?;
+        if SELF_DESCRIBING.contains(&clean.as_str()) {
+            return Err(Error::evidence(format!("bundle path `{rel}`"), "is reserved", "report this as a bug"));
+        }
+        let path = self.root.join(&clean);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e, "free disk space or fix permissions"))?;
+        }
+        Ok((clean, path))
+    }
+
+    /// Writes bytes as a bundle file.
+    pub fn add_bytes(&mut self, rel: &str, bytes: &[u8]) -> Result<FileEntry> {
+        self.add_reader(rel, bytes)
+    }
+
+    /// Writes a value as pretty JSON (with a trailing newline).
+    pub fn add_json<T: Serialize>(&mut self, rel: &str, value: &T) -> Result<FileEntry> {
+        let mut bytes = serde_json::to_vec_pretty(value).expect("bundle values serialise");
+        bytes.push(b'\n');
+        self.add_bytes(rel, &bytes)
+    }
+
+    /// Copies a file into the bundle, hashing it on the way.
+    pub fn add_file(&mut self, rel: &str, source: &Path) -> Result<FileEntry> {
+        let file = File::open(source).map_err(|e| Error::io(source, e, "the evidence file must be readable"))?;
+        self.add_reader(rel, file)
+    }
+
+    /// Streams a reader into a bundle file, hashing it on the way.
+    pub fn add_reader(&mut self, rel: &str, mut reader: impl Read) -> Result<FileEntry> {
+        let (clean, path) = self.target(rel)?;
+        let hint = "free disk space or fix permissions of `bundle-dir`";
+        let mut out = BufWriter::with_capacity(COPY_BUFFER, File::create(&path).map_err(|e| Error::io(&path, e, hint))?);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; COPY_BUFFER];
+        loop {
+            let n = reader.read(&mut buf).map_err(|e| Error::io(&path, e, "the evidence source could not be read"))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(|e| Error::io(&path, e, hint))?;
+            size += n as u64;
+        }
+        out.flush().map_err(|e| Error::io(&path, e, hint))?;
+        let entry = FileEntry { path: clean.clone(), sha256: hex::encode(hasher.finalize()), size };
+        self.files.insert(clean, entry.clone());
+        Ok(entry)
+    }
+
+    /// The files added so far, sorted by path.
+    pub fn files(&self) -> Vec<FileEntry> {
+        self.files.values().cloned().collect()
+    }
+
+    /// Writes `manifest.json`, `manifest.yaml` and `SHA256SUMS`. The manifest's file
+    /// list is replaced by the files actually written.
+    pub fn finish(mut self, mut manifest: Manifest) -> Result<PathBuf> {
+        manifest.files = self.files();
+        let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");
+        json.push(b'\n');
+        let yaml = serde_yaml::to_string(&manifest).expect("the manifest serialises");
+        let mut sums: BTreeMap<String, String> = self.files.values().map(|f| (f.path.clone(), f.sha256.clone())).collect();
+        for (name, bytes) in [("manifest.json", json.as_slice()), ("manifest.yaml", yaml.as_bytes())] {
+            let path = self.root.join(name);
+            std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e, "free disk space"))?;
+            sums.insert(name.to_string(), hex::encode(Sha256::digest(bytes)));
+        }
+        let text: String = sums.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
+        let path = self.root.join("SHA256SUMS");
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e, "free disk space"))?;
+        self.files.clear();
+        Ok(self.root)
+    }
+}
+
+/// The zip written from a bundle directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZippedBundle {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Zips `dir` into `zip_path`, entries under `prefix/`, sorted, all stamped `epoch`.
+pub fn zip_dir(dir: &Path, zip_path: &Path, prefix: &str, epoch: i64) -> Result<ZippedBundle> {
+    let hint = "free disk space or fix permissions of `bundle-dir`";
+    let mut files = Vec::new();
+    collect_files(dir, dir, &mut files)?;
+    files.sort();
+    let time = zip_time(epoch);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(time)
+        .unix_permissions(0o644);
+    let out = File::create(zip_path).map_err(|e| Error::io(zip_path, e, hint))?;
+    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(COPY_BUFFER, out));
+    let zip_err = |e: zip::result::ZipError| Error::io(zip_path, std::io::Error::other(e), hint);
+    for rel in &files {
+        let source = dir.join(rel);
+        let size = std::fs::metadata(&source).map_err(|e| Error::io(&source, e, hint))?.len();
+        zip.start_file(format!("{prefix}/{rel}"), options.large_file(size >= u32::MAX as u64)).map_err(zip_err)?;
+        let mut input = File::open(&source).map_err(|e| Error::io(&source, e, hint))?;
+        std::io::copy(&mut input, &mut zip).map_err(|e| Error::io(zip_path, e, hint))?;
+    }
+    let mut writer = zip.finish().map_err(zip_err)?;
+    writer.flush().map_err(|e| Error::io(zip_path, e, hint))?;
+    drop(writer);
+    let (size, sha256) = hash_file(zip_path)?;
+    Ok(ZippedBundle { path: zip_path.to_path_buf(), size, sha256 })
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e, "the bundle directory must be readable"))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e, "the bundle directory must be readable"))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| Error::io(&path, e, "the bundle directory must be readable"))?;
+        if kind.is_dir() {
+            collect_files(root, &path, out)?;
+        } else if kind.is_file() {
+            let rel = path.strip_prefix(root).expect("walked below root");
+            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"));
+        }
+        // Symlinks and other special files are never put into a bundle.
+    }
+    Ok(())
+}
+
+/// sha256 and size of a file, read in large chunks.
+pub fn hash_file(path: &Path) -> Result<(u64, String)> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e, "the file must be readable"))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; COPY_BUFFER];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e, "the file must be readable"))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+fn zip_time(epoch: i64) -> zip::DateTime {
+    let t = chrono::DateTime::from_timestamp(epoch.max(ZIP_EPOCH_FLOOR), 0).unwrap_or_default();
+    zip::DateTime::from_date_and_time(
+        t.year().min(2107) as u16,
+        t.month() as u8,
+        t.day() as u8,
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+    )
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_paths_are_accepted() {
+        assert_eq!(safe_relative_path("reports/unit/a.xml").as_deref(), Some("reports/unit/a.xml"));
+        assert_eq!(safe_relative_path("./a/./b").as_deref(), Some("a/b"));
+        for bad in ["../x", "a/../../x", "/etc/passwd", "C:\\x", "a\\..\\b", "", "."] {
+            assert_eq!(safe_relative_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn zip_times_cover_the_dos_range() {
+        assert_eq!(zip_time(0), zip::DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(zip_time(1_700_000_000), zip::DateTime::from_date_and_time(2023, 11, 14, 22, 13, 20).unwrap());
+    }
+}

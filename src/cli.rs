@@ -1,0 +1,20 @@
+//! The command line: `run` (action mode, the default inside GitHub Actions) and the
+//! tools an auditor or engineer runs locally.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::RunArgs;
+
+#[derive(Debug, Parser)]
+#[command(name = "release-audit", version, about = "Turn a release into one self-verifying audit bundle.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
+    /// Every flag can also be given as the action input `INPUT_<NAME>`.
+    Run(RunArgs),
+}

@@ -1,0 +1,373 @@
+//! Inputs → one validated [`Config`].
+//!
+//! Two front doors, one seam: in action mode every setting arrives as `INPUT_<NAME>`
+//! (name upper-cased, hyphens kept, value trimmed — the runner's rule); on the command
+//! line the same settings are flags with the same names (`--release-version`). A flag
+//! wins over the variable. [`RawInputs`] holds the strings; [`Config::from_raw`]
+//! validates all of them once, before any network call, and nothing downstream
+//! re-checks them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::github::artifacts::BackendIds;
+use crate::github::runner::{ActionsRuntime, Lookup, RunnerContext, check_appendable};
+use crate::secret::Secret;
+
+/// Highest retention GitHub allows for an artifact (private repositories).
+pub const MAX_RETENTION_DAYS: u32 = 400;
+
+/// The settings of `release-audit run`, as flags. Every flag has an `INPUT_*` twin.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Token for the GitHub REST API (input `github-token`, default `${{ github.token }}`).
+    #[arg(long = "github-token", value_name = "TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
+    /// The version being released, e.g. 1.2.3 (input `release-version`, required).
+    #[arg(long = "release-version", value_name = "VERSION")]
+    pub release_version: Option<String>,
+    /// Artifact name of the bundle (default `audit-bundle-<release-version>`).
+    #[arg(long = "bundle-name", value_name = "NAME")]
+    pub bundle_name: Option<String>,
+    /// Directory the bundle is written to (default `$RUNNER_TEMP/release-audit`).
+    #[arg(long = "bundle-dir", value_name = "DIR")]
+    pub bundle_dir: Option<String>,
+    /// Days the bundle artifact is kept (1–400; clamped to the repository's maximum).
+    #[arg(long = "retention-days", value_name = "DAYS")]
+    pub retention_days: Option<String>,
+    /// Replace an existing artifact of the same name (true/false).
+    #[arg(long = "overwrite", value_name = "BOOL")]
+    pub overwrite: Option<String>,
+    /// Upload the bundle as a workflow artifact (true/false, default true).
+    #[arg(long = "upload", value_name = "BOOL")]
+    pub upload: Option<String>,
+    /// Write the job summary (true/false, default true).
+    #[arg(long = "summary", value_name = "BOOL")]
+    pub summary: Option<String>,
+}
+
+impl RunArgs {
+    /// The flags by input name, for [`RawInputs::collect`].
+    fn flags(&self) -> Vec<(&'static str, Option<&String>)> {
+        vec![
+            ("github-token", self.github_token.as_ref()),
+            ("release-version", self.release_version.as_ref()),
+            ("bundle-name", self.bundle_name.as_ref()),
+            ("bundle-dir", self.bundle_dir.as_ref()),
+            ("retention-days", self.retention_days.as_ref()),
+            ("overwrite", self.overwrite.as_ref()),
+            ("upload", self.upload.as_ref()),
+            ("summary", self.summary.as_ref()),
+        ]
+    }
+}
+
+/// The environment variable that carries an input: `INPUT_` + upper-cased name,
+/// spaces as `_`, hyphens kept (actions/toolkit `getInput`).
+pub fn input_variable(name: &str) -> String {
+    format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
+}
+
+/// Input strings as given: trimmed, empty ones dropped.
+#[derive(Debug, Default, Clone)]
+pub struct RawInputs {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl RawInputs {
+    pub fn collect(args: &RunArgs, env: Lookup<'_>) -> Self {
+        let mut values = BTreeMap::new();
+        for (name, flag) in args.flags() {
+            let value = flag.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).or_else(|| env(&input_variable(name)));
+            if let Some(v) = value {
+                values.insert(name, v);
+            }
+        }
+        RawInputs { values }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    fn bool(&self, name: &str, default: bool) -> Result<bool> {
+        match self.get(name) {
+            None => Ok(default),
+            Some("true" | "True" | "TRUE") => Ok(true),
+            Some("false" | "False" | "FALSE") => Ok(false),
+            Some(other) => Err(Error::input(name, format!("`{other}` is not a boolean"), "use true or false")),
+        }
+    }
+}
+
+/// A name that GitHub accepts for an artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactName(String);
+
+impl ArtifactName {
+    pub const FORBIDDEN: &'static [char] = &['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
+
+    pub fn parse(input: &str, value: &str) -> Result<Self> {
+        if value.is_empty() {
+            return Err(Error::input(input, "is empty", "give the artifact a name"));
+        }
+        if let Some(c) = value.chars().find(|c| Self::FORBIDDEN.contains(c)) {
+            return Err(Error::input(
+                input,
+                format!("`{}` contains the character {c:?}, which artifact names may not contain", value.escape_debug()),
+                "remove \" : < > | * ? \\ / and line breaks from the name",
+            ));
+        }
+        if value.len() > 256 {
+            return Err(Error::input(input, "is longer than 256 characters", "use a shorter name"));
+        }
+        Ok(ArtifactName(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ArtifactName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where the artifacts v4 service is and who we are to it.
+#[derive(Debug, Clone)]
+pub struct ResultsService {
+    pub base_url: String,
+    pub token: Secret,
+    pub ids: BackendIds,
+}
+
+/// The validated settings of one audit.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub github_token: Option<Secret>,
+    pub release_version: String,
+    pub bundle_name: ArtifactName,
+    pub bundle_dir: PathBuf,
+    pub retention_days: Option<u32>,
+    pub overwrite: bool,
+    pub upload: bool,
+    pub summary: bool,
+    /// Fixed time for every entry in the bundle zip (seconds since the epoch).
+    pub source_date_epoch: i64,
+    pub runner: RunnerContext,
+    /// Present whenever the runner gave us one; required when `upload` is true.
+    pub results: Option<ResultsService>,
+}
+
+impl Config {
+    /// Validates every input. `env` reads runner variables (`GITHUB_*`, `ACTIONS_*`,
+    /// `SOURCE_DATE_EPOCH`).
+    pub fn from_raw(raw: &RawInputs, env: Lookup<'_>) -> Result<Self> {
+        let runner = RunnerContext::from_lookup(env)?;
+
+        let release_version = raw.get("release-version").ok_or_else(|| {
+            Error::input("release-version", "is missing or empty", "set `release-version: ${{ inputs.version }}` (or pass --release-version)")
+        })?;
+        if let Some(c) = release_version.chars().find(|c| !(c.is_ascii_alphanumeric() || "._+-".contains(*c))) {
+            return Err(Error::input(
+                "release-version",
+                format!("`{}` contains {c:?}", release_version.escape_debug()),
+                "use letters, digits and . _ + - only, e.g. 1.2.3 or v1.2.3-rc.1",
+            ));
+        }
+        let release_version = release_version.to_string();
+
+        let bundle_name = match raw.get("bundle-name") {
+            Some(name) => ArtifactName::parse("bundle-name", name)?,
+            None => ArtifactName::parse("bundle-name", &format!("audit-bundle-{release_version}"))?,
+        };
+
+        let retention_days = match raw.get("retention-days") {
+            None => None,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=MAX_RETENTION_DAYS).contains(&n) => Some(n),
+                _ => {
+                    return Err(Error::input(
+                        "retention-days",
+                        format!("`{v}` is not a whole number of days from 1 to {MAX_RETENTION_DAYS}"),
+                        "give a number such as 90, or leave it empty for the repository default",
+                    ));
+                }
+            },
+        };
+
+        let overwrite = raw.bool("overwrite", false)?;
+        let upload = raw.bool("upload", true)?;
+        let summary = raw.bool("summary", true)?;
+
+        let bundle_dir = match raw.get("bundle-dir") {
+            Some(d) => PathBuf::from(d),
+            None => match &runner.runner_temp {
+                Some(t) => t.join("release-audit"),
+                None => PathBuf::from("release-audit-out"),
+            },
+        };
+        check_writable_dir(&bundle_dir)?;
+
+        if summary && let Some(path) = &runner.step_summary {
+            check_appendable(path, "GITHUB_STEP_SUMMARY")?;
+        }
+        if let Some(path) = &runner.output_file {
+            check_appendable(path, "GITHUB_OUTPUT")?;
+        }
+
+        let results = results_service(env)?;
+        if upload && results.is_none() {
+            return Err(missing_results_service(env));
+        }
+
+        let source_date_epoch = match env("SOURCE_DATE_EPOCH") {
+            Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                Error::input("SOURCE_DATE_EPOCH", format!("`{v}` is not a number of seconds"), "set it to e.g. $(git log -1 --format=%ct)")
+            })?,
+            None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
+        };
+
+        Ok(Config {
+            github_token: raw.get("github-token").map(Secret::new),
+            release_version,
+            bundle_name,
+            bundle_dir,
+            retention_days,
+            overwrite,
+            upload,
+            summary,
+            source_date_epoch,
+            runner,
+            results,
+        })
+    }
+
+    /// The secrets to register with `::add-mask::` before anything is logged.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        let mut s: Vec<&Secret> = self.github_token.iter().collect();
+        if let Some(r) = &self.results {
+            s.push(&r.token);
+        }
+        s
+    }
+}
+
+fn results_service(env: Lookup<'_>) -> Result<Option<ResultsService>> {
+    let Some(runtime) = ActionsRuntime::from_lookup(env) else { return Ok(None) };
+    let Some(url) = runtime.results_url else { return Ok(None) };
+    let parsed = reqwest::Url::parse(&url).map_err(|e| {
+        Error::input("ACTIONS_RESULTS_URL", format!("`{url}` is not a URL: {e}"), "leave it as the runner sets it")
+    })?;
+    let base_url = parsed.origin().ascii_serialization();
+    if base_url == "null" {
+        return Err(Error::input("ACTIONS_RESULTS_URL", format!("`{url}` has no host"), "leave it as the runner sets it"));
+    }
+    let ids = BackendIds::from_runtime_token(runtime.token.expose())?;
+    Ok(Some(ResultsService { base_url, token: runtime.token, ids }))
+}
+
+fn missing_results_service(env: Lookup<'_>) -> Error {
+    if env("ACTIONS_RUNTIME_TOKEN").is_none() {
+        Error::input(
+            "ACTIONS_RUNTIME_TOKEN",
+            "is not set, so the bundle cannot be uploaded as an artifact",
+            "run as a step of a GitHub-hosted or self-hosted runner, or set `upload: false` (--upload false) to only write the bundle",
+        )
+    } else {
+        Error::input(
+            "ACTIONS_RESULTS_URL",
+            "is not set: this runner offers no artifacts v4 service (GitHub Enterprise Server and `act` do not)",
+            "set `upload: false` and keep the bundle with `release-asset` or `storage-url`, or use a runner ≥ 2.308 on github.com",
+        )
+    }
+}
+
+fn check_writable_dir(dir: &Path) -> Result<()> {
+    let hint = "point `bundle-dir` to a directory the step can write";
+    std::fs::create_dir_all(dir).map_err(|e| Error::input("bundle-dir", format!("cannot create {}: {e}", dir.display()), hint))?;
+    tempfile::tempfile_in(dir)
+        .map(|_| ())
+        .map_err(|e| Error::input("bundle-dir", format!("cannot write in {}: {e}", dir.display()), hint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(env: &[(&str, &str)]) -> Result<Config> {
+        let map: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let lookup = move |k: &str| map.get(k).cloned();
+        let raw = RawInputs::collect(&RunArgs::default(), &lookup);
+        Config::from_raw(&raw, &lookup)
+    }
+
+    fn dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    #[test]
+    fn input_variables_keep_hyphens_and_upper_case() {
+        assert_eq!(input_variable("github-token"), "INPUT_GITHUB-TOKEN");
+        assert_eq!(input_variable("my input"), "INPUT_MY_INPUT");
+    }
+
+    #[test]
+    fn defaults_apply_and_flags_win_over_inputs() {
+        let d = dir();
+        let dir = d.path().to_str().unwrap().to_string();
+        let env: HashMap<String, String> = [
+            ("INPUT_RELEASE-VERSION", "1.2.3"),
+            ("INPUT_BUNDLE-DIR", dir.as_str()),
+            ("INPUT_UPLOAD", "false"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let lookup = move |k: &str| env.get(k).cloned();
+        let args = RunArgs { release_version: Some("2.0.0".into()), ..Default::default() };
+        let cfg = Config::from_raw(&RawInputs::collect(&args, &lookup), &lookup).unwrap();
+        assert_eq!(cfg.release_version, "2.0.0");
+        assert_eq!(cfg.bundle_name.as_str(), "audit-bundle-2.0.0");
+        assert!(!cfg.upload && cfg.summary && !cfg.overwrite);
+        assert_eq!(cfg.source_date_epoch, crate::bundle::ZIP_EPOCH_FLOOR);
+    }
+
+    #[test]
+    fn bad_inputs_name_themselves() {
+        let d = dir();
+        let p = d.path().to_str().unwrap();
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("INPUT_UPLOAD", "false")], "release-version"),
+            (&[("INPUT_RELEASE-VERSION", "  "), ("INPUT_UPLOAD", "false")], "release-version"),
+            (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_RETENTION-DAYS", "abc"), ("INPUT_UPLOAD", "false")], "retention-days"),
+            (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_RETENTION-DAYS", "0"), ("INPUT_UPLOAD", "false")], "retention-days"),
+            (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_BUNDLE-NAME", "a:b"), ("INPUT_UPLOAD", "false")], "bundle-name"),
+            (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "maybe")], "upload"),
+            (&[("INPUT_RELEASE-VERSION", "1.0")], "ACTIONS_RUNTIME_TOKEN"),
+            (&[("INPUT_RELEASE-VERSION", "1.0"), ("ACTIONS_RUNTIME_TOKEN", "x.y.z")], "ACTIONS_RESULTS_URL"),
+        ];
+        for (env, name) in cases {
+            let mut env = env.to_vec();
+            env.push(("INPUT_BUNDLE-DIR", p));
+            let err = config(&env).unwrap_err();
+            assert!(err.to_string().contains(name), "{env:?}: {err}");
+            assert!(!err.hint().is_empty());
+        }
+    }
+
+    #[test]
+    fn unwritable_bundle_dir_is_an_input_error() {
+        let d = dir();
+        let file = d.path().join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        let p = file.join("sub");
+        let err = config(&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "false"), ("INPUT_BUNDLE-DIR", p.to_str().unwrap())])
+            .unwrap_err();
+        assert!(err.to_string().starts_with("input `bundle-dir`"), "{err}");
+    }
+}

@@ -1,0 +1,93 @@
+//! The library's error type.
+//!
+//! Every error names *what* failed (an input, a file, a service call) and *why*, and
+//! carries a hint that tells the user what to do next. The binary prints them as
+//! `error: <what>: <why>` + `hint: <hint>`, writes one `::error::` annotation and maps
+//! the kind to an exit code (see [`Error::exit_code`]). Secrets never reach an error:
+//! URLs are redacted before they are stored here.
+
+use std::path::PathBuf;
+
+/// Exit code for a usage or configuration error: nothing was attempted.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code for a failure while doing the work (network, disk, service).
+pub const EXIT_RUNTIME: i32 = 3;
+/// Exit code when the audit ran and its verdict is "failed".
+pub const EXIT_VERDICT_FAILED: i32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input (or flag, or runner variable) has a value we cannot use.
+    #[error("input `{name}`: {reason}")]
+    Input { name: String, reason: String, hint: String },
+
+    /// A file or directory could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+        hint: String,
+    },
+
+    /// A remote service answered with something we cannot accept.
+    #[error("{service}: {reason}")]
+    Service { service: String, reason: String, hint: String },
+
+    /// Evidence from outside (a report, an archive, a manifest) is unacceptable.
+    #[error("{what}: {reason}")]
+    Evidence { what: String, reason: String, hint: String },
+
+    /// The bundle was written but could not be published; it is still on disk.
+    #[error("{what} failed: {reason} (the bundle is kept at {})", bundle.display())]
+    Publish { what: String, reason: String, bundle: PathBuf, hint: String },
+}
+
+impl Error {
+    pub fn input(name: impl Into<String>, reason: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Input { name: name.into(), reason: reason.into(), hint: hint.into() }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error, hint: impl Into<String>) -> Self {
+        Error::Io { path: path.into(), source, hint: hint.into() }
+    }
+
+    pub fn service(service: impl Into<String>, reason: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Service { service: service.into(), reason: reason.into(), hint: hint.into() }
+    }
+
+    pub fn evidence(what: impl Into<String>, reason: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Evidence { what: what.into(), reason: reason.into(), hint: hint.into() }
+    }
+
+    /// What the user should do next.
+    pub fn hint(&self) -> &str {
+        match self {
+            Error::Input { hint, .. }
+            | Error::Io { hint, .. }
+            | Error::Service { hint, .. }
+            | Error::Evidence { hint, .. }
+            | Error::Publish { hint, .. } => hint,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Input { .. } => EXIT_USAGE,
+            _ => EXIT_RUNTIME,
+        }
+    }
+
+    /// Turns a failure after the bundle was written into a [`Error::Publish`] that says
+    /// where the bundle is, so nothing is lost.
+    pub fn while_publishing(self, what: &str, bundle: &std::path::Path) -> Self {
+        let hint = self.hint().to_string();
+        let reason = match &self {
+            Error::Publish { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        };
+        Error::Publish { what: what.to_string(), reason, bundle: bundle.to_path_buf(), hint }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,15 @@
+//! Evidence stages. Each produces plain data that the bundle, the summary and the
+//! verdict consume; no stage reaches into another.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything collected for one audit. Stages that did not run leave their part empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {}
+
+impl Evidence {
+    /// Why the release must not pass, one line each; empty when it may.
+    pub fn failures(&self) -> Vec<String> {
+        Vec::new()
+    }
+}

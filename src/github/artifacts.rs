@@ -1,0 +1,353 @@
+//! Client of GitHub's artifacts v4 service ("Results", Twirp over JSON) and of the
+//! signed blob URLs it hands out.
+//!
+//! The wire format follows actions/toolkit `packages/artifact` (see
+//! `shared/protocols.md`): snake_case proto names, int64 as JSON strings, every call a
+//! `POST {origin}/twirp/github.actions.results.api.v1.ArtifactService/<Method>` with the
+//! runtime token as bearer. Answers are read leniently (numbers or strings) and bounded.
+
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ArtifactName, ResultsService};
+use crate::error::{Error, Result};
+use crate::http::{RetryPolicy, is_retryable, read_bounded, without_url};
+use crate::secret::Secret;
+
+const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
+/// Twirp answers are small JSON documents; anything larger is refused.
+const MAX_TWIRP_ANSWER: usize = 8 * 1024 * 1024;
+
+/// The run and job ids the Results service knows us by. They are UUIDs taken from
+/// the runtime token's `scp` claim, not `GITHUB_RUN_ID`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendIds {
+    pub workflow_run_backend_id: String,
+    pub workflow_job_run_backend_id: String,
+}
+
+impl BackendIds {
+    pub fn from_runtime_token(token: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::input("ACTIONS_RUNTIME_TOKEN", why.to_string(), "leave the variable as the runner sets it; it cannot be made by hand")
+        };
+        let parts: Vec<&str> = token.split('.').collect();
+        if parts.len() != 3 {
+            return Err(bad("is not a JWT (expected three dot-separated parts)"));
+        }
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1].trim_end_matches('='))
+            .map_err(|_| bad("has a payload that is not base64url"))?;
+        let claims: serde_json::Value = serde_json::from_slice(&payload).map_err(|_| bad("has a payload that is not JSON"))?;
+        let scp = claims.get("scp").and_then(|v| v.as_str()).ok_or_else(|| bad("has no `scp` claim"))?;
+        for scope in scp.split(' ') {
+            let p: Vec<&str> = scope.split(':').collect();
+            if p.len() == 3 && p[0] == "Actions.Results" && !p[1].is_empty() && !p[2].is_empty() {
+                return Ok(BackendIds { workflow_run_backend_id: p[1].to_string(), workflow_job_run_backend_id: p[2].to_string() });
+            }
+        }
+        Err(bad("has no `Actions.Results:<run>:<job>` entry in its `scp` claim"))
+    }
+}
+
+/// One artifact of the current run, as ListArtifacts reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ArtifactEntry {
+    pub ids: BackendIds,
+    pub id: i64,
+    pub name: String,
+    pub size: u64,
+    pub created_at: Option<String>,
+    /// `sha256:<hex>` of the artifact zip, when the uploader sent one.
+    pub digest: Option<String>,
+}
+
+#[derive(Debug)]
+struct TwirpFailure {
+    status: Option<u16>,
+    code: String,
+    msg: String,
+}
+
+impl TwirpFailure {
+    fn describe(&self) -> String {
+        match self.status {
+            Some(s) => format!("HTTP {s} {}: {}", self.code, self.msg),
+            None => self.msg.clone(),
+        }
+    }
+}
+
+pub struct ArtifactService {
+    http: reqwest::Client,
+    base_url: String,
+    token: Secret,
+    ids: BackendIds,
+    retry: RetryPolicy,
+}
+
+impl ArtifactService {
+    pub fn new(http: reqwest::Client, service: &ResultsService) -> Self {
+        ArtifactService {
+            http,
+            base_url: service.base_url.clone(),
+            token: service.token.clone(),
+            ids: service.ids.clone(),
+            retry: RetryPolicy::from_env(),
+        }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    async fn call<Req: Serialize, Resp: DeserializeOwned>(&self, method: &str, request: &Req) -> Result<Resp, TwirpFailure> {
+        let url = format!("{}/twirp/{SERVICE}/{method}", self.base_url);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match self.http.post(&url).bearer_auth(self.token.expose()).json(request).send().await {
+                Err(e) => TwirpFailure { status: None, code: "network".into(), msg: without_url(&e) },
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = read_bounded(response, MAX_TWIRP_ANSWER, method)
+                        .await
+                        .map_err(|e| TwirpFailure { status: Some(status), code: "read".into(), msg: e.to_string() })?;
+                    if (200..300).contains(&status) {
+                        return serde_json::from_slice(&body).map_err(|e| TwirpFailure {
+                            status: Some(status),
+                            code: "malformed".into(),
+                            msg: format!("the answer is not the expected JSON: {e}"),
+                        });
+                    }
+                    let text = String::from_utf8_lossy(&body).chars().take(500).collect::<String>();
+                    let (code, msg) = match serde_json::from_slice::<serde_json::Value>(&body) {
+                        Ok(v) => (
+                            v.get("code").and_then(|c| c.as_str()).unwrap_or("unknown").to_string(),
+                            v.get("msg").and_then(|c| c.as_str()).unwrap_or(&text).to_string(),
+                        ),
+                        Err(_) => ("unknown".to_string(), text.clone()),
+                    };
+                    let failure = TwirpFailure { status: Some(status), code, msg };
+                    if failure.msg.contains("insufficient usage") || !is_retryable(status, &text) {
+                        return Err(failure);
+                    }
+                    failure
+                }
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(TwirpFailure { msg: format!("{} (gave up after {attempt} attempts)", failure.msg), ..failure });
+            }
+            let delay = self.retry.delay(attempt);
+            log::warn!("{method}: {}; retrying in {:.1} s ({attempt}/{})", failure.describe(), delay.as_secs_f64(), self.retry.max_attempts);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn failed(method: &str, f: TwirpFailure) -> Error {
+        let hint = if f.msg.contains("insufficient usage") {
+            "the artifact storage quota of this account is used up: delete old artifacts or raise the quota; retrying will not help"
+        } else if f.status == Some(401) || f.status == Some(403) {
+            "the runtime token was refused; run this as a step of the workflow whose run it audits"
+        } else {
+            "try again; if it persists, check https://www.githubstatus.com"
+        };
+        Error::service(format!("artifact service {method}"), f.describe(), hint)
+    }
+
+    /// Registers a new artifact and returns the signed URL its zip goes to.
+    pub async fn create(&self, name: &ArtifactName, expires_at: Option<String>) -> Result<Secret> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            #[serde(flatten)]
+            ids: &'a BackendIds,
+            name: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            expires_at: Option<String>,
+            version: u32,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            ok: bool,
+            #[serde(default)]
+            signed_upload_url: String,
+        }
+        let resp: Resp = self
+            .call("CreateArtifact", &Req { ids: &self.ids, name: name.as_str(), expires_at, version: 4 })
+            .await
+            .map_err(|f| {
+                if f.status == Some(409) || f.code == "already_exists" {
+                    Error::service(
+                        "artifact service CreateArtifact",
+                        format!("an artifact named `{name}` already exists in this run"),
+                        "set `overwrite: true` to replace it, or choose another `bundle-name`",
+                    )
+                } else {
+                    Self::failed("CreateArtifact", f)
+                }
+            })?;
+        if !resp.ok || resp.signed_upload_url.is_empty() {
+            return Err(Error::service("artifact service CreateArtifact", "answered ok=false", "try again"));
+        }
+        Ok(Secret::new(resp.signed_upload_url))
+    }
+
+    /// Seals an uploaded artifact with its size and `sha256:` hash; returns its id.
+    pub async fn finalize(&self, name: &ArtifactName, size: u64, sha256_hex: &str) -> Result<i64> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            #[serde(flatten)]
+            ids: &'a BackendIds,
+            name: &'a str,
+            size: String,
+            hash: String,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            ok: bool,
+            #[serde(default, deserialize_with = "lenient_i64")]
+            artifact_id: i64,
+        }
+        let req = Req { ids: &self.ids, name: name.as_str(), size: size.to_string(), hash: format!("sha256:{sha256_hex}") };
+        let resp: Resp = self.call("FinalizeArtifact", &req).await.map_err(|f| Self::failed("FinalizeArtifact", f))?;
+        if !resp.ok {
+            return Err(Error::service("artifact service FinalizeArtifact", "answered ok=false", "try again"));
+        }
+        Ok(resp.artifact_id)
+    }
+
+    /// All artifacts of the current run (every job and attempt), newest per name.
+    pub async fn list(&self, name_filter: Option<&str>) -> Result<Vec<ArtifactEntry>> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            #[serde(flatten)]
+            ids: &'a BackendIds,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name_filter: Option<&'a str>,
+        }
+        #[derive(Deserialize)]
+        struct Item {
+            workflow_run_backend_id: String,
+            workflow_job_run_backend_id: String,
+            #[serde(deserialize_with = "lenient_i64")]
+            database_id: i64,
+            name: String,
+            #[serde(default, deserialize_with = "lenient_i64")]
+            size: i64,
+            #[serde(default)]
+            created_at: Option<String>,
+            #[serde(default)]
+            digest: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            #[serde(default)]
+            artifacts: Vec<Item>,
+        }
+        let resp: Resp = self.call("ListArtifacts", &Req { ids: &self.ids, name_filter }).await.map_err(|f| Self::failed("ListArtifacts", f))?;
+        let mut newest: std::collections::BTreeMap<String, ArtifactEntry> = Default::default();
+        for item in resp.artifacts {
+            let entry = ArtifactEntry {
+                ids: BackendIds { workflow_run_backend_id: item.workflow_run_backend_id, workflow_job_run_backend_id: item.workflow_job_run_backend_id },
+                id: item.database_id,
+                name: item.name,
+                size: item.size.max(0) as u64,
+                created_at: item.created_at,
+                digest: item.digest.filter(|d| !d.is_empty()),
+            };
+            match newest.get(&entry.name) {
+                Some(existing) if existing.id >= entry.id => {}
+                _ => {
+                    newest.insert(entry.name.clone(), entry);
+                }
+            }
+        }
+        Ok(newest.into_values().collect())
+    }
+
+    /// A short-lived URL to download one artifact's zip, without auth.
+    pub async fn signed_download_url(&self, artifact: &ArtifactEntry) -> Result<Secret> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            #[serde(flatten)]
+            ids: &'a BackendIds,
+            name: &'a str,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            #[serde(default)]
+            signed_url: String,
+        }
+        let resp: Resp = self
+            .call("GetSignedArtifactURL", &Req { ids: &artifact.ids, name: &artifact.name })
+            .await
+            .map_err(|f| Self::failed("GetSignedArtifactURL", f))?;
+        if resp.signed_url.is_empty() {
+            return Err(Error::service("artifact service GetSignedArtifactURL", format!("no URL for `{}`", artifact.name), "try again"));
+        }
+        Ok(Secret::new(resp.signed_url))
+    }
+
+    /// Deletes the newest artifact of that name in this run; returns its id.
+    pub async fn delete(&self, name: &str) -> Result<i64> {
+        #[derive(Serialize)]
+        struct Req<'a> {
+            #[serde(flatten)]
+            ids: &'a BackendIds,
+            name: &'a str,
+        }
+        #[derive(Deserialize)]
+        struct Resp {
+            #[serde(default, deserialize_with = "lenient_i64")]
+            artifact_id: i64,
+        }
+        let resp: Resp = self.call("DeleteArtifact", &Req { ids: &self.ids, name }).await.map_err(|f| Self::failed("DeleteArtifact", f))?;
+        Ok(resp.artifact_id)
+    }
+}
+
+/// int64 arrives as a JSON string per the proto3 JSON mapping; servers also send numbers.
+fn lenient_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Num {
+        N(i64),
+        S(String),
+    }
+    match Num::deserialize(d)? {
+        Num::N(n) => Ok(n),
+        Num::S(s) => s.parse().map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(payload: &str) -> String {
+        let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", b.encode(r#"{"alg":"none"}"#), b.encode(payload))
+    }
+
+    #[test]
+    fn backend_ids_come_from_the_scp_claim() {
+        let t = token(r#"{"scp":"Actions.ExampleScope Actions.Results:ce7f54c7-61c7-4aae-887f-30da475f5f1a:ca395085-040a-526b-2ce8-bdc85f692774"}"#);
+        let ids = BackendIds::from_runtime_token(&t).unwrap();
+        assert_eq!(ids.workflow_run_backend_id, "ce7f54c7-61c7-4aae-887f-30da475f5f1a");
+        assert_eq!(ids.workflow_job_run_backend_id, "ca395085-040a-526b-2ce8-bdc85f692774");
+    }
+
+    #[test]
+    fn malformed_tokens_are_named_and_not_echoed() {
+        for bad in ["not-a-jwt", "a.%%%.c", &token(r#"{"sub":"x"}"#), &token(r#"{"scp":"Actions.Results:only-two"}"#)] {
+            let err = BackendIds::from_runtime_token(bad).unwrap_err().to_string();
+            assert!(err.contains("ACTIONS_RUNTIME_TOKEN"), "{err}");
+            assert!(!err.contains(bad), "the token leaked into the error: {err}");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Transfers to and from the Azure Blob SAS URLs that the artifact service signs.
+//!
+//! Uploads stream from disk: one `Put Blob` for small files, otherwise fixed-size
+//! `Put Block`s (a few in flight, each read straight from the file at its offset)
+//! committed by one `Put Block List`. Memory stays at a few socket buffers whatever
+//! the file size. Downloads stream to disk and hash as bytes arrive.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use futures_util::{StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+use crate::error::{Error, Result};
+use crate::http::{Progress, RetryPolicy, is_retryable, without_url};
+use crate::secret::{Secret, redact_url};
+
+/// Files up to this size go up in one request.
+pub const SINGLE_PUT_LIMIT: u64 = 8 * 1024 * 1024;
+/// Block size for larger files (Azure allows up to 4000 MiB per block, 50 000 blocks).
+pub const BLOCK_SIZE: u64 = 8 * 1024 * 1024;
+/// Blocks in flight at once.
+pub const CONCURRENCY: usize = 4;
+const AZURE_VERSION: &str = "2023-11-03";
+const CONTENT_TYPE: &str = "application/zip";
+
+/// Uploads `path` (of `size` bytes) to a blob SAS URL with content type `application/zip`.
+pub async fn upload_file(http: &reqwest::Client, url: &Secret, path: &Path, size: u64, retry: RetryPolicy) -> Result<()> {
+    let base = reqwest::Url::parse(url.expose())
+        .map_err(|e| Error::service("blob upload", format!("the signed URL is not a URL: {e}"), "report this as a bug"))?;
+    let progress = Arc::new(Mutex::new(Progress::new(format!("uploading {}", file_name(path)), Some(size))));
+    if size <= SINGLE_PUT_LIMIT {
+        put_range(http, &base, path, 0, size, &[("x-ms-blob-type", "BlockBlob"), ("x-ms-blob-content-type", CONTENT_TYPE)], retry, &progress)
+            .await?;
+    } else {
+        let blocks: Vec<(String, u64, u64)> = (0..size.div_ceil(BLOCK_SIZE))
+            .map(|i| {
+                let id = base64::engine::general_purpose::STANDARD.encode(format!("block-{i:010}"));
+                let offset = i * BLOCK_SIZE;
+                (id, offset, BLOCK_SIZE.min(size - offset))
+            })
+            .collect();
+        futures_util::stream::iter(blocks.iter().map(|(id, offset, len)| {
+            let mut url = base.clone();
+            url.query_pairs_mut().append_pair("comp", "block").append_pair("blockid", id);
+            let progress = progress.clone();
+            async move { put_range(http, &url, path, *offset, *len, &[], retry, &progress).await }
+        }))
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
+        let mut list = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+        for (id, _, _) in &blocks {
+            list.push_str(&format!("<Latest>{id}</Latest>"));
+        }
+        list.push_str("</BlockList>");
+        let mut url = base.clone();
+        url.query_pairs_mut().append_pair("comp", "blocklist");
+        send_with_retry("blob commit", retry, || {
+            http.put(url.clone())
+                .header("x-ms-version", AZURE_VERSION)
+                .header("x-ms-blob-content-type", CONTENT_TYPE)
+                .header("content-type", "application/xml")
+                .body(list.clone())
+        })
+        .await?;
+    }
+    progress.lock().unwrap_or_else(|p| p.into_inner()).finish();
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn put_range(
+    http: &reqwest::Client,
+    url: &reqwest::Url,
+    path: &Path,
+    offset: u64,
+    len: u64,
+    headers: &[(&str, &str)],
+    retry: RetryPolicy,
+    progress: &Arc<Mutex<Progress>>,
+) -> Result<()> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut file = tokio::fs::File::open(path).await.map_err(|e| Error::io(path, e, "the bundle file must stay in place during the upload"))?;
+        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Error::io(path, e, "the bundle file must stay in place during the upload"))?;
+        let progress_for_stream = progress.clone();
+        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| {
+            progress_for_stream.lock().unwrap_or_else(|p| p.into_inner()).add(chunk.len() as u64);
+        });
+        let mut request = http
+            .put(url.clone())
+            .header("x-ms-version", AZURE_VERSION)
+            .header("content-length", len)
+            .body(reqwest::Body::wrap_stream(stream));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        match check(request.send().await, "blob upload").await {
+            Ok(_) => return Ok(()),
+            Err((retryable, err)) if retryable && attempt < retry.max_attempts => {
+                let delay = retry.delay(attempt);
+                log::warn!("{err}; retrying in {:.1} s ({attempt}/{})", delay.as_secs_f64(), retry.max_attempts);
+                tokio::time::sleep(delay).await;
+            }
+            Err((_, err)) => return Err(err),
+        }
+    }
+}
+
+async fn send_with_retry(what: &str, retry: RetryPolicy, build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match check(build().send().await, what).await {
+            Ok(r) => return Ok(r),
+            Err((retryable, err)) if retryable && attempt < retry.max_attempts => {
+                let delay = retry.delay(attempt);
+                log::warn!("{err}; retrying in {:.1} s ({attempt}/{})", delay.as_secs_f64(), retry.max_attempts);
+                tokio::time::sleep(delay).await;
+            }
+            Err((_, err)) => return Err(err),
+        }
+    }
+}
+
+/// Turns a response into success, or an error flagged retryable or not.
+async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result<reqwest::Response, (bool, Error)> {
+    match result {
+        Err(e) => Err((true, Error::service(what, without_url(&e), "check the network and try again"))),
+        Ok(r) if r.status().is_success() => Ok(r),
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let url = redact_url(r.url().as_str());
+            let body = r.text().await.unwrap_or_default();
+            let detail: String = body.chars().take(300).collect();
+            let hint = match status {
+                403 => "the signed URL was refused (expired or wrong signature); run the step again",
+                404 => "the blob or container does not exist; the artifact may have expired",
+                _ => "try again later",
+            };
+            Err((is_retryable(status, &body), Error::service(what, format!("HTTP {status} from {url}: {detail}"), hint)))
+        }
+    }
+}
+
+/// What a download produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Streams a URL to `dest`, hashing as it goes; more than `max_bytes` is an error and
+/// the partial file is removed. The URL carries its own authorisation (SAS).
+pub async fn download_to_file(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, what: &str, retry: RetryPolicy) -> Result<Downloaded> {
+    let response = send_with_retry(what, retry, || http.get(url.expose())).await?;
+    let total = response.content_length();
+    if let Some(t) = total.filter(|t| *t > max_bytes) {
+        return Err(Error::evidence(what, format!("is {t} bytes, more than the limit of {max_bytes}"), "raise the size limit or upload a smaller artifact"));
+    }
+    let result = write_stream(response, dest, max_bytes, what, total).await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(dest).await;
+    }
+    result
+}
+
+async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u64, what: &str, total: Option<u64>) -> Result<Downloaded> {
+    let mut file = tokio::fs::File::create(dest).await.map_err(|e| Error::io(dest, e, "the download directory must be writable"))?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut progress = Progress::new(format!("downloading {what}"), total);
+    while let Some(chunk) = response.chunk().await.map_err(|e| Error::service(what, format!("download broke off: {}", without_url(&e)), "try again"))? {
+        size += chunk.len() as u64;
+        if size > max_bytes {
+            return Err(Error::evidence(what, format!("is more than the limit of {max_bytes} bytes"), "raise the size limit or upload a smaller artifact"));
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await.map_err(|e| Error::io(dest, e, "free disk space"))?;
+        progress.add(chunk.len() as u64);
+    }
+    file.flush().await.map_err(|e| Error::io(dest, e, "free disk space"))?;
+    progress.finish();
+    if let Some(t) = total.filter(|t| *t != size) {
+        return Err(Error::service(what, format!("download ended after {size} of {t} bytes"), "try again"));
+    }
+    Ok(Downloaded { size, sha256: hex::encode(hasher.finalize()) })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}

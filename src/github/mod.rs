@@ -1,0 +1,7 @@
+//! Everything that talks to GitHub or its runner: the runner's environment and files,
+//! workflow commands, and the artifacts v4 service with its blob transfers.
+
+pub mod artifacts;
+pub mod blob;
+pub mod commands;
+pub mod runner;

@@ -1,0 +1,183 @@
+//! One HTTP client for the whole tool, a retry policy shared by every service client,
+//! bounded body reads, and transfer progress lines.
+//!
+//! TLS is rustls with the ring provider (no OpenSSL, no C toolchain beyond ring's own
+//! assembly); the provider is installed once, on first use.
+
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+static TLS_PROVIDER: Once = Once::new();
+
+pub const USER_AGENT: &str = concat!("release-audit/", env!("CARGO_PKG_VERSION"));
+
+/// The client every service module uses. It follows no redirects on its own: a
+/// redirect to a blob host must not carry our token, so callers follow them explicitly.
+pub fn client() -> reqwest::Client {
+    TLS_PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(30))
+        .read_timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("the HTTP client builds with static settings")
+}
+
+/// Exponential backoff with jitter, as the official artifact client does it
+/// (5 attempts, 3 s × 1.5ⁿ).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub multiplier: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 5, base: Duration::from_secs(3), multiplier: 1.5 }
+    }
+}
+
+impl RetryPolicy {
+    /// The default policy; `RELEASE_AUDIT_RETRY_BASE_MS` shortens the base delay
+    /// (the test suite uses it so that retry tests take milliseconds, not seconds).
+    pub fn from_env() -> Self {
+        let mut policy = RetryPolicy::default();
+        if let Some(ms) = std::env::var("RELEASE_AUDIT_RETRY_BASE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+            policy.base = Duration::from_millis(ms);
+        }
+        policy
+    }
+
+    /// Delay before attempt `attempt + 1` (attempt counts from 1), jittered ±20 %.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let factor = self.multiplier.powi(attempt.saturating_sub(1) as i32);
+        let mut jitter = [0u8; 1];
+        let _ = getrandom::fill(&mut jitter);
+        let jitter = 0.8 + (jitter[0] as f64 / 255.0) * 0.4;
+        self.base.mul_f64(factor * jitter)
+    }
+}
+
+/// Whether an HTTP answer is worth another try: throttling, server errors, and the
+/// sporadic `403 … Error from intermediary` GitHub's front end returns.
+pub fn is_retryable(status: u16, body: &str) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504) || (status == 403 && body.contains("intermediary"))
+}
+
+/// Reads at most `limit` bytes of a response body; more is an error naming `what`.
+pub async fn read_bounded(mut response: reqwest::Response, limit: usize, what: &str) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::service(what, format!("reading the answer failed: {}", without_url(&e)), "try again; check the network"))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::service(what, format!("answer is larger than {limit} bytes"), "this is not an answer the service gives; check the URL"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A reqwest error's text without the URL it carries (a signed URL is a secret).
+pub fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), &crate::secret::redact_url(url.as_str()));
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Logs a transfer's progress at most every few seconds.
+pub struct Progress {
+    what: String,
+    total: Option<u64>,
+    done: u64,
+    last: Instant,
+    started: Instant,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_secs(5);
+
+    pub fn new(what: impl Into<String>, total: Option<u64>) -> Self {
+        let now = Instant::now();
+        Progress { what: what.into(), total, done: 0, last: now, started: now }
+    }
+
+    pub fn add(&mut self, bytes: u64) {
+        self.done += bytes;
+        if self.last.elapsed() >= Self::EVERY {
+            self.last = Instant::now();
+            log::info!("{}", self.line());
+        }
+    }
+
+    pub fn finish(&self) {
+        log::info!("{} in {:.1} s", self.line(), self.started.elapsed().as_secs_f64());
+    }
+
+    fn line(&self) -> String {
+        match self.total {
+            Some(total) if total > 0 => {
+                format!("{}: {} of {} ({:.0} %)", self.what, human_bytes(self.done), human_bytes(total), self.done as f64 * 100.0 / total as f64)
+            }
+            _ => format!("{}: {}", self.what, human_bytes(self.done)),
+        }
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_answers_match_the_official_client_plus_intermediary_403() {
+        for s in [429, 500, 502, 503, 504] {
+            assert!(is_retryable(s, ""));
+        }
+        assert!(is_retryable(403, "403 Forbidden: Error from intermediary"));
+        assert!(!is_retryable(403, "Resource not accessible by integration"));
+        assert!(!is_retryable(409, ""));
+        assert!(!is_retryable(400, ""));
+    }
+
+    #[test]
+    fn backoff_grows_by_the_multiplier() {
+        let p = RetryPolicy { max_attempts: 5, base: Duration::from_millis(1000), multiplier: 1.5 };
+        let d1 = p.delay(1).as_millis();
+        let d3 = p.delay(3).as_millis();
+        assert!((800..=1200).contains(&d1), "{d1}");
+        assert!((1800..=2700).contains(&d3), "{d3}");
+    }
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(200 * 1024 * 1024), "200.0 MiB");
+    }
+}

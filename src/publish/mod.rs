@@ -1,0 +1,10 @@
+//! Publishing a finished bundle. The bundle is on disk before anything here runs; a
+//! failure leaves it there and says where.
+
+pub mod artifact;
+
+/// Where the bundle was published.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    pub artifact: Option<artifact::UploadedArtifact>,
+}

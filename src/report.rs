@@ -1,0 +1,185 @@
+//! What the user sees at the end: the job summary (Markdown, size-guarded), the step
+//! outputs, and the console lines. Consumes the manifest and the publish results; it
+//! never reaches back into the evidence stages.
+
+use crate::bundle::ZippedBundle;
+use crate::bundle::manifest::{Manifest, VerdictResult};
+use crate::github::runner::STEP_SUMMARY_LIMIT;
+use crate::http::human_bytes;
+use crate::publish::Published;
+
+/// Room kept below the runner's 1 MiB limit for the cut note and later appends.
+const SUMMARY_BUDGET: usize = STEP_SUMMARY_LIMIT - 16 * 1024;
+
+/// One part of the summary. Essential parts are always kept; detail parts are cut
+/// (at a line boundary, with a note) when the whole would pass the limit.
+pub struct Section {
+    pub markdown: String,
+    pub essential: bool,
+}
+
+impl Section {
+    pub fn essential(markdown: String) -> Self {
+        Section { markdown, essential: true }
+    }
+    pub fn detail(markdown: String) -> Self {
+        Section { markdown, essential: false }
+    }
+}
+
+/// Joins sections, keeping the result under `budget` bytes.
+pub fn fit(sections: &[Section], budget: usize) -> String {
+    let essential: usize = sections.iter().filter(|s| s.essential).map(|s| s.markdown.len() + 1).sum();
+    let mut room = budget.saturating_sub(essential);
+    let mut out = String::new();
+    let mut cut = false;
+    for section in sections {
+        if section.essential {
+            out.push_str(&section.markdown);
+        } else if cut {
+            continue;
+        } else if section.markdown.len() + 1 <= room {
+            room -= section.markdown.len() + 1;
+            out.push_str(&section.markdown);
+        } else {
+            let mut kept = 0;
+            for line in section.markdown.split_inclusive('\n') {
+                if kept + line.len() > room.saturating_sub(512) {
+                    break;
+                }
+                out.push_str(line);
+                kept += line.len();
+            }
+            let dropped = section.markdown[kept..].lines().count();
+            out.push_str(&format!(
+                "\n> ✂️ The summary was cut here to stay under GitHub's 1 MiB limit ({dropped} more lines and the sections after them). The bundle's `summary.md` and `report.html` hold everything.\n"
+            ));
+            cut = true;
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn verdict_line(manifest: &Manifest) -> String {
+    match manifest.verdict.result {
+        VerdictResult::Passed => format!("## ✅ Release audit passed: {} {}\n", repo_name(manifest), manifest.release.version),
+        VerdictResult::Failed => {
+            let mut s = format!("## ❌ Release audit failed: {} {}\n\n", repo_name(manifest), manifest.release.version);
+            for reason in &manifest.verdict.reasons {
+                s.push_str(&format!("- {}\n", md_escape(reason)));
+            }
+            s
+        }
+    }
+}
+
+fn repo_name(manifest: &Manifest) -> &str {
+    manifest.source.repository.as_deref().unwrap_or("release")
+}
+
+fn run_facts(manifest: &Manifest) -> String {
+    let mut rows = vec![("Release", format!("`{}`", manifest.release.version))];
+    let opt = |v: &Option<String>| v.as_deref().map(|s| format!("`{}`", md_escape(s)));
+    if let Some(v) = opt(&manifest.source.repository) {
+        rows.push(("Repository", v));
+    }
+    if let Some(v) = opt(&manifest.source.commit) {
+        rows.push(("Commit", v));
+    }
+    if let Some(v) = opt(&manifest.source.git_ref) {
+        rows.push(("Ref", v));
+    }
+    if let Some(id) = manifest.run.id {
+        let attempt = manifest.run.attempt.map(|a| format!(" (attempt {a})")).unwrap_or_default();
+        let text = match &manifest.run.url {
+            Some(url) => format!("[{id}]({url}){attempt}"),
+            None => format!("{id}{attempt}"),
+        };
+        rows.push(("Run", text));
+    }
+    for (label, value) in [("Workflow", &manifest.run.workflow), ("Event", &manifest.run.event), ("Actor", &manifest.run.actor)] {
+        if let Some(v) = opt(value) {
+            rows.push((label, v));
+        }
+    }
+    let mut s = String::from("| | |\n|---|---|\n");
+    for (k, v) in rows {
+        s.push_str(&format!("| {k} | {v} |\n"));
+    }
+    s
+}
+
+/// The summary as stored in the bundle (`summary.md`): everything known before
+/// publishing, uncut.
+pub fn bundle_summary(manifest: &Manifest, details: &[Section]) -> String {
+    let mut sections = vec![Section::essential(verdict_line(manifest)), Section::essential(run_facts(manifest))];
+    sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
+    fit(&sections, usize::MAX)
+}
+
+/// The job summary: verdict first, facts, the bundle and where it went, then details,
+/// kept under the runner's limit.
+pub fn job_summary(manifest: &Manifest, details: &[Section], bundle: &ZippedBundle, published: &Published, publish_error: Option<&str>) -> String {
+    let mut b = String::from("### Audit bundle\n\n| | |\n|---|---|\n");
+    b.push_str(&format!("| Name | `{}` |\n", md_escape(&manifest.release.bundle_name)));
+    b.push_str(&format!("| Size | {} ({} bytes) |\n", human_bytes(bundle.size), bundle.size));
+    b.push_str(&format!("| SHA-256 | `{}` |\n", bundle.sha256));
+    if let Some(a) = &published.artifact {
+        match &a.url {
+            Some(url) => b.push_str(&format!("| Artifact | [{}]({url}) (id {}) |\n", md_escape(&a.name), a.id)),
+            None => b.push_str(&format!("| Artifact | {} (id {}) |\n", md_escape(&a.name), a.id)),
+        }
+    }
+    if let Some(err) = publish_error {
+        b.push_str(&format!("\n> ⚠️ Publishing failed: {}. The bundle is kept at `{}`.\n", md_escape(err), bundle.path.display()));
+    }
+    let mut sections = vec![Section::essential(verdict_line(manifest)), Section::essential(run_facts(manifest)), Section::essential(b)];
+    sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
+    fit(&sections, SUMMARY_BUDGET)
+}
+
+/// Escapes the characters that would break a Markdown table cell or inject markup.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' => out.push(' '),
+            '`' => out.push('\''),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_is_cut_at_a_line_with_a_note_and_essentials_stay() {
+        let big: String = (0..10_000).map(|i| format!("| row {i} | ok |\n")).collect();
+        let sections = [Section::essential("# verdict\n".into()), Section::detail(big), Section::detail("tail\n".into())];
+        let out = fit(&sections, 20_000);
+        assert!(out.len() <= 20_000, "{}", out.len());
+        assert!(out.starts_with("# verdict\n"));
+        assert!(out.contains("cut here"));
+        assert!(!out.contains("tail"));
+        let last_row = out.lines().filter(|l| l.starts_with("| row")).last().unwrap();
+        assert!(last_row.ends_with("| ok |"), "a row was split: {last_row}");
+    }
+
+    #[test]
+    fn small_summaries_are_not_cut() {
+        let sections = [Section::essential("a\n".into()), Section::detail("b\n".into())];
+        assert_eq!(fit(&sections, 1000), "a\n\nb\n\n");
+    }
+
+    #[test]
+    fn table_cells_cannot_break_out() {
+        assert_eq!(md_escape("a|b\n<script>`x`"), "a\\|b &lt;script&gt;'x'");
+    }
+}

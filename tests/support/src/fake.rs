@@ -1,0 +1,531 @@
+//! An in-process fake of the GitHub services release-audit talks to: the artifacts v4
+//! Results service (Twirp over JSON) and the REST routes for runs and artifacts.
+//!
+//! Blob storage is not faked: signed URLs point at the suite's real Azurite, and
+//! FinalizeArtifact checks the uploaded blob's real size and sha256, as a strict
+//! server would. The fake's fidelity is proven by the official `@actions/artifact`
+//! client, which the suite runs against it (tests/official_client.rs).
+//!
+//! Faults can be injected per method (status, body, how many times) to exercise retry
+//! and error paths; every call is recorded for assertions.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::azurite::Azurite;
+
+pub const TWIRP_PREFIX: &str = "/twirp/github.actions.results.api.v1.ArtifactService/";
+
+#[derive(Debug, Clone)]
+pub struct StoredArtifact {
+    pub run_backend_id: String,
+    pub job_backend_id: String,
+    pub database_id: i64,
+    pub name: String,
+    pub blob: String,
+    pub size: i64,
+    pub digest: Option<String>,
+    pub finalized: bool,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+/// A workflow run known to the REST side of the fake.
+#[derive(Debug, Clone)]
+pub struct FakeRun {
+    pub id: u64,
+    pub backend_id: String,
+    pub workflow_file: String,
+    pub head_sha: String,
+    pub run_attempt: u32,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub method: String,
+    pub status: u16,
+    pub body: String,
+    pub times: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct FakeState {
+    pub artifacts: Vec<StoredArtifact>,
+    pub runs: Vec<FakeRun>,
+    pub next_id: i64,
+    pub faults: VecDeque<Fault>,
+    /// (method or route, request body or query) of every call, in order.
+    pub calls: Vec<(String, Value)>,
+    /// Authorization headers seen on REST routes (to prove the token is sent there and only there).
+    pub rest_auth: Vec<Option<String>>,
+}
+
+pub struct FakeGitHub {
+    pub url: String,
+    pub container: String,
+    pub azurite: Azurite,
+    pub state: Arc<Mutex<FakeState>>,
+    pub runtime_token: String,
+    pub rest_token: String,
+    pub run_backend_id: String,
+    pub job_backend_id: String,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Ctx {
+    state: Arc<Mutex<FakeState>>,
+    azurite: Azurite,
+    container: String,
+    runtime_token: String,
+    rest_token: String,
+    base_url: String,
+}
+
+/// A JWT whose payload carries the `scp` claim the Results service reads (unsigned,
+/// like the official client assumes: it never verifies it).
+pub fn runtime_token(run_backend_id: &str, job_backend_id: &str) -> String {
+    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload = json!({"scp": format!("Actions.GenericRead:00000000-0000-0000-0000-000000000000 Actions.Results:{run_backend_id}:{job_backend_id}")});
+    format!("{}.{}.c2lnbmF0dXJl", b.encode(r#"{"alg":"RS256","typ":"JWT"}"#), b.encode(payload.to_string()))
+}
+
+fn uuid_like(seed: &str) -> String {
+    let h = hex::encode(Sha256::digest(format!("{seed}{:?}", std::time::SystemTime::now())));
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+impl FakeGitHub {
+    /// Starts the fake on a free loopback port, with its own Azurite container.
+    pub async fn start() -> Self {
+        let azurite = Azurite::from_env();
+        let container = format!("actions-results-{}", &uuid_like("c")[0..8]);
+        azurite.create_container(&container).await;
+        let run_backend_id = uuid_like("run");
+        let job_backend_id = uuid_like("job");
+        let runtime_token = runtime_token(&run_backend_id, &job_backend_id);
+        let rest_token = format!("ghs_fake{}", &uuid_like("t")[0..12]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port is free");
+        let addr: SocketAddr = listener.local_addr().expect("bound");
+        let url = format!("http://{addr}");
+        let state = Arc::new(Mutex::new(FakeState { next_id: 1000, ..Default::default() }));
+        let ctx = Ctx {
+            state: state.clone(),
+            azurite: azurite.clone(),
+            container: container.clone(),
+            runtime_token: runtime_token.clone(),
+            rest_token: rest_token.clone(),
+            base_url: url.clone(),
+        };
+        let app = Router::new()
+            .route("/twirp/github.actions.results.api.v1.ArtifactService/{method}", post(twirp))
+            .route("/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts", get(rest_run_artifacts))
+            .route("/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/zip", get(rest_artifact_zip))
+            .route("/repos/{owner}/{repo}/actions/runs/{run_id}", get(rest_run))
+            .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", get(rest_workflow_runs))
+            .with_state(ctx);
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("the fake serves");
+        });
+        FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, _server: server }
+    }
+
+    /// The environment the runner gives a step, pointing at this fake.
+    pub fn runtime_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("ACTIONS_RUNTIME_TOKEN".into(), self.runtime_token.clone()),
+            ("ACTIONS_RESULTS_URL".into(), format!("{}/", self.url)),
+            ("ACTIONS_RUNTIME_URL".into(), format!("{}/runtime/", self.url)),
+            ("GITHUB_API_URL".into(), self.url.clone()),
+        ]
+    }
+
+    /// Makes the next `times` calls of `method` fail with `status` and `body`.
+    pub fn inject_fault(&self, method: &str, status: u16, body: &str, times: u32) {
+        self.state.lock().unwrap().faults.push_back(Fault { method: method.into(), status, body: body.into(), times });
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Value> {
+        self.state.lock().unwrap().calls.iter().filter(|(m, _)| m == method).map(|(_, v)| v.clone()).collect()
+    }
+
+    pub fn artifacts(&self) -> Vec<StoredArtifact> {
+        self.state.lock().unwrap().artifacts.clone()
+    }
+
+    /// Registers another workflow run for the REST routes; returns its backend id.
+    pub fn add_run(&self, id: u64, workflow_file: &str, head_sha: &str, conclusion: &str) -> String {
+        let backend_id = uuid_like(&id.to_string());
+        self.state.lock().unwrap().runs.push(FakeRun {
+            id,
+            backend_id: backend_id.clone(),
+            workflow_file: workflow_file.into(),
+            head_sha: head_sha.into(),
+            run_attempt: 1,
+            status: "completed".into(),
+            conclusion: Some(conclusion.into()),
+            created_at: chrono::Utc::now().to_rfc3339(),
+        });
+        backend_id
+    }
+
+    /// Stores a finalized artifact directly (as if another job uploaded it): the zip
+    /// bytes go to Azurite; returns its id.
+    pub async fn seed_artifact(&self, run_backend_id: &str, name: &str, zip_bytes: &[u8]) -> i64 {
+        let id = {
+            let mut s = self.state.lock().unwrap();
+            s.next_id += 1;
+            s.next_id
+        };
+        let blob = format!("{run_backend_id}/seed/{id}/{name}.zip");
+        let url = self.azurite.blob_sas_url(&self.container, &blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
+        let r = reqwest::Client::new()
+            .put(&url)
+            .header("x-ms-blob-type", "BlockBlob")
+            .header("x-ms-version", "2020-12-06")
+            .header("x-ms-blob-content-type", "application/zip")
+            .body(zip_bytes.to_vec())
+            .send()
+            .await
+            .expect("Azurite answers");
+        assert!(r.status().is_success(), "seeding blob failed: {}", r.status());
+        self.state.lock().unwrap().artifacts.push(StoredArtifact {
+            run_backend_id: run_backend_id.into(),
+            job_backend_id: "seed-job".into(),
+            database_id: id,
+            name: name.into(),
+            blob,
+            size: zip_bytes.len() as i64,
+            digest: Some(format!("sha256:{}", hex::encode(Sha256::digest(zip_bytes)))),
+            finalized: true,
+            created_at: chrono::Utc::now().to_rfc3339(),
+            expires_at: None,
+        });
+        id
+    }
+}
+
+fn twirp_error(status: StatusCode, code: &str, msg: &str) -> Response {
+    (status, Json(json!({"code": code, "msg": msg}))).into_response()
+}
+
+/// Reads a field by its proto name or its camelCase JSON name; int64 may be a string.
+fn field<'a>(body: &'a Value, snake: &str) -> Option<&'a Value> {
+    body.get(snake).or_else(|| {
+        let camel: String = snake
+            .split('_')
+            .enumerate()
+            .map(|(i, p)| if i == 0 { p.to_string() } else { p[..1].to_uppercase() + &p[1..] })
+            .collect();
+        body.get(camel)
+    })
+}
+
+fn str_field(body: &Value, name: &str) -> Option<String> {
+    field(body, name).and_then(|v| v.as_str().map(str::to_string))
+}
+
+fn int_field(body: &Value, name: &str) -> Option<i64> {
+    field(body, name).and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+}
+
+fn artifact_json(a: &StoredArtifact) -> Value {
+    let mut v = json!({
+        "workflow_run_backend_id": a.run_backend_id,
+        "workflow_job_run_backend_id": a.job_backend_id,
+        "database_id": a.database_id.to_string(),
+        "name": a.name,
+        "size": a.size.to_string(),
+        "created_at": a.created_at,
+    });
+    if let Some(d) = &a.digest {
+        v["digest"] = json!(d);
+    }
+    v
+}
+
+async fn twirp(State(ctx): State<Ctx>, Path(method): Path<String>, headers: HeaderMap, body: String) -> Response {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if auth != format!("Bearer {}", ctx.runtime_token) {
+        return twirp_error(StatusCode::UNAUTHORIZED, "unauthenticated", "invalid runtime token");
+    }
+    let body: Value = match serde_json::from_str(&body) {
+        Ok(v) => v,
+        Err(e) => return twirp_error(StatusCode::BAD_REQUEST, "malformed", &format!("body is not JSON: {e}")),
+    };
+    {
+        let mut s = ctx.state.lock().unwrap();
+        s.calls.push((method.clone(), body.clone()));
+        if let Some(i) = s.faults.iter().position(|f| f.method == method) {
+            let fault = s.faults[i].clone();
+            if fault.times <= 1 {
+                s.faults.remove(i);
+            } else {
+                s.faults[i].times -= 1;
+            }
+            drop(s);
+            let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, [(header::CONTENT_TYPE, "application/json")], fault.body).into_response();
+        }
+    }
+    let Some(run) = str_field(&body, "workflow_run_backend_id") else {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "workflow_run_backend_id is required");
+    };
+    let Some(job) = str_field(&body, "workflow_job_run_backend_id") else {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "workflow_job_run_backend_id is required");
+    };
+    match method.as_str() {
+        "CreateArtifact" => create_artifact(&ctx, &body, run, job),
+        "FinalizeArtifact" => finalize_artifact(&ctx, &body, run).await,
+        "ListArtifacts" => list_artifacts(&ctx, &body, run),
+        "GetSignedArtifactURL" => signed_url(&ctx, &body, run),
+        "DeleteArtifact" => delete_artifact(&ctx, &body, run),
+        other => twirp_error(StatusCode::NOT_FOUND, "bad_route", &format!("no method {other}")),
+    }
+}
+
+fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Response {
+    let Some(name) = str_field(body, "name") else { return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "name is required") };
+    if name.is_empty() || name.chars().any(|c| "\":<>|*?\r\n\\/".contains(c)) {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "invalid artifact name");
+    }
+    if int_field(body, "version") != Some(4) {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "version must be 4");
+    }
+    let expires_at = str_field(body, "expires_at");
+    if let Some(e) = &expires_at
+        && chrono::DateTime::parse_from_rfc3339(e).is_err()
+    {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "expires_at is not RFC 3339");
+    }
+    let mut s = ctx.state.lock().unwrap();
+    if s.artifacts.iter().any(|a| a.run_backend_id == run && a.name == name && a.finalized) {
+        return twirp_error(StatusCode::CONFLICT, "already_exists", &format!("an artifact with this name already exists on the workflow run: {name}"));
+    }
+    s.next_id += 1;
+    let id = s.next_id;
+    let blob = format!("{run}/{job}/{id}/{name}.zip");
+    s.artifacts.push(StoredArtifact {
+        run_backend_id: run,
+        job_backend_id: job,
+        database_id: id,
+        name,
+        blob: blob.clone(),
+        size: 0,
+        digest: None,
+        finalized: false,
+        created_at: chrono::Utc::now().to_rfc3339(),
+        expires_at,
+    });
+    let url = ctx.azurite.blob_sas_url(&ctx.container, &blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
+    Json(json!({"ok": true, "signed_upload_url": url})).into_response()
+}
+
+async fn finalize_artifact(ctx: &Ctx, body: &Value, run: String) -> Response {
+    let name = str_field(body, "name").unwrap_or_default();
+    let Some(size) = int_field(body, "size") else { return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "size is required") };
+    let hash = str_field(body, "hash");
+    let blob = {
+        let s = ctx.state.lock().unwrap();
+        match s.artifacts.iter().rev().find(|a| a.run_backend_id == run && a.name == name && !a.finalized) {
+            Some(a) => a.blob.clone(),
+            None => return twirp_error(StatusCode::NOT_FOUND, "not_found", "no artifact to finalize"),
+        }
+    };
+    let Some(bytes) = ctx.azurite.read_blob(&ctx.container, &blob).await else {
+        return twirp_error(StatusCode::BAD_REQUEST, "failed_precondition", "the blob was never uploaded");
+    };
+    if bytes.len() as i64 != size {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", &format!("size {size} does not match the uploaded {} bytes", bytes.len()));
+    }
+    let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+    if let Some(h) = &hash
+        && h != &actual
+    {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", &format!("hash {h} does not match the uploaded blob"));
+    }
+    let mut s = ctx.state.lock().unwrap();
+    let a = s.artifacts.iter_mut().rev().find(|a| a.run_backend_id == run && a.name == name && !a.finalized).expect("still there");
+    a.finalized = true;
+    a.size = size;
+    a.digest = hash;
+    Json(json!({"ok": true, "artifact_id": a.database_id.to_string()})).into_response()
+}
+
+fn list_artifacts(ctx: &Ctx, body: &Value, run: String) -> Response {
+    let name_filter = str_field(body, "name_filter");
+    let id_filter = int_field(body, "id_filter");
+    let s = ctx.state.lock().unwrap();
+    let items: Vec<Value> = s
+        .artifacts
+        .iter()
+        .filter(|a| a.run_backend_id == run && a.finalized)
+        .filter(|a| name_filter.as_ref().is_none_or(|n| &a.name == n))
+        .filter(|a| id_filter.is_none_or(|i| a.database_id == i))
+        .map(artifact_json)
+        .collect();
+    Json(json!({"artifacts": items})).into_response()
+}
+
+fn signed_url(ctx: &Ctx, body: &Value, run: String) -> Response {
+    let name = str_field(body, "name").unwrap_or_default();
+    let s = ctx.state.lock().unwrap();
+    match s.artifacts.iter().filter(|a| a.run_backend_id == run && a.name == name && a.finalized).max_by_key(|a| a.database_id) {
+        Some(a) => {
+            let url = ctx.azurite.blob_sas_url(&ctx.container, &a.blob, "r", chrono::Utc::now() + chrono::Duration::minutes(10));
+            Json(json!({"signed_url": url})).into_response()
+        }
+        None => twirp_error(StatusCode::NOT_FOUND, "not_found", "artifact not found"),
+    }
+}
+
+fn delete_artifact(ctx: &Ctx, body: &Value, run: String) -> Response {
+    let name = str_field(body, "name").unwrap_or_default();
+    let mut s = ctx.state.lock().unwrap();
+    let newest = s.artifacts.iter().enumerate().filter(|(_, a)| a.run_backend_id == run && a.name == name && a.finalized).max_by_key(|(_, a)| a.database_id).map(|(i, _)| i);
+    match newest {
+        Some(i) => {
+            let a = s.artifacts.remove(i);
+            Json(json!({"ok": true, "artifact_id": a.database_id.to_string()})).into_response()
+        }
+        None => twirp_error(StatusCode::NOT_FOUND, "not_found", "artifact not found"),
+    }
+}
+
+// ---- REST ----
+
+fn rest_authorized(ctx: &Ctx, headers: &HeaderMap, route: &str, query: Value) -> Result<(), Response> {
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut s = ctx.state.lock().unwrap();
+    s.calls.push((route.to_string(), query));
+    s.rest_auth.push(auth.clone());
+    let ok = matches!(auth.as_deref(), Some(a) if a == format!("Bearer {}", ctx.rest_token) || a == format!("token {}", ctx.rest_token));
+    if ok {
+        Ok(())
+    } else {
+        Err((StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials", "status": "401"})))
+            .into_response())
+    }
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    per_page: Option<usize>,
+    page: Option<usize>,
+    name: Option<String>,
+    head_sha: Option<String>,
+    status: Option<String>,
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found", "status": "404"}))).into_response()
+}
+
+fn run_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRun) -> Value {
+    json!({
+        "id": r.id, "name": r.workflow_file, "path": format!(".github/workflows/{}", r.workflow_file),
+        "head_sha": r.head_sha, "run_attempt": r.run_attempt, "status": r.status, "conclusion": r.conclusion,
+        "created_at": r.created_at, "event": "workflow_dispatch",
+        "html_url": format!("https://github.com/{owner}/{repo}/actions/runs/{}", r.id),
+        "url": format!("{}/repos/{owner}/{repo}/actions/runs/{}", ctx.base_url, r.id),
+    })
+}
+
+async fn rest_run(State(ctx): State<Ctx>, Path((owner, repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run", json!({"run_id": run_id})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    match s.runs.iter().find(|r| r.id == run_id) {
+        Some(r) => Json(run_json(&ctx, &owner, &repo, r)).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn rest_workflow_runs(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, workflow)): Path<(String, String, String)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET workflow runs", json!({"workflow": workflow, "head_sha": q.head_sha, "status": q.status})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    let mut runs: Vec<&FakeRun> = s
+        .runs
+        .iter()
+        .filter(|r| r.workflow_file == workflow)
+        .filter(|r| q.head_sha.as_ref().is_none_or(|h| &r.head_sha == h))
+        .filter(|r| q.status.as_ref().is_none_or(|st| &r.status == st))
+        .collect();
+    runs.sort_by(|a, b| b.id.cmp(&a.id));
+    let all: Vec<Value> = runs.iter().map(|r| run_json(&ctx, &owner, &repo, r)).collect();
+    let (page, total) = paginate(&all, &q);
+    Json(json!({"total_count": total, "workflow_runs": page})).into_response()
+}
+
+fn paginate(all: &[Value], q: &Paging) -> (Vec<Value>, usize) {
+    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    (all.iter().skip((page - 1) * per_page).take(per_page).cloned().collect(), all.len())
+}
+
+async fn rest_run_artifacts(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, run_id)): Path<(String, String, u64)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run artifacts", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "name": q.name})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    let Some(run) = s.runs.iter().find(|r| r.id == run_id) else { return not_found() };
+    let all: Vec<Value> = s
+        .artifacts
+        .iter()
+        .filter(|a| a.run_backend_id == run.backend_id && a.finalized)
+        .filter(|a| q.name.as_ref().is_none_or(|n| &a.name == n))
+        .map(|a| {
+            json!({
+                "id": a.database_id, "node_id": format!("MDg6QXJ0aWZhY3Q{}", a.database_id), "name": a.name,
+                "size_in_bytes": a.size, "expired": false, "created_at": a.created_at, "expires_at": a.expires_at,
+                "digest": a.digest,
+                "url": format!("{}/repos/{owner}/{repo}/actions/artifacts/{}", ctx.base_url, a.database_id),
+                "archive_download_url": format!("{}/repos/{owner}/{repo}/actions/artifacts/{}/zip", ctx.base_url, a.database_id),
+                "workflow_run": {"id": run.id, "head_sha": run.head_sha, "head_branch": "main"},
+            })
+        })
+        .collect();
+    let (page, total) = paginate(&all, &q);
+    Json(json!({"total_count": total, "artifacts": page})).into_response()
+}
+
+async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((_owner, _repo, artifact_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET artifact zip", json!({"artifact_id": artifact_id})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    match s.artifacts.iter().find(|a| a.database_id == artifact_id && a.finalized) {
+        Some(a) => {
+            let url = ctx.azurite.blob_sas_url(&ctx.container, &a.blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
+            (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
+        }
+        None => not_found(),
+    }
+}

@@ -1,0 +1,32 @@
+//! Test support for release-audit: the fake GitHub services, the real Azurite they
+//! sign URLs for, the runner's step environment, and the official artifact client.
+//! Lives under `tests/`, never in `src/`.
+
+pub mod azurite;
+pub mod fake;
+pub mod official;
+pub mod step;
+
+pub use fake::FakeGitHub;
+pub use step::{Step, StepResult};
+
+/// Builds a zip in memory from (path, bytes) pairs, for seeding artifacts.
+pub fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in entries {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let zip = dir.path().join("out.zip");
+    let status = std::process::Command::new("zip")
+        .arg("-q")
+        .arg("-r")
+        .arg(&zip)
+        .args(entries.iter().map(|(p, _)| *p))
+        .current_dir(dir.path())
+        .status()
+        .expect("the zip command is installed (tests/run installs it)");
+    assert!(status.success());
+    std::fs::read(zip).unwrap()
+}
