@@ -18,49 +18,90 @@ use crate::secret::Secret;
 /// Highest retention GitHub allows for an artifact (private repositories).
 pub const MAX_RETENTION_DAYS: u32 = 400;
 
-/// The settings of `release-audit run`, as flags. Every flag has an `INPUT_*` twin.
-#[derive(Debug, Default, Clone, clap::Args)]
-pub struct RunArgs {
-    /// Token for the GitHub REST API (input `github-token`, default `${{ github.token }}`).
-    #[arg(long = "github-token", value_name = "TOKEN", hide_env_values = true)]
-    pub github_token: Option<String>,
-    /// The version being released, e.g. 1.2.3 (input `release-version`, required).
-    #[arg(long = "release-version", value_name = "VERSION")]
-    pub release_version: Option<String>,
-    /// Artifact name of the bundle (default `audit-bundle-<release-version>`).
-    #[arg(long = "bundle-name", value_name = "NAME")]
-    pub bundle_name: Option<String>,
-    /// Directory the bundle is written to (default `$RUNNER_TEMP/release-audit`).
-    #[arg(long = "bundle-dir", value_name = "DIR")]
-    pub bundle_dir: Option<String>,
-    /// Days the bundle artifact is kept (1–400; clamped to the repository's maximum).
-    #[arg(long = "retention-days", value_name = "DAYS")]
-    pub retention_days: Option<String>,
-    /// Replace an existing artifact of the same name (true/false).
-    #[arg(long = "overwrite", value_name = "BOOL")]
-    pub overwrite: Option<String>,
-    /// Upload the bundle as a workflow artifact (true/false, default true).
-    #[arg(long = "upload", value_name = "BOOL")]
-    pub upload: Option<String>,
-    /// Write the job summary (true/false, default true).
-    #[arg(long = "summary", value_name = "BOOL")]
-    pub summary: Option<String>,
+/// Declares the inputs once: the flag struct, and the list of input names that
+/// `action.yml` must match (a test checks both ways).
+macro_rules! run_args {
+    ($( $(#[doc = $doc:literal])* $field:ident = $name:literal ),* $(,)?) => {
+        /// The settings of `release-audit run`, as flags. Every flag has an `INPUT_*` twin.
+        #[derive(Debug, Default, Clone, clap::Args)]
+        pub struct RunArgs {
+            $( $(#[doc = $doc])* #[arg(long = $name, value_name = "VALUE")] pub $field: Option<String>, )*
+        }
+        impl RunArgs {
+            /// Every input name, in declaration order.
+            pub const INPUT_NAMES: &'static [&'static str] = &[$($name),*];
+            fn flags(&self) -> Vec<(&'static str, Option<&String>)> {
+                vec![$(($name, self.$field.as_ref())),*]
+            }
+        }
+    };
 }
 
-impl RunArgs {
-    /// The flags by input name, for [`RawInputs::collect`].
-    fn flags(&self) -> Vec<(&'static str, Option<&String>)> {
-        vec![
-            ("github-token", self.github_token.as_ref()),
-            ("release-version", self.release_version.as_ref()),
-            ("bundle-name", self.bundle_name.as_ref()),
-            ("bundle-dir", self.bundle_dir.as_ref()),
-            ("retention-days", self.retention_days.as_ref()),
-            ("overwrite", self.overwrite.as_ref()),
-            ("upload", self.upload.as_ref()),
-            ("summary", self.summary.as_ref()),
-        ]
-    }
+run_args! {
+    /// Token for the GitHub REST API (default `${{ github.token }}`); needs `actions: read`.
+    github_token = "github-token",
+    /// The version being released, e.g. 1.2.3 (required).
+    release_version = "release-version",
+    /// Artifact name of the bundle (default `audit-bundle-<release-version>`).
+    bundle_name = "bundle-name",
+    /// Directory the bundle is written to (default `$RUNNER_TEMP/release-audit`).
+    bundle_dir = "bundle-dir",
+    /// Days the bundle artifact is kept (1–400; clamped to the repository's maximum).
+    retention_days = "retention-days",
+    /// Replace an existing artifact, release asset or stored object of the same name (true/false).
+    overwrite = "overwrite",
+    /// Upload the bundle as a workflow artifact (true/false, default true).
+    upload = "upload",
+    /// Write the job summary (true/false, default true).
+    summary = "summary",
+    /// Unit test report artifacts: names or globs, comma- or newline-separated.
+    unit_reports = "unit-reports",
+    /// E2E test report artifacts: names or globs.
+    e2e_reports = "e2e-reports",
+    /// Gardener test report artifacts: names or globs.
+    gardener_reports = "gardener-reports",
+    /// Upgrade test report artifacts: names or globs.
+    upgrade_reports = "upgrade-reports",
+    /// Categories that must be present with at least one test (default `unit,e2e`).
+    required_reports = "required-reports",
+    /// Workflow run ids to collect reports from (default: the current run).
+    run_ids = "run-ids",
+    /// Workflow files whose newest completed run for `head-sha` is searched too.
+    workflows = "workflows",
+    /// Commit whose runs `workflows` looks for (default `GITHUB_SHA`).
+    head_sha = "head-sha",
+    /// Fail the audit when a report has failed or errored tests (default true).
+    fail_on_test_failures = "fail-on-test-failures",
+    /// Fail the audit when a required category is missing or empty (default true).
+    fail_on_missing_reports = "fail-on-missing-reports",
+    /// Put each source run's run.json, jobs and logs into the bundle (default true).
+    include_run_logs = "include-run-logs",
+    /// The image that was tested, e.g. europe-docker.pkg.dev/p/dev/app:PR-123.
+    tested_image = "tested-image",
+    /// The image that is released, e.g. europe-docker.pkg.dev/p/prod/app:1.2.3.
+    release_image = "release-image",
+    /// Several pairs, one per line: `name: <tested-ref> -> <released-ref>`.
+    images = "images",
+    /// The digest the image build reported (sha256:…); the tested image must have it.
+    expected_digest = "expected-digest",
+    /// identical (default), platforms, or record.
+    digest_policy = "digest-policy",
+    /// Platforms to compare, e.g. linux/amd64,linux/arm64 (default all).
+    platforms = "platforms",
+    /// Registry logins, one per line: host=username:password (masked).
+    registry_credentials = "registry-credentials",
+    /// Registries reached over plain HTTP, as host:port, comma- or newline-separated.
+    insecure_registries = "insecure-registries",
+    /// Largest layer (bytes) whose tar entries are diffed when layers differ (default 256 MiB).
+    layer_diff_limit = "layer-diff-limit",
+    /// Attach the bundle and SHA256SUMS to the GitHub release of `release-tag` (true/false).
+    release_asset = "release-asset",
+    /// Tag of the release to attach to (default: the release version).
+    release_tag = "release-tag",
+    /// Object storage prefix for the bundle: gs://bucket/prefix/ or s3://bucket/prefix/.
+    storage_url = "storage-url",
+    /// Object storage credentials, one key=value per line (masked).
+    storage_credentials = "storage-credentials",
 }
 
 /// The environment variable that carries an input: `INPUT_` + upper-cased name,
@@ -91,7 +132,15 @@ impl RawInputs {
         self.values.get(name).map(String::as_str)
     }
 
-    fn bool(&self, name: &str, default: bool) -> Result<bool> {
+    /// A comma- or newline-separated list, items trimmed, empty items dropped.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| v.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// A boolean input: true/True/TRUE or false/False/FALSE (the toolkit's `getBooleanInput`).
+    pub fn bool(&self, name: &str, default: bool) -> Result<bool> {
         match self.get(name) {
             None => Ok(default),
             Some("true" | "True" | "TRUE") => Ok(true),
@@ -160,6 +209,12 @@ pub struct Config {
     pub runner: RunnerContext,
     /// Present whenever the runner gave us one; required when `upload` is true.
     pub results: Option<ResultsService>,
+    /// Image evidence settings, when images are to be compared.
+    pub images: Option<crate::evidence::images::ImageSettings>,
+    /// Object storage target, when the bundle is to be stored beyond artifact retention.
+    pub storage: Option<crate::publish::storage::StorageSettings>,
+    /// GitHub release to attach the bundle to.
+    pub release_asset: Option<crate::publish::release::ReleaseAssetSettings>,
 }
 
 impl Config {
@@ -231,6 +286,10 @@ impl Config {
             None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
         };
 
+        let images = crate::evidence::images::settings(raw)?;
+        let storage = crate::publish::storage::settings(raw)?;
+        let release_asset = crate::publish::release::settings(raw, &release_version)?;
+
         Ok(Config {
             github_token: raw.get("github-token").map(Secret::new),
             release_version,
@@ -243,6 +302,9 @@ impl Config {
             source_date_epoch,
             runner,
             results,
+            images,
+            storage,
+            release_asset,
         })
     }
 

@@ -1,15 +1,25 @@
 //! Evidence stages. Each produces plain data that the bundle, the summary and the
 //! verdict consume; no stage reaches into another.
 
+pub mod images;
+pub mod tests;
+
 use serde::{Deserialize, Serialize};
 
 /// Everything collected for one audit. Stages that did not run leave their part empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Evidence {}
+pub struct Evidence {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<images::ImageEvidence>,
+}
 
 impl Evidence {
     /// Why the release must not pass, one line each; empty when it may.
     pub fn failures(&self) -> Vec<String> {
-        Vec::new()
+        let mut reasons = Vec::new();
+        if let Some(images) = &self.images {
+            reasons.extend(images.failures());
+        }
+        reasons
     }
 }

@@ -2,6 +2,8 @@
 //! failure leaves it there and says where.
 
 pub mod artifact;
+pub mod release;
+pub mod storage;
 
 /// Where the bundle was published.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

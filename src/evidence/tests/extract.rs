@@ -1,0 +1,1 @@
+//! Safe extraction of report archives (placeholder until extraction lands).

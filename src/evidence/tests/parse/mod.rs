@@ -1,0 +1,1 @@
+//! Streaming parsers for test reports (placeholder until the parsers land).
