@@ -58,7 +58,7 @@ impl Azurite {
     /// Creates a container (ignoring "already exists").
     pub async fn create_container(&self, container: &str) {
         let url = format!("{}/{container}?restype=container&{}", self.account_url, self.account_sas());
-        let response = reqwest::Client::new()
+        let response = crate::http()
             .put(&url)
             .header("x-ms-version", SAS_VERSION)
             .header("content-length", "0")
@@ -75,7 +75,7 @@ impl Azurite {
     /// Reads a blob with an account SAS (for the fake's own checks).
     pub async fn read_blob(&self, container: &str, blob: &str) -> Option<Vec<u8>> {
         let url = format!("{}/{container}/{}?{}", self.account_url, encode_path(blob), self.account_sas());
-        let response = reqwest::Client::new().get(&url).header("x-ms-version", SAS_VERSION).send().await.ok()?;
+        let response = crate::http().get(&url).header("x-ms-version", SAS_VERSION).send().await.ok()?;
         if !response.status().is_success() {
             return None;
         }

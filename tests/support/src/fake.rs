@@ -193,7 +193,7 @@ impl FakeGitHub {
         };
         let blob = format!("{run_backend_id}/seed/{id}/{name}.zip");
         let url = self.azurite.blob_sas_url(&self.container, &blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
-        let r = reqwest::Client::new()
+        let r = crate::http()
             .put(&url)
             .header("x-ms-blob-type", "BlockBlob")
             .header("x-ms-version", "2020-12-06")

@@ -30,3 +30,13 @@ pub fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
     assert!(status.success());
     std::fs::read(zip).unwrap()
 }
+
+/// An HTTP client for the harness's own calls. reqwest is built without a default
+/// TLS provider in this workspace (the product installs ring), so install it here too.
+pub fn http() -> reqwest::Client {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::new()
+}

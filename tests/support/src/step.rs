@@ -28,9 +28,17 @@ pub struct StepResult {
 }
 
 impl StepResult {
-    /// Everything a user could see or keep from the step, for secret scans.
+    /// Everything a user could see or keep from the step, for secret scans. The
+    /// `::add-mask::` commands are left out: the runner consumes them, they are how a
+    /// secret gets masked, and they are never shown.
     pub fn everything(&self) -> String {
-        format!("{}\n{}\n{:?}\n{}", self.stdout, self.stderr, self.outputs, self.summary)
+        let shown: Vec<&str> = self.stdout.lines().filter(|l| !l.starts_with("::add-mask::")).collect();
+        format!("{}\n{}\n{:?}\n{}", shown.join("\n"), self.stderr, self.outputs, self.summary)
+    }
+
+    /// The values the step asked the runner to mask.
+    pub fn masked(&self) -> Vec<&str> {
+        self.stdout.lines().filter_map(|l| l.strip_prefix("::add-mask::")).collect()
     }
 }
 
