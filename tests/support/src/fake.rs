@@ -178,7 +178,7 @@ impl FakeGitHub {
             run_attempt: 1,
             status: "completed".into(),
             conclusion: Some(conclusion.into()),
-            created_at: chrono::Utc::now().to_rfc3339(),
+            created_at: timestamp_now(),
         });
         backend_id
     }
@@ -212,7 +212,7 @@ impl FakeGitHub {
             size: zip_bytes.len() as i64,
             digest: Some(format!("sha256:{}", hex::encode(Sha256::digest(zip_bytes)))),
             finalized: true,
-            created_at: chrono::Utc::now().to_rfc3339(),
+            created_at: timestamp_now(),
             expires_at: None,
         });
         id
@@ -328,7 +328,7 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
         size: 0,
         digest: None,
         finalized: false,
-        created_at: chrono::Utc::now().to_rfc3339(),
+        created_at: timestamp_now(),
         expires_at,
     });
     let url = ctx.azurite.blob_sas_url(&ctx.container, &blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
@@ -528,4 +528,10 @@ async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((_owner, _repo, artifact
         }
         None => not_found(),
     }
+}
+
+/// A protobuf `Timestamp` in its JSON form: UTC, `Z`, 3–9 fraction digits. The
+/// official client's parser rejects `+00:00` offsets with fractions.
+fn timestamp_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
