@@ -48,9 +48,9 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     let outputs = config.runner.output_file.clone().map(OutputFile::new);
     if let Some(out) = &outputs {
         out.set("verdict", manifest.verdict.result.as_str())?;
-        out.set("bundle-path", &bundle.path.display().to_string())?;
+        out.set("bundle-path", &config.runner.path_for_later_steps(&bundle.path))?;
         out.set("bundle-sha256", &bundle.sha256)?;
-        out.set("manifest-path", &manifest_path.display().to_string())?;
+        out.set("manifest-path", &config.runner.path_for_later_steps(&manifest_path))?;
     }
 
     let mut published = Published::default();

@@ -44,7 +44,7 @@ run_args! {
     release_version = "release-version",
     /// Artifact name of the bundle (default `audit-bundle-<release-version>`).
     bundle_name = "bundle-name",
-    /// Directory the bundle is written to (default `$RUNNER_TEMP/release-audit`).
+    /// Directory the bundle is written to (default `.release-audit` in the workspace).
     bundle_dir = "bundle-dir",
     /// Days the bundle artifact is kept (1–400; clamped to the repository's maximum).
     retention_days = "retention-days",
@@ -258,12 +258,16 @@ impl Config {
         let upload = raw.bool("upload", true)?;
         let summary = raw.bool("summary", true)?;
 
-        let bundle_dir = match raw.get("bundle-dir") {
-            Some(d) => PathBuf::from(d),
-            None => match &runner.runner_temp {
-                Some(t) => t.join("release-audit"),
-                None => PathBuf::from("release-audit-out"),
+        // In a container action only the workspace is shared with later steps
+        // (RUNNER_TEMP is not mounted), so the bundle lives there by default.
+        let bundle_dir = match (raw.get("bundle-dir"), &runner.workspace, &runner.runner_temp) {
+            (Some(d), _, _) => match &runner.workspace {
+                Some(w) if Path::new(d).is_relative() => w.join(d),
+                _ => PathBuf::from(d),
             },
+            (None, Some(w), _) if runner.in_actions => w.join(".release-audit"),
+            (None, _, Some(t)) => t.join("release-audit"),
+            (None, _, None) => PathBuf::from("release-audit-out"),
         };
         check_writable_dir(&bundle_dir)?;
 

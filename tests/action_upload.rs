@@ -70,10 +70,11 @@ async fn uploads_a_verifiable_bundle_and_reports_it() {
     // Outputs point at a bundle on disk whose hash is what the output says.
     let o = &result.outputs;
     assert_eq!(o["verdict"], "passed");
-    let bundle_path = PathBuf::from(&o["bundle-path"]);
+    let bundle_path = step.resolve(&o["bundle-path"]);
+    assert_eq!(o["bundle-path"], ".release-audit/audit-bundle-1.2.3.zip", "a workspace-relative path later steps can use");
     let bytes = std::fs::read(&bundle_path).unwrap();
     assert_eq!(sha256_hex(&bytes), o["bundle-sha256"]);
-    assert!(Path::new(&o["manifest-path"]).exists());
+    assert!(step.resolve(&o["manifest-path"]).exists());
 
     // The artifact is the bundle: same size, digest, and bytes in blob storage.
     let artifacts = fake.artifacts();
@@ -197,7 +198,7 @@ async fn an_exhausted_quota_is_not_retried_and_the_bundle_is_kept() {
     assert_eq!(fake.calls("CreateArtifact").len(), 1, "a quota error must not be retried");
     assert!(result.stderr.contains("quota"), "{}", result.stderr);
     // Nothing is lost: the bundle is on disk, the outputs say where, the summary says why.
-    let kept = PathBuf::from(&result.outputs["bundle-path"]);
+    let kept = step.resolve(&result.outputs["bundle-path"]);
     assert!(kept.exists());
     assert!(result.stderr.contains(&kept.display().to_string()), "{}", result.stderr);
     assert!(result.summary.contains("Publishing failed"), "{}", result.summary);
@@ -214,7 +215,7 @@ async fn persistent_server_errors_give_up_after_five_attempts() {
     assert_eq!(result.code, 3);
     assert_eq!(fake.calls("FinalizeArtifact").len(), 5);
     assert!(result.stderr.contains("gave up after 5 attempts"), "{}", result.stderr);
-    assert!(PathBuf::from(&result.outputs["bundle-path"]).exists());
+    assert!(step.resolve(&result.outputs["bundle-path"]).exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 //! This is what proves the fake faithful: the reference client and release-audit
 //! exchange artifacts through it, both ways, byte for byte.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use release_audit::config::ResultsService;
 use release_audit::github::artifacts::{ArtifactService, BackendIds};
@@ -52,7 +52,7 @@ async fn the_official_client_downloads_the_bundle_release_audit_uploaded() {
     assert_eq!(downloaded["digestMismatch"], false, "the official client found a digest mismatch: {downloaded}");
 
     // The client unzips the artifact: what it gets is exactly the bundle directory.
-    let bundle_dir = PathBuf::from(&result.outputs["bundle-path"]).with_extension("");
+    let bundle_dir = step.resolve(&result.outputs["bundle-path"]).with_extension("");
     let theirs = files_under(&dest.path().join("audit-bundle-3.1.4"));
     let ours = files_under(&bundle_dir);
     assert!(!ours.is_empty());

@@ -41,6 +41,7 @@ pub struct RunnerContext {
     pub api_url: String,
     pub retention_days: Option<u32>,
     pub runner_temp: Option<PathBuf>,
+    pub workspace: Option<PathBuf>,
     pub output_file: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
     pub debug: bool,
@@ -81,6 +82,7 @@ impl RunnerContext {
             api_url: env("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()).trim_end_matches('/').to_string(),
             retention_days: number("GITHUB_RETENTION_DAYS")?.map(|n| n as u32),
             runner_temp: env("RUNNER_TEMP").map(PathBuf::from),
+            workspace: env("GITHUB_WORKSPACE").map(PathBuf::from),
             output_file: env("GITHUB_OUTPUT").map(PathBuf::from),
             step_summary: env("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             debug: env("RUNNER_DEBUG").as_deref() == Some("1"),
@@ -102,6 +104,16 @@ impl RunnerContext {
         let repo = self.repository.as_ref()?;
         let id = self.run_id?;
         Some(format!("{}/{repo}/actions/runs/{id}/artifacts/{artifact_id}", self.server_url))
+    }
+
+    /// A path as later steps of the job can use it: relative to the workspace when it
+    /// lies inside (a container action sees the workspace at `/github/workspace`, the
+    /// next step at another absolute path), absolute otherwise.
+    pub fn path_for_later_steps(&self, path: &std::path::Path) -> String {
+        if let Some(rel) = self.workspace.as_ref().and_then(|w| path.strip_prefix(w).ok()) {
+            return rel.display().to_string();
+        }
+        path.display().to_string()
     }
 
     /// The head commit's timestamp from the event payload, when the event has one

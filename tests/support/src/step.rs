@@ -109,6 +109,11 @@ impl Step {
         self.dir.path().join(name)
     }
 
+    /// Resolves a path output the way a later step would: relative to the workspace.
+    pub fn resolve(&self, output: &str) -> PathBuf {
+        self.dir.path().join("workspace").join(output)
+    }
+
     /// Runs the binary (no arguments: action mode) with exactly this environment.
     pub async fn run(&self, binary: &Path, args: &[&str]) -> StepResult {
         let output = tokio::process::Command::new(binary)
