@@ -5,12 +5,17 @@
 //! failed upload loses nothing: the error says where the bundle is.
 
 use crate::bundle::manifest::{Manifest, Release, RunFacts, Source, Tool, Verdict, VerdictResult};
+use std::path::PathBuf;
+
+use crate::bundle::statements::Subject;
 use crate::bundle::{BundleDir, ZippedBundle, zip_dir};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::evidence::Evidence;
 use crate::github::artifacts::ArtifactService;
-use crate::github::commands::Commands;
+use crate::evidence::tests::collect::{Services, collect as collect_tests};
+use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
+use crate::github::rest::Rest;
 use crate::github::runner::{OutputFile, append_summary};
 use crate::publish::Published;
 use crate::publish::artifact::{UploadedArtifact, effective_retention, upload_bundle};
@@ -30,18 +35,28 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         commands.add_mask(secret.expose());
     }
     let http = crate::http::client();
-
-    let evidence = {
-        let _g = commands.group("Collecting evidence");
-        collect(config, &http, commands).await?
+    let artifacts = config.results.as_ref().map(|r| ArtifactService::new(http.clone(), r));
+    let rest = match (&config.github_token, &config.runner.repository) {
+        (Some(token), Some(repository)) => Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone())),
+        _ => None,
     };
+    let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
+
+    let mut evidence = Evidence::default();
+    if let Some(settings) = &config.tests {
+        let _g = commands.group("Collecting test reports");
+        let services = Services { artifacts: artifacts.as_ref(), rest: rest.as_ref(), runner: &config.runner };
+        let tests = collect_tests(settings, &services, &mut dir, commands).await?;
+        annotate_test_failures(&tests, commands);
+        evidence.tests = Some(tests);
+    }
     let verdict = Verdict::from_reasons(evidence.failures());
     let manifest = manifest_for(config, evidence, verdict);
     let details = detail_sections(&manifest);
 
-    let (bundle, manifest_path) = {
+    let (bundle, manifest_path, statements) = {
         let _g = commands.group("Writing the audit bundle");
-        write_bundle(config, &manifest, &details)?
+        write_bundle(config, dir, &manifest, &details)?
     };
     log::info!("bundle written: {} ({} bytes, sha256 {})", bundle.path.display(), bundle.size, bundle.sha256);
 
@@ -51,16 +66,17 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         out.set("bundle-path", &config.runner.path_for_later_steps(&bundle.path))?;
         out.set("bundle-sha256", &bundle.sha256)?;
         out.set("manifest-path", &config.runner.path_for_later_steps(&manifest_path))?;
+        let paths: Vec<String> = statements.iter().map(|p| config.runner.path_for_later_steps(p)).collect();
+        out.set("statement-paths", &paths.join("\n"))?;
     }
 
     let mut published = Published::default();
     let mut publish_error: Option<Error> = None;
     if config.upload {
         let _g = commands.group("Uploading the bundle artifact");
-        let results = config.results.as_ref().expect("validated: upload needs the results service");
-        let service = ArtifactService::new(http.clone(), results);
+        let service = artifacts.as_ref().expect("validated: upload needs the results service");
         let retention = effective_retention(config.retention_days, config.runner.retention_days, commands);
-        match upload_bundle(&service, &config.bundle_name, &bundle, retention, config.overwrite, commands).await {
+        match upload_bundle(service, &config.bundle_name, &bundle, retention, config.overwrite, commands).await {
             Ok(id) => {
                 let artifact = UploadedArtifact { id, name: config.bundle_name.to_string(), url: config.runner.artifact_url(id) };
                 if let Some(out) = &outputs {
@@ -80,11 +96,25 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     if let Some(e) = publish_error {
         return Err(e);
     }
+    if manifest.verdict.result == VerdictResult::Failed {
+        for reason in &manifest.verdict.reasons {
+            commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some("Release audit failed".into()), ..Default::default() }, reason);
+        }
+    }
     Ok(Outcome { verdict: manifest.verdict.result, bundle, manifest_path, published })
 }
 
-async fn collect(_config: &Config, _http: &reqwest::Client, _commands: &Commands) -> Result<Evidence> {
-    Ok(Evidence::default())
+/// The first failures as `::error` annotations (the runner shows ten per kind).
+fn annotate_test_failures(tests: &crate::evidence::tests::TestEvidence, commands: &Commands) {
+    for c in &tests.categories {
+        for f in c.artifacts.iter().flat_map(|a| &a.files) {
+            for t in &f.failures {
+                let name = if t.suite.is_empty() { t.name.clone() } else { format!("{} › {}", t.suite, t.name) };
+                let first = t.message.lines().find(|l| !l.trim().is_empty()).unwrap_or("failed");
+                commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some(format!("{}: {name}", c.category.title())), ..Default::default() }, first);
+            }
+        }
+    }
 }
 
 fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manifest {
@@ -110,15 +140,41 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
     }
 }
 
-fn detail_sections(_manifest: &Manifest) -> Vec<Section> {
-    Vec::new()
+fn detail_sections(manifest: &Manifest) -> Vec<Section> {
+    let mut sections = Vec::new();
+    if let Some(tests) = &manifest.evidence.tests {
+        sections.extend(report::tests_sections(tests));
+    }
+    sections
 }
 
-fn write_bundle(config: &Config, manifest: &Manifest, details: &[Section]) -> Result<(ZippedBundle, std::path::PathBuf)> {
-    let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
+fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, details: &[Section]) -> Result<(ZippedBundle, PathBuf, Vec<PathBuf>)> {
+    let mut statements = Vec::new();
+    if let Some(tests) = &manifest.evidence.tests {
+        let subjects = statement_subjects(config);
+        for category in tests.categories.iter().filter(|c| !c.artifacts.is_empty()) {
+            let statement = crate::bundle::statements::test_result(category, &subjects, config.runner.run_url(), |run, id| artifact_url(config, run, id));
+            let entry = dir.add_json(&format!("statements/{}.intoto.json", category.category.as_str()), &statement)?;
+            statements.push(dir.root().join(entry.path));
+        }
+    }
     dir.add_bytes("summary.md", report::bundle_summary(manifest, details).as_bytes())?;
     let root = dir.finish(manifest.clone())?;
     let zip_path = config.bundle_dir.join(format!("{}.zip", config.bundle_name));
     let bundle = zip_dir(&root, &zip_path, config.bundle_name.as_str(), config.source_date_epoch)?;
-    Ok((bundle, root.join("manifest.json")))
+    Ok((bundle, root.join("manifest.json"), statements))
+}
+
+/// What the tests were run against: the commit (and, with image evidence, the images).
+fn statement_subjects(config: &Config) -> Vec<Subject> {
+    let mut subjects = Vec::new();
+    if let (Some(repo), Some(sha)) = (&config.runner.repository, &config.runner.sha) {
+        subjects.push(Subject::git_commit(&format!("git+{}/{repo}", config.runner.server_url), sha));
+    }
+    subjects
+}
+
+fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Option<String> {
+    let repo = config.runner.repository.as_ref()?;
+    Some(format!("{}/{repo}/actions/runs/{}/artifacts/{artifact_id}", config.runner.server_url, run_id?))
 }

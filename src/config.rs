@@ -209,6 +209,8 @@ pub struct Config {
     pub runner: RunnerContext,
     /// Present whenever the runner gave us one; required when `upload` is true.
     pub results: Option<ResultsService>,
+    /// Test evidence settings, when reports are to be collected.
+    pub tests: Option<crate::evidence::tests::TestSettings>,
     /// Image evidence settings, when images are to be compared.
     pub images: Option<crate::evidence::images::ImageSettings>,
     /// Object storage target, when the bundle is to be stored beyond artifact retention.
@@ -290,6 +292,7 @@ impl Config {
             None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
         };
 
+        let tests = crate::evidence::tests::settings(raw, runner.sha.as_deref())?;
         let images = crate::evidence::images::settings(raw)?;
         let storage = crate::publish::storage::settings(raw)?;
         let release_asset = crate::publish::release::settings(raw, &release_version)?;
@@ -306,6 +309,7 @@ impl Config {
             source_date_epoch,
             runner,
             results,
+            tests,
             images,
             storage,
             release_asset,
@@ -390,6 +394,7 @@ mod tests {
             ("INPUT_RELEASE-VERSION", "1.2.3"),
             ("INPUT_BUNDLE-DIR", dir.as_str()),
             ("INPUT_UPLOAD", "false"),
+            ("INPUT_REQUIRED-REPORTS", "none"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -420,6 +425,7 @@ mod tests {
         for (env, name) in cases {
             let mut env = env.to_vec();
             env.push(("INPUT_BUNDLE-DIR", p));
+            env.push(("INPUT_REQUIRED-REPORTS", "none"));
             let err = config(&env).unwrap_err();
             assert!(err.to_string().contains(name), "{env:?}: {err}");
             assert!(!err.hint().is_empty());
@@ -432,7 +438,7 @@ mod tests {
         let file = d.path().join("a-file");
         std::fs::write(&file, "x").unwrap();
         let p = file.join("sub");
-        let err = config(&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "false"), ("INPUT_BUNDLE-DIR", p.to_str().unwrap())])
+        let err = config(&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "false"), ("INPUT_REQUIRED-REPORTS", "none"), ("INPUT_BUNDLE-DIR", p.to_str().unwrap())])
             .unwrap_err();
         assert!(err.to_string().starts_with("input `bundle-dir`"), "{err}");
     }

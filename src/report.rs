@@ -183,3 +183,95 @@ mod tests {
         assert_eq!(md_escape("a|b\n<script>`x`"), "a\\|b &lt;script&gt;'x'");
     }
 }
+
+/// At most this many failed tests are listed (the rest are counted).
+pub const MAX_LISTED_FAILURES: usize = 20;
+
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{seconds:.1} s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// The test evidence: a row per category (essential), then the failed tests and
+/// notes (detail, cut first when the summary grows too large).
+pub fn tests_sections(tests: &crate::evidence::tests::TestEvidence) -> Vec<Section> {
+    use crate::evidence::tests::CategoryStatus;
+    let mut table = String::from("### Test evidence\n\n| | Category | Tests | Passed | Failed | Errored | Skipped | Duration | Artifacts |\n|---|---|--:|--:|--:|--:|--:|--:|---|\n");
+    for c in &tests.categories {
+        let icon = match c.status {
+            CategoryStatus::Passed => "✅",
+            CategoryStatus::Failed => "❌",
+            CategoryStatus::Missing | CategoryStatus::Empty if c.required => "❌",
+            CategoryStatus::Missing | CategoryStatus::Empty => "⚠️",
+        };
+        let state = match c.status {
+            CategoryStatus::Missing => " — missing",
+            CategoryStatus::Empty => " — no tests",
+            _ => "",
+        };
+        let required = if c.required { " (required)" } else { "" };
+        let artifacts: Vec<String> = c.artifacts.iter().map(|a| format!("`{}`", md_escape(&a.name))).collect();
+        let t = &c.totals;
+        table.push_str(&format!(
+            "| {icon} | {}{required}{state} | {} | {} | {} | {} | {} | {} | {} |\n",
+            c.category.title(),
+            t.tests,
+            t.passed,
+            t.failed,
+            t.errored,
+            t.skipped,
+            duration(c.duration_seconds),
+            if artifacts.is_empty() { "—".to_string() } else { artifacts.join(", ") }
+        ));
+    }
+    let mut sections = vec![Section::essential(table)];
+
+    let failures: Vec<(&str, &crate::evidence::tests::parse::FailedTest)> = tests
+        .categories
+        .iter()
+        .flat_map(|c| c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).map(move |t| (c.category.title(), t)))
+        .collect();
+    let total_failed: u64 = tests.categories.iter().map(|c| c.totals.failed + c.totals.errored).sum();
+    if !failures.is_empty() {
+        let mut s = String::from("#### Failed tests\n\n");
+        for (category, t) in failures.iter().take(MAX_LISTED_FAILURES) {
+            let first = t.message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let name = if t.suite.is_empty() { t.name.clone() } else { format!("{} › {}", t.suite, t.name) };
+            s.push_str(&format!("- **{category}** `{}` — {}\n", md_escape(&name), md_escape(&first.chars().take(300).collect::<String>())));
+        }
+        let listed = failures.len().min(MAX_LISTED_FAILURES) as u64;
+        if total_failed > listed {
+            s.push_str(&format!("\n…and {} more; every failure is in the bundle's reports and manifest.\n", total_failed - listed));
+        }
+        sections.push(Section::detail(s));
+    }
+
+    let mut notes = String::new();
+    for c in &tests.categories {
+        for n in &c.notes {
+            notes.push_str(&format!("- {}: {}\n", c.category.title(), md_escape(n)));
+        }
+        for f in c.artifacts.iter().flat_map(|a| &a.files).filter(|f| f.reason.is_some()) {
+            notes.push_str(&format!("- {}: `{}` could not be parsed: {}\n", c.category.title(), md_escape(&f.path), md_escape(f.reason.as_deref().unwrap_or(""))));
+        }
+    }
+    for s in &tests.sources {
+        let run = match (&s.url, s.run_id) {
+            (Some(url), Some(id)) => format!("[run {id}]({url})"),
+            (None, Some(id)) => format!("run {id}"),
+            _ => "the current run".to_string(),
+        };
+        notes.push_str(&format!("- Reports from {run} ({})\n", md_escape(&s.selected_by)));
+        for n in &s.notes {
+            notes.push_str(&format!("  - {}\n", md_escape(n)));
+        }
+    }
+    if !notes.is_empty() {
+        sections.push(Section::detail(format!("#### Sources and notes\n\n{notes}")));
+    }
+    sections
+}

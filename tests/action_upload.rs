@@ -29,6 +29,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A step that audits no test reports (`required-reports: none`): the foundation alone.
+fn foundation_step(fake: &FakeGitHub) -> Step {
+    let mut step = Step::with_fake(fake);
+    step.input("required-reports", "none");
+    step
+}
+
 async fn audit(step: &Step) -> StepResult {
     step.run(&binary(), &[]).await
 }
@@ -62,7 +69,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_a_verifiable_bundle_and_reports_it() {
     let fake = FakeGitHub::start().await;
-    let mut step = Step::with_fake(&fake);
+    let mut step = foundation_step(&fake);
     step.input("release-version", "1.2.3").input("retention-days", "30");
     let result = audit(&step).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
@@ -140,7 +147,7 @@ async fn the_same_evidence_gives_the_same_bundle_bytes() {
     let fake = FakeGitHub::start().await;
     let mut hashes = Vec::new();
     for i in 0..2 {
-        let mut step = Step::with_fake(&fake);
+        let mut step = foundation_step(&fake);
         step.input("release-version", "2.0.0").input("upload", "false");
         let result = audit(&step).await;
         assert_eq!(result.code, 0, "run {i}: {}", result.stderr);
@@ -152,7 +159,7 @@ async fn the_same_evidence_gives_the_same_bundle_bytes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_duplicate_name_is_refused_unless_overwrite() {
     let fake = FakeGitHub::start().await;
-    let mut step = Step::with_fake(&fake);
+    let mut step = foundation_step(&fake);
     step.input("release-version", "1.0.0");
     assert_eq!(audit(&step).await.code, 0);
 
@@ -178,7 +185,7 @@ async fn transient_failures_are_retried() {
     let fake = FakeGitHub::start().await;
     fake.inject_fault("CreateArtifact", 503, r#"{"code":"unavailable","msg":"try later"}"#, 2);
     fake.inject_fault("FinalizeArtifact", 403, "403 Forbidden: Error from intermediary", 1);
-    let mut step = Step::with_fake(&fake);
+    let mut step = foundation_step(&fake);
     step.input("release-version", "1.0.0");
     let result = audit(&step).await;
     assert_eq!(result.code, 0, "{}", result.stderr);
@@ -191,7 +198,7 @@ async fn transient_failures_are_retried() {
 async fn an_exhausted_quota_is_not_retried_and_the_bundle_is_kept() {
     let fake = FakeGitHub::start().await;
     fake.inject_fault("CreateArtifact", 403, r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#, 5);
-    let mut step = Step::with_fake(&fake);
+    let mut step = foundation_step(&fake);
     step.input("release-version", "1.0.0");
     let result = audit(&step).await;
     assert_eq!(result.code, 3);
@@ -209,7 +216,7 @@ async fn an_exhausted_quota_is_not_retried_and_the_bundle_is_kept() {
 async fn persistent_server_errors_give_up_after_five_attempts() {
     let fake = FakeGitHub::start().await;
     fake.inject_fault("FinalizeArtifact", 500, r#"{"code":"internal","msg":"boom"}"#, 10);
-    let mut step = Step::with_fake(&fake);
+    let mut step = foundation_step(&fake);
     step.input("release-version", "1.0.0");
     let result = audit(&step).await;
     assert_eq!(result.code, 3);
@@ -233,7 +240,7 @@ async fn bad_runner_environment_is_named_before_any_network_call() {
         ("unwritable dir", Box::new(|s: &mut Step| { s.input("bundle-dir", "/proc/nope"); }), "bundle-dir"),
     ];
     for (what, mutate, named) in cases {
-        let mut step = Step::with_fake(&fake);
+        let mut step = foundation_step(&fake);
         step.input("release-version", "1.0.0");
         mutate(&mut step);
         let result = audit(&step).await;

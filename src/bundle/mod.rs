@@ -7,6 +7,7 @@
 //! and compression level. Same evidence in, same bytes out.
 
 pub mod manifest;
+pub mod statements;
 mod writer;
 
 pub use writer::{BundleDir, ZIP_EPOCH_FLOOR, ZippedBundle, safe_relative_path, zip_dir};

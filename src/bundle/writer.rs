@@ -76,6 +76,34 @@ impl BundleDir {
         Ok((clean, path))
     }
 
+    /// Creates (if needed) and returns a directory inside the bundle, for a stage that
+    /// writes files itself (e.g. safe archive extraction) and then [`adopt`](Self::adopt)s them.
+    pub fn directory(&self, rel: &str) -> Result<PathBuf> {
+        let clean = safe_relative_path(rel).ok_or_else(|| {
+            Error::evidence(format!("bundle path `{rel}`"), "is not a plain relative path", "report this as a bug")
+        })?;
+        let path = self.root.join(clean);
+        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e, "free disk space or fix permissions of `bundle-dir`"))?;
+        Ok(path)
+    }
+
+    /// Records files another stage wrote below the root, with the hashes it computed
+    /// while writing them. Each must exist with the stated size.
+    pub fn adopt(&mut self, entries: impl IntoIterator<Item = FileEntry>) -> Result<()> {
+        for entry in entries {
+            let clean = safe_relative_path(&entry.path).ok_or_else(|| {
+                Error::evidence(format!("bundle path `{}`", entry.path), "is not a plain relative path", "report this as a bug")
+            })?;
+            let path = self.root.join(&clean);
+            let size = std::fs::metadata(&path).map_err(|e| Error::io(&path, e, "report this as a bug"))?.len();
+            if size != entry.size {
+                return Err(Error::evidence(format!("bundle file `{clean}`"), format!("is {size} bytes, {} were recorded", entry.size), "report this as a bug"));
+            }
+            self.files.insert(clean.clone(), FileEntry { path: clean, ..entry });
+        }
+        Ok(())
+    }
+
     /// Writes bytes as a bundle file.
     pub fn add_bytes(&mut self, rel: &str, bytes: &[u8]) -> Result<FileEntry> {
         self.add_reader(rel, bytes)

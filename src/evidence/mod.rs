@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<tests::TestEvidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<images::ImageEvidence>,
 }
 
@@ -17,6 +19,9 @@ impl Evidence {
     /// Why the release must not pass, one line each; empty when it may.
     pub fn failures(&self) -> Vec<String> {
         let mut reasons = Vec::new();
+        if let Some(tests) = &self.tests {
+            reasons.extend(tests.failures());
+        }
         if let Some(images) = &self.images {
             reasons.extend(images.failures());
         }

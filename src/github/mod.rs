@@ -4,4 +4,5 @@
 pub mod artifacts;
 pub mod blob;
 pub mod commands;
+pub mod rest;
 pub mod runner;

@@ -1,5 +1,408 @@
 //! Test evidence: report artifacts collected from workflow runs, extracted safely,
-//! parsed, and judged per category.
+//! parsed, and judged per category (unit, e2e, gardener, upgrade).
+//!
+//! [`settings`] validates the inputs; [`collect::collect`] fetches and parses; the
+//! records here are plain data for the manifest, the summary and the statements.
+//! Counts always come from the report files themselves.
 
+pub mod collect;
 pub mod extract;
 pub mod parse;
+
+use globset::{Glob, GlobMatcher};
+use serde::{Deserialize, Serialize};
+
+use crate::config::RawInputs;
+use crate::error::{Error, Result};
+use parse::{FailedTest, ReportFormat, Totals};
+
+/// The suite categories an audit knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Unit,
+    E2e,
+    Gardener,
+    Upgrade,
+}
+
+impl Category {
+    pub const ALL: [Category; 4] = [Category::Unit, Category::E2e, Category::Gardener, Category::Upgrade];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Unit => "unit",
+            Category::E2e => "e2e",
+            Category::Gardener => "gardener",
+            Category::Upgrade => "upgrade",
+        }
+    }
+
+    /// The input that lists this category's artifacts.
+    pub fn input(self) -> &'static str {
+        match self {
+            Category::Unit => "unit-reports",
+            Category::E2e => "e2e-reports",
+            Category::Gardener => "gardener-reports",
+            Category::Upgrade => "upgrade-reports",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Category::Unit => "Unit",
+            Category::E2e => "E2E",
+            Category::Gardener => "Gardener",
+            Category::Upgrade => "Upgrade",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Category::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// An artifact name or glob, as given, with its matcher.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub text: String,
+    matcher: GlobMatcher,
+}
+
+impl Pattern {
+    pub fn matches(&self, name: &str) -> bool {
+        self.matcher.is_match(name)
+    }
+}
+
+/// Where reports are looked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunSelector {
+    /// The run this step belongs to (artifacts v4).
+    Current,
+    /// A run by id (REST).
+    Id(u64),
+    /// The newest completed run of a workflow file for a commit (REST).
+    Workflow { file: String, head_sha: String },
+}
+
+/// Validated test-evidence inputs.
+#[derive(Debug, Clone)]
+pub struct TestSettings {
+    pub categories: Vec<(Category, Vec<Pattern>)>,
+    pub required: Vec<Category>,
+    pub runs: Vec<RunSelector>,
+    pub fail_on_test_failures: bool,
+    pub fail_on_missing_reports: bool,
+    pub include_run_logs: bool,
+}
+
+/// Reads the test inputs. `None` when no category is configured and none is required
+/// (`required-reports: none`).
+pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Option<TestSettings>> {
+    let mut categories = Vec::new();
+    for category in Category::ALL {
+        let mut patterns = Vec::new();
+        for text in raw.list(category.input()) {
+            let glob = Glob::new(&text).map_err(|e| {
+                Error::input(category.input(), format!("`{text}` is not a valid name or glob: {e}"), "use artifact names or globs like `pr-e2e-*-report`")
+            })?;
+            patterns.push(Pattern { text, matcher: glob.compile_matcher() });
+        }
+        if !patterns.is_empty() {
+            categories.push((category, patterns));
+        }
+    }
+
+    let required_names: Vec<String> = match raw.get("required-reports") {
+        None => vec!["unit".into(), "e2e".into()],
+        Some(text) if text.trim().eq_ignore_ascii_case("none") => Vec::new(),
+        Some(_) => raw.list("required-reports"),
+    };
+    let mut required = Vec::new();
+    for name in required_names {
+        let category = Category::parse(&name).ok_or_else(|| {
+            Error::input("required-reports", format!("`{name}` is not a category"), "use unit, e2e, gardener, upgrade (comma-separated), or `none`")
+        })?;
+        if !required.contains(&category) {
+            required.push(category);
+        }
+    }
+    for category in &required {
+        if !categories.iter().any(|(c, _)| c == category) {
+            return Err(Error::input(
+                "required-reports",
+                format!("`{}` is required but `{}` names no artifact", category.as_str(), category.input()),
+                format!("set `{}` to the report artifact names (globs allowed), or drop `{}` from `required-reports` (`none` requires nothing)", category.input(), category.as_str()),
+            ));
+        }
+    }
+    if categories.is_empty() {
+        return Ok(None);
+    }
+
+    let mut runs = Vec::new();
+    for id in raw.list("run-ids") {
+        let n = id.parse::<u64>().map_err(|_| Error::input("run-ids", format!("`{id}` is not a run id"), "give numeric run ids, e.g. 12345678901"))?;
+        if !runs.contains(&RunSelector::Id(n)) {
+            runs.push(RunSelector::Id(n));
+        }
+    }
+    if runs.is_empty() {
+        runs.push(RunSelector::Current);
+    }
+    let workflows = raw.list("workflows");
+    if !workflows.is_empty() {
+        let head_sha = raw.get("head-sha").or(head_sha_default).ok_or_else(|| {
+            Error::input("head-sha", "is needed to find runs of `workflows` and GITHUB_SHA is not set", "set `head-sha` to the release commit")
+        })?;
+        if head_sha.len() < 7 || !head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::input("head-sha", format!("`{head_sha}` is not a commit sha"), "give the full 40-character commit sha"));
+        }
+        for file in workflows {
+            if file.contains('/') || !(file.ends_with(".yml") || file.ends_with(".yaml") || file.chars().all(|c| c.is_ascii_digit())) {
+                return Err(Error::input("workflows", format!("`{file}` is not a workflow file name"), "give file names like `e2e.yml` (without .github/workflows/) or workflow ids"));
+            }
+            runs.push(RunSelector::Workflow { file, head_sha: head_sha.to_string() });
+        }
+    }
+
+    Ok(Some(TestSettings {
+        categories,
+        required,
+        runs,
+        fail_on_test_failures: raw.bool("fail-on-test-failures", true)?,
+        fail_on_missing_reports: raw.bool("fail-on-missing-reports", true)?,
+        include_run_logs: raw.bool("include-run-logs", true)?,
+    }))
+}
+
+/// How a category stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryStatus {
+    Passed,
+    Failed,
+    Missing,
+    Empty,
+}
+
+/// What became of one file of an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    Parsed,
+    Unparseable,
+    NotAReport,
+}
+
+/// One file of a report artifact, as kept in the bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportFile {
+    /// Path inside the bundle.
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub status: FileStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ReportFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totals: Option<Totals>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailedTest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Why the file could not be parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One report artifact and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactRecord {
+    pub id: i64,
+    pub name: String,
+    pub run_id: Option<u64>,
+    pub run_attempt: Option<u32>,
+    pub size: u64,
+    /// The digest the artifact service recorded (`sha256:…`), when it had one.
+    pub digest: Option<String>,
+    /// sha256 of the zip as downloaded (hex); equals `digest` when there is one.
+    pub sha256: String,
+    pub files: Vec<ReportFile>,
+}
+
+/// A suite category's evidence and verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryRecord {
+    pub category: Category,
+    pub required: bool,
+    pub patterns: Vec<String>,
+    pub status: CategoryStatus,
+    pub totals: Totals,
+    pub duration_seconds: f64,
+    pub unparseable_files: u64,
+    pub artifacts: Vec<ArtifactRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A run the reports were taken from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRun {
+    pub run_id: Option<u64>,
+    /// `current`, `run-id` or `workflow:<file>`.
+    pub selected_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Bundle paths of the run's evidence files (run.json, jobs.json, logs.zip).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_files: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The test part of the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestEvidence {
+    pub categories: Vec<CategoryRecord>,
+    pub sources: Vec<SourceRun>,
+    pub fail_on_test_failures: bool,
+    pub fail_on_missing_reports: bool,
+}
+
+impl TestEvidence {
+    /// Why the release must not pass on test evidence, one line each.
+    pub fn failures(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        for c in &self.categories {
+            let name = c.category.title();
+            match c.status {
+                CategoryStatus::Missing if c.required && self.fail_on_missing_reports => {
+                    reasons.push(format!("{name} tests: no report artifact matched {}", c.patterns.join(", ")))
+                }
+                CategoryStatus::Empty if c.required && self.fail_on_missing_reports => {
+                    reasons.push(format!("{name} tests: the reports contain no tests"))
+                }
+                CategoryStatus::Failed if self.fail_on_test_failures => {
+                    let mut parts = Vec::new();
+                    if c.totals.failed > 0 {
+                        parts.push(format!("{} failed", c.totals.failed));
+                    }
+                    if c.totals.errored > 0 {
+                        parts.push(format!("{} errored", c.totals.errored));
+                    }
+                    if c.unparseable_files > 0 {
+                        parts.push(format!("{} report file(s) could not be parsed", c.unparseable_files));
+                    }
+                    reasons.push(format!("{name} tests: {}", parts.join(", ")))
+                }
+                _ => {}
+            }
+        }
+        reasons
+    }
+}
+
+/// Judges a category from what was collected. Unparseable reports never pass.
+pub fn judge(artifacts: &[ArtifactRecord]) -> (CategoryStatus, Totals, f64, u64) {
+    let mut totals = Totals::default();
+    let mut duration = 0.0;
+    let mut unparseable = 0;
+    for file in artifacts.iter().flat_map(|a| &a.files) {
+        if let Some(t) = &file.totals {
+            totals.add(t);
+        }
+        duration += file.duration_seconds.unwrap_or(0.0);
+        if file.status == FileStatus::Unparseable {
+            unparseable += 1;
+        }
+    }
+    let status = if artifacts.is_empty() {
+        CategoryStatus::Missing
+    } else if totals.failed > 0 || totals.errored > 0 || unparseable > 0 {
+        CategoryStatus::Failed
+    } else if totals.tests == 0 {
+        CategoryStatus::Empty
+    } else {
+        CategoryStatus::Passed
+    };
+    (status, totals, duration, unparseable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn raw(pairs: &[(&str, &str)]) -> RawInputs {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (crate::config::input_variable(k), v.to_string())).collect();
+        RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn categories_take_names_and_globs_and_required_defaults_to_unit_and_e2e() {
+        let s = settings(&raw(&[("unit-reports", "pr-unit-report"), ("e2e-reports", "pr-e2e-*-report\ngardener-e2e-1.34-report")]), Some("abc1234")).unwrap().unwrap();
+        assert_eq!(s.required, vec![Category::Unit, Category::E2e]);
+        let (_, e2e) = &s.categories[1];
+        assert!(e2e[0].matches("pr-e2e-metrics-c-report"));
+        assert!(!e2e[0].matches("pr-unit-report"));
+        assert_eq!(s.runs, vec![RunSelector::Current]);
+    }
+
+    #[test]
+    fn a_required_category_without_artifacts_is_an_input_error() {
+        let err = settings(&raw(&[("unit-reports", "u")]), None).unwrap_err().to_string();
+        assert!(err.contains("required-reports") && err.contains("e2e"), "{err}");
+        assert!(settings(&raw(&[("required-reports", "none")]), None).unwrap().is_none());
+        let err = settings(&raw(&[("required-reports", "smoke")]), None).unwrap_err().to_string();
+        assert!(err.contains("`smoke` is not a category"), "{err}");
+    }
+
+    #[test]
+    fn run_ids_and_workflows_select_runs() {
+        let s = settings(
+            &raw(&[("unit-reports", "u"), ("required-reports", "unit"), ("run-ids", "12, 34"), ("workflows", "e2e.yml")]),
+            Some("4f0c6d1e2b3a49587766554433221100ffeeddcc"),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.runs[0], RunSelector::Id(12));
+        assert_eq!(s.runs[1], RunSelector::Id(34));
+        assert!(matches!(&s.runs[2], RunSelector::Workflow { file, .. } if file == "e2e.yml"));
+        for (input, value) in [("run-ids", "abc"), ("workflows", ".github/workflows/e2e.yml")] {
+            let err = settings(&raw(&[("unit-reports", "u"), ("required-reports", "unit"), (input, value)]), Some("abcdef1")).unwrap_err();
+            assert!(err.to_string().contains(input), "{err}");
+        }
+    }
+
+    fn file(status: FileStatus, totals: Option<Totals>) -> ReportFile {
+        ReportFile { path: "p".into(), sha256: String::new(), size: 0, status, format: None, totals, duration_seconds: Some(1.5), failures: vec![], notes: vec![], reason: None }
+    }
+
+    fn artifact(files: Vec<ReportFile>) -> ArtifactRecord {
+        ArtifactRecord { id: 1, name: "a".into(), run_id: None, run_attempt: None, size: 0, digest: None, sha256: String::new(), files }
+    }
+
+    #[test]
+    fn the_gate_never_passes_unparseable_or_empty_evidence() {
+        let green = Totals { tests: 3, passed: 3, ..Default::default() };
+        assert_eq!(judge(&[]).0, CategoryStatus::Missing);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green))])]).0, CategoryStatus::Passed);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green)), file(FileStatus::Unparseable, None)])]).0, CategoryStatus::Failed);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::NotAReport, None)])]).0, CategoryStatus::Empty);
+        let red = Totals { tests: 3, passed: 2, errored: 1, ..Default::default() };
+        let (status, totals, duration, _) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(red)), file(FileStatus::Parsed, Some(green))])]);
+        assert_eq!((status, totals.tests, duration), (CategoryStatus::Failed, 6, 3.0));
+    }
+}

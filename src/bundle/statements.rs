@@ -1,0 +1,91 @@
+//! in-toto Statements (v1) with the test-result predicate (v0.1), one per suite
+//! category. Subjects are what was tested: the git commit and, when image evidence
+//! exists, the tested image digests. They can be signed in the workflow with
+//! `actions/attest` (`predicate-type: https://in-toto.io/attestation/test-result/v0.1`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::evidence::tests::{CategoryRecord, CategoryStatus};
+
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub const TEST_RESULT_PREDICATE: &str = "https://in-toto.io/attestation/test-result/v0.1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    pub name: String,
+    pub digest: BTreeMap<String, String>,
+}
+
+impl Subject {
+    pub fn git_commit(repository_url: &str, sha: &str) -> Self {
+        Subject { name: repository_url.to_string(), digest: BTreeMap::from([("gitCommit".to_string(), sha.to_string())]) }
+    }
+
+    pub fn image(name: &str, sha256_hex: &str) -> Self {
+        Subject { name: name.to_string(), digest: BTreeMap::from([("sha256".to_string(), sha256_hex.to_string())]) }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ResourceDescriptor {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri: Option<String>,
+    digest: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestResult {
+    result: &'static str,
+    configuration: Vec<ResourceDescriptor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    passed_tests: Vec<String>,
+    warned_tests: Vec<String>,
+    failed_tests: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Statement {
+    #[serde(rename = "_type")]
+    statement_type: &'static str,
+    subject: Vec<Subject>,
+    predicate_type: &'static str,
+    predicate: TestResult,
+}
+
+/// The statement for one category. `artifact_url` turns an artifact's run and id into
+/// its URL; `run_url` is the run that produced the audit.
+pub fn test_result(category: &CategoryRecord, subjects: &[Subject], run_url: Option<String>, artifact_url: impl Fn(Option<u64>, i64) -> Option<String>) -> Statement {
+    let result = match category.status {
+        CategoryStatus::Passed => "PASSED",
+        CategoryStatus::Failed => "FAILED",
+        CategoryStatus::Missing | CategoryStatus::Empty => "WARNED",
+    };
+    let configuration = category
+        .artifacts
+        .iter()
+        .map(|a| ResourceDescriptor {
+            name: a.name.clone(),
+            uri: artifact_url(a.run_id, a.id),
+            digest: BTreeMap::from([("sha256".to_string(), a.sha256.clone())]),
+        })
+        .collect();
+    let failed_tests = category
+        .artifacts
+        .iter()
+        .flat_map(|a| &a.files)
+        .flat_map(|f| &f.failures)
+        .map(|t| if t.suite.is_empty() { t.name.clone() } else { format!("{} › {}", t.suite, t.name) })
+        .collect();
+    Statement {
+        statement_type: STATEMENT_TYPE,
+        subject: subjects.to_vec(),
+        predicate_type: TEST_RESULT_PREDICATE,
+        predicate: TestResult { result, configuration, url: run_url, passed_tests: vec![], warned_tests: vec![], failed_tests },
+    }
+}

@@ -1,0 +1,392 @@
+//! Collection of report artifacts: find the runs, list their artifacts, match them to
+//! categories, download (a few at a time, streamed, digest-checked), extract safely
+//! into the bundle, parse, and record each run's own evidence.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::extract::{ExtractedFile, Limits, extract_zip};
+use super::parse::{FileOutcome, parse_file};
+use super::{ArtifactRecord, CategoryRecord, FileStatus, ReportFile, RunSelector, SourceRun, TestEvidence, TestSettings, judge};
+use crate::bundle::BundleDir;
+use crate::bundle::manifest::FileEntry;
+use crate::error::{Error, Result};
+use crate::github::artifacts::{ArtifactEntry, ArtifactService};
+use crate::github::blob::{Downloaded, download_to_file};
+use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
+use crate::github::rest::{Rest, RunInfo};
+use crate::github::runner::RunnerContext;
+
+/// Largest artifact zip we download.
+pub const MAX_ARTIFACT_BYTES: u64 = 4 << 30;
+/// Largest run log archive we keep.
+pub const MAX_LOGS_BYTES: u64 = 2 << 30;
+/// Downloads in flight at once.
+pub const PARALLEL_DOWNLOADS: usize = 4;
+
+/// The services collection may use; either may be absent (then runs that need it
+/// cannot be read, and the error says so).
+pub struct Services<'a> {
+    pub artifacts: Option<&'a ArtifactService>,
+    pub rest: Option<&'a Rest>,
+    pub runner: &'a RunnerContext,
+}
+
+enum Fetch {
+    Signed(ArtifactEntry),
+    Rest,
+}
+
+struct Candidate {
+    source: usize,
+    id: i64,
+    name: String,
+    size: u64,
+    digest: Option<String>,
+    expired: bool,
+    fetch: Fetch,
+}
+
+struct Source {
+    record: SourceRun,
+    raw_run: Option<serde_json::Value>,
+    current: bool,
+}
+
+fn rest_needed<'a>(services: &Services<'a>, what: &str) -> Result<&'a Rest> {
+    services.rest.ok_or_else(|| {
+        Error::input("github-token", format!("is needed to read {what} through the REST API (and GITHUB_REPOSITORY must be set)"), "pass `github-token: ${{ github.token }}` with `actions: read`")
+    })
+}
+
+async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>) -> Result<(Vec<Source>, Vec<Candidate>)> {
+    let mut sources = Vec::new();
+    let mut candidates = Vec::new();
+    for selector in &settings.runs {
+        let index = sources.len();
+        match selector {
+            RunSelector::Current => {
+                let service = services.artifacts.ok_or_else(|| {
+                    Error::input("run-ids", "is empty, so reports come from the current run, but there is no artifacts runtime (ACTIONS_RUNTIME_TOKEN/ACTIONS_RESULTS_URL)", "run as a workflow step, or give the run ids that hold the reports")
+                })?;
+                let r = services.runner;
+                sources.push(Source {
+                    record: SourceRun {
+                        run_id: r.run_id,
+                        selected_by: "current".into(),
+                        workflow: r.workflow.clone(),
+                        head_sha: r.sha.clone(),
+                        run_attempt: r.run_attempt,
+                        conclusion: None,
+                        url: r.run_url(),
+                        evidence_files: vec![],
+                        notes: vec![],
+                    },
+                    raw_run: None,
+                    current: true,
+                });
+                for entry in service.list(None).await? {
+                    candidates.push(Candidate {
+                        source: index,
+                        id: entry.id,
+                        name: entry.name.clone(),
+                        size: entry.size,
+                        digest: entry.digest.clone(),
+                        expired: false,
+                        fetch: Fetch::Signed(entry),
+                    });
+                }
+            }
+            RunSelector::Id(id) => {
+                let rest = rest_needed(services, &format!("run {id}"))?;
+                let (raw, info) = rest.run(*id).await?;
+                push_rest_source(rest, &mut sources, &mut candidates, "run-id".into(), raw, info).await?;
+            }
+            RunSelector::Workflow { file, head_sha } => {
+                let rest = rest_needed(services, &format!("runs of {file}"))?;
+                let info = rest.newest_completed_run(file, head_sha).await?.ok_or_else(|| {
+                    Error::evidence(format!("workflow `{file}`"), format!("has no completed run for commit {head_sha}"), "check the file name in `workflows` and that the workflow ran for `head-sha`")
+                })?;
+                let (raw, info) = rest.run(info.id).await?;
+                push_rest_source(rest, &mut sources, &mut candidates, format!("workflow:{file}"), raw, info).await?;
+            }
+        }
+    }
+    Ok((sources, candidates))
+}
+
+async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &mut Vec<Candidate>, selected_by: String, raw: serde_json::Value, info: RunInfo) -> Result<()> {
+    let index = sources.len();
+    for a in rest.run_artifacts(info.id).await? {
+        candidates.push(Candidate { source: index, id: a.id, name: a.name, size: a.size_in_bytes, digest: a.digest, expired: a.expired, fetch: Fetch::Rest });
+    }
+    sources.push(Source {
+        record: SourceRun {
+            run_id: Some(info.id),
+            selected_by,
+            workflow: info.path.or(info.name),
+            head_sha: info.head_sha,
+            run_attempt: info.run_attempt,
+            conclusion: info.conclusion,
+            url: info.html_url,
+            evidence_files: vec![],
+            notes: vec![],
+        },
+        raw_run: Some(raw),
+        current: false,
+    });
+    Ok(())
+}
+
+/// A directory name for an artifact: its name with anything unusual replaced, never
+/// starting with a dot.
+fn dir_name(name: &str) -> String {
+    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    if s.is_empty() || s.starts_with('.') {
+        s.insert(0, '_');
+    }
+    s
+}
+
+struct Job<'c> {
+    category_index: usize,
+    candidate: &'c Candidate,
+    /// Bundle-relative directory the artifact is extracted into.
+    rel_dir: String,
+    dest: PathBuf,
+}
+
+struct Fetched {
+    category_index: usize,
+    record: ArtifactRecord,
+    entries: Vec<FileEntry>,
+}
+
+pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut BundleDir, commands: &Commands) -> Result<TestEvidence> {
+    let (mut sources, candidates) = sources_and_candidates(settings, services).await?;
+    log::info!("{} artifact(s) found in {} run(s)", candidates.len(), sources.len());
+
+    let mut categories: Vec<CategoryRecord> = Vec::new();
+    let mut jobs = Vec::new();
+    let mut taken: HashSet<(usize, i64)> = HashSet::new();
+    let mut used_dirs: HashSet<String> = HashSet::new();
+    for (category, patterns) in &settings.categories {
+        let mut notes = Vec::new();
+        for pattern in patterns {
+            let matched: Vec<&Candidate> = candidates.iter().filter(|c| pattern.matches(&c.name)).collect();
+            if matched.is_empty() {
+                let available: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).take(20).collect();
+                let note = format!("`{}` matched no artifact (available: {})", pattern.text, if available.is_empty() { "none".to_string() } else { available.join(", ") });
+                commands.annotate(AnnotationKind::Warning, &AnnotationProps { title: Some(format!("{} reports", category.title())), ..Default::default() }, &note);
+                notes.push(note);
+            }
+            for c in matched {
+                if !taken.insert((c.source, c.id)) {
+                    continue;
+                }
+                if c.expired {
+                    return Err(Error::evidence(
+                        format!("artifact `{}` of run {}", c.name, sources[c.source].record.run_id.unwrap_or_default()),
+                        "has expired",
+                        "GitHub keeps artifacts at most 90 days (400 for private repositories); this evidence can no longer be collected",
+                    ));
+                }
+                let mut name = dir_name(&c.name);
+                if !used_dirs.insert(format!("{}/{name}", category.as_str())) {
+                    name = format!("{name}~{}", sources[c.source].record.run_id.unwrap_or(c.id as u64));
+                    used_dirs.insert(format!("{}/{name}", category.as_str()));
+                }
+                let rel_dir = format!("reports/{}/{name}", category.as_str());
+                let dest = dir.directory(&rel_dir)?;
+                jobs.push(Job { category_index: categories.len(), candidate: c, rel_dir, dest });
+            }
+        }
+        categories.push(CategoryRecord {
+            category: *category,
+            required: settings.required.contains(category),
+            patterns: patterns.iter().map(|p| p.text.clone()).collect(),
+            status: super::CategoryStatus::Missing,
+            totals: Default::default(),
+            duration_seconds: 0.0,
+            unparseable_files: 0,
+            artifacts: Vec::new(),
+            notes,
+        });
+    }
+
+    let downloads = tempfile::tempdir_in(dir.root().parent().unwrap_or(dir.root()))
+        .map_err(|e| Error::io(dir.root(), e, "the bundle directory's parent must be writable"))?;
+    let sources_ref = &sources;
+    let fetched: Vec<Fetched> = futures_util::stream::iter(jobs.into_iter().map(|job| {
+        let zip_path = downloads.path().join(format!("{}-{}.zip", job.candidate.source, job.candidate.id));
+        async move { fetch_one(job, services, sources_ref, zip_path).await }
+    }))
+    .buffer_unordered(PARALLEL_DOWNLOADS)
+    .try_collect()
+    .await?;
+
+    let mut fetched = fetched;
+    fetched.sort_by(|a, b| (a.category_index, &a.record.name, a.record.run_id).cmp(&(b.category_index, &b.record.name, b.record.run_id)));
+    for f in fetched {
+        dir.adopt(f.entries)?;
+        categories[f.category_index].artifacts.push(f.record);
+    }
+    for c in &mut categories {
+        let (status, totals, duration, unparseable) = judge(&c.artifacts);
+        c.status = status;
+        c.totals = totals;
+        c.duration_seconds = duration;
+        c.unparseable_files = unparseable;
+    }
+
+    if settings.include_run_logs {
+        match services.rest {
+            Some(rest) => {
+                for source in &mut sources {
+                    record_run(rest, source, dir, downloads.path()).await?;
+                }
+            }
+            None => {
+                let note = "run evidence (run.json, jobs, logs) was not collected: no `github-token`";
+                commands.annotate(AnnotationKind::Warning, &AnnotationProps::default(), note);
+                for source in &mut sources {
+                    source.record.notes.push(note.to_string());
+                }
+            }
+        }
+    }
+
+    Ok(TestEvidence {
+        categories,
+        sources: sources.into_iter().map(|s| s.record).collect(),
+        fail_on_test_failures: settings.fail_on_test_failures,
+        fail_on_missing_reports: settings.fail_on_missing_reports,
+    })
+}
+
+async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], zip_path: PathBuf) -> Result<Fetched> {
+    let c = job.candidate;
+    let run_id = sources[c.source].record.run_id;
+    let what = match run_id {
+        Some(r) => format!("artifact `{}` (run {r})", c.name),
+        None => format!("artifact `{}`", c.name),
+    };
+    let downloaded: Downloaded = match &c.fetch {
+        Fetch::Signed(entry) => {
+            let service = services.artifacts.expect("current-run candidates come from the artifact service");
+            let url = service.signed_download_url(entry).await?;
+            download_to_file(service.http(), &url, &zip_path, MAX_ARTIFACT_BYTES, &what, service.retry_policy()).await?
+        }
+        Fetch::Rest => {
+            let rest = services.rest.expect("REST candidates come from the REST API");
+            rest.download_redirected(&format!("actions/artifacts/{}/zip", c.id), &zip_path, MAX_ARTIFACT_BYTES, &what, false)
+                .await?
+                .expect("not optional")
+        }
+    };
+    if let Some(digest) = &c.digest {
+        let expected = digest.strip_prefix("sha256:").unwrap_or(digest);
+        if !expected.eq_ignore_ascii_case(&downloaded.sha256) {
+            return Err(Error::evidence(
+                &what,
+                format!("the downloaded zip has sha256 {}, the artifact service recorded {digest}", downloaded.sha256),
+                "the download was corrupted or the artifact was replaced; run the audit again and investigate if it persists",
+            ));
+        }
+    }
+    log::info!("{what}: {} bytes, sha256 {}", downloaded.size, downloaded.sha256);
+
+    let dest = job.dest.clone();
+    let what_for_extract = what.clone();
+    let zip_for_extract = zip_path.clone();
+    let extracted: Vec<ExtractedFile> = tokio::task::spawn_blocking(move || extract_zip(&zip_for_extract, &dest, &Limits::default(), &what_for_extract))
+        .await
+        .map_err(|e| Error::evidence(&what, format!("extraction stopped: {e}"), "report this as a bug"))??;
+    let _ = std::fs::remove_file(&zip_path);
+
+    let mut files = Vec::new();
+    let mut entries = Vec::new();
+    for file in extracted {
+        let path = job.dest.join(&file.path);
+        let outcome = tokio::task::spawn_blocking(move || parse_file(&path))
+            .await
+            .map_err(|e| Error::evidence(&what, format!("parsing stopped: {e}"), "report this as a bug"))?;
+        let rel = format!("{}/{}", job.rel_dir, file.path);
+        entries.push(FileEntry { path: rel.clone(), sha256: file.sha256.clone(), size: file.size });
+        files.push(report_file(rel, &file, outcome));
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Fetched {
+        category_index: job.category_index,
+        record: ArtifactRecord {
+            id: c.id,
+            name: c.name.clone(),
+            run_id,
+            run_attempt: sources[c.source].record.run_attempt,
+            size: c.size,
+            digest: c.digest.clone(),
+            sha256: downloaded.sha256,
+            files,
+        },
+        entries,
+    })
+}
+
+fn report_file(path: String, file: &ExtractedFile, outcome: FileOutcome) -> ReportFile {
+    let base = ReportFile {
+        path,
+        sha256: file.sha256.clone(),
+        size: file.size,
+        status: FileStatus::NotAReport,
+        format: None,
+        totals: None,
+        duration_seconds: None,
+        failures: vec![],
+        notes: vec![],
+        reason: None,
+    };
+    match outcome {
+        FileOutcome::Parsed(r) => ReportFile {
+            status: FileStatus::Parsed,
+            format: Some(r.format),
+            totals: Some(r.totals),
+            duration_seconds: r.duration_seconds,
+            failures: r.failures,
+            notes: r.notes,
+            ..base
+        },
+        FileOutcome::Unparseable { format, reason } => ReportFile { status: FileStatus::Unparseable, format, reason: Some(reason), ..base },
+        FileOutcome::NotAReport => base,
+    }
+}
+
+/// Puts a run's own evidence into the bundle: run.json, every job, and the logs.
+async fn record_run(rest: &Rest, source: &mut Source, dir: &mut BundleDir, scratch: &Path) -> Result<()> {
+    let Some(run_id) = source.record.run_id else { return Ok(()) };
+    let base = format!("run/{run_id}");
+    let raw = match source.raw_run.take() {
+        Some(raw) => raw,
+        None => rest.run(run_id).await?.0,
+    };
+    let entry = dir.add_json(&format!("{base}/run.json"), &raw)?;
+    source.record.evidence_files.push(entry.path);
+    let jobs = rest.jobs(run_id).await?;
+    let entry = dir.add_json(&format!("{base}/jobs.json"), &jobs)?;
+    source.record.evidence_files.push(entry.path);
+    if source.current {
+        source.record.notes.push("logs of the current run are complete only after it ends; they are not in the bundle".into());
+        return Ok(());
+    }
+    let scratch_file = scratch.join(format!("logs-{run_id}.zip"));
+    match rest.download_redirected(&format!("actions/runs/{run_id}/logs"), &scratch_file, MAX_LOGS_BYTES, &format!("logs of run {run_id}"), true).await? {
+        Some(_) => {
+            let entry = dir.add_file(&format!("{base}/logs.zip"), &scratch_file)?;
+            let _ = std::fs::remove_file(&scratch_file);
+            source.record.evidence_files.push(entry.path);
+        }
+        None => source.record.notes.push("the run's logs are gone (deleted or expired)".into()),
+    }
+    Ok(())
+}
