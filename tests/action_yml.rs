@@ -48,3 +48,17 @@ fn the_action_runs_a_prebuilt_image() {
     assert!(action["runs"]["image"].as_str().unwrap().starts_with("docker://"), "users must not build Rust on every run");
     assert!(action["branding"]["icon"].as_str().is_some());
 }
+
+#[test]
+fn the_readme_documents_every_input_output_and_both_commands() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let action = action();
+    for section in ["inputs", "outputs"] {
+        for name in keys(&action[section]) {
+            assert!(readme.contains(&format!("| `{name}`")), "README does not document {section} `{name}`");
+        }
+    }
+    assert!(readme.contains("`tests/run`") && readme.contains("`demo/run`"));
+    let ci = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/run")).unwrap();
+    assert!(ci.lines().any(|l| l.trim() == "exec tests/run"), ".ci/run must call the README's test command");
+}

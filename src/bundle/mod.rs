@@ -10,4 +10,4 @@ pub mod manifest;
 pub mod statements;
 mod writer;
 
-pub use writer::{BundleDir, ZIP_EPOCH_FLOOR, ZippedBundle, safe_relative_path, zip_dir};
+pub use writer::{BundleDir, ZIP_EPOCH_FLOOR, ZippedBundle, hash_file, safe_relative_path, zip_dir};

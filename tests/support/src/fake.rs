@@ -39,6 +39,7 @@ pub struct StoredArtifact {
     pub finalized: bool,
     pub created_at: String,
     pub expires_at: Option<String>,
+    pub expired: bool,
 }
 
 /// A workflow run known to the REST side of the fake.
@@ -52,6 +53,9 @@ pub struct FakeRun {
     pub status: String,
     pub conclusion: Option<String>,
     pub created_at: String,
+    pub jobs: usize,
+    /// Blob holding the run's log archive, when seeded.
+    pub logs_blob: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +76,8 @@ pub struct FakeState {
     pub calls: Vec<(String, Value)>,
     /// Authorization headers seen on REST routes (to prove the token is sent there and only there).
     pub rest_auth: Vec<Option<String>>,
+    /// When set, REST routes answer 403 as for a token without `actions: read`.
+    pub forbid_rest: bool,
 }
 
 pub struct FakeGitHub {
@@ -136,12 +142,28 @@ impl FakeGitHub {
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts", get(rest_run_artifacts))
             .route("/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/zip", get(rest_artifact_zip))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}", get(rest_run))
+            .route("/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", get(rest_run_jobs))
+            .route("/repos/{owner}/{repo}/actions/runs/{run_id}/logs", get(rest_run_logs))
             .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", get(rest_workflow_runs))
             .with_state(ctx);
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("the fake serves");
         });
-        FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, _server: server }
+        let fake = FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, _server: server };
+        // The run the step belongs to, in progress, with a few jobs.
+        fake.state.lock().unwrap().runs.push(FakeRun {
+            id: crate::step::RUN_ID,
+            backend_id: fake.run_backend_id.clone(),
+            workflow_file: "create-release.yml".into(),
+            head_sha: crate::step::SHA.into(),
+            run_attempt: 1,
+            status: "in_progress".into(),
+            conclusion: None,
+            created_at: timestamp_now(),
+            jobs: 3,
+            logs_blob: None,
+        });
+        fake
     }
 
     /// The environment the runner gives a step, pointing at this fake.
@@ -179,8 +201,49 @@ impl FakeGitHub {
             status: "completed".into(),
             conclusion: Some(conclusion.into()),
             created_at: timestamp_now(),
+            jobs: 2,
+            logs_blob: None,
         });
         backend_id
+    }
+
+    /// Sets how many jobs a run has (the jobs route pages them, 30 by default).
+    pub fn set_jobs(&self, run_id: u64, jobs: usize) {
+        let mut s = self.state.lock().unwrap();
+        s.runs.iter_mut().find(|r| r.id == run_id).expect("known run").jobs = jobs;
+    }
+
+    /// Marks an artifact expired: listed with `expired: true`, its zip answers 410.
+    pub fn expire(&self, artifact_id: i64) {
+        let mut s = self.state.lock().unwrap();
+        s.artifacts.iter_mut().find(|a| a.database_id == artifact_id).expect("known artifact").expired = true;
+    }
+
+    /// Makes every REST route answer 403, as for a token without `actions: read`.
+    pub fn forbid_rest(&self) {
+        self.state.lock().unwrap().forbid_rest = true;
+    }
+
+    /// Stores a run's log archive in Azurite; the logs route redirects to it.
+    pub async fn seed_logs(&self, run_id: u64, zip_bytes: &[u8]) {
+        let blob = format!("logs/{run_id}.zip");
+        self.put_blob(&blob, zip_bytes).await;
+        let mut s = self.state.lock().unwrap();
+        s.runs.iter_mut().find(|r| r.id == run_id).expect("known run").logs_blob = Some(blob);
+    }
+
+    async fn put_blob(&self, blob: &str, bytes: &[u8]) {
+        let url = self.azurite.blob_sas_url(&self.container, blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
+        let r = crate::http()
+            .put(&url)
+            .header("x-ms-blob-type", "BlockBlob")
+            .header("x-ms-version", "2020-12-06")
+            .header("x-ms-blob-content-type", "application/zip")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("Azurite answers");
+        assert!(r.status().is_success(), "seeding blob {blob} failed: {}", r.status());
     }
 
     /// Stores a finalized artifact directly (as if another job uploaded it): the zip
@@ -192,17 +255,7 @@ impl FakeGitHub {
             s.next_id
         };
         let blob = format!("{run_backend_id}/seed/{id}/{name}.zip");
-        let url = self.azurite.blob_sas_url(&self.container, &blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
-        let r = crate::http()
-            .put(&url)
-            .header("x-ms-blob-type", "BlockBlob")
-            .header("x-ms-version", "2020-12-06")
-            .header("x-ms-blob-content-type", "application/zip")
-            .body(zip_bytes.to_vec())
-            .send()
-            .await
-            .expect("Azurite answers");
-        assert!(r.status().is_success(), "seeding blob failed: {}", r.status());
+        self.put_blob(&blob, zip_bytes).await;
         self.state.lock().unwrap().artifacts.push(StoredArtifact {
             run_backend_id: run_backend_id.into(),
             job_backend_id: "seed-job".into(),
@@ -214,6 +267,7 @@ impl FakeGitHub {
             finalized: true,
             created_at: timestamp_now(),
             expires_at: None,
+            expired: false,
         });
         id
     }
@@ -330,6 +384,7 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
         finalized: false,
         created_at: timestamp_now(),
         expires_at,
+        expired: false,
     });
     let url = ctx.azurite.blob_sas_url(&ctx.container, &blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
     Json(json!({"ok": true, "signed_upload_url": url})).into_response()
@@ -414,6 +469,9 @@ fn rest_authorized(ctx: &Ctx, headers: &HeaderMap, route: &str, query: Value) ->
     s.calls.push((route.to_string(), query));
     s.rest_auth.push(auth.clone());
     let ok = matches!(auth.as_deref(), Some(a) if a == format!("Bearer {}", ctx.rest_token) || a == format!("token {}", ctx.rest_token));
+    if ok && s.forbid_rest {
+        return Err((StatusCode::FORBIDDEN, Json(json!({"message": "Resource not accessible by integration", "status": "403"}))).into_response());
+    }
     if ok {
         Ok(())
     } else {
@@ -504,7 +562,7 @@ async fn rest_run_artifacts(
         .map(|a| {
             json!({
                 "id": a.database_id, "node_id": format!("MDg6QXJ0aWZhY3Q{}", a.database_id), "name": a.name,
-                "size_in_bytes": a.size, "expired": false, "created_at": a.created_at, "expires_at": a.expires_at,
+                "size_in_bytes": a.size, "expired": a.expired, "created_at": a.created_at, "expires_at": a.expires_at,
                 "digest": a.digest,
                 "url": format!("{}/repos/{owner}/{repo}/actions/artifacts/{}", ctx.base_url, a.database_id),
                 "archive_download_url": format!("{}/repos/{owner}/{repo}/actions/artifacts/{}/zip", ctx.base_url, a.database_id),
@@ -522,8 +580,41 @@ async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((_owner, _repo, artifact
     }
     let s = ctx.state.lock().unwrap();
     match s.artifacts.iter().find(|a| a.database_id == artifact_id && a.finalized) {
+        Some(a) if a.expired => (StatusCode::GONE, Json(json!({"message": "Artifact has expired", "status": "410"}))).into_response(),
         Some(a) => {
             let url = ctx.azurite.blob_sas_url(&ctx.container, &a.blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
+            (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
+        }
+        None => not_found(),
+    }
+}
+
+async fn rest_run_jobs(
+    State(ctx): State<Ctx>,
+    Path((_owner, _repo, run_id)): Path<(String, String, u64)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run jobs", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    let Some(run) = s.runs.iter().find(|r| r.id == run_id) else { return not_found() };
+    let all: Vec<Value> = (0..run.jobs)
+        .map(|i| json!({"id": run_id * 1000 + i as u64, "run_id": run_id, "name": format!("job-{i}"), "status": "completed", "conclusion": "success", "steps": []}))
+        .collect();
+    let (page, total) = paginate(&all, &q);
+    Json(json!({"total_count": total, "jobs": page})).into_response()
+}
+
+async fn rest_run_logs(State(ctx): State<Ctx>, Path((_owner, _repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run logs", json!({"run_id": run_id})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    match s.runs.iter().find(|r| r.id == run_id).and_then(|r| r.logs_blob.clone()) {
+        Some(blob) => {
+            let url = ctx.azurite.blob_sas_url(&ctx.container, &blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
             (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
         }
         None => not_found(),

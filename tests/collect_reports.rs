@@ -1,0 +1,295 @@
+//! Test evidence end to end: report artifacts from the current run (uploaded by the
+//! official client) and from other runs (REST), through the real binary.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use release_audit_test_support::step::{RUN_ID, SHA};
+use release_audit_test_support::{FakeGitHub, Step, StepResult, official, zip_bytes};
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
+}
+
+fn junit(suite: &str, passed: usize, failed: &[(&str, &str)]) -> String {
+    let mut cases = String::new();
+    for i in 0..passed {
+        cases.push_str(&format!(r#"<testcase classname="{suite}" name="TestOk{i}" time="0.5"/>"#));
+    }
+    for (name, message) in failed {
+        cases.push_str(&format!(r#"<testcase classname="{suite}" name="{name}" time="1.0"><failure message="{message}" type="">{message}&#xA;at main_test.go:42</failure></testcase>"#));
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><testsuites tests="{t}" failures="{f}"><testsuite name="{suite}" tests="{t}" failures="{f}" errors="0" time="3.0">{cases}</testsuite></testsuites>"#,
+        t = passed + failed.len(),
+        f = failed.len()
+    )
+}
+
+/// Uploads one report file as an artifact of the current run, with the official client.
+async fn upload_report(fake: &FakeGitHub, artifact: &str, file: &str, content: &str) -> i64 {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    official::upload(fake, artifact, root.path(), &[file]).await["id"].as_i64().unwrap()
+}
+
+fn bundle_file(step: &Step, result: &StepResult, rel: &str) -> Vec<u8> {
+    let zip_path = step.resolve(&result.outputs["bundle-path"]);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
+    let mut f = archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+fn manifest(step: &Step, result: &StepResult) -> serde_json::Value {
+    serde_json::from_slice(&bundle_file(step, result, "manifest.json")).unwrap()
+}
+
+fn category<'a>(manifest: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    manifest["evidence"]["tests"]["categories"].as_array().unwrap().iter().find(|c| c["category"] == name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_of_the_current_run_are_collected_parsed_and_kept() {
+    let fake = FakeGitHub::start().await;
+    let unit = junit("github.com/kyma-project/telemetry-manager/internal/reconciler", 5, &[]);
+    upload_report(&fake, "pr-unit-report", "junit-report.xml", &unit).await;
+    upload_report(&fake, "pr-e2e-metrics-c-report", "e2e/junit.xml", &junit("metrics", 3, &[])).await;
+    upload_report(&fake, "pr-e2e-traces-report", "junit.xml", &junit("traces", 2, &[])).await;
+    upload_report(&fake, "unrelated-coverage", "cover.out", "mode: set\n").await;
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-*-report");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    assert_eq!(result.outputs["verdict"], "passed");
+
+    // The original report bytes are in the bundle, untouched.
+    assert_eq!(bundle_file(&step, &result, "reports/unit/pr-unit-report/junit-report.xml"), unit.as_bytes());
+    let m = manifest(&step, &result);
+    let unit_cat = category(&m, "unit");
+    assert_eq!(unit_cat["status"], "passed");
+    assert_eq!(unit_cat["totals"]["tests"], 5);
+    assert_eq!(unit_cat["totals"]["passed"], 5);
+    let e2e = category(&m, "e2e");
+    assert_eq!(e2e["totals"]["tests"], 5);
+    let names: Vec<&str> = e2e["artifacts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["pr-e2e-metrics-c-report", "pr-e2e-traces-report"]);
+    let artifact = &unit_cat["artifacts"][0];
+    assert_eq!(artifact["digest"], format!("sha256:{}", artifact["sha256"].as_str().unwrap()));
+    assert_eq!(artifact["files"][0]["format"], "junit");
+    assert_eq!(artifact["run_id"], RUN_ID);
+
+    // One statement per category, about this commit.
+    let statement: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "statements/unit.intoto.json")).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://in-toto.io/attestation/test-result/v0.1");
+    assert_eq!(statement["predicate"]["result"], "PASSED");
+    assert_eq!(statement["subject"][0]["digest"]["gitCommit"], SHA);
+    assert_eq!(statement["predicate"]["configuration"][0]["digest"]["sha256"], artifact["sha256"]);
+    let paths: Vec<&str> = result.outputs["statement-paths"].lines().collect();
+    assert_eq!(paths.len(), 2);
+    assert!(paths.iter().all(|p| step.resolve(p).exists()), "{paths:?}");
+
+    // The current run's own evidence: run.json and every job (logs only after it ends).
+    let jobs: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, &format!("run/{RUN_ID}/jobs.json"))).unwrap();
+    assert_eq!(jobs.as_array().unwrap().len(), 3);
+
+    // The summary shows a row per category.
+    assert!(result.summary.contains("| ✅ | Unit (required) | 5 | 5 | 0 | 0 | 0 |"), "{}", result.summary);
+    assert!(result.summary.contains("| ✅ | E2E (required) | 5 | 5 |"), "{}", result.summary);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_tests_fail_the_release_and_are_named() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 4, &[])).await;
+    upload_report(&fake, "pr-e2e-upgrade-report", "junit.xml", &junit("upgrade", 1, &[("TestUpgradeKeepsPipelines", "pipelines lost after upgrade")])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-*-report");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert_eq!(result.outputs["verdict"], "failed");
+    assert!(result.summary.starts_with("## ❌ Release audit failed"), "{}", result.summary);
+    assert!(result.summary.contains("E2E tests: 1 failed"), "{}", result.summary);
+    assert!(result.summary.contains("TestUpgradeKeepsPipelines"), "{}", result.summary);
+    assert!(result.summary.contains("pipelines lost after upgrade"), "{}", result.summary);
+    assert!(result.stdout.contains("::error title=E2E%3A upgrade › TestUpgradeKeepsPipelines::pipelines lost after upgrade"), "{}", result.stdout);
+    let m = manifest(&step, &result);
+    assert_eq!(category(&m, "e2e")["status"], "failed");
+    let statement: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "statements/e2e.intoto.json")).unwrap();
+    assert_eq!(statement["predicate"]["result"], "FAILED");
+    assert_eq!(statement["predicate"]["failedTests"][0], "upgrade › TestUpgradeKeepsPipelines");
+
+    // With fail-on-test-failures: false the same evidence is recorded but does not fail.
+    step.input("fail-on-test-failures", "false").input("overwrite", "true");
+    let lenient = step.run(&binary(), &[]).await;
+    assert_eq!(lenient.code, 0, "{}", lenient.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_required_category_that_matches_nothing_fails_and_lists_what_exists() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 1, &[])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-*-report");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1);
+    assert!(result.summary.contains("E2E tests: no report artifact matched pr-e2e-*-report"), "{}", result.summary);
+    assert!(result.stdout.contains("::warning title=E2E reports::`pr-e2e-*-report` matched no artifact (available: pr-unit-report)"), "{}", result.stdout);
+    // Not required → recorded, not failing.
+    step.input("required-reports", "unit").input("overwrite", "true");
+    assert_eq!(step.run(&binary(), &[]).await.code, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_of_other_runs_come_through_rest_with_their_run_evidence() {
+    let fake = FakeGitHub::start().await;
+    let backend = fake.add_run(4242, "gardener.yml", SHA, "success");
+    fake.set_jobs(4242, 130);
+    let report = junit("gardener", 7, &[]);
+    let zip = zip_bytes(&[("reports/junit.xml", report.as_bytes())]);
+    fake.seed_artifact(&backend, "gardener-e2e-1.34-report", &zip).await;
+    let logs = zip_bytes(&[("1_build.txt", b"2026-11-26T10:00:00Z all good\n")]);
+    fake.seed_logs(4242, &logs).await;
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0")
+        .input("run-ids", "4242")
+        .input("gardener-reports", "gardener-e2e-*-report")
+        .input("required-reports", "gardener")
+        .input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert_eq!(bundle_file(&step, &result, "reports/gardener/gardener-e2e-1.34-report/reports/junit.xml"), report.as_bytes());
+    assert_eq!(bundle_file(&step, &result, "run/4242/logs.zip"), logs);
+    let jobs: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "run/4242/jobs.json")).unwrap();
+    assert_eq!(jobs.as_array().unwrap().len(), 130, "every page of jobs");
+    let m = manifest(&step, &result);
+    assert_eq!(category(&m, "gardener")["totals"]["tests"], 7);
+    assert_eq!(m["evidence"]["tests"]["sources"][0]["run_id"], 4242);
+
+    // Paginated with per_page=100; the token went to the API on every call.
+    let state = fake.state.lock().unwrap();
+    let listing: Vec<_> = state.calls.iter().filter(|(m, _)| m == "GET run artifacts").collect();
+    assert_eq!(listing[0].1["per_page"], 100);
+    let jobs_calls: Vec<_> = state.calls.iter().filter(|(m, _)| m == "GET run jobs").collect();
+    assert_eq!(jobs_calls.len(), 2);
+    assert!(state.rest_auth.iter().all(|a| a.as_deref() == Some(format!("Bearer {}", fake.rest_token).as_str())));
+    drop(state);
+    assert!(!result.everything().contains(&fake.rest_token));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workflows_select_the_newest_completed_run_for_the_commit() {
+    let fake = FakeGitHub::start().await;
+    let old = fake.add_run(500, "e2e.yml", SHA, "failure");
+    let new = fake.add_run(501, "e2e.yml", SHA, "success");
+    let other = fake.add_run(502, "e2e.yml", "0000000000000000000000000000000000000000", "success");
+    fake.seed_artifact(&old, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[("TestOld", "old")]).as_bytes())])).await;
+    fake.seed_artifact(&new, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 9, &[]).as_bytes())])).await;
+    fake.seed_artifact(&other, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[]).as_bytes())])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0")
+        .input("workflows", "e2e.yml")
+        .input("e2e-reports", "pr-e2e-report")
+        .input("required-reports", "e2e")
+        .input("include-run-logs", "false")
+        .input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    // run-ids is unset, so the current run is searched too; the workflow adds run 501.
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let m = manifest(&step, &result);
+    let e2e = category(&m, "e2e");
+    assert_eq!(e2e["totals"]["tests"], 9);
+    assert_eq!(e2e["artifacts"][0]["run_id"], 501);
+    assert_eq!(m["evidence"]["tests"]["sources"][1]["selected_by"], "workflow:e2e.yml");
+}
+
+fn walk_for(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return found };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.file_name().is_some_and(|n| n == name) {
+            found.push(p.clone());
+        }
+        if p.is_dir() && !p.is_symlink() && p.components().count() < 12 {
+            found.extend(walk_for(&p, name));
+        }
+    }
+    found
+}
+
+async fn failing_collection(fake: &FakeGitHub, run_ids: &str) -> (Step, StepResult) {
+    let mut step = Step::with_fake(fake);
+    step.input("release-version", "1.0.0")
+        .input("run-ids", run_ids)
+        .input("e2e-reports", "pr-e2e-report")
+        .input("required-reports", "e2e")
+        .input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 3, "{}\n{}", result.stdout, result.stderr);
+    assert!(result.stderr.contains("\nhint: "), "{}", result.stderr);
+    assert!(!result.everything().contains(&fake.rest_token));
+    (step, result)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_sources_give_clear_errors() {
+    let fake = FakeGitHub::start().await;
+    let backend = fake.add_run(600, "e2e.yml", SHA, "success");
+    let id = fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[]).as_bytes())])).await;
+
+    let (_, unknown) = failing_collection(&fake, "999").await;
+    assert!(unknown.stderr.contains("workflow run 999: HTTP 404"), "{}", unknown.stderr);
+
+    fake.state.lock().unwrap().artifacts.iter_mut().find(|a| a.database_id == id).unwrap().digest = Some(format!("sha256:{}", "0".repeat(64)));
+    let (_, tampered) = failing_collection(&fake, "600").await;
+    assert!(tampered.stderr.contains("artifact `pr-e2e-report` (run 600): the downloaded zip has sha256"), "{}", tampered.stderr);
+
+    fake.expire(id);
+    let (_, expired) = failing_collection(&fake, "600").await;
+    assert!(expired.stderr.contains("artifact `pr-e2e-report` of run 600: has expired"), "{}", expired.stderr);
+
+    fake.forbid_rest();
+    let (_, forbidden) = failing_collection(&fake, "600").await;
+    assert!(forbidden.stderr.contains("HTTP 403") && forbidden.stderr.contains("actions: read"), "{}", forbidden.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unsafe_or_unparseable_artifacts_never_pass() {
+    let fake = FakeGitHub::start().await;
+    let backend = fake.add_run(700, "e2e.yml", SHA, "success");
+    // A zip whose entry climbs out of the extraction directory.
+    let slip = {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        w.start_file("../../escape.xml", zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut w, b"<testsuite/>").unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    fake.seed_artifact(&backend, "pr-e2e-report", &slip).await;
+    let (step, result) = failing_collection(&fake, "700").await;
+    assert!(result.stderr.contains("pr-e2e-report") && result.stderr.contains("../../escape.xml"), "{}", result.stderr);
+    let leaked = walk_for(step.dir.path(), "escape.xml");
+    assert!(leaked.is_empty(), "an entry escaped: {leaked:?}");
+
+    // A truncated report is kept, marked unparseable, and fails the category.
+    let fake = FakeGitHub::start().await;
+    let backend = fake.add_run(701, "e2e.yml", SHA, "success");
+    fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", br#"<testsuites><testsuite name="e2e" tests="3"><testcase name="a"/><testc"#)])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("run-ids", "701").input("e2e-reports", "pr-e2e-report").input("required-reports", "e2e").input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let m = manifest(&step, &result);
+    let file = &category(&m, "e2e")["artifacts"][0]["files"][0];
+    assert_eq!(file["status"], "unparseable");
+    assert!(file["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    assert!(result.summary.contains("1 report file(s) could not be parsed"), "{}", result.summary);
+    assert_eq!(bundle_file(&step, &result, "reports/e2e/pr-e2e-report/junit.xml").len(), 75);
+}
