@@ -17,4 +17,39 @@ pub enum Command {
     /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
     /// Every flag can also be given as the action input `INPUT_<NAME>`.
     Run(RunArgs),
+    /// Check a bundle (zip or directory): every hash, the manifest against the files,
+    /// test totals recounted from the reports, the verdict recomputed. Exit 0 when it
+    /// holds, 1 when anything is wrong (each problem is named).
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle zip, or its unzipped directory.
+    pub bundle: std::path::PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `release-audit verify`; returns the exit code.
+pub fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
+    let v = crate::bundle::verify::verify(&args.bundle)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+    } else {
+        let what = match (&v.release, &v.verdict) {
+            (Some(r), Some(d)) => format!("release {r}, verdict {d}"),
+            _ => "not a readable manifest".to_string(),
+        };
+        if v.ok() {
+            println!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked);
+        } else {
+            println!("FAILED: {} — {} problem(s) in {} files ({what})", v.bundle, v.problems.len(), v.files_checked);
+            for p in &v.problems {
+                println!("  {p}");
+            }
+        }
+    }
+    Ok(if v.ok() { 0 } else { crate::error::EXIT_VERDICT_FAILED })
 }

@@ -25,6 +25,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &commands)),
+        Command::Verify(args) => release_audit::cli::verify(&args).unwrap_or_else(|e| fail(&e, &commands)),
     };
     std::process::exit(code);
 }

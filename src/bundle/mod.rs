@@ -8,6 +8,7 @@
 
 pub mod manifest;
 pub mod statements;
+pub mod verify;
 mod writer;
 
 pub use writer::{BundleDir, ZIP_EPOCH_FLOOR, ZippedBundle, hash_file, safe_relative_path, zip_dir};

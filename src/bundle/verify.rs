@@ -1,0 +1,230 @@
+//! `release-audit verify`: the auditor's check of a bundle, trusting nothing in it.
+//!
+//! Every file is hashed and compared with `SHA256SUMS` *and* with the manifest's file
+//! list; files added or missing are named; `manifest.yaml` must say what
+//! `manifest.json` says; test totals are recomputed by re-parsing the report files, the
+//! category statuses and the verdict are recomputed from those totals, and stored
+//! image manifests must hash to the digests they are filed under. An edited manifest
+//! whose `SHA256SUMS` was fixed up still fails: its claims disagree with the files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::manifest::{Manifest, SCHEMA_VERSION, Verdict};
+use super::writer::hash_file;
+use crate::error::{Error, Result};
+use crate::evidence::tests::extract::{Limits, extract_zip};
+use crate::evidence::tests::parse::{FileOutcome, parse_file};
+use crate::evidence::tests::{FileStatus, judge};
+
+/// One thing that is wrong with a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// A file's bytes are not the ones recorded.
+    Changed { path: String, recorded: String, actual: String },
+    /// A file is present that nothing records.
+    Added { path: String },
+    /// A recorded file is not there.
+    Missing { path: String },
+    /// The manifest's claims disagree with the files or with each other.
+    Manifest { detail: String },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Changed { path, recorded, actual } => write!(f, "changed: {path} (recorded sha256 {recorded}, actual {actual})"),
+            Problem::Added { path } => write!(f, "added: {path} (not recorded in SHA256SUMS or manifest.json)"),
+            Problem::Missing { path } => write!(f, "missing: {path}"),
+            Problem::Manifest { detail } => write!(f, "manifest: {detail}"),
+        }
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub bundle: String,
+    pub files_checked: usize,
+    pub release: Option<String>,
+    pub verdict: Option<String>,
+    pub problems: Vec<Problem>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Verifies a bundle zip or an unzipped bundle directory.
+pub fn verify(path: &Path) -> Result<Verification> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e, "give the path of a bundle zip or its unzipped directory"))?;
+    if meta.is_dir() {
+        return verify_dir(path, path.display().to_string());
+    }
+    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
+    let what = format!("bundle {}", path.display());
+    extract_zip(path, scratch.path(), &Limits::default(), &what)?;
+    let roots: Vec<PathBuf> = std::fs::read_dir(scratch.path())
+        .map_err(|e| Error::io(scratch.path(), e, "free space in the temp directory"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let root = match roots.as_slice() {
+        [only] if only.is_dir() => only.clone(),
+        _ => return Err(Error::evidence(&what, "is not an audit bundle: it must hold exactly one top-level directory", "give the zip release-audit wrote")),
+    };
+    verify_dir(&root, path.display().to_string())
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e, "the bundle must be readable"))? {
+        let entry = entry.map_err(|e| Error::io(dir, e, "the bundle must be readable"))?;
+        let p = entry.path();
+        let kind = entry.file_type().map_err(|e| Error::io(&p, e, "the bundle must be readable"))?;
+        if kind.is_dir() {
+            walk(root, &p, out)?;
+        } else {
+            let rel = p.strip_prefix(root).expect("below root");
+            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"));
+        }
+    }
+    Ok(())
+}
+
+fn verify_dir(root: &Path, label: String) -> Result<Verification> {
+    let mut problems = Vec::new();
+    let mut present = Vec::new();
+    walk(root, root, &mut present)?;
+    present.sort();
+    let mut actual: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    for rel in &present {
+        actual.insert(rel.clone(), hash_file(&root.join(rel))?);
+    }
+
+    // SHA256SUMS: every file but itself.
+    let sums_text = std::fs::read_to_string(root.join("SHA256SUMS")).ok();
+    let mut summed: BTreeMap<String, String> = BTreeMap::new();
+    match &sums_text {
+        None => problems.push(Problem::Missing { path: "SHA256SUMS".into() }),
+        Some(text) => {
+            for line in text.lines().filter(|l| !l.is_empty()) {
+                match line.split_once("  ").or_else(|| line.split_once(" *")) {
+                    Some((hash, name)) => {
+                        summed.insert(name.to_string(), hash.to_string());
+                    }
+                    None => problems.push(Problem::Manifest { detail: format!("SHA256SUMS has a malformed line: {line}") }),
+                }
+            }
+        }
+    }
+    for (name, recorded) in &summed {
+        match actual.get(name) {
+            None => problems.push(Problem::Missing { path: name.clone() }),
+            Some((_, hash)) if hash != recorded => problems.push(Problem::Changed { path: name.clone(), recorded: recorded.clone(), actual: hash.clone() }),
+            _ => {}
+        }
+    }
+    for name in actual.keys() {
+        if name != "SHA256SUMS" && sums_text.is_some() && !summed.contains_key(name) {
+            problems.push(Problem::Added { path: name.clone() });
+        }
+    }
+
+    // manifest.json: parse, then hold its claims against the files.
+    let manifest: Option<Manifest> = match std::fs::read(root.join("manifest.json")) {
+        Err(_) => {
+            if !summed.contains_key("manifest.json") {
+                problems.push(Problem::Missing { path: "manifest.json".into() });
+            }
+            None
+        }
+        Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                problems.push(Problem::Manifest { detail: format!("manifest.json is not a release-audit manifest: {e}") });
+                None
+            }
+        },
+    };
+    if let Some(m) = &manifest {
+        check_manifest(root, m, &actual, &mut problems);
+    }
+    dedup(&mut problems);
+    Ok(Verification {
+        bundle: label,
+        files_checked: actual.len(),
+        release: manifest.as_ref().map(|m| m.release.version.clone()),
+        verdict: manifest.as_ref().map(|m| m.verdict.result.as_str().to_string()),
+        problems,
+    })
+}
+
+fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, String)>, problems: &mut Vec<Problem>) {
+    if m.schema_version != SCHEMA_VERSION {
+        problems.push(Problem::Manifest { detail: format!("schema_version {} is not {SCHEMA_VERSION}; use the release-audit version that wrote it", m.schema_version) });
+    }
+    match std::fs::read_to_string(root.join("manifest.yaml")).map(|t| serde_yaml::from_str::<Manifest>(&t)) {
+        Ok(Ok(yaml)) if &yaml == m => {}
+        Ok(Ok(_)) => problems.push(Problem::Manifest { detail: "manifest.yaml says something else than manifest.json".into() }),
+        Ok(Err(e)) => problems.push(Problem::Manifest { detail: format!("manifest.yaml does not parse: {e}") }),
+        Err(_) => problems.push(Problem::Missing { path: "manifest.yaml".into() }),
+    }
+    let listed: BTreeMap<&str, &super::manifest::FileEntry> = m.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    for (path, entry) in &listed {
+        match actual.get(*path) {
+            None => problems.push(Problem::Missing { path: path.to_string() }),
+            Some((size, hash)) if hash != &entry.sha256 || *size != entry.size => {
+                problems.push(Problem::Changed { path: path.to_string(), recorded: entry.sha256.clone(), actual: hash.clone() })
+            }
+            _ => {}
+        }
+    }
+    for path in actual.keys() {
+        if !["manifest.json", "manifest.yaml", "SHA256SUMS"].contains(&path.as_str()) && !listed.contains_key(path.as_str()) {
+            problems.push(Problem::Added { path: path.clone() });
+        }
+    }
+
+    // Test evidence: recount from the files, rejudge, and the verdict must follow.
+    if let Some(tests) = &m.evidence.tests {
+        for c in &tests.categories {
+            for file in c.artifacts.iter().flat_map(|a| &a.files) {
+                let path = root.join(&file.path);
+                if !path.exists() {
+                    continue; // reported as missing above
+                }
+                let (status, totals) = match parse_file(&path) {
+                    FileOutcome::Parsed(r) => (FileStatus::Parsed, Some(r.totals)),
+                    FileOutcome::Unparseable { .. } => (FileStatus::Unparseable, None),
+                    FileOutcome::NotAReport => (FileStatus::NotAReport, None),
+                };
+                if status != file.status || totals != file.totals {
+                    problems.push(Problem::Manifest {
+                        detail: format!("{}: recorded {:?} {:?}, the file itself gives {:?} {:?}", file.path, file.status, file.totals, status, totals),
+                    });
+                }
+            }
+            let (status, totals, _, unparseable) = judge(&c.artifacts);
+            if status != c.status || totals != c.totals || unparseable != c.unparseable_files {
+                problems.push(Problem::Manifest {
+                    detail: format!("{} tests: recorded {:?} with {:?}, the recorded files give {:?} with {:?}", c.category.as_str(), c.status, c.totals, status, totals),
+                });
+            }
+        }
+    }
+    let recomputed = Verdict::from_reasons(m.evidence.failures());
+    if recomputed.result != m.verdict.result {
+        problems.push(Problem::Manifest {
+            detail: format!("verdict `{}` does not follow from the evidence, which gives `{}`", m.verdict.result.as_str(), recomputed.result.as_str()),
+        });
+    }
+}
+
+fn dedup(problems: &mut Vec<Problem>) {
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.to_string()));
+}
