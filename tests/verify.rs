@@ -1,0 +1,139 @@
+//! `release-audit verify` on bundles the action wrote, intact and tampered with.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use release_audit_test_support::step::SHA;
+use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
+}
+
+const REPORT: &str = r#"<testsuites><testsuite name="e2e" tests="3" failures="1"><testcase name="a"/><testcase name="b"/><testcase name="c"><failure message="boom">boom</failure></testcase></testsuite></testsuites>"#;
+
+/// Writes a bundle with test evidence (one failed test: verdict `failed`); returns the
+/// step (kept alive for its files) and the bundle zip path.
+async fn bundle() -> (Step, PathBuf) {
+    let fake = FakeGitHub::start().await;
+    let backend = fake.add_run(800, "e2e.yml", SHA, "success");
+    fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", REPORT.as_bytes())])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "9.9.9")
+        .input("run-ids", "800")
+        .input("e2e-reports", "pr-e2e-report")
+        .input("required-reports", "e2e")
+        .input("upload", "false")
+        .input("include-run-logs", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "the evidence holds a failed test: {}", result.stderr);
+    let zip = step.resolve(&result.outputs["bundle-path"]);
+    (step, zip)
+}
+
+fn verify(path: &Path) -> (i32, String) {
+    let out = Command::new(binary()).arg("verify").arg(path).output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() { copy_dir(&p, &target) } else { std::fs::copy(&p, &target).unwrap(); }
+    }
+}
+
+/// Rewrites SHA256SUMS so that it matches the files again (a careful forger).
+fn fix_up_sums(dir: &Path) {
+    let out = Command::new("bash").arg("-c").arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS").current_dir(dir).status().unwrap();
+    assert!(out.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_intact_bundle_verifies_as_zip_and_as_directory() {
+    let (_step, zip) = bundle().await;
+    let (code, out) = verify(&zip);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("OK: ") && out.contains("release 9.9.9, verdict failed"), "{out}");
+    let (code, out) = verify(&zip.with_extension(""));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_of_tampering_is_named() {
+    let (step, zip) = bundle().await;
+    let original = zip.with_extension("");
+    let work = step.path("tamper");
+    let report = "reports/e2e/pr-e2e-report/junit.xml";
+
+    let case = |name: &str| {
+        let dir = work.join(name).join("audit-bundle-9.9.9");
+        copy_dir(&original, &dir);
+        dir
+    };
+
+    // One byte changed in a report.
+    let dir = case("byte");
+    let mut bytes = std::fs::read(dir.join(report)).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(dir.join(report), bytes).unwrap();
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1);
+    assert!(out.contains(&format!("changed: {report}")), "{out}");
+
+    // A file added.
+    let dir = case("added");
+    std::fs::write(dir.join("reports/e2e/extra.xml"), "<testsuite/>").unwrap();
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1);
+    assert!(out.contains("added: reports/e2e/extra.xml"), "{out}");
+
+    // A file removed.
+    let dir = case("removed");
+    std::fs::remove_file(dir.join("summary.md")).unwrap();
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1);
+    assert!(out.contains("missing: summary.md"), "{out}");
+
+    // The verdict edited to `passed`, with SHA256SUMS fixed up to match.
+    let dir = case("verdict");
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let mut m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    m["verdict"]["result"] = "passed".into();
+    m["verdict"]["reasons"] = serde_json::json!([]);
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    fix_up_sums(&dir);
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1);
+    assert!(out.contains("verdict `passed` does not follow from the evidence, which gives `failed`"), "{out}");
+    assert!(out.contains("manifest.yaml says something else than manifest.json"), "{out}");
+
+    // The totals edited (failed → 0) in both manifests, sums fixed up: recounting the report catches it.
+    let dir = case("totals");
+    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let c = &mut m["evidence"]["tests"]["categories"][0];
+    c["totals"]["failed"] = 0.into();
+    c["totals"]["passed"] = 3.into();
+    c["status"] = "passed".into();
+    c["artifacts"][0]["files"][0]["totals"]["failed"] = 0.into();
+    c["artifacts"][0]["files"][0]["totals"]["passed"] = 3.into();
+    m["verdict"] = serde_json::json!({"result": "passed", "reasons": []});
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    let yaml = serde_yaml::to_string(&m).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), yaml).unwrap();
+    fix_up_sums(&dir);
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1);
+    assert!(out.contains(&format!("{report}: recorded Parsed")) && out.contains("the file itself gives"), "{out}");
+
+    // A zip with one byte changed is refused too.
+    let bad_zip = work.join("bad.zip");
+    let mut z = std::fs::read(&zip).unwrap();
+    let pos = z.windows(9).position(|w| w == b"SHA256SUM").unwrap();
+    z[pos + 40] ^= 0x20;
+    std::fs::write(&bad_zip, z).unwrap();
+    let (code, _) = verify(&bad_zip);
+    assert_ne!(code, 0);
+}
