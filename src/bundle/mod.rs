@@ -7,6 +7,7 @@
 //! and compression level. Same evidence in, same bytes out.
 
 pub mod manifest;
+pub mod html;
 pub mod statements;
 pub mod verify;
 mod writer;

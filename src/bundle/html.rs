@@ -1,0 +1,137 @@
+//! `report.html`: one self-contained page an auditor opens offline — no scripts,
+//! no external styles, fonts or images. It shows the verdict first, then each test
+//! category with its failing tests, each image pair with its digests and the
+//! explanation, the run facts, and every file with its sha256.
+
+use std::fmt::Write;
+
+use super::manifest::{FileEntry, Manifest, VerdictResult};
+use crate::evidence::tests::CategoryStatus;
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1f2328}\
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}\
+.verdict{padding:1rem 1.2rem;border-radius:8px;margin:1rem 0}.passed{background:#dafbe1;border:1px solid #1a7f37}.failed{background:#ffebe9;border:1px solid #cf222e}\
+table{border-collapse:collapse;width:100%;margin:.6rem 0}th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f6f8fa}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;word-break:break-all}\
+.ok{color:#1a7f37}.bad{color:#cf222e}.warn{color:#9a6700}details{margin:.4rem 0}footer{margin-top:2rem;color:#59636e;font-size:.85em}";
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders the page. `files` are the bundle files written so far (the page itself and
+/// the manifest/checksum files are covered by SHA256SUMS, not listed here).
+pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
+    let mut h = String::new();
+    let title = format!("Release audit: {} {}", m.source.repository.as_deref().unwrap_or("release"), m.release.version);
+    let _ = write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+    let _ = write!(h, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">");
+    let _ = write!(h, "<title>{}</title><style>{STYLE}</style></head><body>", escape(&title));
+    let _ = write!(h, "<h1>{}</h1>", escape(&title));
+
+    let (class, word) = match m.verdict.result {
+        VerdictResult::Passed => ("passed", "✅ Audit passed"),
+        VerdictResult::Failed => ("failed", "❌ Audit failed"),
+    };
+    let _ = write!(h, "<div id=\"verdict\" class=\"verdict {class}\"><strong>{word}</strong>");
+    if !m.verdict.reasons.is_empty() {
+        h.push_str("<ul>");
+        for r in &m.verdict.reasons {
+            let _ = write!(h, "<li>{}</li>", escape(r));
+        }
+        h.push_str("</ul>");
+    }
+    h.push_str("</div>");
+
+    h.push_str("<h2>Release and run</h2><table>");
+    let row = |h: &mut String, k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            let _ = write!(h, "<tr><th>{k}</th><td>{}</td></tr>", escape(&v));
+        }
+    };
+    row(&mut h, "Release", Some(m.release.version.clone()));
+    row(&mut h, "Bundle", Some(m.release.bundle_name.clone()));
+    row(&mut h, "Repository", m.source.repository.clone());
+    row(&mut h, "Commit", m.source.commit.clone());
+    row(&mut h, "Ref", m.source.git_ref.clone());
+    row(&mut h, "Run", m.run.id.map(|id| format!("{id}{}", m.run.attempt.map(|a| format!(" (attempt {a})")).unwrap_or_default())));
+    row(&mut h, "Run URL", m.run.url.clone());
+    row(&mut h, "Workflow", m.run.workflow.clone());
+    row(&mut h, "Event", m.run.event.clone());
+    row(&mut h, "Actor", m.run.actor.clone());
+    row(&mut h, "Tool", Some(format!("{} {}", m.tool.name, m.tool.version)));
+    h.push_str("</table>");
+
+    if let Some(tests) = &m.evidence.tests {
+        h.push_str("<h2>Test evidence</h2><table><tr><th></th><th>Category</th><th>Tests</th><th>Passed</th><th>Failed</th><th>Errored</th><th>Skipped</th><th>Artifacts</th></tr>");
+        for c in &tests.categories {
+            let (cls, icon) = match c.status {
+                CategoryStatus::Passed => ("ok", "✅"),
+                CategoryStatus::Failed => ("bad", "❌"),
+                _ if c.required => ("bad", "❌"),
+                _ => ("warn", "⚠️"),
+            };
+            let artifacts: Vec<String> = c.artifacts.iter().map(|a| format!("<code>{}</code>", escape(&a.name))).collect();
+            let t = &c.totals;
+            let _ = write!(
+                h,
+                "<tr><td class=\"{cls}\">{icon}</td><td>{}{} — {:?}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                c.category.title(),
+                if c.required { " (required)" } else { "" },
+                c.status,
+                t.tests,
+                t.passed,
+                t.failed,
+                t.errored,
+                t.skipped,
+                artifacts.join(", ")
+            );
+        }
+        h.push_str("</table>");
+        for c in &tests.categories {
+            let failures: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).collect();
+            if failures.is_empty() {
+                continue;
+            }
+            let _ = write!(h, "<details open><summary>{} — failed tests ({})</summary><ul>", c.category.title(), failures.len());
+            for f in failures {
+                let name = if f.suite.is_empty() { f.name.clone() } else { format!("{} › {}", f.suite, f.name) };
+                let _ = write!(h, "<li><code>{}</code><pre class=\"mono\">{}</pre></li>", escape(&name), escape(&f.message));
+            }
+            h.push_str("</ul></details>");
+        }
+    }
+
+    if let Some(images) = &m.evidence.images {
+        h.push_str("<h2>Image evidence</h2>");
+        h.push_str(&crate::evidence::images::html(images, escape));
+    }
+
+    h.push_str("<h2>Files</h2><table><tr><th>Path</th><th>Size</th><th>SHA-256</th></tr>");
+    for f in files {
+        let _ = write!(h, "<tr><td class=\"mono\">{}</td><td class=\"n\">{}</td><td class=\"mono\">{}</td></tr>", escape(&f.path), f.size, f.sha256);
+    }
+    h.push_str("</table><p>This page, <code>manifest.json</code>, <code>manifest.yaml</code> and <code>SHA256SUMS</code> are covered by <code>SHA256SUMS</code>. Check everything with <code>release-audit verify</code> or <code>sha256sum -c SHA256SUMS</code>.</p>");
+    let _ = write!(h, "<footer>Written by {} {}.</footer></body></html>\n", escape(&m.tool.name), escape(&m.tool.version));
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_cannot_become_markup() {
+        assert_eq!(super::escape("<script>alert('x')</script>&\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+    }
+}
