@@ -293,3 +293,20 @@ async fn unsafe_or_unparseable_artifacts_never_pass() {
     assert!(result.summary.contains("1 report file(s) could not be parsed"), "{}", result.summary);
     assert_eq!(bundle_file(&step, &result, "reports/e2e/pr-e2e-report/junit.xml").len(), 75);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_re_run_the_newest_artifact_of_a_name_is_taken() {
+    let fake = FakeGitHub::start().await;
+    // Attempt 1 uploaded a red report; the re-run (attempt 2) a green one under the same name.
+    let current = fake.run_backend_id.clone();
+    fake.seed_artifact(&current, "pr-unit-report", &zip_bytes(&[("junit.xml", junit("unit", 1, &[("TestFlaky", "flaked")]).as_bytes())])).await;
+    fake.seed_artifact(&current, "pr-unit-report", &zip_bytes(&[("junit.xml", junit("unit", 2, &[]).as_bytes())])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("unit-reports", "pr-unit-report").input("required-reports", "unit").input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let m = manifest(&step, &result);
+    let unit = category(&m, "unit");
+    assert_eq!(unit["artifacts"].as_array().unwrap().len(), 1);
+    assert_eq!(unit["totals"]["tests"], 2);
+}

@@ -108,6 +108,7 @@ impl ArtifactService {
 
     async fn call<Req: Serialize, Resp: DeserializeOwned>(&self, method: &str, request: &Req) -> Result<Resp, TwirpFailure> {
         let url = format!("{}/twirp/{SERVICE}/{method}", self.base_url);
+        log::debug!("artifact service: POST {url}");
         let mut attempt = 0;
         loop {
             attempt += 1;
