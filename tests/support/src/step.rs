@@ -126,6 +126,9 @@ impl Step {
             .expect("the binary runs");
         let outputs = self.env.get("GITHUB_OUTPUT").map(|p| parse_outputs(&std::fs::read_to_string(p).unwrap_or_default())).unwrap_or_default();
         let summary = self.env.get("GITHUB_STEP_SUMMARY").map(|p| std::fs::read_to_string(p).unwrap_or_default()).unwrap_or_default();
+        if let Some(manifest) = outputs.get("manifest-path") {
+            validate_manifest(&self.resolve(manifest));
+        }
         StepResult {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -140,6 +143,25 @@ impl Default for Step {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Validates a manifest.json against the schema in the repository (every manifest a
+/// test produces goes through here). Needs Python's `jsonschema` (`tests/run` installs it).
+pub fn validate_manifest(path: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tests/support/validate_manifest.py"))
+        .arg(root.join("schema/manifest-v1.schema.json"))
+        .arg(path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{} does not match schema/manifest-v1.schema.json:\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Parses a GITHUB_OUTPUT file (both `k=v` and `k<<DELIM` forms), as the runner does.
