@@ -19,7 +19,7 @@
 //! - Duration: the sum of the packages' elapsed times.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
 use serde::Deserialize;
@@ -89,7 +89,7 @@ pub(crate) fn parse<R: BufRead>(mut reader: R) -> Result<ParsedReport, Rejected>
             continue;
         }
         if !trimmed.starts_with('{') {
-            state.other_lines += 1;
+            state.other_line(trimmed);
             continue;
         }
         match serde_json::from_str::<Event<'_>>(trimmed) {
@@ -113,6 +113,10 @@ struct State {
     running_total: usize,
     elapsed: Option<f64>,
     other_lines: u64,
+    /// The package whose compiler output (`# <package>` block) is being read.
+    compiling: Option<String>,
+    /// Packages already counted as build failures (from `[build failed]` lines).
+    build_failed: HashSet<String>,
     collector: Collector,
 }
 
@@ -124,7 +128,36 @@ impl State {
             running_total: 0,
             elapsed: None,
             other_lines: 0,
+            compiling: None,
+            build_failed: HashSet::new(),
             collector: Collector::new(ReportFormat::GoTestJson),
+        }
+    }
+
+    /// A line that is not an event. Before Go 1.24 a package that does not build has
+    /// no events at all: only `FAIL\t<package> [build failed]` on stdout (and the
+    /// compiler's `# <package>` block, when stderr was merged in).
+    fn other_line(&mut self, line: &str) {
+        self.other_lines += 1;
+        if let Some(header) = line.strip_prefix("# ") {
+            let package = header.split_whitespace().next().unwrap_or("").to_string();
+            self.compiling = (!package.is_empty()).then_some(package);
+            return;
+        }
+        if let Some(package) = build_failure_line(line) {
+            self.compiling = None;
+            if !self.build_failed.insert(package.to_string()) {
+                return;
+            }
+            let message = self.build_output.remove(package).map(MessageBuf::finish).filter(|m| !m.is_empty());
+            self.collector.note(|| format!("{package}: the package did not build; counted as one errored test"));
+            self.collector.test(Outcome::Errored, package, "(package)", || message.unwrap_or_else(|| line.to_string()));
+            return;
+        }
+        if let Some(package) = &self.compiling
+            && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(package))
+        {
+            self.build_output.entry(package.clone()).or_default().push_text(&format!("{line}\n"));
         }
     }
 
@@ -240,7 +273,7 @@ impl State {
                 if message.is_empty() { "the test started but never finished".to_string() } else { message }
             });
         }
-        if failed && !package.any_failure && unfinished == 0 {
+        if failed && !package.any_failure && unfinished == 0 && !self.build_failed.contains(name) {
             let mut message = build_output.map(MessageBuf::finish).unwrap_or_default();
             let package_output = package.output.finish();
             if !package_output.is_empty() {
@@ -273,6 +306,13 @@ impl State {
         }
         self.collector.finish(self.elapsed)
     }
+}
+
+/// The package of a `FAIL\t<package> [build failed]` (or `[setup failed]`) line.
+fn build_failure_line(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("FAIL")?.trim_start();
+    let (package, reason) = rest.split_once(char::is_whitespace)?;
+    matches!(reason.trim(), "[build failed]" | "[setup failed]").then_some(package)
 }
 
 /// The running test that `test` is a subtest of: the longest running name that is a
@@ -351,6 +391,18 @@ mod tests {
         assert_eq!(report.totals, Totals { tests: 1, errored: 1, ..Default::default() });
         assert_eq!(report.failures[0].kind, FailureKind::Error);
         assert!(report.failures[0].message.contains("undefined: missing"), "{}", report.failures[0].message);
+    }
+
+    #[test]
+    fn a_go_1_19_build_failure_line_outside_the_events_is_one_errored_entry() {
+        let text = "FAIL\texample.com/broken [build failed]\n# example.com/other\n./o.go:1: syntax error\nFAIL\texample.com/other [build failed]\n"
+            .to_string()
+            + &ev("start", None, None)
+            + &ev("pass", None, None);
+        let report = parse(text.as_bytes()).unwrap();
+        assert_eq!(report.totals, Totals { tests: 2, errored: 2, ..Default::default() });
+        assert_eq!(report.failures[0].suite, "example.com/broken");
+        assert_eq!(report.failures[1].message, "./o.go:1: syntax error");
     }
 
     #[test]

@@ -18,6 +18,10 @@
 //! - Counts come from the children; when a suite's `tests`/`failures`/`errors`/`skipped`
 //!   attributes disagree with them, the children win and a note says so. Ginkgo counts
 //!   pending specs in `disabled`, so `skipped + disabled` is accepted for skipped.
+//!   One exception keeps a report from looking better than it says it is: failures and
+//!   errors that the outermost level (`<testsuites>`, else each outermost suite)
+//!   declares beyond its test cases count as errored entries. gotestsum, for one,
+//!   declares a package build failure in `errors` without writing a test case for it.
 //! - Duration: the root `<testsuites time>`, else the sum of the outermost suites'
 //!   `time`, else the sum of the test cases' `time`.
 //! - No DTD: a `<!DOCTYPE>` that declares entities or names an external subset makes
@@ -449,8 +453,8 @@ impl State {
     }
 
     fn close_suite(&mut self, frame: SuiteFrame) {
+        let name = if frame.name.is_empty() { "(unnamed)" } else { frame.name.as_str() };
         if let Some(disagreement) = frame.declared.disagreement(&frame.counted) {
-            let name = if frame.name.is_empty() { "(unnamed)" } else { frame.name.as_str() };
             self.collector.note(|| format!("suite {name} declares {disagreement}; the test cases are counted"));
         }
         match self.suites.last_mut() {
@@ -459,7 +463,28 @@ impl State {
                 if let Some(t) = frame.time {
                     *self.outer_suite_time.get_or_insert(0.0) += t;
                 }
+                let root_declares = self.root.is_some_and(|r| r.failures.is_some() || r.errors.is_some());
+                if !root_declares {
+                    self.count_undeclared_failures(&frame.declared, &frame.counted, &format!("suite {name}"), name);
+                }
             }
+        }
+    }
+
+    /// Counts failures and errors that `declared` states beyond what `counted` found
+    /// as errored entries, so that a failure without a test case is never lost.
+    fn count_undeclared_failures(&mut self, declared: &Declared, counted: &super::Totals, who: &str, suite: &str) {
+        let stated = declared.failures.unwrap_or(0) + declared.errors.unwrap_or(0);
+        let excess = stated.saturating_sub(counted.failed + counted.errored);
+        if excess == 0 {
+            return;
+        }
+        self.collector.note(|| {
+            format!("{who} declares {excess} more failure(s) or error(s) than its test cases show; counted as {excess} errored test(s)")
+        });
+        let message = format!("{who} declares {stated} failure(s) or error(s), its test cases show {}", counted.failed + counted.errored);
+        for _ in 0..excess.min(1000) {
+            self.collector.test(Outcome::Errored, suite, "(declared failure without a test case)", || message.clone());
         }
     }
 
@@ -477,10 +502,14 @@ impl State {
                 self.depth
             )));
         }
-        if let Some(root) = self.root
-            && let Some(disagreement) = root.disagreement(&self.collector.totals)
-        {
-            self.collector.note(|| format!("the <testsuites> root declares {disagreement}; the test cases are counted"));
+        if let Some(root) = self.root {
+            let counted = self.collector.totals;
+            if let Some(disagreement) = root.disagreement(&counted) {
+                self.collector.note(|| format!("the <testsuites> root declares {disagreement}; the test cases are counted"));
+            }
+            if root.failures.is_some() || root.errors.is_some() {
+                self.count_undeclared_failures(&root, &counted, "the <testsuites> root", "");
+            }
         }
         if self.flaky_tests > 0 {
             let flaky = self.flaky_tests;
