@@ -1,31 +1,384 @@
-//! Safe extraction of report archives (interface placeholder; lands with the
-//! `parsers` branch).
+//! Safe extraction of report archives (workflow artifacts are zips).
+//!
+//! An artifact is outside data: anyone who can push to a branch can make a workflow
+//! upload any zip. Extraction therefore refuses, with an error that names the artifact
+//! and the entry, every entry that could write outside the destination (`..`, absolute
+//! paths, drive letters, backslashes, symlinks, devices) and every archive that would
+//! exhaust the disk (too many entries, too many bytes, a compression ratio only a zip
+//! bomb has). Sizes are counted as bytes come out of the decompressor, never taken from
+//! the headers, and checked as they grow, so a lying header gains nothing.
+//!
+//! Files are created with `create_new`, so nothing that already exists is overwritten
+//! or followed; each is hashed while it is written. On any error everything written so
+//! far is removed again: an archive is extracted whole or not at all.
 
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
+use crate::bundle::safe_relative_path;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone)]
+const COPY_BUFFER: usize = 256 * 1024;
+/// Below this many bytes an entry's ratio is not judged: tiny files compress absurdly.
+const RATIO_FLOOR: u64 = 1024 * 1024;
+const HINT_UNSAFE: &str = "report archives hold plain files under plain relative paths; inspect the artifact by hand (it was not made by upload-artifact from report files)";
+const HINT_LIMIT: &str = "upload only the test reports (not logs, binaries or caches) or, if the reports really are this large, raise the extraction limits";
+
+/// How much one archive may hold. The defaults are far above any real report artifact
+/// and far below what fills a runner's disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_entries: u64,
     pub max_total_bytes: u64,
     pub max_entry_bytes: u64,
+    /// Largest uncompressed-to-compressed ratio of an entry (judged once it passes 1 MiB).
+    /// Text reports compress 5–50×; deflate cannot go past ~1030×.
     pub max_ratio: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_entries: 10_000, max_total_bytes: 4 << 30, max_entry_bytes: 2 << 30, max_ratio: 200 }
+        Limits {
+            max_entries: 10_000,
+            max_total_bytes: 4 * 1024 * 1024 * 1024,
+            max_entry_bytes: 2 * 1024 * 1024 * 1024,
+            max_ratio: 200,
+        }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One extracted file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExtractedFile {
+    /// Relative to the destination, `/`-separated.
     pub path: String,
     pub size: u64,
     pub sha256: String,
 }
 
-pub fn extract_zip(_zip: &Path, _dest: &Path, _limits: &Limits, what: &str) -> Result<Vec<ExtractedFile>> {
-    Err(Error::evidence(what, "extraction is not available yet", "wait for the parsers branch"))
+/// Extracts `zip` into `dest` (created if missing; if it exists it must be empty).
+/// `what` names the archive in errors (the artifact name). Returns the files sorted by
+/// path. On error nothing of the archive is left in `dest`.
+pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Result<Vec<ExtractedFile>> {
+    let archive_len = std::fs::metadata(zip)
+        .map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?
+        .len();
+    let file = File::open(zip).map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| {
+        Error::evidence(format!("artifact `{what}`"), format!("is not a readable zip archive: {e}"), "download the artifact again; if it stays unreadable, upload it again")
+    })?;
+    if archive.len() as u64 > limits.max_entries {
+        return Err(Error::evidence(
+            format!("artifact `{what}`"),
+            format!("has {} entries, more than the limit of {}", archive.len(), limits.max_entries),
+            HINT_LIMIT,
+        ));
+    }
+    let created_dest = prepare_destination(dest)?;
+    let mut extraction = Extraction {
+        dest,
+        what,
+        limits,
+        archive_len,
+        total: 0,
+        created: Vec::new(),
+        files: Vec::new(),
+    };
+    let result = (0..archive.len()).try_for_each(|index| extraction.entry(&mut archive, index));
+    match result {
+        Ok(()) => {
+            let mut files = extraction.files;
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            Ok(files)
+        }
+        Err(error) => {
+            extraction.remove_created();
+            if created_dest {
+                let _ = std::fs::remove_dir(dest);
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Creates `dest` or checks that it is an empty directory. Returns true if created.
+fn prepare_destination(dest: &Path) -> Result<bool> {
+    let hint = "extract each artifact into a fresh directory";
+    match std::fs::symlink_metadata(dest) {
+        Ok(meta) if meta.is_dir() => {
+            let mut entries = std::fs::read_dir(dest).map_err(|e| Error::io(dest, e, hint))?;
+            if entries.next().is_some() {
+                return Err(Error::io(dest, std::io::Error::other("the extraction directory is not empty"), hint));
+            }
+            Ok(false)
+        }
+        Ok(_) => Err(Error::io(dest, std::io::Error::other("exists and is not a directory"), hint)),
+        Err(_) => {
+            std::fs::create_dir_all(dest).map_err(|e| Error::io(dest, e, "free disk space or fix permissions"))?;
+            Ok(true)
+        }
+    }
+}
+
+struct Extraction<'a> {
+    dest: &'a Path,
+    what: &'a str,
+    limits: &'a Limits,
+    archive_len: u64,
+    total: u64,
+    /// Files and directories created, in order, to undo on error.
+    created: Vec<PathBuf>,
+    files: Vec<ExtractedFile>,
+}
+
+impl Extraction<'_> {
+    fn refuse(&self, entry: &str, reason: impl Into<String>, hint: &str) -> Error {
+        Error::evidence(format!("artifact `{}`, entry `{}`", self.what, entry.escape_debug()), reason, hint)
+    }
+
+    fn entry(&mut self, archive: &mut zip::ZipArchive<File>, index: usize) -> Result<()> {
+        let mut entry = archive.by_index(index).map_err(|e| {
+            Error::evidence(format!("artifact `{}`, entry #{index}", self.what), format!("cannot be read: {e}"), "download the artifact again")
+        })?;
+        let name = match std::str::from_utf8(entry.name_raw()) {
+            Ok(n) => n.to_string(),
+            Err(_) => {
+                let lossy = String::from_utf8_lossy(entry.name_raw()).into_owned();
+                return Err(self.refuse(&lossy, "has a name that is not UTF-8", HINT_UNSAFE));
+            }
+        };
+        let rel = self.checked_path(&name)?;
+        if entry.encrypted() {
+            return Err(self.refuse(&name, "is encrypted", HINT_UNSAFE));
+        }
+        let file_type = entry.unix_mode().map(|m| m & 0o170_000);
+        if entry.is_symlink() || file_type == Some(0o120_000) {
+            return Err(self.refuse(&name, "is a symbolic link; links could point outside the extraction directory", HINT_UNSAFE));
+        }
+        if entry.is_dir() {
+            return self.make_dirs(&name, &rel);
+        }
+        if !matches!(file_type, None | Some(0) | Some(0o100_000)) {
+            return Err(self.refuse(&name, "is not a regular file (a device, FIFO or socket)", HINT_UNSAFE));
+        }
+        if let Some((parent, _)) = rel.rsplit_once('/') {
+            self.make_dirs(&name, parent)?;
+        }
+        let target = self.dest.join(&rel);
+        let hint = "free disk space or fix permissions of the extraction directory";
+        let out = OpenOptions::new().write(true).create_new(true).open(&target).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                self.refuse(&name, "appears twice in the archive (or collides with a directory entry)", HINT_UNSAFE)
+            } else {
+                Error::io(&target, e, hint)
+            }
+        })?;
+        self.created.push(target.clone());
+        let compressed = entry.compressed_size().min(self.archive_len).max(1);
+        let mut out = BufWriter::with_capacity(COPY_BUFFER, out);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; COPY_BUFFER];
+        loop {
+            let n = entry.read(&mut buf).map_err(|e| self.refuse(&name, format!("cannot be decompressed: {e}"), "download the artifact again"))?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            self.total += n as u64;
+            if size > self.limits.max_entry_bytes {
+                return Err(self.refuse(&name, format!("is larger than the limit of {} bytes", self.limits.max_entry_bytes), HINT_LIMIT));
+            }
+            if self.total > self.limits.max_total_bytes {
+                return Err(self.refuse(&name, format!("takes the archive past the limit of {} bytes in total", self.limits.max_total_bytes), HINT_LIMIT));
+            }
+            if size > RATIO_FLOOR && size / compressed > self.limits.max_ratio {
+                return Err(self.refuse(
+                    &name,
+                    format!(
+                        "expands more than {}× ({compressed} compressed bytes gave {size} so far): a zip bomb, not a report",
+                        self.limits.max_ratio
+                    ),
+                    HINT_LIMIT,
+                ));
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(|e| Error::io(&target, e, hint))?;
+        }
+        out.flush().map_err(|e| Error::io(&target, e, hint))?;
+        self.files.push(ExtractedFile { path: rel, size, sha256: hex::encode(hasher.finalize()) });
+        Ok(())
+    }
+
+    /// The entry's path, checked to stay below the destination; `/`-separated.
+    fn checked_path(&self, name: &str) -> Result<String> {
+        let reason = if name.contains('\\') {
+            Some("contains a backslash, which Windows tools read as a path separator")
+        } else if name.starts_with('/') {
+            Some("has an absolute path")
+        } else if name.as_bytes().get(1) == Some(&b':') {
+            Some("starts with a drive letter")
+        } else if name.split('/').any(|part| part == "..") {
+            Some("has a `..` component that would leave the extraction directory")
+        } else if name.contains('\0') {
+            Some("contains a NUL byte")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(self.refuse(name, reason, HINT_UNSAFE));
+        }
+        safe_relative_path(name.trim_end_matches('/'))
+            .ok_or_else(|| self.refuse(name, "is not a plain relative path", HINT_UNSAFE))
+    }
+
+    /// Creates the directories of `rel` below the destination one by one, refusing any
+    /// existing component that is not a real directory (a symlink planted earlier).
+    fn make_dirs(&mut self, name: &str, rel: &str) -> Result<()> {
+        let mut path = self.dest.to_path_buf();
+        for part in rel.split('/') {
+            path.push(part);
+            match std::fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => continue,
+                Ok(_) => return Err(self.refuse(name, format!("needs `{part}` to be a directory, but a file of that name was extracted"), HINT_UNSAFE)),
+                Err(_) => {
+                    std::fs::create_dir(&path).map_err(|e| Error::io(&path, e, "free disk space or fix permissions"))?;
+                    self.created.push(path.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes what this extraction created, newest first (files before their directories).
+    fn remove_created(&mut self) {
+        for path in self.created.drain(..).rev() {
+            let removed = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir(&path));
+            if let Err(e) = removed {
+                log::warn!("could not remove {} after a refused extraction: {e}", path.display());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zip::write::SimpleFileOptions;
+
+    fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {
+        let mut zip = zip::ZipWriter::new(File::create(path).unwrap());
+        let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            if name.ends_with('/') {
+                zip.add_directory(name.to_string(), options).unwrap();
+            } else {
+                zip.start_file(name.to_string(), options).unwrap();
+                zip.write_all(data).unwrap();
+            }
+        }
+        zip.finish().unwrap();
+    }
+
+    fn files_below(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries {
+                let path = entry.unwrap().path();
+                out.push(path.strip_prefix(dir).unwrap().display().to_string());
+                for inner in files_below(&path) {
+                    out.push(format!("{}/{inner}", path.file_name().unwrap().to_string_lossy()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_nested_archive_is_extracted_with_hashes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let zip = tmp.path().join("a.zip");
+        write_zip(&zip, &[("reports/", b""), ("reports/unit/junit.xml", b"<testsuite/>"), ("top.json", b"{}")]);
+        let dest = tmp.path().join("out");
+        let files = extract_zip(&zip, &dest, &Limits::default(), "pr-unit-report").unwrap();
+        let paths: Vec<_> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["reports/unit/junit.xml", "top.json"]);
+        assert_eq!(files[0].size, 12);
+        assert_eq!(files[0].sha256, hex::encode(Sha256::digest(b"<testsuite/>")));
+        assert_eq!(std::fs::read(dest.join("reports/unit/junit.xml")).unwrap(), b"<testsuite/>");
+    }
+
+    fn refused(entries: &[(&str, &[u8])], limits: &Limits) -> (String, Vec<String>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let zip = tmp.path().join("evil.zip");
+        write_zip(&zip, entries);
+        let dest = tmp.path().join("out");
+        let error = extract_zip(&zip, &dest, limits, "pr-e2e-report").unwrap_err();
+        let message = format!("{error} | hint: {}", error.hint());
+        let left = files_below(&dest);
+        assert!(!tmp.path().join("escaped").exists());
+        (message, left)
+    }
+
+    #[test]
+    fn zip_slip_absolute_and_drive_letter_entries_are_refused_and_nothing_is_left() {
+        for (name, expected) in [
+            ("../escaped", "`..` component"),
+            ("ok/../../escaped", "`..` component"),
+            ("/tmp/escaped", "absolute path"),
+            ("C:/escaped", "drive letter"),
+            ("..\\escaped", "backslash"),
+        ] {
+            let (message, left) = refused(&[("good.xml", b"<testsuite/>"), (name, b"x")], &Limits::default());
+            assert!(message.starts_with("artifact `pr-e2e-report`, entry `"), "{message}");
+            assert!(message.contains(expected), "{name}: {message}");
+            assert!(left.is_empty(), "{name}: left {left:?}");
+        }
+    }
+
+    #[test]
+    fn symlink_entries_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let zip_path = tmp.path().join("link.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&zip_path).unwrap());
+        zip.add_symlink("passwd", "/etc/passwd", SimpleFileOptions::default()).unwrap();
+        zip.finish().unwrap();
+        let error = extract_zip(&zip_path, &tmp.path().join("out"), &Limits::default(), "a").unwrap_err();
+        assert!(error.to_string().contains("entry `passwd`: is a symbolic link"), "{error}");
+        assert!(!tmp.path().join("out/passwd").exists());
+    }
+
+    #[test]
+    fn a_zip_bomb_is_stopped_by_the_ratio_as_it_grows() {
+        let zeros = vec![0u8; 8 * 1024 * 1024];
+        let (message, left) = refused(&[("bomb.xml", &zeros)], &Limits::default());
+        assert!(message.contains("expands more than 200×"), "{message}");
+        assert!(message.contains("zip bomb"), "{message}");
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn archives_beyond_the_count_and_size_limits_are_refused() {
+        let entries: Vec<(String, Vec<u8>)> = (0..6).map(|i| (format!("r{i}.xml"), b"<testsuite/>".to_vec())).collect();
+        let borrowed: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+        let limits = Limits { max_entries: 5, ..Limits::default() };
+        let (message, _) = refused(&borrowed, &limits);
+        assert!(message.contains("has 6 entries, more than the limit of 5"), "{message}");
+
+        let limits = Limits { max_total_bytes: 30, ..Limits::default() };
+        let (message, left) = refused(&borrowed, &limits);
+        assert!(message.contains("entry `r2.xml`: takes the archive past the limit of 30 bytes"), "{message}");
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn duplicate_entries_do_not_overwrite() {
+        let (message, left) = refused(&[("a.xml", b"one"), ("./a.xml", b"two")], &Limits::default());
+        assert!(message.contains("appears twice"), "{message}");
+        assert!(left.is_empty(), "{left:?}");
+    }
 }

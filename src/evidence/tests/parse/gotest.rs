@@ -1,0 +1,434 @@
+//! `go test -json` streams (the `test2json` event format), one event a line.
+//!
+//! Counting rules:
+//! - Leaf tests count: a test without subtests, and every subtest without subtests of
+//!   its own. A parent whose subtests ran is a container and is not counted again,
+//!   except when it failed while none of its subtests did (a `t.Error` in the parent's
+//!   own body): then that failure is counted as the parent's, so no failure is lost.
+//!   This keeps a table test with ten cases at ten tests, not eleven.
+//! - `skip` → skipped; a panic ends the test with `fail` → failed, its message shows
+//!   the panic.
+//! - A package that fails without any failed test (build failure, `TestMain` exit,
+//!   panic outside a test, timeout) counts one errored entry named after the package.
+//! - A test that started and never finished (the binary died, the stream was cut)
+//!   counts as errored; a package with no final result counts one errored entry. Both
+//!   are noted: a truncated stream is never a pass.
+//! - Lines that are not events (compiler output from `go test -json 2>&1`) are ignored
+//!   and counted in a note; a malformed event line is unparseable, except a last line
+//!   cut in the middle, which is a truncation.
+//! - Duration: the sum of the packages' elapsed times.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+
+use serde::Deserialize;
+
+use super::input::{Line, MAX_TOKEN_BYTES, read_line};
+use super::{Collector, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat};
+
+/// More tests running at once than this is not a real stream; it only costs memory.
+const MAX_RUNNING_TESTS: usize = 50_000;
+/// Build output kept per package for the error message, in lines.
+const MAX_BUILD_OUTPUT_PACKAGES: usize = 1_000;
+
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(rename = "Action", borrow)]
+    action: Cow<'a, str>,
+    #[serde(rename = "Package", borrow, default)]
+    package: Option<Cow<'a, str>>,
+    #[serde(rename = "ImportPath", borrow, default)]
+    import_path: Option<Cow<'a, str>>,
+    #[serde(rename = "Test", borrow, default)]
+    test: Option<Cow<'a, str>>,
+    #[serde(rename = "Output", borrow, default)]
+    output: Option<Cow<'a, str>>,
+    #[serde(rename = "Elapsed", default)]
+    elapsed: Option<f64>,
+}
+
+#[derive(Default)]
+struct RunningTest {
+    has_subtests: bool,
+    subtest_failed: bool,
+    output: MessageBuf,
+}
+
+#[derive(Default)]
+struct Package {
+    running: HashMap<String, RunningTest>,
+    any_test: bool,
+    any_failure: bool,
+    output: MessageBuf,
+}
+
+pub(crate) fn parse<R: BufRead>(mut reader: R) -> Result<ParsedReport, Rejected> {
+    let mut state = State::new();
+    let mut line = Vec::with_capacity(4096);
+    let mut number = 0u64;
+    loop {
+        let kind = read_line(&mut reader, &mut line)
+            .map_err(|e| Rejected::unparseable(ReportFormat::GoTestJson, format!("cannot read the file: {e}")))?;
+        number += 1;
+        match kind {
+            Line::Eof => break,
+            Line::TooLong => {
+                return Err(Rejected::unparseable(
+                    ReportFormat::GoTestJson,
+                    format!("line {number} is longer than {} MiB; such a stream is broken or hostile", MAX_TOKEN_BYTES / (1024 * 1024)),
+                ));
+            }
+            Line::Complete | Line::Unterminated => {}
+        }
+        let text = std::str::from_utf8(&line).map_err(|e| {
+            Rejected::unparseable(ReportFormat::GoTestJson, format!("line {number} is not valid UTF-8 (at byte {} of the line)", e.valid_up_to()))
+        })?;
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if !trimmed.starts_with('{') {
+            state.other_line(trimmed);
+            continue;
+        }
+        match serde_json::from_str::<Event<'_>>(trimmed) {
+            Ok(event) => state.event(event)?,
+            Err(_) if kind == Line::Unterminated => {
+                state.collector.note(|| format!("line {number}, the last one, is cut off in the middle: the stream is truncated"));
+                break;
+            }
+            Err(e) => {
+                return Err(Rejected::unparseable(ReportFormat::GoTestJson, format!("line {number} is not a valid go test -json event: {e}")));
+            }
+        }
+    }
+    Ok(state.finish())
+}
+
+struct State {
+    packages: HashMap<String, Package>,
+    /// Compiler output of packages (Go ≥ 1.24 `build-output` events), by import path.
+    build_output: HashMap<String, MessageBuf>,
+    running_total: usize,
+    elapsed: Option<f64>,
+    other_lines: u64,
+    /// The package whose compiler output (`# <package>` block) is being read.
+    compiling: Option<String>,
+    /// Packages already counted as build failures (from `[build failed]` lines).
+    build_failed: HashSet<String>,
+    collector: Collector,
+}
+
+impl State {
+    fn new() -> Self {
+        State {
+            packages: HashMap::new(),
+            build_output: HashMap::new(),
+            running_total: 0,
+            elapsed: None,
+            other_lines: 0,
+            compiling: None,
+            build_failed: HashSet::new(),
+            collector: Collector::new(ReportFormat::GoTestJson),
+        }
+    }
+
+    /// A line that is not an event. Before Go 1.24 a package that does not build has
+    /// no events at all: only `FAIL\t<package> [build failed]` on stdout (and the
+    /// compiler's `# <package>` block, when stderr was merged in).
+    fn other_line(&mut self, line: &str) {
+        self.other_lines += 1;
+        if let Some(header) = line.strip_prefix("# ") {
+            let package = header.split_whitespace().next().unwrap_or("").to_string();
+            self.compiling = (!package.is_empty()).then_some(package);
+            return;
+        }
+        if let Some(package) = build_failure_line(line) {
+            self.compiling = None;
+            if !self.build_failed.insert(package.to_string()) {
+                return;
+            }
+            let message = self.build_output.remove(package).map(MessageBuf::finish).filter(|m| !m.is_empty());
+            self.collector.note(|| format!("{package}: the package did not build; counted as one errored test"));
+            self.collector.test(Outcome::Errored, package, "(package)", || message.unwrap_or_else(|| line.to_string()));
+            return;
+        }
+        if let Some(package) = &self.compiling
+            && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(package))
+        {
+            self.build_output.entry(package.clone()).or_default().push_text(&format!("{line}\n"));
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>) -> Result<(), Rejected> {
+        let action = event.action.as_ref();
+        if action == "build-output" || action == "build-fail" {
+            if let (Some(path), Some(output)) = (&event.import_path, &event.output)
+                && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(path.as_ref()))
+            {
+                self.build_output.entry(path.to_string()).or_default().push_text(output);
+            }
+            return Ok(());
+        }
+        let Some(package_name) = event.package.as_deref() else { return Ok(()) };
+        match event.test.as_deref() {
+            Some(test) => self.test_event(package_name, test, action, event.output.as_deref()),
+            None => {
+                self.package_event(package_name, action, event.output.as_deref(), event.elapsed);
+                Ok(())
+            }
+        }
+    }
+
+    fn test_event(&mut self, package_name: &str, test: &str, action: &str, output: Option<&str>) -> Result<(), Rejected> {
+        let package = self.packages.entry(package_name.to_string()).or_default();
+        match action {
+            "run" => {
+                if self.running_total >= MAX_RUNNING_TESTS {
+                    return Err(Rejected::unparseable(
+                        ReportFormat::GoTestJson,
+                        format!("more than {MAX_RUNNING_TESTS} tests are running at once; such a stream is broken or hostile"),
+                    ));
+                }
+                package.any_test = true;
+                if let Some(parent) = parent_of(&mut package.running, test) {
+                    parent.has_subtests = true;
+                }
+                if package.running.insert(test.to_string(), RunningTest::default()).is_none() {
+                    self.running_total += 1;
+                }
+            }
+            "output" => {
+                if let (Some(running), Some(output)) = (package.running.get_mut(test), output) {
+                    running.output.push_text(output);
+                }
+            }
+            "pass" | "fail" | "skip" => {
+                package.any_test = true;
+                let finished = package.running.remove(test);
+                if finished.is_some() {
+                    self.running_total -= 1;
+                }
+                let finished = finished.unwrap_or_default();
+                let failed = action == "fail";
+                if failed {
+                    package.any_failure = true;
+                    if let Some(parent) = parent_of(&mut package.running, test) {
+                        parent.subtest_failed = true;
+                    }
+                }
+                let outcome = match action {
+                    "pass" => Outcome::Passed,
+                    "fail" => Outcome::Failed,
+                    _ => Outcome::Skipped,
+                };
+                let counted = !finished.has_subtests || (failed && !finished.subtest_failed);
+                if counted {
+                    self.collector.test(outcome, package_name, test, || finished.output.finish());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn package_event(&mut self, package_name: &str, action: &str, output: Option<&str>, elapsed: Option<f64>) {
+        match action {
+            "output" => {
+                if let Some(output) = output {
+                    self.packages.entry(package_name.to_string()).or_default().output.push_text(output);
+                }
+            }
+            "start" => {
+                self.packages.entry(package_name.to_string()).or_default();
+            }
+            "pass" | "fail" | "skip" => {
+                if let Some(e) = elapsed {
+                    *self.elapsed.get_or_insert(0.0) += e;
+                }
+                let package = self.packages.remove(package_name).unwrap_or_default();
+                let build_output = self.build_output.remove(package_name);
+                self.close_package(package_name, package, action == "fail", build_output);
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts what a finished (or abandoned) package leaves: unfinished tests, and a
+    /// package failure that no test failure explains.
+    fn close_package(&mut self, name: &str, package: Package, failed: bool, build_output: Option<MessageBuf>) {
+        let unfinished = package.running.len();
+        self.running_total -= unfinished;
+        let mut unfinished_tests: Vec<(String, RunningTest)> = package.running.into_iter().collect();
+        unfinished_tests.sort_by(|a, b| a.0.cmp(&b.0));
+        for (test, running) in unfinished_tests {
+            // A parent whose subtest is also unfinished is reported through that subtest.
+            if running.has_subtests {
+                continue;
+            }
+            self.collector.note(|| format!("{name} › {test}: started but never finished; counted as errored"));
+            let message = running.output.finish();
+            self.collector.test(Outcome::Errored, name, &test, || {
+                if message.is_empty() { "the test started but never finished".to_string() } else { message }
+            });
+        }
+        if failed && !package.any_failure && unfinished == 0 && !self.build_failed.contains(name) {
+            let mut message = build_output.map(MessageBuf::finish).unwrap_or_default();
+            let package_output = package.output.finish();
+            if !package_output.is_empty() {
+                if !message.is_empty() {
+                    message.push('\n');
+                }
+                message.push_str(&package_output);
+            }
+            let what = if package.any_test { "the package failed outside its tests" } else { "the package failed before any test ran (build or setup failure)" };
+            self.collector.note(|| format!("{name}: {what}; counted as one errored test"));
+            self.collector.test(Outcome::Errored, name, "(package)", || if message.is_empty() { what.to_string() } else { super::first_lines(&message) });
+        }
+    }
+
+    fn finish(mut self) -> ParsedReport {
+        let mut open: Vec<(String, Package)> = std::mem::take(&mut self.packages).into_iter().collect();
+        open.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, package) in open {
+            if package.running.is_empty() {
+                self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated); counted as one errored test"));
+                self.collector.test(Outcome::Errored, &name, "(package)", || "the stream ends before the package's result".to_string());
+                continue;
+            }
+            self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated)"));
+            self.close_package(&name, package, false, None);
+        }
+        if self.other_lines > 0 {
+            let count = self.other_lines;
+            self.collector.note(|| format!("{count} line(s) are not go test -json events and were ignored"));
+        }
+        self.collector.finish(self.elapsed)
+    }
+}
+
+/// The package of a `FAIL\t<package> [build failed]` (or `[setup failed]`) line.
+fn build_failure_line(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("FAIL")?.trim_start();
+    let (package, reason) = rest.split_once(char::is_whitespace)?;
+    matches!(reason.trim(), "[build failed]" | "[setup failed]").then_some(package)
+}
+
+/// The running test that `test` is a subtest of: the longest running name that is a
+/// `/`-separated prefix (subtest names may themselves contain `/`).
+fn parent_of<'a>(running: &'a mut HashMap<String, RunningTest>, test: &str) -> Option<&'a mut RunningTest> {
+    let mut end = test.len();
+    while let Some(slash) = test[..end].rfind('/') {
+        if running.contains_key(&test[..slash]) {
+            return running.get_mut(&test[..slash]);
+        }
+        end = slash;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{FailureKind, Totals};
+    use super::*;
+
+    fn ev(action: &str, test: Option<&str>, output: Option<&str>) -> String {
+        let mut object = serde_json::json!({"Time": "2024-05-01T10:00:00Z", "Action": action, "Package": "example.com/p"});
+        if let Some(t) = test {
+            object["Test"] = t.into();
+        }
+        if let Some(o) = output {
+            object["Output"] = o.into();
+        }
+        if test.is_none() && matches!(action, "pass" | "fail") {
+            object["Elapsed"] = 0.5.into();
+        }
+        object.to_string() + "\n"
+    }
+
+    fn parse_lines(lines: &[String]) -> ParsedReport {
+        parse(lines.concat().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn subtests_are_counted_as_leaves_and_parents_only_for_their_own_failure() {
+        let report = parse_lines(&[
+            ev("start", None, None),
+            ev("run", Some("TestTable"), None),
+            ev("run", Some("TestTable/a"), None),
+            ev("pass", Some("TestTable/a"), None),
+            ev("run", Some("TestTable/b"), None),
+            ev("output", Some("TestTable/b"), Some("    t_test.go:9: want 2\n")),
+            ev("fail", Some("TestTable/b"), None),
+            ev("fail", Some("TestTable"), None),
+            ev("run", Some("TestOwn"), None),
+            ev("run", Some("TestOwn/x"), None),
+            ev("pass", Some("TestOwn/x"), None),
+            ev("output", Some("TestOwn"), Some("    t_test.go:20: cleanup failed\n")),
+            ev("fail", Some("TestOwn"), None),
+            ev("run", Some("TestSkip"), None),
+            ev("skip", Some("TestSkip"), None),
+            ev("fail", None, None),
+        ]);
+        assert_eq!(report.totals, Totals { tests: 5, passed: 2, failed: 2, errored: 0, skipped: 1 });
+        let names: Vec<_> = report.failures.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["TestTable/b", "TestOwn"]);
+        assert_eq!(report.failures[0].message, "    t_test.go:9: want 2");
+        assert_eq!(report.failures[1].message, "    t_test.go:20: cleanup failed");
+        assert_eq!(report.duration_seconds, Some(0.5));
+    }
+
+    #[test]
+    fn a_build_failure_is_one_errored_entry_with_the_compiler_message() {
+        let report = parse_lines(&[
+            ev("start", None, None),
+            ev("output", None, Some("# example.com/p\n")),
+            ev("output", None, Some("./p_test.go:5:2: undefined: missing\n")),
+            ev("output", None, Some("FAIL\texample.com/p [build failed]\n")),
+            ev("fail", None, None),
+        ]);
+        assert_eq!(report.totals, Totals { tests: 1, errored: 1, ..Default::default() });
+        assert_eq!(report.failures[0].kind, FailureKind::Error);
+        assert!(report.failures[0].message.contains("undefined: missing"), "{}", report.failures[0].message);
+    }
+
+    #[test]
+    fn a_go_1_19_build_failure_line_outside_the_events_is_one_errored_entry() {
+        let text = "FAIL\texample.com/broken [build failed]\n# example.com/other\n./o.go:1: syntax error\nFAIL\texample.com/other [build failed]\n"
+            .to_string()
+            + &ev("start", None, None)
+            + &ev("pass", None, None);
+        let report = parse(text.as_bytes()).unwrap();
+        assert_eq!(report.totals, Totals { tests: 2, errored: 2, ..Default::default() });
+        assert_eq!(report.failures[0].suite, "example.com/broken");
+        assert_eq!(report.failures[1].message, "./o.go:1: syntax error");
+    }
+
+    #[test]
+    fn a_truncated_stream_counts_unfinished_tests_as_errored() {
+        let mut lines = vec![
+            ev("start", None, None),
+            ev("run", Some("TestDone"), None),
+            ev("pass", Some("TestDone"), None),
+            ev("run", Some("TestHanging"), None),
+            ev("output", Some("TestHanging"), Some("waiting for pod\n")),
+        ];
+        let cut = ev("pass", Some("TestOther"), None);
+        lines.push(cut[..cut.len() / 2].to_string());
+        let report = parse_lines(&lines);
+        assert_eq!(report.totals, Totals { tests: 2, passed: 1, errored: 1, ..Default::default() });
+        assert_eq!(report.failures[0].name, "TestHanging");
+        assert_eq!(report.failures[0].message, "waiting for pod");
+        assert!(report.notes.iter().any(|n| n.contains("cut off")), "{:?}", report.notes);
+        assert!(report.notes.iter().any(|n| n.contains("never finished")), "{:?}", report.notes);
+    }
+
+    #[test]
+    fn a_malformed_line_in_the_middle_is_unparseable() {
+        let text = ev("start", None, None) + "{\"Action\": oops}\n" + &ev("pass", None, None);
+        let Err(Rejected::Unparseable { format, reason }) = parse(text.as_bytes()) else { panic!("must be unparseable") };
+        assert_eq!(format, Some(ReportFormat::GoTestJson));
+        assert!(reason.starts_with("line 2 "), "{reason}");
+    }
+}

@@ -1,0 +1,664 @@
+//! JUnit XML, as the common tools write it.
+//!
+//! One dialect-free reader covers gotestsum, go-junit-report, Ginkgo `--junit-report`,
+//! pytest (xunit1 and xunit2), Maven Surefire/Failsafe, jest-junit,
+//! mocha-junit-reporter, vitest, cargo-nextest and Playwright: they differ in which
+//! attributes they write and how they nest suites, not in what a `<testcase>` means.
+//!
+//! Rules:
+//! - The root is `<testsuites>` or `<testsuite>`; any other root element means the file
+//!   is some other XML (HTML, coverage, a POM) and not a report.
+//! - Every `<testcase>` is one test, wherever it sits (suites may nest). Its outcome
+//!   comes from its children: `<failure>` → failed, `<error>` → errored (a test with
+//!   both, like pytest's failure plus teardown error, counts once as failed and is
+//!   noted), `<skipped>` → skipped, none → passed.
+//! - Surefire reruns: `<flakyFailure>`/`<flakyError>` without a final `<failure>` or
+//!   `<error>` mean the test passed on a rerun: passed, and noted as flaky.
+//!   `<rerunFailure>`/`<rerunError>` mean every rerun failed too: failed.
+//! - Counts come from the children; when a suite's `tests`/`failures`/`errors`/`skipped`
+//!   attributes disagree with them, the children win and a note says so. Ginkgo counts
+//!   pending specs in `disabled`, so `skipped + disabled` is accepted for skipped.
+//!   One exception keeps a report from looking better than it says it is: failures and
+//!   errors that the outermost level (`<testsuites>`, else each outermost suite)
+//!   declares beyond its test cases count as errored entries. gotestsum, for one,
+//!   declares a package build failure in `errors` without writing a test case for it.
+//! - Duration: the root `<testsuites time>`, else the sum of the outermost suites'
+//!   `time`, else the sum of the test cases' `time`.
+//! - No DTD: a `<!DOCTYPE>` that declares entities or names an external subset makes
+//!   the file unparseable, so entities are never expanded and nothing is fetched.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES};
+use super::{Collector, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat};
+
+/// Deeper element nesting than this is not a report: it only costs memory.
+const MAX_DEPTH: usize = 512;
+
+/// Parses a JUnit XML stream. `declared` says the file opened with `<?xml`, so an
+/// error before the root element makes it unparseable rather than "not a report".
+pub(crate) fn parse<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
+    let allowance = Allowance::new();
+    let mut xml = Reader::from_reader(Bounded::new(reader, allowance.clone()));
+    let config = xml.config_mut();
+    config.expand_empty_elements = false;
+    config.check_end_names = true;
+    let mut state = State::new(declared);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    loop {
+        allowance.reset();
+        buf.clear();
+        let event = match xml.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(error) => {
+                let position = xml.error_position();
+                return Err(state.read_error(&error, position, allowance.exhausted()));
+            }
+        };
+        match event {
+            Event::Start(e) => state.start(&e, false)?,
+            Event::Empty(e) => state.start(&e, true)?,
+            Event::End(e) => state.end(e.local_name().into_inner()),
+            Event::Text(t) => state.text(&t),
+            Event::CData(t) => {
+                if state.capturing() {
+                    state.text(&t);
+                }
+            }
+            Event::GeneralRef(r) => state.reference(&r),
+            Event::DocType(d) => state.doctype(&d)?,
+            Event::Decl(d) => {
+                if let Some(Ok(encoding)) = d.encoding() {
+                    state.encoding = Some(encoding.to_ascii_lowercase());
+                }
+            }
+            Event::Eof => return state.finish(),
+            Event::Comment(_) | Event::PI(_) => {}
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Declared {
+    tests: Option<u64>,
+    failures: Option<u64>,
+    errors: Option<u64>,
+    skipped: Option<u64>,
+    disabled: Option<u64>,
+}
+
+impl Declared {
+    /// What the declared counts get wrong about the counted ones, if anything.
+    fn disagreement(&self, counted: &super::Totals) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut check = |label: &str, declared: Option<u64>, counted: u64, alternative: Option<u64>| {
+            if let Some(declared) = declared
+                && declared != counted
+                && alternative != Some(counted)
+            {
+                parts.push(format!("{label}={declared} (counted {counted})"));
+            }
+        };
+        check("tests", self.tests, counted.tests, None);
+        check("failures", self.failures, counted.failed, None);
+        check("errors", self.errors, counted.errored, None);
+        let with_disabled = self.skipped.zip(self.disabled).map(|(s, d)| s + d).or(self.disabled);
+        check("skipped", self.skipped, counted.skipped, with_disabled);
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+struct SuiteFrame {
+    name: String,
+    declared: Declared,
+    counted: super::Totals,
+    time: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaseResult {
+    Passed,
+    Skipped,
+    Failed,
+    Errored,
+}
+
+struct CaseFrame {
+    /// Element depth of the `<testcase>`.
+    depth: usize,
+    suite: String,
+    name: String,
+    result: CaseResult,
+    failure_and_error: bool,
+    flaky: u32,
+    reruns: u32,
+    message: MessageBuf,
+    /// Depth of the result element whose text is being captured.
+    capturing: Option<usize>,
+    /// The message comes from the first failure or error element only.
+    has_message: bool,
+}
+
+struct State {
+    declared_xml: bool,
+    encoding: Option<String>,
+    root_seen: bool,
+    depth: usize,
+    root: Option<Declared>,
+    root_time: Option<f64>,
+    outer_suite_time: Option<f64>,
+    case_time: Option<f64>,
+    suites: Vec<SuiteFrame>,
+    case: Option<CaseFrame>,
+    collector: Collector,
+    flaky_tests: u64,
+}
+
+impl State {
+    fn new(declared_xml: bool) -> Self {
+        State {
+            declared_xml,
+            encoding: None,
+            root_seen: false,
+            depth: 0,
+            root: None,
+            root_time: None,
+            outer_suite_time: None,
+            case_time: None,
+            suites: Vec::new(),
+            case: None,
+            collector: Collector::new(ReportFormat::Junit),
+            flaky_tests: 0,
+        }
+    }
+
+    fn unparseable(&self, reason: impl Into<String>) -> Rejected {
+        if self.root_seen {
+            Rejected::unparseable(ReportFormat::Junit, reason)
+        } else {
+            Rejected::Unparseable { format: None, reason: reason.into() }
+        }
+    }
+
+    fn read_error(&self, error: &quick_xml::Error, position: u64, too_long: bool) -> Rejected {
+        if too_long {
+            return self.unparseable(format!(
+                "a single XML tag or text node near byte {position} is longer than {} MiB; such a file is broken or hostile and is not read further",
+                MAX_TOKEN_BYTES / (1024 * 1024)
+            ));
+        }
+        if !self.root_seen && !self.declared_xml {
+            return Rejected::NotAReport;
+        }
+        match error {
+            quick_xml::Error::Encoding(_) => {
+                let declared = match self.encoding.as_deref() {
+                    Some(e) if e != "utf-8" && e != "utf8" => format!(" (the file declares encoding `{e}`; only UTF-8 is read)"),
+                    _ => String::new(),
+                };
+                self.unparseable(format!("invalid UTF-8 near byte {position}{declared}"))
+            }
+            other => self.unparseable(format!("malformed XML near byte {position}: {other}")),
+        }
+    }
+
+    fn capturing(&self) -> bool {
+        self.case.as_ref().is_some_and(|c| c.capturing.is_some() && !c.message.is_full())
+    }
+
+    fn doctype(&self, doctype: &str) -> Result<(), Rejected> {
+        let upper = doctype.to_ascii_uppercase();
+        if upper.contains("<!ENTITY") || upper.contains("SYSTEM") || upper.contains("PUBLIC") {
+            return Err(Rejected::Unparseable {
+                format: None,
+                reason: "the XML declares entities or an external DTD in <!DOCTYPE>; test reports never do, and entities are not expanded".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), Rejected> {
+        let name = e.local_name().into_inner();
+        if !self.root_seen {
+            if name != "testsuites" && name != "testsuite" {
+                return Err(Rejected::NotAReport);
+            }
+            self.root_seen = true;
+        }
+        if !empty {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(self.unparseable(format!("elements are nested deeper than {MAX_DEPTH} levels")));
+            }
+        }
+        // Depth of this element itself (the depth counter already includes a non-empty one).
+        let own_depth = if empty { self.depth + 1 } else { self.depth };
+        match name {
+            "testsuites" if own_depth == 1 => {
+                let (declared, time, _) = self.suite_attributes(e)?;
+                self.root = Some(declared);
+                self.root_time = time;
+            }
+            "testsuite" => {
+                let (declared, time, suite_name) = self.suite_attributes(e)?;
+                let frame = SuiteFrame { name: suite_name, declared, counted: Default::default(), time };
+                if empty {
+                    self.close_suite(frame);
+                } else {
+                    self.suites.push(frame);
+                }
+            }
+            "testcase" if self.case.is_none() => {
+                self.open_case(e, own_depth)?;
+                if empty {
+                    self.close_case();
+                }
+            }
+            "failure" | "error" | "skipped" | "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
+                self.case_child(name, e, own_depth, empty)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, name: &str) {
+        let depth = self.depth;
+        self.depth = self.depth.saturating_sub(1);
+        if let Some(case) = &mut self.case {
+            if case.capturing == Some(depth) {
+                case.capturing = None;
+            }
+            if case.depth == depth {
+                self.close_case();
+            }
+            return;
+        }
+        if name == "testsuite"
+            && let Some(frame) = self.suites.pop()
+        {
+            self.close_suite(frame);
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some(case) = &mut self.case
+            && case.capturing.is_some()
+        {
+            case.message.push_text(text);
+        }
+    }
+
+    fn reference(&mut self, reference: &BytesRef<'_>) {
+        if !self.capturing() {
+            return;
+        }
+        let resolved: Cow<'_, str> = match reference.resolve_char_ref() {
+            Ok(Some(c)) => Cow::Owned(c.to_string()),
+            _ => match quick_xml::escape::resolve_predefined_entity(reference) {
+                Some(s) => Cow::Borrowed(s),
+                None => Cow::Owned(format!("&{};", &**reference)),
+            },
+        };
+        self.text(&resolved);
+    }
+
+    fn suite_attributes(&self, e: &BytesStart<'_>) -> Result<(Declared, Option<f64>, String), Rejected> {
+        let mut declared = Declared::default();
+        let mut time = None;
+        let mut name = String::new();
+        for_each_attribute(e, |key, value| match key {
+            "tests" => declared.tests = parse_count(&value),
+            "failures" => declared.failures = parse_count(&value),
+            "errors" => declared.errors = parse_count(&value),
+            "skipped" | "skips" | "skip" => declared.skipped = parse_count(&value),
+            "disabled" => declared.disabled = parse_count(&value),
+            "time" => time = parse_seconds(&value),
+            "name" => name = value.into_owned(),
+            _ => {}
+        })
+        .map_err(|reason| self.unparseable(reason))?;
+        Ok((declared, time, name))
+    }
+
+    fn open_case(&mut self, e: &BytesStart<'_>, depth: usize) -> Result<(), Rejected> {
+        let mut name = String::new();
+        let mut classname = String::new();
+        let mut time = None;
+        for_each_attribute(e, |key, value| match key {
+            "name" => name = value.into_owned(),
+            "classname" => classname = value.into_owned(),
+            "time" => time = parse_seconds(&value),
+            _ => {}
+        })
+        .map_err(|reason| self.unparseable(reason))?;
+        if let Some(t) = time {
+            *self.case_time.get_or_insert(0.0) += t;
+        }
+        let suite_name = self.suites.last().map(|s| s.name.as_str()).unwrap_or("");
+        let suite = if suite_name.is_empty() { classname.clone() } else { suite_name.to_string() };
+        let name = if !classname.is_empty() && classname != suite && !name.contains(&classname) {
+            format!("{classname}.{name}")
+        } else {
+            name
+        };
+        self.case = Some(CaseFrame {
+            depth,
+            suite,
+            name,
+            result: CaseResult::Passed,
+            failure_and_error: false,
+            flaky: 0,
+            reruns: 0,
+            message: MessageBuf::default(),
+            capturing: None,
+            has_message: false,
+        });
+        Ok(())
+    }
+
+    fn case_child(&mut self, element: &str, e: &BytesStart<'_>, depth: usize, empty: bool) -> Result<(), Rejected> {
+        let Some(case) = &mut self.case else { return Ok(()) };
+        if depth != case.depth + 1 {
+            return Ok(());
+        }
+        let decisive = match element {
+            "failure" => {
+                case.failure_and_error |= case.result == CaseResult::Errored;
+                case.result = CaseResult::Failed;
+                true
+            }
+            "error" => {
+                if case.result == CaseResult::Failed {
+                    case.failure_and_error = true;
+                } else {
+                    case.result = CaseResult::Errored;
+                }
+                true
+            }
+            "skipped" => {
+                if case.result == CaseResult::Passed {
+                    case.result = CaseResult::Skipped;
+                }
+                false
+            }
+            "flakyFailure" | "flakyError" => {
+                case.flaky += 1;
+                false
+            }
+            _ => {
+                case.reruns += 1;
+                false
+            }
+        };
+        if !decisive || case.has_message {
+            return Ok(());
+        }
+        case.has_message = true;
+        let mut message = None;
+        let mut attribute_error = None;
+        if let Err(reason) = for_each_attribute(e, |key, value| {
+            if key == "message" && !value.trim().is_empty() {
+                message = Some(value.into_owned());
+            }
+        }) {
+            attribute_error = Some(reason);
+        }
+        if let Some(reason) = attribute_error {
+            return Err(self.unparseable(reason));
+        }
+        let Some(case) = &mut self.case else { return Ok(()) };
+        if let Some(message) = message {
+            case.message.push_text(&message);
+            case.message.push_text("\n");
+        }
+        if !empty {
+            case.capturing = Some(depth);
+        }
+        Ok(())
+    }
+
+    fn close_case(&mut self) {
+        let Some(case) = self.case.take() else { return };
+        let mut result = case.result;
+        if result == CaseResult::Passed && case.reruns > 0 {
+            result = CaseResult::Failed;
+        }
+        let outcome = match result {
+            CaseResult::Passed => Outcome::Passed,
+            CaseResult::Skipped => Outcome::Skipped,
+            CaseResult::Failed => Outcome::Failed,
+            CaseResult::Errored => Outcome::Errored,
+        };
+        if case.failure_and_error {
+            self.collector.note(|| {
+                format!("{} › {}: has both a failure and an error; counted once, as failed", case.suite, case.name)
+            });
+        }
+        if case.flaky > 0 && outcome == Outcome::Passed {
+            self.flaky_tests += 1;
+            self.collector.note(|| {
+                format!("{} › {}: flaky, passed on a rerun after {} failed attempt(s); counted as passed", case.suite, case.name, case.flaky)
+            });
+        }
+        if let Some(frame) = self.suites.last_mut() {
+            frame.counted.count(outcome);
+        }
+        let CaseFrame { suite, name, message, .. } = case;
+        self.collector.test(outcome, &suite, &name, || message.finish());
+    }
+
+    fn close_suite(&mut self, frame: SuiteFrame) {
+        let name = if frame.name.is_empty() { "(unnamed)" } else { frame.name.as_str() };
+        if let Some(disagreement) = frame.declared.disagreement(&frame.counted) {
+            self.collector.note(|| format!("suite {name} declares {disagreement}; the test cases are counted"));
+        }
+        match self.suites.last_mut() {
+            Some(parent) => parent.counted.add(&frame.counted),
+            None => {
+                if let Some(t) = frame.time {
+                    *self.outer_suite_time.get_or_insert(0.0) += t;
+                }
+                let root_declares = self.root.is_some_and(|r| r.failures.is_some() || r.errors.is_some());
+                if !root_declares {
+                    self.count_undeclared_failures(&frame.declared, &frame.counted, &format!("suite {name}"), name);
+                }
+            }
+        }
+    }
+
+    /// Counts failures and errors that `declared` states beyond what `counted` found
+    /// as errored entries, so that a failure without a test case is never lost.
+    fn count_undeclared_failures(&mut self, declared: &Declared, counted: &super::Totals, who: &str, suite: &str) {
+        let stated = declared.failures.unwrap_or(0) + declared.errors.unwrap_or(0);
+        let excess = stated.saturating_sub(counted.failed + counted.errored);
+        if excess == 0 {
+            return;
+        }
+        self.collector.note(|| {
+            format!("{who} declares {excess} more failure(s) or error(s) than its test cases show; counted as {excess} errored test(s)")
+        });
+        let message = format!("{who} declares {stated} failure(s) or error(s), its test cases show {}", counted.failed + counted.errored);
+        for _ in 0..excess.min(1000) {
+            self.collector.test(Outcome::Errored, suite, "(declared failure without a test case)", || message.clone());
+        }
+    }
+
+    fn finish(mut self) -> Result<ParsedReport, Rejected> {
+        if !self.root_seen {
+            return if self.declared_xml {
+                Err(Rejected::Unparseable { format: None, reason: "the XML document has no root element".into() })
+            } else {
+                Err(Rejected::NotAReport)
+            };
+        }
+        if self.depth > 0 {
+            return Err(self.unparseable(format!(
+                "the document ends inside {} open element(s): the file is truncated",
+                self.depth
+            )));
+        }
+        if let Some(root) = self.root {
+            let counted = self.collector.totals;
+            if let Some(disagreement) = root.disagreement(&counted) {
+                self.collector.note(|| format!("the <testsuites> root declares {disagreement}; the test cases are counted"));
+            }
+            if root.failures.is_some() || root.errors.is_some() {
+                self.count_undeclared_failures(&root, &counted, "the <testsuites> root", "");
+            }
+        }
+        if self.flaky_tests > 0 {
+            let flaky = self.flaky_tests;
+            self.collector.note(|| format!("{flaky} flaky test(s) passed on a rerun and are counted as passed"));
+        }
+        let duration = self.root_time.or(self.outer_suite_time).or(self.case_time);
+        Ok(self.collector.finish(duration))
+    }
+}
+
+/// Calls `f` with each attribute's local name and value (predefined entities and
+/// character references resolved; the raw value when it holds anything else).
+fn for_each_attribute(e: &BytesStart<'_>, mut f: impl FnMut(&str, Cow<'_, str>)) -> Result<(), String> {
+    for attribute in e.attributes().with_checks(false) {
+        let attribute = attribute.map_err(|err| format!("malformed attribute in <{}>: {err}", e.local_name().into_inner()))?;
+        let value = match attribute.normalized_value(XmlVersion::Implicit1_0) {
+            Ok(v) => v,
+            Err(_) => attribute.value.clone(),
+        };
+        f(attribute.key.local_name().into_inner(), value);
+    }
+    Ok(())
+}
+
+fn parse_count(value: &str) -> Option<u64> {
+    value.trim().parse().ok()
+}
+
+/// Seconds as tools write them: `1.5`, `1,234.5` (old Surefire's grouping), `0.001s`.
+fn parse_seconds(value: &str) -> Option<f64> {
+    let value = value.trim().trim_end_matches('s');
+    let seconds: f64 = if value.contains(',') { value.replace(',', "").parse().ok()? } else { value.parse().ok()? };
+    (seconds.is_finite() && seconds >= 0.0).then_some(seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{FailureKind, Totals};
+    use super::*;
+
+    fn parse_str(xml: &str) -> Result<ParsedReport, Rejected> {
+        parse(xml.as_bytes(), xml.starts_with("<?xml"))
+    }
+
+    fn totals(tests: u64, passed: u64, failed: u64, errored: u64, skipped: u64) -> Totals {
+        Totals { tests, passed, failed, errored, skipped }
+    }
+
+    #[test]
+    fn a_suite_without_root_counts_children_by_outcome() {
+        let report = parse_str(
+            r#"<testsuite name="pkg" tests="4" failures="1" errors="1" skipped="1" time="1.5">
+                 <testcase name="ok" classname="pkg" time="0.1"/>
+                 <testcase name="bad" classname="pkg"><failure message="want 1, got 2">trace &amp; more</failure></testcase>
+                 <testcase name="boom" classname="pkg"><error type="panic"/></testcase>
+                 <testcase name="later" classname="pkg"><skipped message="todo"/></testcase>
+               </testsuite>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(4, 1, 1, 1, 1));
+        assert_eq!(report.duration_seconds, Some(1.5));
+        assert!(report.notes.is_empty(), "{:?}", report.notes);
+        assert_eq!(report.failures.len(), 2);
+        assert_eq!(report.failures[0].name, "bad");
+        assert_eq!(report.failures[0].suite, "pkg");
+        assert_eq!(report.failures[0].message, "want 1, got 2\ntrace & more");
+        assert_eq!(report.failures[1].kind, FailureKind::Error);
+    }
+
+    #[test]
+    fn nested_suites_are_counted_once_and_disagreements_noted() {
+        let report = parse_str(
+            r#"<?xml version="1.0"?>
+               <testsuites tests="3" failures="0" time="2.0">
+                 <testsuite name="outer" tests="3">
+                   <testsuite name="inner" tests="5" failures="0">
+                     <testcase name="a"/><testcase name="b"><failure/></testcase>
+                   </testsuite>
+                   <testcase name="c"/>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(3, 2, 1, 0, 0));
+        assert_eq!(report.duration_seconds, Some(2.0));
+        assert_eq!(
+            report.notes,
+            vec![
+                "suite inner declares tests=5 (counted 2), failures=0 (counted 1); the test cases are counted".to_string(),
+                "the <testsuites> root declares failures=0 (counted 1); the test cases are counted".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn surefire_flaky_tests_pass_and_rerun_failures_fail() {
+        let report = parse_str(
+            r#"<testsuite name="com.example.FlakyTest" tests="2" failures="1" errors="0" skipped="0">
+                 <testcase name="sometimes" classname="com.example.FlakyTest">
+                   <flakyFailure message="timeout" type="java.lang.AssertionError"><stackTrace>at x</stackTrace></flakyFailure>
+                 </testcase>
+                 <testcase name="always" classname="com.example.FlakyTest">
+                   <failure message="expected 1" type="java.lang.AssertionError"/>
+                   <rerunFailure message="expected 1"/>
+                 </testcase>
+               </testsuite>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(2, 1, 1, 0, 0));
+        assert!(report.notes[0].contains("sometimes: flaky, passed on a rerun after 1 failed attempt"), "{:?}", report.notes);
+        assert_eq!(report.failures[0].name, "always");
+    }
+
+    #[test]
+    fn ginkgo_pending_specs_in_disabled_are_not_a_disagreement() {
+        let report = parse_str(
+            r#"<testsuites tests="2" disabled="1" errors="0" failures="0" time="0.1">
+                 <testsuite name="Suite" package="/src" tests="2" disabled="1" skipped="0" errors="0" failures="0">
+                   <testcase name="[It] works" classname="Suite" status="passed"/>
+                   <testcase name="[It] later" classname="Suite" status="pending"><skipped message="pending"/></testcase>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(2, 1, 0, 0, 1));
+        assert!(report.notes.is_empty(), "{:?}", report.notes);
+    }
+
+    #[test]
+    fn other_xml_is_not_a_report_and_broken_junit_is_unparseable() {
+        assert!(matches!(parse_str("<html><body/></html>"), Err(Rejected::NotAReport)));
+        assert!(matches!(parse_str("<coverage line-rate=\"1\"/>"), Err(Rejected::NotAReport)));
+        let Err(Rejected::Unparseable { format, reason }) = parse_str("<testsuite><testcase name=\"a\"></testsuite>") else {
+            panic!("mismatched tags must be unparseable")
+        };
+        assert_eq!(format, Some(ReportFormat::Junit));
+        assert!(reason.contains("malformed XML"), "{reason}");
+        let Err(Rejected::Unparseable { reason, .. }) = parse_str("<testsuite><testcase name=\"a\"/>") else {
+            panic!("a truncated document must be unparseable")
+        };
+        assert!(reason.contains("truncated"), "{reason}");
+    }
+
+    #[test]
+    fn seconds_are_read_as_tools_write_them() {
+        assert_eq!(parse_seconds("1.5"), Some(1.5));
+        assert_eq!(parse_seconds("1,234.5"), Some(1234.5));
+        assert_eq!(parse_seconds("0.25s"), Some(0.25));
+        assert_eq!(parse_seconds("NaN"), None);
+        assert_eq!(parse_seconds("-1"), None);
+    }
+}
