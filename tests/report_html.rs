@@ -63,7 +63,8 @@ async fn the_report_renders_offline_and_shows_the_verdict() {
     assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("id=\"verdict\" class=\"verdict failed\""), "{dom}");
-    assert!(dom.contains("❌ Audit failed"));
+    assert!(dom.contains("✘ Audit failed"));
+    assert!(dom.contains("E2E (required) — failed"));
     assert!(dom.contains("E2E tests: 1 failed"));
     assert!(dom.contains("e2e › TestPipelinesSurviveUpgrade"));
     assert!(dom.contains("pipelines lost &lt;after&gt; upgrade"), "the message is shown as text, not markup");

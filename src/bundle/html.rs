@@ -42,8 +42,8 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     let _ = write!(h, "<h1>{}</h1>", escape(&title));
 
     let (class, word) = match m.verdict.result {
-        VerdictResult::Passed => ("passed", "✅ Audit passed"),
-        VerdictResult::Failed => ("failed", "❌ Audit failed"),
+        VerdictResult::Passed => ("passed", "✔ Audit passed"),
+        VerdictResult::Failed => ("failed", "✘ Audit failed"),
     };
     let _ = write!(h, "<div id=\"verdict\" class=\"verdict {class}\"><strong>{word}</strong>");
     if !m.verdict.reasons.is_empty() {
@@ -77,20 +77,26 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     if let Some(tests) = &m.evidence.tests {
         h.push_str("<h2>Test evidence</h2><table><tr><th></th><th>Category</th><th>Tests</th><th>Passed</th><th>Failed</th><th>Errored</th><th>Skipped</th><th>Artifacts</th></tr>");
         for c in &tests.categories {
+            // Symbols every common font has: an auditor's offline viewer may have no emoji font.
             let (cls, icon) = match c.status {
-                CategoryStatus::Passed => ("ok", "✅"),
-                CategoryStatus::Failed => ("bad", "❌"),
-                _ if c.required => ("bad", "❌"),
-                _ => ("warn", "⚠️"),
+                CategoryStatus::Passed => ("ok", "✔"),
+                CategoryStatus::Failed => ("bad", "✘"),
+                _ if c.required => ("bad", "✘"),
+                _ => ("warn", "⚠"),
+            };
+            let status = match c.status {
+                CategoryStatus::Passed => "passed",
+                CategoryStatus::Failed => "failed",
+                CategoryStatus::Missing => "missing",
+                CategoryStatus::Empty => "no tests",
             };
             let artifacts: Vec<String> = c.artifacts.iter().map(|a| format!("<code>{}</code>", escape(&a.name))).collect();
             let t = &c.totals;
             let _ = write!(
                 h,
-                "<tr><td class=\"{cls}\">{icon}</td><td>{}{} — {:?}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                "<tr><td class=\"{cls}\">{icon}</td><td>{}{} — {status}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
                 c.category.title(),
                 if c.required { " (required)" } else { "" },
-                c.status,
                 t.tests,
                 t.passed,
                 t.failed,
