@@ -110,20 +110,32 @@ impl Client {
 
     /// The object's size and stored sha256, or `None` when S3 says it is not there.
     ///
-    /// A `HEAD` has no body, so a 403 cannot say why: credentials that may write but not
-    /// list the bucket get 403 for a missing object. That is taken as "not known to
-    /// exist"; the conditional upload then settles it.
+    /// A `HEAD` answer has no body, so any refusal is asked again as a one-byte `GET`,
+    /// whose error document says why. `AccessDenied` is taken as "not known to exist":
+    /// credentials that may write but not list the bucket get it for a missing object,
+    /// and the conditional upload then settles the question.
     pub(super) async fn head(&self, key: &str) -> Result<Option<Remote>> {
         let what = format!("looking up {}", self.object_url(key));
         let response = self.send(reqwest::Method::HEAD, key, &[("x-amz-checksum-mode", "ENABLED".into())], &what).await?;
         match response.status().as_u16() {
-            200 => Ok(Some(remote_of(&response))),
-            404 => Ok(None),
-            403 => {
-                log::debug!("{what}: HTTP 403 (no permission to see whether it exists); the conditional upload will tell");
+            200 => return Ok(Some(remote_of(&response))),
+            404 => return Ok(None),
+            _ => {}
+        }
+        let response = self.send(reqwest::Method::GET, key, &[("range", "bytes=0-0".into())], &what).await?;
+        let status = response.status().as_u16();
+        if status == 200 || status == 206 {
+            let size = response.headers().get("content-range").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit('/').next()).and_then(|v| v.parse().ok());
+            return Ok(Some(Remote { size: size.unwrap_or(0), sha256_hex: None }));
+        }
+        let error = self.refusal(response, &what).await;
+        match (status, &error) {
+            (404, Error::Service { reason, .. }) if !reason.contains("NoSuchBucket") => Ok(None),
+            (403, Error::Service { reason, .. }) if reason.contains("access denied") => {
+                log::debug!("{what}: {reason}; the conditional upload will tell whether it exists");
                 Ok(None)
             }
-            _ => Err(self.refusal(response, &what).await),
+            _ => Err(error),
         }
     }
 
@@ -214,7 +226,7 @@ impl Client {
         let bucket = &self.bucket;
         let (reason, hint) = match (status, code.as_str()) {
             (404, "NoSuchBucket") => (format!("bucket `{bucket}` does not exist ({said})"), "create the bucket, or fix its name in `storage-url`".to_string()),
-            (403, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" | "TokenRefreshRequired") | (401, _) => (
+            (400 | 403, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" | "TokenRefreshRequired") | (401, _) => (
                 format!("the credentials were refused ({said})"),
                 "check `access-key-id` and `secret-access-key` in `storage-credentials`; temporary credentials also need `session-token` and expire".to_string(),
             ),
