@@ -398,6 +398,21 @@ fn already_exists(location: &StorageLocation, file: &LocalFile, remote: &Remote)
 
 /// Hashes a file for upload (size, sha256, md5) in one blocking pass.
 async fn local_file(path: PathBuf, key: String, content_type: &'static str) -> Result<LocalFile> {
+    let digest = digest_file(&path).await?;
+    Ok(LocalFile { path, key, content_type, size: digest.size, sha256_hex: digest.sha256_hex, md5_base64: digest.md5_base64 })
+}
+
+/// A file's size and the digests the services check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FileDigest {
+    pub size: u64,
+    pub sha256_hex: String,
+    pub md5_base64: String,
+}
+
+/// Reads a file once (off the async threads) for its size, sha256 and md5.
+pub(super) async fn digest_file(path: &Path) -> Result<FileDigest> {
+    let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         use std::io::Read;
         let hint = "the bundle must stay in place until publishing is done";
@@ -416,10 +431,7 @@ async fn local_file(path: PathBuf, key: String, content_type: &'static str) -> R
             size += n as u64;
         }
         use base64::Engine;
-        Ok(LocalFile {
-            path,
-            key,
-            content_type,
+        Ok(FileDigest {
             size,
             sha256_hex: hex::encode(sha256.finalize()),
             md5_base64: base64::engine::general_purpose::STANDARD.encode(md5.finalize()),
@@ -511,7 +523,7 @@ fn reason_of(e: &Error) -> String {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (and `/` when
 /// `keep_slash`): the encoding both S3's signature and GCS's object paths expect.
-fn percent_encode(s: &str, keep_slash: bool) -> String {
+pub(super) fn percent_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -524,7 +536,7 @@ fn percent_encode(s: &str, keep_slash: bool) -> String {
 }
 
 /// A service's error text on one line, at most 300 characters.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect()
 }
 

@@ -54,14 +54,16 @@ pub fn start(name: &str, program: &Path, args: &[&str], install_hint: &str) -> S
     Service { port, dir, log }
 }
 
-/// Kills `pid` and removes `dir` once this test process is gone.
+/// Kills `pid` and removes `dir` once this test process is gone. The watcher runs in
+/// the background of a shell that exits at once, so it outlives this process.
 fn watchdog(pid: u32, dir: &Path) {
     let me = std::process::id();
     let script = format!(
-        "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null; sleep 1; kill -9 {pid} 2>/dev/null; rm -rf '{}'",
+        "(while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null; sleep 1; kill -9 {pid} 2>/dev/null; rm -rf '{}') &",
         dir.display()
     );
-    Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("sh starts");
+    let started = Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    assert!(started.is_ok_and(|s| s.success()), "the watchdog shell starts");
 }
 
 fn wait_for_port(name: &str, port: u16, child: &mut Child, log: &Path) {
@@ -98,7 +100,7 @@ pub unsafe fn set_process_env(vars: &[(&str, &str)]) {
 /// Azurite for the fake GitHub: the suite's (`RA_AZURITE_BLOB_URL`, set by tests/run),
 /// or one started here from tests/node.
 pub fn azurite_url() -> String {
-    if let Ok(url) = std::env::var("RA_AZURITE_BLOB_URL") {
+    if let Some(url) = std::env::var("RA_AZURITE_BLOB_URL").ok().filter(|u| !u.is_empty()) {
         return url;
     }
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/node_modules/.bin/azurite-blob");
@@ -218,8 +220,7 @@ pub fn canned_http(status: u16, body: String, seen: std::sync::mpsc::Sender<Stri
 fn read_request(stream: &mut TcpStream) -> String {
     let mut data = Vec::new();
     let mut buffer = [0u8; 8192];
-    loop {
-        let Ok(n) = stream.read(&mut buffer) else { break };
+    while let Ok(n) = stream.read(&mut buffer) {
         if n == 0 {
             break;
         }
