@@ -161,6 +161,23 @@ async fn gcs_object(key: &str) -> Option<(String, Option<String>)> {
     Some((hex::encode(Sha256::digest(&bytes)), meta.pointer("/metadata/sha256").and_then(|v| v.as_str()).map(str::to_string)))
 }
 
+/// A fresh RSA key as Google issues them (PKCS#8 PEM) and its public half (PKCS#1
+/// DER, hex), made with Python's `cryptography` (a dependency of moto).
+fn rsa_key() -> (String, String) {
+    let out = python(
+        r#"
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+import json
+k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+public = k.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1).hex()
+print(json.dumps([pem, public]))
+"#,
+    );
+    serde_json::from_str(out.trim()).expect("the key as JSON")
+}
+
 fn inputs(pairs: &[(&str, &str)]) -> RawInputs {
     let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (input_variable(k), v.to_string())).collect();
     RawInputs::collect(&RunArgs::default(), &move |k: &str| map.get(k).cloned())
@@ -433,19 +450,7 @@ async fn gcs_upload_damaged_on_the_way_is_detected_deleted_and_not_reported() {
 #[tokio::test]
 async fn gcs_service_account_key_is_exchanged_for_a_token_by_a_signed_jwt() {
     let gcs = &emulators().gcs;
-    // A fresh RSA key (PKCS#8 PEM, as Google issues them) and its public half (DER).
-    let out = python(
-        r#"
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives import serialization
-import json
-k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-public = k.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1).hex()
-print(json.dumps([pem, public]))
-"#,
-    );
-    let (pem, public): (String, String) = serde_json::from_str(out.trim()).unwrap();
+    let (pem, public) = rsa_key();
     let (tx, rx) = std::sync::mpsc::channel();
     let token_port = publish_common::canned_http(200, r#"{"access_token":"ya29.from-key","expires_in":3599,"token_type":"Bearer"}"#.into(), tx);
     let token_uri = format!("http://127.0.0.1:{token_port}/token");
@@ -482,17 +487,10 @@ print(json.dumps([pem, public]))
 #[tokio::test]
 async fn gcs_refused_service_account_key_is_one_clear_error() {
     let gcs = &emulators().gcs;
-    let out = python(
-        r#"
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives import serialization
-k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-print(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
-"#,
-    );
+    let (pem, _) = rsa_key();
     let (tx, _rx) = std::sync::mpsc::channel();
     let port = publish_common::canned_http(400, r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#.into(), tx);
-    let key_file = serde_json::json!({"type": "service_account", "private_key": out, "client_email": "gone@p.iam.gserviceaccount.com", "token_uri": format!("http://127.0.0.1:{port}/token")});
+    let key_file = serde_json::json!({"type": "service_account", "private_key": pem, "client_email": "gone@p.iam.gserviceaccount.com", "token_uri": format!("http://127.0.0.1:{port}/token")});
     let settings = settings(&format!("gs://{BUCKET}/audits/?endpoint={}", gcs.url()), &format!("service-account-json={key_file}"));
     let err = store(&settings, &files("gcs-sa-bad", 100), "5.1.0", false).await.unwrap_err();
     let text = one_line_with_hint(&err);

@@ -324,12 +324,7 @@ async fn refusal(response: reqwest::Response, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn raw(pairs: &[(&str, &str)]) -> RawInputs {
-        let map: std::collections::HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (crate::config::input_variable(k), v.to_string())).collect();
-        RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
-    }
+    use crate::publish::storage::test_inputs as raw;
 
     #[test]
     fn the_tag_defaults_to_the_release_version() {

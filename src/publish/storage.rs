@@ -138,6 +138,21 @@ impl StorageLocation {
     pub fn object_url(&self, key: &str) -> String {
         format!("{}://{}/{key}", self.scheme.as_str(), self.bucket)
     }
+
+    /// The cloud console page of an object, for the job summary; `None` for a custom
+    /// endpoint, whose console we do not know.
+    pub fn console_url(&self, key: &str) -> Option<String> {
+        if self.endpoint.is_some() {
+            return None;
+        }
+        Some(match self.scheme {
+            Scheme::Gcs => format!("https://console.cloud.google.com/storage/browser/_details/{}/{}", self.bucket, percent_encode(key, true)),
+            Scheme::S3 => {
+                let region = self.region.as_deref().unwrap_or("us-east-1");
+                format!("https://{region}.console.aws.amazon.com/s3/object/{}?region={region}&prefix={}", self.bucket, percent_encode(key, false))
+            }
+        })
+    }
 }
 
 /// A custom endpoint must be https, except on loopback (emulators): credentials must
@@ -255,6 +270,8 @@ pub struct StoredObject {
     pub key: String,
     pub size: u64,
     pub sha256: String,
+    /// The object's page in the cloud console (none for a custom endpoint).
+    pub console_url: Option<String>,
 }
 
 /// A local file to upload, with the digests the services check.
@@ -268,12 +285,31 @@ struct LocalFile {
     md5_base64: String,
 }
 
-/// The stored state of an object, as far as the service tells it.
+/// What a service says about a stored object.
 #[derive(Debug, Clone, Default)]
 struct Remote {
     size: u64,
-    /// sha256 hex, when the service keeps it (S3 checksum, or our GCS metadata).
-    sha256_hex: Option<String>,
+    /// A checksum the service computed, or checked against the bytes it received:
+    /// the proof of what is stored.
+    checksum: Option<Checksum>,
+    /// The sha256 kept with the object (S3's checksum, our GCS metadata); tells
+    /// whether an existing object holds the same bundle.
+    recorded_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Checksum {
+    Sha256Hex(String),
+    Md5Base64(String),
+}
+
+/// The answer to a lookup.
+enum Lookup {
+    Found(Remote),
+    Missing,
+    /// The service would not say (e.g. S3 credentials that may write but not list);
+    /// the error is what verification reports if it gets this.
+    Unknown(Error),
 }
 
 enum Service {
@@ -282,31 +318,114 @@ enum Service {
 }
 
 impl Service {
-    async fn head(&self, key: &str) -> Result<Option<Remote>> {
+    async fn lookup(&self, key: &str) -> Result<Lookup> {
         match self {
-            Service::Gcs(c) => c.head(key).await,
-            Service::S3(c) => c.head(key).await,
+            Service::Gcs(c) => c.lookup(key).await,
+            Service::S3(c) => c.lookup(key).await,
         }
     }
 
-    async fn upload(&self, file: &LocalFile, create_only: bool) -> Result<()> {
+    fn object_url(&self, key: &str) -> String {
         match self {
-            Service::Gcs(c) => c.upload(file, create_only).await,
-            Service::S3(c) => c.upload(file, create_only).await,
+            Service::Gcs(c) => c.object_url(key),
+            Service::S3(c) => c.object_url(key),
         }
     }
 
-    async fn verify(&self, file: &LocalFile) -> Result<()> {
+    /// The service's own explanation of a refusal, with what to do about it.
+    async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
         match self {
-            Service::Gcs(c) => c.verify(file).await,
-            Service::S3(c) => c.verify(file).await,
+            Service::Gcs(c) => c.refusal(response, what).await,
+            Service::S3(c) => c.refusal(response, what).await,
         }
+    }
+
+    /// Reads the object and hashes it: (size, sha256 hex).
+    async fn read_back(&self, key: &str) -> Result<(u64, String)> {
+        let what = format!("reading back {}", self.object_url(key));
+        let response = match self {
+            Service::Gcs(c) => c.get(key, &what).await?,
+            Service::S3(c) => c.get(key, &what).await?,
+        };
+        if !response.status().is_success() {
+            return Err(self.refusal(response, &what).await);
+        }
+        hash_response(response, &what).await
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
-        match self {
-            Service::Gcs(c) => c.delete(key).await,
-            Service::S3(c) => c.delete(key).await,
+        let what = format!("deleting {}", self.object_url(key));
+        let response = match self {
+            Service::Gcs(c) => c.remove(key, &what).await?,
+            Service::S3(c) => c.remove(key, &what).await?,
+        };
+        match response.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            _ => Err(self.refusal(response, &what).await),
+        }
+    }
+
+    /// The object, if the service says it exists.
+    async fn existing(&self, key: &str) -> Result<Option<Remote>> {
+        match self.lookup(key).await? {
+            Lookup::Found(remote) => Ok(Some(remote)),
+            Lookup::Missing => Ok(None),
+            Lookup::Unknown(why) => {
+                log::debug!("{why}; the conditional upload will tell whether it exists");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Uploads, create-only unless overwriting. A failed precondition after a broken
+    /// attempt may be that attempt's own success (its answer got lost): the object is
+    /// ours if it carries our sha256.
+    async fn upload(&self, file: &LocalFile, create_only: bool) -> Result<()> {
+        let what = format!("uploading {}", self.object_url(&file.key));
+        let (response, retried) = match self {
+            Service::Gcs(c) => c.put(file, create_only, &what).await?,
+            Service::S3(c) => c.put(file, create_only, &what).await?,
+        };
+        match response.status().as_u16() {
+            200 | 201 => Ok(()),
+            412 if retried && self.existing(&file.key).await?.is_some_and(|r| r.recorded_sha256.as_ref() == Some(&file.sha256_hex)) => Ok(()),
+            _ => Err(self.refusal(response, &what).await),
+        }
+    }
+
+    /// The stored object must have our size and a service-computed checksum equal to
+    /// ours; where the service keeps none, the object is read back and hashed.
+    async fn verify(&self, file: &LocalFile, url: &str) -> Result<()> {
+        let remote = match self.lookup(&file.key).await? {
+            Lookup::Found(remote) => remote,
+            Lookup::Missing => return Err(Error::service(format!("verifying {url}"), "the object is not there after the upload", "run the step again")),
+            Lookup::Unknown(why) => return Err(why),
+        };
+        let mismatch = |what: &str, stored: &str, expected: &str| {
+            Error::service(
+                format!("verifying {url}"),
+                format!("the stored object's {what} is {stored}, expected {expected}"),
+                "the upload was damaged on the way (a proxy or the network); run the step again",
+            )
+        };
+        if remote.size != file.size {
+            return Err(mismatch("size", &remote.size.to_string(), &file.size.to_string()));
+        }
+        match remote.checksum {
+            Some(Checksum::Sha256Hex(stored)) if stored != file.sha256_hex => Err(mismatch("sha256", &stored, &file.sha256_hex)),
+            Some(Checksum::Md5Base64(stored)) if stored != file.md5_base64 => Err(mismatch("md5", &stored, &file.md5_base64)),
+            Some(_) => Ok(()),
+            None => {
+                log::info!("{url}: the store keeps no checksum; reading the object back to verify it");
+                let (size, sha256) = self.read_back(&file.key).await?;
+                if size != file.size {
+                    Err(mismatch("size", &size.to_string(), &file.size.to_string()))
+                } else if sha256 != file.sha256_hex {
+                    Err(mismatch("sha256", &sha256, &file.sha256_hex))
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 }
@@ -348,7 +467,7 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
 
     if !request.overwrite {
         for file in &files {
-            if let Some(remote) = service.head(&file.key).await? {
+            if let Some(remote) = service.existing(&file.key).await? {
                 return Err(already_exists(location, file, &remote));
             }
         }
@@ -359,7 +478,7 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
         let url = location.object_url(&file.key);
         let outcome = async {
             service.upload(file, !request.overwrite).await?;
-            if let Err(e) = service.verify(file).await {
+            if let Err(e) = service.verify(file, &url).await {
                 // A damaged object must not stay under the name: it would look stored.
                 let cleanup = match service.delete(&file.key).await {
                     Ok(()) => "it was deleted".to_string(),
@@ -381,13 +500,13 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
             });
         }
         log::info!("stored {url} ({} bytes, sha256 {}), verified", file.size, file.sha256_hex);
-        stored.push(StoredObject { url, key: file.key.clone(), size: file.size, sha256: file.sha256_hex.clone() });
+        stored.push(StoredObject { url, key: file.key.clone(), size: file.size, sha256: file.sha256_hex.clone(), console_url: location.console_url(&file.key) });
     }
     Ok(stored)
 }
 
 fn already_exists(location: &StorageLocation, file: &LocalFile, remote: &Remote) -> Error {
-    let same = remote.size == file.size && remote.sha256_hex.as_deref() == Some(file.sha256_hex.as_str());
+    let same = remote.size == file.size && remote.recorded_sha256.as_ref() == Some(&file.sha256_hex);
     let detail = if same { " with the same content (this bundle is already stored)" } else { "" };
     Error::service(
         format!("storing {}", location.object_url(&file.key)),
@@ -504,15 +623,6 @@ async fn hash_response(mut response: reqwest::Response, what: &str) -> Result<(u
     Ok((size, hex::encode(hasher.finalize())))
 }
 
-/// The error for a stored object whose size or checksum is not ours.
-fn verification_failed(url: &str, what: &str, stored: &str, expected: &str) -> Error {
-    Error::service(
-        format!("verifying {url}"),
-        format!("the stored object's {what} is {stored}, expected {expected}"),
-        "the upload was damaged on the way (a proxy or the network); run the step again",
-    )
-}
-
 /// The reason part of a service error (without the `what` it already names).
 fn reason_of(e: &Error) -> String {
     match e {
@@ -540,14 +650,19 @@ pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect()
 }
 
+/// Inputs as the runner passes them (`INPUT_*`), for the settings tests of `publish`.
+#[cfg(test)]
+pub(super) fn test_inputs(pairs: &[(&str, &str)]) -> RawInputs {
+    let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (crate::config::input_variable(k), v.to_string())).collect();
+    RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn raw(pairs: &[(&str, &str)]) -> RawInputs {
-        let map: std::collections::HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (crate::config::input_variable(k), v.to_string())).collect();
-        RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
+        test_inputs(pairs)
     }
 
     #[test]
@@ -558,6 +673,11 @@ mod tests {
         assert_eq!((l.prefix.as_str(), l.region.as_deref(), l.endpoint.as_deref()), ("", Some("eu-central-1"), Some("http://127.0.0.1:9000")));
         assert_eq!(StorageLocation::parse("s3://b-1/a/b").unwrap().prefix, "a/b/");
         assert_eq!(l.object_url("o/r/1.0/x.zip"), "s3://audit.bucket/o/r/1.0/x.zip");
+        assert_eq!(l.console_url("k"), None, "no console for a custom endpoint");
+        let gs = StorageLocation::parse("gs://b-1/p/").unwrap();
+        assert_eq!(gs.console_url("p/o/r/1.0/a b.zip").unwrap(), "https://console.cloud.google.com/storage/browser/_details/b-1/p/o/r/1.0/a%20b.zip");
+        let s3 = StorageLocation::parse("s3://b-1/?region=eu-central-1").unwrap();
+        assert_eq!(s3.console_url("o/x.zip").unwrap(), "https://eu-central-1.console.aws.amazon.com/s3/object/b-1?region=eu-central-1&prefix=o%2Fx.zip");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{LocalFile, Remote, StorageLocation, file_body, hash_response, one_line, percent_encode, send_with_retry, verification_failed};
+use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode, send_with_retry};
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, read_bounded};
 use crate::secret::Secret;
@@ -188,7 +188,7 @@ impl Client {
         })
     }
 
-    fn object_url(&self, key: &str) -> String {
+    pub(super) fn object_url(&self, key: &str) -> String {
         format!("gs://{}/{key}", self.bucket)
     }
 
@@ -216,17 +216,24 @@ impl Client {
         }
     }
 
-    /// The object's size and our recorded sha256, or `None` when it does not exist.
-    pub(super) async fn head(&self, key: &str) -> Result<Option<Remote>> {
+    /// Size, the md5 GCS computed, and our recorded sha256 of an object.
+    pub(super) async fn lookup(&self, key: &str) -> Result<Lookup> {
         let what = format!("looking up {}", self.object_url(key));
-        Ok(self.object(key, &what).await?.map(|o| Remote {
-            size: o.size.and_then(|s| s.parse().ok()).unwrap_or(0),
-            sha256_hex: o.metadata.get("sha256").cloned(),
-        }))
+        Ok(match self.object(key, &what).await? {
+            None => Lookup::Missing,
+            Some(o) => Lookup::Found(Remote {
+                size: o.size.and_then(|s| s.parse().ok()).unwrap_or(0),
+                // Composite objects have no md5; the caller then reads the object back.
+                checksum: o.md5_hash.map(Checksum::Md5Base64),
+                recorded_sha256: o.metadata.get("sha256").cloned(),
+            }),
+        })
     }
 
-    pub(super) async fn upload(&self, file: &LocalFile, create_only: bool) -> Result<()> {
-        let what = format!("uploading {}", self.object_url(&file.key));
+    /// Uploads the file (create-only: `ifGenerationMatch=0`); returns the answer and
+    /// whether an earlier attempt broke off.
+    pub(super) async fn put(&self, file: &LocalFile, create_only: bool, what: &str) -> Result<(reqwest::Response, bool)> {
+        let what = what.to_string();
         let mut url = format!("{}/upload/storage/v1/b/{}/o?uploadType=multipart", self.endpoint, self.bucket);
         if create_only {
             url.push_str("&ifGenerationMatch=0");
@@ -254,49 +261,18 @@ impl Client {
             async move { Ok(request.body(file_body(&file.path, before, after, &what).await?)) }
         })
         .await?;
-        match response.status().as_u16() {
-            200 | 201 => Ok(()),
-            // A lost answer to an earlier attempt that did store the object: ours if it has our checksum.
-            412 if retried && self.head(&file.key).await?.is_some_and(|r| r.sha256_hex.as_deref() == Some(file.sha256_hex.as_str())) => Ok(()),
-            _ => Err(self.refusal(response, &what).await),
-        }
+        Ok((response, retried))
     }
 
-    /// The stored size and the md5 GCS computed must be ours; without an md5 (composite
-    /// objects) the object is read back and hashed.
-    pub(super) async fn verify(&self, file: &LocalFile) -> Result<()> {
-        let url = self.object_url(&file.key);
-        let what = format!("verifying {url}");
-        let object = self.object(&file.key, &what).await?.ok_or_else(|| Error::service(&what, "the object is not there after the upload", "run the step again"))?;
-        let size: u64 = object.size.as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
-        if size != file.size {
-            return Err(verification_failed(&url, "size", &size.to_string(), &file.size.to_string()));
-        }
-        match object.md5_hash {
-            Some(md5) if md5 == file.md5_base64 => Ok(()),
-            Some(md5) => Err(verification_failed(&url, "md5", &md5, &file.md5_base64)),
-            None => {
-                let response = self.send(reqwest::Method::GET, &format!("{}?alt=media", self.metadata_url(&file.key)), &what).await?;
-                if !response.status().is_success() {
-                    return Err(self.refusal(response, &what).await);
-                }
-                let (_, sha256) = hash_response(response, &what).await?;
-                if sha256 == file.sha256_hex { Ok(()) } else { Err(verification_failed(&url, "sha256", &sha256, &file.sha256_hex)) }
-            }
-        }
+    pub(super) async fn get(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::GET, &format!("{}?alt=media", self.metadata_url(key)), what).await
     }
 
-    pub(super) async fn delete(&self, key: &str) -> Result<()> {
-        let what = format!("deleting {}", self.object_url(key));
-        let response = self.send(reqwest::Method::DELETE, &self.metadata_url(key), &what).await?;
-        if response.status().is_success() || response.status().as_u16() == 404 {
-            Ok(())
-        } else {
-            Err(self.refusal(response, &what).await)
-        }
+    pub(super) async fn remove(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::DELETE, &self.metadata_url(key), what).await
     }
 
-    async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
+    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
         let status = response.status().as_u16();
         let body = read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
         let message = serde_json::from_str::<serde_json::Value>(&body)
@@ -306,6 +282,7 @@ impl Client {
         let said = if message.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status}: {message}") };
         let bucket = &self.bucket;
         let (reason, hint) = match status {
+            404 if message.contains("object") => (format!("the object does not exist ({said})"), "run the step again".to_string()),
             404 => (format!("bucket `{bucket}` does not exist ({said})"), "create the bucket, or fix its name in `storage-url`".to_string()),
             401 => (
                 format!("the credentials were refused ({said})"),

@@ -13,7 +13,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{LocalFile, Remote, StorageLocation, file_body, hash_response, one_line, percent_encode, send_with_retry, verification_failed};
+use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode, send_with_retry};
 use crate::error::{Error, Result};
 use crate::http::RetryPolicy;
 use crate::secret::Secret;
@@ -84,7 +84,7 @@ impl Client {
         reqwest::Url::parse(&text).map_err(|e| Error::input("storage-url", format!("`{text}` is not a URL: {e}"), "check the endpoint and bucket"))
     }
 
-    fn object_url(&self, key: &str) -> String {
+    pub(super) fn object_url(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
     }
 
@@ -108,39 +108,37 @@ impl Client {
         .await
     }
 
-    /// The object's size and stored sha256, or `None` when S3 says it is not there.
+    /// Size and stored sha256 checksum of an object.
     ///
-    /// A `HEAD` answer has no body, so any refusal is asked again as a one-byte `GET`,
-    /// whose error document says why. `AccessDenied` is taken as "not known to exist":
-    /// credentials that may write but not list the bucket get it for a missing object,
-    /// and the conditional upload then settles the question.
-    pub(super) async fn head(&self, key: &str) -> Result<Option<Remote>> {
+    /// A `HEAD` answer has no body, so a refusal is asked again as a one-byte `GET`,
+    /// whose error document says why. `AccessDenied` leaves the question open:
+    /// credentials that may write but not list the bucket get it for a missing object.
+    pub(super) async fn lookup(&self, key: &str) -> Result<Lookup> {
         let what = format!("looking up {}", self.object_url(key));
         let response = self.send(reqwest::Method::HEAD, key, &[("x-amz-checksum-mode", "ENABLED".into())], &what).await?;
         match response.status().as_u16() {
-            200 => return Ok(Some(remote_of(&response))),
-            404 => return Ok(None),
+            200 => return Ok(Lookup::Found(remote_of(&response))),
+            404 => return Ok(Lookup::Missing),
             _ => {}
         }
         let response = self.send(reqwest::Method::GET, key, &[("range", "bytes=0-0".into())], &what).await?;
         let status = response.status().as_u16();
         if status == 200 || status == 206 {
             let size = response.headers().get("content-range").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit('/').next()).and_then(|v| v.parse().ok());
-            return Ok(Some(Remote { size: size.unwrap_or(0), sha256_hex: None }));
+            return Ok(Lookup::Found(Remote { size: size.unwrap_or(0), ..Remote::default() }));
         }
         let error = self.refusal(response, &what).await;
         match (status, &error) {
-            (404, Error::Service { reason, .. }) if !reason.contains("NoSuchBucket") => Ok(None),
-            (403, Error::Service { reason, .. }) if reason.contains("access denied") => {
-                log::debug!("{what}: {reason}; the conditional upload will tell whether it exists");
-                Ok(None)
-            }
+            (404, Error::Service { reason, .. }) if !reason.contains("NoSuchBucket") => Ok(Lookup::Missing),
+            (403, Error::Service { reason, .. }) if reason.contains("access denied") => Ok(Lookup::Unknown(error)),
             _ => Err(error),
         }
     }
 
-    pub(super) async fn upload(&self, file: &LocalFile, create_only: bool) -> Result<()> {
-        let what = format!("uploading {}", self.object_url(&file.key));
+    /// PUTs the file (create-only: `If-None-Match: *`); returns the answer and whether
+    /// an earlier attempt broke off.
+    pub(super) async fn put(&self, file: &LocalFile, create_only: bool, what: &str) -> Result<(reqwest::Response, bool)> {
+        let what = what.to_string();
         if file.size > MAX_SINGLE_PUT {
             return Err(Error::service(&what, format!("the file is {} bytes; S3 takes at most 5 GiB in one upload", file.size), "keep the bundle under 5 GiB (leave out run logs with `include-run-logs: false`)"));
         }
@@ -163,60 +161,19 @@ impl Client {
             async move { Ok(request.body(file_body(&file.path, Vec::new(), Vec::new(), &what).await?)) }
         })
         .await?;
-        match response.status().as_u16() {
-            200 | 201 => Ok(()),
-            // A lost answer to an earlier attempt that did store the object: ours if it has our checksum.
-            412 if retried && self.head(&file.key).await?.is_some_and(|r| r.sha256_hex.as_deref() == Some(file.sha256_hex.as_str())) => Ok(()),
-            _ => Err(self.refusal(response, &what).await),
-        }
+        Ok((response, retried))
     }
 
-    /// Compares the stored size and sha256 with ours; reads the object back when the
-    /// store keeps no sha256 checksum.
-    pub(super) async fn verify(&self, file: &LocalFile) -> Result<()> {
-        let url = self.object_url(&file.key);
-        let what = format!("verifying {url}");
-        let response = self.send(reqwest::Method::HEAD, &file.key, &[("x-amz-checksum-mode", "ENABLED".into())], &what).await?;
-        if response.status().as_u16() != 200 {
-            return Err(self.refusal(response, &what).await);
-        }
-        let remote = remote_of(&response);
-        if remote.size != file.size {
-            return Err(verification_failed(&url, "size", &remote.size.to_string(), &file.size.to_string()));
-        }
-        let stored = match remote.sha256_hex {
-            Some(sha256) => sha256,
-            None => {
-                log::info!("{url}: the store keeps no sha256 checksum; reading the object back to verify it");
-                let response = self.send(reqwest::Method::GET, &file.key, &[], &what).await?;
-                if !response.status().is_success() {
-                    return Err(self.refusal(response, &what).await);
-                }
-                let (size, sha256) = hash_response(response, &what).await?;
-                if size != file.size {
-                    return Err(verification_failed(&url, "size", &size.to_string(), &file.size.to_string()));
-                }
-                sha256
-            }
-        };
-        if stored != file.sha256_hex {
-            return Err(verification_failed(&url, "sha256", &stored, &file.sha256_hex));
-        }
-        Ok(())
+    pub(super) async fn get(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::GET, key, &[], what).await
     }
 
-    pub(super) async fn delete(&self, key: &str) -> Result<()> {
-        let what = format!("deleting {}", self.object_url(key));
-        let response = self.send(reqwest::Method::DELETE, key, &[], &what).await?;
-        if response.status().is_success() || response.status().as_u16() == 404 {
-            Ok(())
-        } else {
-            Err(self.refusal(response, &what).await)
-        }
+    pub(super) async fn remove(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::DELETE, key, &[], what).await
     }
 
     /// Turns an S3 error answer into an error that says what to do.
-    async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
+    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
         let status = response.status().as_u16();
         let region_hint = response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
         let body = crate::http::read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
@@ -252,8 +209,9 @@ impl Client {
     }
 }
 
-/// Size and sha256 from a `HEAD` with checksum mode. A composite (multipart)
-/// checksum `…-N` is not the sha256 of the object and is ignored.
+/// Size and sha256 from a `HEAD` with checksum mode. S3 checked that checksum against
+/// the bytes it received, so it proves the content. A composite (multipart) checksum
+/// `…-N` is not the object's sha256 and is ignored.
 fn remote_of(response: &reqwest::Response) -> Remote {
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
     let size = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -261,7 +219,7 @@ fn remote_of(response: &reqwest::Response) -> Remote {
         .filter(|v| !v.contains('-'))
         .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
         .map(hex::encode);
-    Remote { size, sha256_hex }
+    Remote { size, checksum: sha256_hex.clone().map(Checksum::Sha256Hex), recorded_sha256: sha256_hex }
 }
 
 /// The text of the first `<tag>` in an S3 error document (they are flat and small).
