@@ -28,10 +28,16 @@
 //! multipart upload has no create-only mode), nor expose the stored checksum.
 //!
 //! Settings come from two inputs. `storage-url` says where, with the non-secret
-//! options in its query: `s3://bucket/prefix/?region=eu-central-1&endpoint=https://…`,
-//! `gs://bucket/prefix/?endpoint=http://127.0.0.1:4443`. `storage-credentials` holds
-//! only secrets, one `key=value` per line (see [`CREDENTIAL_KEYS_GCS`],
-//! [`CREDENTIAL_KEYS_S3`]).
+//! options in its query: `s3://bucket/prefix/?region=eu-central-1&endpoint=https://…`
+//! (region default `us-east-1`; an endpoint means an S3-compatible store, addressed
+//! path-style), `gs://bucket/prefix/?endpoint=http://127.0.0.1:4443`. Plain http is
+//! accepted for loopback endpoints only. `storage-credentials` holds only secrets, one
+//! `key=value` per line, every value masked:
+//!
+//! | scheme | keys |
+//! |---|---|
+//! | `gs://` | `access-token=<OAuth 2 token>` (google-github-actions/auth with `token_format: access_token`), or `service-account-json=<key file>` as one line of base64 (`base64 -w0 key.json`) or one-line JSON |
+//! | `s3://` | `access-key-id=…`, `secret-access-key=…`, and `session-token=…` for temporary credentials (aws-actions/configure-aws-credentials exports all three) |
 
 mod gcs;
 mod s3;
