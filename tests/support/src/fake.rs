@@ -78,6 +78,10 @@ pub struct FakeState {
     pub rest_auth: Vec<Option<String>>,
     /// When set, REST routes answer 403 as for a token without `actions: read`.
     pub forbid_rest: bool,
+    /// Releases and their assets (release routes at the end of this file).
+    pub releases: Vec<FakeRelease>,
+    /// When set, the token may read releases but not change them (no `contents: write`).
+    pub release_writes_forbidden: bool,
 }
 
 pub struct FakeGitHub {
@@ -145,6 +149,14 @@ impl FakeGitHub {
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", get(rest_run_jobs))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/logs", get(rest_run_logs))
             .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", get(rest_workflow_runs))
+            .route("/repos/{owner}/{repo}/releases", get(rest_releases))
+            .route("/repos/{owner}/{repo}/releases/tags/{tag}", get(rest_release_by_tag))
+            .route("/repos/{owner}/{repo}/releases/{release_id}/assets", get(rest_release_assets))
+            .route("/repos/{owner}/{repo}/releases/assets/{asset_id}", axum::routing::delete(rest_delete_release_asset))
+            .route(
+                "/uploads/repos/{owner}/{repo}/releases/{release_id}/assets",
+                post(upload_release_asset).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
+            )
             .with_state(ctx);
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("the fake serves");
@@ -625,4 +637,193 @@ async fn rest_run_logs(State(ctx): State<Ctx>, Path((_owner, _repo, run_id)): Pa
 /// official client's parser rejects `+00:00` offsets with fractions.
 fn timestamp_now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+// ---- releases (REST) and release asset uploads ----
+
+/// A release of the fake repository.
+#[derive(Debug, Clone)]
+pub struct FakeRelease {
+    pub id: i64,
+    pub tag: String,
+    pub draft: bool,
+    pub assets: Vec<FakeAsset>,
+}
+
+/// A release asset. `state` is `uploaded`, or `starter` for an upload that broke off
+/// (GitHub keeps such a leftover under the name until it is deleted).
+#[derive(Debug, Clone)]
+pub struct FakeAsset {
+    pub id: i64,
+    pub name: String,
+    pub state: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl FakeGitHub {
+    /// Adds a release (a draft is found by listing, not by tag, as on GitHub); returns its id.
+    pub fn add_release(&self, tag: &str, draft: bool) -> i64 {
+        let mut s = self.state.lock().unwrap();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.releases.push(FakeRelease { id, tag: tag.into(), draft, assets: Vec::new() });
+        id
+    }
+
+    /// Puts an asset on a release directly (as if uploaded earlier); returns its id.
+    pub fn add_release_asset(&self, release_id: i64, name: &str, bytes: &[u8], state: &str) -> i64 {
+        let mut s = self.state.lock().unwrap();
+        s.next_id += 1;
+        let id = s.next_id;
+        let release = s.releases.iter_mut().find(|r| r.id == release_id).expect("the release exists");
+        release.assets.push(FakeAsset { id, name: name.into(), state: state.into(), content_type: "application/octet-stream".into(), bytes: bytes.to_vec() });
+        id
+    }
+
+    pub fn release_assets(&self, release_id: i64) -> Vec<FakeAsset> {
+        self.state.lock().unwrap().releases.iter().find(|r| r.id == release_id).map(|r| r.assets.clone()).unwrap_or_default()
+    }
+
+    /// From now on the token may read releases but not change them (403, like a
+    /// `GITHUB_TOKEN` without `contents: write`).
+    pub fn forbid_release_writes(&self) {
+        self.state.lock().unwrap().release_writes_forbidden = true;
+    }
+}
+
+fn release_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRelease) -> Value {
+    json!({
+        "id": r.id, "tag_name": r.tag, "draft": r.draft, "name": r.tag,
+        "html_url": format!("https://github.com/{owner}/{repo}/releases/tag/{}", r.tag),
+        "upload_url": format!("{}/uploads/repos/{owner}/{repo}/releases/{}/assets{{?name,label}}", ctx.base_url, r.id),
+        "assets": r.assets.iter().map(|a| asset_json(owner, repo, r, a)).collect::<Vec<_>>(),
+    })
+}
+
+fn asset_json(owner: &str, repo: &str, r: &FakeRelease, a: &FakeAsset) -> Value {
+    json!({
+        "id": a.id, "name": a.name, "state": a.state, "size": a.bytes.len(), "content_type": a.content_type,
+        "digest": format!("sha256:{}", hex::encode(Sha256::digest(&a.bytes))),
+        "browser_download_url": format!("https://github.com/{owner}/{repo}/releases/download/{}/{}", r.tag, a.name),
+    })
+}
+
+fn forbidden_write(ctx: &Ctx) -> Option<Response> {
+    ctx.state.lock().unwrap().release_writes_forbidden.then(|| {
+        (StatusCode::FORBIDDEN, Json(json!({"message": "Resource not accessible by integration", "status": "403"}))).into_response()
+    })
+}
+
+async fn rest_release_by_tag(State(ctx): State<Ctx>, Path((owner, repo, tag)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET release by tag", json!({"tag": tag})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    match s.releases.iter().find(|r| r.tag == tag && !r.draft) {
+        Some(r) => Json(release_json(&ctx, &owner, &repo, r)).into_response(),
+        None => not_found(),
+    }
+}
+
+async fn rest_releases(State(ctx): State<Ctx>, Path((owner, repo)): Path<(String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET releases", json!({"per_page": q.per_page, "page": q.page})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    let all: Vec<Value> = s.releases.iter().rev().map(|r| release_json(&ctx, &owner, &repo, r)).collect();
+    Json(paginate(&all, &q).0).into_response()
+}
+
+async fn rest_release_assets(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, release_id)): Path<(String, String, i64)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET release assets", json!({"release_id": release_id, "per_page": q.per_page, "page": q.page})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    let Some(release) = s.releases.iter().find(|r| r.id == release_id) else { return not_found() };
+    let all: Vec<Value> = release.assets.iter().map(|a| asset_json(&owner, &repo, release, a)).collect();
+    Json(paginate(&all, &q).0).into_response()
+}
+
+async fn rest_delete_release_asset(State(ctx): State<Ctx>, Path((_owner, _repo, asset_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "DELETE release asset", json!({"asset_id": asset_id})) {
+        return r;
+    }
+    if let Some(r) = forbidden_write(&ctx) {
+        return r;
+    }
+    let mut s = ctx.state.lock().unwrap();
+    for release in &mut s.releases {
+        if let Some(i) = release.assets.iter().position(|a| a.id == asset_id) {
+            release.assets.remove(i);
+            return StatusCode::NO_CONTENT.into_response();
+        }
+    }
+    not_found()
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    name: Option<String>,
+}
+
+/// The upload side (uploads.github.com on GitHub): the body is the asset, its
+/// Content-Length must match, an existing name is a 422 like GitHub's. An injected
+/// fault (method `UploadReleaseAsset`) leaves a `starter` asset behind, as a broken
+/// upload does on GitHub.
+async fn upload_release_asset(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, release_id)): Path<(String, String, i64)>,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "POST release asset", json!({"release_id": release_id, "name": q.name, "size": body.len()})) {
+        return r;
+    }
+    if let Some(r) = forbidden_write(&ctx) {
+        return r;
+    }
+    let Some(name) = q.name.filter(|n| !n.is_empty()) else {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"message": "name is required"}))).into_response();
+    };
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared != Some(body.len()) {
+        return (StatusCode::BAD_REQUEST, Json(json!({"message": "Content-Length is required and must match the body"}))).into_response();
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let mut s = ctx.state.lock().unwrap();
+    let fault = s.faults.iter().position(|f| f.method == "UploadReleaseAsset").map(|i| {
+        let fault = s.faults[i].clone();
+        if fault.times <= 1 {
+            s.faults.remove(i);
+        } else {
+            s.faults[i].times -= 1;
+        }
+        fault
+    });
+    s.next_id += 1;
+    let id = s.next_id;
+    let Some(release) = s.releases.iter_mut().find(|r| r.id == release_id) else { return not_found() };
+    if release.assets.iter().any(|a| a.name == name) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"message": "Validation Failed", "errors": [{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}]})),
+        )
+            .into_response();
+    }
+    if let Some(fault) = fault {
+        release.assets.push(FakeAsset { id, name, state: "starter".into(), content_type, bytes: Vec::new() });
+        let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, fault.body).into_response();
+    }
+    let asset = FakeAsset { id, name, state: "uploaded".into(), content_type, bytes: body.to_vec() };
+    let answer = asset_json(&owner, &repo, release, &asset);
+    release.assets.push(asset);
+    (StatusCode::CREATED, Json(answer)).into_response()
 }

@@ -1,0 +1,333 @@
+//! Google Cloud Storage, over its JSON API.
+//!
+//! Uploads are `uploadType=multipart` (one request: the object's metadata, then its
+//! bytes, streamed from disk). That upload type takes the `ifGenerationMatch=0`
+//! precondition (create only) and an `md5Hash` in the metadata, which GCS checks
+//! against the bytes it received. Afterwards the object's metadata must show our size
+//! and the md5 GCS computed; the sha256 is kept as custom metadata (`sha256`) for
+//! auditors, since GCS computes none itself.
+//!
+//! Credentials: an OAuth 2 access token (what google-github-actions/auth gives with
+//! `token_format: access_token`, or `gcloud auth print-access-token`), or a
+//! service-account key (JSON, inline or base64) that is exchanged for a token with a
+//! signed JWT (RS256, ring) at the key's `token_uri`.
+
+use base64::Engine;
+use serde::Deserialize;
+
+use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode, send_with_retry};
+use crate::error::{Error, Result};
+use crate::http::{RetryPolicy, read_bounded};
+use crate::secret::Secret;
+
+const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
+const SCOPE: &str = "https://www.googleapis.com/auth/devstorage.read_write";
+const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
+
+/// How we authenticate to GCS.
+#[derive(Debug, Clone)]
+pub(super) enum Auth {
+    AccessToken(Secret),
+    ServiceAccount(ServiceAccount),
+}
+
+/// The parts of a service-account key file we use.
+#[derive(Debug, Clone)]
+pub(super) struct ServiceAccount {
+    client_email: String,
+    private_key_id: Option<String>,
+    /// PEM, PKCS#8 (`-----BEGIN PRIVATE KEY-----`), as Google issues them.
+    private_key: Secret,
+    token_uri: String,
+    /// The input as given, masked as a whole.
+    raw: Secret,
+}
+
+impl Auth {
+    pub(super) fn from_pairs(pairs: Vec<(String, Secret)>) -> Result<Self> {
+        let hint = "give either `access-token=…` (e.g. from google-github-actions/auth with token_format: access_token) or `service-account-json=<base64 of the key file>` (base64 -w0 key.json)";
+        match <[(String, Secret); 1]>::try_from(pairs) {
+            Ok([(key, value)]) if value.expose().is_empty() => Err(Error::input("storage-credentials", format!("`{key}` is empty"), hint)),
+            Ok([(key, value)]) if key == "access-token" => Ok(Auth::AccessToken(value)),
+            Ok([(_, value)]) => Ok(Auth::ServiceAccount(ServiceAccount::parse(value)?)),
+            Err(pairs) if pairs.is_empty() => Err(Error::input("storage-credentials", "has no credentials for gs:// (`access-token` or `service-account-json`)", hint)),
+            Err(_) => Err(Error::input("storage-credentials", "gives both `access-token` and `service-account-json`; give only one", hint)),
+        }
+    }
+
+    pub(super) fn secrets(&self) -> Vec<&Secret> {
+        match self {
+            Auth::AccessToken(token) => vec![token],
+            Auth::ServiceAccount(account) => vec![&account.raw, &account.private_key],
+        }
+    }
+}
+
+impl ServiceAccount {
+    fn parse(value: Secret) -> Result<Self> {
+        let bad = |reason: &str| {
+            Error::input(
+                "storage-credentials",
+                format!("`service-account-json` {reason}"),
+                "give the service-account key file as one line of base64 (base64 -w0 key.json) or as one-line JSON",
+            )
+        };
+        let text = value.expose().trim();
+        let json = if text.starts_with('{') {
+            text.as_bytes().to_vec()
+        } else {
+            base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| bad("is neither JSON nor base64"))?
+        };
+        #[derive(Deserialize)]
+        struct KeyFile {
+            #[serde(rename = "type")]
+            kind: Option<String>,
+            client_email: Option<String>,
+            private_key_id: Option<String>,
+            private_key: Option<String>,
+            token_uri: Option<String>,
+        }
+        let file: KeyFile = serde_json::from_slice(&json).map_err(|_| bad("is not a JSON key file"))?;
+        if file.kind.as_deref() != Some("service_account") {
+            return Err(bad("is not a service-account key (its `type` is not `service_account`)"));
+        }
+        let client_email = file.client_email.ok_or_else(|| bad("has no `client_email`"))?;
+        let private_key = Secret::new(file.private_key.ok_or_else(|| bad("has no `private_key`"))?);
+        let token_uri = file.token_uri.unwrap_or_else(|| DEFAULT_TOKEN_URI.to_string());
+        let loopback = token_uri.starts_with("http://127.0.0.1:") || token_uri.starts_with("http://localhost:");
+        if !token_uri.starts_with("https://") && !loopback {
+            return Err(bad("has a `token_uri` that is not https"));
+        }
+        key_pair(&private_key).map_err(|reason| bad(&reason))?;
+        Ok(ServiceAccount { client_email, private_key_id: file.private_key_id, private_key, token_uri, raw: value })
+    }
+
+    /// Exchanges a signed JWT for an access token (RFC 7523, as Google's libraries do).
+    async fn access_token(&self, http: &reqwest::Client) -> Result<Secret> {
+        let what = format!("getting a GCS access token for {}", self.client_email);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let now = chrono::Utc::now().timestamp();
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": self.private_key_id});
+        let claims = serde_json::json!({"iss": self.client_email, "scope": SCOPE, "aud": self.token_uri, "iat": now, "exp": now + 3600});
+        let unsigned = format!("{}.{}", b64.encode(header.to_string()), b64.encode(claims.to_string()));
+        let key = key_pair(&self.private_key).map_err(|reason| Error::input("storage-credentials", reason, "check the service-account key"))?;
+        let mut signature = vec![0u8; key.public().modulus_len()];
+        key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), unsigned.as_bytes(), &mut signature)
+            .map_err(|_| Error::service(&what, "signing the token request failed", "check the service-account key"))?;
+        let body = format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={unsigned}.{}", b64.encode(signature));
+        let response = send_with_retry(&what, RetryPolicy::from_env(), |_| {
+            let request = http.post(&self.token_uri).header("content-type", "application/x-www-form-urlencoded").body(body.clone());
+            async move { Ok(request) }
+        })
+        .await?;
+        let status = response.status().as_u16();
+        let answer = read_bounded(response, 64 * 1024, &what).await?;
+        #[derive(Deserialize)]
+        struct TokenAnswer {
+            access_token: Option<String>,
+            error: Option<String>,
+            error_description: Option<String>,
+        }
+        let parsed: Option<TokenAnswer> = serde_json::from_slice(&answer).ok();
+        match parsed {
+            Some(TokenAnswer { access_token: Some(token), .. }) if status == 200 => Ok(Secret::new(token)),
+            other => {
+                let said = match other {
+                    Some(TokenAnswer { error: Some(e), error_description, .. }) => format!("HTTP {status} {e}: {}", one_line(&error_description.unwrap_or_default())),
+                    _ => format!("HTTP {status}"),
+                };
+                Err(Error::service(
+                    what,
+                    format!("the service-account key was refused ({said})"),
+                    "the key may be deleted or disabled: create a new key, or use `access-token=` from google-github-actions/auth",
+                ))
+            }
+        }
+    }
+}
+
+fn key_pair(pem: &Secret) -> std::result::Result<ring::rsa::KeyPair, String> {
+    let body: String = pem.expose().lines().map(str::trim).filter(|l| !l.starts_with("-----")).collect();
+    if !pem.expose().contains("BEGIN PRIVATE KEY") {
+        return Err("has a `private_key` that is not a PKCS#8 PEM key (-----BEGIN PRIVATE KEY-----)".into());
+    }
+    let der = base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| "has a `private_key` whose PEM body is not base64".to_string())?;
+    ring::rsa::KeyPair::from_pkcs8(&der).map_err(|e| format!("has a `private_key` that is not a usable RSA key ({e})"))
+}
+
+pub(super) struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    bucket: String,
+    token: Secret,
+    retry: RetryPolicy,
+}
+
+/// The fields of an object resource we read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectResource {
+    size: Option<String>,
+    md5_hash: Option<String>,
+    #[serde(default)]
+    metadata: std::collections::HashMap<String, String>,
+}
+
+impl Client {
+    pub(super) async fn new(http: reqwest::Client, location: &StorageLocation, auth: &Auth) -> Result<Self> {
+        let token = match auth {
+            Auth::AccessToken(token) => token.clone(),
+            Auth::ServiceAccount(account) => account.access_token(&http).await?,
+        };
+        Ok(Client {
+            http,
+            endpoint: location.endpoint.clone().unwrap_or_else(|| DEFAULT_ENDPOINT.to_string()),
+            bucket: location.bucket.clone(),
+            token,
+            retry: RetryPolicy::from_env(),
+        })
+    }
+
+    pub(super) fn object_url(&self, key: &str) -> String {
+        format!("gs://{}/{key}", self.bucket)
+    }
+
+    fn metadata_url(&self, key: &str) -> String {
+        format!("{}/storage/v1/b/{}/o/{}", self.endpoint, self.bucket, percent_encode(key, false))
+    }
+
+    async fn send(&self, method: reqwest::Method, url: &str, what: &str) -> Result<reqwest::Response> {
+        send_with_retry(what, self.retry, |_| {
+            let request = self.http.request(method.clone(), url).bearer_auth(self.token.expose());
+            async move { Ok(request) }
+        })
+        .await
+    }
+
+    async fn object(&self, key: &str, what: &str) -> Result<Option<ObjectResource>> {
+        let response = self.send(reqwest::Method::GET, &self.metadata_url(key), what).await?;
+        match response.status().as_u16() {
+            200 => {
+                let body = read_bounded(response, 1024 * 1024, what).await?;
+                serde_json::from_slice(&body).map(Some).map_err(|e| Error::service(what, format!("unexpected answer: {e}"), "check the endpoint in `storage-url`"))
+            }
+            404 => Ok(None),
+            _ => Err(self.refusal(response, what).await),
+        }
+    }
+
+    /// Size, the md5 GCS computed, and our recorded sha256 of an object.
+    pub(super) async fn lookup(&self, key: &str) -> Result<Lookup> {
+        let what = format!("looking up {}", self.object_url(key));
+        Ok(match self.object(key, &what).await? {
+            None => Lookup::Missing,
+            Some(o) => Lookup::Found(Remote {
+                size: o.size.and_then(|s| s.parse().ok()).unwrap_or(0),
+                // Composite objects have no md5; the caller then reads the object back.
+                checksum: o.md5_hash.map(Checksum::Md5Base64),
+                recorded_sha256: o.metadata.get("sha256").cloned(),
+            }),
+        })
+    }
+
+    /// Uploads the file (create-only: `ifGenerationMatch=0`); returns the answer and
+    /// whether an earlier attempt broke off.
+    pub(super) async fn put(&self, file: &LocalFile, create_only: bool, what: &str) -> Result<(reqwest::Response, bool)> {
+        let what = what.to_string();
+        let mut url = format!("{}/upload/storage/v1/b/{}/o?uploadType=multipart", self.endpoint, self.bucket);
+        if create_only {
+            url.push_str("&ifGenerationMatch=0");
+        }
+        let boundary = format!("release-audit-{}", random_hex());
+        let metadata = serde_json::json!({
+            "name": file.key,
+            "contentType": file.content_type,
+            "md5Hash": file.md5_base64,
+            "metadata": {"sha256": file.sha256_hex},
+        });
+        let before = format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{metadata}\r\n--{boundary}\r\nContent-Type: {}\r\n\r\n", file.content_type).into_bytes();
+        let after = format!("\r\n--{boundary}--\r\n").into_bytes();
+        let length = before.len() as u64 + file.size + after.len() as u64;
+        let mut retried = false;
+        let response = send_with_retry(&what, self.retry, |attempt| {
+            retried = attempt > 1;
+            let request = self
+                .http
+                .post(&url)
+                .bearer_auth(self.token.expose())
+                .header("content-type", format!("multipart/related; boundary={boundary}"))
+                .header("content-length", length);
+            let (before, after, what) = (before.clone(), after.clone(), what.clone());
+            async move { Ok(request.body(file_body(&file.path, before, after, &what).await?)) }
+        })
+        .await?;
+        Ok((response, retried))
+    }
+
+    pub(super) async fn get(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::GET, &format!("{}?alt=media", self.metadata_url(key)), what).await
+    }
+
+    pub(super) async fn remove(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::DELETE, &self.metadata_url(key), what).await
+    }
+
+    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
+        let status = response.status().as_u16();
+        let body = read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.pointer("/error/message").and_then(|m| m.as_str()).map(one_line))
+            .unwrap_or_else(|| one_line(&body));
+        let said = if message.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status}: {message}") };
+        let bucket = &self.bucket;
+        let (reason, hint) = match status {
+            404 if message.contains("object") => (format!("the object does not exist ({said})"), "run the step again".to_string()),
+            404 => (format!("bucket `{bucket}` does not exist ({said})"), "create the bucket, or fix its name in `storage-url`".to_string()),
+            401 => (
+                format!("the credentials were refused ({said})"),
+                "the access token is invalid or expired (tokens from google-github-actions/auth live one hour); check `storage-credentials`".to_string(),
+            ),
+            403 => (
+                format!("access denied ({said})"),
+                format!("grant the account storage.objects.create and storage.objects.get on gs://{bucket} (e.g. roles/storage.objectUser; replacing with overwrite also needs storage.objects.delete)"),
+            ),
+            412 => ("the object already exists (it appeared while this step ran); nothing was replaced".to_string(), "set `overwrite: true` to replace it".to_string()),
+            400 if message.to_ascii_lowercase().contains("md5") || message.to_ascii_lowercase().contains("hash") => (
+                format!("GCS received other bytes than were sent and refused them ({said})"),
+                "the upload was damaged on the way (a proxy or the network); run the step again".to_string(),
+            ),
+            _ => (said, "try again later; if it persists, check the endpoint and the bucket's settings".to_string()),
+        };
+        Error::service(what, reason, hint)
+    }
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_account_keys_must_be_usable_before_anything_is_sent() {
+        let pairs = |v: &str| vec![("service-account-json".to_string(), Secret::new(v))];
+        for (value, says) in [
+            ("not base64 !", "neither JSON nor base64"),
+            ("{\"type\":\"authorized_user\"}", "not a service-account key"),
+            ("{\"type\":\"service_account\",\"private_key\":\"x\"}", "no `client_email`"),
+            (
+                "{\"type\":\"service_account\",\"client_email\":\"a@b\",\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}",
+                "not a usable RSA key",
+            ),
+            ("{\"type\":\"service_account\",\"client_email\":\"a@b\",\"private_key\":\"k\",\"token_uri\":\"http://evil.example/token\"}", "not https"),
+        ] {
+            let err = Auth::from_pairs(pairs(value)).unwrap_err().to_string();
+            assert!(err.starts_with("input `storage-credentials`") && err.contains(says), "{value}: {err}");
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Amazon S3 and S3-compatible stores, over their REST API with Signature Version 4.
+//!
+//! Requests are path-style (`{endpoint}/{bucket}/{key}`) when an endpoint is given or
+//! the bucket name has dots (a dotted name breaks the TLS wildcard of virtual hosts),
+//! otherwise virtual-hosted (`https://{bucket}.s3.{region}.amazonaws.com/{key}`).
+//!
+//! The payload is signed with its real sha256 (not `UNSIGNED-PAYLOAD`): we know it
+//! already, and S3 then refuses a body that changed on the way. The same sha256 goes
+//! in `x-amz-checksum-sha256`, which S3 checks too and keeps with the object, so a
+//! `HEAD` with checksum mode afterwards proves what was stored without reading it back.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode, send_with_retry};
+use crate::error::{Error, Result};
+use crate::http::RetryPolicy;
+use crate::secret::Secret;
+
+/// S3 takes at most 5 GiB in one PUT.
+const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
+const DEFAULT_REGION: &str = "us-east-1";
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// `storage-credentials` for `s3://`: `access-key-id`, `secret-access-key`, and
+/// `session-token` for temporary credentials (e.g. from aws-actions/configure-aws-credentials).
+#[derive(Debug, Clone)]
+pub(super) struct Keys {
+    access_key_id: Secret,
+    secret_access_key: Secret,
+    session_token: Option<Secret>,
+}
+
+impl Keys {
+    pub(super) fn from_pairs(pairs: Vec<(String, Secret)>) -> Result<Self> {
+        let mut access_key_id = None;
+        let mut secret_access_key = None;
+        let mut session_token = None;
+        for (key, value) in pairs {
+            match key.as_str() {
+                "access-key-id" => access_key_id = Some(value),
+                "secret-access-key" => secret_access_key = Some(value),
+                _ => session_token = Some(value),
+            }
+        }
+        let hint = "give `access-key-id=…` and `secret-access-key=…` (and `session-token=…` for temporary credentials), one per line";
+        let missing = |key: &str| Error::input("storage-credentials", format!("`{key}` is missing for s3://"), hint);
+        let access_key_id = access_key_id.filter(|s| !s.expose().is_empty()).ok_or_else(|| missing("access-key-id"))?;
+        let secret_access_key = secret_access_key.filter(|s| !s.expose().is_empty()).ok_or_else(|| missing("secret-access-key"))?;
+        Ok(Keys { access_key_id, secret_access_key, session_token: session_token.filter(|s| !s.expose().is_empty()) })
+    }
+
+    pub(super) fn secrets(&self) -> Vec<&Secret> {
+        let mut s = vec![&self.access_key_id, &self.secret_access_key];
+        s.extend(self.session_token.as_ref());
+        s
+    }
+}
+
+pub(super) struct Client {
+    http: reqwest::Client,
+    /// `scheme://host[:port]` plus the bucket path for path-style requests.
+    base: String,
+    bucket: String,
+    region: String,
+    keys: Keys,
+    retry: RetryPolicy,
+}
+
+impl Client {
+    pub(super) fn new(http: reqwest::Client, location: &StorageLocation, keys: &Keys) -> Self {
+        let region = location.region.clone().unwrap_or_else(|| DEFAULT_REGION.to_string());
+        let base = match &location.endpoint {
+            Some(endpoint) => format!("{endpoint}/{}", location.bucket),
+            None if location.bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{}", location.bucket),
+            None => format!("https://{}.s3.{region}.amazonaws.com", location.bucket),
+        };
+        Client { http, base, bucket: location.bucket.clone(), region, keys: keys.clone(), retry: crate::http::RetryPolicy::from_env() }
+    }
+
+    fn url(&self, key: &str) -> Result<reqwest::Url> {
+        let text = format!("{}/{}", self.base, percent_encode(key, true));
+        reqwest::Url::parse(&text).map_err(|e| Error::input("storage-url", format!("`{text}` is not a URL: {e}"), "check the endpoint and bucket"))
+    }
+
+    pub(super) fn object_url(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    /// A request with SigV4 headers for `payload_sha256` (hex).
+    fn request(&self, method: reqwest::Method, url: &reqwest::Url, headers: &[(&str, String)], payload_sha256: &str) -> reqwest::RequestBuilder {
+        let signed = sign(&self.keys, &self.region, method.as_str(), url, headers, payload_sha256, Utc::now());
+        let mut builder = self.http.request(method, url.clone());
+        for (name, value) in headers.iter().map(|(n, v)| (n.to_string(), v.clone())).chain(signed) {
+            builder = builder.header(name, value);
+        }
+        builder
+    }
+
+    /// A small request (no body) with retries.
+    async fn send(&self, method: reqwest::Method, key: &str, headers: &[(&str, String)], what: &str) -> Result<reqwest::Response> {
+        let url = self.url(key)?;
+        send_with_retry(what, self.retry, |_| {
+            let builder = self.request(method.clone(), &url, headers, EMPTY_SHA256);
+            async move { Ok(builder) }
+        })
+        .await
+    }
+
+    /// Size and stored sha256 checksum of an object.
+    ///
+    /// A `HEAD` answer has no body, so a refusal is asked again as a one-byte `GET`,
+    /// whose error document says why. `AccessDenied` leaves the question open:
+    /// credentials that may write but not list the bucket get it for a missing object.
+    pub(super) async fn lookup(&self, key: &str) -> Result<Lookup> {
+        let what = format!("looking up {}", self.object_url(key));
+        let response = self.send(reqwest::Method::HEAD, key, &[("x-amz-checksum-mode", "ENABLED".into())], &what).await?;
+        match response.status().as_u16() {
+            200 => return Ok(Lookup::Found(remote_of(&response))),
+            404 => return Ok(Lookup::Missing),
+            _ => {}
+        }
+        let response = self.send(reqwest::Method::GET, key, &[("range", "bytes=0-0".into())], &what).await?;
+        let status = response.status().as_u16();
+        if status == 200 || status == 206 {
+            let size = response.headers().get("content-range").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit('/').next()).and_then(|v| v.parse().ok());
+            return Ok(Lookup::Found(Remote { size: size.unwrap_or(0), ..Remote::default() }));
+        }
+        let error = self.refusal(response, &what).await;
+        match (status, &error) {
+            (404, Error::Service { reason, .. }) if !reason.contains("NoSuchBucket") => Ok(Lookup::Missing),
+            (403, Error::Service { reason, .. }) if reason.contains("access denied") => Ok(Lookup::Unknown(error)),
+            _ => Err(error),
+        }
+    }
+
+    /// PUTs the file (create-only: `If-None-Match: *`); returns the answer and whether
+    /// an earlier attempt broke off.
+    pub(super) async fn put(&self, file: &LocalFile, create_only: bool, what: &str) -> Result<(reqwest::Response, bool)> {
+        let what = what.to_string();
+        if file.size > MAX_SINGLE_PUT {
+            return Err(Error::service(&what, format!("the file is {} bytes; S3 takes at most 5 GiB in one upload", file.size), "keep the bundle under 5 GiB (leave out run logs with `include-run-logs: false`)"));
+        }
+        let url = self.url(&file.key)?;
+        let sha256 = hex::decode(&file.sha256_hex).map_err(|e| Error::service(&what, e.to_string(), "report this as a bug"))?;
+        let mut headers: Vec<(&str, String)> = vec![
+            ("content-type", file.content_type.to_string()),
+            ("content-length", file.size.to_string()),
+            ("x-amz-checksum-sha256", base64::engine::general_purpose::STANDARD.encode(sha256)),
+            ("x-amz-sdk-checksum-algorithm", "SHA256".to_string()),
+        ];
+        if create_only {
+            headers.push(("if-none-match", "*".to_string()));
+        }
+        let mut retried = false;
+        let response = send_with_retry(&what, self.retry, |attempt| {
+            retried = attempt > 1;
+            let request = self.request(reqwest::Method::PUT, &url, &headers, &file.sha256_hex);
+            let what = what.clone();
+            async move { Ok(request.body(file_body(&file.path, Vec::new(), Vec::new(), &what).await?)) }
+        })
+        .await?;
+        Ok((response, retried))
+    }
+
+    pub(super) async fn get(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::GET, key, &[], what).await
+    }
+
+    pub(super) async fn remove(&self, key: &str, what: &str) -> Result<reqwest::Response> {
+        self.send(reqwest::Method::DELETE, key, &[], what).await
+    }
+
+    /// Turns an S3 error answer into an error that says what to do.
+    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
+        let status = response.status().as_u16();
+        let region_hint = response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = crate::http::read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let code = xml_text(&body, "Code").unwrap_or_default();
+        let message = xml_text(&body, "Message").map(|m| one_line(&m)).unwrap_or_default();
+        let said = if code.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status} {code}: {message}") };
+        let bucket = &self.bucket;
+        let (reason, hint) = match (status, code.as_str()) {
+            (404, "NoSuchBucket") => (format!("bucket `{bucket}` does not exist ({said})"), "create the bucket, or fix its name in `storage-url`".to_string()),
+            (400 | 403, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" | "TokenRefreshRequired") | (401, _) => (
+                format!("the credentials were refused ({said})"),
+                "check `access-key-id` and `secret-access-key` in `storage-credentials`; temporary credentials also need `session-token` and expire".to_string(),
+            ),
+            (403, _) => (
+                format!("access denied ({said})"),
+                format!("allow the credentials s3:PutObject and s3:GetObject on arn:aws:s3:::{bucket}/* (s3:DeleteObject to replace with overwrite)"),
+            ),
+            (412, _) => ("the object already exists (it appeared while this step ran); nothing was replaced".to_string(), "set `overwrite: true` to replace it".to_string()),
+            (301, _) | (400, "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException") => (
+                format!("the bucket is in another region ({said})"),
+                match region_hint {
+                    Some(r) => format!("add the bucket's region to `storage-url`: s3://{bucket}/…?region={r}"),
+                    None => format!("add the bucket's region to `storage-url`: s3://{bucket}/…?region=<region>"),
+                },
+            ),
+            (400, "BadDigest" | "InvalidDigest" | "XAmzContentSHA256Mismatch") => (
+                format!("S3 received other bytes than were sent and refused them ({said})"),
+                "the upload was damaged on the way (a proxy or the network); run the step again".to_string(),
+            ),
+            _ => (said, "try again later; if it persists, check the endpoint and the bucket's settings".to_string()),
+        };
+        Error::service(what, reason, hint)
+    }
+}
+
+/// Size and sha256 from a `HEAD` with checksum mode. S3 checked that checksum against
+/// the bytes it received, so it proves the content. A composite (multipart) checksum
+/// `…-N` is not the object's sha256 and is ignored.
+fn remote_of(response: &reqwest::Response) -> Remote {
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok());
+    let size = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let sha256_hex = header("x-amz-checksum-sha256")
+        .filter(|v| !v.contains('-'))
+        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+        .map(hex::encode);
+    Remote { size, checksum: sha256_hex.clone().map(Checksum::Sha256Hex), recorded_sha256: sha256_hex }
+}
+
+/// The text of the first `<tag>` in an S3 error document (they are flat and small).
+fn xml_text(body: &str, tag: &str) -> Option<String> {
+    let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = start + body[start..].find(&format!("</{tag}>"))?;
+    Some(body[start..end].trim().to_string())
+}
+
+/// Signature Version 4: returns the headers to add (`x-amz-date`,
+/// `x-amz-content-sha256`, `x-amz-security-token`, `authorization`). Every header in
+/// `headers` and `host` is signed.
+fn sign(keys: &Keys, region: &str, method: &str, url: &reqwest::Url, headers: &[(&str, String)], payload_sha256: &str, now: DateTime<Utc>) -> Vec<(String, String)> {
+    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let date = now.format("%Y%m%d").to_string();
+    let host = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
+    let mut added = vec![("x-amz-date".to_string(), amz_date.clone()), ("x-amz-content-sha256".to_string(), payload_sha256.to_string())];
+    if let Some(token) = &keys.session_token {
+        added.push(("x-amz-security-token".to_string(), token.expose().to_string()));
+    }
+    let mut canonical: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.trim().to_string()))
+        .chain(added.iter().cloned())
+        .chain([("host".to_string(), host)])
+        .collect();
+    canonical.sort();
+    let signed_headers = canonical.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
+    let mut query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (percent_encode(&k, false), percent_encode(&v, false))).collect();
+    query.sort();
+    let canonical_request = format!(
+        "{method}\n{}\n{}\n{}\n{signed_headers}\n{payload_sha256}",
+        url.path(),
+        query.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"),
+        canonical.iter().map(|(n, v)| format!("{n}:{v}\n")).collect::<String>(),
+    );
+    let scope = format!("{date}/{region}/s3/aws4_request");
+    let string_to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())));
+    let mut key = hmac(format!("AWS4{}", keys.secret_access_key.expose()).as_bytes(), date.as_bytes());
+    for part in [region, "s3", "aws4_request"] {
+        key = hmac(&key, part.as_bytes());
+    }
+    let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
+    added.push((
+        "authorization".to_string(),
+        format!("AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}", keys.access_key_id.expose()),
+    ));
+    added
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), data).as_ref().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The "GET Object" example of the S3 SigV4 documentation.
+    #[test]
+    fn signature_matches_the_documented_example() {
+        let keys = Keys {
+            access_key_id: Secret::new("AKIAIOSFODNN7EXAMPLE"),
+            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            session_token: None,
+        };
+        let url = reqwest::Url::parse("https://examplebucket.s3.amazonaws.com/test.txt").unwrap();
+        let now = DateTime::parse_from_rfc3339("2013-05-24T00:00:00Z").unwrap().with_timezone(&Utc);
+        let headers = sign(&keys, "us-east-1", "GET", &url, &[("Range", "bytes=0-9".into())], EMPTY_SHA256, now);
+        let auth = &headers.iter().find(|(n, _)| n == "authorization").unwrap().1;
+        assert_eq!(
+            auth,
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
+             SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, \
+             Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        );
+    }
+
+    #[test]
+    fn session_tokens_are_sent_and_signed() {
+        let keys = Keys { access_key_id: Secret::new("ASIA1"), secret_access_key: Secret::new("s"), session_token: Some(Secret::new("tok")) };
+        let url = reqwest::Url::parse("http://127.0.0.1:9000/b/k").unwrap();
+        let headers = sign(&keys, "eu-central-1", "PUT", &url, &[], EMPTY_SHA256, Utc::now());
+        assert!(headers.contains(&("x-amz-security-token".to_string(), "tok".to_string())));
+        let auth = &headers.iter().find(|(n, _)| n == "authorization").unwrap().1;
+        assert!(auth.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token"), "{auth}");
+    }
+
+    #[test]
+    fn error_documents_give_code_and_message() {
+        let body = "<?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
+        assert_eq!(xml_text(body, "Code").as_deref(), Some("NoSuchBucket"));
+        assert_eq!(xml_text(body, "Message").as_deref(), Some("The specified bucket does not exist"));
+        assert_eq!(xml_text("", "Code"), None);
+    }
+}
