@@ -17,4 +17,8 @@ pub enum Command {
     /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
     /// Every flag can also be given as the action input `INPUT_<NAME>`.
     Run(RunArgs),
+    /// Print the index and platform manifest digests of image references.
+    Digest(crate::cli_images::DigestArgs),
+    /// Compare a tested and a released image; exit 0 when they pass the policy, 1 when not.
+    Compare(crate::cli_images::CompareArgs),
 }

@@ -25,6 +25,8 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &commands)),
+        Command::Digest(args) => runtime.block_on(release_audit::cli_images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Compare(args) => runtime.block_on(release_audit::cli_images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
     };
     std::process::exit(code);
 }

@@ -262,7 +262,7 @@ mod tests {
         assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()), ("docker.io", "library/alpine", Some("latest")));
         assert_eq!(r.api_host(), "registry-1.docker.io");
 
-        for bad in ["", "UPPER/case:1", "a b", "host:5000/app:tag with space", "app@sha256:123", "app:"] {
+        for bad in ["", "r.io/UPPER/case:1", "a b", "host:5000/app:tag with space", "app@sha256:123", "app:"] {
             assert!(ImageRef::parse(bad).is_err(), "{bad}");
         }
     }

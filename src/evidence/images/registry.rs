@@ -372,8 +372,8 @@ impl RegistryClient {
             match status {
                 StatusCode::UNAUTHORIZED if challenges_answered == 0 => {
                     let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).and_then(parse_challenge);
-                    let _ = response.bytes().await;
-                    self.answer_challenge(image, challenge, sent_auth.as_ref(), what).await?;
+                    let body = error_text(response).await;
+                    self.answer_challenge(image, challenge, sent_auth.as_ref(), what, &body).await?;
                     challenges_answered += 1;
                 }
                 StatusCode::UNAUTHORIZED => {
@@ -437,11 +437,11 @@ impl RegistryClient {
     }
 
     /// Learns how to authenticate from a `401`'s challenge.
-    async fn answer_challenge(&self, image: &ImageRef, challenge: Option<Challenge>, sent_auth: Option<&Secret>, what: &str) -> FetchResult<()> {
+    async fn answer_challenge(&self, image: &ImageRef, challenge: Option<Challenge>, sent_auth: Option<&Secret>, what: &str, body: &str) -> FetchResult<()> {
         let host = image.api_host().to_string();
         let credential = self.access.credential_for(image);
         let Some(challenge) = challenge else {
-            return Err(self.unauthorized(image, what, " (no WWW-Authenticate challenge)").into());
+            return Err(self.unauthorized(image, what, &format!("{body} (no WWW-Authenticate challenge)")).into());
         };
         let _login = self.login.lock().await;
         // Someone else may have logged in while we waited; then just try again.
@@ -451,7 +451,7 @@ impl RegistryClient {
         match challenge.scheme.as_str() {
             "basic" => {
                 if credential.is_none() || sent_auth.is_some() {
-                    return Err(self.unauthorized(image, what, "").into());
+                    return Err(self.unauthorized(image, what, body).into());
                 }
                 self.auth.lock().expect("auth map lock").entry(host).or_default().basic = true;
                 Ok(())

@@ -115,12 +115,11 @@ mod tests {
 
     #[test]
     fn policies_accept_what_they_promise() {
-        use DigestPolicy::*;
         use Verdict::*;
         for v in [Identical, PlatformsIdentical, Different, ExpectedDigestMismatch, NotFound] {
-            assert_eq!(v.passes(DigestPolicy::Identical), v == Verdict::Identical, "{v:?}");
-            assert_eq!(v.passes(Platforms), matches!(v, Identical | PlatformsIdentical), "{v:?}");
-            assert!(v.passes(Record));
+            assert_eq!(v.passes(DigestPolicy::Identical), v == Identical, "{v:?}");
+            assert_eq!(v.passes(DigestPolicy::Platforms), matches!(v, Identical | PlatformsIdentical), "{v:?}");
+            assert!(v.passes(DigestPolicy::Record));
         }
     }
 }

@@ -183,11 +183,12 @@ fn expected_mismatch(tested: &Resolved, expected: &Digest) -> Finding {
 fn index_level(tested: &Resolved, released: &Resolved) -> Vec<Finding> {
     let (t, r) = (&tested.record, &released.record);
     let mut findings = Vec::new();
-    if t.media_type != r.media_type {
+    // Two single manifests: the manifest level says it.
+    if t.media_type != r.media_type && (t.is_index() || r.is_index()) {
         findings.push(Finding::new(
             Level::Reference,
             None,
-            format!("tested is a {}, released a {}", manifest::describe(&t.media_type), manifest::describe(&r.media_type)),
+            format!("format: {} → {}", manifest::describe(&t.media_type), manifest::describe(&r.media_type)),
             vec![],
             if t.is_index() == r.is_index() { Remedy::ManifestFormat } else { Remedy::PlatformSet },
         ));
