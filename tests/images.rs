@@ -14,6 +14,8 @@ mod fixture;
 mod registry;
 #[path = "images/stub.rs"]
 mod stub;
+#[path = "images/token.rs"]
+mod token;
 
 use std::process::Command;
 
@@ -86,10 +88,6 @@ fn findings(json: &Value) -> Vec<(String, String, String, String, Vec<String>)> 
         .collect()
 }
 
-fn remedies(json: &Value) -> Vec<String> {
-    findings(json).into_iter().map(|f| f.2).collect()
-}
-
 /// Every digest of a record equals what skopeo reads and `sha256sum` hashes.
 fn cross_check(record: &Value, login: Option<(&str, &str)>) {
     let reference = record["reference"].as_str().unwrap();
@@ -142,7 +140,8 @@ fn a_rebuild_where_only_created_changed_is_explained_by_config_created() {
     assert_eq!(created.3, "config.created differs: 2024-01-01T00:00:00Z → 2025-02-02T10:00:00Z");
     // Same layers: nothing at layer level, and the hint names SOURCE_DATE_EPOCH.
     assert!(!f.iter().any(|f| f.0 == "layer"), "{f:#?}");
-    assert!(json["explanation"]["findings"][0]["hint"].as_str().unwrap().contains("SOURCE_DATE_EPOCH") || f.iter().any(|x| x.2 == "source-date-epoch"));
+    let hint = json["explanation"]["findings"].as_array().unwrap().iter().find(|x| x["remedy"] == "source-date-epoch").unwrap()["hint"].clone();
+    assert!(hint.as_str().unwrap().contains("SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)"), "{hint}");
     assert!(json["explanation"]["promote"].as_str().unwrap().starts_with("skopeo copy --all --preserve-digests docker://"));
     cross_check(&json["released"], None);
 }
@@ -155,7 +154,7 @@ fn a_rebuild_where_one_mtime_changed_names_that_file_and_the_timestamp_remedy() 
     let f = findings(&json);
     let layer = f.iter().find(|f| f.0 == "layer").unwrap_or_else(|| panic!("{f:#?}"));
     assert_eq!(layer.2, "rewrite-timestamp");
-    assert_eq!(layer.3, "layer 1: only file modification times differ (1 entries)");
+    assert_eq!(layer.3, "layer 1: only file modification times differ (1 entry)");
     assert_eq!(layer.4, ["app/version: mtime 2023-11-14T22:13:20Z → 2023-11-14T23:13:20Z"]);
     assert!(!f.iter().any(|f| f.2 == "source-date-epoch"), "config.created is the same: {f:#?}");
     assert!(!f.iter().any(|f| f.2 == "pin-base-image"), "a single-layer image has no base layer: {f:#?}");
@@ -182,10 +181,10 @@ fn a_multi_arch_index_with_one_changed_platform_names_the_platform_and_the_file(
     assert_eq!(json["verdict"], "different");
     let f = findings(&json);
     let index = f.iter().find(|f| f.0 == "index").unwrap_or_else(|| panic!("{f:#?}"));
-    assert_eq!(index.3, "1 of 2 platform manifests differ");
+    assert_eq!(index.3, "1 of 2 platform manifests differs");
     assert!(index.4[0].starts_with("linux/arm64: sha256:"), "{:?}", index.4);
     let content = f.iter().find(|f| f.0 == "layer" && f.1 == "linux/arm64").unwrap_or_else(|| panic!("{f:#?}"));
-    assert_eq!((content.2.as_str(), content.3.as_str()), ("reproducible-inputs", "layer 1: 1 files differ in content"));
+    assert_eq!((content.2.as_str(), content.3.as_str()), ("reproducible-inputs", "layer 1: 1 file differs in content"));
     assert_eq!(content.4, ["app/version: 6 → 6 bytes, content differs"]);
     assert!(!f.iter().any(|f| f.1 == "linux/amd64"), "amd64 is identical: {f:#?}");
     cross_check(&json["tested"], None);
@@ -318,6 +317,45 @@ fn a_registry_with_basic_auth_asks_for_the_login_rejects_a_wrong_one_and_accepts
         cross_check(&json["tested"], Some((LOGIN.user, LOGIN.password)));
         assert_no_secret(&format!("{}\n{}", run.stdout, run.stderr));
     }
+}
+
+#[test]
+fn a_registry_with_token_auth_is_read_with_a_bearer_token_per_repository_from_its_realm() {
+    let f = fixture();
+    let (tested, released) = (f.token("dev/app:PR-1"), f.token("prod/app:1.0.0"));
+    let login = format!("{}={}:{}", f.token.host, LOGIN.user, LOGIN.password);
+    let ours = || f.issuer.requests().into_iter().filter(|r| r.user_agent.starts_with("release-audit/")).collect::<Vec<_>>();
+
+    // The realm is plain HTTP: the login goes there only when its host is listed.
+    let args = ["compare", tested.as_str(), released.as_str(), "--insecure-registry", f.token.host.as_str()];
+    let run = release_audit(&args, &[("RELEASE_AUDIT_REGISTRY_CREDENTIALS", &login)]);
+    assert_eq!(run.code, 3);
+    assert!(run.error_line().contains(&format!("the login was not sent: the realm {} is plain HTTP", f.issuer.host)), "{}", run.stderr);
+    assert!(ours().iter().all(|r| !r.logged_in));
+
+    let mut args = args.to_vec();
+    args.extend(["--insecure-registry", f.issuer.host.as_str()]);
+    let run = release_audit(&args, &[]);
+    assert_eq!(run.code, 3);
+    assert!(run.error_line().contains("the token service requires a login (401 Unauthorized)"), "{}", run.stderr);
+
+    let before = ours().len();
+    args.push("--json");
+    let run = release_audit(&args, &[("RELEASE_AUDIT_REGISTRY_CREDENTIALS", &login)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["verdict"], "identical");
+    cross_check(&run.json()["tested"], Some((LOGIN.user, LOGIN.password)));
+    let mut granted: Vec<(String, Vec<String>, bool)> = ours()[before..].iter().map(|r| (r.service.clone(), r.scopes.clone(), r.logged_in)).collect();
+    granted.sort();
+    assert_eq!(
+        granted,
+        [
+            (token::SERVICE.to_string(), vec!["repository:dev/app:pull".to_string()], true),
+            (token::SERVICE.to_string(), vec!["repository:prod/app:pull".to_string()], true)
+        ],
+        "one token per repository, for the challenge's service, pull only"
+    );
+    assert_no_secret(&format!("{}\n{}", run.stdout, run.stderr));
 }
 
 /// Neither the password nor the Basic header made of it.

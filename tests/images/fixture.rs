@@ -1,6 +1,7 @@
-//! The shared fixture of the image tests, built once per test binary: two real
-//! registries (plain HTTP, and Basic auth) and every image the tests compare, built
-//! with umoci and pushed with skopeo.
+//! The shared fixture of the image tests, built once per test binary: three real
+//! registries (plain HTTP, Basic auth, Bearer tokens) and every image the tests
+//! compare, built with umoci and pushed with skopeo. The auth registries hold
+//! dev/app:PR-1 and prod/app:1.0.0 (the same image).
 //!
 //! | reference (plain registry)  | what it is                                                  |
 //! |-----------------------------|-------------------------------------------------------------|
@@ -18,13 +19,18 @@
 use std::sync::OnceLock;
 
 use super::build::{AMD64_2024, Config, EPOCH, File, Layout, file};
-use super::registry::{Login, Registry};
+use super::registry::{Auth, Login, Registry};
+use super::token::TokenIssuer;
 
 pub const LOGIN: Login = Login { user: "alice", password: "pw-Sup3r-S3cret-91" };
 
 pub struct Fixture {
     pub plain: Registry,
+    /// Basic auth with [`LOGIN`].
     pub auth: Registry,
+    /// Bearer tokens from [`Fixture::issuer`], which wants [`LOGIN`].
+    pub token: Registry,
+    pub issuer: TokenIssuer,
     _dir: tempfile::TempDir,
 }
 
@@ -34,9 +40,14 @@ impl Fixture {
         format!("{}/{path}", self.plain.host)
     }
 
-    /// `<auth registry>/<path>`
+    /// `<Basic-auth registry>/<path>`
     pub fn auth(&self, path: &str) -> String {
         format!("{}/{path}", self.auth.host)
+    }
+
+    /// `<token-auth registry>/<path>`
+    pub fn token(&self, path: &str) -> String {
+        format!("{}/{path}", self.token.host)
     }
 }
 
@@ -47,9 +58,11 @@ pub fn fixture() -> &'static Fixture {
 
 fn build() -> Fixture {
     let started = std::time::Instant::now();
-    let plain = Registry::start(None);
-    let auth = Registry::start(Some(&LOGIN));
     let dir = tempfile::tempdir().unwrap();
+    let plain = Registry::start(Auth::Anonymous);
+    let auth = Registry::start(Auth::Basic(&LOGIN));
+    let issuer = TokenIssuer::start(dir.path());
+    let token = Registry::start(Auth::Token(&issuer));
     let layout = Layout::new(dir.path());
 
     let hello = file("app/hello.txt", b"hello\n");
@@ -82,9 +95,11 @@ fn build() -> Fixture {
     ] {
         layout.push(tag, &p(dest), format, None);
     }
-    for dest in ["dev/app:PR-1", "prod/app:1.0.0"] {
-        layout.push("v1", &format!("{}/{dest}", auth.host), None, Some((LOGIN.user, LOGIN.password)));
+    for registry in [&auth, &token] {
+        for dest in ["dev/app:PR-1", "prod/app:1.0.0"] {
+            layout.push("v1", &format!("{}/{dest}", registry.host), None, Some((LOGIN.user, LOGIN.password)));
+        }
     }
-    eprintln!("image fixture: 2 registries and 13 images ready in {:.1} s", started.elapsed().as_secs_f64());
-    Fixture { plain, auth, _dir: dir }
+    eprintln!("image fixture: 3 registries and 17 images ready in {:.1} s", started.elapsed().as_secs_f64());
+    Fixture { plain, auth, token, issuer, _dir: dir }
 }

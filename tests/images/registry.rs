@@ -29,9 +29,19 @@ pub struct Login {
     pub password: &'static str,
 }
 
+/// How a registry authenticates its clients.
+pub enum Auth<'a> {
+    Anonymous,
+    /// `auth.htpasswd`: Basic with this login.
+    Basic(&'a Login),
+    /// `auth.token`: Bearer tokens from this issuer.
+    Token(&'a super::token::TokenIssuer),
+}
+
 impl Registry {
-    /// Starts a registry; with a login it requires Basic auth (htpasswd, bcrypt).
-    pub fn start(login: Option<&Login>) -> Registry {
+    /// Starts a registry: anonymous, with Basic auth (htpasswd, bcrypt), or with
+    /// Bearer tokens from an issuer.
+    pub fn start(auth: Auth) -> Registry {
         require("docker-registry");
         let dir = tempfile::tempdir().expect("a temp dir");
         let port = free_port();
@@ -40,7 +50,16 @@ impl Registry {
             "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\ncompatibility:\n  schema1:\n    enabled: true\n",
             dir.path().join("storage").display()
         );
-        if let Some(login) = login {
+        if let Auth::Token(issuer) = auth {
+            config.push_str(&format!(
+                "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+                issuer.realm(),
+                super::token::SERVICE,
+                super::token::ISSUER,
+                issuer.certificate.display()
+            ));
+        }
+        if let Auth::Basic(login) = auth {
             require("htpasswd");
             let out = Command::new("htpasswd").args(["-Bbn", login.user, login.password]).output().expect("htpasswd runs");
             assert!(out.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&out.stderr));

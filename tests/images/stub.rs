@@ -1,7 +1,7 @@
 //! A tiny HTTP stub for the answers a real registry cannot be made to give: 403, 429,
 //! a 503 that recovers, a `Docker-Content-Digest` that does not match the body, and a
 //! manifest over 4 MiB (with and without `Content-Length`). Everything else is tested
-//! against the real registry.
+//! against the real registry. Its request reading and answering serve the token issuer too.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -65,24 +65,51 @@ impl Stub {
 
 static FLAKY: AtomicUsize = AtomicUsize::new(0);
 
-fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
+/// A request's target and headers (names lower-cased); the stubs read no bodies.
+pub struct Request {
+    pub target: String,
+    pub headers: HashMap<String, String>,
+}
+
+pub fn read_request(stream: &TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
+    reader.read_line(&mut request_line).ok()?;
+    let mut headers = HashMap::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
             break;
         }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
     }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    Some(Request { target: request_line.split_whitespace().nth(1).unwrap_or("/").to_string(), headers })
+}
+
+/// Writes a whole answer and closes the connection; `length` false omits Content-Length.
+pub fn respond(mut out: TcpStream, status: &str, headers: &[(String, String)], body: &[u8], length: bool) {
+    let mut head = format!("HTTP/1.1 {status}\r\nConnection: close\r\nDocker-Distribution-Api-Version: registry/2.0\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if length {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let _ = out.write_all(head.as_bytes());
+    let _ = out.write_all(body);
+    let _ = out.flush();
+}
+
+fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>) {
+    let Some(request) = read_request(&stream) else { return };
+    let path = request.target;
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
     let manifest_type = "application/vnd.oci.image.manifest.v1+json";
     let error = |code: &str, message: &str| format!(r#"{{"errors":[{{"code":"{code}","message":"{message}"}}]}}"#).into_bytes();
     let config_path = format!("/v2/flaky/app/blobs/{}", sha256(&image.config));
-    let mut out = stream;
     let (status, headers, body, length): (&str, Vec<(String, String)>, Vec<u8>, bool) = match path.as_str() {
         "/v2/forbidden/app/manifests/1" => ("403 Forbidden", vec![], error("DENIED", "requested access to the resource is denied"), true),
         "/v2/throttled/app/manifests/1" => ("429 Too Many Requests", vec![], error("TOOMANYREQUESTS", "slow down"), true),
@@ -101,17 +128,7 @@ fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>)
         "/v2/huge-unannounced/app/manifests/1" => ("200 OK", vec![("Content-Type".into(), manifest_type.into())], huge(), false),
         _ => ("404 Not Found", vec![], error("NAME_UNKNOWN", "repository name not known to registry"), true),
     };
-    let mut head = format!("HTTP/1.1 {status}\r\nConnection: close\r\nDocker-Distribution-Api-Version: registry/2.0\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if length {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    head.push_str("\r\n");
-    let _ = out.write_all(head.as_bytes());
-    let _ = out.write_all(&body);
-    let _ = out.flush();
+    respond(stream, status, &headers, &body, length);
 }
 
 /// A 5 MiB JSON document (valid, so only its size is wrong).

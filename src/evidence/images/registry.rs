@@ -487,6 +487,11 @@ impl RegistryClient {
         }
         let realm_host = format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0));
         let may_send_login = url.scheme() == "https" || self.access.is_insecure(&realm_host);
+        let withheld = if may_send_login || self.access.credential_for(image).is_none() {
+            String::new()
+        } else {
+            format!("; the login was not sent: the realm {realm_host} is plain HTTP and not listed in `insecure-registries`")
+        };
         let credential = self.access.credential_for(image).filter(|_| may_send_login);
         let mut request = self.http.get(url);
         if let Some(c) = credential {
@@ -502,13 +507,17 @@ impl RegistryClient {
             let (reason, hint) = match (status, credential) {
                 (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, Some(c)) => (
                     format!("the token service refused the login `{}` ({status}{body})", c.username),
-                    "check the password or token in `registry-credentials` and that it may read the repository",
+                    "check the password or token in `registry-credentials` and that it may read the repository".to_string(),
+                ),
+                (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) if !withheld.is_empty() => (
+                    format!("the token service requires a login ({status}{body}){withheld}"),
+                    format!("list {realm_host} in `insecure-registries` if you trust a token service on plain HTTP"),
                 ),
                 (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) => (
                     format!("the token service requires a login ({status}{body})"),
-                    "add `host=username:password` for this registry to `registry-credentials`",
+                    format!("add `{}=<username>:<password>` to `registry-credentials`", image.registry),
                 ),
-                _ => (format!("the token service answered {status}{body}"), "try again later"),
+                _ => (format!("the token service answered {status}{body}"), "try again later".to_string()),
             };
             return Err(Error::service(&service, format!("{what}: {reason}"), hint).into());
         }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Finding, Level, Remedy};
+use super::{Finding, Level, Remedy, count};
 use crate::evidence::images::reference::Platform;
 
 /// Fields of `config` (the runtime configuration) and what their difference means.
@@ -36,15 +36,17 @@ pub fn diff(a: &Value, b: &Value, platform: Option<&Platform>) -> Vec<Finding> {
     let runtime_b = b.get("config");
     let field = |v: Option<&Value>, name: &str| v.and_then(|c| c.get(name)).cloned();
     labels(field(runtime_a, "Labels"), field(runtime_b, "Labels"), platform, &mut findings);
+    let mut changed_names = Vec::new();
     let mut runtime_changes = Vec::new();
     for name in RUNTIME_FIELDS {
         if let Some((x, y)) = differs(field(runtime_a, name).as_ref(), field(runtime_b, name).as_ref()) {
+            changed_names.push(format!("config.{name}"));
             runtime_changes.push(format!("config.{name}: {x} → {y}"));
         }
     }
-    if let Some(first) = runtime_changes.first() {
-        let summary = if runtime_changes.len() == 1 { format!("{first} differs") } else { format!("{} runtime settings differ (User, Env, Entrypoint, Cmd, …)", runtime_changes.len()) };
-        findings.push(finding(summary, runtime_changes, Remedy::BuildDefinition));
+    if !changed_names.is_empty() {
+        let verb = if changed_names.len() == 1 { "differs" } else { "differ" };
+        findings.push(finding(format!("{} {verb}", changed_names.join(", ")), runtime_changes, Remedy::BuildDefinition));
     }
 
     let mut environment = Vec::new();
@@ -114,7 +116,7 @@ fn history(a: Option<&Value>, b: Option<&Value>, platform: Option<&Platform>) ->
         findings.push(Finding::new(
             Level::Config,
             platform,
-            format!("{} history timestamps differ", times.len()),
+            count(times.len(), "history timestamp differs", "history timestamps differ"),
             times,
             Remedy::SourceDateEpoch,
         ));
@@ -146,10 +148,10 @@ fn labels(a: Option<Value>, b: Option<Value>, platform: Option<&Platform>, findi
         }
     }
     if !stamped.is_empty() {
-        findings.push(Finding::new(Level::Config, platform, format!("{} labels carry the build time or commit and differ", stamped.len()), stamped, Remedy::Labels));
+        findings.push(Finding::new(Level::Config, platform, count(stamped.len(), "label carrying the build time or commit differs", "labels carrying the build time or commit differ"), stamped, Remedy::Labels));
     }
     if !other.is_empty() {
-        findings.push(Finding::new(Level::Config, platform, format!("{} labels differ", other.len()), other, Remedy::BuildDefinition));
+        findings.push(Finding::new(Level::Config, platform, count(other.len(), "label differs", "labels differ"), other, Remedy::BuildDefinition));
     }
 }
 
@@ -177,10 +179,10 @@ mod tests {
         let findings = diff(&a, &b, None);
         let remedies: Vec<(Remedy, &str)> = findings.iter().map(|f| (f.remedy, f.summary.as_str())).collect();
         assert!(remedies.contains(&(Remedy::SourceDateEpoch, "config.created differs: 2024-01-01T00:00:00Z → 2025-06-01T12:00:00Z")), "{remedies:?}");
-        assert!(remedies.contains(&(Remedy::SourceDateEpoch, "1 history timestamps differ")), "{remedies:?}");
-        assert!(remedies.contains(&(Remedy::Labels, "1 labels carry the build time or commit and differ")), "{remedies:?}");
-        assert!(remedies.contains(&(Remedy::BuildDefinition, "1 labels differ")), "{remedies:?}");
-        assert!(remedies.iter().any(|(r, s)| *r == Remedy::BuildDefinition && s.starts_with("config.Cmd")), "{remedies:?}");
+        assert!(remedies.contains(&(Remedy::SourceDateEpoch, "1 history timestamp differs")), "{remedies:?}");
+        assert!(remedies.contains(&(Remedy::Labels, "1 label carrying the build time or commit differs")), "{remedies:?}");
+        assert!(remedies.contains(&(Remedy::BuildDefinition, "1 label differs")), "{remedies:?}");
+        assert!(remedies.contains(&(Remedy::BuildDefinition, "config.Cmd differs")), "{remedies:?}");
         assert!(remedies.iter().any(|(r, _)| *r == Remedy::BuildEnvironment), "{remedies:?}");
         // diff_ids are explained by the layers, not here.
         assert!(!remedies.iter().any(|(_, s)| s.contains("rootfs")), "{remedies:?}");

@@ -219,7 +219,7 @@ fn index_level(tested: &Resolved, released: &Resolved) -> Vec<Finding> {
         findings.push(Finding::new(
             Level::Index,
             None,
-            format!("{} of {} platform manifests differ", changed.len(), pa.len().max(pb.len())),
+            format!("{} of {} {}", changed.len(), pa.len().max(pb.len()), if changed.len() == 1 { "platform manifests differs" } else { "platform manifests differ" }),
             changed,
             Remedy::PromoteByDigest,
         ));
@@ -280,10 +280,10 @@ fn annotations(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>, level
     }
     let mut findings = Vec::new();
     if !stamped.is_empty() {
-        findings.push(Finding::new(level, platform, format!("{} annotations carry the build time or commit and differ", stamped.len()), stamped, Remedy::Labels));
+        findings.push(Finding::new(level, platform, count(stamped.len(), "annotation carrying the build time or commit differs", "annotations carrying the build time or commit differ"), stamped, Remedy::Labels));
     }
     if !other.is_empty() {
-        findings.push(Finding::new(level, platform, format!("{} annotations differ", other.len()), other, Remedy::BuildDefinition));
+        findings.push(Finding::new(level, platform, count(other.len(), "annotation differs", "annotations differ"), other, Remedy::BuildDefinition));
     }
     findings
 }
@@ -328,9 +328,9 @@ async fn manifest_level(ctx: &Context<'_>, tested: &Resolved, released: &Resolve
             (Ok(x), Ok(y)) => {
                 diff_ids = (diff_ids_of(&x), diff_ids_of(&y));
                 let fields = config::diff(&x, &y, platform);
-                let summary = format!("config {} → {}", short(&ma.config.digest), short(&mb.config.digest));
                 if fields.is_empty() {
-                    findings.push(Finding::new(Level::Manifest, platform, format!("{summary}; only the layer list (rootfs.diff_ids) differs"), vec![], Remedy::ReproducibleInputs));
+                    let summary = format!("config {} → {}: only rootfs.diff_ids differs, because the layers differ", short(&ma.config.digest), short(&mb.config.digest));
+                    findings.push(Finding::new(Level::Manifest, platform, summary, vec![], Remedy::PromoteByDigest));
                 }
                 findings.extend(fields);
             }
@@ -371,6 +371,11 @@ fn diff_ids_of(config: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `1 entry`, `3 entries`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn short(digest: &str) -> String {
     Digest::parse(digest).map(|d| d.short()).unwrap_or_else(|_| digest.to_string())
 }
@@ -403,7 +408,7 @@ async fn layer_level(
         findings.push(Finding::new(
             Level::Manifest,
             platform,
-            format!("{} of {} layers differ (by position)", differing.len(), la.len().max(lb.len())),
+            format!("{} of {} {} (by position)", differing.len(), la.len().max(lb.len()), if differing.len() == 1 { "layers differs" } else { "layers differ" }),
             details,
             Remedy::PromoteByDigest,
         ));
@@ -467,11 +472,15 @@ async fn extra_layer(ctx: &Context<'_>, image: &Resolved, side: &str, position: 
         Ok(listing) => {
             let git: Vec<&String> = listing.entries.keys().filter(|p| layers::is_git_path(p)).collect();
             if !git.is_empty() {
-                let details = git.iter().take(MAX_LISTED).map(|p| p.to_string()).collect();
-                Finding::new(Level::Layer, platform, format!("{summary} and holds a .git directory ({} entries)", git.len()), details, Remedy::DontCopyGit)
+                let mut details: Vec<String> = git.iter().take(MAX_LISTED).map(|p| p.to_string()).collect();
+                let others = listing.entries.len() - git.len();
+                if others > 0 {
+                    details.push(format!("… and {} outside .git", count(others, "entry", "entries")));
+                }
+                Finding::new(Level::Layer, platform, format!("{summary} and holds a .git directory ({})", count(git.len(), "entry", "entries")), details, Remedy::DontCopyGit)
             } else {
                 let details = listing.entries.keys().take(MAX_LISTED).cloned().collect();
-                Finding::new(Level::Layer, platform, format!("{summary} with {} entries", listing.entries.len()), details, Remedy::BuildDefinition)
+                Finding::new(Level::Layer, platform, format!("{summary} with {}", count(listing.entries.len(), "entry", "entries")), details, Remedy::BuildDefinition)
             }
         }
         Err(e) => Finding::new(Level::Layer, platform, format!("{summary}; could not be listed: {e}"), vec![], Remedy::BuildDefinition),
@@ -509,30 +518,30 @@ fn layer_findings(position: &str, d: &layers::LayerDiff, platform: Option<&Platf
         return findings;
     }
     if d.only_mtimes() {
-        findings.push(finding(format!("{position}: only file modification times differ ({} entries)", d.mtime.len()), list(&d.mtime), Remedy::RewriteTimestamp));
+        findings.push(finding(format!("{position}: only file modification times differ ({})", count(d.mtime.len(), "entry", "entries")), list(&d.mtime), Remedy::RewriteTimestamp));
         return findings;
     }
     let git = |changes: &[layers::Change]| changes.iter().any(|c| layers::is_git_path(&c.path));
     if !d.added.is_empty() {
         let remedy = if git(&d.added) { Remedy::DontCopyGit } else { Remedy::ReproducibleInputs };
-        findings.push(finding(format!("{position}: {} entries only in released", d.added.len()), list(&d.added), remedy));
+        findings.push(finding(format!("{position}: {} only in released", count(d.added.len(), "entry", "entries")), list(&d.added), remedy));
     }
     if !d.removed.is_empty() {
         let remedy = if git(&d.removed) { Remedy::DontCopyGit } else { Remedy::ReproducibleInputs };
-        findings.push(finding(format!("{position}: {} entries only in tested", d.removed.len()), list(&d.removed), remedy));
+        findings.push(finding(format!("{position}: {} only in tested", count(d.removed.len(), "entry", "entries")), list(&d.removed), remedy));
     }
     if !d.content.is_empty() {
         let remedy = if git(&d.content) { Remedy::DontCopyGit } else { Remedy::ReproducibleInputs };
-        findings.push(finding(format!("{position}: {} files differ in content", d.content.len()), list(&d.content), remedy));
+        findings.push(finding(format!("{position}: {} in content", count(d.content.len(), "file differs", "files differ")), list(&d.content), remedy));
     }
     if !d.mtime.is_empty() {
-        findings.push(finding(format!("{position}: {} modification times differ", d.mtime.len()), list(&d.mtime), Remedy::RewriteTimestamp));
+        findings.push(finding(format!("{position}: {}", count(d.mtime.len(), "modification time differs", "modification times differ")), list(&d.mtime), Remedy::RewriteTimestamp));
     }
     if !d.mode.is_empty() {
-        findings.push(finding(format!("{position}: {} file modes differ", d.mode.len()), list(&d.mode), Remedy::FileModes));
+        findings.push(finding(format!("{position}: {}", count(d.mode.len(), "file mode differs", "file modes differ")), list(&d.mode), Remedy::FileModes));
     }
     if !d.owner.is_empty() {
-        findings.push(finding(format!("{position}: {} owners differ", d.owner.len()), list(&d.owner), Remedy::FileModes));
+        findings.push(finding(format!("{position}: {}", count(d.owner.len(), "owner differs", "owners differ")), list(&d.owner), Remedy::FileModes));
     }
     findings
 }
