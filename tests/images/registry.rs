@@ -20,6 +20,8 @@ pub struct Registry {
     pub host: String,
     /// The registry's log, which holds one access-log line per request.
     pub log: PathBuf,
+    /// Ends by itself, with the registry, once the test process is gone.
+    _watchdog: std::process::Child,
     _dir: tempfile::TempDir,
 }
 
@@ -75,7 +77,7 @@ impl Registry {
         let script = r#"docker-registry serve "$1" >"$2" 2>&1 & r=$!
 while kill -0 "$3" 2>/dev/null && kill -0 "$r" 2>/dev/null; do sleep 0.2; done
 kill "$r" 2>/dev/null"#;
-        Command::new("sh")
+        let watchdog = Command::new("sh")
             .args(["-c", script, "registry-watchdog"])
             .arg(&config_path)
             .arg(&log)
@@ -86,7 +88,7 @@ kill "$r" 2>/dev/null"#;
             .spawn()
             .expect("sh starts");
         wait_ready(&host, &log);
-        Registry { host, log, _dir: dir }
+        Registry { host, log, _watchdog: watchdog, _dir: dir }
     }
 
     /// Access-log lines (`"GET /v2/… HTTP/1.1" 200 …`) whose request line contains `needle`.

@@ -201,6 +201,7 @@ impl RegistryClient {
         let what = format!("manifest {image}");
         let url = format!("{}/manifests/{}", self.base_url(image), image.manifest_reference());
         let response = self.send(image, &url, Some(manifest::ACCEPT), &what).await?;
+        let response = self.follow_redirects(image, response, Some(manifest::ACCEPT), &what).await?;
         let read_at = Utc::now();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = header(CONTENT_TYPE.as_str()).map(|t| t.split(';').next().unwrap_or_default().trim().to_string());
@@ -285,13 +286,17 @@ impl RegistryClient {
         Ok(bytes)
     }
 
-    /// Starts a blob download and returns the response to stream from. Redirects (to
-    /// storage buckets and CDNs) are followed; the registry login is not sent along to
-    /// another host.
+    /// Starts a blob download and returns the response to stream from.
     pub async fn blob_response(&self, image: &ImageRef, digest: &Digest) -> FetchResult<reqwest::Response> {
         let what = format!("blob {digest} of {}", image.name());
         let url = format!("{}/blobs/{digest}", self.base_url(image));
-        let mut response = self.send(image, &url, None, &what).await?;
+        let response = self.send(image, &url, None, &what).await?;
+        self.follow_redirects(image, response, None, &what).await
+    }
+
+    /// Follows redirects (to storage buckets and CDNs, for blobs; rarely for
+    /// manifests). The registry login is sent along only to the same host.
+    async fn follow_redirects(&self, image: &ImageRef, mut response: reqwest::Response, accept: Option<&str>, what: &str) -> FetchResult<reqwest::Response> {
         for _ in 0..5 {
             if !response.status().is_redirection() {
                 return Ok(response);
@@ -302,26 +307,26 @@ impl RegistryClient {
             })?;
             let same_host = next.host_str() == response.url().host_str() && next.port_or_known_default() == response.url().port_or_known_default();
             let mut request = self.http.get(next.clone());
+            if let Some(accept) = accept {
+                request = request.header(ACCEPT, accept);
+            }
             if same_host && let Some(auth) = self.authorization(image) {
                 request = request.header(AUTHORIZATION, auth.expose());
             }
             let _in_flight = InFlight::start(&self.counters);
-            response = request.send().await.map_err(|e| self.transport_error(image, &what, &e))?;
+            response = request.send().await.map_err(|e| self.transport_error(image, what, &e))?;
             if !response.status().is_success() && !response.status().is_redirection() {
                 let status = response.status();
                 let body = error_text(response).await;
                 return Err(Error::service(
                     Self::service(image),
                     format!("{what}: the redirect target answered {status}{body}"),
-                    "try again; the blob storage behind the registry refused the download",
+                    "try again; the storage behind the registry refused the download",
                 )
                 .into());
             }
         }
-        if response.status().is_redirection() {
-            return Err(Error::service(Self::service(image), format!("{what}: too many redirects"), "report this to the registry's operator").into());
-        }
-        Ok(response)
+        Err(Error::service(Self::service(image), format!("{what}: more than 5 redirects"), "report this to the registry's operator").into())
     }
 
     /// The `Authorization` header value we know for this image's host and repository.

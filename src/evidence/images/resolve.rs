@@ -237,6 +237,9 @@ async fn index_children(
             attests,
         });
     }
+    if !records.iter().any(|r| r.role == Role::Image) {
+        return Err(Error::evidence(&what, "lists no platform image manifest", "this is not a runnable image; check the reference").into());
+    }
     if !records.iter().any(|r| r.role == Role::Image && r.fetched) {
         let available = records.iter().filter(|r| r.role == Role::Image).map(ManifestRecord::platform_key).collect();
         return Err(no_platform_matches(image, filter, available).into());
@@ -283,7 +286,7 @@ fn no_platform_matches(image: &ImageRef, filter: &[Platform], available: Vec<Str
     let has = if available.is_empty() { "no platform".to_string() } else { available.join(", ") };
     Error::input(
         "platforms",
-        format!("{} matches none of the platforms of {image} ({has})", if wanted.is_empty() { "the filter".to_string() } else { wanted.join(", ") }),
+        format!("{} matches none of the platforms of {image} ({has})", wanted.join(", ")),
         "list platforms the image has, or leave `platforms` empty to compare all",
     )
 }
