@@ -23,6 +23,9 @@ use super::verdict::Verdict;
 
 /// At most this many paths are listed per kind of layer difference.
 const MAX_LISTED: usize = 20;
+/// At most this many layers are downloaded per platform to explain it (a changed
+/// base image changes every layer; the first few say enough).
+const MAX_LAYERS_LISTED: usize = 4;
 
 /// Where in the image a difference is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -416,6 +419,7 @@ async fn layer_level(
     if differing.first() == Some(&0) && la.len() > 1 && lb.len() > 1 {
         findings.push(finding("layer 1 differs: it usually comes from the base image".to_string(), vec![], Remedy::PinBaseImage));
     }
+    let mut downloads = 0;
     for i in differing {
         let (x, y) = (&la[i], &lb[i]);
         let position = format!("layer {}", i + 1);
@@ -423,6 +427,10 @@ async fn layer_level(
             && p == q
         {
             findings.push(finding(format!("{position}: same uncompressed content ({}), different compression", short(p)), vec![], Remedy::Compression));
+            continue;
+        }
+        if downloads == MAX_LAYERS_LISTED {
+            findings.push(finding(format!("{position}: not diffed — the first {MAX_LAYERS_LISTED} differing layers are"), vec![], Remedy::PromoteByDigest));
             continue;
         }
         if x.size.max(y.size) > ctx.layer_diff_limit {
@@ -440,6 +448,7 @@ async fn layer_level(
                 continue;
             }
         };
+        downloads += 1;
         let (ra, rb) = tokio::join!(
             layers::list(ctx.client, &tested.image, &da, &x.media_type),
             layers::list(ctx.client, &released.image, &db, &y.media_type)
@@ -453,7 +462,14 @@ async fn layer_level(
     for (side, image, extra) in [("tested", tested, la.get(lb.len()..)), ("released", released, lb.get(la.len()..))] {
         let offset = la.len().min(lb.len());
         for (k, layer) in extra.unwrap_or_default().iter().enumerate() {
-            findings.push(extra_layer(ctx, image, side, offset + k + 1, layer, platform).await);
+            let position = offset + k + 1;
+            if downloads == MAX_LAYERS_LISTED {
+                let summary = format!("layer {position} exists only in {side} ({} bytes); not listed — the first {MAX_LAYERS_LISTED} layers are", layer.size);
+                findings.push(Finding::new(Level::Layer, platform, summary, vec![], Remedy::BuildDefinition));
+                continue;
+            }
+            downloads += 1;
+            findings.push(extra_layer(ctx, image, side, position, layer, platform).await);
         }
     }
     findings
