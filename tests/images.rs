@@ -422,7 +422,19 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
     assert!(summary.contains(&format!("| tested | `{}` | `{}` |", f.plain("dev/multi:PR-1"), record["tested"]["digest"].as_str().unwrap())), "{summary}");
     assert!(summary.contains("```mermaid\nflowchart LR") && summary.contains("💡 ") && summary.contains("skopeo copy --all --preserve-digests"), "{summary}");
 
-    let mut everything = summary;
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    }
+    let html = images::html(&evidence, escape);
+    assert!(html.contains("<span class=\"bad\">✘</span> <code>multi</code> — different"), "{html}");
+    assert!(html.contains(&format!("<td class=\"mono\">{}</td>", record["tested"]["digest"].as_str().unwrap())), "{html}");
+    assert!(html.contains("<details open><summary>Why they differ") && html.contains("Remedy: "), "{html}");
+    // Read back from manifest.json (no explanation kept there), it still shows digests and verdicts.
+    let read_back: images::ImageEvidence = serde_json::from_value(part.clone()).unwrap();
+    let plain = images::html(&read_back, escape);
+    assert!(plain.contains("<code>multi</code> — different") && !plain.contains("Why they differ"), "{plain}");
+
+    let mut everything = summary + &html;
     for entry in walk(&root) {
         everything.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
     }

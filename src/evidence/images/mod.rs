@@ -147,6 +147,11 @@ impl ImageEvidence {
         summary::markdown(self)
     }
 
+    /// The image part of `report.html`; `escape` is the page's HTML escaping.
+    pub fn html(&self, escape: fn(&str) -> String) -> String {
+        summary::html(self, escape)
+    }
+
     /// Subjects for in-toto statements: every tested image digest (the index and each
     /// platform manifest), as (name, sha256 hex). Names are `registry/repository`, with
     /// ` (os/arch)` for a platform manifest.
@@ -196,6 +201,13 @@ impl PairEvidence {
             }
         }
     }
+}
+
+/// The image part of `report.html` (the hook `bundle::html` calls); `escape` is the
+/// page's HTML escaping. Without the explanation (a manifest read back from disk) it
+/// shows the digests and verdicts only.
+pub fn html(images: &ImageEvidence, escape: fn(&str) -> String) -> String {
+    images.html(escape)
 }
 
 /// Resolves every reference of every pair (concurrently, each once), judges each pair
