@@ -12,6 +12,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+// `run` carries every input; the enum is built once per process, boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
@@ -21,6 +23,10 @@ pub enum Command {
     /// test totals recounted from the reports, the verdict recomputed. Exit 0 when it
     /// holds, 1 when anything is wrong (each problem is named).
     Verify(VerifyArgs),
+    /// Print the index and platform manifest digests of image references.
+    Digest(crate::cli_images::DigestArgs),
+    /// Compare a tested and a released image; exit 0 when they pass the policy, 1 when not.
+    Compare(crate::cli_images::CompareArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -26,6 +26,8 @@ fn main() {
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &commands)),
         Command::Verify(args) => release_audit::cli::verify(&args).unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Digest(args) => runtime.block_on(release_audit::cli_images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Compare(args) => runtime.block_on(release_audit::cli_images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
     };
     std::process::exit(code);
 }

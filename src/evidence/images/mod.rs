@@ -1,31 +1,276 @@
-//! Image evidence: proves the tested image is the released image (placeholder until
-//! the image evidence stage lands).
+//! Image evidence: proves the tested image is the released image, and explains exactly
+//! why when it is not.
+//!
+//! Data flows one way through the submodules: [`settings`] (inputs → [`ImageSettings`])
+//! → [`resolve`] (references → [`DigestRecord`]s, over [`registry`]) → [`verdict`]
+//! (records → [`Verdict`] under a [`DigestPolicy`]) → [`explain`] (why, with remedies)
+//! → [`ImageEvidence`], which the bundle, the summary and the in-toto statements
+//! consume. Digests are computed here from the bytes fetched with `GET`; the
+//! registry's `Docker-Content-Digest` is recorded beside them, never trusted instead.
 
+pub mod explain;
+pub mod manifest;
+pub mod reference;
+pub mod registry;
+pub mod resolve;
+pub mod settings;
+mod summary;
+pub mod verdict;
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use crate::config::RawInputs;
+pub use explain::{Explanation, Finding, Level, Remedy};
+pub use reference::{Digest, ImageRef, Platform};
+pub use registry::{RegistryClient, RequestStats};
+pub use resolve::{DigestRecord, ManifestRecord, RawManifest, Resolved};
+pub use settings::{Credential, DigestPolicy, ImagePair, ImageSettings, RegistryAccess, settings};
+pub use verdict::Verdict;
+
+use crate::bundle::BundleDir;
 use crate::error::Result;
+use registry::FetchError;
 
-/// Validated image inputs.
-#[derive(Debug, Clone)]
-pub struct ImageSettings {}
+/// The digests of one reference, as `manifest.json` carries them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RefDigests {
+    pub reference: String,
+    /// The index digest (or the manifest digest of a single-platform image); absent when not found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Platform (`os/arch[/variant]`) → platform manifest digest.
+    #[serde(default)]
+    pub platforms: BTreeMap<String, Digest>,
+}
 
-/// Reads the image inputs; `None` when no image is to be compared.
-pub fn settings(_raw: &RawInputs) -> Result<Option<ImageSettings>> {
-    Ok(None)
+impl RefDigests {
+    fn of(image: &ImageRef, record: Option<&DigestRecord>) -> Self {
+        RefDigests {
+            reference: image.to_string(),
+            digest: record.map(|r| r.digest.clone()),
+            media_type: record.map(|r| r.media_type.clone()),
+            platforms: record.map(DigestRecord::platform_digests).unwrap_or_default(),
+        }
+    }
+}
+
+/// Everything found for one pair beyond what `manifest.json` carries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairDetail {
+    pub tested: Option<DigestRecord>,
+    pub released: Option<DigestRecord>,
+    pub explanation: Explanation,
+}
+
+/// One compared pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairEvidence {
+    pub name: String,
+    pub tested: RefDigests,
+    pub released: RefDigests,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_digest: Option<Digest>,
+    pub verdict: Verdict,
+    /// Whether the verdict passes the policy.
+    pub passed: bool,
+    /// Full records and the explanation (written to `images/<name>.json`, not to the manifest).
+    #[serde(skip)]
+    pub detail: PairDetail,
 }
 
 /// What the image stage found (the manifest's part).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ImageEvidence {}
+pub struct ImageEvidence {
+    pub policy: DigestPolicy,
+    pub pairs: Vec<PairEvidence>,
+    /// The exact bytes of every manifest that was hashed, by digest.
+    #[serde(skip)]
+    pub manifests: BTreeMap<Digest, RawManifest>,
+    /// Requests sent to registries (for the CLI's `--json` and the benchmark).
+    #[serde(skip)]
+    pub requests: RequestStats,
+}
+
+/// `images/<name>.json`: the full record of one pair.
+#[derive(Serialize)]
+struct PairFile<'a> {
+    name: &'a str,
+    policy: DigestPolicy,
+    verdict: Verdict,
+    passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_digest: Option<&'a Digest>,
+    tested_reference: &'a str,
+    released_reference: &'a str,
+    tested: Option<&'a DigestRecord>,
+    released: Option<&'a DigestRecord>,
+    explanation: &'a Explanation,
+}
 
 impl ImageEvidence {
+    /// Why the release must not pass, one line per failing pair.
     pub fn failures(&self) -> Vec<String> {
-        Vec::new()
+        self.pairs.iter().filter(|p| !p.passed).map(|p| format!("image `{}`: {}", p.name, p.verdict_line(self.policy))).collect()
+    }
+
+    /// Writes `images/<name>.json` per pair and `images/manifests/sha256-<hex>.json`
+    /// with the exact bytes of every manifest that was hashed.
+    pub fn write_into(&self, dir: &mut BundleDir) -> Result<()> {
+        for pair in &self.pairs {
+            let file = PairFile {
+                name: &pair.name,
+                policy: self.policy,
+                verdict: pair.verdict,
+                passed: pair.passed,
+                expected_digest: pair.expected_digest.as_ref(),
+                tested_reference: &pair.tested.reference,
+                released_reference: &pair.released.reference,
+                tested: pair.detail.tested.as_ref(),
+                released: pair.detail.released.as_ref(),
+                explanation: &pair.detail.explanation,
+            };
+            dir.add_json(&format!("images/{}.json", pair.name), &file)?;
+        }
+        for (digest, raw) in &self.manifests {
+            dir.add_bytes(&format!("images/manifests/{}.json", digest.file_stem()), &raw.bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The job summary's image section: a table per pair, the explanation with its
+    /// hints on a mismatch, and a tested → released diagram.
+    pub fn summary_markdown(&self) -> String {
+        summary::markdown(self)
+    }
+
+    /// The image part of `report.html`; `escape` is the page's HTML escaping.
+    pub fn html(&self, escape: fn(&str) -> String) -> String {
+        summary::html(self, escape)
+    }
+
+    /// Subjects for in-toto statements: every tested image digest (the index and each
+    /// platform manifest), as (name, sha256 hex). Names are `registry/repository`, with
+    /// ` (os/arch)` for a platform manifest.
+    pub fn subjects(&self) -> Vec<(String, String)> {
+        let mut subjects: Vec<(String, String)> = Vec::new();
+        for record in self.pairs.iter().filter_map(|p| p.detail.tested.as_ref()) {
+            let name = format!("{}/{}", record.registry, record.repository);
+            let mut add = |n: String, d: &Digest| {
+                if !subjects.iter().any(|(_, h)| h == d.hex()) {
+                    subjects.push((n, d.hex().to_string()));
+                }
+            };
+            add(name.clone(), &record.digest);
+            for m in record.images().filter(|m| m.digest != record.digest) {
+                add(format!("{name} ({})", m.platform_key()), &m.digest);
+            }
+        }
+        subjects
     }
 }
 
-/// The image part of `report.html` (placeholder until the image stage lands).
-pub fn html(_images: &ImageEvidence, _escape: fn(&str) -> String) -> String {
-    String::new()
+impl PairEvidence {
+    /// One line saying what the verdict means for this pair.
+    pub fn verdict_line(&self, policy: DigestPolicy) -> String {
+        let show = |r: &RefDigests| match &r.digest {
+            Some(d) => format!("{} ({})", r.reference, d.short()),
+            None => r.reference.clone(),
+        };
+        match self.verdict {
+            Verdict::Identical => format!("released {} is the tested image", show(&self.released)),
+            Verdict::PlatformsIdentical => format!(
+                "tested {} and released {} have the same platform manifests but different indexes{}",
+                show(&self.tested),
+                show(&self.released),
+                if policy == DigestPolicy::Identical { " (digest-policy identical requires the same index)" } else { "" }
+            ),
+            Verdict::Different => format!("tested {} and released {} differ", show(&self.tested), show(&self.released)),
+            Verdict::ExpectedDigestMismatch => format!(
+                "tested {} is not the image the build reported ({})",
+                show(&self.tested),
+                self.expected_digest.as_ref().map(Digest::short).unwrap_or_default()
+            ),
+            Verdict::NotFound => {
+                let missing: Vec<&str> =
+                    [&self.tested, &self.released].into_iter().filter(|r| r.digest.is_none()).map(|r| r.reference.as_str()).collect();
+                format!("{} not found", missing.join(" and "))
+            }
+        }
+    }
+}
+
+/// The image part of `report.html` (the hook `bundle::html` calls); `escape` is the
+/// page's HTML escaping. Without the explanation (a manifest read back from disk) it
+/// shows the digests and verdicts only.
+pub fn html(images: &ImageEvidence, escape: fn(&str) -> String) -> String {
+    images.html(escape)
+}
+
+/// Resolves every reference of every pair (concurrently, each once), judges each pair
+/// under the policy and explains every pair that is not identical.
+pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
+    let client = RegistryClient::new(&settings.access);
+    let mut refs: Vec<&ImageRef> = Vec::new();
+    for pair in &settings.pairs {
+        for r in [&pair.tested, &pair.released] {
+            if !refs.contains(&r) {
+                refs.push(r);
+            }
+        }
+    }
+    let results = join_all(refs.iter().map(|r| resolve::resolve(&client, r, &settings.platforms))).await;
+    let mut resolved: Vec<(&ImageRef, Option<Resolved>, Option<String>)> = Vec::new();
+    for (image, result) in refs.iter().zip(results) {
+        match result {
+            Ok(r) => resolved.push((image, Some(r), None)),
+            Err(FetchError::NotFound(reason)) => resolved.push((image, None, Some(reason))),
+            Err(FetchError::Failed(e)) => return Err(e),
+        }
+    }
+    let lookup = |image: &ImageRef| resolved.iter().find(|(i, _, _)| *i == image).expect("every reference was resolved");
+
+    let ctx = explain::Context { client: &client, layer_diff_limit: settings.layer_diff_limit };
+    let mut evidence = ImageEvidence { policy: settings.policy, ..Default::default() };
+    for pair in &settings.pairs {
+        let (_, tested, tested_missing) = lookup(&pair.tested);
+        let (_, released, released_missing) = lookup(&pair.released);
+        let expected = settings.expected_digest.as_ref();
+        let verdict = verdict::judge(tested.as_ref().map(|r| &r.record), released.as_ref().map(|r| &r.record), expected);
+        let explanation = match (tested, released) {
+            (Some(t), Some(r)) => explain::explain(&ctx, t, r, expected, verdict).await,
+            _ => Explanation {
+                findings: [tested_missing, released_missing]
+                    .into_iter()
+                    .flatten()
+                    .map(|reason| Finding::new(Level::Reference, None, reason.clone(), vec![], Remedy::ImageMissing))
+                    .collect(),
+                promote: None,
+            },
+        };
+        log::info!("image `{}`: {}", pair.name, verdict.as_str());
+        evidence.pairs.push(PairEvidence {
+            name: pair.name.clone(),
+            tested: RefDigests::of(&pair.tested, tested.as_ref().map(|r| &r.record)),
+            released: RefDigests::of(&pair.released, released.as_ref().map(|r| &r.record)),
+            expected_digest: expected.cloned(),
+            verdict,
+            passed: verdict.passes(settings.policy),
+            detail: PairDetail {
+                tested: tested.as_ref().map(|r| r.record.clone()),
+                released: released.as_ref().map(|r| r.record.clone()),
+                explanation,
+            },
+        });
+    }
+    for (_, r, _) in &resolved {
+        if let Some(r) = r {
+            evidence.manifests.extend(r.manifests.iter().map(|(d, m)| (d.clone(), m.clone())));
+        }
+    }
+    evidence.requests = client.stats();
+    Ok(evidence)
 }

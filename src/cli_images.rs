@@ -1,0 +1,203 @@
+//! `release-audit digest` and `release-audit compare`: the image evidence stage as
+//! tools for an engineer chasing a digest mismatch.
+//!
+//! `compare` goes through the same seam as action mode (flags → [`RunArgs`] →
+//! [`RawInputs`] → [`images::settings`]), so it validates and decides exactly as the
+//! action does. Exit codes: 0 when the pair passes the policy, 1 when it does not,
+//! 2 for bad flags, 3 when a registry could not be read.
+
+use std::fmt::Write as _;
+
+use crate::config::{RawInputs, RunArgs};
+use crate::error::{EXIT_VERDICT_FAILED, Error, Result};
+use crate::evidence::images::{self, DigestRecord, ImageRef, RegistryAccess, RegistryClient, manifest, registry::FetchError, resolve};
+use crate::secret::Secret;
+
+/// Flags both commands share: how to reach registries and what to print.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryFlags {
+    /// A registry reached over plain HTTP, as host:port (repeatable).
+    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    pub insecure: Vec<String>,
+    /// Registry logins, one per line: host=username:password. Prefer the environment
+    /// variable over the flag (flags show in process lists); never printed.
+    #[arg(long = "registry-credentials", env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS", hide_env_values = true, value_name = "LOGINS", value_parser = parse_secret)]
+    pub credentials: Option<Secret>,
+    /// Only these platforms, os/arch[/variant] (repeatable; default all).
+    #[arg(long = "platform", value_name = "OS/ARCH")]
+    pub platforms: Vec<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_secret(value: &str) -> std::result::Result<Secret, String> {
+    Ok(Secret::new(value))
+}
+
+/// `release-audit digest <ref>...`
+#[derive(Debug, Clone, clap::Args)]
+pub struct DigestArgs {
+    /// Image references, e.g. europe-docker.pkg.dev/p/prod/app:1.2.3.
+    #[arg(required = true, value_name = "REF")]
+    pub references: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+/// `release-audit compare <tested> <released>`
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// The image that was tested.
+    #[arg(value_name = "TESTED")]
+    pub tested: String,
+    /// The image that is (to be) released.
+    #[arg(value_name = "RELEASED")]
+    pub released: String,
+    /// identical (index and platforms equal), platforms (platform manifests equal), or record.
+    #[arg(long, value_name = "POLICY")]
+    pub policy: Option<String>,
+    /// The digest the build reported; the tested image must have it.
+    #[arg(long = "expected-digest", value_name = "DIGEST")]
+    pub expected_digest: Option<String>,
+    /// Largest layer whose files are diffed (bytes, or 256MiB, 1GiB; 0 = off).
+    #[arg(long = "layer-diff-limit", value_name = "SIZE")]
+    pub layer_diff_limit: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryFlags,
+}
+
+/// Prints the index and platform digests of each reference.
+pub async fn digest(args: DigestArgs) -> Result<i32> {
+    let flags = &args.registry;
+    let mut refs = Vec::new();
+    for text in &args.references {
+        refs.push(images::settings::parse_ref("REF", text)?);
+    }
+    let platforms = images::settings::parse_platforms("--platform", &flags.platforms)?;
+    let access = RegistryAccess::parse(
+        "--registry-credentials",
+        flags.credentials.as_ref().map(Secret::expose),
+        "--insecure-registry",
+        &flags.insecure,
+    )?;
+    let client = RegistryClient::new(&access);
+    let results = futures_util::future::join_all(refs.iter().map(|r| resolve::resolve(&client, r, &platforms))).await;
+    let mut records = Vec::new();
+    for result in results {
+        match result {
+            Ok(r) => records.push(r.record),
+            Err(FetchError::NotFound(reason)) => {
+                return Err(Error::evidence("image", reason, "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)"));
+            }
+            Err(FetchError::Failed(e)) => return Err(e),
+        }
+    }
+    if flags.json {
+        let out = serde_json::json!({ "images": records, "requests": client.stats() });
+        println!("{}", serde_json::to_string_pretty(&out).expect("records serialise"));
+    } else {
+        let mut out = String::new();
+        for r in &records {
+            write_record(&mut out, "", r);
+        }
+        print!("{out}");
+    }
+    Ok(0)
+}
+
+/// Compares two images under a policy and explains why they differ.
+pub async fn compare(args: CompareArgs) -> Result<i32> {
+    let flags = &args.registry;
+    let run_args = RunArgs {
+        tested_image: Some(args.tested.clone()),
+        release_image: Some(args.released.clone()),
+        digest_policy: args.policy.clone(),
+        expected_digest: args.expected_digest.clone(),
+        layer_diff_limit: args.layer_diff_limit.clone(),
+        platforms: Some(flags.platforms.join(",")),
+        insecure_registries: Some(flags.insecure.join(",")),
+        registry_credentials: flags.credentials.as_ref().map(|s| s.expose().to_string()),
+        ..RunArgs::default()
+    };
+    let settings = images::settings(&RawInputs::collect(&run_args, &|_| None))?.expect("a pair is given");
+    let evidence = images::collect(&settings).await?;
+    let pair = &evidence.pairs[0];
+    if flags.json {
+        let out = serde_json::json!({
+            "name": pair.name,
+            "policy": evidence.policy,
+            "verdict": pair.verdict,
+            "passed": pair.passed,
+            "expected_digest": pair.expected_digest,
+            "tested": pair.detail.tested,
+            "released": pair.detail.released,
+            "explanation": pair.detail.explanation,
+            "requests": evidence.requests,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).expect("records serialise"));
+    } else {
+        let mut out = String::new();
+        for (label, record, reference) in
+            [("tested", &pair.detail.tested, &pair.tested.reference), ("released", &pair.detail.released, &pair.released.reference)]
+        {
+            match record {
+                Some(r) => write_record(&mut out, label, r),
+                None => {
+                    let _ = writeln!(out, "{label:<9} {reference}\n  not found");
+                }
+            }
+        }
+        let outcome = if pair.passed { "passes" } else { "fails" };
+        let _ = writeln!(out, "verdict   {} — {outcome} digest-policy {}", pair.verdict.as_str(), evidence.policy.as_str());
+        let _ = writeln!(out, "          {}", pair.verdict_line(evidence.policy));
+        let explanation = &pair.detail.explanation;
+        if !explanation.findings.is_empty() {
+            let _ = writeln!(out, "why");
+            for f in &explanation.findings {
+                let place = match &f.platform {
+                    Some(p) => format!("{} {p}", f.level.as_str()),
+                    None => f.level.as_str().to_string(),
+                };
+                let _ = writeln!(out, "  [{place}] {}", f.summary);
+                for d in &f.details {
+                    let _ = writeln!(out, "      {d}");
+                }
+                let _ = writeln!(out, "      hint: {}", f.hint);
+            }
+        }
+        if let Some(cmd) = explanation.promote.as_ref().filter(|_| !explanation.findings.is_empty()) {
+            let _ = writeln!(out, "promote   {cmd}");
+        }
+        print!("{out}");
+    }
+    Ok(if pair.passed { 0 } else { EXIT_VERDICT_FAILED })
+}
+
+fn write_record(out: &mut String, label: &str, r: &DigestRecord) {
+    let reference = ImageRef::parse(&r.reference).map(|i| i.to_string()).unwrap_or_else(|_| r.reference.clone());
+    if label.is_empty() {
+        let _ = writeln!(out, "{reference}");
+    } else {
+        let _ = writeln!(out, "{label:<9} {reference}");
+    }
+    let kind = if r.is_index() { "index" } else { "manifest" };
+    let _ = writeln!(out, "  {kind:<15} {}  {}", r.digest, manifest::describe(&r.media_type));
+    for m in &r.manifests {
+        let note = match (m.role, m.fetched) {
+            (images::resolve::Role::Attestation, _) => {
+                let target = m.attests.as_ref().and_then(|t| r.manifests.iter().find(|x| x.digest == *t)).map(|x| x.platform_key());
+                format!("  attestation{}", target.map(|t| format!(" of {t}")).unwrap_or_default())
+            }
+            (images::resolve::Role::Other, _) => format!("  {}", manifest::describe(&m.media_type)),
+            (_, false) => "  (not fetched: excluded by --platform)".to_string(),
+            _ => String::new(),
+        };
+        let key = if m.role == images::resolve::Role::Attestation { "unknown/unknown".to_string() } else { m.platform_key() };
+        if r.is_index() || m.digest != r.digest {
+            let _ = writeln!(out, "  {key:<15} {}{note}", m.digest);
+        } else {
+            let _ = writeln!(out, "  {key:<15} (this manifest)");
+        }
+    }
+}
