@@ -510,7 +510,7 @@ async fn bad_storage_inputs_stop_the_step_with_a_usage_error() {
         ("s3://bucket/", "access-key-id=a", "input `storage-credentials`: `secret-access-key` is missing"),
     ] {
         let mut step = release_audit_test_support::Step::new();
-        step.input("release-version", "1.2.3").input("upload", "false").input("storage-url", url).input("storage-credentials", credentials);
+        step.input("release-version", "1.2.3").input("upload", "false").input("required-reports", "none").input("storage-url", url).input("storage-credentials", credentials);
         let result = step.run(binary, &[]).await;
         assert_eq!(result.code, 2, "{url}: {}", result.everything());
         assert!(result.everything().contains(says), "{url}: {}", result.everything());
