@@ -560,3 +560,61 @@ fn comparing_two_indexes_takes_one_get_per_manifest_issued_concurrently() {
     assert_eq!(json["requests"]["requests"], 8, "{}", json["requests"]);
     assert!(json["requests"]["max_in_flight"].as_u64().unwrap() >= 2, "{}", json["requests"]);
 }
+
+/// The action end to end with image evidence: the pair's verdict fails the release,
+/// the bundle holds the records and manifest bytes, the statements name the tested
+/// digests, the summary explains, and `verify` accepts the bundle.
+#[test]
+fn the_action_puts_image_evidence_into_the_bundle_statements_and_summary() {
+    use release_audit_test_support::step::SHA;
+    use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
+    let f = fixture();
+    let tested = f.plain("dev/multi:PR-1");
+    let released = f.plain("prod/multi:changed");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let fake = FakeGitHub::start().await;
+        let backend = fake.add_run(950, "e2e.yml", SHA, "success");
+        let junit = br#"<testsuites><testsuite name="e2e" tests="1"><testcase name="TestOk"/></testsuite></testsuites>"#;
+        fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit)])).await;
+        let mut step = Step::with_fake(&fake);
+        step.input("release-version", "1.0.0")
+            .input("run-ids", "950")
+            .input("e2e-reports", "pr-e2e-report")
+            .input("required-reports", "e2e")
+            .input("include-run-logs", "false")
+            .input("upload", "false")
+            .input("tested-image", &tested)
+            .input("release-image", &released)
+            .input("insecure-registries", &f.plain.host);
+        let binary = std::path::Path::new(env!("CARGO_BIN_EXE_release-audit"));
+        let result = step.run(binary, &[]).await;
+        assert_eq!(result.code, 1, "the arm64 manifest differs: {}", result.stderr);
+        let dir = step.resolve(&result.outputs["bundle-path"]).with_extension("");
+        let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let pair = &manifest["evidence"]["images"]["pairs"][0];
+        assert_eq!(pair["verdict"], "different");
+        assert_eq!(pair["tested"]["digest"].as_str().unwrap(), skopeo_digest(&tested, None));
+        assert!(manifest["verdict"]["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().starts_with("image `multi`")), "{manifest}");
+        assert!(dir.join("images/multi.json").exists());
+
+        let statement: Value = serde_json::from_slice(&std::fs::read(dir.join("statements/e2e.intoto.json")).unwrap()).unwrap();
+        let subject_digests: Vec<&str> = statement["subject"].as_array().unwrap().iter().filter_map(|s| s["digest"]["sha256"].as_str()).collect();
+        let tested_hex = skopeo_digest(&tested, None).trim_start_matches("sha256:").to_string();
+        assert!(subject_digests.contains(&tested_hex.as_str()), "{statement}");
+
+        assert!(result.summary.contains("```mermaid"), "{}", result.summary);
+        assert!(result.summary.contains(&tested), "{}", result.summary);
+
+        let verify = Command::new(binary).arg("verify").arg(&dir).output().unwrap();
+        assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+        // A stored manifest whose bytes no longer match its digest is named.
+        let one = std::fs::read_dir(dir.join("images/manifests")).unwrap().next().unwrap().unwrap().path();
+        let mut bytes = std::fs::read(&one).unwrap();
+        bytes.push(b' ');
+        std::fs::write(&one, bytes).unwrap();
+        let verify = Command::new(binary).arg("verify").arg(&dir).output().unwrap();
+        let out = String::from_utf8_lossy(&verify.stdout);
+        assert_eq!(verify.status.code(), Some(1));
+        assert!(out.contains("not to the digest in its name"), "{out}");
+    });
+}

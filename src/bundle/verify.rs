@@ -216,6 +216,28 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
             }
         }
     }
+    // Image evidence: every stored manifest hashes to the digest it is filed under, and
+    // every digest the manifest records has its bytes in the bundle.
+    if let Some(images) = &m.evidence.images {
+        for path in actual.keys().filter(|p| p.starts_with("images/manifests/")) {
+            let (_, hash) = &actual[path];
+            let expected = path.trim_start_matches("images/manifests/sha256-").trim_end_matches(".json");
+            if expected != hash {
+                problems.push(Problem::Manifest { detail: format!("{path}: the bytes hash to sha256:{hash}, not to the digest in its name") });
+            }
+        }
+        for pair in &images.pairs {
+            for side in [&pair.tested, &pair.released] {
+                for digest in side.digest.iter().chain(side.platforms.values()) {
+                    let text = digest.to_string();
+                    let file = format!("images/manifests/{}.json", text.replace(':', "-"));
+                    if !actual.contains_key(&file) {
+                        problems.push(Problem::Manifest { detail: format!("image `{}`: {} is recorded but its manifest bytes ({file}) are not in the bundle", pair.name, text) });
+                    }
+                }
+            }
+        }
+    }
     let recomputed = Verdict::from_reasons(m.evidence.failures());
     if recomputed.result != m.verdict.result {
         problems.push(Problem::Manifest {
