@@ -17,4 +17,7 @@ pub enum Command {
     /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
     /// Every flag can also be given as the action input `INPUT_<NAME>`.
     Run(RunArgs),
+    /// Parse test reports (files, directories, zip archives) and print their totals and
+    /// failed tests; exit 1 when any test failed or a report cannot be read.
+    Reports(crate::cli_reports::ReportsArgs),
 }

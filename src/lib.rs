@@ -7,6 +7,7 @@
 pub mod action;
 pub mod bundle;
 pub mod cli;
+pub mod cli_reports;
 pub mod config;
 pub mod error;
 pub mod evidence;

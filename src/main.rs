@@ -25,6 +25,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &commands)),
+        Command::Reports(args) => release_audit::cli_reports::run(&args),
     };
     std::process::exit(code);
 }

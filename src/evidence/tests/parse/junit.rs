@@ -136,7 +136,10 @@ struct CaseFrame {
     failure_and_error: bool,
     flaky: u32,
     reruns: u32,
+    /// The element's text (stack trace, test output).
     message: MessageBuf,
+    /// The element's `message` attribute.
+    attribute_message: Option<String>,
     /// Depth of the result element whose text is being captured.
     capturing: Option<usize>,
     /// The message comes from the first failure or error element only.
@@ -355,6 +358,7 @@ impl State {
             flaky: 0,
             reruns: 0,
             message: MessageBuf::default(),
+            attribute_message: None,
             capturing: None,
             has_message: false,
         });
@@ -412,10 +416,7 @@ impl State {
             return Err(self.unparseable(reason));
         }
         let Some(case) = &mut self.case else { return Ok(()) };
-        if let Some(message) = message {
-            case.message.push_text(&message);
-            case.message.push_text("\n");
-        }
+        case.attribute_message = message;
         if !empty {
             case.capturing = Some(depth);
         }
@@ -448,8 +449,8 @@ impl State {
         if let Some(frame) = self.suites.last_mut() {
             frame.counted.count(outcome);
         }
-        let CaseFrame { suite, name, message, .. } = case;
-        self.collector.test(outcome, &suite, &name, || message.finish());
+        let CaseFrame { suite, name, message, attribute_message, .. } = case;
+        self.collector.test(outcome, &suite, &name, || compose_message(attribute_message, message.finish()));
     }
 
     fn close_suite(&mut self, frame: SuiteFrame) {
@@ -517,6 +518,18 @@ impl State {
         }
         let duration = self.root_time.or(self.outer_suite_time).or(self.case_time);
         Ok(self.collector.finish(duration))
+    }
+}
+
+/// A failure's message: its `message` attribute, then its text. An attribute that
+/// says nothing ("Failed", as gotestsum writes) or that the text repeats is left out.
+fn compose_message(attribute: Option<String>, text: String) -> String {
+    let attribute = attribute.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    match attribute {
+        None => text,
+        Some(a) if text.is_empty() => super::first_lines(&a),
+        Some(a) if matches!(a.to_ascii_lowercase().as_str(), "failed" | "failure" | "error") || text.contains(&a) => text,
+        Some(a) => super::first_lines(&format!("{a}\n{text}")),
     }
 }
 
