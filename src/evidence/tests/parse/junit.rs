@@ -77,8 +77,7 @@ pub(crate) fn parse<R: BufRead>(reader: R, declared: bool) -> Result<ParsedRepor
                         }
                         Err(e) => return Err(state.unparseable(format!("cannot read the file: {e}"))),
                     }
-                    let qname = e.name().into_inner().to_string();
-                    state.end(&qname, position)?;
+                    state.end(e.name().into_inner(), position)?;
                 }
             }
             Event::Empty(e) => state.start(&e, true)?,
@@ -150,11 +149,11 @@ enum CaseResult {
     Errored,
 }
 
+/// The open `<testcase>`. Its name and class live in [`State`]'s reused buffers: most
+/// test cases pass, and their names are never needed.
 struct CaseFrame {
     /// Element depth of the `<testcase>`.
     depth: usize,
-    suite: String,
-    name: String,
     result: CaseResult,
     failure_and_error: bool,
     flaky: u32,
@@ -185,6 +184,8 @@ struct State {
     case_time: Option<f64>,
     suites: Vec<SuiteFrame>,
     case: Option<CaseFrame>,
+    case_name: String,
+    case_class: String,
     collector: Collector,
     flaky_tests: u64,
 }
@@ -205,6 +206,8 @@ impl State {
             case_time: None,
             suites: Vec::new(),
             case: None,
+            case_name: String::new(),
+            case_class: String::new(),
             collector: Collector::new(ReportFormat::Junit),
             flaky_tests: 0,
         }
@@ -373,30 +376,23 @@ impl State {
     }
 
     fn open_case(&mut self, e: &BytesStart<'_>, depth: usize) -> Result<(), Rejected> {
-        let mut name = String::new();
-        let mut classname = String::new();
+        let (mut name, mut class) = (std::mem::take(&mut self.case_name), std::mem::take(&mut self.case_class));
+        name.clear();
+        class.clear();
         let mut time = None;
-        for_each_attribute(e, |key, value| match key {
-            "name" => name = value.into_owned(),
-            "classname" => classname = value.into_owned(),
+        let read = for_each_attribute(e, |key, value| match key {
+            "name" => name.push_str(&value),
+            "classname" => class.push_str(&value),
             "time" => time = parse_seconds(&value),
             _ => {}
-        })
-        .map_err(|reason| self.unparseable(reason))?;
+        });
+        (self.case_name, self.case_class) = (name, class);
+        read.map_err(|reason| self.unparseable(reason))?;
         if let Some(t) = time {
             *self.case_time.get_or_insert(0.0) += t;
         }
-        let suite_name = self.suites.last().map(|s| s.name.as_str()).unwrap_or("");
-        let suite = if suite_name.is_empty() { classname.clone() } else { suite_name.to_string() };
-        let name = if !classname.is_empty() && classname != suite && !name.contains(&classname) {
-            format!("{classname}.{name}")
-        } else {
-            name
-        };
         self.case = Some(CaseFrame {
             depth,
-            suite,
-            name,
             result: CaseResult::Passed,
             failure_and_error: false,
             flaky: 0,
@@ -407,6 +403,21 @@ impl State {
             has_message: false,
         });
         Ok(())
+    }
+
+    /// Suite and name of the open test case, as listed for failures: the innermost
+    /// suite's name (the class when there is none), and the class in front of the name
+    /// when it says something the suite and name do not.
+    fn case_identity(&self) -> (String, String) {
+        let (name, class) = (&self.case_name, &self.case_class);
+        let suite_name = self.suites.last().map(|s| s.name.as_str()).unwrap_or("");
+        let suite = if suite_name.is_empty() { class.clone() } else { suite_name.to_string() };
+        let name = if !class.is_empty() && *class != suite && !name.contains(class.as_str()) {
+            format!("{class}.{name}")
+        } else {
+            name.clone()
+        };
+        (suite, name)
     }
 
     fn case_child(&mut self, element: &str, e: &BytesStart<'_>, depth: usize, empty: bool) -> Result<(), Rejected> {
@@ -479,21 +490,24 @@ impl State {
             CaseResult::Failed => Outcome::Failed,
             CaseResult::Errored => Outcome::Errored,
         };
-        if case.failure_and_error {
-            self.collector.note(|| {
-                format!("{} › {}: has both a failure and an error; counted once, as failed", case.suite, case.name)
-            });
-        }
-        if case.flaky > 0 && outcome == Outcome::Passed {
-            self.flaky_tests += 1;
-            self.collector.note(|| {
-                format!("{} › {}: flaky, passed on a rerun after {} failed attempt(s); counted as passed", case.suite, case.name, case.flaky)
-            });
-        }
         if let Some(frame) = self.suites.last_mut() {
             frame.counted.count(outcome);
         }
-        let CaseFrame { suite, name, message, attribute_message, .. } = case;
+        let flaky = case.flaky > 0 && outcome == Outcome::Passed;
+        if matches!(outcome, Outcome::Passed | Outcome::Skipped) && !flaky {
+            self.collector.totals.count(outcome);
+            return;
+        }
+        let (suite, name) = self.case_identity();
+        if case.failure_and_error {
+            self.collector.note(|| format!("{suite} › {name}: has both a failure and an error; counted once, as failed"));
+        }
+        if flaky {
+            self.flaky_tests += 1;
+            let attempts = case.flaky;
+            self.collector.note(|| format!("{suite} › {name}: flaky, passed on a rerun after {attempts} failed attempt(s); counted as passed"));
+        }
+        let CaseFrame { message, attribute_message, .. } = case;
         self.collector.test(outcome, &suite, &name, || compose_message(attribute_message, message.finish()));
     }
 
