@@ -13,6 +13,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing `RunArgs` buys nothing
 pub enum Command {
     /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
     /// Every flag can also be given as the action input `INPUT_<NAME>`.
