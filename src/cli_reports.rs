@@ -145,7 +145,8 @@ fn is_zip(path: &Path) -> bool {
 }
 
 fn add_file(path: &Path, shown: &str, files: &mut Vec<FileReport>) {
-    if !is_zip(path) {
+    // Opening a FIFO to look for a zip header would block: only regular files are opened.
+    if !path.is_file() || !is_zip(path) {
         files.push(FileReport { path: shown.to_string(), outcome: parse_file(path) });
         return;
     }

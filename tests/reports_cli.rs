@@ -143,6 +143,17 @@ fn many_failures_are_listed_up_to_twenty() {
 }
 
 #[test]
+fn a_fifo_is_reported_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("report.xml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let (code, out, _) = reports(&[&fifo]);
+    assert_eq!(code, 1);
+    assert!(out.contains("UNPARSEABLE: not a regular file"), "{out}");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let (code, _, err) = reports(&[]);
     assert_eq!(code, 2, "{err}");
