@@ -6,6 +6,12 @@
 //! artifacts into a temporary directory. Every file is parsed with
 //! [`parse_file`]; files that are not reports are listed once at the end.
 //!
+//! `--json` prints one [`ReportsSummary`]: `passed`, `totals`, the counts of `reports`,
+//! `unparseable` and `not_reports`, and `files[]` with each file's `path` and its
+//! [`FileOutcome`] fields flattened in (`outcome`: `parsed` | `unparseable` |
+//! `not_a_report`, then `format`, `totals`, `duration_seconds`, `failures`, `notes` or
+//! `reason`).
+//!
 //! Exit codes: 0 when at least one report was found, everything that looks like a
 //! report parsed, and nothing failed; 1 when any test failed or errored, any file is
 //! unparseable, an archive was refused, or no report was found at all (an empty
