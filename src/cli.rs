@@ -15,6 +15,7 @@ pub struct Cli {
 // `run` carries every input; the enum is built once per process, boxing buys nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process; boxing `RunArgs` buys nothing
 pub enum Command {
     /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
     /// Every flag can also be given as the action input `INPUT_<NAME>`.
@@ -27,6 +28,9 @@ pub enum Command {
     Digest(crate::cli_images::DigestArgs),
     /// Compare a tested and a released image; exit 0 when they pass the policy, 1 when not.
     Compare(crate::cli_images::CompareArgs),
+    /// Parse test reports (files, directories, zip archives) and print their totals and
+    /// failed tests; exit 1 when any test failed or a report cannot be read.
+    Reports(crate::cli_reports::ReportsArgs),
 }
 
 #[derive(Debug, clap::Args)]

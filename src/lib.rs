@@ -8,6 +8,7 @@ pub mod action;
 pub mod bundle;
 pub mod cli;
 pub mod cli_images;
+pub mod cli_reports;
 pub mod config;
 pub mod error;
 pub mod evidence;

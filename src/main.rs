@@ -28,6 +28,7 @@ fn main() {
         Command::Verify(args) => release_audit::cli::verify(&args).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Digest(args) => runtime.block_on(release_audit::cli_images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Compare(args) => runtime.block_on(release_audit::cli_images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Reports(args) => release_audit::cli_reports::run(&args),
     };
     std::process::exit(code);
 }

@@ -24,9 +24,12 @@ pub(crate) enum Sniffed {
     NotAReport,
 }
 
+/// The sniffed head followed by the rest of the stream.
+pub(crate) type Replayed<R> = io::Chain<Cursor<Vec<u8>>, R>;
+
 /// Reads the head of `reader`, recognises it, and returns a reader that yields the
 /// whole stream from its first byte.
-pub(crate) fn sniff<R: Read>(reader: R) -> io::Result<(Sniffed, io::Chain<Cursor<Vec<u8>>, R>)> {
+pub(crate) fn sniff<R: Read>(reader: R) -> io::Result<(Sniffed, Replayed<R>)> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut limited = reader.take(SNIFF_BYTES as u64);
     limited.read_to_end(&mut head)?;

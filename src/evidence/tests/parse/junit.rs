@@ -24,6 +24,9 @@
 //!   declares a package build failure in `errors` without writing a test case for it.
 //! - Duration: the root `<testsuites time>`, else the sum of the outermost suites'
 //!   `time`, else the sum of the test cases' `time`.
+//! - Test output (`<system-out>`, `<system-err>`) is never used: it is skipped straight
+//!   from the byte stream (respecting CDATA and comments), which makes the parse several
+//!   times faster on real reports; its bytes are therefore not checked for UTF-8.
 //! - No DTD: a `<!DOCTYPE>` that declares entities or names an external subset makes
 //!   the file unparseable, so entities are never expanded and nothing is fetched.
 
@@ -38,6 +41,8 @@ use super::{Collector, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat
 
 /// Deeper element nesting than this is not a report: it only costs memory.
 const MAX_DEPTH: usize = 512;
+/// The names of all open elements together may not be longer than this.
+const MAX_OPEN_NAMES: usize = 64 * 1024;
 
 /// Parses a JUnit XML stream. `declared` says the file opened with `<?xml`, so an
 /// error before the root element makes it unparseable rather than "not a report".
@@ -46,7 +51,9 @@ pub(crate) fn parse<R: BufRead>(reader: R, declared: bool) -> Result<ParsedRepor
     let mut xml = Reader::from_reader(Bounded::new(reader, allowance.clone()));
     let config = xml.config_mut();
     config.expand_empty_elements = false;
-    config.check_end_names = true;
+    // End tags are checked against our own stack (`State::open`): quick-xml's check
+    // would fail after a raw skip of an element's content (see `skip_content`).
+    config.check_end_names = false;
     let mut state = State::new(declared);
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
@@ -55,14 +62,32 @@ pub(crate) fn parse<R: BufRead>(reader: R, declared: bool) -> Result<ParsedRepor
         let event = match xml.read_event_into(&mut buf) {
             Ok(event) => event,
             Err(error) => {
-                let position = xml.error_position();
+                let position = xml.error_position() + state.skipped;
                 return Err(state.read_error(&error, position, allowance.exhausted()));
             }
         };
         match event {
-            Event::Start(e) => state.start(&e, false)?,
+            Event::Start(e) => {
+                state.start(&e, false)?;
+                let name = e.local_name().into_inner();
+                if name == "system-out" || name == "system-err" {
+                    allowance.unlimited();
+                    let position = xml.buffer_position() + state.skipped;
+                    match skip_content(xml.get_mut(), e.name().into_inner().as_bytes()) {
+                        Ok(Some(skipped)) => state.skipped += skipped,
+                        Ok(None) => {
+                            return Err(state.unparseable(format!("the document ends inside <{name}> (opened near byte {position}): the file is truncated")));
+                        }
+                        Err(error) => return Err(state.unparseable(format!("cannot read the file: {error}"))),
+                    }
+                    state.end(e.name().into_inner(), position)?;
+                }
+            }
             Event::Empty(e) => state.start(&e, true)?,
-            Event::End(e) => state.end(e.local_name().into_inner()),
+            Event::End(e) => {
+                let position = xml.buffer_position() + state.skipped;
+                state.end(e.name().into_inner(), position)?;
+            }
             Event::Text(t) => state.text(&t),
             Event::CData(t) => {
                 if state.capturing() {
@@ -127,16 +152,19 @@ enum CaseResult {
     Errored,
 }
 
+/// The open `<testcase>`. Its name and class live in [`State`]'s reused buffers: most
+/// test cases pass, and their names are never needed.
 struct CaseFrame {
     /// Element depth of the `<testcase>`.
     depth: usize,
-    suite: String,
-    name: String,
     result: CaseResult,
     failure_and_error: bool,
     flaky: u32,
     reruns: u32,
+    /// The element's text (stack trace, test output).
     message: MessageBuf,
+    /// The element's `message` attribute.
+    attribute_message: Option<String>,
     /// Depth of the result element whose text is being captured.
     capturing: Option<usize>,
     /// The message comes from the first failure or error element only.
@@ -148,12 +176,19 @@ struct State {
     encoding: Option<String>,
     root_seen: bool,
     depth: usize,
+    /// Names of the open elements, concatenated; `open_starts` marks where each begins.
+    open: String,
+    open_starts: Vec<usize>,
+    /// Bytes consumed by raw skips, which quick-xml's positions do not include.
+    skipped: u64,
     root: Option<Declared>,
     root_time: Option<f64>,
     outer_suite_time: Option<f64>,
     case_time: Option<f64>,
     suites: Vec<SuiteFrame>,
     case: Option<CaseFrame>,
+    case_name: String,
+    case_class: String,
     collector: Collector,
     flaky_tests: u64,
 }
@@ -165,12 +200,17 @@ impl State {
             encoding: None,
             root_seen: false,
             depth: 0,
+            open: String::new(),
+            open_starts: Vec::new(),
+            skipped: 0,
             root: None,
             root_time: None,
             outer_suite_time: None,
             case_time: None,
             suites: Vec::new(),
             case: None,
+            case_name: String::new(),
+            case_class: String::new(),
             collector: Collector::new(ReportFormat::Junit),
             flaky_tests: 0,
         }
@@ -231,9 +271,11 @@ impl State {
         }
         if !empty {
             self.depth += 1;
-            if self.depth > MAX_DEPTH {
+            if self.depth > MAX_DEPTH || self.open.len() > MAX_OPEN_NAMES {
                 return Err(self.unparseable(format!("elements are nested deeper than {MAX_DEPTH} levels")));
             }
+            self.open_starts.push(self.open.len());
+            self.open.push_str(e.name().into_inner());
         }
         // Depth of this element itself (the depth counter already includes a non-empty one).
         let own_depth = if empty { self.depth + 1 } else { self.depth };
@@ -266,7 +308,17 @@ impl State {
         Ok(())
     }
 
-    fn end(&mut self, name: &str) {
+    /// An end tag with its qualified name, checked against the open element.
+    fn end(&mut self, qname: &str, position: u64) -> Result<(), Rejected> {
+        let Some(start) = self.open_starts.pop() else {
+            return Err(self.unparseable(format!("malformed XML near byte {position}: closing tag </{qname}> without an open element")));
+        };
+        if &self.open[start..] != qname {
+            let open = self.open[start..].to_string();
+            return Err(self.unparseable(format!("malformed XML near byte {position}: closing tag </{qname}> does not match <{open}>")));
+        }
+        self.open.truncate(start);
+        let name = qname.rsplit(':').next().unwrap_or(qname);
         let depth = self.depth;
         self.depth = self.depth.saturating_sub(1);
         if let Some(case) = &mut self.case {
@@ -276,13 +328,14 @@ impl State {
             if case.depth == depth {
                 self.close_case();
             }
-            return;
+            return Ok(());
         }
         if name == "testsuite"
             && let Some(frame) = self.suites.pop()
         {
             self.close_suite(frame);
         }
+        Ok(())
     }
 
     fn text(&mut self, text: &str) {
@@ -326,39 +379,48 @@ impl State {
     }
 
     fn open_case(&mut self, e: &BytesStart<'_>, depth: usize) -> Result<(), Rejected> {
-        let mut name = String::new();
-        let mut classname = String::new();
+        let (mut name, mut class) = (std::mem::take(&mut self.case_name), std::mem::take(&mut self.case_class));
+        name.clear();
+        class.clear();
         let mut time = None;
-        for_each_attribute(e, |key, value| match key {
-            "name" => name = value.into_owned(),
-            "classname" => classname = value.into_owned(),
+        let read = for_each_attribute(e, |key, value| match key {
+            "name" => name.push_str(&value),
+            "classname" => class.push_str(&value),
             "time" => time = parse_seconds(&value),
             _ => {}
-        })
-        .map_err(|reason| self.unparseable(reason))?;
+        });
+        (self.case_name, self.case_class) = (name, class);
+        read.map_err(|reason| self.unparseable(reason))?;
         if let Some(t) = time {
             *self.case_time.get_or_insert(0.0) += t;
         }
-        let suite_name = self.suites.last().map(|s| s.name.as_str()).unwrap_or("");
-        let suite = if suite_name.is_empty() { classname.clone() } else { suite_name.to_string() };
-        let name = if !classname.is_empty() && classname != suite && !name.contains(&classname) {
-            format!("{classname}.{name}")
-        } else {
-            name
-        };
         self.case = Some(CaseFrame {
             depth,
-            suite,
-            name,
             result: CaseResult::Passed,
             failure_and_error: false,
             flaky: 0,
             reruns: 0,
             message: MessageBuf::default(),
+            attribute_message: None,
             capturing: None,
             has_message: false,
         });
         Ok(())
+    }
+
+    /// Suite and name of the open test case, as listed for failures: the innermost
+    /// suite's name (the class when there is none), and the class in front of the name
+    /// when it says something the suite and name do not.
+    fn case_identity(&self) -> (String, String) {
+        let (name, class) = (&self.case_name, &self.case_class);
+        let suite_name = self.suites.last().map(|s| s.name.as_str()).unwrap_or("");
+        let suite = if suite_name.is_empty() { class.clone() } else { suite_name.to_string() };
+        let name = if !class.is_empty() && *class != suite && !name.contains(class.as_str()) {
+            format!("{class}.{name}")
+        } else {
+            name.clone()
+        };
+        (suite, name)
     }
 
     fn case_child(&mut self, element: &str, e: &BytesStart<'_>, depth: usize, empty: bool) -> Result<(), Rejected> {
@@ -412,10 +474,7 @@ impl State {
             return Err(self.unparseable(reason));
         }
         let Some(case) = &mut self.case else { return Ok(()) };
-        if let Some(message) = message {
-            case.message.push_text(&message);
-            case.message.push_text("\n");
-        }
+        case.attribute_message = message;
         if !empty {
             case.capturing = Some(depth);
         }
@@ -434,22 +493,25 @@ impl State {
             CaseResult::Failed => Outcome::Failed,
             CaseResult::Errored => Outcome::Errored,
         };
-        if case.failure_and_error {
-            self.collector.note(|| {
-                format!("{} › {}: has both a failure and an error; counted once, as failed", case.suite, case.name)
-            });
-        }
-        if case.flaky > 0 && outcome == Outcome::Passed {
-            self.flaky_tests += 1;
-            self.collector.note(|| {
-                format!("{} › {}: flaky, passed on a rerun after {} failed attempt(s); counted as passed", case.suite, case.name, case.flaky)
-            });
-        }
         if let Some(frame) = self.suites.last_mut() {
             frame.counted.count(outcome);
         }
-        let CaseFrame { suite, name, message, .. } = case;
-        self.collector.test(outcome, &suite, &name, || message.finish());
+        let flaky = case.flaky > 0 && outcome == Outcome::Passed;
+        if matches!(outcome, Outcome::Passed | Outcome::Skipped) && !flaky {
+            self.collector.totals.count(outcome);
+            return;
+        }
+        let (suite, name) = self.case_identity();
+        if case.failure_and_error {
+            self.collector.note(|| format!("{suite} › {name}: has both a failure and an error; counted once, as failed"));
+        }
+        if flaky {
+            self.flaky_tests += 1;
+            let attempts = case.flaky;
+            self.collector.note(|| format!("{suite} › {name}: flaky, passed on a rerun after {attempts} failed attempt(s); counted as passed"));
+        }
+        let CaseFrame { message, attribute_message, .. } = case;
+        self.collector.test(outcome, &suite, &name, || compose_message(attribute_message, message.finish()));
     }
 
     fn close_suite(&mut self, frame: SuiteFrame) {
@@ -496,7 +558,7 @@ impl State {
                 Err(Rejected::NotAReport)
             };
         }
-        if self.depth > 0 {
+        if !self.open_starts.is_empty() {
             return Err(self.unparseable(format!(
                 "the document ends inside {} open element(s): the file is truncated",
                 self.depth
@@ -517,6 +579,114 @@ impl State {
         }
         let duration = self.root_time.or(self.outer_suite_time).or(self.case_time);
         Ok(self.collector.finish(duration))
+    }
+}
+
+/// Skips the content of an element whose start tag `<qname …>` was just read, through
+/// its end tag, straight from the byte stream: test output (`<system-out>`) is most of
+/// a report's bytes and is never used, and going through it event by event (every
+/// `&lt;` is one) would cost most of the parse time. Comments and CDATA sections are
+/// respected, so `</system-out>` printed by a test inside CDATA does not end it early.
+/// Returns the bytes skipped, or `None` when the stream ends first.
+fn skip_content(reader: &mut impl BufRead, qname: &[u8]) -> std::io::Result<Option<u64>> {
+    enum Mode {
+        Text,
+        /// After `<`: the bytes seen so far, until they say what follows.
+        Markup(Vec<u8>),
+        /// Inside `<![CDATA[ … ]]>` or `<!-- … -->`: the terminator and how much of it matched.
+        Until(&'static [u8], usize),
+        /// Inside our end tag, before its `>`.
+        EndTag,
+    }
+    let mut mode = Mode::Text;
+    let mut skipped = 0u64;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(None);
+        }
+        let mut used = 0;
+        let mut done = false;
+        while used < chunk.len() && !done {
+            let rest = &chunk[used..];
+            match &mut mode {
+                Mode::Text => match memchr::memchr(b'<', rest) {
+                    Some(i) => {
+                        used += i + 1;
+                        mode = Mode::Markup(Vec::with_capacity(qname.len() + 2));
+                    }
+                    None => used = chunk.len(),
+                },
+                Mode::Markup(head) => {
+                    head.push(rest[0]);
+                    used += 1;
+                    let end_tag = head.len() == qname.len() + 2 && head[0] == b'/' && &head[1..=qname.len()] == qname;
+                    if head.as_slice() == b"![CDATA[" {
+                        mode = Mode::Until(b"]]>", 0);
+                    } else if head.as_slice() == b"!--" {
+                        mode = Mode::Until(b"-->", 0);
+                    } else if end_tag && (head[qname.len() + 1] == b'>' || head[qname.len() + 1].is_ascii_whitespace()) {
+                        if head[qname.len() + 1] == b'>' {
+                            done = true;
+                        } else {
+                            mode = Mode::EndTag;
+                        }
+                    } else if !(b"![CDATA[".starts_with(head) || b"!--".starts_with(head) || (head.len() <= qname.len() + 1 && head[0] == b'/' && qname.starts_with(&head[1..]))) {
+                        mode = Mode::Text;
+                    }
+                }
+                Mode::Until(terminator, matched) if *matched > 0 => {
+                    // A terminator split across chunks: finish or drop the partial match.
+                    let byte = rest[0];
+                    used += 1;
+                    if byte == terminator[*matched] {
+                        *matched += 1;
+                        if *matched == terminator.len() {
+                            mode = Mode::Text;
+                        }
+                    } else if byte == terminator[0] {
+                        // `]]]>`: the last two `]` still start a terminator.
+                        *matched = if *matched == 2 && terminator[1] == terminator[0] { 2 } else { 1 };
+                    } else {
+                        *matched = 0;
+                    }
+                }
+                Mode::Until(terminator, matched) => match memchr::memmem::find(rest, terminator) {
+                    Some(i) => {
+                        used += i + terminator.len();
+                        mode = Mode::Text;
+                    }
+                    None => {
+                        *matched = (1..terminator.len()).rev().find(|&k| rest.ends_with(&terminator[..k])).unwrap_or(0);
+                        used = chunk.len();
+                    }
+                },
+                Mode::EndTag => match memchr::memchr(b'>', rest) {
+                    Some(i) => {
+                        used += i + 1;
+                        done = true;
+                    }
+                    None => used = chunk.len(),
+                },
+            }
+        }
+        reader.consume(used);
+        skipped += used as u64;
+        if done {
+            return Ok(Some(skipped));
+        }
+    }
+}
+
+/// A failure's message: its `message` attribute, then its text. An attribute that
+/// says nothing ("Failed", as gotestsum writes) or that the text repeats is left out.
+fn compose_message(attribute: Option<String>, text: String) -> String {
+    let attribute = attribute.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    match attribute {
+        None => text,
+        Some(a) if text.is_empty() => super::first_lines(&a),
+        Some(a) if matches!(a.to_ascii_lowercase().as_str(), "failed" | "failure" | "error") || text.contains(&a) => text,
+        Some(a) => super::first_lines(&format!("{a}\n{text}")),
     }
 }
 
@@ -651,6 +821,32 @@ mod tests {
             panic!("a truncated document must be unparseable")
         };
         assert!(reason.contains("truncated"), "{reason}");
+    }
+
+    #[test]
+    fn test_output_is_skipped_raw_but_cdata_and_comments_cannot_end_it_early() {
+        let report = parse_str(
+            r#"<testsuite name="s">
+                 <testcase name="a"><system-out><![CDATA[printed </system-out> and ]]]]><![CDATA[> inside]]></system-out></testcase>
+                 <testcase name="b"><system-err>x &lt; y <!-- </system-err> --> done</system-err ><failure message="m"/></testcase>
+                 <testcase name="c"><x:system-out xmlns:x="urn:x">ignored</x:system-out></testcase>
+               </testsuite>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(3, 2, 1, 0, 0));
+        assert_eq!(report.failures[0].name, "b");
+        // A terminator split across read chunks is still found.
+        for chunk in 1..8 {
+            let text = b"a]]]>b</system-out>rest";
+            let source = std::io::Read::chain(&b"<![CDATA["[..], &text[..]);
+            let mut reader = std::io::BufReader::with_capacity(chunk, source);
+            let skipped = skip_content(&mut reader, b"system-out").unwrap();
+            assert_eq!(skipped, Some(9 + 19), "chunk {chunk}");
+        }
+        let Err(Rejected::Unparseable { reason, .. }) = parse_str("<testsuite><testcase name=\"a\"><system-out>cut") else {
+            panic!("an unterminated system-out must be unparseable")
+        };
+        assert!(reason.contains("ends inside <system-out>"), "{reason}");
     }
 
     #[test]
