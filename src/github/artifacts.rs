@@ -273,19 +273,13 @@ impl ArtifactService {
 
     /// A short-lived URL to download one artifact's zip, without auth.
     pub async fn signed_download_url(&self, artifact: &ArtifactEntry) -> Result<Secret> {
-        #[derive(Serialize)]
-        struct Req<'a> {
-            #[serde(flatten)]
-            ids: &'a BackendIds,
-            name: &'a str,
-        }
         #[derive(Deserialize)]
         struct Resp {
             #[serde(default)]
             signed_url: String,
         }
         let resp: Resp = self
-            .call("GetSignedArtifactURL", &Req { ids: &artifact.ids, name: &artifact.name })
+            .call("GetSignedArtifactURL", &NamedArtifact { ids: &artifact.ids, name: &artifact.name })
             .await
             .map_err(|f| Self::failed("GetSignedArtifactURL", f))?;
         if resp.signed_url.is_empty() {
@@ -296,20 +290,22 @@ impl ArtifactService {
 
     /// Deletes the newest artifact of that name in this run; returns its id.
     pub async fn delete(&self, name: &str) -> Result<i64> {
-        #[derive(Serialize)]
-        struct Req<'a> {
-            #[serde(flatten)]
-            ids: &'a BackendIds,
-            name: &'a str,
-        }
         #[derive(Deserialize)]
         struct Resp {
             #[serde(default, deserialize_with = "lenient_i64")]
             artifact_id: i64,
         }
-        let resp: Resp = self.call("DeleteArtifact", &Req { ids: &self.ids, name }).await.map_err(|f| Self::failed("DeleteArtifact", f))?;
+        let resp: Resp = self.call("DeleteArtifact", &NamedArtifact { ids: &self.ids, name }).await.map_err(|f| Self::failed("DeleteArtifact", f))?;
         Ok(resp.artifact_id)
     }
+}
+
+/// The request of the methods that address one artifact by run, job and name.
+#[derive(Serialize)]
+struct NamedArtifact<'a> {
+    #[serde(flatten)]
+    ids: &'a BackendIds,
+    name: &'a str,
 }
 
 /// int64 arrives as a JSON string per the proto3 JSON mapping; servers also send numbers.

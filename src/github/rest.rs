@@ -128,38 +128,26 @@ impl Rest {
 
     /// Every artifact of a run (all pages).
     pub async fn run_artifacts(&self, run_id: u64) -> Result<Vec<RestArtifact>> {
-        #[derive(Deserialize)]
-        struct Page {
-            total_count: usize,
-            artifacts: Vec<RestArtifact>,
-        }
-        let what = format!("artifacts of run {run_id}");
-        let mut all = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let p: Page = self.get_json(&self.url(&format!("actions/runs/{run_id}/artifacts?per_page=100&page={page}")), &what).await?;
-            let n = p.artifacts.len();
-            all.extend(p.artifacts);
-            if n < 100 || all.len() >= p.total_count {
-                break;
-            }
-        }
-        Ok(all)
+        self.all_pages(&format!("actions/runs/{run_id}/artifacts?"), "artifacts", &format!("artifacts of run {run_id}")).await
     }
 
     /// Every job of a run (all pages), as raw JSON objects.
     pub async fn jobs(&self, run_id: u64) -> Result<Vec<serde_json::Value>> {
-        #[derive(Deserialize)]
-        struct Page {
-            total_count: usize,
-            jobs: Vec<serde_json::Value>,
-        }
-        let what = format!("jobs of run {run_id}");
+        self.all_pages(&format!("actions/runs/{run_id}/jobs?filter=all&"), "jobs", &format!("jobs of run {run_id}")).await
+    }
+
+    /// Reads a list route page by page (`per_page=100`) until it has `total_count`
+    /// items or a short page; `key` names the array in each page.
+    async fn all_pages<T: DeserializeOwned>(&self, route: &str, key: &str, what: &str) -> Result<Vec<T>> {
         let mut all = Vec::new();
         for page in 1..=MAX_PAGES {
-            let p: Page = self.get_json(&self.url(&format!("actions/runs/{run_id}/jobs?filter=all&per_page=100&page={page}")), &what).await?;
-            let n = p.jobs.len();
-            all.extend(p.jobs);
-            if n < 100 || all.len() >= p.total_count {
+            let mut body: serde_json::Value = self.get_json(&self.url(&format!("{route}per_page=100&page={page}")), what).await?;
+            let total = body.get("total_count").and_then(|t| t.as_u64()).unwrap_or(0) as usize;
+            let items: Vec<T> = serde_json::from_value(body.get_mut(key).map(serde_json::Value::take).unwrap_or_default())
+                .map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))?;
+            let n = items.len();
+            all.extend(items);
+            if n < 100 || all.len() >= total {
                 break;
             }
         }
