@@ -180,3 +180,44 @@ async fn a_transient_upload_failure_is_retried_after_removing_its_leftover() {
     assert_eq!(assets.len(), 2);
     assert!(assets.iter().all(|a| a.state == "uploaded"));
 }
+
+/// The action end to end with `release-asset: true`: the zip and its SHA256SUMS reach
+/// the release, byte for byte, the output and the summary point at them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_action_attaches_the_bundle_and_its_checksums_to_the_release() {
+    use sha2::Digest;
+    let fake = fake().await;
+    let release = fake.add_release("1.2.3", false);
+    let mut step = release_audit_test_support::Step::with_fake(&fake);
+    step.input("release-version", "1.2.3").input("required-reports", "none").input("release-asset", "true");
+    let result = step.run(std::path::Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+
+    let zip = std::fs::read(step.resolve(&result.outputs["bundle-path"])).unwrap();
+    let assets = fake.release_assets(release);
+    let names: Vec<&str> = assets.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["audit-bundle-1.2.3.zip", "audit-bundle-1.2.3.SHA256SUMS"]);
+    assert!(assets[0].bytes == zip, "the attached zip is the bundle");
+    let sums = String::from_utf8(assets[1].bytes.clone()).unwrap();
+    let zip_hex = hex::encode(sha2::Sha256::digest(&zip));
+    assert_eq!(sums.lines().next().unwrap(), format!("{zip_hex}  audit-bundle-1.2.3.zip"));
+    assert!(sums.contains("  audit-bundle-1.2.3/manifest.json"), "{sums}");
+
+    // `sha256sum -c` accepts the attached file next to the zip and its unzipped tree.
+    let here = step.resolve(&result.outputs["bundle-path"]).parent().unwrap().to_path_buf();
+    std::fs::write(here.join("downloaded.SHA256SUMS"), &sums).unwrap();
+    let check = std::process::Command::new("sha256sum").args(["-c", "--strict", "downloaded.SHA256SUMS"]).current_dir(&here).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+
+    let urls: Vec<&str> = result.outputs["storage-urls"].lines().collect();
+    assert_eq!(urls.len(), 2);
+    assert!(urls[0].ends_with("/releases/download/1.2.3/audit-bundle-1.2.3.zip"), "{urls:?}");
+    assert!(result.summary.contains(&format!("| Release asset | [audit-bundle-1.2.3.zip]({})", urls[0])), "{}", result.summary);
+
+    // Again without overwrite: refused, nothing replaced, the bundle kept.
+    step.input("upload", "false");
+    let again = step.run(std::path::Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(again.code, 3, "{}", again.stderr);
+    assert!(again.stderr.contains("release asset upload failed") && again.stderr.contains("the bundle is kept at"), "{}", again.stderr);
+    assert_eq!(fake.release_assets(release).len(), 2);
+}

@@ -516,3 +516,32 @@ async fn bad_storage_inputs_stop_the_step_with_a_usage_error() {
         assert!(result.everything().contains(says), "{url}: {}", result.everything());
     }
 }
+
+/// The action end to end with `storage-url`: the bundle and its SHA256SUMS are stored
+/// under <prefix><owner>/<repo>/<version>/, read back equal by an independent client,
+/// named in `storage-urls` and the summary; the secret key is masked and shown nowhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_action_stores_the_bundle_in_s3_and_reports_where() {
+    let m = &emulators().moto;
+    let mut step = release_audit_test_support::Step::new();
+    step.input("release-version", "7.0.0")
+        .input("upload", "false")
+        .input("required-reports", "none")
+        .input("storage-url", &s3_url(&m.service.url()))
+        .input("storage-credentials", &format!("access-key-id={}\nsecret-access-key={}", m.key_id, m.secret));
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+
+    let zip_path = step.resolve(&result.outputs["bundle-path"]);
+    let key = format!("audits/{REPOSITORY}/7.0.0/audit-bundle-7.0.0.zip");
+    let (stored_sha, checksum) = s3_object(&key).expect("the zip is stored");
+    assert_eq!(stored_sha, sha256_of(&zip_path));
+    assert_eq!(checksum.as_deref(), Some(stored_sha.as_str()), "S3 kept the sha256 checksum");
+    assert!(s3_object(&format!("audits/{REPOSITORY}/7.0.0/audit-bundle-7.0.0.SHA256SUMS")).is_some());
+
+    let urls: Vec<&str> = result.outputs["storage-urls"].lines().collect();
+    assert_eq!(urls, [format!("s3://{BUCKET}/{key}"), format!("s3://{BUCKET}/audits/{REPOSITORY}/7.0.0/audit-bundle-7.0.0.SHA256SUMS")]);
+    assert!(result.summary.contains(&format!("s3://{BUCKET}/{key}")), "{}", result.summary);
+    assert!(result.masked().contains(&m.secret.as_str()), "the secret key is masked");
+    assert!(!result.everything().contains(&m.secret), "the secret key leaked");
+}
