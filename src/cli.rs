@@ -40,11 +40,25 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also re-resolve every released image reference and say whether its tag has
+    /// moved since the release.
+    #[arg(long)]
+    pub online: bool,
+    /// (`--online`) A registry reached over plain HTTP, as host:port (repeatable).
+    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    pub insecure: Vec<String>,
+    /// (`--online`) Registry logins, one per line: host=username:password; never printed.
+    #[arg(long = "registry-credentials", env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS", hide_env_values = true, value_name = "LOGINS")]
+    pub credentials: Option<String>,
 }
 
 /// `release-audit verify`; returns the exit code.
-pub fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
-    let v = crate::bundle::verify::verify(&args.bundle)?;
+pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
+    let mut v = crate::bundle::verify::verify(&args.bundle)?;
+    if args.online {
+        let access = crate::evidence::images::RegistryAccess::parse("--registry-credentials", args.credentials.as_deref(), "--insecure-registry", &args.insecure)?;
+        crate::bundle::verify::check_released_tags(&mut v, &access).await;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
     } else {
@@ -52,6 +66,9 @@ pub fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
             (Some(r), Some(d)) => format!("release {r}, verdict {d}"),
             _ => "not a readable manifest".to_string(),
         };
+        for unmoved in &v.unmoved {
+            println!("unmoved: {unmoved}");
+        }
         if v.ok() {
             println!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked);
         } else {

@@ -25,7 +25,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &commands)),
-        Command::Verify(args) => release_audit::cli::verify(&args).unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Verify(args) => runtime.block_on(release_audit::cli::verify(&args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Digest(args) => runtime.block_on(release_audit::cli_images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Compare(args) => runtime.block_on(release_audit::cli_images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Reports(args) => release_audit::cli_reports::run(&args),

@@ -618,3 +618,51 @@ fn the_action_puts_image_evidence_into_the_bundle_statements_and_summary() {
         assert!(out.contains("not to the digest in its name"), "{out}");
     });
 }
+
+fn skopeo_copy(from: &str, to: &str) {
+    let out = Command::new("skopeo")
+        .args(["copy", "-q", "--all", "--src-tls-verify=false", "--dest-tls-verify=false"])
+        .arg(format!("docker://{from}"))
+        .arg(format!("docker://{to}"))
+        .output()
+        .expect("skopeo runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `verify --online` says whether the released tag still points at what was audited.
+#[test]
+fn verify_online_says_when_a_released_tag_has_moved() {
+    use release_audit_test_support::Step;
+    let f = fixture();
+    // A tag of its own, so no other test sees it move.
+    let released = f.plain("prod/moving:1.0.0");
+    skopeo_copy(&f.plain("dev/multi:PR-1"), &released);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut step = Step::new();
+        step.input("release-version", "1.0.0")
+            .input("required-reports", "none")
+            .input("upload", "false")
+            .input("tested-image", &f.plain("dev/multi:PR-1"))
+            .input("release-image", &released)
+            .input("insecure-registries", &f.plain.host);
+        let binary = std::path::Path::new(env!("CARGO_BIN_EXE_release-audit"));
+        let result = step.run(binary, &[]).await;
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        let zip = step.resolve(&result.outputs["bundle-path"]);
+
+        let online = release_audit(&["verify", "--online", "--insecure-registry", &f.plain.host, zip.to_str().unwrap()], &[]);
+        assert_eq!(online.code, 0, "{}{}", online.stdout, online.stderr);
+        assert!(online.stdout.contains(&format!("unmoved: {released} @ {}", skopeo_digest(&released, None))), "{}", online.stdout);
+
+        // The tag is re-pointed after the release: offline the bundle still holds, online it does not.
+        skopeo_copy(&f.plain("prod/multi:changed"), &released);
+        assert_eq!(release_audit(&["verify", zip.to_str().unwrap()], &[]).code, 0);
+        let moved = release_audit(&["verify", "--online", "--insecure-registry", &f.plain.host, zip.to_str().unwrap()], &[]);
+        assert_eq!(moved.code, 1, "{}", moved.stdout);
+        assert!(
+            moved.stdout.contains(&format!("moved: image `moving`: {released} now resolves to {}", skopeo_digest(&released, None))),
+            "{}",
+            moved.stdout
+        );
+    });
+}

@@ -31,6 +31,10 @@ pub enum Problem {
     Missing { path: String },
     /// The manifest's claims disagree with the files or with each other.
     Manifest { detail: String },
+    /// (`--online`) A released tag no longer points at the digest the audit recorded.
+    Moved { image: String, reference: String, recorded: String, now: String },
+    /// (`--online`) A released reference could not be read now.
+    Unreachable { image: String, reference: String, reason: String },
 }
 
 impl std::fmt::Display for Problem {
@@ -40,6 +44,10 @@ impl std::fmt::Display for Problem {
             Problem::Added { path } => write!(f, "added: {path} (not recorded in SHA256SUMS or manifest.json)"),
             Problem::Missing { path } => write!(f, "missing: {path}"),
             Problem::Manifest { detail } => write!(f, "manifest: {detail}"),
+            Problem::Moved { image, reference, recorded, now } => {
+                write!(f, "moved: image `{image}`: {reference} now resolves to {now}, the audit recorded {recorded}")
+            }
+            Problem::Unreachable { image, reference, reason } => write!(f, "unreachable: image `{image}`: {reference}: {reason}"),
         }
     }
 }
@@ -52,6 +60,11 @@ pub struct Verification {
     pub release: Option<String>,
     pub verdict: Option<String>,
     pub problems: Vec<Problem>,
+    /// (`--online`) Released references that still resolve to the recorded digest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmoved: Vec<String>,
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
 }
 
 impl Verification {
@@ -160,6 +173,8 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         release: manifest.as_ref().map(|m| m.release.version.clone()),
         verdict: manifest.as_ref().map(|m| m.verdict.result.as_str().to_string()),
         problems,
+        unmoved: Vec::new(),
+        manifest,
     })
 }
 
@@ -249,4 +264,29 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
 fn dedup(problems: &mut Vec<Problem>) {
     let mut seen = std::collections::HashSet::new();
     problems.retain(|p| seen.insert(p.to_string()));
+}
+
+/// `--online`: re-resolves every released image reference and says whether its tag
+/// still points at the digest the audit recorded.
+pub async fn check_released_tags(v: &mut Verification, access: &crate::evidence::images::RegistryAccess) {
+    use crate::evidence::images::{RegistryClient, registry::FetchError, settings::parse_ref};
+    let Some(images) = v.manifest.as_ref().and_then(|m| m.evidence.images.clone()) else { return };
+    let client = RegistryClient::new(access);
+    for pair in &images.pairs {
+        let reference = pair.released.reference.clone();
+        let Some(recorded) = pair.released.digest.as_ref().map(|d| d.to_string()) else { continue };
+        let image = match parse_ref("release-image", &reference) {
+            Ok(i) => i,
+            Err(e) => {
+                v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason: e.to_string() });
+                continue;
+            }
+        };
+        match client.manifest(&image).await {
+            Ok(now) if now.digest.to_string() == recorded => v.unmoved.push(format!("{reference} @ {recorded}")),
+            Ok(now) => v.problems.push(Problem::Moved { image: pair.name.clone(), reference, recorded, now: now.digest.to_string() }),
+            Err(FetchError::NotFound(why)) => v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason: format!("not found: {why}") }),
+            Err(FetchError::Failed(e)) => v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason: e.to_string() }),
+        }
+    }
 }
