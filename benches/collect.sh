@@ -60,3 +60,6 @@ for round in $(seq "$ROUNDS"); do
         await Promise.all(artifacts.slice(i, i + 5).map(a => client.downloadArtifact(a.id, {path: process.argv[2] + "/" + a.name})))
     })()' "$NODE_MODULES" "$WORK/official"
 done
+# What was measured: every artifact collected and its tests counted from the reports.
+rm -rf "$WORK/ra" && echo "release-audit collected: $("$BIN" 'bench-e2e-*-report' "$WORK/ra")"
+echo "official client downloaded: $(find "$WORK/official" -name junit.xml | wc -l) reports"
