@@ -18,12 +18,7 @@ BENCH_BIN="$(ls -t target/release/deps/upload-* | grep -v '\.d$' | head -1)"
 WORK="$RA_STATE/bench"; mkdir -p "$WORK/files"
 head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom >"$WORK/files/bundle.zip"
 
-mkfifo "$RA_STATE/fake.pipe"
-target/release/fake-github >"$RA_STATE/fake.pipe" 2>"$RA_STATE/fake.log" &
-RA_PIDS+=($!)
-read -r FAKE_ENV <"$RA_STATE/fake.pipe"
-getenv() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$FAKE_ENV" "$1"; }
-export ACTIONS_RUNTIME_TOKEN="$(getenv ACTIONS_RUNTIME_TOKEN)" ACTIONS_RESULTS_URL="$(getenv ACTIONS_RESULTS_URL)"
+start_fake_github target/release/fake-github
 export GITHUB_WORKSPACE="$WORK/files" GITHUB_SERVER_URL=https://github.com
 
 measure() { # label command...

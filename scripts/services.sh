@@ -73,6 +73,25 @@ start_azurite() {
   log "Azurite listening at $RA_AZURITE_BLOB_URL"
 }
 
+# Starts the fake GitHub services (tests/support's fake-github binary, debug or
+# release) and exports what a runner gives a step: ACTIONS_RUNTIME_TOKEN,
+# ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_URL; FAKE_REST_TOKEN and FAKE_API_URL for the
+# REST side. Needs Azurite started first.
+start_fake_github() { # path-of-fake-github-binary
+  mkfifo "$RA_STATE/fake.pipe"
+  "$1" >"$RA_STATE/fake.pipe" 2>"$RA_STATE/fake.log" &
+  RA_PIDS+=($!)
+  local env_json
+  read -r env_json <"$RA_STATE/fake.pipe"
+  fake_var() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$env_json" "$1"; }
+  export ACTIONS_RUNTIME_TOKEN="$(fake_var ACTIONS_RUNTIME_TOKEN)"
+  export ACTIONS_RESULTS_URL="$(fake_var ACTIONS_RESULTS_URL)"
+  export ACTIONS_RUNTIME_URL="$(fake_var ACTIONS_RUNTIME_URL)"
+  FAKE_REST_TOKEN="$(fake_var INPUT_GITHUB-TOKEN)"
+  FAKE_API_URL="$(fake_var GITHUB_API_URL)"
+  log "fake GitHub services at ${ACTIONS_RESULTS_URL}"
+}
+
 stop_services() {
   for pid in "${RA_PIDS[@]:-}"; do
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
