@@ -46,6 +46,8 @@ fn emulators() -> &'static Emulators {
     EMULATORS.get_or_init(|| {
         // SAFETY: see `set_process_env`; this initialiser runs before anything else.
         unsafe { publish_common::set_process_env(&[("RELEASE_AUDIT_RETRY_BASE_MS", "20")]) };
+        // The helpers' own reqwest clients need the TLS provider the product installs.
+        release_audit::http::client();
         Emulators { moto: start_moto(), gcs: start_gcs() }
     })
 }
@@ -544,4 +546,34 @@ async fn the_action_stores_the_bundle_in_s3_and_reports_where() {
     assert!(result.summary.contains(&format!("s3://{BUCKET}/{key}")), "{}", result.summary);
     assert!(result.masked().contains(&m.secret.as_str()), "the secret key is masked");
     assert!(!result.everything().contains(&m.secret), "the secret key leaked");
+}
+
+/// A token the action only learns mid-run — exchanged for a service-account key — is
+/// masked as soon as it is known, and shown nowhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_action_masks_the_token_it_exchanged_for_a_service_account_key() {
+    use base64::Engine;
+    let gcs = &emulators().gcs;
+    let (pem, _) = rsa_key();
+    let (tx, _rx) = std::sync::mpsc::channel();
+    let token = "ya29.exchanged-in-the-action";
+    let token_port = publish_common::canned_http(200, format!(r#"{{"access_token":"{token}","expires_in":3599,"token_type":"Bearer"}}"#), tx);
+    let key_file = serde_json::json!({
+        "type": "service_account", "project_id": "p", "private_key_id": "kid-1", "private_key": pem,
+        "client_email": "release-audit@p.iam.gserviceaccount.com", "token_uri": format!("http://127.0.0.1:{token_port}/token"),
+    });
+    let b64 = base64::engine::general_purpose::STANDARD.encode(key_file.to_string());
+    let mut step = release_audit_test_support::Step::new();
+    step.input("release-version", "5.5.0")
+        .input("upload", "false")
+        .input("required-reports", "none")
+        .input("storage-url", &format!("gs://{BUCKET}/audits/?endpoint={}", gcs.url()))
+        .input("storage-credentials", &format!("service-account-json={b64}"));
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    assert!(gcs_object(&zip_key("5.5.0")).await.is_some());
+    let masked = result.masked();
+    assert!(masked.contains(&token), "the exchanged token is not among the {} masked values", masked.len());
+    assert!(masked.contains(&b64.as_str()), "the key is not among the {} masked values", masked.len());
+    assert!(!result.everything().contains(token) && !result.everything().contains(&b64));
 }

@@ -61,6 +61,14 @@ pub fn format_command(name: &str, props: &[(&str, String)], data: &str) -> Strin
     line
 }
 
+/// Masks a secret that is only learned mid-run (e.g. a token obtained by exchanging a
+/// key), for code that holds no [`Commands`]: prints `::add-mask::` when running in
+/// GitHub Actions, nothing otherwise.
+pub fn mask_late_secret(secret: &str) {
+    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v.trim() == "true");
+    Commands::new(in_actions).add_mask(secret);
+}
+
 /// Writes workflow commands to stdout (or plain lines outside Actions).
 pub struct Commands {
     in_actions: bool,

@@ -130,7 +130,10 @@ impl ServiceAccount {
         }
         let parsed: Option<TokenAnswer> = serde_json::from_slice(&answer).ok();
         match parsed {
-            Some(TokenAnswer { access_token: Some(token), .. }) if status == 200 => Ok(Secret::new(token)),
+            Some(TokenAnswer { access_token: Some(token), .. }) if status == 200 => {
+                crate::github::commands::mask_late_secret(&token);
+                Ok(Secret::new(token))
+            }
             other => {
                 let said = match other {
                     Some(TokenAnswer { error: Some(e), error_description, .. }) => format!("HTTP {status} {e}: {}", one_line(&error_description.unwrap_or_default())),
