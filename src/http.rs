@@ -64,6 +64,56 @@ impl RetryPolicy {
     }
 }
 
+/// One failed attempt: what went wrong and whether another attempt may help.
+#[derive(Debug)]
+pub struct Attempt<E> {
+    pub error: E,
+    pub retryable: bool,
+}
+
+impl<E> Attempt<E> {
+    pub fn retry(error: E) -> Self {
+        Attempt { error, retryable: true }
+    }
+
+    pub fn fatal(error: E) -> Self {
+        Attempt { error, retryable: false }
+    }
+}
+
+/// How a retried operation ended without success: the last error, after how many
+/// attempts, and whether it stopped only because the attempts ran out.
+#[derive(Debug)]
+pub struct GaveUp<E> {
+    pub error: E,
+    pub attempts: u32,
+    pub exhausted: bool,
+}
+
+/// The one retry loop of the tool's service clients: runs `attempt` until it succeeds,
+/// fails for good, or `policy` runs out, sleeping the backoff delay in between and
+/// logging each retry. Each caller decides what is retryable; the loop only counts.
+pub async fn with_retries<T, E, F, Fut>(policy: RetryPolicy, mut attempt: F) -> Result<T, GaveUp<E>>
+where
+    E: std::fmt::Display,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Attempt<E>>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(Attempt { error, retryable: true }) if attempts < policy.max_attempts => {
+                let delay = policy.delay(attempts);
+                log::warn!("{error}; retrying in {:.1} s ({attempts}/{})", delay.as_secs_f64(), policy.max_attempts);
+                tokio::time::sleep(delay).await;
+            }
+            Err(Attempt { error, retryable }) => return Err(GaveUp { error, attempts, exhausted: retryable }),
+        }
+    }
+}
+
 /// Whether an HTTP answer is worth another try: throttling, server errors, and the
 /// sporadic `403 … Error from intermediary` GitHub's front end returns.
 pub fn is_retryable(status: u16, body: &str) -> bool {
@@ -173,6 +223,37 @@ mod tests {
         let d3 = p.delay(3).as_millis();
         assert!((800..=1200).contains(&d1), "{d1}");
         assert!((1800..=2700).contains(&d3), "{d3}");
+    }
+
+    #[tokio::test]
+    async fn the_retry_loop_stops_on_success_on_a_fatal_error_or_when_attempts_run_out() {
+        let policy = RetryPolicy { max_attempts: 5, base: Duration::ZERO, multiplier: 1.5 };
+        let mut calls = 0;
+        let ok: Result<u32, GaveUp<String>> = with_retries(policy, || {
+            calls += 1;
+            let n = calls;
+            async move { if n < 3 { Err(Attempt::retry(format!("try {n}"))) } else { Ok(n) } }
+        })
+        .await;
+        assert_eq!(ok.unwrap(), 3);
+
+        let mut calls = 0;
+        let fatal = with_retries(policy, || {
+            calls += 1;
+            async { Err::<(), _>(Attempt::fatal("no".to_string())) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!((calls, fatal.attempts, fatal.exhausted), (1, 1, false));
+
+        let mut calls = 0;
+        let exhausted = with_retries(policy, || {
+            calls += 1;
+            async { Err::<(), _>(Attempt::retry("busy".to_string())) }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!((calls, exhausted.attempts, exhausted.exhausted, exhausted.error.as_str()), (5, 5, true, "busy"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ArtifactName, ResultsService};
 use crate::error::{Error, Result};
-use crate::http::{RetryPolicy, is_retryable, read_bounded, without_url};
+use crate::http::{Attempt, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
 const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
@@ -65,9 +65,16 @@ pub struct ArtifactEntry {
 
 #[derive(Debug)]
 struct TwirpFailure {
+    method: String,
     status: Option<u16>,
     code: String,
     msg: String,
+}
+
+impl std::fmt::Display for TwirpFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.method, self.describe())
+    }
 }
 
 impl TwirpFailure {
@@ -109,45 +116,32 @@ impl ArtifactService {
     async fn call<Req: Serialize, Resp: DeserializeOwned>(&self, method: &str, request: &Req) -> Result<Resp, TwirpFailure> {
         let url = format!("{}/twirp/{SERVICE}/{method}", self.base_url);
         log::debug!("artifact service: POST {url}");
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let failure = match self.http.post(&url).bearer_auth(self.token.expose()).json(request).send().await {
-                Err(e) => TwirpFailure { status: None, code: "network".into(), msg: without_url(&e) },
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let body = read_bounded(response, MAX_TWIRP_ANSWER, method)
-                        .await
-                        .map_err(|e| TwirpFailure { status: Some(status), code: "read".into(), msg: e.to_string() })?;
-                    if (200..300).contains(&status) {
-                        return serde_json::from_slice(&body).map_err(|e| TwirpFailure {
-                            status: Some(status),
-                            code: "malformed".into(),
-                            msg: format!("the answer is not the expected JSON: {e}"),
-                        });
-                    }
-                    let text = String::from_utf8_lossy(&body).chars().take(500).collect::<String>();
-                    let (code, msg) = match serde_json::from_slice::<serde_json::Value>(&body) {
-                        Ok(v) => (
-                            v.get("code").and_then(|c| c.as_str()).unwrap_or("unknown").to_string(),
-                            v.get("msg").and_then(|c| c.as_str()).unwrap_or(&text).to_string(),
-                        ),
-                        Err(_) => ("unknown".to_string(), text.clone()),
-                    };
-                    let failure = TwirpFailure { status: Some(status), code, msg };
-                    if failure.msg.contains("insufficient usage") || !is_retryable(status, &text) {
-                        return Err(failure);
-                    }
-                    failure
-                }
+        let failure = |status, code: &str, msg: String| TwirpFailure { method: method.to_string(), status, code: code.to_string(), msg };
+        with_retries(self.retry, || async {
+            let response = match self.http.post(&url).bearer_auth(self.token.expose()).json(request).send().await {
+                Err(e) => return Err(Attempt::retry(failure(None, "network", without_url(&e)))),
+                Ok(response) => response,
             };
-            if attempt >= self.retry.max_attempts {
-                return Err(TwirpFailure { msg: format!("{} (gave up after {attempt} attempts)", failure.msg), ..failure });
+            let status = response.status().as_u16();
+            let body = read_bounded(response, MAX_TWIRP_ANSWER, method).await.map_err(|e| Attempt::fatal(failure(Some(status), "read", e.to_string())))?;
+            if (200..300).contains(&status) {
+                return serde_json::from_slice(&body)
+                    .map_err(|e| Attempt::fatal(failure(Some(status), "malformed", format!("the answer is not the expected JSON: {e}"))));
             }
-            let delay = self.retry.delay(attempt);
-            log::warn!("{method}: {}; retrying in {:.1} s ({attempt}/{})", failure.describe(), delay.as_secs_f64(), self.retry.max_attempts);
-            tokio::time::sleep(delay).await;
-        }
+            let text = String::from_utf8_lossy(&body).chars().take(500).collect::<String>();
+            let (code, msg) = match serde_json::from_slice::<serde_json::Value>(&body) {
+                Ok(v) => (
+                    v.get("code").and_then(|c| c.as_str()).unwrap_or("unknown").to_string(),
+                    v.get("msg").and_then(|c| c.as_str()).unwrap_or(&text).to_string(),
+                ),
+                Err(_) => ("unknown".to_string(), text.clone()),
+            };
+            // An exhausted quota looks like a 403 but no retry will help.
+            let retryable = !msg.contains("insufficient usage") && is_retryable(status, &text);
+            Err(Attempt { error: failure(Some(status), &code, msg), retryable })
+        })
+        .await
+        .map_err(|g| if g.exhausted { TwirpFailure { msg: format!("{} (gave up after {} attempts)", g.error.msg, g.attempts), ..g.error } } else { g.error })
     }
 
     fn failed(method: &str, f: TwirpFailure) -> Error {

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::error::{Error, Result};
-use crate::http::{Progress, RetryPolicy, is_retryable, without_url};
+use crate::http::{Attempt, Progress, RetryPolicy, is_retryable, with_retries, without_url};
 use crate::secret::{Secret, redact_url};
 
 /// Files up to this size go up in one request.
@@ -82,14 +82,14 @@ async fn put_range(
     retry: RetryPolicy,
     progress: &Arc<Mutex<Progress>>,
 ) -> Result<()> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut file = tokio::fs::File::open(path).await.map_err(|e| Error::io(path, e, "the bundle file must stay in place during the upload"))?;
-        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Error::io(path, e, "the bundle file must stay in place during the upload"))?;
-        let progress_for_stream = progress.clone();
+    let hint = "the bundle file must stay in place during the upload";
+    with_retries(retry, || async move {
+        // Every attempt reads its range from the file again: nothing is buffered.
+        let mut file = tokio::fs::File::open(path).await.map_err(|e| Attempt::fatal(Error::io(path, e, hint)))?;
+        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Attempt::fatal(Error::io(path, e, hint)))?;
+        let progress = progress.clone();
         let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024).inspect_ok(move |chunk| {
-            progress_for_stream.lock().unwrap_or_else(|p| p.into_inner()).add(chunk.len() as u64);
+            progress.lock().unwrap_or_else(|p| p.into_inner()).add(chunk.len() as u64);
         });
         let mut request = http
             .put(url.clone())
@@ -99,38 +99,25 @@ async fn put_range(
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
-        match check(request.send().await, "blob upload").await {
-            Ok(_) => return Ok(()),
-            Err((retryable, err)) if retryable && attempt < retry.max_attempts => {
-                let delay = retry.delay(attempt);
-                log::warn!("{err}; retrying in {:.1} s ({attempt}/{})", delay.as_secs_f64(), retry.max_attempts);
-                tokio::time::sleep(delay).await;
-            }
-            Err((_, err)) => return Err(err),
-        }
-    }
+        check(request.send().await, "blob upload").await.map(|_| ())
+    })
+    .await
+    .map_err(|g| g.error)
 }
 
 async fn send_with_retry(what: &str, retry: RetryPolicy, build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match check(build().send().await, what).await {
-            Ok(r) => return Ok(r),
-            Err((retryable, err)) if retryable && attempt < retry.max_attempts => {
-                let delay = retry.delay(attempt);
-                log::warn!("{err}; retrying in {:.1} s ({attempt}/{})", delay.as_secs_f64(), retry.max_attempts);
-                tokio::time::sleep(delay).await;
-            }
-            Err((_, err)) => return Err(err),
-        }
-    }
+    with_retries(retry, || {
+        let request = build();
+        async move { check(request.send().await, what).await }
+    })
+    .await
+    .map_err(|g| g.error)
 }
 
-/// Turns a response into success, or an error flagged retryable or not.
-async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result<reqwest::Response, (bool, Error)> {
+/// Turns a response into success, or an error marked retryable or not.
+async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result<reqwest::Response, Attempt<Error>> {
     match result {
-        Err(e) => Err((true, Error::service(what, without_url(&e), "check the network and try again"))),
+        Err(e) => Err(Attempt::retry(Error::service(what, without_url(&e), "check the network and try again"))),
         Ok(r) if r.status().is_success() => Ok(r),
         Ok(r) => {
             let status = r.status().as_u16();
@@ -142,7 +129,8 @@ async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result
                 404 => "the blob or container does not exist; the artifact may have expired",
                 _ => "try again later",
             };
-            Err((is_retryable(status, &body), Error::service(what, format!("HTTP {status} from {url}: {detail}"), hint)))
+            let error = Error::service(what, format!("HTTP {status} from {url}: {detail}"), hint);
+            Err(Attempt { error, retryable: is_retryable(status, &body) })
         }
     }
 }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::github::blob::{Downloaded, download_to_file};
-use crate::http::{RetryPolicy, is_retryable, read_bounded, without_url};
+use crate::http::{Attempt, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
 const MAX_JSON: usize = 32 * 1024 * 1024;
@@ -78,9 +78,7 @@ impl Rest {
     /// GETs a route with the token; retries transient failures; maps refusals to
     /// errors that say what to do. `what` names the thing for the user.
     async fn get(&self, url: &str, what: &str) -> Result<reqwest::Response> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        with_retries(self.retry, || async {
             let sent = self
                 .http
                 .get(url)
@@ -89,27 +87,26 @@ impl Rest {
                 .header("x-github-api-version", "2022-11-28")
                 .send()
                 .await;
-            let (status, body, retryable) = match sent {
-                Err(e) => (None, without_url(&e), true),
-                Ok(r) if r.status().is_success() || r.status().is_redirection() => return Ok(r),
+            match sent {
+                Err(e) => Err(Attempt::retry(refusal(None, &without_url(&e), what))),
+                Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(r),
                 Ok(r) => {
                     let status = r.status().as_u16();
                     let rate_limited = r.headers().get("x-ratelimit-remaining").is_some_and(|v| v == "0");
                     let body = read_bounded(r, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
                     if rate_limited {
-                        return Err(Error::service(what, format!("HTTP {status}: the API rate limit is exhausted"), "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)"));
+                        return Err(Attempt::fatal(Error::service(
+                            what,
+                            format!("HTTP {status}: the API rate limit is exhausted"),
+                            "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)",
+                        )));
                     }
-                    let retryable = is_retryable(status, &body);
-                    (Some(status), body, retryable)
+                    Err(Attempt { error: refusal(Some(status), &body, what), retryable: is_retryable(status, &body) })
                 }
-            };
-            if !retryable || attempt >= self.retry.max_attempts {
-                return Err(refusal(status, &body, what));
             }
-            let delay = self.retry.delay(attempt);
-            log::warn!("{what}: HTTP {}; retrying in {:.1} s ({attempt}/{})", status.map(|s| s.to_string()).unwrap_or("error".into()), delay.as_secs_f64(), self.retry.max_attempts);
-            tokio::time::sleep(delay).await;
-        }
+        })
+        .await
+        .map_err(|g| g.error)
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
