@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::manifest::{Manifest, SCHEMA_VERSION, Verdict};
-use super::writer::hash_file;
+use super::writer::{hash_file, list_entries};
 use crate::error::{Error, Result};
 use crate::evidence::tests::extract::{Limits, extract_zip};
 use crate::evidence::tests::parse::{FileOutcome, parse_file};
@@ -93,28 +93,10 @@ pub fn verify(path: &Path) -> Result<Verification> {
     verify_dir(&root, path.display().to_string())
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e, "the bundle must be readable"))? {
-        let entry = entry.map_err(|e| Error::io(dir, e, "the bundle must be readable"))?;
-        let p = entry.path();
-        let kind = entry.file_type().map_err(|e| Error::io(&p, e, "the bundle must be readable"))?;
-        if kind.is_dir() {
-            walk(root, &p, out)?;
-        } else {
-            let rel = p.strip_prefix(root).expect("below root");
-            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"));
-        }
-    }
-    Ok(())
-}
-
 fn verify_dir(root: &Path, label: String) -> Result<Verification> {
     let mut problems = Vec::new();
-    let mut present = Vec::new();
-    walk(root, root, &mut present)?;
-    present.sort();
     let mut actual: BTreeMap<String, (u64, String)> = BTreeMap::new();
-    for rel in &present {
+    for (rel, _) in &list_entries(root)? {
         actual.insert(rel.clone(), hash_file(&root.join(rel))?);
     }
 

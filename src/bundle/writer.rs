@@ -188,9 +188,7 @@ pub struct ZippedBundle {
 /// sequential write — just faster.
 pub fn zip_dir(dir: &Path, zip_path: &Path, prefix: &str, epoch: i64) -> Result<ZippedBundle> {
     let hint = "free disk space or fix permissions of `bundle-dir`";
-    let mut files = Vec::new();
-    collect_files(dir, dir, &mut files)?;
-    files.sort();
+    let files: Vec<String> = list_entries(dir)?.into_iter().filter(|(_, regular)| *regular).map(|(path, _)| path).collect();
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(6))
@@ -257,21 +255,30 @@ fn compress_one(source: &Path, name: &str, part: &Path, options: zip::write::Sim
     zip.finish().map_err(zip_err)?.flush().map_err(|e| Error::io(part, e, hint))
 }
 
-fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e, "the bundle directory must be readable"))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(dir, e, "the bundle directory must be readable"))?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(|e| Error::io(&path, e, "the bundle directory must be readable"))?;
-        if kind.is_dir() {
-            collect_files(root, &path, out)?;
-        } else if kind.is_file() {
-            let rel = path.strip_prefix(root).expect("walked below root");
-            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"));
+/// Every non-directory entry below `root`, as `/`-separated relative paths sorted, each
+/// with whether it is a regular file. The writer zips regular files only (a symlink or
+/// special file never enters a bundle); `verify` looks at all of them (one is a
+/// tampering to report).
+pub(crate) fn list_entries(root: &Path) -> Result<Vec<(String, bool)>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, bool)>) -> Result<()> {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e, "the bundle directory must be readable"))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(dir, e, "the bundle directory must be readable"))?;
+            let path = entry.path();
+            let kind = entry.file_type().map_err(|e| Error::io(&path, e, "the bundle directory must be readable"))?;
+            if kind.is_dir() {
+                walk(root, &path, out)?;
+            } else {
+                let rel = path.strip_prefix(root).expect("walked below root");
+                out.push((rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"), kind.is_file()));
+            }
         }
-        // Symlinks and other special files are never put into a bundle.
+        Ok(())
     }
-    Ok(())
+    let mut out = Vec::new();
+    walk(root, root, &mut out)?;
+    out.sort();
+    Ok(out)
 }
 
 /// sha256 and size of a file, read in large chunks.
