@@ -186,9 +186,8 @@ fn annotate_test_failures(tests: &crate::evidence::tests::TestEvidence, commands
     for c in &tests.categories {
         for f in c.artifacts.iter().flat_map(|a| &a.files) {
             for t in &f.failures {
-                let name = if t.suite.is_empty() { t.name.clone() } else { format!("{} › {}", t.suite, t.name) };
-                let first = t.message.lines().find(|l| !l.trim().is_empty()).unwrap_or("failed");
-                commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some(format!("{}: {name}", c.category.title())), ..Default::default() }, first);
+                let title = format!("{}: {}", c.category.title(), t.display_name());
+                commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some(title), ..Default::default() }, t.first_line().unwrap_or("failed"));
             }
         }
     }

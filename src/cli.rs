@@ -12,8 +12,6 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-// `run` carries every input; the enum is built once per process, boxing buys nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per process; boxing `RunArgs` buys nothing
 pub enum Command {

@@ -239,8 +239,7 @@ fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Resul
                 FailureKind::Failure => "FAIL",
                 FailureKind::Error => "ERROR",
             };
-            let suite = if failure.suite.is_empty() { String::new() } else { format!("{} › ", failure.suite) };
-            writeln!(out, "  {kind:<5} {suite}{}", failure.name)?;
+            writeln!(out, "  {kind:<5} {}", failure.display_name())?;
             for line in failure.message.lines().take(5) {
                 writeln!(out, "          {line}")?;
             }

@@ -38,7 +38,7 @@ pub fn fit(sections: &[Section], budget: usize) -> String {
             out.push_str(&section.markdown);
         } else if cut {
             continue;
-        } else if section.markdown.len() + 1 <= room {
+        } else if section.markdown.len() < room {
             room -= section.markdown.len() + 1;
             out.push_str(&section.markdown);
         } else {
@@ -248,8 +248,8 @@ pub fn tests_sections(tests: &crate::evidence::tests::TestEvidence) -> Vec<Secti
     if !failures.is_empty() {
         let mut s = String::from("#### Failed tests\n\n");
         for (category, t) in failures.iter().take(MAX_LISTED_FAILURES) {
-            let first = t.message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            let name = if t.suite.is_empty() { t.name.clone() } else { format!("{} › {}", t.suite, t.name) };
+            let first = t.first_line().unwrap_or("");
+            let name = t.display_name();
             s.push_str(&format!("- **{category}** `{}` — {}\n", md_escape(&name), md_escape(&first.chars().take(300).collect::<String>())));
         }
         let listed = failures.len().min(MAX_LISTED_FAILURES) as u64;

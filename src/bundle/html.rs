@@ -113,7 +113,7 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
             }
             let _ = write!(h, "<details open><summary>{} — failed tests ({})</summary><ul>", c.category.title(), failures.len());
             for f in failures {
-                let name = if f.suite.is_empty() { f.name.clone() } else { format!("{} › {}", f.suite, f.name) };
+                let name = f.display_name();
                 let _ = write!(h, "<li><code>{}</code><pre class=\"mono\">{}</pre></li>", escape(&name), escape(&f.message));
             }
             h.push_str("</ul></details>");
@@ -130,7 +130,7 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
         let _ = write!(h, "<tr><td class=\"mono\">{}</td><td class=\"n\">{}</td><td class=\"mono\">{}</td></tr>", escape(&f.path), f.size, f.sha256);
     }
     h.push_str("</table><p>This page, <code>manifest.json</code>, <code>manifest.yaml</code> and <code>SHA256SUMS</code> are covered by <code>SHA256SUMS</code>. Check everything with <code>release-audit verify</code> or <code>sha256sum -c SHA256SUMS</code>.</p>");
-    let _ = write!(h, "<footer>Written by {} {}.</footer></body></html>\n", escape(&m.tool.name), escape(&m.tool.version));
+    let _ = writeln!(h, "<footer>Written by {} {}.</footer></body></html>", escape(&m.tool.name), escape(&m.tool.version));
     h
 }
 

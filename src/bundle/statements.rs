@@ -80,7 +80,7 @@ pub fn test_result(category: &CategoryRecord, subjects: &[Subject], run_url: Opt
         .iter()
         .flat_map(|a| &a.files)
         .flat_map(|f| &f.failures)
-        .map(|t| if t.suite.is_empty() { t.name.clone() } else { format!("{} › {}", t.suite, t.name) })
+        .map(|t| t.display_name())
         .collect();
     Statement {
         statement_type: STATEMENT_TYPE,

@@ -543,7 +543,7 @@ async fn rest_workflow_runs(
         .filter(|r| q.head_sha.as_ref().is_none_or(|h| &r.head_sha == h))
         .filter(|r| q.status.as_ref().is_none_or(|st| &r.status == st))
         .collect();
-    runs.sort_by(|a, b| b.id.cmp(&a.id));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.id));
     let all: Vec<Value> = runs.iter().map(|r| run_json(&ctx, &owner, &repo, r)).collect();
     let (page, total) = paginate(&all, &q);
     Json(json!({"total_count": total, "workflow_runs": page})).into_response()

@@ -133,6 +133,18 @@ pub struct FailedTest {
     pub message: String,
 }
 
+impl FailedTest {
+    /// `suite › name`, or the name alone when the report gives no suite.
+    pub fn display_name(&self) -> String {
+        if self.suite.is_empty() { self.name.clone() } else { format!("{} › {}", self.suite, self.name) }
+    }
+
+    /// The first non-blank line of the message, if any.
+    pub fn first_line(&self) -> Option<&str> {
+        self.message.lines().find(|l| !l.trim().is_empty())
+    }
+}
+
 /// What one report file says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParsedReport {
