@@ -13,7 +13,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use release_audit::evidence::tests::parse::{FileOutcome, parse_file};
+use release_audit::evidence::test_reports::parse::{FileOutcome, parse_file};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();

@@ -1,19 +1,16 @@
 //! release-audit: turns a release into one self-verifying audit bundle.
 //!
 //! The pipeline (see `shared/design.md`): inputs → [`config::Config`] → evidence
-//! stages → [`bundle`] → [`publish`] → [`report`]. Data flows one way; each stage is a
+//! stages → [`bundle`] → [`publish`] → [`summary`]. Data flows one way; each stage is a
 //! module that consumes the plain data of the one before.
 
-pub mod action;
 pub mod bundle;
 pub mod cli;
-pub mod cli_images;
-pub mod cli_reports;
 pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod github;
 pub mod http;
 pub mod publish;
-pub mod report;
+pub mod summary;
 pub mod secret;

@@ -26,9 +26,9 @@ fn main() {
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &commands)),
         Command::Verify(args) => runtime.block_on(release_audit::cli::verify(&args)).unwrap_or_else(|e| fail(&e, &commands)),
-        Command::Digest(args) => runtime.block_on(release_audit::cli_images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
-        Command::Compare(args) => runtime.block_on(release_audit::cli_images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
-        Command::Reports(args) => release_audit::cli_reports::run(&args),
+        Command::Digest(args) => runtime.block_on(release_audit::cli::images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Compare(args) => runtime.block_on(release_audit::cli::images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Reports(args) => release_audit::cli::reports::run(&args),
     };
     std::process::exit(code);
 }
@@ -39,7 +39,7 @@ async fn run(args: RunArgs, commands: &Commands) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(&e, commands),
     };
-    match release_audit::action::run(&config, commands).await {
+    match release_audit::cli::run::run(&config, commands).await {
         Ok(outcome) => {
             println!("verdict: {}", outcome.verdict.as_str());
             println!("bundle: {} (sha256 {})", outcome.bundle.path.display(), outcome.bundle.sha256);

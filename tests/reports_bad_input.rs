@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 
-use release_audit::evidence::tests::parse::{FileOutcome, ReportFormat, Totals, parse_file, parse_reader};
+use release_audit::evidence::test_reports::parse::{FileOutcome, ReportFormat, Totals, parse_file, parse_reader};
 
 fn unparseable(outcome: FileOutcome) -> (Option<ReportFormat>, String) {
     match outcome {

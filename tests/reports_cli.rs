@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use release_audit::evidence::tests::parse::{FileOutcome, parse_file};
+use release_audit::evidence::test_reports::parse::{FileOutcome, parse_file};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports")

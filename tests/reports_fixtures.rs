@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use release_audit::evidence::tests::parse::{FileOutcome, ParsedReport, ReportFormat, Totals, parse_file};
+use release_audit::evidence::test_reports::parse::{FileOutcome, ParsedReport, ReportFormat, Totals, parse_file};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports")
@@ -181,7 +181,7 @@ fn jest_junit_matches_jest_summary() {
     );
     let report = parsed("jest", "junit.xml", ReportFormat::Junit);
     assert_eq!(report.totals, expected);
-    let error = report.failures.iter().find(|f| f.kind == release_audit::evidence::tests::parse::FailureKind::Error).expect("listed");
+    let error = report.failures.iter().find(|f| f.kind == release_audit::evidence::test_reports::parse::FailureKind::Error).expect("listed");
     assert!(error.message.contains("Cannot find module './does-not-exist'"), "{}", error.message);
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::manifest::{FileEntry, Manifest, VerdictResult};
-use crate::evidence::tests::CategoryStatus;
+use crate::evidence::test_reports::CategoryStatus;
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1f2328}\
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}\

@@ -6,10 +6,12 @@
 //! time for every entry (from `SOURCE_DATE_EPOCH` or the commit), fixed permissions
 //! and compression level. Same evidence in, same bytes out.
 
+pub mod dir;
 pub mod manifest;
 pub mod html;
 pub mod statements;
 pub mod verify;
 mod writer;
 
-pub use writer::{BundleDir, ZIP_EPOCH_FLOOR, ZippedBundle, hash_file, safe_relative_path, zip_dir};
+pub use dir::{BundleDir, hash_file, safe_relative_path};
+pub use writer::{ZIP_EPOCH_FLOOR, ZippedBundle, zip_dir};

@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::manifest::{Manifest, SCHEMA_VERSION, Verdict};
-use super::writer::{hash_file, list_entries};
+use super::dir::hash_file;
+use super::writer::list_entries;
 use crate::error::{Error, Result};
-use crate::evidence::tests::extract::{Limits, extract_zip};
-use crate::evidence::tests::parse::{FileOutcome, parse_file};
-use crate::evidence::tests::{FileStatus, judge};
+use crate::evidence::test_reports::extract::{Limits, extract_zip};
+use crate::evidence::test_reports::parse::{FileOutcome, parse_file};
+use crate::evidence::test_reports::{FileStatus, judge};
 
 /// One thing that is wrong with a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

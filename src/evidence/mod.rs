@@ -2,7 +2,7 @@
 //! verdict consume; no stage reaches into another.
 
 pub mod images;
-pub mod tests;
+pub mod test_reports;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tests: Option<tests::TestEvidence>,
+    pub tests: Option<test_reports::TestEvidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<images::ImageEvidence>,
 }

@@ -29,7 +29,7 @@ pub use resolve::{DigestRecord, ManifestRecord, RawManifest, Resolved};
 pub use settings::{Credential, DigestPolicy, ImagePair, ImageSettings, RegistryAccess, settings};
 pub use verdict::Verdict;
 
-use crate::bundle::BundleDir;
+use crate::bundle::dir::BundleDir;
 use crate::error::Result;
 use registry::FetchError;
 

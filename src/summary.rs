@@ -207,8 +207,8 @@ fn duration(seconds: f64) -> String {
 
 /// The test evidence: a row per category (essential), then the failed tests and
 /// notes (detail, cut first when the summary grows too large).
-pub fn tests_sections(tests: &crate::evidence::tests::TestEvidence) -> Vec<Section> {
-    use crate::evidence::tests::CategoryStatus;
+pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Vec<Section> {
+    use crate::evidence::test_reports::CategoryStatus;
     let mut table = String::from("### Test evidence\n\n| | Category | Tests | Passed | Failed | Errored | Skipped | Duration | Artifacts |\n|---|---|--:|--:|--:|--:|--:|--:|---|\n");
     for c in &tests.categories {
         let icon = match c.status {
@@ -239,7 +239,7 @@ pub fn tests_sections(tests: &crate::evidence::tests::TestEvidence) -> Vec<Secti
     }
     let mut sections = vec![Section::essential(table)];
 
-    let failures: Vec<(&str, &crate::evidence::tests::parse::FailedTest)> = tests
+    let failures: Vec<(&str, &crate::evidence::test_reports::parse::FailedTest)> = tests
         .categories
         .iter()
         .flat_map(|c| c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).map(move |t| (c.category.title(), t)))

@@ -3,6 +3,10 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod images;
+pub mod reports;
+pub mod run;
+
 use crate::config::RunArgs;
 
 #[derive(Debug, Parser)]
@@ -23,12 +27,12 @@ pub enum Command {
     /// holds, 1 when anything is wrong (each problem is named).
     Verify(VerifyArgs),
     /// Print the index and platform manifest digests of image references.
-    Digest(crate::cli_images::DigestArgs),
+    Digest(crate::cli::images::DigestArgs),
     /// Compare a tested and a released image; exit 0 when they pass the policy, 1 when not.
-    Compare(crate::cli_images::CompareArgs),
+    Compare(crate::cli::images::CompareArgs),
     /// Parse test reports (files, directories, zip archives) and print their totals and
     /// failed tests; exit 1 when any test failed or a report cannot be read.
-    Reports(crate::cli_reports::ReportsArgs),
+    Reports(crate::cli::reports::ReportsArgs),
 }
 
 #[derive(Debug, clap::Args)]

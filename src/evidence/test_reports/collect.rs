@@ -10,7 +10,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use super::extract::{ExtractedFile, Limits, extract_zip};
 use super::parse::{FileOutcome, parse_file};
 use super::{ArtifactRecord, CategoryRecord, FileStatus, ReportFile, RunSelector, SourceRun, TestEvidence, TestSettings, judge};
-use crate::bundle::BundleDir;
+use crate::bundle::dir::BundleDir;
 use crate::bundle::manifest::FileEntry;
 use crate::error::{Error, Result};
 use crate::github::artifacts::{ArtifactEntry, ArtifactService};

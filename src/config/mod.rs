@@ -210,7 +210,7 @@ pub struct Config {
     /// Present whenever the runner gave us one; required when `upload` is true.
     pub results: Option<ResultsService>,
     /// Test evidence settings, when reports are to be collected.
-    pub tests: Option<crate::evidence::tests::TestSettings>,
+    pub tests: Option<crate::evidence::test_reports::TestSettings>,
     /// Image evidence settings, when images are to be compared.
     pub images: Option<crate::evidence::images::ImageSettings>,
     /// Object storage target, when the bundle is to be stored beyond artifact retention.
@@ -292,7 +292,7 @@ impl Config {
             None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
         };
 
-        let tests = crate::evidence::tests::settings(raw, runner.sha.as_deref())?;
+        let tests = crate::evidence::test_reports::settings(raw, runner.sha.as_deref())?;
         let images = crate::evidence::images::settings(raw)?;
         let storage = crate::publish::storage::settings(raw)?;
         let release_asset = crate::publish::release::settings(raw, &release_version)?;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::bundle::safe_relative_path;
+use crate::bundle::dir::safe_relative_path;
 use crate::error::{Error, Result};
 
 const COPY_BUFFER: usize = 256 * 1024;

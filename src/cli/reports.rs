@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{EXIT_VERDICT_FAILED, Error};
-use crate::evidence::tests::extract::{Limits, extract_zip};
-use crate::evidence::tests::parse::{FailureKind, FileOutcome, Totals, parse_file};
+use crate::evidence::test_reports::extract::{Limits, extract_zip};
+use crate::evidence::test_reports::parse::{FailureKind, FileOutcome, Totals, parse_file};
 
 /// Failed tests listed in the table output; the rest are counted.
 const LISTED_FAILURES: usize = 20;

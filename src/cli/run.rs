@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::evidence::Evidence;
 use crate::github::artifacts::ArtifactService;
-use crate::evidence::tests::collect::{Services, collect as collect_tests};
+use crate::evidence::test_reports::collect::{Services, collect as collect_tests};
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::Rest;
 use crate::github::runner::{OutputFile, append_summary};
@@ -21,7 +21,7 @@ use crate::publish::Published;
 use crate::publish::release::AssetFile;
 use crate::publish::storage::StoreRequest;
 use crate::publish::artifact::{UploadedArtifact, effective_retention, upload_bundle};
-use crate::report::{self, Section};
+use crate::summary::{self, Section};
 
 /// What one audit produced.
 #[derive(Debug)]
@@ -129,7 +129,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     }
 
     if config.summary && let Some(path) = &config.runner.step_summary {
-        let markdown = report::job_summary(&manifest, &details, &bundle, &published, publish_error.as_ref().map(|e| e.to_string()).as_deref());
+        let markdown = summary::job_summary(&manifest, &details, &bundle, &published, publish_error.as_ref().map(|e| e.to_string()).as_deref());
         append_summary(path, &markdown)?;
     }
     if let Some(e) = publish_error {
@@ -182,7 +182,7 @@ async fn attach_to_release(
 }
 
 /// The first failures as `::error` annotations (the runner shows ten per kind).
-fn annotate_test_failures(tests: &crate::evidence::tests::TestEvidence, commands: &Commands) {
+fn annotate_test_failures(tests: &crate::evidence::test_reports::TestEvidence, commands: &Commands) {
     for c in &tests.categories {
         for f in c.artifacts.iter().flat_map(|a| &a.files) {
             for t in &f.failures {
@@ -219,7 +219,7 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
 fn detail_sections(manifest: &Manifest) -> Vec<Section> {
     let mut sections = Vec::new();
     if let Some(tests) = &manifest.evidence.tests {
-        sections.extend(report::tests_sections(tests));
+        sections.extend(summary::tests_sections(tests));
     }
     if let Some(images) = &manifest.evidence.images {
         sections.push(Section::essential(images.summary_markdown()));
@@ -237,7 +237,7 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, detail
             statements.push(dir.root().join(entry.path));
         }
     }
-    dir.add_bytes("summary.md", report::bundle_summary(manifest, details).as_bytes())?;
+    dir.add_bytes("summary.md", summary::bundle_summary(manifest, details).as_bytes())?;
     let page = crate::bundle::html::render(manifest, &dir.files());
     dir.add_bytes("report.html", page.as_bytes())?;
     let root = dir.finish(manifest.clone())?;
