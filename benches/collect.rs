@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use release_audit::bundle::BundleDir;
-use release_audit::config::{RawInputs, ResultsService, RunArgs, input_variable};
+use release_audit::config::{RawInputs, RunArgs, input_variable};
+use release_audit::github::artifacts::ResultsService;
 use release_audit::evidence::test_reports::collect::{Services, collect};
 use release_audit::github::artifacts::{ArtifactService, BackendIds};
 use release_audit::github::commands::Commands;
@@ -29,7 +30,7 @@ fn main() {
         .map(|(k, v)| (input_variable(k), v.to_string()))
         .collect();
     let raw = RawInputs::collect(&RunArgs::default(), &|k| inputs.get(k).cloned());
-    let settings = release_audit::evidence::test_reports::settings(&raw, None).unwrap().unwrap();
+    let settings = release_audit::config::test_reports::settings(&raw, None).unwrap().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let results = ResultsService { base_url: url.trim_end_matches('/').to_string(), ids: BackendIds::from_runtime_token(&token).unwrap(), token: Secret::new(token) };

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use release_audit::bundle::ZippedBundle;
-use release_audit::config::{ArtifactName, ResultsService};
+use release_audit::github::artifacts::{ArtifactName, ResultsService};
 use release_audit::github::artifacts::{ArtifactService, BackendIds};
 use release_audit::github::commands::Commands;
 use release_audit::secret::Secret;

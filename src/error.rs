@@ -17,8 +17,10 @@ pub const EXIT_VERDICT_FAILED: i32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// An input (or flag, or runner variable) has a value we cannot use.
-    #[error("input `{name}`: {reason}")]
+    /// An input (or flag, argument or runner variable) has a value we cannot use.
+    /// `name` is what the user typed: `--policy` is called a flag, `TESTED` (a
+    /// positional argument's upper-case placeholder) an argument, anything else an input.
+    #[error("{} `{name}`: {reason}", input_kind(name))]
     Input { name: String, reason: String, hint: String },
 
     /// A file or directory could not be read or written.
@@ -87,6 +89,17 @@ impl Error {
             other => other.to_string(),
         };
         Error::Publish { what: what.to_string(), reason, bundle: bundle.to_path_buf(), hint }
+    }
+}
+
+/// How an error calls the thing it names (see [`Error::Input`]).
+fn input_kind(name: &str) -> &'static str {
+    if name.starts_with("--") {
+        "flag"
+    } else if !name.is_empty() && name.len() <= 12 && name.bytes().all(|b| b.is_ascii_uppercase()) {
+        "argument"
+    } else {
+        "input"
     }
 }
 

@@ -1,6 +1,6 @@
 //! release-audit: turns a release into one self-verifying audit bundle.
 //!
-//! The pipeline (see `shared/design.md`): inputs → [`config::Config`] → evidence
+//! The pipeline: inputs → [`config::Config`] → evidence
 //! stages → [`bundle`] → [`publish`] → [`summary`]. Data flows one way; each stage is a
 //! module that consumes the plain data of the one before.
 

@@ -383,7 +383,7 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
         insecure_registries: Some(format!("{},{}", f.plain.host, f.auth.host)),
         ..RunArgs::default()
     };
-    let settings = images::settings(&RawInputs::collect(&args, &|_| None)).unwrap().unwrap();
+    let settings = release_audit::config::images::settings(&RawInputs::collect(&args, &|_| None)).unwrap().unwrap();
     assert_eq!(settings.secrets().len(), 2);
     let evidence = tokio::runtime::Runtime::new().unwrap().block_on(images::collect(&settings)).unwrap();
 
@@ -456,11 +456,11 @@ fn bad_references_policies_and_platforms_are_usage_errors_naming_the_input() {
     let f = fixture();
     let good = f.plain("dev/app:PR-1");
     for (args, expected) in [
-        (vec!["compare", "127.0.0.1:5000/dev/App:1", good.as_str()], "error: input `tested-image`: `127.0.0.1:5000/dev/App:1` is not an image reference"),
-        (vec!["compare", good.as_str(), "r.io/app:1", "--policy", "strict"], "error: input `digest-policy`: `strict` is not a policy"),
-        (vec!["compare", good.as_str(), "r.io/app:1", "--platform", "linux"], "error: input `platforms`: `linux` is not a platform"),
-        (vec!["compare", good.as_str(), "r.io/app:1", "--insecure-registry", "localhost"], "error: input `insecure-registries`: `localhost` has no port"),
-        (vec!["digest", "app@sha256:123"], "error: input `REF`: `app@sha256:123` is not an image reference"),
+        (vec!["compare", "127.0.0.1:5000/dev/App:1", good.as_str()], "error: argument `TESTED`: `127.0.0.1:5000/dev/App:1` is not an image reference"),
+        (vec!["compare", good.as_str(), "r.io/app:1", "--policy", "strict"], "error: flag `--policy`: `strict` is not a policy"),
+        (vec!["compare", good.as_str(), "r.io/app:1", "--platform", "linux"], "error: flag `--platform`: `linux` is not a platform"),
+        (vec!["compare", good.as_str(), "r.io/app:1", "--insecure-registry", "localhost"], "error: flag `--insecure-registries`: `localhost` has no port"),
+        (vec!["digest", "app@sha256:123"], "error: argument `REF`: `app@sha256:123` is not an image reference"),
     ] {
         let run = release_audit(&args, &[]);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use release_audit::config::ResultsService;
+use release_audit::github::artifacts::ResultsService;
 use release_audit::github::artifacts::{ArtifactService, BackendIds};
 use release_audit::github::blob;
 use release_audit::http::RetryPolicy;

@@ -186,7 +186,7 @@ fn inputs(pairs: &[(&str, &str)]) -> RawInputs {
 }
 
 fn settings(url: &str, credentials: &str) -> StorageSettings {
-    storage::settings(&inputs(&[("storage-url", url), ("storage-credentials", credentials)])).expect("valid settings").expect("storage is asked for")
+    release_audit::config::storage::settings(&inputs(&[("storage-url", url), ("storage-credentials", credentials)])).expect("valid settings").expect("storage is asked for")
 }
 
 fn s3_settings(url: &str) -> StorageSettings {
@@ -516,6 +516,29 @@ async fn bad_storage_inputs_stop_the_step_with_a_usage_error() {
         let result = step.run(binary, &[]).await;
         assert_eq!(result.code, 2, "{url}: {}", result.everything());
         assert!(result.everything().contains(says), "{url}: {}", result.everything());
+    }
+}
+
+/// A version that cannot be part of an object key (`+`) is refused at the input seam,
+/// before any bundle is written, not by the store after the work is done; so is a
+/// key template with an unknown placeholder.
+#[tokio::test]
+async fn a_version_the_store_cannot_take_is_refused_before_the_bundle_is_written() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_release-audit"));
+    for (version, url, says) in [
+        ("1.2.3+build.4", "s3://bucket/audits/", "input `release-version`: `1.2.3+build.4` cannot be part of an object key"),
+        ("1.2.3", "gs://bucket/{repository}_{version}.zip", "input `storage-url`: `{repository}_{version}.zip` has an unknown placeholder"),
+    ] {
+        let mut step = release_audit_test_support::Step::new();
+        step.input("release-version", version)
+            .input("upload", "false")
+            .input("required-reports", "none")
+            .input("storage-url", url)
+            .input("storage-credentials", if url.starts_with("s3") { "access-key-id=a\nsecret-access-key=b" } else { "access-token=x" });
+        let result = step.run(binary, &[]).await;
+        assert_eq!(result.code, 2, "{version}: {}", result.everything());
+        assert!(result.everything().contains(says), "{version}: {}", result.everything());
+        assert!(!step.resolve(".release-audit").join(format!("audit-bundle-{version}")).exists(), "nothing is written before the inputs hold");
     }
 }
 

@@ -252,16 +252,16 @@ fn dedup(problems: &mut Vec<Problem>) {
 /// `--online`: re-resolves every released image reference and says whether its tag
 /// still points at the digest the audit recorded.
 pub async fn check_released_tags(v: &mut Verification, access: &crate::evidence::images::RegistryAccess) {
-    use crate::evidence::images::{RegistryClient, registry::FetchError, settings::parse_ref};
+    use crate::evidence::images::{ImageRef, RegistryClient, registry::FetchError};
     let Some(images) = v.manifest.as_ref().and_then(|m| m.evidence.images.clone()) else { return };
     let client = RegistryClient::new(access);
     for pair in &images.pairs {
         let reference = pair.released.reference.clone();
         let Some(recorded) = pair.released.digest.as_ref().map(|d| d.to_string()) else { continue };
-        let image = match parse_ref("release-image", &reference) {
+        let image = match ImageRef::parse(&reference) {
             Ok(i) => i,
-            Err(e) => {
-                v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason: e.to_string() });
+            Err(reason) => {
+                v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason });
                 continue;
             }
         };

@@ -1,23 +1,25 @@
 //! `release-audit digest` and `release-audit compare`: the image evidence stage as
 //! tools for an engineer chasing a digest mismatch.
 //!
-//! `compare` goes through the same seam as action mode (flags → [`RunArgs`] →
-//! [`RawInputs`] → [`images::settings`]), so it validates and decides exactly as the
-//! action does. Exit codes: 0 when the pair passes the policy, 1 when it does not,
+//! `compare` goes through the same seam as action mode (its flags → [`RawInputs`] →
+//! [`config::images::settings`](crate::config::images::settings)), so it validates and
+//! decides exactly as the action does, and an error names the flag that was typed. Exit codes: 0 when the pair passes the policy, 1 when it does not,
 //! 2 for bad flags, 3 when a registry could not be read.
 
 use std::fmt::Write as _;
 
-use crate::config::{RawInputs, RunArgs};
+use crate::config::RawInputs;
+use crate::config::images::{parse_platforms, parse_ref, registry_access};
 use crate::error::{EXIT_VERDICT_FAILED, Error, Result};
-use crate::evidence::images::{self, DigestRecord, ImageRef, RegistryAccess, RegistryClient, manifest, registry::FetchError, resolve};
+use crate::evidence::images::{self, DigestRecord, ImageRef, RegistryClient, manifest, registry::FetchError, resolve};
 use crate::secret::Secret;
 
 /// Flags both commands share: how to reach registries and what to print.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RegistryFlags {
-    /// A registry reached over plain HTTP, as host:port (repeatable).
-    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    /// Registries reached over plain HTTP, as host:port (repeatable, or comma-separated;
+    /// `--insecure-registry` is an alias).
+    #[arg(long = "insecure-registries", visible_alias = "insecure-registry", value_name = "HOST:PORT", value_delimiter = ',')]
     pub insecure: Vec<String>,
     /// Registry logins, one per line: host=username:password. Prefer the environment
     /// variable over the flag (flags show in process lists); never printed.
@@ -72,15 +74,10 @@ pub async fn digest(args: DigestArgs) -> Result<i32> {
     let flags = &args.registry;
     let mut refs = Vec::new();
     for text in &args.references {
-        refs.push(images::settings::parse_ref("REF", text)?);
+        refs.push(parse_ref("REF", text)?);
     }
-    let platforms = images::settings::parse_platforms("--platform", &flags.platforms)?;
-    let access = RegistryAccess::parse(
-        "--registry-credentials",
-        flags.credentials.as_ref().map(Secret::expose),
-        "--insecure-registry",
-        &flags.insecure,
-    )?;
+    let platforms = parse_platforms("--platform", &flags.platforms)?;
+    let access = registry_access("--registry-credentials", flags.credentials.as_ref().map(Secret::expose), "--insecure-registries", &flags.insecure)?;
     let client = RegistryClient::new(&access);
     let results = futures_util::future::join_all(refs.iter().map(|r| resolve::resolve(&client, r, &platforms))).await;
     let mut records = Vec::new();
@@ -109,18 +106,19 @@ pub async fn digest(args: DigestArgs) -> Result<i32> {
 /// Compares two images under a policy and explains why they differ.
 pub async fn compare(args: CompareArgs) -> Result<i32> {
     let flags = &args.registry;
-    let run_args = RunArgs {
-        tested_image: Some(args.tested.clone()),
-        release_image: Some(args.released.clone()),
-        digest_policy: args.policy.clone(),
-        expected_digest: args.expected_digest.clone(),
-        layer_diff_limit: args.layer_diff_limit.clone(),
-        platforms: Some(flags.platforms.join(",")),
-        insecure_registries: Some(flags.insecure.join(",")),
-        registry_credentials: flags.credentials.as_ref().map(|s| s.expose().to_string()),
-        ..RunArgs::default()
-    };
-    let settings = images::settings(&RawInputs::collect(&run_args, &|_| None))?.expect("a pair is given");
+    let platforms = flags.platforms.join(",");
+    let insecure = flags.insecure.join(",");
+    let raw = RawInputs::from_flags([
+        ("tested-image", "TESTED", Some(args.tested.as_str())),
+        ("release-image", "RELEASED", Some(args.released.as_str())),
+        ("digest-policy", "--policy", args.policy.as_deref()),
+        ("expected-digest", "--expected-digest", args.expected_digest.as_deref()),
+        ("layer-diff-limit", "--layer-diff-limit", args.layer_diff_limit.as_deref()),
+        ("platforms", "--platform", Some(platforms.as_str())),
+        ("insecure-registries", "--insecure-registries", Some(insecure.as_str())),
+        ("registry-credentials", "--registry-credentials", flags.credentials.as_ref().map(Secret::expose)),
+    ]);
+    let settings = crate::config::images::settings(&raw)?.expect("a pair is given");
     let evidence = images::collect(&settings).await?;
     let pair = &evidence.pairs[0];
     if flags.json {

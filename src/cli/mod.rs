@@ -46,8 +46,9 @@ pub struct VerifyArgs {
     /// moved since the release.
     #[arg(long)]
     pub online: bool,
-    /// (`--online`) A registry reached over plain HTTP, as host:port (repeatable).
-    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    /// (`--online`) Registries reached over plain HTTP, as host:port (repeatable, or
+    /// comma-separated; `--insecure-registry` is an alias).
+    #[arg(long = "insecure-registries", visible_alias = "insecure-registry", value_name = "HOST:PORT", value_delimiter = ',')]
     pub insecure: Vec<String>,
     /// (`--online`) Registry logins, one per line: host=username:password; never printed.
     #[arg(long = "registry-credentials", env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS", hide_env_values = true, value_name = "LOGINS")]
@@ -58,7 +59,7 @@ pub struct VerifyArgs {
 pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
     let mut v = crate::bundle::verify::verify(&args.bundle)?;
     if args.online {
-        let access = crate::evidence::images::RegistryAccess::parse("--registry-credentials", args.credentials.as_deref(), "--insecure-registry", &args.insecure)?;
+        let access = crate::config::images::registry_access("--registry-credentials", args.credentials.as_deref(), "--insecure-registries", &args.insecure)?;
         crate::bundle::verify::check_released_tags(&mut v, &access).await;
     }
     if args.json {

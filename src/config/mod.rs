@@ -1,197 +1,33 @@
-//! Inputs → one validated [`Config`].
+//! The input seam: every input name, flag, default and check lives below this module,
+//! and what leaves it is typed settings per stage.
 //!
-//! Two front doors, one seam: in action mode every setting arrives as `INPUT_<NAME>`
-//! (name upper-cased, hyphens kept, value trimmed — the runner's rule); on the command
-//! line the same settings are flags with the same names (`--release-version`). A flag
-//! wins over the variable. [`RawInputs`] holds the strings; [`Config::from_raw`]
-//! validates all of them once, before any network call, and nothing downstream
-//! re-checks them.
+//! Two levels, as in ripgrep's `flags/`: [`inputs`] holds the strings as given
+//! ([`RawInputs`]: `INPUT_<NAME>` in action mode — name upper-cased, hyphens kept, value
+//! trimmed, the runner's rule — or the flags of the same names, a flag winning over its
+//! variable); [`Config::from_raw`] turns them once into a validated [`Config`], before
+//! any network call. The stage parsers ([`images`], [`test_reports`], [`storage`],
+//! [`release`]) are also what the CLI subcommands call with their own flag names, so a
+//! value is checked the same way wherever it comes from and an error names what the
+//! user typed. Nothing downstream re-checks an input, and no stage module imports
+//! this one: dependencies point from here to the stages, never back.
 
-use std::collections::BTreeMap;
+pub mod images;
+pub mod inputs;
+pub mod release;
+pub mod storage;
+pub mod test_reports;
+
 use std::path::{Path, PathBuf};
 
+pub use inputs::{RawInputs, RunArgs, input_variable};
+
 use crate::error::{Error, Result};
-use crate::github::artifacts::BackendIds;
+use crate::github::artifacts::{ArtifactName, BackendIds, ResultsService};
 use crate::github::runner::{ActionsRuntime, Lookup, RunnerContext, check_appendable};
 use crate::secret::Secret;
 
 /// Highest retention GitHub allows for an artifact (private repositories).
 pub const MAX_RETENTION_DAYS: u32 = 400;
-
-/// Declares the inputs once: the flag struct, and the list of input names that
-/// `action.yml` must match (a test checks both ways).
-macro_rules! run_args {
-    ($( $(#[doc = $doc:literal])* $field:ident = $name:literal ),* $(,)?) => {
-        /// The settings of `release-audit run`, as flags. Every flag has an `INPUT_*` twin.
-        #[derive(Debug, Default, Clone, clap::Args)]
-        pub struct RunArgs {
-            $( $(#[doc = $doc])* #[arg(long = $name, value_name = "VALUE")] pub $field: Option<String>, )*
-        }
-        impl RunArgs {
-            /// Every input name, in declaration order.
-            pub const INPUT_NAMES: &'static [&'static str] = &[$($name),*];
-            fn flags(&self) -> Vec<(&'static str, Option<&String>)> {
-                vec![$(($name, self.$field.as_ref())),*]
-            }
-        }
-    };
-}
-
-run_args! {
-    /// Token for the GitHub REST API (default `${{ github.token }}`); needs `actions: read`.
-    github_token = "github-token",
-    /// The version being released, e.g. 1.2.3 (required).
-    release_version = "release-version",
-    /// Artifact name of the bundle (default `audit-bundle-<release-version>`).
-    bundle_name = "bundle-name",
-    /// Directory the bundle is written to (default `.release-audit` in the workspace).
-    bundle_dir = "bundle-dir",
-    /// Days the bundle artifact is kept (1–400; clamped to the repository's maximum).
-    retention_days = "retention-days",
-    /// Replace an existing artifact, release asset or stored object of the same name (true/false).
-    overwrite = "overwrite",
-    /// Upload the bundle as a workflow artifact (true/false, default true).
-    upload = "upload",
-    /// Write the job summary (true/false, default true).
-    summary = "summary",
-    /// Unit test report artifacts: names or globs, comma- or newline-separated.
-    unit_reports = "unit-reports",
-    /// E2E test report artifacts: names or globs.
-    e2e_reports = "e2e-reports",
-    /// Gardener test report artifacts: names or globs.
-    gardener_reports = "gardener-reports",
-    /// Upgrade test report artifacts: names or globs.
-    upgrade_reports = "upgrade-reports",
-    /// Categories that must be present with at least one test (default `unit,e2e`).
-    required_reports = "required-reports",
-    /// Workflow run ids to collect reports from (default: the current run).
-    run_ids = "run-ids",
-    /// Workflow files whose newest completed run for `head-sha` is searched too.
-    workflows = "workflows",
-    /// Commit whose runs `workflows` looks for (default `GITHUB_SHA`).
-    head_sha = "head-sha",
-    /// Fail the audit when a report has failed or errored tests (default true).
-    fail_on_test_failures = "fail-on-test-failures",
-    /// Fail the audit when a required category is missing or empty (default true).
-    fail_on_missing_reports = "fail-on-missing-reports",
-    /// Put each source run's run.json, jobs and logs into the bundle (default true).
-    include_run_logs = "include-run-logs",
-    /// The image that was tested, e.g. europe-docker.pkg.dev/p/dev/app:PR-123.
-    tested_image = "tested-image",
-    /// The image that is released, e.g. europe-docker.pkg.dev/p/prod/app:1.2.3.
-    release_image = "release-image",
-    /// Several pairs, one per line: `name: <tested-ref> -> <released-ref>`.
-    images = "images",
-    /// The digest the image build reported (sha256:…); the tested image must have it.
-    expected_digest = "expected-digest",
-    /// identical (default), platforms, or record.
-    digest_policy = "digest-policy",
-    /// Platforms to compare, e.g. linux/amd64,linux/arm64 (default all).
-    platforms = "platforms",
-    /// Registry logins, one per line: host=username:password (masked).
-    registry_credentials = "registry-credentials",
-    /// Registries reached over plain HTTP, as host:port, comma- or newline-separated.
-    insecure_registries = "insecure-registries",
-    /// Largest layer (bytes) whose tar entries are diffed when layers differ (default 256 MiB).
-    layer_diff_limit = "layer-diff-limit",
-    /// Attach the bundle and SHA256SUMS to the GitHub release of `release-tag` (true/false).
-    release_asset = "release-asset",
-    /// Tag of the release to attach to (default: the release version).
-    release_tag = "release-tag",
-    /// Object storage prefix for the bundle: gs://bucket/prefix/ or s3://bucket/prefix/.
-    storage_url = "storage-url",
-    /// Object storage credentials, one key=value per line (masked).
-    storage_credentials = "storage-credentials",
-}
-
-/// The environment variable that carries an input: `INPUT_` + upper-cased name,
-/// spaces as `_`, hyphens kept (actions/toolkit `getInput`).
-pub fn input_variable(name: &str) -> String {
-    format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
-}
-
-/// Input strings as given: trimmed, empty ones dropped.
-#[derive(Debug, Default, Clone)]
-pub struct RawInputs {
-    values: BTreeMap<&'static str, String>,
-}
-
-impl RawInputs {
-    pub fn collect(args: &RunArgs, env: Lookup<'_>) -> Self {
-        let mut values = BTreeMap::new();
-        for (name, flag) in args.flags() {
-            let value = flag.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).or_else(|| env(&input_variable(name)));
-            if let Some(v) = value {
-                values.insert(name, v);
-            }
-        }
-        RawInputs { values }
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
-
-    /// A comma- or newline-separated list, items trimmed, empty items dropped.
-    pub fn list(&self, name: &str) -> Vec<String> {
-        self.get(name)
-            .map(|v| v.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
-            .unwrap_or_default()
-    }
-
-    /// A boolean input: true/True/TRUE or false/False/FALSE (the toolkit's `getBooleanInput`).
-    pub fn bool(&self, name: &str, default: bool) -> Result<bool> {
-        match self.get(name) {
-            None => Ok(default),
-            Some("true" | "True" | "TRUE") => Ok(true),
-            Some("false" | "False" | "FALSE") => Ok(false),
-            Some(other) => Err(Error::input(name, format!("`{other}` is not a boolean"), "use true or false")),
-        }
-    }
-}
-
-/// A name that GitHub accepts for an artifact.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArtifactName(String);
-
-impl ArtifactName {
-    pub const FORBIDDEN: &'static [char] = &['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
-
-    pub fn parse(input: &str, value: &str) -> Result<Self> {
-        if value.is_empty() {
-            return Err(Error::input(input, "is empty", "give the artifact a name"));
-        }
-        if let Some(c) = value.chars().find(|c| Self::FORBIDDEN.contains(c)) {
-            return Err(Error::input(
-                input,
-                format!("`{}` contains the character {c:?}, which artifact names may not contain", value.escape_debug()),
-                "remove \" : < > | * ? \\ / and line breaks from the name",
-            ));
-        }
-        if value.len() > 256 {
-            return Err(Error::input(input, "is longer than 256 characters", "use a shorter name"));
-        }
-        Ok(ArtifactName(value.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for ArtifactName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Where the artifacts v4 service is and who we are to it.
-#[derive(Debug, Clone)]
-pub struct ResultsService {
-    pub base_url: String,
-    pub token: Secret,
-    pub ids: BackendIds,
-}
 
 /// The validated settings of one audit.
 #[derive(Debug, Clone)]
@@ -237,10 +73,7 @@ impl Config {
         }
         let release_version = release_version.to_string();
 
-        let bundle_name = match raw.get("bundle-name") {
-            Some(name) => ArtifactName::parse("bundle-name", name)?,
-            None => ArtifactName::parse("bundle-name", &format!("audit-bundle-{release_version}"))?,
-        };
+        let bundle_name = bundle_name(raw, &release_version)?;
 
         let retention_days = match raw.get("retention-days") {
             None => None,
@@ -292,10 +125,16 @@ impl Config {
             None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
         };
 
-        let tests = crate::evidence::test_reports::settings(raw, runner.sha.as_deref())?;
-        let images = crate::evidence::images::settings(raw)?;
-        let storage = crate::publish::storage::settings(raw)?;
-        let release_asset = crate::publish::release::settings(raw, &release_version)?;
+        let tests = test_reports::settings(raw, runner.sha.as_deref())?;
+        let images = images::settings(raw)?;
+        let storage = storage::settings(raw)?;
+        if let Some(storage) = &storage {
+            check_object_keys(raw, storage, &runner, &release_version, bundle_name.as_str())?;
+        }
+        let release_asset = release::settings(raw, &release_version, bundle_name.as_str())?;
+        if let Some(tests) = &tests {
+            check_report_sources(raw, tests, results.is_some(), &runner)?;
+        }
 
         Ok(Config {
             github_token: raw.get("github-token").map(Secret::new),
@@ -329,6 +168,74 @@ impl Config {
             s.extend(storage.secrets());
         }
         s
+    }
+}
+
+/// `bundle-name`, default `audit-bundle-<release-version>`: an artifact name that is
+/// also one plain directory name (it becomes `<bundle-dir>/<name>/`).
+fn bundle_name(raw: &RawInputs, release_version: &str) -> Result<ArtifactName> {
+    let label = raw.label("bundle-name");
+    let name = match raw.get("bundle-name") {
+        Some(name) => ArtifactName::parse(label, name)?,
+        None => ArtifactName::parse(label, &format!("audit-bundle-{release_version}"))?,
+    };
+    let text = name.as_str();
+    if text == "." || text == ".." || text.chars().any(char::is_control) {
+        return Err(Error::input(
+            label,
+            format!("`{}` is not a plain directory name", text.escape_debug()),
+            "use letters, digits and - _ ., e.g. audit-bundle-1.2.3",
+        ));
+    }
+    Ok(name)
+}
+
+/// Where the reports come from must be reachable with what the step has: the current
+/// run needs the artifacts runtime, other runs the REST API (a token and a repository).
+fn check_report_sources(raw: &RawInputs, tests: &crate::evidence::test_reports::TestSettings, has_results: bool, runner: &RunnerContext) -> Result<()> {
+    use crate::evidence::test_reports::RunSelector;
+    if tests.runs.contains(&RunSelector::Current) && !has_results {
+        return Err(Error::input(
+            raw.label("run-ids"),
+            "is empty, so reports come from the current run, but there is no artifacts runtime (ACTIONS_RUNTIME_TOKEN/ACTIONS_RESULTS_URL)",
+            "run as a workflow step, or give the run ids that hold the reports",
+        ));
+    }
+    let needs_rest = tests.runs.iter().find(|r| !matches!(r, RunSelector::Current));
+    if let Some(selector) = needs_rest
+        && (raw.get("github-token").is_none() || runner.repository.is_none())
+    {
+        let what = match selector {
+            RunSelector::Workflow { file, .. } => format!("the runs of workflow `{file}`"),
+            _ => "the reports of other runs".to_string(),
+        };
+        return Err(Error::input(
+            raw.label("github-token"),
+            format!("is needed to read {what} through the REST API (and GITHUB_REPOSITORY must be set)"),
+            "pass `github-token: ${{ github.token }}` with `actions: read`",
+        ));
+    }
+    Ok(())
+}
+
+/// The object keys the bundle will be stored under must be makeable from the release's
+/// facts; checked here so that nothing is written before the store would refuse it.
+fn check_object_keys(raw: &RawInputs, storage: &crate::publish::storage::StorageSettings, runner: &RunnerContext, version: &str, bundle: &str) -> Result<()> {
+    use crate::publish::storage::{KeyError, object_keys};
+    let repository = runner.repository.as_deref().unwrap_or("local/local");
+    match object_keys(&storage.location, repository, version, bundle) {
+        Ok(_) => Ok(()),
+        Err(KeyError::Version) => Err(Error::input(
+            raw.label("release-version"),
+            format!("`{}` cannot be part of an object key of `storage-url`", version.escape_debug()),
+            "use letters, digits and . _ - only when `storage-url` is set (e.g. 1.2.3-build.4 instead of 1.2.3+build.4)",
+        )),
+        Err(KeyError::BundleName) => Err(Error::input(
+            raw.label("bundle-name"),
+            format!("`{}` cannot be part of an object key of `storage-url`", bundle.escape_debug()),
+            "use letters, digits and . _ - only when `storage-url` is set",
+        )),
+        Err(KeyError::Repository) => Err(Error::input("GITHUB_REPOSITORY", format!("`{}` is not owner/repo", repository.escape_debug()), "leave it as the runner sets it")),
     }
 }
 

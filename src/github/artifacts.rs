@@ -1,8 +1,8 @@
 //! Client of GitHub's artifacts v4 service ("Results", Twirp over JSON) and of the
 //! signed blob URLs it hands out.
 //!
-//! The wire format follows actions/toolkit `packages/artifact` (see
-//! `shared/protocols.md`): snake_case proto names, int64 as JSON strings, every call a
+//! The wire format follows actions/toolkit `packages/artifact` and its proto
+//! definitions (`results/api/v1/artifact.proto`): snake_case proto names, int64 as JSON strings, every call a
 //! `POST {origin}/twirp/github.actions.results.api.v1.ArtifactService/<Method>` with the
 //! runtime token as bearer. Answers are read leniently (numbers or strings) and bounded.
 
@@ -10,10 +10,53 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ArtifactName, ResultsService};
 use crate::error::{Error, Result};
 use crate::http::{Attempt, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
+
+/// A name that GitHub accepts for an artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactName(String);
+
+impl ArtifactName {
+    pub const FORBIDDEN: &'static [char] = &['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/'];
+
+    pub fn parse(input: &str, value: &str) -> Result<Self> {
+        if value.is_empty() {
+            return Err(Error::input(input, "is empty", "give the artifact a name"));
+        }
+        if let Some(c) = value.chars().find(|c| Self::FORBIDDEN.contains(c)) {
+            return Err(Error::input(
+                input,
+                format!("`{}` contains the character {c:?}, which artifact names may not contain", value.escape_debug()),
+                "remove \" : < > | * ? \\ / and line breaks from the name",
+            ));
+        }
+        if value.len() > 256 {
+            return Err(Error::input(input, "is longer than 256 characters", "use a shorter name"));
+        }
+        Ok(ArtifactName(value.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ArtifactName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where the artifacts v4 service is and who we are to it.
+#[derive(Debug, Clone)]
+pub struct ResultsService {
+    pub base_url: String,
+    pub token: Secret,
+    pub ids: BackendIds,
+}
+
 
 const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
 /// Twirp answers are small JSON documents; anything larger is refused.

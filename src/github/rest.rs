@@ -4,7 +4,7 @@
 //! host WITHOUT the token (the Location is pre-signed).
 //!
 //! octocrab is not used here: its artifact helpers drop `per_page`/`page`, have no
-//! `digest` field and buffer downloads in memory (see shared/protocols.md), so the
+//! `digest` field and buffer downloads in memory (README, "Dependencies"), so the
 //! four routes are plain reqwest calls into our own serde types.
 
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! so the artifact's digest equals `bundle-sha256`.
 
 use crate::bundle::ZippedBundle;
-use crate::config::ArtifactName;
+use crate::github::artifacts::ArtifactName;
 use crate::error::Result;
 use crate::github::artifacts::ArtifactService;
 use crate::github::blob;

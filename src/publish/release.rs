@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::storage::{digest_file, file_body, send_with_retry};
-use crate::config::RawInputs;
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, read_bounded};
 use crate::secret::Secret;
@@ -33,40 +32,6 @@ const MAX_RELEASE_PAGES: u32 = 10;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseAssetSettings {
     pub tag: String,
-}
-
-/// Reads `release-asset` and `release-tag`; `None` when no release asset is asked for.
-/// Checks here what would otherwise fail only after the bundle was written: a token is
-/// there, the tag is a tag, and GitHub will keep the asset names as given.
-pub fn settings(raw: &RawInputs, release_version: &str) -> Result<Option<ReleaseAssetSettings>> {
-    if !raw.bool("release-asset", false)? {
-        return Ok(None);
-    }
-    if raw.get("github-token").is_none() {
-        return Err(Error::input(
-            "github-token",
-            "is empty, but `release-asset: true` needs it to attach the bundle to the release",
-            "pass `github-token: ${{ github.token }}` and give the job `permissions: contents: write`",
-        ));
-    }
-    let tag = raw.get("release-tag").unwrap_or(release_version);
-    if tag.is_empty() || tag.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c)) || tag.contains("..") {
-        return Err(Error::input("release-tag", format!("`{}` is not a git tag name", tag.escape_debug()), "give the tag of the release, e.g. 1.2.3 or v1.2.3"));
-    }
-    let bundle_name = raw.get("bundle-name").map(str::to_string).unwrap_or_else(|| format!("audit-bundle-{release_version}"));
-    if let Some(c) = bundle_name.chars().find(|c| !asset_name_char(*c)) {
-        return Err(Error::input(
-            "bundle-name",
-            format!("`{}` contains {c:?}, which GitHub replaces in release asset names", bundle_name.escape_debug()),
-            "use letters, digits and . _ - + only when `release-asset` is true",
-        ));
-    }
-    Ok(Some(ReleaseAssetSettings { tag: tag.to_string() }))
-}
-
-/// Characters GitHub keeps in an asset name (others become `.`).
-fn asset_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "._-+".contains(c)
 }
 
 /// One file to attach.
@@ -319,35 +284,4 @@ async fn refusal(response: reqwest::Response, what: &str) -> Error {
         _ => (said, "try again later; if it persists, check https://www.githubstatus.com"),
     };
     Error::service(what, reason, hint)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::publish::storage::test_inputs as raw;
-
-    #[test]
-    fn the_tag_defaults_to_the_release_version() {
-        assert_eq!(settings(&raw(&[]), "1.2.3").unwrap(), None);
-        assert_eq!(settings(&raw(&[("release-asset", "false"), ("release-tag", "x")]), "1.2.3").unwrap(), None);
-        let s = settings(&raw(&[("release-asset", "true"), ("github-token", "t")]), "1.2.3").unwrap().unwrap();
-        assert_eq!(s.tag, "1.2.3");
-        let s = settings(&raw(&[("release-asset", "true"), ("github-token", "t"), ("release-tag", "v1.2.3")]), "1.2.3").unwrap().unwrap();
-        assert_eq!(s.tag, "v1.2.3");
-    }
-
-    #[test]
-    fn bad_release_inputs_name_themselves() {
-        for (pairs, name) in [
-            (&[("release-asset", "true")][..], "github-token"),
-            (&[("release-asset", "yes"), ("github-token", "t")][..], "release-asset"),
-            (&[("release-asset", "true"), ("github-token", "t"), ("release-tag", "v1 2")][..], "release-tag"),
-            (&[("release-asset", "true"), ("github-token", "t"), ("release-tag", "a..b")][..], "release-tag"),
-            (&[("release-asset", "true"), ("github-token", "t"), ("bundle-name", "audit bundle")][..], "bundle-name"),
-        ] {
-            let err = settings(&raw(pairs), "1.2.3").unwrap_err();
-            assert!(err.to_string().starts_with(&format!("input `{name}`")), "{pairs:?}: {err}");
-            assert!(!err.hint().is_empty());
-        }
-    }
 }

@@ -49,7 +49,6 @@ use futures_util::{StreamExt, TryStreamExt};
 use sha2::Digest;
 
 use crate::bundle::ZippedBundle;
-use crate::config::RawInputs;
 use crate::error::{Error, Result};
 use crate::http::{Progress, RetryPolicy, without_url};
 use crate::secret::Secret;
@@ -85,61 +84,13 @@ pub struct StorageLocation {
     pub endpoint: Option<String>,
     /// S3 only: the bucket's region (default `us-east-1`).
     pub region: Option<String>,
+    /// A key template with `{owner}`, `{repo}`, `{version}`, `{bundle}` placeholders
+    /// (e.g. `{repo}_{version}.zip`) that replaces the default layout; `prefix` is
+    /// then empty.
+    pub template: Option<String>,
 }
 
 impl StorageLocation {
-    /// Parses `storage-url`. Errors name the input and say what a good value looks like.
-    pub fn parse(value: &str) -> Result<Self> {
-        let bad = |reason: String| Error::input("storage-url", reason, "use gs://bucket/prefix/ or s3://bucket/prefix/ (options after `?`: region=, endpoint=)");
-        let (scheme, rest) = match value.split_once("://") {
-            Some(("gs", rest)) => (Scheme::Gcs, rest),
-            Some(("s3", rest)) => (Scheme::S3, rest),
-            Some((other, _)) => return Err(bad(format!("scheme `{}` is not supported; only gs:// and s3:// are", other.escape_debug()))),
-            None => return Err(bad(format!("`{}` is not a gs:// or s3:// URL", value.escape_debug()))),
-        };
-        let (path, query) = match rest.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (rest, None),
-        };
-        let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
-        if bucket.is_empty() {
-            return Err(bad("names no bucket".into()));
-        }
-        if bucket.len() < 3 || bucket.len() > 222 || !bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._".contains(c)) {
-            return Err(bad(format!("`{}` is not a valid bucket name (3–63 lower-case letters, digits, - . _)", bucket.escape_debug())));
-        }
-        let segments: Vec<&str> = prefix.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
-        if prefix.trim_matches('/').contains("//") {
-            return Err(bad(format!("prefix `{}` has an empty path segment (`//`)", prefix.escape_debug())));
-        }
-        if let Some(s) = segments.iter().find(|s| **s == ".." || **s == ".") {
-            return Err(bad(format!("prefix `{}` contains a `{s}` segment; object keys are taken literally, so it would not mean what it says", prefix.escape_debug())));
-        }
-        if prefix.chars().any(|c| c.is_control() || c == '\\') {
-            return Err(bad("prefix contains a control character or a backslash".into()));
-        }
-        let prefix = if segments.is_empty() { String::new() } else { format!("{}/", segments.join("/")) };
-
-        let mut location = StorageLocation { scheme, bucket: bucket.to_string(), prefix, endpoint: None, region: None };
-        for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-            let (key, val) = pair.split_once('=').unwrap_or((pair, ""));
-            match (scheme, key) {
-                (_, "endpoint") => location.endpoint = Some(parse_endpoint(val)?),
-                (Scheme::S3, "region") => {
-                    if val.is_empty() || !val.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-                        return Err(bad(format!("region `{}` is not a region name like eu-central-1", val.escape_debug())));
-                    }
-                    location.region = Some(val.to_string());
-                }
-                _ => {
-                    let known = if scheme == Scheme::S3 { "region, endpoint" } else { "endpoint" };
-                    return Err(bad(format!("unknown option `{}` for {}:// (known: {known})", key.escape_debug(), scheme.as_str())));
-                }
-            }
-        }
-        Ok(location)
-    }
-
     /// The `gs://bucket/key` or `s3://bucket/key` URL of an object, as outputs show it.
     pub fn object_url(&self, key: &str) -> String {
         format!("{}://{}/{key}", self.scheme.as_str(), self.bucket)
@@ -161,24 +112,6 @@ impl StorageLocation {
     }
 }
 
-/// A custom endpoint must be https, except on loopback (emulators): credentials must
-/// never travel in clear text to another machine.
-fn parse_endpoint(value: &str) -> Result<String> {
-    let hint = "give the service's base URL, e.g. endpoint=https://minio.example.com:9000 (plain http only for 127.0.0.1/localhost)";
-    let url = reqwest::Url::parse(value).map_err(|e| Error::input("storage-url", format!("endpoint `{}` is not a URL: {e}", value.escape_debug()), hint))?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => return Err(Error::input("storage-url", format!("endpoint `{value}` is plain http to another machine; credentials would travel unencrypted"), hint)),
-        other => return Err(Error::input("storage-url", format!("endpoint scheme `{other}` is not http(s)"), hint)),
-    }
-    if url.host_str().is_none() || url.query().is_some() {
-        return Err(Error::input("storage-url", format!("endpoint `{value}` must be a base URL with a host and no query"), hint));
-    }
-    Ok(value.trim_end_matches('/').to_string())
-}
-
 /// The credentials of one service, parsed and checked once.
 #[derive(Debug, Clone)]
 enum Credentials {
@@ -194,6 +127,15 @@ pub struct StorageSettings {
 }
 
 impl StorageSettings {
+    /// Settings for `location` with the checked `key=value` credential pairs of its scheme.
+    pub fn new(location: StorageLocation, pairs: Vec<(String, Secret)>) -> Result<Self> {
+        let credentials = match location.scheme {
+            Scheme::Gcs => Credentials::Gcs(gcs::Auth::from_pairs(pairs)?),
+            Scheme::S3 => Credentials::S3(s3::Keys::from_pairs(pairs)?),
+        };
+        Ok(StorageSettings { location, credentials })
+    }
+
     /// Every secret value in the settings, for `::add-mask::` before anything is logged.
     pub fn secrets(&self) -> Vec<&Secret> {
         match &self.credentials {
@@ -201,58 +143,6 @@ impl StorageSettings {
             Credentials::S3(keys) => keys.secrets(),
         }
     }
-}
-
-/// Reads `storage-url` and `storage-credentials`; `None` when no storage is asked for.
-pub fn settings(raw: &RawInputs) -> Result<Option<StorageSettings>> {
-    let Some(url) = raw.get("storage-url") else {
-        if raw.get("storage-credentials").is_some() {
-            return Err(Error::input("storage-url", "is empty, but `storage-credentials` is set", "set `storage-url: gs://bucket/prefix/` or `s3://bucket/prefix/`, or drop `storage-credentials`"));
-        }
-        return Ok(None);
-    };
-    let location = StorageLocation::parse(url)?;
-    let pairs = credential_pairs(raw.get("storage-credentials").unwrap_or_default(), location.scheme)?;
-    let credentials = match location.scheme {
-        Scheme::Gcs => Credentials::Gcs(gcs::Auth::from_pairs(pairs)?),
-        Scheme::S3 => Credentials::S3(s3::Keys::from_pairs(pairs)?),
-    };
-    Ok(Some(StorageSettings { location, credentials }))
-}
-
-/// Splits `key=value` lines; values are secrets and never appear in an error.
-fn credential_pairs(text: &str, scheme: Scheme) -> Result<Vec<(String, Secret)>> {
-    let known = match scheme {
-        Scheme::Gcs => CREDENTIAL_KEYS_GCS,
-        Scheme::S3 => CREDENTIAL_KEYS_S3,
-    };
-    let hint = format!("one key=value per line; keys for {}://: {}", scheme.as_str(), known.join(", "));
-    let mut pairs: Vec<(String, Secret)> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(Error::input("storage-credentials", format!("line {} has no `=`", n + 1), hint));
-        };
-        let key = key.trim().to_ascii_lowercase();
-        if matches!(key.as_str(), "region" | "endpoint") {
-            return Err(Error::input(
-                "storage-credentials",
-                format!("`{key}` is not a secret and belongs in `storage-url`"),
-                format!("write it as an option of the URL: {}://bucket/prefix/?{key}=…", scheme.as_str()),
-            ));
-        }
-        if !known.contains(&key.as_str()) {
-            return Err(Error::input("storage-credentials", format!("line {}: unknown key `{}` for {}://", n + 1, key.escape_debug(), scheme.as_str()), hint));
-        }
-        if pairs.iter().any(|(k, _)| *k == key) {
-            return Err(Error::input("storage-credentials", format!("`{key}` is given twice"), hint));
-        }
-        pairs.push((key, Secret::new(value.trim())));
-    }
-    Ok(pairs)
 }
 
 /// What to store: the bundle zip, its SHA256SUMS, and the facts that make the keys.
@@ -436,17 +326,46 @@ impl Service {
     }
 }
 
-/// The key prefix of one release: `<prefix><owner>/<repo>/<version>/`.
-pub fn release_prefix(location: &StorageLocation, repository: &str, version: &str) -> Result<String> {
-    let parts: Vec<&str> = repository.split('/').collect();
+/// Why a release's facts cannot make an object key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyError {
+    /// The repository is not `owner/repo` of plain characters.
+    Repository,
+    /// The version has characters an object key cannot carry literally (e.g. `+`).
+    Version,
+    /// The bundle name has characters an object key cannot carry literally.
+    BundleName,
+}
+
+/// The object keys of the bundle zip and its SHA256SUMS: by default
+/// `<prefix><owner>/<repo>/<version>/<bundle>.zip` and `….SHA256SUMS`; with a template
+/// (`{owner}`, `{repo}`, `{version}`, `{bundle}`), the template with those filled in —
+/// ending in `/` it is a prefix for `<bundle>.zip`, else the zip's own key (`.zip`
+/// added when missing), and the sums file is the zip key with `.SHA256SUMS` for `.zip`.
+pub fn object_keys(location: &StorageLocation, repository: &str, version: &str, bundle_name: &str) -> std::result::Result<(String, String), KeyError> {
     let sane = |s: &str| !s.is_empty() && s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if parts.len() != 2 || !parts.iter().all(|p| sane(p)) {
-        return Err(Error::input("GITHUB_REPOSITORY", format!("`{}` is not owner/repo", repository.escape_debug()), "leave it as the runner sets it"));
-    }
+    let (owner, repo) = repository.split_once('/').filter(|(o, r)| sane(o) && sane(r)).ok_or(KeyError::Repository)?;
     if !sane(version) {
-        return Err(Error::input("release-version", format!("`{}` cannot be part of an object key", version.escape_debug()), "use letters, digits and . _ - only"));
+        return Err(KeyError::Version);
     }
-    Ok(format!("{}{repository}/{version}/", location.prefix))
+    if !sane(bundle_name) {
+        return Err(KeyError::BundleName);
+    }
+    let zip = match &location.template {
+        None => format!("{}{repository}/{version}/{bundle_name}.zip", location.prefix),
+        Some(template) => {
+            let filled = template.replace("{owner}", owner).replace("{repo}", repo).replace("{version}", version).replace("{bundle}", bundle_name);
+            if filled.ends_with('/') {
+                format!("{filled}{bundle_name}.zip")
+            } else if filled.ends_with(".zip") {
+                filled
+            } else {
+                format!("{filled}.zip")
+            }
+        }
+    };
+    let sums = format!("{}.SHA256SUMS", zip.strip_suffix(".zip").unwrap_or(&zip));
+    Ok((zip, sums))
 }
 
 /// Stores the bundle zip and its SHA256SUMS, verifies both, and returns them in that
@@ -454,8 +373,9 @@ pub fn release_prefix(location: &StorageLocation, repository: &str, version: &st
 /// what, if anything, was stored.
 pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: &StoreRequest<'_>) -> Result<Vec<StoredObject>> {
     let location = &settings.location;
-    let base = release_prefix(location, request.repository, request.version)?;
-    let zip = local_file(request.bundle.path.clone(), format!("{base}{}.zip", request.bundle_name), "application/zip").await?;
+    let (zip_key, sums_key) = object_keys(location, request.repository, request.version, request.bundle_name)
+        .map_err(|e| Error::evidence("object key", format!("{e:?} cannot be part of an object key"), "report this as a bug: the input seam checks it"))?;
+    let zip = local_file(request.bundle.path.clone(), zip_key, "application/zip").await?;
     if zip.sha256_hex != request.bundle.sha256 || zip.size != request.bundle.size {
         return Err(Error::evidence(
             request.bundle.path.display().to_string(),
@@ -463,7 +383,7 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
             "nothing may modify the bundle between writing and publishing; run the step again",
         ));
     }
-    let sums = local_file(request.sums_path.to_path_buf(), format!("{base}{}.SHA256SUMS", request.bundle_name), "text/plain; charset=utf-8").await?;
+    let sums = local_file(request.sums_path.to_path_buf(), sums_key, "text/plain; charset=utf-8").await?;
     let files = [zip, sums];
 
     let service = match &settings.credentials {
@@ -656,97 +576,33 @@ pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect()
 }
 
-/// Inputs as the runner passes them (`INPUT_*`), for the settings tests of `publish`.
-#[cfg(test)]
-pub(super) fn test_inputs(pairs: &[(&str, &str)]) -> RawInputs {
-    let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (crate::config::input_variable(k), v.to_string())).collect();
-    RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn raw(pairs: &[(&str, &str)]) -> RawInputs {
-        test_inputs(pairs)
-    }
-
-    #[test]
-    fn urls_give_bucket_prefix_and_options() {
-        let l = StorageLocation::parse("gs://audit-bucket/releases/kyma/").unwrap();
-        assert_eq!((l.scheme, l.bucket.as_str(), l.prefix.as_str()), (Scheme::Gcs, "audit-bucket", "releases/kyma/"));
-        let l = StorageLocation::parse("s3://audit.bucket?region=eu-central-1&endpoint=http://127.0.0.1:9000/").unwrap();
-        assert_eq!((l.prefix.as_str(), l.region.as_deref(), l.endpoint.as_deref()), ("", Some("eu-central-1"), Some("http://127.0.0.1:9000")));
-        assert_eq!(StorageLocation::parse("s3://b-1/a/b").unwrap().prefix, "a/b/");
-        assert_eq!(l.object_url("o/r/1.0/x.zip"), "s3://audit.bucket/o/r/1.0/x.zip");
-        assert_eq!(l.console_url("k"), None, "no console for a custom endpoint");
-        let gs = StorageLocation::parse("gs://b-1/p/").unwrap();
-        assert_eq!(gs.console_url("p/o/r/1.0/a b.zip").unwrap(), "https://console.cloud.google.com/storage/browser/_details/b-1/p/o/r/1.0/a%20b.zip");
-        let s3 = StorageLocation::parse("s3://b-1/?region=eu-central-1").unwrap();
-        assert_eq!(s3.console_url("o/x.zip").unwrap(), "https://eu-central-1.console.aws.amazon.com/s3/object/b-1?region=eu-central-1&prefix=o%2Fx.zip");
-    }
-
-    #[test]
-    fn bad_urls_are_input_errors_that_say_why() {
-        for (url, says) in [
-            ("https://bucket/prefix/", "scheme `https`"),
-            ("az://bucket/", "scheme `az`"),
-            ("bucket/prefix", "not a gs:// or s3:// URL"),
-            ("gs:///prefix/", "names no bucket"),
-            ("s3://", "names no bucket"),
-            ("gs://Bucket/", "not a valid bucket name"),
-            ("gs://bucket/a/../b/", "`..` segment"),
-            ("s3://bucket/./a", "`.` segment"),
-            ("s3://bucket/a//b/", "empty path segment"),
-            ("gs://bucket/?region=eu", "unknown option `region`"),
-            ("s3://bucket/?regoin=eu", "unknown option `regoin`"),
-            ("s3://bucket/?endpoint=http://minio.example.com", "plain http"),
-            ("s3://bucket/?endpoint=ftp://x", "not http(s)"),
-        ] {
-            let err = StorageLocation::parse(url).unwrap_err();
-            let text = err.to_string();
-            assert!(text.starts_with("input `storage-url`") && text.contains(says), "{url}: {text}");
-            assert!(!text.contains('\n') && !err.hint().is_empty());
-        }
-    }
-
-    #[test]
-    fn credentials_are_checked_and_never_echoed() {
-        let ok = settings(&raw(&[("storage-url", "s3://bucket/p/"), ("storage-credentials", "access-key-id=AKIA1\nsecret-access-key=s3cr3t=x\n\n# comment\nsession-token=tok")]))
-            .unwrap()
-            .unwrap();
-        let exposed: Vec<&str> = ok.secrets().iter().map(|s| s.expose()).collect();
-        assert_eq!(exposed, ["AKIA1", "s3cr3t=x", "tok"]);
-        assert!(!format!("{ok:?}").contains("s3cr3t"));
-
-        for (url, creds, says) in [
-            ("s3://bucket/", "access-key-id=AKIA1", "secret-access-key"),
-            ("s3://bucket/", "", "access-key-id"),
-            ("s3://bucket/", "access-key-id=A\nsecret-access-key=hunter2\nregion=eu-west-1", "belongs in `storage-url`"),
-            ("s3://bucket/", "access-key-id=A\nhunter2", "line 2 has no `=`"),
-            ("s3://bucket/", "access-token=hunter2", "unknown key `access-token`"),
-            ("gs://bucket/", "access-token=a\naccess-token=b", "given twice"),
-            ("gs://bucket/", "", "access-token"),
-            ("gs://bucket/", "access-token=hunter2\nservice-account-json=e30=", "only one"),
-            ("gs://bucket/", "service-account-json=hunter2", "service-account-json"),
-        ] {
-            let err = settings(&raw(&[("storage-url", url), ("storage-credentials", creds)])).unwrap_err();
-            let text = err.to_string();
-            assert!(text.starts_with("input `storage-credentials`") && text.contains(says), "{creds:?}: {text}");
-            assert!(!text.contains("hunter2") && !err.hint().contains("hunter2"), "{text}");
-        }
-        let err = settings(&raw(&[("storage-credentials", "access-token=x")])).unwrap_err();
-        assert!(err.to_string().starts_with("input `storage-url`"), "{err}");
-        assert!(settings(&raw(&[])).unwrap().is_none());
+    fn location(prefix: &str, template: Option<&str>) -> StorageLocation {
+        StorageLocation { scheme: Scheme::Gcs, bucket: "bucket".into(), prefix: prefix.into(), endpoint: None, region: None, template: template.map(str::to_string) }
     }
 
     #[test]
     fn keys_are_owner_repo_version_under_the_prefix() {
-        let l = StorageLocation::parse("gs://bucket/audit/").unwrap();
-        assert_eq!(release_prefix(&l, "kyma-project/telemetry-manager", "1.2.3").unwrap(), "audit/kyma-project/telemetry-manager/1.2.3/");
+        let l = location("audit/", None);
+        assert_eq!(
+            object_keys(&l, "kyma-project/telemetry-manager", "1.2.3", "audit-bundle-1.2.3").unwrap(),
+            ("audit/kyma-project/telemetry-manager/1.2.3/audit-bundle-1.2.3.zip".into(), "audit/kyma-project/telemetry-manager/1.2.3/audit-bundle-1.2.3.SHA256SUMS".into())
+        );
         for repo in ["noslash", "a/b/c", "../x", "a/.."] {
-            assert!(release_prefix(&l, repo, "1.0").is_err(), "{repo}");
+            assert_eq!(object_keys(&l, repo, "1.0", "b"), Err(KeyError::Repository), "{repo}");
         }
+        assert_eq!(object_keys(&l, "o/r", "1.2.3+build.4", "b"), Err(KeyError::Version));
+    }
+
+    #[test]
+    fn templates_fill_placeholders() {
+        let keys = |t: &str| object_keys(&location("", Some(t)), "kyma-project/telemetry-manager", "1.2.3", "audit-bundle-1.2.3").unwrap();
+        assert_eq!(keys("{repo}_{version}.zip"), ("telemetry-manager_1.2.3.zip".into(), "telemetry-manager_1.2.3.SHA256SUMS".into()));
+        assert_eq!(keys("archive/{owner}/{repo}/"), ("archive/kyma-project/telemetry-manager/audit-bundle-1.2.3.zip".into(), "archive/kyma-project/telemetry-manager/audit-bundle-1.2.3.SHA256SUMS".into()));
+        assert_eq!(keys("{bundle}").0, "audit-bundle-1.2.3.zip");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub use explain::{Explanation, Finding, Level, Remedy};
 pub use reference::{Digest, ImageRef, Platform};
 pub use registry::{RegistryClient, RequestStats};
 pub use resolve::{DigestRecord, ManifestRecord, RawManifest, Resolved};
-pub use settings::{Credential, DigestPolicy, ImagePair, ImageSettings, RegistryAccess, settings};
+pub use settings::{Credential, DigestPolicy, ImagePair, ImageSettings, RegistryAccess};
 pub use verdict::Verdict;
 
 use crate::bundle::dir::BundleDir;

@@ -57,7 +57,7 @@ struct Source {
 
 fn rest_needed<'a>(services: &Services<'a>, what: &str) -> Result<&'a Rest> {
     services.rest.ok_or_else(|| {
-        Error::input("github-token", format!("is needed to read {what} through the REST API (and GITHUB_REPOSITORY must be set)"), "pass `github-token: ${{ github.token }}` with `actions: read`")
+        Error::evidence(what, "needs the REST API, but no client was given", "report this as a bug: the input seam checks for a token")
     })
 }
 
@@ -69,7 +69,7 @@ async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>
         match selector {
             RunSelector::Current => {
                 let service = services.artifacts.ok_or_else(|| {
-                    Error::input("run-ids", "is empty, so reports come from the current run, but there is no artifacts runtime (ACTIONS_RUNTIME_TOKEN/ACTIONS_RESULTS_URL)", "run as a workflow step, or give the run ids that hold the reports")
+                    Error::evidence("the current run", "needs the artifacts runtime, but no client was given", "report this as a bug: the input seam checks for ACTIONS_RESULTS_URL")
                 })?;
                 let r = services.runner;
                 sources.push(Source {
