@@ -114,6 +114,55 @@ where
     }
 }
 
+/// Sends the request `build` makes (called again for every attempt, with the attempt
+/// number from 1) through [`with_retries`], retrying broken connections and the
+/// statuses every service asks clients to retry (429, 500, 502, 503, 504). Any other
+/// answer — and the last retryable one when the attempts run out — is returned as it
+/// is, for the caller to judge; a connection still broken after the last attempt is
+/// an error. A `build` error (e.g. a file that cannot be opened) ends it at once.
+pub async fn send_with_retries<F, Fut>(what: &str, policy: RetryPolicy, mut build: F) -> Result<reqwest::Response>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<reqwest::RequestBuilder>>,
+{
+    enum Failed {
+        Answer(String, reqwest::Response),
+        Broken(String, String),
+        Setup(Error),
+    }
+    impl std::fmt::Display for Failed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Failed::Answer(what, r) => write!(f, "{what}: HTTP {}", r.status().as_u16()),
+                Failed::Broken(what, e) => write!(f, "{what}: {e}"),
+                Failed::Setup(e) => write!(f, "{e}"),
+            }
+        }
+    }
+    let mut attempt = 0;
+    let outcome = with_retries(policy, || {
+        attempt += 1;
+        let request = build(attempt);
+        async move {
+            let request = request.await.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
+            match request.send().await {
+                Ok(r) if is_retryable(r.status().as_u16(), "") => Err(Attempt::retry(Failed::Answer(what.to_string(), r))),
+                Ok(r) => Ok(r),
+                Err(e) => Err(Attempt::retry(Failed::Broken(what.to_string(), without_url(&e)))),
+            }
+        }
+    })
+    .await;
+    match outcome {
+        Ok(r) => Ok(r),
+        Err(GaveUp { error: Failed::Answer(_, r), .. }) => Ok(r),
+        Err(GaveUp { error: Failed::Broken(_, e), attempts, .. }) => {
+            Err(Error::service(what, format!("{e} (gave up after {attempts} attempts)"), "check the network and the endpoint, then run again"))
+        }
+        Err(GaveUp { error: Failed::Setup(e), .. }) => Err(e),
+    }
+}
+
 /// Whether an HTTP answer is worth another try: throttling, server errors, and the
 /// sporadic `403 … Error from intermediary` GitHub's front end returns.
 pub fn is_retryable(status: u16, body: &str) -> bool {

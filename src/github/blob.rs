@@ -58,7 +58,7 @@ pub async fn upload_file(http: &reqwest::Client, url: &Secret, path: &Path, size
         list.push_str("</BlockList>");
         let mut url = base.clone();
         url.query_pairs_mut().append_pair("comp", "blocklist");
-        send_with_retry("blob commit", retry, || {
+        send_checked("blob commit", retry, || {
             http.put(url.clone())
                 .header("x-ms-version", AZURE_VERSION)
                 .header("x-ms-blob-content-type", CONTENT_TYPE)
@@ -105,7 +105,9 @@ async fn put_range(
     .map_err(|g| g.error)
 }
 
-async fn send_with_retry(what: &str, retry: RetryPolicy, build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response> {
+/// One GET or PUT through the shared retry loop; any non-success answer is an error
+/// (marked retryable per [`is_retryable`]).
+async fn send_checked(what: &str, retry: RetryPolicy, build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response> {
     with_retries(retry, || {
         let request = build();
         async move { check(request.send().await, what).await }
@@ -145,7 +147,7 @@ pub struct Downloaded {
 /// Streams a URL to `dest`, hashing as it goes; more than `max_bytes` is an error and
 /// the partial file is removed. The URL carries its own authorisation (SAS).
 pub async fn download_to_file(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, what: &str, retry: RetryPolicy) -> Result<Downloaded> {
-    let response = send_with_retry(what, retry, || http.get(url.expose())).await?;
+    let response = send_checked(what, retry, || http.get(url.expose())).await?;
     let total = response.content_length();
     if let Some(t) = total.filter(|t| *t > max_bytes) {
         return Err(Error::evidence(what, format!("is {t} bytes, more than the limit of {max_bytes}"), "raise the size limit or upload a smaller artifact"));

@@ -18,9 +18,9 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::storage::{digest_file, file_body, send_with_retry};
+use super::storage::{digest_file, file_body};
 use crate::error::{Error, Result};
-use crate::http::{RetryPolicy, read_bounded};
+use crate::http::{RetryPolicy, read_bounded, send_with_retries};
 use crate::secret::Secret;
 
 const API_VERSION: &str = "2022-11-28";
@@ -153,7 +153,7 @@ impl Api<'_> {
     }
 
     async fn send(&self, method: reqwest::Method, url: &str, what: &str) -> Result<reqwest::Response> {
-        send_with_retry(what, self.retry, |_| {
+        send_with_retries(what, self.retry, |_| {
             let request = self.request(method.clone(), url);
             async move { Ok(request) }
         })
@@ -228,7 +228,7 @@ impl Api<'_> {
         let what = format!("uploading release asset {}", file.name);
         let digest = digest_file(file.path).await?;
         let url = format!("{upload_base}?name={}", super::storage::percent_encode(file.name, false));
-        let response = send_with_retry(&what, self.retry, |attempt| {
+        let response = send_with_retries(&what, self.retry, |attempt| {
             let request = self
                 .request(reqwest::Method::POST, &url)
                 .header("content-type", file.content_type)

@@ -50,7 +50,7 @@ use sha2::Digest;
 
 use crate::bundle::ZippedBundle;
 use crate::error::{Error, Result};
-use crate::http::{Progress, RetryPolicy, without_url};
+use crate::http::{Progress, without_url};
 use crate::secret::Secret;
 
 /// Keys `storage-credentials` accepts for `gs://`.
@@ -508,33 +508,6 @@ pub(super) async fn file_body(path: &Path, before: Vec<u8>, after: Vec<u8>, what
 
 fn bytes_of(v: Vec<u8>) -> tokio_util::bytes::Bytes {
     tokio_util::bytes::Bytes::from(v)
-}
-
-/// Sends the request `build` makes (called again for every attempt, with the attempt
-/// number from 1), retrying broken connections and the statuses every cloud API asks
-/// clients to retry (429, 500, 502, 503, 504). Any other answer is returned as it is,
-/// for the caller to judge; a connection still broken after the last attempt is an error.
-pub(super) async fn send_with_retry<F, Fut>(what: &str, retry: RetryPolicy, mut build: F) -> Result<reqwest::Response>
-where
-    F: FnMut(u32) -> Fut,
-    Fut: std::future::Future<Output = Result<reqwest::RequestBuilder>>,
-{
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let failure = match build(attempt).await?.send().await {
-            Ok(r) if !matches!(r.status().as_u16(), 429 | 500 | 502 | 503 | 504) => return Ok(r),
-            Ok(r) if attempt >= retry.max_attempts => return Ok(r),
-            Ok(r) => format!("HTTP {}", r.status().as_u16()),
-            Err(e) if attempt >= retry.max_attempts => {
-                return Err(Error::service(what, format!("{} (gave up after {attempt} attempts)", without_url(&e)), "check the network and the endpoint, then run again"));
-            }
-            Err(e) => without_url(&e),
-        };
-        let delay = retry.delay(attempt);
-        log::warn!("{what}: {failure}; retrying in {:.1} s ({attempt}/{})", delay.as_secs_f64(), retry.max_attempts);
-        tokio::time::sleep(delay).await;
-    }
 }
 
 /// Streams a response body through sha256: (size, hex). Used to verify an object by

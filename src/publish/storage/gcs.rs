@@ -15,9 +15,9 @@
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode, send_with_retry};
+use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
 use crate::error::{Error, Result};
-use crate::http::{RetryPolicy, read_bounded};
+use crate::http::{RetryPolicy, read_bounded, send_with_retries};
 use crate::secret::Secret;
 
 const DEFAULT_ENDPOINT: &str = "https://storage.googleapis.com";
@@ -115,7 +115,7 @@ impl ServiceAccount {
         key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), unsigned.as_bytes(), &mut signature)
             .map_err(|_| Error::service(&what, "signing the token request failed", "check the service-account key"))?;
         let body = format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={unsigned}.{}", b64.encode(signature));
-        let response = send_with_retry(&what, RetryPolicy::from_env(), |_| {
+        let response = send_with_retries(&what, RetryPolicy::from_env(), |_| {
             let request = http.post(&self.token_uri).header("content-type", "application/x-www-form-urlencoded").body(body.clone());
             async move { Ok(request) }
         })
@@ -200,7 +200,7 @@ impl Client {
     }
 
     async fn send(&self, method: reqwest::Method, url: &str, what: &str) -> Result<reqwest::Response> {
-        send_with_retry(what, self.retry, |_| {
+        send_with_retries(what, self.retry, |_| {
             let request = self.http.request(method.clone(), url).bearer_auth(self.token.expose());
             async move { Ok(request) }
         })
@@ -252,7 +252,7 @@ impl Client {
         let after = format!("\r\n--{boundary}--\r\n").into_bytes();
         let length = before.len() as u64 + file.size + after.len() as u64;
         let mut retried = false;
-        let response = send_with_retry(&what, self.retry, |attempt| {
+        let response = send_with_retries(&what, self.retry, |attempt| {
             retried = attempt > 1;
             let request = self
                 .http

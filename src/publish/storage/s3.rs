@@ -13,9 +13,9 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode, send_with_retry};
+use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
 use crate::error::{Error, Result};
-use crate::http::RetryPolicy;
+use crate::http::{RetryPolicy, send_with_retries};
 use crate::secret::Secret;
 
 /// S3 takes at most 5 GiB in one PUT.
@@ -101,7 +101,7 @@ impl Client {
     /// A small request (no body) with retries.
     async fn send(&self, method: reqwest::Method, key: &str, headers: &[(&str, String)], what: &str) -> Result<reqwest::Response> {
         let url = self.url(key)?;
-        send_with_retry(what, self.retry, |_| {
+        send_with_retries(what, self.retry, |_| {
             let builder = self.request(method.clone(), &url, headers, EMPTY_SHA256);
             async move { Ok(builder) }
         })
@@ -154,7 +154,7 @@ impl Client {
             headers.push(("if-none-match", "*".to_string()));
         }
         let mut retried = false;
-        let response = send_with_retry(&what, self.retry, |attempt| {
+        let response = send_with_retries(&what, self.retry, |attempt| {
             retried = attempt > 1;
             let request = self.request(reqwest::Method::PUT, &url, &headers, &file.sha256_hex);
             let what = what.clone();
