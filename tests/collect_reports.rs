@@ -311,3 +311,48 @@ async fn on_a_re_run_the_newest_artifact_of_a_name_is_taken() {
     assert_eq!(unit["artifacts"].as_array().unwrap().len(), 1);
     assert_eq!(unit["totals"]["tests"], 2);
 }
+
+/// The README's example: `e2e-reports: pr-e2e-*-report` also matches the upgrade
+/// artifact that `upgrade-reports` names exactly. The exact name wins, the upgrade
+/// category is not left empty, and the E2E category says which artifact went elsewhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exact_name_beats_a_glob_of_another_category() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 2, &[])).await;
+    upload_report(&fake, "pr-e2e-logs-report", "junit.xml", &junit("logs", 3, &[])).await;
+    upload_report(&fake, "pr-e2e-upgrade-report", "junit.xml", &junit("upgrade", 4, &[])).await;
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3")
+        .input("unit-reports", "pr-unit-report")
+        .input("e2e-reports", "pr-e2e-*-report")
+        .input("upgrade-reports", "pr-e2e-upgrade-report")
+        .input("required-reports", "unit,e2e,upgrade");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    let m = manifest(&step, &result);
+    let upgrade = category(&m, "upgrade");
+    assert_eq!(upgrade["status"], "passed");
+    assert_eq!(upgrade["totals"]["tests"], 4);
+    let e2e = category(&m, "e2e");
+    assert_eq!(e2e["totals"]["tests"], 3);
+    let notes = e2e["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("pr-e2e-upgrade-report") && n.as_str().unwrap().contains("Upgrade")), "{notes:?}");
+}
+
+/// Two equally specific patterns of different categories for one artifact: the audit
+/// cannot know where it belongs, so it stops with a usage error naming both.
+#[tokio::test(flavor = "multi_thread")]
+async fn equally_specific_matches_in_two_categories_are_an_input_error() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-e2e-upgrade-report", "junit.xml", &junit("upgrade", 1, &[])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3")
+        .input("e2e-reports", "pr-e2e-*-report")
+        .input("upgrade-reports", "pr-*-upgrade-report")
+        .input("required-reports", "none");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 2, "{}\n{}", result.stdout, result.stderr);
+    let all = result.everything();
+    assert!(all.contains("artifact `pr-e2e-upgrade-report` is matched as specifically by `pr-e2e-*-report` (E2E) as by `pr-*-upgrade-report` (Upgrade)"), "{all}");
+}

@@ -158,6 +158,59 @@ struct Job<'c> {
     dest: PathBuf,
 }
 
+/// Which category (and which of its patterns) an artifact belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Owner {
+    category: usize,
+    pattern: usize,
+}
+
+/// How specific a pattern is: an exact name beats a glob.
+fn specificity(pattern: &str) -> u8 {
+    if pattern.contains(['*', '?', '[', '{']) { 1 } else { 2 }
+}
+
+/// Gives every artifact to the category whose pattern names it most specifically
+/// (an exact name beats a glob). Two equally specific matches in different categories
+/// leave the artifact's place undecided: an input error naming both.
+fn assign_categories(settings: &TestSettings, candidates: &[Candidate]) -> Result<Vec<Option<Owner>>> {
+    candidates
+        .iter()
+        .map(|c| {
+            let mut best: Option<(u8, Owner)> = None;
+            for (ci, (category, patterns)) in settings.categories.iter().enumerate() {
+                for (pi, p) in patterns.iter().enumerate() {
+                    if !p.matches(&c.name) {
+                        continue;
+                    }
+                    let rank = specificity(&p.text);
+                    match best {
+                        Some((r, _)) if r > rank => {}
+                        Some((r, o)) if r == rank && o.category != ci => {
+                            let (first, first_patterns) = &settings.categories[o.category];
+                            return Err(Error::input(
+                                format!("{}-reports", category.as_str()),
+                                format!(
+                                    "artifact `{}` is matched as specifically by `{}` ({}) as by `{}` ({})",
+                                    c.name,
+                                    first_patterns[o.pattern].text,
+                                    first.title(),
+                                    p.text,
+                                    category.title()
+                                ),
+                                "name the artifact exactly in the category it belongs to, or narrow one of the globs",
+                            ));
+                        }
+                        Some((r, _)) if r == rank => {}
+                        _ => best = Some((rank, Owner { category: ci, pattern: pi })),
+                    }
+                }
+            }
+            Ok(best.map(|(_, o)| o))
+        })
+        .collect()
+}
+
 struct Fetched {
     category_index: usize,
     record: ArtifactRecord,
@@ -168,15 +221,39 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
     let (mut sources, candidates) = sources_and_candidates(settings, services).await?;
     log::info!("{} artifact(s) found in {} run(s)", candidates.len(), sources.len());
 
+    let owners = assign_categories(settings, &candidates)?;
     let mut categories: Vec<CategoryRecord> = Vec::new();
     let mut jobs = Vec::new();
     let mut taken: HashSet<(usize, i64)> = HashSet::new();
     let mut used_dirs: HashSet<String> = HashSet::new();
-    for (category, patterns) in &settings.categories {
+    for (category_index, (category, patterns)) in settings.categories.iter().enumerate() {
         let mut notes = Vec::new();
         for pattern in patterns {
-            let matched: Vec<&Candidate> = candidates.iter().filter(|c| pattern.matches(&c.name)).collect();
-            if matched.is_empty() {
+            let (matched, elsewhere): (Vec<(usize, &Candidate)>, Vec<(usize, &Candidate)>) =
+                candidates.iter().enumerate().filter(|(_, c)| pattern.matches(&c.name)).partition(|(i, _)| owners[*i].is_some_and(|o| o.category == category_index));
+            for (i, c) in &elsewhere {
+                if let Some(owner) = owners[*i] {
+                    let (other, _) = &settings.categories[owner.category];
+                    notes.push(format!(
+                        "`{}` also matched `{}`, which the more specific pattern `{}` of {} took",
+                        pattern.text,
+                        c.name,
+                        settings.categories[owner.category].1[owner.pattern].text,
+                        other.title()
+                    ));
+                }
+            }
+            for (i, c) in &matched {
+                if let Some(owner) = owners[*i] {
+                    for (other_index, (other, other_patterns)) in settings.categories.iter().enumerate() {
+                        if other_index != category_index && other_patterns.iter().any(|p| p.matches(&c.name)) && owner.pattern == patterns.iter().position(|p| p.text == pattern.text).unwrap_or(usize::MAX) {
+                            notes.push(format!("took `{}` by `{}`, which a pattern of {} also matched", c.name, pattern.text, other.title()));
+                        }
+                    }
+                }
+            }
+            let matched: Vec<&Candidate> = matched.into_iter().map(|(_, c)| c).collect();
+            if matched.is_empty() && elsewhere.is_empty() {
                 let available: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).take(20).collect();
                 let note = format!("`{}` matched no artifact (available: {})", pattern.text, if available.is_empty() { "none".to_string() } else { available.join(", ") });
                 commands.annotate(AnnotationKind::Warning, &AnnotationProps { title: Some(format!("{} reports", category.title())), ..Default::default() }, &note);
