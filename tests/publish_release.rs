@@ -10,6 +10,7 @@ mod publish_common;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use release_audit::github::rest::Rest;
 use release_audit::error::Error;
 use release_audit::publish::release::{AssetFile, AttachedAsset, ReleaseAssetSettings, attach};
 use release_audit::secret::Secret;
@@ -56,7 +57,7 @@ async fn attach_files(fake: &FakeGitHub, token: &str, tag: &str, f: &Files, over
         AssetFile { path: &f.sums, name: "audit-bundle-1.2.3.SHA256SUMS", content_type: "text/plain" },
     ];
     let settings = ReleaseAssetSettings { tag: tag.to_string() };
-    attach(&release_audit::http::client(), &fake.url, REPOSITORY, &Secret::new(token), &settings, &list, overwrite).await
+    attach(&Rest::new(release_audit::http::client(), &fake.url, REPOSITORY, Secret::new(token)), &settings, &list, overwrite).await
 }
 
 fn asset_bytes(fake: &FakeGitHub, release: i64, name: &str) -> Option<Vec<u8>> {

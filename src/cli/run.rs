@@ -169,16 +169,15 @@ async fn attach_to_release(
     sums: &std::path::Path,
 ) -> Result<Vec<crate::publish::release::AttachedAsset>> {
     let token = config.github_token.as_ref().expect("validated: release-asset needs github-token");
-    let repository = config.runner.repository.as_deref().ok_or_else(|| {
-        Error::input("GITHUB_REPOSITORY", "is needed to find the release", "run as a workflow step or set GITHUB_REPOSITORY=owner/repo")
-    })?;
+    let repository = config.runner.repository.as_deref().expect("validated: release-asset needs GITHUB_REPOSITORY");
+    let rest = Rest::new(http.clone(), &config.runner.api_url, repository, token.clone());
     let zip_name = format!("{}.zip", config.bundle_name);
     let sums_name = format!("{}.SHA256SUMS", config.bundle_name);
     let files = [
         AssetFile { path: &bundle.path, name: &zip_name, content_type: "application/zip" },
         AssetFile { path: sums, name: &sums_name, content_type: "text/plain" },
     ];
-    crate::publish::release::attach(http, &config.runner.api_url, repository, token, settings, &files, config.overwrite).await
+    crate::publish::release::attach(&rest, settings, &files, config.overwrite).await
 }
 
 /// The first failures as `::error` annotations (the runner shows ten per kind).

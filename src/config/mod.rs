@@ -132,6 +132,9 @@ impl Config {
             check_object_keys(raw, storage, &runner, &release_version, bundle_name.as_str())?;
         }
         let release_asset = release::settings(raw, &release_version, bundle_name.as_str())?;
+        if release_asset.is_some() && runner.repository.is_none() {
+            return Err(Error::input("GITHUB_REPOSITORY", "is needed to find the release", "run as a workflow step or set GITHUB_REPOSITORY=owner/repo"));
+        }
         if let Some(tests) = &tests {
             check_report_sources(raw, tests, results.is_some(), &runner)?;
         }

@@ -14,10 +14,11 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::github::blob::{Downloaded, download_to_file};
-use crate::http::{Attempt, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
+use crate::http::{Attempt, GaveUp, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
 const MAX_JSON: usize = 32 * 1024 * 1024;
+const API_VERSION: &str = "2022-11-28";
 const MAX_PAGES: u32 = 100;
 
 pub struct Rest {
@@ -71,48 +72,93 @@ impl Rest {
         Rest { http, api_url: api_url.trim_end_matches('/').to_string(), repository: repository.to_string(), token, retry: RetryPolicy::from_env() }
     }
 
-    fn url(&self, route: &str) -> String {
+    /// The repository this client reads and writes (`owner/repo`).
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+
+    /// `{api}/repos/{owner}/{repo}/{route}`.
+    pub fn url(&self, route: &str) -> String {
         format!("{}/repos/{}/{route}", self.api_url, self.repository)
     }
 
-    /// GETs a route with the token; retries transient failures; maps refusals to
-    /// errors that say what to do. `what` names the thing for the user.
-    async fn get(&self, url: &str, what: &str) -> Result<reqwest::Response> {
-        with_retries(self.retry, || async {
-            let sent = self
-                .http
-                .get(url)
-                .bearer_auth(self.token.expose())
-                .header("accept", "application/vnd.github+json")
-                .header("x-github-api-version", "2022-11-28")
-                .send()
-                .await;
-            match sent {
-                Err(e) => Err(Attempt::retry(refusal(None, &without_url(&e), what))),
-                Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(r),
-                Ok(r) => {
-                    let status = r.status().as_u16();
-                    let rate_limited = r.headers().get("x-ratelimit-remaining").is_some_and(|v| v == "0");
-                    let body = read_bounded(r, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-                    if rate_limited {
-                        return Err(Attempt::fatal(Error::service(
-                            what,
-                            format!("HTTP {status}: the API rate limit is exhausted"),
-                            "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)",
-                        )));
+    /// A request with the token and GitHub's API headers.
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header("accept", "application/vnd.github+json")
+            .header("x-github-api-version", API_VERSION)
+    }
+
+    /// Sends the request `build` makes for each attempt (numbered from 1) through the
+    /// one retry loop: broken connections, 429/5xx and GitHub's `403 … intermediary`
+    /// are tried again; an exhausted rate limit is not. A success or redirect is
+    /// [`Answer::Done`]; any other status — also the last retryable one — is a typed
+    /// [`Answer::Refused`] for the caller to judge.
+    pub async fn send<F, Fut>(&self, what: &str, mut build: F) -> Result<Answer>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: std::future::Future<Output = Result<reqwest::RequestBuilder>>,
+    {
+        enum Failed {
+            Refused(Refusal),
+            Broken(String),
+            Setup(Error),
+        }
+        impl std::fmt::Display for Failed {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    Failed::Refused(r) => write!(f, "HTTP {}: {}", r.status, r.message),
+                    Failed::Broken(e) => f.write_str(e),
+                    Failed::Setup(e) => write!(f, "{e}"),
+                }
+            }
+        }
+        let mut attempt = 0;
+        let outcome = with_retries(self.retry, || {
+            attempt += 1;
+            let request = build(attempt);
+            async move {
+                let request = request.await.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
+                match request.send().await {
+                    Err(e) => Err(Attempt::retry(Failed::Broken(format!("{what}: {}", without_url(&e))))),
+                    Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(Answer::Done(r)),
+                    Ok(r) => {
+                        let refusal = Refusal::read(r, what).await;
+                        let retryable = !refusal.rate_limited && is_retryable(refusal.status, &refusal.body);
+                        if retryable { Err(Attempt::retry(Failed::Refused(refusal))) } else { Ok(Answer::Refused(refusal)) }
                     }
-                    Err(Attempt { error: refusal(Some(status), &body, what), retryable: is_retryable(status, &body) })
                 }
             }
         })
-        .await
-        .map_err(|g| g.error)
+        .await;
+        match outcome {
+            Ok(answer) => Ok(answer),
+            Err(GaveUp { error: Failed::Refused(r), .. }) => Ok(Answer::Refused(r)),
+            Err(GaveUp { error: Failed::Broken(e), attempts, .. }) => {
+                Err(Error::service(what, format!("{e} (gave up after {attempts} attempts)"), "check the network and `GITHUB_API_URL`"))
+            }
+            Err(GaveUp { error: Failed::Setup(e), .. }) => Err(e),
+        }
+    }
+
+    /// GETs a route to read it; a refusal is an error that says what to do.
+    async fn get(&self, url: &str, what: &str) -> Result<reqwest::Response> {
+        match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, url)))).await? {
+            Answer::Done(r) => Ok(r),
+            Answer::Refused(r) => Err(r.into_read_error(what, &self.repository)),
+        }
+    }
+
+    /// Reads a JSON answer (bounded) into `T`.
+    pub async fn json<T: DeserializeOwned>(response: reqwest::Response, what: &str) -> Result<T> {
+        let body = read_bounded(response, MAX_JSON, what).await?;
+        serde_json::from_slice(&body).map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
-        let response = self.get(url, what).await?;
-        let body = read_bounded(response, MAX_JSON, what).await?;
-        serde_json::from_slice(&body).map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))
+        Self::json(self.get(url, what).await?, what).await
     }
 
     /// One run, as raw JSON (kept verbatim in the bundle) and as facts.
@@ -133,18 +179,31 @@ impl Rest {
         self.all_pages(&format!("actions/runs/{run_id}/jobs?filter=all&"), "jobs", &format!("jobs of run {run_id}")).await
     }
 
-    /// Reads a list route page by page (`per_page=100`) until it has `total_count`
-    /// items or a short page; `key` names the array in each page.
-    async fn all_pages<T: DeserializeOwned>(&self, route: &str, key: &str, what: &str) -> Result<Vec<T>> {
+    /// Reads a list route page by page (`per_page=100`) until a short page, or until
+    /// `total_count` items where the page says it. `key` names the array in each page
+    /// (`{"total_count": …, "<key>": […]}`); an empty key means the page is the array.
+    /// `route` ends with `?` or `&`.
+    pub async fn all_pages<T: DeserializeOwned>(&self, route: &str, key: &str, what: &str) -> Result<Vec<T>> {
+        self.all_pages_or(route, key, what, |r| r.into_read_error(what, &self.repository)).await
+    }
+
+    /// [`all_pages`](Self::all_pages) with the caller's error for a refusal.
+    pub async fn all_pages_or<T: DeserializeOwned>(&self, route: &str, key: &str, what: &str, refused: impl Fn(Refusal) -> Error) -> Result<Vec<T>> {
         let mut all = Vec::new();
         for page in 1..=MAX_PAGES {
-            let mut body: serde_json::Value = self.get_json(&self.url(&format!("{route}per_page=100&page={page}")), what).await?;
-            let total = body.get("total_count").and_then(|t| t.as_u64()).unwrap_or(0) as usize;
-            let items: Vec<T> = serde_json::from_value(body.get_mut(key).map(serde_json::Value::take).unwrap_or_default())
-                .map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))?;
+            let url = self.url(&format!("{route}per_page=100&page={page}"));
+            let response = match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
+                Answer::Done(r) => r,
+                Answer::Refused(r) => return Err(refused(r)),
+            };
+            let mut body: serde_json::Value = Self::json(response, what).await?;
+            let total = body.get("total_count").and_then(|t| t.as_u64()).map(|t| t as usize);
+            let list = if key.is_empty() { body.take() } else { body.get_mut(key).map(serde_json::Value::take).unwrap_or_default() };
+            let items: Vec<T> =
+                serde_json::from_value(list).map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))?;
             let n = items.len();
             all.extend(items);
-            if n < 100 || all.len() >= total {
+            if n < 100 || total.is_some_and(|t| all.len() >= t) {
                 break;
             }
         }
@@ -167,10 +226,11 @@ impl Rest {
     /// the API only, never to the blob host. With `missing_ok`, 404/410 (deleted or
     /// expired) give `None` instead of an error.
     pub async fn download_redirected(&self, route: &str, dest: &Path, max_bytes: u64, what: &str, missing_ok: bool) -> Result<Option<Downloaded>> {
-        let response = match self.get(&self.url(route), what).await {
-            Ok(r) => r,
-            Err(Error::Service { reason, .. }) if missing_ok && (reason.starts_with("HTTP 404") || reason.starts_with("HTTP 410")) => return Ok(None),
-            Err(e) => return Err(e),
+        let url = self.url(route);
+        let response = match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
+            Answer::Done(r) => r,
+            Answer::Refused(r) if missing_ok && matches!(r.status, 404 | 410) => return Ok(None),
+            Answer::Refused(r) => return Err(r.into_read_error(what, &self.repository)),
         };
         if !response.status().is_redirection() {
             return Err(Error::service(what, format!("expected a redirect to the download, got HTTP {}", response.status().as_u16()), "check `GITHUB_API_URL`"));
@@ -185,17 +245,60 @@ impl Rest {
     }
 }
 
-fn refusal(status: Option<u16>, body: &str, what: &str) -> Error {
-    let message = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
-        .unwrap_or_else(|| body.chars().take(200).collect());
-    match status {
-        Some(401) => Error::service(what, format!("HTTP 401: {message}"), "the `github-token` input was refused; pass `${{ github.token }}` or a valid token"),
-        Some(403) => Error::service(what, format!("HTTP 403: {message}"), "give the token `actions: read` (workflow `permissions:`), or use a token of the repository that owns the run"),
-        Some(404) => Error::service(what, format!("HTTP 404: {message}"), "check the run id and repository; a token without access to a private repository also gets 404"),
-        Some(410) => Error::service(what, format!("HTTP 410: {message}"), "the artifact or log has expired (GitHub keeps them at most 90 days, 400 for private repositories); it can no longer be audited"),
-        Some(s) => Error::service(what, format!("HTTP {s}: {message}"), "try again later"),
-        None => Error::service(what, message, "check the network and `GITHUB_API_URL`"),
+/// What a request came back with: done (success or redirect), or refused.
+#[derive(Debug)]
+pub enum Answer {
+    Done(reqwest::Response),
+    Refused(Refusal),
+}
+
+/// A refusal by the REST API, read once: the status, GitHub's `message`, and the facts
+/// callers decide on (no string matching on error texts).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: u16,
+    /// GitHub's `message`, on one line, at most 300 characters.
+    pub message: String,
+    /// `x-ratelimit-remaining: 0`.
+    pub rate_limited: bool,
+    /// A 422 whose `errors` say `already_exists`.
+    pub already_exists: bool,
+    body: String,
+}
+
+impl Refusal {
+    async fn read(response: reqwest::Response, what: &str) -> Self {
+        let status = response.status().as_u16();
+        let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v == "0");
+        let body = read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let parsed = serde_json::from_str::<serde_json::Value>(&body).ok();
+        let message = parsed.as_ref().and_then(|v| v.get("message")).and_then(|m| m.as_str()).unwrap_or(&body);
+        let message: String = message.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
+        let already_exists = parsed
+            .as_ref()
+            .and_then(|v| v.get("errors"))
+            .and_then(|e| e.as_array())
+            .is_some_and(|e| e.iter().any(|e| e.get("code").and_then(|c| c.as_str()) == Some("already_exists")));
+        Refusal { status, message, rate_limited, already_exists, body }
+    }
+
+    /// `HTTP <status>: <message>`.
+    pub fn said(&self) -> String {
+        format!("HTTP {}: {}", self.status, self.message)
+    }
+
+    /// The error for a refused read, with what to do about it.
+    pub fn into_read_error(self, what: &str, repository: &str) -> Error {
+        let said = self.said();
+        if self.rate_limited {
+            return Error::service(what, format!("HTTP {}: the API rate limit is exhausted", self.status), "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)");
+        }
+        match self.status {
+            401 => Error::service(what, said, "the `github-token` input was refused; pass `${{ github.token }}` or a valid token"),
+            403 => Error::service(what, said, format!("give the token `actions: read` on {repository} (workflow `permissions:`), or use a token of the repository that owns the run")),
+            404 => Error::service(what, said, format!("check the run id and that {repository} is the repository; a token without access to a private repository also gets 404")),
+            410 => Error::service(what, said, "the artifact or log has expired (GitHub keeps them at most 90 days, 400 for private repositories); it can no longer be audited"),
+            _ => Error::service(what, said, "try again later"),
+        }
     }
 }

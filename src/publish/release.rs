@@ -10,23 +10,18 @@
 //! After each upload the asset GitHub reports must be `uploaded`, of our size, and —
 //! where GitHub gives one — of our sha256 digest.
 //!
-//! octocrab is not used: it would add ~20 crates and ~1 min of build for four routes,
-//! and its `upload_asset` takes the body as one in-memory `Bytes`.
+//! The routes go through the one REST client (`github::rest::Rest`: headers,
+//! retries, pagination, typed refusals); this module keeps what is particular to
+//! releases: finding drafts, the overwrite rules, and checking what GitHub stored.
 
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 use super::storage::{digest_file, file_body};
 use crate::error::{Error, Result};
-use crate::http::{RetryPolicy, read_bounded, send_with_retries};
-use crate::secret::Secret;
+use crate::github::rest::{Answer, Refusal, Rest};
 
-const API_VERSION: &str = "2022-11-28";
-const MAX_JSON: usize = 16 * 1024 * 1024;
-/// Releases searched for a draft with the tag (100 a page).
-const MAX_RELEASE_PAGES: u32 = 10;
 
 /// `release-asset: true` and where to attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,22 +74,15 @@ struct Asset {
 /// An existing asset of the same name is refused before anything changes unless
 /// `overwrite` (then it is deleted first). A leftover of a broken upload (state not
 /// `uploaded`) is deleted either way: it is not an asset anyone can download.
-pub async fn attach(
-    http: &reqwest::Client,
-    api_url: &str,
-    repository: &str,
-    token: &Secret,
-    settings: &ReleaseAssetSettings,
-    files: &[AssetFile<'_>],
-    overwrite: bool,
-) -> Result<Vec<AttachedAsset>> {
-    let api = Api { http, base: format!("{}/repos/{repository}", api_url.trim_end_matches('/')), token, retry: RetryPolicy::from_env() };
+pub async fn attach(rest: &Rest, settings: &ReleaseAssetSettings, files: &[AssetFile<'_>], overwrite: bool) -> Result<Vec<AttachedAsset>> {
+    let api = Api { rest };
+    let repository = rest.repository();
     let release = api.release(&settings.tag, repository).await?;
     if release.draft {
         log::info!("attaching to the draft release {}", release.tag_name);
     }
     let upload_base = release.upload_url.split('{').next().unwrap_or_default().to_string();
-    if !(upload_base.starts_with("https://") || api_url.starts_with("http://")) {
+    if !(upload_base.starts_with("https://") || rest.url("").starts_with("http://")) {
         return Err(Error::service("release upload", format!("the release's upload_url `{upload_base}` is not https"), "check `GITHUB_API_URL`"));
     }
     let existing = api.assets(release.id).await?;
@@ -135,58 +123,32 @@ pub async fn attach(
     Ok(attached)
 }
 
+/// The release routes, through the one REST client.
 struct Api<'a> {
-    http: &'a reqwest::Client,
-    /// `{api}/repos/{owner}/{repo}`
-    base: String,
-    token: &'a Secret,
-    retry: RetryPolicy,
+    rest: &'a Rest,
 }
 
 impl Api<'_> {
-    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, url)
-            .bearer_auth(self.token.expose())
-            .header("accept", "application/vnd.github+json")
-            .header("x-github-api-version", API_VERSION)
-    }
-
-    async fn send(&self, method: reqwest::Method, url: &str, what: &str) -> Result<reqwest::Response> {
-        send_with_retries(what, self.retry, |_| {
-            let request = self.request(method.clone(), url);
-            async move { Ok(request) }
-        })
-        .await
-    }
-
-    async fn json<T: DeserializeOwned>(&self, response: reqwest::Response, what: &str) -> Result<T> {
-        let body = read_bounded(response, MAX_JSON, what).await?;
-        serde_json::from_slice(&body).map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))
+    /// Sends one request (retried by the client); a refusal is an error with hints
+    /// for writing releases, except the statuses `accept` lists.
+    async fn send(&self, method: reqwest::Method, url: &str, what: &str, accept: &[u16]) -> Result<Option<reqwest::Response>> {
+        match self.rest.send(what, |_| std::future::ready(Ok(self.rest.request(method.clone(), url)))).await? {
+            Answer::Done(r) => Ok(Some(r)),
+            Answer::Refused(r) if accept.contains(&r.status) => Ok(None),
+            Answer::Refused(r) => Err(refusal(r, what)),
+        }
     }
 
     /// The release with this tag: by tag first, then among all releases (drafts).
     async fn release(&self, tag: &str, repository: &str) -> Result<Release> {
         let what = format!("release {tag}");
-        let response = self.send(reqwest::Method::GET, &format!("{}/releases/tags/{}", self.base, super::storage::percent_encode(tag, false)), &what).await?;
-        match response.status().as_u16() {
-            200 => return self.json(response, &what).await,
-            404 => {}
-            _ => return Err(refusal(response, &what).await),
+        let by_tag = self.rest.url(&format!("releases/tags/{}", super::storage::percent_encode(tag, false)));
+        if let Some(response) = self.send(reqwest::Method::GET, &by_tag, &what, &[404]).await? {
+            return Rest::json(response, &what).await;
         }
-        for page in 1..=MAX_RELEASE_PAGES {
-            let response = self.send(reqwest::Method::GET, &format!("{}/releases?per_page=100&page={page}", self.base), &what).await?;
-            if !response.status().is_success() {
-                return Err(refusal(response, &what).await);
-            }
-            let releases: Vec<Release> = self.json(response, &what).await?;
-            let last = releases.len() < 100;
-            if let Some(found) = releases.into_iter().find(|r| r.tag_name == tag) {
-                return Ok(found);
-            }
-            if last {
-                break;
-            }
+        let releases: Vec<Release> = self.rest.all_pages_or("releases?", "", &what, |r| refusal(r, &what)).await?;
+        if let Some(found) = releases.into_iter().find(|r| r.tag_name == tag) {
+            return Ok(found);
         }
         Err(Error::service(
             what,
@@ -197,29 +159,12 @@ impl Api<'_> {
 
     async fn assets(&self, release_id: i64) -> Result<Vec<Asset>> {
         let what = format!("assets of release {release_id}");
-        let mut all = Vec::new();
-        for page in 1.. {
-            let response = self.send(reqwest::Method::GET, &format!("{}/releases/{release_id}/assets?per_page=100&page={page}", self.base), &what).await?;
-            if !response.status().is_success() {
-                return Err(refusal(response, &what).await);
-            }
-            let assets: Vec<Asset> = self.json(response, &what).await?;
-            let last = assets.len() < 100;
-            all.extend(assets);
-            if last {
-                break;
-            }
-        }
-        Ok(all)
+        self.rest.all_pages_or(&format!("releases/{release_id}/assets?"), "", &what, |r| refusal(r, &what)).await
     }
 
     async fn delete_asset(&self, asset_id: i64, name: &str) -> Result<()> {
         let what = format!("deleting release asset {name}");
-        let response = self.send(reqwest::Method::DELETE, &format!("{}/releases/assets/{asset_id}", self.base), &what).await?;
-        match response.status().as_u16() {
-            204 | 200 | 404 => Ok(()),
-            _ => Err(refusal(response, &what).await),
-        }
+        self.send(reqwest::Method::DELETE, &self.rest.url(&format!("releases/assets/{asset_id}")), &what, &[404]).await.map(|_| ())
     }
 
     /// Uploads one file and checks what GitHub says it stored. A retry first removes
@@ -228,8 +173,9 @@ impl Api<'_> {
         let what = format!("uploading release asset {}", file.name);
         let digest = digest_file(file.path).await?;
         let url = format!("{upload_base}?name={}", super::storage::percent_encode(file.name, false));
-        let response = send_with_retries(&what, self.retry, |attempt| {
+        let answer = self.rest.send(&what, |attempt| {
             let request = self
+                .rest
                 .request(reqwest::Method::POST, &url)
                 .header("content-type", file.content_type)
                 .header("content-length", digest.size);
@@ -244,10 +190,12 @@ impl Api<'_> {
             }
         })
         .await?;
-        if response.status().as_u16() != 201 {
-            return Err(refusal(response, &what).await);
-        }
-        let asset: Asset = self.json(response, &what).await?;
+        let response = match answer {
+            Answer::Done(r) if r.status().as_u16() == 201 => r,
+            Answer::Done(r) => return Err(Error::service(&what, format!("HTTP {} where 201 Created was expected", r.status().as_u16()), "check `GITHUB_API_URL`")),
+            Answer::Refused(r) => return Err(refusal(r, &what)),
+        };
+        let asset: Asset = Rest::json(response, &what).await?;
         let expected_digest = format!("sha256:{}", digest.sha256_hex);
         let wrong = if asset.state != "uploaded" {
             Some(format!("its state is `{}`, not `uploaded`", asset.state))
@@ -267,20 +215,14 @@ impl Api<'_> {
     }
 }
 
-/// Turns a GitHub refusal into an error that says what to do.
-async fn refusal(response: reqwest::Response, what: &str) -> Error {
-    let status = response.status().as_u16();
-    let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v == "0");
-    let body = read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-    let parsed = serde_json::from_str::<serde_json::Value>(&body).ok();
-    let message = parsed.as_ref().and_then(|v| v.get("message")).and_then(|m| m.as_str()).map(super::storage::one_line).unwrap_or_else(|| super::storage::one_line(&body));
-    let already = parsed.as_ref().and_then(|v| v.get("errors")).and_then(|e| e.as_array()).is_some_and(|e| e.iter().any(|e| e.get("code").and_then(|c| c.as_str()) == Some("already_exists")));
-    let said = format!("HTTP {status}: {message}");
-    let (reason, hint) = match status {
-        _ if rate_limited => (format!("{said} (API rate limit exhausted)"), "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)"),
+/// Turns a GitHub refusal into an error that says what to do when writing releases.
+fn refusal(r: Refusal, what: &str) -> Error {
+    let said = r.said();
+    let (reason, hint) = match r.status {
+        _ if r.rate_limited => (format!("{said} (API rate limit exhausted)"), "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)"),
         401 => (format!("the token was refused ({said})"), "pass `github-token: ${{ github.token }}` or a valid token"),
         403 => (format!("the token may not change releases ({said})"), "give the job `permissions: contents: write` (attaching release assets needs it)"),
-        422 if already => ("an asset of that name appeared while this step ran; nothing was replaced".to_string(), "set `overwrite: true` to replace it"),
+        422 if r.already_exists => ("an asset of that name appeared while this step ran; nothing was replaced".to_string(), "set `overwrite: true` to replace it"),
         _ => (said, "try again later; if it persists, check https://www.githubstatus.com"),
     };
     Error::service(what, reason, hint)
