@@ -132,7 +132,7 @@ async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result
                 _ => "try again later",
             };
             let error = Error::service(what, format!("HTTP {status} from {url}: {detail}"), hint);
-            Err(Attempt { error, retryable: is_retryable(status, &body) })
+            Err(if is_retryable(status, &body) { Attempt::retry(error) } else { Attempt::fatal(error) })
         }
     }
 }
