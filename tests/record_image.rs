@@ -434,3 +434,49 @@ fn bad_input_fails_with_one_line_naming_it() {
     assert!(run.error_line().starts_with(&format!("error: {}: ", nowhere.display())), "{}", run.stderr);
     assert!(!out.exists(), "nothing is written when recording fails");
 }
+
+#[test]
+fn the_sub_action_runs_the_same_image_and_declares_exactly_the_inputs_read() {
+    let read = |path: &str| -> serde_yaml::Value {
+        serde_yaml::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap()
+    };
+    let (sub, main) = (read("record/action.yml"), read("action.yml"));
+    assert_eq!(sub["runs"]["using"], "docker");
+    assert_eq!(sub["runs"]["image"], main["runs"]["image"], "record/ and the audit action are released together, on one image");
+    assert_eq!(sub["runs"]["args"], serde_yaml::from_str::<serde_yaml::Value>("['record-image']").unwrap());
+    let mut declared: Vec<String> = sub["inputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect();
+    let mut names: Vec<String> = release_audit::cli::record_image::INPUT_NAMES.iter().map(|s| s.to_string()).collect();
+    declared.sort();
+    names.sort();
+    assert_eq!(declared, names);
+    for name in &declared {
+        assert!(sub["inputs"][name.as_str()]["description"].as_str().is_some_and(|d| !d.is_empty()), "{name}");
+    }
+    assert_eq!(sub["inputs"]["output"]["default"], "image-record.json");
+}
+
+#[test]
+fn in_action_mode_the_inputs_arrive_as_input_variables() {
+    let f = images();
+    let dir = tempfile::tempdir().unwrap();
+    let zero = format!("sha256:{}", "0".repeat(64));
+    let pods = dir.path().join("pods.json");
+    std::fs::write(&pods, serde_json::to_vec(&pods_document(f, &zero, &zero)).unwrap()).unwrap();
+    let output = dir.path().join("out/image-record-gardener.json");
+    let images_input = format!("{}\n{}", f.at("prod/app:1.0.0"), f.at("prod/single:1"));
+    let mut env = JOB_ENV.to_vec();
+    env.extend([
+        ("INPUT_IMAGES", images_input.as_str()),
+        ("INPUT_PODS", pods.to_str().unwrap()),
+        ("INPUT_OUTPUT", output.to_str().unwrap()),
+        ("INPUT_PLATFORM", "linux/amd64"),
+        ("INPUT_INSECURE-REGISTRIES", f.registry.host.as_str()),
+        ("INPUT_REGISTRY-CREDENTIALS", ""),
+    ]);
+    let run = release_audit(&["record-image"], &env, None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let record = validated(&output);
+    let sources: Vec<&str> = record["images"].as_array().unwrap().iter().map(|i| i["source"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["resolved", "resolved", "cluster", "cluster", "cluster", "cluster", "cluster"]);
+    assert_eq!(record["images"][0]["platform"], "linux/amd64", "INPUT_PLATFORM wins over the runner's ARM64");
+}

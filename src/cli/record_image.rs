@@ -18,6 +18,9 @@ use crate::evidence::images::{self, Platform, RegistryAccess, RegistryClient, re
 use crate::github::runner::{Lookup, OutputFile};
 use crate::secret::Secret;
 
+/// The inputs `record/action.yml` declares, as [`RecordImageArgs::with_inputs`] reads them.
+pub const INPUT_NAMES: [&str; 6] = ["images", "pods", "output", "platform", "registry-credentials", "insecure-registries"];
+
 /// The file written when neither `--output` nor the `output` input says otherwise.
 pub const DEFAULT_OUTPUT: &str = "image-record.json";
 
