@@ -403,7 +403,7 @@ fn bad_input_fails_with_one_line_naming_it() {
     let o = out.to_str().unwrap();
 
     let run = release_audit(&["record-image", "--output", o], &[], None);
-    assert_eq!((run.code, run.error_line()), (2, "error: input `record-image`: nothing to record"));
+    assert_eq!((run.code, run.error_line()), (2, "error: flag `--image/--pods`: nothing to record"));
 
     let missing = f.at("prod/app:9.9.9");
     let run = release_audit(&["record-image", "--image", &missing, "--insecure-registry", &f.registry.host, "--output", o], &[], None);
@@ -412,7 +412,7 @@ fn bad_input_fails_with_one_line_naming_it() {
 
     let run = release_audit(&["record-image", "--image", "Not A Ref", "--output", o], &[], None);
     assert_eq!(run.code, 2);
-    assert!(run.error_line().starts_with("error: input `--image`: "), "{}", run.stderr);
+    assert!(run.error_line().starts_with("error: flag `--image`: "), "{}", run.stderr);
 
     let run = release_audit(&["record-image", "--pods", "-", "--output", o], &[], Some(b"NAME READY STATUS\nfoo 1/1 Running\n"));
     assert_eq!(run.code, 3);

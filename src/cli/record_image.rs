@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::evidence::images::record::{ImageRecord, JobIdentity, MAX_PODS_BYTES, RecordedImage, parse_pods};
-use crate::evidence::images::{self, Platform, RegistryAccess, RegistryClient, registry::FetchError, resolve};
+use crate::config::images::{parse_ref, registry_access};
+use crate::evidence::images::{Platform, RegistryClient, registry::FetchError, resolve};
 use crate::github::runner::{Lookup, OutputFile};
 use crate::secret::Secret;
 
@@ -44,8 +45,9 @@ pub struct RecordImageArgs {
     /// document lists nodes, else this.
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
-    /// A registry reached over plain HTTP, as host:port (repeatable).
-    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    /// Registries reached over plain HTTP, as host:port (repeatable, or comma-separated;
+    /// `--insecure-registry` is an alias).
+    #[arg(long = "insecure-registries", visible_alias = "insecure-registry", value_name = "HOST:PORT", value_delimiter = ',')]
     pub insecure: Vec<String>,
     /// Registry logins, one per line: host=username:password. Prefer the environment
     /// variable over the flag (flags show in process lists); never printed.
@@ -85,20 +87,20 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
     let args = args.with_inputs(env);
     if args.images.is_empty() && args.pods.is_none() {
         return Err(Error::input(
-            "record-image",
+            "--image/--pods",
             "nothing to record",
             "give --image REF (repeatable) to resolve references now, or --pods FILE|- with the output of `kubectl get pods -A -o json`",
         ));
     }
     let mut references = Vec::new();
     for text in &args.images {
-        references.push(images::settings::parse_ref("--image", text)?);
+        references.push(parse_ref("--image", text)?);
     }
     let given_platform = match &args.platform {
         Some(p) => Some(Platform::parse(p).map_err(|reason| Error::input("--platform", reason, "write the platform as os/arch, e.g. linux/amd64"))?),
         None => None,
     };
-    let access = RegistryAccess::parse("--registry-credentials", args.credentials.as_ref().map(Secret::expose), "--insecure-registry", &args.insecure)?;
+    let access = registry_access("--registry-credentials", args.credentials.as_ref().map(Secret::expose), "--insecure-registries", &args.insecure)?;
     let output = args.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT));
     if output.as_os_str().is_empty() || output.is_dir() {
         return Err(Error::input("--output", format!("`{}` is not a file path", output.display()), "name the file to write, e.g. image-record.json"));
