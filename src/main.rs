@@ -29,6 +29,9 @@ fn main() {
         Command::Digest(args) => runtime.block_on(release_audit::cli::images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Compare(args) => runtime.block_on(release_audit::cli::images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Reports(args) => release_audit::cli::reports::run(&args),
+        Command::RecordImage(args) => {
+            runtime.block_on(release_audit::cli::record_image::record_image(args, &process_env)).unwrap_or_else(|e| fail(&e, &commands))
+        }
     };
     std::process::exit(code);
 }

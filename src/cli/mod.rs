@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod images;
+pub mod record_image;
 pub mod reports;
 pub mod run;
 
@@ -33,6 +34,10 @@ pub enum Command {
     /// Parse test reports (files, directories, zip archives) and print their totals and
     /// failed tests; exit 1 when any test failed or a report cannot be read.
     Reports(crate::cli::reports::ReportsArgs),
+    /// Record the image digest a test job ran — resolved now from references, or read
+    /// from `kubectl get pods -A -o json` — into image-record.json, which the job
+    /// uploads with its reports for the audit to check.
+    RecordImage(crate::cli::record_image::RecordImageArgs),
 }
 
 #[derive(Debug, clap::Args)]
