@@ -154,6 +154,14 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
             }
         }
     }
+    // SHA256SUMS is the root of trust (nothing hashes it): it must be exactly what the
+    // writer writes, so that no byte of it can change unnoticed.
+    if let Some(text) = &sums_text {
+        let canonical: String = summed.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
+        if &canonical != text && problems.iter().all(|p| !matches!(p, Problem::UnsafePath { .. } | Problem::Manifest { .. })) {
+            problems.push(Problem::Manifest { detail: "SHA256SUMS is not in the form release-audit writes (one `<sha256>  <path>` line per file, sorted by path)".into() });
+        }
+    }
     for (name, recorded) in &summed {
         match actual.get(name) {
             None if not_files.contains(name) => {} // named above
