@@ -320,3 +320,78 @@ fn every_bundle_the_writer_writes_verifies_and_every_change_fails() {
         }
     }
 }
+
+/// A small bundle written by the library's writer, as a directory.
+fn small_bundle(parent: &Path) -> PathBuf {
+    let mut rng = Rng(42);
+    write_bundle(&mut rng, parent, 99).0
+}
+
+#[cfg(unix)]
+#[test]
+fn links_and_fifos_in_a_bundle_are_named_never_followed_or_opened() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = small_bundle(tmp.path());
+    let outside = tmp.path().join("outside-secret.txt");
+    std::fs::write(&outside, "not part of any bundle").unwrap();
+    let outside_hash = release_audit::bundle::hash_file(&outside).unwrap().1;
+    std::os::unix::fs::symlink("/dev/zero", root.join("zero.xml")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("outside.xml")).unwrap();
+    let fifo = root.join("pipe.xml");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // Where the manifest points: a link in place of manifest.yaml.
+    std::fs::remove_file(root.join("manifest.yaml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("manifest.yaml")).unwrap();
+
+    let (code, out) = verify(&root);
+    assert_eq!(code, 1, "{out}");
+    for name in ["zero.xml", "outside.xml", "pipe.xml", "manifest.yaml"] {
+        assert!(out.contains(&format!("not a regular file: {name} (a link, FIFO or device; not followed or opened)")), "{name}:\n{out}");
+    }
+    assert!(!out.contains(&outside_hash), "the hash of a file outside the bundle is never printed:\n{out}");
+}
+
+/// Rewrites manifest.json with one report file path replaced, re-renders manifest.yaml
+/// the way the writer does and fixes up SHA256SUMS: only the path is wrong.
+fn point_manifest_at(root: &Path, path: &str) {
+    let mut m: Manifest = serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    let file = m.evidence.tests.as_mut().unwrap().categories.iter_mut().flat_map(|c| c.artifacts.iter_mut()).flat_map(|a| a.files.iter_mut()).next().unwrap();
+    file.path = path.to_string();
+    m.files[0].path = path.to_string();
+    let mut json = serde_json::to_vec_pretty(&m).unwrap();
+    json.push(b'\n');
+    std::fs::write(root.join("manifest.json"), json).unwrap();
+    std::fs::write(root.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+    fix_up_sums(root);
+}
+
+#[test]
+fn absolute_and_escaping_paths_in_the_manifest_and_sums_are_refused_in_both_forms() {
+    let tmp = tempfile::tempdir().unwrap();
+    for hostile in ["/etc/passwd", "../outside.xml", "reports/../../outside.xml"] {
+        let copy = tmp.path().join("copy");
+        let _ = std::fs::remove_dir_all(&copy);
+        let root = small_bundle(&tmp.path().join("w"));
+        copy_dir(&root, &copy.join("audit-bundle-99"));
+        let dir = copy.join("audit-bundle-99");
+        point_manifest_at(&dir, hostile);
+        let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+        std::fs::write(dir.join("SHA256SUMS"), format!("{sums}{}  {hostile}\n", "0".repeat(64))).unwrap();
+
+        let (code, out) = verify(&dir);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains(&format!("unsafe path: manifest.json files names `{hostile}`")), "{hostile}:\n{out}");
+        assert!(out.contains(&format!("unsafe path: SHA256SUMS names `{hostile}`")), "{hostile}:\n{out}");
+        assert!(!out.contains("root:x:0:0"), "{out}");
+
+        // The same as a zip an auditor was handed.
+        let zip = tmp.path().join("hostile.zip");
+        let _ = std::fs::remove_file(&zip);
+        let ok = Command::new("zip").arg("-qr").arg(&zip).arg("audit-bundle-99").current_dir(&copy).status().expect("zip is installed (tests/run installs it)");
+        assert!(ok.success());
+        let (code, out) = verify(&zip);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains(&format!("unsafe path: manifest.json files names `{hostile}`")), "zip, {hostile}:\n{out}");
+        let _ = std::fs::remove_dir_all(tmp.path().join("w"));
+    }
+}
