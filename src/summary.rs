@@ -211,50 +211,6 @@ pub fn md_code(s: &str, in_table: bool) -> String {
     if out.trim().is_empty() { format!("'{out}'") } else { out }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn detail_is_cut_at_a_line_with_a_note_and_essentials_stay() {
-        let big: String = (0..10_000).map(|i| format!("| row {i} | ok |\n")).collect();
-        let sections = [Section::essential("# verdict\n".into()), Section::detail(big), Section::detail("tail\n".into())];
-        let out = fit(&sections, 20_000);
-        assert!(out.len() <= 20_000, "{}", out.len());
-        assert!(out.starts_with("# verdict\n"));
-        assert!(out.contains("cut here"));
-        assert!(!out.contains("tail"));
-        let last_row = out.lines().filter(|l| l.starts_with("| row")).last().unwrap();
-        assert!(last_row.ends_with("| ok |"), "a row was split: {last_row}");
-    }
-
-    #[test]
-    fn small_summaries_are_not_cut() {
-        let sections = [Section::essential("a\n".into()), Section::detail("b\n".into())];
-        assert_eq!(fit(&sections, 1000), "a\n\nb\n\n");
-    }
-
-    #[test]
-    fn table_cells_cannot_break_out() {
-        assert_eq!(md_escape("a|b\n<script>`x`"), "a\\|b \\<script\\>\\`x\\`");
-        assert_eq!(md_escape("# h"), "\\# h");
-        assert_eq!(md_escape("12. item"), "12\\. item");
-        assert_eq!(md_escape("E2E tests: no report artifact matched pr-e2e-*-report"), "E2E tests: no report artifact matched pr-e2e-*-report");
-        assert_eq!(md_code("a|b\n`x`", true), "a\\|b 'x'");
-        assert_eq!(md_code("a|b", false), "a|b");
-    }
-
-    #[test]
-    fn links_images_and_headings_from_reports_are_inert() {
-        let text = md_escape("[phish](https://evil.invalid) ![](https://e.invalid/x.png) www.evil.invalid\n## ✅ Release audit passed");
-        assert_eq!(
-            text,
-            "\\[phish\\](https\\://evil.invalid) !\\[\\](https\\://e.invalid/x.png) www\\.evil.invalid ## ✅ Release audit passed"
-        );
-        assert!(!text.contains('\n'));
-    }
-}
-
 /// At most this many failed tests are listed (the rest are counted).
 pub const MAX_LISTED_FAILURES: usize = 20;
 
@@ -345,4 +301,48 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
         sections.push(Section::detail(format!("#### Sources and notes\n\n{notes}")));
     }
     sections
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_is_cut_at_a_line_with_a_note_and_essentials_stay() {
+        let big: String = (0..10_000).map(|i| format!("| row {i} | ok |\n")).collect();
+        let sections = [Section::essential("# verdict\n".into()), Section::detail(big), Section::detail("tail\n".into())];
+        let out = fit(&sections, 20_000);
+        assert!(out.len() <= 20_000, "{}", out.len());
+        assert!(out.starts_with("# verdict\n"));
+        assert!(out.contains("cut here"));
+        assert!(!out.contains("tail"));
+        let last_row = out.lines().rfind(|l| l.starts_with("| row")).unwrap();
+        assert!(last_row.ends_with("| ok |"), "a row was split: {last_row}");
+    }
+
+    #[test]
+    fn small_summaries_are_not_cut() {
+        let sections = [Section::essential("a\n".into()), Section::detail("b\n".into())];
+        assert_eq!(fit(&sections, 1000), "a\n\nb\n\n");
+    }
+
+    #[test]
+    fn table_cells_cannot_break_out() {
+        assert_eq!(md_escape("a|b\n<script>`x`"), "a\\|b \\<script\\>\\`x\\`");
+        assert_eq!(md_escape("# h"), "\\# h");
+        assert_eq!(md_escape("12. item"), "12\\. item");
+        assert_eq!(md_escape("E2E tests: no report artifact matched pr-e2e-*-report"), "E2E tests: no report artifact matched pr-e2e-*-report");
+        assert_eq!(md_code("a|b\n`x`", true), "a\\|b 'x'");
+        assert_eq!(md_code("a|b", false), "a|b");
+    }
+
+    #[test]
+    fn links_images_and_headings_from_reports_are_inert() {
+        let text = md_escape("[phish](https://evil.invalid) ![](https://e.invalid/x.png) www.evil.invalid\n## ✅ Release audit passed");
+        assert_eq!(
+            text,
+            "\\[phish\\](https\\://evil.invalid) !\\[\\](https\\://e.invalid/x.png) www\\.evil.invalid ## ✅ Release audit passed"
+        );
+        assert!(!text.contains('\n'));
+    }
 }

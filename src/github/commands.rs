@@ -254,7 +254,7 @@ mod tests {
             assert!(runner_commands(&format!("          {line}")).is_empty(), "{line:?}");
             assert!(!line.contains(['\n', '\r', '\u{1b}', '\u{2028}']), "{line:?}");
             let annotation = format_command("error", &[("title", hostile.into())], hostile);
-            assert_eq!(runner_commands(&annotation), [annotation.clone()], "only the annotation itself: {annotation:?}");
+            assert_eq!(runner_commands(&annotation), std::slice::from_ref(&annotation), "only the annotation itself: {annotation:?}");
         }
         assert_eq!(inert("  ::x"), "  \\::x");
         assert_eq!(inert("a\nb"), "a\\nb");
