@@ -157,7 +157,7 @@ fn write_zip_sums(config: &Config, bundle: &ZippedBundle, manifest_path: &std::p
         }
     }
     let path = config.bundle_dir.join(format!("{name}.SHA256SUMS"));
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e, "free disk space"))?;
+    crate::bundle::write_output_file(&path, text.as_bytes())?;
     Ok(path)
 }
 
