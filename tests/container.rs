@@ -40,7 +40,7 @@ use release_audit_test_support::{FakeGitHub, zip_bytes};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The released image's time: a commit time, as the release workflow passes it.
 const SOURCE_DATE_EPOCH: &str = "1767225600";
-const HINT: &str = "run the suite with `tests/run`, which installs and starts everything the container test needs \
+const HINT: &str = "Run the suite with `tests/run`, which installs and starts everything the container test needs \
      (scripts/docker.sh start_docker; buildah, docker-registry from apt; the static binary)";
 
 fn run(cmd: &mut Command) -> Output {
@@ -96,10 +96,14 @@ fn static_binary() -> PathBuf {
 /// watchdog as soon as the test process is gone.
 struct Registry {
     host: String,
+    /// Ends by itself, with the registry, once the test process is gone.
+    _watchdog: std::process::Child,
     _dir: tempfile::TempDir,
 }
 
 impl Registry {
+    // On the failure path the watchdog is not waited for: it ends with the test process.
+    #[allow(clippy::zombie_processes)]
     fn start() -> Registry {
         let dir = tempfile::tempdir().expect("a temp dir");
         let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("bound").port();
@@ -116,7 +120,7 @@ impl Registry {
         let script = r#"docker-registry serve "$1" >"$2" 2>&1 & r=$!
 while kill -0 "$3" 2>/dev/null && kill -0 "$r" 2>/dev/null; do sleep 0.2; done
 kill "$r" 2>/dev/null"#;
-        Command::new("sh")
+        let watchdog = Command::new("sh")
             .args(["-c", script, "registry-watchdog"])
             .arg(&config)
             .arg(dir.path().join("registry.log"))
@@ -132,7 +136,7 @@ kill "$r" 2>/dev/null"#;
                 let mut answer = String::new();
                 let _ = s.read_to_string(&mut answer);
                 if answer.starts_with("HTTP/1.1 200") {
-                    return Registry { host, _dir: dir };
+                    return Registry { host, _watchdog: watchdog, _dir: dir };
                 }
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -298,7 +302,10 @@ fn run_as_the_runner(image: &str, dirs: &RunnerDirs, temp: RunnerTemp, env: &BTr
     let socket = std::env::var("DOCKER_HOST").ok().and_then(|h| h.strip_prefix("unix://").map(str::to_string));
     let socket = socket.unwrap_or_else(|| "/var/run/docker.sock".to_string());
     let mut cmd = docker();
-    cmd.args(["run", "--name", &format!("release-audit_test_{}", std::process::id())]);
+    // `<alias>_<image>_<6 hex>` in the runner; unique per run here as there.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    cmd.args(["run", "--name", &format!("release-audit_test_{}_{n}", std::process::id())]);
     cmd.args(["--label", "a1b2c3", "--workdir", "/github/workspace", "--rm"]);
     for name in vars.keys() {
         cmd.args(["-e", name]);
