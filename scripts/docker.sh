@@ -64,3 +64,17 @@ start_docker() {
   tail -n 30 "$RA_STATE/dockerd.log" >&2 || true
   return 1
 }
+
+# buildah assembles the image (scripts/image.sh); the daemon only pulls and runs it.
+ensure_image_tools() {
+  local missing=()
+  command -v buildah >/dev/null 2>&1 || missing+=(buildah)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
