@@ -375,39 +375,71 @@ fn unit_report() -> Vec<u8> {
     zip_bytes(&[("junit.xml", xml.as_bytes())])
 }
 
-/// The image as the runner gets it: pulled by digest, like `docker://…@sha256:…`.
-fn pulled_image() -> String {
-    static PULLED: OnceLock<String> = OnceLock::new();
-    PULLED
-        .get_or_init(|| {
-            let images = images();
-            let reference = format!("{}/release-audit@{}", images.registry.host, images.released.digest);
-            run(docker().args(["pull", "--quiet", &reference]));
-            reference
-        })
-        .clone()
+/// The image under test and the images its audit compares.
+struct Subject {
+    /// What the runner pulls: `<registry>/<repository>@sha256:…`.
+    reference: String,
+    digest: String,
+    tested: String,
+    released: String,
+    /// Inputs for reaching the registry from inside the container.
+    inputs: Vec<(&'static str, String)>,
+}
+
+/// By default the image built here (pushed twice: tested and released). CI's image job
+/// sets RA_CONTAINER_IMAGE to the multi-platform image it just pushed
+/// (`ghcr.io/…@sha256:…`, after `docker login`) and RA_CONTAINER_REGISTRY_CREDENTIALS to
+/// the `registry-credentials` input the step needs to read it: then exactly that image is
+/// run, and audits itself.
+fn subject() -> &'static Subject {
+    static SUBJECT: OnceLock<Subject> = OnceLock::new();
+    SUBJECT.get_or_init(|| {
+        let subject = match std::env::var("RA_CONTAINER_IMAGE") {
+            Ok(reference) => {
+                require_daemon();
+                let digest = reference
+                    .split_once('@')
+                    .map(|(_, d)| d.to_string())
+                    .unwrap_or_else(|| panic!("RA_CONTAINER_IMAGE={reference} is not pinned by digest (<image>@sha256:…)"));
+                let mut inputs = Vec::new();
+                if let Ok(c) = std::env::var("RA_CONTAINER_REGISTRY_CREDENTIALS") {
+                    inputs.push(("registry-credentials", c));
+                }
+                Subject { tested: reference.clone(), released: reference.clone(), reference, digest, inputs }
+            }
+            Err(_) => {
+                let images = images();
+                let host = &images.registry.host;
+                Subject {
+                    reference: format!("{host}/release-audit@{}", images.released.digest),
+                    digest: images.released.digest.clone(),
+                    tested: format!("{host}/{TESTED}"),
+                    released: format!("{host}/{RELEASED}"),
+                    inputs: vec![("insecure-registries", host.clone())],
+                }
+            }
+        };
+        // The image as the runner gets it for `docker://…@sha256:…`: pulled by digest.
+        run(docker().args(["pull", "--quiet", &subject.reference]));
+        subject
+    })
 }
 
 async fn audits_its_own_release_in_the_container(temp: RunnerTemp) {
-    let image = pulled_image();
-    let host = images().registry.host.clone();
+    let subject = subject();
     let fake = FakeGitHub::start().await;
     fake.seed_artifact(&fake.run_backend_id, "pr-unit-report", &unit_report()).await;
+    let mut inputs: Vec<(&str, &str)> = vec![
+        ("release-version", "1.2.3"),
+        ("unit-reports", "pr-unit-report"),
+        ("required-reports", "unit"),
+        ("tested-image", &subject.tested),
+        ("release-image", &subject.released),
+    ];
+    inputs.extend(subject.inputs.iter().map(|(k, v)| (*k, v.as_str())));
+    let env = step_env(&fake, &inputs);
     let dirs = RunnerDirs::new();
-    let tested = format!("{host}/{TESTED}");
-    let released = format!("{host}/{RELEASED}");
-    let env = step_env(
-        &fake,
-        &[
-            ("release-version", "1.2.3"),
-            ("unit-reports", "pr-unit-report"),
-            ("required-reports", "unit"),
-            ("tested-image", &tested),
-            ("release-image", &released),
-            ("insecure-registries", &host),
-        ],
-    );
-    let step = run_as_the_runner(&image, &dirs, temp, &env);
+    let step = run_as_the_runner(&subject.reference, &dirs, temp, &env);
     let log = format!("exit {}\nstdout:\n{}\nstderr:\n{}", step.code, step.stdout, step.stderr);
     assert_eq!(step.code, 0, "{log}");
 
@@ -436,7 +468,7 @@ async fn audits_its_own_release_in_the_container(temp: RunnerTemp) {
     assert_eq!(manifest["source"]["commit"], SHA);
     assert_eq!(manifest["verdict"]["result"], "passed");
     // The image compared itself: tested and released are this very image.
-    let digest = &images().released.digest;
+    let digest = &subject.digest;
     assert!(manifest.to_string().contains(digest.as_str()), "the manifest does not record the image digest {digest}");
     // The bundle's files were written by root in the container, readable on the host.
     let dir = dirs.workspace.join(&o["bundle-path"]).with_extension("");
