@@ -1,12 +1,12 @@
 # release-audit container image: one static binary and the CA certificates, nothing else.
 #
 # Nothing is compiled here and nothing runs: the binaries are cross-compiled beforehand
-# (scripts/image.sh build-binaries: musl targets for amd64 and arm64, no emulation) into
+# (`scripts/image.sh binaries`: musl targets for amd64 and arm64, no emulation) into
 # dist/linux-<arch>/release-audit, and this file only assembles them. So a multi-platform
 # build needs no QEMU, and the same inputs give the same image digest when the builder
 # is told the time:
 #   buildah bud --timestamp "$SOURCE_DATE_EPOCH" --platform linux/amd64,linux/arm64 --manifest …
-# (scripts/image.sh build-image does exactly that; CI and the release workflow both call it.)
+# (`scripts/image.sh build` does exactly that; CI and the release workflow both call it.)
 #
 # The CA bundle comes from a base image pinned by digest, never from the build machine,
 # so CI and the release build copy the same bytes. The container test swaps CERTS_IMAGE
