@@ -4,7 +4,7 @@
 # (containers run with `--network host`). Source it after scripts/services.sh.
 #
 #   start_docker   exports DOCKER_HOST and puts the daemon's own `docker` first on PATH;
-#                  the daemon is stopped by services.sh's stop_services (its pid is in RA_PIDS).
+#                  it stops the daemon on exit (stop_docker, then services.sh's stop_services).
 #
 # A machine that already runs a daemon can point RA_DOCKER_HOST at it (e.g.
 # unix:///var/run/docker.sock on a GitHub runner); nothing is downloaded then.
@@ -50,7 +50,8 @@ start_docker() {
     --storage-driver=vfs --data-root "$dir/data" --exec-root "$dir/exec" \
     -H "unix://$dir/docker.sock" --pidfile "$dir/docker.pid" \
     >"$RA_STATE/dockerd.log" 2>&1 &
-  RA_PIDS+=($!)
+  RA_DOCKERD_PID=$!
+  trap 'stop_docker; stop_services' EXIT
   export DOCKER_HOST="unix://$dir/docker.sock"
   local _
   for _ in $(seq 300); do
@@ -63,6 +64,17 @@ start_docker() {
   log "error: the Docker daemon did not answer within 30 s; its log ($RA_STATE/dockerd.log):"
   tail -n 30 "$RA_STATE/dockerd.log" >&2 || true
   return 1
+}
+
+# Stops the daemon started by start_docker, waits for it (it stops its containerd), and
+# removes the network-namespace mount it leaves behind once a container ran.
+stop_docker() {
+  [ -n "${RA_DOCKERD_PID:-}" ] || return 0
+  kill "$RA_DOCKERD_PID" 2>/dev/null || true
+  wait "$RA_DOCKERD_PID" 2>/dev/null || true
+  local netns="$RA_STATE/docker/exec/netns/default"
+  if mountpoint -q "$netns" 2>/dev/null; then umount "$netns" || log "warning: could not unmount $netns"; fi
+  RA_DOCKERD_PID=
 }
 
 # buildah assembles the image (scripts/image.sh); the daemon only pulls and runs it.
