@@ -402,6 +402,10 @@ fn subject() -> &'static Subject {
                     .map(|(_, d)| d.to_string())
                     .unwrap_or_else(|| panic!("RA_CONTAINER_IMAGE={reference} is not pinned by digest (<image>@sha256:…)"));
                 let mut inputs = Vec::new();
+                // A loopback registry speaks plain HTTP (how this path is tried locally).
+                if let Some(host) = reference.split('/').next().filter(|h| h.starts_with("127.0.0.1:")) {
+                    inputs.push(("insecure-registries", host.to_string()));
+                }
                 if let Ok(c) = std::env::var("RA_CONTAINER_REGISTRY_CREDENTIALS") {
                     inputs.push(("registry-credentials", c));
                 }
