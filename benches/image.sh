@@ -47,8 +47,8 @@ cp Dockerfile .dockerignore "$work/context/"
 cp "$BIN" "$work/context/dist/linux-amd64/release-audit"
 cp /etc/ssl/certs/ca-certificates.crt "$work/certs/etc/ssl/certs/"
 printf 'FROM scratch\nCOPY etc /etc\n' >"$work/certs/Dockerfile"
-export BUILDAH_ROOT="$work/root" BUILDAH_RUNROOT="$work/run" STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
-buildah --root "$BUILDAH_ROOT" --runroot "$BUILDAH_RUNROOT" bud --quiet --timestamp 0 -t localhost/certs:bench "$work/certs" >/dev/null
+export BUILDAH_ROOT="$work/root" BUILDAH_RUNROOT="$work/run" BUILDAH_STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot
+buildah --root "$BUILDAH_ROOT" --runroot "$BUILDAH_RUNROOT" --storage-driver vfs bud --quiet --timestamp 0 -t localhost/certs:bench "$work/certs" >/dev/null
 CONTEXT="$work/context" CERTS_IMAGE=localhost/certs:bench SOURCE_DATE_EPOCH="$(git log -1 --format=%ct)" \
   scripts/image.sh build localhost/release-audit:bench linux/amd64 2>/dev/null
 digest="$(DEST_TLS_VERIFY=false scripts/image.sh push localhost/release-audit:bench "127.0.0.1:$port/release-audit:bench" 2>/dev/null)"

@@ -15,7 +15,8 @@
 #                       to it (`buildah bud --timestamp`), which is what makes two builds equal.
 #   CONTEXT             build context holding Dockerfile and dist/ (default: the repository).
 #   CERTS_IMAGE         image the CA bundle is copied from (default: the Dockerfile's pin).
-#   BUILDAH_ROOT, BUILDAH_RUNROOT   buildah storage (default: buildah's own); the test uses a temp dir.
+#   BUILDAH_ROOT, BUILDAH_RUNROOT, BUILDAH_STORAGE_DRIVER   buildah storage (default: buildah's
+#                       own); the test uses a temp dir and vfs, which mounts nothing.
 #   DEST_TLS_VERIFY     false to push to a plain-HTTP registry (the test's local one).
 #   RUST_TOOLCHAIN      toolchain for `binaries` (default 1.95.0; the digest depends on it).
 set -euo pipefail
@@ -27,6 +28,7 @@ buildah_() {
   local global=()
   [ -n "${BUILDAH_ROOT:-}" ] && global+=(--root "$BUILDAH_ROOT")
   [ -n "${BUILDAH_RUNROOT:-}" ] && global+=(--runroot "$BUILDAH_RUNROOT")
+  [ -n "${BUILDAH_STORAGE_DRIVER:-}" ] && global+=(--storage-driver "$BUILDAH_STORAGE_DRIVER")
   buildah "${global[@]}" "$@"
 }
 

@@ -173,8 +173,10 @@ fn build_and_push(registry: &Registry, dest: &str) -> Build {
     let script = Path::new(ROOT).join("scripts/image.sh");
     let buildah = |args: &[&str]| {
         let mut c = Command::new("buildah");
+        // vfs, as a flag: nothing is mounted, so nothing outlives the temp dir (buildah 1.28
+        // here did not take STORAGE_DRIVER from the environment and left overlay mounts).
         c.arg("--root").arg(storage.path().join("root")).arg("--runroot").arg(storage.path().join("run"));
-        c.env("STORAGE_DRIVER", "vfs").env("BUILDAH_ISOLATION", "chroot").args(args);
+        c.args(["--storage-driver", "vfs"]).env("BUILDAH_ISOLATION", "chroot").args(args);
         c
     };
     run(buildah(&["bud", "--quiet", "--timestamp", "0", "-t", "localhost/certs:test"]).arg(&certs));
@@ -183,7 +185,7 @@ fn build_and_push(registry: &Registry, dest: &str) -> Build {
         c.arg(&script).arg(cmd);
         c.env("BUILDAH_ROOT", storage.path().join("root"))
             .env("BUILDAH_RUNROOT", storage.path().join("run"))
-            .env("STORAGE_DRIVER", "vfs")
+            .env("BUILDAH_STORAGE_DRIVER", "vfs")
             .env("BUILDAH_ISOLATION", "chroot")
             .env("CONTEXT", &context)
             .env("CERTS_IMAGE", "localhost/certs:test")
