@@ -182,14 +182,8 @@ fn bundle_name(raw: &RawInputs, release_version: &str) -> Result<ArtifactName> {
         Some(name) => ArtifactName::parse(label, name)?,
         None => ArtifactName::parse(label, &format!("audit-bundle-{release_version}"))?,
     };
-    let text = name.as_str();
-    if text == "." || text == ".." || text.chars().any(char::is_control) {
-        return Err(Error::input(
-            label,
-            format!("`{}` is not a plain directory name", text.escape_debug()),
-            "use letters, digits and - _ ., e.g. audit-bundle-1.2.3",
-        ));
-    }
+    crate::bundle::dir::check_path_segment("bundle-name", name.as_str())
+        .map_err(|reason| Error::input(label, format!("is not a plain directory name: {reason}"), "use letters, digits and - _ ., e.g. audit-bundle-1.2.3"))?;
     Ok(name)
 }
 
