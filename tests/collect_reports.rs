@@ -395,3 +395,52 @@ async fn logs_of_the_current_runs_completed_jobs_are_kept() {
     assert!(job(audit_job).get("path").is_none());
     assert!(current["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("1 job(s) of the current run had not completed")), "{current}");
 }
+
+/// A central compliance workflow audits another repository's release by run id: every
+/// REST call goes to that repository, the manifest names it, and the commit is the
+/// given `head-sha`, not the calling workflow's.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_repositorys_run_is_audited_by_run_id() {
+    let fake = FakeGitHub::start().await;
+    let other_sha = "0123456789abcdef0123456789abcdef01234567";
+    let backend = fake.add_run(5151, "gardener.yml", other_sha, "success");
+    let report = junit("gardener", 3, &[]);
+    fake.seed_artifact(&backend, "gardener-gardener-integration-test-1.34-report", &zip_bytes(&[("junit.xml", report.as_bytes())])).await;
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0")
+        .input("repository", "kyma-project/lifecycle-manager")
+        .input("head-sha", other_sha)
+        .input("run-ids", "5151")
+        .input("gardener-reports", "gardener-gardener-integration-test-*-report")
+        .input("required-reports", "gardener")
+        .input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let m = manifest(&step, &result);
+    assert_eq!(m["source"]["repository"], "kyma-project/lifecycle-manager");
+    assert_eq!(m["source"]["commit"], other_sha);
+    assert_eq!(category(&m, "gardener")["totals"]["tests"], 3);
+    assert!(result.summary.contains("kyma-project/lifecycle-manager"), "{}", result.summary);
+    let state = fake.state.lock().unwrap();
+    let repos: Vec<&str> = state.calls.iter().filter_map(|(_, v)| v.get("repository").and_then(|r| r.as_str())).collect();
+    assert!(!repos.is_empty() && repos.iter().all(|r| *r == "kyma-project/lifecycle-manager"), "{repos:?}");
+}
+
+/// Another repository without run ids: the current run's artifacts are not that
+/// repository's, so the audit stops before any call, naming both inputs.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_repository_needs_run_ids() {
+    let fake = FakeGitHub::start().await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("repository", "kyma-project/lifecycle-manager").input("unit-reports", "pr-unit-report").input("required-reports", "unit");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 2, "{}", result.everything());
+    assert!(result.everything().contains("input `run-ids`: is empty, so reports would come from the current run, but `repository` names another repository (kyma-project/lifecycle-manager)"), "{}", result.everything());
+    assert!(fake.state.lock().unwrap().calls.is_empty(), "no call before the inputs hold");
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("repository", "not a repo").input("required-reports", "none");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 2);
+    assert!(result.everything().contains("input `repository`: `not a repo` is not owner/repo"), "{}", result.everything());
+}

@@ -38,7 +38,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     }
     let http = crate::http::client();
     let artifacts = config.results.as_ref().map(|r| ArtifactService::new(http.clone(), r));
-    let rest = match (&config.github_token, &config.runner.repository) {
+    let rest = match (&config.github_token, &config.repository) {
         (Some(token), Some(repository)) => Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone())),
         _ => None,
     };
@@ -112,7 +112,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
             let request = StoreRequest {
                 bundle: &bundle,
                 sums_path: &sums,
-                repository: config.runner.repository.as_deref().unwrap_or("local/local"),
+                repository: config.repository.as_deref().unwrap_or("local/local"),
                 version: &config.release_version,
                 bundle_name: config.bundle_name.as_str(),
                 overwrite: config.overwrite,
@@ -169,7 +169,7 @@ async fn attach_to_release(
     sums: &std::path::Path,
 ) -> Result<Vec<crate::publish::release::AttachedAsset>> {
     let token = config.github_token.as_ref().expect("validated: release-asset needs github-token");
-    let repository = config.runner.repository.as_deref().expect("validated: release-asset needs GITHUB_REPOSITORY");
+    let repository = config.repository.as_deref().expect("validated: release-asset needs a repository");
     let rest = Rest::new(http.clone(), &config.runner.api_url, repository, token.clone());
     let zip_name = format!("{}.zip", config.bundle_name);
     let sums_name = format!("{}.SHA256SUMS", config.bundle_name);
@@ -198,7 +198,11 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
         schema_version: crate::bundle::manifest::SCHEMA_VERSION,
         tool: Tool::this(),
         release: Release { version: config.release_version.clone(), bundle_name: config.bundle_name.to_string() },
-        source: Source { repository: r.repository.clone(), commit: r.sha.clone(), git_ref: r.git_ref.clone() },
+        source: Source {
+            repository: config.repository.clone(),
+            commit: config.commit.clone(),
+            git_ref: if config.repository == r.repository { r.git_ref.clone() } else { None },
+        },
         run: RunFacts {
             id: r.run_id,
             attempt: r.run_attempt,
@@ -249,7 +253,7 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, detail
 /// image digests (index and every platform).
 fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
     let mut subjects = Vec::new();
-    if let (Some(repo), Some(sha)) = (&config.runner.repository, &config.runner.sha) {
+    if let (Some(repo), Some(sha)) = (&config.repository, &config.commit) {
         subjects.push(Subject::git_commit(&format!("git+{}/{repo}", config.runner.server_url), sha));
     }
     if let Some(images) = &manifest.evidence.images {
@@ -259,6 +263,6 @@ fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
 }
 
 fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Option<String> {
-    let repo = config.runner.repository.as_ref()?;
+    let repo = config.repository.as_ref()?;
     Some(format!("{}/{repo}/actions/runs/{}/artifacts/{artifact_id}", config.runner.server_url, run_id?))
 }

@@ -533,7 +533,7 @@ fn run_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRun) -> Value {
 }
 
 async fn rest_run(State(ctx): State<Ctx>, Path((owner, repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run", json!({"run_id": run_id})) {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run", json!({"run_id": run_id, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -578,7 +578,7 @@ async fn rest_run_artifacts(
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run artifacts", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "name": q.name})) {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run artifacts", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "name": q.name, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -603,8 +603,8 @@ async fn rest_run_artifacts(
     Json(json!({"total_count": total, "artifacts": page})).into_response()
 }
 
-async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((_owner, _repo, artifact_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET artifact zip", json!({"artifact_id": artifact_id})) {
+async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((owner, repo, artifact_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET artifact zip", json!({"artifact_id": artifact_id, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -620,11 +620,11 @@ async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((_owner, _repo, artifact
 
 async fn rest_run_jobs(
     State(ctx): State<Ctx>,
-    Path((_owner, _repo, run_id)): Path<(String, String, u64)>,
+    Path((owner, repo, run_id)): Path<(String, String, u64)>,
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run jobs", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page})) {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run jobs", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
