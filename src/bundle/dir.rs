@@ -3,8 +3,8 @@
 //! the evidence stages write into; the zip writer and `verify` live beside it.
 //!
 //! Safety contract: a bundle name is one plain path segment ([`check_path_segment`]);
-//! [`BundleDir::create`] only ever removes a directory that carries the marker file
-//! [`MARKER`] it wrote itself (an earlier run's bundle), and refuses anything else that
+//! [`BundleDir::create`] only ever removes a directory that an earlier run marked as
+//! its own (the marker file beside it, [`marker_path`]), and refuses anything else that
 //! is in the way; bundle paths are plain relative paths that `sha256sum -c` can
 //! represent (no control characters, no backslash — [`safe_relative_path`]).
 
@@ -22,10 +22,13 @@ use crate::error::{Error, Result};
 /// Files the manifest cannot list (they describe the list itself).
 pub(crate) const SELF_DESCRIBING: [&str; 3] = ["manifest.json", "manifest.yaml", "SHA256SUMS"];
 pub(crate) const COPY_BUFFER: usize = 256 * 1024;
-/// Written into every bundle directory when it is created, so that a later run knows
-/// the directory is a bundle this tool wrote (and may replace it). Never zipped, never
-/// listed in the manifest or SHA256SUMS.
-pub const MARKER: &str = ".release-audit-bundle";
+/// The marker written beside every bundle directory when it is created
+/// (`<bundle-dir>/.<name>.release-audit`), so that a later run knows the directory is a
+/// bundle this tool wrote and may replace it. It lives outside the bundle: the
+/// directory holds exactly what the zip holds.
+pub fn marker_path(parent: &Path, name: &str) -> PathBuf {
+    parent.join(format!(".{name}.release-audit"))
+}
 
 /// Checks that `value` can be used as one path segment (a bundle name, a directory
 /// named after an artifact): not empty, not `.` or `..`, no `/` or `\`, no control
@@ -75,24 +78,25 @@ pub fn safe_relative_path(rel: &str) -> Option<String> {
 
 impl BundleDir {
     /// Starts a fresh bundle directory `<parent>/<name>`. A directory of that name is
-    /// replaced only when it carries the [`MARKER`] an earlier run wrote into it;
+    /// replaced only when the marker an earlier run wrote beside it ([`marker_path`]) is there;
     /// anything else in the way (a directory without the marker, a file, a symbolic
     /// link) is refused, never removed.
     pub fn create(parent: &Path, name: &str) -> Result<Self> {
         check_path_segment("bundle-name", name).map_err(|reason| Error::input("bundle-name", reason, "choose another `bundle-name`"))?;
         let root = parent.join(name);
+        let marker = marker_path(parent, name);
         let hint = "point `bundle-dir` to a directory the step can write";
         match std::fs::symlink_metadata(&root) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io(&root, e, hint)),
-            Ok(meta) if meta.is_dir() && std::fs::symlink_metadata(root.join(MARKER)).is_ok_and(|m| m.is_file()) => {
+            Ok(meta) if meta.is_dir() && std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file()) => {
                 std::fs::remove_dir_all(&root).map_err(|e| Error::io(&root, e, hint))?;
             }
             Ok(meta) => {
                 let kind = if meta.is_symlink() {
                     "is a symbolic link"
                 } else if meta.is_dir() {
-                    "is a directory release-audit did not write (it has no `.release-audit-bundle` marker)"
+                    "is a directory release-audit did not write (there is no `.<name>.release-audit` marker beside it)"
                 } else {
                     "is a file"
                 };
@@ -105,7 +109,6 @@ impl BundleDir {
         }
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e, hint))?;
         std::fs::create_dir(&root).map_err(|e| Error::io(&root, e, hint))?;
-        let marker = root.join(MARKER);
         std::fs::write(&marker, "written by release-audit; this directory is replaced by the next run of the same bundle name\n")
             .map_err(|e| Error::io(&marker, e, hint))?;
         Ok(BundleDir { root, name: name.to_string(), files: BTreeMap::new() })
@@ -123,7 +126,7 @@ impl BundleDir {
         let clean = safe_relative_path(rel).ok_or_else(|| {
             Error::evidence(format!("bundle path `{rel}`"), "is not a plain relative path", "report this as a bug")
         })?;
-        if SELF_DESCRIBING.contains(&clean.as_str()) || clean == MARKER {
+        if SELF_DESCRIBING.contains(&clean.as_str()) {
             return Err(Error::evidence(format!("bundle path `{rel}`"), "is reserved", "report this as a bug"));
         }
         let path = self.root.join(&clean);
@@ -330,7 +333,8 @@ mod tests {
 
         let mut dir = BundleDir::create(tmp.path(), "ours").unwrap();
         dir.add_bytes("x.txt", b"1").unwrap();
-        assert!(tmp.path().join("ours").join(MARKER).is_file());
+        assert!(marker_path(tmp.path(), "ours").is_file());
+        assert!(!tmp.path().join("ours").join(".ours.release-audit").exists(), "the marker is not in the bundle");
         let again = BundleDir::create(tmp.path(), "ours").unwrap();
         assert!(!again.root().join("x.txt").exists(), "the earlier bundle of that name was replaced");
 

@@ -109,12 +109,7 @@ pub fn verify(path: &Path) -> Result<Verification> {
         [only] if only.is_dir() => only.clone(),
         _ => return Err(Error::evidence(&what, "is not an audit bundle: it must hold exactly one top-level directory", "give the zip release-audit wrote")),
     };
-    let mut v = verify_dir(&root, path.display().to_string())?;
-    // The writer never zips its directory marker: in a zip it is an added file.
-    if root.join(super::dir::MARKER).exists() {
-        v.problems.push(Problem::Added { path: super::dir::MARKER.to_string() });
-    }
-    Ok(v)
+    verify_dir(&root, path.display().to_string())
 }
 
 /// Reads a bundle file found by the walk (a regular file below the root), or `None`.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Timelike};
 
-use super::dir::{COPY_BUFFER, MARKER, check_output_path, hash_file, readable_by_later_steps};
+use super::dir::{COPY_BUFFER, check_output_path, hash_file, readable_by_later_steps};
 use crate::error::{Error, Result};
 
 /// Zip times start at 1980-01-01; earlier epochs are raised to it.
@@ -102,7 +102,7 @@ fn compress_one(source: &Path, name: &str, part: &Path, options: zip::write::Sim
 /// Every non-directory entry below `root`, as `/`-separated relative paths sorted, each
 /// with whether it is a regular file. The writer zips regular files only (a symlink or
 /// special file never enters a bundle); `verify` looks at all of them (one is a
-/// tampering to report). The [`MARKER`] at the root is not part of the bundle.
+/// tampering to report).
 pub(crate) fn list_entries(root: &Path) -> Result<Vec<(String, bool)>> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, bool)>) -> Result<()> {
         let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e, "the bundle directory must be readable"))?;
@@ -112,7 +112,7 @@ pub(crate) fn list_entries(root: &Path) -> Result<Vec<(String, bool)>> {
             let kind = entry.file_type().map_err(|e| Error::io(&path, e, "the bundle directory must be readable"))?;
             if kind.is_dir() {
                 walk(root, &path, out)?;
-            } else if !(dir == root && entry.file_name() == MARKER) {
+            } else {
                 let rel = path.strip_prefix(root).expect("walked below root");
                 out.push((rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"), kind.is_file()));
             }
