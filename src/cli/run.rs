@@ -15,6 +15,7 @@ use crate::evidence::Evidence;
 use crate::github::artifacts::ArtifactService;
 use crate::evidence::test_reports::collect::{Services, collect as collect_tests};
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
+use crate::evidence::images::record::ImageRecord;
 use crate::github::rest::Rest;
 use crate::github::runner::{OutputFile, append_summary};
 use crate::publish::Published;
@@ -54,7 +55,15 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     }
     if let Some(settings) = &config.images {
         let _g = commands.group("Comparing tested and released images");
-        let images = crate::evidence::images::collect(settings).await?;
+        let mut images = crate::evidence::images::collect(settings).await?;
+        if let Some(tests) = &evidence.tests {
+            let (records, problems) = image_records(tests, &dir);
+            if !records.is_empty() {
+                log::info!("{} image record(s) from the test jobs", records.len());
+            }
+            images.apply_records(&records);
+            images.record_problems = problems;
+        }
         images.write_into(&mut dir)?;
         evidence.images = Some(images);
     }
@@ -190,6 +199,35 @@ fn annotate_test_failures(tests: &crate::evidence::test_reports::TestEvidence, c
             }
         }
     }
+}
+
+/// Largest image record read (`record-image` writes a few KiB).
+const MAX_IMAGE_RECORD_BYTES: u64 = 8 << 20;
+
+/// The image records (`record-image`) the test jobs uploaded with their reports:
+/// files named `image-record*.json` among the collected report files. Unreadable ones
+/// are problems that fail the audit.
+fn image_records(tests: &crate::evidence::test_reports::TestEvidence, dir: &BundleDir) -> (Vec<ImageRecord>, Vec<String>) {
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    let files = tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files);
+    for file in files {
+        let name = file.path.rsplit('/').next().unwrap_or_default();
+        if !(name.starts_with("image-record") && name.ends_with(".json")) {
+            continue;
+        }
+        if file.size > MAX_IMAGE_RECORD_BYTES {
+            problems.push(format!("`{}` is {} bytes, more than an image record may be ({MAX_IMAGE_RECORD_BYTES})", file.path, file.size));
+            continue;
+        }
+        let path = dir.root().join(&file.path);
+        let read = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| ImageRecord::parse(&bytes, &file.path).map_err(|e| e.to_string()));
+        match read {
+            Ok(record) => records.push(record),
+            Err(e) => problems.push(format!("`{}` cannot be read: {e}", file.path)),
+        }
+    }
+    (records, problems)
 }
 
 fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manifest {
