@@ -921,6 +921,135 @@ mod tests {
     }
 
     #[test]
+    fn repeated_test_cases_are_attempts_and_the_last_decides() {
+        // gotestsum --rerun-fails: every attempt a test case, counted in tests= and failures=.
+        let report = parse_str(
+            r#"<testsuites tests="6" failures="3" errors="0">
+                 <testsuite name="pkg" tests="6" failures="3">
+                   <testcase classname="pkg" name="TestFlaky"><failure message="Failed">reset by peer</failure></testcase>
+                   <testcase classname="pkg" name="TestBroken"><failure message="Failed">want 1</failure></testcase>
+                   <testcase classname="pkg" name="TestStable"/>
+                   <testcase classname="pkg" name="TestFlaky"/>
+                   <testcase classname="pkg" name="TestBroken"><failure message="Failed">want 1 again</failure></testcase>
+                   <testcase classname="other" name="TestFlaky"/>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { flaky: 1, ..totals(4, 3, 1, 0, 0) });
+        assert_eq!(report.flaky[0].name, "TestFlaky");
+        assert_eq!(report.flaky[0].attempts, 2);
+        assert_eq!(report.failures.len(), 1);
+        assert_eq!(report.failures[0].message, "want 1", "the first listing stays");
+        assert!(!report.notes.iter().any(|n| n.contains("declares")), "raw counts agree: {:?}", report.notes);
+        assert!(report.notes.iter().any(|n| n.contains("2 test result(s) repeat")), "{:?}", report.notes);
+
+        // pytest-rerunfailures: failed attempts without a child, tests= counts tests.
+        let report = parse_str(
+            r#"<testsuites><testsuite name="pytest" tests="2" failures="1" errors="0" skipped="0">
+                 <testcase classname="t" name="test_flaky"/><testcase classname="t" name="test_flaky"/>
+                 <testcase classname="t" name="test_bad"/><testcase classname="t" name="test_bad"><failure message="x"/></testcase>
+               </testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { flaky: 1, ..totals(2, 1, 1, 0, 0) });
+        assert!(!report.notes.iter().any(|n| n.contains("declares")), "matched counts agree: {:?}", report.notes);
+    }
+
+    #[test]
+    fn an_error_then_a_failure_of_one_test_is_errored_and_a_pass_then_a_failure_is_failed() {
+        // jest-junit writes a suite that failed to run as an <error> and a <failure> test case.
+        let report = parse_str(
+            r#"<testsuites><testsuite name="broken.test.js" tests="0" errors="1" failures="0" skipped="0">
+                 <testcase classname="Test suite failed to run" name="broken.test.js"><error>Cannot find module</error></testcase>
+                 <testcase classname="Test suite failed to run" name="broken.test.js"><failure>{"code":"MODULE_NOT_FOUND"}</failure></testcase>
+               </testsuite>
+               <testsuite name="s"><testcase name="a"/><testcase name="a"><failure/></testcase></testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(2, 0, 1, 1, 0));
+        assert_eq!(report.failures[0].kind, FailureKind::Error);
+        assert_eq!(report.failures[0].message, "Cannot find module");
+        assert!(report.flaky.is_empty());
+    }
+
+    #[test]
+    fn jest_junit_todo_tests_are_skipped() {
+        let report = parse_str(
+            r#"<testsuites name="jest tests" tests="3" failures="1" errors="0">
+                 <testsuite name="add" errors="0" failures="1" skipped="0" time="0.6" tests="3">
+                   <testcase classname="add works" name="add works" time="0.009"></testcase>
+                   <testcase classname=" divides" name=" divides" time="0"></testcase>
+                   <testcase classname="add fast" name="add fast" time="0.001"></testcase>
+                   <testcase classname="add fails" name="add fails" time="0.002"><failure>boom</failure></testcase>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(4, 2, 1, 0, 1));
+        assert!(report.notes.iter().any(|n| n.contains("todo")), "{:?}", report.notes);
+        // A suite whose declared failures do not agree is not jest's todo case (gotestsum's
+        // TestMain test case is not counted in its suite's tests=).
+        let report = parse_str(
+            r#"<testsuites tests="1" failures="1" errors="0">
+                 <testsuite tests="1" failures="0" name="example.com/setup">
+                   <testcase classname="" name="TestMain" time="0.000000"><failure message="Failed">exit 1</failure></testcase>
+                   <testcase classname="example.com/setup" name="TestInSetup" time="0.000000"></testcase>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(2, 1, 1, 0, 0));
+        assert_eq!(report.failures[0].name, "TestMain");
+    }
+
+    #[test]
+    fn ginkgo_suite_nodes_are_suite_problems_not_tests() {
+        // Ginkgo v1: a failed BeforeSuite as a bare test case; tests=/failures= count the specs it kept from running.
+        let report = parse_str(
+            r#"<testsuite name="Cluster Suite" tests="2" failures="2" errors="0" time="0.005">
+                 <testcase name="BeforeSuite" classname="Cluster Suite" time="0.0002"><failure type="Failure">suite_test.go:15&#xA;cluster unreachable</failure></testcase>
+               </testsuite>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() });
+        assert_eq!(report.suite_problems[0].suite, "Cluster Suite");
+        assert!(report.suite_problems[0].message.contains("BeforeSuite failed: suite_test.go:15\ncluster unreachable"), "{:?}", report.suite_problems);
+        // Ginkgo v2: a passed [BeforeSuite] is not a test.
+        let report = parse_str(
+            r#"<testsuites tests="2" failures="0"><testsuite name="S" tests="2" failures="0">
+                 <testcase name="[BeforeSuite]" classname="S" status="passed"/><testcase name="[It] works" classname="S" status="passed"/>
+               </testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(1, 1, 0, 0, 0));
+        assert!(report.notes.is_empty(), "{:?}", report.notes);
+    }
+
+    #[test]
+    fn failures_declared_without_a_test_case_are_a_suite_problem() {
+        let report = parse_str(
+            r#"<testsuites tests="1" failures="0" errors="1"><testsuite name="p" tests="1"><testcase name="a"/></testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..totals(1, 1, 0, 0, 0) });
+        assert!(report.totals.has_failures());
+    }
+
+    #[test]
+    fn huge_names_are_capped_with_the_cut_recorded() {
+        let name = "é".repeat(3 * 1024 * 1024);
+        let xml = format!(r#"<testsuite name="{name}"><testcase classname="{name}" name="{name}"><failure/></testcase></testsuite>"#);
+        let report = parse_str(&xml).unwrap();
+        let failure = &report.failures[0];
+        for text in [&failure.suite, &failure.name] {
+            assert!(text.len() < super::super::MAX_NAME_BYTES + 40, "{}", text.len());
+            assert!(text.ends_with(" bytes cut)"), "{}", &text[text.len() - 30..]);
+        }
+        assert!(report.notes.iter().all(|n| n.len() < super::super::MAX_NOTE_BYTES + 40));
+    }
+
+    #[test]
     fn ginkgo_pending_specs_in_disabled_are_not_a_disagreement() {
         let report = parse_str(
             r#"<testsuites tests="2" disabled="1" errors="0" failures="0" time="0.1">

@@ -703,6 +703,50 @@ mod tests {
     }
 
     #[test]
+    fn attempts_keep_tests_equal_to_the_sum_of_outcomes() {
+        use Outcome::*;
+        let mut collector = Collector::new(ReportFormat::Junit);
+        let sequences: &[&[Outcome]] = &[
+            &[Passed],
+            &[Failed, Passed],
+            &[Failed, Failed, Passed],
+            &[Errored, Failed],
+            &[Passed, Failed],
+            &[Failed, Skipped],
+            &[Skipped, Skipped],
+            &[Failed, Passed, Failed, Passed],
+        ];
+        for (i, attempts) in sequences.iter().enumerate() {
+            let name = format!("t{i}");
+            for outcome in attempts.iter() {
+                collector.attempt(TestKey::of(&["s", &name]), *outcome, 0, "s", &name, || "m".into());
+                assert!(collector.totals().is_consistent(), "{:?}", collector.totals());
+            }
+        }
+        let report = collector.finish(None);
+        assert_eq!(
+            report.totals,
+            Totals { tests: 8, passed: 4, failed: 1, errored: 1, skipped: 2, flaky: 3, suite_problems: 0 },
+            "{:?}",
+            report.notes
+        );
+        let flaky: Vec<_> = report.flaky.iter().map(|f| (f.name.as_str(), f.attempts)).collect();
+        assert_eq!(flaky, [("t1", 2), ("t2", 3), ("t7", 4)]);
+        let failing: Vec<_> = report.failures.iter().map(|f| (f.name.as_str(), f.kind)).collect();
+        assert_eq!(failing, [("t3", FailureKind::Error), ("t4", FailureKind::Failure)]);
+        let inconsistent = Totals { tests: 3, passed: 1, ..Default::default() };
+        assert!(!inconsistent.is_consistent());
+    }
+
+    #[test]
+    fn names_are_cut_on_a_character_boundary() {
+        assert_eq!(cap_name("short"), "short");
+        let long = format!("{}€", "a".repeat(MAX_NAME_BYTES - 1));
+        let cut = cap_name(&long);
+        assert_eq!(cut, format!("{}… (3 bytes cut)", "a".repeat(MAX_NAME_BYTES - 1)));
+    }
+
+    #[test]
     fn outcomes_serialise_for_the_manifest() {
         let outcome = FileOutcome::Unparseable { format: Some(ReportFormat::GoTestJson), reason: "x".into() };
         let json = serde_json::to_value(&outcome).unwrap();
