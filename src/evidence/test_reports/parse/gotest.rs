@@ -16,8 +16,8 @@
 //!   `build-fail` events; the compiler's output is the message), a `TestMain` that
 //!   exits non-zero, a panic outside a test, a timeout.
 //! - A test that started and never finished (the binary died, the stream was cut)
-//!   counts as errored; a package with no final result is a suite problem. Both are
-//!   noted: a truncated stream is never a pass.
+//!   counts as errored; a package with no final result and no such test is a suite
+//!   problem. Both are noted: a truncated stream is never a pass.
 //! - Lines that are not events (compiler output from `go test -json 2>&1`) are ignored
 //!   and counted in a note; a malformed event line is unparseable, except a last line
 //!   cut in the middle, which is a truncation.
@@ -313,8 +313,8 @@ impl State {
                 self.collector.suite_problem(&name, || "the stream ends before the package's result: the report is truncated".to_string());
                 continue;
             }
+            // Its unfinished tests count as errored, which fails the report already.
             self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated)"));
-            self.collector.suite_problem(&name, || "the stream ends before the package's result: the report is truncated".to_string());
             self.close_package(&name, package, false, None);
         }
         if self.other_lines > 0 {
@@ -437,12 +437,15 @@ mod tests {
         let cut = ev("pass", Some("TestOther"), None);
         lines.push(cut[..cut.len() / 2].to_string());
         let report = parse_lines(&lines);
-        assert_eq!(report.totals, Totals { tests: 2, passed: 1, errored: 1, suite_problems: 1, ..Default::default() });
+        assert_eq!(report.totals, Totals { tests: 2, passed: 1, errored: 1, ..Default::default() });
         assert_eq!(report.failures[0].name, "TestHanging");
-        assert!(report.suite_problems[0].message.contains("truncated"), "{:?}", report.suite_problems);
         assert_eq!(report.failures[0].message, "waiting for pod");
         assert!(report.notes.iter().any(|n| n.contains("cut off")), "{:?}", report.notes);
         assert!(report.notes.iter().any(|n| n.contains("never finished")), "{:?}", report.notes);
+        // A package cut before any test: a suite problem, so the report still fails.
+        let report = parse_lines(&[ev("start", None, None), ev("output", None, Some("building\n"))]);
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() });
+        assert!(report.suite_problems[0].message.contains("truncated"), "{:?}", report.suite_problems);
     }
 
     #[test]
