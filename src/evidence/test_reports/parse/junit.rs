@@ -22,7 +22,9 @@
 //!   `<rerunFailure>`/`<rerunError>` mean every rerun failed too: failed.
 //! - Ginkgo suite nodes written as test cases (`[BeforeSuite]`, `[AfterSuite]`,
 //!   `[SynchronizedBeforeSuite]`, …, and Ginkgo v1's `BeforeSuite`/`AfterSuite`) are not
-//!   tests: a failed one is a suite problem, a passed one is not counted. Every other
+//!   tests: a failed one is a suite problem, a passed one is not counted. (Ginkgo v2's
+//!   JUnit writes one test case per spec and does not say that a spec flaked: its JSON
+//!   report does, through `NumAttempts`.) Every other
 //!   pseudo test case a runner writes (gotestsum's `TestMain`, jest's "Test suite failed
 //!   to run", mocha's `"before all" hook`, go-junit-report's `[build failed]`) counts as
 //!   the test case the file says it is.
@@ -60,8 +62,9 @@ const MAX_DEPTH: usize = 512;
 const MAX_OPEN_NAMES: usize = 64 * 1024;
 /// jest-junit todo candidates remembered per suite.
 const MAX_TODO_CANDIDATES: usize = 10_000;
-/// Ginkgo's suite-level nodes as its JUnit reporters name their test cases (v2 in
-/// brackets, v1 bare).
+/// Ginkgo's suite-level nodes as its JUnit reporters name their test cases: v2 writes
+/// `[<node type>]`, followed by ` <text>` when the node has one (`[ReportAfterSuite]
+/// merge reports`); v1 writes `BeforeSuite`/`AfterSuite` bare.
 const GINKGO_SUITE_NODES: &[&str] = &[
     "[BeforeSuite]",
     "[AfterSuite]",
@@ -70,9 +73,13 @@ const GINKGO_SUITE_NODES: &[&str] = &[
     "[ReportBeforeSuite]",
     "[ReportAfterSuite]",
     "[DeferCleanup (Suite)]",
-    "BeforeSuite",
-    "AfterSuite",
 ];
+const GINKGO_V1_SUITE_NODES: &[&str] = &["BeforeSuite", "AfterSuite"];
+
+fn is_ginkgo_suite_node(name: &str) -> bool {
+    GINKGO_V1_SUITE_NODES.contains(&name)
+        || GINKGO_SUITE_NODES.iter().any(|node| name.strip_prefix(node).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
+}
 
 /// Parses a JUnit XML stream. `declared` says the file opened with `<?xml`, so an
 /// error before the root element makes it unparseable rather than "not a report".
@@ -560,7 +567,7 @@ impl State {
             frame.counted.count(outcome);
         }
         let (suite, name) = self.case_identity();
-        if GINKGO_SUITE_NODES.contains(&self.case_name.as_str()) {
+        if is_ginkgo_suite_node(&self.case_name) {
             if matches!(outcome, Outcome::Failed | Outcome::Errored) {
                 self.suite_node_problems += 1;
                 if let Some(frame) = self.suites.last_mut() {
@@ -1015,15 +1022,18 @@ mod tests {
         assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() });
         assert_eq!(report.suite_problems[0].suite, "Cluster Suite");
         assert!(report.suite_problems[0].message.contains("BeforeSuite failed: suite_test.go:15\ncluster unreachable"), "{:?}", report.suite_problems);
-        // Ginkgo v2: a passed [BeforeSuite] is not a test.
+        // Ginkgo v2: a passed [BeforeSuite] is not a test; a failed [ReportAfterSuite] with a text is a problem.
         let report = parse_str(
-            r#"<testsuites tests="2" failures="0"><testsuite name="S" tests="2" failures="0">
+            r#"<testsuites tests="4" failures="1"><testsuite name="S" tests="4" failures="1">
                  <testcase name="[BeforeSuite]" classname="S" status="passed"/><testcase name="[It] works" classname="S" status="passed"/>
+                 <testcase name="[ReportAfterSuite] merge" classname="S" status="failed"><failure message="disk full" type="failed"/></testcase>
+                 <testcase name="[BeforeSuiteX] not a node" classname="S" status="passed"/>
                </testsuite></testsuites>"#,
         )
         .unwrap();
-        assert_eq!(report.totals, totals(1, 1, 0, 0, 0));
-        assert!(report.notes.is_empty(), "{:?}", report.notes);
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..totals(2, 2, 0, 0, 0) });
+        assert_eq!(report.suite_problems[0].message, "[ReportAfterSuite] merge failed: disk full");
+        assert!(report.notes.iter().all(|n| !n.contains("declares")), "{:?}", report.notes);
     }
 
     #[test]
