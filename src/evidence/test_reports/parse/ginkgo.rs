@@ -305,7 +305,11 @@ impl Report {
                 suite.failures += 1;
                 let state = &spec.state;
                 let node = &spec.leaf_type;
-                self.collector.suite_problem(&suite.description, || format!("[{node}] {state}: {}", failure_message(&spec)));
+                self.collector.suite_problem(&suite.description, || {
+                    let message = failure_message(&spec);
+                    let message = message.strip_prefix(&format!("[{node}] ")).unwrap_or(&message).to_string();
+                    format!("[{node}] {state}: {message}")
+                });
             }
             return;
         }
