@@ -32,6 +32,7 @@
 //! - Skip-like states (skipped, pending, todo, disabled, xfail) are skipped.
 //! - Names (suite, class, package, test) are capped at [`MAX_NAME_BYTES`] on a character
 //!   boundary; a cut name ends in `… (N bytes cut)`. Notes are capped the same way.
+//!
 //! Format-specific rules are documented in [`junit`], [`gotest`] and [`ginkgo`].
 
 mod detect;
