@@ -200,3 +200,32 @@ fn suite_problems_fail_the_run_and_are_listed_by_package() {
     assert_eq!(json["totals"]["suite_problems"], 2);
     assert_eq!(json["files"][0]["suite_problems"].as_array().unwrap().len(), 2);
 }
+
+/// Names are capped with the cut recorded: failing tests with 5 MB names in a report do
+/// not become megabytes of output (issue 12, item 3).
+#[test]
+fn huge_test_names_are_capped_in_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junit.xml");
+    let name = "n".repeat(5 * 1024 * 1024);
+    let mut xml = format!(r#"<testsuites><testsuite name="{name}">"#);
+    for i in 0..3 {
+        xml.push_str(&format!(r#"<testcase classname="c" name="{name}{i}"><failure message="boom"/></testcase>"#));
+    }
+    xml.push_str("</testsuite></testsuites>");
+    std::fs::write(&file, xml).unwrap();
+    let (code, out, err) = reports(&[&"--json", &file]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.len() < 64 * 1024, "the output is {} bytes", out.len());
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let failures = json["files"][0]["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 3);
+    for failure in failures {
+        let shown = failure["name"].as_str().unwrap();
+        // `c.<name><i>`: 5 MiB + 3 bytes, cut to 1,024.
+        assert!(shown.ends_with(&format!("… ({} bytes cut)", 5 * 1024 * 1024 + 3 - 1024)), "{}", &shown[shown.len() - 40..]);
+    }
+    let (code, out, _) = reports(&[&file]);
+    assert_eq!(code, 1);
+    assert!(out.len() < 64 * 1024, "the table is {} bytes", out.len());
+}
