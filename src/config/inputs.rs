@@ -75,7 +75,7 @@ run_args! {
     tested_image = "tested-image",
     /// The image that is released, e.g. europe-docker.pkg.dev/p/prod/app:1.2.3.
     release_image = "release-image",
-    /// Several pairs, one per line: `name: <tested-ref> -> <released-ref>`.
+    /// Several pairs, one per line: `name: <tested-ref> -> <released-ref> [expect sha256:…]`.
     images = "images",
     /// The digest the image build reported (sha256:…); the tested image must have it.
     expected_digest = "expected-digest",

@@ -281,7 +281,7 @@ pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
     for pair in &settings.pairs {
         let (_, tested, tested_missing) = lookup(&pair.tested);
         let (_, released, released_missing) = lookup(&pair.released);
-        let expected = settings.expected_digest.as_ref();
+        let expected = pair.expected.as_ref();
         let verdict = verdict::judge(tested.as_ref().map(|r| &r.record), released.as_ref().map(|r| &r.record), expected);
         let explanation = match (tested, released) {
             (Some(t), Some(r)) => explain::explain(&ctx, t, r, expected, verdict).await,
