@@ -95,6 +95,8 @@ run_args! {
     release_tag = "release-tag",
     /// Object storage for the bundle: gs://bucket/prefix/, s3://bucket/prefix/, or a key template with {owner} {repo} {version} {bundle}.
     storage_url = "storage-url",
+    /// The longest the whole audit may take, e.g. 30m, 1h, 600s (default 60m); no request outlives it.
+    timeout = "timeout",
     /// Object storage credentials, one key=value per line (masked).
     storage_credentials = "storage-credentials",
 }

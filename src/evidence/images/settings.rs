@@ -76,6 +76,8 @@ pub struct RegistryAccess {
     pub credentials: Vec<Credential>,
     /// `host:port` entries reached over `http://`; every other registry is `https://`.
     pub insecure: Vec<String>,
+    /// When the whole audit must be done: no registry request outlives it.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl RegistryAccess {
