@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod github;
+pub mod hashing;
 pub mod http;
 pub mod publish;
 pub mod summary;

@@ -187,20 +187,10 @@ impl BundleDir {
         let (clean, path) = self.target(rel)?;
         let hint = "free disk space or fix permissions of `bundle-dir`";
         let mut out = BufWriter::with_capacity(COPY_BUFFER, create_no_follow(&path).map_err(|e| Error::io(&path, e, hint))?);
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        let mut buf = vec![0u8; COPY_BUFFER];
-        loop {
-            let n = reader.read(&mut buf).map_err(|e| Error::io(&path, e, "the evidence source could not be read"))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n]).map_err(|e| Error::io(&path, e, hint))?;
-            size += n as u64;
-        }
-        out.flush().map_err(|e| Error::io(&path, e, hint))?;
-        let entry = FileEntry { path: clean.clone(), sha256: hex::encode(hasher.finalize()), size };
+        let (size, sha256) = crate::hashing::copy(&mut reader, &mut out)
+            .and_then(|copied| out.flush().map(|_| copied))
+            .map_err(|e| Error::io(&path, e, "check that the evidence source is readable, and free disk space or fix permissions of `bundle-dir`"))?;
+        let entry = FileEntry { path: clean.clone(), sha256, size };
         self.files.insert(clean, entry.clone());
         Ok(entry)
     }
@@ -283,19 +273,8 @@ pub(crate) fn check_output_path(path: &Path, hint: &str) -> Result<()> {
 
 /// sha256 and size of a file, read in large chunks.
 pub fn hash_file(path: &Path) -> Result<(u64, String)> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e, "the file must be readable"))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; COPY_BUFFER];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, e, "the file must be readable"))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((size, hex::encode(hasher.finalize())))
+    let file = File::open(path).map_err(|e| Error::io(path, e, "the file must be readable"))?;
+    crate::hashing::copy(std::io::BufReader::with_capacity(COPY_BUFFER, file), &mut std::io::sink()).map_err(|e| Error::io(path, e, "the file must be readable"))
 }
 
 

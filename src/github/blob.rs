@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::error::{Error, Result};
@@ -180,7 +179,7 @@ pub async fn download_bounded(http: &reqwest::Client, url: &Secret, dest: &Path,
 
 async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u64, excess: Excess, what: &str, total: Option<u64>) -> Result<Downloaded> {
     let mut file = tokio::fs::File::create(dest).await.map_err(|e| Error::io(dest, e, "the download directory must be writable"))?;
-    let mut hasher = Sha256::new();
+    let mut tally = crate::hashing::Tally::new();
     let mut size = 0u64;
     let mut progress = Progress::new(format!("downloading {what}"), total);
     let mut truncated = false;
@@ -195,7 +194,7 @@ async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u
             chunk
         };
         size += chunk.len() as u64;
-        hasher.update(&chunk);
+        tally.update(&chunk);
         file.write_all(&chunk).await.map_err(|e| Error::io(dest, e, "free disk space"))?;
         progress.add(chunk.len() as u64);
         if truncated {
@@ -207,7 +206,7 @@ async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u
     if !truncated && let Some(t) = total.filter(|t| *t != size) {
         return Err(Error::service(what, format!("download ended after {size} of {t} bytes"), "try again"));
     }
-    Ok(Downloaded { size, sha256: hex::encode(hasher.finalize()), truncated })
+    Ok(Downloaded { size, sha256: tally.finish().1, truncated })
 }
 
 fn file_name(path: &Path) -> String {

@@ -462,25 +462,19 @@ pub(super) async fn digest_file(path: &Path) -> Result<FileDigest> {
         use std::io::Read;
         let hint = "the bundle must stay in place until publishing is done";
         let mut input = std::fs::File::open(&path).map_err(|e| Error::io(&path, e, hint))?;
-        let mut sha256 = sha2::Sha256::new();
+        let mut sha256 = crate::hashing::HashingReader::new(&mut input);
         let mut md5 = md5::Md5::new();
         let mut buffer = vec![0u8; 1024 * 1024];
-        let mut size = 0u64;
         loop {
-            let n = input.read(&mut buffer).map_err(|e| Error::io(&path, e, hint))?;
+            let n = sha256.read(&mut buffer).map_err(|e| Error::io(&path, e, hint))?;
             if n == 0 {
                 break;
             }
-            sha256.update(&buffer[..n]);
             md5.update(&buffer[..n]);
-            size += n as u64;
         }
+        let (size, sha256_hex) = sha256.tally.finish();
         use base64::Engine;
-        Ok(FileDigest {
-            size,
-            sha256_hex: hex::encode(sha256.finalize()),
-            md5_base64: base64::engine::general_purpose::STANDARD.encode(md5.finalize()),
-        })
+        Ok(FileDigest { size, sha256_hex, md5_base64: base64::engine::general_purpose::STANDARD.encode(md5.finalize()) })
     })
     .await
     .map_err(|e| Error::service("hashing the bundle", e.to_string(), "report this as a bug"))?
@@ -513,13 +507,11 @@ fn bytes_of(v: Vec<u8>) -> tokio_util::bytes::Bytes {
 /// Streams a response body through sha256: (size, hex). Used to verify an object by
 /// reading it back where the service keeps no checksum we can compare.
 async fn hash_response(mut response: reqwest::Response, what: &str) -> Result<(u64, String)> {
-    let mut hasher = sha2::Sha256::new();
-    let mut size = 0u64;
+    let mut tally = crate::hashing::Tally::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| Error::service(what, format!("reading the object back broke off: {}", without_url(&e)), "run again"))? {
-        hasher.update(&chunk);
-        size += chunk.len() as u64;
+        tally.update(&chunk);
     }
-    Ok((size, hex::encode(hasher.finalize())))
+    Ok(tally.finish())
 }
 
 /// The reason part of a service error (without the `what` it already names).

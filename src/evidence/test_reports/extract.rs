@@ -24,7 +24,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 
 use crate::bundle::dir::safe_relative_path;
 use crate::error::{Error, Result};
@@ -259,7 +258,7 @@ impl Extraction<'_> {
         self.created.push(target.clone());
         let compressed = entry.compressed_size().min(self.archive_len).max(1);
         let mut out = BufWriter::with_capacity(COPY_BUFFER, out);
-        let mut hasher = Sha256::new();
+        let mut tally = crate::hashing::Tally::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; COPY_BUFFER];
         loop {
@@ -299,11 +298,11 @@ impl Extraction<'_> {
                     HINT_LIMIT,
                 ));
             }
-            hasher.update(&buf[..n]);
+            tally.update(&buf[..n]);
             out.write_all(&buf[..n]).map_err(|e| Error::io(&target, e, hint))?;
         }
         out.flush().map_err(|e| Error::io(&target, e, hint))?;
-        self.files.push(ExtractedFile { path: rel, size, sha256: hex::encode(hasher.finalize()) });
+        self.files.push(ExtractedFile { path: rel, size, sha256: tally.finish().1 });
         Ok(())
     }
 
@@ -363,6 +362,7 @@ impl Extraction<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use zip::write::SimpleFileOptions;
 
     fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {

@@ -79,7 +79,6 @@ fn read_tar(reader: impl Read) -> io::Result<Listing> {
     let mut order = Sha256::new();
     {
         let mut archive = tar::Archive::new(&mut counted);
-        let mut buffer = vec![0u8; 64 * 1024];
         for entry in archive.entries()? {
             let mut entry = entry?;
             let path = normalise(&String::from_utf8_lossy(&entry.path_bytes()));
@@ -103,15 +102,9 @@ fn read_tar(reader: impl Read) -> io::Result<Listing> {
             }
             let size = entry.size();
             let content = if kind == b'0' || kind == 0 || kind == b'7' {
-                let mut hasher = Sha256::new();
-                loop {
-                    let n = entry.read(&mut buffer)?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buffer[..n]);
-                }
-                Some(hasher.finalize().into())
+                let mut hashing = crate::hashing::HashingReader::new(&mut entry);
+                io::copy(&mut hashing, &mut io::sink())?;
+                Some(hashing.tally.finish_bytes().1)
             } else {
                 None
             };
@@ -149,21 +142,6 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Hashes what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
 
 /// Downloads a layer and lists it, streaming; the compressed bytes must hash to `digest`.
 pub async fn list(client: &RegistryClient, image: &ImageRef, digest: &Digest, media_type: &str) -> Result<Listing> {
@@ -177,15 +155,16 @@ pub async fn list(client: &RegistryClient, image: &ImageRef, digest: &Digest, me
     let expected = digest.clone();
     let task_what = what.clone();
     let listing = tokio::task::spawn_blocking(move || -> Result<Listing> {
-        let mut hashing = Hashing { inner: reader, hasher: Sha256::new(), bytes: 0 };
+        let mut hashing = crate::hashing::HashingReader::new(reader);
         let mut listing = read_listing(&mut hashing, compression)
             .map_err(|e| Error::evidence(&task_what, format!("cannot be read as a tar stream: {e}"), "the layer is damaged or not a tar archive"))?;
         io::copy(&mut hashing, &mut io::sink()).map_err(|e| Error::evidence(&task_what, format!("download broke off: {e}"), "try again"))?;
-        let actual = Digest::from_hasher(hashing.hasher);
+        let (bytes, sha256) = hashing.tally.finish();
+        let actual = Digest::parse(&format!("sha256:{sha256}")).map_err(|e| Error::evidence(&task_what, e, "report this as a bug"))?;
         if actual != expected {
             return Err(Error::evidence(&task_what, format!("hashes to {actual}"), "the registry served other content than the digest names; report it"));
         }
-        listing.compressed_bytes = hashing.bytes;
+        listing.compressed_bytes = bytes;
         Ok(listing)
     })
     .await
