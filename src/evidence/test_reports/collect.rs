@@ -316,7 +316,7 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         categories[f.category_index].artifacts.push(f.record);
     }
     for c in &mut categories {
-        let (status, totals, duration, unparseable) = judge(&c.artifacts);
+        let (status, totals, duration, unparseable) = judge(&c.artifacts, settings.fail_on_flaky);
         c.status = status;
         c.totals = totals;
         c.duration_seconds = duration;
@@ -345,6 +345,7 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         sources: sources.into_iter().map(|s| s.record).collect(),
         fail_on_test_failures: settings.fail_on_test_failures,
         fail_on_missing_reports: settings.fail_on_missing_reports,
+        fail_on_flaky: settings.fail_on_flaky,
     })
 }
 
