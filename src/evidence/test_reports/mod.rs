@@ -280,7 +280,7 @@ impl TestEvidence {
 fn flaky_reason(c: &CategoryRecord) -> String {
     const SHOWN: usize = 5;
     let names: Vec<String> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
-    let mut text = format!("{} flaky test(s) (`fail-on-flaky`)", c.totals.flaky);
+    let mut text = format!("{} flaky test(s) (fail-on-flaky)", c.totals.flaky);
     if !names.is_empty() {
         text.push_str(": ");
         text.push_str(&names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
