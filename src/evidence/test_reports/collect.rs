@@ -465,7 +465,11 @@ async fn download_artifact(c: &Candidate, services: &Services<'_>, dest: &Path, 
                 let _ = std::fs::remove_file(dest);
                 return Err(Attempt::retry(Error::evidence(
                     what,
-                    format!("the downloaded bytes have sha256 {}, the artifact service recorded {digest}", downloaded.sha256),
+                    format!(
+                        "the downloaded {} has sha256 {}, the artifact service recorded {digest}",
+                        if downloaded.served_as_zip() { "zip" } else { "file" },
+                        downloaded.sha256
+                    ),
                     "the download was corrupted or the artifact was replaced; run the audit again and investigate if it persists",
                 )));
             }
