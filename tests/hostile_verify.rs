@@ -166,7 +166,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                 files,
             });
         }
-        let (status, totals, duration_seconds, unparseable_files) = judge(&artifacts);
+        let (status, totals, duration_seconds, unparseable_files) = judge(&artifacts, false);
         categories.push(CategoryRecord {
             category,
             required: rng.below(2) == 0,
@@ -204,6 +204,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         }],
         fail_on_test_failures: true,
         fail_on_missing_reports: rng.below(2) == 0,
+        fail_on_flaky: false,
     };
     let evidence = Evidence { tests: Some(tests), images: None };
     let verdict = Verdict::from_reasons(evidence.failures());

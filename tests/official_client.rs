@@ -115,3 +115,81 @@ async fn large_files_go_up_in_blocks_and_come_back_identical() {
     assert_eq!(back.len(), data.len());
     assert!(back == data, "the committed block list does not reproduce the file");
 }
+
+// ---- the current major, @actions/artifact 6.x (ES module, Node 20) ----
+
+fn create_requests(fake: &FakeGitHub, name: &str) -> Vec<serde_json::Value> {
+    fake.calls("CreateArtifact").into_iter().filter(|c| c["name"] == name).collect()
+}
+
+/// 6.x uploads: with `skipArchive` the file itself is the artifact (named by the file,
+/// `mime_type` from its extension, the blob served with that type); without it a zip.
+/// release-audit reads both in one run, keeps the unzipped file as the artifact's
+/// single file, and parses it.
+#[tokio::test(flavor = "multi_thread")]
+async fn release_audit_reads_what_the_current_official_client_uploads_zipped_or_not() {
+    let fake = FakeGitHub::start().await;
+    let root = tempfile::tempdir().unwrap();
+    let unit = br#"<testsuites><testsuite name="pkg" tests="2" failures="0"><testcase name="A"/><testcase name="B"/></testsuite></testsuites>"#;
+    let e2e = br#"<testsuites><testsuite name="e2e" tests="3" failures="0"><testcase name="A"/><testcase name="B"/><testcase name="C"/></testsuite></testsuites>"#;
+    std::fs::create_dir_all(root.path().join("reports")).unwrap();
+    std::fs::write(root.path().join("junit-unit.xml"), unit).unwrap();
+    std::fs::write(root.path().join("reports/junit.xml"), e2e).unwrap();
+    let unzipped = official::upload_v6(&fake, "ignored-with-skip-archive", root.path(), &["junit-unit.xml"], true).await;
+    let zipped = official::upload_v6(&fake, "pr-e2e-report", root.path(), &["reports/junit.xml"], false).await;
+
+    // What 6.x really sends (recorded by the fake): version 7 and a mime_type.
+    let create = &create_requests(&fake, "junit-unit.xml")[0];
+    assert_eq!((create["version"].as_i64(), create["mime_type"].as_str()), (Some(7), Some("text/xml")), "{create}");
+    let create = &create_requests(&fake, "pr-e2e-report")[0];
+    assert_eq!(create["mime_type"].as_str(), Some("application/zip"), "{create}");
+    assert!(fake.artifacts().iter().any(|a| a.name == "junit-unit.xml" && !a.blob.ends_with(".zip")));
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "4.0.0").input("unit-reports", "junit-unit.xml").input("e2e-reports", "pr-e2e-report").input("include-run-logs", "false");
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    let bundle_dir = step.resolve(&result.outputs["bundle-path"]).with_extension("");
+    assert_eq!(std::fs::read(bundle_dir.join("reports/unit/junit-unit.xml/junit-unit.xml")).unwrap(), unit);
+    assert_eq!(std::fs::read(bundle_dir.join("reports/e2e/pr-e2e-report/reports/junit.xml")).unwrap(), e2e);
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(bundle_dir.join("manifest.json")).unwrap()).unwrap();
+    let categories = manifest["evidence"]["tests"]["categories"].as_array().unwrap();
+    let unit_cat = categories.iter().find(|c| c["category"] == "unit").unwrap();
+    assert_eq!(unit_cat["totals"]["tests"], 2);
+    let record = &unit_cat["artifacts"][0];
+    assert_eq!(record["id"].as_i64(), unzipped["id"].as_i64());
+    // 6.x reports the digest as plain hex: the sha256 of the file itself, which release-audit recorded.
+    assert_eq!(record["sha256"].as_str(), unzipped["digest"].as_str());
+    assert_eq!(record["digest"].as_str().map(|d| d.trim_start_matches("sha256:")), unzipped["digest"].as_str());
+    assert!(record["files"][0]["notes"][0].as_str().unwrap().contains("Content-Type text/xml"), "{record}");
+    let e2e_cat = categories.iter().find(|c| c["category"] == "e2e").unwrap();
+    assert_eq!((e2e_cat["totals"]["tests"].as_i64(), e2e_cat["artifacts"][0]["id"].as_i64()), (Some(3), zipped["id"].as_i64()));
+}
+
+/// 6.x downloads the bundle release-audit uploaded (a zip: it unzips it) and an
+/// unzipped artifact through the same fake (a single file: it writes it as is), which
+/// shows the fake serves the types 6.x decides by.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_current_official_client_downloads_the_bundle_and_unzipped_artifacts() {
+    let fake = FakeGitHub::start().await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "3.1.5").input("required-reports", "none");
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let id: i64 = result.outputs["artifact-id"].parse().unwrap();
+    let dest = tempfile::tempdir().unwrap();
+    let downloaded = official::download_v6(&fake, id, dest.path()).await;
+    assert_eq!(downloaded["digestMismatch"], false, "{downloaded}");
+    let bundle_dir = step.resolve(&result.outputs["bundle-path"]).with_extension("");
+    assert!(files_under(&dest.path().join("audit-bundle-3.1.5")) == files_under(&bundle_dir), "6.x's files differ from the bundle's");
+
+    let root = tempfile::tempdir().unwrap();
+    let report = b"<testsuites><testsuite name=\"x\" tests=\"0\"/></testsuites>";
+    std::fs::write(root.path().join("junit-smoke.xml"), report).unwrap();
+    let uploaded = official::upload_v6(&fake, "x", root.path(), &["junit-smoke.xml"], true).await;
+    let dest = tempfile::tempdir().unwrap();
+    official::download_v6(&fake, uploaded["id"].as_i64().unwrap(), dest.path()).await;
+    let files = files_under(dest.path());
+    assert_eq!(files.len(), 1, "6.x wrote the single file, not an extraction: {:?}", files.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    assert_eq!(files[0].1, report);
+}

@@ -272,7 +272,7 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
                     });
                 }
             }
-            let (status, totals, _, unparseable) = judge(&c.artifacts);
+            let (status, totals, _, unparseable) = judge(&c.artifacts, tests.fail_on_flaky);
             if status != c.status || totals != c.totals || unparseable != c.unparseable_files {
                 problems.push(Problem::Manifest {
                     detail: format!("{} tests: recorded {:?} with {:?}, the recorded files give {:?} with {:?}", c.category.as_str(), c.status, c.totals, status, totals),

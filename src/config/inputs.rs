@@ -69,6 +69,8 @@ run_args! {
     fail_on_test_failures = "fail-on-test-failures",
     /// Fail the audit when a required category is missing or empty (default true).
     fail_on_missing_reports = "fail-on-missing-reports",
+    /// Fail the audit when a test passed only on a retry (flaky) (default false).
+    fail_on_flaky = "fail-on-flaky",
     /// Put each source run's run.json, jobs and logs into the bundle (default true).
     include_run_logs = "include-run-logs",
     /// The image that was tested, e.g. europe-docker.pkg.dev/p/dev/app:PR-123.

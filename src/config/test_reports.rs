@@ -94,6 +94,7 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
         runs,
         fail_on_test_failures: raw.bool("fail-on-test-failures", true)?,
         fail_on_missing_reports: raw.bool("fail-on-missing-reports", true)?,
+        fail_on_flaky: raw.bool("fail-on-flaky", false)?,
         include_run_logs: raw.bool("include-run-logs", true)?,
     }))
 }

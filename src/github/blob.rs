@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::error::{Error, Result};
-use crate::http::{Attempt, Progress, RetryPolicy, is_retryable, with_retries, without_url};
+use crate::http::{Attempt, GaveUp, Progress, RetryPolicy, is_retryable, with_retries, without_url};
 use crate::secret::{Secret, redact_url};
 
 /// Files up to this size go up in one request.
@@ -144,6 +144,24 @@ pub struct Downloaded {
     /// The body was longer than the limit and only its first bytes were kept
     /// (with [`Excess::KeepPrefix`]).
     pub truncated: bool,
+    /// The `Content-Type` the blob was served with, as sent.
+    pub content_type: Option<String>,
+    /// The path of the URL the body came from (never its query, which holds the signature).
+    pub url_path: String,
+}
+
+/// The media types the official artifact client (`@actions/artifact` 6.x,
+/// download-artifact v8) unzips; any other type is a single file.
+pub const ZIP_MEDIA_TYPES: [&str; 3] = ["application/zip", "application/x-zip-compressed", "application/zip-compressed"];
+
+impl Downloaded {
+    /// Whether the official client would unzip this artifact: a zip media type (its
+    /// parameters and case ignored), or a URL path ending in `.zip`. Otherwise the body
+    /// is the artifact's single file, uploaded unzipped (`archive: false`, `skipArchive`).
+    pub fn served_as_zip(&self) -> bool {
+        let media_type = self.content_type.as_deref().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        ZIP_MEDIA_TYPES.contains(&media_type.as_str()) || self.url_path.to_ascii_lowercase().ends_with(".zip")
+    }
 }
 
 /// What a download does with a body longer than its limit.
@@ -161,14 +179,39 @@ pub async fn download_to_file(http: &reqwest::Client, url: &Secret, dest: &Path,
     download_bounded(http, url, dest, max_bytes, Excess::Refuse, what, retry).await
 }
 
-/// [`download_to_file`] with a choice of what a body over `max_bytes` means.
+/// [`download_to_file`] with a choice of what a body over `max_bytes` means. Failed
+/// requests and bodies that break off or end short are tried again from the start,
+/// with the same URL, through the one retry loop.
 pub async fn download_bounded(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, excess: Excess, what: &str, retry: RetryPolicy) -> Result<Downloaded> {
-    let response = send_checked(what, retry, || http.get(url.expose())).await?;
+    with_retries(retry, || download_once(http, url, dest, max_bytes, excess, what)).await.map_err(gave_up)
+}
+
+/// The last error of a retried transfer; when the attempts ran out, its reason says
+/// how many there were.
+pub fn gave_up(g: GaveUp<Error>) -> Error {
+    if !g.exhausted {
+        return g.error;
+    }
+    let attempts = g.attempts;
+    match g.error {
+        Error::Service { service, reason, hint } => Error::Service { service, reason: format!("{reason} (gave up after {attempts} attempts)"), hint },
+        Error::Evidence { what, reason, hint } => Error::Evidence { what, reason: format!("{reason} (gave up after {attempts} attempts)"), hint },
+        other => other,
+    }
+}
+
+/// One GET of a URL into `dest`, hashed as it streams. The error says whether another
+/// attempt may help (a refused or broken connection, a 5xx, a body that broke off or
+/// ended short) or not (a 403/404, a body over the limit, a local disk error); the
+/// partial file is removed either way. Callers that must fetch a fresh URL for each
+/// attempt (signed artifact URLs) run this inside their own [`with_retries`].
+pub async fn download_once(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, excess: Excess, what: &str) -> Result<Downloaded, Attempt<Error>> {
+    let response = check(http.get(url.expose()).send().await, what).await?;
     let total = response.content_length();
     if excess == Excess::Refuse
         && let Some(t) = total.filter(|t| *t > max_bytes)
     {
-        return Err(Error::evidence(what, format!("is {t} bytes, more than the limit of {max_bytes}"), "raise the size limit or upload a smaller artifact"));
+        return Err(Attempt::fatal(Error::evidence(what, format!("is {t} bytes, more than the limit of {max_bytes}"), "raise the size limit or upload a smaller artifact")));
     }
     let result = write_stream(response, dest, max_bytes, excess, what, total).await;
     if result.is_err() {
@@ -177,16 +220,26 @@ pub async fn download_bounded(http: &reqwest::Client, url: &Secret, dest: &Path,
     result
 }
 
-async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u64, excess: Excess, what: &str, total: Option<u64>) -> Result<Downloaded> {
-    let mut file = tokio::fs::File::create(dest).await.map_err(|e| Error::io(dest, e, "the download directory must be writable"))?;
+async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u64, excess: Excess, what: &str, total: Option<u64>) -> Result<Downloaded, Attempt<Error>> {
+    let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let url_path = response.url().path().to_string();
+    let mut file = tokio::fs::File::create(dest).await.map_err(|e| Attempt::fatal(Error::io(dest, e, "the download directory must be writable")))?;
     let mut tally = crate::hashing::Tally::new();
     let mut size = 0u64;
     let mut progress = Progress::new(format!("downloading {what}"), total);
     let mut truncated = false;
-    while let Some(chunk) = response.chunk().await.map_err(|e| Error::service(what, format!("download broke off: {}", without_url(&e)), "try again"))? {
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                let reason = format!("the download broke off after {size} bytes: {}", without_url(&e));
+                return Err(Attempt::retry(Error::service(what, reason, "try again; check the network")));
+            }
+        };
         let chunk = if size + chunk.len() as u64 > max_bytes {
             if excess == Excess::Refuse {
-                return Err(Error::evidence(what, format!("is more than the limit of {max_bytes} bytes"), "raise the size limit or upload a smaller artifact"));
+                return Err(Attempt::fatal(Error::evidence(what, format!("is more than the limit of {max_bytes} bytes"), "raise the size limit or upload a smaller artifact")));
             }
             truncated = true;
             chunk.slice(..(max_bytes - size) as usize)
@@ -195,18 +248,18 @@ async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u
         };
         size += chunk.len() as u64;
         tally.update(&chunk);
-        file.write_all(&chunk).await.map_err(|e| Error::io(dest, e, "free disk space"))?;
+        file.write_all(&chunk).await.map_err(|e| Attempt::fatal(Error::io(dest, e, "free disk space")))?;
         progress.add(chunk.len() as u64);
         if truncated {
             break;
         }
     }
-    file.flush().await.map_err(|e| Error::io(dest, e, "free disk space"))?;
+    file.flush().await.map_err(|e| Attempt::fatal(Error::io(dest, e, "free disk space")))?;
     progress.finish();
     if !truncated && let Some(t) = total.filter(|t| *t != size) {
-        return Err(Error::service(what, format!("download ended after {size} of {t} bytes"), "try again"));
+        return Err(Attempt::retry(Error::service(what, format!("the download ended after {size} of {t} bytes"), "try again; check the network")));
     }
-    Ok(Downloaded { size, sha256: tally.finish().1, truncated })
+    Ok(Downloaded { size, sha256: tally.finish().1, truncated, content_type, url_path })
 }
 
 fn file_name(path: &Path) -> String {

@@ -232,6 +232,15 @@ impl Rest {
     /// [`download_redirected`](Self::download_redirected) with a choice of what a body
     /// over `max_bytes` means (logs keep their first bytes).
     pub async fn download_redirected_with(&self, route: &str, dest: &Path, max_bytes: u64, excess: Excess, what: &str, missing_ok: bool) -> Result<Option<Downloaded>> {
+        match self.redirect_location(route, what, missing_ok).await? {
+            Some(location) => download_bounded(&self.http, &location, dest, max_bytes, excess, what, self.retry).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Asks a route that answers 302 for its pre-signed Location (a fresh one on every
+    /// call), without following it. With `missing_ok`, 404/410 give `None`.
+    pub async fn redirect_location(&self, route: &str, what: &str, missing_ok: bool) -> Result<Option<Secret>> {
         let url = self.url(route);
         let response = match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
             Answer::Done(r) => r,
@@ -247,7 +256,12 @@ impl Rest {
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| Error::service(what, "the redirect has no Location", "try again"))?
             .to_string();
-        download_bounded(&self.http, &Secret::new(location), dest, max_bytes, excess, what, self.retry).await.map(Some)
+        Ok(Some(Secret::new(location)))
+    }
+
+    /// The client the pre-signed downloads go through (no token on it).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 }
 

@@ -14,7 +14,8 @@ use crate::bundle::dir::BundleDir;
 use crate::bundle::manifest::FileEntry;
 use crate::error::{Error, Result};
 use crate::github::artifacts::{ArtifactEntry, ArtifactService};
-use crate::github::blob::{Downloaded, Excess, download_to_file};
+use crate::github::blob::{Downloaded, Excess, download_once, gave_up};
+use crate::http::{Attempt, RetryPolicy, with_retries};
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::{Rest, RunInfo};
 use crate::github::runner::RunnerContext;
@@ -301,8 +302,8 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         .map_err(|e| Error::io(dir.root(), e, "the bundle directory's parent must be writable"))?;
     let sources_ref = &sources;
     let fetched: Vec<Fetched> = futures_util::stream::iter(jobs.into_iter().map(|job| {
-        let zip_path = downloads.path().join(format!("{}-{}.zip", job.candidate.source, job.candidate.id));
-        async move { fetch_one(job, services, sources_ref, zip_path).await }
+        let download_path = downloads.path().join(format!("{}-{}.download", job.candidate.source, job.candidate.id));
+        async move { fetch_one(job, services, sources_ref, download_path).await }
     }))
     .buffer_unordered(PARALLEL_DOWNLOADS)
     .try_collect()
@@ -315,7 +316,7 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         categories[f.category_index].artifacts.push(f.record);
     }
     for c in &mut categories {
-        let (status, totals, duration, unparseable) = judge(&c.artifacts);
+        let (status, totals, duration, unparseable) = judge(&c.artifacts, settings.fail_on_flaky);
         c.status = status;
         c.totals = totals;
         c.duration_seconds = duration;
@@ -344,48 +345,59 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         sources: sources.into_iter().map(|s| s.record).collect(),
         fail_on_test_failures: settings.fail_on_test_failures,
         fail_on_missing_reports: settings.fail_on_missing_reports,
+        fail_on_flaky: settings.fail_on_flaky,
     })
 }
 
-async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], zip_path: PathBuf) -> Result<Fetched> {
+/// Downloads one artifact (with a fresh signed URL for every attempt, so that a
+/// truncated, corrupted or reset transfer is tried again through the one retry loop),
+/// checks it against the digest the service recorded, and puts its files into the
+/// bundle: a zip is extracted safely; an artifact uploaded unzipped (`archive: false`,
+/// `skipArchive`) is kept as its single file. The official client's rule decides which
+/// is which (the blob's `Content-Type`, or a URL path ending in `.zip`); the zip
+/// signature is the cross-check.
+async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], download_path: PathBuf) -> Result<Fetched> {
     let c = job.candidate;
     let run_id = sources[c.source].record.run_id;
     let what = match run_id {
         Some(r) => format!("artifact `{}` (run {r})", c.name),
         None => format!("artifact `{}`", c.name),
     };
-    let downloaded: Downloaded = match &c.fetch {
-        Fetch::Signed(entry) => {
-            let service = services.artifacts.expect("current-run candidates come from the artifact service");
-            let url = service.signed_download_url(entry).await?;
-            download_to_file(service.http(), &url, &zip_path, MAX_ARTIFACT_BYTES, &what, service.retry_policy()).await?
+    let downloaded = download_artifact(c, services, &download_path, &what).await?;
+    log::info!("{what}: {} bytes, sha256 {}, Content-Type {}", downloaded.size, downloaded.sha256, downloaded.content_type.as_deref().unwrap_or("(none)"));
+
+    let signature = zip_signature(&download_path).map_err(|e| Error::io(&download_path, e, "the download directory must stay readable"))?;
+    let served = describe_served(&downloaded);
+    let (extracted, note) = match (downloaded.served_as_zip(), signature) {
+        (true, true) => {
+            let dest = job.dest.clone();
+            let name = c.name.clone();
+            let zip_for_extract = download_path.clone();
+            let extracted = tokio::task::spawn_blocking(move || extract_zip(&zip_for_extract, &dest, &Limits::default(), &name))
+                .await
+                .map_err(|e| Error::evidence(&what, format!("extraction stopped: {e}"), "report this as a bug"))?
+                .map_err(|e| with_run(e, run_id))?;
+            let _ = std::fs::remove_file(&download_path);
+            (extracted, None)
         }
-        Fetch::Rest => {
-            let rest = services.rest.expect("REST candidates come from the REST API");
-            rest.download_redirected(&format!("actions/artifacts/{}/zip", c.id), &zip_path, MAX_ARTIFACT_BYTES, &what, false)
-                .await?
-                .expect("not optional")
-        }
-    };
-    if let Some(digest) = &c.digest {
-        let expected = digest.strip_prefix("sha256:").unwrap_or(digest);
-        if !expected.eq_ignore_ascii_case(&downloaded.sha256) {
+        (true, false) => {
+            let _ = std::fs::remove_file(&download_path);
             return Err(Error::evidence(
                 &what,
-                format!("the downloaded zip has sha256 {}, the artifact service recorded {digest}", downloaded.sha256),
-                "the download was corrupted or the artifact was replaced; run the audit again and investigate if it persists",
+                format!("is served as a zip archive ({served}) but its bytes are not a zip archive"),
+                "upload it again; a file uploaded unzipped (`archive: false`) must not be named *.zip nor carry a zip Content-Type",
             ));
         }
-    }
-    log::info!("{what}: {} bytes, sha256 {}", downloaded.size, downloaded.sha256);
-
-    let dest = job.dest.clone();
-    let what_for_extract = what.clone();
-    let zip_for_extract = zip_path.clone();
-    let extracted: Vec<ExtractedFile> = tokio::task::spawn_blocking(move || extract_zip(&zip_for_extract, &dest, &Limits::default(), &what_for_extract))
-        .await
-        .map_err(|e| Error::evidence(&what, format!("extraction stopped: {e}"), "report this as a bug"))??;
-    let _ = std::fs::remove_file(&zip_path);
+        (false, is_zip) => {
+            let file = keep_single_file(&download_path, &job.dest, &c.name, &downloaded, &what)?;
+            let note = if is_zip {
+                format!("uploaded unzipped ({served}) although the file is a zip archive: kept as this one file, not extracted, as the official client does")
+            } else {
+                format!("uploaded unzipped ({served}): this file is the whole artifact")
+            };
+            (vec![file], Some(note))
+        }
+    };
 
     let mut files = Vec::new();
     let mut entries = Vec::new();
@@ -396,7 +408,11 @@ async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], zi
             .map_err(|e| Error::evidence(&what, format!("parsing stopped: {e}"), "report this as a bug"))?;
         let rel = format!("{}/{}", job.rel_dir, file.path);
         entries.push(FileEntry { path: rel.clone(), sha256: file.sha256.clone(), size: file.size });
-        files.push(report_file(rel, &file, outcome));
+        let mut report = report_file(rel, &file, outcome);
+        if let Some(note) = &note {
+            report.notes.insert(0, note.clone());
+        }
+        files.push(report);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Fetched {
@@ -413,6 +429,109 @@ async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], zi
         },
         entries,
     })
+}
+
+/// Downloads an artifact's blob to `dest` through [`with_retries`]: every attempt asks
+/// for a fresh signed URL (GetSignedArtifactURL, or the REST zip route's redirect), so
+/// an expired URL never stops a retry. A transfer that broke off, ended short or was
+/// refused with a retryable status, and a body whose sha256 differs from the digest the
+/// service recorded, are tried again; when the attempts run out the last error stands,
+/// naming the artifact. Errors while asking for the URL are final (that client has
+/// retried them already).
+async fn download_artifact(c: &Candidate, services: &Services<'_>, dest: &Path, what: &str) -> Result<Downloaded> {
+    let policy = RetryPolicy::from_env();
+    with_retries(policy, || async {
+        let (http, url) = match &c.fetch {
+            Fetch::Signed(entry) => {
+                let service = services.artifacts.ok_or_else(|| {
+                    Attempt::fatal(Error::evidence(what, "needs the artifacts runtime, but no client was given", "report this as a bug"))
+                })?;
+                (service.http(), service.signed_download_url(entry).await.map_err(Attempt::fatal)?)
+            }
+            Fetch::Rest => {
+                let rest = rest_needed(services, what).map_err(Attempt::fatal)?;
+                let url = rest
+                    .redirect_location(&format!("actions/artifacts/{}/zip", c.id), what, false)
+                    .await
+                    .map_err(Attempt::fatal)?
+                    .ok_or_else(|| Attempt::fatal(Error::evidence(what, "has no download", "check that the artifact still exists")))?;
+                (rest.http(), url)
+            }
+        };
+        let downloaded = download_once(http, &url, dest, MAX_ARTIFACT_BYTES, Excess::Refuse, what).await?;
+        if let Some(digest) = &c.digest {
+            let expected = digest.strip_prefix("sha256:").unwrap_or(digest);
+            if !expected.eq_ignore_ascii_case(&downloaded.sha256) {
+                let _ = std::fs::remove_file(dest);
+                return Err(Attempt::retry(Error::evidence(
+                    what,
+                    format!(
+                        "the downloaded {} has sha256 {}, the artifact service recorded {digest}",
+                        if downloaded.served_as_zip() { "zip" } else { "file" },
+                        downloaded.sha256
+                    ),
+                    "the download was corrupted or the artifact was replaced; run the audit again and investigate if it persists",
+                )));
+            }
+        }
+        Ok(downloaded)
+    })
+    .await
+    .map_err(gave_up)
+}
+
+/// Whether a file starts with a zip signature (a local file header, or the end
+/// record of an empty archive).
+fn zip_signature(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path)?;
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    Ok(read == 4 && (head == *b"PK\x03\x04" || head == *b"PK\x05\x06"))
+}
+
+/// How a blob was served, for notes and errors: its Content-Type (or its absence) and
+/// whether its URL names a .zip.
+fn describe_served(d: &Downloaded) -> String {
+    let mut text = match &d.content_type {
+        Some(t) => format!("Content-Type {}", t.escape_debug()),
+        None => "no Content-Type".to_string(),
+    };
+    if d.url_path.to_ascii_lowercase().ends_with(".zip") {
+        text.push_str(", URL ending in .zip");
+    }
+    text
+}
+
+/// Moves a downloaded single-file artifact into its bundle directory, named by the
+/// artifact (which is the file's name when it was uploaded unzipped).
+fn keep_single_file(download: &Path, dest_dir: &Path, name: &str, downloaded: &Downloaded, what: &str) -> Result<ExtractedFile> {
+    let limit = Limits::default().max_entry_bytes;
+    if downloaded.size > limit {
+        let _ = std::fs::remove_file(download);
+        return Err(Error::evidence(what, format!("is a single file of {} bytes, more than the limit of {limit} per file", downloaded.size), "upload smaller report files"));
+    }
+    let file_name = dir_name(name);
+    let target = dest_dir.join(&file_name);
+    if std::fs::rename(download, &target).is_err() {
+        std::fs::copy(download, &target).map_err(|e| Error::io(&target, e, "free disk space or fix permissions of `bundle-dir`"))?;
+        let _ = std::fs::remove_file(download);
+    }
+    Ok(ExtractedFile { path: file_name, size: downloaded.size, sha256: downloaded.sha256.clone() })
+}
+
+/// Adds the run to an error that names only the artifact.
+fn with_run(e: Error, run_id: Option<u64>) -> Error {
+    match (e, run_id) {
+        (Error::Evidence { what, reason, hint }, Some(r)) => Error::Evidence { what: format!("{what} (run {r})"), reason, hint },
+        (e, _) => e,
+    }
 }
 
 fn report_file(path: String, file: &ExtractedFile, outcome: FileOutcome) -> ReportFile {

@@ -88,6 +88,8 @@ pub struct TestSettings {
     pub runs: Vec<RunSelector>,
     pub fail_on_test_failures: bool,
     pub fail_on_missing_reports: bool,
+    /// Flaky tests (failed, then passed on a retry) fail their category.
+    pub fail_on_flaky: bool,
     pub include_run_logs: bool,
 }
 
@@ -226,6 +228,9 @@ pub struct TestEvidence {
     pub sources: Vec<SourceRun>,
     pub fail_on_test_failures: bool,
     pub fail_on_missing_reports: bool,
+    /// Flaky tests failed their category (`fail-on-flaky`); absent in bundles written without it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_on_flaky: bool,
 }
 
 impl TestEvidence {
@@ -241,7 +246,7 @@ impl TestEvidence {
                 CategoryStatus::Empty if c.required && self.fail_on_missing_reports => {
                     reasons.push(format!("{name} tests: the reports contain no tests"))
                 }
-                CategoryStatus::Failed if self.fail_on_test_failures => {
+                CategoryStatus::Failed if self.fail_on_test_failures || (self.fail_on_flaky && c.totals.flaky > 0) => {
                     let mut parts = Vec::new();
                     if c.totals.failed > 0 {
                         parts.push(format!("{} failed", c.totals.failed));
@@ -255,6 +260,13 @@ impl TestEvidence {
                     if c.unparseable_files > 0 {
                         parts.push(format!("{} report file(s) could not be parsed", c.unparseable_files));
                     }
+                    if self.fail_on_flaky && c.totals.flaky > 0 {
+                        parts.push(flaky_reason(c));
+                    }
+                    if !self.fail_on_test_failures {
+                        // Only the flaky tests fail the gate here.
+                        parts.retain(|p| p.contains("flaky"));
+                    }
                     reasons.push(format!("{name} tests: {}", parts.join(", ")))
                 }
                 _ => {}
@@ -264,8 +276,25 @@ impl TestEvidence {
     }
 }
 
-/// Judges a category from what was collected. Unparseable reports never pass.
-pub fn judge(artifacts: &[ArtifactRecord]) -> (CategoryStatus, Totals, f64, u64) {
+/// `N flaky test(s) (fail-on-flaky): a, b, c and M more`.
+fn flaky_reason(c: &CategoryRecord) -> String {
+    const SHOWN: usize = 5;
+    let names: Vec<String> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
+    let mut text = format!("{} flaky test(s) (fail-on-flaky)", c.totals.flaky);
+    if !names.is_empty() {
+        text.push_str(": ");
+        text.push_str(&names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
+        let more = (c.totals.flaky as usize).saturating_sub(SHOWN.min(names.len()));
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+    }
+    text
+}
+
+/// Judges a category from what was collected. Unparseable reports never pass; with
+/// `fail_on_flaky`, neither do flaky tests.
+pub fn judge(artifacts: &[ArtifactRecord], fail_on_flaky: bool) -> (CategoryStatus, Totals, f64, u64) {
     let mut totals = Totals::default();
     let mut duration = 0.0;
     let mut unparseable = 0;
@@ -280,7 +309,7 @@ pub fn judge(artifacts: &[ArtifactRecord]) -> (CategoryStatus, Totals, f64, u64)
     }
     let status = if artifacts.is_empty() {
         CategoryStatus::Missing
-    } else if totals.has_failures() || unparseable > 0 {
+    } else if totals.has_failures() || unparseable > 0 || (fail_on_flaky && totals.flaky > 0) {
         CategoryStatus::Failed
     } else if totals.tests == 0 {
         CategoryStatus::Empty
@@ -318,20 +347,23 @@ mod tests {
     #[test]
     fn the_gate_never_passes_unparseable_or_empty_evidence() {
         let green = Totals { tests: 3, passed: 3, ..Default::default() };
-        assert_eq!(judge(&[]).0, CategoryStatus::Missing);
-        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green))])]).0, CategoryStatus::Passed);
-        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green)), file(FileStatus::Unparseable, None)])]).0, CategoryStatus::Failed);
-        assert_eq!(judge(&[artifact(vec![file(FileStatus::NotAReport, None)])]).0, CategoryStatus::Empty);
+        assert_eq!(judge(&[], false).0, CategoryStatus::Missing);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green))])], false).0, CategoryStatus::Passed);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green)), file(FileStatus::Unparseable, None)])], false).0, CategoryStatus::Failed);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::NotAReport, None)])], false).0, CategoryStatus::Empty);
         let red = Totals { tests: 3, passed: 2, errored: 1, ..Default::default() };
-        let (status, totals, duration, _) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(red)), file(FileStatus::Parsed, Some(green))])]);
+        let (status, totals, duration, _) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(red)), file(FileStatus::Parsed, Some(green))])], false);
         assert_eq!((status, totals.tests, duration), (CategoryStatus::Failed, 6, 3.0));
         // A suite problem (a package that did not build) fails the category, even with no tests.
         let problem = Totals { suite_problems: 1, ..Default::default() };
-        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(problem))])]).0, CategoryStatus::Failed);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(problem))])], false).0, CategoryStatus::Failed);
         // Flaky tests alone do not.
         let flaky = Totals { flaky: 2, ..green };
-        let (status, totals, ..) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky)), file(FileStatus::Parsed, Some(problem))])]);
+        let (status, totals, ..) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky)), file(FileStatus::Parsed, Some(problem))])], false);
         assert_eq!((status, totals.flaky, totals.suite_problems), (CategoryStatus::Failed, 2, 1));
-        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky))])]).0, CategoryStatus::Passed);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky))])], false).0, CategoryStatus::Passed);
+        // Unless flaky tests are to fail the gate.
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky))])], true).0, CategoryStatus::Failed);
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green))])], true).0, CategoryStatus::Passed);
     }
 }

@@ -40,7 +40,40 @@ pub struct StoredArtifact {
     pub created_at: String,
     pub expires_at: Option<String>,
     pub expired: bool,
+    /// The `mime_type` CreateArtifact carried (`@actions/artifact` 6.x sends one; an
+    /// artifact whose type is not a zip type was uploaded unzipped and its blob name
+    /// does not end in `.zip`).
+    pub mime_type: Option<String>,
 }
+
+/// A fault the blob side serves instead of a clean download (see
+/// [`FakeGitHub::inject_blob_fault`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobFault {
+    /// The full `Content-Length` is announced, half the body is sent, the connection closes.
+    Truncate,
+    /// The whole body with one byte flipped (its digest no longer matches).
+    FlipByte,
+    /// The connection is reset (RST) as soon as the request has arrived.
+    Reset,
+}
+
+impl BlobFault {
+    fn as_str(self) -> &'static str {
+        match self {
+            BlobFault::Truncate => "truncate",
+            BlobFault::FlipByte => "flip-byte",
+            BlobFault::Reset => "reset",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [BlobFault::Truncate, BlobFault::FlipByte, BlobFault::Reset].into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// The media types that make the official client unzip a download.
+const ZIP_TYPES: [&str; 3] = ["application/zip", "application/x-zip-compressed", "application/zip-compressed"];
 
 /// A workflow run known to the REST side of the fake.
 #[derive(Debug, Clone)]
@@ -86,6 +119,9 @@ pub struct FakeState {
     pub job_status: std::collections::HashMap<u64, String>,
     /// Blobs holding single jobs' plain-text logs, by job id.
     pub job_logs: std::collections::HashMap<u64, String>,
+    /// Faults for the next artifact blob downloads: each signed URL handed out while one
+    /// is pending points at the faulty blob server and uses up one of its `times`.
+    pub blob_faults: VecDeque<(BlobFault, u32)>,
 }
 
 pub struct FakeGitHub {
@@ -108,6 +144,8 @@ struct Ctx {
     runtime_token: String,
     rest_token: String,
     base_url: String,
+    /// `http://127.0.0.1:<port>` of the faulty blob server.
+    faulty_blob_url: String,
 }
 
 /// A JWT whose payload carries the `scp` claim the Results service reads (unsigned,
@@ -137,6 +175,7 @@ impl FakeGitHub {
         let addr: SocketAddr = listener.local_addr().expect("bound");
         let url = format!("http://{addr}");
         let state = Arc::new(Mutex::new(FakeState { next_id: 1000, ..Default::default() }));
+        let faulty_blob_url = start_faulty_blob_server(azurite.clone(), state.clone()).await;
         let ctx = Ctx {
             state: state.clone(),
             azurite: azurite.clone(),
@@ -144,6 +183,7 @@ impl FakeGitHub {
             runtime_token: runtime_token.clone(),
             rest_token: rest_token.clone(),
             base_url: url.clone(),
+            faulty_blob_url,
         };
         let app = Router::new()
             .route("/twirp/github.actions.results.api.v1.ArtifactService/{method}", post(twirp))
@@ -191,6 +231,12 @@ impl FakeGitHub {
             ("ACTIONS_RUNTIME_URL".into(), format!("{}/runtime/", self.url)),
             ("GITHUB_API_URL".into(), self.url.clone()),
         ]
+    }
+
+    /// Makes the next `times` artifact blob downloads (through GetSignedArtifactURL or
+    /// the REST zip route) fail with `fault`; `u32::MAX` makes it persist.
+    pub fn inject_blob_fault(&self, fault: BlobFault, times: u32) {
+        self.state.lock().unwrap().blob_faults.push_back((fault, times));
     }
 
     /// Makes the next `times` calls of `method` fail with `status` and `body`.
@@ -262,12 +308,16 @@ impl FakeGitHub {
     }
 
     async fn put_blob(&self, blob: &str, bytes: &[u8]) {
+        self.put_blob_typed(blob, bytes, "application/zip").await
+    }
+
+    async fn put_blob_typed(&self, blob: &str, bytes: &[u8], content_type: &str) {
         let url = self.azurite.blob_sas_url(&self.container, blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
         let r = crate::http()
             .put(&url)
             .header("x-ms-blob-type", "BlockBlob")
             .header("x-ms-version", "2020-12-06")
-            .header("x-ms-blob-content-type", "application/zip")
+            .header("x-ms-blob-content-type", content_type)
             .body(bytes.to_vec())
             .send()
             .await
@@ -297,9 +347,117 @@ impl FakeGitHub {
             created_at: timestamp_now(),
             expires_at: None,
             expired: false,
+            mime_type: None,
         });
         id
     }
+
+    /// Stores a finalized artifact uploaded unzipped (upload-artifact v7 `archive: false`):
+    /// `bytes` are the single file, its blob has `content_type` and a name without
+    /// `.zip`, as `@actions/artifact` 6.x leaves it; returns its id.
+    pub async fn seed_file_artifact(&self, run_backend_id: &str, name: &str, bytes: &[u8], content_type: &str) -> i64 {
+        let id = {
+            let mut s = self.state.lock().unwrap();
+            s.next_id += 1;
+            s.next_id
+        };
+        let blob = format!("{run_backend_id}/seed/{id}/{name}");
+        self.put_blob_typed(&blob, bytes, content_type).await;
+        self.state.lock().unwrap().artifacts.push(StoredArtifact {
+            run_backend_id: run_backend_id.into(),
+            job_backend_id: "seed-job".into(),
+            database_id: id,
+            name: name.into(),
+            blob,
+            size: bytes.len() as i64,
+            digest: Some(format!("sha256:{}", hex::encode(Sha256::digest(bytes)))),
+            finalized: true,
+            created_at: timestamp_now(),
+            expires_at: None,
+            expired: false,
+            mime_type: Some(content_type.into()),
+        });
+        id
+    }
+}
+
+impl Ctx {
+    /// A read URL for an artifact's blob; while a blob fault is pending, it points at
+    /// the faulty blob server (same path, same signature) and uses the fault up once.
+    fn artifact_download_url(&self, blob: &str, valid: chrono::Duration) -> String {
+        let url = self.azurite.blob_sas_url(&self.container, blob, "r", chrono::Utc::now() + valid);
+        let mut s = self.state.lock().unwrap();
+        let Some((fault, times)) = s.blob_faults.front_mut() else { return url };
+        let fault = *fault;
+        *times = times.saturating_sub(1);
+        if *times == 0 {
+            s.blob_faults.pop_front();
+        }
+        let origin = self.azurite.account_url.split('/').take(3).collect::<Vec<_>>().join("/");
+        let rest = url.strip_prefix(&origin).expect("a signed URL starts with Azurite's origin");
+        format!("{}/{}{rest}", self.faulty_blob_url, fault.as_str())
+    }
+}
+
+/// A raw HTTP/1.1 server for blob downloads gone wrong: `GET /<fault>/<Azurite path>?<SAS>`
+/// fetches the blob from Azurite with the same signature and serves it damaged as
+/// `<fault>` says (hand-written, so that it can break a response the way a network
+/// does: a short body under a full Content-Length, or a TCP reset). Every request is
+/// recorded as the call `blob fault` with the fault's name.
+async fn start_faulty_blob_server(azurite: Azurite, state: Arc<Mutex<FakeState>>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port is free");
+    let addr = listener.local_addr().expect("bound");
+    let origin = azurite.account_url.split('/').take(3).collect::<Vec<_>>().join("/");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { continue };
+            let origin = origin.clone();
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (kind, rest) = target.trim_start_matches('/').split_once('/').unwrap_or(("", ""));
+                let Some(fault) = BlobFault::parse(kind) else { return };
+                state.lock().unwrap().calls.push(("blob fault".into(), json!({"fault": kind})));
+                if fault == BlobFault::Reset {
+                    #[allow(deprecated)]
+                    let _ = socket.set_linger(Some(std::time::Duration::ZERO));
+                    drop(socket);
+                    return;
+                }
+                let upstream = crate::http().get(format!("{origin}/{rest}")).send().await.expect("Azurite answers");
+                let status = upstream.status().as_u16();
+                let content_type = upstream.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let mut body = upstream.bytes().await.expect("Azurite sends the blob").to_vec();
+                let mut header = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+                if let Some(t) = content_type {
+                    header.push_str(&format!("Content-Type: {t}\r\n"));
+                }
+                header.push_str("\r\n");
+                match fault {
+                    BlobFault::Truncate => body.truncate(body.len() / 2),
+                    BlobFault::FlipByte if !body.is_empty() => {
+                        let middle = body.len() / 2;
+                        body[middle] ^= 0x01;
+                    }
+                    _ => {}
+                }
+                let _ = socket.write_all(header.as_bytes()).await;
+                let _ = socket.write_all(&body).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{addr}")
 }
 
 fn twirp_error(status: StatusCode, code: &str, msg: &str) -> Response {
@@ -386,9 +544,12 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
     if name.is_empty() || name.chars().any(|c| "\":<>|*?\r\n\\/".contains(c)) {
         return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "invalid artifact name");
     }
-    if int_field(body, "version") != Some(4) {
-        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "version must be 4");
+    // release-audit and @actions/artifact 2.x send 4; 6.x sends 7.
+    if !matches!(int_field(body, "version"), Some(4..=7)) {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "version must be 4 to 7");
     }
+    // A google.protobuf.StringValue: a plain string in JSON (an object with `value` is accepted too).
+    let mime_type = field(body, "mime_type").and_then(|v| v.as_str().or_else(|| v.get("value").and_then(|x| x.as_str())).map(str::to_string));
     let expires_at = str_field(body, "expires_at");
     if let Some(e) = &expires_at
         && chrono::DateTime::parse_from_rfc3339(e).is_err()
@@ -401,7 +562,8 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
     }
     s.next_id += 1;
     let id = s.next_id;
-    let blob = format!("{run}/{job}/{id}/{name}.zip");
+    let unzipped = mime_type.as_deref().is_some_and(|t| !ZIP_TYPES.contains(&t));
+    let blob = if unzipped { format!("{run}/{job}/{id}/{name}") } else { format!("{run}/{job}/{id}/{name}.zip") };
     s.artifacts.push(StoredArtifact {
         run_backend_id: run,
         job_backend_id: job,
@@ -414,6 +576,7 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
         created_at: timestamp_now(),
         expires_at,
         expired: false,
+        mime_type,
     });
     let url = ctx.azurite.blob_sas_url(&ctx.container, &blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
     Json(json!({"ok": true, "signed_upload_url": url})).into_response()
@@ -470,7 +633,9 @@ fn signed_url(ctx: &Ctx, body: &Value, run: String) -> Response {
     let s = ctx.state.lock().unwrap();
     match s.artifacts.iter().filter(|a| a.run_backend_id == run && a.name == name && a.finalized).max_by_key(|a| a.database_id) {
         Some(a) => {
-            let url = ctx.azurite.blob_sas_url(&ctx.container, &a.blob, "r", chrono::Utc::now() + chrono::Duration::minutes(10));
+            let blob = a.blob.clone();
+            drop(s);
+            let url = ctx.artifact_download_url(&blob, chrono::Duration::minutes(10));
             Json(json!({"signed_url": url})).into_response()
         }
         None => twirp_error(StatusCode::NOT_FOUND, "not_found", "artifact not found"),
@@ -611,7 +776,9 @@ async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((owner, repo, artifact_i
     match s.artifacts.iter().find(|a| a.database_id == artifact_id && a.finalized) {
         Some(a) if a.expired => (StatusCode::GONE, Json(json!({"message": "Artifact has expired", "status": "410"}))).into_response(),
         Some(a) => {
-            let url = ctx.azurite.blob_sas_url(&ctx.container, &a.blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
+            let blob = a.blob.clone();
+            drop(s);
+            let url = ctx.artifact_download_url(&blob, chrono::Duration::minutes(1));
             (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
         }
         None => not_found(),

@@ -1,6 +1,7 @@
-//! The official `@actions/artifact` client (npm, v2), run by node against the fake.
-//! Installed by `tests/run` into `tests/node/node_modules`; a test that needs it and
-//! does not find it fails with instructions.
+//! The official `@actions/artifact` client, run by node against the fake: the old major
+//! (2.x, `@actions/artifact`) and the current one (6.x, ES module, as the npm alias
+//! `artifact6`). Installed by `tests/run` into `tests/node/node_modules`; a test that
+//! needs them and does not find them fails with instructions.
 
 use std::path::{Path, PathBuf};
 
@@ -8,8 +9,9 @@ use crate::fake::FakeGitHub;
 
 pub fn node_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node");
-    let marker = dir.join("node_modules/@actions/artifact/package.json");
-    assert!(marker.exists(), "@actions/artifact is not installed in {}: run the suite with `tests/run`, which installs it", dir.display());
+    for marker in ["node_modules/@actions/artifact/package.json", "node_modules/artifact6/package.json"] {
+        assert!(dir.join(marker).exists(), "{marker} is not installed in {}: run the suite with `tests/run`, which installs it (npm ci)", dir.display());
+    }
     dir
 }
 
@@ -45,4 +47,22 @@ pub async fn upload(fake: &FakeGitHub, name: &str, root: &Path, files: &[&str]) 
 pub async fn download(fake: &FakeGitHub, id: i64, dest: &Path) -> serde_json::Value {
     let id = id.to_string();
     run_script(fake, dest, "download.mjs", &[&id, dest.to_str().unwrap()]).await
+}
+
+/// Uploads files with the current client (6.x) as artifact `name`; with `skip_archive`
+/// the one file is uploaded unzipped and the artifact takes its file name. Returns
+/// `{id, size, digest}`.
+pub async fn upload_v6(fake: &FakeGitHub, name: &str, root: &Path, files: &[&str], skip_archive: bool) -> serde_json::Value {
+    let mut args = vec![name, root.to_str().unwrap()];
+    if skip_archive {
+        args.push("--skip-archive");
+    }
+    args.extend_from_slice(files);
+    run_script(fake, root, "upload6.mjs", &args).await
+}
+
+/// Downloads artifact `id` of the current run with the current client (6.x) into `dest`.
+pub async fn download_v6(fake: &FakeGitHub, id: i64, dest: &Path) -> serde_json::Value {
+    let id = id.to_string();
+    run_script(fake, dest, "download6.mjs", &[&id, dest.to_str().unwrap()]).await
 }
