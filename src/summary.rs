@@ -284,3 +284,67 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
     }
     sections
 }
+
+/// Text from GitHub (titles, reasons, notes) made inert outside code spans: no table
+/// break-out, no markup, no @mentions, #references or autolinks.
+fn md_inert(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in md_escape(s).chars() {
+        match c {
+            '\\' | '*' | '_' | '[' | ']' | '(' | ')' | '~' | '!' | '\'' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '@' | '#' => {
+                out.push(c);
+                out.push('\u{200B}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.replace("://", ":\u{200B}//").replace("www.", "www\u{200B}.")
+}
+
+/// The change trail: the counts and the controls (essential), then the unreviewed
+/// commits with links (detail, capped like the failed tests) and the notes.
+pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Section> {
+    let base = c.repository_url.as_str();
+    let range = match (&c.previous_release, &c.range) {
+        (Some(prev), Some(r)) => format!("`{}` → `{}`", md_escape(prev), &r.head_sha[..r.head_sha.len().min(7)]),
+        (Some(prev), None) => format!("since `{}`", md_escape(prev)),
+        (None, _) => "first release".to_string(),
+    };
+    let n = &c.counts;
+    let mut s = format!("### Change trail: {range}\n\n| Commits | Pull requests | Reviewed | Unreviewed | Unsigned | Requests |\n|--:|--:|--:|--:|--:|--:|\n");
+    s.push_str(&format!("| {} | {} | {} | {} | {} | {} of {} |\n\n", n.commits, n.pull_requests, n.reviewed, n.unreviewed, n.unsigned, c.requests, c.request_budget));
+    s.push_str("| Control | Required | Held | |\n|---|---|---|---|\n");
+    for (name, control) in [("Reviewed changes", &c.reviewed_changes), ("Release approval", &c.release_approval)] {
+        let icon = match (control.held, control.required) {
+            (true, _) => "✅",
+            (false, true) => "❌",
+            (false, false) => "⚠️",
+        };
+        s.push_str(&format!("| {icon} {name} | {} | {} | {} |\n", if control.required { "yes" } else { "no" }, if control.held { "yes" } else { "no" }, md_inert(&control.detail)));
+    }
+    let mut sections = vec![Section::essential(s)];
+    if !c.unreviewed.is_empty() {
+        let mut d = String::from("#### Unreviewed changes\n\n| Commit | Pull request | Why |\n|---|---|---|\n");
+        for commit in c.unreviewed.iter().take(MAX_LISTED_FAILURES) {
+            let sha = md_escape(&commit.sha);
+            let short = &sha[..sha.len().min(7)];
+            let pulls: Vec<String> = commit.pulls.iter().map(|p| format!("[#\u{200B}{p}]({base}/pull/{p})")).collect();
+            let pulls = if pulls.is_empty() { "—".to_string() } else { pulls.join(", ") };
+            d.push_str(&format!("| [`{short}`]({base}/commit/{sha}) | {pulls} | {} |\n", md_inert(&commit.why)));
+        }
+        let listed = c.unreviewed.len().min(MAX_LISTED_FAILURES) as u64;
+        if n.unreviewed > listed {
+            d.push_str(&format!("\n…and {} more; every commit is in the bundle's `changes/commits.json`.\n", n.unreviewed - listed));
+        }
+        sections.push(Section::detail(d));
+    }
+    if !c.notes.is_empty() {
+        let notes: String = c.notes.iter().map(|note| format!("- {}\n", md_inert(note))).collect();
+        sections.push(Section::detail(format!("#### Change trail notes\n\n{notes}")));
+    }
+    sections
+}

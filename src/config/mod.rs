@@ -11,6 +11,7 @@
 //! user typed. Nothing downstream re-checks an input, and no stage module imports
 //! this one: dependencies point from here to the stages, never back.
 
+pub mod changes;
 pub mod images;
 pub mod inputs;
 pub mod release;
@@ -53,6 +54,8 @@ pub struct Config {
     pub storage: Option<crate::publish::storage::StorageSettings>,
     /// GitHub release to attach the bundle to.
     pub release_asset: Option<crate::publish::release::ReleaseAssetSettings>,
+    /// The change and approval trail, when asked for.
+    pub changes: Option<crate::evidence::changes::ChangeSettings>,
 }
 
 impl Config {
@@ -135,6 +138,7 @@ impl Config {
         if release_asset.is_some() && runner.repository.is_none() {
             return Err(Error::input("GITHUB_REPOSITORY", "is needed to find the release", "run as a workflow step or set GITHUB_REPOSITORY=owner/repo"));
         }
+        let changes = changes::settings(raw, &runner, &release_version)?;
         if let Some(tests) = &tests {
             check_report_sources(raw, tests, results.is_some(), &runner)?;
         }
@@ -155,6 +159,7 @@ impl Config {
             images,
             storage,
             release_asset,
+            changes,
         })
     }
 
