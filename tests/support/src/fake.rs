@@ -93,6 +93,8 @@ pub struct FakeGitHub {
     pub rest_token: String,
     pub run_backend_id: String,
     pub job_backend_id: String,
+    /// The change-trail routes (compare, commit → pulls, reviews, approvals, tags).
+    pub changes: crate::fake_changes::FakeChanges,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -158,10 +160,12 @@ impl FakeGitHub {
                 post(upload_release_asset).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
             )
             .with_state(ctx);
+        let changes = crate::fake_changes::FakeChanges::new(&rest_token);
+        let app = app.merge(changes.router());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("the fake serves");
         });
-        let fake = FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, _server: server };
+        let fake = FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, changes, _server: server };
         // The run the step belongs to, in progress, with a few jobs.
         fake.state.lock().unwrap().runs.push(FakeRun {
             id: crate::step::RUN_ID,
