@@ -702,6 +702,14 @@ fn release_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRelease) -> Value {
         "html_url": format!("https://github.com/{owner}/{repo}/releases/tag/{}", r.tag),
         "upload_url": format!("{}/uploads/repos/{owner}/{repo}/releases/{}/assets{{?name,label}}", ctx.base_url, r.id),
         "assets": r.assets.iter().map(|a| asset_json(owner, repo, r, a)).collect::<Vec<_>>(),
+        // The rest of GitHub's required `release` fields (checked in tests/changes_openapi.rs).
+        "url": format!("https://api.github.com/repos/{owner}/{repo}/releases/{}", r.id),
+        "assets_url": format!("https://api.github.com/repos/{owner}/{repo}/releases/{}/assets", r.id),
+        "tarball_url": format!("https://api.github.com/repos/{owner}/{repo}/tarball/{}", r.tag),
+        "zipball_url": format!("https://api.github.com/repos/{owner}/{repo}/zipball/{}", r.tag),
+        "node_id": format!("RE_{}", r.id), "author": crate::fake_changes::simple_user("release-bot"), "prerelease": false,
+        "target_commitish": "main", "created_at": "2026-01-01T00:00:00Z",
+        "published_at": if r.draft { Value::Null } else { json!("2026-01-01T00:00:00Z") },
     })
 }
 
