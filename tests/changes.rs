@@ -161,8 +161,10 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     assert_eq!(approvals["approvals"][0]["environments"][0], "production");
 
     // Requests: counted as the fake saw them; the merged branch cost no lookups.
-    let lookups = fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == "GET commit pulls").count();
-    assert_eq!(lookups, 8, "the two branch commits are mapped through their merge commit");
+    let routes = |route: &str| fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == route).count();
+    assert_eq!(routes("GET pulls"), 1, "one page of closed pull requests maps every merge commit");
+    assert_eq!(routes("GET commit pulls"), 1, "only the direct push is looked up on its own; the branch commits come with their merge commit");
+    assert_eq!(routes("GET pull reviews"), 7);
     assert_eq!(c["requests"].as_u64().unwrap() as usize, fake.changes.request_count() + fake.calls("GET releases").len());
 
     // The review control's statement has the range as its subject.
@@ -263,7 +265,8 @@ async fn what_cannot_be_established_is_said_never_counted_as_reviewed() {
     assert_eq!(c["counts"]["not_checked"], 10);
     assert!(c["notes"].to_string().contains("pull-requests: read"), "{c}");
     assert!(result.summary.contains("pull-requests: read"), "{}", result.summary);
-    assert_eq!(fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == "GET commit pulls").count(), 1, "one refusal stops the lookups");
+    let pull_routes = fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r.contains("pull")).count();
+    assert_eq!(pull_routes, 1, "one refusal stops every pull request read");
 
     // A previous release that no longer exists.
     let mut step2 = step(&fake, &h.ghost);

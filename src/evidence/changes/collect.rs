@@ -32,6 +32,8 @@ use crate::github::rest::{Answer, Refusal, Rest};
 /// The largest range read (100 pages of the compare API); beyond it, a note.
 const MAX_COMMITS: usize = 10_000;
 const MAX_LIST_PAGES: u32 = 10;
+/// Pages of closed pull requests read in bulk (100 each).
+const MAX_PULL_PAGES: u32 = 50;
 const MAX_TITLE: usize = 300;
 const MAX_MESSAGE: usize = 200;
 const MAX_LOGIN: usize = 100;
@@ -130,8 +132,8 @@ struct GhComparison {
     ahead_by: u64,
     behind_by: u64,
     total_commits: u64,
-    base_commit: Option<ShaOnly>,
-    merge_base_commit: Option<ShaOnly>,
+    base_commit: Option<GhCommit>,
+    merge_base_commit: Option<GhCommit>,
     commits: Vec<GhCommit>,
 }
 
@@ -174,6 +176,8 @@ struct GhPull {
     title: String,
     user: Option<GhUser>,
     merged_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
     merge_commit_sha: Option<String>,
     head: ShaOnly,
     html_url: Option<String>,
@@ -279,10 +283,10 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
     match &previous {
         None => notes.push(format!("first release: no published release or version tag lower than `{}` exists, so there is no change set to review", settings.release_version)),
         Some(base) => {
-            if let Some((r, list)) = compare(&api, settings, base, &mut notes).await? {
+            if let Some((r, list, since)) = compare(&api, settings, base, &mut notes).await? {
                 range = Some(r);
                 commits = list;
-                map_pulls(&api, settings, &mut commits, &mut pulls, &mut notes).await?;
+                map_pulls(&api, settings, since, &mut commits, &mut pulls, &mut notes).await?;
             }
         }
     }
@@ -355,8 +359,13 @@ async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec
     Ok((found, how))
 }
 
-async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &mut Vec<String>) -> Result<Option<(CommitRange, Vec<Commit>)>> {
+/// The range from the previous release to the released commit, with the time its
+/// merge base was committed (pull requests merged into the range were updated after it).
+type Compared = (CommitRange, Vec<Commit>, Option<chrono::DateTime<chrono::FixedOffset>>);
+
+async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &mut Vec<String>) -> Result<Option<Compared>> {
     let head = &settings.head_sha;
+    let mut since = None;
     let what = format!("comparison {base}...{}", short(head));
     let mut commits: Vec<Commit> = Vec::new();
     let mut range: Option<CommitRange> = None;
@@ -388,9 +397,9 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
             total = cmp.total_commits as usize;
             let r = CommitRange {
                 base: base.to_string(),
-                base_sha: cmp.base_commit.map(|c| c.sha).filter(|s| is_sha(s)),
+                base_sha: cmp.base_commit.as_ref().map(|c| c.sha.clone()).filter(|s| is_sha(s)),
                 head_sha: head.clone(),
-                merge_base_sha: cmp.merge_base_commit.map(|c| c.sha).filter(|s| is_sha(s)),
+                merge_base_sha: cmp.merge_base_commit.as_ref().map(|c| c.sha.clone()).filter(|s| is_sha(s)),
                 status: bounded(&cmp.status, 20),
                 ahead_by: cmp.ahead_by,
                 behind_by: cmp.behind_by,
@@ -408,6 +417,13 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
                 other => notes.push(format!("GitHub gave the comparison status `{other}`")),
             }
             range = Some(r);
+            since = cmp
+                .merge_base_commit
+                .iter()
+                .chain(&cmp.base_commit)
+                .filter_map(|c| c.commit.committer.as_ref().and_then(|p| p.date.as_deref()))
+                .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                .min();
         }
         let n = cmp.commits.len();
         for c in cmp.commits {
@@ -442,121 +458,217 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
         }
         page += 1;
     }
-    Ok(range.map(|r| (r, commits)))
+    Ok(range.map(|r| (r, commits, since)))
 }
 
-async fn map_pulls(api: &Api<'_>, settings: &ChangeSettings, commits: &mut [Commit], pulls: &mut BTreeMap<u64, PullRequest>, notes: &mut Vec<String>) -> Result<()> {
+/// Why the remaining commits or pull requests go unread.
+struct Stopped {
+    lookups: Option<String>,
+    reviews: Option<String>,
+}
+
+fn refusal_reason(r: &Refusal, what: &str) -> Option<String> {
+    if r.rate_limited {
+        Some(format!("the API rate limit was exhausted ({})", r.said()))
+    } else if matches!(r.status, 401 | 403) {
+        Some(format!("the token cannot read {what} ({}); give the job `permissions: pull-requests: read`", r.said()))
+    } else {
+        None
+    }
+}
+
+fn pull_from(p: GhPull) -> PullRequest {
+    PullRequest {
+        number: p.number,
+        title: bounded(&p.title, MAX_TITLE),
+        author: user(p.user),
+        merged_at: p.merged_at.map(|d| bounded(&d, 40)),
+        merge_commit_sha: p.merge_commit_sha.filter(|s| is_sha(s)),
+        head_sha: p.head.sha,
+        url: p.html_url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        reviews: None,
+        reviews_note: None,
+    }
+}
+
+/// The commit graph of the range, to map whole merged branches at once.
+struct Graph {
+    parents: BTreeMap<String, Vec<String>>,
+    mainline: std::collections::BTreeSet<String>,
+    index: BTreeMap<String, usize>,
+}
+
+impl Graph {
+    /// Gives commit `i` its pull requests; a merge commit that landed one of them also
+    /// gives them to every commit of its merged branch. Returns how many branch
+    /// commits were mapped that way.
+    fn assign(&self, commits: &mut [Commit], i: usize, numbers: &[u64], merged_here: bool) -> usize {
+        let mut mapped = 0;
+        match &mut commits[i].pulls {
+            Some(list) => list.extend(numbers.iter().filter(|n| !list.contains(n)).copied().collect::<Vec<_>>()),
+            None => commits[i].pulls = Some(numbers.to_vec()),
+        }
+        if merged_here && commits[i].parents.len() > 1 {
+            let sha = commits[i].sha.clone();
+            for branch_sha in review::merged_branch(&sha, &self.parents, &self.mainline) {
+                if let Some(&j) = self.index.get(&branch_sha)
+                    && commits[j].pulls.is_none()
+                {
+                    commits[j].pulls = Some(numbers.to_vec());
+                    mapped += 1;
+                }
+            }
+        }
+        mapped
+    }
+}
+
+async fn read_reviews(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut Stopped, notes: &mut Vec<String>) -> Result<()> {
+    if let Some(why) = &stopped.reviews {
+        pull.reviews_note = Some(why.clone());
+        return Ok(());
+    }
+    let n = pull.number;
+    match api.pages::<GhReview>(&format!("pulls/{n}/reviews?"), MAX_LIST_PAGES, &format!("reviews of pull request #{n}")).await? {
+        Got::Ok(list) => {
+            pull.reviews = Some(
+                list.into_iter()
+                    .map(|r| Review {
+                        id: r.id,
+                        reviewer: user(r.user).or(Some(User { login: GHOST.into(), bot: false })),
+                        state: bounded(&r.state, 20),
+                        commit_id: r.commit_id.filter(|s| is_sha(s)),
+                        submitted_at: r.submitted_at.map(|d| bounded(&d, 40)),
+                    })
+                    .collect(),
+            )
+        }
+        Got::Refused(r) => match refusal_reason(&r, "reviews") {
+            Some(why) => {
+                notes.push(format!("review status unknown for every pull request from #{n} on: {why}"));
+                pull.reviews_note = Some(why.clone());
+                stopped.reviews = Some(why);
+            }
+            None => pull.reviews_note = Some(format!("the reviews could not be read ({})", r.said())),
+        },
+        Got::OverBudget => {
+            let why = format!("the request budget ({} requests) was spent before its reviews were read", api.budget);
+            pull.reviews_note = Some(why.clone());
+            stopped.reviews = Some(why);
+        }
+    }
+    Ok(())
+}
+
+/// Maps the commits to their merged pull requests and reads each one's reviews:
+/// first in bulk (closed pull requests, newest first, until they predate the range:
+/// 100 per request, matched by merge commit), then one lookup per commit still
+/// unmapped (merge commits first, newest first).
+async fn map_pulls(api: &Api<'_>, settings: &ChangeSettings, since: Option<chrono::DateTime<chrono::FixedOffset>>, commits: &mut [Commit], pulls: &mut BTreeMap<u64, PullRequest>, notes: &mut Vec<String>) -> Result<()> {
     let parents: BTreeMap<String, Vec<String>> = commits.iter().map(|c| (c.sha.clone(), c.parents.clone())).collect();
-    let mainline = review::mainline(&settings.head_sha, &parents);
-    let index: BTreeMap<String, usize> = commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect();
-    // Merge commits first (each maps its branch), then the rest; newest first.
+    let graph = Graph {
+        mainline: review::mainline(&settings.head_sha, &parents),
+        index: commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect(),
+        parents,
+    };
+    let mut stopped = Stopped { lookups: None, reviews: None };
+    let mut mapped_by_branch = 0usize;
+
+    // 1. In bulk: merged pull requests whose merge commit is in the range.
+    let mut listed = 0usize;
+    if let Some(since) = since {
+        for page in 1..=MAX_PULL_PAGES {
+            let route = format!("pulls?state=closed&sort=updated&direction=desc&per_page=100&page={page}");
+            match api.get::<Vec<GhPull>>(&route, "closed pull requests").await? {
+                Got::Ok(list) => {
+                    let n = list.len();
+                    let oldest = list.iter().filter_map(|p| p.updated_at.as_deref()).filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok()).min();
+                    for p in list.into_iter().filter(|p| p.merged_at.is_some()) {
+                        let Some(&i) = p.merge_commit_sha.as_ref().and_then(|m| graph.index.get(m)) else { continue };
+                        listed += 1;
+                        mapped_by_branch += graph.assign(commits, i, &[p.number], true);
+                        pulls.entry(p.number).or_insert_with(|| pull_from(p));
+                    }
+                    if n < 100 || oldest.is_some_and(|o| o < since) {
+                        break;
+                    }
+                }
+                Got::Refused(r) => {
+                    if let Some(why) = refusal_reason(&r, "pull requests") {
+                        notes.push(format!("review status unknown for the commits of this range: {why}"));
+                        stopped.lookups = Some(why.clone());
+                        stopped.reviews = Some(why);
+                    }
+                    break;
+                }
+                Got::OverBudget => break,
+            }
+        }
+    }
+    let numbers: Vec<u64> = pulls.keys().rev().copied().collect();
+    for n in numbers {
+        if let Some(pull) = pulls.get_mut(&n) {
+            read_reviews(api, pull, &mut stopped, notes).await?;
+        }
+    }
+
+    // 2. One lookup per commit still unmapped: merge commits first, newest first.
     let mut order: Vec<usize> = (0..commits.len()).rev().filter(|i| commits[*i].parents.len() > 1).collect();
     order.extend((0..commits.len()).rev().filter(|i| commits[*i].parents.len() <= 1));
-
-    let mut stop: Option<String> = None;
-    let mut reviews_refused: Option<String> = None;
-    let mut mapped_by_branch = 0usize;
+    let mut looked_up = 0usize;
     for i in order {
         if commits[i].pulls.is_some() {
             continue;
         }
-        if let Some(why) = &stop {
+        if let Some(why) = &stopped.lookups {
             commits[i].pulls_note = Some(why.clone());
             continue;
         }
         let sha = commits[i].sha.clone();
         let found: Vec<GhPull> = match api.get(&format!("commits/{sha}/pulls?per_page=100"), &format!("pull requests of commit {}", short(&sha))).await? {
             Got::Ok(list) => list,
-            Got::Refused(r) if r.status == 403 || r.status == 401 || r.rate_limited => {
-                let why = if r.rate_limited {
-                    format!("the API rate limit was exhausted ({})", r.said())
-                } else {
-                    format!("the token cannot read pull requests ({}); give the job `permissions: pull-requests: read`", r.said())
-                };
-                notes.push(format!("review status unknown for the commits not yet looked up: {why}"));
-                commits[i].pulls_note = Some(why.clone());
-                stop = Some(why);
-                continue;
-            }
             Got::Refused(r) => {
-                commits[i].pulls_note = Some(format!("its pull requests could not be read ({})", r.said()));
+                match refusal_reason(&r, "pull requests") {
+                    Some(why) => {
+                        notes.push(format!("review status unknown for the commits not yet looked up: {why}"));
+                        commits[i].pulls_note = Some(why.clone());
+                        stopped.lookups = Some(why);
+                    }
+                    None => commits[i].pulls_note = Some(format!("its pull requests could not be read ({})", r.said())),
+                }
                 continue;
             }
             Got::OverBudget => {
                 let why = format!("the request budget ({} requests) was spent before this commit was looked up", api.budget);
                 commits[i].pulls_note = Some(why.clone());
-                stop = Some(why);
+                stopped.lookups = Some(why);
                 continue;
             }
         };
+        looked_up += 1;
         let merged: Vec<GhPull> = found.into_iter().filter(|p| p.merged_at.is_some()).collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
-        commits[i].pulls = Some(numbers.clone());
-        let merges_a_branch = merged.iter().any(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str())) && commits[i].parents.len() > 1;
-        if merges_a_branch {
-            for branch_sha in review::merged_branch(&sha, &parents, &mainline) {
-                if let Some(&j) = index.get(&branch_sha)
-                    && commits[j].pulls.is_none()
-                {
-                    commits[j].pulls = Some(numbers.clone());
-                    mapped_by_branch += 1;
-                }
-            }
-        }
+        let merged_here = merged.iter().any(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str()));
+        mapped_by_branch += graph.assign(commits, i, &numbers, merged_here);
         for p in merged {
             if pulls.contains_key(&p.number) {
                 continue;
             }
-            let mut pull = PullRequest {
-                number: p.number,
-                title: bounded(&p.title, MAX_TITLE),
-                author: user(p.user),
-                merged_at: p.merged_at.map(|d| bounded(&d, 40)),
-                merge_commit_sha: p.merge_commit_sha.filter(|s| is_sha(s)),
-                head_sha: p.head.sha,
-                url: p.html_url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-                reviews: None,
-                reviews_note: None,
-            };
-            if let Some(why) = &reviews_refused {
-                pull.reviews_note = Some(why.clone());
-            } else {
-                match api.pages::<GhReview>(&format!("pulls/{}/reviews?", p.number), MAX_LIST_PAGES, &format!("reviews of pull request #{}", p.number)).await? {
-                    Got::Ok(list) => {
-                        pull.reviews = Some(
-                            list.into_iter()
-                                .map(|r| Review {
-                                    id: r.id,
-                                    reviewer: user(r.user).or(Some(User { login: GHOST.into(), bot: false })),
-                                    state: bounded(&r.state, 20),
-                                    commit_id: r.commit_id.filter(|s| is_sha(s)),
-                                    submitted_at: r.submitted_at.map(|d| bounded(&d, 40)),
-                                })
-                                .collect(),
-                        )
-                    }
-                    Got::Refused(r) if r.status == 403 || r.status == 401 || r.rate_limited => {
-                        let why = format!("the token cannot read reviews ({}); give the job `permissions: pull-requests: read`", r.said());
-                        notes.push(format!("review status unknown for every pull request from #{} on: {why}", p.number));
-                        pull.reviews_note = Some(why.clone());
-                        reviews_refused = Some(why);
-                    }
-                    Got::Refused(r) => pull.reviews_note = Some(format!("the reviews could not be read ({})", r.said())),
-                    Got::OverBudget => pull.reviews_note = Some(format!("the request budget ({} requests) was spent", api.budget)),
-                }
-            }
-            pulls.insert(p.number, pull);
+            let mut pull = pull_from(p);
+            read_reviews(api, &mut pull, &mut stopped, notes).await?;
+            pulls.insert(pull.number, pull);
         }
     }
-    if let Some(why) = &stop {
-        let cut = commits.iter().filter(|c| c.pulls.is_none()).count();
-        if why.contains("budget") {
-            notes.push(format!(
-                "{cut} of {} commits were not checked: {why} (it keeps the audit within the job token's 1,000 requests per hour; {} commits were mapped through their merge commits without a request)",
-                commits.len(),
-                mapped_by_branch
-            ));
-        }
+    let cut = commits.iter().filter(|c| c.pulls.is_none()).count();
+    let unread = pulls.values().filter(|p| p.reviews.is_none()).count();
+    log::info!("pull requests: {listed} matched in bulk, {looked_up} commits looked up one by one, {mapped_by_branch} mapped through merge commits");
+    if cut + unread > 0 && stopped.lookups.iter().chain(&stopped.reviews).any(|w| w.contains("budget")) {
+        let need = commits.len() / 100 + cut + unread;
+        notes.push(format!(
+            "the request budget ({} requests, to stay within the job token's 1,000 requests per hour) ran out: {cut} of {} commits were not looked up and the reviews of {unread} pull requests were not read; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
+            api.budget,
+            commits.len()
+        ));
     }
     Ok(())
 }

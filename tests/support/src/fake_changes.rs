@@ -103,6 +103,7 @@ impl FakeChanges {
         Router::new()
             .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
             .route("/repos/{owner}/{repo}/commits/{sha}/pulls", get(commit_pulls))
+            .route("/repos/{owner}/{repo}/pulls", get(list_pulls))
             .route("/repos/{owner}/{repo}/pulls/{number}/reviews", get(pull_reviews))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/approvals", get(run_approvals))
             .route("/repos/{owner}/{repo}/tags", get(tags))
@@ -290,7 +291,13 @@ fn commit_json(owner: &str, repo: &str, c: &FakeCommit) -> Value {
     })
 }
 
-fn pull_json(owner: &str, repo: &str, p: &FakePull) -> Value {
+/// When a pull request was merged (and last updated): just after its merge commit.
+fn merged_at(s: &ChangesState, p: &FakePull) -> String {
+    let date = s.commits.iter().find(|c| Some(&c.sha) == p.merge_commit_sha.as_ref()).map(|c| c.date.clone()).unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
+    chrono::DateTime::parse_from_rfc3339(&date).map(|d| (d + chrono::Duration::seconds(30)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or(date)
+}
+
+fn pull_json(owner: &str, repo: &str, p: &FakePull, merged: &str) -> Value {
     let api = format!("https://api.github.com/repos/{owner}/{repo}");
     let html = format!("https://github.com/{owner}/{repo}/pull/{}", p.number);
     let id = 1_000_000 + p.number;
@@ -310,8 +317,8 @@ fn pull_json(owner: &str, repo: &str, p: &FakePull) -> Value {
         "review_comment_url": format!("{api}/pulls/comments{{/number}}"), "comments_url": format!("{api}/issues/{}/comments", p.number),
         "statuses_url": format!("{api}/statuses/{}", p.head_sha), "number": p.number, "state": "closed", "locked": false, "title": p.title,
         "user": simple_user(&p.author), "body": null, "labels": [], "milestone": null, "active_lock_reason": null,
-        "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-02T00:00:00Z", "closed_at": "2026-01-02T00:00:00Z",
-        "merged_at": "2026-01-02T00:00:00Z", "merge_commit_sha": p.merge_commit_sha,
+        "created_at": "2025-12-01T00:00:00Z", "updated_at": merged, "closed_at": merged,
+        "merged_at": merged, "merge_commit_sha": p.merge_commit_sha,
         "assignee": null, "assignees": [], "requested_reviewers": [], "requested_teams": [],
         "author_association": "MEMBER", "auto_merge": null, "draft": false,
     });
@@ -361,8 +368,8 @@ async fn compare(State(f): State<FakeChanges>, Path((owner, repo, basehead)): Pa
         (true, false) => "behind",
         (false, false) => "diverged",
     };
-    let all: Vec<Value> = ahead.iter().map(|i| commit_json(&owner, &repo, &s.commits[*i])).collect();
-    let listed = if q.page.is_none() && q.per_page.is_none() { all.iter().take(250).cloned().collect() } else { page(&all, &q, 30) };
+    let listed: Vec<usize> = if q.page.is_none() && q.per_page.is_none() { ahead.iter().take(250).copied().collect() } else { page(&ahead, &q, 30) };
+    let listed: Vec<Value> = listed.iter().map(|i| commit_json(&owner, &repo, &s.commits[*i])).collect();
     let base_commit = s.commits.iter().find(|c| c.sha == base_sha).map(|c| commit_json(&owner, &repo, c));
     let html = format!("https://github.com/{owner}/{repo}/compare/{basehead}");
     axum::Json(json!({
@@ -391,9 +398,42 @@ async fn commit_pulls(State(f): State<FakeChanges>, Path((owner, repo, sha)): Pa
         .pulls
         .iter()
         .filter(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str()) || p.head_sha == sha || p.commits.contains(&sha))
-        .map(|p| pull_json(&owner, &repo, p))
+        .map(|p| pull_json(&owner, &repo, p, &merged_at(&s, p)))
         .collect();
     axum::Json(page(&all, &q, 30)).into_response()
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    state: Option<String>,
+    sort: Option<String>,
+    direction: Option<String>,
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+/// `GET /pulls`: every fake pull request is merged, hence closed; `sort=updated`
+/// orders by the time of merge.
+async fn list_pulls(State(f): State<FakeChanges>, Path((owner, repo)): Path<(String, String)>, Query(q): Query<PullQuery>, headers: HeaderMap) -> Response {
+    if let Err(r) = f.authorized(&headers, "GET pulls", format!("state={:?} sort={:?} direction={:?} page={:?}", q.state, q.sort, q.direction, q.page)) {
+        return r;
+    }
+    let s = f.state.lock().unwrap();
+    if s.forbid_pulls {
+        return error(StatusCode::FORBIDDEN, "Resource not accessible by integration");
+    }
+    if q.state.as_deref() == Some("open") {
+        return axum::Json(Vec::<Value>::new()).into_response();
+    }
+    let mut dated: Vec<(String, &FakePull)> = s.pulls.iter().map(|p| (merged_at(&s, p), p)).collect();
+    dated.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.number.cmp(&b.1.number)));
+    if q.direction.as_deref() != Some("asc") {
+        dated.reverse();
+    }
+    let paging = Paging { per_page: q.per_page, page: q.page };
+    let all: Vec<usize> = (0..dated.len()).collect();
+    let listed: Vec<Value> = page(&all, &paging, 30).into_iter().map(|i| pull_json(&owner, &repo, dated[i].1, &dated[i].0)).collect();
+    axum::Json(listed).into_response()
 }
 
 async fn pull_reviews(State(f): State<FakeChanges>, Path((owner, repo, number)): Path<(String, String, u64)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
