@@ -663,7 +663,7 @@ async fn map_pulls(api: &Api<'_>, settings: &ChangeSettings, since: Option<chron
     let unread = pulls.values().filter(|p| p.reviews.is_none()).count();
     log::info!("pull requests: {listed} matched in bulk, {looked_up} commits looked up one by one, {mapped_by_branch} mapped through merge commits");
     if cut + unread > 0 && stopped.lookups.iter().chain(&stopped.reviews).any(|w| w.contains("budget")) {
-        let need = commits.len() / 100 + cut + unread;
+        let need = cut + unread;
         notes.push(format!(
             "the request budget ({} requests, to stay within the job token's 1,000 requests per hour) ran out: {cut} of {} commits were not looked up and the reviews of {unread} pull requests were not read; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
             api.budget,
