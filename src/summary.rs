@@ -348,3 +348,13 @@ pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Sec
     }
     sections
 }
+
+#[cfg(test)]
+mod changes_tests {
+    #[test]
+    fn text_from_github_stays_inert() {
+        let s = super::md_inert("@alice fixed #12 [x](https://evil.example) | <b>*bold*</b> www.x.io `code`");
+        assert!(!s.contains("@alice") && !s.contains("#12") && !s.contains("](") && !s.contains("https://") && !s.contains("www."), "{s}");
+        assert!(s.contains("\\|") && s.contains("&lt;b&gt;") && s.contains("\\*bold\\*") && !s.contains('`'), "{s}");
+    }
+}

@@ -189,13 +189,14 @@ impl FakeChanges {
         self.state.lock().unwrap().requests.len()
     }
 
-    fn authorized(&self, headers: &HeaderMap, route: &str, detail: String) -> Result<(), Response> {
+    /// `None` when the token is the fake's; otherwise the 401 to answer.
+    fn refused(&self, headers: &HeaderMap, route: &str, detail: String) -> Option<Response> {
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
         self.state.lock().unwrap().requests.push((route.into(), detail));
         if auth == format!("Bearer {}", self.token) || auth == format!("token {}", self.token) {
-            Ok(())
+            None
         } else {
-            Err((StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "Bad credentials", "status": "401"}))).into_response())
+            Some((StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "Bad credentials", "status": "401"}))).into_response())
         }
     }
 }
@@ -349,7 +350,7 @@ fn resolve(s: &ChangesState, r: &str) -> Option<String> {
 }
 
 async fn compare(State(f): State<FakeChanges>, Path((owner, repo, basehead)): Path<(String, String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
-    if let Err(r) = f.authorized(&headers, "GET compare", format!("{basehead} page={:?} per_page={:?}", q.page, q.per_page)) {
+    if let Some(r) = f.refused(&headers, "GET compare", format!("{basehead} page={:?} per_page={:?}", q.page, q.per_page)) {
         return r;
     }
     let Some((base, head)) = basehead.split_once("...") else { return error(StatusCode::NOT_FOUND, "Not Found") };
@@ -384,7 +385,7 @@ async fn compare(State(f): State<FakeChanges>, Path((owner, repo, basehead)): Pa
 }
 
 async fn commit_pulls(State(f): State<FakeChanges>, Path((owner, repo, sha)): Path<(String, String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
-    if let Err(r) = f.authorized(&headers, "GET commit pulls", sha.clone()) {
+    if let Some(r) = f.refused(&headers, "GET commit pulls", sha.clone()) {
         return r;
     }
     let s = f.state.lock().unwrap();
@@ -415,7 +416,7 @@ struct PullQuery {
 /// `GET /pulls`: every fake pull request is merged, hence closed; `sort=updated`
 /// orders by the time of merge.
 async fn list_pulls(State(f): State<FakeChanges>, Path((owner, repo)): Path<(String, String)>, Query(q): Query<PullQuery>, headers: HeaderMap) -> Response {
-    if let Err(r) = f.authorized(&headers, "GET pulls", format!("state={:?} sort={:?} direction={:?} page={:?}", q.state, q.sort, q.direction, q.page)) {
+    if let Some(r) = f.refused(&headers, "GET pulls", format!("state={:?} sort={:?} direction={:?} page={:?}", q.state, q.sort, q.direction, q.page)) {
         return r;
     }
     let s = f.state.lock().unwrap();
@@ -437,7 +438,7 @@ async fn list_pulls(State(f): State<FakeChanges>, Path((owner, repo)): Path<(Str
 }
 
 async fn pull_reviews(State(f): State<FakeChanges>, Path((owner, repo, number)): Path<(String, String, u64)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
-    if let Err(r) = f.authorized(&headers, "GET pull reviews", number.to_string()) {
+    if let Some(r) = f.refused(&headers, "GET pull reviews", number.to_string()) {
         return r;
     }
     let s = f.state.lock().unwrap();
@@ -463,7 +464,7 @@ async fn pull_reviews(State(f): State<FakeChanges>, Path((owner, repo, number)):
 }
 
 async fn run_approvals(State(f): State<FakeChanges>, Path((owner, repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
-    if let Err(r) = f.authorized(&headers, "GET run approvals", run_id.to_string()) {
+    if let Some(r) = f.refused(&headers, "GET run approvals", run_id.to_string()) {
         return r;
     }
     let s = f.state.lock().unwrap();
@@ -488,7 +489,7 @@ async fn run_approvals(State(f): State<FakeChanges>, Path((owner, repo, run_id))
 }
 
 async fn tags(State(f): State<FakeChanges>, Path((owner, repo)): Path<(String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
-    if let Err(r) = f.authorized(&headers, "GET tags", format!("page={:?}", q.page)) {
+    if let Some(r) = f.refused(&headers, "GET tags", format!("page={:?}", q.page)) {
         return r;
     }
     let s = f.state.lock().unwrap();
