@@ -385,7 +385,8 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
                 return Ok(None);
             }
             Got::Refused(r) => {
-                notes.push(format!("the range {base}...{} could not be read ({}); the token needs `contents: read`", short(head), r.said()));
+                let hint = if r.rate_limited { "wait for the rate limit to reset" } else { "the token needs `contents: read`" };
+                notes.push(format!("the range {base}...{} could not be read ({}); {hint}", short(head), r.said()));
                 return Ok(None);
             }
             Got::OverBudget => {
