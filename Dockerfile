@@ -1,38 +1,27 @@
-# syntax=docker/dockerfile:1
-# release-audit container image: one static binary on a minimal base.
+# release-audit container image: one static binary and the CA certificates, nothing else.
 #
-# Reproducible: bases pinned by digest, dependencies from the committed Cargo.lock
-# (--locked), paths remapped, SOURCE_DATE_EPOCH honoured. Build it with
-#   docker buildx build --build-arg SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) \
-#     --output type=image,name=ghcr.io/kyma-project/release-audit:X.Y.Z,rewrite-timestamp=true .
-# (BuildKit ≥ 0.13 rewrites layer file times to SOURCE_DATE_EPOCH: same source, same digest.)
+# Nothing is compiled here and nothing runs: the binaries are cross-compiled beforehand
+# (`scripts/image.sh binaries`: musl targets for amd64 and arm64, no emulation) into
+# dist/linux-<arch>/release-audit, and this file only assembles them. So a multi-platform
+# build needs no QEMU, and the same inputs give the same image digest when the builder
+# is told the time:
+#   buildah bud --timestamp "$SOURCE_DATE_EPOCH" --platform linux/amd64,linux/arm64 --manifest …
+# (`scripts/image.sh build` does exactly that; CI and the release workflow both call it.)
+#
+# The CA bundle comes from a base image pinned by digest, never from the build machine,
+# so CI and the release build copy the same bytes. The container test swaps CERTS_IMAGE
+# for a local image (it pulls nothing); everything else is this file as released.
 
-ARG RUST_IMAGE=rust:1.99-bookworm@sha256:fbc3a359627c6b5d9c8b20aae5c413a87392954f020006d7a9f7d95938964b23
-ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639
+ARG CERTS_IMAGE=gcr.io/distroless/static-debian12:nonroot@sha256:d093aa3e30dbadd3efe1310db061a14da60299baff8450a17fe0ccc514a16639
 
-FROM ${RUST_IMAGE} AS build
-ARG SOURCE_DATE_EPOCH=0
-ENV SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} \
-    CARGO_TERM_COLOR=never \
-    CARGO_INCREMENTAL=0
-RUN apt-get update && apt-get install -y --no-install-recommends musl-tools && rm -rf /var/lib/apt/lists/*
-RUN rustup target add "$(uname -m)-unknown-linux-musl"
-WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
-COPY tests/support/Cargo.toml tests/support/Cargo.toml
-COPY src src
-COPY tests/support/src tests/support/src
-RUN target="$(uname -m)-unknown-linux-musl" \
- && RUSTFLAGS="-C target-feature=+crt-static --remap-path-prefix=/src=. --remap-path-prefix=/usr/local/cargo=cargo" \
-    cargo build --release --locked --package release-audit --bin release-audit --target "$target" \
- && install -D -m 0755 "target/$target/release/release-audit" /out/release-audit \
- && touch -d "@${SOURCE_DATE_EPOCH}" /out/release-audit
+FROM ${CERTS_IMAGE} AS certs
 
-FROM ${BASE_IMAGE}
-# Container actions run as root so they can write to the mounted workspace
-# (/github/workspace is owned by the runner's user, not by distroless' nonroot).
-USER 0:0
-COPY --from=build /out/release-audit /usr/local/bin/release-audit
+FROM scratch
+ARG TARGETARCH
+# Container actions run as root (the runner starts them without --user), which is what
+# lets the step write into the mounted workspace; scratch's default user is root.
+COPY dist/linux-${TARGETARCH}/release-audit /usr/local/bin/release-audit
+COPY --from=certs /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 LABEL org.opencontainers.image.source="https://github.com/kyma-project/release-audit" \
       org.opencontainers.image.description="Turns a release into one self-verifying audit bundle." \
       org.opencontainers.image.licenses="Apache-2.0"

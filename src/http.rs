@@ -69,15 +69,39 @@ impl RetryPolicy {
 pub struct Attempt<E> {
     pub error: E,
     pub retryable: bool,
+    /// How to wait before the next attempt.
+    pub wait: Wait,
+}
+
+/// The wait before another attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// The policy's backoff.
+    Backoff,
+    /// At least this long (a server's `Retry-After`), never less than the backoff.
+    AtLeast(Duration),
+    /// At once, and not counted as an attempt: the request changed (e.g. an
+    /// authentication challenge was answered). At most `max_attempts` such retries.
+    Immediately,
 }
 
 impl<E> Attempt<E> {
     pub fn retry(error: E) -> Self {
-        Attempt { error, retryable: true }
+        Attempt { error, retryable: true, wait: Wait::Backoff }
     }
 
     pub fn fatal(error: E) -> Self {
-        Attempt { error, retryable: false }
+        Attempt { error, retryable: false, wait: Wait::Backoff }
+    }
+
+    /// Retryable, waiting at least what the server asked for (when it asked).
+    pub fn retry_after(error: E, at_least: Option<Duration>) -> Self {
+        Attempt { error, retryable: true, wait: at_least.map_or(Wait::Backoff, Wait::AtLeast) }
+    }
+
+    /// Try again at once with a changed request; see [`Wait::Immediately`].
+    pub fn again(error: E) -> Self {
+        Attempt { error, retryable: true, wait: Wait::Immediately }
     }
 }
 
@@ -100,16 +124,24 @@ where
     Fut: std::future::Future<Output = Result<T, Attempt<E>>>,
 {
     let mut attempts = 0;
+    let mut free = 0;
     loop {
         attempts += 1;
         match attempt().await {
             Ok(value) => return Ok(value),
-            Err(Attempt { error, retryable: true }) if attempts < policy.max_attempts => {
-                let delay = policy.delay(attempts);
+            Err(Attempt { wait: Wait::Immediately, retryable: true, .. }) if free < policy.max_attempts => {
+                free += 1;
+                attempts -= 1;
+            }
+            Err(Attempt { error, retryable: true, wait }) if attempts < policy.max_attempts => {
+                let delay = match wait {
+                    Wait::AtLeast(d) => d.max(policy.delay(attempts)),
+                    _ => policy.delay(attempts),
+                };
                 log::warn!("{error}; retrying in {:.1} s ({attempts}/{})", delay.as_secs_f64(), policy.max_attempts);
                 tokio::time::sleep(delay).await;
             }
-            Err(Attempt { error, retryable }) => return Err(GaveUp { error, attempts, exhausted: retryable }),
+            Err(Attempt { error, retryable, .. }) => return Err(GaveUp { error, attempts, exhausted: retryable }),
         }
     }
 }
@@ -303,6 +335,25 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!((calls, exhausted.attempts, exhausted.exhausted, exhausted.error.as_str()), (5, 5, true, "busy"));
+    }
+
+    #[tokio::test]
+    async fn an_answered_challenge_retries_at_once_without_using_an_attempt() {
+        let policy = RetryPolicy { max_attempts: 2, base: Duration::ZERO, multiplier: 1.5 };
+        let mut calls = 0;
+        let result = with_retries(policy, || {
+            calls += 1;
+            let n = calls;
+            async move {
+                match n {
+                    1 => Err(Attempt::again("401, challenge answered".to_string())),
+                    2 => Err(Attempt::retry_after("503".to_string(), Some(Duration::from_millis(1)))),
+                    _ => Ok(n),
+                }
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap(), 3, "the free retry did not count against the two attempts");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use clap::Parser;
 use release_audit::cli::{Cli, Command};
 use release_audit::config::{Config, RawInputs, RunArgs};
 use release_audit::error::{EXIT_VERDICT_FAILED, Error};
-use release_audit::github::commands::{AnnotationKind, AnnotationProps, Commands};
+use release_audit::github::commands::{AnnotationKind, AnnotationProps, Commands, eprint_line, inert};
 use release_audit::github::runner::process_env;
 
 fn main() {
@@ -29,6 +29,9 @@ fn main() {
         Command::Digest(args) => runtime.block_on(release_audit::cli::images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Compare(args) => runtime.block_on(release_audit::cli::images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
         Command::Reports(args) => release_audit::cli::reports::run(&args),
+        Command::RecordImage(args) => {
+            runtime.block_on(release_audit::cli::record_image::record_image(args, &process_env)).unwrap_or_else(|e| fail(&e, &commands))
+        }
     };
     std::process::exit(code);
 }
@@ -42,9 +45,9 @@ async fn run(args: RunArgs, commands: &Commands) -> i32 {
     match release_audit::cli::run::run(&config, commands).await {
         Ok(outcome) => {
             println!("verdict: {}", outcome.verdict.as_str());
-            println!("bundle: {} (sha256 {})", outcome.bundle.path.display(), outcome.bundle.sha256);
+            println!("{}", inert(&format!("bundle: {} (sha256 {})", outcome.bundle.path.display(), outcome.bundle.sha256)));
             if let Some(a) = &outcome.published.artifact {
-                println!("artifact: {} (id {}){}", a.name, a.id, a.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default());
+                println!("{}", inert(&format!("artifact: {} (id {}){}", a.name, a.id, a.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default())));
             }
             match outcome.verdict {
                 release_audit::bundle::manifest::VerdictResult::Passed => 0,
@@ -57,8 +60,9 @@ async fn run(args: RunArgs, commands: &Commands) -> i32 {
 
 /// The one top-level handler: `error: …` + `hint: …` on stderr, one annotation.
 fn fail(error: &Error, commands: &Commands) -> i32 {
-    eprintln!("error: {error}");
-    eprintln!("hint: {}", error.hint());
+    // Error texts carry outside text (registry answers, artifact and entry names).
+    eprint_line(&format!("error: {error}"));
+    eprint_line(&format!("hint: {}", error.hint()));
     if commands.in_actions() {
         commands.annotate(
             AnnotationKind::Error,
@@ -72,8 +76,11 @@ fn fail(error: &Error, commands: &Commands) -> i32 {
 fn init_logging(debug: bool) {
     // Debug is ours only: dependencies log request details (URLs with signatures) at debug.
     let default = if debug { "warn,release_audit=debug" } else { "warn,release_audit=info" };
+    // Log lines carry outside text (names, hosts, registry answers): each goes out inert.
     env_logger::Builder::from_env(env_logger::Env::default().filter_or("RELEASE_AUDIT_LOG", default))
-        .format_timestamp(None)
-        .format_target(false)
+        .format(|buf, record| {
+            use std::io::Write;
+            writeln!(buf, "[{:<5}] {}", record.level(), inert(&record.args().to_string()))
+        })
         .init();
 }

@@ -79,8 +79,8 @@ fn repo_name(manifest: &Manifest) -> &str {
 }
 
 fn run_facts(manifest: &Manifest) -> String {
-    let mut rows = vec![("Release", format!("`{}`", manifest.release.version))];
-    let opt = |v: &Option<String>| v.as_deref().map(|s| format!("`{}`", md_escape(s)));
+    let mut rows = vec![("Release", format!("`{}`", md_code(&manifest.release.version, true)))];
+    let opt = |v: &Option<String>| v.as_deref().map(|s| format!("`{}`", md_code(s, true)));
     if let Some(v) = opt(&manifest.source.repository) {
         rows.push(("Repository", v));
     }
@@ -122,7 +122,7 @@ pub fn bundle_summary(manifest: &Manifest, details: &[Section]) -> String {
 /// kept under the runner's limit.
 pub fn job_summary(manifest: &Manifest, details: &[Section], bundle: &ZippedBundle, published: &Published, publish_error: Option<&str>) -> String {
     let mut b = String::from("### Audit bundle\n\n| | |\n|---|---|\n");
-    b.push_str(&format!("| Name | `{}` |\n", md_escape(&manifest.release.bundle_name)));
+    b.push_str(&format!("| Name | `{}` |\n", md_code(&manifest.release.bundle_name, true)));
     b.push_str(&format!("| Size | {} ({} bytes) |\n", human_bytes(bundle.size), bundle.size));
     b.push_str(&format!("| SHA-256 | `{}` |\n", bundle.sha256));
     if let Some(a) = &published.artifact {
@@ -136,61 +136,79 @@ pub fn job_summary(manifest: &Manifest, details: &[Section], bundle: &ZippedBund
     }
     for object in &published.stored {
         match &object.console_url {
-            Some(link) => b.push_str(&format!("| Stored | [`{}`]({link}) (sha256 verified) |\n", md_escape(&object.url))),
-            None => b.push_str(&format!("| Stored | `{}` (sha256 verified) |\n", md_escape(&object.url))),
+            Some(link) => b.push_str(&format!("| Stored | [`{}`]({link}) (sha256 verified) |\n", md_code(&object.url, true))),
+            None => b.push_str(&format!("| Stored | `{}` (sha256 verified) |\n", md_code(&object.url, true))),
         }
     }
     if let Some(err) = publish_error {
-        b.push_str(&format!("\n> ⚠️ Publishing failed: {}. The bundle is kept at `{}`.\n", md_escape(err), bundle.path.display()));
+        b.push_str(&format!("\n> ⚠️ Publishing failed: {}. The bundle is kept at `{}`.\n", md_escape(err), md_code(&bundle.path.display().to_string(), false)));
     }
     let mut sections = vec![Section::essential(verdict_line(manifest)), Section::essential(run_facts(manifest)), Section::essential(b)];
     sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
     fit(&sections, SUMMARY_BUDGET)
 }
 
-/// Escapes the characters that would break a Markdown table cell or inject markup.
+/// Outside text (test names and messages, artifact names, registry answers, error
+/// texts) as inert Markdown inline text. Escaped with a backslash: everything that
+/// makes a link or an image (`[`, `]`), raw HTML or an entity (`<`, `>`, `&`), code
+/// (`` ` ``), a table cell (`|`), math (`$`), strikethrough (`~`), the backslash
+/// itself, an autolink (`:` before `//`, the `.` of `www.`), and a block marker at the
+/// very start (`#`, `>`, `-`, `+`, `*`, `=`, `1.`). Line breaks become spaces, so the
+/// text cannot start a new block (`## ✅ Release audit passed`). Emphasis (`*`, `_`)
+/// inside the text stays: it can only change how the text itself looks.
 pub fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    let mut chars = s.chars().peekable();
+    let mut prev: [char; 3] = ['\0'; 3];
+    let mut first = true;
+    while let Some(c) = chars.next() {
         match c {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\n' | '\r' => out.push(' '),
-            '`' => out.push('\''),
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' => out.push(' '),
+            c if c.is_control() && c != '\t' => out.extend(c.escape_default()),
+            '\\' | '`' | '[' | ']' | '|' | '~' | '<' | '>' | '&' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | '-' | '+' | '*' | '=' if first => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')' if first_digits(&out) => {
+                out.push('\\');
+                out.push(c);
+            }
+            ':' if chars.peek() == Some(&'/') => out.push_str("\\:"),
+            '.' if prev.iter().all(|p| p.eq_ignore_ascii_case(&'w')) => out.push_str("\\."),
             c => out.push(c),
         }
+        first = first && c.is_whitespace();
+        prev = [prev[1], prev[2], c];
     }
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Whether `out` so far is only digits (after blanks): a `.` or `)` next would make an
+/// ordered list item.
+fn first_digits(out: &str) -> bool {
+    let t = out.trim_start();
+    !t.is_empty() && t.len() <= 9 && t.bytes().all(|b| b.is_ascii_digit())
+}
 
-    #[test]
-    fn detail_is_cut_at_a_line_with_a_note_and_essentials_stay() {
-        let big: String = (0..10_000).map(|i| format!("| row {i} | ok |\n")).collect();
-        let sections = [Section::essential("# verdict\n".into()), Section::detail(big), Section::detail("tail\n".into())];
-        let out = fit(&sections, 20_000);
-        assert!(out.len() <= 20_000, "{}", out.len());
-        assert!(out.starts_with("# verdict\n"));
-        assert!(out.contains("cut here"));
-        assert!(!out.contains("tail"));
-        let last_row = out.lines().filter(|l| l.starts_with("| row")).last().unwrap();
-        assert!(last_row.ends_with("| ok |"), "a row was split: {last_row}");
+/// Outside text as the content of a Markdown code span (`` `…` ``), where nothing is
+/// markup: backticks (which would end the span) become `'`, line breaks spaces, and in
+/// a table cell `|` is escaped (GitHub splits cells on it even inside code).
+pub fn md_code(s: &str, in_table: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '`' => out.push('\''),
+            '\n' | '\r' | '\u{2028}' | '\u{2029}' => out.push(' '),
+            c if c.is_control() && c != '\t' => out.extend(c.escape_default()),
+            '|' if in_table => out.push_str("\\|"),
+            c => out.push(c),
+        }
     }
-
-    #[test]
-    fn small_summaries_are_not_cut() {
-        let sections = [Section::essential("a\n".into()), Section::detail("b\n".into())];
-        assert_eq!(fit(&sections, 1000), "a\n\nb\n\n");
-    }
-
-    #[test]
-    fn table_cells_cannot_break_out() {
-        assert_eq!(md_escape("a|b\n<script>`x`"), "a\\|b &lt;script&gt;'x'");
-    }
+    if out.trim().is_empty() { format!("'{out}'") } else { out }
 }
 
 /// At most this many failed tests are listed (the rest are counted).
@@ -223,7 +241,7 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
             _ => "",
         };
         let required = if c.required { " (required)" } else { "" };
-        let artifacts: Vec<String> = c.artifacts.iter().map(|a| format!("`{}`", md_escape(&a.name))).collect();
+        let artifacts: Vec<String> = c.artifacts.iter().map(|a| format!("`{}`", md_code(&a.name, true))).collect();
         let t = &c.totals;
         table.push_str(&format!(
             "| {icon} | {}{required}{state} | {} | {} | {} | {} | {} | {} | {} |\n",
@@ -250,7 +268,7 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
         for (category, t) in failures.iter().take(MAX_LISTED_FAILURES) {
             let first = t.first_line().unwrap_or("");
             let name = t.display_name();
-            s.push_str(&format!("- **{category}** `{}` — {}\n", md_escape(&name), md_escape(&first.chars().take(300).collect::<String>())));
+            s.push_str(&format!("- **{category}** `{}` — {}\n", md_code(&name.chars().take(300).collect::<String>(), false), md_escape(&first.chars().take(300).collect::<String>())));
         }
         let listed = failures.len().min(MAX_LISTED_FAILURES) as u64;
         if total_failed > listed {
@@ -265,7 +283,7 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
             notes.push_str(&format!("- {}: {}\n", c.category.title(), md_escape(n)));
         }
         for f in c.artifacts.iter().flat_map(|a| &a.files).filter(|f| f.reason.is_some()) {
-            notes.push_str(&format!("- {}: `{}` could not be parsed: {}\n", c.category.title(), md_escape(&f.path), md_escape(f.reason.as_deref().unwrap_or(""))));
+            notes.push_str(&format!("- {}: `{}` could not be parsed: {}\n", c.category.title(), md_code(&f.path, false), md_escape(f.reason.as_deref().unwrap_or(""))));
         }
     }
     for s in &tests.sources {
@@ -290,19 +308,12 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
 fn md_inert(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in md_escape(s).chars() {
-        match c {
-            '\\' | '*' | '_' | '[' | ']' | '(' | ')' | '~' | '!' | '\'' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '@' | '#' => {
-                out.push(c);
-                out.push('\u{200B}');
-            }
-            c => out.push(c),
+        out.push(c);
+        if c == '@' || c == '#' {
+            out.push('\u{200B}');
         }
     }
-    out.replace("://", ":\u{200B}//").replace("www.", "www\u{200B}.")
+    out
 }
 
 /// The change trail: the counts and the controls (essential), then the unreviewed
@@ -310,8 +321,8 @@ fn md_inert(s: &str) -> String {
 pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Section> {
     let base = c.repository_url.as_str();
     let range = match (&c.previous_release, &c.range) {
-        (Some(prev), Some(r)) => format!("`{}` → `{}`", md_escape(prev), &r.head_sha[..r.head_sha.len().min(7)]),
-        (Some(prev), None) => format!("since `{}`", md_escape(prev)),
+        (Some(prev), Some(r)) => format!("`{}` → `{}`", md_code(prev, true), &r.head_sha[..r.head_sha.len().min(7)]),
+        (Some(prev), None) => format!("since `{}`", md_code(prev, true)),
         (None, _) => "first release".to_string(),
     };
     let n = &c.counts;
@@ -330,7 +341,7 @@ pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Sec
     if !c.unreviewed.is_empty() {
         let mut d = String::from("#### Unreviewed changes\n\n| Commit | Pull request | Why |\n|---|---|---|\n");
         for commit in c.unreviewed.iter().take(MAX_LISTED_FAILURES) {
-            let sha = md_escape(&commit.sha);
+            let sha = md_code(&commit.sha, true);
             let short = &sha[..sha.len().min(7)];
             let pulls: Vec<String> = commit.pulls.iter().map(|p| format!("[#\u{200B}{p}]({base}/pull/{p})")).collect();
             let pulls = if pulls.is_empty() { "—".to_string() } else { pulls.join(", ") };
@@ -350,11 +361,55 @@ pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Sec
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_is_cut_at_a_line_with_a_note_and_essentials_stay() {
+        let big: String = (0..10_000).map(|i| format!("| row {i} | ok |\n")).collect();
+        let sections = [Section::essential("# verdict\n".into()), Section::detail(big), Section::detail("tail\n".into())];
+        let out = fit(&sections, 20_000);
+        assert!(out.len() <= 20_000, "{}", out.len());
+        assert!(out.starts_with("# verdict\n"));
+        assert!(out.contains("cut here"));
+        assert!(!out.contains("tail"));
+        let last_row = out.lines().rfind(|l| l.starts_with("| row")).unwrap();
+        assert!(last_row.ends_with("| ok |"), "a row was split: {last_row}");
+    }
+
+    #[test]
+    fn small_summaries_are_not_cut() {
+        let sections = [Section::essential("a\n".into()), Section::detail("b\n".into())];
+        assert_eq!(fit(&sections, 1000), "a\n\nb\n\n");
+    }
+
+    #[test]
+    fn table_cells_cannot_break_out() {
+        assert_eq!(md_escape("a|b\n<script>`x`"), "a\\|b \\<script\\>\\`x\\`");
+        assert_eq!(md_escape("# h"), "\\# h");
+        assert_eq!(md_escape("12. item"), "12\\. item");
+        assert_eq!(md_escape("E2E tests: no report artifact matched pr-e2e-*-report"), "E2E tests: no report artifact matched pr-e2e-*-report");
+        assert_eq!(md_code("a|b\n`x`", true), "a\\|b 'x'");
+        assert_eq!(md_code("a|b", false), "a|b");
+    }
+
+    #[test]
+    fn links_images_and_headings_from_reports_are_inert() {
+        let text = md_escape("[phish](https://evil.invalid) ![](https://e.invalid/x.png) www.evil.invalid\n## ✅ Release audit passed");
+        assert_eq!(
+            text,
+            "\\[phish\\](https\\://evil.invalid) !\\[\\](https\\://e.invalid/x.png) www\\.evil.invalid ## ✅ Release audit passed"
+        );
+        assert!(!text.contains('\n'));
+    }
+}
+
+#[cfg(test)]
 mod changes_tests {
     #[test]
     fn text_from_github_stays_inert() {
-        let s = super::md_inert("@alice fixed #12 [x](https://evil.example) | <b>*bold*</b> www.x.io `code`");
-        assert!(!s.contains("@alice") && !s.contains("#12") && !s.contains("](") && !s.contains("https://") && !s.contains("www."), "{s}");
-        assert!(s.contains("\\|") && s.contains("&lt;b&gt;") && s.contains("\\*bold\\*") && !s.contains('`'), "{s}");
+        let s = super::md_inert("@alice fixed #12 [x](https://evil.example) | <b>bold</b> www.x.io `code`");
+        assert!(!s.contains("@alice") && !s.contains("#12") && !s.contains("[x]") && !s.contains("https://") && !s.contains("www.x"), "{s}");
+        assert!(s.contains("\\|") && s.contains("\\<b\\>") && !s.contains(" `"), "{s}");
     }
 }

@@ -356,3 +356,91 @@ async fn equally_specific_matches_in_two_categories_are_an_input_error() {
     let all = result.everything();
     assert!(all.contains("artifact `pr-e2e-upgrade-report` is matched as specifically by `pr-e2e-*-report` (E2E) as by `pr-*-upgrade-report` (Upgrade)"), "{all}");
 }
+
+/// The current run's completed jobs have their logs in the bundle, byte for byte as the
+/// jobs API served them (a log over the limit keeps its first 64 MiB and says so); the
+/// job still running — the audit job itself — is listed without one.
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_of_the_current_runs_completed_jobs_are_kept() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 2, &[])).await;
+    let (unit_job, big_job, audit_job) = (RUN_ID * 1000, RUN_ID * 1000 + 1, RUN_ID * 1000 + 2);
+    let unit_log = "2026-12-01T10:00:00.0000000Z ##[group]Run make test\n2026-12-01T10:00:01.0000000Z ok  \tgithub.com/kyma-project/telemetry-manager/internal\t0.4s\n";
+    fake.seed_job_log(unit_job, unit_log.as_bytes()).await;
+    let mut big = vec![b'x'; (64 << 20) + 4096];
+    big[0] = b'A';
+    fake.seed_job_log(big_job, &big).await;
+    fake.set_job_status(audit_job, "in_progress");
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("required-reports", "unit");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+
+    assert_eq!(bundle_file(&step, &result, &format!("run/{RUN_ID}/jobs/{unit_job}.log")), unit_log.as_bytes());
+    let kept = bundle_file(&step, &result, &format!("run/{RUN_ID}/jobs/{big_job}.log"));
+    assert_eq!(kept.len(), 64 << 20);
+    assert_eq!(kept[..], big[..64 << 20]);
+
+    let m = manifest(&step, &result);
+    let current = m["evidence"]["tests"]["sources"].as_array().unwrap().iter().find(|s| s["selected_by"] == "current").unwrap();
+    let logs = current["job_logs"].as_array().unwrap();
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    let job = |id: u64| logs.iter().find(|j| j["job_id"] == id).unwrap();
+    assert_eq!(job(unit_job)["path"], format!("run/{RUN_ID}/jobs/{unit_job}.log"));
+    assert_eq!(job(unit_job)["size"], unit_log.len());
+    assert!(job(unit_job).get("truncated").is_none());
+    assert_eq!(job(big_job)["truncated"], true);
+    assert_eq!(job(audit_job)["status"], "in_progress");
+    assert!(job(audit_job).get("path").is_none());
+    assert!(current["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("1 job(s) of the current run had not completed")), "{current}");
+}
+
+/// A central compliance workflow audits another repository's release by run id: every
+/// REST call goes to that repository, the manifest names it, and the commit is the
+/// given `head-sha`, not the calling workflow's.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_repositorys_run_is_audited_by_run_id() {
+    let fake = FakeGitHub::start().await;
+    let other_sha = "0123456789abcdef0123456789abcdef01234567";
+    let backend = fake.add_run(5151, "gardener.yml", other_sha, "success");
+    let report = junit("gardener", 3, &[]);
+    fake.seed_artifact(&backend, "gardener-gardener-integration-test-1.34-report", &zip_bytes(&[("junit.xml", report.as_bytes())])).await;
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0")
+        .input("repository", "kyma-project/lifecycle-manager")
+        .input("head-sha", other_sha)
+        .input("run-ids", "5151")
+        .input("gardener-reports", "gardener-gardener-integration-test-*-report")
+        .input("required-reports", "gardener")
+        .input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let m = manifest(&step, &result);
+    assert_eq!(m["source"]["repository"], "kyma-project/lifecycle-manager");
+    assert_eq!(m["source"]["commit"], other_sha);
+    assert_eq!(category(&m, "gardener")["totals"]["tests"], 3);
+    assert!(result.summary.contains("kyma-project/lifecycle-manager"), "{}", result.summary);
+    let state = fake.state.lock().unwrap();
+    let repos: Vec<&str> = state.calls.iter().filter_map(|(_, v)| v.get("repository").and_then(|r| r.as_str())).collect();
+    assert!(!repos.is_empty() && repos.iter().all(|r| *r == "kyma-project/lifecycle-manager"), "{repos:?}");
+}
+
+/// Another repository without run ids: the current run's artifacts are not that
+/// repository's, so the audit stops before any call, naming both inputs.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_repository_needs_run_ids() {
+    let fake = FakeGitHub::start().await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("repository", "kyma-project/lifecycle-manager").input("unit-reports", "pr-unit-report").input("required-reports", "unit");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 2, "{}", result.everything());
+    assert!(result.everything().contains("input `run-ids`: is empty, so reports would come from the current run, but `repository` names another repository (kyma-project/lifecycle-manager)"), "{}", result.everything());
+    assert!(fake.state.lock().unwrap().calls.is_empty(), "no call before the inputs hold");
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("repository", "not a repo").input("required-reports", "none");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 2);
+    assert!(result.everything().contains("input `repository`: `not a repo` is not owner/repo"), "{}", result.everything());
+}

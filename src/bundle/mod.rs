@@ -13,5 +13,5 @@ pub mod statements;
 pub mod verify;
 mod writer;
 
-pub use dir::{BundleDir, hash_file, safe_relative_path};
+pub use dir::{BundleDir, check_path_segment, marker_path, hash_file, safe_relative_path, write_output_file};
 pub use writer::{ZIP_EPOCH_FLOOR, ZippedBundle, zip_dir};

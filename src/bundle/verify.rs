@@ -6,6 +6,14 @@
 //! category statuses and the verdict are recomputed from those totals, and stored
 //! image manifests must hash to the digests they are filed under. An edited manifest
 //! whose `SHA256SUMS` was fixed up still fails: its claims disagree with the files.
+//!
+//! A bundle is outside data too: `verify` never follows a symbolic link, never opens
+//! anything but a regular file below the bundle root (a FIFO or device would block or
+//! never end), and never opens a path named by `SHA256SUMS` or the manifest unless it
+//! is a plain relative path of a regular file it found itself. Each such thing is a
+//! named problem. `manifest.yaml` is held against `manifest.json` exactly: the YAML the
+//! writer would render from the JSON must be the YAML in the bundle (or, for a bundle
+//! written by another version, parse to the same manifest); numbers are read exactly.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::manifest::{Manifest, SCHEMA_VERSION, Verdict};
-use super::dir::hash_file;
+use super::dir::{hash_file, safe_relative_path};
 use super::writer::list_entries;
 use crate::error::{Error, Result};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
@@ -30,6 +38,12 @@ pub enum Problem {
     Added { path: String },
     /// A recorded file is not there.
     Missing { path: String },
+    /// Something in the bundle that is not a regular file (a symbolic link, FIFO,
+    /// device or socket). It is not opened or followed.
+    NotAFile { path: String },
+    /// `SHA256SUMS` or the manifest names a path outside the bundle (absolute, `..`)
+    /// or one that is not plain (control characters, backslashes). It is not opened.
+    UnsafePath { source: String, path: String },
     /// The manifest's claims disagree with the files or with each other.
     Manifest { detail: String },
     /// (`--online`) A released tag no longer points at the digest the audit recorded.
@@ -44,6 +58,10 @@ impl std::fmt::Display for Problem {
             Problem::Changed { path, recorded, actual } => write!(f, "changed: {path} (recorded sha256 {recorded}, actual {actual})"),
             Problem::Added { path } => write!(f, "added: {path} (not recorded in SHA256SUMS or manifest.json)"),
             Problem::Missing { path } => write!(f, "missing: {path}"),
+            Problem::NotAFile { path } => write!(f, "not a regular file: {path} (a link, FIFO or device; not followed or opened)"),
+            Problem::UnsafePath { source, path } => {
+                write!(f, "unsafe path: {source} names `{}`, which is not a plain relative path inside the bundle (not opened)", path.escape_debug())
+            }
             Problem::Manifest { detail } => write!(f, "manifest: {detail}"),
             Problem::Moved { image, reference, recorded, now } => {
                 write!(f, "moved: image `{image}`: {reference} now resolves to {now}, the audit recorded {recorded}")
@@ -94,21 +112,35 @@ pub fn verify(path: &Path) -> Result<Verification> {
     verify_dir(&root, path.display().to_string())
 }
 
+/// Reads a bundle file found by the walk (a regular file below the root), or `None`.
+fn read_found(root: &Path, rel: &str, actual: &BTreeMap<String, (u64, String)>) -> Option<Vec<u8>> {
+    actual.contains_key(rel).then(|| std::fs::read(root.join(rel)).ok()).flatten()
+}
+
 fn verify_dir(root: &Path, label: String) -> Result<Verification> {
     let mut problems = Vec::new();
     let mut actual: BTreeMap<String, (u64, String)> = BTreeMap::new();
-    for (rel, _) in &list_entries(root)? {
-        actual.insert(rel.clone(), hash_file(&root.join(rel))?);
+    let mut not_files: Vec<String> = Vec::new();
+    for (rel, regular) in list_entries(root)? {
+        if regular {
+            actual.insert(rel.clone(), hash_file(&root.join(&rel))?);
+        } else {
+            problems.push(Problem::NotAFile { path: rel.clone() });
+            not_files.push(rel);
+        }
     }
 
     // SHA256SUMS: every file but itself.
-    let sums_text = std::fs::read_to_string(root.join("SHA256SUMS")).ok();
+    let sums_text = read_found(root, "SHA256SUMS", &actual).map(|b| String::from_utf8_lossy(&b).into_owned());
     let mut summed: BTreeMap<String, String> = BTreeMap::new();
     match &sums_text {
         None => problems.push(Problem::Missing { path: "SHA256SUMS".into() }),
         Some(text) => {
             for line in text.lines().filter(|l| !l.is_empty()) {
                 match line.split_once("  ").or_else(|| line.split_once(" *")) {
+                    Some((_, name)) if safe_relative_path(name).as_deref() != Some(name) => {
+                        problems.push(Problem::UnsafePath { source: "SHA256SUMS".into(), path: name.to_string() });
+                    }
                     Some((hash, name)) => {
                         summed.insert(name.to_string(), hash.to_string());
                     }
@@ -117,8 +149,17 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
             }
         }
     }
+    // SHA256SUMS is the root of trust (nothing hashes it): it must be exactly what the
+    // writer writes, so that no byte of it can change unnoticed.
+    if let Some(text) = &sums_text {
+        let canonical: String = summed.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
+        if &canonical != text && problems.iter().all(|p| !matches!(p, Problem::UnsafePath { .. } | Problem::Manifest { .. })) {
+            problems.push(Problem::Manifest { detail: "SHA256SUMS is not in the form release-audit writes (one `<sha256>  <path>` line per file, sorted by path)".into() });
+        }
+    }
     for (name, recorded) in &summed {
         match actual.get(name) {
+            None if not_files.contains(name) => {} // named above
             None => problems.push(Problem::Missing { path: name.clone() }),
             Some((_, hash)) if hash != recorded => problems.push(Problem::Changed { path: name.clone(), recorded: recorded.clone(), actual: hash.clone() }),
             _ => {}
@@ -131,14 +172,14 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
     }
 
     // manifest.json: parse, then hold its claims against the files.
-    let manifest: Option<Manifest> = match std::fs::read(root.join("manifest.json")) {
-        Err(_) => {
-            if !summed.contains_key("manifest.json") {
+    let manifest: Option<Manifest> = match read_found(root, "manifest.json", &actual) {
+        None => {
+            if !summed.contains_key("manifest.json") && !not_files.iter().any(|p| p == "manifest.json") {
                 problems.push(Problem::Missing { path: "manifest.json".into() });
             }
             None
         }
-        Ok(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
+        Some(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
             Ok(m) => Some(m),
             Err(e) => {
                 problems.push(Problem::Manifest { detail: format!("manifest.json is not a release-audit manifest: {e}") });
@@ -147,7 +188,7 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         },
     };
     if let Some(m) = &manifest {
-        check_manifest(root, m, &actual, &mut problems);
+        check_manifest(root, m, &actual, &not_files, &mut problems);
     }
     dedup(&mut problems);
     Ok(Verification {
@@ -161,19 +202,38 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
     })
 }
 
-fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, String)>, problems: &mut Vec<Problem>) {
+fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, String)>, not_files: &[String], problems: &mut Vec<Problem>) {
     if m.schema_version != SCHEMA_VERSION {
         problems.push(Problem::Manifest { detail: format!("schema_version {} is not {SCHEMA_VERSION}; use the release-audit version that wrote it", m.schema_version) });
     }
-    match std::fs::read_to_string(root.join("manifest.yaml")).map(|t| serde_yaml::from_str::<Manifest>(&t)) {
-        Ok(Ok(yaml)) if &yaml == m => {}
-        Ok(Ok(_)) => problems.push(Problem::Manifest { detail: "manifest.yaml says something else than manifest.json".into() }),
-        Ok(Err(e)) => problems.push(Problem::Manifest { detail: format!("manifest.yaml does not parse: {e}") }),
-        Err(_) => problems.push(Problem::Missing { path: "manifest.yaml".into() }),
+    match read_found(root, "manifest.yaml", actual).map(String::from_utf8) {
+        None if not_files.iter().any(|p| p == "manifest.yaml") => {} // named as not a regular file
+        None => problems.push(Problem::Missing { path: "manifest.yaml".into() }),
+        Some(Err(_)) => problems.push(Problem::Manifest { detail: "manifest.yaml is not UTF-8 text".into() }),
+        Some(Ok(text)) => {
+            // Exact: the YAML the writer renders from this manifest. A bundle written by
+            // another serde_yaml version may format differently; then it must parse to
+            // the very same manifest.
+            let same = serde_yaml::to_string(m).is_ok_and(|rendered| rendered == text)
+                || match serde_yaml::from_str::<Manifest>(&text) {
+                    Ok(yaml) => &yaml == m,
+                    Err(e) => {
+                        problems.push(Problem::Manifest { detail: format!("manifest.yaml does not parse: {e}") });
+                        true
+                    }
+                };
+            if !same {
+                problems.push(Problem::Manifest { detail: "manifest.yaml says something else than manifest.json".into() });
+            }
+        }
     }
     let listed: BTreeMap<&str, &super::manifest::FileEntry> = m.files.iter().map(|f| (f.path.as_str(), f)).collect();
-    for (path, entry) in &listed {
+    for path in listed.keys().filter(|p| safe_relative_path(p).as_deref() != Some(**p)) {
+        problems.push(Problem::UnsafePath { source: "manifest.json files".into(), path: path.to_string() });
+    }
+    for (path, entry) in listed.iter().filter(|(p, _)| safe_relative_path(p).as_deref() == Some(**p)) {
         match actual.get(*path) {
+            None if not_files.iter().any(|p| p == path) => {} // named as not a regular file
             None => problems.push(Problem::Missing { path: path.to_string() }),
             Some((size, hash)) if hash != &entry.sha256 || *size != entry.size => {
                 problems.push(Problem::Changed { path: path.to_string(), recorded: entry.sha256.clone(), actual: hash.clone() })
@@ -191,10 +251,16 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
     if let Some(tests) = &m.evidence.tests {
         for c in &tests.categories {
             for file in c.artifacts.iter().flat_map(|a| &a.files) {
-                let path = root.join(&file.path);
-                if !path.exists() {
+                // Only a regular file the walk found below the root is opened; anything
+                // else (absolute, `..`, a link, a FIFO, missing) is named elsewhere.
+                if safe_relative_path(&file.path).as_deref() != Some(file.path.as_str()) {
+                    problems.push(Problem::UnsafePath { source: format!("manifest.json ({} tests)", c.category.as_str()), path: file.path.clone() });
+                    continue;
+                }
+                if !actual.contains_key(&file.path) {
                     continue; // reported as missing above
                 }
+                let path = root.join(&file.path);
                 let (status, totals) = match parse_file(&path) {
                     FileOutcome::Parsed(r) => (FileStatus::Parsed, Some(r.totals)),
                     FileOutcome::Unparseable { .. } => (FileStatus::Unparseable, None),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Timelike};
 
-use super::dir::{COPY_BUFFER, hash_file};
+use super::dir::{COPY_BUFFER, check_output_path, hash_file, readable_by_later_steps};
 use crate::error::{Error, Result};
 
 /// Zip times start at 1980-01-01; earlier epochs are raised to it.
@@ -40,7 +40,10 @@ pub fn zip_dir(dir: &Path, zip_path: &Path, prefix: &str, epoch: i64) -> Result<
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Result<PathBuf>)>();
 
-    let out = File::create(zip_path).map_err(|e| Error::io(zip_path, e, hint))?;
+    // The zip is written to a new file beside its final path and then renamed over it,
+    // so a symbolic link planted at the zip's path is never written through.
+    check_output_path(zip_path, "remove what is in the way, or choose another `bundle-name` or `bundle-dir`")?;
+    let out = tempfile::NamedTempFile::new_in(zip_path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(zip_path, e, hint))?;
     let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(COPY_BUFFER, out));
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
@@ -75,9 +78,10 @@ pub fn zip_dir(dir: &Path, zip_path: &Path, prefix: &str, epoch: i64) -> Result<
         }
         Ok(())
     })?;
-    let mut writer = zip.finish().map_err(zip_err)?;
-    writer.flush().map_err(|e| Error::io(zip_path, e, hint))?;
-    drop(writer);
+    let writer = zip.finish().map_err(zip_err)?;
+    let out = writer.into_inner().map_err(|e| Error::io(zip_path, e.into_error(), hint))?;
+    readable_by_later_steps(out.as_file(), zip_path)?;
+    out.persist(zip_path).map_err(|e| Error::io(zip_path, e.error, hint))?;
     let (size, sha256) = hash_file(zip_path)?;
     Ok(ZippedBundle { path: zip_path.to_path_buf(), size, sha256 })
 }

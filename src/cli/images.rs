@@ -12,7 +12,24 @@ use crate::config::RawInputs;
 use crate::config::images::{parse_platforms, parse_ref, registry_access};
 use crate::error::{EXIT_VERDICT_FAILED, Error, Result};
 use crate::evidence::images::{self, DigestRecord, ImageRef, RegistryClient, manifest, registry::FetchError, resolve};
+use crate::github::commands::{inert, inert_json};
 use crate::secret::Secret;
+
+/// Prints text or JSON built from registry answers (platforms, media types, config
+/// values, error texts) through the one printing path: nothing a registry sends can
+/// become a workflow command.
+fn print_text(text: &str) {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        out.push_str(&inert(line));
+        out.push('\n');
+    }
+    print!("{out}");
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{}", inert_json(&serde_json::to_string_pretty(value).expect("records serialise")));
+}
 
 /// Flags both commands share: how to reach registries and what to print.
 #[derive(Debug, Clone, clap::Args)]
@@ -91,14 +108,13 @@ pub async fn digest(args: DigestArgs) -> Result<i32> {
         }
     }
     if flags.json {
-        let out = serde_json::json!({ "images": records, "requests": client.stats() });
-        println!("{}", serde_json::to_string_pretty(&out).expect("records serialise"));
+        print_json(&serde_json::json!({ "images": records, "requests": client.stats() }));
     } else {
         let mut out = String::new();
         for r in &records {
             write_record(&mut out, "", r);
         }
-        print!("{out}");
+        print_text(&out);
     }
     Ok(0)
 }
@@ -133,7 +149,7 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
             "explanation": pair.detail.explanation,
             "requests": evidence.requests,
         });
-        println!("{}", serde_json::to_string_pretty(&out).expect("records serialise"));
+        print_json(&out);
     } else {
         let mut out = String::new();
         for (label, record, reference) in
@@ -167,7 +183,7 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
         if let Some(cmd) = explanation.promote.as_ref().filter(|_| !explanation.findings.is_empty()) {
             let _ = writeln!(out, "promote   {cmd}");
         }
-        print!("{out}");
+        print_text(&out);
     }
     Ok(if pair.passed { 0 } else { EXIT_VERDICT_FAILED })
 }

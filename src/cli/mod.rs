@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 pub mod images;
+pub mod record_image;
 pub mod reports;
 pub mod run;
 
@@ -33,6 +34,10 @@ pub enum Command {
     /// Parse test reports (files, directories, zip archives) and print their totals and
     /// failed tests; exit 1 when any test failed or a report cannot be read.
     Reports(crate::cli::reports::ReportsArgs),
+    /// Record the image digest a test job ran — resolved now from references, or read
+    /// from `kubectl get pods -A -o json` — into image-record.json, which the job
+    /// uploads with its reports for the audit to check.
+    RecordImage(crate::cli::record_image::RecordImageArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,22 +67,24 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
         let access = crate::config::images::registry_access("--registry-credentials", args.credentials.as_deref(), "--insecure-registries", &args.insecure)?;
         crate::bundle::verify::check_released_tags(&mut v, &access).await;
     }
+    // Paths and texts in a bundle are outside text: printed through the one inert path.
+    use crate::github::commands::{inert_json, print_line};
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+        println!("{}", inert_json(&serde_json::to_string_pretty(&v).expect("serialisable")));
     } else {
         let what = match (&v.release, &v.verdict) {
             (Some(r), Some(d)) => format!("release {r}, verdict {d}"),
             _ => "not a readable manifest".to_string(),
         };
         for unmoved in &v.unmoved {
-            println!("unmoved: {unmoved}");
+            print_line(&format!("unmoved: {unmoved}"));
         }
         if v.ok() {
-            println!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked);
+            print_line(&format!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked));
         } else {
-            println!("FAILED: {} — {} problem(s) in {} files ({what})", v.bundle, v.problems.len(), v.files_checked);
+            print_line(&format!("FAILED: {} — {} problem(s) in {} files ({what})", v.bundle, v.problems.len(), v.files_checked));
             for p in &v.problems {
-                println!("  {p}");
+                print_line(&format!("  {p}"));
             }
         }
     }

@@ -12,6 +12,11 @@
 //! `not_a_report`, then `format`, `totals`, `duration_seconds`, `failures`, `notes` or
 //! `reason`).
 //!
+//! Everything printed carries outside text (file and test names, messages), so it goes
+//! through the one printing path of [`crate::github::commands`]: table lines through
+//! `inert`, the JSON through `inert_json` (same values for a JSON reader). A workflow
+//! step that runs `reports` therefore never hands the runner a command from a report.
+//!
 //! Exit codes: 0 when at least one report was found, everything that looks like a
 //! report parsed, and nothing failed; 1 when any test failed or errored, any file is
 //! unparseable, an archive was refused, or no report was found at all (an empty
@@ -23,6 +28,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{EXIT_VERDICT_FAILED, Error};
+use crate::github::commands::{eprint_line, inert, inert_json};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
 use crate::evidence::test_reports::parse::{FailureKind, FileOutcome, Totals, parse_file};
 
@@ -66,22 +72,25 @@ pub fn run(args: &ReportsArgs) -> i32 {
     let summary = match collect(&args.paths) {
         Ok(summary) => summary,
         Err(error) => {
-            eprintln!("error: {error}");
-            eprintln!("hint: {}", error.hint());
+            eprint_line(&format!("error: {error}"));
+            eprint_line(&format!("hint: {}", error.hint()));
             return error.exit_code();
         }
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &summary).map_err(std::io::Error::from).and_then(|()| writeln!(out))
+        let json = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+        writeln!(out, "{}", inert_json(&json))
     } else {
-        write_table(&mut out, &summary)
+        let mut table = Vec::new();
+        write_table(&mut table, &summary)
+            .and_then(|()| String::from_utf8_lossy(&table).lines().try_for_each(|line| writeln!(out, "{}", inert(line))))
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("error: writing the output: {e}");
+        eprint_line(&format!("error: writing the output: {e}"));
     }
     if summary.passed { 0 } else { EXIT_VERDICT_FAILED }
 }

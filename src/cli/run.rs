@@ -38,7 +38,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     }
     let http = crate::http::client();
     let artifacts = config.results.as_ref().map(|r| ArtifactService::new(http.clone(), r));
-    let rest = match (&config.github_token, &config.runner.repository) {
+    let rest = match (&config.github_token, &config.repository) {
         (Some(token), Some(repository)) => Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone())),
         _ => None,
     };
@@ -114,7 +114,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
             let request = StoreRequest {
                 bundle: &bundle,
                 sums_path: &sums,
-                repository: config.runner.repository.as_deref().unwrap_or("local/local"),
+                repository: config.repository.as_deref().unwrap_or("local/local"),
                 version: &config.release_version,
                 bundle_name: config.bundle_name.as_str(),
                 overwrite: config.overwrite,
@@ -159,7 +159,7 @@ fn write_zip_sums(config: &Config, bundle: &ZippedBundle, manifest_path: &std::p
         }
     }
     let path = config.bundle_dir.join(format!("{name}.SHA256SUMS"));
-    std::fs::write(&path, text).map_err(|e| Error::io(&path, e, "free disk space"))?;
+    crate::bundle::write_output_file(&path, text.as_bytes())?;
     Ok(path)
 }
 
@@ -171,7 +171,7 @@ async fn attach_to_release(
     sums: &std::path::Path,
 ) -> Result<Vec<crate::publish::release::AttachedAsset>> {
     let token = config.github_token.as_ref().expect("validated: release-asset needs github-token");
-    let repository = config.runner.repository.as_deref().expect("validated: release-asset needs GITHUB_REPOSITORY");
+    let repository = config.repository.as_deref().expect("validated: release-asset needs a repository");
     let rest = Rest::new(http.clone(), &config.runner.api_url, repository, token.clone());
     let zip_name = format!("{}.zip", config.bundle_name);
     let sums_name = format!("{}.SHA256SUMS", config.bundle_name);
@@ -200,7 +200,11 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
         schema_version: crate::bundle::manifest::SCHEMA_VERSION,
         tool: Tool::this(),
         release: Release { version: config.release_version.clone(), bundle_name: config.bundle_name.to_string() },
-        source: Source { repository: r.repository.clone(), commit: r.sha.clone(), git_ref: r.git_ref.clone() },
+        source: Source {
+            repository: config.repository.clone(),
+            commit: config.commit.clone(),
+            git_ref: if config.repository == r.repository { r.git_ref.clone() } else { None },
+        },
         run: RunFacts {
             id: r.run_id,
             attempt: r.run_attempt,
@@ -242,7 +246,7 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, detail
         }
     }
     if let Some(changes) = &manifest.evidence.changes {
-        let statement = crate::bundle::statements::code_review(changes, &config.runner.server_url, config.runner.repository.as_deref().unwrap_or("local/local"), config.runner.sha.as_deref(), config.runner.run_url());
+        let statement = crate::bundle::statements::code_review(changes, &config.runner.server_url, config.repository.as_deref().unwrap_or("local/local"), config.commit.as_deref(), config.runner.run_url());
         let entry = dir.add_json("statements/code-review.intoto.json", &statement)?;
         statements.push(dir.root().join(entry.path));
     }
@@ -259,7 +263,7 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, detail
 /// image digests (index and every platform).
 fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
     let mut subjects = Vec::new();
-    if let (Some(repo), Some(sha)) = (&config.runner.repository, &config.runner.sha) {
+    if let (Some(repo), Some(sha)) = (&config.repository, &config.commit) {
         subjects.push(Subject::git_commit(&format!("git+{}/{repo}", config.runner.server_url), sha));
     }
     if let Some(images) = &manifest.evidence.images {
@@ -269,7 +273,7 @@ fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
 }
 
 fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Option<String> {
-    let repo = config.runner.repository.as_ref()?;
+    let repo = config.repository.as_ref()?;
     Some(format!("{}/{repo}/actions/runs/{}/artifacts/{artifact_id}", config.runner.server_url, run_id?))
 }
 
@@ -277,7 +281,7 @@ fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Optio
 /// bundle, the manifest section back.
 async fn collect_changes(config: &Config, rest: Option<&Rest>, dir: &mut BundleDir, commands: &Commands) -> Result<Option<crate::evidence::changes::ChangeRecord>> {
     let Some(settings) = &config.changes else { return Ok(None) };
-    let rest = rest.expect("validated: the change trail needs github-token and GITHUB_REPOSITORY");
+    let rest = rest.expect("validated: the change trail needs github-token and a repository");
     let _g = commands.group("Reading the change and approval trail");
     let record = crate::evidence::changes::collect(settings, rest).await?;
     record.write_into(dir)?;

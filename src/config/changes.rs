@@ -14,8 +14,17 @@ use crate::github::runner::RunnerContext;
 /// `previous-release` value that asks for the automatic search.
 pub const AUTO: &str = "auto";
 
+/// The audited repository and release commit, as the seam resolved them.
+pub struct Target<'a> {
+    pub repository: Option<&'a str>,
+    pub commit: Option<&'a str>,
+    /// `repository` names another repository than the one the workflow runs in: the
+    /// current run (its approvals, its actor) is not that release's run.
+    pub other_repository: bool,
+}
+
 /// Reads the change-trail inputs; `None` when the trail is not asked for.
-pub fn settings(raw: &RawInputs, runner: &RunnerContext, release_version: &str) -> Result<Option<ChangeSettings>> {
+pub fn settings(raw: &RawInputs, runner: &RunnerContext, target: &Target<'_>, release_version: &str) -> Result<Option<ChangeSettings>> {
     let require_reviewed_changes = raw.bool("require-reviewed-changes", false)?;
     let require_release_approval = raw.bool("require-release-approval", false)?;
     let previous = raw.get("previous-release");
@@ -43,27 +52,32 @@ pub fn settings(raw: &RawInputs, runner: &RunnerContext, release_version: &str) 
             "pass `github-token: ${{ github.token }}` and give the job `permissions: contents: read, pull-requests: read, actions: read`",
         ));
     }
-    let (Some(repository), Some(head_sha)) = (&runner.repository, &runner.sha) else {
-        return Err(Error::input("GITHUB_REPOSITORY", format!("and GITHUB_SHA are needed for {what}"), "run as a workflow step, or set GITHUB_REPOSITORY=owner/repo and GITHUB_SHA"));
+    let Some(repository) = target.repository else {
+        return Err(Error::input("GITHUB_REPOSITORY", format!("is needed for {what}"), "run as a workflow step, or give `repository: owner/repo`"));
+    };
+    let Some(head_sha) = target.commit else {
+        return Err(Error::input(raw.label("head-sha"), format!("is needed for {what}: the released commit of {repository}"), "give `head-sha` with the release's commit"));
     };
     if !(head_sha.len() == 40 || head_sha.len() == 64) || !head_sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::input("GITHUB_SHA", format!("`{}` is not a commit sha", head_sha.escape_debug()), "leave it as the runner sets it"));
+        return Err(Error::input(raw.label("head-sha"), format!("`{}` is not a full commit sha", head_sha.escape_debug()), "give the 40-character sha of the released commit"));
     }
-    if require_release_approval && runner.run_id.is_none() {
-        return Err(Error::input(
-            raw.label("require-release-approval"),
-            "is true, but there is no run id (GITHUB_RUN_ID) whose approvals could be read",
-            "run as a step of the release workflow, or set it to false",
-        ));
+    let run_id = if target.other_repository { None } else { runner.run_id };
+    if require_release_approval && run_id.is_none() {
+        let why = if target.other_repository {
+            format!("is true, but the current run is not {repository}'s release run, whose approvals it would need")
+        } else {
+            "is true, but there is no run id (GITHUB_RUN_ID) whose approvals could be read".to_string()
+        };
+        return Err(Error::input(raw.label("require-release-approval"), why, "run it as a step of the release workflow, or set it to false"));
     }
     Ok(Some(ChangeSettings {
         previous_release,
         release_version: release_version.to_string(),
         head_sha: head_sha.to_ascii_lowercase(),
         repository_url: format!("{}/{repository}", runner.server_url),
-        run_id: runner.run_id,
-        actor: runner.actor.clone(),
-        triggering_actor: runner.triggering_actor.clone(),
+        run_id,
+        actor: if target.other_repository { None } else { runner.actor.clone() },
+        triggering_actor: if target.other_repository { None } else { runner.triggering_actor.clone() },
         require_reviewed_changes,
         require_release_approval,
         request_budget: DEFAULT_REQUEST_BUDGET,
@@ -80,6 +94,10 @@ mod tests {
         RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
     }
 
+    fn target() -> Target<'static> {
+        Target { repository: Some("o/r"), commit: Some("4f0c6d1e2b3a49587766554433221100ffeeddcc"), other_repository: false }
+    }
+
     fn runner() -> RunnerContext {
         let env: HashMap<&str, &str> =
             [("GITHUB_REPOSITORY", "o/r"), ("GITHUB_SHA", "4f0c6d1e2b3a49587766554433221100ffeeddcc"), ("GITHUB_RUN_ID", "42")].into_iter().collect();
@@ -88,15 +106,15 @@ mod tests {
 
     #[test]
     fn the_trail_is_off_unless_asked_for() {
-        assert_eq!(settings(&raw(&[("github-token", "t")]), &runner(), "1.0.0").unwrap(), None);
-        assert_eq!(settings(&raw(&[("github-token", "t"), ("require-reviewed-changes", "false")]), &runner(), "1.0.0").unwrap(), None);
-        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), "1.0.0").unwrap().unwrap();
+        assert_eq!(settings(&raw(&[("github-token", "t")]), &runner(), &target(), "1.0.0").unwrap(), None);
+        assert_eq!(settings(&raw(&[("github-token", "t"), ("require-reviewed-changes", "false")]), &runner(), &target(), "1.0.0").unwrap(), None);
+        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &target(), "1.0.0").unwrap().unwrap();
         assert_eq!(s.previous_release, None);
         assert!(!s.require_reviewed_changes && !s.require_release_approval);
         assert_eq!(s.repository_url, "https://github.com/o/r");
-        let s = settings(&raw(&[("github-token", "t"), ("require-release-approval", "true")]), &runner(), "1.0.0").unwrap().unwrap();
+        let s = settings(&raw(&[("github-token", "t"), ("require-release-approval", "true")]), &runner(), &target(), "1.0.0").unwrap().unwrap();
         assert!(s.require_release_approval);
-        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "v0.9.0")]), &runner(), "1.0.0").unwrap().unwrap();
+        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "v0.9.0")]), &runner(), &target(), "1.0.0").unwrap().unwrap();
         assert_eq!(s.previous_release.as_deref(), Some("v0.9.0"));
     }
 
@@ -109,8 +127,17 @@ mod tests {
             (&[("require-reviewed-changes", "true")], "github-token"),
         ];
         for (pairs, name) in cases {
-            let err = settings(&raw(pairs), &runner(), "1.0.0").unwrap_err();
+            let err = settings(&raw(pairs), &runner(), &target(), "1.0.0").unwrap_err();
             assert!(err.to_string().contains(name), "{pairs:?}: {err}");
         }
+        // Another repository's release: its run is not this one.
+        let other = Target { other_repository: true, ..target() };
+        let err = settings(&raw(&[("github-token", "t"), ("require-release-approval", "true")]), &runner(), &other, "1.0.0").unwrap_err();
+        assert!(err.to_string().contains("not o/r's release run"), "{err}");
+        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &other, "1.0.0").unwrap().unwrap();
+        assert_eq!((s.run_id, s.actor), (None, None));
+        let no_commit = Target { commit: None, ..target() };
+        let err = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &no_commit, "1.0.0").unwrap_err();
+        assert!(err.to_string().contains("head-sha"), "{err}");
     }
 }

@@ -33,6 +33,8 @@ macro_rules! run_args {
 run_args! {
     /// Token for the GitHub REST API (default `${{ github.token }}`); needs `actions: read`.
     github_token = "github-token",
+    /// The repository whose release is audited, owner/repo (default: the current one).
+    repository = "repository",
     /// The version being released, e.g. 1.2.3 (required).
     release_version = "release-version",
     /// Artifact name of the bundle (default `audit-bundle-<release-version>`).

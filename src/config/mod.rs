@@ -35,6 +35,12 @@ pub const MAX_RETENTION_DAYS: u32 = 400;
 pub struct Config {
     pub github_token: Option<Secret>,
     pub release_version: String,
+    /// The audited repository (`owner/repo`): the `repository` input, else the one the
+    /// workflow runs in. `None` only outside a runner without the input.
+    pub repository: Option<String>,
+    /// The commit of the release: `head-sha`, else `GITHUB_SHA` when the audited
+    /// repository is the current one.
+    pub commit: Option<String>,
     pub bundle_name: ArtifactName,
     pub bundle_dir: PathBuf,
     pub retention_days: Option<u32>,
@@ -128,24 +134,33 @@ impl Config {
             None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
         };
 
-        let tests = test_reports::settings(raw, runner.sha.as_deref())?;
+        let repository = match raw.get("repository") {
+            None => runner.repository.clone(),
+            Some(repo) => Some(check_repository(raw.label("repository"), repo)?),
+        };
+        let other_repository = repository.is_some() && repository != runner.repository;
+        let commit = if other_repository { raw.get("head-sha").map(str::to_string) } else { runner.sha.clone().or_else(|| raw.get("head-sha").map(str::to_string)) };
+        let tests = test_reports::settings(raw, commit.as_deref())?;
         let images = images::settings(raw)?;
         let storage = storage::settings(raw)?;
         if let Some(storage) = &storage {
-            check_object_keys(raw, storage, &runner, &release_version, bundle_name.as_str())?;
+            check_object_keys(raw, storage, repository.as_deref(), &release_version, bundle_name.as_str())?;
         }
         let release_asset = release::settings(raw, &release_version, bundle_name.as_str())?;
-        if release_asset.is_some() && runner.repository.is_none() {
+        if release_asset.is_some() && repository.is_none() {
             return Err(Error::input("GITHUB_REPOSITORY", "is needed to find the release", "run as a workflow step or set GITHUB_REPOSITORY=owner/repo"));
         }
-        let changes = changes::settings(raw, &runner, &release_version)?;
+        let target = changes::Target { repository: repository.as_deref(), commit: commit.as_deref(), other_repository };
+        let changes = changes::settings(raw, &runner, &target, &release_version)?;
         if let Some(tests) = &tests {
-            check_report_sources(raw, tests, results.is_some(), &runner)?;
+            check_report_sources(raw, tests, results.is_some(), repository.as_deref(), other_repository)?;
         }
 
         Ok(Config {
             github_token: raw.get("github-token").map(Secret::new),
             release_version,
+            repository,
+            commit,
             bundle_name,
             bundle_dir,
             retention_days,
@@ -187,21 +202,31 @@ fn bundle_name(raw: &RawInputs, release_version: &str) -> Result<ArtifactName> {
         Some(name) => ArtifactName::parse(label, name)?,
         None => ArtifactName::parse(label, &format!("audit-bundle-{release_version}"))?,
     };
-    let text = name.as_str();
-    if text == "." || text == ".." || text.chars().any(char::is_control) {
-        return Err(Error::input(
-            label,
-            format!("`{}` is not a plain directory name", text.escape_debug()),
-            "use letters, digits and - _ ., e.g. audit-bundle-1.2.3",
-        ));
-    }
+    crate::bundle::dir::check_path_segment("bundle-name", name.as_str())
+        .map_err(|reason| Error::input(label, format!("is not a plain directory name: {reason}"), "use letters, digits and - _ ., e.g. audit-bundle-1.2.3"))?;
     Ok(name)
+}
+
+/// `owner/repo`, as GitHub spells repository names.
+fn check_repository(label: &str, value: &str) -> Result<String> {
+    let plain = |s: &str| !s.is_empty() && s != "." && s != ".." && s.len() <= 100 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    match value.split_once('/') {
+        Some((owner, repo)) if plain(owner) && plain(repo) => Ok(value.to_string()),
+        _ => Err(Error::input(label, format!("`{}` is not owner/repo", value.escape_debug()), "give the repository as owner/repo, e.g. kyma-project/telemetry-manager")),
+    }
 }
 
 /// Where the reports come from must be reachable with what the step has: the current
 /// run needs the artifacts runtime, other runs the REST API (a token and a repository).
-fn check_report_sources(raw: &RawInputs, tests: &crate::evidence::test_reports::TestSettings, has_results: bool, runner: &RunnerContext) -> Result<()> {
+fn check_report_sources(raw: &RawInputs, tests: &crate::evidence::test_reports::TestSettings, has_results: bool, repository: Option<&str>, other_repository: bool) -> Result<()> {
     use crate::evidence::test_reports::RunSelector;
+    if tests.runs.contains(&RunSelector::Current) && other_repository {
+        return Err(Error::input(
+            raw.label("run-ids"),
+            format!("is empty, so reports would come from the current run, but `repository` names another repository ({})", repository.unwrap_or_default()),
+            "give the run ids (or `workflows` and `head-sha`) of the audited repository's runs that hold the reports",
+        ));
+    }
     if tests.runs.contains(&RunSelector::Current) && !has_results {
         return Err(Error::input(
             raw.label("run-ids"),
@@ -211,7 +236,7 @@ fn check_report_sources(raw: &RawInputs, tests: &crate::evidence::test_reports::
     }
     let needs_rest = tests.runs.iter().find(|r| !matches!(r, RunSelector::Current));
     if let Some(selector) = needs_rest
-        && (raw.get("github-token").is_none() || runner.repository.is_none())
+        && (raw.get("github-token").is_none() || repository.is_none())
     {
         let what = match selector {
             RunSelector::Workflow { file, .. } => format!("the runs of workflow `{file}`"),
@@ -228,9 +253,9 @@ fn check_report_sources(raw: &RawInputs, tests: &crate::evidence::test_reports::
 
 /// The object keys the bundle will be stored under must be makeable from the release's
 /// facts; checked here so that nothing is written before the store would refuse it.
-fn check_object_keys(raw: &RawInputs, storage: &crate::publish::storage::StorageSettings, runner: &RunnerContext, version: &str, bundle: &str) -> Result<()> {
+fn check_object_keys(raw: &RawInputs, storage: &crate::publish::storage::StorageSettings, repository: Option<&str>, version: &str, bundle: &str) -> Result<()> {
     use crate::publish::storage::{KeyError, object_keys};
-    let repository = runner.repository.as_deref().unwrap_or("local/local");
+    let repository = repository.unwrap_or("local/local");
     match object_keys(&storage.location, repository, version, bundle) {
         Ok(_) => Ok(()),
         Err(KeyError::Version) => Err(Error::input(

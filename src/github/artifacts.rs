@@ -181,7 +181,7 @@ impl ArtifactService {
             };
             // An exhausted quota looks like a 403 but no retry will help.
             let retryable = !msg.contains("insufficient usage") && is_retryable(status, &text);
-            Err(Attempt { error: failure(Some(status), &code, msg), retryable })
+            Err(if retryable { Attempt::retry(failure(Some(status), &code, msg)) } else { Attempt::fatal(failure(Some(status), &code, msg)) })
         })
         .await
         .map_err(|g| if g.exhausted { TwirpFailure { msg: format!("{} (gave up after {} attempts)", g.error.msg, g.attempts), ..g.error } } else { g.error })

@@ -132,7 +132,7 @@ async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result
                 _ => "try again later",
             };
             let error = Error::service(what, format!("HTTP {status} from {url}: {detail}"), hint);
-            Err(Attempt { error, retryable: is_retryable(status, &body) })
+            Err(if is_retryable(status, &body) { Attempt::retry(error) } else { Attempt::fatal(error) })
         }
     }
 }
@@ -142,43 +142,72 @@ async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result
 pub struct Downloaded {
     pub size: u64,
     pub sha256: String,
+    /// The body was longer than the limit and only its first bytes were kept
+    /// (with [`Excess::KeepPrefix`]).
+    pub truncated: bool,
+}
+
+/// What a download does with a body longer than its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Excess {
+    /// Refuse it: an error, and the partial file is removed (evidence archives).
+    Refuse,
+    /// Keep the first `limit` bytes and say so (logs).
+    KeepPrefix,
 }
 
 /// Streams a URL to `dest`, hashing as it goes; more than `max_bytes` is an error and
 /// the partial file is removed. The URL carries its own authorisation (SAS).
 pub async fn download_to_file(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, what: &str, retry: RetryPolicy) -> Result<Downloaded> {
+    download_bounded(http, url, dest, max_bytes, Excess::Refuse, what, retry).await
+}
+
+/// [`download_to_file`] with a choice of what a body over `max_bytes` means.
+pub async fn download_bounded(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, excess: Excess, what: &str, retry: RetryPolicy) -> Result<Downloaded> {
     let response = send_checked(what, retry, || http.get(url.expose())).await?;
     let total = response.content_length();
-    if let Some(t) = total.filter(|t| *t > max_bytes) {
+    if excess == Excess::Refuse
+        && let Some(t) = total.filter(|t| *t > max_bytes)
+    {
         return Err(Error::evidence(what, format!("is {t} bytes, more than the limit of {max_bytes}"), "raise the size limit or upload a smaller artifact"));
     }
-    let result = write_stream(response, dest, max_bytes, what, total).await;
+    let result = write_stream(response, dest, max_bytes, excess, what, total).await;
     if result.is_err() {
         let _ = tokio::fs::remove_file(dest).await;
     }
     result
 }
 
-async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u64, what: &str, total: Option<u64>) -> Result<Downloaded> {
+async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u64, excess: Excess, what: &str, total: Option<u64>) -> Result<Downloaded> {
     let mut file = tokio::fs::File::create(dest).await.map_err(|e| Error::io(dest, e, "the download directory must be writable"))?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut progress = Progress::new(format!("downloading {what}"), total);
+    let mut truncated = false;
     while let Some(chunk) = response.chunk().await.map_err(|e| Error::service(what, format!("download broke off: {}", without_url(&e)), "try again"))? {
+        let chunk = if size + chunk.len() as u64 > max_bytes {
+            if excess == Excess::Refuse {
+                return Err(Error::evidence(what, format!("is more than the limit of {max_bytes} bytes"), "raise the size limit or upload a smaller artifact"));
+            }
+            truncated = true;
+            chunk.slice(..(max_bytes - size) as usize)
+        } else {
+            chunk
+        };
         size += chunk.len() as u64;
-        if size > max_bytes {
-            return Err(Error::evidence(what, format!("is more than the limit of {max_bytes} bytes"), "raise the size limit or upload a smaller artifact"));
-        }
         hasher.update(&chunk);
         file.write_all(&chunk).await.map_err(|e| Error::io(dest, e, "free disk space"))?;
         progress.add(chunk.len() as u64);
+        if truncated {
+            break;
+        }
     }
     file.flush().await.map_err(|e| Error::io(dest, e, "free disk space"))?;
     progress.finish();
-    if let Some(t) = total.filter(|t| *t != size) {
+    if !truncated && let Some(t) = total.filter(|t| *t != size) {
         return Err(Error::service(what, format!("download ended after {size} of {t} bytes"), "try again"));
     }
-    Ok(Downloaded { size, sha256: hex::encode(hasher.finalize()) })
+    Ok(Downloaded { size, sha256: hex::encode(hasher.finalize()), truncated })
 }
 
 fn file_name(path: &Path) -> String {

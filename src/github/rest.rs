@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::github::blob::{Downloaded, download_to_file};
+use crate::github::blob::{Downloaded, Excess, download_bounded};
 use crate::http::{Attempt, GaveUp, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
@@ -226,6 +226,12 @@ impl Rest {
     /// the API only, never to the blob host. With `missing_ok`, 404/410 (deleted or
     /// expired) give `None` instead of an error.
     pub async fn download_redirected(&self, route: &str, dest: &Path, max_bytes: u64, what: &str, missing_ok: bool) -> Result<Option<Downloaded>> {
+        self.download_redirected_with(route, dest, max_bytes, Excess::Refuse, what, missing_ok).await
+    }
+
+    /// [`download_redirected`](Self::download_redirected) with a choice of what a body
+    /// over `max_bytes` means (logs keep their first bytes).
+    pub async fn download_redirected_with(&self, route: &str, dest: &Path, max_bytes: u64, excess: Excess, what: &str, missing_ok: bool) -> Result<Option<Downloaded>> {
         let url = self.url(route);
         let response = match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
             Answer::Done(r) => r,
@@ -241,7 +247,7 @@ impl Rest {
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| Error::service(what, "the redirect has no Location", "try again"))?
             .to_string();
-        download_to_file(&self.http, &Secret::new(location), dest, max_bytes, what, self.retry).await.map(Some)
+        download_bounded(&self.http, &Secret::new(location), dest, max_bytes, excess, what, self.retry).await.map(Some)
     }
 }
 

@@ -10,6 +10,7 @@
 
 pub mod explain;
 pub mod manifest;
+pub mod record;
 pub mod reference;
 pub mod registry;
 pub mod resolve;

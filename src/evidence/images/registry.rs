@@ -29,7 +29,7 @@ use super::manifest::{self, Kind};
 use super::reference::{Digest, ImageRef};
 use super::settings::RegistryAccess;
 use crate::error::Error;
-use crate::http::{RetryPolicy, is_retryable, without_url};
+use crate::http::{Attempt, RetryPolicy, is_retryable, with_retries, without_url};
 use crate::secret::Secret;
 
 /// Why a fetch failed: the thing does not exist (a verdict, not an error), or anything else.
@@ -342,12 +342,26 @@ impl RegistryClient {
         None
     }
 
-    /// One `GET` with authentication and retries; a success (or, for blobs, a
-    /// redirect) is returned, every other answer becomes an error.
+    /// One `GET` with authentication, through the one retry loop
+    /// ([`with_retries`]): timeouts and broken requests, 429/5xx (waiting at least the
+    /// server's `Retry-After`) and GitHub's `403 … intermediary` are tried again; a
+    /// first `401` is answered (its challenge) and the request sent again at once. A
+    /// success (or, for blobs, a redirect) is returned, every other answer is an error.
     async fn send(&self, image: &ImageRef, url: &str, accept: Option<&str>, what: &str) -> FetchResult<reqwest::Response> {
-        let mut attempt = 1;
-        let mut challenges_answered = 0;
-        loop {
+        struct Failed(FetchError);
+        impl std::fmt::Display for Failed {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match &self.0 {
+                    FetchError::NotFound(reason) => f.write_str(reason),
+                    FetchError::Failed(e) => write!(f, "{e}"),
+                }
+            }
+        }
+        let challenges_answered = std::sync::atomic::AtomicU32::new(0);
+        let attempts = std::sync::atomic::AtomicU32::new(0);
+        let fatal = |e: FetchError| Attempt::fatal(Failed(e));
+        let outcome = with_retries(self.retry, || async {
+            let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
             let mut request = self.http.get(url);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
@@ -362,83 +376,68 @@ impl RegistryClient {
             };
             let response = match result {
                 Ok(r) => r,
-                Err(e) if (e.is_timeout() || (e.is_request() && !e.is_connect())) && attempt < self.retry.max_attempts => {
-                    log::warn!("{what}: {} — retrying", without_url(&e));
-                    tokio::time::sleep(self.retry.delay(attempt)).await;
-                    attempt += 1;
-                    continue;
-                }
-                Err(e) => return Err(self.transport_error(image, what, &e).into()),
+                Err(e) if e.is_timeout() || (e.is_request() && !e.is_connect()) => return Err(Attempt::retry(Failed(self.transport_error(image, what, &e).into()))),
+                Err(e) => return Err(fatal(self.transport_error(image, what, &e).into())),
             };
             let status = response.status();
             if status.is_success() || status.is_redirection() {
                 return Ok(response);
             }
             match status {
-                StatusCode::UNAUTHORIZED if challenges_answered == 0 => {
+                StatusCode::UNAUTHORIZED if challenges_answered.load(Ordering::SeqCst) == 0 => {
                     let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).and_then(parse_challenge);
                     let body = error_text(response).await;
-                    self.answer_challenge(image, challenge, sent_auth.as_ref(), what, &body).await?;
-                    challenges_answered += 1;
+                    self.answer_challenge(image, challenge, sent_auth.as_ref(), what, &body).await.map_err(fatal)?;
+                    challenges_answered.fetch_add(1, Ordering::SeqCst);
+                    Err(Attempt::again(Failed(self.unauthorized(image, what, &body).into())))
                 }
                 StatusCode::UNAUTHORIZED => {
                     let body = error_text(response).await;
-                    return Err(self.unauthorized(image, what, &body).into());
+                    Err(fatal(self.unauthorized(image, what, &body).into()))
                 }
                 StatusCode::FORBIDDEN => {
                     let body = error_text(response).await;
-                    if body.contains("intermediary") && attempt < self.retry.max_attempts {
-                        tokio::time::sleep(self.retry.delay(attempt)).await;
-                        attempt += 1;
-                        continue;
-                    }
                     let login = match self.access.credential_for(image) {
                         Some(c) => format!("the login `{}`", c.username),
                         None => "an anonymous client".to_string(),
                     };
-                    return Err(Error::service(
+                    let error = Error::service(
                         Self::service(image),
                         format!("{what}: 403 Forbidden{body} — {login} may not read {}", image.repository),
                         format!("grant read access on {} to that login (Artifact Registry: roles/artifactregistry.reader), or fix `registry-credentials`", image.name()),
-                    )
-                    .into());
+                    );
+                    if body.contains("intermediary") { Err(Attempt::retry(Failed(error.into()))) } else { Err(fatal(error.into())) }
                 }
                 StatusCode::NOT_FOUND => {
                     let body = error_text(response).await;
-                    return Err(FetchError::NotFound(format!("{what}: not found (404{body})")));
-                }
-                s if is_retryable(s.as_u16(), "") && attempt < self.retry.max_attempts => {
-                    let wait = retry_after(&response).map_or(self.retry.delay(attempt), |d| d.max(self.retry.delay(attempt)));
-                    log::warn!("{what}: {s} — attempt {attempt} of {}, retrying in {:.1} s", self.retry.max_attempts, wait.as_secs_f64());
-                    let _ = response.bytes().await;
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
+                    Err(fatal(FetchError::NotFound(format!("{what}: not found (404{body})"))))
                 }
                 s if is_retryable(s.as_u16(), "") => {
+                    let wait = retry_after(&response);
                     let body = error_text(response).await;
                     let (reason, hint) = if s == StatusCode::TOO_MANY_REQUESTS {
                         ("the registry is throttling us", "wait and run again; authenticated pulls usually have a higher limit (registry-credentials)")
                     } else {
                         ("the registry keeps failing", "try again later; check the registry's status page")
                     };
-                    return Err(Error::service(
-                        Self::service(image),
-                        format!("{what}: {s}{body} after {attempt} attempts — {reason}"),
-                        hint,
-                    )
-                    .into());
+                    let error = Error::service(Self::service(image), format!("{what}: {s}{body} after {attempt} attempts — {reason}"), hint);
+                    Err(Attempt::retry_after(Failed(error.into()), wait))
                 }
                 s => {
                     let body = error_text(response).await;
-                    return Err(Error::service(
-                        Self::service(image),
-                        format!("{what}: unexpected answer {s}{body}"),
-                        "check the reference; this registry may not speak the OCI distribution API at this address",
-                    )
-                    .into());
+                    Err(fatal(
+                        Error::service(
+                            Self::service(image),
+                            format!("{what}: unexpected answer {s}{body}"),
+                            "check the reference; this registry may not speak the OCI distribution API at this address",
+                        )
+                        .into(),
+                    ))
                 }
             }
-        }
+        })
+        .await;
+        outcome.map_err(|gave_up| gave_up.error.0)
     }
 
     /// Learns how to authenticate from a `401`'s challenge.

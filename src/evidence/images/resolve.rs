@@ -2,7 +2,9 @@
 //! manifest) it names and the digest of every platform manifest under it, each
 //! computed from bytes fetched with `GET` — plus those exact bytes for the bundle.
 //!
-//! An index's children are fetched by digest, concurrently, once each. Children that
+//! An index's children are fetched by digest, at most [`MAX_CONCURRENT_FETCHES`] at a
+//! time, once per distinct digest (an index may list one digest many times, or list
+//! thousands of children: neither multiplies requests nor memory). Children that
 //! the `platforms` filter excludes are listed (their digests are in the index) but not
 //! fetched; BuildKit attestation manifests (`unknown/unknown`) are fetched and kept
 //! apart from the platform manifests.
@@ -10,13 +12,20 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{self, Kind};
 use super::reference::{Digest, ImageRef, Platform};
 use super::registry::{FetchError, FetchResult, FetchedManifest, RegistryClient};
 use crate::error::Error;
+
+/// Child manifests fetched at once for one index.
+pub const MAX_CONCURRENT_FETCHES: usize = 8;
+
+/// What the fetched children of one index may declare together (2,000 real platform
+/// manifests are a few MB).
+pub const MAX_CHILDREN_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Image configs are small; this bounds what we read of one.
 pub const MAX_CONFIG_BYTES: usize = 16 * 1024 * 1024;
@@ -252,17 +261,48 @@ async fn index_children(
         }
     }
 
-    let fetches = records.iter().filter(|r| r.fetched).map(|r| {
-        let child = image.with_digest(&r.digest);
-        async move { (r.digest.clone(), client.manifest(&child).await) }
-    });
+    // Each distinct digest once, a bounded number at a time; the first failure ends it.
+    // What the children declare is bounded before anything is fetched, and each answer
+    // is held against its declared size as it arrives, so a registry that lies about
+    // sizes is stopped at its first lie: memory stays at a few manifests in flight.
+    let mut wanted: BTreeMap<Digest, u64> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.fetched) {
+        wanted.entry(r.digest.clone()).or_insert(r.size);
+    }
+    let declared: u64 = wanted.values().map(|s| (*s).min(manifest::MAX_MANIFEST_BYTES as u64 + 1)).sum();
+    if let Some((digest, size)) = wanted.iter().find(|(_, s)| **s > manifest::MAX_MANIFEST_BYTES as u64) {
+        return Err(Error::evidence(&what, format!("lists {digest} with size {size}, more than the manifest limit of {} bytes", manifest::MAX_MANIFEST_BYTES), "this is not a runnable image; check the reference").into());
+    }
+    if declared > MAX_CHILDREN_BYTES {
+        return Err(Error::evidence(
+            &what,
+            format!("lists {} manifests of {declared} bytes together, more than the limit of {MAX_CHILDREN_BYTES}", wanted.len()),
+            "use `platforms` to compare only the platforms that matter",
+        )
+        .into());
+    }
+    let sizes = wanted.clone();
+    let mut fetches = futures_util::stream::iter(wanted.into_keys().map(|digest| {
+        let child = image.with_digest(&digest);
+        async move { (digest, client.manifest(&child).await) }
+    }))
+    .buffer_unordered(MAX_CONCURRENT_FETCHES);
     let mut fetched: BTreeMap<Digest, FetchedManifest> = BTreeMap::new();
-    for (digest, result) in join_all(fetches).await {
+    while let Some((digest, result)) = fetches.next().await {
         let m = result.map_err(|e| {
             FetchError::Failed(e.into_error("the index lists a manifest the registry does not have; push the image again with all platforms (skopeo copy --all)"))
         })?;
+        if Some(m.bytes.len() as u64) != sizes.get(&digest).copied() {
+            return Err(Error::evidence(
+                &what,
+                format!("lists {digest} with size {}, but it has {} bytes", sizes.get(&digest).copied().unwrap_or_default(), m.bytes.len()),
+                "the index is inconsistent; push the image again",
+            )
+            .into());
+        }
         fetched.insert(digest, m);
     }
+    drop(fetches);
     for r in records.iter_mut().filter(|r| r.fetched) {
         let m = &fetched[&r.digest];
         if m.bytes.len() as u64 != r.size {

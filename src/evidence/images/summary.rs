@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::{Digest, Finding, ImageEvidence, PairEvidence, RefDigests, Verdict};
+use crate::summary::{md_code, md_escape};
 
 /// One pair's digest table: a row per side, a column per platform, and which match.
 struct Table<'a> {
@@ -54,17 +55,18 @@ pub fn markdown(evidence: &ImageEvidence) -> String {
 
 fn markdown_pair(out: &mut String, pair: &PairEvidence, evidence: &ImageEvidence) {
     let mark = if pair.passed { "✅" } else { "❌" };
-    let _ = writeln!(out, "#### {mark} `{}` — {}\n", pair.name, pair.verdict.as_str());
+    let _ = writeln!(out, "#### {mark} `{}` — {}\n", md_code(&pair.name, false), pair.verdict.as_str());
     let _ = writeln!(out, "{}\n", pair.verdict_line(evidence.policy));
 
     let table = Table::of(pair);
     let check = |same: bool| if same { "✅" } else { "❌" };
     let cell = |d: Option<&Digest>| d.map_or("—".to_string(), |d| format!("`{d}`"));
-    let _ = writeln!(out, "| | reference | index / manifest |{}", table.platforms.iter().map(|p| format!(" {p} |")).collect::<String>());
+    // Platform keys (os/arch/variant) come from the registry's index: outside text.
+    let _ = writeln!(out, "| | reference | index / manifest |{}", table.platforms.iter().map(|p| format!(" `{}` |", md_code(p, true))).collect::<String>());
     let _ = writeln!(out, "|---|---|---|{}", "---|".repeat(table.platforms.len()));
     for (label, r) in table.rows {
         let platforms: String = table.platforms.iter().map(|p| format!(" {} |", cell(r.platforms.get(*p)))).collect();
-        let _ = writeln!(out, "| {label} | `{}` | {} |{platforms}", r.reference, cell(r.digest.as_ref()));
+        let _ = writeln!(out, "| {label} | `{}` | {} |{platforms}", md_code(&r.reference, true), cell(r.digest.as_ref()));
     }
     let _ = writeln!(out, "| | | {} |{}", check(table.same.0), table.same.1.iter().map(|s| format!(" {} |", check(*s))).collect::<String>());
     if let Some(e) = &pair.expected_digest {
@@ -150,13 +152,16 @@ pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
     h
 }
 
-/// A diagram node: side, reference and digest, with quotes escaped for mermaid.
+/// A diagram node: side, reference and digest, with quotes escaped for mermaid and
+/// nothing that could end the label or the fenced block.
 fn node(side: &str, r: &RefDigests) -> String {
     let digest = r.digest.as_ref().map_or("not found".to_string(), |d| d.short());
-    format!("{side}<br/>{}<br/>{digest}", r.reference).replace('"', "#quot;")
+    let reference: String = r.reference.chars().map(|c| if c.is_control() || matches!(c, '`' | '<' | '>') { '_' } else { c }).collect();
+    format!("{side}<br/>{reference}<br/>{digest}").replace('"', "#quot;")
 }
 
-/// Text safe inside a Markdown list item (no HTML, no line breaks).
+/// Findings quote registry-controlled text (labels, history, file names): inert
+/// Markdown inline text.
 fn inline(text: &str) -> String {
-    text.replace('<', "&lt;").replace('>', "&gt;").replace(['\n', '\r'], " ")
+    md_escape(text)
 }

@@ -9,12 +9,12 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::extract::{ExtractedFile, Limits, extract_zip};
 use super::parse::{FileOutcome, parse_file};
-use super::{ArtifactRecord, CategoryRecord, FileStatus, ReportFile, RunSelector, SourceRun, TestEvidence, TestSettings, judge};
+use super::{ArtifactRecord, CategoryRecord, FileStatus, ReportFile, RunSelector, JobLog, SourceRun, TestEvidence, TestSettings, judge};
 use crate::bundle::dir::BundleDir;
 use crate::bundle::manifest::FileEntry;
 use crate::error::{Error, Result};
 use crate::github::artifacts::{ArtifactEntry, ArtifactService};
-use crate::github::blob::{Downloaded, download_to_file};
+use crate::github::blob::{Downloaded, Excess, download_to_file};
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::{Rest, RunInfo};
 use crate::github::runner::RunnerContext;
@@ -23,6 +23,8 @@ use crate::github::runner::RunnerContext;
 pub const MAX_ARTIFACT_BYTES: u64 = 4 << 30;
 /// Largest run log archive we keep.
 pub const MAX_LOGS_BYTES: u64 = 2 << 30;
+/// Largest log kept of one job of the current run; longer ones keep their first bytes.
+pub const MAX_JOB_LOG_BYTES: u64 = 64 << 20;
 /// Downloads in flight at once.
 pub const PARALLEL_DOWNLOADS: usize = 4;
 
@@ -82,6 +84,7 @@ async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>
                         conclusion: None,
                         url: r.run_url(),
                         evidence_files: vec![],
+                        job_logs: vec![],
                         notes: vec![],
                     },
                     raw_run: None,
@@ -132,6 +135,7 @@ async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &m
             conclusion: info.conclusion,
             url: info.html_url,
             evidence_files: vec![],
+            job_logs: vec![],
             notes: vec![],
         },
         raw_run: Some(raw),
@@ -439,6 +443,45 @@ fn report_file(path: String, file: &ExtractedFile, outcome: FileOutcome) -> Repo
     }
 }
 
+/// The log of every completed job of the current run, through the jobs API (each
+/// log is available as soon as its job has completed), bounded per job.
+async fn record_job_logs(rest: &Rest, run_id: u64, jobs: &[serde_json::Value], dir: &mut BundleDir, scratch: &Path, base: &str) -> Result<Vec<JobLog>> {
+    let mut logs = Vec::new();
+    for job in jobs {
+        let Some(job_id) = job.get("id").and_then(|v| v.as_u64()) else { continue };
+        let text = |key: &str| job.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let mut log = JobLog {
+            job_id,
+            name: text("name").unwrap_or_default(),
+            status: text("status").unwrap_or_else(|| "unknown".into()),
+            conclusion: text("conclusion"),
+            path: None,
+            size: None,
+            truncated: false,
+            note: None,
+        };
+        if log.status != "completed" {
+            log.note = Some("not completed when the audit ran".into());
+            logs.push(log);
+            continue;
+        }
+        let scratch_file = scratch.join(format!("job-{job_id}.log"));
+        let what = format!("log of job {job_id} of run {run_id}");
+        match rest.download_redirected_with(&format!("actions/jobs/{job_id}/logs"), &scratch_file, MAX_JOB_LOG_BYTES, Excess::KeepPrefix, &what, true).await? {
+            Some(downloaded) => {
+                let entry = dir.add_file(&format!("{base}/jobs/{job_id}.log"), &scratch_file)?;
+                let _ = std::fs::remove_file(&scratch_file);
+                log.path = Some(entry.path);
+                log.size = Some(entry.size);
+                log.truncated = downloaded.truncated;
+            }
+            None => log.note = Some("the log is gone (deleted or expired)".into()),
+        }
+        logs.push(log);
+    }
+    Ok(logs)
+}
+
 /// Puts a run's own evidence into the bundle: run.json, every job, and the logs.
 async fn record_run(rest: &Rest, source: &mut Source, dir: &mut BundleDir, scratch: &Path) -> Result<()> {
     let Some(run_id) = source.record.run_id else { return Ok(()) };
@@ -453,7 +496,11 @@ async fn record_run(rest: &Rest, source: &mut Source, dir: &mut BundleDir, scrat
     let entry = dir.add_json(&format!("{base}/jobs.json"), &jobs)?;
     source.record.evidence_files.push(entry.path);
     if source.current {
-        source.record.notes.push("logs of the current run are complete only after it ends; they are not in the bundle".into());
+        source.record.job_logs = record_job_logs(rest, run_id, &jobs, dir, scratch, &base).await?;
+        let waiting = source.record.job_logs.iter().filter(|j| j.path.is_none()).count();
+        if waiting > 0 {
+            source.record.notes.push(format!("{waiting} job(s) of the current run had not completed (or had no log) when the audit ran; they are listed without a log"));
+        }
         return Ok(());
     }
     let scratch_file = scratch.join(format!("logs-{run_id}.zip"));

@@ -11,6 +11,14 @@
 //! Files are created with `create_new`, so nothing that already exists is overwritten
 //! or followed; each is hashed while it is written. On any error everything written so
 //! far is removed again: an archive is extracted whole or not at all.
+//!
+//! Two entries with one name (exactly, or equal ignoring case, as a case-insensitive
+//! disk or an auditor's unzip on macOS/Windows would see them) make the archive
+//! unreadable: one of them would hide the other, and the hidden one may be the failing
+//! report. The entry limit counts raw central-directory entries, duplicates included.
+//! Expansion is bounded per entry, per archive (bytes and overall ratio to the archive's
+//! size) and per process run ([`Limits::max_run_bytes`]), so many small bombs and many
+//! artifacts cannot add up to filling the disk.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
@@ -35,9 +43,15 @@ pub struct Limits {
     pub max_total_bytes: u64,
     pub max_entry_bytes: u64,
     /// Largest uncompressed-to-compressed ratio of an entry (judged once it passes 1 MiB).
-    /// Text reports compress 5–50×; deflate cannot go past ~1030×.
+    /// Text reports compress 5–50×; deflate cannot go past ~1030×. Also applied to the
+    /// whole archive: bytes written so far against the archive's size on disk.
     pub max_ratio: u64,
+    /// Bytes all extractions of this process may write together (one run of the tool).
+    pub max_run_bytes: u64,
 }
+
+/// Bytes extracted (and kept) by this process so far, against [`Limits::max_run_bytes`].
+static RUN_EXTRACTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Default for Limits {
     fn default() -> Self {
@@ -46,6 +60,7 @@ impl Default for Limits {
             max_total_bytes: 4 * 1024 * 1024 * 1024,
             max_entry_bytes: 2 * 1024 * 1024 * 1024,
             max_ratio: 200,
+            max_run_bytes: 16 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -70,6 +85,14 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         Error::evidence(format!("artifact `{what}`"), format!("is not a readable zip archive: {e}"), "download the artifact again; if it stays unreadable, upload it again")
     })?;
+    if archive.has_duplicate_names() {
+        return Err(Error::evidence(
+            format!("artifact `{what}`"),
+            "is unreadable: two entries have the same name, so one would hide the other",
+            HINT_UNSAFE,
+        ));
+    }
+    // Without duplicates, `len()` is the raw number of central-directory entries.
     if archive.len() as u64 > limits.max_entries {
         return Err(Error::evidence(
             format!("artifact `{what}`"),
@@ -77,6 +100,7 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
             HINT_LIMIT,
         ));
     }
+    refuse_case_collisions(&archive, what)?;
     let created_dest = prepare_destination(dest)?;
     let mut extraction = Extraction {
         dest,
@@ -95,6 +119,7 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
             Ok(files)
         }
         Err(error) => {
+            RUN_EXTRACTED.fetch_sub(extraction.total, std::sync::atomic::Ordering::Relaxed);
             extraction.remove_created();
             if created_dest {
                 let _ = std::fs::remove_dir(dest);
@@ -102,6 +127,24 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
             Err(error)
         }
     }
+}
+
+/// Refuses two file entries whose names are equal ignoring case (after `./` and the
+/// like are normalised): on a case-insensitive disk the second would overwrite the first.
+fn refuse_case_collisions(archive: &zip::ZipArchive<File>, what: &str) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for raw in archive.file_names_raw() {
+        let name = String::from_utf8_lossy(raw);
+        let Some(clean) = safe_relative_path(name.trim_end_matches('/')) else { continue }; // refused per entry later
+        if let Some(first) = seen.insert(clean.to_lowercase(), name.to_string()) {
+            return Err(Error::evidence(
+                format!("artifact `{what}`"),
+                format!("is unreadable: entries `{}` and `{}` name the same file (ignoring case), so one would hide the other", first.escape_debug(), name.escape_debug()),
+                HINT_UNSAFE,
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Creates `dest` or checks that it is an empty directory. Returns true if created.
@@ -189,6 +232,7 @@ impl Extraction<'_> {
             }
             size += n as u64;
             self.total += n as u64;
+            let run_total = RUN_EXTRACTED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
             if size > self.limits.max_entry_bytes {
                 return Err(self.refuse(&name, format!("is larger than the limit of {} bytes", self.limits.max_entry_bytes), HINT_LIMIT));
             }
@@ -201,6 +245,19 @@ impl Extraction<'_> {
                     format!(
                         "expands more than {}× ({compressed} compressed bytes gave {size} so far): a zip bomb, not a report",
                         self.limits.max_ratio
+                    ),
+                    HINT_LIMIT,
+                ));
+            }
+            if run_total > self.limits.max_run_bytes {
+                return Err(self.refuse(&name, format!("takes this run past the limit of {} extracted bytes over all artifacts", self.limits.max_run_bytes), HINT_LIMIT));
+            }
+            if self.total > RATIO_FLOOR && self.total / self.archive_len.max(1) > self.limits.max_ratio {
+                return Err(self.refuse(
+                    &name,
+                    format!(
+                        "takes the archive past {}× its own size ({} bytes of archive gave {} bytes so far): a zip bomb, not reports",
+                        self.limits.max_ratio, self.archive_len, self.total
                     ),
                     HINT_LIMIT,
                 ));
@@ -225,6 +282,8 @@ impl Extraction<'_> {
             Some("has a `..` component that would leave the extraction directory")
         } else if name.contains('\0') {
             Some("contains a NUL byte")
+        } else if name.chars().any(char::is_control) {
+            Some("contains a control character (a line break would forge SHA256SUMS lines)")
         } else {
             None
         };
@@ -375,10 +434,77 @@ mod tests {
         assert!(left.is_empty(), "{left:?}");
     }
 
+    /// A zip whose second entry has the first one's name: written with distinct names
+    /// of equal length, then renamed in the bytes (zip writers refuse duplicates).
+    fn zip_with_duplicate(dir: &Path, first: (&str, &[u8]), second_name: &str, second: &[u8]) -> PathBuf {
+        let path = dir.join("dup.zip");
+        write_zip(&path, &[first, (second_name, second)]);
+        let bytes = std::fs::read(&path).unwrap();
+        let from = second_name.as_bytes();
+        let to = first.0.as_bytes();
+        let mut patched = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i..].starts_with(from) {
+                patched.extend_from_slice(to);
+                i += from.len();
+            } else {
+                patched.push(bytes[i]);
+                i += 1;
+            }
+        }
+        std::fs::write(&path, patched).unwrap();
+        path
+    }
+
+    #[test]
+    fn two_entries_with_one_name_make_the_archive_unreadable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let failing = br#"<testsuite tests="1" failures="1"><testcase name="t"><failure/></testcase></testsuite>"#;
+        let passing = br#"<testsuite tests="1"><testcase name="t"/></testsuite>"#;
+        let zip = zip_with_duplicate(tmp.path(), ("a.xml", failing), "b.xml", passing);
+        let dest = tmp.path().join("out");
+        let error = extract_zip(&zip, &dest, &Limits::default(), "pr-e2e-report").unwrap_err();
+        assert!(error.to_string().contains("artifact `pr-e2e-report`: is unreadable: two entries have the same name"), "{error}");
+        assert!(files_below(&dest).is_empty());
+    }
+
+    #[test]
+    fn names_equal_ignoring_case_are_refused() {
+        let (message, left) = refused(&[("reports/a.xml", b"1"), ("Reports/A.XML", b"2")], &Limits::default());
+        assert!(message.contains("name the same file (ignoring case)"), "{message}");
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn control_characters_in_names_are_refused() {
+        let forged = format!("a.xml\n{}  report.html", "0".repeat(64));
+        let (message, left) = refused(&[(forged.as_str(), b"<testsuite/>")], &Limits::default());
+        assert!(message.contains("control character"), "{message}");
+        assert!(message.contains("a.xml\\n000"), "the name is shown escaped: {message}");
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn many_small_bombs_are_stopped_by_the_archive_ratio() {
+        let zeros = vec![0u8; 900 * 1024];
+        let entries: Vec<(String, &[u8])> = (0..12).map(|i| (format!("r{i}.xml"), zeros.as_slice())).collect();
+        let borrowed: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        let (message, left) = refused(&borrowed, &Limits::default());
+        assert!(message.contains("past 200× its own size"), "{message}");
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn the_run_budget_is_shared_by_all_extractions() {
+        let (message, _) = refused(&[("a.xml", b"<testsuite/>")], &Limits { max_run_bytes: 1, ..Limits::default() });
+        assert!(message.contains("takes this run past the limit of 1 extracted bytes"), "{message}");
+    }
+
     #[test]
     fn duplicate_entries_do_not_overwrite() {
         let (message, left) = refused(&[("a.xml", b"one"), ("./a.xml", b"two")], &Limits::default());
-        assert!(message.contains("appears twice"), "{message}");
+        assert!(message.contains("name the same file"), "{message}");
         assert!(left.is_empty(), "{left:?}");
     }
 }

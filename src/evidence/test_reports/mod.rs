@@ -183,8 +183,35 @@ pub struct SourceRun {
     /// Bundle paths of the run's evidence files (run.json, jobs.json, logs.zip).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence_files: Vec<String>,
+    /// The current run's jobs with their logs: every completed job's log through the
+    /// jobs API (the run's log archive exists only once the run has ended); jobs still
+    /// running, like the audit job itself, are listed without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub job_logs: Vec<JobLog>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// One job of the current run and its log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobLog {
+    pub job_id: u64,
+    pub name: String,
+    /// The job's status when the audit read it (`completed`, `in_progress`, `queued`…).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<String>,
+    /// Bundle path of the log (completed jobs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// The log was longer than the limit; only its first `size` bytes are kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// Why there is no log (gone, or the job has not completed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The test part of the manifest.

@@ -82,6 +82,10 @@ pub struct FakeState {
     pub releases: Vec<FakeRelease>,
     /// When set, the token may read releases but not change them (no `contents: write`).
     pub release_writes_forbidden: bool,
+    /// Job statuses other than `completed`, by job id (e.g. the audit job, in progress).
+    pub job_status: std::collections::HashMap<u64, String>,
+    /// Blobs holding single jobs' plain-text logs, by job id.
+    pub job_logs: std::collections::HashMap<u64, String>,
 }
 
 pub struct FakeGitHub {
@@ -150,6 +154,7 @@ impl FakeGitHub {
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}", get(rest_run))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", get(rest_run_jobs))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/logs", get(rest_run_logs))
+            .route("/repos/{owner}/{repo}/actions/jobs/{job_id}/logs", get(rest_job_logs))
             .route("/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", get(rest_workflow_runs))
             .route("/repos/{owner}/{repo}/releases", get(rest_releases))
             .route("/repos/{owner}/{repo}/releases/tags/{tag}", get(rest_release_by_tag))
@@ -246,6 +251,18 @@ impl FakeGitHub {
         self.put_blob(&blob, zip_bytes).await;
         let mut s = self.state.lock().unwrap();
         s.runs.iter_mut().find(|r| r.id == run_id).expect("known run").logs_blob = Some(blob);
+    }
+
+    /// Stores one job's plain-text log; the job-logs route redirects to it.
+    pub async fn seed_job_log(&self, job_id: u64, text: &[u8]) {
+        let blob = format!("job-logs/{job_id}.txt");
+        self.put_blob(&blob, text).await;
+        self.state.lock().unwrap().job_logs.insert(job_id, blob);
+    }
+
+    /// Sets a job's status (jobs are `completed` unless set otherwise).
+    pub fn set_job_status(&self, job_id: u64, status: &str) {
+        self.state.lock().unwrap().job_status.insert(job_id, status.to_string());
     }
 
     async fn put_blob(&self, blob: &str, bytes: &[u8]) {
@@ -520,7 +537,7 @@ fn run_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRun) -> Value {
 }
 
 async fn rest_run(State(ctx): State<Ctx>, Path((owner, repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run", json!({"run_id": run_id})) {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run", json!({"run_id": run_id, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -565,7 +582,7 @@ async fn rest_run_artifacts(
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run artifacts", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "name": q.name})) {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run artifacts", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "name": q.name, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -590,8 +607,8 @@ async fn rest_run_artifacts(
     Json(json!({"total_count": total, "artifacts": page})).into_response()
 }
 
-async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((_owner, _repo, artifact_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET artifact zip", json!({"artifact_id": artifact_id})) {
+async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((owner, repo, artifact_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET artifact zip", json!({"artifact_id": artifact_id, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -607,17 +624,23 @@ async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((_owner, _repo, artifact
 
 async fn rest_run_jobs(
     State(ctx): State<Ctx>,
-    Path((_owner, _repo, run_id)): Path<(String, String, u64)>,
+    Path((owner, repo, run_id)): Path<(String, String, u64)>,
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run jobs", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page})) {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET run jobs", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "repository": format!("{owner}/{repo}")})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
     let Some(run) = s.runs.iter().find(|r| r.id == run_id) else { return not_found() };
     let all: Vec<Value> = (0..run.jobs)
-        .map(|i| json!({"id": run_id * 1000 + i as u64, "run_id": run_id, "name": format!("job-{i}"), "status": "completed", "conclusion": "success", "steps": []}))
+        .map(|i| {
+            let id = run_id * 1000 + i as u64;
+            match s.job_status.get(&id) {
+                Some(status) => json!({"id": id, "run_id": run_id, "name": format!("job-{i}"), "status": status, "conclusion": null, "steps": []}),
+                None => json!({"id": id, "run_id": run_id, "name": format!("job-{i}"), "status": "completed", "conclusion": "success", "steps": []}),
+            }
+        })
         .collect();
     let (page, total) = paginate(&all, &q);
     Json(json!({"total_count": total, "jobs": page})).into_response()
@@ -631,6 +654,22 @@ async fn rest_run_logs(State(ctx): State<Ctx>, Path((_owner, _repo, run_id)): Pa
     match s.runs.iter().find(|r| r.id == run_id).and_then(|r| r.logs_blob.clone()) {
         Some(blob) => {
             let url = ctx.azurite.blob_sas_url(&ctx.container, &blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
+            (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
+        }
+        None => not_found(),
+    }
+}
+
+/// `GET …/actions/jobs/{job_id}/logs`: 302 to the job's plain-text log, as GitHub
+/// answers once the job has completed; 404 when there is none.
+async fn rest_job_logs(State(ctx): State<Ctx>, Path((_owner, _repo, job_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+    if let Err(r) = rest_authorized(&ctx, &headers, "GET job logs", json!({"job_id": job_id})) {
+        return r;
+    }
+    let s = ctx.state.lock().unwrap();
+    match s.job_logs.get(&job_id) {
+        Some(blob) => {
+            let url = ctx.azurite.blob_sas_url(&ctx.container, blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
             (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
         }
         None => not_found(),

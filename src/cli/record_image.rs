@@ -1,0 +1,191 @@
+//! `release-audit record-image`: run by a test job to record the digest it tested,
+//! into a small JSON file the job uploads with its reports
+//! (`schema/image-record-v1.schema.json`). The audit later checks every such record
+//! against the released image ([`crate::evidence::images::record::check_records`]).
+//!
+//! Two sources, usable together: `--image REF` resolves references now (index and
+//! platform digests, through the same resolver as `digest`); `--pods FILE|-` reads
+//! `kubectl get pods -A -o json` and records what the cluster ran. In a container
+//! action (`record/action.yml`) the same settings come from `INPUT_*`; a flag wins.
+//! Exit codes: 0 written, 2 bad flags or input, 3 a registry or file could not be read.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::evidence::images::record::{ImageRecord, JobIdentity, MAX_PODS_BYTES, RecordedImage, parse_pods};
+use crate::config::images::{parse_ref, registry_access};
+use crate::evidence::images::{Platform, RegistryClient, registry::FetchError, resolve};
+use crate::github::runner::{Lookup, OutputFile};
+use crate::secret::Secret;
+
+/// The inputs `record/action.yml` declares, as [`RecordImageArgs::with_inputs`] reads them.
+pub const INPUT_NAMES: [&str; 6] = ["images", "pods", "output", "platform", "registry-credentials", "insecure-registries"];
+
+/// The file written when neither `--output` nor the `output` input says otherwise.
+pub const DEFAULT_OUTPUT: &str = "image-record.json";
+
+/// `release-audit record-image`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RecordImageArgs {
+    /// An image reference to resolve now, e.g. europe-docker.pkg.dev/kyma-project/prod/app:1.2.3
+    /// (repeatable). Action input `images`: one per line or comma-separated.
+    #[arg(long = "image", value_name = "REF")]
+    pub images: Vec<String>,
+    /// The output of `kubectl get pods -A -o json` (or `kubectl get pods,nodes -A -o json`,
+    /// which adds each node's platform): a file, or `-` for standard input. At most 64 MiB.
+    #[arg(long, value_name = "FILE|-")]
+    pub pods: Option<String>,
+    /// Where to write the record. Default `image-record.json`; the audit finds files
+    /// named `image-record*.json` among the collected report files.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// The platform the job runs the image on, os/arch[/variant]. Default for `--image`:
+    /// the runner's (RUNNER_OS, RUNNER_ARCH); for `--pods`: each pod's node, when the
+    /// document lists nodes, else this.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    /// Registries reached over plain HTTP, as host:port (repeatable, or comma-separated;
+    /// `--insecure-registry` is an alias).
+    #[arg(long = "insecure-registries", visible_alias = "insecure-registry", value_name = "HOST:PORT", value_delimiter = ',')]
+    pub insecure: Vec<String>,
+    /// Registry logins, one per line: host=username:password. Prefer the environment
+    /// variable over the flag (flags show in process lists); never printed.
+    #[arg(long = "registry-credentials", env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS", hide_env_values = true, value_name = "LOGINS", value_parser = parse_secret)]
+    pub credentials: Option<Secret>,
+}
+
+fn parse_secret(value: &str) -> std::result::Result<Secret, String> {
+    Ok(Secret::new(value))
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+impl RecordImageArgs {
+    /// Fills what the flags left unset from the action inputs (`INPUT_IMAGES`,
+    /// `INPUT_PODS`, `INPUT_OUTPUT`, `INPUT_PLATFORM`, `INPUT_REGISTRY-CREDENTIALS`,
+    /// `INPUT_INSECURE-REGISTRIES`).
+    pub fn with_inputs(mut self, env: Lookup<'_>) -> Self {
+        if self.images.is_empty() {
+            self.images = env("INPUT_IMAGES").map(|v| split_list(&v)).unwrap_or_default();
+        }
+        self.pods = self.pods.or_else(|| env("INPUT_PODS"));
+        self.output = self.output.or_else(|| env("INPUT_OUTPUT").map(PathBuf::from));
+        self.platform = self.platform.or_else(|| env("INPUT_PLATFORM"));
+        if self.insecure.is_empty() {
+            self.insecure = env("INPUT_INSECURE-REGISTRIES").map(|v| split_list(&v)).unwrap_or_default();
+        }
+        self.credentials = self.credentials.or_else(|| env("INPUT_REGISTRY-CREDENTIALS").map(Secret::new));
+        self
+    }
+}
+
+/// Records, writes the file, prints one line per recorded image; returns the exit code.
+pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32> {
+    let args = args.with_inputs(env);
+    if args.images.is_empty() && args.pods.is_none() {
+        return Err(Error::input(
+            "--image/--pods",
+            "nothing to record",
+            "give --image REF (repeatable) to resolve references now, or --pods FILE|- with the output of `kubectl get pods -A -o json`",
+        ));
+    }
+    let mut references = Vec::new();
+    for text in &args.images {
+        references.push(parse_ref("--image", text)?);
+    }
+    let given_platform = match &args.platform {
+        Some(p) => Some(Platform::parse(p).map_err(|reason| Error::input("--platform", reason, "write the platform as os/arch, e.g. linux/amd64"))?),
+        None => None,
+    };
+    let access = registry_access("--registry-credentials", args.credentials.as_ref().map(Secret::expose), "--insecure-registries", &args.insecure)?;
+    let output = args.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT));
+    if output.as_os_str().is_empty() || output.is_dir() {
+        return Err(Error::input("--output", format!("`{}` is not a file path", output.display()), "name the file to write, e.g. image-record.json"));
+    }
+    let job = JobIdentity::from_env(env);
+    let mut recorded: Vec<RecordedImage> = Vec::new();
+
+    if !references.is_empty() {
+        let platform = given_platform.clone().or_else(|| job.runner_platform());
+        let client = RegistryClient::new(&access);
+        let results = futures_util::future::join_all(references.iter().map(|r| resolve::resolve(&client, r, &[]))).await;
+        for (reference, result) in references.iter().zip(results) {
+            match result {
+                Ok(resolved) => recorded.push(RecordedImage::resolved(&resolved.record, platform.clone())),
+                Err(FetchError::NotFound(reason)) => {
+                    return Err(Error::evidence(
+                        format!("image {reference}"),
+                        reason,
+                        "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)",
+                    ));
+                }
+                Err(FetchError::Failed(e)) => return Err(e),
+            }
+        }
+    }
+
+    if let Some(source) = &args.pods {
+        let (bytes, what) = read_pods(source)?;
+        let pods = parse_pods(&bytes, &what, given_platform.as_ref())?;
+        if !pods.not_started.is_empty() {
+            log::warn!("{} container(s) had no imageID yet and are not recorded: {}", pods.not_started.len(), pods.not_started.join(", "));
+        }
+        log::info!("{what}: {} containers of {} pods", pods.images.len(), pods.pods);
+        if pods.images.is_empty() {
+            return Err(Error::evidence(
+                what,
+                format!("lists {} pods but no container that has pulled its image", pods.pods),
+                "run `kubectl get pods -A -o json` after the tests have deployed (and while the pods still exist)",
+            ));
+        }
+        recorded.extend(pods.images);
+    }
+
+    let record = ImageRecord::new(job, recorded, chrono::Utc::now());
+    write_record(&output, &record)?;
+    for image in &record.images {
+        println!("{}", describe(image));
+    }
+    println!("wrote {} ({} image{})", output.display(), record.images.len(), if record.images.len() == 1 { "" } else { "s" });
+    if let Some(path) = env("GITHUB_OUTPUT") {
+        OutputFile::new(PathBuf::from(path)).set("record-path", &output.display().to_string())?;
+    }
+    Ok(0)
+}
+
+fn read_pods(source: &str) -> Result<(Vec<u8>, String)> {
+    let mut bytes = Vec::new();
+    let (what, result) = if source == "-" {
+        ("standard input (pods)".to_string(), std::io::stdin().lock().take(MAX_PODS_BYTES + 1).read_to_end(&mut bytes))
+    } else {
+        let file = std::fs::File::open(source)
+            .map_err(|e| Error::io(source, e, "pass the file `kubectl get pods -A -o json > pods.json` wrote, or - to read standard input"))?;
+        (source.to_string(), file.take(MAX_PODS_BYTES + 1).read_to_end(&mut bytes))
+    };
+    result.map_err(|e| Error::io(&what, e, "pass a readable file, or - for standard input"))?;
+    Ok((bytes, what))
+}
+
+fn write_record(path: &Path, record: &ImageRecord) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e, "choose an --output in a writable directory"))?;
+    }
+    std::fs::write(path, record.to_json()).map_err(|e| Error::io(path, e, "choose an --output in a writable directory"))
+}
+
+/// `resolved  ref  sha256:…  (linux/amd64 sha256:…)` / `cluster  ns/pod › c  ref  sha256:…`
+fn describe(image: &RecordedImage) -> String {
+    let digest = image.digest.as_ref().map(ToString::to_string).unwrap_or_else(|| "(no digest)".to_string());
+    let platform = match (&image.platform, &image.platform_digest) {
+        (Some(p), Some(d)) => format!("  ({p} {d})"),
+        (Some(p), None) => format!("  ({p})"),
+        _ => String::new(),
+    };
+    match image.place() {
+        Some(place) => format!("cluster   {place}  {}  {digest}{platform}", image.reference),
+        None => format!("resolved  {}  {digest}{platform}", image.reference),
+    }
+}

@@ -1,0 +1,198 @@
+//! `.github/workflows/release-audit.yml`, the reusable workflow, read as GitHub reads it:
+//! secrets that `secrets: inherit` can deliver, no permission a read-only caller cannot
+//! grant, every input passed through to the action under its own name, and the action
+//! taken from the workflow's own commit.
+
+use std::collections::BTreeSet;
+
+use serde_yaml::Value;
+
+fn load(path: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"))
+}
+
+fn workflow() -> Value {
+    load(".github/workflows/release-audit.yml")
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_mapping().map(|m| m.keys().map(|k| k.as_str().unwrap().to_string()).collect()).unwrap_or_default()
+}
+
+/// The two jobs: the same steps, one with read permissions, one inheriting the caller's.
+const JOBS: [&str; 2] = ["audit", "audit-with-release-asset"];
+
+/// Action inputs that come from the workflow's secrets, not from its inputs.
+const FROM_SECRETS: [(&str, &str); 3] = [
+    ("github-token", "${{ secrets.AUDIT_TOKEN || github.token }}"),
+    ("registry-credentials", "${{ secrets.REGISTRY_CREDENTIALS }}"),
+    ("storage-credentials", "${{ secrets.STORAGE_CREDENTIALS }}"),
+];
+
+/// Inputs the workflow passes before action.yml declares them. `repository` (issue 10,
+/// item 1) is added to action.yml with the input seam; delete it here once it is there.
+
+fn action_step(w: &Value, job: &str) -> Value {
+    let steps = w["jobs"][job]["steps"].as_sequence().unwrap_or_else(|| panic!("job {job} has no steps"));
+    steps.iter().find(|s| s["id"] == "audit").unwrap_or_else(|| panic!("job {job} has no step with id audit")).clone()
+}
+
+#[test]
+fn secrets_have_underscore_names_that_secrets_inherit_delivers() {
+    let w = workflow();
+    let secrets = &w["on"]["workflow_call"]["secrets"];
+    assert_eq!(keys(secrets), BTreeSet::from(["AUDIT_TOKEN", "REGISTRY_CREDENTIALS", "STORAGE_CREDENTIALS"].map(String::from)));
+    for name in keys(secrets) {
+        assert!(name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'), "secret {name}: hyphens and lower case do not arrive through secrets: inherit");
+        assert!(!name.starts_with("GITHUB_"), "secret {name}: names starting with GITHUB_ are reserved");
+        assert_ne!(secrets[name.as_str()]["required"], true, "secret {name} must be optional: a public-registry caller has none");
+        assert!(secrets[name.as_str()]["description"].as_str().is_some_and(|d| !d.is_empty()), "secret {name} has no description");
+    }
+    // Every secret the file uses is declared.
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.github/workflows/release-audit.yml")).unwrap();
+    for used in text.split("secrets.").skip(1).map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).next().unwrap()) {
+        assert!(keys(secrets).contains(used), "secrets.{used} is used but not declared");
+    }
+}
+
+#[test]
+fn no_job_demands_a_permission_a_read_only_caller_lacks() {
+    let w = workflow();
+    assert!(w.get("permissions").is_none(), "workflow-level permissions would apply to both jobs");
+    let audit = &w["jobs"]["audit"];
+    assert_eq!(keys(&audit["permissions"]), BTreeSet::from(["actions".to_string(), "contents".to_string()]));
+    assert_eq!(audit["permissions"]["actions"], "read");
+    assert_eq!(audit["permissions"]["contents"], "read");
+    assert_eq!(audit["if"], "${{ !inputs.release-asset }}");
+    // GitHub checks each job's permissions against the caller's when it loads the
+    // workflow, before `if:`: the job that attaches the release asset declares none and
+    // takes the caller's `contents: write`.
+    let with_asset = &w["jobs"]["audit-with-release-asset"];
+    assert!(with_asset.get("permissions").is_none(), "{with_asset:?}");
+    assert_eq!(with_asset["if"], "${{ inputs.release-asset }}");
+    assert_eq!(keys(&w["jobs"]), JOBS.iter().map(|s| s.to_string()).collect());
+    let text = serde_yaml::to_string(&w["jobs"]).unwrap();
+    assert!(!text.contains(": write"), "no job may ask for write permissions:\n{text}");
+}
+
+#[test]
+fn the_action_comes_from_the_workflows_own_commit() {
+    let w = workflow();
+    for job in JOBS {
+        let steps = w["jobs"][job]["steps"].as_sequence().unwrap();
+        let checkout = steps.iter().find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/checkout@"))).expect("a checkout step");
+        let pinned = checkout["uses"].as_str().unwrap().split('@').nth(1).unwrap();
+        assert!(pinned.len() == 40 && pinned.bytes().all(|b| b.is_ascii_hexdigit()), "actions/checkout pinned by commit, not {pinned}");
+        assert_eq!(checkout["with"]["repository"], "${{ job.workflow_repository }}");
+        assert_eq!(checkout["with"]["ref"], "${{ job.workflow_sha }}");
+        assert_eq!(checkout["with"]["persist-credentials"], false);
+        let path = checkout["with"]["path"].as_str().unwrap();
+        assert_eq!(action_step(&w, job)["uses"], format!("./{path}"), "the action is run from that checkout");
+        for step in steps {
+            let uses = step["uses"].as_str().unwrap_or_default();
+            assert!(!uses.contains("release-audit@"), "job {job} calls the action at a ref of its own ({uses}); it must be the workflow's commit");
+            if let Some(script) = step["run"].as_str() {
+                assert!(!script.contains("${{"), "job {job}: expressions reach scripts through env:, never inline:\n{script}");
+            }
+        }
+    }
+    // Both jobs run the same thing.
+    assert_eq!(w["jobs"]["audit"]["steps"], w["jobs"]["audit-with-release-asset"]["steps"]);
+    assert_eq!(w["jobs"]["audit"]["outputs"], w["jobs"]["audit-with-release-asset"]["outputs"]);
+}
+
+#[test]
+fn every_input_is_passed_through_to_the_action_under_its_own_name() {
+    let w = workflow();
+    let action = load("action.yml");
+    let action_inputs = keys(&action["inputs"]);
+    let call_inputs = keys(&w["on"]["workflow_call"]["inputs"]);
+    for job in JOBS {
+        let with = action_step(&w, job)["with"].clone();
+        let passed = keys(&with);
+        for name in &passed {
+            assert!(
+                action_inputs.contains(name),
+                "job {job} passes `{name}`, which action.yml does not declare"
+            );
+        }
+        for name in &action_inputs {
+            assert!(passed.contains(name), "job {job} does not pass the action input `{name}`: offer it as an input or a secret");
+        }
+        for (name, value) in FROM_SECRETS {
+            assert_eq!(with[name], value, "job {job}: {name}");
+            assert!(!call_inputs.contains(name), "`{name}` must be a secret, not an input");
+        }
+        for name in &call_inputs {
+            let expected = if name == "release-asset" { "${{ inputs.release-asset && 'true' || 'false' }}".to_string() } else { format!("${{{{ inputs.{name} }}}}") };
+            assert_eq!(with[name.as_str()], expected.as_str(), "job {job}: input `{name}` is not passed through as is");
+        }
+        for name in passed.iter().filter(|n| !FROM_SECRETS.iter().any(|(s, _)| s == *n)) {
+            assert!(call_inputs.contains(name), "job {job} passes `{name}`, which is not a workflow_call input");
+        }
+    }
+    // `repository` is there for the central and the manual path.
+    assert!(call_inputs.contains("repository"));
+    assert_eq!(w["on"]["workflow_call"]["inputs"]["release-asset"]["type"], "boolean");
+    assert_eq!(w["on"]["workflow_call"]["inputs"]["release-version"]["required"], true);
+}
+
+#[test]
+fn workflow_dispatch_audits_any_repository_by_run_ids() {
+    let w = workflow();
+    let dispatch = &w["on"]["workflow_dispatch"]["inputs"];
+    let call_inputs = keys(&w["on"]["workflow_call"]["inputs"]);
+    let names = keys(dispatch);
+    assert!(names.len() <= 10, "workflow_dispatch takes at most 10 inputs on older GitHub Enterprise Server ({})", names.len());
+    for required in ["repository", "release-version", "run-ids"] {
+        assert_eq!(dispatch[required]["required"], true, "{required}");
+    }
+    for name in &names {
+        assert!(call_inputs.contains(name), "dispatch input `{name}` must have the workflow_call input's name: both reach the action as inputs.{name}");
+    }
+    // Default globs never put one artifact into two categories.
+    let globs = |name: &str| -> Vec<String> { dispatch[name]["default"].as_str().unwrap_or_default().split(',').map(str::to_string).collect() };
+    let artifact = "pr-e2e-upgrade-report";
+    let matching: Vec<&str> = ["unit-reports", "e2e-reports", "gardener-reports", "upgrade-reports"]
+        .into_iter()
+        .filter(|c| globs(c).iter().any(|g| glob_matches(g, artifact)))
+        .collect();
+    assert_eq!(matching, ["upgrade-reports"]);
+    for name in ["pr-e2e-metrics-a-report", "pr-e2e-traces-report", "selfmonitor-healthy-report", "pr-selfmonitor-healthy-log-agent-report"] {
+        assert!(globs("e2e-reports").iter().any(|g| glob_matches(g, name)), "{name}");
+    }
+    assert!(globs("gardener-reports").iter().any(|g| glob_matches(g, "gardener-gardener-integration-test-1.34-report")));
+}
+
+#[test]
+fn workflow_outputs_come_from_whichever_job_ran() {
+    let w = workflow();
+    let action_outputs = keys(&load("action.yml")["outputs"]);
+    for (name, output) in w["on"]["workflow_call"]["outputs"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        assert_eq!(output["value"], format!("${{{{ jobs.audit.outputs.{name} || jobs.audit-with-release-asset.outputs.{name} }}}}").as_str());
+        assert!(action_outputs.contains(name), "output {name} is not an action output");
+        assert_eq!(w["jobs"]["audit"]["outputs"][name], format!("${{{{ steps.audit.outputs.{name} }}}}").as_str());
+    }
+}
+
+/// `*` matches any run of characters (the only wildcard the defaults use).
+fn glob_matches(glob: &str, name: &str) -> bool {
+    let parts: Vec<&str> = glob.split('*').collect();
+    if parts.len() == 1 {
+        return glob == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || !name.ends_with(last) || name.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
