@@ -315,3 +315,32 @@ async fn a_first_release_says_so() {
     assert!(c["reviewed_changes"]["detail"].as_str().unwrap().starts_with("first release"), "{c}");
     assert!(result.summary.contains("### Change trail: first release"), "{}", result.summary);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_range_beyond_the_request_budget_is_cut_and_said() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let root = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &root);
+    let mut head = root;
+    for n in 1..=900u64 {
+        let final_head = format!("{n:040x}");
+        head = c.commit(&format!("Change {n} (#{n})"), "alice", &[&head], true);
+        c.pull(n, &format!("Change {n}"), "alice", &final_head, &head, &[]);
+        c.review(n, "bob", "APPROVED", &final_head);
+    }
+    let mut step = step(&fake, &head);
+    step.input("require-reviewed-changes", "true");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let c = &json(&step, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["requests"], 800, "the budget is kept");
+    assert_eq!(c["requests"].as_u64().unwrap() as usize, fake.changes.request_count() + fake.calls("GET releases").len());
+    let counts = &c["counts"];
+    assert_eq!(counts["commits"], 900);
+    assert!(counts["not_checked"].as_u64().unwrap() > 0, "{counts}");
+    assert_eq!(counts["reviewed"].as_u64().unwrap() + counts["not_checked"].as_u64().unwrap(), 900, "{counts}");
+    assert!(c["notes"].to_string().contains("the request budget (800 requests"), "{c}");
+    assert!(c["reviewed_changes"]["detail"].as_str().unwrap().contains("not checked: the request budget"), "{c}");
+    assert!(result.summary.contains("of 800 |"), "{}", result.summary);
+}
