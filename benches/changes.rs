@@ -78,4 +78,7 @@ async fn main() {
     for note in changes["notes"].as_array().into_iter().flatten() {
         println!("note: {}", note.as_str().unwrap_or_default());
     }
+    if std::env::var_os("BENCH_SHOW_SUMMARY").is_some() {
+        println!("{}", result.summary);
+    }
 }

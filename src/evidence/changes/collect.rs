@@ -311,7 +311,7 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
         })
         .collect();
     if counts.unsigned > 0 {
-        notes.push(format!("{} of {} commits have no signature GitHub verified (see `verification` in changes/commits.json)", counts.unsigned, counts.commits));
+        notes.push(format!("{} of {} commits have no signature GitHub verified (their verification in changes/commits.json says why)", counts.unsigned, counts.commits));
     }
     let reviewed_changes = review_control(settings.require_reviewed_changes, previous.is_none(), range.is_some(), &counts, &unreviewed);
     let release_approval = approval_control(settings.require_release_approval, &approvals);

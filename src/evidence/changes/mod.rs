@@ -254,6 +254,8 @@ pub fn review_control(required: bool, first_release: bool, range_known: bool, co
         (true, "first release: there is no earlier release to compare with".to_string())
     } else if !range_known {
         (false, "the change set could not be established (see the notes)".to_string())
+    } else if counts.commits == 0 {
+        (true, "no commits between the previous release and the released commit".to_string())
     } else if counts.unreviewed == 0 {
         (true, format!("all {} commits came through reviewed pull requests", counts.commits))
     } else {
