@@ -92,8 +92,8 @@ impl Api<'_> {
                     }
                 }
                 Got::Refused(r) => return Ok(Got::Refused(r)),
-                Got::OverBudget if all.is_empty() => return Ok(Got::OverBudget),
-                Got::OverBudget => break,
+                // A partial list could miss what decides (a later dismissal): none at all.
+                Got::OverBudget => return Ok(Got::OverBudget),
             }
         }
         Ok(Got::Ok(all))
@@ -453,7 +453,7 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
         if n == 0 || commits.len() >= total {
             break;
         }
-        if commits.len() >= MAX_COMMITS {
+        if commits.len() >= MAX_COMMITS || page >= (MAX_COMMITS / 100) as u32 {
             notes.push(format!("the range holds {total} commits; only the first {MAX_COMMITS} were read"));
             break;
         }
@@ -531,6 +531,9 @@ async fn read_reviews(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut Stopp
     }
     let n = pull.number;
     match api.pages::<GhReview>(&format!("pulls/{n}/reviews?"), MAX_LIST_PAGES, &format!("reviews of pull request #{n}")).await? {
+        Got::Ok(list) if list.len() >= 100 * MAX_LIST_PAGES as usize => {
+            pull.reviews_note = Some(format!("it has more than {} reviews; they were not classified", 100 * MAX_LIST_PAGES));
+        }
         Got::Ok(list) => {
             pull.reviews = Some(
                 list.into_iter()
