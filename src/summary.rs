@@ -277,6 +277,27 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
         sections.push(Section::detail(s));
     }
 
+    // Suite problems (a package that did not build, a failed BeforeSuite) fail a
+    // category without being tests; flaky tests passed on a rerun. Both are named.
+    let files = || tests.categories.iter().flat_map(|c| c.artifacts.iter().flat_map(|a| &a.files).map(move |f| (c.category.title(), f)));
+    let problems: Vec<_> = files().flat_map(|(category, f)| f.suite_problems.iter().map(move |p| (category, p))).collect();
+    if !problems.is_empty() {
+        let mut s = String::from("#### Suite problems (not tests; each fails its category)\n\n");
+        for (category, p) in problems.iter().take(MAX_LISTED_FAILURES) {
+            let first = p.message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            s.push_str(&format!("- **{category}** `{}` — {}\n", md_code(&p.suite, false), md_escape(&first.chars().take(300).collect::<String>())));
+        }
+        sections.push(Section::detail(s));
+    }
+    let flaky: Vec<_> = files().flat_map(|(category, f)| f.flaky.iter().map(move |t| (category, t))).collect();
+    if !flaky.is_empty() {
+        let mut s = String::from("#### Flaky tests (passed after a failed attempt; counted as passed)\n\n");
+        for (category, t) in flaky.iter().take(MAX_LISTED_FAILURES) {
+            s.push_str(&format!("- **{category}** `{}` — {} attempts\n", md_code(&t.display_name(), false), t.attempts));
+        }
+        sections.push(Section::detail(s));
+    }
+
     let mut notes = String::new();
     for c in &tests.categories {
         for n in &c.notes {
@@ -375,6 +396,44 @@ mod tests {
         assert!(!out.contains("tail"));
         let last_row = out.lines().rfind(|l| l.starts_with("| row")).unwrap();
         assert!(last_row.ends_with("| ok |"), "a row was split: {last_row}");
+    }
+
+    #[test]
+    fn suite_problems_and_flaky_tests_are_named() {
+        use crate::evidence::test_reports::parse::{FlakyTest, ReportFormat, SuiteProblem, Totals};
+        use crate::evidence::test_reports::{ArtifactRecord, Category, CategoryRecord, CategoryStatus, FileStatus, ReportFile, TestEvidence};
+        let totals = Totals { tests: 2, passed: 2, flaky: 1, suite_problems: 1, ..Default::default() };
+        let file = ReportFile {
+            path: "reports/unit/a/report.json".into(),
+            sha256: String::new(),
+            size: 0,
+            status: FileStatus::Parsed,
+            format: Some(ReportFormat::GoTestJson),
+            totals: Some(totals),
+            duration_seconds: None,
+            failures: vec![],
+            flaky: vec![FlakyTest { suite: "example.com/p".into(), name: "TestRetry".into(), attempts: 2 }],
+            suite_problems: vec![SuiteProblem { suite: "example.com/broken".into(), message: "the package did not build:\nundefined: x".into() }],
+            notes: vec![],
+            reason: None,
+        };
+        let artifact = ArtifactRecord { id: 1, name: "a".into(), run_id: None, run_attempt: None, size: 0, digest: None, sha256: String::new(), files: vec![file] };
+        let category = CategoryRecord {
+            category: Category::Unit,
+            required: true,
+            patterns: vec!["a".into()],
+            status: CategoryStatus::Failed,
+            totals,
+            duration_seconds: 0.0,
+            unparseable_files: 0,
+            artifacts: vec![artifact],
+            notes: vec![],
+        };
+        let evidence = TestEvidence { categories: vec![category], sources: vec![], fail_on_test_failures: true, fail_on_missing_reports: true };
+        let out = fit(&tests_sections(&evidence), 100_000);
+        assert!(out.contains("- **Unit** `example.com/broken` — the package did not build:"), "{out}");
+        assert!(out.contains("- **Unit** `example.com/p › TestRetry` — 2 attempts"), "{out}");
+        assert!(evidence.failures()[0].contains("1 suite problem(s)"), "{:?}", evidence.failures());
     }
 
     #[test]

@@ -444,3 +444,60 @@ async fn another_repository_needs_run_ids() {
     assert_eq!(result.code, 2);
     assert!(result.everything().contains("input `repository`: `not a repo` is not owner/repo"), "{}", result.everything());
 }
+
+fn runner_fixture(path: &str) -> String {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports").join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
+}
+
+/// Real `gotestsum --rerun-fails` output, whose only failures passed on the rerun: the
+/// release passes, and the flaky tests are named in the manifest, the summary and the
+/// statement (issue 9, item 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_failures_passed_on_a_rerun_passes_and_names_the_flakes() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-unit-report", "junit.xml", &runner_fixture("gotestsum-rerun/junit.xml")).await;
+    upload_report(&fake, "pr-e2e-report", "report.json", &runner_fixture("gotestsum-rerun/report.json")).await;
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-report");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    assert_eq!(result.outputs["verdict"], "passed");
+    let m = manifest(&step, &result);
+    let unit = category(&m, "unit");
+    assert_eq!((unit["status"].as_str(), unit["totals"]["failed"].as_u64(), unit["totals"]["flaky"].as_u64()), (Some("passed"), Some(0), Some(3)));
+    let flaky: Vec<&str> = unit["artifacts"][0]["files"][0]["flaky"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(flaky, ["TestFlakyNetwork", "TestFlakyTable/second", "TestFlakyTable"]);
+    let e2e = category(&m, "e2e");
+    assert_eq!((e2e["totals"]["tests"].as_u64(), e2e["totals"]["flaky"].as_u64()), (Some(5), Some(2)));
+    assert!(result.summary.contains("#### Flaky tests"), "{}", result.summary);
+    assert!(result.summary.contains("`example.com/rerun/flaky › TestFlakyNetwork` — 2 attempts"), "{}", result.summary);
+    let statement: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "statements/unit.intoto.json")).unwrap();
+    assert_eq!(statement["predicate"]["result"], "PASSED");
+    assert_eq!(statement["predicate"]["warnedTests"].as_array().unwrap().len(), 3);
+}
+
+/// Real Ginkgo v1 output of a suite whose BeforeSuite failed: no test ran, and the
+/// category fails on the suite problem, which is named (issue 9, item 2).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_suite_problem_fails_its_category_and_is_named() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 2, &[])).await;
+    upload_report(&fake, "pr-e2e-report", "junit.xml", &runner_fixture("ginkgo-v1/before-suite/junit.xml")).await;
+
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-report");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
+    assert_eq!(result.outputs["verdict"], "failed");
+    let m = manifest(&step, &result);
+    let e2e = category(&m, "e2e");
+    assert_eq!((e2e["status"].as_str(), e2e["totals"]["tests"].as_u64(), e2e["totals"]["suite_problems"].as_u64()), (Some("failed"), Some(0), Some(1)));
+    let problem = &e2e["artifacts"][0]["files"][0]["suite_problems"][0];
+    assert_eq!(problem["suite"], "Cluster Suite");
+    assert!(problem["message"].as_str().unwrap().contains("cluster unreachable"), "{problem}");
+    assert!(result.summary.contains("E2E tests: 1 suite problem(s)"), "{}", result.summary);
+    assert!(result.summary.contains("#### Suite problems"), "{}", result.summary);
+    assert!(result.summary.contains("`Cluster Suite` — BeforeSuite failed"), "{}", result.summary);
+}

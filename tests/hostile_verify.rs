@@ -130,6 +130,8 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                     totals: None,
                     duration_seconds: None,
                     failures: Vec::new(),
+                    flaky: Vec::new(),
+                    suite_problems: Vec::new(),
                     notes: Vec::new(),
                     reason: None,
                 };
@@ -140,6 +142,8 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                         file.totals = Some(r.totals);
                         file.duration_seconds = r.duration_seconds;
                         file.failures = r.failures;
+                        file.flaky = r.flaky;
+                        file.suite_problems = r.suite_problems;
                         file.notes = r.notes;
                     }
                     FileOutcome::Unparseable { format, reason } => {

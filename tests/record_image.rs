@@ -480,3 +480,59 @@ fn in_action_mode_the_inputs_arrive_as_input_variables() {
     assert_eq!(sources, ["resolved", "resolved", "cluster", "cluster", "cluster", "cluster", "cluster"]);
     assert_eq!(record["images"][0]["platform"], "linux/amd64", "INPUT_PLATFORM wins over the runner's ARM64");
 }
+
+/// End to end: two E2E jobs record what they ran and upload the record with their
+/// reports; the audit finds the records among the collected artifacts and checks each
+/// against the released image. Both ran the released index: passed, and the summary
+/// says which job tested which digest. A third job that ran another build fails the
+/// audit under `digest-policy: identical`, naming the job.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_uploaded_with_the_reports_are_checked_by_the_audit() {
+    use release_audit_test_support::{FakeGitHub, Step, official};
+    let f = images();
+    let fake = FakeGitHub::start().await;
+    let junit = r#"<testsuites tests="1"><testsuite name="e2e" tests="1"><testcase classname="e2e" name="TestMetrics" time="1"/></testsuite></testsuites>"#;
+    let record = |job: &str, image: &str, dir: &Path| {
+        let env = [("GITHUB_JOB", job), ("GITHUB_WORKFLOW", "PR Integration"), ("GITHUB_RUN_ID", "14123456789"), ("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "ARM64")];
+        let out = dir.join("image-record.json");
+        let run = release_audit(&["record-image", "--image", image, "--insecure-registries", &f.registry.host, "--output", out.to_str().unwrap()], &env, None);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    for (artifact, job, image) in [("pr-e2e-metrics-report", "e2e-metrics", "dev/app:PR-1"), ("pr-e2e-logs-report", "e2e-logs", "prod/app:1.0.0")] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("junit.xml"), junit).unwrap();
+        record(job, &f.at(image), dir.path());
+        official::upload(&fake, artifact, dir.path(), &["junit.xml", "image-record.json"]).await;
+    }
+    let audit = |fake: &FakeGitHub| {
+        let mut step = Step::with_fake(fake);
+        step.input("release-version", "1.0.0")
+            .input("e2e-reports", "pr-e2e-*-report")
+            .input("required-reports", "e2e")
+            .input("tested-image", &f.at("dev/app:PR-1"))
+            .input("release-image", &f.at("prod/app:1.0.0"))
+            .input("insecure-registries", &f.registry.host)
+            .input("upload", "false");
+        step
+    };
+    let step = audit(&fake);
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    assert!(result.summary.contains("What the test jobs ran"), "{}", result.summary);
+    assert!(result.summary.contains("PR Integration › e2e-metrics"), "{}", result.summary);
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(step.resolve(&result.outputs["manifest-path"])).unwrap()).unwrap();
+    let recorded = manifest["evidence"]["images"]["pairs"][0]["recorded"].as_array().unwrap();
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert!(recorded.iter().all(|r| r["verdict"] == "index"), "{recorded:?}");
+
+    // A third job ran another build of the image.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("junit.xml"), junit).unwrap();
+    record("e2e-traces", &f.at("prod/app:changed"), dir.path());
+    official::upload(&fake, "pr-e2e-traces-report", dir.path(), &["junit.xml", "image-record.json"]).await;
+    let step = audit(&fake);
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
+    assert_eq!(result.outputs["verdict"], "failed");
+    assert!(result.everything().contains("a test job did not run the released image: PR Integration › e2e-traces"), "{}", result.everything());
+}

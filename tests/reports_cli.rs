@@ -162,3 +162,70 @@ fn usage_errors_exit_2() {
     assert!(err.starts_with("error: input `/nonexistent/report.xml`: cannot be read"), "{err}");
     assert!(err.contains("hint: "), "{err}");
 }
+
+/// A run whose only failures passed on a rerun (gotestsum `--rerun-fails`, real runner
+/// output) is green: exit 0, the flaky tests named, in the table and in `--json`.
+#[test]
+fn a_run_with_only_rerun_passed_failures_exits_0_and_names_the_flakes() {
+    let dir = fixtures().join("gotestsum-rerun");
+    let (code, out, err) = reports(&[&dir.join("junit.xml"), &dir.join("report.json")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Flaky tests (5), passed after a failed attempt"), "{out}");
+    assert!(out.contains("FLAKY example.com/rerun/flaky › TestFlakyNetwork (2 attempts)"), "{out}");
+    assert!(out.contains("FLAKY example.com/rerun/flaky › TestFlakyTable/second (2 attempts)"), "{out}");
+    assert!(out.trim_end().ends_with("result: passed (5 flaky)"), "{out}");
+
+    let (code, out, err) = reports(&[&"--json", &dir.join("junit.xml")]);
+    assert_eq!(code, 0, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["passed"], true);
+    assert_eq!(json["totals"]["flaky"], 3);
+    assert_eq!(json["totals"]["failed"], 0);
+    let flaky: Vec<_> = json["files"][0]["flaky"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(flaky, ["TestFlakyNetwork", "TestFlakyTable/second", "TestFlakyTable"]);
+}
+
+/// Suite problems fail the run and are listed by package, apart from the tests.
+#[test]
+fn suite_problems_fail_the_run_and_are_listed_by_package() {
+    let dir = fixtures().join("go-test-json");
+    let (code, out, err) = reports(&[&dir.join("report.json")]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("PROBLEM example.com/fixture/setup"), "{out}");
+    assert!(out.contains("teardown: could not delete the test namespace"), "{out}");
+    assert!(out.contains("PROBLEM example.com/fixture/broken"), "{out}");
+    assert!(out.contains("2 suite problem(s)"), "{out}");
+    let (_, out, _) = reports(&[&"--json", &dir.join("report.json")]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["totals"]["suite_problems"], 2);
+    assert_eq!(json["files"][0]["suite_problems"].as_array().unwrap().len(), 2);
+}
+
+/// Names are capped with the cut recorded: failing tests with 5 MB names in a report do
+/// not become megabytes of output (issue 12, item 3).
+#[test]
+fn huge_test_names_are_capped_in_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junit.xml");
+    let name = "n".repeat(5 * 1024 * 1024);
+    let mut xml = format!(r#"<testsuites><testsuite name="{name}">"#);
+    for i in 0..3 {
+        xml.push_str(&format!(r#"<testcase classname="c" name="{name}{i}"><failure message="boom"/></testcase>"#));
+    }
+    xml.push_str("</testsuite></testsuites>");
+    std::fs::write(&file, xml).unwrap();
+    let (code, out, err) = reports(&[&"--json", &file]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.len() < 64 * 1024, "the output is {} bytes", out.len());
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let failures = json["files"][0]["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 3);
+    for failure in failures {
+        let shown = failure["name"].as_str().unwrap();
+        // `c.<name><i>`: 5 MiB + 3 bytes, cut to 1,024.
+        assert!(shown.ends_with(&format!("… ({} bytes cut)", 5 * 1024 * 1024 + 3 - 1024)), "{}", &shown[shown.len() - 40..]);
+    }
+    let (code, out, _) = reports(&[&file]);
+    assert_eq!(code, 1);
+    assert!(out.len() < 64 * 1024, "the table is {} bytes", out.len());
+}

@@ -48,7 +48,11 @@ fn count_of(counts: &[(u64, String)], words: &[&str]) -> u64 {
 }
 
 fn totals(passed: u64, failed: u64, errored: u64, skipped: u64) -> Totals {
-    Totals { tests: passed + failed + errored + skipped, passed, failed, errored, skipped }
+    Totals { tests: passed + failed + errored + skipped, passed, failed, errored, skipped, ..Default::default() }
+}
+
+fn names(tests: impl IntoIterator<Item = String>) -> std::collections::BTreeSet<String> {
+    tests.into_iter().collect()
 }
 
 /// pytest's last line: `==== 2 failed, 4 passed, 2 skipped, 1 error in 0.10s ====`.
@@ -78,54 +82,178 @@ fn pytest_xunit1_and_xunit2_match_pytest_summary() {
     }
 }
 
-/// gotestsum's last line: `DONE 13 tests, 2 skipped, 4 failures, 1 error in 0.662s`.
-/// gotestsum counts parents and subtests alike (so does its JUnit), and counts a
-/// package build failure as an error outside the tests; its JUnit declares that error
-/// on `<testsuites errors>` without a test case, which we keep as one errored entry.
+/// pytest with pytest-rerunfailures (`--reruns 2`): each attempt is a `<testcase>`,
+/// the failed ones written without a `<failure>`. pytest's progress line has one
+/// character per attempt (`R` an attempt that is rerun, then `.`, `F`, `x`, …), so the
+/// tests, their final outcomes and the flaky ones (`R…` then `.`) come from it; the
+/// summary line (`2 failed, 3 passed, 1 xfailed, 6 rerun`) must agree.
+#[test]
+fn pytest_rerunfailures_counts_each_test_once_and_names_the_flaky_ones() {
+    let console = console("pytest-rerun");
+    let progress = console.lines().find_map(|l| l.strip_prefix("test_flaky.py ")).expect("progress line");
+    let progress = progress.split_whitespace().next().expect("progress characters");
+    let mut expected = Totals::default();
+    let mut reruns = 0;
+    for c in progress.chars() {
+        if c == 'R' {
+            reruns += 1;
+            continue;
+        }
+        match c {
+            '.' | 'X' => {
+                expected.passed += 1;
+                expected.flaky += u64::from(reruns > 0);
+            }
+            'F' => expected.failed += 1,
+            'E' => expected.errored += 1,
+            's' | 'x' => expected.skipped += 1,
+            other => panic!("unknown progress character {other}"),
+        }
+        expected.tests += 1;
+        reruns = 0;
+    }
+    let summary = pytest_expected(&console);
+    assert_eq!(Totals { flaky: expected.flaky, ..summary }, expected, "the progress line and the summary agree");
+    assert_eq!(expected.flaky, 2);
+    let report = parsed("pytest-rerun", "report.xml", ReportFormat::Junit);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    // Names are `class.name` where the class says more than the suite (`pytest`).
+    let short = |name: &str| name.rsplit('.').next().unwrap_or(name).to_string();
+    assert_eq!(names(report.flaky.iter().map(|f| short(&f.name))), names(["test_flaky_network".into(), "test_flaky_timing".into()]));
+    let failed = names(report.failures.iter().map(|f| short(&f.name)));
+    assert_eq!(failed, names(["test_always_fails".into(), "test_strict_xpass".into()]));
+}
+
+/// gotestsum's `testname` console: one `PASS|FAIL pkg.Test (… )` line per attempt (a
+/// rerun marked `(re-run N)`), `=== SKIP: pkg Test` for skips. The last line of a test
+/// is its final outcome.
+fn gotestsum_results(console: &str) -> Vec<(String, Vec<String>)> {
+    let mut results: Vec<(String, Vec<String>)> = Vec::new();
+    let mut add = |name: &str, status: &str| match results.iter_mut().find(|(n, _)| n == name) {
+        Some((_, statuses)) => statuses.push(status.to_string()),
+        None => results.push((name.to_string(), vec![status.to_string()])),
+    };
+    for line in console.lines() {
+        if let Some(rest) = line.strip_prefix("=== SKIP: ") {
+            let mut words = rest.split_whitespace();
+            let (package, test) = (words.next().expect("package"), words.next().expect("test"));
+            add(&format!("{package}.{test}"), "SKIP");
+            continue;
+        }
+        let Some((status, rest)) = line.split_once(' ') else { continue };
+        if !matches!(status, "PASS" | "FAIL") || !rest.ends_with(')') {
+            continue;
+        }
+        let name = rest.split(" (").next().expect("name");
+        add(name, status);
+    }
+    results
+}
+
+/// gotestsum's last line: `DONE 14 tests, 2 skipped, 5 failures, 1 error in 0.662s`.
+/// gotestsum counts parents and subtests alike (so does its JUnit). A package that
+/// fails outside its tests (`TestMain` exit) is a `TestMain` test case in its JUnit,
+/// counted in `failures` but not in `tests`; it counts as the failed test case it is.
+/// A package build failure is one of gotestsum's `errors`, declared on
+/// `<testsuites errors>` without a test case: a suite problem, not a test.
 #[test]
 fn gotestsum_junit_matches_gotestsum_summary() {
     let console = console("gotestsum");
     let done = console.lines().rev().find_map(|l| l.strip_prefix("DONE ")).expect("gotestsum DONE line");
     let c = counts(done.split(" in ").next().unwrap_or(done));
     let tests = count_of(&c, &["tests", "test"]);
-    let (skipped, failed, errored) =
+    let (skipped, failed, errors) =
         (count_of(&c, &["skipped"]), count_of(&c, &["failures", "failure"]), count_of(&c, &["errors", "error"]));
-    let expected = totals(tests - skipped - failed, failed, errored, skipped);
-    assert!(errored > 0 && failed > 0 && skipped > 0);
+    // `=== FAIL: setup  (0.00s)`: a package failure with no test name, TestMain in JUnit.
+    let package_failures = console.lines().filter(|l| l.starts_with("=== FAIL: ") && l.contains("  (")).count() as u64;
+    assert!(errors > 0 && failed > 0 && skipped > 0 && package_failures > 0);
+    let expected = Totals { suite_problems: errors, ..totals(tests - skipped - (failed - package_failures), failed, 0, skipped) };
     let report = parsed("gotestsum", "junit.xml", ReportFormat::Junit);
-    assert_eq!(report.totals, expected);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
     let panic = report.failures.iter().find(|f| f.name == "TestPanics").expect("the panicking test is listed");
     assert!(panic.message.contains("panic: assignment to entry in nil map"), "{}", panic.message);
-    assert!(report.notes.iter().any(|n| n.contains("declares 1 more failure(s) or error(s)")), "{:?}", report.notes);
+    let test_main = report.failures.iter().find(|f| f.name == "TestMain").expect("the TestMain test case is listed");
+    assert!(test_main.message.contains("teardown: could not delete the test namespace"), "{}", test_main.message);
+    assert!(report.suite_problems[0].message.contains("declares"), "{:?}", report.suite_problems);
+}
+
+/// gotestsum `--rerun-fails`: two tests (one a subtest, so its parent too) fail on the
+/// first attempt and pass on the rerun; gotestsum exits 0. Its JUnit and JSON hold
+/// every attempt; we count each test once, passed, and name the flaky ones.
+#[test]
+fn gotestsum_rerun_fails_counts_final_outcomes_and_names_the_flakes() {
+    let console = console("gotestsum-rerun");
+    let results = gotestsum_results(&console);
+    let short = |name: &str| name.split_once('.').map(|(_, t)| t.to_string()).unwrap_or_default();
+    let expected_for = |leaves_only: bool| {
+        let mut expected = Totals::default();
+        let mut flaky = Vec::new();
+        for (name, statuses) in &results {
+            if leaves_only && results.iter().any(|(other, _)| other.starts_with(&format!("{name}/"))) {
+                continue;
+            }
+            let last = statuses.last().expect("a status").as_str();
+            match last {
+                "PASS" => expected.passed += 1,
+                "FAIL" => expected.failed += 1,
+                _ => expected.skipped += 1,
+            }
+            if last == "PASS" && statuses.len() > 1 {
+                expected.flaky += 1;
+                flaky.push(short(name));
+            }
+            expected.tests += 1;
+        }
+        (expected, names(flaky))
+    };
+    let done = console.lines().rev().find_map(|l| l.strip_prefix("DONE ")).expect("DONE line");
+    assert!(done.starts_with("2 runs"), "{done}");
+
+    let (expected, flaky) = expected_for(false);
+    assert!(expected.flaky >= 2 && expected.failed == 0, "{expected:?}");
+    let report = parsed("gotestsum-rerun", "junit.xml", ReportFormat::Junit);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    assert_eq!(names(report.flaky.iter().map(|f| f.name.clone())), flaky);
+
+    let (expected, flaky) = expected_for(true);
+    let report = parsed("gotestsum-rerun", "report.json", ReportFormat::GoTestJson);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    assert_eq!(names(report.flaky.iter().map(|f| f.name.clone())), flaky);
+    assert!(flaky.contains("TestFlakyTable/second") && !flaky.contains("TestFlakyTable"), "{flaky:?}");
 }
 
 /// The same go run as `go test -json`, checked against `go test -v`: every
-/// `--- PASS/FAIL/SKIP: Name` line is a result; a result that has subtests counts
-/// only if it failed while none of its subtests did (our leaf rule, see
-/// `parse::gotest`), and each `FAIL <pkg> [build failed]` package is one error.
+/// `--- PASS/FAIL/SKIP: Name` line is a result; only results without subtests are
+/// tests (our leaf rule, see `parse::gotest`). Each `FAIL <pkg> [build failed]` and
+/// each `FAIL <pkg>` whose section shows no `--- FAIL` (a `TestMain` exit) is a suite
+/// problem.
 #[test]
 fn go_test_json_matches_go_test_verbose_output() {
     let console = console("go-test-json");
     let mut results: Vec<(String, String)> = Vec::new();
-    let mut build_failures = std::collections::BTreeSet::new();
+    let mut problems = std::collections::BTreeSet::new();
+    let mut section_failed = false;
     for line in console.lines() {
         let trimmed = line.trim_start();
         if let Some(rest) = trimmed.strip_prefix("--- ") {
             let (status, rest) = rest.split_once(": ").expect("--- STATUS: name");
             let name = rest.split(" (").next().unwrap_or(rest).to_string();
+            section_failed |= status == "FAIL";
             results.push((status.to_string(), name));
-        } else if let Some(rest) = line.strip_prefix("FAIL\t")
-            && let Some(package) = rest.strip_suffix(" [build failed]")
-        {
-            build_failures.insert(package.to_string());
+        } else if let Some(rest) = line.strip_prefix("FAIL\t") {
+            let package = rest.split([' ', '\t']).next().expect("package");
+            if rest.ends_with(" [build failed]") || !section_failed {
+                problems.insert(package.to_string());
+            }
+            section_failed = false;
+        } else if line.starts_with("ok  \t") {
+            section_failed = false;
         }
     }
     let mut expected = Totals::default();
     for (status, name) in &results {
-        let children: Vec<_> = results.iter().filter(|(_, n)| n.starts_with(&format!("{name}/"))).collect();
-        let child_failed = children.iter().any(|(s, _)| s == "FAIL");
-        let counted = children.is_empty() || (status == "FAIL" && !child_failed);
-        if counted {
+        let has_subtests = results.iter().any(|(_, n)| n.starts_with(&format!("{name}/")));
+        if !has_subtests {
             match status.as_str() {
                 "PASS" => expected.passed += 1,
                 "FAIL" => expected.failed += 1,
@@ -134,11 +262,16 @@ fn go_test_json_matches_go_test_verbose_output() {
             }
         }
     }
-    expected.errored = build_failures.len() as u64;
+    expected.suite_problems = problems.len() as u64;
     expected.tests = expected.passed + expected.failed + expected.errored + expected.skipped;
-    assert!(expected.errored > 0 && expected.failed > 0 && expected.skipped > 0);
+    assert!(expected.suite_problems >= 2 && expected.failed > 0 && expected.skipped > 0, "{expected:?}");
     let report = parsed("go-test-json", "report.json", ReportFormat::GoTestJson);
-    assert_eq!(report.totals, expected);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    assert_eq!(names(report.suite_problems.iter().map(|p| p.suite.clone())), problems);
+    let setup = report.suite_problems.iter().find(|p| p.suite.ends_with("/setup")).expect("the TestMain exit");
+    assert!(setup.message.contains("teardown: could not delete the test namespace"), "{}", setup.message);
+    let broken = report.suite_problems.iter().find(|p| p.suite.ends_with("/broken")).expect("the build failure");
+    assert!(broken.message.contains("build failed") || broken.message.contains("undefined"), "{}", broken.message);
     let names: Vec<_> = report.failures.iter().map(|f| f.name.as_str()).collect();
     assert!(names.contains(&"TestTable/wrong") && !names.contains(&"TestTable"), "{names:?}");
     let wrong = report.failures.iter().find(|f| f.name == "TestTable/wrong").expect("listed");
@@ -153,19 +286,21 @@ fn nextest_junit_matches_nextest_summary() {
     let summary = console.lines().find_map(|l| l.split_once(" tests run: ").map(|(_, s)| s)).expect("nextest Summary line");
     let summary = summary.replace(" (1 flaky)", "").replace(" flaky)", "");
     let c = counts(&summary);
-    let expected = totals(count_of(&c, &["passed"]), count_of(&c, &["failed"]), 0, 0);
+    let flaky = console.lines().find_map(|l| l.split_once(" tests run: ")).map(|(_, s)| s.contains("(1 flaky)")).expect("summary");
+    let expected = Totals { flaky: u64::from(flaky), ..totals(count_of(&c, &["passed"]), count_of(&c, &["failed"]), 0, 0) };
     assert!(count_of(&c, &["skipped"]) > 0, "the fixture has an ignored test");
     let report = parsed("nextest", "junit.xml", ReportFormat::Junit);
     assert_eq!(report.totals, expected);
-    assert!(report.notes.iter().any(|n| n.contains("flaky_on_first_attempt: flaky")), "{:?}", report.notes);
+    assert!(report.flaky.iter().any(|f| f.name.ends_with("flaky_on_first_attempt")), "{:?}", report.flaky);
     let failure = report.failures.iter().find(|f| f.name.ends_with("rejects_too_large_ports")).expect("listed");
     assert!(failure.message.contains("70000 does not fit a port"), "{}", failure.message);
 }
 
 /// jest's summary: `Tests: 1 failed, 1 skipped, 1 todo, 4 passed, 7 total`, plus one
 /// `● Test suite failed to run` per suite that could not load. jest-junit writes a todo
-/// test as a plain (passing) test case, and a suite that failed to run as two test
-/// cases: one `<error>` and one `<failure>` with the error's details.
+/// test as a childless test case its suite's `tests=` leaves out (we count it skipped,
+/// as jest does not count it passed), and a suite that failed to run as two test cases
+/// with one name, an `<error>` and a `<failure>`: one errored test.
 #[test]
 fn jest_junit_matches_jest_summary() {
     let console = console("jest");
@@ -173,16 +308,61 @@ fn jest_junit_matches_jest_summary() {
     let c = counts(tests_line);
     let suites_failed_to_run = console.matches("● Test suite failed to run").count() as u64;
     assert!(suites_failed_to_run > 0);
+    assert!(count_of(&c, &["todo"]) > 0);
     let expected = totals(
-        count_of(&c, &["passed"]) + count_of(&c, &["todo"]),
-        count_of(&c, &["failed"]) + suites_failed_to_run,
+        count_of(&c, &["passed"]),
+        count_of(&c, &["failed"]),
         suites_failed_to_run,
-        count_of(&c, &["skipped"]),
+        count_of(&c, &["skipped"]) + count_of(&c, &["todo"]),
     );
+    assert_eq!(expected.tests, count_of(&c, &["total"]) + suites_failed_to_run);
     let report = parsed("jest", "junit.xml", ReportFormat::Junit);
     assert_eq!(report.totals, expected);
     let error = report.failures.iter().find(|f| f.kind == release_audit::evidence::test_reports::parse::FailureKind::Error).expect("listed");
     assert!(error.message.contains("Cannot find module './does-not-exist'"), "{}", error.message);
+}
+
+/// Ginkgo v1's summary: `FAIL! -- 2 Passed | 1 Failed | 1 Flaked | 1 Pending | 0 Skipped`.
+fn ginkgo_v1_summary(console: &str) -> Vec<(u64, String)> {
+    let line = console.lines().find_map(|l| l.split_once(" -- ").map(|(_, s)| s)).expect("Ginkgo summary line");
+    line.split('|').filter_map(|part| {
+        let mut words = part.split_whitespace();
+        Some((words.next()?.parse().ok()?, words.next()?.to_string()))
+    })
+    .collect()
+}
+
+/// Ginkgo v1 `-ginkgo.flakeAttempts=2`: every attempt a test case. Its console counts a
+/// spec that passed on a flake attempt in Passed and in Flaked.
+#[test]
+fn ginkgo_v1_flake_attempts_match_ginkgo_summary() {
+    let c = ginkgo_v1_summary(&console("ginkgo-v1/flake-attempts"));
+    let expected = Totals {
+        flaky: count_of(&c, &["Flaked"]),
+        ..totals(count_of(&c, &["Passed"]), count_of(&c, &["Failed"]), 0, count_of(&c, &["Pending", "Skipped"]))
+    };
+    assert!(expected.flaky > 0 && expected.failed > 0);
+    let report = parsed("ginkgo-v1/flake-attempts", "junit.xml", ReportFormat::Junit);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    assert_eq!(report.flaky[0].name, "Backend survives an outage");
+    assert_eq!(report.failures.len(), 1);
+}
+
+/// Ginkgo v1 with a failed `BeforeSuite`: the console says `0 Passed | 2 Failed`, counting
+/// the specs the BeforeSuite kept from running as failed; the JUnit holds only a
+/// `BeforeSuite` test case. That is one suite problem and no test.
+#[test]
+fn ginkgo_v1_before_suite_failure_is_a_suite_problem() {
+    let console = console("ginkgo-v1/before-suite");
+    assert!(console.contains("[BeforeSuite] BeforeSuite"), "the console shows the BeforeSuite failure");
+    let c = ginkgo_v1_summary(&console);
+    assert_eq!(count_of(&c, &["Passed"]), 0);
+    let report = parsed("ginkgo-v1/before-suite", "junit.xml", ReportFormat::Junit);
+    assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() }, "notes: {:?}", report.notes);
+    assert!(report.totals.has_failures());
+    let problem = &report.suite_problems[0];
+    assert_eq!(problem.suite, "Cluster Suite");
+    assert!(problem.message.contains("cluster unreachable"), "{}", problem.message);
 }
 
 #[derive(serde::Deserialize)]
@@ -193,6 +373,10 @@ struct Expected {
     failed_names: Vec<String>,
     #[serde(default)]
     note_contains: Option<String>,
+    #[serde(default)]
+    flaky_names: Vec<String>,
+    #[serde(default)]
+    suite_problems: Vec<String>,
 }
 
 #[test]
@@ -213,6 +397,13 @@ fn hand_made_samples_match_their_worked_out_counts() {
         let names: Vec<_> = report.failures.iter().map(|f| f.name.clone()).collect();
         assert_eq!(names, expected.failed_names, "{name}");
         assert!(report.failures.iter().all(|f| !f.message.is_empty()) || name == "go-junit-report", "{name}: {:?}", report.failures);
+        let flaky: Vec<_> = report.flaky.iter().map(|f| f.name.clone()).collect();
+        assert_eq!(flaky, expected.flaky_names, "{name}");
+        let problems: Vec<_> = report.suite_problems.iter().map(|p| p.message.clone()).collect();
+        assert_eq!(problems.len(), expected.suite_problems.len(), "{name}: {problems:?}");
+        for (problem, wanted) in problems.iter().zip(&expected.suite_problems) {
+            assert!(problem.contains(wanted.as_str()), "{name}: {problem:?} should contain {wanted:?}");
+        }
         if let Some(note) = expected.note_contains {
             assert!(report.notes.iter().any(|n| n.contains(&note)), "{name}: {:?}", report.notes);
         }

@@ -118,6 +118,24 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
             }
             h.push_str("</ul></details>");
         }
+        for c in &tests.categories {
+            let problems: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.suite_problems).collect();
+            if !problems.is_empty() {
+                let _ = write!(h, "<details open><summary>{} — suite problems, not tests ({})</summary><ul>", c.category.title(), problems.len());
+                for p in problems {
+                    let _ = write!(h, "<li><code>{}</code><pre class=\"mono\">{}</pre></li>", escape(&p.suite), escape(&p.message));
+                }
+                h.push_str("</ul></details>");
+            }
+            let flaky: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).collect();
+            if !flaky.is_empty() {
+                let _ = write!(h, "<details><summary>{} — flaky tests, passed after a failed attempt ({})</summary><ul>", c.category.title(), flaky.len());
+                for t in flaky {
+                    let _ = write!(h, "<li><code>{}</code> — {} attempts</li>", escape(&t.display_name()), t.attempts);
+                }
+                h.push_str("</ul></details>");
+            }
+        }
     }
 
     if let Some(images) = &m.evidence.images {

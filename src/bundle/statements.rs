@@ -82,11 +82,54 @@ pub fn test_result(category: &CategoryRecord, subjects: &[Subject], run_url: Opt
         .flat_map(|f| &f.failures)
         .map(|t| t.display_name())
         .collect();
+    // Flaky tests passed, after a failed attempt: the predicate's "warned" tests.
+    let warned_tests = category.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
     Statement {
         statement_type: STATEMENT_TYPE,
         subject: subjects.to_vec(),
         predicate_type: TEST_RESULT_PREDICATE,
-        predicate: TestResult { result, configuration, url: run_url, passed_tests: vec![], warned_tests: vec![], failed_tests },
+        predicate: TestResult { result, configuration, url: run_url, passed_tests: vec![], warned_tests, failed_tests },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::test_reports::parse::{FlakyTest, Totals};
+    use crate::evidence::test_reports::{ArtifactRecord, Category, FileStatus, ReportFile};
+
+    #[test]
+    fn flaky_tests_are_the_predicate_s_warned_tests() {
+        let file = ReportFile {
+            path: "reports/e2e/a/junit.xml".into(),
+            sha256: String::new(),
+            size: 0,
+            status: FileStatus::Parsed,
+            format: None,
+            totals: Some(Totals { tests: 1, passed: 1, flaky: 1, ..Default::default() }),
+            duration_seconds: None,
+            failures: vec![],
+            flaky: vec![FlakyTest { suite: "pkg".into(), name: "TestRetry".into(), attempts: 3 }],
+            suite_problems: vec![],
+            notes: vec![],
+            reason: None,
+        };
+        let artifact = ArtifactRecord { id: 7, name: "a".into(), run_id: None, run_attempt: None, size: 0, digest: None, sha256: "00".into(), files: vec![file] };
+        let category = CategoryRecord {
+            category: Category::E2e,
+            required: true,
+            patterns: vec!["a".into()],
+            status: CategoryStatus::Passed,
+            totals: Totals { tests: 1, passed: 1, flaky: 1, ..Default::default() },
+            duration_seconds: 0.0,
+            unparseable_files: 0,
+            artifacts: vec![artifact],
+            notes: vec![],
+        };
+        let statement = serde_json::to_value(test_result(&category, &[], None, |_, _| None)).unwrap();
+        assert_eq!(statement["predicate"]["result"], "PASSED");
+        assert_eq!(statement["predicate"]["warnedTests"], serde_json::json!(["pkg › TestRetry"]));
+        assert_eq!(statement["predicate"]["failedTests"], serde_json::json!([]));
     }
 }
 

@@ -9,8 +9,9 @@
 //! `--json` prints one [`ReportsSummary`]: `passed`, `totals`, the counts of `reports`,
 //! `unparseable` and `not_reports`, and `files[]` with each file's `path` and its
 //! [`FileOutcome`] fields flattened in (`outcome`: `parsed` | `unparseable` |
-//! `not_a_report`, then `format`, `totals`, `duration_seconds`, `failures`, `notes` or
-//! `reason`).
+//! `not_a_report`, then `format`, `totals`, `duration_seconds`, `failures`, `flaky`,
+//! `suite_problems`, `notes` or `reason`). `totals` carries `flaky` and
+//! `suite_problems` when they are not zero.
 //!
 //! Everything printed carries outside text (file and test names, messages), so it goes
 //! through the one printing path of [`crate::github::commands`]: table lines through
@@ -18,7 +19,9 @@
 //! step that runs `reports` therefore never hands the runner a command from a report.
 //!
 //! Exit codes: 0 when at least one report was found, everything that looks like a
-//! report parsed, and nothing failed; 1 when any test failed or errored, any file is
+//! report parsed, and nothing failed (tests that passed on a rerun are flaky, not
+//! failed: they are listed and do not fail); 1 when any test failed or errored, a
+//! package or suite had a problem (a build failure, a failed `BeforeSuite`), any file is
 //! unparseable, an archive was refused, or no report was found at all (an empty
 //! result is not a pass, as in the release gate); 2 on usage errors.
 
@@ -34,6 +37,9 @@ use crate::evidence::test_reports::parse::{FailureKind, FileOutcome, Totals, par
 
 /// Failed tests listed in the table output; the rest are counted.
 const LISTED_FAILURES: usize = 20;
+/// Flaky tests and suite problems listed in the table output; the rest are counted.
+const LISTED_FLAKY: usize = 20;
+const LISTED_SUITE_PROBLEMS: usize = 20;
 /// Files that are not reports, named at the end of the table output.
 const LISTED_OTHERS: usize = 10;
 
@@ -258,6 +264,38 @@ fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Resul
             writeln!(out, "  … and {} more", failing - listed)?;
         }
     }
+    let parsed = || {
+        summary.files.iter().filter_map(|f| match &f.outcome {
+            FileOutcome::Parsed(r) => Some(r),
+            _ => None,
+        })
+    };
+    if t.suite_problems > 0 {
+        writeln!(out, "\nSuite problems ({}), not tests but failures of a package or suite:", t.suite_problems)?;
+        let problems: Vec<_> = parsed().flat_map(|r| r.suite_problems.iter()).collect();
+        for problem in problems.iter().take(LISTED_SUITE_PROBLEMS) {
+            let suite = if problem.suite.is_empty() { "(report)" } else { problem.suite.as_str() };
+            writeln!(out, "  PROBLEM {suite}")?;
+            for line in problem.message.lines().take(5) {
+                writeln!(out, "          {line}")?;
+            }
+        }
+        let listed = problems.len().min(LISTED_SUITE_PROBLEMS) as u64;
+        if t.suite_problems > listed {
+            writeln!(out, "  … and {} more", t.suite_problems - listed)?;
+        }
+    }
+    if t.flaky > 0 {
+        writeln!(out, "\nFlaky tests ({}), passed after a failed attempt and counted as passed:", t.flaky)?;
+        let flaky: Vec<_> = parsed().flat_map(|r| r.flaky.iter()).collect();
+        for test in flaky.iter().take(LISTED_FLAKY) {
+            writeln!(out, "  FLAKY {} ({} attempts)", test.display_name(), test.attempts)?;
+        }
+        let listed = flaky.len().min(LISTED_FLAKY) as u64;
+        if t.flaky > listed {
+            writeln!(out, "  … and {} more", t.flaky - listed)?;
+        }
+    }
     let others: Vec<_> = summary.files.iter().filter(|f| matches!(f.outcome, FileOutcome::NotAReport)).collect();
     if !others.is_empty() {
         let names: Vec<_> = others.iter().take(LISTED_OTHERS).map(|f| f.path.as_str()).collect();
@@ -265,10 +303,17 @@ fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Resul
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
         writeln!(out, "\nNot test reports ({}): {}{more}", others.len(), names.join(", "))?;
     }
-    let verdict = if summary.passed {
+    let verdict = if summary.passed && t.flaky > 0 {
+        format!("passed ({} flaky)", t.flaky)
+    } else if summary.passed {
         "passed".to_string()
     } else if summary.reports == 0 && summary.unparseable == 0 {
         "FAILED: no test report found".to_string()
+    } else if t.suite_problems > 0 {
+        format!(
+            "FAILED: {} failed, {} errored, {} suite problem(s), {} unparseable",
+            t.failed, t.errored, t.suite_problems, summary.unparseable
+        )
     } else {
         format!("FAILED: {} failed, {} errored, {} unparseable", t.failed, t.errored, summary.unparseable)
     };

@@ -15,6 +15,7 @@ use crate::evidence::Evidence;
 use crate::github::artifacts::ArtifactService;
 use crate::evidence::test_reports::collect::{Services, collect as collect_tests};
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
+use crate::evidence::images::record::ImageRecord;
 use crate::github::rest::Rest;
 use crate::github::runner::{OutputFile, append_summary};
 use crate::publish::Published;
@@ -43,18 +44,29 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         _ => None,
     };
     let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
+    let deadline = Deadline::after(config.timeout);
 
     let mut evidence = Evidence::default();
     if let Some(settings) = &config.tests {
         let _g = commands.group("Collecting test reports");
         let services = Services { artifacts: artifacts.as_ref(), rest: rest.as_ref(), runner: &config.runner };
-        let tests = collect_tests(settings, &services, &mut dir, commands).await?;
+        let tests = deadline.bound("collecting test reports", collect_tests(settings, &services, &mut dir, commands)).await?;
         annotate_test_failures(&tests, commands);
         evidence.tests = Some(tests);
     }
     if let Some(settings) = &config.images {
         let _g = commands.group("Comparing tested and released images");
-        let images = crate::evidence::images::collect(settings).await?;
+        let mut settings = settings.clone();
+        settings.access.deadline = Some(deadline.at.into_std());
+        let mut images = deadline.bound("comparing images", crate::evidence::images::collect(&settings)).await?;
+        if let Some(tests) = &evidence.tests {
+            let (records, problems) = image_records(tests, &dir);
+            if !records.is_empty() {
+                log::info!("{} image record(s) from the test jobs", records.len());
+            }
+            images.apply_records(&records);
+            images.record_problems = problems;
+        }
         images.write_into(&mut dir)?;
         evidence.images = Some(images);
     }
@@ -86,7 +98,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         let _g = commands.group("Uploading the bundle artifact");
         let service = artifacts.as_ref().expect("validated: upload needs the results service");
         let retention = effective_retention(config.retention_days, config.runner.retention_days, commands);
-        match upload_bundle(service, &config.bundle_name, &bundle, retention, config.overwrite, commands).await {
+        match deadline.bound("uploading the bundle artifact", upload_bundle(service, &config.bundle_name, &bundle, retention, config.overwrite, commands)).await {
             Ok(id) => {
                 let artifact = UploadedArtifact { id, name: config.bundle_name.to_string(), url: config.runner.artifact_url(id) };
                 if let Some(out) = &outputs {
@@ -102,7 +114,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         let sums = write_zip_sums(config, &bundle, &manifest_path)?;
         if let Some(settings) = &config.release_asset {
             let _g = commands.group("Attaching the bundle to the release");
-            match attach_to_release(config, &http, settings, &bundle, &sums).await {
+            match deadline.bound("attaching the bundle to the release", attach_to_release(config, &http, settings, &bundle, &sums)).await {
                 Ok(assets) => published.release_assets = assets,
                 Err(e) => publish_error = Some(e.while_publishing("release asset upload", &bundle.path)),
             }
@@ -119,7 +131,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
                 bundle_name: config.bundle_name.as_str(),
                 overwrite: config.overwrite,
             };
-            match crate::publish::storage::store(&http, settings, &request).await {
+            match deadline.bound("storing the bundle", crate::publish::storage::store(&http, settings, &request)).await {
                 Ok(objects) => published.stored = objects,
                 Err(e) => publish_error = Some(e.while_publishing("object storage upload", &bundle.path)),
             }
@@ -143,6 +155,31 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         }
     }
     Ok(Outcome { verdict: manifest.verdict.result, bundle, manifest_path, published })
+}
+
+/// The audit's deadline (`timeout`): every stage that talks to a service is bounded by
+/// it, so a stalled service ends the run with a message saying what was running,
+/// rather than the job's `timeout-minutes` killing the step without one.
+struct Deadline {
+    at: tokio::time::Instant,
+    timeout: std::time::Duration,
+}
+
+impl Deadline {
+    fn after(timeout: std::time::Duration) -> Self {
+        Deadline { at: tokio::time::Instant::now() + timeout, timeout }
+    }
+
+    async fn bound<T>(&self, what: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        match tokio::time::timeout_at(self.at, work).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::service(
+                "release-audit",
+                format!("{what} did not finish within the audit's `timeout` of {} s", self.timeout.as_secs()),
+                "raise `timeout`, or find the slow service in the log above (every transfer logs its progress and host)",
+            )),
+        }
+    }
 }
 
 /// `<bundle-name>.SHA256SUMS` beside the zip: the zip's own hash, then every bundle
@@ -192,6 +229,35 @@ fn annotate_test_failures(tests: &crate::evidence::test_reports::TestEvidence, c
             }
         }
     }
+}
+
+/// Largest image record read (`record-image` writes a few KiB).
+const MAX_IMAGE_RECORD_BYTES: u64 = 8 << 20;
+
+/// The image records (`record-image`) the test jobs uploaded with their reports:
+/// files named `image-record*.json` among the collected report files. Unreadable ones
+/// are problems that fail the audit.
+fn image_records(tests: &crate::evidence::test_reports::TestEvidence, dir: &BundleDir) -> (Vec<ImageRecord>, Vec<String>) {
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    let files = tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files);
+    for file in files {
+        let name = file.path.rsplit('/').next().unwrap_or_default();
+        if !(name.starts_with("image-record") && name.ends_with(".json")) {
+            continue;
+        }
+        if file.size > MAX_IMAGE_RECORD_BYTES {
+            problems.push(format!("`{}` is {} bytes, more than an image record may be ({MAX_IMAGE_RECORD_BYTES})", file.path, file.size));
+            continue;
+        }
+        let path = dir.root().join(&file.path);
+        let read = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| ImageRecord::parse(&bytes, &file.path).map_err(|e| e.to_string()));
+        match read {
+            Ok(record) => records.push(record),
+            Err(e) => problems.push(format!("`{}` cannot be read: {e}", file.path)),
+        }
+    }
+    (records, problems)
 }
 
 fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manifest {

@@ -71,7 +71,7 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
             let tested = parse_ref(raw.label("tested-image"), tested)?;
             let released = parse_ref(raw.label("release-image"), released)?;
             let name = released.repository.rsplit('/').next().unwrap_or("image").to_string();
-            pairs.push(ImagePair { name, tested, released });
+            pairs.push(ImagePair { name, tested, released, expected: None });
         }
     }
     if let Some(text) = raw.get("images") {
@@ -104,8 +104,14 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
         return Err(Error::input(
             raw.label("expected-digest"),
             format!("applies to one tested image, but {} pairs are compared", pairs.len()),
-            "pin each tested image by digest instead (name: <repo>@sha256:… -> <released-ref>)",
+            "give each pair its own on its `images:` line: name: <tested-ref> -> <released-ref> expect sha256:…",
         ));
+    }
+    if let (Some(digest), [only]) = (expected_digest, pairs.as_mut_slice()) {
+        if only.expected.is_some() {
+            return Err(Error::input(raw.label("expected-digest"), "is set, and the pair's `images:` line has its own `expect`", "give the digest once"));
+        }
+        only.expected = Some(digest);
     }
 
     let policy = match raw.get("digest-policy") {
@@ -118,7 +124,7 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
         None => DEFAULT_LAYER_DIFF_LIMIT,
         Some(text) => parse_size(raw.label("layer-diff-limit"), text)?,
     };
-    Ok(Some(ImageSettings { pairs, expected_digest, policy, platforms, access, layer_diff_limit }))
+    Ok(Some(ImageSettings { pairs, policy, platforms, access, layer_diff_limit }))
 }
 
 /// Parses an image reference input into an [`ImageRef`], naming the input on error.
@@ -167,8 +173,12 @@ fn parse_pair(line: &str) -> std::result::Result<ImagePair, String> {
     }
     let (tested, released) = refs.split_once("->").ok_or("has no `->` between the tested and the released reference")?;
     let tested = ImageRef::parse(tested.trim()).map_err(|e| format!("tested reference {e}"))?;
+    let (released, expected) = match released.trim().split_once(" expect ") {
+        Some((released, digest)) => (released, Some(Digest::parse(digest.trim()).map_err(|e| format!("expected digest {e}"))?)),
+        None => (released.trim(), None),
+    };
     let released = ImageRef::parse(released.trim()).map_err(|e| format!("released reference {e}"))?;
-    Ok(ImagePair { name: name.to_string(), tested, released })
+    Ok(ImagePair { name: name.to_string(), tested, released, expected })
 }
 
 /// `host=username:password`. The reason never contains the password.
@@ -274,6 +284,25 @@ mod tests {
             assert!(!text.contains("TOPSECRET"), "{text}");
             assert!(!text.contains('\n'), "{text}");
         }
+    }
+
+    /// Two tags ship per release (telemetry-manager: `X.Y.Z` and `X.Y.Z-experimental`),
+    /// each built separately: each pair carries the digest its build reported.
+    #[test]
+    fn each_pair_may_carry_the_digest_its_build_reported() {
+        let (a, b) = ("sha256:".to_string() + &"a".repeat(64), "sha256:".to_string() + &"b".repeat(64));
+        let images = format!(
+            "manager: europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3 -> europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3 expect {a}\n\
+             experimental: europe-docker.pkg.dev/kyma-project/dev/telemetry-manager:PR-9-experimental -> europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3-experimental expect {b}"
+        );
+        let s = settings(&raw(&[("images", &images)])).unwrap().unwrap();
+        assert_eq!(s.pairs[0].expected.as_ref().map(|d| d.to_string()), Some(a));
+        assert_eq!(s.pairs[1].expected.as_ref().map(|d| d.to_string()), Some(b));
+        assert_eq!(s.pairs[1].released.tag.as_deref(), Some("1.2.3-experimental"));
+        let err = settings(&raw(&[("images", "m: r.io/a:1 -> r.io/b:1 expect sha256:abc")])).unwrap_err();
+        assert!(err.to_string().contains("line 1: expected digest"), "{err}");
+        let one = settings(&raw(&[("images", "m: r.io/a:1 -> r.io/b:1"), ("expected-digest", &("sha256:".to_string() + &"c".repeat(64)))])).unwrap().unwrap();
+        assert!(one.pairs[0].expected.is_some(), "expected-digest applies to the one pair");
     }
 
     #[test]

@@ -75,7 +75,7 @@ run_args! {
     tested_image = "tested-image",
     /// The image that is released, e.g. europe-docker.pkg.dev/p/prod/app:1.2.3.
     release_image = "release-image",
-    /// Several pairs, one per line: `name: <tested-ref> -> <released-ref>`.
+    /// Several pairs, one per line: `name: <tested-ref> -> <released-ref> [expect sha256:…]`.
     images = "images",
     /// The digest the image build reported (sha256:…); the tested image must have it.
     expected_digest = "expected-digest",
@@ -95,6 +95,8 @@ run_args! {
     release_tag = "release-tag",
     /// Object storage for the bundle: gs://bucket/prefix/, s3://bucket/prefix/, or a key template with {owner} {repo} {version} {bundle}.
     storage_url = "storage-url",
+    /// The longest the whole audit may take, e.g. 30m, 1h, 600s (default 60m); no request outlives it.
+    timeout = "timeout",
     /// Object storage credentials, one key=value per line (masked).
     storage_credentials = "storage-credentials",
     /// Tag of the previous release, or `auto` (newest lower version); records the change trail.

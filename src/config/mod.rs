@@ -47,6 +47,8 @@ pub struct Config {
     pub overwrite: bool,
     pub upload: bool,
     pub summary: bool,
+    /// The longest the whole audit may take (`timeout`).
+    pub timeout: std::time::Duration,
     /// Fixed time for every entry in the bundle zip (seconds since the epoch).
     pub source_date_epoch: i64,
     pub runner: RunnerContext,
@@ -98,6 +100,12 @@ impl Config {
             },
         };
 
+        let timeout = match raw.get("timeout") {
+            None => DEFAULT_TIMEOUT,
+            Some(text) => parse_duration(text).ok_or_else(|| {
+                Error::input(raw.label("timeout"), format!("`{}` is not a duration from 1s to 24h", text.escape_debug()), "give e.g. 30m, 1h or 600s (a plain number is minutes)")
+            })?,
+        };
         let overwrite = raw.bool("overwrite", false)?;
         let upload = raw.bool("upload", true)?;
         let summary = raw.bool("summary", true)?;
@@ -161,6 +169,7 @@ impl Config {
             release_version,
             repository,
             commit,
+            timeout,
             bundle_name,
             bundle_dir,
             retention_days,
@@ -192,6 +201,25 @@ impl Config {
         }
         s
     }
+}
+
+/// The default of `timeout`: generous for ~30 report artifacts and a few image pairs,
+/// short of GitHub's 6-hour job limit.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// `30m`, `1h`, `600s`, or a plain number of minutes; 1 s to 24 h.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "" | "m" | "min" => n.checked_mul(60)?,
+        "s" => n,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    (1..=24 * 3600).contains(&seconds).then(|| std::time::Duration::from_secs(seconds))
 }
 
 /// `bundle-name`, default `audit-bundle-<release-version>`: an artifact name that is
@@ -375,6 +403,17 @@ mod tests {
             let err = config(&env).unwrap_err();
             assert!(err.to_string().contains(name), "{env:?}: {err}");
             assert!(!err.hint().is_empty());
+        }
+    }
+
+    #[test]
+    fn timeouts_read_like_people_write_them() {
+        assert_eq!(parse_duration("30m"), Some(std::time::Duration::from_secs(1800)));
+        assert_eq!(parse_duration("45"), Some(std::time::Duration::from_secs(2700)));
+        assert_eq!(parse_duration("1h"), Some(std::time::Duration::from_secs(3600)));
+        assert_eq!(parse_duration("90s"), Some(std::time::Duration::from_secs(90)));
+        for bad in ["0s", "25h", "soon", "10 parsecs", ""] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }
 

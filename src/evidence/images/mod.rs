@@ -76,8 +76,13 @@ pub struct PairEvidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_digest: Option<Digest>,
     pub verdict: Verdict,
-    /// Whether the verdict passes the policy.
+    /// Whether the verdict (and every digest a test job recorded) passes the policy.
     pub passed: bool,
+    /// The digests the test jobs recorded running (`record-image`), each checked
+    /// against the released image: the evidence of what was tested, beside the tag
+    /// `tested-image` claims.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recorded: Vec<record::RecordCheck>,
     /// Full records and the explanation (written to `images/<name>.json`, not to the manifest).
     #[serde(skip)]
     pub detail: PairDetail,
@@ -94,6 +99,10 @@ pub struct ImageEvidence {
     /// Requests sent to registries (for the CLI's `--json` and the benchmark).
     #[serde(skip)]
     pub requests: RequestStats,
+    /// Image records among the collected reports that could not be read: each fails
+    /// the audit (a record nobody can check proves nothing, and must not be ignored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_problems: Vec<String>,
 }
 
 /// `images/<name>.json`: the full record of one pair.
@@ -109,13 +118,29 @@ struct PairFile<'a> {
     released_reference: &'a str,
     tested: Option<&'a DigestRecord>,
     released: Option<&'a DigestRecord>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    recorded: &'a [record::RecordCheck],
     explanation: &'a Explanation,
 }
 
 impl ImageEvidence {
     /// Why the release must not pass, one line per failing pair.
     pub fn failures(&self) -> Vec<String> {
-        self.pairs.iter().filter(|p| !p.passed).map(|p| format!("image `{}`: {}", p.name, p.verdict_line(self.policy))).collect()
+        let mut reasons: Vec<String> = self.pairs.iter().filter(|p| !p.passed).map(|p| format!("image `{}`: {}", p.name, p.failure_line(self.policy))).collect();
+        reasons.extend(self.record_problems.iter().map(|p| format!("image record {p}")));
+        reasons
+    }
+
+    /// Checks the digests the test jobs recorded against each pair's released image;
+    /// a recorded digest that the policy does not accept fails the pair.
+    pub fn apply_records(&mut self, records: &[record::ImageRecord]) {
+        for pair in &mut self.pairs {
+            let Some(released) = &pair.detail.released else { continue };
+            pair.recorded = record::check_records(records, released);
+            if pair.recorded.iter().any(|c| !c.verdict.passes(self.policy)) {
+                pair.passed = false;
+            }
+        }
     }
 
     /// Writes `images/<name>.json` per pair and `images/manifests/sha256-<hex>.json`
@@ -132,6 +157,7 @@ impl ImageEvidence {
                 released_reference: &pair.released.reference,
                 tested: pair.detail.tested.as_ref(),
                 released: pair.detail.released.as_ref(),
+                recorded: &pair.recorded,
                 explanation: &pair.detail.explanation,
             };
             dir.add_json(&format!("images/{}.json", pair.name), &file)?;
@@ -176,6 +202,22 @@ impl ImageEvidence {
 
 impl PairEvidence {
     /// One line saying what the verdict means for this pair.
+    /// Why the pair fails: a recorded digest the policy does not accept, else the verdict.
+    pub fn failure_line(&self, policy: DigestPolicy) -> String {
+        let refused: Vec<&record::RecordCheck> = self.recorded.iter().filter(|c| !c.verdict.passes(policy)).collect();
+        match refused.first() {
+            Some(first) if self.verdict_passes(policy) => {
+                let more = if refused.len() > 1 { format!(" (and {} more)", refused.len() - 1) } else { String::new() };
+                format!("a test job did not run the released image: {}{more}", first.explanation)
+            }
+            _ => self.verdict_line(policy),
+        }
+    }
+
+    fn verdict_passes(&self, policy: DigestPolicy) -> bool {
+        self.verdict.passes(policy)
+    }
+
     pub fn verdict_line(&self, policy: DigestPolicy) -> String {
         let show = |r: &RefDigests| match &r.digest {
             Some(d) => format!("{} ({})", r.reference, d.short()),
@@ -239,7 +281,7 @@ pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
     for pair in &settings.pairs {
         let (_, tested, tested_missing) = lookup(&pair.tested);
         let (_, released, released_missing) = lookup(&pair.released);
-        let expected = settings.expected_digest.as_ref();
+        let expected = pair.expected.as_ref();
         let verdict = verdict::judge(tested.as_ref().map(|r| &r.record), released.as_ref().map(|r| &r.record), expected);
         let explanation = match (tested, released) {
             (Some(t), Some(r)) => explain::explain(&ctx, t, r, expected, verdict).await,
@@ -260,6 +302,7 @@ pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
             expected_digest: expected.cloned(),
             verdict,
             passed: verdict.passes(settings.policy),
+            recorded: Vec::new(),
             detail: PairDetail {
                 tested: tested.as_ref().map(|r| r.record.clone()),
                 released: released.as_ref().map(|r| r.record.clone()),

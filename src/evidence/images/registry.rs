@@ -362,7 +362,8 @@ impl RegistryClient {
         let fatal = |e: FetchError| Attempt::fatal(Failed(e));
         let outcome = with_retries(self.retry, || async {
             let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-            let mut request = self.http.get(url);
+            let (time, cut_by_deadline) = self.request_time(image).map_err(|e| fatal(e.into()))?;
+            let mut request = self.http.get(url).timeout(time);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
             }
@@ -376,6 +377,7 @@ impl RegistryClient {
             };
             let response = match result {
                 Ok(r) => r,
+                Err(e) if e.is_timeout() && cut_by_deadline => return Err(fatal(self.transport_error(image, what, &e).into())),
                 Err(e) if e.is_timeout() || (e.is_request() && !e.is_connect()) => return Err(Attempt::retry(Failed(self.transport_error(image, what, &e).into()))),
                 Err(e) => return Err(fatal(self.transport_error(image, what, &e).into())),
             };
@@ -556,8 +558,34 @@ impl RegistryClient {
         }
     }
 
+    /// How long one request may take, whole body included: at most
+    /// [`REQUEST_TIME_LIMIT`], and never past the audit's deadline. A registry that
+    /// sends a byte a second cannot hold the run.
+    /// Returns the time and whether the deadline (not the limit) set it.
+    fn request_time(&self, image: &ImageRef) -> crate::error::Result<(Duration, bool)> {
+        let limit = REQUEST_TIME_LIMIT;
+        match self.access.deadline {
+            None => Ok((limit, false)),
+            Some(deadline) => match deadline.checked_duration_since(std::time::Instant::now()) {
+                Some(left) if !left.is_zero() => Ok((left.min(limit), left < limit)),
+                _ => Err(Error::service(
+                    format!("registry {}", image.registry),
+                    format!("the audit's `timeout` passed before {} could be asked", image.api_host()),
+                    "raise the `timeout` input, or find the slow registry in the log",
+                )),
+            },
+        }
+    }
+
     fn transport_error(&self, image: &ImageRef, what: &str, e: &reqwest::Error) -> Error {
         let host = image.api_host();
+        if e.is_timeout() {
+            return Error::service(
+                format!("registry {}", image.registry),
+                format!("{what}: {host} did not answer completely in time (a request may take at most {} s, and none outlives the audit's `timeout`)", REQUEST_TIME_LIMIT.as_secs()),
+                format!("{host} is too slow or stalled; try again later, or raise the `timeout` input"),
+            );
+        }
         let hint = if self.access.is_insecure(host) {
             format!("check that a registry listens on {host}")
         } else {
@@ -567,13 +595,19 @@ impl RegistryClient {
     }
 }
 
+/// The longest one registry request may take, body included.
+pub const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(300);
+
 /// Reads a body up to `limit` bytes; `None` when it is larger.
 async fn read_limited(mut response: reqwest::Response, limit: usize, what: &str) -> FetchResult<Option<Vec<u8>>> {
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| Error::service("registry", format!("{what}: reading the answer failed: {}", without_url(&e)), "try again; check the network"))?
+        .map_err(|e| {
+            let slow = if e.is_timeout() { " (the registry sent it too slowly; a request may take at most 300 s and none outlives the audit's `timeout`)" } else { "" };
+            Error::service("registry", format!("{what}: reading the answer failed{slow}: {}", without_url(&e)), "try again; check the network, or raise the `timeout` input")
+        })?
     {
         if body.len() + chunk.len() > limit {
             return Ok(None);

@@ -20,6 +20,9 @@ pub struct ImagePair {
     pub name: String,
     pub tested: ImageRef,
     pub released: ImageRef,
+    /// The digest the build reported for the tested image (`expected-digest`, or
+    /// `expect sha256:…` on the pair's `images:` line); the tested image must have it.
+    pub expected: Option<Digest>,
 }
 
 /// How strictly tested and released must match (`digest-policy`).
@@ -73,6 +76,8 @@ pub struct RegistryAccess {
     pub credentials: Vec<Credential>,
     /// `host:port` entries reached over `http://`; every other registry is `https://`.
     pub insecure: Vec<String>,
+    /// When the whole audit must be done: no registry request outlives it.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl RegistryAccess {
@@ -96,8 +101,6 @@ impl RegistryAccess {
 #[derive(Debug, Clone)]
 pub struct ImageSettings {
     pub pairs: Vec<ImagePair>,
-    /// The digest the build reported; the tested image (of the one pair) must have it.
-    pub expected_digest: Option<Digest>,
     pub policy: DigestPolicy,
     /// Platforms to compare; empty means all.
     pub platforms: Vec<Platform>,

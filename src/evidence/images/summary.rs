@@ -32,6 +32,9 @@ impl<'a> Table<'a> {
 }
 
 /// Where a finding is: `layer linux/arm64`.
+/// Rows of recorded digests shown per pair; the rest are in the pair's JSON file.
+const MAX_RECORD_ROWS: usize = 30;
+
 fn place(f: &Finding) -> String {
     match &f.platform {
         Some(p) => format!("{} {p}", f.level.as_str()),
@@ -71,6 +74,25 @@ fn markdown_pair(out: &mut String, pair: &PairEvidence, evidence: &ImageEvidence
     let _ = writeln!(out, "| | | {} |{}", check(table.same.0), table.same.1.iter().map(|s| format!(" {} |", check(*s))).collect::<String>());
     if let Some(e) = &pair.expected_digest {
         let _ = writeln!(out, "\nExpected (from the build): `{e}` {}", check(pair.tested.digest.as_ref() == Some(e)));
+    }
+    if !pair.recorded.is_empty() {
+        let _ = writeln!(out, "\nWhat the test jobs ran (recorded by `record-image`):\n");
+        let _ = writeln!(out, "| job | image | digest | is | |\n|---|---|---|---|---|");
+        for c in pair.recorded.iter().take(MAX_RECORD_ROWS) {
+            let digest = c.image.digest.as_ref().map_or("—".to_string(), |d| format!("`{}`", d.short()));
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {digest} | {}{} | {} |",
+                md_escape(&c.job.label()),
+                md_code(&c.image.reference, true),
+                c.verdict.as_str(),
+                c.platform.as_deref().map(|p| format!(" `{}`", md_code(p, true))).unwrap_or_default(),
+                check(c.verdict.passes(evidence.policy))
+            );
+        }
+        if pair.recorded.len() > MAX_RECORD_ROWS {
+            let _ = writeln!(out, "\n… and {} more in `images/{}.json`", pair.recorded.len() - MAX_RECORD_ROWS, md_code(&pair.name, false));
+        }
     }
 
     let _ = writeln!(out, "\n```mermaid\nflowchart LR");
@@ -126,6 +148,21 @@ pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
         if let Some(e) = &pair.expected_digest {
             let (class, symbol) = if pair.tested.digest.as_ref() == Some(e) { ("ok", "✔") } else { ("bad", "✘") };
             let _ = write!(h, "<p>Expected (from the build): <code>{e}</code> <span class=\"{class}\">{symbol}</span></p>");
+        }
+        if !pair.recorded.is_empty() {
+            h.push_str("<p>What the test jobs ran (recorded by <code>record-image</code>):</p><table><tr><th>Job</th><th>Image</th><th>Digest</th><th>Is</th></tr>");
+            for c in &pair.recorded {
+                let (class, symbol) = if c.verdict.passes(evidence.policy) { ("ok", "✔") } else { ("bad", "✘") };
+                let _ = write!(
+                    h,
+                    "<tr><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"{class}\">{symbol} {}</td></tr>",
+                    escape(&c.job.label()),
+                    escape(&c.image.reference),
+                    c.image.digest.as_ref().map_or("—".to_string(), |d| d.to_string()),
+                    escape(&c.explanation)
+                );
+            }
+            h.push_str("</table>");
         }
 
         if has_explanation(pair) {

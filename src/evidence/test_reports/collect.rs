@@ -425,6 +425,8 @@ fn report_file(path: String, file: &ExtractedFile, outcome: FileOutcome) -> Repo
         totals: None,
         duration_seconds: None,
         failures: vec![],
+        flaky: vec![],
+        suite_problems: vec![],
         notes: vec![],
         reason: None,
     };
@@ -435,6 +437,8 @@ fn report_file(path: String, file: &ExtractedFile, outcome: FileOutcome) -> Repo
             totals: Some(r.totals),
             duration_seconds: r.duration_seconds,
             failures: r.failures,
+            flaky: r.flaky,
+            suite_problems: r.suite_problems,
             notes: r.notes,
             ..base
         },

@@ -74,6 +74,36 @@ pub struct ExtractedFile {
     pub sha256: String,
 }
 
+/// The number of entries a zip declares in its end-of-central-directory record (the
+/// zip64 one when the classic field is saturated), read from the last 64 KiB; `None`
+/// when no such record is found (the zip reader then says the archive is unreadable).
+fn declared_entries(file: &mut File, len: u64) -> std::io::Result<Option<u64>> {
+    use std::io::{Read, Seek, SeekFrom};
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    const LOCATOR: [u8; 4] = [0x50, 0x4b, 0x06, 0x07];
+    const EOCD64: [u8; 4] = [0x50, 0x4b, 0x06, 0x06];
+    let tail_len = len.min(22 + 65_535);
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact(&mut tail)?;
+    let Some(at) = (0..tail.len().saturating_sub(21)).rev().find(|&i| tail[i..i + 4] == EOCD) else { return Ok(None) };
+    let classic = u16::from_le_bytes([tail[at + 10], tail[at + 11]]) as u64;
+    let result = if classic != 0xFFFF || at < 20 || tail[at - 20..at - 16] != LOCATOR {
+        Some(classic)
+    } else {
+        let offset = u64::from_le_bytes(tail[at - 12..at - 4].try_into().expect("8 bytes"));
+        let mut record = [0u8; 40];
+        if offset.checked_add(40).is_none_or(|end| end > len) {
+            return Ok(None);
+        }
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(&mut record)?;
+        (record[..4] == EOCD64).then(|| u64::from_le_bytes(record[32..40].try_into().expect("8 bytes")))
+    };
+    file.seek(SeekFrom::Start(0))?;
+    Ok(result)
+}
+
 /// Extracts `zip` into `dest` (created if missing; if it exists it must be empty).
 /// `what` names the archive in errors (the artifact name). Returns the files sorted by
 /// path. On error nothing of the archive is left in `dest`.
@@ -81,7 +111,14 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
     let archive_len = std::fs::metadata(zip)
         .map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?
         .len();
-    let file = File::open(zip).map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?;
+    let mut file = File::open(zip).map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?;
+    // The zip reader holds the whole central directory in memory: count the entries the
+    // archive declares first, from its end records, and refuse too many before that.
+    if let Some(declared) = declared_entries(&mut file, archive_len).map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?
+        && declared > limits.max_entries
+    {
+        return Err(Error::evidence(format!("artifact `{what}`"), format!("declares {declared} entries, more than the limit of {}", limits.max_entries), HINT_LIMIT));
+    }
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
         Error::evidence(format!("artifact `{what}`"), format!("is not a readable zip archive: {e}"), "download the artifact again; if it stays unreadable, upload it again")
     })?;
@@ -426,7 +463,7 @@ mod tests {
         let borrowed: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
         let limits = Limits { max_entries: 5, ..Limits::default() };
         let (message, _) = refused(&borrowed, &limits);
-        assert!(message.contains("has 6 entries, more than the limit of 5"), "{message}");
+        assert!(message.contains("declares 6 entries, more than the limit of 5"), "{message}");
 
         let limits = Limits { max_total_bytes: 30, ..Limits::default() };
         let (message, left) = refused(&borrowed, &limits);
@@ -506,5 +543,21 @@ mod tests {
         let (message, left) = refused(&[("a.xml", b"one"), ("./a.xml", b"two")], &Limits::default());
         assert!(message.contains("name the same file"), "{message}");
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn an_archive_declaring_too_many_entries_is_refused_before_its_directory_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("many.zip");
+        // Only an end record, declaring 60,000 entries in a 3 MiB directory.
+        let mut eocd = vec![0x50, 0x4b, 0x05, 0x06, 0, 0, 0, 0];
+        eocd.extend_from_slice(&60_000u16.to_le_bytes());
+        eocd.extend_from_slice(&60_000u16.to_le_bytes());
+        eocd.extend_from_slice(&(3u32 << 20).to_le_bytes());
+        eocd.extend_from_slice(&0u32.to_le_bytes());
+        eocd.extend_from_slice(&0u16.to_le_bytes());
+        std::fs::write(&zip, &eocd).unwrap();
+        let err = extract_zip(&zip, &dir.path().join("out"), &Limits::default(), "many").unwrap_err().to_string();
+        assert!(err.contains("declares 60000 entries, more than the limit of 10000"), "{err}");
     }
 }

@@ -12,8 +12,7 @@ pub mod parse;
 use globset::GlobMatcher;
 use serde::{Deserialize, Serialize};
 
-
-use parse::{FailedTest, ReportFormat, Totals};
+use parse::{FailedTest, FlakyTest, ReportFormat, SuiteProblem, Totals};
 
 /// The suite categories an audit knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -127,6 +126,12 @@ pub struct ReportFile {
     pub duration_seconds: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailedTest>,
+    /// Tests that passed after a failed attempt (the first ones; `totals.flaky` counts all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<FlakyTest>,
+    /// Package- or suite-level failures, which are not tests (`totals.suite_problems` counts all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suite_problems: Vec<SuiteProblem>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Why the file could not be parsed.
@@ -244,6 +249,9 @@ impl TestEvidence {
                     if c.totals.errored > 0 {
                         parts.push(format!("{} errored", c.totals.errored));
                     }
+                    if c.totals.suite_problems > 0 {
+                        parts.push(format!("{} suite problem(s) (a package that did not build, a failed setup)", c.totals.suite_problems));
+                    }
                     if c.unparseable_files > 0 {
                         parts.push(format!("{} report file(s) could not be parsed", c.unparseable_files));
                     }
@@ -272,7 +280,7 @@ pub fn judge(artifacts: &[ArtifactRecord]) -> (CategoryStatus, Totals, f64, u64)
     }
     let status = if artifacts.is_empty() {
         CategoryStatus::Missing
-    } else if totals.failed > 0 || totals.errored > 0 || unparseable > 0 {
+    } else if totals.has_failures() || unparseable > 0 {
         CategoryStatus::Failed
     } else if totals.tests == 0 {
         CategoryStatus::Empty
@@ -287,7 +295,20 @@ mod tests {
     use super::*;
 
     fn file(status: FileStatus, totals: Option<Totals>) -> ReportFile {
-        ReportFile { path: "p".into(), sha256: String::new(), size: 0, status, format: None, totals, duration_seconds: Some(1.5), failures: vec![], notes: vec![], reason: None }
+        ReportFile {
+            path: "p".into(),
+            sha256: String::new(),
+            size: 0,
+            status,
+            format: None,
+            totals,
+            duration_seconds: Some(1.5),
+            failures: vec![],
+            flaky: vec![],
+            suite_problems: vec![],
+            notes: vec![],
+            reason: None,
+        }
     }
 
     fn artifact(files: Vec<ReportFile>) -> ArtifactRecord {
@@ -304,5 +325,13 @@ mod tests {
         let red = Totals { tests: 3, passed: 2, errored: 1, ..Default::default() };
         let (status, totals, duration, _) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(red)), file(FileStatus::Parsed, Some(green))])]);
         assert_eq!((status, totals.tests, duration), (CategoryStatus::Failed, 6, 3.0));
+        // A suite problem (a package that did not build) fails the category, even with no tests.
+        let problem = Totals { suite_problems: 1, ..Default::default() };
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(problem))])]).0, CategoryStatus::Failed);
+        // Flaky tests alone do not.
+        let flaky = Totals { flaky: 2, ..green };
+        let (status, totals, ..) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky)), file(FileStatus::Parsed, Some(problem))])]);
+        assert_eq!((status, totals.flaky, totals.suite_problems), (CategoryStatus::Failed, 2, 1));
+        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky))])]).0, CategoryStatus::Passed);
     }
 }

@@ -6,18 +6,21 @@
 //! keep read under the token bound, everything else (captured output, progress reports,
 //! timelines) skipped without being stored.
 //!
-//! Counting rules:
+//! Counting rules (on top of the shared ones in [`super`]):
 //! - Specs (`LeafNodeType` `It`) count: `passed`; `failed` and `timedout` → failed
 //!   (also when the failure was in a `BeforeEach`: the message says which node);
 //!   `panicked`, `interrupted`, `aborted` → errored; `skipped` and `pending` → skipped
 //!   (pending is noted). Any other state is errored and noted.
 //! - Suite nodes (`BeforeSuite`, `AfterSuite`, `SynchronizedBeforeSuite`,
-//!   `ReportAfterSuite`, `DeferCleanup`, …) are not specs and count only when they fail:
-//!   one errored entry each, so a failed `BeforeSuite` that skipped every spec still
-//!   fails the report.
+//!   `ReportAfterSuite`, `DeferCleanup`, …) are not specs: a failed one is a suite
+//!   problem of its suite (so a failed `BeforeSuite` that skipped every spec still fails
+//!   the report), a passed one is not counted.
 //! - A suite marked unsuccessful with no failed spec or node (interrupted, programmatic
-//!   focus) counts one errored entry with Ginkgo's stated reasons.
-//! - A spec that passed after more than one attempt is noted as flaky.
+//!   focus, a suite that failed to compile) is a suite problem with Ginkgo's reasons.
+//! - A spec that passed after more than one attempt (`--flake-attempts`,
+//!   `FlakeAttempts`) is passed and flaky; `MustPassRepeatedly` repetitions are not
+//!   failed attempts. Two spec reports with the same suite and full text are attempts
+//!   of one spec.
 //! - Duration: the sum of the suites' `RunTime`.
 
 use std::fmt;
@@ -27,7 +30,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES};
-use super::{Collector, Outcome, ParsedReport, Rejected, ReportFormat};
+use super::{Collector, Outcome, ParsedReport, Rejected, ReportFormat, TestKey};
 
 pub(crate) fn parse<R: BufRead>(reader: R) -> Result<ParsedReport, Rejected> {
     let allowance = Allowance::new();
@@ -191,6 +194,7 @@ struct Spec {
     leaf_text: String,
     state: String,
     attempts: u64,
+    must_pass_repeatedly: u64,
     failure: Failure,
 }
 
@@ -237,6 +241,7 @@ impl<'de> Visitor<'de> for SpecSeed<'_> {
                 "LeafNodeText" => spec.leaf_text = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 "State" => spec.state = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 "NumAttempts" => spec.attempts = map.next_value::<Option<u64>>()?.unwrap_or_default(),
+                "MaxMustPassRepeatedly" => spec.must_pass_repeatedly = map.next_value::<Option<u64>>()?.unwrap_or_default(),
                 "Failure" => spec.failure = map.next_value_seed(FailureSeed(self.0))?,
                 _ => return Ok(false),
             }
@@ -298,9 +303,13 @@ impl Report {
         if !is_spec {
             if matches!(outcome, Outcome::Failed | Outcome::Errored) {
                 suite.failures += 1;
-                let name = format!("[{}]", spec.leaf_type);
-                self.collector.note(|| format!("suite node {name} {}; counted as one errored test", spec.state));
-                self.collector.test(Outcome::Errored, &suite.description, &name, || failure_message(&spec));
+                let state = &spec.state;
+                let node = &spec.leaf_type;
+                self.collector.suite_problem(&suite.description, || {
+                    let message = failure_message(&spec);
+                    let message = message.strip_prefix(&format!("[{node}] ")).unwrap_or(&message).to_string();
+                    format!("[{node}] {state}: {message}")
+                });
             }
             return;
         }
@@ -312,10 +321,13 @@ impl Report {
         if spec.state == "pending" {
             self.collector.note(|| format!("{name}: pending; counted as skipped"));
         }
-        if outcome == Outcome::Passed && spec.attempts > 1 {
-            self.collector.note(|| format!("{name}: flaky, passed on attempt {}; counted as passed", spec.attempts));
-        }
-        self.collector.test(outcome, &suite.description, &name, || failure_message(&spec));
+        let earlier_failures = if outcome == Outcome::Passed && spec.attempts > 1 && spec.must_pass_repeatedly <= 1 {
+            u32::try_from(spec.attempts - 1).unwrap_or(u32::MAX)
+        } else {
+            0
+        };
+        let key = TestKey::of(&[&suite.description, &name]);
+        self.collector.attempt(key, outcome, earlier_failures, &suite.description, &name, || failure_message(&spec));
     }
 
     fn close_suite(&mut self, suite: SuiteSummary) {
@@ -328,8 +340,7 @@ impl Report {
         if suite.succeeded == Some(false) && suite.failures == 0 {
             let reasons = if suite.failure_reasons.is_empty() { "no reason given".to_string() } else { suite.failure_reasons.join("; ") };
             let name = &suite.description;
-            self.collector.note(|| format!("suite {name} did not succeed ({reasons}) although no spec failed; counted as one errored test"));
-            self.collector.test(Outcome::Errored, &suite.description, "(suite)", || format!("the suite did not succeed: {reasons}"));
+            self.collector.suite_problem(name, || format!("the suite did not succeed although no spec failed: {reasons}"));
         }
     }
 }
@@ -372,6 +383,13 @@ mod tests {
         })
     }
 
+    /// A suite report with its keys in Ginkgo's order (the description before the specs;
+    /// `json!` would sort them).
+    fn suite(description: &str, succeeded: bool, extra: &str, specs: Vec<serde_json::Value>) -> String {
+        let specs = serde_json::Value::Array(specs);
+        format!(r#"[{{"SuitePath": "/src", "SuiteDescription": {description:?}, "SuiteSucceeded": {succeeded}, {extra}"SpecReports": {specs}}}]"#)
+    }
+
     #[test]
     fn specs_are_counted_by_state_and_suite_nodes_only_when_they_fail() {
         let before_each = serde_json::json!({
@@ -379,10 +397,7 @@ mod tests {
             "Location": {"FileName": "/src/pods_test.go", "LineNumber": 12, "FullStackTrace": "goroutine 1"},
             "ProgressReport": {"Message": "huge"},
         });
-        let document = serde_json::json!([{
-            "SuitePath": "/src", "SuiteDescription": "E2E", "SuiteSucceeded": false,
-            "PreRunStats": {"TotalSpecs": 5, "SpecsThatWillRun": 4}, "RunTime": 2_500_000_000i64,
-            "SpecReports": [
+        let document = suite("E2E", false, r#""PreRunStats": {"TotalSpecs": 5, "SpecsThatWillRun": 4}, "RunTime": 2500000000, "#, vec![
                 spec("BeforeSuite", "", "passed", serde_json::json!({})),
                 spec("It", "start", "passed", serde_json::json!({})),
                 spec("It", "restart", "failed", before_each),
@@ -390,16 +405,15 @@ mod tests {
                 spec("It", "skip me", "skipped", serde_json::json!({})),
                 spec("It", "later", "pending", serde_json::json!({})),
                 spec("AfterSuite", "", "failed", serde_json::json!({"Message": "cleanup failed"})),
-            ],
-        }]);
-        let report = parse(document.to_string().as_bytes()).unwrap();
-        assert_eq!(report.totals, Totals { tests: 6, passed: 1, failed: 1, errored: 2, skipped: 2 });
+        ]);
+        let report = parse(document.as_bytes()).unwrap();
+        assert_eq!(report.totals, Totals { tests: 5, passed: 1, failed: 1, errored: 1, skipped: 2, flaky: 0, suite_problems: 1 });
         assert_eq!(report.duration_seconds, Some(2.5));
         let failures: Vec<_> = report.failures.iter().map(|f| (f.name.as_str(), f.kind)).collect();
-        assert_eq!(
-            failures,
-            [("Pods restart", FailureKind::Failure), ("Pods crash", FailureKind::Error), ("[AfterSuite]", FailureKind::Error)]
-        );
+        assert_eq!(failures, [("Pods restart", FailureKind::Failure), ("Pods crash", FailureKind::Error)]);
+        assert_eq!(report.suite_problems.len(), 1);
+        assert_eq!(report.suite_problems[0].suite, "E2E");
+        assert_eq!(report.suite_problems[0].message, "[AfterSuite] failed: cleanup failed");
         assert_eq!(report.failures[0].message, "[BeforeEach] Expected <int>: 1 to equal <int>: 2\nat /src/pods_test.go:12");
         assert_eq!(report.failures[1].message, "boom\npanic: nil map");
         assert!(report.notes.iter().any(|n| n.contains("later: pending")), "{:?}", report.notes);
@@ -407,16 +421,30 @@ mod tests {
 
     #[test]
     fn a_failed_before_suite_fails_the_report_even_when_every_spec_is_skipped() {
-        let document = serde_json::json!([{
-            "SuiteDescription": "E2E", "SuiteSucceeded": false,
-            "SpecReports": [
-                spec("BeforeSuite", "", "failed", serde_json::json!({"Message": "cluster unreachable"})),
-                spec("It", "a", "skipped", serde_json::json!({})),
-            ],
-        }]);
-        let report = parse(document.to_string().as_bytes()).unwrap();
-        assert_eq!(report.totals, Totals { tests: 2, errored: 1, skipped: 1, ..Default::default() });
-        assert_eq!(report.failures[0].message, "cluster unreachable");
+        let document = suite("E2E", false, "", vec![
+            spec("BeforeSuite", "", "failed", serde_json::json!({"Message": "cluster unreachable"})),
+            spec("It", "a", "skipped", serde_json::json!({})),
+        ]);
+        let report = parse(document.as_bytes()).unwrap();
+        assert_eq!(report.totals, Totals { tests: 1, skipped: 1, suite_problems: 1, ..Default::default() });
+        assert!(report.failures.is_empty());
+        assert_eq!(report.suite_problems[0].message, "[BeforeSuite] failed: cluster unreachable");
+        assert!(report.totals.has_failures());
+    }
+
+    #[test]
+    fn flake_attempts_make_a_passed_spec_flaky_but_must_pass_repeatedly_does_not() {
+        let mut flaky = spec("It", "retries", "passed", serde_json::json!({}));
+        flaky["NumAttempts"] = 3.into();
+        let mut repeated = spec("It", "repeats", "passed", serde_json::json!({}));
+        repeated["NumAttempts"] = 3.into();
+        repeated["MaxMustPassRepeatedly"] = 3.into();
+        let mut failed = spec("It", "gives up", "failed", serde_json::json!({"Message": "503"}));
+        failed["NumAttempts"] = 2.into();
+        let report = parse(suite("E2E", false, "", vec![flaky, repeated, failed]).as_bytes()).unwrap();
+        assert_eq!(report.totals, Totals { tests: 3, passed: 2, failed: 1, flaky: 1, ..Default::default() });
+        assert_eq!(report.flaky.len(), 1);
+        assert_eq!((report.flaky[0].suite.as_str(), report.flaky[0].name.as_str(), report.flaky[0].attempts), ("E2E", "Pods retries", 3));
     }
 
     #[test]

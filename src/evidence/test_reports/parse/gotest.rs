@@ -1,22 +1,27 @@
 //! `go test -json` streams (the `test2json` event format), one event a line.
 //!
-//! Counting rules:
-//! - Leaf tests count: a test without subtests, and every subtest without subtests of
-//!   its own. A parent whose subtests ran is a container and is not counted again,
-//!   except when it failed while none of its subtests did (a `t.Error` in the parent's
-//!   own body): then that failure is counted as the parent's, so no failure is lost.
-//!   This keeps a table test with ten cases at ten tests, not eleven.
+//! Counting rules (on top of the shared ones in [`super`]):
+//! - Only leaf tests count: a test without subtests, and every subtest without subtests
+//!   of its own. A parent whose subtests ran is a container, not a test; when it fails
+//!   while none of its subtests did (a `t.Error` in its own body after `t.Run`), that is
+//!   a suite problem of its package, so no failure is lost. A table test with ten cases
+//!   is ten tests, not eleven.
+//! - A test is identified by package and name: a rerun of it (`gotestsum --rerun-fails`
+//!   writes every attempt into one stream) is another attempt of the same test, and
+//!   the last attempt decides; failed then passed is passed and flaky.
 //! - `skip` → skipped; a panic ends the test with `fail` → failed, its message shows
 //!   the panic.
-//! - A package that fails without any failed test (build failure, `TestMain` exit,
-//!   panic outside a test, timeout) counts one errored entry named after the package.
+//! - A package that fails without any failed test is a suite problem of the package:
+//!   a build failure (`FAIL <pkg> [build failed]`, `[setup failed]`, Go ≥ 1.24
+//!   `build-fail` events; the compiler's output is the message), a `TestMain` that
+//!   exits non-zero, a panic outside a test, a timeout.
 //! - A test that started and never finished (the binary died, the stream was cut)
-//!   counts as errored; a package with no final result counts one errored entry. Both
-//!   are noted: a truncated stream is never a pass.
+//!   counts as errored; a package with no final result and no such test is a suite
+//!   problem. Both are noted: a truncated stream is never a pass.
 //! - Lines that are not events (compiler output from `go test -json 2>&1`) are ignored
 //!   and counted in a note; a malformed event line is unparseable, except a last line
 //!   cut in the middle, which is a truncation.
-//! - Duration: the sum of the packages' elapsed times.
+//! - Duration: the sum of the packages' elapsed times (a rerun's included).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -25,7 +30,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 
 use super::input::{Line, MAX_TOKEN_BYTES, read_line};
-use super::{Collector, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat};
+use super::{Collector, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat, TestKey};
 
 /// More tests running at once than this is not a real stream; it only costs memory.
 const MAX_RUNNING_TESTS: usize = 50_000;
@@ -150,8 +155,10 @@ impl State {
                 return;
             }
             let message = self.build_output.remove(package).map(MessageBuf::finish).filter(|m| !m.is_empty());
-            self.collector.note(|| format!("{package}: the package did not build; counted as one errored test"));
-            self.collector.test(Outcome::Errored, package, "(package)", || message.unwrap_or_else(|| line.to_string()));
+            self.collector.suite_problem(package, || match message {
+                Some(m) => format!("the package did not build:\n{m}"),
+                None => line.to_string(),
+            });
             return;
         }
         if let Some(package) = &self.compiling
@@ -223,9 +230,15 @@ impl State {
                     "fail" => Outcome::Failed,
                     _ => Outcome::Skipped,
                 };
-                let counted = !finished.has_subtests || (failed && !finished.subtest_failed);
-                if counted {
-                    self.collector.test(outcome, package_name, test, || finished.output.finish());
+                if !finished.has_subtests {
+                    let key = TestKey::of(&[package_name, test]);
+                    self.collector.attempt(key, outcome, 0, package_name, test, || finished.output.finish());
+                } else if failed && !finished.subtest_failed {
+                    let output = finished.output.finish();
+                    self.collector.suite_problem(package_name, || {
+                        let what = format!("{test} failed outside its subtests (which all passed or were skipped)");
+                        if output.is_empty() { what } else { format!("{what}:\n{output}") }
+                    });
                 }
             }
             _ => {}
@@ -269,7 +282,7 @@ impl State {
             }
             self.collector.note(|| format!("{name} › {test}: started but never finished; counted as errored"));
             let message = running.output.finish();
-            self.collector.test(Outcome::Errored, name, &test, || {
+            self.collector.attempt(TestKey::of(&[name, &test]), Outcome::Errored, 0, name, &test, || {
                 if message.is_empty() { "the test started but never finished".to_string() } else { message }
             });
         }
@@ -282,9 +295,12 @@ impl State {
                 }
                 message.push_str(&package_output);
             }
-            let what = if package.any_test { "the package failed outside its tests" } else { "the package failed before any test ran (build or setup failure)" };
-            self.collector.note(|| format!("{name}: {what}; counted as one errored test"));
-            self.collector.test(Outcome::Errored, name, "(package)", || if message.is_empty() { what.to_string() } else { super::first_lines(&message) });
+            let what = if package.any_test {
+                "the package failed although none of its tests did (TestMain exit, panic or timeout outside a test)"
+            } else {
+                "the package failed before any test ran (build or setup failure)"
+            };
+            self.collector.suite_problem(name, || if message.is_empty() { what.to_string() } else { format!("{what}:\n{message}") });
         }
     }
 
@@ -293,10 +309,11 @@ impl State {
         open.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, package) in open {
             if package.running.is_empty() {
-                self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated); counted as one errored test"));
-                self.collector.test(Outcome::Errored, &name, "(package)", || "the stream ends before the package's result".to_string());
+                self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated)"));
+                self.collector.suite_problem(&name, || "the stream ends before the package's result: the report is truncated".to_string());
                 continue;
             }
+            // Its unfinished tests count as errored, which fails the report already.
             self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated)"));
             self.close_package(&name, package, false, None);
         }
@@ -330,7 +347,7 @@ fn parent_of<'a>(running: &'a mut HashMap<String, RunningTest>, test: &str) -> O
 
 #[cfg(test)]
 mod tests {
-    use super::super::{FailureKind, Totals};
+    use super::super::Totals;
     use super::*;
 
     fn ev(action: &str, test: Option<&str>, output: Option<&str>) -> String {
@@ -352,7 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn subtests_are_counted_as_leaves_and_parents_only_for_their_own_failure() {
+    fn only_leaf_tests_count_and_a_parent_failing_on_its_own_is_a_suite_problem() {
         let report = parse_lines(&[
             ev("start", None, None),
             ev("run", Some("TestTable"), None),
@@ -371,16 +388,17 @@ mod tests {
             ev("skip", Some("TestSkip"), None),
             ev("fail", None, None),
         ]);
-        assert_eq!(report.totals, Totals { tests: 5, passed: 2, failed: 2, errored: 0, skipped: 1 });
+        assert_eq!(report.totals, Totals { tests: 4, passed: 2, failed: 1, skipped: 1, suite_problems: 1, ..Default::default() });
         let names: Vec<_> = report.failures.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["TestTable/b", "TestOwn"]);
+        assert_eq!(names, ["TestTable/b"]);
         assert_eq!(report.failures[0].message, "    t_test.go:9: want 2");
-        assert_eq!(report.failures[1].message, "    t_test.go:20: cleanup failed");
+        assert_eq!(report.suite_problems[0].suite, "example.com/p");
+        assert_eq!(report.suite_problems[0].message, "TestOwn failed outside its subtests (which all passed or were skipped):\n    t_test.go:20: cleanup failed");
         assert_eq!(report.duration_seconds, Some(0.5));
     }
 
     #[test]
-    fn a_build_failure_is_one_errored_entry_with_the_compiler_message() {
+    fn a_build_failure_is_a_suite_problem_with_the_compiler_message() {
         let report = parse_lines(&[
             ev("start", None, None),
             ev("output", None, Some("# example.com/p\n")),
@@ -388,21 +406,23 @@ mod tests {
             ev("output", None, Some("FAIL\texample.com/p [build failed]\n")),
             ev("fail", None, None),
         ]);
-        assert_eq!(report.totals, Totals { tests: 1, errored: 1, ..Default::default() });
-        assert_eq!(report.failures[0].kind, FailureKind::Error);
-        assert!(report.failures[0].message.contains("undefined: missing"), "{}", report.failures[0].message);
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() });
+        assert!(report.failures.is_empty());
+        let problem = &report.suite_problems[0];
+        assert_eq!(problem.suite, "example.com/p");
+        assert!(problem.message.contains("undefined: missing"), "{}", problem.message);
     }
 
     #[test]
-    fn a_go_1_19_build_failure_line_outside_the_events_is_one_errored_entry() {
+    fn a_go_1_19_build_failure_line_outside_the_events_is_a_suite_problem() {
         let text = "FAIL\texample.com/broken [build failed]\n# example.com/other\n./o.go:1: syntax error\nFAIL\texample.com/other [build failed]\n"
             .to_string()
             + &ev("start", None, None)
             + &ev("pass", None, None);
         let report = parse(text.as_bytes()).unwrap();
-        assert_eq!(report.totals, Totals { tests: 2, errored: 2, ..Default::default() });
-        assert_eq!(report.failures[0].suite, "example.com/broken");
-        assert_eq!(report.failures[1].message, "./o.go:1: syntax error");
+        assert_eq!(report.totals, Totals { suite_problems: 2, ..Default::default() });
+        assert_eq!(report.suite_problems[0].suite, "example.com/broken");
+        assert_eq!(report.suite_problems[1].message, "the package did not build:\n./o.go:1: syntax error");
     }
 
     #[test]
@@ -422,6 +442,10 @@ mod tests {
         assert_eq!(report.failures[0].message, "waiting for pod");
         assert!(report.notes.iter().any(|n| n.contains("cut off")), "{:?}", report.notes);
         assert!(report.notes.iter().any(|n| n.contains("never finished")), "{:?}", report.notes);
+        // A package cut before any test: a suite problem, so the report still fails.
+        let report = parse_lines(&[ev("start", None, None), ev("output", None, Some("building\n"))]);
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() });
+        assert!(report.suite_problems[0].message.contains("truncated"), "{:?}", report.suite_problems);
     }
 
     #[test]

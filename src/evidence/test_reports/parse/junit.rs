@@ -5,23 +5,40 @@
 //! mocha-junit-reporter, vitest, cargo-nextest and Playwright: they differ in which
 //! attributes they write and how they nest suites, not in what a `<testcase>` means.
 //!
-//! Rules:
+//! Rules (on top of the shared ones in [`super`]):
 //! - The root is `<testsuites>` or `<testsuite>`; any other root element means the file
 //!   is some other XML (HTML, coverage, a POM) and not a report.
-//! - Every `<testcase>` is one test, wherever it sits (suites may nest). Its outcome
-//!   comes from its children: `<failure>` → failed, `<error>` → errored (a test with
-//!   both, like pytest's failure plus teardown error, counts once as failed and is
-//!   noted), `<skipped>` → skipped, none → passed.
+//! - Every `<testcase>` is one attempt of a test, wherever it sits (suites may nest).
+//!   Its outcome comes from its children: `<failure>` → failed, `<error>` → errored (a
+//!   test with both, like pytest's failure plus teardown error, counts once as failed
+//!   and is noted), `<skipped>` → skipped (pytest's xfail too), none → passed.
+//! - Test cases with the same innermost suite, `classname` and `name` are attempts of
+//!   one test: gotestsum `--rerun-fails`, pytest-rerunfailures and Ginkgo v1
+//!   `-flakeAttempts` write one test case per attempt (pytest-rerunfailures writes the
+//!   failed ones without a `<failure>`: a runner only reruns what failed). The last
+//!   attempt decides; a passing last attempt after others is passed and flaky.
 //! - Surefire reruns: `<flakyFailure>`/`<flakyError>` without a final `<failure>` or
-//!   `<error>` mean the test passed on a rerun: passed, and noted as flaky.
+//!   `<error>` mean the test passed on a rerun: passed and flaky.
 //!   `<rerunFailure>`/`<rerunError>` mean every rerun failed too: failed.
-//! - Counts come from the children; when a suite's `tests`/`failures`/`errors`/`skipped`
-//!   attributes disagree with them, the children win and a note says so. Ginkgo counts
-//!   pending specs in `disabled`, so `skipped + disabled` is accepted for skipped.
-//!   One exception keeps a report from looking better than it says it is: failures and
-//!   errors that the outermost level (`<testsuites>`, else each outermost suite)
-//!   declares beyond its test cases count as errored entries. gotestsum, for one,
-//!   declares a package build failure in `errors` without writing a test case for it.
+//! - Ginkgo suite nodes written as test cases (`[BeforeSuite]`, `[AfterSuite]`,
+//!   `[SynchronizedBeforeSuite]`, …, and Ginkgo v1's `BeforeSuite`/`AfterSuite`) are not
+//!   tests: a failed one is a suite problem, a passed one is not counted. (Ginkgo v2's
+//!   JUnit writes one test case per spec and does not say that a spec flaked: its JSON
+//!   report does, through `NumAttempts`.) Every other
+//!   pseudo test case a runner writes (gotestsum's `TestMain`, jest's "Test suite failed
+//!   to run", mocha's `"before all" hook`, go-junit-report's `[build failed]`) counts as
+//!   the test case the file says it is.
+//! - jest-junit writes a `test.todo` as a test case without children that its suite's
+//!   `tests` does not count: when a suite declares fewer tests than it holds, its other
+//!   counts agree, and that many childless test cases have `time="0"`, those are todo
+//!   tests: skipped.
+//! - Counts come from the test cases; when a suite's `tests`/`failures`/`errors`/`skipped`
+//!   attributes agree neither with its test cases nor with its tests (attempts
+//!   matched), a note says so. Ginkgo counts pending specs in `disabled`, so
+//!   `skipped + disabled` is accepted for skipped. Failures and errors that the
+//!   outermost level (`<testsuites>`, else each outermost suite) declares beyond its
+//!   test cases are a suite problem: gotestsum, for one, declares a package build
+//!   failure in `errors` without writing a test case for it.
 //! - Duration: the root `<testsuites time>`, else the sum of the outermost suites'
 //!   `time`, else the sum of the test cases' `time`.
 //! - Test output (`<system-out>`, `<system-err>`) is never used: it is skipped straight
@@ -37,12 +54,32 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
 use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES};
-use super::{Collector, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat};
+use super::{Collector, MAX_TRACKED_TESTS, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat, TestKey, Totals};
 
 /// Deeper element nesting than this is not a report: it only costs memory.
 const MAX_DEPTH: usize = 512;
 /// The names of all open elements together may not be longer than this.
 const MAX_OPEN_NAMES: usize = 64 * 1024;
+/// jest-junit todo candidates remembered per suite.
+const MAX_TODO_CANDIDATES: usize = 10_000;
+/// Ginkgo's suite-level nodes as its JUnit reporters name their test cases: v2 writes
+/// `[<node type>]`, followed by ` <text>` when the node has one (`[ReportAfterSuite]
+/// merge reports`); v1 writes `BeforeSuite`/`AfterSuite` bare.
+const GINKGO_SUITE_NODES: &[&str] = &[
+    "[BeforeSuite]",
+    "[AfterSuite]",
+    "[SynchronizedBeforeSuite]",
+    "[SynchronizedAfterSuite]",
+    "[ReportBeforeSuite]",
+    "[ReportAfterSuite]",
+    "[DeferCleanup (Suite)]",
+];
+const GINKGO_V1_SUITE_NODES: &[&str] = &["BeforeSuite", "AfterSuite"];
+
+fn is_ginkgo_suite_node(name: &str) -> bool {
+    GINKGO_V1_SUITE_NODES.contains(&name)
+        || GINKGO_SUITE_NODES.iter().any(|node| name.strip_prefix(node).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
+}
 
 /// Parses a JUnit XML stream. `declared` says the file opened with `<?xml`, so an
 /// error before the root element makes it unparseable rather than "not a report".
@@ -118,7 +155,7 @@ struct Declared {
 
 impl Declared {
     /// What the declared counts get wrong about the counted ones, if anything.
-    fn disagreement(&self, counted: &super::Totals) -> Option<String> {
+    fn disagreement(&self, counted: &Totals) -> Option<String> {
         let mut parts = Vec::new();
         let mut check = |label: &str, declared: Option<u64>, counted: u64, alternative: Option<u64>| {
             if let Some(declared) = declared
@@ -140,8 +177,22 @@ impl Declared {
 struct SuiteFrame {
     name: String,
     declared: Declared,
-    counted: super::Totals,
+    /// Every test case element in this suite and below, attempts not matched: what a
+    /// tool that declares attempts (gotestsum) counts.
+    counted: Totals,
+    /// The tests (attempts matched) in this suite and below, by key; may repeat.
+    keys: Vec<TestKey>,
+    /// Passed, childless test cases with `time="0"`: jest-junit todo tests look so.
+    todo_candidates: Vec<TestKey>,
+    /// Suite problems found in this suite's test cases (failed Ginkgo suite nodes).
+    problems: u64,
     time: Option<f64>,
+}
+
+impl SuiteFrame {
+    fn new(name: String, declared: Declared, time: Option<f64>) -> Self {
+        SuiteFrame { name, declared, counted: Totals::default(), keys: Vec::new(), todo_candidates: Vec::new(), problems: 0, time }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +210,10 @@ struct CaseFrame {
     depth: usize,
     result: CaseResult,
     failure_and_error: bool,
+    /// Child elements seen (any kind).
+    children: u32,
+    /// The `time` attribute.
+    time: Option<f64>,
     flaky: u32,
     reruns: u32,
     /// The element's text (stack trace, test output).
@@ -190,7 +245,12 @@ struct State {
     case_name: String,
     case_class: String,
     collector: Collector,
-    flaky_tests: u64,
+    /// Every test case element, attempts not matched (see [`SuiteFrame::counted`]).
+    raw: Totals,
+    /// Suite problems from failed Ginkgo suite nodes.
+    suite_node_problems: u64,
+    /// Keys remembered in suite frames, bounded like the collector's tests.
+    frame_keys: usize,
 }
 
 impl State {
@@ -212,7 +272,9 @@ impl State {
             case_name: String::new(),
             case_class: String::new(),
             collector: Collector::new(ReportFormat::Junit),
-            flaky_tests: 0,
+            raw: Totals::default(),
+            suite_node_problems: 0,
+            frame_keys: 0,
         }
     }
 
@@ -279,6 +341,11 @@ impl State {
         }
         // Depth of this element itself (the depth counter already includes a non-empty one).
         let own_depth = if empty { self.depth + 1 } else { self.depth };
+        if let Some(case) = &mut self.case
+            && own_depth == case.depth + 1
+        {
+            case.children += 1;
+        }
         match name {
             "testsuites" if own_depth == 1 => {
                 let (declared, time, _) = self.suite_attributes(e)?;
@@ -287,7 +354,7 @@ impl State {
             }
             "testsuite" => {
                 let (declared, time, suite_name) = self.suite_attributes(e)?;
-                let frame = SuiteFrame { name: suite_name, declared, counted: Default::default(), time };
+                let frame = SuiteFrame::new(suite_name, declared, time);
                 if empty {
                     self.close_suite(frame);
                 } else {
@@ -398,6 +465,8 @@ impl State {
             depth,
             result: CaseResult::Passed,
             failure_and_error: false,
+            children: 0,
+            time,
             flaky: 0,
             reruns: 0,
             message: MessageBuf::default(),
@@ -493,61 +562,126 @@ impl State {
             CaseResult::Failed => Outcome::Failed,
             CaseResult::Errored => Outcome::Errored,
         };
+        self.raw.count(outcome);
         if let Some(frame) = self.suites.last_mut() {
             frame.counted.count(outcome);
         }
-        let flaky = case.flaky > 0 && outcome == Outcome::Passed;
-        if matches!(outcome, Outcome::Passed | Outcome::Skipped) && !flaky {
-            self.collector.totals.count(outcome);
+        let (suite, name) = self.case_identity();
+        if is_ginkgo_suite_node(&self.case_name) {
+            if matches!(outcome, Outcome::Failed | Outcome::Errored) {
+                self.suite_node_problems += 1;
+                if let Some(frame) = self.suites.last_mut() {
+                    frame.problems += 1;
+                }
+                let CaseFrame { message, attribute_message, .. } = case;
+                let node = self.case_name.clone();
+                self.collector.suite_problem(&suite, || format!("{node} failed: {}", compose_message(attribute_message, message.finish())));
+            }
             return;
         }
-        let (suite, name) = self.case_identity();
+        let innermost = self.suites.last().map(|s| s.name.as_str()).unwrap_or("");
+        let key = TestKey::of(&[innermost, &self.case_class, &self.case_name]);
         if case.failure_and_error {
             self.collector.note(|| format!("{suite} › {name}: has both a failure and an error; counted once, as failed"));
         }
-        if flaky {
-            self.flaky_tests += 1;
-            let attempts = case.flaky;
-            self.collector.note(|| format!("{suite} › {name}: flaky, passed on a rerun after {attempts} failed attempt(s); counted as passed"));
+        let todo_candidate = outcome == Outcome::Passed && case.children == 0 && case.time == Some(0.0);
+        if let Some(frame) = self.suites.last_mut()
+            && self.frame_keys < MAX_TRACKED_TESTS
+        {
+            self.frame_keys += 1;
+            frame.keys.push(key);
+            if todo_candidate && frame.todo_candidates.len() < MAX_TODO_CANDIDATES {
+                frame.todo_candidates.push(key);
+            }
         }
-        let CaseFrame { message, attribute_message, .. } = case;
-        self.collector.test(outcome, &suite, &name, || compose_message(attribute_message, message.finish()));
+        let CaseFrame { message, attribute_message, flaky, .. } = case;
+        self.collector.attempt(key, outcome, flaky, &suite, &name, || compose_message(attribute_message, message.finish()));
     }
 
-    fn close_suite(&mut self, frame: SuiteFrame) {
-        let name = if frame.name.is_empty() { "(unnamed)" } else { frame.name.as_str() };
-        if let Some(disagreement) = frame.declared.disagreement(&frame.counted) {
+    /// The suite's tests with attempts matched: the final outcome of each distinct key.
+    fn matched_totals(&self, keys: &mut Vec<TestKey>) -> Totals {
+        keys.sort_unstable_by_key(|k| k.0);
+        keys.dedup();
+        let mut totals = Totals::default();
+        for key in keys.iter() {
+            if let Some(outcome) = self.collector.outcome(*key) {
+                totals.count(outcome);
+            }
+        }
+        totals
+    }
+
+    fn close_suite(&mut self, mut frame: SuiteFrame) {
+        let name = if frame.name.is_empty() { "(unnamed)".to_string() } else { super::cap_name(&frame.name).into_owned() };
+        let mut keys = std::mem::take(&mut frame.keys);
+        let mut matched = self.matched_totals(&mut keys);
+        if let Some(todo) = self.jest_todo(&frame, &matched) {
+            let excess = todo.len();
+            let changed = todo.into_iter().filter(|k| self.collector.reclassify_passed(*k, Outcome::Skipped)).count();
+            if changed > 0 {
+                self.collector.note(|| {
+                    format!("suite {name} declares {excess} test(s) fewer than it holds; {changed} childless test case(s) with time 0 are jest-junit's todo tests, counted as skipped")
+                });
+                matched = self.matched_totals(&mut keys);
+            }
+        }
+        if let Some(disagreement) = frame.declared.disagreement(&frame.counted)
+            && frame.declared.disagreement(&matched).is_some()
+        {
             self.collector.note(|| format!("suite {name} declares {disagreement}; the test cases are counted"));
         }
         match self.suites.last_mut() {
-            Some(parent) => parent.counted.add(&frame.counted),
+            Some(parent) => {
+                parent.counted.add(&frame.counted);
+                parent.keys.append(&mut keys);
+                parent.problems += frame.problems;
+            }
             None => {
                 if let Some(t) = frame.time {
                     *self.outer_suite_time.get_or_insert(0.0) += t;
                 }
                 let root_declares = self.root.is_some_and(|r| r.failures.is_some() || r.errors.is_some());
                 if !root_declares {
-                    self.count_undeclared_failures(&frame.declared, &frame.counted, &format!("suite {name}"), name);
+                    self.count_undeclared_failures(&frame.declared, &frame.counted, &format!("suite {name}"), &name, frame.problems);
                 }
             }
         }
     }
 
-    /// Counts failures and errors that `declared` states beyond what `counted` found
-    /// as errored entries, so that a failure without a test case is never lost.
-    fn count_undeclared_failures(&mut self, declared: &Declared, counted: &super::Totals, who: &str, suite: &str) {
+    /// The todo tests of a jest-junit suite, when the suite looks like one that has
+    /// them: it declares fewer tests than it holds, its other declared counts agree,
+    /// and at least that many test cases are childless with `time="0"` (the last ones
+    /// are taken: which of several look-alikes is the todo cannot be known).
+    fn jest_todo(&self, frame: &SuiteFrame, matched: &Totals) -> Option<Vec<TestKey>> {
+        let declared = frame.declared;
+        let excess = usize::try_from(matched.tests.checked_sub(declared.tests?)?).ok()?;
+        let agrees = |declared: Option<u64>, counted: u64| declared.is_none_or(|d| d == counted);
+        let fits = excess > 0
+            && frame.todo_candidates.len() >= excess
+            && agrees(declared.failures, matched.failed)
+            && agrees(declared.errors, matched.errored)
+            && agrees(declared.skipped, matched.skipped);
+        fits.then(|| frame.todo_candidates[frame.todo_candidates.len() - excess..].to_vec())
+    }
+
+    /// Failures and errors that `declared` states beyond the test cases `counted` are a
+    /// suite problem, so that a failure without a test case is never lost. When the
+    /// level already has a suite problem from a failed suite node (Ginkgo v1 declares
+    /// the specs a failed `BeforeSuite` kept from running as failures), that explains it.
+    fn count_undeclared_failures(&mut self, declared: &Declared, counted: &Totals, who: &str, suite: &str, problems: u64) {
         let stated = declared.failures.unwrap_or(0) + declared.errors.unwrap_or(0);
-        let excess = stated.saturating_sub(counted.failed + counted.errored);
+        let shown = counted.failed + counted.errored;
+        let excess = stated.saturating_sub(shown);
         if excess == 0 {
             return;
         }
-        self.collector.note(|| {
-            format!("{who} declares {excess} more failure(s) or error(s) than its test cases show; counted as {excess} errored test(s)")
-        });
-        let message = format!("{who} declares {stated} failure(s) or error(s), its test cases show {}", counted.failed + counted.errored);
-        for _ in 0..excess.min(1000) {
-            self.collector.test(Outcome::Errored, suite, "(declared failure without a test case)", || message.clone());
+        if problems > 0 {
+            self.collector.note(|| format!("{who} declares {excess} more failure(s) or error(s) than its test cases show; its failed suite node explains them"));
+            return;
         }
+        self.collector.suite_problem(suite, || {
+            format!("{who} declares {stated} failure(s) or error(s) but its test cases show {shown}: a failure outside any test case (gotestsum writes a package build failure so)")
+        });
     }
 
     fn finish(mut self) -> Result<ParsedReport, Rejected> {
@@ -565,17 +699,16 @@ impl State {
             )));
         }
         if let Some(root) = self.root {
-            let counted = self.collector.totals;
-            if let Some(disagreement) = root.disagreement(&counted) {
+            let (raw, matched) = (self.raw, self.collector.totals());
+            if let Some(disagreement) = root.disagreement(&raw)
+                && root.disagreement(&matched).is_some()
+            {
                 self.collector.note(|| format!("the <testsuites> root declares {disagreement}; the test cases are counted"));
             }
             if root.failures.is_some() || root.errors.is_some() {
-                self.count_undeclared_failures(&root, &counted, "the <testsuites> root", "");
+                let problems = self.suite_node_problems;
+                self.count_undeclared_failures(&root, &raw, "the <testsuites> root", "", problems);
             }
-        }
-        if self.flaky_tests > 0 {
-            let flaky = self.flaky_tests;
-            self.collector.note(|| format!("{flaky} flaky test(s) passed on a rerun and are counted as passed"));
         }
         let duration = self.root_time.or(self.outer_suite_time).or(self.case_time);
         Ok(self.collector.finish(duration))
@@ -725,7 +858,7 @@ mod tests {
     }
 
     fn totals(tests: u64, passed: u64, failed: u64, errored: u64, skipped: u64) -> Totals {
-        Totals { tests, passed, failed, errored, skipped }
+        Totals { tests, passed, failed, errored, skipped, ..Default::default() }
     }
 
     #[test]
@@ -788,9 +921,142 @@ mod tests {
                </testsuite>"#,
         )
         .unwrap();
-        assert_eq!(report.totals, totals(2, 1, 1, 0, 0));
-        assert!(report.notes[0].contains("sometimes: flaky, passed on a rerun after 1 failed attempt"), "{:?}", report.notes);
+        assert_eq!(report.totals, Totals { flaky: 1, ..totals(2, 1, 1, 0, 0) });
+        assert_eq!(report.flaky.len(), 1);
+        assert_eq!((report.flaky[0].name.as_str(), report.flaky[0].attempts), ("sometimes", 2));
         assert_eq!(report.failures[0].name, "always");
+    }
+
+    #[test]
+    fn repeated_test_cases_are_attempts_and_the_last_decides() {
+        // gotestsum --rerun-fails: every attempt a test case, counted in tests= and failures=.
+        let report = parse_str(
+            r#"<testsuites tests="6" failures="3" errors="0">
+                 <testsuite name="pkg" tests="6" failures="3">
+                   <testcase classname="pkg" name="TestFlaky"><failure message="Failed">reset by peer</failure></testcase>
+                   <testcase classname="pkg" name="TestBroken"><failure message="Failed">want 1</failure></testcase>
+                   <testcase classname="pkg" name="TestStable"/>
+                   <testcase classname="pkg" name="TestFlaky"/>
+                   <testcase classname="pkg" name="TestBroken"><failure message="Failed">want 1 again</failure></testcase>
+                   <testcase classname="other" name="TestFlaky"/>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { flaky: 1, ..totals(4, 3, 1, 0, 0) });
+        assert_eq!(report.flaky[0].name, "TestFlaky");
+        assert_eq!(report.flaky[0].attempts, 2);
+        assert_eq!(report.failures.len(), 1);
+        assert_eq!(report.failures[0].message, "want 1", "the first listing stays");
+        assert!(!report.notes.iter().any(|n| n.contains("declares")), "raw counts agree: {:?}", report.notes);
+        assert!(report.notes.iter().any(|n| n.contains("2 test result(s) repeat")), "{:?}", report.notes);
+
+        // pytest-rerunfailures: failed attempts without a child, tests= counts tests.
+        let report = parse_str(
+            r#"<testsuites><testsuite name="pytest" tests="2" failures="1" errors="0" skipped="0">
+                 <testcase classname="t" name="test_flaky"/><testcase classname="t" name="test_flaky"/>
+                 <testcase classname="t" name="test_bad"/><testcase classname="t" name="test_bad"><failure message="x"/></testcase>
+               </testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { flaky: 1, ..totals(2, 1, 1, 0, 0) });
+        assert!(!report.notes.iter().any(|n| n.contains("declares")), "matched counts agree: {:?}", report.notes);
+    }
+
+    #[test]
+    fn an_error_then_a_failure_of_one_test_is_errored_and_a_pass_then_a_failure_is_failed() {
+        // jest-junit writes a suite that failed to run as an <error> and a <failure> test case.
+        let report = parse_str(
+            r#"<testsuites><testsuite name="broken.test.js" tests="0" errors="1" failures="0" skipped="0">
+                 <testcase classname="Test suite failed to run" name="broken.test.js"><error>Cannot find module</error></testcase>
+                 <testcase classname="Test suite failed to run" name="broken.test.js"><failure>{"code":"MODULE_NOT_FOUND"}</failure></testcase>
+               </testsuite>
+               <testsuite name="s"><testcase name="a"/><testcase name="a"><failure/></testcase></testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(2, 0, 1, 1, 0));
+        assert_eq!(report.failures[0].kind, FailureKind::Error);
+        assert_eq!(report.failures[0].message, "Cannot find module");
+        assert!(report.flaky.is_empty());
+    }
+
+    #[test]
+    fn jest_junit_todo_tests_are_skipped() {
+        let report = parse_str(
+            r#"<testsuites name="jest tests" tests="3" failures="1" errors="0">
+                 <testsuite name="add" errors="0" failures="1" skipped="0" time="0.6" tests="3">
+                   <testcase classname="add works" name="add works" time="0.009"></testcase>
+                   <testcase classname=" divides" name=" divides" time="0"></testcase>
+                   <testcase classname="add fast" name="add fast" time="0.001"></testcase>
+                   <testcase classname="add fails" name="add fails" time="0.002"><failure>boom</failure></testcase>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(4, 2, 1, 0, 1));
+        assert!(report.notes.iter().any(|n| n.contains("todo")), "{:?}", report.notes);
+        // A suite whose declared failures do not agree is not jest's todo case (gotestsum's
+        // TestMain test case is not counted in its suite's tests=).
+        let report = parse_str(
+            r#"<testsuites tests="1" failures="1" errors="0">
+                 <testsuite tests="1" failures="0" name="example.com/setup">
+                   <testcase classname="" name="TestMain" time="0.000000"><failure message="Failed">exit 1</failure></testcase>
+                   <testcase classname="example.com/setup" name="TestInSetup" time="0.000000"></testcase>
+                 </testsuite>
+               </testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, totals(2, 1, 1, 0, 0));
+        assert_eq!(report.failures[0].name, "TestMain");
+    }
+
+    #[test]
+    fn ginkgo_suite_nodes_are_suite_problems_not_tests() {
+        // Ginkgo v1: a failed BeforeSuite as a bare test case; tests=/failures= count the specs it kept from running.
+        let report = parse_str(
+            r#"<testsuite name="Cluster Suite" tests="2" failures="2" errors="0" time="0.005">
+                 <testcase name="BeforeSuite" classname="Cluster Suite" time="0.0002"><failure type="Failure">suite_test.go:15&#xA;cluster unreachable</failure></testcase>
+               </testsuite>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() });
+        assert_eq!(report.suite_problems[0].suite, "Cluster Suite");
+        assert!(report.suite_problems[0].message.contains("BeforeSuite failed: suite_test.go:15\ncluster unreachable"), "{:?}", report.suite_problems);
+        // Ginkgo v2: a passed [BeforeSuite] is not a test; a failed [ReportAfterSuite] with a text is a problem.
+        let report = parse_str(
+            r#"<testsuites tests="4" failures="1"><testsuite name="S" tests="4" failures="1">
+                 <testcase name="[BeforeSuite]" classname="S" status="passed"/><testcase name="[It] works" classname="S" status="passed"/>
+                 <testcase name="[ReportAfterSuite] merge" classname="S" status="failed"><failure message="disk full" type="failed"/></testcase>
+                 <testcase name="[BeforeSuiteX] not a node" classname="S" status="passed"/>
+               </testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..totals(2, 2, 0, 0, 0) });
+        assert_eq!(report.suite_problems[0].message, "[ReportAfterSuite] merge failed: disk full");
+        assert!(report.notes.iter().all(|n| !n.contains("declares")), "{:?}", report.notes);
+    }
+
+    #[test]
+    fn failures_declared_without_a_test_case_are_a_suite_problem() {
+        let report = parse_str(
+            r#"<testsuites tests="1" failures="0" errors="1"><testsuite name="p" tests="1"><testcase name="a"/></testsuite></testsuites>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { suite_problems: 1, ..totals(1, 1, 0, 0, 0) });
+        assert!(report.totals.has_failures());
+    }
+
+    #[test]
+    fn huge_names_are_capped_with_the_cut_recorded() {
+        let name = "é".repeat(3 * 1024 * 1024);
+        let xml = format!(r#"<testsuite name="{name}"><testcase classname="{name}" name="{name}"><failure/></testcase></testsuite>"#);
+        let report = parse_str(&xml).unwrap();
+        let failure = &report.failures[0];
+        for text in [&failure.suite, &failure.name] {
+            assert!(text.len() < super::super::MAX_NAME_BYTES + 40, "{}", text.len());
+            assert!(text.ends_with(" bytes cut)"), "{}", &text[text.len() - 30..]);
+        }
+        assert!(report.notes.iter().all(|n| n.len() < super::super::MAX_NOTE_BYTES + 40));
     }
 
     #[test]

@@ -13,9 +13,26 @@
 //! be longer than [`MAX_TOKEN_BYTES`]. XML entity declarations are refused outright, so
 //! neither a billion-laughs document nor an external entity is ever expanded or fetched.
 //!
-//! Counting rules shared by every format: `tests = passed + failed + errored + skipped`;
-//! "failed" is an assertion failure, "errored" anything that kept a test from
-//! finishing (a panic in Ginkgo, a build failure, a test that started and never ended).
+//! Counting conventions shared by every format (the README's "Counting conventions"
+//! says the same for users):
+//! - `tests = passed + failed + errored + skipped`, always ([`Totals::is_consistent`]).
+//!   "failed" is an assertion failure, "errored" anything that kept a test from
+//!   finishing (a panic in Ginkgo, a test that started and never ended).
+//! - A test is counted once, with its final outcome. Attempts of one test (reruns) are
+//!   recognised per format ([`junit`]: same suite, class and name; [`gotest`]: same
+//!   package and test; [`ginkgo`]: `NumAttempts`); the last attempt decides. A test
+//!   whose last attempt passed after an earlier one did not is **passed and flaky**: it
+//!   is counted in [`Totals::flaky`] and named in [`ParsedReport::flaky`]. A test whose
+//!   every attempt failed is errored when any attempt errored, failed otherwise.
+//! - Package- and suite-level outcomes (a package that does not build, a `TestMain`
+//!   that exits, a failed `BeforeSuite`, failures a suite declares without a test case,
+//!   a stream that ends before a package's result) are **suite problems**: counted in
+//!   [`Totals::suite_problems`] and listed in [`ParsedReport::suite_problems`] with the
+//!   package or suite and a message. They fail the report; they are not tests.
+//! - Skip-like states (skipped, pending, todo, disabled, xfail) are skipped.
+//! - Names (suite, class, package, test) are capped at [`MAX_NAME_BYTES`] on a character
+//!   boundary; a cut name ends in `… (N bytes cut)`. Notes are capped the same way.
+//!
 //! Format-specific rules are documented in [`junit`], [`gotest`] and [`ginkgo`].
 
 mod detect;
@@ -24,7 +41,11 @@ pub mod gotest;
 mod input;
 pub mod junit;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::io::{BufReader, Read};
 use std::path::Path;
 
@@ -41,6 +62,19 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 pub const MAX_MESSAGE_LINES: usize = 15;
 /// At most this many notes are kept per file; the rest are counted in a last note.
 pub const MAX_NOTES: usize = 50;
+/// At most this many flaky tests are named per file; [`Totals::flaky`] counts all.
+pub const MAX_LISTED_FLAKY: usize = 100;
+/// At most this many suite problems are listed per file; [`Totals::suite_problems`] counts all.
+pub const MAX_LISTED_SUITE_PROBLEMS: usize = 100;
+/// Test, suite, class and package names are cut to this many bytes (on a character
+/// boundary), so that a hostile report cannot blow up the manifest or the output.
+pub const MAX_NAME_BYTES: usize = 1024;
+/// A note is cut to this many bytes.
+pub const MAX_NOTE_BYTES: usize = 2048;
+/// Attempts are matched for this many distinct tests per file; beyond it (a file with
+/// more tests than any real suite) tests are counted without matching their reruns,
+/// so memory stays bounded, and a note says so.
+pub const MAX_TRACKED_TESTS: usize = 1_000_000;
 
 /// A test report format, recognised from content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,6 +103,8 @@ impl std::fmt::Display for ReportFormat {
 }
 
 /// Test counts. Invariant kept by every parser: `tests = passed + failed + errored + skipped`.
+/// `flaky` counts passed tests that needed more than one attempt (a part of `passed`);
+/// `suite_problems` counts package- and suite-level failures, which are not tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub tests: u64,
@@ -76,6 +112,14 @@ pub struct Totals {
     pub failed: u64,
     pub errored: u64,
     pub skipped: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub flaky: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suite_problems: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Totals {
@@ -85,22 +129,42 @@ impl Totals {
         self.failed += other.failed;
         self.errored += other.errored;
         self.skipped += other.skipped;
+        self.flaky += other.flaky;
+        self.suite_problems += other.suite_problems;
     }
 
     /// Counts one test with the given outcome.
     pub(crate) fn count(&mut self, outcome: Outcome) {
         self.tests += 1;
+        *self.slot(outcome) += 1;
+    }
+
+    /// Takes back a test counted with `outcome` (its attempt was not the last).
+    fn uncount(&mut self, outcome: Outcome) {
+        self.tests = self.tests.saturating_sub(1);
+        let slot = self.slot(outcome);
+        *slot = slot.saturating_sub(1);
+    }
+
+    fn slot(&mut self, outcome: Outcome) -> &mut u64 {
         match outcome {
-            Outcome::Passed => self.passed += 1,
-            Outcome::Failed => self.failed += 1,
-            Outcome::Errored => self.errored += 1,
-            Outcome::Skipped => self.skipped += 1,
+            Outcome::Passed => &mut self.passed,
+            Outcome::Failed => &mut self.failed,
+            Outcome::Errored => &mut self.errored,
+            Outcome::Skipped => &mut self.skipped,
         }
     }
 
-    /// True when at least one test failed or errored.
+    /// True when at least one test failed or errored, or a suite had a problem.
     pub fn has_failures(&self) -> bool {
-        self.failed > 0 || self.errored > 0
+        self.failed > 0 || self.errored > 0 || self.suite_problems > 0
+    }
+
+    /// `tests = passed + failed + errored + skipped` and no more flaky than passed tests.
+    pub fn is_consistent(&self) -> bool {
+        self.passed.checked_add(self.failed).and_then(|n| n.checked_add(self.errored)).and_then(|n| n.checked_add(self.skipped))
+            == Some(self.tests)
+            && self.flaky <= self.passed
     }
 }
 
@@ -111,6 +175,12 @@ pub(crate) enum Outcome {
     Failed,
     Errored,
     Skipped,
+}
+
+impl Outcome {
+    fn is_failing(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Errored)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +215,32 @@ impl FailedTest {
     }
 }
 
+/// A test that passed only after failing at least once (a rerun, a flake attempt).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlakyTest {
+    pub suite: String,
+    pub name: String,
+    /// All attempts, the passing one included (at least 2).
+    pub attempts: u32,
+}
+
+impl FlakyTest {
+    /// `suite › name`, or the name alone when the report gives no suite.
+    pub fn display_name(&self) -> String {
+        if self.suite.is_empty() { self.name.clone() } else { format!("{} › {}", self.suite, self.name) }
+    }
+}
+
+/// A package- or suite-level failure that is not a test: a build failure, a `TestMain`
+/// exit, a failed `BeforeSuite`, failures a suite declares without a test case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteProblem {
+    /// The package or suite, as the report names it.
+    pub suite: String,
+    /// What went wrong: the first lines of the runner's message.
+    pub message: String,
+}
+
 /// What one report file says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParsedReport {
@@ -156,6 +252,12 @@ pub struct ParsedReport {
     /// The first [`MAX_LISTED_FAILURES`] failed or errored tests, in report order.
     #[serde(default)]
     pub failures: Vec<FailedTest>,
+    /// The first [`MAX_LISTED_FLAKY`] tests that passed after a failed attempt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<FlakyTest>,
+    /// The first [`MAX_LISTED_SUITE_PROBLEMS`] package- or suite-level failures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suite_problems: Vec<SuiteProblem>,
     /// Things an auditor should know: disagreements the parser resolved, flaky tests,
     /// truncated streams, ignored lines.
     #[serde(default)]
@@ -240,13 +342,54 @@ impl Rejected {
     }
 }
 
-/// Collects what every parser produces: totals, the first failures, bounded notes.
+/// The identity of a test within one file, for matching its attempts: a hash of the
+/// parts that name it (suite, class, name; package, test). Collisions between two
+/// real tests are as unlikely as 64-bit hash collisions get; matching a report against
+/// itself needs no protection from crafted collisions (a report can say "passed"
+/// directly).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TestKey(u64);
+
+impl TestKey {
+    pub(crate) fn of(parts: &[&str]) -> Self {
+        // `DefaultHasher::new()` has fixed keys: the same parts give the same key.
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for part in parts {
+            part.len().hash(&mut hasher);
+            part.hash(&mut hasher);
+        }
+        TestKey(hasher.finish())
+    }
+}
+
+/// What the collector keeps per test: its final outcome so far, nothing of its name.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    outcome: Outcome,
+    attempts: u32,
+    any_errored: bool,
+    /// Listed in `failures` or `flaky` (whichever its outcome puts it in).
+    listed: bool,
+}
+
+impl Record {
+    fn is_flaky(&self) -> bool {
+        self.outcome == Outcome::Passed && self.attempts > 1
+    }
+}
+
+/// Collects what every parser produces: totals (one count per test, attempts matched),
+/// the first failures, flaky tests and suite problems, bounded notes.
 #[derive(Debug)]
 pub(crate) struct Collector {
     format: ReportFormat,
-    pub(crate) totals: Totals,
-    failures: Vec<FailedTest>,
-    unlisted_failures: u64,
+    totals: Totals,
+    tests: HashMap<TestKey, Record>,
+    untracked: u64,
+    repeated: u64,
+    failures: Vec<(Option<TestKey>, FailedTest)>,
+    flaky: Vec<(TestKey, FlakyTest)>,
+    suite_problems: Vec<SuiteProblem>,
     notes: Vec<String>,
     omitted_notes: u64,
 }
@@ -256,54 +399,204 @@ impl Collector {
         Collector {
             format,
             totals: Totals::default(),
+            tests: HashMap::new(),
+            untracked: 0,
+            repeated: 0,
             failures: Vec::new(),
-            unlisted_failures: 0,
+            flaky: Vec::new(),
+            suite_problems: Vec::new(),
             notes: Vec::new(),
             omitted_notes: 0,
         }
     }
 
-    /// Counts a test; failures and errors are listed (up to the limit) with `message`.
-    /// `message` is only called for listed failures, so building it costs nothing otherwise.
-    pub(crate) fn test(&mut self, outcome: Outcome, suite: &str, name: &str, message: impl FnOnce() -> String) {
-        self.totals.count(outcome);
-        let kind = match outcome {
-            Outcome::Failed => FailureKind::Failure,
-            Outcome::Errored => FailureKind::Error,
-            Outcome::Passed | Outcome::Skipped => return,
+    pub(crate) fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// The final outcome so far of the test with `key`, if it was seen.
+    pub(crate) fn outcome(&self, key: TestKey) -> Option<Outcome> {
+        self.tests.get(&key).map(|r| r.outcome)
+    }
+
+    /// Counts one attempt of the test `key` (shown as `suite › name`). A later attempt
+    /// of the same test replaces the earlier one's outcome. `earlier_failures` are
+    /// failed attempts the report states inside this one (Surefire's `<flakyFailure>`,
+    /// Ginkgo's `NumAttempts`). `message` is only called when a failure is listed.
+    pub(crate) fn attempt(
+        &mut self,
+        key: TestKey,
+        outcome: Outcome,
+        earlier_failures: u32,
+        suite: &str,
+        name: &str,
+        message: impl FnOnce() -> String,
+    ) {
+        let attempts = earlier_failures.saturating_add(1);
+        let full = self.tests.len() >= MAX_TRACKED_TESTS;
+        let previous = match self.tests.entry(key) {
+            Entry::Occupied(mut entry) => {
+                self.repeated += 1;
+                let record = entry.get_mut();
+                let previous = *record;
+                record.attempts = record.attempts.saturating_add(attempts);
+                record.any_errored |= outcome == Outcome::Errored;
+                record.outcome = if outcome.is_failing() && record.any_errored { Outcome::Errored } else { outcome };
+                Some(previous)
+            }
+            Entry::Vacant(entry) => {
+                if full {
+                    self.untracked += 1;
+                    self.totals.count(outcome);
+                    if outcome.is_failing() {
+                        self.list_failure(None, outcome, suite, name, message);
+                    }
+                    return;
+                }
+                entry.insert(Record { outcome, attempts, any_errored: outcome == Outcome::Errored, listed: false });
+                None
+            }
         };
-        if self.failures.len() < MAX_LISTED_FAILURES {
-            self.failures.push(FailedTest { suite: suite.to_string(), name: name.to_string(), kind, message: message() });
-        } else {
-            self.unlisted_failures += 1;
+        let Some(record) = self.tests.get(&key).copied() else { return };
+        if let Some(previous) = previous {
+            self.totals.uncount(previous.outcome);
+            if previous.is_flaky() {
+                self.totals.flaky -= 1;
+            }
+            if previous.listed && previous.outcome.is_failing() && record.outcome.is_failing() {
+                // Still failing: the first listing (and its message) stays, with the final kind.
+                self.totals.count(record.outcome);
+                let kind = if record.outcome == Outcome::Errored { FailureKind::Error } else { FailureKind::Failure };
+                if let Some((_, listed)) = self.failures.iter_mut().find(|(k, _)| *k == Some(key)) {
+                    listed.kind = kind;
+                }
+                return;
+            }
+            if previous.listed {
+                self.failures.retain(|(k, _)| *k != Some(key));
+                self.flaky.retain(|(k, _)| *k != key);
+            }
+        }
+        self.totals.count(record.outcome);
+        let mut listed = false;
+        if record.is_flaky() {
+            self.totals.flaky += 1;
+            if self.flaky.len() < MAX_LISTED_FLAKY {
+                let test = FlakyTest { suite: cap_name(suite).into_owned(), name: cap_name(name).into_owned(), attempts: record.attempts };
+                self.flaky.push((key, test));
+                listed = true;
+            }
+        } else if record.outcome.is_failing() {
+            listed = self.list_failure(Some(key), record.outcome, suite, name, message);
+        }
+        if let Some(r) = self.tests.get_mut(&key) {
+            r.listed = listed;
+        }
+    }
+
+    /// Changes the final outcome of a test already counted (a jest-junit todo test that
+    /// looked like a passed one). Only a passed, single-attempt test is changed.
+    pub(crate) fn reclassify_passed(&mut self, key: TestKey, outcome: Outcome) -> bool {
+        let Some(record) = self.tests.get_mut(&key) else { return false };
+        if record.outcome != Outcome::Passed || record.attempts != 1 || outcome.is_failing() {
+            return false;
+        }
+        record.outcome = outcome;
+        self.totals.uncount(Outcome::Passed);
+        self.totals.count(outcome);
+        true
+    }
+
+    fn list_failure(&mut self, key: Option<TestKey>, outcome: Outcome, suite: &str, name: &str, message: impl FnOnce() -> String) -> bool {
+        let kind = if outcome == Outcome::Errored { FailureKind::Error } else { FailureKind::Failure };
+        if self.failures.len() >= MAX_LISTED_FAILURES {
+            return false;
+        }
+        let test = FailedTest { suite: cap_name(suite).into_owned(), name: cap_name(name).into_owned(), kind, message: message() };
+        self.failures.push((key, test));
+        true
+    }
+
+    /// Records a package- or suite-level failure (not a test).
+    pub(crate) fn suite_problem(&mut self, suite: &str, message: impl FnOnce() -> String) {
+        self.totals.suite_problems += 1;
+        if self.suite_problems.len() < MAX_LISTED_SUITE_PROBLEMS {
+            self.suite_problems.push(SuiteProblem { suite: cap_name(suite).into_owned(), message: first_lines(&message()) });
         }
     }
 
     pub(crate) fn note(&mut self, note: impl FnOnce() -> String) {
         if self.notes.len() < MAX_NOTES {
-            self.notes.push(note());
+            self.notes.push(cap_text(note(), MAX_NOTE_BYTES));
         } else {
             self.omitted_notes += 1;
         }
     }
 
     pub(crate) fn finish(mut self, duration_seconds: Option<f64>) -> ParsedReport {
-        if self.unlisted_failures > 0 {
+        if self.repeated > 0 {
+            let repeated = self.repeated;
             self.notes.push(format!(
-                "{} more failed tests are counted but not listed (the first {MAX_LISTED_FAILURES} are)",
-                self.unlisted_failures
+                "{repeated} test result(s) repeat an earlier test (reruns, flake attempts); each test is counted once, with its last outcome"
+            ));
+        }
+        if self.untracked > 0 {
+            let untracked = self.untracked;
+            self.notes.push(format!(
+                "the file has more than {MAX_TRACKED_TESTS} distinct tests; {untracked} test result(s) after that are counted without matching reruns"
+            ));
+        }
+        let failing = self.totals.failed + self.totals.errored;
+        let unlisted = failing.saturating_sub(self.failures.len() as u64);
+        if unlisted > 0 {
+            self.notes.push(format!("{unlisted} more failed tests are counted but not listed (the first {MAX_LISTED_FAILURES} are)"));
+        }
+        let unlisted_flaky = self.totals.flaky.saturating_sub(self.flaky.len() as u64);
+        if unlisted_flaky > 0 {
+            self.notes.push(format!("{unlisted_flaky} more flaky tests are counted but not named (the first {MAX_LISTED_FLAKY} are)"));
+        }
+        let unlisted_problems = self.totals.suite_problems.saturating_sub(self.suite_problems.len() as u64);
+        if unlisted_problems > 0 {
+            self.notes.push(format!(
+                "{unlisted_problems} more suite problems are counted but not listed (the first {MAX_LISTED_SUITE_PROBLEMS} are)"
             ));
         }
         if self.omitted_notes > 0 {
             self.notes.push(format!("{} more notes omitted", self.omitted_notes));
         }
+        debug_assert!(self.totals.is_consistent(), "{:?}", self.totals);
         ParsedReport {
             format: self.format,
             totals: self.totals,
             duration_seconds,
-            failures: self.failures,
+            failures: self.failures.into_iter().map(|(_, f)| f).collect(),
+            flaky: self.flaky.into_iter().map(|(_, f)| f).collect(),
+            suite_problems: self.suite_problems,
             notes: self.notes,
         }
+    }
+}
+
+/// A name cut to [`MAX_NAME_BYTES`] on a character boundary, the cut recorded in it.
+pub fn cap_name(name: &str) -> Cow<'_, str> {
+    cap_str(name, MAX_NAME_BYTES)
+}
+
+fn cap_str(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}… ({} bytes cut)", &text[..end], text.len() - end))
+}
+
+fn cap_text(text: String, max: usize) -> String {
+    match cap_str(&text, max) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(cut) => cut,
     }
 }
 
@@ -411,6 +704,50 @@ mod tests {
     }
 
     #[test]
+    fn attempts_keep_tests_equal_to_the_sum_of_outcomes() {
+        use Outcome::*;
+        let mut collector = Collector::new(ReportFormat::Junit);
+        let sequences: &[&[Outcome]] = &[
+            &[Passed],
+            &[Failed, Passed],
+            &[Failed, Failed, Passed],
+            &[Errored, Failed],
+            &[Passed, Failed],
+            &[Failed, Skipped],
+            &[Skipped, Skipped],
+            &[Failed, Passed, Failed, Passed],
+        ];
+        for (i, attempts) in sequences.iter().enumerate() {
+            let name = format!("t{i}");
+            for outcome in attempts.iter() {
+                collector.attempt(TestKey::of(&["s", &name]), *outcome, 0, "s", &name, || "m".into());
+                assert!(collector.totals().is_consistent(), "{:?}", collector.totals());
+            }
+        }
+        let report = collector.finish(None);
+        assert_eq!(
+            report.totals,
+            Totals { tests: 8, passed: 4, failed: 1, errored: 1, skipped: 2, flaky: 3, suite_problems: 0 },
+            "{:?}",
+            report.notes
+        );
+        let flaky: Vec<_> = report.flaky.iter().map(|f| (f.name.as_str(), f.attempts)).collect();
+        assert_eq!(flaky, [("t1", 2), ("t2", 3), ("t7", 4)]);
+        let failing: Vec<_> = report.failures.iter().map(|f| (f.name.as_str(), f.kind)).collect();
+        assert_eq!(failing, [("t3", FailureKind::Error), ("t4", FailureKind::Failure)]);
+        let inconsistent = Totals { tests: 3, passed: 1, ..Default::default() };
+        assert!(!inconsistent.is_consistent());
+    }
+
+    #[test]
+    fn names_are_cut_on_a_character_boundary() {
+        assert_eq!(cap_name("short"), "short");
+        let long = format!("{}€", "a".repeat(MAX_NAME_BYTES - 1));
+        let cut = cap_name(&long);
+        assert_eq!(cut, format!("{}… (3 bytes cut)", "a".repeat(MAX_NAME_BYTES - 1)));
+    }
+
+    #[test]
     fn outcomes_serialise_for_the_manifest() {
         let outcome = FileOutcome::Unparseable { format: Some(ReportFormat::GoTestJson), reason: "x".into() };
         let json = serde_json::to_value(&outcome).unwrap();
@@ -426,6 +763,8 @@ mod tests {
                 kind: FailureKind::Failure,
                 message: "m".into(),
             }],
+            flaky: vec![],
+            suite_problems: vec![],
             notes: vec![],
         });
         let json = serde_json::to_string(&parsed).unwrap();
