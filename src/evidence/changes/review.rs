@@ -148,8 +148,10 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
     if !on_head.is_empty() {
         return PullStatus::Reviewed { by: on_head };
     }
-    if let Some(stale) = independent.iter().filter_map(|r| r.commit_id.clone()).next_back() {
-        return PullStatus::Stale { approved: stale, head: pull.head_sha.clone() };
+    if let Some(latest) = independent.last() {
+        // GitHub gives no commit for some old reviews: not shown to be on the head either.
+        let approved = latest.commit_id.clone().unwrap_or_else(|| "(no commit recorded)".into());
+        return PullStatus::Stale { approved, head: pull.head_sha.clone() };
     }
     if ghost_approval {
         return PullStatus::DeletedUser;
@@ -157,7 +159,7 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
     if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) == author_login)) {
         return PullStatus::SelfApproved;
     }
-    if !approvals.is_empty() {
+    if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(is_bot)) {
         return PullStatus::BotOnly;
     }
     PullStatus::NotApproved
@@ -237,9 +239,9 @@ pub fn mainline(head: &str, parents: &BTreeMap<String, Vec<String>>) -> BTreeSet
     line
 }
 
-/// The first 7 characters of a sha.
+/// The first 7 characters of a sha (anything else as it is).
 pub fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
+    if sha.len() >= 7 && sha.bytes().all(|b| b.is_ascii_hexdigit()) { &sha[..7] } else { sha }
 }
 
 /// A release version, compared by semantic-versioning precedence (an optional leading
@@ -368,6 +370,10 @@ mod tests {
         let mut unread = pull("alice", vec![]);
         unread.reviews = None;
         assert!(matches!(classify_pull(&unread), PullStatus::NotChecked { .. }));
+        // An approval GitHub recorded without a commit is not shown to cover the head.
+        let mut unknown = review("bob", "APPROVED", HEAD);
+        unknown.commit_id = None;
+        assert!(matches!(classify_pull(&pull("alice", vec![unknown])), PullStatus::Stale { .. }));
         // A comment after an approval does not withdraw it.
         assert!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "COMMENTED", HEAD)])).is_reviewed());
     }
