@@ -30,8 +30,10 @@ ensure_packages() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  if [ ! -f "$RA_ROOT/tests/node/node_modules/@actions/artifact/package.json" ] || [ ! -f "$RA_ROOT/tests/node/node_modules/artifact6/package.json" ] || [ ! -x "$RA_ROOT/tests/node/node_modules/.bin/azurite-blob" ]; then
-    log "installing npm packages (Azurite, @actions/artifact 2 and 6) from tests/node/package-lock.json"
+  if [ ! -f "$RA_ROOT/tests/node/node_modules/@actions/artifact/package.json" ] || [ ! -f "$RA_ROOT/tests/node/node_modules/artifact6/package.json" ] \
+    || [ ! -x "$RA_ROOT/tests/node/node_modules/.bin/azurite-blob" ] \
+    || [ ! -f "$RA_ROOT/tests/node/node_modules/@octokit/openapi/generated/api.github.com.json" ]; then
+    log "installing npm packages (Azurite, @actions/artifact 2 and 6, @octokit/openapi) from tests/node/package-lock.json"
     (cd "$RA_ROOT/tests/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   local pip_missing=()

@@ -324,6 +324,63 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
     sections
 }
 
+/// Text from GitHub (titles, reasons, notes) made inert outside code spans: no table
+/// break-out, no markup, no @mentions, #references or autolinks.
+fn md_inert(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in md_escape(s).chars() {
+        out.push(c);
+        if c == '@' || c == '#' {
+            out.push('\u{200B}');
+        }
+    }
+    out
+}
+
+/// The change trail: the counts and the controls (essential), then the unreviewed
+/// commits with links (detail, capped like the failed tests) and the notes.
+pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Section> {
+    let base = c.repository_url.as_str();
+    let range = match (&c.previous_release, &c.range) {
+        (Some(prev), Some(r)) => format!("`{}` → `{}`", md_code(prev, true), &r.head_sha[..r.head_sha.len().min(7)]),
+        (Some(prev), None) => format!("since `{}`", md_code(prev, true)),
+        (None, _) => "first release".to_string(),
+    };
+    let n = &c.counts;
+    let mut s = format!("### Change trail: {range}\n\n| Commits | Pull requests | Reviewed | Unreviewed | Unsigned | Requests |\n|--:|--:|--:|--:|--:|--:|\n");
+    s.push_str(&format!("| {} | {} | {} | {} | {} | {} of {} |\n\n", n.commits, n.pull_requests, n.reviewed, n.unreviewed, n.unsigned, c.requests, c.request_budget));
+    s.push_str("| Control | Required | Held | |\n|---|---|---|---|\n");
+    for (name, control) in [("Reviewed changes", &c.reviewed_changes), ("Release approval", &c.release_approval)] {
+        let icon = match (control.held, control.required) {
+            (true, _) => "✅",
+            (false, true) => "❌",
+            (false, false) => "⚠️",
+        };
+        s.push_str(&format!("| {icon} {name} | {} | {} | {} |\n", if control.required { "yes" } else { "no" }, if control.held { "yes" } else { "no" }, md_inert(&control.detail)));
+    }
+    let mut sections = vec![Section::essential(s)];
+    if !c.unreviewed.is_empty() {
+        let mut d = String::from("#### Unreviewed changes\n\n| Commit | Pull request | Why |\n|---|---|---|\n");
+        for commit in c.unreviewed.iter().take(MAX_LISTED_FAILURES) {
+            let sha = md_code(&commit.sha, true);
+            let short = &sha[..sha.len().min(7)];
+            let pulls: Vec<String> = commit.pulls.iter().map(|p| format!("[#\u{200B}{p}]({base}/pull/{p})")).collect();
+            let pulls = if pulls.is_empty() { "—".to_string() } else { pulls.join(", ") };
+            d.push_str(&format!("| [`{short}`]({base}/commit/{sha}) | {pulls} | {} |\n", md_inert(&commit.why)));
+        }
+        let listed = c.unreviewed.len().min(MAX_LISTED_FAILURES) as u64;
+        if n.unreviewed > listed {
+            d.push_str(&format!("\n…and {} more; every commit is in the bundle's `changes/commits.json`.\n", n.unreviewed - listed));
+        }
+        sections.push(Section::detail(d));
+    }
+    if !c.notes.is_empty() {
+        let notes: String = c.notes.iter().map(|note| format!("- {}\n", md_inert(note))).collect();
+        sections.push(Section::detail(format!("#### Change trail notes\n\n{notes}")));
+    }
+    sections
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,5 +460,15 @@ mod tests {
             "\\[phish\\](https\\://evil.invalid) !\\[\\](https\\://e.invalid/x.png) www\\.evil.invalid ## ✅ Release audit passed"
         );
         assert!(!text.contains('\n'));
+    }
+}
+
+#[cfg(test)]
+mod changes_tests {
+    #[test]
+    fn text_from_github_stays_inert() {
+        let s = super::md_inert("@alice fixed #12 [x](https://evil.example) | <b>bold</b> www.x.io `code`");
+        assert!(!s.contains("@alice") && !s.contains("#12") && !s.contains("[x]") && !s.contains("https://") && !s.contains("www.x"), "{s}");
+        assert!(s.contains("\\|") && s.contains("\\<b\\>") && !s.contains(" `"), "{s}");
     }
 }

@@ -206,7 +206,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         fail_on_missing_reports: rng.below(2) == 0,
         fail_on_flaky: false,
     };
-    let evidence = Evidence { tests: Some(tests), images: None };
+    let evidence = Evidence { tests: Some(tests), images: None, changes: None };
     let verdict = Verdict::from_reasons(evidence.failures());
     let manifest = Manifest {
         schema_version: SCHEMA_VERSION,

@@ -143,12 +143,75 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
         h.push_str(&crate::evidence::images::html(images, escape));
     }
 
+    h.push_str(&changes_html(m));
     h.push_str("<h2>Files</h2><table><tr><th>Path</th><th>Size</th><th>SHA-256</th></tr>");
     for f in files {
         let _ = write!(h, "<tr><td class=\"mono\">{}</td><td class=\"n\">{}</td><td class=\"mono\">{}</td></tr>", escape(&f.path), f.size, f.sha256);
     }
     h.push_str("</table><p>This page, <code>manifest.json</code>, <code>manifest.yaml</code> and <code>SHA256SUMS</code> are covered by <code>SHA256SUMS</code>. Check everything with <code>release-audit verify</code> or <code>sha256sum -c SHA256SUMS</code>.</p>");
     let _ = writeln!(h, "<footer>Written by {} {}.</footer></body></html>", escape(&m.tool.name), escape(&m.tool.version));
+    h
+}
+
+/// The change trail: counts, the two controls, the unreviewed commits (all that the
+/// manifest names) and the notes. Empty without a trail.
+fn changes_html(m: &Manifest) -> String {
+    let Some(c) = &m.evidence.changes else { return String::new() };
+    let mut h = String::from("<h2>Change trail</h2>");
+    let base = escape(&c.repository_url);
+    let _ = write!(
+        h,
+        "<p>Previous release: <code>{}</code> ({})</p>",
+        escape(c.previous_release.as_deref().unwrap_or("none — first release")),
+        escape(&c.previous_found_by)
+    );
+    if let Some(r) = &c.range {
+        let _ = write!(
+            h,
+            "<p>Range <code>{}</code> → <code>{}</code>, status <code>{}</code> (merge base <code>{}</code>, {} ahead, {} behind)</p>",
+            escape(r.base_sha.as_deref().unwrap_or(&r.base)),
+            escape(&r.head_sha),
+            escape(&r.status),
+            escape(r.merge_base_sha.as_deref().unwrap_or("unknown")),
+            r.ahead_by,
+            r.behind_by
+        );
+    }
+    let n = &c.counts;
+    let _ = write!(
+        h,
+        "<table><tr><th>Commits</th><th>Pull requests</th><th>Reviewed</th><th>Unreviewed</th><th>Direct pushes</th><th>Not checked</th><th>Unsigned</th><th>REST requests</th></tr>\
+<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} of {}</td></tr></table>",
+        n.commits, n.pull_requests, n.reviewed, n.unreviewed, n.direct_pushes, n.not_checked, n.unsigned, c.requests, c.request_budget
+    );
+    h.push_str("<table><tr><th>Control</th><th>Required</th><th>Held</th><th></th></tr>");
+    for (name, control) in [("Reviewed changes", &c.reviewed_changes), ("Release approval", &c.release_approval)] {
+        let class = if control.held { "ok" } else if control.required { "bad" } else { "warn" };
+        let _ = write!(
+            h,
+            "<tr><td class=\"{class}\">{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if control.required { "yes" } else { "no" },
+            if control.held { "yes" } else { "no" },
+            escape(&control.detail)
+        );
+    }
+    h.push_str("</table>");
+    if !c.unreviewed.is_empty() {
+        let _ = write!(h, "<details open><summary>Unreviewed commits ({})</summary><table><tr><th>Commit</th><th>Pull requests</th><th>Why</th></tr>", n.unreviewed);
+        for u in &c.unreviewed {
+            let sha = escape(&u.sha);
+            let pulls: Vec<String> = u.pulls.iter().map(|p| format!("<a href=\"{base}/pull/{p}\">#{p}</a>")).collect();
+            let _ = write!(h, "<tr><td class=\"mono\"><a href=\"{base}/commit/{sha}\">{sha}</a></td><td>{}</td><td>{}</td></tr>", pulls.join(", "), escape(&u.why));
+        }
+        h.push_str("</table></details>");
+    }
+    if !c.notes.is_empty() {
+        h.push_str("<ul>");
+        for note in &c.notes {
+            let _ = write!(h, "<li class=\"warn\">{}</li>", escape(note));
+        }
+        h.push_str("</ul>");
+    }
     h
 }
 

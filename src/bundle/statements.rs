@@ -132,3 +132,61 @@ mod tests {
         assert_eq!(statement["predicate"]["failedTests"], serde_json::json!([]));
     }
 }
+
+/// The predicate type of the review-control statement (the counts and controls of the
+/// change trail, as in the manifest's `changes` section).
+pub const CODE_REVIEW_PREDICATE: &str = "https://github.com/kyma-project/release-audit/code-review/v1";
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeReviewStatement<'a> {
+    #[serde(rename = "_type")]
+    statement_type: &'static str,
+    subject: Vec<Subject>,
+    predicate_type: &'static str,
+    predicate: CodeReview<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeReview<'a> {
+    previous_release: Option<&'a str>,
+    range: Option<&'a crate::evidence::changes::CommitRange>,
+    counts: &'a crate::evidence::changes::ChangeCounts,
+    reviewed_changes: &'a crate::evidence::changes::Control,
+    release_approval: &'a crate::evidence::changes::Control,
+    unreviewed: &'a [crate::evidence::changes::NamedCommit],
+    notes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+/// The statement for the review control. Its subject is the commit range: the released
+/// commit and, when there is one, the previous release's commit (named `…@<tag>`).
+pub fn code_review<'a>(changes: &'a crate::evidence::changes::ChangeEvidence, server_url: &str, repository: &str, head: Option<&str>, run_url: Option<String>) -> CodeReviewStatement<'a> {
+    let name = format!("git+{server_url}/{repository}");
+    let mut subject = Vec::new();
+    if let Some(range) = &changes.range {
+        subject.push(Subject::git_commit(&name, &range.head_sha));
+        if let Some(base) = &range.base_sha {
+            subject.push(Subject::git_commit(&format!("{name}@{}", range.base), base));
+        }
+    } else if let Some(head) = head {
+        subject.push(Subject::git_commit(&name, head));
+    }
+    CodeReviewStatement {
+        statement_type: STATEMENT_TYPE,
+        subject,
+        predicate_type: CODE_REVIEW_PREDICATE,
+        predicate: CodeReview {
+            previous_release: changes.previous_release.as_deref(),
+            range: changes.range.as_ref(),
+            counts: &changes.counts,
+            reviewed_changes: &changes.reviewed_changes,
+            release_approval: &changes.release_approval,
+            unreviewed: &changes.unreviewed,
+            notes: &changes.notes,
+            url: run_url,
+        },
+    }
+}

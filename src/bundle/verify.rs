@@ -302,11 +302,50 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
             }
         }
     }
+    check_changes(root, m, problems);
     let recomputed = Verdict::from_reasons(m.evidence.failures());
     if recomputed.result != m.verdict.result {
         problems.push(Problem::Manifest {
             detail: format!("verdict `{}` does not follow from the evidence, which gives `{}`", m.verdict.result.as_str(), recomputed.result.as_str()),
         });
+    }
+}
+
+/// The change trail: the counts (and every classification) recomputed from
+/// `changes/commits.json` and `changes/pulls.json`, and the controls from the counts.
+fn check_changes(root: &Path, m: &Manifest, problems: &mut Vec<Problem>) {
+    use crate::evidence::changes::{Approvals, Commit, PullRecord, approval_control, recount, review_control};
+    let Some(c) = &m.evidence.changes else { return };
+    fn read<T: serde::de::DeserializeOwned>(root: &Path, rel: &str, problems: &mut Vec<Problem>) -> Option<T> {
+        let bytes = std::fs::read(root.join(rel)).ok()?; // a missing file is reported above
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(Problem::Manifest { detail: format!("{rel} does not parse: {e}") });
+                None
+            }
+        }
+    }
+    let (Some(commits), Some(pulls)) = (read::<Vec<Commit>>(root, "changes/commits.json", problems), read::<Vec<PullRecord>>(root, "changes/pulls.json", problems)) else {
+        problems.push(Problem::Manifest { detail: "the manifest has a `changes` section, but changes/commits.json and changes/pulls.json cannot be read".into() });
+        return;
+    };
+    let (counts, disagreements) = recount(&commits, &pulls);
+    if counts != c.counts {
+        problems.push(Problem::Manifest { detail: format!("changes: the manifest records {:?}, changes/*.json give {:?}", c.counts, counts) });
+    }
+    for d in disagreements.into_iter().take(20) {
+        problems.push(Problem::Manifest { detail: format!("changes: {d}") });
+    }
+    let control = review_control(c.reviewed_changes.required, c.previous_release.is_none(), c.range.is_some(), &counts, &c.unreviewed);
+    if control.held != c.reviewed_changes.held {
+        problems.push(Problem::Manifest { detail: format!("changes: the review control is recorded as held={}, the commits give held={}", c.reviewed_changes.held, control.held) });
+    }
+    if let Some(approvals) = read::<Approvals>(root, "changes/approvals.json", problems) {
+        let control = approval_control(c.release_approval.required, &approvals);
+        if control.held != c.release_approval.held {
+            problems.push(Problem::Manifest { detail: format!("changes: the release approval is recorded as held={}, changes/approvals.json gives held={}", c.release_approval.held, control.held) });
+        }
     }
 }
 

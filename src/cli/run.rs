@@ -70,6 +70,8 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         images.write_into(&mut dir)?;
         evidence.images = Some(images);
     }
+    let changes = collect_changes(config, rest.as_ref(), &mut dir, commands).await?;
+    evidence.changes = changes.as_ref().map(|c| c.evidence.clone());
     let verdict = Verdict::from_reasons(evidence.failures());
     let manifest = manifest_for(config, evidence, verdict);
     let details = detail_sections(&manifest);
@@ -293,6 +295,9 @@ fn detail_sections(manifest: &Manifest) -> Vec<Section> {
     if let Some(images) = &manifest.evidence.images {
         sections.push(Section::essential(images.summary_markdown()));
     }
+    if let Some(changes) = &manifest.evidence.changes {
+        sections.extend(summary::changes_sections(changes));
+    }
     sections
 }
 
@@ -305,6 +310,11 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, detail
             let entry = dir.add_json(&format!("statements/{}.intoto.json", category.category.as_str()), &statement)?;
             statements.push(dir.root().join(entry.path));
         }
+    }
+    if let Some(changes) = &manifest.evidence.changes {
+        let statement = crate::bundle::statements::code_review(changes, &config.runner.server_url, config.repository.as_deref().unwrap_or("local/local"), config.commit.as_deref(), config.runner.run_url());
+        let entry = dir.add_json("statements/code-review.intoto.json", &statement)?;
+        statements.push(dir.root().join(entry.path));
     }
     dir.add_bytes("summary.md", summary::bundle_summary(manifest, details).as_bytes())?;
     let page = crate::bundle::html::render(manifest, &dir.files());
@@ -331,4 +341,18 @@ fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
 fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Option<String> {
     let repo = config.repository.as_ref()?;
     Some(format!("{}/{repo}/actions/runs/{}/artifacts/{artifact_id}", config.runner.server_url, run_id?))
+}
+
+/// The change and approval trail (after tests and images): `changes/*.json` into the
+/// bundle, the manifest section back.
+async fn collect_changes(config: &Config, rest: Option<&Rest>, dir: &mut BundleDir, commands: &Commands) -> Result<Option<crate::evidence::changes::ChangeRecord>> {
+    let Some(settings) = &config.changes else { return Ok(None) };
+    let rest = rest.expect("validated: the change trail needs github-token and a repository");
+    let _g = commands.group("Reading the change and approval trail");
+    let record = crate::evidence::changes::collect(settings, rest).await?;
+    record.write_into(dir)?;
+    for note in &record.evidence.notes {
+        commands.annotate(AnnotationKind::Warning, &AnnotationProps { title: Some("Change trail".into()), ..Default::default() }, note);
+    }
+    Ok(Some(record))
 }

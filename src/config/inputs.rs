@@ -101,6 +101,12 @@ run_args! {
     timeout = "timeout",
     /// Object storage credentials, one key=value per line (masked).
     storage_credentials = "storage-credentials",
+    /// Tag of the previous release, or `auto` (newest lower version); records the change trail.
+    previous_release = "previous-release",
+    /// Fail the audit when a commit since the previous release is unreviewed (true/false, default false).
+    require_reviewed_changes = "require-reviewed-changes",
+    /// Fail the audit when the release run had no environment approval (true/false, default false).
+    require_release_approval = "require-release-approval",
 }
 
 /// The environment variable that carries an input: `INPUT_` + upper-cased name,

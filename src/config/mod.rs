@@ -11,6 +11,7 @@
 //! user typed. Nothing downstream re-checks an input, and no stage module imports
 //! this one: dependencies point from here to the stages, never back.
 
+pub mod changes;
 pub mod images;
 pub mod inputs;
 pub mod release;
@@ -61,6 +62,8 @@ pub struct Config {
     pub storage: Option<crate::publish::storage::StorageSettings>,
     /// GitHub release to attach the bundle to.
     pub release_asset: Option<crate::publish::release::ReleaseAssetSettings>,
+    /// The change and approval trail, when asked for.
+    pub changes: Option<crate::evidence::changes::ChangeSettings>,
 }
 
 impl Config {
@@ -155,6 +158,8 @@ impl Config {
         if release_asset.is_some() && repository.is_none() {
             return Err(Error::input("GITHUB_REPOSITORY", "is needed to find the release", "run as a workflow step or set GITHUB_REPOSITORY=owner/repo"));
         }
+        let target = changes::Target { repository: repository.as_deref(), commit: commit.as_deref(), other_repository };
+        let changes = changes::settings(raw, &runner, &target, &release_version)?;
         if let Some(tests) = &tests {
             check_report_sources(raw, tests, results.is_some(), repository.as_deref(), other_repository)?;
         }
@@ -178,6 +183,7 @@ impl Config {
             images,
             storage,
             release_asset,
+            changes,
         })
     }
 

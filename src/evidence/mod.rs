@@ -1,6 +1,7 @@
 //! Evidence stages. Each produces plain data that the bundle, the summary and the
 //! verdict consume; no stage reaches into another.
 
+pub mod changes;
 pub mod images;
 pub mod test_reports;
 
@@ -13,6 +14,8 @@ pub struct Evidence {
     pub tests: Option<test_reports::TestEvidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images: Option<images::ImageEvidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<changes::ChangeEvidence>,
 }
 
 impl Evidence {
@@ -24,6 +27,9 @@ impl Evidence {
         }
         if let Some(images) = &self.images {
             reasons.extend(images.failures());
+        }
+        if let Some(changes) = &self.changes {
+            reasons.extend(changes.failures());
         }
         reasons
     }

@@ -133,6 +133,8 @@ pub struct FakeGitHub {
     pub rest_token: String,
     pub run_backend_id: String,
     pub job_backend_id: String,
+    /// The change-trail routes (compare, commit → pulls, reviews, approvals, tags).
+    pub changes: crate::fake_changes::FakeChanges,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -203,10 +205,12 @@ impl FakeGitHub {
                 post(upload_release_asset).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
             )
             .with_state(ctx);
+        let changes = crate::fake_changes::FakeChanges::new(&rest_token);
+        let app = app.merge(changes.router());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("the fake serves");
         });
-        let fake = FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, _server: server };
+        let fake = FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, changes, _server: server };
         // The run the step belongs to, in progress, with a few jobs.
         fake.state.lock().unwrap().runs.push(FakeRun {
             id: crate::step::RUN_ID,
@@ -904,6 +908,14 @@ fn release_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRelease) -> Value {
         "html_url": format!("https://github.com/{owner}/{repo}/releases/tag/{}", r.tag),
         "upload_url": format!("{}/uploads/repos/{owner}/{repo}/releases/{}/assets{{?name,label}}", ctx.base_url, r.id),
         "assets": r.assets.iter().map(|a| asset_json(owner, repo, r, a)).collect::<Vec<_>>(),
+        // The rest of GitHub's required `release` fields (checked in tests/changes_openapi.rs).
+        "url": format!("https://api.github.com/repos/{owner}/{repo}/releases/{}", r.id),
+        "assets_url": format!("https://api.github.com/repos/{owner}/{repo}/releases/{}/assets", r.id),
+        "tarball_url": format!("https://api.github.com/repos/{owner}/{repo}/tarball/{}", r.tag),
+        "zipball_url": format!("https://api.github.com/repos/{owner}/{repo}/zipball/{}", r.tag),
+        "node_id": format!("RE_{}", r.id), "author": crate::fake_changes::simple_user("release-bot"), "prerelease": false,
+        "target_commitish": "main", "created_at": "2026-01-01T00:00:00Z",
+        "published_at": if r.draft { Value::Null } else { json!("2026-01-01T00:00:00Z") },
     })
 }
 

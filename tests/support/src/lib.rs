@@ -4,6 +4,7 @@
 
 pub mod azurite;
 pub mod fake;
+pub mod fake_changes;
 pub mod official;
 pub mod step;
 

@@ -1,0 +1,317 @@
+//! The change and approval trail: what changed since the previous release, who
+//! reviewed it, and who approved the release run.
+//!
+//! [`collect`] reads GitHub through the one REST client (previous release, the compare
+//! range with every page, the pull requests of each commit, their reviews, the run's
+//! environment approvals) within a request budget; [`review`] classifies as pure
+//! functions over the plain types below; the result is [`ChangeRecord`]: the three
+//! `changes/*.json` files and the manifest's [`ChangeEvidence`] (counts and controls).
+//! Nothing here reads inputs: [`ChangeSettings`] comes from the input seam.
+
+pub mod collect;
+pub mod review;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::BundleDir;
+use crate::error::Result;
+
+pub use collect::collect;
+pub use review::{CommitStatus, PullStatus};
+
+/// GitHub allows a job token 1,000 requests per hour per repository; the change trail
+/// takes at most this many, leaving room for the rest of the audit.
+pub const DEFAULT_REQUEST_BUDGET: u32 = 800;
+/// Unreviewed commits named in the manifest and the failure reason (all are in
+/// `changes/commits.json`).
+pub const MAX_NAMED: usize = 50;
+
+/// What the change-trail stage needs, validated by the input seam.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSettings {
+    /// The previous release's tag; `None`: find it (newest lower version).
+    pub previous_release: Option<String>,
+    /// The version being released (to find the one before it).
+    pub release_version: String,
+    /// The released commit.
+    pub head_sha: String,
+    /// `https://github.com/owner/repo`, for links.
+    pub repository_url: String,
+    /// The release run, whose environment approvals are recorded.
+    pub run_id: Option<u64>,
+    pub actor: Option<String>,
+    pub triggering_actor: Option<String>,
+    pub require_reviewed_changes: bool,
+    pub require_release_approval: bool,
+    /// Most REST requests this stage may make.
+    pub request_budget: u32,
+}
+
+/// A GitHub account as recorded: its login, and whether GitHub says it is a bot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub login: String,
+    #[serde(default)]
+    pub bot: bool,
+}
+
+/// A commit's author or committer as git records it, with the GitHub login when
+/// GitHub could match one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub login: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+/// GitHub's signature verification of a commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub verified: bool,
+    pub reason: String,
+}
+
+/// One commit of the range (`changes/commits.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commit {
+    pub sha: String,
+    /// First line of the message, at most 200 characters.
+    pub message: String,
+    pub author: Person,
+    pub committer: Person,
+    pub parents: Vec<String>,
+    pub verification: Signature,
+    /// Merged pull requests that brought it in; `None`: not looked up (see `pulls_note`).
+    pub pulls: Option<Vec<u64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulls_note: Option<String>,
+    /// The classification (recomputed by `verify` from the pull requests' reviews).
+    #[serde(default)]
+    pub review: Option<CommitStatus>,
+}
+
+/// One review of a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: u64,
+    /// `None`: GitHub gave no user (a deleted account may show as `ghost`).
+    pub reviewer: Option<User>,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED`, `PENDING`.
+    pub state: String,
+    /// The commit the review was made on.
+    pub commit_id: Option<String>,
+    pub submitted_at: Option<String>,
+}
+
+/// One merged pull request that brought commits of the range (`changes/pulls.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    pub title: String,
+    pub author: Option<User>,
+    pub merged_at: Option<String>,
+    pub merge_commit_sha: Option<String>,
+    /// The final head commit.
+    pub head_sha: String,
+    pub url: Option<String>,
+    /// `None`: the reviews could not be read (see `reviews_note`).
+    pub reviews: Option<Vec<Review>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviews_note: Option<String>,
+}
+
+/// `changes/pulls.json` entries: the pull request and its classification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRecord {
+    #[serde(flatten)]
+    pub pull: PullRequest,
+    pub review: PullStatus,
+}
+
+/// One environment approval (or rejection) of the release run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// `approved`, `rejected` or `pending`.
+    pub state: String,
+    pub user: Option<User>,
+    pub environments: Vec<String>,
+    pub comment: String,
+}
+
+/// `changes/approvals.json`: who started the release run and who approved it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approvals {
+    pub run_id: Option<u64>,
+    pub actor: Option<String>,
+    pub triggering_actor: Option<String>,
+    /// `None`: they could not be read (see `note`).
+    pub approvals: Option<Vec<Approval>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Approvals {
+    /// Approved by someone (environment approvals of the run).
+    pub fn approved_by(&self) -> Vec<String> {
+        let mut by: Vec<String> =
+            self.approvals.iter().flatten().filter(|a| a.state == "approved").map(|a| a.user.as_ref().map_or("(unknown)".to_string(), |u| u.login.clone())).collect();
+        by.dedup();
+        by
+    }
+}
+
+/// The counts of the change set (recomputed by `verify` from `changes/*.json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCounts {
+    pub commits: u64,
+    pub pull_requests: u64,
+    pub reviewed: u64,
+    /// Every commit not reviewed: direct pushes, unreviewed pull requests, not checked.
+    pub unreviewed: u64,
+    pub direct_pushes: u64,
+    /// Unreviewed because they could not be checked (budget, permissions).
+    pub not_checked: u64,
+    /// Commits whose signature GitHub did not verify.
+    pub unsigned: u64,
+}
+
+/// The commits compared: from the previous release to the released commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitRange {
+    /// The previous release's tag.
+    pub base: String,
+    pub base_sha: Option<String>,
+    pub head_sha: String,
+    pub merge_base_sha: Option<String>,
+    /// GitHub's `status`: `ahead`, `diverged`, `behind`, `identical`.
+    pub status: String,
+    pub ahead_by: u64,
+    pub behind_by: u64,
+}
+
+/// One control of the trail, whether it was required and whether it held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Control {
+    pub required: bool,
+    pub held: bool,
+    pub detail: String,
+}
+
+/// A commit that is not reviewed, named in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedCommit {
+    pub sha: String,
+    /// Merged pull requests that brought it in (none for a direct push).
+    #[serde(default)]
+    pub pulls: Vec<u64>,
+    pub why: String,
+}
+
+/// The manifest's `changes` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEvidence {
+    pub repository_url: String,
+    /// The previous release's tag; `None` for a first release.
+    pub previous_release: Option<String>,
+    /// How it was found (input, or the newest lower version among releases and tags).
+    pub previous_found_by: String,
+    /// `None`: no range could be compared (first release, or see `notes`).
+    pub range: Option<CommitRange>,
+    pub counts: ChangeCounts,
+    pub reviewed_changes: Control,
+    pub release_approval: Control,
+    /// The first unreviewed commits (at most 50; all in `changes/commits.json`).
+    pub unreviewed: Vec<NamedCommit>,
+    /// REST requests the trail took.
+    pub requests: u64,
+    pub request_budget: u64,
+    /// Clear statements about what could not be established, and why.
+    pub notes: Vec<String>,
+}
+
+impl ChangeEvidence {
+    /// Why the release must not pass, from the gates that were asked for.
+    pub fn failures(&self) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if self.reviewed_changes.required && !self.reviewed_changes.held {
+            reasons.push(format!("reviewed changes: {}", self.reviewed_changes.detail));
+        }
+        if self.release_approval.required && !self.release_approval.held {
+            reasons.push(format!("release approval: {}", self.release_approval.detail));
+        }
+        reasons
+    }
+}
+
+/// Whether the review control holds, and why, from the counts: every commit reviewed,
+/// over a range that could be compared (a first release has nothing to review).
+pub fn review_control(required: bool, first_release: bool, range_known: bool, counts: &ChangeCounts, named: &[NamedCommit]) -> Control {
+    let (held, detail) = if first_release {
+        (true, "first release: there is no earlier release to compare with".to_string())
+    } else if !range_known {
+        (false, "the change set could not be established (see the notes)".to_string())
+    } else if counts.commits == 0 {
+        (true, "no commits between the previous release and the released commit".to_string())
+    } else if counts.unreviewed == 0 {
+        (true, format!("all {} commits came through reviewed pull requests", counts.commits))
+    } else {
+        let listed: Vec<String> = named.iter().take(10).map(|c| format!("{} ({})", review::short(&c.sha), c.why)).collect();
+        let more = counts.unreviewed.saturating_sub(listed.len() as u64);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        (false, format!("{} of {} commits are unreviewed: {}{more} (every one in changes/commits.json)", counts.unreviewed, counts.commits, listed.join("; ")))
+    };
+    Control { required, held, detail }
+}
+
+/// Whether the release-approval control holds: the run had an environment approval.
+pub fn approval_control(required: bool, approvals: &Approvals) -> Control {
+    let by = approvals.approved_by();
+    let (held, detail) = match (&approvals.approvals, by.is_empty()) {
+        (None, _) => (false, format!("the run's approvals could not be read: {}", approvals.note.as_deref().unwrap_or("unknown reason"))),
+        (Some(_), true) => (false, "the release run had no environment approval".to_string()),
+        (Some(_), false) => (true, format!("approved by {}", by.join(", "))),
+    };
+    Control { required, held, detail }
+}
+
+/// Everything the stage produced: the manifest section and the three files.
+#[derive(Debug, Clone)]
+pub struct ChangeRecord {
+    pub evidence: ChangeEvidence,
+    pub commits: Vec<Commit>,
+    pub pulls: Vec<PullRecord>,
+    pub approvals: Approvals,
+}
+
+impl ChangeRecord {
+    /// Writes `changes/commits.json`, `changes/pulls.json` and `changes/approvals.json`.
+    pub fn write_into(&self, dir: &mut BundleDir) -> Result<()> {
+        dir.add_json("changes/commits.json", &self.commits)?;
+        dir.add_json("changes/pulls.json", &self.pulls)?;
+        dir.add_json("changes/approvals.json", &self.approvals)?;
+        Ok(())
+    }
+}
+
+/// Recomputes the counts and the commit classifications from the files as written:
+/// what `verify` compares with the manifest.
+pub fn recount(commits: &[Commit], pulls: &[PullRecord]) -> (ChangeCounts, Vec<String>) {
+    let plain: Vec<PullRequest> = pulls.iter().map(|p| p.pull.clone()).collect();
+    let (pull_status, statuses, counts) = review::classify_all(commits, &plain);
+    let mut disagreements = Vec::new();
+    for p in pulls {
+        if pull_status.get(&p.pull.number) != Some(&p.review) {
+            disagreements.push(format!("pull request #{} is recorded as {:?}, its reviews give {:?}", p.pull.number, p.review, pull_status.get(&p.pull.number)));
+        }
+    }
+    for (c, s) in commits.iter().zip(&statuses) {
+        if c.review.as_ref() != Some(s) {
+            disagreements.push(format!("commit {} is recorded as {:?}, its pull requests give {s:?}", review::short(&c.sha), c.review));
+        }
+    }
+    (counts, disagreements)
+}

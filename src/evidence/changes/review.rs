@@ -1,0 +1,447 @@
+//! The four-eyes rule as pure functions over plain data: no network, no `crate::`
+//! imports beyond the sibling types. `verify` runs the same functions over the files in
+//! the bundle, so a count in the manifest can always be recomputed.
+//!
+//! A pull request is **reviewed** when, among every reviewer's latest deciding review
+//! (`APPROVED` or `CHANGES_REQUESTED`; comments and pending reviews decide nothing;
+//! `DISMISSED` reviews count for nothing), there is an approval
+//! - by someone other than the pull request's author,
+//! - not by a bot (a bot acts for whoever triggers it, often the author),
+//! - not by or for a deleted account (`ghost`: nobody can show it was someone else),
+//! - on the final head commit of the pull request (a later re-approval covers the last
+//!   push; an approval of an earlier commit is stale).
+//!
+//! A commit is reviewed when a merged pull request that brought it in is reviewed;
+//! a commit without one is a direct push, and a commit whose pull requests could not
+//! be read is *not checked* — counted as unreviewed, never silently as reviewed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{ChangeCounts, Commit, PullRequest, Review, User};
+
+/// The login GitHub shows for a deleted account.
+pub const GHOST: &str = "ghost";
+
+/// How one pull request stands under the rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum PullStatus {
+    /// Approved on the final head by these independent reviewers.
+    Reviewed { by: Vec<String> },
+    /// Only the author approved (GitHub refuses this, but a second account of the same
+    /// person, or a bot the author triggered, can).
+    SelfApproved,
+    /// Approved, but on an earlier commit than the final head: a push came after.
+    Stale { approved: String, head: String },
+    /// Only bots approved.
+    BotOnly,
+    /// The author or the only approver is a deleted account.
+    DeletedUser,
+    /// No approval stands (none given, dismissed, or superseded by changes requested).
+    NotApproved,
+    /// The reviews could not be read.
+    NotChecked { why: String },
+}
+
+impl PullStatus {
+    pub fn is_reviewed(&self) -> bool {
+        matches!(self, PullStatus::Reviewed { .. })
+    }
+
+    /// One line for a person.
+    pub fn describe(&self) -> String {
+        match self {
+            PullStatus::Reviewed { by } => format!("approved on the final head by {}", by.join(", ")),
+            PullStatus::SelfApproved => "approved only by its author".into(),
+            PullStatus::Stale { approved, head } => {
+                format!("approved on {}, but the final head is {} (pushed after the approval, not re-approved)", short(approved), short(head))
+            }
+            PullStatus::BotOnly => "approved only by a bot".into(),
+            PullStatus::DeletedUser => "author or approver is a deleted account (ghost): independence cannot be shown".into(),
+            PullStatus::NotApproved => "no standing approval (none, dismissed, or changes requested later)".into(),
+            PullStatus::NotChecked { why } => format!("reviews not checked: {why}"),
+        }
+    }
+}
+
+/// How one commit stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CommitStatus {
+    Reviewed { pull: u64 },
+    /// Merged pull requests brought it in, none of them reviewed.
+    Unreviewed { pulls: Vec<u64>, why: String },
+    /// No merged pull request brought it in.
+    DirectPush,
+    /// Its pull requests were not looked up (budget, permissions).
+    NotChecked { why: String },
+}
+
+impl CommitStatus {
+    pub fn is_reviewed(&self) -> bool {
+        matches!(self, CommitStatus::Reviewed { .. })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            CommitStatus::Reviewed { pull } => format!("reviewed in #{pull}"),
+            CommitStatus::Unreviewed { why, .. } => why.clone(),
+            CommitStatus::DirectPush => "direct push: no merged pull request brought it in".into(),
+            CommitStatus::NotChecked { why } => format!("not checked: {why}"),
+        }
+    }
+}
+
+fn is_bot(user: &User) -> bool {
+    user.bot || user.login.ends_with("[bot]")
+}
+
+fn is_ghost(user: Option<&User>) -> bool {
+    user.is_none_or(|u| u.login.eq_ignore_ascii_case(GHOST))
+}
+
+/// Classifies one pull request from its reviews (`None`: they could not be read, and
+/// `why` says why).
+pub fn classify_pull(pull: &PullRequest) -> PullStatus {
+    let Some(reviews) = &pull.reviews else {
+        return PullStatus::NotChecked { why: pull.reviews_note.clone().unwrap_or_else(|| "the reviews were not read".into()) };
+    };
+    // Every reviewer's latest deciding review, in the order GitHub lists them
+    // (chronological). A dismissed review no longer decides anything.
+    let mut latest: BTreeMap<String, &Review> = BTreeMap::new();
+    let mut ghost_approval = false;
+    for review in reviews {
+        match review.state.as_str() {
+            "APPROVED" | "CHANGES_REQUESTED" => {}
+            "DISMISSED" => {
+                if let Some(u) = &review.reviewer {
+                    // A dismissed approval withdraws that reviewer's earlier decision too.
+                    latest.remove(&u.login.to_ascii_lowercase());
+                }
+                continue;
+            }
+            _ => continue,
+        }
+        match &review.reviewer {
+            Some(u) if !u.login.eq_ignore_ascii_case(GHOST) => {
+                latest.insert(u.login.to_ascii_lowercase(), review);
+            }
+            _ => ghost_approval |= review.state == "APPROVED",
+        }
+    }
+    let author = pull.author.as_ref();
+    let author_login = author.map(|a| a.login.to_ascii_lowercase());
+    let approvals: Vec<&Review> = latest.values().copied().filter(|r| r.state == "APPROVED").collect();
+    let independent: Vec<&Review> = approvals
+        .iter()
+        .copied()
+        .filter(|r| r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) != author_login && !is_bot(u)))
+        .collect();
+    if !independent.is_empty() && is_ghost(author) {
+        return PullStatus::DeletedUser;
+    }
+    let on_head: Vec<String> = independent
+        .iter()
+        .filter(|r| r.commit_id.as_deref() == Some(pull.head_sha.as_str()))
+        .filter_map(|r| r.reviewer.as_ref().map(|u| u.login.clone()))
+        .collect();
+    if !on_head.is_empty() {
+        return PullStatus::Reviewed { by: on_head };
+    }
+    if let Some(latest) = independent.last() {
+        // GitHub gives no commit for some old reviews: not shown to be on the head either.
+        let approved = latest.commit_id.clone().unwrap_or_else(|| "(no commit recorded)".into());
+        return PullStatus::Stale { approved, head: pull.head_sha.clone() };
+    }
+    if ghost_approval {
+        return PullStatus::DeletedUser;
+    }
+    if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) == author_login)) {
+        return PullStatus::SelfApproved;
+    }
+    if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(is_bot)) {
+        return PullStatus::BotOnly;
+    }
+    PullStatus::NotApproved
+}
+
+/// Classifies one commit from the statuses of its pull requests.
+pub fn classify_commit(commit: &Commit, pulls: &BTreeMap<u64, PullStatus>) -> CommitStatus {
+    let Some(numbers) = &commit.pulls else {
+        return CommitStatus::NotChecked { why: commit.pulls_note.clone().unwrap_or_else(|| "its pull requests were not looked up".into()) };
+    };
+    let known: Vec<(u64, &PullStatus)> = numbers.iter().filter_map(|n| pulls.get(n).map(|s| (*n, s))).collect();
+    if known.is_empty() {
+        return CommitStatus::DirectPush;
+    }
+    if let Some((n, _)) = known.iter().find(|(_, s)| s.is_reviewed()) {
+        return CommitStatus::Reviewed { pull: *n };
+    }
+    if let Some((_, PullStatus::NotChecked { why })) = known.iter().find(|(_, s)| matches!(s, PullStatus::NotChecked { .. })) {
+        return CommitStatus::NotChecked { why: why.clone() };
+    }
+    let why = known.iter().map(|(n, s)| format!("#{n} {}", s.describe())).collect::<Vec<_>>().join("; ");
+    CommitStatus::Unreviewed { pulls: known.iter().map(|(n, _)| *n).collect(), why }
+}
+
+/// Classifies every pull request and commit and counts them: what the manifest records
+/// and what `verify` recomputes from `changes/*.json`.
+pub fn classify_all(commits: &[Commit], pulls: &[PullRequest]) -> (BTreeMap<u64, PullStatus>, Vec<CommitStatus>, ChangeCounts) {
+    let pull_status: BTreeMap<u64, PullStatus> = pulls.iter().map(|p| (p.number, classify_pull(p))).collect();
+    let statuses: Vec<CommitStatus> = commits.iter().map(|c| classify_commit(c, &pull_status)).collect();
+    let mut counts = ChangeCounts { commits: commits.len() as u64, pull_requests: pulls.len() as u64, ..Default::default() };
+    for s in &statuses {
+        match s {
+            CommitStatus::Reviewed { .. } => counts.reviewed += 1,
+            CommitStatus::DirectPush => {
+                counts.unreviewed += 1;
+                counts.direct_pushes += 1;
+            }
+            CommitStatus::NotChecked { .. } => {
+                counts.unreviewed += 1;
+                counts.not_checked += 1;
+            }
+            CommitStatus::Unreviewed { .. } => counts.unreviewed += 1,
+        }
+    }
+    counts.unsigned = commits.iter().filter(|c| !c.verification.verified).count() as u64;
+    (pull_status, statuses, counts)
+}
+
+/// Commits that came in through the second parents of a merge commit: walking back from
+/// each extra parent, every commit not on the first-parent line of `head` belongs to the
+/// pull request that the merge commit merged. Lets one `/commits/{sha}/pulls` call map a
+/// whole merged branch. `parents` maps each commit in the range to its parents.
+pub fn merged_branch(merge: &str, parents: &BTreeMap<String, Vec<String>>, mainline: &BTreeSet<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<String> = parents.get(merge).map(|p| p.iter().skip(1).cloned().collect()).unwrap_or_default();
+    while let Some(sha) = stack.pop() {
+        if mainline.contains(&sha) || !parents.contains_key(&sha) || !seen.insert(sha.clone()) {
+            continue;
+        }
+        stack.extend(parents[&sha].iter().cloned());
+        out.push(sha);
+    }
+    out
+}
+
+/// The first-parent line from `head` back, within the range.
+pub fn mainline(head: &str, parents: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
+    let mut line = BTreeSet::new();
+    let mut at = Some(head.to_string());
+    while let Some(sha) = at {
+        if !parents.contains_key(&sha) || !line.insert(sha.clone()) {
+            break;
+        }
+        at = parents[&sha].first().cloned();
+    }
+    line
+}
+
+/// The first 7 characters of a sha (anything else as it is).
+pub fn short(sha: &str) -> &str {
+    if sha.len() >= 7 && sha.bytes().all(|b| b.is_ascii_hexdigit()) { &sha[..7] } else { sha }
+}
+
+/// A release version, compared by semantic-versioning precedence (an optional leading
+/// `v`; build metadata ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    core: (u64, u64, u64),
+    pre: Vec<String>,
+}
+
+impl Version {
+    pub fn parse(text: &str) -> Option<Version> {
+        let t = text.strip_prefix('v').unwrap_or(text);
+        let t = t.split_once('+').map_or(t, |(v, _)| v);
+        let (core, pre) = match t.split_once('-') {
+            Some((c, p)) => (c, p.split('.').map(str::to_string).collect::<Vec<_>>()),
+            None => (t, Vec::new()),
+        };
+        let parts: Vec<u64> = core.split('.').map(|p| p.parse().ok().filter(|_| !p.is_empty() && (p == "0" || !p.starts_with('0')))).collect::<Option<_>>()?;
+        if parts.len() != 3 || pre.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+            return None;
+        }
+        Some(Version { core: (parts[0], parts[1], parts[2]), pre })
+    }
+
+    pub fn is_prerelease(&self) -> bool {
+        !self.pre.is_empty()
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering::*;
+        self.core.cmp(&other.core).then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+            (true, true) => Equal,
+            (true, false) => Greater,
+            (false, true) => Less,
+            (false, false) => {
+                for (a, b) in self.pre.iter().zip(&other.pre) {
+                    let o = match (a.parse::<u64>(), b.parse::<u64>()) {
+                        (Ok(x), Ok(y)) => x.cmp(&y),
+                        (Ok(_), Err(_)) => Less,
+                        (Err(_), Ok(_)) => Greater,
+                        (Err(_), Err(_)) => a.cmp(b),
+                    };
+                    if o != Equal {
+                        return o;
+                    }
+                }
+                self.pre.len().cmp(&other.pre.len())
+            }
+        })
+    }
+}
+
+/// The previous release among `tags` (release tags and version tags): the highest
+/// version below `current`; pre-releases only count when `current` is one. When
+/// `current` is not a version, the highest version tag that is not `current` itself.
+pub fn previous_release<'a>(current: &str, tags: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let now = Version::parse(current);
+    tags.into_iter()
+        .filter(|t| *t != current && t.strip_prefix('v') != Some(current) && current.strip_prefix('v') != Some(*t))
+        .filter_map(|t| Version::parse(t).map(|v| (v, t)))
+        .filter(|(v, _)| match &now {
+            Some(now) => v < now && (!v.is_prerelease() || now.is_prerelease()),
+            None => !v.is_prerelease(),
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.len().cmp(&a.1.len())))
+        .map(|(_, t)| t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::changes::{Person, Signature};
+
+    const HEAD: &str = "hhhhhhhhhh";
+
+    fn user(login: &str) -> Option<User> {
+        Some(User { login: login.into(), bot: login.ends_with("[bot]") })
+    }
+
+    fn review(by: &str, state: &str, on: &str) -> Review {
+        Review { id: 1, reviewer: user(by), state: state.into(), commit_id: Some(on.into()), submitted_at: None }
+    }
+
+    fn pull(author: &str, reviews: Vec<Review>) -> PullRequest {
+        PullRequest {
+            number: 7,
+            title: "t".into(),
+            author: user(author),
+            merged_at: Some("2026-01-01T00:00:00Z".into()),
+            merge_commit_sha: None,
+            head_sha: HEAD.into(),
+            url: None,
+            reviews: Some(reviews),
+            reviews_note: None,
+        }
+    }
+
+    #[test]
+    fn an_independent_approval_on_the_final_head_is_a_review() {
+        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD)])), PullStatus::Reviewed { by: vec!["bob".into()] });
+        // A re-approval after the last push covers it.
+        let p = pull("alice", vec![review("bob", "APPROVED", "old1234567"), review("bob", "APPROVED", HEAD)]);
+        assert!(classify_pull(&p).is_reviewed());
+    }
+
+    #[test]
+    fn what_is_not_a_review() {
+        assert_eq!(classify_pull(&pull("alice", vec![review("alice", "APPROVED", HEAD)])), PullStatus::SelfApproved);
+        assert!(matches!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", "old1234567")])), PullStatus::Stale { .. }));
+        assert_eq!(classify_pull(&pull("alice", vec![review("renovate[bot]", "APPROVED", HEAD)])), PullStatus::BotOnly);
+        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "DISMISSED", HEAD)])), PullStatus::NotApproved);
+        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "DISMISSED", HEAD)])), PullStatus::NotApproved);
+        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "CHANGES_REQUESTED", HEAD)])), PullStatus::NotApproved);
+        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "COMMENTED", HEAD)])), PullStatus::NotApproved);
+        assert_eq!(classify_pull(&pull("alice", vec![review("ghost", "APPROVED", HEAD)])), PullStatus::DeletedUser);
+        assert_eq!(classify_pull(&pull("ghost", vec![review("bob", "APPROVED", HEAD)])), PullStatus::DeletedUser);
+        let mut unread = pull("alice", vec![]);
+        unread.reviews = None;
+        assert!(matches!(classify_pull(&unread), PullStatus::NotChecked { .. }));
+        // An approval GitHub recorded without a commit is not shown to cover the head.
+        let mut unknown = review("bob", "APPROVED", HEAD);
+        unknown.commit_id = None;
+        assert!(matches!(classify_pull(&pull("alice", vec![unknown])), PullStatus::Stale { .. }));
+        // A comment after an approval does not withdraw it.
+        assert!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "COMMENTED", HEAD)])).is_reviewed());
+    }
+
+    fn commit(pulls: Option<Vec<u64>>, verified: bool) -> Commit {
+        let p = Person { name: "n".into(), email: None, login: None, date: None };
+        Commit {
+            sha: "c".repeat(40),
+            message: "m".into(),
+            author: p.clone(),
+            committer: p,
+            parents: vec![],
+            verification: Signature { verified, reason: if verified { "valid".into() } else { "unsigned".into() } },
+            pulls,
+            pulls_note: Some("budget".into()),
+            review: None,
+        }
+    }
+
+    #[test]
+    fn commits_follow_their_pull_requests_and_are_counted() {
+        let reviewed = pull("alice", vec![review("bob", "APPROVED", HEAD)]);
+        let mut selfish = pull("carol", vec![review("carol", "APPROVED", HEAD)]);
+        selfish.number = 8;
+        let commits = [commit(Some(vec![7]), true), commit(Some(vec![8]), false), commit(Some(vec![]), true), commit(None, false)];
+        let (_, statuses, counts) = classify_all(&commits, &[reviewed, selfish]);
+        assert_eq!(statuses[0], CommitStatus::Reviewed { pull: 7 });
+        assert!(matches!(&statuses[1], CommitStatus::Unreviewed { pulls, .. } if pulls == &[8]));
+        assert_eq!(statuses[2], CommitStatus::DirectPush);
+        assert!(matches!(statuses[3], CommitStatus::NotChecked { .. }));
+        assert_eq!(
+            counts,
+            ChangeCounts { commits: 4, pull_requests: 2, reviewed: 1, unreviewed: 3, direct_pushes: 1, not_checked: 1, unsigned: 2 }
+        );
+    }
+
+    #[test]
+    fn a_merge_commit_maps_its_branch() {
+        // a - b - m (merge of b and x2), x1 - x2 on the branch from a.
+        let parents: BTreeMap<String, Vec<String>> = [
+            ("a", vec!["base"]),
+            ("b", vec!["a"]),
+            ("x1", vec!["a"]),
+            ("x2", vec!["x1"]),
+            ("m", vec!["b", "x2"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
+        .collect();
+        let line = mainline("m", &parents);
+        assert_eq!(line, ["a", "b", "m"].into_iter().map(str::to_string).collect());
+        let mut branch = merged_branch("m", &parents, &line);
+        branch.sort();
+        assert_eq!(branch, ["x1", "x2"]);
+    }
+
+    #[test]
+    fn the_previous_release_is_the_highest_lower_version() {
+        let tags = ["1.0.0", "v1.1.0", "1.2.0-rc.1", "1.2.0", "1.3.0", "latest", "1.10.0"];
+        assert_eq!(previous_release("1.2.1", tags), Some("1.2.0"));
+        assert_eq!(previous_release("1.2.0", tags), Some("v1.1.0"));
+        assert_eq!(previous_release("1.2.0-rc.2", tags), Some("1.2.0-rc.1"));
+        assert_eq!(previous_release("2.0.0", tags), Some("1.10.0"));
+        assert_eq!(previous_release("1.0.0", tags), None);
+        assert_eq!(previous_release("nightly", tags), Some("1.10.0"));
+        assert!(Version::parse("1.2").is_none() && Version::parse("01.2.3").is_none() && Version::parse("1.2.3-").is_none());
+        assert!(Version::parse("1.0.0-alpha").unwrap() < Version::parse("1.0.0-alpha.1").unwrap());
+        assert!(Version::parse("1.0.0-alpha.beta").unwrap() < Version::parse("1.0.0-beta").unwrap());
+        assert!(Version::parse("1.0.0-rc.1").unwrap() < Version::parse("1.0.0").unwrap());
+    }
+}

@@ -1,0 +1,346 @@
+//! The change and approval trail end to end: the real binary against the fake's git
+//! history, pull requests, reviews and run approvals.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use release_audit_test_support::fake_changes::FakeChanges;
+use release_audit_test_support::step::RUN_ID;
+use release_audit_test_support::{FakeGitHub, Step, StepResult};
+use serde_json::Value;
+
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
+}
+
+/// The history every test starts from (oldest first), with what each commit must be
+/// classified as.
+struct History {
+    base: String,
+    reviewed: String,
+    self_approved: String,
+    stale: String,
+    direct: String,
+    dismissed: String,
+    bot: String,
+    branch: [String; 2],
+    merge: String,
+    ghost: String,
+}
+
+const STALE_APPROVAL: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn history(c: &FakeChanges) -> History {
+    let root = c.commit("initial", "alice", &[], true);
+    c.tag("1.2.1", &root);
+    let base = c.commit("release 1.2.2", "alice", &[&root], true);
+    c.tag("1.2.2", &base);
+    c.tag("latest", &base);
+
+    // Squash-merged, approved by someone else on the final head.
+    let reviewed = c.commit("Add metric pipeline (#11)", "alice", &[&base], true);
+    c.pull(11, "Add metric pipeline", "alice", "1111111111111111111111111111111111111111", &reviewed, &[]);
+    c.review(11, "bob", "COMMENTED", "1111111111111111111111111111111111111111");
+    c.review(11, "bob", "APPROVED", "1111111111111111111111111111111111111111");
+    // Approved only by its author, and unsigned.
+    let self_approved = c.commit("Tune retries (#12)", "carol", &[&reviewed], false);
+    c.pull(12, "Tune retries", "carol", "2222222222222222222222222222222222222222", &self_approved, &[]);
+    c.review(12, "carol", "APPROVED", "2222222222222222222222222222222222222222");
+    // Approved, then pushed again without a new approval.
+    let stale = c.commit("Raise limits (#13)", "dave", &[&self_approved], true);
+    c.pull(13, "Raise limits", "dave", "3333333333333333333333333333333333333333", &stale, &[]);
+    c.review(13, "bob", "APPROVED", STALE_APPROVAL);
+    // Pushed straight to main, unsigned.
+    let direct = c.commit("hotfix: typo", "dave", &[&stale], false);
+    // Approved, then the approval was dismissed.
+    let dismissed = c.commit("Drop old API (#14)", "erin", &[&direct], true);
+    c.pull(14, "Drop old API", "erin", "4444444444444444444444444444444444444444", &dismissed, &[]);
+    c.review(14, "bob", "APPROVED", "4444444444444444444444444444444444444444");
+    c.dismiss(14, "bob");
+    // Approved only by a bot.
+    let bot = c.commit("Bump deps (#15)", "alice", &[&dismissed], true);
+    c.pull(15, "Bump deps", "alice", "5555555555555555555555555555555555555555", &bot, &[]);
+    c.review(15, "renovate[bot]", "APPROVED", "5555555555555555555555555555555555555555");
+    // A merge commit bringing a two-commit branch, approved on its head.
+    let b1 = c.commit("wip: collector", "frank", &[&bot], true);
+    let b2 = c.commit("collector: tests", "frank", &[&b1], true);
+    let merge = c.commit("Merge pull request #16 from frank/collector", "frank", &[&bot, &b2], true);
+    c.pull(16, "Collector", "frank", &b2, &merge, &[&b1, &b2]);
+    c.review(16, "grace", "APPROVED", &b2);
+    // Authored by an account that was deleted since.
+    let ghost = c.commit("Old contribution (#17)", "ghost", &[&merge], true);
+    c.pull(17, "Old contribution", "ghost", "7777777777777777777777777777777777777777", &ghost, &[]);
+    c.review(17, "bob", "APPROVED", "7777777777777777777777777777777777777777");
+    History { base, reviewed, self_approved, stale, direct, dismissed, bot, branch: [b1, b2], merge, ghost }
+}
+
+fn step(fake: &FakeGitHub, head: &str) -> Step {
+    let mut step = Step::with_fake(fake);
+    step.input("release-version", "1.2.3").input("required-reports", "none").input("upload", "false").set("GITHUB_SHA", head);
+    step
+}
+
+fn bundle_file(step: &Step, result: &StepResult, rel: &str) -> Vec<u8> {
+    let zip_path = step.resolve(&result.outputs["bundle-path"]);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
+    let mut f = archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+fn json(step: &Step, result: &StepResult, rel: &str) -> Value {
+    serde_json::from_slice(&bundle_file(step, result, rel)).unwrap()
+}
+
+fn status_of<'a>(commits: &'a Value, sha: &str) -> &'a Value {
+    &commits.as_array().unwrap().iter().find(|c| c["sha"] == sha).unwrap_or_else(|| panic!("{sha} is not in commits.json"))["review"]
+}
+
+fn verify(path: &Path) -> (i32, String) {
+    let out = Command::new(binary()).arg("verify").arg(path).output().unwrap();
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
+    let fake = FakeGitHub::start().await;
+    fake.add_release("1.2.2", false);
+    fake.add_release("1.2.3", true); // the draft of this release
+    let h = history(&fake.changes);
+    fake.changes.approval(RUN_ID, "release-lead", "approved", "production", "ship it");
+
+    let mut step = step(&fake, &h.ghost);
+    step.input("previous-release", "auto");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    assert_eq!(result.outputs["verdict"], "passed", "gates are off by default");
+
+    let m = json(&step, &result, "manifest.json");
+    let c = &m["evidence"]["changes"];
+    assert_eq!(c["previous_release"], "1.2.2");
+    assert!(c["previous_found_by"].as_str().unwrap().contains("published release"), "{c}");
+    assert_eq!(c["range"]["base_sha"], h.base.as_str());
+    assert_eq!(c["range"]["status"], "ahead");
+    assert_eq!(
+        c["counts"],
+        serde_json::json!({"commits": 10, "pull_requests": 7, "reviewed": 4, "unreviewed": 6, "direct_pushes": 1, "not_checked": 0, "unsigned": 2})
+    );
+    assert_eq!(c["reviewed_changes"]["held"], false);
+    assert_eq!(c["reviewed_changes"]["required"], false);
+    assert_eq!(c["release_approval"]["held"], true);
+    assert_eq!(c["release_approval"]["detail"], "approved by release-lead");
+
+    let commits = json(&step, &result, "changes/commits.json");
+    assert_eq!(status_of(&commits, &h.reviewed)["status"], "reviewed");
+    assert_eq!(status_of(&commits, &h.merge)["status"], "reviewed");
+    for b in &h.branch {
+        assert_eq!(status_of(&commits, b), &serde_json::json!({"status": "reviewed", "pull": 16}), "branch commits belong to #16");
+    }
+    let why = |sha: &str| status_of(&commits, sha)["why"].as_str().unwrap_or_default().to_string();
+    assert!(why(&h.self_approved).contains("approved only by its author"), "{}", why(&h.self_approved));
+    assert!(why(&h.stale).contains("approved on 0123456") && why(&h.stale).contains("not re-approved"), "{}", why(&h.stale));
+    assert_eq!(status_of(&commits, &h.direct)["status"], "direct_push");
+    assert!(why(&h.dismissed).contains("no standing approval"), "{}", why(&h.dismissed));
+    assert!(why(&h.bot).contains("only by a bot"), "{}", why(&h.bot));
+    assert!(why(&h.ghost).contains("deleted account"), "{}", why(&h.ghost));
+    let unsigned = commits.as_array().unwrap().iter().find(|x| x["sha"] == h.self_approved.as_str()).unwrap();
+    assert_eq!(unsigned["verification"], serde_json::json!({"verified": false, "reason": "unsigned"}));
+    assert_eq!(unsigned["author"]["login"], "carol");
+    assert_eq!(unsigned["message"], "Tune retries (#12)");
+
+    let pulls = json(&step, &result, "changes/pulls.json");
+    let p13 = pulls.as_array().unwrap().iter().find(|p| p["number"] == 13).unwrap();
+    assert_eq!(p13["reviews"][0]["commit_id"], STALE_APPROVAL);
+    assert_eq!(p13["review"]["status"], "stale");
+    let approvals = json(&step, &result, "changes/approvals.json");
+    assert_eq!(approvals["actor"], "release-bot");
+    assert_eq!(approvals["approvals"][0]["user"]["login"], "release-lead");
+    assert_eq!(approvals["approvals"][0]["environments"][0], "production");
+
+    // Requests: counted as the fake saw them; the merged branch cost no lookups.
+    let routes = |route: &str| fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == route).count();
+    assert_eq!(routes("GET pulls"), 1, "one page of closed pull requests maps every merge commit");
+    assert_eq!(routes("GET commit pulls"), 1, "only the direct push is looked up on its own; the branch commits come with their merge commit");
+    assert_eq!(routes("GET pull reviews"), 7);
+    assert_eq!(c["requests"].as_u64().unwrap() as usize, fake.changes.request_count() + fake.calls("GET releases").len());
+
+    // The review control's statement has the range as its subject.
+    let statement = json(&step, &result, "statements/code-review.intoto.json");
+    assert_eq!(statement["subject"][0]["digest"]["gitCommit"], h.ghost.as_str());
+    assert_eq!(statement["subject"][1]["digest"]["gitCommit"], h.base.as_str());
+    assert_eq!(statement["predicate"]["counts"]["reviewed"], 4);
+
+    // Summary: one table and the unreviewed commits with links.
+    assert!(result.summary.contains("### Change trail: `1.2.2` →"), "{}", result.summary);
+    assert!(result.summary.contains("| 10 | 7 | 4 | 6 | 2 |"), "{}", result.summary);
+    assert!(result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)), "{}", result.summary);
+    assert!(result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"), "{}", result.summary);
+    let html = String::from_utf8(bundle_file(&step, &result, "report.html")).unwrap();
+    assert!(html.contains("<h2>Change trail</h2>") && html.contains(&h.stale), "report.html shows the trail");
+
+    // An auditor's verify agrees with every count.
+    let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gates_fail_naming_each_change_and_pass_when_the_controls_hold() {
+    let fake = FakeGitHub::start().await;
+    let h = history(&fake.changes);
+
+    // Unreviewed changes and no approval: both gates fail, each says why.
+    let mut strict = step(&fake, &h.ghost);
+    strict.input("require-reviewed-changes", "true").input("require-release-approval", "true");
+    let result = strict.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
+    assert_eq!(result.outputs["verdict"], "failed");
+    assert!(result.summary.contains("reviewed changes: 6 of 10 commits are unreviewed"), "{}", result.summary);
+    assert!(result.summary.contains(&h.direct[..7]), "{}", result.summary);
+    assert!(result.summary.contains("release approval: the release run had no environment approval"), "{}", result.summary);
+    assert!(result.summary.contains("| ❌ Reviewed changes | yes | no |"), "{}", result.summary);
+    assert!(result.stdout.contains("::error title=Release audit failed::reviewed changes"), "{}", result.stdout);
+    let c = &json(&strict, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["previous_release"], "1.2.2", "found without the input: the newest lower version tag");
+    assert!(c["previous_found_by"].as_str().unwrap().contains("version tag"), "{c}");
+
+    // A range where every change was reviewed, and an approved run: both hold.
+    fake.changes.tag("1.2.2-collector-base", &h.bot);
+    fake.changes.approval(RUN_ID, "release-lead", "approved", "production", "");
+    let mut ok = step(&fake, &h.merge);
+    ok.input("previous-release", "1.2.2-collector-base").input("require-reviewed-changes", "true").input("require-release-approval", "true");
+    let result = ok.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.summary);
+    let c = &json(&ok, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["counts"]["commits"], 3);
+    assert_eq!(c["counts"]["reviewed"], 3);
+    assert_eq!(c["reviewed_changes"]["held"], true);
+    assert_eq!(c["previous_found_by"], "the `previous-release` input");
+    assert!(result.summary.contains("| ✅ Reviewed changes | yes | yes |"), "{}", result.summary);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_recomputes_the_counts_from_the_trail_files() {
+    let fake = FakeGitHub::start().await;
+    let h = history(&fake.changes);
+    let mut step = step(&fake, &h.ghost);
+    step.input("previous-release", "1.2.2");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let dir = step.resolve(&result.outputs["manifest-path"]).parent().unwrap().to_path_buf();
+
+    // A forger raises `reviewed` and lowers `unreviewed` in both manifests and fixes up SHA256SUMS.
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    m["evidence"]["changes"]["counts"]["reviewed"] = 10.into();
+    m["evidence"]["changes"]["counts"]["unreviewed"] = 0.into();
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("changes: the manifest records") && out.contains("reviewed: 10") && out.contains("reviewed: 4"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_cannot_be_established_is_said_never_counted_as_reviewed() {
+    let fake = FakeGitHub::start().await;
+    let h = history(&fake.changes);
+
+    // A token without `pull-requests: read`.
+    fake.changes.forbid_pulls();
+    let mut step1 = step(&fake, &h.ghost);
+    step1.input("previous-release", "auto").input("require-reviewed-changes", "true");
+    let result = step1.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let c = &json(&step1, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["counts"]["reviewed"], 0);
+    assert_eq!(c["counts"]["not_checked"], 10);
+    assert!(c["notes"].to_string().contains("pull-requests: read"), "{c}");
+    assert!(result.summary.contains("pull-requests: read"), "{}", result.summary);
+    let pull_routes = fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r.contains("pull")).count();
+    assert_eq!(pull_routes, 1, "one refusal stops every pull request read");
+
+    // A previous release that no longer exists.
+    let mut step2 = step(&fake, &h.ghost);
+    step2.input("previous-release", "0.9.0").input("require-reviewed-changes", "true");
+    let result = step2.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let c = &json(&step2, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["range"], Value::Null);
+    assert!(c["notes"][0].as_str().unwrap().contains("the previous release `0.9.0` cannot be compared"), "{c}");
+    assert!(result.summary.contains("the change set could not be established"), "{}", result.summary);
+
+    // Unrelated histories (a rewritten branch).
+    let orphan = fake.changes.commit("rewritten history", "mallory", &[], false);
+    fake.changes.tag("0.1.0", &orphan);
+    let mut step3 = step(&fake, &h.ghost);
+    step3.input("previous-release", "0.1.0");
+    let result = step3.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let notes = json(&step3, &result, "manifest.json")["evidence"]["changes"]["notes"].to_string();
+    assert!(notes.contains("share no commit"), "{notes}");
+
+    // A release from another branch: the history diverged, the merge base is explained.
+    let side = fake.changes.commit("backport on release-1.2", "alice", &[&h.base], true);
+    fake.changes.tag("1.2.2-1", &side);
+    let mut step4 = step(&fake, &h.ghost);
+    step4.input("previous-release", "1.2.2-1");
+    let result = step4.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let c = &json(&step4, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["range"]["status"], "diverged");
+    assert_eq!(c["range"]["merge_base_sha"], h.base.as_str());
+    assert_eq!(c["range"]["behind_by"], 1);
+    assert!(c["notes"].to_string().contains("is not linear"), "{c}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_release_says_so() {
+    let fake = FakeGitHub::start().await;
+    let root = fake.changes.commit("initial", "alice", &[], true);
+    let mut step = step(&fake, &root);
+    step.input("require-reviewed-changes", "true");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&step, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["previous_release"], Value::Null);
+    assert!(c["reviewed_changes"]["detail"].as_str().unwrap().starts_with("first release"), "{c}");
+    assert!(result.summary.contains("### Change trail: first release"), "{}", result.summary);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_range_beyond_the_request_budget_is_cut_and_said() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let root = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &root);
+    let mut head = root;
+    for n in 1..=900u64 {
+        let final_head = format!("{n:040x}");
+        head = c.commit(&format!("Change {n} (#{n})"), "alice", &[&head], true);
+        c.pull(n, &format!("Change {n}"), "alice", &final_head, &head, &[]);
+        c.review(n, "bob", "APPROVED", &final_head);
+    }
+    let mut step = step(&fake, &head);
+    step.input("require-reviewed-changes", "true");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let c = &json(&step, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["requests"], 800, "the budget is kept");
+    assert_eq!(c["requests"].as_u64().unwrap() as usize, fake.changes.request_count() + fake.calls("GET releases").len());
+    let counts = &c["counts"];
+    assert_eq!(counts["commits"], 900);
+    assert!(counts["not_checked"].as_u64().unwrap() > 0, "{counts}");
+    assert_eq!(counts["reviewed"].as_u64().unwrap() + counts["not_checked"].as_u64().unwrap(), 900, "{counts}");
+    assert!(c["notes"].to_string().contains("the request budget (800 requests"), "{c}");
+    assert!(c["reviewed_changes"]["detail"].as_str().unwrap().contains("not checked: the request budget"), "{c}");
+    assert!(result.summary.contains("of 800 |"), "{}", result.summary);
+}
