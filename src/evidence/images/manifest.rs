@@ -1,6 +1,8 @@
-//! Manifest wire types: the parts of OCI and Docker schema2 indexes and manifests that
-//! the comparison reads. Unknown fields are ignored here; the exact bytes are kept
-//! elsewhere, and the digests are always of those bytes, never of a re-serialisation.
+//! Manifests as the comparison reads them. The exact bytes our own GET fetched (and
+//! hashed) are parsed with oci-client's OCI index and manifest types — sound serde
+//! types for OCI and Docker schema2 documents alike — and turned into the small view
+//! below. The exact bytes are kept elsewhere, and digests are always of those bytes,
+//! never of a re-serialisation.
 
 use std::collections::BTreeMap;
 
@@ -64,7 +66,7 @@ pub struct Head {
     pub schema_version: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WirePlatform {
     pub os: String,
     pub architecture: String,
@@ -77,15 +79,12 @@ impl WirePlatform {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Descriptor {
-    #[serde(rename = "mediaType", default)]
     pub media_type: String,
     pub digest: String,
-    #[serde(default)]
     pub size: u64,
     pub platform: Option<WirePlatform>,
-    #[serde(default)]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -103,19 +102,51 @@ impl Descriptor {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "oci_client::manifest::OciImageIndex")]
 pub struct Index {
     pub manifests: Vec<Descriptor>,
-    #[serde(default)]
     pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "oci_client::manifest::OciImageManifest")]
 pub struct Manifest {
     pub config: Descriptor,
-    #[serde(default)]
     pub layers: Vec<Descriptor>,
-    #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+}
+
+/// A wire enum (oci-spec's `Arch`, `Os`) as the string the document held.
+fn wire_string<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+impl From<oci_client::manifest::OciDescriptor> for Descriptor {
+    fn from(d: oci_client::manifest::OciDescriptor) -> Self {
+        Descriptor { media_type: d.media_type, digest: d.digest, size: d.size.max(0) as u64, platform: None, annotations: d.annotations.unwrap_or_default() }
+    }
+}
+
+impl From<oci_client::manifest::ImageIndexEntry> for Descriptor {
+    fn from(e: oci_client::manifest::ImageIndexEntry) -> Self {
+        let platform = e.platform.map(|p| WirePlatform { os: wire_string(&p.os), architecture: wire_string(&p.architecture), variant: p.variant });
+        Descriptor { media_type: e.media_type, digest: e.digest, size: e.size.max(0) as u64, platform, annotations: e.annotations.unwrap_or_default() }
+    }
+}
+
+impl From<oci_client::manifest::OciImageIndex> for Index {
+    fn from(i: oci_client::manifest::OciImageIndex) -> Self {
+        Index { manifests: i.manifests.into_iter().map(Descriptor::from).collect(), annotations: i.annotations.unwrap_or_default() }
+    }
+}
+
+impl From<oci_client::manifest::OciImageManifest> for Manifest {
+    fn from(m: oci_client::manifest::OciImageManifest) -> Self {
+        Manifest { config: m.config.into(), layers: m.layers.into_iter().map(Descriptor::from).collect(), annotations: m.annotations.unwrap_or_default() }
+    }
 }
 
 /// Parses manifest bytes as `T`; the error says which manifest could not be read.
