@@ -14,6 +14,7 @@
 pub mod changes;
 pub mod images;
 pub mod inputs;
+pub mod record;
 pub mod release;
 pub mod storage;
 pub mod test_reports;
