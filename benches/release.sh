@@ -32,6 +32,7 @@
 # Needs what scripts/services.sh installs (Azurite, @actions/artifact, docker-registry,
 # skopeo, umoci, zip, curl, GNU time) and jq.
 set -euo pipefail
+OWN_STATE="${RA_STATE:-}" # a state directory we were given is kept; our own is removed
 source "$(dirname "$0")/../scripts/services.sh"
 cd "$RA_ROOT"
 ROUNDS="${1:-3}"
@@ -46,6 +47,7 @@ SHA=4f0c6d1e2b3a49587766554433221100ffeeddcc
 command -v jq >/dev/null || { echo "error: jq is missing: apt-get install -y jq" >&2; exit 2; }
 ensure_packages
 start_services
+trap 'stop_services; [ -n "$OWN_STATE" ] || rm -rf "$RA_STATE"' EXIT
 cargo build --quiet --release -p release-audit --bin release-audit
 cargo build --quiet --release -p release-audit-test-support --bin fake-github
 BIN="$RA_ROOT/target/release/release-audit"
@@ -87,7 +89,7 @@ export GITHUB_SERVER_URL=https://github.com
 
 # --- the report artifacts, uploaded with the official client --------------------------
 mkdir -p "$WORK/reports"
-GITHUB_WORKSPACE="$WORK/reports" node - "$NODE_MODULES" "$WORK/reports" "$REPORTS" "$REPORT_KB" <<'JS'
+{ GITHUB_WORKSPACE="$WORK/reports" node - "$NODE_MODULES" "$WORK/reports" "$REPORTS" "$REPORT_KB" <<'JS'
 const [mods, root, count, kb] = process.argv.slice(2)
 const {DefaultArtifactClient} = require(`${mods}/@actions/artifact`)
 const fs = require('fs'), path = require('path')
@@ -113,6 +115,7 @@ let seed = 7; const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648
   }
 })()
 JS
+} >"$RA_STATE/upload-reports.log" 2>&1 || { echo "error: uploading the reports failed; its log:" >&2; tail -20 "$RA_STATE/upload-reports.log" >&2; exit 1; }
 rm -rf "$WORK/reports"
 echo "$REPORTS report artifacts uploaded, $JOBS job logs of $LOG_MIB MiB seeded; $(nproc) cores"
 
@@ -137,7 +140,8 @@ for flavour in main experimental; do
       --config.entrypoint /manager --config.user 65532:65532
     mkdir -p "$WORK/rootfs"
     head -c $((8 << 20)) </dev/urandom >"$WORK/rootfs/manager"
-    umoci insert --image "$L:$tag" --no-history "$WORK/rootfs/manager" /manager
+    umoci insert --image "$L:$tag" --history.created 2026-12-01T00:00:00Z --history.created_by 'COPY manager /manager' \
+      "$WORK/rootfs/manager" /manager
   done
   # The index, as the image builder writes it: one manifest per platform.
   python3 - "$L" "$flavour" <<'PY'
@@ -174,7 +178,7 @@ echo "2 image pairs (linux/amd64 + linux/arm64) in $HOST"
 
 # --- release-audit: the action, in action mode, as the runner starts it ---------------
 ours() { # round
-  local step="$WORK/ours" 
+  local step="$WORK/ours"
   rm -rf "$step"; mkdir -p "$step/workspace" "$step/temp"
   env -i PATH="$PATH" \
     GITHUB_ACTIONS=true CI=true GITHUB_REPOSITORY="$REPOSITORY" GITHUB_REPOSITORY_OWNER=kyma-project \
@@ -203,6 +207,8 @@ experimental: ${TESTED[1]} -> ${RELEASED[1]}" \
 peer() { # round
   local out="$WORK/peer/audit-bundle-1.2.3" api="$FAKE_API_URL/repos/$REPOSITORY" auth="Authorization: Bearer $FAKE_REST_TOKEN"
   rm -rf "$WORK/peer"; mkdir -p "$out/reports" "$out/images/manifests" "$out/run/jobs"
+  mark() { echo "$1 $(date +%s%N)" >>"$WORK/peer/steps"; }
+  mark start
   # 1. every report artifact, 5 at a time (download-artifact's concurrency)
   GITHUB_WORKSPACE="$WORK/peer" node -e '
     const {DefaultArtifactClient} = require(process.argv[1] + "/@actions/artifact")
@@ -213,6 +219,7 @@ peer() { # round
       for (let i = 0; i < reports.length; i += 5)
         await Promise.all(reports.slice(i, i + 5).map(a => client.downloadArtifact(a.id, {path: process.argv[2] + "/" + a.name})))
     })()' "$NODE_MODULES" "$out/reports"
+  mark "reports (official client)"
   # 2. every manifest: the index by tag, each platform by digest; hashed with sha256sum
   local ref repo digest
   for ref in "${TESTED[@]}" "${RELEASED[@]}"; do
@@ -226,6 +233,7 @@ peer() { # round
       echo "$repo@$digest sha256:$(sha256sum "$out/images/manifests/${digest/:/-}.json" | cut -d' ' -f1)" >>"$out/images/digests.txt"
     done
   done
+  mark "manifests (skopeo + sha256sum)"
   # 3. the run, its jobs, and the log of every completed job
   curl -fsS -H "$auth" "$api/actions/runs/$RUN_ID" -o "$out/run/run.json"
   curl -fsS -H "$auth" "$api/actions/runs/$RUN_ID/jobs?per_page=100" -o "$out/run/jobs.json"
@@ -233,15 +241,18 @@ peer() { # round
   for job in $(jq -r '.jobs[] | select(.status == "completed") | .id' "$out/run/jobs.json"); do
     curl -fsSL -H "$auth" "$api/actions/jobs/$job/logs" -o "$out/run/jobs/$job.log"
   done
+  mark "run, jobs, job logs (curl)"
   # 4. checksums, zip, the zip's sha256
   (cd "$out" && find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS)
   (cd "$WORK/peer" && zip -q -r -6 audit-bundle-1.2.3.zip audit-bundle-1.2.3 && sha256sum audit-bundle-1.2.3.zip >audit-bundle-1.2.3.zip.sha256)
+  mark "SHA256SUMS + zip -r -6 + sha256sum"
   # 5. upload with the official client (level 0: the zip is already compressed)
   GITHUB_WORKSPACE="$WORK/peer" node -e '
     const {DefaultArtifactClient} = require(process.argv[1] + "/@actions/artifact")
     new DefaultArtifactClient().uploadArtifact(process.argv[2], [process.argv[3]], process.argv[4], {compressionLevel: 0})
       .then(r => console.log(JSON.stringify(r)))' \
     "$NODE_MODULES" "peer-bundle-1.2.3-round-$1" "$WORK/peer/audit-bundle-1.2.3.zip" "$WORK/peer"
+  mark "upload (official client)"
 }
 export -f peer
 export WORK NODE_MODULES FAKE_API_URL FAKE_REST_TOKEN REPOSITORY RUN_ID
@@ -265,19 +276,25 @@ done
 echo "load average after: $(load)"
 
 # --- what each produced (the last round) ---------------------------------------------
-verdict="$(sed -n 's/^verdict=//p' "$WORK/ours/output")"
-bundle="$WORK/ours/workspace/$(sed -n 's/^bundle-path=//p' "$WORK/ours/output")"
-manifest="$WORK/ours/workspace/$(sed -n 's/^manifest-path=//p' "$WORK/ours/output")"
+output() { # name → the step output's value (`name=value` or `name<<DELIMITER` form)
+  awk -v n="$1" 'index($0, n "=") == 1 {print substr($0, length(n) + 2); exit}
+                 index($0, n "<<") == 1 {getline; print; exit}' "$WORK/ours/output"
+}
+verdict="$(output verdict)"
+bundle="$WORK/ours/workspace/$(output bundle-path)"
+manifest="$WORK/ours/workspace/$(output manifest-path)"
 echo
 echo "release-audit: verdict $verdict; $(jq '[.evidence.tests.categories[].artifacts | length] | add' "$manifest") report artifacts," \
   "$(jq '[.evidence.tests.categories[].totals.tests] | add' "$manifest") tests," \
   "$(jq '[.evidence.tests.sources[].job_logs[]? | select(.path)] | length' "$manifest") job logs," \
   "image pairs $(jq -r '[.evidence.images.pairs[] | "\(.name) \(.verdict)"] | join(", ")' "$manifest"); bundle $(stat -c %s "$bundle") bytes;" \
-  "artifact id $(sed -n 's/^artifact-id=//p' "$WORK/ours/output")"
+  "artifact id $(output artifact-id)"
 echo "peer: $(find "$WORK/peer/audit-bundle-1.2.3/reports" -name '*.xml' | wc -l) reports," \
   "$(find "$WORK/peer/audit-bundle-1.2.3/run/jobs" -name '*.log' | wc -l) job logs," \
   "$(find "$WORK/peer/audit-bundle-1.2.3/images/manifests" -name '*.json' | wc -l) distinct manifests ($(wc -l <"$WORK/peer/audit-bundle-1.2.3/images/digests.txt") hashed);" \
   "zip $(stat -c %s "$WORK/peer/audit-bundle-1.2.3.zip") bytes; upload $(cat "$WORK/peer.out" | tail -1)"
+
+echo "peer, last round, by step: $(awk 'NR > 1 {printf "%s%s %.2f s", sep, substr($0, 1, length($0) - length($NF) - 1), ($NF - t) / 1e9; sep = "; "} {t = $NF}' "$WORK/peer/steps")"
 
 ow="$(median <"$WORK/ours.wall")"; pw="$(median <"$WORK/peer.wall")"
 echo
