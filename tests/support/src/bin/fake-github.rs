@@ -25,11 +25,11 @@ async fn main() {
     if let Some(jobs) = options.jobs {
         fake.set_jobs(RUN_ID, jobs);
     }
-    if let Some(dir) = &options.job_logs {
-        if let Err(message) = seed_job_logs(&fake, dir).await {
-            eprintln!("error: fake-github: --job-logs {}: {message}", dir.display());
-            std::process::exit(2);
-        }
+    if let Some(dir) = &options.job_logs
+        && let Err(message) = seed_job_logs(&fake, dir).await
+    {
+        eprintln!("error: fake-github: --job-logs {}: {message}", dir.display());
+        std::process::exit(2);
     }
     for job in &options.in_progress {
         fake.set_job_status(*job, "in_progress");
