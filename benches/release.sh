@@ -236,7 +236,7 @@ peer() { # round
   mark "manifests (skopeo + sha256sum)"
   # 3. the run, its jobs, and the log of every completed job
   curl -fsS -H "$auth" "$api/actions/runs/$RUN_ID" -o "$out/run/run.json"
-  curl -fsS -H "$auth" "$api/actions/runs/$RUN_ID/jobs?per_page=100" -o "$out/run/jobs.json"
+  curl -fsS -H "$auth" "$api/actions/runs/$RUN_ID/jobs?per_page=100" -o "$out/run/jobs.json" # one page: ≤ 100 jobs here
   local job
   for job in $(jq -r '.jobs[] | select(.status == "completed") | .id' "$out/run/jobs.json"); do
     curl -fsSL -H "$auth" "$api/actions/jobs/$job/logs" -o "$out/run/jobs/$job.log"
