@@ -79,9 +79,9 @@ start_azurite() {
 # release) and exports what a runner gives a step: ACTIONS_RUNTIME_TOKEN,
 # ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_URL; FAKE_REST_TOKEN and FAKE_API_URL for the
 # REST side. Needs Azurite started first.
-start_fake_github() { # path-of-fake-github-binary
+start_fake_github() { # path-of-fake-github-binary [its flags: --jobs N --job-logs DIR --in-progress ID]
   mkfifo "$RA_STATE/fake.pipe"
-  "$1" >"$RA_STATE/fake.pipe" 2>"$RA_STATE/fake.log" &
+  "$@" >"$RA_STATE/fake.pipe" 2>"$RA_STATE/fake.log" &
   RA_PIDS+=($!)
   local env_json
   read -r env_json <"$RA_STATE/fake.pipe"
