@@ -573,26 +573,30 @@ async fn record_job_logs(rest: &Rest, run_id: u64, jobs: &[serde_json::Value], d
     for job in jobs {
         let Some(job_id) = job.get("id").and_then(|v| v.as_u64()) else { continue };
         let text = |key: &str| job.get(key).and_then(|v| v.as_str()).map(str::to_string);
-        let mut log = JobLog {
-            job_id,
-            name: text("name").unwrap_or_default(),
-            status: text("status").unwrap_or_else(|| "unknown".into()),
-            conclusion: text("conclusion"),
-            path: None,
-            size: None,
-            truncated: false,
-            note: None,
-        };
-        if log.status != "completed" {
-            log.note = Some("not completed when the audit ran".into());
-            logs.push(log);
-            continue;
+        let status = text("status").unwrap_or_else(|| "unknown".into());
+        let note = (status != "completed").then(|| "not completed when the audit ran".to_string());
+        logs.push(JobLog { job_id, name: text("name").unwrap_or_default(), status, conclusion: text("conclusion"), path: None, size: None, truncated: false, note });
+    }
+    // Downloads run a few at a time into scratch files; the bundle takes them in job order.
+    let downloads: Vec<(usize, Option<Downloaded>)> = futures_util::stream::iter(logs.iter().enumerate().filter(|(_, l)| l.note.is_none()).map(|(i, l)| {
+        let job_id = l.job_id;
+        async move {
+            let what = format!("log of job {job_id} of run {run_id}");
+            let file = scratch.join(format!("job-{job_id}.log"));
+            rest.download_redirected_with(&format!("actions/jobs/{job_id}/logs"), &file, MAX_JOB_LOG_BYTES, Excess::KeepPrefix, &what, true).await.map(|d| (i, d))
         }
-        let scratch_file = scratch.join(format!("job-{job_id}.log"));
-        let what = format!("log of job {job_id} of run {run_id}");
-        match rest.download_redirected_with(&format!("actions/jobs/{job_id}/logs"), &scratch_file, MAX_JOB_LOG_BYTES, Excess::KeepPrefix, &what, true).await? {
+    }))
+    .buffer_unordered(PARALLEL_DOWNLOADS)
+    .try_collect()
+    .await?;
+    let mut downloads = downloads;
+    downloads.sort_by_key(|(i, _)| *i);
+    for (i, downloaded) in downloads {
+        let log = &mut logs[i];
+        match downloaded {
             Some(downloaded) => {
-                let entry = dir.add_file(&format!("{base}/jobs/{job_id}.log"), &scratch_file)?;
+                let scratch_file = scratch.join(format!("job-{}.log", log.job_id));
+                let entry = dir.add_file(&format!("{base}/jobs/{}.log", log.job_id), &scratch_file)?;
                 let _ = std::fs::remove_file(&scratch_file);
                 log.path = Some(entry.path);
                 log.size = Some(entry.size);
@@ -600,7 +604,6 @@ async fn record_job_logs(rest: &Rest, run_id: u64, jobs: &[serde_json::Value], d
             }
             None => log.note = Some("the log is gone (deleted or expired)".into()),
         }
-        logs.push(log);
     }
     Ok(logs)
 }
