@@ -41,7 +41,7 @@ fn main() {
         verdict: Verdict::from_reasons(vec![]),
         files: vec![],
     };
-    let root = dir.finish(manifest).unwrap();
+    let root = dir.finish(|files| Manifest { files, ..manifest }).unwrap();
     let zipped = zip_dir(&root, &out.join("audit-bundle-1.0.0.zip"), "audit-bundle-1.0.0", 1_700_000_000).unwrap();
     println!("{} files, zip {} bytes, sha256 {}", files.len(), zipped.size, zipped.sha256);
 }

@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod github;
 pub mod hashing;
 pub mod http;
+pub mod markdown;
 pub mod publish;
 pub mod summary;
 pub mod secret;

@@ -227,7 +227,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         verdict,
         files: Vec::<FileEntry>::new(),
     };
-    let root = dir.finish(manifest).unwrap();
+    let root = dir.finish(|files| Manifest { files, ..manifest }).unwrap();
     let zip = parent.join(format!("{name}.zip"));
     zip_dir(&root, &zip, &name, 1_700_000_000).unwrap();
     (root, zip)

@@ -13,10 +13,9 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::manifest::{FileEntry, Manifest};
 use crate::error::{Error, Result};
 
 /// Files the manifest cannot list (they describe the list itself).
@@ -47,6 +46,15 @@ pub fn check_path_segment(what: &str, value: &str) -> std::result::Result<(), St
         return Ok(());
     };
     Err(format!("`{what}` `{}` {reason}; use a plain name such as `audit-bundle-1.2.3`", value.escape_debug()))
+}
+
+/// One file of the bundle: its path below the root and what was computed while
+/// writing it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
 }
 
 /// A bundle directory being filled. Every file added is hashed as it is written.
@@ -202,8 +210,11 @@ impl BundleDir {
 
     /// Writes `manifest.json`, `manifest.yaml` and `SHA256SUMS`. The manifest's file
     /// list is replaced by the files actually written.
-    pub fn finish(mut self, mut manifest: Manifest) -> Result<PathBuf> {
-        manifest.files = self.files();
+    ///
+    /// `manifest` is given the list of files written and returns the document; this
+    /// module knows nothing of its shape (it is the leaf the evidence stages write into).
+    pub fn finish<M: Serialize>(mut self, manifest: impl FnOnce(Vec<FileEntry>) -> M) -> Result<PathBuf> {
+        let manifest = manifest(self.files());
         let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");
         json.push(b'\n');
         let yaml = serde_yaml::to_string(&manifest).expect("the manifest serialises");

@@ -91,9 +91,4 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct FileEntry {
-    pub path: String,
-    pub sha256: String,
-    pub size: u64,
-}
+pub use super::dir::FileEntry;

@@ -319,7 +319,7 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, detail
     dir.add_bytes("summary.md", summary::bundle_summary(manifest, details).as_bytes())?;
     let page = crate::bundle::html::render(manifest, &dir.files());
     dir.add_bytes("report.html", page.as_bytes())?;
-    let root = dir.finish(manifest.clone())?;
+    let root = dir.finish(|files| Manifest { files, ..manifest.clone() })?;
     let zip_path = config.bundle_dir.join(format!("{}.zip", config.bundle_name));
     let bundle = zip_dir(&root, &zip_path, config.bundle_name.as_str(), config.source_date_epoch)?;
     Ok((bundle, root.join("manifest.json"), statements))

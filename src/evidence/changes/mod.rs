@@ -13,7 +13,7 @@ pub mod review;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::BundleDir;
+use crate::bundle::dir::BundleDir;
 use crate::error::Result;
 
 pub use collect::collect;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::{Digest, Finding, ImageEvidence, PairEvidence, RefDigests, Verdict};
-use crate::summary::{md_code, md_escape};
+use crate::markdown::{md_code, md_escape};
 
 /// One pair's digest table: a row per side, a column per platform, and which match.
 struct Table<'a> {

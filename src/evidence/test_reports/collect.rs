@@ -11,7 +11,7 @@ use super::extract::{ExtractedFile, Limits, extract_zip};
 use super::parse::{FileOutcome, parse_file};
 use super::{ArtifactRecord, CategoryRecord, FileStatus, ReportFile, RunSelector, JobLog, SourceRun, TestEvidence, TestSettings, judge};
 use crate::bundle::dir::BundleDir;
-use crate::bundle::manifest::FileEntry;
+use crate::bundle::dir::FileEntry;
 use crate::error::{Error, Result};
 use crate::github::artifacts::{ArtifactEntry, ArtifactService};
 use crate::github::blob::{Downloaded, Excess, download_once, gave_up};
