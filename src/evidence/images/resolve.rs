@@ -210,17 +210,17 @@ async fn single_manifest(client: &RegistryClient, image: &ImageRef, top: &Fetche
     })
 }
 
-async fn index_children(
-    client: &RegistryClient,
-    image: &ImageRef,
-    index: &manifest::Index,
-    filter: &[Platform],
-    manifests: &mut BTreeMap<Digest, RawManifest>,
-) -> FetchResult<Vec<ManifestRecord>> {
+/// Reads an index's descriptors into records (role, platform, digest, whether the
+/// `filter` selects it) and the distinct digests to fetch with their declared sizes,
+/// refusing an index without a runnable platform manifest or one that declares more
+/// than the limits. Pure: no request is made.
+#[doc(hidden)]
+pub fn plan_children(image: &ImageRef, index: &manifest::Index, filter: &[Platform]) -> crate::error::Result<(Vec<ManifestRecord>, BTreeMap<Digest, u64>)> {
     let what = format!("index {image}");
+    let what = what.as_str();
     let mut records = Vec::new();
     for child in &index.manifests {
-        let digest = child.digest().map_err(|reason| Error::evidence(&what, reason, "push the image again"))?;
+        let digest = child.digest().map_err(|reason| Error::evidence(what, reason, "push the image again"))?;
         let platform = child.platform.as_ref().map(|p| p.platform());
         let role = if child.is_attestation() {
             Role::Attestation
@@ -247,14 +247,14 @@ async fn index_children(
         });
     }
     if !records.iter().any(|r| r.role == Role::Image) {
-        return Err(Error::evidence(&what, "lists no platform image manifest", "this is not a runnable image; check the reference").into());
+        return Err(Error::evidence(what, "lists no platform image manifest", "this is not a runnable image; check the reference"));
     }
     if !records.iter().any(|r| r.role == Role::Image && r.fetched) {
         let available = records.iter().filter(|r| r.role == Role::Image).map(ManifestRecord::platform_key).collect();
-        return Err(no_platform_matches(image, filter, available).into());
+        return Err(no_platform_matches(image, filter, available));
     }
     // Attestations of platforms the filter excludes are not fetched either.
-    let selected: Vec<Digest> = records.iter().filter(|r| r.role == Role::Image && r.fetched).map(|r| r.digest.clone()).collect();
+    let selected: std::collections::BTreeSet<Digest> = records.iter().filter(|r| r.role == Role::Image && r.fetched).map(|r| r.digest.clone()).collect();
     for r in records.iter_mut().filter(|r| r.role == Role::Attestation) {
         if let Some(target) = &r.attests {
             r.fetched &= selected.contains(target);
@@ -271,16 +271,31 @@ async fn index_children(
     }
     let declared: u64 = wanted.values().map(|s| (*s).min(manifest::MAX_MANIFEST_BYTES as u64 + 1)).sum();
     if let Some((digest, size)) = wanted.iter().find(|(_, s)| **s > manifest::MAX_MANIFEST_BYTES as u64) {
-        return Err(Error::evidence(&what, format!("lists {digest} with size {size}, more than the manifest limit of {} bytes", manifest::MAX_MANIFEST_BYTES), "this is not a runnable image; check the reference").into());
+        return Err(Error::evidence(
+            what,
+            format!("lists {digest} with size {size}, more than the manifest limit of {} bytes", manifest::MAX_MANIFEST_BYTES),
+            "this is not a runnable image; check the reference",
+        ));
     }
     if declared > MAX_CHILDREN_BYTES {
         return Err(Error::evidence(
-            &what,
+            what,
             format!("lists {} manifests of {declared} bytes together, more than the limit of {MAX_CHILDREN_BYTES}", wanted.len()),
             "use `platforms` to compare only the platforms that matter",
-        )
-        .into());
+        ));
     }
+    Ok((records, wanted))
+}
+
+async fn index_children(
+    client: &RegistryClient,
+    image: &ImageRef,
+    index: &manifest::Index,
+    filter: &[Platform],
+    manifests: &mut BTreeMap<Digest, RawManifest>,
+) -> FetchResult<Vec<ManifestRecord>> {
+    let what = format!("index {image}");
+    let (mut records, wanted) = plan_children(image, index, filter)?;
     let sizes = wanted.clone();
     let mut fetches = futures_util::stream::iter(wanted.into_keys().map(|digest| {
         let child = image.with_digest(&digest);
