@@ -25,8 +25,11 @@ use crate::evidence::test_reports::parse::{
     MAX_NOTE_BYTES, MAX_NOTES, ParsedReport, Rejected,
 };
 
+/// A fuzz entry point: arbitrary bytes in, a panic only on a broken contract.
+pub type Entry = fn(&[u8]);
+
 /// Every target by name (the name of its corpus directory and of its fuzz target).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Entry)] = &[
     ("junit", junit),
     ("gotest_json", gotest_json),
     ("ginkgo_json", ginkgo_json),
@@ -205,12 +208,12 @@ pub fn manifest_and_descriptors(data: &[u8]) {
     let Ok(head) = manifest::parse::<manifest::Head>(data, "fuzz") else { return };
     let media_type = head.media_type.unwrap_or_default();
     let _ = manifest::describe(&media_type);
-    if manifest::kind_of(&media_type) == Some(Kind::Manifest) || manifest::kind_of(&media_type).is_none() {
-        if let Ok(m) = manifest::parse::<manifest::Manifest>(data, "fuzz") {
-            let _ = m.config.digest();
-            for layer in &m.layers {
-                let _ = (layer.digest(), layer.is_attestation());
-            }
+    if manifest::kind_of(&media_type) != Some(Kind::Index)
+        && let Ok(m) = manifest::parse::<manifest::Manifest>(data, "fuzz")
+    {
+        let _ = m.config.digest();
+        for layer in &m.layers {
+            let _ = (layer.digest(), layer.is_attestation());
         }
     }
     let Ok(index) = manifest::parse::<manifest::Index>(data, "fuzz") else { return };

@@ -265,9 +265,18 @@ pub fn plan_children(image: &ImageRef, index: &manifest::Index, filter: &[Platfo
     // What the children declare is bounded before anything is fetched, and each answer
     // is held against its declared size as it arrives, so a registry that lies about
     // sizes is stopped at its first lie: memory stays at a few manifests in flight.
+    // One digest is one document: listed twice with two sizes, one of them is a lie
+    // (and a size check on the first alone would let the second pass unbounded).
     let mut wanted: BTreeMap<Digest, u64> = BTreeMap::new();
     for r in records.iter().filter(|r| r.fetched) {
-        wanted.entry(r.digest.clone()).or_insert(r.size);
+        let size = *wanted.entry(r.digest.clone()).or_insert(r.size);
+        if size != r.size {
+            return Err(Error::evidence(
+                what,
+                format!("lists {} twice, with sizes {size} and {}", r.digest, r.size),
+                "the index is inconsistent; push the image again",
+            ));
+        }
     }
     let declared: u64 = wanted.values().map(|s| (*s).min(manifest::MAX_MANIFEST_BYTES as u64 + 1)).sum();
     if let Some((digest, size)) = wanted.iter().find(|(_, s)| **s > manifest::MAX_MANIFEST_BYTES as u64) {
@@ -344,4 +353,35 @@ fn no_platform_matches(image: &ImageRef, filter: &[Platform], available: Vec<Str
         format!("{} matches none of the platforms of {image} ({has})", wanted.join(", ")),
         "list platforms the image has, or leave `platforms` empty to compare all",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(children: serde_json::Value) -> manifest::Index {
+        serde_json::from_value(serde_json::json!({ "manifests": children })).unwrap()
+    }
+
+    /// Found by the `manifest` fuzz target: a digest listed as a 500-byte platform
+    /// manifest and again as a 1 TB nested index passed the size limit (only the first
+    /// size was checked) and failed only after the fetch.
+    #[test]
+    fn one_digest_listed_with_two_sizes_is_refused_before_anything_is_fetched() {
+        let image = ImageRef::parse("registry.example/a/b:1").unwrap();
+        let digest = format!("sha256:{}", "1".repeat(64));
+        let twice = index(serde_json::json!([
+            {"mediaType": manifest::OCI_MANIFEST, "digest": digest, "size": 500, "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": manifest::OCI_INDEX, "digest": digest, "size": 1_000_000_000_000u64},
+        ]));
+        let error = plan_children(&image, &twice, &[]).unwrap_err().to_string();
+        assert!(error.contains("twice, with sizes 500 and 1000000000000"), "{error}");
+
+        let same = index(serde_json::json!([
+            {"mediaType": manifest::OCI_MANIFEST, "digest": digest, "size": 500, "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": manifest::OCI_MANIFEST, "digest": digest, "size": 500, "platform": {"os": "linux", "architecture": "amd64"}},
+        ]));
+        let (records, wanted) = plan_children(&image, &same, &[]).unwrap();
+        assert_eq!((records.len(), wanted.len()), (2, 1), "listed twice, fetched once");
+    }
 }
