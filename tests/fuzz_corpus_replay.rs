@@ -44,7 +44,7 @@ fn every_corpus_input_replays_without_breaking_a_contract() {
         files.sort();
         assert!(!files.is_empty(), "{} is empty: a corpus holds at least its seeds", dir.display());
         for file in files {
-            let data = std::fs::read(&file).unwrap();
+            let data = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             if let Err(panic) = std::panic::catch_unwind(|| entry(&data)) {
                 let why = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
                 failures.push(format!("{name}: {}: {}", file.display(), why.unwrap_or_default()));
