@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod fuzzing;
 pub mod github;
 pub mod hashing;
 pub mod http;

@@ -210,17 +210,17 @@ async fn single_manifest(client: &RegistryClient, image: &ImageRef, top: &Fetche
     })
 }
 
-async fn index_children(
-    client: &RegistryClient,
-    image: &ImageRef,
-    index: &manifest::Index,
-    filter: &[Platform],
-    manifests: &mut BTreeMap<Digest, RawManifest>,
-) -> FetchResult<Vec<ManifestRecord>> {
+/// Reads an index's descriptors into records (role, platform, digest, whether the
+/// `filter` selects it) and the distinct digests to fetch with their declared sizes,
+/// refusing an index without a runnable platform manifest or one that declares more
+/// than the limits. Pure: no request is made.
+#[doc(hidden)]
+pub fn plan_children(image: &ImageRef, index: &manifest::Index, filter: &[Platform]) -> crate::error::Result<(Vec<ManifestRecord>, BTreeMap<Digest, u64>)> {
     let what = format!("index {image}");
+    let what = what.as_str();
     let mut records = Vec::new();
     for child in &index.manifests {
-        let digest = child.digest().map_err(|reason| Error::evidence(&what, reason, "push the image again"))?;
+        let digest = child.digest().map_err(|reason| Error::evidence(what, reason, "push the image again"))?;
         let platform = child.platform.as_ref().map(|p| p.platform());
         let role = if child.is_attestation() {
             Role::Attestation
@@ -247,14 +247,14 @@ async fn index_children(
         });
     }
     if !records.iter().any(|r| r.role == Role::Image) {
-        return Err(Error::evidence(&what, "lists no platform image manifest", "this is not a runnable image; check the reference").into());
+        return Err(Error::evidence(what, "lists no platform image manifest", "this is not a runnable image; check the reference"));
     }
     if !records.iter().any(|r| r.role == Role::Image && r.fetched) {
         let available = records.iter().filter(|r| r.role == Role::Image).map(ManifestRecord::platform_key).collect();
-        return Err(no_platform_matches(image, filter, available).into());
+        return Err(no_platform_matches(image, filter, available));
     }
     // Attestations of platforms the filter excludes are not fetched either.
-    let selected: Vec<Digest> = records.iter().filter(|r| r.role == Role::Image && r.fetched).map(|r| r.digest.clone()).collect();
+    let selected: std::collections::BTreeSet<Digest> = records.iter().filter(|r| r.role == Role::Image && r.fetched).map(|r| r.digest.clone()).collect();
     for r in records.iter_mut().filter(|r| r.role == Role::Attestation) {
         if let Some(target) = &r.attests {
             r.fetched &= selected.contains(target);
@@ -265,22 +265,46 @@ async fn index_children(
     // What the children declare is bounded before anything is fetched, and each answer
     // is held against its declared size as it arrives, so a registry that lies about
     // sizes is stopped at its first lie: memory stays at a few manifests in flight.
+    // One digest is one document: listed twice with two sizes, one of them is a lie
+    // (and a size check on the first alone would let the second pass unbounded).
     let mut wanted: BTreeMap<Digest, u64> = BTreeMap::new();
     for r in records.iter().filter(|r| r.fetched) {
-        wanted.entry(r.digest.clone()).or_insert(r.size);
+        let size = *wanted.entry(r.digest.clone()).or_insert(r.size);
+        if size != r.size {
+            return Err(Error::evidence(
+                what,
+                format!("lists {} twice, with sizes {size} and {}", r.digest, r.size),
+                "the index is inconsistent; push the image again",
+            ));
+        }
     }
     let declared: u64 = wanted.values().map(|s| (*s).min(manifest::MAX_MANIFEST_BYTES as u64 + 1)).sum();
     if let Some((digest, size)) = wanted.iter().find(|(_, s)| **s > manifest::MAX_MANIFEST_BYTES as u64) {
-        return Err(Error::evidence(&what, format!("lists {digest} with size {size}, more than the manifest limit of {} bytes", manifest::MAX_MANIFEST_BYTES), "this is not a runnable image; check the reference").into());
+        return Err(Error::evidence(
+            what,
+            format!("lists {digest} with size {size}, more than the manifest limit of {} bytes", manifest::MAX_MANIFEST_BYTES),
+            "this is not a runnable image; check the reference",
+        ));
     }
     if declared > MAX_CHILDREN_BYTES {
         return Err(Error::evidence(
-            &what,
+            what,
             format!("lists {} manifests of {declared} bytes together, more than the limit of {MAX_CHILDREN_BYTES}", wanted.len()),
             "use `platforms` to compare only the platforms that matter",
-        )
-        .into());
+        ));
     }
+    Ok((records, wanted))
+}
+
+async fn index_children(
+    client: &RegistryClient,
+    image: &ImageRef,
+    index: &manifest::Index,
+    filter: &[Platform],
+    manifests: &mut BTreeMap<Digest, RawManifest>,
+) -> FetchResult<Vec<ManifestRecord>> {
+    let what = format!("index {image}");
+    let (mut records, wanted) = plan_children(image, index, filter)?;
     let sizes = wanted.clone();
     let mut fetches = futures_util::stream::iter(wanted.into_keys().map(|digest| {
         let child = image.with_digest(&digest);
@@ -329,4 +353,35 @@ fn no_platform_matches(image: &ImageRef, filter: &[Platform], available: Vec<Str
         format!("{} matches none of the platforms of {image} ({has})", wanted.join(", ")),
         "list platforms the image has, or leave `platforms` empty to compare all",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(children: serde_json::Value) -> manifest::Index {
+        serde_json::from_value(serde_json::json!({ "manifests": children })).unwrap()
+    }
+
+    /// Found by the `manifest` fuzz target: a digest listed as a 500-byte platform
+    /// manifest and again as a 1 TB nested index passed the size limit (only the first
+    /// size was checked) and failed only after the fetch.
+    #[test]
+    fn one_digest_listed_with_two_sizes_is_refused_before_anything_is_fetched() {
+        let image = ImageRef::parse("registry.example/a/b:1").unwrap();
+        let digest = format!("sha256:{}", "1".repeat(64));
+        let twice = index(serde_json::json!([
+            {"mediaType": manifest::OCI_MANIFEST, "digest": digest, "size": 500, "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": manifest::OCI_INDEX, "digest": digest, "size": 1_000_000_000_000u64},
+        ]));
+        let error = plan_children(&image, &twice, &[]).unwrap_err().to_string();
+        assert!(error.contains("twice, with sizes 500 and 1000000000000"), "{error}");
+
+        let same = index(serde_json::json!([
+            {"mediaType": manifest::OCI_MANIFEST, "digest": digest, "size": 500, "platform": {"os": "linux", "architecture": "amd64"}},
+            {"mediaType": manifest::OCI_MANIFEST, "digest": digest, "size": 500, "platform": {"os": "linux", "architecture": "amd64"}},
+        ]));
+        let (records, wanted) = plan_children(&image, &same, &[]).unwrap();
+        assert_eq!((records.len(), wanted.len()), (2, 1), "listed twice, fetched once");
+    }
 }

@@ -1,0 +1,3 @@
+#![no_main]
+// See release_audit::fuzzing::verify_tree for what is fed and what is checked.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| release_audit::fuzzing::verify_tree(data));
