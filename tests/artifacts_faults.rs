@@ -7,7 +7,6 @@
 //! the bundle of a clean run. Corruption on every GET stays a clear error naming the
 //! artifact (exit 3), never a pass.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use release_audit_test_support::fake::BlobFault;
@@ -23,22 +22,14 @@ fn junit(suite: &str, passed: usize) -> String {
 }
 
 fn bundle_file(step: &Step, result: &StepResult, rel: &str) -> Vec<u8> {
-    let zip_path = step.resolve(&result.outputs["bundle-path"]);
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
-    let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
-    let mut f = archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).unwrap();
-    bytes
+    step.bundle_file(result, rel)
 }
 
 fn manifest(step: &Step, result: &StepResult) -> serde_json::Value {
-    serde_json::from_slice(&bundle_file(step, result, "manifest.json")).unwrap()
+    step.bundle_manifest(result)
 }
 
-fn category<'a>(manifest: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    manifest["evidence"]["tests"]["categories"].as_array().unwrap().iter().find(|c| c["category"] == name).unwrap()
-}
+use release_audit_test_support::step::category;
 
 /// The current run holds a zipped unit report and an unzipped E2E report (as
 /// upload-artifact v7 `archive: false` leaves it: the file itself, `text/xml`).

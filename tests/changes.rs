@@ -1,7 +1,6 @@
 //! The change and approval trail end to end: the real binary against the fake's git
 //! history, pull requests, reviews and run approvals.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -82,13 +81,7 @@ fn step(fake: &FakeGitHub, head: &str) -> Step {
 }
 
 fn bundle_file(step: &Step, result: &StepResult, rel: &str) -> Vec<u8> {
-    let zip_path = step.resolve(&result.outputs["bundle-path"]);
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
-    let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
-    let mut f = archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).unwrap();
-    bytes
+    step.bundle_file(result, rel)
 }
 
 fn json(step: &Step, result: &StepResult, rel: &str) -> Value {

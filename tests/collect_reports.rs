@@ -1,7 +1,6 @@
 //! Test evidence end to end: report artifacts from the current run (uploaded by the
 //! official client) and from other runs (REST), through the real binary.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use release_audit_test_support::step::{RUN_ID, SHA};
@@ -36,22 +35,14 @@ async fn upload_report(fake: &FakeGitHub, artifact: &str, file: &str, content: &
 }
 
 fn bundle_file(step: &Step, result: &StepResult, rel: &str) -> Vec<u8> {
-    let zip_path = step.resolve(&result.outputs["bundle-path"]);
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
-    let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
-    let mut f = archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).unwrap();
-    bytes
+    step.bundle_file(result, rel)
 }
 
 fn manifest(step: &Step, result: &StepResult) -> serde_json::Value {
-    serde_json::from_slice(&bundle_file(step, result, "manifest.json")).unwrap()
+    step.bundle_manifest(result)
 }
 
-fn category<'a>(manifest: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    manifest["evidence"]["tests"]["categories"].as_array().unwrap().iter().find(|c| c["category"] == name).unwrap()
-}
+use release_audit_test_support::step::category;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn reports_of_the_current_run_are_collected_parsed_and_kept() {

@@ -3,7 +3,6 @@
 //! rerun). Off by default: the release passes and names the flakes. On: the category
 //! fails and the reason names the flaky tests.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use release_audit_test_support::{FakeGitHub, Step, StepResult, zip_bytes};
@@ -17,12 +16,7 @@ fn fixture(rel: &str) -> Vec<u8> {
 }
 
 fn manifest(step: &Step, result: &StepResult) -> serde_json::Value {
-    let zip_path = step.resolve(&result.outputs["bundle-path"]);
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
-    let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
-    let mut bytes = Vec::new();
-    archive.by_name(&format!("{prefix}/manifest.json")).unwrap().read_to_end(&mut bytes).unwrap();
-    serde_json::from_slice(&bytes).unwrap()
+    step.bundle_manifest(result)
 }
 
 async fn audit(fake: &FakeGitHub, fail_on_flaky: Option<&str>) -> (Step, StepResult) {

@@ -332,41 +332,38 @@ impl FakeGitHub {
     /// Stores a finalized artifact directly (as if another job uploaded it): the zip
     /// bytes go to Azurite; returns its id.
     pub async fn seed_artifact(&self, run_backend_id: &str, name: &str, zip_bytes: &[u8]) -> i64 {
-        let id = {
-            let mut s = self.state.lock().unwrap();
-            s.next_id += 1;
-            s.next_id
-        };
-        let blob = format!("{run_backend_id}/seed/{id}/{name}.zip");
-        self.put_blob(&blob, zip_bytes).await;
-        self.state.lock().unwrap().artifacts.push(StoredArtifact {
-            run_backend_id: run_backend_id.into(),
-            job_backend_id: "seed-job".into(),
-            database_id: id,
-            name: name.into(),
-            blob,
-            size: zip_bytes.len() as i64,
-            digest: Some(format!("sha256:{}", hex::encode(Sha256::digest(zip_bytes)))),
-            finalized: true,
-            created_at: timestamp_now(),
-            expires_at: None,
-            expired: false,
-            mime_type: None,
-        });
-        id
+        self.seed(run_backend_id, name, zip_bytes, None).await
     }
 
     /// Stores a finalized artifact uploaded unzipped (upload-artifact v7 `archive: false`):
     /// `bytes` are the single file, its blob has `content_type` and a name without
     /// `.zip`, as `@actions/artifact` 6.x leaves it; returns its id.
     pub async fn seed_file_artifact(&self, run_backend_id: &str, name: &str, bytes: &[u8], content_type: &str) -> i64 {
+        self.seed(run_backend_id, name, bytes, Some(content_type)).await
+    }
+
+    /// Stores a finalized artifact: a zip (`content_type` none) or a single file.
+    async fn seed(&self, run_backend_id: &str, name: &str, bytes: &[u8], content_type: Option<&str>) -> i64 {
         let id = {
             let mut s = self.state.lock().unwrap();
             s.next_id += 1;
             s.next_id
         };
-        let blob = format!("{run_backend_id}/seed/{id}/{name}");
-        self.put_blob_typed(&blob, bytes, content_type).await;
+        match content_type {
+            None => {
+                let blob = format!("{run_backend_id}/seed/{id}/{name}.zip");
+                self.put_blob(&blob, bytes).await;
+                self.push_seeded(run_backend_id, id, name, blob, bytes, None)
+            }
+            Some(content_type) => {
+                let blob = format!("{run_backend_id}/seed/{id}/{name}");
+                self.put_blob_typed(&blob, bytes, content_type).await;
+                self.push_seeded(run_backend_id, id, name, blob, bytes, Some(content_type.into()))
+            }
+        }
+    }
+
+    fn push_seeded(&self, run_backend_id: &str, id: i64, name: &str, blob: String, bytes: &[u8], mime_type: Option<String>) -> i64 {
         self.state.lock().unwrap().artifacts.push(StoredArtifact {
             run_backend_id: run_backend_id.into(),
             job_backend_id: "seed-job".into(),
@@ -379,7 +376,7 @@ impl FakeGitHub {
             created_at: timestamp_now(),
             expires_at: None,
             expired: false,
-            mime_type: Some(content_type.into()),
+            mime_type,
         });
         id
     }

@@ -184,3 +184,28 @@ pub fn parse_outputs(text: &str) -> HashMap<String, String> {
     }
     out
 }
+
+/// Reading what a step wrote into its bundle zip.
+impl Step {
+    /// The bytes of `rel` inside the bundle zip of `result` (`<bundle-name>/<rel>`).
+    pub fn bundle_file(&self, result: &StepResult, rel: &str) -> Vec<u8> {
+        use std::io::Read;
+        let zip_path = self.resolve(&result.outputs["bundle-path"]);
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+        let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
+        let mut f = archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        bytes
+    }
+
+    /// The bundle's `manifest.json`.
+    pub fn bundle_manifest(&self, result: &StepResult) -> serde_json::Value {
+        serde_json::from_slice(&self.bundle_file(result, "manifest.json")).unwrap()
+    }
+}
+
+/// One test category of a manifest.
+pub fn category<'a>(manifest: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    manifest["evidence"]["tests"]["categories"].as_array().unwrap().iter().find(|c| c["category"] == name).unwrap()
+}
