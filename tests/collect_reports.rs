@@ -384,7 +384,7 @@ async fn logs_of_the_current_runs_completed_jobs_are_kept() {
     assert_eq!(job(big_job)["truncated"], true);
     assert_eq!(job(audit_job)["status"], "in_progress");
     assert!(job(audit_job).get("path").is_none());
-    assert!(current["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("1 job(s) of the current run had not completed")), "{current}");
+    assert!(current["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("1 job(s) of the current run had not completed when the audit ran")), "{current}");
 }
 
 /// A central compliance workflow audits another repository's release by run id: every

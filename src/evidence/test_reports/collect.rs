@@ -623,9 +623,13 @@ async fn record_run(rest: &Rest, source: &mut Source, dir: &mut BundleDir, scrat
     source.record.evidence_files.push(entry.path);
     if source.current {
         source.record.job_logs = record_job_logs(rest, run_id, &jobs, dir, scratch, &base).await?;
-        let waiting = source.record.job_logs.iter().filter(|j| j.path.is_none()).count();
+        let waiting = source.record.job_logs.iter().filter(|j| j.status != "completed").count();
+        let gone = source.record.job_logs.iter().filter(|j| j.status == "completed" && j.path.is_none()).count();
         if waiting > 0 {
-            source.record.notes.push(format!("{waiting} job(s) of the current run had not completed (or had no log) when the audit ran; they are listed without a log"));
+            source.record.notes.push(format!("{waiting} job(s) of the current run had not completed when the audit ran (the audit job itself among them); they are listed without a log"));
+        }
+        if gone > 0 {
+            source.record.notes.push(format!("{gone} completed job(s) of the current run had no log to fetch (deleted or expired)"));
         }
         return Ok(());
     }
