@@ -360,7 +360,7 @@ mod tests {
     use super::*;
 
     fn index(children: serde_json::Value) -> manifest::Index {
-        serde_json::from_value(serde_json::json!({ "manifests": children })).unwrap()
+        serde_json::from_value(serde_json::json!({ "schemaVersion": 2, "mediaType": manifest::OCI_INDEX, "manifests": children })).unwrap()
     }
 
     /// Found by the `manifest` fuzz target: a digest listed as a 500-byte platform
