@@ -104,6 +104,8 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     fake.add_release("1.2.3", true); // the draft of this release
     let h = history(&fake.changes);
     fake.changes.approval(RUN_ID, "release-lead", "approved", "production", "ship it");
+    fake.changes.merged_by(16, Some("grace"));
+    fake.changes.merged_by(17, None);
 
     let mut step = step(&fake, &h.ghost);
     step.input("previous-release", "auto");
@@ -148,6 +150,11 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     let p13 = pulls.as_array().unwrap().iter().find(|p| p["number"] == 13).unwrap();
     assert_eq!(p13["reviews"][0]["commit_id"], STALE_APPROVAL);
     assert_eq!(p13["review"]["status"], "stale");
+    // The merger, from the one answer that names it.
+    let merger = |n: u64| pulls.as_array().unwrap().iter().find(|p| p["number"] == n).map(|p| (p["merged_by"]["login"].clone(), p["merged_by_note"].clone())).unwrap();
+    assert_eq!(merger(13), (Value::from("dave"), Value::Null), "self-merged");
+    assert_eq!(merger(16), (Value::from("grace"), Value::Null));
+    assert_eq!(merger(17), (Value::Null, Value::from("GitHub names no merger for it")));
     let approvals = json(&step, &result, "changes/approvals.json");
     assert_eq!(approvals["actor"], "release-bot");
     assert_eq!(approvals["approvals"][0]["user"]["login"], "release-lead");
@@ -158,6 +165,7 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     assert_eq!(routes("GET pulls"), 1, "one page of closed pull requests maps every merge commit");
     assert_eq!(routes("GET commit pulls"), 1, "only the direct push is looked up on its own; the branch commits come with their merge commit");
     assert_eq!(routes("GET pull reviews"), 7);
+    assert_eq!(routes("GET pull"), 7, "one read per pull request for its merger");
     assert_eq!(c["requests"].as_u64().unwrap() as usize, fake.changes.request_count() + fake.calls("GET releases").len());
 
     // The review control's statement has the range as its subject.
@@ -336,4 +344,45 @@ async fn a_range_beyond_the_request_budget_is_cut_and_said() {
     assert!(c["notes"].to_string().contains("the request budget (800 requests"), "{c}");
     assert!(c["reviewed_changes"]["detail"].as_str().unwrap().contains("not checked: the request budget"), "{c}");
     assert!(result.summary.contains("of 800 |"), "{}", result.summary);
+    // The merger is read last: the budget went to the reviews, and that is said.
+    let pulls = json(&step, &result, "changes/pulls.json");
+    let pulls = pulls.as_array().unwrap();
+    assert!(pulls.iter().all(|p| p["merged_by"].is_null() && p["merged_by_note"].as_str().unwrap().contains("request budget")), "{:?}", pulls.first());
+    assert!(c["notes"].to_string().contains(&format!("the merger of {} of {} pull requests is not recorded", pulls.len(), pulls.len())), "{c}");
+    assert_eq!(fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == "GET pull").count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
+    // 700 squash-merged pull requests of one commit each: their reviews take most of
+    // the 800 requests, and what is left goes to the newest mergers.
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let root = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &root);
+    let mut head = root;
+    for n in 1..=700u64 {
+        let final_head = format!("{n:040x}");
+        head = c.commit(&format!("Change {n} (#{n})"), "alice", &[&head], true);
+        c.pull(n, &format!("Change {n}"), "alice", &final_head, &head, &[]);
+        c.review(n, "bob", "APPROVED", &final_head);
+        c.merged_by(n, Some("maintainer"));
+    }
+    let mut step = step(&fake, &head);
+    step.input("require-reviewed-changes", "true");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "every change is reviewed: {}\n{}", result.stderr, result.summary);
+    let m = json(&step, &result, "manifest.json");
+    let ch = &m["evidence"]["changes"];
+    assert_eq!(ch["counts"]["reviewed"], 700, "{ch}");
+    assert_eq!(ch["requests"], 800, "{ch}");
+    let read = fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == "GET pull").count();
+    assert!(read > 0 && read < 700, "some mergers read, not all: {read}");
+    let pulls = json(&step, &result, "changes/pulls.json");
+    let with: Vec<u64> = pulls.as_array().unwrap().iter().filter(|p| p["merged_by"]["login"] == "maintainer").map(|p| p["number"].as_u64().unwrap()).collect();
+    assert_eq!(with.len(), read);
+    assert_eq!(*with.iter().min().unwrap(), 700 - read as u64 + 1, "the newest pull requests first");
+    assert!(ch["notes"].to_string().contains(&format!("the merger of {} of 700 pull requests is not recorded", 700 - read)), "{ch}");
+    let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
 }

@@ -87,6 +87,12 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     assert_eq!(body[0]["number"], 2, "newest merge first");
     a.get(list, "pulls?state=closed&sort=updated&direction=desc&per_page=1&page=3", 200).await;
 
+    let one = "/repos/{owner}/{repo}/pulls/{pull_number}";
+    assert_eq!(a.get(one, "pulls/2", 200).await["merged_by"]["login"], "ghost");
+    c.merged_by(1, None);
+    assert_eq!(a.get(one, "pulls/1", 200).await["merged_by"], Value::Null);
+    a.get(one, "pulls/99", 404).await;
+
     let reviews = "/repos/{owner}/{repo}/pulls/{pull_number}/reviews";
     assert_eq!(a.get(reviews, "pulls/1/reviews?per_page=100&page=1", 200).await.as_array().map(Vec::len), Some(2));
     assert_eq!(a.get(reviews, "pulls/2/reviews", 200).await[0]["state"], "DISMISSED");
@@ -103,6 +109,7 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     c.forbid_pulls();
     a.get(pulls, &format!("commits/{squash}/pulls"), 403).await;
     a.get(reviews, "pulls/1/reviews", 403).await;
+    a.get(one, "pulls/1", 403).await;
     a.get(list, "pulls?state=closed", 403).await;
 
     let scratch = tempfile::tempdir().unwrap();

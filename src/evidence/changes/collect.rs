@@ -9,6 +9,8 @@
 //! 4. per commit its merged pull requests (`/commits/{sha}/pulls`) — merge commits
 //!    first, newest first, each mapping its whole merged branch without further
 //!    requests — and for each new pull request its reviews (`/pulls/{n}/reviews`).
+//! 5. last, as it decides no control: each pull request's merger (`/pulls/{n}`, the only
+//!    answer naming it), newest first, with what the budget has left.
 //!
 //! Every request (retries included) is counted; when the budget is spent, the commits
 //! not yet looked up are recorded as *not checked* with that reason — never as
@@ -181,6 +183,9 @@ struct GhPull {
     merge_commit_sha: Option<String>,
     head: ShaOnly,
     html_url: Option<String>,
+    /// Only in the single pull request's answer (`GET /pulls/{n}`), not in lists.
+    #[serde(default)]
+    merged_by: Option<GhUser>,
 }
 
 #[derive(Deserialize)]
@@ -287,6 +292,7 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
                 range = Some(r);
                 commits = list;
                 map_pulls(&api, settings, since, &mut commits, &mut pulls, &mut notes).await?;
+                read_mergers(&api, &mut pulls, &mut notes).await?;
             }
         }
     }
@@ -489,6 +495,8 @@ fn pull_from(p: GhPull) -> PullRequest {
         url: p.html_url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         reviews: None,
         reviews_note: None,
+        merged_by: user(p.merged_by),
+        merged_by_note: None,
     }
 }
 
@@ -560,6 +568,51 @@ async fn read_reviews(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut Stopp
             pull.reviews_note = Some(why.clone());
             stopped.reviews = Some(why);
         }
+    }
+    Ok(())
+}
+
+/// The merger of each pull request. Only the single pull request's answer names it
+/// (`GET /pulls/{n}`), so it costs one request each; it decides no control, so it is
+/// read last, newest pull request first, with what the budget has left — the rest are
+/// recorded as not read, with the reason, and one note counts them.
+async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, notes: &mut Vec<String>) -> Result<()> {
+    let total = pulls.len();
+    let mut stopped: Option<String> = None;
+    let mut cut = 0usize;
+    for pull in pulls.values_mut().rev() {
+        if pull.merged_by.is_some() {
+            continue;
+        }
+        if let Some(why) = &stopped {
+            pull.merged_by_note = Some(why.clone());
+            cut += 1;
+            continue;
+        }
+        let n = pull.number;
+        match api.get::<GhPull>(&format!("pulls/{n}"), &format!("pull request #{n}")).await? {
+            Got::Ok(p) => match user(p.merged_by) {
+                Some(u) => pull.merged_by = Some(u),
+                None => pull.merged_by_note = Some("GitHub names no merger for it".into()),
+            },
+            Got::Refused(r) => match refusal_reason(&r, "pull requests") {
+                Some(why) => {
+                    pull.merged_by_note = Some(why.clone());
+                    stopped = Some(why);
+                    cut += 1;
+                }
+                None => pull.merged_by_note = Some(format!("it could not be read ({})", r.said())),
+            },
+            Got::OverBudget => {
+                let why = format!("not read: the request budget ({} requests) was spent on the decisive reads first", api.budget);
+                pull.merged_by_note = Some(why.clone());
+                stopped = Some(why);
+                cut += 1;
+            }
+        }
+    }
+    if let Some(why) = stopped {
+        notes.push(format!("the merger of {cut} of {total} pull requests is not recorded ({why}); changes/pulls.json says which"));
     }
     Ok(())
 }

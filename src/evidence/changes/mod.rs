@@ -122,6 +122,12 @@ pub struct PullRequest {
     pub reviews: Option<Vec<Review>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviews_note: Option<String>,
+    /// Who merged it (only `GET /pulls/{n}` names the merger; read last, with what the
+    /// request budget has left). `None`: see `merged_by_note`.
+    #[serde(default)]
+    pub merged_by: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_by_note: Option<String>,
 }
 
 /// `changes/pulls.json` entries: the pull request and its classification.

@@ -345,6 +345,8 @@ mod tests {
             url: None,
             reviews: Some(reviews),
             reviews_note: None,
+            merged_by: None,
+            merged_by_note: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //!   otherwise, like GitHub;
 //! - `GET /repos/{o}/{r}/commits/{sha}/pulls` — pull requests whose merge commit, head
 //!   or commits include the sha;
+//! - `GET /repos/{o}/{r}/pulls/{n}` — one pull request, the only answer naming its merger;
 //! - `GET /repos/{o}/{r}/pulls/{n}/reviews` — reviews in order, paged;
 //! - `GET /repos/{o}/{r}/actions/runs/{id}/approvals`;
 //! - `GET /repos/{o}/{r}/tags` — paged.
@@ -56,6 +57,9 @@ pub struct FakePull {
     /// The pull request's own commits (their shas as pushed).
     pub commits: Vec<String>,
     pub reviews: Vec<FakeReview>,
+    /// Who merged it (the author unless [`FakeChanges::merged_by`] says otherwise;
+    /// `None`: GitHub names nobody).
+    pub merged_by: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +108,7 @@ impl FakeChanges {
             .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
             .route("/repos/{owner}/{repo}/commits/{sha}/pulls", get(commit_pulls))
             .route("/repos/{owner}/{repo}/pulls", get(list_pulls))
+            .route("/repos/{owner}/{repo}/pulls/{number}", get(one_pull))
             .route("/repos/{owner}/{repo}/pulls/{number}/reviews", get(pull_reviews))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/approvals", get(run_approvals))
             .route("/repos/{owner}/{repo}/tags", get(tags))
@@ -154,7 +159,15 @@ impl FakeChanges {
             merge_commit_sha: Some(merge_commit_sha.into()),
             commits: commits.iter().map(|c| c.to_string()).collect(),
             reviews: Vec::new(),
+            merged_by: Some(author.into()),
         });
+    }
+
+    /// Who merged pull request `number` (`None`: GitHub names nobody).
+    pub fn merged_by(&self, number: u64, user: Option<&str>) {
+        let mut s = self.state.lock().unwrap();
+        let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
+        pull.merged_by = user.map(str::to_string);
     }
 
     pub fn review(&self, number: u64, user: &str, state: &str, commit_id: &str) {
@@ -435,6 +448,28 @@ async fn list_pulls(State(f): State<FakeChanges>, Path((owner, repo)): Path<(Str
     let all: Vec<usize> = (0..dated.len()).collect();
     let listed: Vec<Value> = page(&all, &paging, 30).into_iter().map(|i| pull_json(&owner, &repo, dated[i].1, &dated[i].0)).collect();
     axum::Json(listed).into_response()
+}
+
+/// `GET /pulls/{n}`: the full `pull-request` shape, the only one naming the merger.
+async fn one_pull(State(f): State<FakeChanges>, Path((owner, repo, number)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+    if let Some(r) = f.refused(&headers, "GET pull", number.to_string()) {
+        return r;
+    }
+    let s = f.state.lock().unwrap();
+    if s.forbid_pulls {
+        return error(StatusCode::FORBIDDEN, "Resource not accessible by integration");
+    }
+    let Some(p) = s.pulls.iter().find(|p| p.number == number) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let mut v = pull_json(&owner, &repo, p, &merged_at(&s, p));
+    let extra = json!({
+        "merged": true, "mergeable": null, "rebaseable": null, "mergeable_state": "unknown",
+        "merged_by": p.merged_by.as_deref().map(simple_user), "comments": 0, "review_comments": 0,
+        "maintainer_can_modify": false, "commits": p.commits.len().max(1), "additions": 1, "deletions": 0, "changed_files": 1,
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    axum::Json(v).into_response()
 }
 
 async fn pull_reviews(State(f): State<FakeChanges>, Path((owner, repo, number)): Path<(String, String, u64)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
