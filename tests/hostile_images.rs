@@ -83,8 +83,15 @@ impl WideRegistry {
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     max.fetch_max(now, Ordering::SeqCst);
                     *hits.lock().unwrap().entry(request.target.clone()).or_default() += 1;
-                    // Hold each answer a moment so that concurrent requests overlap.
-                    std::thread::sleep(std::time::Duration::from_millis(3));
+                    // Hold each child's answer until another request is in flight (or half a
+                    // second passed): a client that fetches children concurrently always
+                    // shows two at once, a sequential one never does, however loaded the machine.
+                    if request.target.contains("/manifests/sha256:") {
+                        let until = std::time::Instant::now() + std::time::Duration::from_millis(500);
+                        while in_flight.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < until {
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                        }
+                    }
                     let (status, content_type, body) = match request.target.as_str() {
                         "/v2/wide/app/manifests/1" => ("200 OK", "application/vnd.oci.image.index.v1+json", index.to_vec()),
                         "/v2/evil/app/manifests/1" => (
@@ -150,7 +157,7 @@ fn a_2000_child_index_is_fetched_once_per_child_8_at_a_time_in_bounded_memory() 
     assert!(child_gets.iter().all(|n| *n == 2), "each child once per run (two runs), though 500 are listed twice");
     let max = registry.max_in_flight.load(Ordering::SeqCst);
     eprintln!("most requests in flight at once: {max}");
-    assert!(max <= 8, "at most 8 child fetches in flight, saw {max}");
+    assert!((2..=8).contains(&max), "children are fetched concurrently, at most 8 at once; saw {max}");
 }
 
 #[test]

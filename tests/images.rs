@@ -541,7 +541,7 @@ fn answers_a_registry_cannot_be_made_to_give_are_clear_errors() {
 }
 
 #[test]
-fn comparing_two_indexes_takes_one_get_per_manifest_issued_concurrently() {
+fn comparing_two_indexes_takes_one_get_per_manifest() {
     let f = fixture();
     let (tested, released) = (f.plain("bench/tested:1"), f.plain("bench/released:1"));
     let run = release_audit(&["compare", &tested, &released, "--insecure-registry", &f.plain.host, "--json", "--layer-diff-limit", "0"], &[]);
@@ -556,9 +556,10 @@ fn comparing_two_indexes_takes_one_get_per_manifest_issued_concurrently() {
     assert_eq!(gets.len(), 6, "{gets:#?}");
     assert_eq!(unique.len(), 6, "no manifest fetched twice: {gets:#?}");
     assert!(gets.iter().all(|g| g.starts_with("GET ")), "{gets:#?}");
-    // In-process: the same 6 manifest GETs plus the two arm64 configs for the explanation; concurrently.
+    // In-process: the same 6 manifest GETs plus the two arm64 configs for the explanation.
+    // (That they are issued concurrently is proved structurally against a registry that
+    // holds each answer until a second request arrives: tests/hostile_images.rs.)
     assert_eq!(json["requests"]["requests"], 8, "{}", json["requests"]);
-    assert!(json["requests"]["max_in_flight"].as_u64().unwrap() >= 2, "{}", json["requests"]);
 }
 
 /// The action end to end with image evidence: the pair's verdict fails the release,
