@@ -368,7 +368,7 @@ mod tests {
             artifacts: vec![artifact],
             notes: vec![],
         };
-        let evidence = TestEvidence { categories: vec![category], sources: vec![], fail_on_test_failures: true, fail_on_missing_reports: true, fail_on_flaky: false };
+        let evidence = TestEvidence { counting: crate::evidence::test_reports::COUNTING_CONVENTION, categories: vec![category], sources: vec![], fail_on_test_failures: true, fail_on_missing_reports: true, fail_on_flaky: false };
         let out = fit(&tests_sections(&evidence), 100_000);
         assert!(out.contains("- **Unit** `example.com/broken` — the package did not build:"), "{out}");
         assert!(out.contains("- **Unit** `example.com/p › TestRetry` — 2 attempts"), "{out}");

@@ -180,6 +180,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         });
     }
     let tests = TestEvidence {
+        counting: release_audit::evidence::test_reports::COUNTING_CONVENTION,
         categories,
         sources: vec![SourceRun {
             run_id: Some(rng.next() >> 1),

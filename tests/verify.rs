@@ -137,3 +137,48 @@ async fn every_kind_of_tampering_is_named() {
     let (code, _) = verify(&bad_zip);
     assert_ne!(code, 0);
 }
+
+/// A bundle counted under other conventions (the first version's, which recorded none,
+/// or a later one's) is not recounted with this parser, and says so; its hashes, the
+/// category arithmetic and the verdict are still checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn totals_counted_under_another_convention_are_not_recounted_and_that_is_said() {
+    let (step, zip) = bundle().await;
+    let original = zip.with_extension("");
+    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(original.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["evidence"]["tests"]["counting"], 2, "a bundle records the conventions it was counted under");
+
+    let rewrite = |name: &str, counting: Option<u64>, edit: &dyn Fn(&mut serde_json::Value)| {
+        let dir = step.path("conventions").join(name).join("audit-bundle-9.9.9");
+        copy_dir(&original, &dir);
+        let mut m = m.clone();
+        match counting {
+            Some(n) => m["evidence"]["tests"]["counting"] = n.into(),
+            None => drop(m["evidence"]["tests"].as_object_mut().unwrap().remove("counting")),
+        }
+        edit(&mut m);
+        std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+        std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+        fix_up_sums(&dir);
+        verify(&dir)
+    };
+
+    // The first version's bundle: no `counting`, totals as it counted them (here the same).
+    let (code, out) = rewrite("first", None, &|_| {});
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("note: the test totals were counted under counting convention 1 (an earlier release-audit)"), "{out}");
+    assert!(out.contains("OK: "), "{out}");
+    // A later convention: the same, said as later.
+    let (code, out) = rewrite("later", Some(3), &|_| {});
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("counting convention 3 (a later release-audit)"), "{out}");
+    // Not recounted, but the arithmetic still holds: a category total that its files do
+    // not add up to fails.
+    let (code, out) = rewrite("sum", None, &|m| m["evidence"]["tests"]["categories"][0]["totals"]["passed"] = 3.into());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("e2e tests: recorded"), "{out}");
+    // Under this convention a recorded total is recounted (the tampering case above).
+    let (code, out) = rewrite("current", Some(2), &|m| m["evidence"]["tests"]["categories"][0]["artifacts"][0]["files"][0]["totals"]["skipped"] = 1.into());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the file itself gives"), "{out}");
+}

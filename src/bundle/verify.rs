@@ -26,7 +26,7 @@ use super::writer::list_entries;
 use crate::error::{Error, Result};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
 use crate::evidence::test_reports::parse::{FileOutcome, parse_file};
-use crate::evidence::test_reports::{FileStatus, judge};
+use crate::evidence::test_reports::{COUNTING_CONVENTION, FileStatus, judge};
 
 /// One thing that is wrong with a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,6 +79,9 @@ pub struct Verification {
     pub release: Option<String>,
     pub verdict: Option<String>,
     pub problems: Vec<Problem>,
+    /// What this verify could not check, and why (not problems: the bundle may be intact).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// (`--online`) Released references that still resolve to the recorded digest.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmoved: Vec<String>,
@@ -187,8 +190,9 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
             }
         },
     };
+    let mut notes = Vec::new();
     if let Some(m) = &manifest {
-        check_manifest(root, m, &actual, &not_files, &mut problems);
+        check_manifest(root, m, &actual, &not_files, &mut problems, &mut notes);
     }
     dedup(&mut problems);
     Ok(Verification {
@@ -197,12 +201,13 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         release: manifest.as_ref().map(|m| m.release.version.clone()),
         verdict: manifest.as_ref().map(|m| m.verdict.result.as_str().to_string()),
         problems,
+        notes,
         unmoved: Vec::new(),
         manifest,
     })
 }
 
-fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, String)>, not_files: &[String], problems: &mut Vec<Problem>) {
+fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, String)>, not_files: &[String], problems: &mut Vec<Problem>, notes: &mut Vec<String>) {
     if m.schema_version != SCHEMA_VERSION {
         problems.push(Problem::Manifest { detail: format!("schema_version {} is not {SCHEMA_VERSION}; use the release-audit version that wrote it", m.schema_version) });
     }
@@ -249,6 +254,16 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
 
     // Test evidence: recount from the files, rejudge, and the verdict must follow.
     if let Some(tests) = &m.evidence.tests {
+        // Totals counted under other conventions cannot be recounted by this parser;
+        // the files' hashes and the category and verdict arithmetic still are checked.
+        let recount = tests.counting == COUNTING_CONVENTION;
+        if !recount {
+            let who = if tests.counting < COUNTING_CONVENTION { "an earlier" } else { "a later" };
+            notes.push(format!(
+                "the test totals were counted under counting convention {} ({who} release-audit); this one counts under {COUNTING_CONVENTION}, so the reports were not recounted (their hashes were checked); run the verify of the release-audit version in manifest.json `tool` to recount",
+                tests.counting
+            ));
+        }
         for c in &tests.categories {
             for file in c.artifacts.iter().flat_map(|a| &a.files) {
                 // Only a regular file the walk found below the root is opened; anything
@@ -257,8 +272,8 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
                     problems.push(Problem::UnsafePath { source: format!("manifest.json ({} tests)", c.category.as_str()), path: file.path.clone() });
                     continue;
                 }
-                if !actual.contains_key(&file.path) {
-                    continue; // reported as missing above
+                if !recount || !actual.contains_key(&file.path) {
+                    continue; // reported as missing above, or not recountable (noted)
                 }
                 let path = root.join(&file.path);
                 let (status, totals) = match parse_file(&path) {

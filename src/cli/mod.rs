@@ -79,6 +79,9 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
         for unmoved in &v.unmoved {
             print_line(&format!("unmoved: {unmoved}"));
         }
+        for note in &v.notes {
+            print_line(&format!("note: {note}"));
+        }
         if v.ok() {
             print_line(&format!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked));
         } else {

@@ -341,6 +341,7 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
     }
 
     Ok(TestEvidence {
+        counting: super::COUNTING_CONVENTION,
         categories,
         sources: sources.into_iter().map(|s| s.record).collect(),
         fail_on_test_failures: settings.fail_on_test_failures,

@@ -224,6 +224,10 @@ pub struct JobLog {
 /// The test part of the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestEvidence {
+    /// The counting conventions the totals follow ([`COUNTING_CONVENTION`]); bundles
+    /// written before it was recorded counted under convention 1.
+    #[serde(default = "first_convention")]
+    pub counting: u32,
     pub categories: Vec<CategoryRecord>,
     pub sources: Vec<SourceRun>,
     pub fail_on_test_failures: bool,
@@ -231,6 +235,17 @@ pub struct TestEvidence {
     /// Flaky tests failed their category (`fail-on-flaky`); absent in bundles written without it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fail_on_flaky: bool,
+}
+
+/// The counting conventions of this release (README, "Counting conventions"): 2 counts
+/// a rerun test once with its final outcome, flaky when it failed first, and keeps suite
+/// problems apart from tests. 1 (release-audit 0.1.0) counted every attempt and every
+/// suite-level problem as a test. `verify` recounts only under the convention a bundle
+/// was counted with.
+pub const COUNTING_CONVENTION: u32 = 2;
+
+fn first_convention() -> u32 {
+    1
 }
 
 impl TestEvidence {
