@@ -59,10 +59,14 @@ fn credential_pairs(label: &str, text: &str, scheme: Scheme) -> Result<Vec<(Stri
     Ok(pairs)
 }
 
+/// A `storage-url` that cannot be used: the one error both parsers give.
+fn bad_url(label: &str, reason: String) -> Error {
+    Error::input(label, reason, "use gs://bucket/prefix/ or s3://bucket/prefix/ (options after `?`: region=, endpoint=)")
+}
 
 /// Parses `storage-url`. Errors name the input and say what a good value looks like.
 pub fn storage_location(label: &str, value: &str) -> Result<StorageLocation> {
-    let bad = |reason: String| Error::input(label, reason, "use gs://bucket/prefix/ or s3://bucket/prefix/ (options after `?`: region=, endpoint=)");
+    let bad = |reason: String| bad_url(label, reason);
     let (scheme, rest) = match value.split_once("://") {
         Some(("gs", rest)) => (Scheme::Gcs, rest),
         Some(("s3", rest)) => (Scheme::S3, rest),
@@ -99,7 +103,7 @@ pub fn storage_location(label: &str, value: &str) -> Result<StorageLocation> {
 
 /// The URL's options (`?region=…&endpoint=…`) into a location.
 fn parse_query(label: &str, scheme: Scheme, bucket: &str, query: Option<&str>, prefix: String, template: Option<String>) -> Result<StorageLocation> {
-    let bad = |reason: String| Error::input(label, reason, "use gs://bucket/prefix/ or s3://bucket/prefix/ (options after `?`: region=, endpoint=)");
+    let bad = |reason: String| bad_url(label, reason);
     let mut location = StorageLocation { scheme, bucket: bucket.to_string(), prefix, endpoint: None, region: None, template };
     for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (key, val) = pair.split_once('=').unwrap_or((pair, ""));
