@@ -299,13 +299,14 @@ pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Sec
     }
     let mut sections = vec![Section::essential(s)];
     if !c.unreviewed.is_empty() {
-        let mut d = String::from("#### Unreviewed changes\n\n| Commit | Pull request | Why |\n|---|---|---|\n");
+        let mut d = String::from("#### Unreviewed changes\n\n| Commit | Pull request | Merged by | Why |\n|---|---|---|---|\n");
         for commit in c.unreviewed.iter().take(MAX_LISTED_FAILURES) {
             let sha = md_code(&commit.sha, true);
             let short = &sha[..sha.len().min(7)];
             let pulls: Vec<String> = commit.pulls.iter().map(|p| format!("[#\u{200B}{p}]({base}/pull/{p})")).collect();
             let pulls = if pulls.is_empty() { "—".to_string() } else { pulls.join(", ") };
-            d.push_str(&format!("| [`{short}`]({base}/commit/{sha}) | {pulls} | {} |\n", md_inert(&commit.why)));
+            let mergers = if commit.merged_by.is_empty() { "—".to_string() } else { md_inert(&commit.merged_by.join(", ")) };
+            d.push_str(&format!("| [`{short}`]({base}/commit/{sha}) | {pulls} | {mergers} | {} |\n", md_inert(&commit.why)));
         }
         let listed = c.unreviewed.len().min(MAX_LISTED_FAILURES) as u64;
         if n.unreviewed > listed {

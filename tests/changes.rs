@@ -179,6 +179,11 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     assert!(result.summary.contains("| 10 | 7 | 4 | 6 | 2 |"), "{}", result.summary);
     assert!(result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)), "{}", result.summary);
     assert!(result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"), "{}", result.summary);
+    assert!(result.summary.contains("| Commit | Pull request | Merged by | Why |"), "{}", result.summary);
+    let unreviewed = &c["unreviewed"];
+    let named = |sha: &str| unreviewed.as_array().unwrap().iter().find(|u| u["sha"] == sha).unwrap().clone();
+    assert_eq!(named(&h.stale)["merged_by"], serde_json::json!(["dave"]), "the merger of #13 is named with its unreviewed commit");
+    assert_eq!(named(&h.direct).get("merged_by"), None, "a direct push has no merger");
     let html = String::from_utf8(bundle_file(&step, &result, "report.html")).unwrap();
     assert!(html.contains("<h2>Change trail</h2>") && html.contains(&h.stale), "report.html shows the trail");
 

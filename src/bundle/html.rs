@@ -197,11 +197,17 @@ fn changes_html(m: &Manifest) -> String {
     }
     h.push_str("</table>");
     if !c.unreviewed.is_empty() {
-        let _ = write!(h, "<details open><summary>Unreviewed commits ({})</summary><table><tr><th>Commit</th><th>Pull requests</th><th>Why</th></tr>", n.unreviewed);
+        let _ = write!(h, "<details open><summary>Unreviewed commits ({})</summary><table><tr><th>Commit</th><th>Pull requests</th><th>Merged by</th><th>Why</th></tr>", n.unreviewed);
         for u in &c.unreviewed {
             let sha = escape(&u.sha);
             let pulls: Vec<String> = u.pulls.iter().map(|p| format!("<a href=\"{base}/pull/{p}\">#{p}</a>")).collect();
-            let _ = write!(h, "<tr><td class=\"mono\"><a href=\"{base}/commit/{sha}\">{sha}</a></td><td>{}</td><td>{}</td></tr>", pulls.join(", "), escape(&u.why));
+            let _ = write!(
+                h,
+                "<tr><td class=\"mono\"><a href=\"{base}/commit/{sha}\">{sha}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                pulls.join(", "),
+                escape(&u.merged_by.join(", ")),
+                escape(&u.why)
+            );
         }
         h.push_str("</table></details>");
     }

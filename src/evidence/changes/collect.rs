@@ -314,6 +314,17 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
                 _ => Vec::new(),
             },
             why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
+            merged_by: Vec::new(),
+        })
+        .map(|mut named| {
+            for n in &named.pulls {
+                if let Some(login) = plain.iter().find(|p| p.number == *n).and_then(|p| p.merged_by.as_ref()).map(|u| u.login.clone())
+                    && !named.merged_by.contains(&login)
+                {
+                    named.merged_by.push(login);
+                }
+            }
+            named
         })
         .collect();
     if counts.unsigned > 0 {

@@ -215,6 +215,10 @@ pub struct NamedCommit {
     #[serde(default)]
     pub pulls: Vec<u64>,
     pub why: String,
+    /// Who merged those pull requests, where GitHub named it (`changes/pulls.json` has
+    /// each one, and why a merger is missing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_by: Vec<String>,
 }
 
 /// The manifest's `changes` section.
