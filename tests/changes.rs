@@ -347,6 +347,8 @@ async fn a_range_beyond_the_request_budget_is_cut_and_said() {
     assert!(counts["not_checked"].as_u64().unwrap() > 0, "{counts}");
     assert_eq!(counts["reviewed"].as_u64().unwrap() + counts["not_checked"].as_u64().unwrap(), 900, "{counts}");
     assert!(c["notes"].to_string().contains("the request budget (800 requests"), "{c}");
+    let unread = counts["not_checked"].as_u64().unwrap();
+    assert!(c["notes"].to_string().contains(&format!("ran out: the reviews of {unread} of 900 pull requests were not read; their commits count as not checked")), "{c}");
     assert!(c["reviewed_changes"]["detail"].as_str().unwrap().contains("not checked: the request budget"), "{c}");
     assert!(result.summary.contains("of 800 |"), "{}", result.summary);
     // The merger is read last: the budget went to the reviews, and that is said.

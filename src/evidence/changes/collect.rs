@@ -732,10 +732,17 @@ async fn map_pulls(api: &Api<'_>, settings: &ChangeSettings, since: Option<chron
     log::info!("pull requests: {listed} matched in bulk, {looked_up} commits looked up one by one, {mapped_by_branch} mapped through merge commits");
     if cut + unread > 0 && stopped.lookups.iter().chain(&stopped.reviews).any(|w| w.contains("budget")) {
         let need = cut + unread;
+        let mut what = Vec::new();
+        if cut > 0 {
+            what.push(format!("{cut} of {} commits were not looked up", commits.len()));
+        }
+        if unread > 0 {
+            what.push(format!("the reviews of {unread} of {} pull requests were not read", pulls.len()));
+        }
         notes.push(format!(
-            "the request budget ({} requests, to stay within the job token's 1,000 requests per hour) ran out: {cut} of {} commits were not looked up and the reviews of {unread} pull requests were not read; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
+            "the request budget ({} requests, to stay within the job token's 1,000 requests per hour) ran out: {}; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
             api.budget,
-            commits.len()
+            what.join(" and ")
         ));
     }
     Ok(())
