@@ -283,6 +283,7 @@ pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Sec
     let range = match (&c.previous_release, &c.range) {
         (Some(prev), Some(r)) => format!("`{}` → `{}`", md_code(prev, true), &r.head_sha[..r.head_sha.len().min(7)]),
         (Some(prev), None) => format!("since `{}`", md_code(prev, true)),
+        (None, _) if c.previous_release_unknown => "previous release unknown".to_string(),
         (None, _) => "first release".to_string(),
     };
     let n = &c.counts;

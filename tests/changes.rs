@@ -253,6 +253,26 @@ async fn verify_recomputes_the_counts_from_the_trail_files() {
     let (code, out) = verify(&dir);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("changes: the manifest records") && out.contains("reviewed: 10") && out.contains("reviewed: 4"), "{out}");
+
+    // A forger takes changes/approvals.json out of the bundle and out of every list:
+    // the approval control can no longer be rechecked, and verify says so.
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    m["evidence"]["changes"]["counts"]["reviewed"] = 4.into();
+    m["evidence"]["changes"]["counts"]["unreviewed"] = 6.into();
+    m["files"].as_array_mut().unwrap().retain(|f| f["path"] != "changes/approvals.json");
+    std::fs::remove_file(dir.join("changes/approvals.json")).unwrap();
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("changes/approvals.json is not in the bundle, but the manifest has a `changes` section"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -392,4 +412,45 @@ async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
     assert!(ch["notes"].to_string().contains(&format!("the merger of {} of 700 pull requests is not recorded", 700 - read)), "{ch}");
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
     assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_previous_release_that_cannot_be_looked_up_is_unknown_never_a_first_release() {
+    let fake = FakeGitHub::start().await;
+    let h = history(&fake.changes);
+    fake.changes.state.lock().unwrap().tags_rate_limited = true;
+    let mut step = step(&fake, &h.ghost);
+    step.input("require-reviewed-changes", "true");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "the gate must not pass on an unknown change set: {}\n{}", result.stderr, result.summary);
+    let c = &json(&step, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["previous_release"], Value::Null);
+    assert_eq!(c["previous_release_unknown"], true);
+    assert_eq!(c["reviewed_changes"]["held"], false);
+    assert!(c["notes"].to_string().contains("the previous release could not be determined: the tags could not be listed (HTTP 403"), "{c}");
+    assert!(result.summary.contains("### Change trail: previous release unknown"), "{}", result.summary);
+    assert!(!result.summary.contains("Change trail: first release") && !result.summary.contains("first release: there is no earlier"), "{}", result.summary);
+    let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "verify agrees that the control did not hold: {out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_request_merged_into_another_branch_does_not_cover_a_commit_of_the_range() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let base = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &base);
+    // X was reviewed in #9, which was merged into a throwaway branch (merge commit Y);
+    // X itself reached main without a pull request into main.
+    let x = c.commit("Risky change", "mallory", &[&base], true);
+    let y = c.commit("Merge pull request #9 into scratch", "mallory", &[&x], true);
+    c.pull(9, "Risky change", "mallory", &x, &y, &[&x]);
+    c.review(9, "bob", "APPROVED", &x);
+    let mut step = step(&fake, &x);
+    step.input("previous-release", "1.2.2").input("require-reviewed-changes", "true");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let commits = json(&step, &result, "changes/commits.json");
+    assert_eq!(status_of(&commits, &x)["status"], "direct_push", "#9 was not merged into this release: {commits}");
+    assert_eq!(json(&step, &result, "manifest.json")["evidence"]["changes"]["counts"]["reviewed"], 0);
 }

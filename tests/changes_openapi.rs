@@ -111,6 +111,8 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     a.get(reviews, "pulls/1/reviews", 403).await;
     a.get(one, "pulls/1", 403).await;
     a.get(list, "pulls?state=closed", 403).await;
+    c.state.lock().unwrap().tags_rate_limited = true;
+    a.get(tags, "tags?per_page=100&page=1", 403).await;
 
     let scratch = tempfile::tempdir().unwrap();
     let file = scratch.path().join("answers.json");

@@ -162,7 +162,7 @@ fn changes_html(m: &Manifest) -> String {
     let _ = write!(
         h,
         "<p>Previous release: <code>{}</code> ({})</p>",
-        escape(c.previous_release.as_deref().unwrap_or("none — first release")),
+        escape(c.previous_release.as_deref().unwrap_or(if c.previous_release_unknown { "unknown — it could not be determined" } else { "none — first release" })),
         escape(&c.previous_found_by)
     );
     if let Some(r) = &c.range {

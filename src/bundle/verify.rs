@@ -317,7 +317,7 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
             }
         }
     }
-    check_changes(root, m, problems);
+    check_changes(root, m, actual, problems);
     let recomputed = Verdict::from_reasons(m.evidence.failures());
     if recomputed.result != m.verdict.result {
         problems.push(Problem::Manifest {
@@ -328,11 +328,20 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
 
 /// The change trail: the counts (and every classification) recomputed from
 /// `changes/commits.json` and `changes/pulls.json`, and the controls from the counts.
-fn check_changes(root: &Path, m: &Manifest, problems: &mut Vec<Problem>) {
+fn check_changes(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, String)>, problems: &mut Vec<Problem>) {
     use crate::evidence::changes::{Approvals, Commit, PullRecord, approval_control, recount, review_control};
     let Some(c) = &m.evidence.changes else { return };
-    fn read<T: serde::de::DeserializeOwned>(root: &Path, rel: &str, problems: &mut Vec<Problem>) -> Option<T> {
-        let bytes = std::fs::read(root.join(rel)).ok()?; // a missing file is reported above
+    // Only a regular file the walk found below the root is opened (never a link); one
+    // that is not there is a problem even when a forger took it out of every list.
+    let read_json = |rel: &str, problems: &mut Vec<Problem>| -> Option<Vec<u8>> {
+        let bytes = read_found(root, rel, actual);
+        if bytes.is_none() && !problems.iter().any(|p| matches!(p, Problem::Missing { path } | Problem::NotAFile { path } if path == rel)) {
+            problems.push(Problem::Manifest { detail: format!("{rel} is not in the bundle, but the manifest has a `changes` section") });
+        }
+        bytes
+    };
+    fn read<T: serde::de::DeserializeOwned>(bytes: Option<Vec<u8>>, rel: &str, problems: &mut Vec<Problem>) -> Option<T> {
+        let bytes = bytes?;
         match serde_json::from_slice(&bytes) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -341,7 +350,7 @@ fn check_changes(root: &Path, m: &Manifest, problems: &mut Vec<Problem>) {
             }
         }
     }
-    let (Some(commits), Some(pulls)) = (read::<Vec<Commit>>(root, "changes/commits.json", problems), read::<Vec<PullRecord>>(root, "changes/pulls.json", problems)) else {
+    let (Some(commits), Some(pulls)) = (read::<Vec<Commit>>(read_json("changes/commits.json", problems), "changes/commits.json", problems), read::<Vec<PullRecord>>(read_json("changes/pulls.json", problems), "changes/pulls.json", problems)) else {
         problems.push(Problem::Manifest { detail: "the manifest has a `changes` section, but changes/commits.json and changes/pulls.json cannot be read".into() });
         return;
     };
@@ -352,11 +361,11 @@ fn check_changes(root: &Path, m: &Manifest, problems: &mut Vec<Problem>) {
     for d in disagreements.into_iter().take(20) {
         problems.push(Problem::Manifest { detail: format!("changes: {d}") });
     }
-    let control = review_control(c.reviewed_changes.required, c.previous_release.is_none(), c.range.is_some(), &counts, &c.unreviewed);
+    let control = review_control(c.reviewed_changes.required, c.is_first_release(), c.range.as_ref(), &counts, &c.unreviewed);
     if control.held != c.reviewed_changes.held {
         problems.push(Problem::Manifest { detail: format!("changes: the review control is recorded as held={}, the commits give held={}", c.reviewed_changes.held, control.held) });
     }
-    if let Some(approvals) = read::<Approvals>(root, "changes/approvals.json", problems) {
+    if let Some(approvals) = read::<Approvals>(read_json("changes/approvals.json", problems), "changes/approvals.json", problems) {
         let control = approval_control(c.release_approval.required, &approvals);
         if control.held != c.release_approval.held {
             problems.push(Problem::Manifest { detail: format!("changes: the release approval is recorded as held={}, changes/approvals.json gives held={}", c.release_approval.held, control.held) });

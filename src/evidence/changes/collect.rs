@@ -277,8 +277,8 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
     }
 
     // 2. The previous release.
-    let (previous, found_by) = match &settings.previous_release {
-        Some(tag) => (Some(tag.clone()), "the `previous-release` input".to_string()),
+    let (previous, found_by, previous_unknown) = match &settings.previous_release {
+        Some(tag) => (Some(tag.clone()), "the `previous-release` input".to_string(), false),
         None => find_previous(&api, settings, &mut notes).await?,
     };
 
@@ -286,12 +286,14 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
     let mut pulls: BTreeMap<u64, PullRequest> = BTreeMap::new();
     let mut range = None;
     match &previous {
+        None if previous_unknown => {}
         None => notes.push(format!("first release: no published release or version tag lower than `{}` exists, so there is no change set to review", settings.release_version)),
         Some(base) => {
             if let Some((r, list, since)) = compare(&api, settings, base, &mut notes).await? {
+                let complete = super::range_read_whole(&r, list.len());
                 range = Some(r);
                 commits = list;
-                map_pulls(&api, settings, since, &mut commits, &mut pulls, &mut notes).await?;
+                map_pulls(&api, since, complete, &mut commits, &mut pulls, &mut notes).await?;
                 read_mergers(&api, &mut pulls, &mut notes).await?;
             }
         }
@@ -330,7 +332,7 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
     if counts.unsigned > 0 {
         notes.push(format!("{} of {} commits have no signature GitHub verified (their verification in changes/commits.json says why)", counts.unsigned, counts.commits));
     }
-    let reviewed_changes = review_control(settings.require_reviewed_changes, previous.is_none(), range.is_some(), &counts, &unreviewed);
+    let reviewed_changes = review_control(settings.require_reviewed_changes, previous.is_none() && !previous_unknown, range.as_ref(), &counts, &unreviewed);
     let release_approval = approval_control(settings.require_release_approval, &approvals);
     let pulls: Vec<PullRecord> = plain.into_iter().map(|p| PullRecord { review: pull_status[&p.number].clone(), pull: p }).collect();
     log::info!("change trail: {} commits, {} pull requests, {} reviewed, {} REST requests", counts.commits, counts.pull_requests, counts.reviewed, api.used());
@@ -338,6 +340,7 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
         repository_url: settings.repository_url.clone(),
         previous_release: previous,
         previous_found_by: found_by,
+        previous_release_unknown: previous_unknown,
         range,
         counts,
         reviewed_changes,
@@ -350,7 +353,12 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
     Ok(ChangeRecord { evidence, commits, pulls, approvals })
 }
 
-async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec<String>) -> Result<(Option<String>, String)> {
+/// The previous release: the highest version below this one among published releases
+/// and tags. Every published release has a tag, so a complete tag list decides; when the
+/// tags cannot all be read (refused, rate limit, budget, more than 1,000) and none is
+/// found, the answer is *unknown* — never "first release".
+async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec<String>) -> Result<(Option<String>, String, bool)> {
+    let cap = 100 * MAX_LIST_PAGES as usize;
     let releases: Vec<String> = match api.pages::<GhRelease>("releases?", MAX_LIST_PAGES, "releases").await? {
         Got::Ok(list) => list.into_iter().filter(|r| !r.draft).map(|r| r.tag_name).collect(),
         Got::Refused(r) => {
@@ -359,13 +367,11 @@ async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec
         }
         Got::OverBudget => Vec::new(),
     };
-    let tags: Vec<String> = match api.pages::<GhTag>("tags?", MAX_LIST_PAGES, "tags").await? {
-        Got::Ok(list) => list.into_iter().map(|t| t.name).collect(),
-        Got::Refused(r) => {
-            notes.push(format!("the tags could not be listed ({}); only releases were considered", r.said()));
-            Vec::new()
-        }
-        Got::OverBudget => Vec::new(),
+    let (tags, tags_missing): (Vec<String>, Option<String>) = match api.pages::<GhTag>("tags?", MAX_LIST_PAGES, "tags").await? {
+        Got::Ok(list) if list.len() >= cap => (list.into_iter().map(|t| t.name).collect(), Some(format!("the repository has more than {cap} tags and only the first {cap} were read"))),
+        Got::Ok(list) => (list.into_iter().map(|t| t.name).collect(), None),
+        Got::Refused(r) => (Vec::new(), Some(format!("the tags could not be listed ({})", r.said()))),
+        Got::OverBudget => (Vec::new(), Some(format!("the request budget ({} requests) was spent before the tags were listed", api.budget))),
     };
     let found = review::previous_release(&settings.release_version, releases.iter().chain(&tags).map(String::as_str)).map(str::to_string);
     let how = match &found {
@@ -373,7 +379,20 @@ async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec
         Some(_) => format!("the newest version tag below `{}` by semantic version", settings.release_version),
         None => "none found".to_string(),
     };
-    Ok((found, how))
+    match (found, tags_missing) {
+        (Some(t), Some(why)) => {
+            notes.push(format!("`{t}` was taken as the previous release, but {why}: a newer one may have been missed; name it with the `previous-release` input to be sure"));
+            Ok((Some(t), how, false))
+        }
+        (None, Some(why)) => {
+            notes.push(format!(
+                "the previous release could not be determined: {why}, and no release below `{}` was found among what was read; the change set is unknown (not a first release). Name it with the `previous-release` input",
+                settings.release_version
+            ));
+            Ok((None, format!("could not be determined: {why}"), true))
+        }
+        (found, None) => Ok((found, how, false)),
+    }
 }
 
 /// The range from the previous release to the released commit, with the time its
@@ -402,7 +421,13 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
                 return Ok(None);
             }
             Got::Refused(r) => {
-                let hint = if r.rate_limited { "wait for the rate limit to reset" } else { "the token needs `contents: read`" };
+                let hint = if is_rate_limit(&r) {
+                    "wait for the rate limit to reset"
+                } else if matches!(r.status, 401 | 403) {
+                    "the token needs `contents: read`"
+                } else {
+                    "GitHub did not answer it; run the audit again"
+                };
                 notes.push(format!("the range {base}...{} could not be read ({}); {hint}", short(head), r.said()));
                 return Ok(None);
             }
@@ -485,8 +510,11 @@ struct Stopped {
     reviews: Option<String>,
 }
 
+/// A refusal that stops every further read of its kind, said with what to do: a rate
+/// limit (primary, or a secondary limit GitHub answers with 403 or 429) or a token
+/// without the permission. Anything else (a 5xx after retries) concerns one read only.
 fn refusal_reason(r: &Refusal, what: &str) -> Option<String> {
-    if r.rate_limited {
+    if is_rate_limit(r) {
         Some(format!("the API rate limit was exhausted ({})", r.said()))
     } else if matches!(r.status, 401 | 403) {
         Some(format!("the token cannot read {what} ({}); give the job `permissions: pull-requests: read`", r.said()))
@@ -511,10 +539,14 @@ fn pull_from(p: GhPull) -> PullRequest {
     }
 }
 
+fn is_rate_limit(r: &Refusal) -> bool {
+    r.rate_limited || r.status == 429 || (r.status == 403 && r.message.to_ascii_lowercase().contains("rate limit"))
+}
+
 /// The commit graph of the range, to map whole merged branches at once.
 struct Graph {
-    parents: BTreeMap<String, Vec<String>>,
-    mainline: std::collections::BTreeSet<String>,
+    /// Each commit's parents within the range, by index.
+    parents: Vec<Vec<usize>>,
     index: BTreeMap<String, usize>,
 }
 
@@ -529,11 +561,8 @@ impl Graph {
             None => commits[i].pulls = Some(numbers.to_vec()),
         }
         if merged_here && commits[i].parents.len() > 1 {
-            let sha = commits[i].sha.clone();
-            for branch_sha in review::merged_branch(&sha, &self.parents, &self.mainline) {
-                if let Some(&j) = self.index.get(&branch_sha)
-                    && commits[j].pulls.is_none()
-                {
+            for j in review::merged_branch(i, &self.parents) {
+                if commits[j].pulls.is_none() {
                     commits[j].pulls = Some(numbers.to_vec());
                     mapped += 1;
                 }
@@ -632,13 +661,10 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
 /// first in bulk (closed pull requests, newest first, until they predate the range:
 /// 100 per request, matched by merge commit), then one lookup per commit still
 /// unmapped (merge commits first, newest first).
-async fn map_pulls(api: &Api<'_>, settings: &ChangeSettings, since: Option<chrono::DateTime<chrono::FixedOffset>>, commits: &mut [Commit], pulls: &mut BTreeMap<u64, PullRequest>, notes: &mut Vec<String>) -> Result<()> {
-    let parents: BTreeMap<String, Vec<String>> = commits.iter().map(|c| (c.sha.clone(), c.parents.clone())).collect();
-    let graph = Graph {
-        mainline: review::mainline(&settings.head_sha, &parents),
-        index: commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect(),
-        parents,
-    };
+async fn map_pulls(api: &Api<'_>, since: Option<chrono::DateTime<chrono::FixedOffset>>, complete: bool, commits: &mut [Commit], pulls: &mut BTreeMap<u64, PullRequest>, notes: &mut Vec<String>) -> Result<()> {
+    let index: BTreeMap<String, usize> = commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect();
+    let parents = commits.iter().map(|c| c.parents.iter().filter_map(|p| index.get(p).copied()).collect()).collect();
+    let graph = Graph { parents, index };
     let mut stopped = Stopped { lookups: None, reviews: None };
     let mut mapped_by_branch = 0usize;
 
@@ -714,7 +740,15 @@ async fn map_pulls(api: &Api<'_>, settings: &ChangeSettings, since: Option<chron
             }
         };
         looked_up += 1;
-        let merged: Vec<GhPull> = found.into_iter().filter(|p| p.merged_at.is_some()).collect();
+        // A pull request brought the commit into this release only if it was merged into
+        // it: its merge commit is in the range (merge, squash and rebase alike). One
+        // merged elsewhere (another base branch) does not cover the commit. When the
+        // range was not read whole, a merge commit may lie beyond what was read.
+        let merged: Vec<GhPull> = found
+            .into_iter()
+            .filter(|p| p.merged_at.is_some())
+            .filter(|p| !complete || p.merge_commit_sha.as_ref().is_some_and(|m| graph.index.contains_key(m)))
+            .collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
         let merged_here = merged.iter().any(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str()));
         mapped_by_branch += graph.assign(commits, i, &numbers, merged_here);

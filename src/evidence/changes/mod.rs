@@ -163,9 +163,13 @@ pub struct Approvals {
 impl Approvals {
     /// Approved by someone (environment approvals of the run).
     pub fn approved_by(&self) -> Vec<String> {
-        let mut by: Vec<String> =
-            self.approvals.iter().flatten().filter(|a| a.state == "approved").map(|a| a.user.as_ref().map_or("(unknown)".to_string(), |u| u.login.clone())).collect();
-        by.dedup();
+        let mut by: Vec<String> = Vec::new();
+        for a in self.approvals.iter().flatten().filter(|a| a.state == "approved") {
+            let login = a.user.as_ref().map_or("(unknown)".to_string(), |u| u.login.clone());
+            if !by.contains(&login) {
+                by.push(login);
+            }
+        }
         by
     }
 }
@@ -229,6 +233,10 @@ pub struct ChangeEvidence {
     pub previous_release: Option<String>,
     /// How it was found (input, or the newest lower version among releases and tags).
     pub previous_found_by: String,
+    /// No previous release was found, but the tags could not all be read: the change set
+    /// is unknown — not a first release.
+    #[serde(default)]
+    pub previous_release_unknown: bool,
     /// `None`: no range could be compared (first release, or see `notes`).
     pub range: Option<CommitRange>,
     pub counts: ChangeCounts,
@@ -257,13 +265,28 @@ impl ChangeEvidence {
     }
 }
 
+/// Whether every commit of the range was read (GitHub's `ahead_by` counts them).
+pub fn range_read_whole(range: &CommitRange, commits_read: usize) -> bool {
+    commits_read as u64 >= range.ahead_by
+}
+
+impl ChangeEvidence {
+    /// No earlier release exists (not: it could not be determined).
+    pub fn is_first_release(&self) -> bool {
+        self.previous_release.is_none() && !self.previous_release_unknown
+    }
+}
+
 /// Whether the review control holds, and why, from the counts: every commit reviewed,
-/// over a range that could be compared (a first release has nothing to review).
-pub fn review_control(required: bool, first_release: bool, range_known: bool, counts: &ChangeCounts, named: &[NamedCommit]) -> Control {
+/// over a range that could be compared and was read whole (a first release has nothing
+/// to review).
+pub fn review_control(required: bool, first_release: bool, range: Option<&CommitRange>, counts: &ChangeCounts, named: &[NamedCommit]) -> Control {
     let (held, detail) = if first_release {
         (true, "first release: there is no earlier release to compare with".to_string())
-    } else if !range_known {
+    } else if range.is_none() {
         (false, "the change set could not be established (see the notes)".to_string())
+    } else if let Some(r) = range.filter(|r| !range_read_whole(r, counts.commits as usize)) {
+        (false, format!("only {} of the range's {} commits were read (see the notes); the rest are not checked", counts.commits, r.ahead_by))
     } else if counts.commits == 0 {
         (true, "no commits between the previous release and the released commit".to_string())
     } else if counts.unreviewed == 0 {
@@ -283,7 +306,18 @@ pub fn approval_control(required: bool, approvals: &Approvals) -> Control {
     let (held, detail) = match (&approvals.approvals, by.is_empty()) {
         (None, _) => (false, format!("the run's approvals could not be read: {}", approvals.note.as_deref().unwrap_or("unknown reason"))),
         (Some(_), true) => (false, "the release run had no environment approval".to_string()),
-        (Some(_), false) => (true, format!("approved by {}", by.join(", "))),
+        (Some(_), false) => {
+            // Who started the run approving it is not a second pair of eyes: said, so
+            // that an auditor sees it (GitHub's "prevent self-review" setting stops it).
+            let starter = approvals.triggering_actor.as_deref().or(approvals.actor.as_deref());
+            let own = starter.filter(|s| by.iter().any(|b| b.eq_ignore_ascii_case(s)));
+            let note = match own {
+                Some(s) if by.len() == 1 => format!(" — only by `{s}`, who started the run (a self-approval)"),
+                Some(s) => format!(" — `{s}` also started the run"),
+                None => String::new(),
+            };
+            (true, format!("approved by {}{note}", by.join(", ")))
+        }
     };
     Control { required, held, detail }
 }
@@ -324,4 +358,53 @@ pub fn recount(commits: &[Commit], pulls: &[PullRecord]) -> (ChangeCounts, Vec<S
         }
     }
     (counts, disagreements)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn approvals(by: &[&str], triggered_by: &str) -> Approvals {
+        Approvals {
+            run_id: Some(1),
+            actor: Some(triggered_by.into()),
+            triggering_actor: Some(triggered_by.into()),
+            approvals: Some(
+                by.iter()
+                    .map(|u| Approval { state: "approved".into(), user: Some(User { login: u.to_string(), bot: false }), environments: vec!["production".into()], comment: String::new() })
+                    .collect(),
+            ),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn approvers_are_named_once_each_and_a_self_approval_is_said() {
+        let c = approval_control(true, &approvals(&["lead", "bob", "lead"], "carol"));
+        assert_eq!((c.held, c.detail.as_str()), (true, "approved by lead, bob"));
+        let c = approval_control(true, &approvals(&["carol"], "carol"));
+        assert!(c.held && c.detail.contains("only by `carol`, who started the run (a self-approval)"), "{c:?}");
+        let c = approval_control(true, &approvals(&[], "carol"));
+        assert!(!c.held, "{c:?}");
+    }
+
+    #[test]
+    fn a_range_not_read_whole_does_not_hold_even_when_every_read_commit_is_reviewed() {
+        let range = CommitRange {
+            base: "1.0.0".into(),
+            base_sha: None,
+            head_sha: "h".into(),
+            merge_base_sha: None,
+            status: "ahead".into(),
+            ahead_by: 10_050,
+            behind_by: 0,
+        };
+        let counts = ChangeCounts { commits: 10_000, pull_requests: 3, reviewed: 10_000, ..Default::default() };
+        let c = review_control(true, false, Some(&range), &counts, &[]);
+        assert!(!c.held && c.detail.starts_with("only 10000 of the range's 10050 commits were read"), "{c:?}");
+        let whole = ChangeCounts { commits: 10_050, pull_requests: 3, reviewed: 10_050, ..Default::default() };
+        assert!(review_control(true, false, Some(&range), &whole, &[]).held);
+        assert!(!review_control(true, false, None, &whole, &[]).held, "no range: not established");
+        assert!(review_control(true, true, None, &ChangeCounts::default(), &[]).held, "a first release holds vacuously");
+    }
 }

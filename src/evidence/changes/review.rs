@@ -15,7 +15,7 @@
 //! a commit without one is a direct push, and a commit whose pull requests could not
 //! be read is *not checked* — counted as unreviewed, never silently as reviewed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::{ChangeCounts, Commit, PullRequest, Review, User};
 
@@ -108,9 +108,9 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
     };
     // Every reviewer's latest deciding review, in the order GitHub lists them
     // (chronological). A dismissed review no longer decides anything.
-    let mut latest: BTreeMap<String, &Review> = BTreeMap::new();
+    let mut latest: BTreeMap<String, (usize, &Review)> = BTreeMap::new();
     let mut ghost_approval = false;
-    for review in reviews {
+    for (at, review) in reviews.iter().enumerate() {
         match review.state.as_str() {
             "APPROVED" | "CHANGES_REQUESTED" => {}
             "DISMISSED" => {
@@ -124,14 +124,17 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
         }
         match &review.reviewer {
             Some(u) if !u.login.eq_ignore_ascii_case(GHOST) => {
-                latest.insert(u.login.to_ascii_lowercase(), review);
+                latest.insert(u.login.to_ascii_lowercase(), (at, review));
             }
             _ => ghost_approval |= review.state == "APPROVED",
         }
     }
     let author = pull.author.as_ref();
     let author_login = author.map(|a| a.login.to_ascii_lowercase());
-    let approvals: Vec<&Review> = latest.values().copied().filter(|r| r.state == "APPROVED").collect();
+    // In the order they were given, so that the last one is the latest.
+    let mut decided: Vec<(usize, &Review)> = latest.values().copied().collect();
+    decided.sort_by_key(|(at, _)| *at);
+    let approvals: Vec<&Review> = decided.into_iter().map(|(_, r)| r).filter(|r| r.state == "APPROVED").collect();
     let independent: Vec<&Review> = approvals
         .iter()
         .copied()
@@ -208,35 +211,30 @@ pub fn classify_all(commits: &[Commit], pulls: &[PullRequest]) -> (BTreeMap<u64,
     (pull_status, statuses, counts)
 }
 
-/// Commits that came in through the second parents of a merge commit: walking back from
-/// each extra parent, every commit not on the first-parent line of `head` belongs to the
-/// pull request that the merge commit merged. Lets one `/commits/{sha}/pulls` call map a
-/// whole merged branch. `parents` maps each commit in the range to its parents.
-pub fn merged_branch(merge: &str, parents: &BTreeMap<String, Vec<String>>, mainline: &BTreeSet<String>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<String> = parents.get(merge).map(|p| p.iter().skip(1).cloned().collect()).unwrap_or_default();
-    while let Some(sha) = stack.pop() {
-        if mainline.contains(&sha) || !parents.contains_key(&sha) || !seen.insert(sha.clone()) {
-            continue;
+/// The commits a merge commit brought in: every ancestor of its second (and further)
+/// parents that is not an ancestor of its first parent, within the range — exactly
+/// `git log M^1..M` minus M. Lets one pull request lookup map a whole merged branch,
+/// and never claims a commit that reached the base another way (a stacked branch merged
+/// on its own, a direct push the branch was started from). `parents[i]`: indexes of
+/// commit `i`'s parents within the range (parents outside it are left out).
+pub fn merged_branch(merge: usize, parents: &[Vec<usize>]) -> Vec<usize> {
+    let walk = |from: &[usize], stop: &[bool]| {
+        let mut seen = vec![false; parents.len()];
+        let mut stack: Vec<usize> = from.to_vec();
+        let mut out = Vec::new();
+        while let Some(i) = stack.pop() {
+            if seen[i] || stop.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            seen[i] = true;
+            out.push(i);
+            stack.extend(parents[i].iter().copied());
         }
-        stack.extend(parents[&sha].iter().cloned());
-        out.push(sha);
-    }
-    out
-}
-
-/// The first-parent line from `head` back, within the range.
-pub fn mainline(head: &str, parents: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
-    let mut line = BTreeSet::new();
-    let mut at = Some(head.to_string());
-    while let Some(sha) = at {
-        if !parents.contains_key(&sha) || !line.insert(sha.clone()) {
-            break;
-        }
-        at = parents[&sha].first().cloned();
-    }
-    line
+        (out, seen)
+    };
+    let Some((first, rest)) = parents[merge].split_first() else { return Vec::new() };
+    let (_, base_side) = walk(&[*first], &[]);
+    walk(rest, &base_side).0
 }
 
 /// The first 7 characters of a sha (anything else as it is).
@@ -413,23 +411,24 @@ mod tests {
     }
 
     #[test]
-    fn a_merge_commit_maps_its_branch() {
-        // a - b - m (merge of b and x2), x1 - x2 on the branch from a.
-        let parents: BTreeMap<String, Vec<String>> = [
-            ("a", vec!["base"]),
-            ("b", vec!["a"]),
-            ("x1", vec!["a"]),
-            ("x2", vec!["x1"]),
-            ("m", vec!["b", "x2"]),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.into_iter().map(str::to_string).collect()))
-        .collect();
-        let line = mainline("m", &parents);
-        assert_eq!(line, ["a", "b", "m"].into_iter().map(str::to_string).collect());
-        let mut branch = merged_branch("m", &parents, &line);
-        branch.sort();
-        assert_eq!(branch, ["x1", "x2"]);
+    fn a_stale_approval_names_the_latest_approved_commit_not_the_last_reviewer_by_name() {
+        let p = pull("alice", vec![review("zed", "APPROVED", "c1"), review("amy", "APPROVED", "c2")]);
+        match classify_pull(&p) {
+            PullStatus::Stale { approved, .. } => assert_eq!(approved, "c2"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_merge_commit_maps_its_branch_and_nothing_that_reached_the_base_otherwise() {
+        // 0 base; 1 direct push; 2 = #4's branch commit (from 1); 3 = merge of #4 (1, 2);
+        // 4 = #5's commit stacked on 2; 5 = merge of #5 (3, 4); 6 = a plain merge
+        // whose second parent is already on the base side (1).
+        let parents: Vec<Vec<usize>> = vec![vec![], vec![0], vec![1], vec![1, 2], vec![2], vec![3, 4], vec![5, 1]];
+        assert_eq!(merged_branch(3, &parents), [2]);
+        assert_eq!(merged_branch(5, &parents), [4], "#5 brought only its own commit; 2 came with #4");
+        assert_eq!(merged_branch(6, &parents), Vec::<usize>::new());
+        assert_eq!(merged_branch(1, &parents), Vec::<usize>::new(), "not a merge");
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct ChangesState {
     pub approvals: HashMap<u64, Vec<FakeApproval>>,
     /// Pull request routes answer 403 (a token without `pull-requests: read`).
     pub forbid_pulls: bool,
+    /// `/tags` answers 403 with `x-ratelimit-remaining: 0` (the job's rate limit spent).
+    pub tags_rate_limited: bool,
     /// (route, path/query) of every request, in order.
     pub requests: Vec<(String, String)>,
     next_id: u64,
@@ -528,6 +530,10 @@ async fn tags(State(f): State<FakeChanges>, Path((owner, repo)): Path<(String, S
         return r;
     }
     let s = f.state.lock().unwrap();
+    if s.tags_rate_limited {
+        let body = axum::Json(json!({"message": "API rate limit exceeded for installation ID 1.", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}));
+        return (StatusCode::FORBIDDEN, [("x-ratelimit-limit", "1000"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1767225600")], body).into_response();
+    }
     let all: Vec<Value> = s
         .tags
         .iter()
