@@ -545,8 +545,8 @@ fn is_rate_limit(r: &Refusal) -> bool {
 
 /// The commit graph of the range, to map whole merged branches at once.
 struct Graph {
-    /// Each commit's parents within the range, by index.
-    parents: Vec<Vec<usize>>,
+    /// Each commit's parents in order, by index (`None`: outside the range).
+    parents: Vec<Vec<Option<usize>>>,
     index: BTreeMap<String, usize>,
 }
 
@@ -663,7 +663,7 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
 /// unmapped (merge commits first, newest first).
 async fn map_pulls(api: &Api<'_>, since: Option<chrono::DateTime<chrono::FixedOffset>>, complete: bool, commits: &mut [Commit], pulls: &mut BTreeMap<u64, PullRequest>, notes: &mut Vec<String>) -> Result<()> {
     let index: BTreeMap<String, usize> = commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect();
-    let parents = commits.iter().map(|c| c.parents.iter().filter_map(|p| index.get(p).copied()).collect()).collect();
+    let parents = commits.iter().map(|c| c.parents.iter().map(|p| index.get(p).copied()).collect()).collect();
     let graph = Graph { parents, index };
     let mut stopped = Stopped { lookups: None, reviews: None };
     let mut mapped_by_branch = 0usize;

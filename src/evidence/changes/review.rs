@@ -215,12 +215,13 @@ pub fn classify_all(commits: &[Commit], pulls: &[PullRequest]) -> (BTreeMap<u64,
 /// parents that is not an ancestor of its first parent, within the range — exactly
 /// `git log M^1..M` minus M. Lets one pull request lookup map a whole merged branch,
 /// and never claims a commit that reached the base another way (a stacked branch merged
-/// on its own, a direct push the branch was started from). `parents[i]`: indexes of
-/// commit `i`'s parents within the range (parents outside it are left out).
-pub fn merged_branch(merge: usize, parents: &[Vec<usize>]) -> Vec<usize> {
-    let walk = |from: &[usize], stop: &[bool]| {
+/// on its own, a direct push the branch was started from). `parents[i]`: commit `i`'s
+/// parents in order, by index, `None` for a parent outside the range (which keeps its
+/// place: the first parent stays the first).
+pub fn merged_branch(merge: usize, parents: &[Vec<Option<usize>>]) -> Vec<usize> {
+    let walk = |from: &[Option<usize>], stop: &[bool]| {
         let mut seen = vec![false; parents.len()];
-        let mut stack: Vec<usize> = from.to_vec();
+        let mut stack: Vec<usize> = from.iter().flatten().copied().collect();
         let mut out = Vec::new();
         while let Some(i) = stack.pop() {
             if seen[i] || stop.get(i).copied().unwrap_or(false) {
@@ -228,12 +229,12 @@ pub fn merged_branch(merge: usize, parents: &[Vec<usize>]) -> Vec<usize> {
             }
             seen[i] = true;
             out.push(i);
-            stack.extend(parents[i].iter().copied());
+            stack.extend(parents[i].iter().flatten().copied());
         }
         (out, seen)
     };
     let Some((first, rest)) = parents[merge].split_first() else { return Vec::new() };
-    let (_, base_side) = walk(&[*first], &[]);
+    let (_, base_side) = walk(std::slice::from_ref(first), &[]);
     walk(rest, &base_side).0
 }
 
@@ -424,11 +425,18 @@ mod tests {
         // 0 base; 1 direct push; 2 = #4's branch commit (from 1); 3 = merge of #4 (1, 2);
         // 4 = #5's commit stacked on 2; 5 = merge of #5 (3, 4); 6 = a plain merge
         // whose second parent is already on the base side (1).
-        let parents: Vec<Vec<usize>> = vec![vec![], vec![0], vec![1], vec![1, 2], vec![2], vec![3, 4], vec![5, 1]];
+        let p = |v: &[usize]| v.iter().map(|i| Some(*i)).collect::<Vec<_>>();
+        let parents: Vec<Vec<Option<usize>>> = vec![vec![None], p(&[0]), p(&[1]), p(&[1, 2]), p(&[2]), p(&[3, 4]), p(&[5, 1])];
         assert_eq!(merged_branch(3, &parents), [2]);
         assert_eq!(merged_branch(5, &parents), [4], "#5 brought only its own commit; 2 came with #4");
         assert_eq!(merged_branch(6, &parents), Vec::<usize>::new());
         assert_eq!(merged_branch(1, &parents), Vec::<usize>::new(), "not a merge");
+        // The first merge after the previous release: its first parent is outside the
+        // range, and still the first. 0 and 1: the branch (from outside); 2 = merge.
+        let parents = vec![vec![None], p(&[0]), vec![None, Some(1)]];
+        let mut branch = merged_branch(2, &parents);
+        branch.sort();
+        assert_eq!(branch, [0, 1]);
     }
 
     #[test]
