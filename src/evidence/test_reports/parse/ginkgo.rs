@@ -19,8 +19,9 @@
 //!   focus, a suite that failed to compile) is a suite problem with Ginkgo's reasons.
 //! - A spec that passed after more than one attempt (`--flake-attempts`,
 //!   `FlakeAttempts`) is passed and flaky; `MustPassRepeatedly` repetitions are not
-//!   failed attempts. Two spec reports with the same suite and full text are attempts
-//!   of one spec.
+//!   failed attempts. Every spec report is a spec of its own: Ginkgo writes one per
+//!   spec, with its retries in `NumAttempts`, so equal texts (specs made in a loop, two
+//!   packages with the same suite name) are different specs.
 //! - Duration: the sum of the suites' `RunTime`.
 
 use std::fmt;
@@ -35,7 +36,7 @@ use super::{Collector, Outcome, ParsedReport, Rejected, ReportFormat, TestKey};
 pub(crate) fn parse<R: BufRead>(reader: R) -> Result<ParsedReport, Rejected> {
     let allowance = Allowance::new();
     let mut deserializer = serde_json::Deserializer::from_reader(Bounded::new(reader, allowance.clone()));
-    let mut report = Report { collector: Collector::new(ReportFormat::GinkgoJson), allowance: allowance.clone(), run_time_ns: None };
+    let mut report = Report { collector: Collector::new(ReportFormat::GinkgoJson), allowance: allowance.clone(), run_time_ns: None, specs_seen: 0 };
     let read = SuitesSeed(&mut report).deserialize(&mut deserializer).and_then(|()| {
         allowance.reset();
         deserializer.end()
@@ -62,6 +63,8 @@ struct Report {
     collector: Collector,
     allowance: Allowance,
     run_time_ns: Option<i64>,
+    /// Spec reports read so far: each is a spec of its own.
+    specs_seen: u64,
 }
 
 /// Walks a JSON object: each key and each kept value is read under a fresh token
@@ -326,7 +329,10 @@ impl Report {
         } else {
             0
         };
-        let key = TestKey::of(&[&suite.description, &name]);
+        // Ginkgo writes one report per spec, its retries in `NumAttempts`; equal texts
+        // (specs made in a loop, two packages with the same suite name) are two specs.
+        self.specs_seen += 1;
+        let key = TestKey::of(&[&suite.description, &name, &self.specs_seen.to_string()]);
         self.collector.attempt(key, outcome, earlier_failures, &suite.description, &name, || failure_message(&spec));
     }
 

@@ -7,8 +7,11 @@
 //!   a suite problem of its package, so no failure is lost. A table test with ten cases
 //!   is ten tests, not eleven.
 //! - A test is identified by package and name: a rerun of it (`gotestsum --rerun-fails`
-//!   writes every attempt into one stream) is another attempt of the same test, and
-//!   the last attempt decides; failed then passed is passed and flaky.
+//!   writes every attempt into one stream, each rerun a new run of the package, after
+//!   the package's result) is another attempt of the same test, and the last attempt
+//!   decides; failed then passed is passed and flaky. Runs of a test within one run of
+//!   its package (`go test -count=N`) are not attempts but N tests, as `go test` and
+//!   gotestsum count them.
 //! - `skip` → skipped; a panic ends the test with `fail` → failed, its message shows
 //!   the panic.
 //! - A package that fails without any failed test is a suite problem of the package:
@@ -66,6 +69,37 @@ struct Package {
     any_test: bool,
     any_failure: bool,
     output: MessageBuf,
+    /// How often each test finished in this run of the package: `go test -count=N`
+    /// runs a test N times in one package run, and each run is a test of its own.
+    finished: HashMap<String, u32>,
+}
+
+impl Package {
+    /// The key of `test`'s next run in this package run: its n-th run in this package
+    /// run is the n-th test of that name, so that a rerun (in a later package run, as
+    /// `gotestsum --rerun-fails` makes one) is an attempt of the first, while repeats
+    /// within one run (`-count=N`) are separate tests.
+    fn key(&self, package: &str, test: &str) -> TestKey {
+        match self.finished.get(test).copied().unwrap_or(0) {
+            0 => TestKey::of(&[package, test]),
+            n => TestKey::of(&[package, test, &n.to_string()]),
+        }
+    }
+
+    fn finish(&mut self, test: &str) {
+        if self.finished.len() < super::MAX_TRACKED_TESTS || self.finished.contains_key(test) {
+            *self.finished.entry(test.to_string()).or_default() += 1;
+        }
+    }
+}
+
+/// The package an `ImportPath` of a build event belongs to: Go ≥ 1.24 names the test
+/// binary's build as `example.com/p [example.com/p.test]` (or `example.com/p_test
+/// [example.com/p.test]` for an external test package), the package events as
+/// `example.com/p`.
+fn build_package(import_path: &str) -> &str {
+    let path = import_path.split(" [").next().unwrap_or(import_path);
+    path.strip_suffix("_test").unwrap_or(path)
 }
 
 pub(crate) fn parse<R: BufRead>(mut reader: R) -> Result<ParsedReport, Rejected> {
@@ -174,7 +208,7 @@ impl State {
             if let (Some(path), Some(output)) = (&event.import_path, &event.output)
                 && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(path.as_ref()))
             {
-                self.build_output.entry(path.to_string()).or_default().push_text(output);
+                self.build_output.entry(build_package(path).to_string()).or_default().push_text(output);
             }
             return Ok(());
         }
@@ -231,7 +265,8 @@ impl State {
                     _ => Outcome::Skipped,
                 };
                 if !finished.has_subtests {
-                    let key = TestKey::of(&[package_name, test]);
+                    let key = package.key(package_name, test);
+                    package.finish(test);
                     self.collector.attempt(key, outcome, 0, package_name, test, || finished.output.finish());
                 } else if failed && !finished.subtest_failed {
                     let output = finished.output.finish();
@@ -270,10 +305,10 @@ impl State {
 
     /// Counts what a finished (or abandoned) package leaves: unfinished tests, and a
     /// package failure that no test failure explains.
-    fn close_package(&mut self, name: &str, package: Package, failed: bool, build_output: Option<MessageBuf>) {
+    fn close_package(&mut self, name: &str, mut package: Package, failed: bool, build_output: Option<MessageBuf>) {
         let unfinished = package.running.len();
         self.running_total -= unfinished;
-        let mut unfinished_tests: Vec<(String, RunningTest)> = package.running.into_iter().collect();
+        let mut unfinished_tests: Vec<(String, RunningTest)> = std::mem::take(&mut package.running).into_iter().collect();
         unfinished_tests.sort_by(|a, b| a.0.cmp(&b.0));
         for (test, running) in unfinished_tests {
             // A parent whose subtest is also unfinished is reported through that subtest.
@@ -282,7 +317,7 @@ impl State {
             }
             self.collector.note(|| format!("{name} › {test}: started but never finished; counted as errored"));
             let message = running.output.finish();
-            self.collector.attempt(TestKey::of(&[name, &test]), Outcome::Errored, 0, name, &test, || {
+            self.collector.attempt(package.key(name, &test), Outcome::Errored, 0, name, &test, || {
                 if message.is_empty() { "the test started but never finished".to_string() } else { message }
             });
         }

@@ -10,11 +10,15 @@
 //!   is some other XML (HTML, coverage, a POM) and not a report.
 //! - Every `<testcase>` is one attempt of a test, wherever it sits (suites may nest).
 //!   Its outcome comes from its children: `<failure>` → failed, `<error>` → errored (a
-//!   test with both, like pytest's failure plus teardown error, counts once as failed
-//!   and is noted), `<skipped>` → skipped (pytest's xfail too), none → passed.
-//! - Test cases with the same innermost suite, `classname` and `name` are attempts of
-//!   one test: gotestsum `--rerun-fails`, pytest-rerunfailures and Ginkgo v1
-//!   `-flakeAttempts` write one test case per attempt (pytest-rerunfailures writes the
+//!   test with both counts once as failed and is noted; so does pytest's failed call
+//!   followed by a second test case holding only its teardown error, `failed on
+//!   teardown with …`), `<skipped>` → skipped (pytest's xfail too), none → passed.
+//! - Test cases with the same `classname` and `name` in the same `<testsuite>` element
+//!   are attempts of one test: gotestsum `--rerun-fails`, pytest-rerunfailures and
+//!   Ginkgo v1 `-flakeAttempts` write one test case per attempt, in one suite element.
+//!   Equal names in two suite elements are two tests (two Go packages with the same
+//!   Ginkgo suite name, Playwright's one suite per project, jest-junit's `undefined`
+//!   suite of top-level tests) (pytest-rerunfailures writes the
 //!   failed ones without a `<failure>`: a runner only reruns what failed). The last
 //!   attempt decides; a passing last attempt after others is passed and flaky.
 //! - Surefire reruns: `<flakyFailure>`/`<flakyError>` without a final `<failure>` or
@@ -28,6 +32,10 @@
 //!   pseudo test case a runner writes (gotestsum's `TestMain`, jest's "Test suite failed
 //!   to run", mocha's `"before all" hook`, go-junit-report's `[build failed]`) counts as
 //!   the test case the file says it is.
+//! - Ginkgo v2 writes a suite that failed without a failed spec (did not compile,
+//!   `--timeout`, `--fail-on-pending`, `--fail-on-empty`) as a `<testsuite>` whose
+//!   `SuiteSucceeded` property is `false`, the reason in `SpecialSuiteFailureReason`:
+//!   a suite problem.
 //! - jest-junit writes a `test.todo` as a test case without children that its suite's
 //!   `tests` does not count: when a suite declares fewer tests than it holds, its other
 //!   counts agree, and that many childless test cases have `time="0"`, those are todo
@@ -187,11 +195,18 @@ struct SuiteFrame {
     /// Suite problems found in this suite's test cases (failed Ginkgo suite nodes).
     problems: u64,
     time: Option<f64>,
+    /// Which `<testsuite>` element of the file this is (attempts of a test are matched
+    /// within one element only: two suites may hold tests of the same name).
+    ordinal: u64,
+    /// Ginkgo v2's `SuiteSucceeded` property said `false`.
+    not_succeeded: bool,
+    /// Ginkgo v2's `SpecialSuiteFailureReason` property.
+    special_reason: String,
 }
 
 impl SuiteFrame {
-    fn new(name: String, declared: Declared, time: Option<f64>) -> Self {
-        SuiteFrame { name, declared, counted: Totals::default(), keys: Vec::new(), todo_candidates: Vec::new(), problems: 0, time }
+    fn new(name: String, declared: Declared, time: Option<f64>, ordinal: u64) -> Self {
+        SuiteFrame { name, declared, counted: Totals::default(), keys: Vec::new(), todo_candidates: Vec::new(), problems: 0, time, ordinal, not_succeeded: false, special_reason: String::new() }
     }
 }
 
@@ -251,6 +266,10 @@ struct State {
     suite_node_problems: u64,
     /// Keys remembered in suite frames, bounded like the collector's tests.
     frame_keys: usize,
+    /// `<testsuite>` elements opened so far (each frame's ordinal).
+    suite_elements: u64,
+    /// The key of the test case closed last.
+    last_case: Option<TestKey>,
 }
 
 impl State {
@@ -274,6 +293,8 @@ impl State {
             collector: Collector::new(ReportFormat::Junit),
             raw: Totals::default(),
             suite_node_problems: 0,
+            suite_elements: 0,
+            last_case: None,
             frame_keys: 0,
         }
     }
@@ -354,7 +375,8 @@ impl State {
             }
             "testsuite" => {
                 let (declared, time, suite_name) = self.suite_attributes(e)?;
-                let frame = SuiteFrame::new(suite_name, declared, time);
+                self.suite_elements += 1;
+                let frame = SuiteFrame::new(suite_name, declared, time, self.suite_elements);
                 if empty {
                     self.close_suite(frame);
                 } else {
@@ -370,6 +392,28 @@ impl State {
             "failure" | "error" | "skipped" | "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => {
                 self.case_child(name, e, own_depth, empty)?;
             }
+            "property" if self.case.is_none() && !self.suites.is_empty() => self.suite_property(e)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Ginkgo v2 writes a suite that failed without a failed spec (it did not compile,
+    /// `--timeout` ran out, `--fail-on-pending`, `--fail-on-empty`, skipped after an
+    /// earlier suite failed) as an empty `<testsuite>` whose properties say
+    /// `SuiteSucceeded=false`, with the reason in `SpecialSuiteFailureReason`.
+    fn suite_property(&mut self, e: &BytesStart<'_>) -> Result<(), Rejected> {
+        let (mut key, mut value) = (String::new(), String::new());
+        for_each_attribute(e, |k, v| match k {
+            "name" => key = v.chars().take(64).collect(),
+            "value" => value = v.chars().take(2048).collect(),
+            _ => {}
+        })
+        .map_err(|reason| self.unparseable(reason))?;
+        let Some(frame) = self.suites.last_mut() else { return Ok(()) };
+        match key.as_str() {
+            "SuiteSucceeded" => frame.not_succeeded = value.trim().eq_ignore_ascii_case("false"),
+            "SpecialSuiteFailureReason" | "SpecialSuiteFailureReasons" if frame.special_reason.is_empty() => frame.special_reason = value.trim().to_string(),
             _ => {}
         }
         Ok(())
@@ -431,6 +475,7 @@ impl State {
         let mut declared = Declared::default();
         let mut time = None;
         let mut name = String::new();
+        let mut package = String::new();
         for_each_attribute(e, |key, value| match key {
             "tests" => declared.tests = parse_count(&value),
             "failures" => declared.failures = parse_count(&value),
@@ -439,9 +484,14 @@ impl State {
             "disabled" => declared.disabled = parse_count(&value),
             "time" => time = parse_seconds(&value),
             "name" => name = value.into_owned(),
+            "package" => package = value.into_owned(),
             _ => {}
         })
         .map_err(|reason| self.unparseable(reason))?;
+        // Ginkgo names a suite that did not compile only by its package.
+        if name.is_empty() {
+            name = package;
+        }
         Ok((declared, time, name))
     }
 
@@ -579,8 +629,19 @@ impl State {
             }
             return;
         }
-        let innermost = self.suites.last().map(|s| s.name.as_str()).unwrap_or("");
-        let key = TestKey::of(&[innermost, &self.case_class, &self.case_name]);
+        let (innermost, ordinal) = self.suites.last().map(|s| (s.name.as_str(), s.ordinal)).unwrap_or(("", 0));
+        let key = TestKey::of(&[&ordinal.to_string(), innermost, &self.case_class, &self.case_name]);
+        // pytest writes a test whose call failed and whose teardown then failed too as
+        // two test cases, the second with only `<error message="failed on teardown
+        // with …">`: one test, not a rerun.
+        let teardown_of_previous = outcome == Outcome::Errored
+            && self.last_case == Some(key)
+            && case.attribute_message.as_deref().is_some_and(|m| m.starts_with("failed on teardown with"));
+        self.last_case = Some(key);
+        if teardown_of_previous {
+            self.collector.note(|| format!("{suite} › {name}: its teardown failed too (pytest writes that as a second test case); counted once, with its call's outcome"));
+            return;
+        }
         if case.failure_and_error {
             self.collector.note(|| format!("{suite} › {name}: has both a failure and an error; counted once, as failed"));
         }
@@ -629,6 +690,13 @@ impl State {
             && frame.declared.disagreement(&matched).is_some()
         {
             self.collector.note(|| format!("suite {name} declares {disagreement}; the test cases are counted"));
+        }
+        // A suite the runner says did not succeed, with nothing failed to show for it.
+        // (A special reason alone, with SuiteSucceeded true, is no failure.)
+        if frame.not_succeeded && frame.counted.failed + frame.counted.errored + frame.problems == 0 {
+            frame.problems += 1;
+            let reason = if frame.special_reason.is_empty() { "no reason given".to_string() } else { std::mem::take(&mut frame.special_reason) };
+            self.collector.suite_problem(&name, || format!("suite {name} did not succeed (SuiteSucceeded=false): {reason}"));
         }
         match self.suites.last_mut() {
             Some(parent) => {
