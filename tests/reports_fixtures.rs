@@ -409,3 +409,44 @@ fn hand_made_samples_match_their_worked_out_counts() {
         }
     }
 }
+
+/// `go test -count=3` repeats each test three times in one package run: six tests as
+/// `go test -v` prints them (one `--- FAIL`), not two tests with reruns — a run that
+/// failed once is not a flaky pass.
+#[test]
+fn go_test_count_repeats_are_tests_not_reruns() {
+    let console = console("go-test-count");
+    let statuses: Vec<&str> = console.lines().filter_map(|l| l.trim_start().strip_prefix("--- ")).map(|r| r.split(':').next().unwrap()).collect();
+    let expected = totals(statuses.iter().filter(|s| **s == "PASS").count() as u64, statuses.iter().filter(|s| **s == "FAIL").count() as u64, 0, 0);
+    assert_eq!((expected.tests, expected.failed), (6, 1), "{console}");
+    let report = parsed("go-test-count", "report.json", ReportFormat::GoTestJson);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    assert!(report.flaky.is_empty(), "{:?}", report.flaky);
+    assert!(console.lines().any(|l| l.starts_with("FAIL\texample.com/count/repeat")), "go test failed the package");
+}
+
+/// pytest writes a test whose call failed and whose teardown failed too as two test
+/// cases; its summary counts that test as failed (and an error), a passing test whose
+/// teardown failed as passed (and an error). Each test is counted once: by the short
+/// summary's first word for it (FAILED before ERROR), passed when not listed.
+#[test]
+fn pytest_teardown_errors_count_each_test_once() {
+    let console = console("pytest-teardown");
+    let collected: u64 = console.lines().find_map(|l| l.strip_prefix("collected ")).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("collected N items");
+    let mut outcome: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for line in console.lines() {
+        for word in ["FAILED", "ERROR"] {
+            if let Some(rest) = line.strip_prefix(&format!("{word} ")) {
+                let test = rest.split(" - ").next().unwrap().to_string();
+                outcome.entry(test).or_insert(word);
+            }
+        }
+    }
+    let failed = outcome.values().filter(|w| **w == "FAILED").count() as u64;
+    let errored = outcome.values().filter(|w| **w == "ERROR").count() as u64;
+    let expected = totals(collected - failed - errored, failed, errored, 0);
+    assert_eq!(expected, totals(1, 1, 1, 0), "{console}");
+    let report = parsed("pytest-teardown", "report.xml", ReportFormat::Junit);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    assert!(report.notes.iter().any(|n| n.contains("its teardown failed too")), "{:?}", report.notes);
+}
