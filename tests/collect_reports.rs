@@ -492,3 +492,81 @@ async fn a_suite_problem_fails_its_category_and_is_named() {
     assert!(result.summary.contains("#### Suite problems"), "{}", result.summary);
     assert!(result.summary.contains("`Cluster Suite` — BeforeSuite failed"), "{}", result.summary);
 }
+
+/// Another run whose E2E job failed and was re-run: its artifact list holds both
+/// uploads of `pr-e2e-report`. Like the official client (`latest: true`), only the
+/// newest is the run's — the failed attempt's report neither fails the release nor is
+/// counted, and its expiry does not stop the audit.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_runs_re_run_artifact_replaces_the_earlier_upload_of_its_name() {
+    let fake = FakeGitHub::start().await;
+    let backend = fake.add_run(5151, "e2e.yml", SHA, "success");
+    let red = fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[("TestFlaky", "timed out")]).as_bytes())])).await;
+    fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 3, &[]).as_bytes())])).await;
+    fake.expire(red);
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0")
+        .input("run-ids", "5151")
+        .input("workflows", "e2e.yml")
+        .input("e2e-reports", "pr-e2e-report")
+        .input("required-reports", "e2e")
+        .input("upload", "false")
+        .input("include-run-logs", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let m = manifest(&step, &result);
+    let e2e = category(&m, "e2e");
+    assert_eq!(e2e["artifacts"].as_array().unwrap().len(), 1, "{e2e}");
+    assert_eq!(e2e["totals"]["tests"], 3);
+    let sources = m["evidence"]["tests"]["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "run 5151, selected by id and as e2e.yml's newest run, is one source: {sources:?}");
+    let notes = sources[0]["notes"].to_string();
+    assert!(notes.contains(&format!("artifact `pr-e2e-report` (id {red}) was uploaded again by a re-run")), "{notes}");
+    assert!(notes.contains("also selected by workflow:e2e.yml"), "{notes}");
+}
+
+/// An exact name wins even when two globs of other categories match it as well; an
+/// exact name holding glob characters names itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exact_name_beats_two_globs_and_may_hold_glob_characters() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-e2e-upgrade-report", "junit.xml", &junit("upgrade", 4, &[])).await;
+    upload_report(&fake, "unit[linux]", "junit.xml", &junit("unit", 2, &[])).await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.2.3")
+        .input("unit-reports", "pr-*-report\nunit[linux]")
+        .input("e2e-reports", "*-e2e-*")
+        .input("upgrade-reports", "pr-e2e-upgrade-report")
+        .input("required-reports", "unit,upgrade");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    let m = manifest(&step, &result);
+    assert_eq!(category(&m, "upgrade")["totals"]["tests"], 4);
+    assert_eq!(category(&m, "unit")["totals"]["tests"], 2, "`unit[linux]` matched by its exact name");
+    assert_eq!(category(&m, "unit")["artifacts"][0]["name"], "unit[linux]");
+}
+
+/// Artifact names that clean to the same folder name (`a b`, `a+b`, `a_b`) each keep
+/// their own folder: no report overwrites another.
+#[tokio::test(flavor = "multi_thread")]
+async fn artifacts_whose_names_clean_alike_keep_their_own_folders() {
+    let fake = FakeGitHub::start().await;
+    let current = fake.run_backend_id.clone();
+    for (name, tests) in [("e2e a b", 1), ("e2e a+b", 2), ("e2e a_b", 3)] {
+        fake.seed_artifact(&current, name, &zip_bytes(&[("junit.xml", junit("e2e", tests, &[]).as_bytes())])).await;
+    }
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("e2e-reports", "e2e a*").input("required-reports", "e2e").input("upload", "false");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let m = manifest(&step, &result);
+    let e2e = category(&m, "e2e");
+    assert_eq!(e2e["totals"]["tests"], 6, "{e2e}");
+    let paths: std::collections::BTreeSet<String> = e2e["artifacts"].as_array().unwrap().iter().map(|a| a["files"][0]["path"].as_str().unwrap().to_string()).collect();
+    assert_eq!(paths.len(), 3, "{paths:?}");
+    let (code, out) = {
+        let out = std::process::Command::new(binary()).arg("verify").arg(step.resolve(&result.outputs["bundle-path"])).output().unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert_eq!(code, 0, "{out}");
+}

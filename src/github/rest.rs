@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::github::blob::{Downloaded, Excess, download_bounded};
+use crate::github::blob::{Downloaded, Excess, download_once, gave_up};
 use crate::http::{Attempt, GaveUp, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
@@ -230,12 +230,18 @@ impl Rest {
     }
 
     /// [`download_redirected`](Self::download_redirected) with a choice of what a body
-    /// over `max_bytes` means (logs keep their first bytes).
+    /// over `max_bytes` means (logs keep their first bytes). Every attempt asks the
+    /// route for a fresh Location: GitHub's signed links expire (a log's after a minute),
+    /// so a retry of a broken transfer must not reuse the first one.
     pub async fn download_redirected_with(&self, route: &str, dest: &Path, max_bytes: u64, excess: Excess, what: &str, missing_ok: bool) -> Result<Option<Downloaded>> {
-        match self.redirect_location(route, what, missing_ok).await? {
-            Some(location) => download_bounded(&self.http, &location, dest, max_bytes, excess, what, self.retry).await.map(Some),
-            None => Ok(None),
-        }
+        with_retries(self.retry, || async {
+            match self.redirect_location(route, what, missing_ok).await.map_err(Attempt::fatal)? {
+                Some(location) => download_once(&self.http, &location, dest, max_bytes, excess, what).await.map(Some),
+                None => Ok(None),
+            }
+        })
+        .await
+        .map_err(gave_up)
     }
 
     /// Asks a route that answers 302 for its pre-signed Location (a fresh one on every

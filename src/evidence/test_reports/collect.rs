@@ -122,8 +122,31 @@ async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>
 }
 
 async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &mut Vec<Candidate>, selected_by: String, raw: serde_json::Value, info: RunInfo) -> Result<()> {
+    // A run selected twice (by id and as a workflow's newest run) is one source.
+    if let Some(earlier) = sources.iter_mut().find(|s| s.record.run_id == Some(info.id)) {
+        earlier.record.notes.push(format!("also selected by {selected_by}; its artifacts are collected once"));
+        return Ok(());
+    }
     let index = sources.len();
+    // A re-run job uploads its artifact again under the same name: like the official
+    // client (`latest: true`), only the newest of each name (highest id) is the run's.
+    let mut newest: std::collections::BTreeMap<String, crate::github::rest::RestArtifact> = std::collections::BTreeMap::new();
+    let mut notes = Vec::new();
     for a in rest.run_artifacts(info.id).await? {
+        match newest.get(&a.name) {
+            Some(kept) if kept.id > a.id => notes.push(format!("artifact `{}` (id {}) was uploaded again by a re-run (id {}); the newest is collected", a.name, a.id, kept.id)),
+            Some(kept) => {
+                notes.push(format!("artifact `{}` (id {}) was uploaded again by a re-run (id {}); the newest is collected", a.name, kept.id, a.id));
+                newest.insert(a.name.clone(), a);
+            }
+            None => {
+                newest.insert(a.name.clone(), a);
+            }
+        }
+    }
+    let mut kept: Vec<_> = newest.into_values().collect();
+    kept.sort_by_key(|a| a.id);
+    for a in kept {
         candidates.push(Candidate { source: index, id: a.id, name: a.name, size: a.size_in_bytes, digest: a.digest, expired: a.expired, fetch: Fetch::Rest });
     }
     sources.push(Source {
@@ -137,7 +160,7 @@ async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &m
             url: info.html_url,
             evidence_files: vec![],
             job_logs: vec![],
-            notes: vec![],
+            notes,
         },
         raw_run: Some(raw),
         current: false,
@@ -170,48 +193,42 @@ struct Owner {
     pattern: usize,
 }
 
-/// How specific a pattern is: an exact name beats a glob.
-fn specificity(pattern: &str) -> u8 {
-    if pattern.contains(['*', '?', '[', '{']) { 1 } else { 2 }
-}
-
 /// Gives every artifact to the category whose pattern names it most specifically
-/// (an exact name beats a glob). Two equally specific matches in different categories
-/// leave the artifact's place undecided: an input error naming both.
+/// (an exact name beats a glob). Two equally specific matches of the highest rank in
+/// different categories leave the artifact's place undecided: an input error naming
+/// both. (Lower-ranked matches never conflict: an exact name settles it.)
 fn assign_categories(settings: &TestSettings, candidates: &[Candidate]) -> Result<Vec<Option<Owner>>> {
     candidates
         .iter()
         .map(|c| {
-            let mut best: Option<(u8, Owner)> = None;
-            for (ci, (category, patterns)) in settings.categories.iter().enumerate() {
-                for (pi, p) in patterns.iter().enumerate() {
-                    if !p.matches(&c.name) {
-                        continue;
-                    }
-                    let rank = specificity(&p.text);
-                    match best {
-                        Some((r, _)) if r > rank => {}
-                        Some((r, o)) if r == rank && o.category != ci => {
-                            let (first, first_patterns) = &settings.categories[o.category];
-                            return Err(Error::input(
-                                format!("{}-reports", category.as_str()),
-                                format!(
-                                    "artifact `{}` is matched as specifically by `{}` ({}) as by `{}` ({})",
-                                    c.name,
-                                    first_patterns[o.pattern].text,
-                                    first.title(),
-                                    p.text,
-                                    category.title()
-                                ),
-                                "name the artifact exactly in the category it belongs to, or narrow one of the globs",
-                            ));
-                        }
-                        Some((r, _)) if r == rank => {}
-                        _ => best = Some((rank, Owner { category: ci, pattern: pi })),
-                    }
-                }
+            let matches: Vec<(u8, Owner)> = settings
+                .categories
+                .iter()
+                .enumerate()
+                .flat_map(|(ci, (_, patterns))| patterns.iter().enumerate().map(move |(pi, p)| (ci, pi, p)))
+                .filter(|(_, _, p)| p.matches(&c.name))
+                .map(|(ci, pi, p)| (p.specificity(&c.name), Owner { category: ci, pattern: pi }))
+                .collect();
+            let Some(best) = matches.iter().map(|(rank, _)| *rank).max() else { return Ok(None) };
+            let top: Vec<Owner> = matches.iter().filter(|(rank, _)| *rank == best).map(|(_, o)| *o).collect();
+            let first = top[0];
+            if let Some(other) = top.iter().find(|o| o.category != first.category) {
+                let (a, a_patterns) = &settings.categories[first.category];
+                let (b, b_patterns) = &settings.categories[other.category];
+                return Err(Error::input(
+                    format!("{}-reports", b.as_str()),
+                    format!(
+                        "artifact `{}` is matched as specifically by `{}` ({}) as by `{}` ({})",
+                        c.name,
+                        a_patterns[first.pattern].text,
+                        a.title(),
+                        b_patterns[other.pattern].text,
+                        b.title()
+                    ),
+                    "name the artifact exactly in the category it belongs to, or narrow one of the globs",
+                ));
             }
-            Ok(best.map(|(_, o)| o))
+            Ok(Some(first))
         })
         .collect()
 }
@@ -275,10 +292,19 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
                         "GitHub keeps artifacts at most 90 days (400 for private repositories); this evidence can no longer be collected",
                     ));
                 }
-                let mut name = dir_name(&c.name);
+                // Unique per category: names that clean to the same text (`a b`, `a+b`)
+                // or come from several runs get `~<run id>`, then `~<artifact id>`.
+                let base = dir_name(&c.name);
+                let mut name = base.clone();
+                let run = sources[c.source].record.run_id.unwrap_or(c.id as u64);
+                for candidate_name in [format!("{base}~{run}"), format!("{base}~{run}~{}", c.id)] {
+                    if !used_dirs.contains(&format!("{}/{name}", category.as_str())) {
+                        break;
+                    }
+                    name = candidate_name;
+                }
                 if !used_dirs.insert(format!("{}/{name}", category.as_str())) {
-                    name = format!("{name}~{}", sources[c.source].record.run_id.unwrap_or(c.id as u64));
-                    used_dirs.insert(format!("{}/{name}", category.as_str()));
+                    return Err(Error::evidence(format!("artifact `{}`", c.name), "has the same bundle folder as another artifact", "report this as a bug"));
                 }
                 let rel_dir = format!("reports/{}/{name}", category.as_str());
                 let dest = dir.directory(&rel_dir)?;

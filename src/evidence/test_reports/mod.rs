@@ -64,8 +64,15 @@ impl Pattern {
         Pattern { text, matcher }
     }
 
+    /// Whether it names the artifact: exactly (artifact names may hold `[ ] { }`,
+    /// which a glob would read as a class), or as a glob.
     pub fn matches(&self, name: &str) -> bool {
-        self.matcher.is_match(name)
+        self.text == name || self.matcher.is_match(name)
+    }
+
+    /// How specifically it names `name`: exactly (2) beats a glob (1).
+    pub fn specificity(&self, name: &str) -> u8 {
+        if self.text == name || !self.text.contains(['*', '?', '[', '{']) { 2 } else { 1 }
     }
 }
 
