@@ -154,6 +154,8 @@ pub struct ArtifactRecord {
     pub id: i64,
     pub name: String,
     pub run_id: Option<u64>,
+    /// The run's attempt when it was audited: GitHub's artifact lists do not say which
+    /// attempt uploaded an artifact (a re-run keeps the artifacts of jobs it did not run).
     pub run_attempt: Option<u32>,
     pub size: u64,
     /// The digest the artifact service recorded (`sha256:…`), when it had one.
