@@ -667,3 +667,25 @@ fn verify_online_says_when_a_released_tag_has_moved() {
         );
     });
 }
+
+/// `repo:tag@sha256:…` is compared by its digest, and its tag must name that digest:
+/// when the tag has moved to another build, the pair fails and says so.
+#[test]
+fn a_tag_pinned_to_a_digest_must_still_name_it() {
+    let f = fixture();
+    let released = f.plain("prod/pinned:1.0.0");
+    skopeo_copy(&f.plain("dev/multi:PR-1"), &released);
+    let pinned = format!("{released}@{}", skopeo_digest(&released, None));
+    let tested = f.plain("dev/multi:PR-1");
+    let run = release_audit(&["compare", &tested, &pinned, "--insecure-registry", &f.plain.host, "--json"], &[]);
+    assert_eq!(run.code, 0, "tag and digest agree: {}{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["verdict"], "identical");
+
+    // The tag moves to another build; the pinned digest still exists.
+    skopeo_copy(&f.plain("prod/multi:changed"), &released);
+    let run = release_audit(&["compare", &tested, &pinned, "--insecure-registry", &f.plain.host, "--json"], &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_ne!(json["verdict"], "identical", "{json}");
+    assert!(json.to_string().contains("contradicts itself: its tag `1.0.0` names"), "{json}");
+}

@@ -394,6 +394,8 @@ pub async fn check_released_tags(v: &mut Verification, access: &crate::evidence:
                 continue;
             }
         };
+        // A reference with a tag and a digest is checked by its tag: that is what moves.
+        let image = if image.tag.is_some() { ImageRef { digest: None, ..image } } else { image };
         match client.manifest(&image).await {
             Ok(now) if now.digest.to_string() == recorded => v.unmoved.push(format!("{reference} @ {recorded}")),
             Ok(now) => v.problems.push(Problem::Moved { image: pair.name.clone(), reference, recorded, now: now.digest.to_string() }),

@@ -185,7 +185,11 @@ fn parse_pair(line: &str) -> std::result::Result<ImagePair, String> {
 fn parse_credential(line: &str) -> std::result::Result<Credential, String> {
     let (host, login) = line.split_once('=').ok_or("has no `=` after the registry host")?;
     let host = host.trim();
-    check_host(host)?;
+    // A line typed with `:` for `=` (`host:user:password=…`) puts most of the secret
+    // before the `=`: the text is not echoed, only what is wrong with it.
+    if check_host(host).is_err() {
+        return Err("does not start with a registry host (host or host:port) followed by `=`".to_string());
+    }
     let (username, password) = login.split_once(':').ok_or_else(|| format!("the login for `{host}` has no `:` between user name and password"))?;
     if username.is_empty() {
         return Err(format!("the login for `{host}` has an empty user name"));
@@ -193,7 +197,12 @@ fn parse_credential(line: &str) -> std::result::Result<Credential, String> {
     if password.is_empty() {
         return Err(format!("the login for `{host}` has an empty password"));
     }
-    Ok(Credential::new(host, username, password))
+    // Registries' host names are case-insensitive; Docker Hub is `docker.io` in references.
+    let host = match host.to_ascii_lowercase().as_str() {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io".to_string(),
+        other => other.to_string(),
+    };
+    Ok(Credential::new(&host, username, password))
 }
 
 fn check_host(host: &str) -> std::result::Result<(), String> {
@@ -253,6 +262,19 @@ mod tests {
         assert_eq!(s.layer_diff_limit, 64 << 20);
         assert_eq!(s.secrets().len(), 4);
         assert!(!format!("{s:?}").contains("ghp_abc"));
+    }
+
+    #[test]
+    fn a_mistyped_credential_line_is_refused_without_echoing_it() {
+        // `:` typed for `=`: most of the key would sit where the host belongs.
+        let err = registry_access("registry-credentials", Some("europe-docker.pkg.dev:_json_key_base64:eyJzZWNyZXQiOiJ2YWx1ZSJ9=="), "insecure-registries", &[]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 1") && text.contains("does not start with a registry host"), "{text}");
+        assert!(!text.contains("eyJzZWNyZXQ") && !text.contains("_json_key"), "{text}");
+        // Hosts are compared as registries name them.
+        let access = registry_access("registry-credentials", Some("GHCR.io=bot:ghp_x\nindex.docker.io=me:pw"), "insecure-registries", &[]).unwrap();
+        let hosts: Vec<&str> = access.credentials.iter().map(|c| c.host.as_str()).collect();
+        assert_eq!(hosts, ["ghcr.io", "docker.io"]);
     }
 
     #[test]

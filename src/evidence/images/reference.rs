@@ -263,8 +263,24 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// A platform, normalised as containerd does, so that the names tools write for
+    /// one platform compare equal: `aarch64` is `arm64`, `x86_64` is `amd64`; `arm64`'s
+    /// variant `v8` (or `8`) is its only one and is dropped (buildx writes
+    /// `linux/arm64/v8`, ko and crane `linux/arm64`); `arm` without a variant is
+    /// `arm/v7`, and a bare number `7` is `v7`.
     pub fn new(os: &str, architecture: &str, variant: Option<&str>) -> Self {
-        Platform { os: os.to_string(), architecture: architecture.to_string(), variant: variant.map(str::to_string) }
+        let architecture = match architecture {
+            "aarch64" => "arm64",
+            "x86_64" | "x86-64" => "amd64",
+            other => other,
+        };
+        let variant = variant.filter(|v| !v.is_empty()).map(|v| if v.bytes().all(|b| b.is_ascii_digit()) { format!("v{v}") } else { v.to_string() });
+        let variant = match (architecture, variant) {
+            ("arm64", Some(v)) if v == "v8" || v == "v8.0" => None,
+            ("arm", None) => Some("v7".to_string()),
+            (_, v) => v,
+        };
+        Platform { os: os.to_string(), architecture: architecture.to_string(), variant }
     }
 
     /// Parses `os/arch` or `os/arch/variant` (lower-case letters, digits, `.`, `_`, `-`).
@@ -403,10 +419,16 @@ mod tests {
 
     #[test]
     fn platforms_parse_and_filters_ignore_a_missing_variant() {
-        let arm = Platform::parse("linux/arm64/v8").unwrap();
-        assert_eq!(arm.to_string(), "linux/arm64/v8");
-        assert!(arm.matches(&Platform::parse("linux/arm64").unwrap()));
-        assert!(!Platform::parse("linux/arm64").unwrap().matches(&arm));
+        let arm = Platform::parse("linux/arm/v6").unwrap();
+        assert_eq!(arm.to_string(), "linux/arm/v6");
+        assert!(arm.matches(&Platform::parse("linux/arm/v6").unwrap()));
+        assert!(!Platform::parse("linux/arm/v7").unwrap().matches(&arm));
+        // The names tools write for one platform are one platform.
+        assert_eq!(Platform::parse("linux/arm64/v8").unwrap(), Platform::parse("linux/arm64").unwrap());
+        assert_eq!(Platform::new("linux", "aarch64", Some("8")), Platform::parse("linux/arm64").unwrap());
+        assert_eq!(Platform::parse("linux/arm").unwrap().to_string(), "linux/arm/v7");
+        assert_eq!(Platform::new("linux", "arm", Some("7")), Platform::parse("linux/arm/v7").unwrap());
+        assert_eq!(Platform::new("linux", "x86_64", None).to_string(), "linux/amd64");
         assert!(Platform::new("unknown", "unknown", None).is_unknown());
         for bad in ["linux", "linux/", "/amd64", "linux/amd64/v8/x", "Linux/AMD64", "linux amd64"] {
             assert!(Platform::parse(bad).is_err(), "{bad}");

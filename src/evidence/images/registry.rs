@@ -295,8 +295,12 @@ impl RegistryClient {
     }
 
     /// Follows redirects (to storage buckets and CDNs, for blobs; rarely for
-    /// manifests). The registry login is sent along only to the same host.
+    /// manifests). The registry login is sent along only while every hop stays on the
+    /// registry's own origin (scheme, host, port): once a hop has left it, no later hop
+    /// gets it, even one that comes back.
     async fn follow_redirects(&self, image: &ImageRef, mut response: reqwest::Response, accept: Option<&str>, what: &str) -> FetchResult<reqwest::Response> {
+        let origin = response.url().clone();
+        let mut left_origin = false;
         for _ in 0..5 {
             if !response.status().is_redirection() {
                 return Ok(response);
@@ -305,7 +309,8 @@ impl RegistryClient {
             let next = response.url().join(location).map_err(|e| {
                 Error::service(Self::service(image), format!("{what}: redirect to an invalid location: {e}"), "report this to the registry's operator")
             })?;
-            let same_host = next.host_str() == response.url().host_str() && next.port_or_known_default() == response.url().port_or_known_default();
+            left_origin |= next.scheme() != origin.scheme() || next.host_str() != origin.host_str() || next.port_or_known_default() != origin.port_or_known_default();
+            let same_host = !left_origin;
             let mut request = self.http.get(next.clone());
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);

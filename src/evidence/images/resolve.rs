@@ -62,6 +62,23 @@ pub struct ManifestRecord {
     pub attests: Option<Digest>,
 }
 
+/// Manifests by platform key, in index order. An index may list one platform twice
+/// (`podman manifest push --add-compression zstd` adds a zstd twin of each, Windows
+/// indexes one per `os.version`): the second is `<key> #2`, and so on, so that no
+/// manifest is hidden behind another of its platform — two such indexes compare equal
+/// only when every one of them does.
+pub fn keyed<'a>(manifests: impl Iterator<Item = &'a ManifestRecord>) -> Vec<(String, &'a ManifestRecord)> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    manifests
+        .map(|m| {
+            let key = m.platform_key();
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            (if *n == 1 { key } else { format!("{key} #{n}") }, m)
+        })
+        .collect()
+}
+
 impl ManifestRecord {
     /// How platforms are matched between two records: `os/arch[/variant]`, or
     /// `single manifest` for a manifest whose config names no platform.
@@ -105,9 +122,9 @@ impl DigestRecord {
         self.is_index().then_some(&self.digest)
     }
 
-    /// Fetched platform manifests by platform key.
+    /// Fetched platform manifests by platform key (see [`keyed`]).
     pub fn platform_digests(&self) -> BTreeMap<String, Digest> {
-        self.images().map(|m| (m.platform_key(), m.digest.clone())).collect()
+        keyed(self.images()).into_iter().map(|(k, m)| (k, m.digest.clone())).collect()
     }
 
     /// The fetched platform manifests.
@@ -149,6 +166,19 @@ impl Resolved {
 /// `platforms` filter selects (all when it is empty).
 pub async fn resolve(client: &RegistryClient, image: &ImageRef, filter: &[Platform]) -> FetchResult<Resolved> {
     let top = client.manifest(image).await?;
+    // `repo:tag@sha256:…` is read by its digest, and its tag must name that digest
+    // too: otherwise the tag has moved (or was pinned to another build), and what a
+    // user pulls by the tag is not what was compared.
+    if let (Some(tag), Some(pinned)) = (&image.tag, &image.digest) {
+        let by_tag = ImageRef { digest: None, ..image.clone() };
+        let named = client.manifest(&by_tag).await?;
+        if named.digest != *pinned {
+            return Err(FetchError::NotFound(format!(
+                "`{image}` contradicts itself: its tag `{tag}` names {}, not the pinned {pinned} — the tag has moved, or the digest belongs to another build",
+                named.digest
+            )));
+        }
+    }
     let mut manifests = BTreeMap::new();
     manifests.insert(top.digest.clone(), RawManifest { media_type: top.media_type.clone(), bytes: top.bytes.clone() });
     let children = match top.kind {

@@ -114,6 +114,18 @@ mod tests {
     }
 
     #[test]
+    fn a_platform_listed_twice_is_compared_in_full_and_names_written_differently_are_one() {
+        // A gzip and a zstd manifest for linux/amd64 (podman --add-compression): only
+        // the zstd twin differs, and that is not hidden behind the gzip one.
+        let a = record(1, &[("linux/amd64", 10), ("linux/amd64", 20)]);
+        assert_eq!(compare(&a, &record(2, &[("linux/amd64", 10), ("linux/amd64", 21)])), Verdict::Different);
+        assert_eq!(compare(&a, &record(2, &[("linux/amd64", 10), ("linux/amd64", 20)])), Verdict::PlatformsIdentical);
+        assert_eq!(a.platform_digests().keys().collect::<Vec<_>>(), ["linux/amd64", "linux/amd64 #2"]);
+        // buildx's linux/arm64/v8 and ko's linux/arm64 are one platform.
+        assert_eq!(compare(&record(1, &[("linux/arm64/v8", 10)]), &record(2, &[("linux/arm64", 10)])), Verdict::PlatformsIdentical);
+    }
+
+    #[test]
     fn policies_accept_what_they_promise() {
         use Verdict::*;
         for v in [Identical, PlatformsIdentical, Different, ExpectedDigestMismatch, NotFound] {

@@ -201,7 +201,7 @@ fn index_level(tested: &Resolved, released: &Resolved) -> Vec<Finding> {
     }
 
     let platforms = |rec: &super::resolve::DigestRecord| -> BTreeMap<String, ManifestRecord> {
-        rec.manifests.iter().filter(|m| m.role == Role::Image).map(|m| (m.platform_key(), m.clone())).collect()
+        super::resolve::keyed(rec.manifests.iter().filter(|m| m.role == Role::Image)).into_iter().map(|(k, m)| (k, m.clone())).collect()
     };
     let (pa, pb) = (platforms(t), platforms(r));
     let removed: Vec<&String> = pa.keys().filter(|k| !pb.contains_key(*k)).collect();
