@@ -311,7 +311,9 @@ impl RegistryClient {
             })?;
             left_origin |= next.scheme() != origin.scheme() || next.host_str() != origin.host_str() || next.port_or_known_default() != origin.port_or_known_default();
             let same_host = !left_origin;
-            let mut request = self.http.get(next.clone());
+            // Bounded by the audit's deadline like every registry request.
+            let (time, _) = self.request_time(image)?;
+            let mut request = self.http.get(next.clone()).timeout(time);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
             }
@@ -504,14 +506,28 @@ impl RegistryClient {
             format!("; the login was not sent: the realm {realm_host} is plain HTTP and not listed in `insecure-registries`")
         };
         let credential = self.access.credential_for(image).filter(|_| may_send_login);
-        let mut request = self.http.get(url);
-        if let Some(c) = credential {
-            request = request.header(AUTHORIZATION, format!("Basic {}", c.basic().expose()));
-        }
-        let response = {
+        // Through the one retry loop, within the audit's deadline: token services
+        // (ghcr.io/token, GAR's /v2/token, auth.docker.io) answer 429 and 5xx too.
+        let response = with_retries(self.retry, || async {
+            let (time, _) = self.request_time(image).map_err(Attempt::fatal)?;
+            let mut request = self.http.get(url.clone()).timeout(time);
+            if let Some(c) = credential {
+                request = request.header(AUTHORIZATION, format!("Basic {}", c.basic().expose()));
+            }
             let _in_flight = InFlight::start(&self.counters);
-            request.send().await.map_err(|e| self.transport_error(image, &format!("{what}: token request"), &e))?
-        };
+            match request.send().await {
+                Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => Err(Attempt::retry(self.transport_error(image, &format!("{what}: token request"), &e))),
+                Err(e) => Err(Attempt::fatal(self.transport_error(image, &format!("{what}: token request"), &e))),
+                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error() => {
+                    let status = r.status();
+                    let body = error_text(r).await;
+                    Err(Attempt::retry(Error::service(&service, format!("{what}: the token service answered {status}{body}"), "try again later")))
+                }
+                Ok(r) => Ok(r),
+            }
+        })
+        .await
+        .map_err(|g| g.error)?;
         let status = response.status();
         if !status.is_success() {
             let body = error_text(response).await;
