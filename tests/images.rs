@@ -689,3 +689,49 @@ fn a_tag_pinned_to_a_digest_must_still_name_it() {
     assert_ne!(json["verdict"], "identical", "{json}");
     assert!(json.to_string().contains("contradicts itself: its tag `1.0.0` names"), "{json}");
 }
+
+/// The same image pushed again with its layers recompressed (another gzip level): the
+/// config — and with it every layer's uncompressed digest — is unchanged, so each
+/// differing layer is explained as compression only, without downloading it.
+#[test]
+fn recompressed_layers_under_one_config_are_explained_as_compression() {
+    let f = fixture();
+    let (tested, released) = (f.plain("dev/app:PR-1"), f.plain("prod/regzip:1.0.0"));
+    let work = tempfile::tempdir().unwrap();
+    let layout = work.path().join("layout");
+    let skopeo = |from: String, to: String| {
+        let out = Command::new("skopeo").args(["copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false"]).arg(from).arg(to).output().expect("skopeo runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    skopeo(format!("docker://{tested}"), format!("oci:{}:1", layout.display()));
+    // Every layer gunzipped and gzipped again at level 1; the manifest names the new
+    // blobs, the config stays as it was.
+    let script = r#"
+import gzip, hashlib, json, os, sys, zlib
+root = sys.argv[1]
+blob = lambda d: os.path.join(root, "blobs", "sha256", d.split(":")[1])
+def put(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(os.path.join(root, "blobs", "sha256", d), "wb").write(data)
+    return "sha256:" + d, len(data)
+index = json.load(open(os.path.join(root, "index.json")))
+desc = index["manifests"][0]
+manifest = json.load(open(blob(desc["digest"])))
+for layer in manifest["layers"]:
+    raw = gzip.decompress(open(blob(layer["digest"]), "rb").read())
+    layer["digest"], layer["size"] = put(gzip.compress(raw, compresslevel=1, mtime=0))
+desc["digest"], desc["size"] = put(json.dumps(manifest).encode())
+json.dump(index, open(os.path.join(root, "index.json"), "w"))
+"#;
+    let out = Command::new("python3").arg("-c").arg(script).arg(&layout).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    skopeo(format!("oci:{}:1", layout.display()), format!("docker://{released}"));
+
+    let run = release_audit(&["compare", &tested, &released, "--insecure-registry", &f.plain.host, "--json"], &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    let f = findings(&json);
+    let layers: Vec<_> = f.iter().filter(|f| f.3.starts_with("layer ")).collect();
+    assert!(!layers.is_empty(), "{f:#?}");
+    assert!(layers.iter().all(|l| l.3.contains("same uncompressed content") && l.2 == "compression"), "{f:#?}");
+}

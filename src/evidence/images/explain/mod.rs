@@ -339,6 +339,14 @@ async fn manifest_level(ctx: &Context<'_>, tested: &Resolved, released: &Resolve
             }
             (Err(e), _) | (_, Err(e)) => findings.push(failed(e)),
         }
+    } else if ma.layers.iter().map(|l| &l.digest).ne(mb.layers.iter().map(|l| &l.digest))
+        && let Ok(x) = config_of(ctx, tested, &ma.config).await
+    {
+        // One config for both: its rootfs.diff_ids name the uncompressed content of
+        // both images' layers, so layers that differ differ only in compression
+        // (re-pushed with other gzip output, converted to zstd) — no download needed.
+        let ids = diff_ids_of(&x);
+        diff_ids = (ids.clone(), ids);
     }
 
     findings.extend(layer_level(ctx, tested, released, platform, &ma.layers, &mb.layers, &diff_ids).await);
