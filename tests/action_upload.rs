@@ -209,7 +209,7 @@ async fn an_exhausted_quota_is_not_retried_and_the_bundle_is_kept() {
     assert!(kept.exists());
     assert!(result.stderr.contains(&kept.display().to_string()), "{}", result.stderr);
     assert!(result.summary.contains("Publishing failed"), "{}", result.summary);
-    assert!(result.outputs.get("artifact-id").is_none());
+    assert!(!result.outputs.contains_key("artifact-id"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -228,7 +228,8 @@ async fn persistent_server_errors_give_up_after_five_attempts() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_runner_environment_is_named_before_any_network_call() {
     let fake = FakeGitHub::start().await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Step)>, &str)> = vec![
+    type Case = (&'static str, Box<dyn Fn(&mut Step)>, &'static str);
+    let cases: Vec<Case> = vec![
         ("no results url", Box::new(|s: &mut Step| { s.unset("ACTIONS_RESULTS_URL"); }), "ACTIONS_RESULTS_URL"),
         ("malformed token", Box::new(|s: &mut Step| { s.set("ACTIONS_RUNTIME_TOKEN", "garbage"); }), "ACTIONS_RUNTIME_TOKEN"),
         ("token without scp", Box::new(|s: &mut Step| { s.set("ACTIONS_RUNTIME_TOKEN", "eyJhIjoxfQ.eyJzdWIiOiJ4In0.c2ln"); }), "scp"),

@@ -30,9 +30,6 @@ const FROM_SECRETS: [(&str, &str); 3] = [
     ("storage-credentials", "${{ secrets.STORAGE_CREDENTIALS }}"),
 ];
 
-/// Inputs the workflow passes before action.yml declares them. `repository` (issue 10,
-/// item 1) is added to action.yml with the input seam; delete it here once it is there.
-
 fn action_step(w: &Value, job: &str) -> Value {
     let steps = w["jobs"][job]["steps"].as_sequence().unwrap_or_else(|| panic!("job {job} has no steps"));
     steps.iter().find(|s| s["id"] == "audit").unwrap_or_else(|| panic!("job {job} has no step with id audit")).clone()

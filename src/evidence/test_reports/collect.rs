@@ -251,8 +251,8 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
     for (category_index, (category, patterns)) in settings.categories.iter().enumerate() {
         let mut notes = Vec::new();
         for pattern in patterns {
-            let (matched, elsewhere): (Vec<(usize, &Candidate)>, Vec<(usize, &Candidate)>) =
-                candidates.iter().enumerate().filter(|(_, c)| pattern.matches(&c.name)).partition(|(i, _)| owners[*i].is_some_and(|o| o.category == category_index));
+            type Matches<'a> = Vec<(usize, &'a Candidate)>;
+            let (matched, elsewhere): (Matches, Matches) = candidates.iter().enumerate().filter(|(_, c)| pattern.matches(&c.name)).partition(|(i, _)| owners[*i].is_some_and(|o| o.category == category_index));
             for (i, c) in &elsewhere {
                 if let Some(owner) = owners[*i] {
                     let (other, _) = &settings.categories[owner.category];

@@ -658,6 +658,7 @@ fn delete_artifact(ctx: &Ctx, body: &Value, run: String) -> Response {
 
 // ---- REST ----
 
+#[allow(clippy::result_large_err)] // an axum Response is the natural refusal of a handler
 fn rest_authorized(ctx: &Ctx, headers: &HeaderMap, route: &str, query: Value) -> Result<(), Response> {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut s = ctx.state.lock().unwrap();
