@@ -450,3 +450,18 @@ fn pytest_teardown_errors_count_each_test_once() {
     assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
     assert!(report.notes.iter().any(|n| n.contains("its teardown failed too")), "{:?}", report.notes);
 }
+
+/// jest-junit names a file's suite after its first describe, `undefined` when its first
+/// test is top-level: two files with a top-level test of the same name give two
+/// `undefined` suites with equal test cases — two tests (one failed), as jest says, not
+/// one flaky test.
+#[test]
+fn jest_top_level_tests_of_equal_names_in_two_files_are_two_tests() {
+    let console = console("jest-top-level");
+    let c = counts(console.lines().find_map(|l| l.strip_prefix("Tests:")).expect("jest Tests: line"));
+    let expected = totals(count_of(&c, &["passed"]), count_of(&c, &["failed"]), 0, 0);
+    assert_eq!((expected.tests, expected.failed), (2, 1), "{console}");
+    let report = parsed("jest-top-level", "junit.xml", ReportFormat::Junit);
+    assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
+    assert!(report.flaky.is_empty(), "{:?}", report.flaky);
+}
