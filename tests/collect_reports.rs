@@ -570,3 +570,22 @@ async fn artifacts_whose_names_clean_alike_keep_their_own_folders() {
     };
     assert_eq!(code, 0, "{out}");
 }
+
+/// A job token without `actions: read` still reads this run's report artifacts (the
+/// runner's own token does that), but not the run's jobs and logs: the audit goes on
+/// and writes its bundle, and says what is missing and why.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_actions_read_the_run_record_is_missing_and_said_but_the_audit_holds() {
+    let fake = FakeGitHub::start().await;
+    upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 3, &[])).await;
+    fake.forbid_rest();
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0").input("unit-reports", "pr-unit-report").input("required-reports", "unit");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    assert_eq!(result.outputs["verdict"], "passed");
+    let m = manifest(&step, &result);
+    let notes = m["evidence"]["tests"]["sources"][0]["notes"].to_string();
+    assert!(notes.contains("run evidence (run.json, jobs, logs) is incomplete") && notes.contains("HTTP 403") && notes.contains("actions: read"), "{notes}");
+    assert!(result.stdout.contains("::warning::run evidence (run.json, jobs, logs) is incomplete"), "{}", result.stdout);
+}

@@ -71,11 +71,24 @@ fn the_release_workflow_pins_action_yml_by_the_digest_it_pushed() {
     assert!(script.contains(r#"scripts/image.sh push release-audit:release "$IMAGE:$VERSION""#), "{script}");
     assert!(script.contains(r#"version="${INPUT_VERSION:-${GITHUB_REF_NAME#v}}""#));
     assert!(script.contains(r#"git tag -f "v$VERSION""#));
-    // The line rewritten in action.yml is exactly the digest form the test above accepts,
-    // and the sed pattern matches main's line.
-    assert!(script.contains(r#"grep -qxF "  image: docker://$IMAGE@$DIGEST" action.yml"#));
-    let main_line = format!("  image: docker://{IMAGE}:{}", cargo_version());
-    assert!(read("action.yml").lines().any(|l| l == main_line || l.starts_with(&format!("  image: docker://{IMAGE}@"))));
+    // The pinning loop, run on copies of both actions: each names the pushed digest
+    // afterwards, in exactly the form the test above accepts.
+    let start = script.find("for file in action.yml record/action.yml").expect("both actions are pinned");
+    let pin = &script[start..start + script[start..].find("\ndone").expect("the loop ends") + 5];
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("record")).unwrap();
+    for file in ["action.yml", "record/action.yml"] {
+        std::fs::write(work.path().join(file), read(file)).unwrap();
+    }
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let out = std::process::Command::new("bash").arg("-euc").arg(pin).current_dir(work.path()).env("IMAGE", IMAGE).env("DIGEST", &digest).output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    for file in ["action.yml", "record/action.yml"] {
+        let pinned = std::fs::read_to_string(work.path().join(file)).unwrap();
+        assert!(pinned.lines().any(|l| l == format!("  image: docker://{IMAGE}@{digest}")), "{file}:\n{pinned}");
+        assert!(!pinned.contains(&format!("{IMAGE}:")), "{file} still names a tag");
+    }
+    assert!(script.contains("git commit -q") && script.contains("action.yml record/action.yml"), "both files are committed");
     // Reproducible and cross-compiled: the commit time, both platforms, no emulation.
     assert!(script.contains("scripts/image.sh binaries"));
     assert!(script.contains("scripts/image.sh build release-audit:release linux/amd64,linux/arm64"));

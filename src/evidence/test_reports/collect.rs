@@ -353,7 +353,19 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         match services.rest {
             Some(rest) => {
                 for source in &mut sources {
-                    record_run(rest, source, dir, downloads.path()).await?;
+                    // The run's own record is evidence beside the reports, not the
+                    // reports: a token without `actions: read`, a rate limit or a
+                    // service that keeps failing costs that record (said in the
+                    // bundle and as a warning), never the audit.
+                    match record_run(rest, source, dir, downloads.path()).await {
+                        Ok(()) => {}
+                        Err(e @ Error::Service { .. }) => {
+                            let note = format!("run evidence (run.json, jobs, logs) is incomplete: {e}; {}", e.hint());
+                            commands.annotate(AnnotationKind::Warning, &AnnotationProps::default(), &note);
+                            source.record.notes.push(note);
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             }
             None => {
