@@ -31,6 +31,9 @@ use crate::secret::Secret;
 /// Highest retention GitHub allows for an artifact (private repositories).
 pub const MAX_RETENTION_DAYS: u32 = 400;
 
+/// Where the runner mounts the workspace into a container action.
+pub const CONTAINER_WORKSPACE: &str = "/github/workspace";
+
 /// The validated settings of one audit.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -111,8 +114,22 @@ impl Config {
         let upload = raw.bool("upload", true)?;
         let summary = raw.bool("summary", true)?;
 
-        // In a container action only the workspace is shared with later steps
-        // (RUNNER_TEMP is not mounted), so the bundle lives there by default.
+        // In a container action only the workspace is a path later steps can open
+        // (the runner mounts it at /github/workspace), so the bundle lives there by
+        // default, and a directory outside it is refused: its files, and the paths
+        // in the outputs, would mean nothing to the next step.
+        if let (Some(d), Some(w)) = (raw.get("bundle-dir"), &runner.workspace)
+            && runner.in_actions
+            && w == Path::new(CONTAINER_WORKSPACE)
+            && Path::new(d).is_absolute()
+            && !Path::new(d).starts_with(w)
+        {
+            return Err(Error::input(
+                raw.label("bundle-dir"),
+                format!("`{}` is outside the workspace, the only directory of this container action that later steps see", d.escape_debug()),
+                "give a path relative to the workspace (default `.release-audit`)",
+            ));
+        }
         let bundle_dir = match (raw.get("bundle-dir"), &runner.workspace, &runner.runner_temp) {
             (Some(d), _, _) => match &runner.workspace {
                 Some(w) if Path::new(d).is_relative() => w.join(d),
@@ -416,6 +433,13 @@ mod tests {
         for bad in ["0s", "25h", "soon", "10 parsecs", ""] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_bundle_dir_outside_the_container_workspace_is_refused() {
+        let base = [("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "false"), ("INPUT_REQUIRED-REPORTS", "none"), ("GITHUB_ACTIONS", "true"), ("GITHUB_WORKSPACE", CONTAINER_WORKSPACE)];
+        let err = config(&[&base[..], &[("INPUT_BUNDLE-DIR", "/github/runner_temp/audit")]].concat()).unwrap_err();
+        assert!(err.to_string().starts_with("input `bundle-dir`: `/github/runner_temp/audit` is outside the workspace"), "{err}");
     }
 
     #[test]
