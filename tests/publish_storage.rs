@@ -600,3 +600,38 @@ async fn the_action_masks_the_token_it_exchanged_for_a_service_account_key() {
     assert!(masked.contains(&b64.as_str()), "the key is not among the {} masked values", masked.len());
     assert!(!result.everything().contains(token) && !result.everything().contains(&b64));
 }
+
+/// A failed artifact upload (an exhausted quota) does not cost the long-term copy: the
+/// bundle is still stored in S3, and the step fails saying why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_artifact_upload_still_stores_the_bundle_for_the_long_term() {
+    let m = &emulators().moto;
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    fake.inject_fault("CreateArtifact", 403, r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#, 5);
+    let mut step = release_audit_test_support::Step::with_fake(&fake);
+    step.input("release-version", "7.1.0")
+        .input("required-reports", "none")
+        .input("storage-url", &s3_url(&m.service.url()))
+        .input("storage-credentials", &format!("access-key-id={}\nsecret-access-key={}", m.key_id, m.secret));
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    assert_eq!(result.code, 3, "{}\n{}", result.stdout, result.stderr);
+    assert!(result.stderr.contains("quota") || result.stderr.contains("insufficient usage"), "{}", result.stderr);
+    let zip_path = step.resolve(&result.outputs["bundle-path"]);
+    let key = format!("audits/{REPOSITORY}/7.1.0/audit-bundle-7.1.0.zip");
+    assert_eq!(s3_object(&key).expect("stored although the artifact upload failed").0, sha256_of(&zip_path));
+    assert!(result.outputs["storage-urls"].contains(&key), "{:?}", result.outputs);
+}
+
+/// The upload was accepted but the object cannot be read back (reads refused): it is
+/// kept — it may be the only good copy — and the step says it could not be verified.
+#[tokio::test]
+async fn an_object_that_cannot_be_read_back_is_kept_and_said_unverified() {
+    let gcs = &emulators().gcs;
+    let proxy = Proxy::start(gcs.port, Tamper::DenyReads);
+    let f = files("gcs-unreadable", 4096);
+    // overwrite: no existence check first (a read, which this proxy refuses).
+    let err = store(&gcs_settings(&proxy.url()), &f, "4.2.0", true).await.unwrap_err();
+    let text = one_line_with_hint(&err);
+    assert!(text.contains("could not be read back to verify it") && text.contains("it was kept"), "{text}");
+    assert_eq!(gcs_object(&zip_key("4.2.0")).await.expect("kept").0, f.bundle.sha256, "the stored object is ours and still there");
+}

@@ -93,7 +93,10 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     }
 
     let mut published = Published::default();
-    let mut publish_error: Option<Error> = None;
+    // Every configured target is tried, whatever happened to another: the release asset
+    // and object storage exist for retention beyond the artifact's 90 days, so a failed
+    // artifact upload must not cost them.
+    let mut publish_errors: Vec<Error> = Vec::new();
     if config.upload {
         let _g = commands.group("Uploading the bundle artifact");
         let service = artifacts.as_ref().expect("validated: upload needs the results service");
@@ -107,21 +110,19 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
                 }
                 published.artifact = Some(artifact);
             }
-            Err(e) => publish_error = Some(e.while_publishing("artifact upload", &bundle.path)),
+            Err(e) => publish_errors.push(e.while_publishing("artifact upload", &bundle.path)),
         }
     }
-    if publish_error.is_none() && (config.release_asset.is_some() || config.storage.is_some()) {
+    if config.release_asset.is_some() || config.storage.is_some() {
         let sums = write_zip_sums(config, &bundle, &manifest_path)?;
         if let Some(settings) = &config.release_asset {
             let _g = commands.group("Attaching the bundle to the release");
             match deadline.bound("attaching the bundle to the release", attach_to_release(config, &http, settings, &bundle, &sums)).await {
                 Ok(assets) => published.release_assets = assets,
-                Err(e) => publish_error = Some(e.while_publishing("release asset upload", &bundle.path)),
+                Err(e) => publish_errors.push(e.while_publishing("release asset upload", &bundle.path)),
             }
         }
-        if publish_error.is_none()
-            && let Some(settings) = &config.storage
-        {
+        if let Some(settings) = &config.storage {
             let _g = commands.group("Storing the bundle");
             let request = StoreRequest {
                 bundle: &bundle,
@@ -133,7 +134,7 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
             };
             match deadline.bound("storing the bundle", crate::publish::storage::store(&http, settings, &request)).await {
                 Ok(objects) => published.stored = objects,
-                Err(e) => publish_error = Some(e.while_publishing("object storage upload", &bundle.path)),
+                Err(e) => publish_errors.push(e.while_publishing("object storage upload", &bundle.path)),
             }
         }
         if let Some(out) = &outputs {
@@ -143,11 +144,17 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     }
 
     if config.summary && let Some(path) = &config.runner.step_summary {
-        let markdown = summary::job_summary(&manifest, &details, &bundle, &published, publish_error.as_ref().map(|e| e.to_string()).as_deref());
+        let said: Vec<String> = publish_errors.iter().map(|e| e.to_string()).collect();
+        let markdown = summary::job_summary(&manifest, &details, &bundle, &published, (!said.is_empty()).then(|| said.join("; ")).as_deref());
         append_summary(path, &markdown)?;
     }
-    if let Some(e) = publish_error {
-        return Err(e);
+    let mut publish_errors = publish_errors.into_iter();
+    if let Some(first) = publish_errors.next() {
+        // The first is the step's error; the others are said beside it.
+        for other in publish_errors {
+            commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some("Publishing failed".into()), ..Default::default() }, &format!("{other} — {}", other.hint()));
+        }
+        return Err(first);
     }
     if manifest.verdict.result == VerdictResult::Failed {
         for reason in &manifest.verdict.reasons {

@@ -24,6 +24,13 @@ pub fn settings(raw: &RawInputs, release_version: &str, bundle_name: &str) -> Re
     if tag.is_empty() || tag.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c)) || tag.contains("..") {
         return Err(Error::input(raw.label("release-tag"), format!("`{}` is not a git tag name", tag.escape_debug()), "give the tag of the release, e.g. 1.2.3 or v1.2.3"));
     }
+    if bundle_name.starts_with('.') || bundle_name.ends_with('.') {
+        return Err(Error::input(
+            raw.label("bundle-name"),
+            format!("`{}` starts or ends with `.`, which GitHub renames in release asset names", bundle_name.escape_debug()),
+            "start and end the name with a letter or digit when `release-asset` is true",
+        ));
+    }
     if let Some(c) = bundle_name.chars().find(|c| !asset_name_char(*c)) {
         return Err(Error::input(
             raw.label("bundle-name"),
@@ -73,6 +80,8 @@ mod tests {
             (&[("release-asset", "true"), ("github-token", "t"), ("release-tag", "v1 2")][..], "release-tag"),
             (&[("release-asset", "true"), ("github-token", "t"), ("release-tag", "a..b")][..], "release-tag"),
             (&[("release-asset", "true"), ("github-token", "t"), ("bundle-name", "audit bundle")][..], "bundle-name"),
+            (&[("release-asset", "true"), ("github-token", "t"), ("bundle-name", ".audit")][..], "bundle-name"),
+            (&[("release-asset", "true"), ("github-token", "t"), ("bundle-name", "audit.")][..], "bundle-name"),
         ] {
             let err = check(pairs).unwrap_err();
             assert!(err.to_string().starts_with(&format!("input `{name}`")), "{pairs:?}: {err}");

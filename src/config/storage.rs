@@ -142,6 +142,10 @@ fn key_template(label: &str, template: &str) -> Result<String> {
     if template.chars().any(|c| c.is_control() || c == '\\') {
         return Err(Error::input(label, "key template contains a control character or a backslash", hint));
     }
+    // Without the release in the key, every release would write the same object.
+    if !template.contains("{version}") && !template.contains("{bundle}") {
+        return Err(Error::input(label, format!("key template `{}` names no `{{version}}` or `{{bundle}}`: every release would write the same object", template.escape_debug()), hint));
+    }
     Ok(template.to_string())
 }
 
@@ -250,7 +254,7 @@ mod tests {
     fn key_templates_are_checked() {
         let l = parse("gs://bucket/{repo}_{version}.zip").unwrap();
         assert_eq!((l.prefix.as_str(), l.template.as_deref()), ("", Some("{repo}_{version}.zip")));
-        for (url, says) in [("gs://bucket/{repository}.zip", "unknown placeholder"), ("gs://bucket/{repo}/../{version}.zip", "`..` segment"), ("gs://bucket/{repo}//x", "empty")] {
+        for (url, says) in [("gs://bucket/{repository}.zip", "unknown placeholder"), ("gs://bucket/{repo}/../{version}.zip", "`..` segment"), ("gs://bucket/{repo}//x", "empty"), ("gs://bucket/{repo}.zip", "names no `{version}` or `{bundle}`")] {
             let err = parse(url).unwrap_err().to_string();
             assert!(err.starts_with("input `storage-url`") && err.contains(says), "{url}: {err}");
         }

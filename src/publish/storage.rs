@@ -290,11 +290,13 @@ impl Service {
     }
 
     /// The stored object must have our size and a service-computed checksum equal to
-    /// ours; where the service keeps none, the object is read back and hashed.
-    async fn verify(&self, file: &LocalFile, url: &str) -> Result<()> {
+    /// ours; where the service keeps none, the object is read back and hashed. The
+    /// outer error: it could not be looked at (the object may well be right); the
+    /// inner one: it is not what was uploaded.
+    async fn verify(&self, file: &LocalFile, url: &str) -> Result<Result<()>> {
         let remote = match self.lookup(&file.key).await? {
             Lookup::Found(remote) => remote,
-            Lookup::Missing => return Err(Error::service(format!("verifying {url}"), "the object is not there after the upload", "run the step again")),
+            Lookup::Missing => return Ok(Err(Error::service(format!("verifying {url}"), "the object is not there after the upload", "run the step again"))),
             Lookup::Unknown(why) => return Err(why),
         };
         let mismatch = |what: &str, stored: &str, expected: &str| {
@@ -305,9 +307,9 @@ impl Service {
             )
         };
         if remote.size != file.size {
-            return Err(mismatch("size", &remote.size.to_string(), &file.size.to_string()));
+            return Ok(Err(mismatch("size", &remote.size.to_string(), &file.size.to_string())));
         }
-        match remote.checksum {
+        Ok(match remote.checksum {
             Some(Checksum::Sha256Hex(stored)) if stored != file.sha256_hex => Err(mismatch("sha256", &stored, &file.sha256_hex)),
             Some(Checksum::Md5Base64(stored)) if stored != file.md5_base64 => Err(mismatch("md5", &stored, &file.md5_base64)),
             Some(_) => Ok(()),
@@ -322,7 +324,7 @@ impl Service {
                     Ok(())
                 }
             }
-        }
+        })
     }
 }
 
@@ -404,16 +406,29 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
         let url = location.object_url(&file.key);
         let outcome = async {
             service.upload(file, !request.overwrite).await?;
-            if let Err(e) = service.verify(file, &url).await {
+            match service.verify(file, &url).await {
+                Ok(Ok(())) => Ok(()),
                 // A damaged object must not stay under the name: it would look stored.
-                let cleanup = match service.delete(&file.key).await {
-                    Ok(()) => "it was deleted".to_string(),
-                    Err(d) => format!("deleting it failed too, delete it by hand: {d}"),
-                };
-                let hint = e.hint().to_string();
-                return Err(Error::service(format!("verifying {url}"), format!("{}; {cleanup}", reason_of(&e)), hint));
+                Ok(Err(e)) => {
+                    let cleanup = match service.delete(&file.key).await {
+                        Ok(()) => "it was deleted".to_string(),
+                        Err(d) => format!("deleting it failed too, delete it by hand: {d}"),
+                    };
+                    let hint = e.hint().to_string();
+                    Err(Error::service(format!("verifying {url}"), format!("{}; {cleanup}", reason_of(&e)), hint))
+                }
+                // It could not be looked at: the store accepted the upload (its checksum
+                // and signed payload hash were checked on the way in), so the object is
+                // kept — deleting it could destroy the only good copy.
+                Err(e) => {
+                    let hint = e.hint().to_string();
+                    Err(Error::service(
+                        format!("verifying {url}"),
+                        format!("the object was stored but could not be read back to verify it ({}); it was kept", reason_of(&e)),
+                        hint,
+                    ))
+                }
             }
-            Ok(())
         }
         .await;
         if let Err(e) = outcome {

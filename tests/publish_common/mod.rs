@@ -125,6 +125,9 @@ pub enum Tamper {
     /// Replaces every `from` in the request bytes by `to` (same length): the server
     /// receives other content than was sent.
     Replace(Vec<u8>, Vec<u8>),
+    /// Answers every HEAD and GET itself with 503 (never forwarded): an object that was
+    /// stored cannot be read back.
+    DenyReads,
 }
 
 /// A TCP proxy in front of a real service that tampers with what clients send.
@@ -141,7 +144,8 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { continue };
                 let tamper = tamper.clone();
                 let (client_r, server_w) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
-                std::thread::spawn(move || pipe_request(client_r, server_w, tamper));
+                let client_w = client.try_clone().expect("clone");
+                std::thread::spawn(move || pipe_request(client_r, server_w, client_w, tamper));
                 std::thread::spawn(move || pipe(server, client));
             }
         });
@@ -153,7 +157,7 @@ impl Proxy {
     }
 }
 
-fn pipe_request(mut from: TcpStream, mut to: TcpStream, tamper: Tamper) {
+fn pipe_request(mut from: TcpStream, mut to: TcpStream, mut back: TcpStream, tamper: Tamper) {
     let mut buffer = vec![0u8; 64 * 1024];
     let mut sent = 0usize;
     loop {
@@ -163,6 +167,15 @@ fn pipe_request(mut from: TcpStream, mut to: TcpStream, tamper: Tamper) {
         };
         let chunk = &mut buffer[..n];
         match &tamper {
+            Tamper::DenyReads if chunk.starts_with(b"HEAD ") || chunk.starts_with(b"GET ") => {
+                let body = "the proxy refuses reads";
+                let _ = back.write_all(format!("HTTP/1.1 503 Service Unavailable\r\ncontent-length: {}\r\ncontent-type: text/plain\r\n\r\n{body}", body.len()).as_bytes());
+            }
+            Tamper::DenyReads => {
+                if to.write_all(chunk).is_err() {
+                    break;
+                }
+            }
             Tamper::CutAfter(limit) => {
                 let allowed = (*limit).saturating_sub(sent).min(n);
                 let _ = to.write_all(&chunk[..allowed]);
