@@ -635,3 +635,20 @@ async fn an_object_that_cannot_be_read_back_is_kept_and_said_unverified() {
     assert!(text.contains("could not be read back to verify it") && text.contains("it was kept"), "{text}");
     assert_eq!(gcs_object(&zip_key("4.2.0")).await.expect("kept").0, f.bundle.sha256, "the stored object is ours and still there");
 }
+
+/// The zip is stored, then its SHA256SUMS fails (damaged on the way): the zip this
+/// step created is removed again, so that a re-run is not refused by half a pair.
+#[tokio::test]
+async fn half_a_pair_is_not_left_behind() {
+    let gcs = &emulators().gcs;
+    let proxy = Proxy::start(gcs.port, Tamper::Replace(b"manifest.json".to_vec(), b"MANIFEST.json".to_vec()));
+    let f = files("gcs-half", 4096);
+    let err = store(&gcs_settings(&proxy.url()), &f, "4.3.0", false).await.unwrap_err();
+    let text = one_line_with_hint(&err);
+    assert!(text.contains(&format!("storing gs://{BUCKET}/{}", sums_key("4.3.0"))), "{text}");
+    assert!(text.contains("removed again so that a re-run can store the pair"), "{text}");
+    assert!(gcs_object(&zip_key("4.3.0")).await.is_none(), "the zip is gone again");
+    assert!(gcs_object(&sums_key("4.3.0")).await.is_none());
+    // A re-run stores the pair.
+    store(&gcs_settings(&gcs.url()), &f, "4.3.0", false).await.expect("the re-run is not refused");
+}

@@ -434,9 +434,19 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
         if let Err(e) = outcome {
             return Err(match stored.last() {
                 None => e,
-                Some(StoredObject { url: done, .. }) => {
+                Some(StoredObject { url: done, key, .. }) => {
+                    // Half a pair blocks every re-run (the zip exists, a new bundle
+                    // differs): an object this step created is removed again.
+                    let left = if request.overwrite {
+                        format!("{done} was stored and replaced what was there")
+                    } else {
+                        match service.delete(key).await {
+                            Ok(()) => format!("{done} was stored, and removed again so that a re-run can store the pair"),
+                            Err(d) => format!("{done} was stored and could not be removed again ({}); delete it before a re-run", reason_of(&d)),
+                        }
+                    };
                     let hint = e.hint().to_string();
-                    Error::service(format!("storing {url}"), format!("{} (only {done} was stored)", reason_of(&e)), hint)
+                    Error::service(format!("storing {url}"), format!("{} ({left})", reason_of(&e)), hint)
                 }
             });
         }

@@ -124,8 +124,17 @@ impl Client {
         let response = self.send(reqwest::Method::GET, key, &[("range", "bytes=0-0".into())], &what).await?;
         let status = response.status().as_u16();
         if status == 200 || status == 206 {
-            let size = response.headers().get("content-range").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit('/').next()).and_then(|v| v.parse().ok());
-            return Ok(Lookup::Found(Remote { size: size.unwrap_or(0), ..Remote::default() }));
+            // 206: the total is after the `/` of Content-Range; 200 (a store that ignores
+            // `Range`): the whole object came, its length is the size.
+            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let size = match status {
+                206 => header("content-range").and_then(|v| v.rsplit('/').next().and_then(|t| t.parse().ok())),
+                _ => header("content-length").and_then(|v| v.parse().ok()),
+            };
+            return match size {
+                Some(size) => Ok(Lookup::Found(Remote { size, ..Remote::default() })),
+                None => Ok(Lookup::Unknown(Error::service(&what, "the store gave the object but not its size", "check the endpoint; it answers unlike S3"))),
+            };
         }
         let error = self.refusal(response, &what).await;
         match (status, &error) {
