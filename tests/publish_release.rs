@@ -115,9 +115,17 @@ async fn existing_asset_is_refused_then_replaced_with_overwrite() {
     assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), b"the old bundle", "the existing asset is untouched");
     assert!(asset_bytes(&fake, release, "audit-bundle-1.2.3.SHA256SUMS").is_none(), "nothing else was attached");
 
+    // Overwrite, but the upload of the successor fails: the old asset is still there.
+    fake.inject_fault("UploadReleaseAsset", 502, "Bad Gateway", 10);
+    attach_files(&fake, &fake.rest_token, "1.2.3", &f, true).await.unwrap_err();
+    assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), b"the old bundle", "a failed replacement keeps the old asset");
+    fake.state.lock().unwrap().faults.clear();
+
     attach_files(&fake, &fake.rest_token, "1.2.3", &f, true).await.expect("overwrite replaces");
     assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), std::fs::read(&f.zip).unwrap());
-    assert_eq!(fake.release_assets(release).len(), 2, "the old asset is gone, not kept beside the new one");
+    let names: Vec<String> = fake.release_assets(release).iter().map(|a| a.name.clone()).collect();
+    assert_eq!(names.len(), 2, "the old asset is gone, not kept beside the new one, and no temporary name is left: {names:?}");
+    assert!(fake.calls("PATCH release asset").len() == 1, "the successor was renamed into place");
 }
 
 #[tokio::test]

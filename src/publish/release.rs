@@ -40,6 +40,8 @@ pub struct AssetFile<'a> {
 /// An attached and verified asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachedAsset {
+    /// GitHub's id of the asset.
+    pub id: i64,
     pub name: String,
     /// Where users download it (`browser_download_url`).
     pub url: String,
@@ -72,7 +74,7 @@ struct Asset {
 /// Attaches `files` to the release of `settings.tag` in `repository`, in order.
 ///
 /// An existing asset of the same name is refused before anything changes unless
-/// `overwrite` (then it is deleted first). A leftover of a broken upload (state not
+/// `overwrite` (then it is replaced once its successor is attached and verified). A leftover of a broken upload (state not
 /// `uploaded`) is deleted either way: it is not an asset anyone can download.
 pub async fn attach(rest: &Rest, settings: &ReleaseAssetSettings, files: &[AssetFile<'_>], overwrite: bool) -> Result<Vec<AttachedAsset>> {
     let api = Api { rest };
@@ -102,21 +104,35 @@ pub async fn attach(rest: &Rest, settings: &ReleaseAssetSettings, files: &[Asset
 
     let mut attached = Vec::new();
     for file in files {
-        for old in existing.iter().filter(|a| a.name == file.name) {
-            if old.state == "uploaded" {
-                log::info!("deleting the existing release asset {} because overwrite is true", old.name);
-            } else {
-                log::warn!("deleting {}, the leftover of a broken upload (state `{}`)", old.name, old.state);
+        // An existing asset is replaced only once its successor is attached and
+        // verified: uploaded under a temporary name, then the old one deleted and the
+        // new one renamed. A failed upload leaves the old asset as it was.
+        let temporary = format!("{}.replacing", file.name);
+        let mut replaced = None;
+        for old in existing.iter().filter(|a| a.name == file.name || a.name == temporary) {
+            if old.state == "uploaded" && old.name == file.name {
+                replaced = Some(old);
+                continue;
             }
+            log::warn!("deleting {}, the leftover of a broken upload (state `{}`)", old.name, old.state);
             api.delete_asset(old.id, &old.name).await?;
         }
-        let asset = api.upload(&upload_base, release.id, file).await.map_err(|e| match attached.last() {
+        let upload_as = AssetFile { name: if replaced.is_some() { &temporary } else { file.name }, ..*file };
+        let mut asset = api.upload(&upload_base, release.id, &upload_as).await.map_err(|e| match attached.last() {
             None => e,
             Some(AttachedAsset { name, .. }) => {
                 let hint = e.hint().to_string();
                 Error::service(format!("release {}", release.tag_name), format!("{e} (only {name} was attached)"), hint)
             }
         })?;
+        if let Some(old) = replaced {
+            log::info!("replacing the release asset {} because overwrite is true", old.name);
+            api.delete_asset(old.id, &old.name).await?;
+            asset = api.rename_asset(asset.id, file.name).await.map_err(|e| {
+                let hint = e.hint().to_string();
+                Error::service(format!("release {}", release.tag_name), format!("{e}; the new asset is attached as {temporary}: rename it to {}", file.name), hint)
+            })?;
+        }
         log::info!("attached {} to release {} ({} bytes), verified", asset.name, release.tag_name, asset.size);
         attached.push(asset);
     }
@@ -211,7 +227,27 @@ impl Api<'_> {
             };
             return Err(Error::service(what, format!("{wrong}; {cleanup}"), "the upload was damaged on the way; run the step again"));
         }
-        Ok(AttachedAsset { name: asset.name, url: asset.browser_download_url, size: asset.size })
+        Ok(AttachedAsset { id: asset.id, name: asset.name, url: asset.browser_download_url, size: asset.size })
+    }
+
+    /// Renames an attached asset (`PATCH /releases/assets/{id}`).
+    async fn rename_asset(&self, asset_id: i64, name: &str) -> Result<AttachedAsset> {
+        let what = format!("renaming release asset {asset_id} to {name}");
+        let url = self.rest.url(&format!("releases/assets/{asset_id}"));
+        let body = serde_json::json!({ "name": name }).to_string();
+        let answer = self
+            .rest
+            .send(&what, |_| std::future::ready(Ok(self.rest.request(reqwest::Method::PATCH, &url).header("content-type", "application/json").body(body.clone()))))
+            .await?;
+        let response = match answer {
+            Answer::Done(r) => r,
+            Answer::Refused(r) => return Err(refusal(r, &what)),
+        };
+        let asset: Asset = Rest::json(response, &what).await?;
+        if asset.name != name {
+            return Err(Error::service(what, format!("GitHub named it `{}`", asset.name), "rename the asset by hand in the release"));
+        }
+        Ok(AttachedAsset { id: asset.id, name: asset.name, url: asset.browser_download_url, size: asset.size })
     }
 }
 

@@ -199,7 +199,7 @@ impl FakeGitHub {
             .route("/repos/{owner}/{repo}/releases", get(rest_releases))
             .route("/repos/{owner}/{repo}/releases/tags/{tag}", get(rest_release_by_tag))
             .route("/repos/{owner}/{repo}/releases/{release_id}/assets", get(rest_release_assets))
-            .route("/repos/{owner}/{repo}/releases/assets/{asset_id}", axum::routing::delete(rest_delete_release_asset))
+            .route("/repos/{owner}/{repo}/releases/assets/{asset_id}", axum::routing::delete(rest_delete_release_asset).patch(rest_rename_release_asset))
             .route(
                 "/uploads/repos/{owner}/{repo}/releases/{release_id}/assets",
                 post(upload_release_asset).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
@@ -979,6 +979,35 @@ async fn rest_delete_release_asset(State(ctx): State<Ctx>, Path((_owner, _repo, 
             release.assets.remove(i);
             return StatusCode::NO_CONTENT.into_response();
         }
+    }
+    not_found()
+}
+
+/// `PATCH /releases/assets/{id}` with `{"name": …}`: renames, 422 `already_exists`
+/// when the release has an asset of that name.
+async fn rest_rename_release_asset(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, asset_id)): Path<(String, String, i64)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else { return (StatusCode::BAD_REQUEST, Json(json!({"message": "Problems parsing JSON"}))).into_response() };
+    if let Err(r) = rest_authorized(&ctx, &headers, "PATCH release asset", json!({"asset_id": asset_id, "body": body})) {
+        return r;
+    }
+    if let Some(r) = forbidden_write(&ctx) {
+        return r;
+    }
+    let Some(name) = body.get("name").and_then(Value::as_str).map(str::to_string) else { return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"message": "Validation Failed"}))).into_response() };
+    let mut s = ctx.state.lock().unwrap();
+    for release in &mut s.releases {
+        let Some(i) = release.assets.iter().position(|a| a.id == asset_id) else { continue };
+        if release.assets.iter().any(|a| a.name == name && a.id != asset_id) {
+            return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"message": "Validation Failed", "errors": [{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}]}))).into_response();
+        }
+        release.assets[i].name = name;
+        let release = release.clone();
+        return Json(asset_json(&owner, &repo, &release, &release.assets[i])).into_response();
     }
     not_found()
 }
