@@ -230,3 +230,17 @@ async fn the_action_attaches_the_bundle_and_its_checksums_to_the_release() {
     assert!(again.stderr.contains("release asset upload failed") && again.stderr.contains("the bundle is kept at"), "{}", again.stderr);
     assert_eq!(fake.release_assets(release).len(), 2);
 }
+
+/// The upload was stored but its answer was lost (a 502 on the way back): the retry is
+/// refused as `already_exists`, and the asset is recognised as ours by size and digest.
+#[tokio::test]
+async fn a_stored_upload_whose_answer_was_lost_is_recognised_on_the_retry() {
+    let fake = fake().await;
+    let release = fake.add_release("1.2.3", false);
+    fake.inject_fault("UploadReleaseAssetAnswerLost", 502, "Bad Gateway", 1);
+    let f = files("lost-answer");
+    let attached = attach_files(&fake, &fake.rest_token, "1.2.3", &f, false).await.expect("the stored asset is recognised");
+    assert_eq!(attached.len(), 2);
+    assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), std::fs::read(&f.zip).unwrap());
+    assert_eq!(fake.release_assets(release).len(), 2);
+}

@@ -209,6 +209,17 @@ impl Api<'_> {
         let response = match answer {
             Answer::Done(r) if r.status().as_u16() == 201 => r,
             Answer::Done(r) => return Err(Error::service(&what, format!("HTTP {} where 201 Created was expected", r.status().as_u16()), "check `GITHUB_API_URL`")),
+            // A retry after an attempt whose answer was lost: the asset may be ours.
+            Answer::Refused(r) if r.already_exists => {
+                let expected = format!("sha256:{}", digest.sha256_hex);
+                let ours = self.assets(release_id).await?.into_iter().find(|a| {
+                    a.name == file.name && a.state == "uploaded" && a.size == digest.size && a.digest.as_deref().is_none_or(|d| d == expected)
+                });
+                return match ours {
+                    Some(a) if a.digest.is_some() => Ok(AttachedAsset { id: a.id, name: a.name, url: a.browser_download_url, size: a.size }),
+                    _ => Err(refusal(r, &what)),
+                };
+            }
             Answer::Refused(r) => return Err(refusal(r, &what)),
         };
         let asset: Asset = Rest::json(response, &what).await?;

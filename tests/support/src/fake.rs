@@ -1020,7 +1020,8 @@ struct UploadQuery {
 /// The upload side (uploads.github.com on GitHub): the body is the asset, its
 /// Content-Length must match, an existing name is a 422 like GitHub's. An injected
 /// fault (method `UploadReleaseAsset`) leaves a `starter` asset behind, as a broken
-/// upload does on GitHub.
+/// upload does on GitHub; `UploadReleaseAssetAnswerLost` stores the asset and then
+/// answers with the fault's status, as when the answer is lost on the way back.
 async fn upload_release_asset(
     State(ctx): State<Ctx>,
     Path((owner, repo, release_id)): Path<(String, String, i64)>,
@@ -1043,7 +1044,7 @@ async fn upload_release_asset(
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let mut s = ctx.state.lock().unwrap();
-    let fault = s.faults.iter().position(|f| f.method == "UploadReleaseAsset").map(|i| {
+    let fault = s.faults.iter().position(|f| f.method == "UploadReleaseAsset" || f.method == "UploadReleaseAssetAnswerLost").map(|i| {
         let fault = s.faults[i].clone();
         if fault.times <= 1 {
             s.faults.remove(i);
@@ -1061,6 +1062,12 @@ async fn upload_release_asset(
             Json(json!({"message": "Validation Failed", "errors": [{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}]})),
         )
             .into_response();
+    }
+    if let Some(fault) = fault.as_ref().filter(|f| f.method == "UploadReleaseAssetAnswerLost") {
+        // Stored in full, but the answer never reaches the client (a proxy's 502).
+        release.assets.push(FakeAsset { id, name, state: "uploaded".into(), content_type, bytes: body.to_vec() });
+        let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        return (status, fault.body.clone()).into_response();
     }
     if let Some(fault) = fault {
         release.assets.push(FakeAsset { id, name, state: "starter".into(), content_type, bytes: Vec::new() });
