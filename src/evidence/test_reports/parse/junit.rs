@@ -317,6 +317,13 @@ impl State {
         if !self.root_seen && !self.declared_xml {
             return Rejected::NotAReport;
         }
+        // Before the root element (the declaration, a <!DOCTYPE>): quick-xml words a
+        // broken prolog differently depending on how the bytes arrive (a syntax error,
+        // or the encoding error behind it), so one fixed reason is given, whatever the
+        // read buffer (found by fuzzing, `fuzz/corpus/junit/crash-prolog-buffer-size`).
+        if !self.root_seen {
+            return self.unparseable("the XML prolog (declaration or <!DOCTYPE>) before the root element is malformed or not UTF-8".to_string());
+        }
         match error {
             quick_xml::Error::Encoding(_) => {
                 let declared = match self.encoding.as_deref() {
