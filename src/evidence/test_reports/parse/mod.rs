@@ -62,6 +62,10 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 pub const MAX_MESSAGE_LINES: usize = 15;
 /// At most this many notes are kept per file; the rest are counted in a last note.
 pub const MAX_NOTES: usize = 50;
+/// Summary notes a report may add after its [`MAX_NOTES`] item notes: repeated results,
+/// untracked tests, unlisted failures, unlisted flaky tests, unlisted suite problems and
+/// omitted notes — one each at most.
+pub const MAX_SUMMARY_NOTES: usize = 6;
 /// At most this many flaky tests are named per file; [`Totals::flaky`] counts all.
 pub const MAX_LISTED_FLAKY: usize = 100;
 /// At most this many suite problems are listed per file; [`Totals::suite_problems`] counts all.
