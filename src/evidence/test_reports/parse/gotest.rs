@@ -292,7 +292,8 @@ impl State {
                 self.packages.entry(package_name.to_string()).or_default();
             }
             "pass" | "fail" | "skip" => {
-                if let Some(e) = elapsed {
+                // A negative or non-finite `Elapsed` is no duration (found by fuzzing).
+                if let Some(e) = elapsed.filter(|e| e.is_finite() && *e >= 0.0) {
                     *self.elapsed.get_or_insert(0.0) += e;
                 }
                 let package = self.packages.remove(package_name).unwrap_or_default();
