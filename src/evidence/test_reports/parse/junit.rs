@@ -91,7 +91,25 @@ fn is_ginkgo_suite_node(name: &str) -> bool {
 
 /// Parses a JUnit XML stream. `declared` says the file opened with `<?xml`, so an
 /// error before the root element makes it unparseable rather than "not a report".
-pub(crate) fn parse<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
+pub(crate) fn parse<R: BufRead>(mut reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
+    // The XML declaration is checked on the bytes, before quick-xml sees them: a
+    // declaration holding `<` (or not ended within 1 KiB) is tokenised differently
+    // depending on how the bytes arrive (found by fuzzing), so it is refused here,
+    // the same way whatever the read buffer. A real declaration is one short line.
+    let mut head = Vec::new();
+    if declared {
+        use std::io::Read;
+        (&mut reader).take(1024).read_to_end(&mut head).map_err(|e| Rejected::Unparseable { format: None, reason: format!("cannot read the file: {e}") })?;
+        let end = head.windows(2).position(|w| w == b"?>");
+        let body = &head[..end.unwrap_or(head.len())];
+        if end.is_none() || body[2..].contains(&b'<') {
+            return Err(Rejected::Unparseable { format: None, reason: "the XML declaration (`<?xml … ?>`) is malformed".into() });
+        }
+    }
+    parse_stream(std::io::Read::chain(std::io::Cursor::new(head), reader), declared)
+}
+
+fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
     let allowance = Allowance::new();
     let mut xml = Reader::from_reader(Bounded::new(reader, allowance.clone()));
     let config = xml.config_mut();
