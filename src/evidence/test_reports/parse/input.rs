@@ -165,3 +165,83 @@ mod tests {
         assert_eq!(read_line(&mut long, &mut buf).unwrap(), Line::TooLong);
     }
 }
+
+/// Hands the bytes of `inner` on in chunks of exactly `size` (the last one shorter),
+/// however `inner`'s own reads split them. A parser fed through it sees the same
+/// chunk boundaries for the same bytes — from a file, a pipe or a network stream —
+/// so its answer cannot depend on them (fuzzing found quick-xml's tokenising of
+/// malformed markup does).
+pub(crate) struct Rechunk<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+}
+
+impl<R: Read> Rechunk<R> {
+    pub(crate) fn new(inner: R, size: usize) -> Self {
+        Rechunk { inner, buf: vec![0; size.max(1)].into_boxed_slice(), pos: 0, len: 0, eof: false }
+    }
+}
+
+impl<R: Read> Read for Rechunk<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> BufRead for Rechunk<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.len && !self.eof {
+            self.pos = 0;
+            self.len = 0;
+            while self.len < self.buf.len() {
+                match self.inner.read(&mut self.buf[self.len..]) {
+                    Ok(0) => {
+                        self.eof = true;
+                        break;
+                    }
+                    Ok(n) => self.len += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(&self.buf[self.pos..self.len])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.len);
+    }
+}
+
+#[cfg(test)]
+mod rechunk_tests {
+    use super::*;
+
+    #[test]
+    fn chunks_do_not_depend_on_the_inner_reads() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let chunks = |capacity: usize| {
+            let mut r = Rechunk::new(io::BufReader::with_capacity(capacity, &data[..]), 16);
+            let mut seen = Vec::new();
+            loop {
+                let chunk = r.fill_buf().unwrap().to_vec();
+                if chunk.is_empty() {
+                    break;
+                }
+                let take = chunk.len().min(5);
+                seen.push(chunk[..take].to_vec());
+                r.consume(take);
+            }
+            seen
+        };
+        assert_eq!(chunks(3), chunks(1000));
+        assert_eq!(chunks(7).concat(), data);
+    }
+}

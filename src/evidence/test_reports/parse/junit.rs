@@ -61,7 +61,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
-use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES};
+use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES, Rechunk};
 use super::{Collector, MAX_TRACKED_TESTS, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat, TestKey, Totals};
 
 /// Deeper element nesting than this is not a report: it only costs memory.
@@ -106,7 +106,7 @@ pub(crate) fn parse<R: BufRead>(mut reader: R, declared: bool) -> Result<ParsedR
             return Err(Rejected::Unparseable { format: None, reason: "the XML declaration (`<?xml … ?>`) is malformed".into() });
         }
     }
-    parse_stream(std::io::Read::chain(std::io::Cursor::new(head), reader), declared)
+    parse_stream(Rechunk::new(std::io::Read::chain(std::io::Cursor::new(head), reader), 64 * 1024), declared)
 }
 
 fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
