@@ -177,8 +177,11 @@ impl Deadline {
         Deadline { at: tokio::time::Instant::now() + timeout, timeout }
     }
 
+    /// Runs `work` to the deadline, plus a grace of a second: a stage whose requests
+    /// are bounded by the deadline themselves (the registry client's) ends with their
+    /// own error, which names the slow host, rather than racing this generic one.
     async fn bound<T>(&self, what: &str, work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        match tokio::time::timeout_at(self.at, work).await {
+        match tokio::time::timeout_at(self.at + std::time::Duration::from_secs(1), work).await {
             Ok(result) => result,
             Err(_) => Err(Error::service(
                 "release-audit",
