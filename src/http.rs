@@ -103,6 +103,11 @@ impl<E> Attempt<E> {
     pub fn again(error: E) -> Self {
         Attempt { error, retryable: true, wait: Wait::Immediately }
     }
+
+    /// The same attempt with its error wrapped.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Attempt<F> {
+        Attempt { error: f(self.error), retryable: self.retryable, wait: self.wait }
+    }
 }
 
 /// How a retried operation ended without success: the last error, after how many

@@ -74,6 +74,21 @@ fn history(c: &FakeChanges) -> History {
     History { base, reviewed, self_approved, stale, direct, dismissed, bot, branch: [b1, b2], merge, ghost }
 }
 
+/// Release 1.2.2, then `count` squash-merged pull requests of one commit each, every one
+/// approved by another on its final head; returns the newest commit.
+fn squash_merged(c: &FakeChanges, count: u64) -> String {
+    let root = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &root);
+    let mut head = root;
+    for n in 1..=count {
+        let final_head = format!("{n:040x}");
+        head = c.commit(&format!("Change {n} (#{n})"), "alice", &[&head], true);
+        c.pull(n, &format!("Change {n}"), "alice", &final_head, &head, &[]);
+        c.review(n, "bob", "APPROVED", &final_head);
+    }
+    head
+}
+
 fn step(fake: &FakeGitHub, head: &str) -> Step {
     let mut step = Step::with_fake(fake);
     step.input("release-version", "1.2.3").input("required-reports", "none").input("upload", "false").set("GITHUB_SHA", head);
@@ -161,7 +176,7 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     assert_eq!(approvals["approvals"][0]["environments"][0], "production");
 
     // Requests: counted as the fake saw them; the merged branch cost no lookups.
-    let routes = |route: &str| fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == route).count();
+    let routes = |route: &str| fake.changes.requests_to(route);
     assert_eq!(routes("GET pulls"), 1, "one page of closed pull requests maps every merge commit");
     assert_eq!(routes("GET commit pulls"), 1, "only the direct push is looked up on its own; the branch commits come with their merge commit");
     assert_eq!(routes("GET pull reviews"), 7);
@@ -345,16 +360,7 @@ async fn a_first_release_says_so() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_range_beyond_the_request_budget_is_cut_and_said() {
     let fake = FakeGitHub::start().await;
-    let c = &fake.changes;
-    let root = c.commit("release 1.2.2", "alice", &[], true);
-    c.tag("1.2.2", &root);
-    let mut head = root;
-    for n in 1..=900u64 {
-        let final_head = format!("{n:040x}");
-        head = c.commit(&format!("Change {n} (#{n})"), "alice", &[&head], true);
-        c.pull(n, &format!("Change {n}"), "alice", &final_head, &head, &[]);
-        c.review(n, "bob", "APPROVED", &final_head);
-    }
+    let head = squash_merged(&fake.changes, 900);
     let mut step = step(&fake, &head);
     step.input("require-reviewed-changes", "true");
     let result = step.run(&binary(), &[]).await;
@@ -376,7 +382,7 @@ async fn a_range_beyond_the_request_budget_is_cut_and_said() {
     let pulls = pulls.as_array().unwrap();
     assert!(pulls.iter().all(|p| p["merged_by"].is_null() && p["merged_by_note"].as_str().unwrap().contains("request budget")), "{:?}", pulls.first());
     assert!(c["notes"].to_string().contains(&format!("the merger of {} of {} pull requests is not recorded", pulls.len(), pulls.len())), "{c}");
-    assert_eq!(fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == "GET pull").count(), 0);
+    assert_eq!(fake.changes.requests_to("GET pull"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -384,16 +390,9 @@ async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
     // 700 squash-merged pull requests of one commit each: their reviews take most of
     // the 800 requests, and what is left goes to the newest mergers.
     let fake = FakeGitHub::start().await;
-    let c = &fake.changes;
-    let root = c.commit("release 1.2.2", "alice", &[], true);
-    c.tag("1.2.2", &root);
-    let mut head = root;
+    let head = squash_merged(&fake.changes, 700);
     for n in 1..=700u64 {
-        let final_head = format!("{n:040x}");
-        head = c.commit(&format!("Change {n} (#{n})"), "alice", &[&head], true);
-        c.pull(n, &format!("Change {n}"), "alice", &final_head, &head, &[]);
-        c.review(n, "bob", "APPROVED", &final_head);
-        c.merged_by(n, Some("maintainer"));
+        fake.changes.merged_by(n, Some("maintainer"));
     }
     let mut step = step(&fake, &head);
     step.input("require-reviewed-changes", "true");
@@ -403,7 +402,7 @@ async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
     let ch = &m["evidence"]["changes"];
     assert_eq!(ch["counts"]["reviewed"], 700, "{ch}");
     assert_eq!(ch["requests"], 800, "{ch}");
-    let read = fake.changes.state.lock().unwrap().requests.iter().filter(|(r, _)| r == "GET pull").count();
+    let read = fake.changes.requests_to("GET pull");
     assert!(read > 0 && read < 700, "some mergers read, not all: {read}");
     let pulls = json(&step, &result, "changes/pulls.json");
     let with: Vec<u64> = pulls.as_array().unwrap().iter().filter(|p| p["merged_by"]["login"] == "maintainer").map(|p| p["number"].as_u64().unwrap()).collect();

@@ -6,6 +6,8 @@
 //! `POST {origin}/twirp/github.actions.results.api.v1.ArtifactService/<Method>` with the
 //! runtime token as bearer. Answers are read leniently (numbers or strings) and bounded.
 
+use std::collections::BTreeMap;
+
 use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -288,24 +290,15 @@ impl ArtifactService {
             artifacts: Vec<Item>,
         }
         let resp: Resp = self.call("ListArtifacts", &Req { ids: &self.ids, name_filter }).await.map_err(|f| Self::failed("ListArtifacts", f))?;
-        let mut newest: std::collections::BTreeMap<String, ArtifactEntry> = Default::default();
-        for item in resp.artifacts {
-            let entry = ArtifactEntry {
-                ids: BackendIds { workflow_run_backend_id: item.workflow_run_backend_id, workflow_job_run_backend_id: item.workflow_job_run_backend_id },
-                id: item.database_id,
-                name: item.name,
-                size: item.size.max(0) as u64,
-                created_at: item.created_at,
-                digest: item.digest.filter(|d| !d.is_empty()),
-            };
-            match newest.get(&entry.name) {
-                Some(existing) if existing.id >= entry.id => {}
-                _ => {
-                    newest.insert(entry.name.clone(), entry);
-                }
-            }
-        }
-        Ok(newest.into_values().collect())
+        let entries = resp.artifacts.into_iter().map(|item| ArtifactEntry {
+            ids: BackendIds { workflow_run_backend_id: item.workflow_run_backend_id, workflow_job_run_backend_id: item.workflow_job_run_backend_id },
+            id: item.database_id,
+            name: item.name,
+            size: item.size.max(0) as u64,
+            created_at: item.created_at,
+            digest: item.digest.filter(|d| !d.is_empty()),
+        });
+        Ok(newest_per_name(entries, |e| (&e.name, e.id)).0.into_values().collect())
     }
 
     /// A short-lived URL to download one artifact's zip, without auth.
@@ -357,6 +350,31 @@ fn lenient_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> 
         Num::N(n) => Ok(n),
         Num::S(s) => s.parse().map_err(serde::de::Error::custom),
     }
+}
+
+/// An artifact left out for a newer one of its name: (name, its id, the id kept).
+pub type Replaced = (String, i64, i64);
+
+/// One artifact per name, the newest (highest id): a re-run job uploads its artifact
+/// again under the same name, and the official client (`latest: true`) takes the
+/// newest. Also returns each one left out, as (name, its id, the id kept instead).
+pub fn newest_per_name<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> (&str, i64)) -> (BTreeMap<String, T>, Vec<Replaced>) {
+    let mut newest: BTreeMap<String, T> = BTreeMap::new();
+    let mut replaced = Vec::new();
+    for item in items {
+        let (name, id) = key(&item);
+        match newest.get(name).map(|kept| key(kept).1) {
+            Some(kept) if kept >= id => replaced.push((name.to_string(), id, kept)),
+            Some(kept) => {
+                replaced.push((name.to_string(), kept, id));
+                newest.insert(name.to_string(), item);
+            }
+            None => {
+                newest.insert(name.to_string(), item);
+            }
+        }
+    }
+    (newest, replaced)
 }
 
 #[cfg(test)]

@@ -309,6 +309,12 @@ impl Refusal {
     }
 
     /// `HTTP <status>: <message>`.
+    /// A rate limit: the primary one (`x-ratelimit-remaining: 0`) or a secondary one,
+    /// which GitHub answers with 429, or with 403 and a message saying so.
+    pub fn is_rate_limit(&self) -> bool {
+        self.rate_limited || self.status == 429 || (self.status == 403 && self.message.to_ascii_lowercase().contains("rate limit"))
+    }
+
     pub fn said(&self) -> String {
         format!("HTTP {}: {}", self.status, self.message)
     }

@@ -139,6 +139,12 @@ pub async fn attach(rest: &Rest, settings: &ReleaseAssetSettings, files: &[Asset
     Ok(attached)
 }
 
+impl From<Asset> for AttachedAsset {
+    fn from(a: Asset) -> Self {
+        AttachedAsset { id: a.id, name: a.name, url: a.browser_download_url, size: a.size }
+    }
+}
+
 /// The release routes, through the one REST client.
 struct Api<'a> {
     rest: &'a Rest,
@@ -216,7 +222,7 @@ impl Api<'_> {
                     a.name == file.name && a.state == "uploaded" && a.size == digest.size && a.digest.as_deref().is_none_or(|d| d == expected)
                 });
                 return match ours {
-                    Some(a) if a.digest.is_some() => Ok(AttachedAsset { id: a.id, name: a.name, url: a.browser_download_url, size: a.size }),
+                    Some(a) if a.digest.is_some() => Ok(a.into()),
                     _ => Err(refusal(r, &what)),
                 };
             }
@@ -238,7 +244,7 @@ impl Api<'_> {
             };
             return Err(Error::service(what, format!("{wrong}; {cleanup}"), "the upload was damaged on the way; run the step again"));
         }
-        Ok(AttachedAsset { id: asset.id, name: asset.name, url: asset.browser_download_url, size: asset.size })
+        Ok(asset.into())
     }
 
     /// Renames an attached asset (`PATCH /releases/assets/{id}`).
@@ -258,7 +264,7 @@ impl Api<'_> {
         if asset.name != name {
             return Err(Error::service(what, format!("GitHub named it `{}`", asset.name), "rename the asset by hand in the release"));
         }
-        Ok(AttachedAsset { id: asset.id, name: asset.name, url: asset.browser_download_url, size: asset.size })
+        Ok(asset.into())
     }
 }
 

@@ -421,7 +421,7 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
                 return Ok(None);
             }
             Got::Refused(r) => {
-                let hint = if is_rate_limit(&r) {
+                let hint = if r.is_rate_limit() {
                     "wait for the rate limit to reset"
                 } else if matches!(r.status, 401 | 403) {
                     "the token needs `contents: read`"
@@ -514,7 +514,7 @@ struct Stopped {
 /// limit (primary, or a secondary limit GitHub answers with 403 or 429) or a token
 /// without the permission. Anything else (a 5xx after retries) concerns one read only.
 fn refusal_reason(r: &Refusal, what: &str) -> Option<String> {
-    if is_rate_limit(r) {
+    if r.is_rate_limit() {
         Some(format!("the API rate limit was exhausted ({})", r.said()))
     } else if matches!(r.status, 401 | 403) {
         Some(format!("the token cannot read {what} ({}); give the job `permissions: pull-requests: read`", r.said()))
@@ -537,10 +537,6 @@ fn pull_from(p: GhPull) -> PullRequest {
         merged_by: user(p.merged_by),
         merged_by_note: None,
     }
-}
-
-fn is_rate_limit(r: &Refusal) -> bool {
-    r.rate_limited || r.status == 429 || (r.status == 403 && r.message.to_ascii_lowercase().contains("rate limit"))
 }
 
 /// The commit graph of the range, to map whole merged branches at once.

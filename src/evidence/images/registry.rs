@@ -384,9 +384,7 @@ impl RegistryClient {
             };
             let response = match result {
                 Ok(r) => r,
-                Err(e) if e.is_timeout() && cut_by_deadline => return Err(fatal(self.transport_error(image, what, &e).into())),
-                Err(e) if e.is_timeout() || (e.is_request() && !e.is_connect()) => return Err(Attempt::retry(Failed(self.transport_error(image, what, &e).into()))),
-                Err(e) => return Err(fatal(self.transport_error(image, what, &e).into())),
+                Err(e) => return Err(self.transport_attempt(image, what, &e, cut_by_deadline).map(|e| Failed(e.into()))),
             };
             let status = response.status();
             if status.is_success() || status.is_redirection() {
@@ -509,19 +507,18 @@ impl RegistryClient {
         // Through the one retry loop, within the audit's deadline: token services
         // (ghcr.io/token, GAR's /v2/token, auth.docker.io) answer 429 and 5xx too.
         let response = with_retries(self.retry, || async {
-            let (time, _) = self.request_time(image).map_err(Attempt::fatal)?;
+            let (time, cut_by_deadline) = self.request_time(image).map_err(Attempt::fatal)?;
             let mut request = self.http.get(url.clone()).timeout(time);
             if let Some(c) = credential {
                 request = request.header(AUTHORIZATION, format!("Basic {}", c.basic().expose()));
             }
             let _in_flight = InFlight::start(&self.counters);
             match request.send().await {
-                Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => Err(Attempt::retry(self.transport_error(image, &format!("{what}: token request"), &e))),
-                Err(e) => Err(Attempt::fatal(self.transport_error(image, &format!("{what}: token request"), &e))),
-                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error() => {
-                    let status = r.status();
+                Err(e) => Err(self.transport_attempt(image, &format!("{what}: token request"), &e, cut_by_deadline)),
+                Ok(r) if is_retryable(r.status().as_u16(), "") => {
+                    let (status, wait) = (r.status(), retry_after(&r));
                     let body = error_text(r).await;
-                    Err(Attempt::retry(Error::service(&service, format!("{what}: the token service answered {status}{body}"), "try again later")))
+                    Err(Attempt::retry_after(Error::service(&service, format!("{what}: the token service answered {status}{body}"), "try again later"), wait))
                 }
                 Ok(r) => Ok(r),
             }
@@ -596,6 +593,14 @@ impl RegistryClient {
                 )),
             },
         }
+    }
+
+    /// A request that got no answer, as an attempt of the retry loop: a timeout or a
+    /// request broken on the way is tried again, unless the audit's deadline cut it;
+    /// anything else (no connection at all) is final.
+    fn transport_attempt(&self, image: &ImageRef, what: &str, e: &reqwest::Error, cut_by_deadline: bool) -> Attempt<Error> {
+        let error = self.transport_error(image, what, e);
+        if !cut_by_deadline && (e.is_timeout() || (e.is_request() && !e.is_connect())) { Attempt::retry(error) } else { Attempt::fatal(error) }
     }
 
     fn transport_error(&self, image: &ImageRef, what: &str, e: &reqwest::Error) -> Error {

@@ -129,21 +129,10 @@ async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &m
     }
     let index = sources.len();
     // A re-run job uploads its artifact again under the same name: like the official
-    // client (`latest: true`), only the newest of each name (highest id) is the run's.
-    let mut newest: std::collections::BTreeMap<String, crate::github::rest::RestArtifact> = std::collections::BTreeMap::new();
-    let mut notes = Vec::new();
-    for a in rest.run_artifacts(info.id).await? {
-        match newest.get(&a.name) {
-            Some(kept) if kept.id > a.id => notes.push(format!("artifact `{}` (id {}) was uploaded again by a re-run (id {}); the newest is collected", a.name, a.id, kept.id)),
-            Some(kept) => {
-                notes.push(format!("artifact `{}` (id {}) was uploaded again by a re-run (id {}); the newest is collected", a.name, kept.id, a.id));
-                newest.insert(a.name.clone(), a);
-            }
-            None => {
-                newest.insert(a.name.clone(), a);
-            }
-        }
-    }
+    // client (`latest: true`), only the newest of each name is the run's.
+    let (newest, replaced) = crate::github::artifacts::newest_per_name(rest.run_artifacts(info.id).await?, |a| (&a.name, a.id));
+    let notes: Vec<String> =
+        replaced.into_iter().map(|(name, old, new)| format!("artifact `{name}` (id {old}) was uploaded again by a re-run (id {new}); the newest is collected")).collect();
     let mut kept: Vec<_> = newest.into_values().collect();
     kept.sort_by_key(|a| a.id);
     for a in kept {

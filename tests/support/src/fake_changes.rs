@@ -204,6 +204,11 @@ impl FakeChanges {
         self.state.lock().unwrap().requests.len()
     }
 
+    /// How many requests one route (`"GET pull"`, `"GET pulls"` …) answered.
+    pub fn requests_to(&self, route: &str) -> usize {
+        self.state.lock().unwrap().requests.iter().filter(|(r, _)| r == route).count()
+    }
+
     /// `None` when the token is the fake's; otherwise the 401 to answer.
     fn refused(&self, headers: &HeaderMap, route: &str, detail: String) -> Option<Response> {
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
