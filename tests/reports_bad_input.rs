@@ -137,7 +137,7 @@ fn a_sparse_one_gib_file_is_refused_without_reading_it_whole() {
 fn invalid_utf8_is_unparseable_in_xml_and_json() {
     let (format, reason) = unparseable(parse_bytes(b"<testsuite name=\"s\"><testcase name=\"caf\xE9\"/></testsuite>"));
     assert_eq!(format, Some(ReportFormat::Junit));
-    assert!(reason.contains("invalid UTF-8") || reason.contains("not UTF-8"), "{reason}");
+    assert!(reason.contains("invalid UTF-8"), "{reason}");
     let (_, reason) = unparseable(parse_bytes(
         b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><testsuite><testcase name=\"caf\xE9\"/></testsuite>",
     ));

@@ -335,23 +335,18 @@ impl State {
         if !self.root_seen && !self.declared_xml {
             return Rejected::NotAReport;
         }
-        // Before the root element (the declaration, a <!DOCTYPE>): quick-xml words a
-        // broken prolog differently depending on how the bytes arrive (a syntax error,
-        // or the encoding error behind it), so one fixed reason is given, whatever the
-        // read buffer (found by fuzzing, `fuzz/corpus/junit/crash-prolog-buffer-size`).
-        if !self.root_seen {
-            return self.unparseable("the XML prolog (declaration or <!DOCTYPE>) before the root element is malformed or not UTF-8".to_string());
+        // quick-xml's wording depends on where reads split the bytes; `parse` feeds it
+        // fixed chunks (`Rechunk`), so the same file always gets the same reason.
+        match error {
+            quick_xml::Error::Encoding(_) => {
+                let declared = match self.encoding.as_deref() {
+                    Some(e) if e != "utf-8" && e != "utf8" => format!(" (the file declares encoding `{e}`; only UTF-8 is read)"),
+                    _ => String::new(),
+                };
+                self.unparseable(format!("invalid UTF-8 near byte {position}{declared}"))
+            }
+            other => self.unparseable(format!("malformed XML near byte {position}: {other}")),
         }
-        // quick-xml words one broken construct as a syntax error or as the encoding
-        // error inside it depending on how the bytes arrive (a `<!DOCTYPE` holding
-        // bytes that are not UTF-8: found by fuzzing); the place is the same. So the
-        // reason names the place, not quick-xml's wording.
-        let _ = error;
-        let declared = match self.encoding.as_deref() {
-            Some(e) if e != "utf-8" && e != "utf8" => format!(" (the file declares encoding `{e}`; only UTF-8 is read)"),
-            _ => String::new(),
-        };
-        self.unparseable(format!("malformed XML or bytes that are not UTF-8 near byte {position}{declared}"))
     }
 
     fn capturing(&self) -> bool {
