@@ -51,13 +51,18 @@ async fn main() {
     }
 
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.1.0").input("required-reports", "none").input("upload", "false").input("previous-release", "auto");
+    step.input("release-version", "1.1.0")
+        .input("required-reports", "none")
+        .input("upload", "false")
+        .input("previous-release", "auto");
     step.set("GITHUB_SHA", &head);
     let started = Instant::now();
     let result = step.run(&PathBuf::from(binary), &[]).await;
     let elapsed = started.elapsed();
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(step.resolve(&result.outputs["manifest-path"])).expect("manifest")).expect("JSON");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(step.resolve(&result.outputs["manifest-path"])).expect("manifest"))
+            .expect("JSON");
     let changes = &manifest["evidence"]["changes"];
     let answered = c.request_count() + fake.calls("GET releases").len();
     let by_route = {

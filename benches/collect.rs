@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use release_audit::bundle::BundleDir;
 use release_audit::config::{RawInputs, RunArgs, input_variable};
-use release_audit::github::artifacts::ResultsService;
 use release_audit::evidence::test_reports::collect::{Services, collect};
+use release_audit::github::artifacts::ResultsService;
 use release_audit::github::artifacts::{ArtifactService, BackendIds};
 use release_audit::github::commands::Commands;
 use release_audit::github::runner::RunnerContext;
@@ -25,15 +25,20 @@ fn main() {
     };
     let token = std::env::var("ACTIONS_RUNTIME_TOKEN").expect("ACTIONS_RUNTIME_TOKEN");
     let url = std::env::var("ACTIONS_RESULTS_URL").expect("ACTIONS_RESULTS_URL");
-    let inputs: HashMap<String, String> = [("unit-reports", glob.as_str()), ("required-reports", "unit"), ("include-run-logs", "false")]
-        .iter()
-        .map(|(k, v)| (input_variable(k), v.to_string()))
-        .collect();
+    let inputs: HashMap<String, String> =
+        [("unit-reports", glob.as_str()), ("required-reports", "unit"), ("include-run-logs", "false")]
+            .iter()
+            .map(|(k, v)| (input_variable(k), v.to_string()))
+            .collect();
     let raw = RawInputs::collect(&RunArgs::default(), &|k| inputs.get(k).cloned());
     let settings = release_audit::config::test_reports::settings(&raw, None).unwrap().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let results = ResultsService { base_url: url.trim_end_matches('/').to_string(), ids: BackendIds::from_runtime_token(&token).unwrap(), token: Secret::new(token) };
+        let results = ResultsService {
+            base_url: url.trim_end_matches('/').to_string(),
+            ids: BackendIds::from_runtime_token(&token).unwrap(),
+            token: Secret::new(token),
+        };
         let service = ArtifactService::new(release_audit::http::client(), &results);
         let runner = RunnerContext::default();
         let services = Services { artifacts: Some(&service), rest: None, runner: &runner };

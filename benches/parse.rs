@@ -83,7 +83,11 @@ fn generate(file: &Path, target: u64) -> std::io::Result<()> {
     while written + chunk.len() as u64 <= target {
         suite += 1;
         let package = format!("github.com/kyma-project/telemetry-manager/test/e2e/suite{suite:05}");
-        chunk.push_str(&format!("\t<testsuite name=\"{package}\" timestamp=\"2024-05-02T10:11:12Z\" time=\"{}.{:03}\">\n", random.below(300), random.below(1000)));
+        chunk.push_str(&format!(
+            "\t<testsuite name=\"{package}\" timestamp=\"2024-05-02T10:11:12Z\" time=\"{}.{:03}\">\n",
+            random.below(300),
+            random.below(1000)
+        ));
         chunk.push_str("\t\t<properties>\n\t\t\t<property name=\"go.version\" value=\"go1.22.3 linux/amd64\"></property>\n\t\t</properties>\n");
         for case in 0..(40 + random.below(40)) {
             let name = format!("TestPipeline{case:03}/scenario_{}", random.below(1000));

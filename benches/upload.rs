@@ -35,7 +35,16 @@ fn main() {
         let (size, sha256) = release_audit::bundle::hash_file(&file).unwrap();
         let bundle = ZippedBundle { path: file.clone(), size, sha256 };
         let name = ArtifactName::parse("name", &name).unwrap();
-        let id = release_audit::publish::artifact::upload_bundle(&service, &name, &bundle, None, false, &Commands::new(false)).await.unwrap();
+        let id = release_audit::publish::artifact::upload_bundle(
+            &service,
+            &name,
+            &bundle,
+            None,
+            false,
+            &Commands::new(false),
+        )
+        .await
+        .unwrap();
         println!("{{\"id\":{id},\"size\":{size}}}");
     });
 }

@@ -21,8 +21,8 @@ use crate::evidence::images::registry::parse_challenge;
 use crate::evidence::images::resolve::{Role, plan_children};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
 use crate::evidence::test_reports::parse::{
-    self, FileOutcome, MAX_LISTED_FAILURES, MAX_LISTED_FLAKY, MAX_LISTED_SUITE_PROBLEMS, MAX_MESSAGE_CHARS, MAX_NAME_BYTES,
-    MAX_NOTE_BYTES, MAX_NOTES, MAX_SUMMARY_NOTES, ParsedReport, Rejected,
+    self, FileOutcome, MAX_LISTED_FAILURES, MAX_LISTED_FLAKY, MAX_LISTED_SUITE_PROBLEMS, MAX_MESSAGE_CHARS,
+    MAX_NAME_BYTES, MAX_NOTE_BYTES, MAX_NOTES, MAX_SUMMARY_NOTES, ParsedReport, Rejected,
 };
 
 /// A fuzz entry point: arbitrary bytes in, a panic only on a broken contract.
@@ -104,7 +104,11 @@ fn check_report(report: &ParsedReport) {
         assert!(name.len() <= MAX_NAME_BYTES + CUT_SUFFIX, "a name of {} bytes was kept", name.len());
     }
     for f in &report.failures {
-        assert!(f.message.chars().count() <= MAX_MESSAGE_CHARS + 1, "a message of {} chars was kept", f.message.chars().count());
+        assert!(
+            f.message.chars().count() <= MAX_MESSAGE_CHARS + 1,
+            "a message of {} chars was kept",
+            f.message.chars().count()
+        );
     }
     for note in &report.notes {
         assert!(note.len() <= MAX_NOTE_BYTES + CUT_SUFFIX, "a note of {} bytes was kept", note.len());
@@ -140,13 +144,24 @@ pub fn extract(data: &[u8]) {
         return;
     }
     let dest = scratch.path().join("out");
-    let limits = Limits { max_entries: 1_000, max_total_bytes: 64 << 20, max_entry_bytes: 32 << 20, max_ratio: 200, max_run_bytes: u64::MAX };
+    let limits = Limits {
+        max_entries: 1_000,
+        max_total_bytes: 64 << 20,
+        max_entry_bytes: 32 << 20,
+        max_ratio: 200,
+        max_run_bytes: u64::MAX,
+    };
     match extract_zip(&zip, &dest, &limits, "fuzz") {
         Err(_) => assert!(!dest.exists(), "a refused archive left {} behind", dest.display()),
         Ok(files) => {
             let mut lower = BTreeSet::new();
             for f in &files {
-                assert_eq!(safe_relative_path(&f.path).as_deref(), Some(f.path.as_str()), "unsafe path extracted: {:?}", f.path);
+                assert_eq!(
+                    safe_relative_path(&f.path).as_deref(),
+                    Some(f.path.as_str()),
+                    "unsafe path extracted: {:?}",
+                    f.path
+                );
                 assert!(!f.path.chars().any(char::is_control), "a control character in {:?}", f.path);
                 assert!(lower.insert(f.path.to_lowercase()), "two files differ only in case: {:?}", f.path);
                 let bytes = std::fs::read(dest.join(&f.path)).expect("an extracted file is readable");
@@ -313,7 +328,8 @@ fn real_dirs_to(root: &Path, rel: &str) -> bool {
 /// Image records written by `record-image` and `kubectl get pods -o json` documents.
 pub fn image_record(data: &[u8]) {
     if let Ok(record) = ImageRecord::parse(data, "fuzz") {
-        let again = ImageRecord::parse(record.to_json().as_bytes(), "fuzz").expect("a record we read is a record we can write and read again");
+        let again = ImageRecord::parse(record.to_json().as_bytes(), "fuzz")
+            .expect("a record we read is a record we can write and read again");
         assert_eq!(again.to_json(), record.to_json());
         let _ = record.job.label();
         let _ = record.job.runner_platform();

@@ -183,7 +183,9 @@ where
         async move {
             let request = request.await.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
             match request.send().await {
-                Ok(r) if is_retryable(r.status().as_u16(), "") => Err(Attempt::retry(Failed::Answer(what.to_string(), r))),
+                Ok(r) if is_retryable(r.status().as_u16(), "") => {
+                    Err(Attempt::retry(Failed::Answer(what.to_string(), r)))
+                }
                 Ok(r) => Ok(r),
                 Err(e) => Err(Attempt::retry(Failed::Broken(what.to_string(), without_url(&e)))),
             }
@@ -193,9 +195,11 @@ where
     match outcome {
         Ok(r) => Ok(r),
         Err(GaveUp { error: Failed::Answer(_, r), .. }) => Ok(r),
-        Err(GaveUp { error: Failed::Broken(_, e), attempts, .. }) => {
-            Err(Error::service(what, format!("{e} (gave up after {attempts} attempts)"), "check the network and the endpoint, then run again"))
-        }
+        Err(GaveUp { error: Failed::Broken(_, e), attempts, .. }) => Err(Error::service(
+            what,
+            format!("{e} (gave up after {attempts} attempts)"),
+            "check the network and the endpoint, then run again",
+        )),
         Err(GaveUp { error: Failed::Setup(e), .. }) => Err(e),
     }
 }
@@ -209,13 +213,15 @@ pub fn is_retryable(status: u16, body: &str) -> bool {
 /// Reads at most `limit` bytes of a response body; more is an error naming `what`.
 pub async fn read_bounded(mut response: reqwest::Response, limit: usize, what: &str) -> Result<Vec<u8>> {
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| Error::service(what, format!("reading the answer failed: {}", without_url(&e)), "try again; check the network"))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        Error::service(what, format!("reading the answer failed: {}", without_url(&e)), "try again; check the network")
+    })? {
         if body.len() + chunk.len() > limit {
-            return Err(Error::service(what, format!("answer is larger than {limit} bytes"), "this is not an answer the service gives; check the URL"));
+            return Err(Error::service(
+                what,
+                format!("answer is larger than {limit} bytes"),
+                "this is not an answer the service gives; check the URL",
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -269,7 +275,13 @@ impl Progress {
     fn line(&self) -> String {
         match self.total {
             Some(total) if total > 0 => {
-                format!("{}: {} of {} ({:.0} %)", self.what, human_bytes(self.done), human_bytes(total), self.done as f64 * 100.0 / total as f64)
+                format!(
+                    "{}: {} of {} ({:.0} %)",
+                    self.what,
+                    human_bytes(self.done),
+                    human_bytes(total),
+                    self.done as f64 * 100.0 / total as f64
+                )
             }
             _ => format!("{}: {}", self.what, human_bytes(self.done)),
         }

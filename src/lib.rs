@@ -15,5 +15,5 @@ pub mod hashing;
 pub mod http;
 pub mod markdown;
 pub mod publish;
-pub mod summary;
 pub mod secret;
+pub mod summary;

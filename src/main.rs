@@ -18,20 +18,28 @@ fn main() {
         Some(c) => c,
         None if in_actions => Command::Run(RunArgs::default()),
         None => {
-            eprintln!("error: no command given\nhint: run `release-audit --help`; inside GitHub Actions `run` is the default");
+            eprintln!(
+                "error: no command given\nhint: run `release-audit --help`; inside GitHub Actions `run` is the default"
+            );
             std::process::exit(release_audit::error::EXIT_USAGE);
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &commands)),
-        Command::Verify(args) => runtime.block_on(release_audit::cli::verify(&args)).unwrap_or_else(|e| fail(&e, &commands)),
-        Command::Digest(args) => runtime.block_on(release_audit::cli::images::digest(args)).unwrap_or_else(|e| fail(&e, &commands)),
-        Command::Compare(args) => runtime.block_on(release_audit::cli::images::compare(args)).unwrap_or_else(|e| fail(&e, &commands)),
-        Command::Reports(args) => release_audit::cli::reports::run(&args),
-        Command::RecordImage(args) => {
-            runtime.block_on(release_audit::cli::record_image::record_image(args, &process_env)).unwrap_or_else(|e| fail(&e, &commands))
+        Command::Verify(args) => {
+            runtime.block_on(release_audit::cli::verify(&args)).unwrap_or_else(|e| fail(&e, &commands))
         }
+        Command::Digest(args) => {
+            runtime.block_on(release_audit::cli::images::digest(args)).unwrap_or_else(|e| fail(&e, &commands))
+        }
+        Command::Compare(args) => {
+            runtime.block_on(release_audit::cli::images::compare(args)).unwrap_or_else(|e| fail(&e, &commands))
+        }
+        Command::Reports(args) => release_audit::cli::reports::run(&args),
+        Command::RecordImage(args) => runtime
+            .block_on(release_audit::cli::record_image::record_image(args, &process_env))
+            .unwrap_or_else(|e| fail(&e, &commands)),
     };
     std::process::exit(code);
 }
@@ -45,9 +53,20 @@ async fn run(args: RunArgs, commands: &Commands) -> i32 {
     match release_audit::cli::run::run(&config, commands).await {
         Ok(outcome) => {
             println!("verdict: {}", outcome.verdict.as_str());
-            println!("{}", inert(&format!("bundle: {} (sha256 {})", outcome.bundle.path.display(), outcome.bundle.sha256)));
+            println!(
+                "{}",
+                inert(&format!("bundle: {} (sha256 {})", outcome.bundle.path.display(), outcome.bundle.sha256))
+            );
             if let Some(a) = &outcome.published.artifact {
-                println!("{}", inert(&format!("artifact: {} (id {}){}", a.name, a.id, a.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default())));
+                println!(
+                    "{}",
+                    inert(&format!(
+                        "artifact: {} (id {}){}",
+                        a.name,
+                        a.id,
+                        a.url.as_deref().map(|u| format!(" {u}")).unwrap_or_default()
+                    ))
+                );
             }
             match outcome.verdict {
                 release_audit::bundle::manifest::VerdictResult::Passed => 0,

@@ -38,7 +38,10 @@ pub fn redact_url(url: &str) -> String {
 
 fn is_sensitive(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    matches!(k.as_str(), "sig" | "signature" | "token" | "x-amz-signature" | "x-goog-signature" | "access_token" | "code")
+    matches!(
+        k.as_str(),
+        "sig" | "signature" | "token" | "x-amz-signature" | "x-goog-signature" | "access_token" | "code"
+    )
 }
 
 /// Returns the value of a URL's `sig` query parameter, for `::add-mask::`.

@@ -63,7 +63,9 @@ pub fn fit(sections: &[Section], budget: usize) -> String {
 
 fn verdict_line(manifest: &Manifest) -> String {
     match manifest.verdict.result {
-        VerdictResult::Passed => format!("## ✅ Release audit passed: {} {}\n", repo_name(manifest), manifest.release.version),
+        VerdictResult::Passed => {
+            format!("## ✅ Release audit passed: {} {}\n", repo_name(manifest), manifest.release.version)
+        }
         VerdictResult::Failed => {
             let mut s = format!("## ❌ Release audit failed: {} {}\n\n", repo_name(manifest), manifest.release.version);
             for reason in &manifest.verdict.reasons {
@@ -98,7 +100,9 @@ fn run_facts(manifest: &Manifest) -> String {
         };
         rows.push(("Run", text));
     }
-    for (label, value) in [("Workflow", &manifest.run.workflow), ("Event", &manifest.run.event), ("Actor", &manifest.run.actor)] {
+    for (label, value) in
+        [("Workflow", &manifest.run.workflow), ("Event", &manifest.run.event), ("Actor", &manifest.run.actor)]
+    {
         if let Some(v) = opt(value) {
             rows.push((label, v));
         }
@@ -120,7 +124,13 @@ pub fn bundle_summary(manifest: &Manifest, details: &[Section]) -> String {
 
 /// The job summary: verdict first, facts, the bundle and where it went, then details,
 /// kept under the runner's limit.
-pub fn job_summary(manifest: &Manifest, details: &[Section], bundle: &ZippedBundle, published: &Published, publish_error: Option<&str>) -> String {
+pub fn job_summary(
+    manifest: &Manifest,
+    details: &[Section],
+    bundle: &ZippedBundle,
+    published: &Published,
+    publish_error: Option<&str>,
+) -> String {
     let mut b = String::from("### Audit bundle\n\n| | |\n|---|---|\n");
     b.push_str(&format!("| Name | `{}` |\n", md_code(&manifest.release.bundle_name, true)));
     b.push_str(&format!("| Size | {} ({} bytes) |\n", human_bytes(bundle.size), bundle.size));
@@ -136,14 +146,24 @@ pub fn job_summary(manifest: &Manifest, details: &[Section], bundle: &ZippedBund
     }
     for object in &published.stored {
         match &object.console_url {
-            Some(link) => b.push_str(&format!("| Stored | [`{}`]({link}) (sha256 verified) |\n", md_code(&object.url, true))),
+            Some(link) => {
+                b.push_str(&format!("| Stored | [`{}`]({link}) (sha256 verified) |\n", md_code(&object.url, true)))
+            }
             None => b.push_str(&format!("| Stored | `{}` (sha256 verified) |\n", md_code(&object.url, true))),
         }
     }
     if let Some(err) = publish_error {
-        b.push_str(&format!("\n> ⚠️ Publishing failed: {}. The bundle is kept at `{}`.\n", md_escape(err), md_code(&bundle.path.display().to_string(), false)));
+        b.push_str(&format!(
+            "\n> ⚠️ Publishing failed: {}. The bundle is kept at `{}`.\n",
+            md_escape(err),
+            md_code(&bundle.path.display().to_string(), false)
+        ));
     }
-    let mut sections = vec![Section::essential(verdict_line(manifest)), Section::essential(run_facts(manifest)), Section::essential(b)];
+    let mut sections = vec![
+        Section::essential(verdict_line(manifest)),
+        Section::essential(run_facts(manifest)),
+        Section::essential(b),
+    ];
     sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
     fit(&sections, SUMMARY_BUDGET)
 }
@@ -166,7 +186,9 @@ fn duration(seconds: f64) -> String {
 /// notes (detail, cut first when the summary grows too large).
 pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Vec<Section> {
     use crate::evidence::test_reports::CategoryStatus;
-    let mut table = String::from("### Test evidence\n\n| | Category | Tests | Passed | Failed | Errored | Skipped | Duration | Artifacts |\n|---|---|--:|--:|--:|--:|--:|--:|---|\n");
+    let mut table = String::from(
+        "### Test evidence\n\n| | Category | Tests | Passed | Failed | Errored | Skipped | Duration | Artifacts |\n|---|---|--:|--:|--:|--:|--:|--:|---|\n",
+    );
     for c in &tests.categories {
         let icon = match c.status {
             CategoryStatus::Passed => "✅",
@@ -199,7 +221,9 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
     let failures: Vec<(&str, &crate::evidence::test_reports::parse::FailedTest)> = tests
         .categories
         .iter()
-        .flat_map(|c| c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).map(move |t| (c.category.title(), t)))
+        .flat_map(|c| {
+            c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).map(move |t| (c.category.title(), t))
+        })
         .collect();
     let total_failed: u64 = tests.categories.iter().map(|c| c.totals.failed + c.totals.errored).sum();
     if !failures.is_empty() {
@@ -207,24 +231,41 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
         for (category, t) in failures.iter().take(MAX_LISTED_FAILURES) {
             let first = t.first_line().unwrap_or("");
             let name = t.display_name();
-            s.push_str(&format!("- **{category}** `{}` — {}\n", md_code(&name.chars().take(300).collect::<String>(), false), md_escape(&first.chars().take(300).collect::<String>())));
+            s.push_str(&format!(
+                "- **{category}** `{}` — {}\n",
+                md_code(&name.chars().take(300).collect::<String>(), false),
+                md_escape(&first.chars().take(300).collect::<String>())
+            ));
         }
         let listed = failures.len().min(MAX_LISTED_FAILURES) as u64;
         if total_failed > listed {
-            s.push_str(&format!("\n…and {} more; every failure is in the bundle's reports and manifest.\n", total_failed - listed));
+            s.push_str(&format!(
+                "\n…and {} more; every failure is in the bundle's reports and manifest.\n",
+                total_failed - listed
+            ));
         }
         sections.push(Section::detail(s));
     }
 
     // Suite problems (a package that did not build, a failed BeforeSuite) fail a
     // category without being tests; flaky tests passed on a rerun. Both are named.
-    let files = || tests.categories.iter().flat_map(|c| c.artifacts.iter().flat_map(|a| &a.files).map(move |f| (c.category.title(), f)));
-    let problems: Vec<_> = files().flat_map(|(category, f)| f.suite_problems.iter().map(move |p| (category, p))).collect();
+    let files = || {
+        tests
+            .categories
+            .iter()
+            .flat_map(|c| c.artifacts.iter().flat_map(|a| &a.files).map(move |f| (c.category.title(), f)))
+    };
+    let problems: Vec<_> =
+        files().flat_map(|(category, f)| f.suite_problems.iter().map(move |p| (category, p))).collect();
     if !problems.is_empty() {
         let mut s = String::from("#### Suite problems (not tests; each fails its category)\n\n");
         for (category, p) in problems.iter().take(MAX_LISTED_FAILURES) {
             let first = p.message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            s.push_str(&format!("- **{category}** `{}` — {}\n", md_code(&p.suite, false), md_escape(&first.chars().take(300).collect::<String>())));
+            s.push_str(&format!(
+                "- **{category}** `{}` — {}\n",
+                md_code(&p.suite, false),
+                md_escape(&first.chars().take(300).collect::<String>())
+            ));
         }
         sections.push(Section::detail(s));
     }
@@ -232,7 +273,11 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
     if !flaky.is_empty() {
         let mut s = String::from("#### Flaky tests (passed after a failed attempt; counted as passed)\n\n");
         for (category, t) in flaky.iter().take(MAX_LISTED_FAILURES) {
-            s.push_str(&format!("- **{category}** `{}` — {} attempts\n", md_code(&t.display_name(), false), t.attempts));
+            s.push_str(&format!(
+                "- **{category}** `{}` — {} attempts\n",
+                md_code(&t.display_name(), false),
+                t.attempts
+            ));
         }
         sections.push(Section::detail(s));
     }
@@ -243,7 +288,12 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
             notes.push_str(&format!("- {}: {}\n", c.category.title(), md_escape(n)));
         }
         for f in c.artifacts.iter().flat_map(|a| &a.files).filter(|f| f.reason.is_some()) {
-            notes.push_str(&format!("- {}: `{}` could not be parsed: {}\n", c.category.title(), md_code(&f.path, false), md_escape(f.reason.as_deref().unwrap_or(""))));
+            notes.push_str(&format!(
+                "- {}: `{}` could not be parsed: {}\n",
+                c.category.title(),
+                md_code(&f.path, false),
+                md_escape(f.reason.as_deref().unwrap_or(""))
+            ));
         }
     }
     for s in &tests.sources {
@@ -287,8 +337,13 @@ pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Sec
         (None, _) => "first release".to_string(),
     };
     let n = &c.counts;
-    let mut s = format!("### Change trail: {range}\n\n| Commits | Pull requests | Reviewed | Unreviewed | Unsigned | Requests |\n|--:|--:|--:|--:|--:|--:|\n");
-    s.push_str(&format!("| {} | {} | {} | {} | {} | {} of {} |\n\n", n.commits, n.pull_requests, n.reviewed, n.unreviewed, n.unsigned, c.requests, c.request_budget));
+    let mut s = format!(
+        "### Change trail: {range}\n\n| Commits | Pull requests | Reviewed | Unreviewed | Unsigned | Requests |\n|--:|--:|--:|--:|--:|--:|\n"
+    );
+    s.push_str(&format!(
+        "| {} | {} | {} | {} | {} | {} of {} |\n\n",
+        n.commits, n.pull_requests, n.reviewed, n.unreviewed, n.unsigned, c.requests, c.request_budget
+    ));
     s.push_str("| Control | Required | Held | |\n|---|---|---|---|\n");
     for (name, control) in [("Reviewed changes", &c.reviewed_changes), ("Release approval", &c.release_approval)] {
         let icon = match (control.held, control.required) {
@@ -296,22 +351,35 @@ pub fn changes_sections(c: &crate::evidence::changes::ChangeEvidence) -> Vec<Sec
             (false, true) => "❌",
             (false, false) => "⚠️",
         };
-        s.push_str(&format!("| {icon} {name} | {} | {} | {} |\n", if control.required { "yes" } else { "no" }, if control.held { "yes" } else { "no" }, md_inert(&control.detail)));
+        s.push_str(&format!(
+            "| {icon} {name} | {} | {} | {} |\n",
+            if control.required { "yes" } else { "no" },
+            if control.held { "yes" } else { "no" },
+            md_inert(&control.detail)
+        ));
     }
     let mut sections = vec![Section::essential(s)];
     if !c.unreviewed.is_empty() {
-        let mut d = String::from("#### Unreviewed changes\n\n| Commit | Pull request | Merged by | Why |\n|---|---|---|---|\n");
+        let mut d =
+            String::from("#### Unreviewed changes\n\n| Commit | Pull request | Merged by | Why |\n|---|---|---|---|\n");
         for commit in c.unreviewed.iter().take(MAX_LISTED_FAILURES) {
             let sha = md_code(&commit.sha, true);
             let short = &sha[..sha.len().min(7)];
             let pulls: Vec<String> = commit.pulls.iter().map(|p| format!("[#\u{200B}{p}]({base}/pull/{p})")).collect();
             let pulls = if pulls.is_empty() { "—".to_string() } else { pulls.join(", ") };
-            let mergers = if commit.merged_by.is_empty() { "—".to_string() } else { md_inert(&commit.merged_by.join(", ")) };
-            d.push_str(&format!("| [`{short}`]({base}/commit/{sha}) | {pulls} | {mergers} | {} |\n", md_inert(&commit.why)));
+            let mergers =
+                if commit.merged_by.is_empty() { "—".to_string() } else { md_inert(&commit.merged_by.join(", ")) };
+            d.push_str(&format!(
+                "| [`{short}`]({base}/commit/{sha}) | {pulls} | {mergers} | {} |\n",
+                md_inert(&commit.why)
+            ));
         }
         let listed = c.unreviewed.len().min(MAX_LISTED_FAILURES) as u64;
         if n.unreviewed > listed {
-            d.push_str(&format!("\n…and {} more; every commit is in the bundle's `changes/commits.json`.\n", n.unreviewed - listed));
+            d.push_str(&format!(
+                "\n…and {} more; every commit is in the bundle's `changes/commits.json`.\n",
+                n.unreviewed - listed
+            ));
         }
         sections.push(Section::detail(d));
     }
@@ -329,7 +397,8 @@ mod tests {
     #[test]
     fn detail_is_cut_at_a_line_with_a_note_and_essentials_stay() {
         let big: String = (0..10_000).map(|i| format!("| row {i} | ok |\n")).collect();
-        let sections = [Section::essential("# verdict\n".into()), Section::detail(big), Section::detail("tail\n".into())];
+        let sections =
+            [Section::essential("# verdict\n".into()), Section::detail(big), Section::detail("tail\n".into())];
         let out = fit(&sections, 20_000);
         assert!(out.len() <= 20_000, "{}", out.len());
         assert!(out.starts_with("# verdict\n"));
@@ -342,7 +411,9 @@ mod tests {
     #[test]
     fn suite_problems_and_flaky_tests_are_named() {
         use crate::evidence::test_reports::parse::{FlakyTest, ReportFormat, SuiteProblem, Totals};
-        use crate::evidence::test_reports::{ArtifactRecord, Category, CategoryRecord, CategoryStatus, FileStatus, ReportFile, TestEvidence};
+        use crate::evidence::test_reports::{
+            ArtifactRecord, Category, CategoryRecord, CategoryStatus, FileStatus, ReportFile, TestEvidence,
+        };
         let totals = Totals { tests: 2, passed: 2, flaky: 1, suite_problems: 1, ..Default::default() };
         let file = ReportFile {
             path: "reports/unit/a/report.json".into(),
@@ -354,11 +425,23 @@ mod tests {
             duration_seconds: None,
             failures: vec![],
             flaky: vec![FlakyTest { suite: "example.com/p".into(), name: "TestRetry".into(), attempts: 2 }],
-            suite_problems: vec![SuiteProblem { suite: "example.com/broken".into(), message: "the package did not build:\nundefined: x".into() }],
+            suite_problems: vec![SuiteProblem {
+                suite: "example.com/broken".into(),
+                message: "the package did not build:\nundefined: x".into(),
+            }],
             notes: vec![],
             reason: None,
         };
-        let artifact = ArtifactRecord { id: 1, name: "a".into(), run_id: None, run_attempt: None, size: 0, digest: None, sha256: String::new(), files: vec![file] };
+        let artifact = ArtifactRecord {
+            id: 1,
+            name: "a".into(),
+            run_id: None,
+            run_attempt: None,
+            size: 0,
+            digest: None,
+            sha256: String::new(),
+            files: vec![file],
+        };
         let category = CategoryRecord {
             category: Category::Unit,
             required: true,
@@ -370,7 +453,14 @@ mod tests {
             artifacts: vec![artifact],
             notes: vec![],
         };
-        let evidence = TestEvidence { counting: crate::evidence::test_reports::COUNTING_CONVENTION, categories: vec![category], sources: vec![], fail_on_test_failures: true, fail_on_missing_reports: true, fail_on_flaky: false };
+        let evidence = TestEvidence {
+            counting: crate::evidence::test_reports::COUNTING_CONVENTION,
+            categories: vec![category],
+            sources: vec![],
+            fail_on_test_failures: true,
+            fail_on_missing_reports: true,
+            fail_on_flaky: false,
+        };
         let out = fit(&tests_sections(&evidence), 100_000);
         assert!(out.contains("- **Unit** `example.com/broken` — the package did not build:"), "{out}");
         assert!(out.contains("- **Unit** `example.com/p › TestRetry` — 2 attempts"), "{out}");
@@ -388,14 +478,19 @@ mod tests {
         assert_eq!(md_escape("a|b\n<script>`x`"), "a\\|b \\<script\\>\\`x\\`");
         assert_eq!(md_escape("# h"), "\\# h");
         assert_eq!(md_escape("12. item"), "12\\. item");
-        assert_eq!(md_escape("E2E tests: no report artifact matched pr-e2e-*-report"), "E2E tests: no report artifact matched pr-e2e-*-report");
+        assert_eq!(
+            md_escape("E2E tests: no report artifact matched pr-e2e-*-report"),
+            "E2E tests: no report artifact matched pr-e2e-*-report"
+        );
         assert_eq!(md_code("a|b\n`x`", true), "a\\|b 'x'");
         assert_eq!(md_code("a|b", false), "a|b");
     }
 
     #[test]
     fn links_images_and_headings_from_reports_are_inert() {
-        let text = md_escape("[phish](https://evil.invalid) ![](https://e.invalid/x.png) www.evil.invalid\n## ✅ Release audit passed");
+        let text = md_escape(
+            "[phish](https://evil.invalid) ![](https://e.invalid/x.png) www.evil.invalid\n## ✅ Release audit passed",
+        );
         assert_eq!(
             text,
             "\\[phish\\](https\\://evil.invalid) !\\[\\](https\\://e.invalid/x.png) www\\.evil.invalid ## ✅ Release audit passed"
@@ -409,7 +504,14 @@ mod changes_tests {
     #[test]
     fn text_from_github_stays_inert() {
         let s = super::md_inert("@alice fixed #12 [x](https://evil.example) | <b>bold</b> www.x.io `code`");
-        assert!(!s.contains("@alice") && !s.contains("#12") && !s.contains("[x]") && !s.contains("https://") && !s.contains("www.x"), "{s}");
+        assert!(
+            !s.contains("@alice")
+                && !s.contains("#12")
+                && !s.contains("[x]")
+                && !s.contains("https://")
+                && !s.contains("www.x"),
+            "{s}"
+        );
         assert!(s.contains("\\|") && s.contains("\\<b\\>") && !s.contains(" `"), "{s}");
     }
 }

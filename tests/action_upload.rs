@@ -78,7 +78,10 @@ async fn uploads_a_verifiable_bundle_and_reports_it() {
     let o = &result.outputs;
     assert_eq!(o["verdict"], "passed");
     let bundle_path = step.resolve(&o["bundle-path"]);
-    assert_eq!(o["bundle-path"], ".release-audit/audit-bundle-1.2.3.zip", "a workspace-relative path later steps can use");
+    assert_eq!(
+        o["bundle-path"], ".release-audit/audit-bundle-1.2.3.zip",
+        "a workspace-relative path later steps can use"
+    );
     let bytes = std::fs::read(&bundle_path).unwrap();
     assert_eq!(sha256_hex(&bytes), o["bundle-sha256"]);
     assert!(step.resolve(&o["manifest-path"]).exists());
@@ -92,7 +95,10 @@ async fn uploads_a_verifiable_bundle_and_reports_it() {
     assert_eq!(o["artifact-id"], stored.database_id.to_string());
     assert_eq!(
         o["artifact-url"],
-        format!("https://github.com/kyma-project/telemetry-manager/actions/runs/17000000001/artifacts/{}", stored.database_id)
+        format!(
+            "https://github.com/kyma-project/telemetry-manager/actions/runs/17000000001/artifacts/{}",
+            stored.database_id
+        )
     );
     let blob = fake.azurite.read_blob(&fake.container, &stored.blob).await.unwrap();
     assert_eq!(blob, bytes, "the blob differs from the bundle on disk");
@@ -118,7 +124,11 @@ async fn uploads_a_verifiable_bundle_and_reports_it() {
     assert_eq!(manifest["verdict"]["result"], "passed");
     let sums = String::from_utf8(files["audit-bundle-1.2.3/SHA256SUMS"].clone()).unwrap();
     let listed: Vec<&str> = sums.lines().map(|l| l.split_once("  ").unwrap().1).collect();
-    let in_zip: Vec<String> = files.keys().map(|k| k.trim_start_matches("audit-bundle-1.2.3/").to_string()).filter(|k| k != "SHA256SUMS").collect();
+    let in_zip: Vec<String> = files
+        .keys()
+        .map(|k| k.trim_start_matches("audit-bundle-1.2.3/").to_string())
+        .filter(|k| k != "SHA256SUMS")
+        .collect();
     assert_eq!(listed, in_zip);
     for line in sums.lines() {
         let (hash, name) = line.split_once("  ").unwrap();
@@ -126,11 +136,19 @@ async fn uploads_a_verifiable_bundle_and_reports_it() {
     }
     // And `sha256sum -c` agrees, on the directory the step left on disk.
     let dir = bundle_path.with_extension("");
-    let check = std::process::Command::new("sha256sum").args(["-c", "--strict", "SHA256SUMS"]).current_dir(&dir).output().unwrap();
+    let check = std::process::Command::new("sha256sum")
+        .args(["-c", "--strict", "SHA256SUMS"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
 
     // The summary leads with the verdict, and names the bundle and its link.
-    assert!(result.summary.starts_with("## ✅ Release audit passed: kyma-project/telemetry-manager 1.2.3"), "{}", result.summary);
+    assert!(
+        result.summary.starts_with("## ✅ Release audit passed: kyma-project/telemetry-manager 1.2.3"),
+        "{}",
+        result.summary
+    );
     assert!(result.summary.contains(&o["bundle-sha256"]));
     assert!(result.summary.contains(&o["artifact-url"]));
     // Phases are grouped, secrets masked first.
@@ -165,7 +183,11 @@ async fn a_duplicate_name_is_refused_unless_overwrite() {
 
     let again = audit(&step).await;
     assert_eq!(again.code, 3, "{}", again.stderr);
-    assert!(again.stderr.contains("an artifact named `audit-bundle-1.0.0` already exists in this run"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("an artifact named `audit-bundle-1.0.0` already exists in this run"),
+        "{}",
+        again.stderr
+    );
     assert!(again.stderr.contains("overwrite: true"), "{}", again.stderr);
     assert!(again.stderr.contains("the bundle is kept at"), "{}", again.stderr);
     assert!(again.stdout.contains("::error title=release-audit::"), "{}", again.stdout);
@@ -197,7 +219,12 @@ async fn transient_failures_are_retried() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_exhausted_quota_is_not_retried_and_the_bundle_is_kept() {
     let fake = FakeGitHub::start().await;
-    fake.inject_fault("CreateArtifact", 403, r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#, 5);
+    fake.inject_fault(
+        "CreateArtifact",
+        403,
+        r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#,
+        5,
+    );
     let mut step = foundation_step(&fake);
     step.input("release-version", "1.0.0");
     let result = audit(&step).await;
@@ -230,15 +257,69 @@ async fn bad_runner_environment_is_named_before_any_network_call() {
     let fake = FakeGitHub::start().await;
     type Case = (&'static str, Box<dyn Fn(&mut Step)>, &'static str);
     let cases: Vec<Case> = vec![
-        ("no results url", Box::new(|s: &mut Step| { s.unset("ACTIONS_RESULTS_URL"); }), "ACTIONS_RESULTS_URL"),
-        ("malformed token", Box::new(|s: &mut Step| { s.set("ACTIONS_RUNTIME_TOKEN", "garbage"); }), "ACTIONS_RUNTIME_TOKEN"),
-        ("token without scp", Box::new(|s: &mut Step| { s.set("ACTIONS_RUNTIME_TOKEN", "eyJhIjoxfQ.eyJzdWIiOiJ4In0.c2ln"); }), "scp"),
-        ("unwritable summary", Box::new(|s: &mut Step| { s.set("GITHUB_STEP_SUMMARY", "/proc/nope/summary.md"); }), "GITHUB_STEP_SUMMARY"),
-        ("bad name", Box::new(|s: &mut Step| { s.input("bundle-name", "audit:1"); }), "bundle-name"),
-        ("bad retention", Box::new(|s: &mut Step| { s.input("retention-days", "abc"); }), "retention-days"),
-        ("zero retention", Box::new(|s: &mut Step| { s.input("retention-days", "0"); }), "retention-days"),
-        ("no version", Box::new(|s: &mut Step| { s.unset("INPUT_RELEASE-VERSION"); }), "release-version"),
-        ("unwritable dir", Box::new(|s: &mut Step| { s.input("bundle-dir", "/proc/nope"); }), "bundle-dir"),
+        (
+            "no results url",
+            Box::new(|s: &mut Step| {
+                s.unset("ACTIONS_RESULTS_URL");
+            }),
+            "ACTIONS_RESULTS_URL",
+        ),
+        (
+            "malformed token",
+            Box::new(|s: &mut Step| {
+                s.set("ACTIONS_RUNTIME_TOKEN", "garbage");
+            }),
+            "ACTIONS_RUNTIME_TOKEN",
+        ),
+        (
+            "token without scp",
+            Box::new(|s: &mut Step| {
+                s.set("ACTIONS_RUNTIME_TOKEN", "eyJhIjoxfQ.eyJzdWIiOiJ4In0.c2ln");
+            }),
+            "scp",
+        ),
+        (
+            "unwritable summary",
+            Box::new(|s: &mut Step| {
+                s.set("GITHUB_STEP_SUMMARY", "/proc/nope/summary.md");
+            }),
+            "GITHUB_STEP_SUMMARY",
+        ),
+        (
+            "bad name",
+            Box::new(|s: &mut Step| {
+                s.input("bundle-name", "audit:1");
+            }),
+            "bundle-name",
+        ),
+        (
+            "bad retention",
+            Box::new(|s: &mut Step| {
+                s.input("retention-days", "abc");
+            }),
+            "retention-days",
+        ),
+        (
+            "zero retention",
+            Box::new(|s: &mut Step| {
+                s.input("retention-days", "0");
+            }),
+            "retention-days",
+        ),
+        (
+            "no version",
+            Box::new(|s: &mut Step| {
+                s.unset("INPUT_RELEASE-VERSION");
+            }),
+            "release-version",
+        ),
+        (
+            "unwritable dir",
+            Box::new(|s: &mut Step| {
+                s.input("bundle-dir", "/proc/nope");
+            }),
+            "bundle-dir",
+        ),
     ];
     for (what, mutate, named) in cases {
         let mut step = foundation_step(&fake);
@@ -246,7 +327,11 @@ async fn bad_runner_environment_is_named_before_any_network_call() {
         mutate(&mut step);
         let result = audit(&step).await;
         assert_eq!(result.code, 2, "{what}: {}", result.stderr);
-        let first = result.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("{what}: {}", result.stderr));
+        let first = result
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("{what}: {}", result.stderr));
         assert!(first.contains(named), "{what}: {first}");
         assert!(result.stderr.contains("\nhint: "), "{what}: {}", result.stderr);
         assert_no_secrets(&result, &fake, None);

@@ -33,7 +33,9 @@ fn declared_inputs_are_exactly_the_ones_the_binary_reads() {
 fn every_output_the_binary_writes_is_declared() {
     let action = action();
     let declared = keys(&action["outputs"]);
-    let sources = ["src/cli/run.rs"].map(|f| std::fs::read_to_string(format!("{}/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap()).join("\n");
+    let sources = ["src/cli/run.rs"]
+        .map(|f| std::fs::read_to_string(format!("{}/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+        .join("\n");
     let written: Vec<&str> = sources.split("out.set(\"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
     assert!(written.len() >= 6, "{written:?}");
     for name in written {
@@ -45,7 +47,10 @@ fn every_output_the_binary_writes_is_declared() {
 fn the_action_runs_a_prebuilt_image() {
     let action = action();
     assert_eq!(action["runs"]["using"], "docker");
-    assert!(action["runs"]["image"].as_str().unwrap().starts_with("docker://"), "users must not build Rust on every run");
+    assert!(
+        action["runs"]["image"].as_str().unwrap().starts_with("docker://"),
+        "users must not build Rust on every run"
+    );
     assert!(action["branding"]["icon"].as_str().is_some());
 }
 

@@ -17,8 +17,11 @@ fn binary() -> PathBuf {
 }
 
 fn junit(suite: &str, passed: usize) -> String {
-    let cases: String = (0..passed).map(|i| format!(r#"<testcase classname="{suite}" name="TestOk{i}" time="0.5"/>"#)).collect();
-    format!(r#"<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="{suite}" tests="{passed}" failures="0" errors="0" time="1.0">{cases}</testsuite></testsuites>"#)
+    let cases: String =
+        (0..passed).map(|i| format!(r#"<testcase classname="{suite}" name="TestOk{i}" time="0.5"/>"#)).collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><testsuites><testsuite name="{suite}" tests="{passed}" failures="0" errors="0" time="1.0">{cases}</testsuite></testsuites>"#
+    )
 }
 
 fn bundle_file(step: &Step, result: &StepResult, rel: &str) -> Vec<u8> {
@@ -34,7 +37,12 @@ use release_audit_test_support::step::category;
 /// The current run holds a zipped unit report and an unzipped E2E report (as
 /// upload-artifact v7 `archive: false` leaves it: the file itself, `text/xml`).
 async fn current_run_with_mixed_artifacts(fake: &FakeGitHub) {
-    fake.seed_artifact(&fake.run_backend_id, "pr-unit-report", &zip_bytes(&[("reports/junit.xml", junit("unit", 4).as_bytes())])).await;
+    fake.seed_artifact(
+        &fake.run_backend_id,
+        "pr-unit-report",
+        &zip_bytes(&[("reports/junit.xml", junit("unit", 4).as_bytes())]),
+    )
+    .await;
     fake.seed_file_artifact(&fake.run_backend_id, "junit-e2e.xml", junit("e2e", 3).as_bytes(), "text/xml").await;
 }
 
@@ -92,7 +100,10 @@ async fn a_fault_on_the_first_blob_get_is_retried_and_the_bundle_is_that_of_a_cl
         assert_eq!(fake.calls("blob fault").len() - faults_before, 2, "{fault:?}: the faulty blob server was not used");
         // Every attempt asked for a fresh signed URL: two artifacts, one retry each.
         assert_eq!(fake.calls("GetSignedArtifactURL").len() - signed_before, 4, "{fault:?}");
-        assert_eq!(result.outputs["bundle-sha256"], clean.outputs["bundle-sha256"], "{fault:?}: the bundle differs from a clean run's");
+        assert_eq!(
+            result.outputs["bundle-sha256"], clean.outputs["bundle-sha256"],
+            "{fault:?}: the bundle differs from a clean run's"
+        );
         let bundle = std::fs::read(step.resolve(&result.outputs["bundle-path"])).unwrap();
         assert!(bundle == std::fs::read(clean_step.resolve(&clean.outputs["bundle-path"])).unwrap(), "{fault:?}");
     }
@@ -106,9 +117,20 @@ async fn corruption_on_every_get_is_a_clear_failure_naming_the_artifact() {
     let (step, result) = audit(&fake).await;
     assert_eq!(result.code, 3, "{}\n{}", result.stdout, result.stderr);
     let text = result.everything();
-    assert!(text.contains("sha256") && text.contains("the artifact service recorded") && text.contains("gave up after 5 attempts"), "{text}");
-    assert!(text.contains("artifact `pr-unit-report` (run ") || text.contains("artifact `junit-e2e.xml` (run "), "{text}");
-    assert!(!step.path("workspace").join("audit-bundle-2.0.0.zip").exists(), "no bundle may be written from corrupt evidence");
+    assert!(
+        text.contains("sha256")
+            && text.contains("the artifact service recorded")
+            && text.contains("gave up after 5 attempts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("artifact `pr-unit-report` (run ") || text.contains("artifact `junit-e2e.xml` (run "),
+        "{text}"
+    );
+    assert!(
+        !step.path("workspace").join("audit-bundle-2.0.0.zip").exists(),
+        "no bundle may be written from corrupt evidence"
+    );
     assert!(result.outputs.get("verdict").is_none_or(|v| v != "passed"));
 
     // A body cut short on every GET fails as clearly.
@@ -117,7 +139,11 @@ async fn corruption_on_every_get_is_a_clear_failure_naming_the_artifact() {
     fake.inject_blob_fault(BlobFault::Truncate, u32::MAX);
     let (_, result) = audit(&fake).await;
     assert_eq!(result.code, 3, "{}\n{}", result.stdout, result.stderr);
-    assert!(result.everything().contains("broke off") || result.everything().contains("ended after"), "{}", result.everything());
+    assert!(
+        result.everything().contains("broke off") || result.everything().contains("ended after"),
+        "{}",
+        result.everything()
+    );
 }
 
 /// Other runs are read through REST: `…/artifacts/{id}/zip` redirects to the same blob,
@@ -158,7 +184,11 @@ async fn artifacts_of_other_runs_unzipped_or_not_survive_a_first_get_fault() {
     let step = run(&fake);
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
-    assert_eq!(fake.calls("GET artifact zip").len() - zip_routes_before, 6, "three artifacts, each asked for again once");
+    assert_eq!(
+        fake.calls("GET artifact zip").len() - zip_routes_before,
+        6,
+        "three artifacts, each asked for again once"
+    );
     assert_eq!(result.outputs["bundle-sha256"], clean.outputs["bundle-sha256"]);
 }
 
@@ -168,11 +198,19 @@ async fn artifacts_of_other_runs_unzipped_or_not_survive_a_first_get_fault() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_that_contradicts_its_content_type_is_named_not_crashed_on() {
     let fake = FakeGitHub::start().await;
-    fake.seed_artifact(&fake.run_backend_id, "pr-unit-report", &zip_bytes(&[("junit.xml", junit("unit", 1).as_bytes())])).await;
+    fake.seed_artifact(
+        &fake.run_backend_id,
+        "pr-unit-report",
+        &zip_bytes(&[("junit.xml", junit("unit", 1).as_bytes())]),
+    )
+    .await;
     let inner_zip = zip_bytes(&[("junit.xml", junit("e2e", 2).as_bytes())]);
     fake.seed_file_artifact(&fake.run_backend_id, "reports.jar", &inner_zip, "application/octet-stream").await;
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "2.0.0").input("unit-reports", "pr-unit-report").input("e2e-reports", "reports.jar").input("include-run-logs", "false");
+    step.input("release-version", "2.0.0")
+        .input("unit-reports", "pr-unit-report")
+        .input("e2e-reports", "reports.jar")
+        .input("include-run-logs", "false");
     let result = step.run(&binary(), &[]).await;
     // The jar is kept whole and is no report: E2E is empty, which fails the required gate.
     assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
@@ -187,7 +225,10 @@ async fn a_body_that_contradicts_its_content_type_is_named_not_crashed_on() {
     let fake = FakeGitHub::start().await;
     fake.seed_artifact(&fake.run_backend_id, "pr-unit-report", b"<testsuites/> this is no zip").await;
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "2.0.0").input("unit-reports", "pr-unit-report").input("required-reports", "unit").input("include-run-logs", "false");
+    step.input("release-version", "2.0.0")
+        .input("unit-reports", "pr-unit-report")
+        .input("required-reports", "unit")
+        .input("include-run-logs", "false");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 3, "{}\n{}", result.stdout, result.stderr);
     let text = result.everything();

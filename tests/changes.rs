@@ -91,7 +91,10 @@ fn squash_merged(c: &FakeChanges, count: u64) -> String {
 
 fn step(fake: &FakeGitHub, head: &str) -> Step {
     let mut step = Step::with_fake(fake);
-    step.input("release-version", "1.2.3").input("required-reports", "none").input("upload", "false").set("GITHUB_SHA", head);
+    step.input("release-version", "1.2.3")
+        .input("required-reports", "none")
+        .input("upload", "false")
+        .set("GITHUB_SHA", head);
     step
 }
 
@@ -104,12 +107,20 @@ fn json(step: &Step, result: &StepResult, rel: &str) -> Value {
 }
 
 fn status_of<'a>(commits: &'a Value, sha: &str) -> &'a Value {
-    &commits.as_array().unwrap().iter().find(|c| c["sha"] == sha).unwrap_or_else(|| panic!("{sha} is not in commits.json"))["review"]
+    &commits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["sha"] == sha)
+        .unwrap_or_else(|| panic!("{sha} is not in commits.json"))["review"]
 }
 
 fn verify(path: &Path) -> (i32, String) {
     let out = Command::new(binary()).arg("verify").arg(path).output().unwrap();
-    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -147,11 +158,19 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     assert_eq!(status_of(&commits, &h.reviewed)["status"], "reviewed");
     assert_eq!(status_of(&commits, &h.merge)["status"], "reviewed");
     for b in &h.branch {
-        assert_eq!(status_of(&commits, b), &serde_json::json!({"status": "reviewed", "pull": 16}), "branch commits belong to #16");
+        assert_eq!(
+            status_of(&commits, b),
+            &serde_json::json!({"status": "reviewed", "pull": 16}),
+            "branch commits belong to #16"
+        );
     }
     let why = |sha: &str| status_of(&commits, sha)["why"].as_str().unwrap_or_default().to_string();
     assert!(why(&h.self_approved).contains("approved only by its author"), "{}", why(&h.self_approved));
-    assert!(why(&h.stale).contains("approved on 0123456") && why(&h.stale).contains("not re-approved"), "{}", why(&h.stale));
+    assert!(
+        why(&h.stale).contains("approved on 0123456") && why(&h.stale).contains("not re-approved"),
+        "{}",
+        why(&h.stale)
+    );
     assert_eq!(status_of(&commits, &h.direct)["status"], "direct_push");
     assert!(why(&h.dismissed).contains("no standing approval"), "{}", why(&h.dismissed));
     assert!(why(&h.bot).contains("only by a bot"), "{}", why(&h.bot));
@@ -166,7 +185,15 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     assert_eq!(p13["reviews"][0]["commit_id"], STALE_APPROVAL);
     assert_eq!(p13["review"]["status"], "stale");
     // The merger, from the one answer that names it.
-    let merger = |n: u64| pulls.as_array().unwrap().iter().find(|p| p["number"] == n).map(|p| (p["merged_by"]["login"].clone(), p["merged_by_note"].clone())).unwrap();
+    let merger = |n: u64| {
+        pulls
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["number"] == n)
+            .map(|p| (p["merged_by"]["login"].clone(), p["merged_by_note"].clone()))
+            .unwrap()
+    };
     assert_eq!(merger(13), (Value::from("dave"), Value::Null), "self-merged");
     assert_eq!(merger(16), (Value::from("grace"), Value::Null));
     assert_eq!(merger(17), (Value::Null, Value::from("GitHub names no merger for it")));
@@ -178,10 +205,17 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     // Requests: counted as the fake saw them; the merged branch cost no lookups.
     let routes = |route: &str| fake.changes.requests_to(route);
     assert_eq!(routes("GET pulls"), 1, "one page of closed pull requests maps every merge commit");
-    assert_eq!(routes("GET commit pulls"), 1, "only the direct push is looked up on its own; the branch commits come with their merge commit");
+    assert_eq!(
+        routes("GET commit pulls"),
+        1,
+        "only the direct push is looked up on its own; the branch commits come with their merge commit"
+    );
     assert_eq!(routes("GET pull reviews"), 7);
     assert_eq!(routes("GET pull"), 7, "one read per pull request for its merger");
-    assert_eq!(c["requests"].as_u64().unwrap() as usize, fake.changes.request_count() + fake.calls("GET releases").len());
+    assert_eq!(
+        c["requests"].as_u64().unwrap() as usize,
+        fake.changes.request_count() + fake.calls("GET releases").len()
+    );
 
     // The review control's statement has the range as its subject.
     let statement = json(&step, &result, "statements/code-review.intoto.json");
@@ -192,12 +226,24 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     // Summary: one table and the unreviewed commits with links.
     assert!(result.summary.contains("### Change trail: `1.2.2` →"), "{}", result.summary);
     assert!(result.summary.contains("| 10 | 7 | 4 | 6 | 2 |"), "{}", result.summary);
-    assert!(result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)), "{}", result.summary);
-    assert!(result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"), "{}", result.summary);
+    assert!(
+        result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)),
+        "{}",
+        result.summary
+    );
+    assert!(
+        result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"),
+        "{}",
+        result.summary
+    );
     assert!(result.summary.contains("| Commit | Pull request | Merged by | Why |"), "{}", result.summary);
     let unreviewed = &c["unreviewed"];
     let named = |sha: &str| unreviewed.as_array().unwrap().iter().find(|u| u["sha"] == sha).unwrap().clone();
-    assert_eq!(named(&h.stale)["merged_by"], serde_json::json!(["dave"]), "the merger of #13 is named with its unreviewed commit");
+    assert_eq!(
+        named(&h.stale)["merged_by"],
+        serde_json::json!(["dave"]),
+        "the merger of #13 is named with its unreviewed commit"
+    );
     assert_eq!(named(&h.direct).get("merged_by"), None, "a direct push has no merger");
     let html = String::from_utf8(bundle_file(&step, &result, "report.html")).unwrap();
     assert!(html.contains("<h2>Change trail</h2>") && html.contains(&h.stale), "report.html shows the trail");
@@ -220,7 +266,11 @@ async fn the_gates_fail_naming_each_change_and_pass_when_the_controls_hold() {
     assert_eq!(result.outputs["verdict"], "failed");
     assert!(result.summary.contains("reviewed changes: 6 of 10 commits are unreviewed"), "{}", result.summary);
     assert!(result.summary.contains(&h.direct[..7]), "{}", result.summary);
-    assert!(result.summary.contains("release approval: the release run had no environment approval"), "{}", result.summary);
+    assert!(
+        result.summary.contains("release approval: the release run had no environment approval"),
+        "{}",
+        result.summary
+    );
     assert!(result.summary.contains("| ❌ Reviewed changes | yes | no |"), "{}", result.summary);
     assert!(result.stdout.contains("::error title=Release audit failed::reviewed changes"), "{}", result.stdout);
     let c = &json(&strict, &result, "manifest.json")["evidence"]["changes"];
@@ -231,7 +281,9 @@ async fn the_gates_fail_naming_each_change_and_pass_when_the_controls_hold() {
     fake.changes.tag("1.2.2-collector-base", &h.bot);
     fake.changes.approval(RUN_ID, "release-lead", "approved", "production", "");
     let mut ok = step(&fake, &h.merge);
-    ok.input("previous-release", "1.2.2-collector-base").input("require-reviewed-changes", "true").input("require-release-approval", "true");
+    ok.input("previous-release", "1.2.2-collector-base")
+        .input("require-reviewed-changes", "true")
+        .input("require-release-approval", "true");
     let result = ok.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.summary);
     let c = &json(&ok, &result, "manifest.json")["evidence"]["changes"];
@@ -267,7 +319,10 @@ async fn verify_recomputes_the_counts_from_the_trail_files() {
     assert!(status.success());
     let (code, out) = verify(&dir);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("changes: the manifest records") && out.contains("reviewed: 10") && out.contains("reviewed: 4"), "{out}");
+    assert!(
+        out.contains("changes: the manifest records") && out.contains("reviewed: 10") && out.contains("reviewed: 4"),
+        "{out}"
+    );
 
     // A forger takes changes/approvals.json out of the bundle and out of every list:
     // the approval control can no longer be rechecked, and verify says so.
@@ -287,7 +342,10 @@ async fn verify_recomputes_the_counts_from_the_trail_files() {
     assert!(status.success());
     let (code, out) = verify(&dir);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("changes/approvals.json is not in the bundle, but the manifest has a `changes` section"), "{out}");
+    assert!(
+        out.contains("changes/approvals.json is not in the bundle, but the manifest has a `changes` section"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -367,21 +425,42 @@ async fn a_range_beyond_the_request_budget_is_cut_and_said() {
     assert_eq!(result.code, 1, "{}", result.stderr);
     let c = &json(&step, &result, "manifest.json")["evidence"]["changes"];
     assert_eq!(c["requests"], 800, "the budget is kept");
-    assert_eq!(c["requests"].as_u64().unwrap() as usize, fake.changes.request_count() + fake.calls("GET releases").len());
+    assert_eq!(
+        c["requests"].as_u64().unwrap() as usize,
+        fake.changes.request_count() + fake.calls("GET releases").len()
+    );
     let counts = &c["counts"];
     assert_eq!(counts["commits"], 900);
     assert!(counts["not_checked"].as_u64().unwrap() > 0, "{counts}");
     assert_eq!(counts["reviewed"].as_u64().unwrap() + counts["not_checked"].as_u64().unwrap(), 900, "{counts}");
     assert!(c["notes"].to_string().contains("the request budget (800 requests"), "{c}");
     let unread = counts["not_checked"].as_u64().unwrap();
-    assert!(c["notes"].to_string().contains(&format!("ran out: the reviews of {unread} of 900 pull requests were not read; their commits count as not checked")), "{c}");
+    assert!(
+        c["notes"].to_string().contains(&format!(
+            "ran out: the reviews of {unread} of 900 pull requests were not read; their commits count as not checked"
+        )),
+        "{c}"
+    );
     assert!(c["reviewed_changes"]["detail"].as_str().unwrap().contains("not checked: the request budget"), "{c}");
     assert!(result.summary.contains("of 800 |"), "{}", result.summary);
     // The merger is read last: the budget went to the reviews, and that is said.
     let pulls = json(&step, &result, "changes/pulls.json");
     let pulls = pulls.as_array().unwrap();
-    assert!(pulls.iter().all(|p| p["merged_by"].is_null() && p["merged_by_note"].as_str().unwrap().contains("request budget")), "{:?}", pulls.first());
-    assert!(c["notes"].to_string().contains(&format!("the merger of {} of {} pull requests is not recorded", pulls.len(), pulls.len())), "{c}");
+    assert!(
+        pulls
+            .iter()
+            .all(|p| p["merged_by"].is_null() && p["merged_by_note"].as_str().unwrap().contains("request budget")),
+        "{:?}",
+        pulls.first()
+    );
+    assert!(
+        c["notes"].to_string().contains(&format!(
+            "the merger of {} of {} pull requests is not recorded",
+            pulls.len(),
+            pulls.len()
+        )),
+        "{c}"
+    );
     assert_eq!(fake.changes.requests_to("GET pull"), 0);
 }
 
@@ -405,10 +484,19 @@ async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
     let read = fake.changes.requests_to("GET pull");
     assert!(read > 0 && read < 700, "some mergers read, not all: {read}");
     let pulls = json(&step, &result, "changes/pulls.json");
-    let with: Vec<u64> = pulls.as_array().unwrap().iter().filter(|p| p["merged_by"]["login"] == "maintainer").map(|p| p["number"].as_u64().unwrap()).collect();
+    let with: Vec<u64> = pulls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["merged_by"]["login"] == "maintainer")
+        .map(|p| p["number"].as_u64().unwrap())
+        .collect();
     assert_eq!(with.len(), read);
     assert_eq!(*with.iter().min().unwrap(), 700 - read as u64 + 1, "the newest pull requests first");
-    assert!(ch["notes"].to_string().contains(&format!("the merger of {} of 700 pull requests is not recorded", 700 - read)), "{ch}");
+    assert!(
+        ch["notes"].to_string().contains(&format!("the merger of {} of 700 pull requests is not recorded", 700 - read)),
+        "{ch}"
+    );
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
     assert_eq!(code, 0, "{out}");
 }
@@ -421,14 +509,28 @@ async fn a_previous_release_that_cannot_be_looked_up_is_unknown_never_a_first_re
     let mut step = step(&fake, &h.ghost);
     step.input("require-reviewed-changes", "true");
     let result = step.run(&binary(), &[]).await;
-    assert_eq!(result.code, 1, "the gate must not pass on an unknown change set: {}\n{}", result.stderr, result.summary);
+    assert_eq!(
+        result.code, 1,
+        "the gate must not pass on an unknown change set: {}\n{}",
+        result.stderr, result.summary
+    );
     let c = &json(&step, &result, "manifest.json")["evidence"]["changes"];
     assert_eq!(c["previous_release"], Value::Null);
     assert_eq!(c["previous_release_unknown"], true);
     assert_eq!(c["reviewed_changes"]["held"], false);
-    assert!(c["notes"].to_string().contains("the previous release could not be determined: the tags could not be listed (HTTP 403"), "{c}");
+    assert!(
+        c["notes"]
+            .to_string()
+            .contains("the previous release could not be determined: the tags could not be listed (HTTP 403"),
+        "{c}"
+    );
     assert!(result.summary.contains("### Change trail: previous release unknown"), "{}", result.summary);
-    assert!(!result.summary.contains("Change trail: first release") && !result.summary.contains("first release: there is no earlier"), "{}", result.summary);
+    assert!(
+        !result.summary.contains("Change trail: first release")
+            && !result.summary.contains("first release: there is no earlier"),
+        "{}",
+        result.summary
+    );
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
     assert_eq!(code, 0, "verify agrees that the control did not hold: {out}");
 }

@@ -10,7 +10,8 @@ use release_audit_test_support::step::RUN_ID;
 use serde_json::{Value, json};
 
 fn description() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/node_modules/@octokit/openapi/generated/api.github.com.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/node/node_modules/@octokit/openapi/generated/api.github.com.json");
     assert!(
         path.is_file(),
         "GitHub's OpenAPI description is missing at {}: run the suite with `tests/run`, or `npm ci` in tests/node (package @octokit/openapi)",
@@ -78,7 +79,10 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     a.get(compare, &format!("compare/9.9.9...{merge}"), 404).await;
 
     let pulls = "/repos/{owner}/{repo}/commits/{commit_sha}/pulls";
-    assert_eq!(a.get(pulls, &format!("commits/{squash}/pulls?per_page=100"), 200).await.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        a.get(pulls, &format!("commits/{squash}/pulls?per_page=100"), 200).await.as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(a.get(pulls, &format!("commits/{b1}/pulls"), 200).await.as_array().map(Vec::len), Some(1));
     assert_eq!(a.get(pulls, &format!("commits/{side}/pulls"), 200).await.as_array().map(Vec::len), Some(0));
 
@@ -98,7 +102,10 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     assert_eq!(a.get(reviews, "pulls/2/reviews", 200).await[0]["state"], "DISMISSED");
 
     let approvals = "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals";
-    assert_eq!(a.get(approvals, &format!("actions/runs/{RUN_ID}/approvals"), 200).await.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        a.get(approvals, &format!("actions/runs/{RUN_ID}/approvals"), 200).await.as_array().map(Vec::len),
+        Some(2)
+    );
     a.get(approvals, "actions/runs/1/approvals", 200).await;
 
     let tags = "/repos/{owner}/{repo}/tags";

@@ -54,7 +54,9 @@ async fn reports_of_the_current_run_are_collected_parsed_and_kept() {
     upload_report(&fake, "unrelated-coverage", "cover.out", "mode: set\n").await;
 
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-*-report");
+    step.input("release-version", "1.2.3")
+        .input("unit-reports", "pr-unit-report")
+        .input("e2e-reports", "pr-e2e-*-report");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
     assert_eq!(result.outputs["verdict"], "passed");
@@ -76,7 +78,8 @@ async fn reports_of_the_current_run_are_collected_parsed_and_kept() {
     assert_eq!(artifact["run_id"], RUN_ID);
 
     // One statement per category, about this commit.
-    let statement: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "statements/unit.intoto.json")).unwrap();
+    let statement: serde_json::Value =
+        serde_json::from_slice(&bundle_file(&step, &result, "statements/unit.intoto.json")).unwrap();
     assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
     assert_eq!(statement["predicateType"], "https://in-toto.io/attestation/test-result/v0.1");
     assert_eq!(statement["predicate"]["result"], "PASSED");
@@ -87,7 +90,8 @@ async fn reports_of_the_current_run_are_collected_parsed_and_kept() {
     assert!(paths.iter().all(|p| step.resolve(p).exists()), "{paths:?}");
 
     // The current run's own evidence: run.json and every job (logs only after it ends).
-    let jobs: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, &format!("run/{RUN_ID}/jobs.json"))).unwrap();
+    let jobs: serde_json::Value =
+        serde_json::from_slice(&bundle_file(&step, &result, &format!("run/{RUN_ID}/jobs.json"))).unwrap();
     assert_eq!(jobs.as_array().unwrap().len(), 3);
 
     // The summary shows a row per category.
@@ -99,9 +103,17 @@ async fn reports_of_the_current_run_are_collected_parsed_and_kept() {
 async fn failed_tests_fail_the_release_and_are_named() {
     let fake = FakeGitHub::start().await;
     upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 4, &[])).await;
-    upload_report(&fake, "pr-e2e-upgrade-report", "junit.xml", &junit("upgrade", 1, &[("TestUpgradeKeepsPipelines", "pipelines lost after upgrade")])).await;
+    upload_report(
+        &fake,
+        "pr-e2e-upgrade-report",
+        "junit.xml",
+        &junit("upgrade", 1, &[("TestUpgradeKeepsPipelines", "pipelines lost after upgrade")]),
+    )
+    .await;
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-*-report");
+    step.input("release-version", "1.2.3")
+        .input("unit-reports", "pr-unit-report")
+        .input("e2e-reports", "pr-e2e-*-report");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 1, "{}", result.stderr);
     assert_eq!(result.outputs["verdict"], "failed");
@@ -109,10 +121,17 @@ async fn failed_tests_fail_the_release_and_are_named() {
     assert!(result.summary.contains("E2E tests: 1 failed"), "{}", result.summary);
     assert!(result.summary.contains("TestUpgradeKeepsPipelines"), "{}", result.summary);
     assert!(result.summary.contains("pipelines lost after upgrade"), "{}", result.summary);
-    assert!(result.stdout.contains("::error title=E2E%3A upgrade › TestUpgradeKeepsPipelines::pipelines lost after upgrade"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("::error title=E2E%3A upgrade › TestUpgradeKeepsPipelines::pipelines lost after upgrade"),
+        "{}",
+        result.stdout
+    );
     let m = manifest(&step, &result);
     assert_eq!(category(&m, "e2e")["status"], "failed");
-    let statement: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "statements/e2e.intoto.json")).unwrap();
+    let statement: serde_json::Value =
+        serde_json::from_slice(&bundle_file(&step, &result, "statements/e2e.intoto.json")).unwrap();
     assert_eq!(statement["predicate"]["result"], "FAILED");
     assert_eq!(statement["predicate"]["failedTests"][0], "upgrade › TestUpgradeKeepsPipelines");
 
@@ -127,11 +146,19 @@ async fn a_required_category_that_matches_nothing_fails_and_lists_what_exists() 
     let fake = FakeGitHub::start().await;
     upload_report(&fake, "pr-unit-report", "junit.xml", &junit("unit", 1, &[])).await;
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.0.0").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-*-report");
+    step.input("release-version", "1.0.0")
+        .input("unit-reports", "pr-unit-report")
+        .input("e2e-reports", "pr-e2e-*-report");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 1);
     assert!(result.summary.contains("E2E tests: no report artifact matched pr-e2e-*-report"), "{}", result.summary);
-    assert!(result.stdout.contains("::warning title=E2E reports::`pr-e2e-*-report` matched no artifact (available: pr-unit-report)"), "{}", result.stdout);
+    assert!(
+        result
+            .stdout
+            .contains("::warning title=E2E reports::`pr-e2e-*-report` matched no artifact (available: pr-unit-report)"),
+        "{}",
+        result.stdout
+    );
     // Not required → recorded, not failing.
     step.input("required-reports", "unit").input("overwrite", "true");
     assert_eq!(step.run(&binary(), &[]).await.code, 0);
@@ -156,7 +183,10 @@ async fn reports_of_other_runs_come_through_rest_with_their_run_evidence() {
         .input("upload", "false");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert_eq!(bundle_file(&step, &result, "reports/gardener/gardener-e2e-1.34-report/reports/junit.xml"), report.as_bytes());
+    assert_eq!(
+        bundle_file(&step, &result, "reports/gardener/gardener-e2e-1.34-report/reports/junit.xml"),
+        report.as_bytes()
+    );
     assert_eq!(bundle_file(&step, &result, "run/4242/logs.zip"), logs);
     let jobs: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "run/4242/jobs.json")).unwrap();
     assert_eq!(jobs.as_array().unwrap().len(), 130, "every page of jobs");
@@ -181,7 +211,12 @@ async fn workflows_select_the_newest_completed_run_for_the_commit() {
     let old = fake.add_run(500, "e2e.yml", SHA, "failure");
     let new = fake.add_run(501, "e2e.yml", SHA, "success");
     let other = fake.add_run(502, "e2e.yml", "0000000000000000000000000000000000000000", "success");
-    fake.seed_artifact(&old, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[("TestOld", "old")]).as_bytes())])).await;
+    fake.seed_artifact(
+        &old,
+        "pr-e2e-report",
+        &zip_bytes(&[("junit.xml", junit("e2e", 1, &[("TestOld", "old")]).as_bytes())]),
+    )
+    .await;
     fake.seed_artifact(&new, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 9, &[]).as_bytes())])).await;
     fake.seed_artifact(&other, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[]).as_bytes())])).await;
     let mut step = Step::with_fake(&fake);
@@ -234,14 +269,21 @@ async fn failing_collection(fake: &FakeGitHub, run_ids: &str) -> (Step, StepResu
 async fn bad_sources_give_clear_errors() {
     let fake = FakeGitHub::start().await;
     let backend = fake.add_run(600, "e2e.yml", SHA, "success");
-    let id = fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[]).as_bytes())])).await;
+    let id = fake
+        .seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[]).as_bytes())]))
+        .await;
 
     let (_, unknown) = failing_collection(&fake, "999").await;
     assert!(unknown.stderr.contains("workflow run 999: HTTP 404"), "{}", unknown.stderr);
 
-    fake.state.lock().unwrap().artifacts.iter_mut().find(|a| a.database_id == id).unwrap().digest = Some(format!("sha256:{}", "0".repeat(64)));
+    fake.state.lock().unwrap().artifacts.iter_mut().find(|a| a.database_id == id).unwrap().digest =
+        Some(format!("sha256:{}", "0".repeat(64)));
     let (_, tampered) = failing_collection(&fake, "600").await;
-    assert!(tampered.stderr.contains("artifact `pr-e2e-report` (run 600): the downloaded zip has sha256"), "{}", tampered.stderr);
+    assert!(
+        tampered.stderr.contains("artifact `pr-e2e-report` (run 600): the downloaded zip has sha256"),
+        "{}",
+        tampered.stderr
+    );
 
     fake.expire(id);
     let (_, expired) = failing_collection(&fake, "600").await;
@@ -249,7 +291,11 @@ async fn bad_sources_give_clear_errors() {
 
     fake.forbid_rest();
     let (_, forbidden) = failing_collection(&fake, "600").await;
-    assert!(forbidden.stderr.contains("HTTP 403") && forbidden.stderr.contains("actions: read"), "{}", forbidden.stderr);
+    assert!(
+        forbidden.stderr.contains("HTTP 403") && forbidden.stderr.contains("actions: read"),
+        "{}",
+        forbidden.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -275,7 +321,11 @@ async fn unsafe_or_unparseable_artifacts_never_pass() {
     let truncated: &[u8] = br#"<testsuites><testsuite name="e2e" tests="3"><testcase name="a"/><testc"#;
     fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", truncated)])).await;
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.0.0").input("run-ids", "701").input("e2e-reports", "pr-e2e-report").input("required-reports", "e2e").input("upload", "false");
+    step.input("release-version", "1.0.0")
+        .input("run-ids", "701")
+        .input("e2e-reports", "pr-e2e-report")
+        .input("required-reports", "e2e")
+        .input("upload", "false");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 1, "{}", result.stderr);
     let m = manifest(&step, &result);
@@ -291,10 +341,19 @@ async fn on_a_re_run_the_newest_artifact_of_a_name_is_taken() {
     let fake = FakeGitHub::start().await;
     // Attempt 1 uploaded a red report; the re-run (attempt 2) a green one under the same name.
     let current = fake.run_backend_id.clone();
-    fake.seed_artifact(&current, "pr-unit-report", &zip_bytes(&[("junit.xml", junit("unit", 1, &[("TestFlaky", "flaked")]).as_bytes())])).await;
-    fake.seed_artifact(&current, "pr-unit-report", &zip_bytes(&[("junit.xml", junit("unit", 2, &[]).as_bytes())])).await;
+    fake.seed_artifact(
+        &current,
+        "pr-unit-report",
+        &zip_bytes(&[("junit.xml", junit("unit", 1, &[("TestFlaky", "flaked")]).as_bytes())]),
+    )
+    .await;
+    fake.seed_artifact(&current, "pr-unit-report", &zip_bytes(&[("junit.xml", junit("unit", 2, &[]).as_bytes())]))
+        .await;
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.0.0").input("unit-reports", "pr-unit-report").input("required-reports", "unit").input("upload", "false");
+    step.input("release-version", "1.0.0")
+        .input("unit-reports", "pr-unit-report")
+        .input("required-reports", "unit")
+        .input("upload", "false");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}", result.stderr);
     let m = manifest(&step, &result);
@@ -328,7 +387,12 @@ async fn an_exact_name_beats_a_glob_of_another_category() {
     let e2e = category(&m, "e2e");
     assert_eq!(e2e["totals"]["tests"], 3);
     let notes = e2e["notes"].as_array().unwrap();
-    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("pr-e2e-upgrade-report") && n.as_str().unwrap().contains("Upgrade")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("pr-e2e-upgrade-report") && n.as_str().unwrap().contains("Upgrade")),
+        "{notes:?}"
+    );
 }
 
 /// Two equally specific patterns of different categories for one artifact: the audit
@@ -374,7 +438,8 @@ async fn logs_of_the_current_runs_completed_jobs_are_kept() {
     assert_eq!(kept[..], big[..64 << 20]);
 
     let m = manifest(&step, &result);
-    let current = m["evidence"]["tests"]["sources"].as_array().unwrap().iter().find(|s| s["selected_by"] == "current").unwrap();
+    let current =
+        m["evidence"]["tests"]["sources"].as_array().unwrap().iter().find(|s| s["selected_by"] == "current").unwrap();
     let logs = current["job_logs"].as_array().unwrap();
     assert_eq!(logs.len(), 3, "{logs:?}");
     let job = |id: u64| logs.iter().find(|j| j["job_id"] == id).unwrap();
@@ -384,7 +449,14 @@ async fn logs_of_the_current_runs_completed_jobs_are_kept() {
     assert_eq!(job(big_job)["truncated"], true);
     assert_eq!(job(audit_job)["status"], "in_progress");
     assert!(job(audit_job).get("path").is_none());
-    assert!(current["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("1 job(s) of the current run had not completed when the audit ran")), "{current}");
+    assert!(
+        current["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("1 job(s) of the current run had not completed when the audit ran")),
+        "{current}"
+    );
 }
 
 /// A central compliance workflow audits another repository's release by run id: every
@@ -396,7 +468,12 @@ async fn another_repositorys_run_is_audited_by_run_id() {
     let other_sha = "0123456789abcdef0123456789abcdef01234567";
     let backend = fake.add_run(5151, "gardener.yml", other_sha, "success");
     let report = junit("gardener", 3, &[]);
-    fake.seed_artifact(&backend, "gardener-gardener-integration-test-1.34-report", &zip_bytes(&[("junit.xml", report.as_bytes())])).await;
+    fake.seed_artifact(
+        &backend,
+        "gardener-gardener-integration-test-1.34-report",
+        &zip_bytes(&[("junit.xml", report.as_bytes())]),
+    )
+    .await;
 
     let mut step = Step::with_fake(&fake);
     step.input("release-version", "1.0.0")
@@ -414,7 +491,8 @@ async fn another_repositorys_run_is_audited_by_run_id() {
     assert_eq!(category(&m, "gardener")["totals"]["tests"], 3);
     assert!(result.summary.contains("kyma-project/lifecycle-manager"), "{}", result.summary);
     let state = fake.state.lock().unwrap();
-    let repos: Vec<&str> = state.calls.iter().filter_map(|(_, v)| v.get("repository").and_then(|r| r.as_str())).collect();
+    let repos: Vec<&str> =
+        state.calls.iter().filter_map(|(_, v)| v.get("repository").and_then(|r| r.as_str())).collect();
     assert!(!repos.is_empty() && repos.iter().all(|r| *r == "kyma-project/lifecycle-manager"), "{repos:?}");
 }
 
@@ -424,7 +502,10 @@ async fn another_repositorys_run_is_audited_by_run_id() {
 async fn another_repository_needs_run_ids() {
     let fake = FakeGitHub::start().await;
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.0.0").input("repository", "kyma-project/lifecycle-manager").input("unit-reports", "pr-unit-report").input("required-reports", "unit");
+    step.input("release-version", "1.0.0")
+        .input("repository", "kyma-project/lifecycle-manager")
+        .input("unit-reports", "pr-unit-report")
+        .input("required-reports", "unit");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 2, "{}", result.everything());
     assert!(result.everything().contains("input `run-ids`: is empty, so reports would come from the current run, but `repository` names another repository (kyma-project/lifecycle-manager)"), "{}", result.everything());
@@ -433,7 +514,11 @@ async fn another_repository_needs_run_ids() {
     step.input("release-version", "1.0.0").input("repository", "not a repo").input("required-reports", "none");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 2);
-    assert!(result.everything().contains("input `repository`: `not a repo` is not owner/repo"), "{}", result.everything());
+    assert!(
+        result.everything().contains("input `repository`: `not a repo` is not owner/repo"),
+        "{}",
+        result.everything()
+    );
 }
 
 fn runner_fixture(path: &str) -> String {
@@ -451,20 +536,31 @@ async fn a_run_whose_failures_passed_on_a_rerun_passes_and_names_the_flakes() {
     upload_report(&fake, "pr-e2e-report", "report.json", &runner_fixture("gotestsum-rerun/report.json")).await;
 
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-report");
+    step.input("release-version", "1.2.3")
+        .input("unit-reports", "pr-unit-report")
+        .input("e2e-reports", "pr-e2e-report");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
     assert_eq!(result.outputs["verdict"], "passed");
     let m = manifest(&step, &result);
     let unit = category(&m, "unit");
-    assert_eq!((unit["status"].as_str(), unit["totals"]["failed"].as_u64(), unit["totals"]["flaky"].as_u64()), (Some("passed"), Some(0), Some(3)));
-    let flaky: Vec<&str> = unit["artifacts"][0]["files"][0]["flaky"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        (unit["status"].as_str(), unit["totals"]["failed"].as_u64(), unit["totals"]["flaky"].as_u64()),
+        (Some("passed"), Some(0), Some(3))
+    );
+    let flaky: Vec<&str> = unit["artifacts"][0]["files"][0]["flaky"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
     assert_eq!(flaky, ["TestFlakyNetwork", "TestFlakyTable/second", "TestFlakyTable"]);
     let e2e = category(&m, "e2e");
     assert_eq!((e2e["totals"]["tests"].as_u64(), e2e["totals"]["flaky"].as_u64()), (Some(5), Some(2)));
     assert!(result.summary.contains("#### Flaky tests"), "{}", result.summary);
     assert!(result.summary.contains("`example.com/rerun/flaky › TestFlakyNetwork` — 2 attempts"), "{}", result.summary);
-    let statement: serde_json::Value = serde_json::from_slice(&bundle_file(&step, &result, "statements/unit.intoto.json")).unwrap();
+    let statement: serde_json::Value =
+        serde_json::from_slice(&bundle_file(&step, &result, "statements/unit.intoto.json")).unwrap();
     assert_eq!(statement["predicate"]["result"], "PASSED");
     assert_eq!(statement["predicate"]["warnedTests"].as_array().unwrap().len(), 3);
 }
@@ -478,13 +574,18 @@ async fn a_suite_problem_fails_its_category_and_is_named() {
     upload_report(&fake, "pr-e2e-report", "junit.xml", &runner_fixture("ginkgo-v1/before-suite/junit.xml")).await;
 
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.2.3").input("unit-reports", "pr-unit-report").input("e2e-reports", "pr-e2e-report");
+    step.input("release-version", "1.2.3")
+        .input("unit-reports", "pr-unit-report")
+        .input("e2e-reports", "pr-e2e-report");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
     assert_eq!(result.outputs["verdict"], "failed");
     let m = manifest(&step, &result);
     let e2e = category(&m, "e2e");
-    assert_eq!((e2e["status"].as_str(), e2e["totals"]["tests"].as_u64(), e2e["totals"]["suite_problems"].as_u64()), (Some("failed"), Some(0), Some(1)));
+    assert_eq!(
+        (e2e["status"].as_str(), e2e["totals"]["tests"].as_u64(), e2e["totals"]["suite_problems"].as_u64()),
+        (Some("failed"), Some(0), Some(1))
+    );
     let problem = &e2e["artifacts"][0]["files"][0]["suite_problems"][0];
     assert_eq!(problem["suite"], "Cluster Suite");
     assert!(problem["message"].as_str().unwrap().contains("cluster unreachable"), "{problem}");
@@ -501,7 +602,13 @@ async fn a_suite_problem_fails_its_category_and_is_named() {
 async fn another_runs_re_run_artifact_replaces_the_earlier_upload_of_its_name() {
     let fake = FakeGitHub::start().await;
     let backend = fake.add_run(5151, "e2e.yml", SHA, "success");
-    let red = fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 1, &[("TestFlaky", "timed out")]).as_bytes())])).await;
+    let red = fake
+        .seed_artifact(
+            &backend,
+            "pr-e2e-report",
+            &zip_bytes(&[("junit.xml", junit("e2e", 1, &[("TestFlaky", "timed out")]).as_bytes())]),
+        )
+        .await;
     fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit("e2e", 3, &[]).as_bytes())])).await;
     fake.expire(red);
     let mut step = Step::with_fake(&fake);
@@ -556,16 +663,28 @@ async fn artifacts_whose_names_clean_alike_keep_their_own_folders() {
         fake.seed_artifact(&current, name, &zip_bytes(&[("junit.xml", junit("e2e", tests, &[]).as_bytes())])).await;
     }
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "1.0.0").input("e2e-reports", "e2e a*").input("required-reports", "e2e").input("upload", "false");
+    step.input("release-version", "1.0.0")
+        .input("e2e-reports", "e2e a*")
+        .input("required-reports", "e2e")
+        .input("upload", "false");
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}", result.stderr);
     let m = manifest(&step, &result);
     let e2e = category(&m, "e2e");
     assert_eq!(e2e["totals"]["tests"], 6, "{e2e}");
-    let paths: std::collections::BTreeSet<String> = e2e["artifacts"].as_array().unwrap().iter().map(|a| a["files"][0]["path"].as_str().unwrap().to_string()).collect();
+    let paths: std::collections::BTreeSet<String> = e2e["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["files"][0]["path"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(paths.len(), 3, "{paths:?}");
     let (code, out) = {
-        let out = std::process::Command::new(binary()).arg("verify").arg(step.resolve(&result.outputs["bundle-path"])).output().unwrap();
+        let out = std::process::Command::new(binary())
+            .arg("verify")
+            .arg(step.resolve(&result.outputs["bundle-path"]))
+            .output()
+            .unwrap();
         (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
     };
     assert_eq!(code, 0, "{out}");
@@ -586,6 +705,15 @@ async fn without_actions_read_the_run_record_is_missing_and_said_but_the_audit_h
     assert_eq!(result.outputs["verdict"], "passed");
     let m = manifest(&step, &result);
     let notes = m["evidence"]["tests"]["sources"][0]["notes"].to_string();
-    assert!(notes.contains("run evidence (run.json, jobs, logs) is incomplete") && notes.contains("HTTP 403") && notes.contains("actions: read"), "{notes}");
-    assert!(result.stdout.contains("::warning::run evidence (run.json, jobs, logs) is incomplete"), "{}", result.stdout);
+    assert!(
+        notes.contains("run evidence (run.json, jobs, logs) is incomplete")
+            && notes.contains("HTTP 403")
+            && notes.contains("actions: read"),
+        "{notes}"
+    );
+    assert!(
+        result.stdout.contains("::warning::run evidence (run.json, jobs, logs) is incomplete"),
+        "{}",
+        result.stdout
+    );
 }

@@ -81,7 +81,8 @@ fn require_daemon() {
 /// The static x86_64 release binary (`tests/run` builds it; the release builds musl
 /// binaries the same way, see scripts/image.sh).
 fn static_binary() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| Path::new(ROOT).join("target"));
+    let target =
+        std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| Path::new(ROOT).join("target"));
     let path = target.join("x86_64-unknown-linux-gnu/release/release-audit");
     assert!(
         path.is_file(),
@@ -132,7 +133,8 @@ kill "$r" 2>/dev/null"#;
             .unwrap_or_else(|e| panic!("sh cannot start docker-registry: {e}. {HINT}"));
         for _ in 0..200 {
             if let Ok(mut s) = TcpStream::connect(&host) {
-                let _ = s.write_all(format!("GET /v2/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes());
+                let _ =
+                    s.write_all(format!("GET /v2/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes());
                 let mut answer = String::new();
                 let _ = s.read_to_string(&mut answer);
                 if answer.starts_with("HTTP/1.1 200") {
@@ -194,7 +196,8 @@ fn build_and_push(registry: &Registry, dest: &str) -> Build {
         c
     };
     run(image("build").args(["localhost/release-audit:build", "linux/amd64"]));
-    let digest = text(&run(image("push").args(["localhost/release-audit:build"]).arg(format!("{}/{dest}", registry.host))));
+    let digest =
+        text(&run(image("push").args(["localhost/release-audit:build"]).arg(format!("{}/{dest}", registry.host))));
     assert!(digest.starts_with("sha256:") && digest.len() == 71, "scripts/image.sh push printed {digest:?}");
     Build { digest, _storage: storage }
 }
@@ -233,13 +236,24 @@ fn the_same_commit_builds_to_the_same_image_digest() {
         .output()
         .expect("release-audit runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "two builds of one commit differ:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let record: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    assert!(
+        out.status.success(),
+        "two builds of one commit differ:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
     let text = record.to_string();
-    assert!(text.contains(&images.tested.digest), "the comparison does not name the pushed digest {}: {text}", images.tested.digest);
+    assert!(
+        text.contains(&images.tested.digest),
+        "the comparison does not name the pushed digest {}: {text}",
+        images.tested.digest
+    );
     assert_eq!(images.tested.digest, images.released.digest, "{text}");
     // The registry agrees with what was pushed: hash the manifest bytes ourselves.
-    let raw = run(Command::new("skopeo").args(["inspect", "--raw", "--tls-verify=false"]).arg(format!("docker://{host}/{RELEASED}")));
+    let raw = run(Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{host}/{RELEASED}")));
     let local = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&raw.stdout)));
     assert_eq!(local, images.released.digest);
 }
@@ -283,7 +297,12 @@ struct ContainerStep {
 }
 
 /// `docker run` exactly as DockerCommandManager.DockerRun builds it for a container action.
-fn run_as_the_runner(image: &str, dirs: &RunnerDirs, temp: RunnerTemp, env: &BTreeMap<String, String>) -> ContainerStep {
+fn run_as_the_runner(
+    image: &str,
+    dirs: &RunnerDirs,
+    temp: RunnerTemp,
+    env: &BTreeMap<String, String>,
+) -> ContainerStep {
     let commands = dirs.temp.join("_runner_file_commands");
     let output_file = commands.join("set_output_6b1f2c3d-0000-4000-8000-000000000001");
     let summary_file = commands.join("step_summary_6b1f2c3d-0000-4000-8000-000000000002");
@@ -293,8 +312,14 @@ fn run_as_the_runner(image: &str, dirs: &RunnerDirs, temp: RunnerTemp, env: &BTr
     vars.insert("HOME".into(), "/github/home".into());
     vars.insert("GITHUB_WORKSPACE".into(), "/github/workspace".into());
     vars.insert("GITHUB_EVENT_PATH".into(), "/github/workflow/event.json".into());
-    vars.insert("GITHUB_OUTPUT".into(), format!("/github/file_commands/{}", output_file.file_name().unwrap().to_str().unwrap()));
-    vars.insert("GITHUB_STEP_SUMMARY".into(), format!("/github/file_commands/{}", summary_file.file_name().unwrap().to_str().unwrap()));
+    vars.insert(
+        "GITHUB_OUTPUT".into(),
+        format!("/github/file_commands/{}", output_file.file_name().unwrap().to_str().unwrap()),
+    );
+    vars.insert(
+        "GITHUB_STEP_SUMMARY".into(),
+        format!("/github/file_commands/{}", summary_file.file_name().unwrap().to_str().unwrap()),
+    );
     let runner_temp = match temp {
         RunnerTemp::Mounted => "/github/runner_temp".to_string(),
         RunnerTemp::NotMounted => dirs.temp.display().to_string(),
@@ -399,10 +424,9 @@ fn subject() -> &'static Subject {
         let subject = match std::env::var("RA_CONTAINER_IMAGE") {
             Ok(reference) => {
                 require_daemon();
-                let digest = reference
-                    .split_once('@')
-                    .map(|(_, d)| d.to_string())
-                    .unwrap_or_else(|| panic!("RA_CONTAINER_IMAGE={reference} is not pinned by digest (<image>@sha256:…)"));
+                let digest = reference.split_once('@').map(|(_, d)| d.to_string()).unwrap_or_else(|| {
+                    panic!("RA_CONTAINER_IMAGE={reference} is not pinned by digest (<image>@sha256:…)")
+                });
                 let mut inputs = Vec::new();
                 // A loopback registry speaks plain HTTP (how this path is tried locally).
                 if let Some(host) = reference.split('/').next().filter(|h| h.starts_with("127.0.0.1:")) {
@@ -470,7 +494,8 @@ async fn audits_its_own_release_in_the_container(temp: RunnerTemp) {
     assert!(artifact.finalized);
     assert_eq!(o["artifact-id"], artifact.database_id.to_string());
     validate_manifest(&dirs.workspace.join(&o["manifest-path"]));
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dirs.workspace.join(&o["manifest-path"])).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dirs.workspace.join(&o["manifest-path"])).unwrap()).unwrap();
     assert_eq!(manifest["source"]["commit"], SHA);
     assert_eq!(manifest["verdict"]["result"], "passed");
     // The image compared itself: tested and released are this very image.
@@ -478,11 +503,16 @@ async fn audits_its_own_release_in_the_container(temp: RunnerTemp) {
     assert!(manifest.to_string().contains(digest.as_str()), "the manifest does not record the image digest {digest}");
     // The bundle's files were written by root in the container, readable on the host.
     let dir = dirs.workspace.join(&o["bundle-path"]).with_extension("");
-    let check = Command::new("sha256sum").args(["-c", "--strict", "--quiet", "SHA256SUMS"]).current_dir(&dir).output().unwrap();
+    let check =
+        Command::new("sha256sum").args(["-c", "--strict", "--quiet", "SHA256SUMS"]).current_dir(&dir).output().unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
 
     // The summary reached the runner too.
-    assert!(step.summary.starts_with("## ✅ Release audit passed: kyma-project/telemetry-manager 1.2.3"), "{}", step.summary);
+    assert!(
+        step.summary.starts_with("## ✅ Release audit passed: kyma-project/telemetry-manager 1.2.3"),
+        "{}",
+        step.summary
+    );
     assert!(step.summary.contains(&o["bundle-sha256"]));
     // Secrets were masked before anything else was printed, and never shown.
     assert!(step.stdout.starts_with("::add-mask::"), "{log}");

@@ -36,7 +36,12 @@ async fn audit(fake: &FakeGitHub, fail_on_flaky: Option<&str>) -> (Step, StepRes
 #[tokio::test(flavor = "multi_thread")]
 async fn flaky_tests_pass_by_default_and_fail_the_gate_with_fail_on_flaky() {
     let fake = FakeGitHub::start().await;
-    fake.seed_artifact(&fake.run_backend_id, "pr-unit-report", &zip_bytes(&[("junit.xml", &fixture("gotestsum-rerun/junit.xml"))])).await;
+    fake.seed_artifact(
+        &fake.run_backend_id,
+        "pr-unit-report",
+        &zip_bytes(&[("junit.xml", &fixture("gotestsum-rerun/junit.xml"))]),
+    )
+    .await;
 
     let (step, result) = audit(&fake, None).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
@@ -51,13 +56,26 @@ async fn flaky_tests_pass_by_default_and_fail_the_gate_with_fail_on_flaky() {
     let m = manifest(&step, &result);
     assert_eq!(m["evidence"]["tests"]["fail_on_flaky"], true);
     let unit = &m["evidence"]["tests"]["categories"][0];
-    assert_eq!((unit["status"].as_str(), unit["totals"]["failed"].as_u64(), unit["totals"]["flaky"].as_u64()), (Some("failed"), Some(0), Some(3)));
+    assert_eq!(
+        (unit["status"].as_str(), unit["totals"]["failed"].as_u64(), unit["totals"]["flaky"].as_u64()),
+        (Some("failed"), Some(0), Some(3))
+    );
     let reason = "Unit tests: 3 flaky test(s) (fail-on-flaky): example.com/rerun/flaky › TestFlakyNetwork, example.com/rerun/flaky › TestFlakyTable/second, example.com/rerun/flaky › TestFlakyTable";
     assert!(result.summary.contains(reason), "{}", result.summary);
 
     // The bundle written under fail-on-flaky verifies: verify judges with the recorded setting.
-    let verify = tokio::process::Command::new(binary()).arg("verify").arg(step.resolve(&result.outputs["bundle-path"])).output().await.unwrap();
-    assert!(verify.status.success(), "{}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));
+    let verify = tokio::process::Command::new(binary())
+        .arg("verify")
+        .arg(step.resolve(&result.outputs["bundle-path"]))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
 
     let (_, result) = audit(&fake, Some("maybe")).await;
     assert_eq!(result.code, 2, "{}", result.stderr);

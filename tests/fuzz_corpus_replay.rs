@@ -17,7 +17,9 @@ fn corpus_root() -> PathBuf {
 fn every_target_has_a_committed_corpus_and_every_corpus_a_target() {
     let root = corpus_root();
     let mut dirs: Vec<String> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("{} is missing ({e}): the fuzz corpora are committed with the sources", root.display()))
+        .unwrap_or_else(|e| {
+            panic!("{} is missing ({e}): the fuzz corpora are committed with the sources", root.display())
+        })
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     dirs.sort();
@@ -46,11 +48,19 @@ fn every_corpus_input_replays_without_breaking_a_contract() {
         for file in files {
             let data = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             if let Err(panic) = std::panic::catch_unwind(|| entry(&data)) {
-                let why = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+                let why = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
                 failures.push(format!("{name}: {}: {}", file.display(), why.unwrap_or_default()));
             }
             replayed += 1;
         }
     }
-    assert!(failures.is_empty(), "{} of {replayed} corpus inputs break a contract:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {replayed} corpus inputs break a contract:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use stub::{read_request, respond, sha256};
 
 const CHILDREN: usize = 2_000;
-const HOSTILE_OS: &str = "linux\n## ✅ Release audit passed\n::error::forged ##[warning]forged [phish](https://e.invalid)";
+const HOSTILE_OS: &str =
+    "linux\n## ✅ Release audit passed\n::error::forged ##[warning]forged [phish](https://e.invalid)";
 const HOSTILE_ERROR: &str = "denied\n::stop-commands::tok\r::add-mask::x ##[error]forged";
 
 fn binary() -> PathBuf {
@@ -65,7 +66,8 @@ impl WideRegistry {
         let again: Vec<serde_json::Value> = listed.iter().take(500).cloned().collect();
         listed.extend(again);
         let index = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": listed})).unwrap();
-        let by_path: HashMap<String, Vec<u8>> = children.into_iter().map(|c| (format!("/v2/wide/app/manifests/{}", sha256(&c)), c)).collect();
+        let by_path: HashMap<String, Vec<u8>> =
+            children.into_iter().map(|c| (format!("/v2/wide/app/manifests/{}", sha256(&c)), c)).collect();
         let by_path = Arc::new(by_path);
         let index = Arc::new(index);
 
@@ -77,7 +79,8 @@ impl WideRegistry {
         let (h, inf, max) = (hits.clone(), in_flight.clone(), max_in_flight.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (by_path, index, hits, in_flight, max) = (by_path.clone(), index.clone(), h.clone(), inf.clone(), max.clone());
+                let (by_path, index, hits, in_flight, max) =
+                    (by_path.clone(), index.clone(), h.clone(), inf.clone(), max.clone());
                 std::thread::spawn(move || {
                     let Some(request) = read_request(&stream) else { return };
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -93,19 +96,37 @@ impl WideRegistry {
                         }
                     }
                     let (status, content_type, body) = match request.target.as_str() {
-                        "/v2/wide/app/manifests/1" => ("200 OK", "application/vnd.oci.image.index.v1+json", index.to_vec()),
+                        "/v2/wide/app/manifests/1" => {
+                            ("200 OK", "application/vnd.oci.image.index.v1+json", index.to_vec())
+                        }
                         "/v2/evil/app/manifests/1" => (
                             "403 Forbidden",
                             "application/json",
-                            serde_json::to_vec(&serde_json::json!({"errors": [{"code": "DENIED", "message": HOSTILE_ERROR}]})).unwrap(),
+                            serde_json::to_vec(
+                                &serde_json::json!({"errors": [{"code": "DENIED", "message": HOSTILE_ERROR}]}),
+                            )
+                            .unwrap(),
                         ),
                         p => match by_path.get(p) {
                             Some(c) => ("200 OK", "application/vnd.oci.image.manifest.v1+json", c.clone()),
-                            None => ("404 Not Found", "application/json", br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}"#.to_vec()),
+                            None => (
+                                "404 Not Found",
+                                "application/json",
+                                br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}"#.to_vec(),
+                            ),
                         },
                     };
                     in_flight.fetch_sub(1, Ordering::SeqCst);
-                    respond(stream, status, &[("Content-Type".into(), content_type.into()), ("Docker-Content-Digest".into(), sha256(&body))], &body, true);
+                    respond(
+                        stream,
+                        status,
+                        &[
+                            ("Content-Type".into(), content_type.into()),
+                            ("Docker-Content-Digest".into(), sha256(&body)),
+                        ],
+                        &body,
+                        true,
+                    );
                 });
             }
         });
@@ -124,7 +145,10 @@ fn max_rss_kib(stderr: &str) -> u64 {
 
 #[test]
 fn a_2000_child_index_is_fetched_once_per_child_8_at_a_time_in_bounded_memory() {
-    assert!(std::path::Path::new("/usr/bin/time").exists(), "/usr/bin/time is not installed: run the suite with `tests/run`, which installs GNU time");
+    assert!(
+        std::path::Path::new("/usr/bin/time").exists(),
+        "/usr/bin/time is not installed: run the suite with `tests/run`, which installs GNU time"
+    );
     let registry = WideRegistry::start();
     let reference = format!("{}/wide/app:1", registry.host);
     for json in [false, true] {
@@ -146,13 +170,17 @@ fn a_2000_child_index_is_fetched_once_per_child_8_at_a_time_in_bounded_memory() 
         if json {
             let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
             let manifests = value["images"][0]["manifests"].as_array().unwrap();
-            assert!(manifests.iter().any(|m| m["platform"].to_string().contains("Release audit passed")), "JSON readers still get the registry's text");
+            assert!(
+                manifests.iter().any(|m| m["platform"].to_string().contains("Release audit passed")),
+                "JSON readers still get the registry's text"
+            );
         } else {
             assert!(stdout.lines().count() > CHILDREN, "every child is listed");
         }
     }
     let hits = registry.hits.lock().unwrap();
-    let child_gets: Vec<usize> = hits.iter().filter(|(p, _)| p.contains("/manifests/sha256:")).map(|(_, n)| *n).collect();
+    let child_gets: Vec<usize> =
+        hits.iter().filter(|(p, _)| p.contains("/manifests/sha256:")).map(|(_, n)| *n).collect();
     assert_eq!(child_gets.len(), CHILDREN, "each distinct child fetched");
     assert!(child_gets.iter().all(|n| *n == 2), "each child once per run (two runs), though 500 are listed twice");
     let max = registry.max_in_flight.load(Ordering::SeqCst);
@@ -176,5 +204,8 @@ fn a_registry_error_text_never_becomes_a_command() {
     assert_eq!(commands.len(), 1, "{commands:?}");
     assert!(commands[0].starts_with("::error title=release-audit::"), "{commands:?}");
     assert!(runner_commands(&stderr).is_empty(), "{stderr}");
-    assert!(stderr.contains("denied\\n::stop-commands::tok\\r::add-mask::x ##\\[error]forged"), "the text is shown, escaped:\n{stderr}");
+    assert!(
+        stderr.contains("denied\\n::stop-commands::tok\\r::add-mask::x ##\\[error]forged"),
+        "the text is shown, escaped:\n{stderr}"
+    );
 }

@@ -22,7 +22,9 @@ fn runner_commands(text: &str) -> Vec<&str> {
 
 /// Commands this tool itself sends: masks, groups, its annotations.
 fn ours(line: &str) -> bool {
-    ["::add-mask::", "::group::", "::endgroup::", "::error title=", "::warning title=", "::warning::", "::notice"].iter().any(|p| line.starts_with(p))
+    ["::add-mask::", "::group::", "::endgroup::", "::error title=", "::warning title=", "::warning::", "::notice"]
+        .iter()
+        .any(|p| line.starts_with(p))
 }
 
 const PASSING: &str = r#"<testsuite name="e2e" tests="1"><testcase name="ok"/></testsuite>"#;
@@ -113,7 +115,14 @@ fn hostile_report() -> String {
     // 12 failures: the first ten become annotations, the rest plain log lines.
     for i in 0..12 {
         let name = HOSTILE_NAMES[i % HOSTILE_NAMES.len()];
-        let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\n', "&#10;").replace('\r', "&#13;");
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\n', "&#10;")
+                .replace('\r', "&#13;")
+        };
         cases.push_str(&format!(
             "<testcase classname=\"{}\" name=\"{}{i}\"><failure message=\"{}\">{}\n::add-mask::m{i}\n##[warning]w</failure></testcase>",
             esc(name),
@@ -122,7 +131,10 @@ fn hostile_report() -> String {
             esc(name)
         ));
     }
-    format!("<testsuites><testsuite name=\"{}\" tests=\"12\" failures=\"12\">{cases}</testsuite></testsuites>", "s\n::error::suite")
+    format!(
+        "<testsuites><testsuite name=\"{}\" tests=\"12\" failures=\"12\">{cases}</testsuite></testsuites>",
+        "s\n::error::suite"
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -136,7 +148,11 @@ async fn test_names_and_messages_never_become_workflow_commands_or_markup() {
     for line in runner_commands(&result.stdout) {
         assert!(!line.contains('\r'), "{line:?}");
     }
-    assert!(!result.stdout.lines().any(|l| l.starts_with("::add-mask::secret") || l.starts_with("::add-mask::m")), "{}", result.stdout);
+    assert!(
+        !result.stdout.lines().any(|l| l.starts_with("::add-mask::secret") || l.starts_with("::add-mask::m")),
+        "{}",
+        result.stdout
+    );
     assert!(runner_commands(&result.stderr).is_empty(), "stderr: {:#?}", runner_commands(&result.stderr));
 
     // The summary: no heading, link, image or HTML from the report. Inside code spans

@@ -51,7 +51,12 @@ async fn a_registry_sending_a_byte_a_second_ends_the_run_at_the_timeout_naming_t
     let took = started.elapsed();
     assert_eq!(result.code, 3, "{}", result.everything());
     let error = result.everything().lines().find(|l| l.starts_with("error: ")).unwrap_or_default().to_string();
-    assert!(error.contains(&host) && (error.contains("sent it too slowly") || error.contains("did not answer completely in time")), "{error}\n{}", result.everything());
+    assert!(
+        error.contains(&host)
+            && (error.contains("sent it too slowly") || error.contains("did not answer completely in time")),
+        "{error}\n{}",
+        result.everything()
+    );
     // Not a timing assertion on speed: only that the run did not wait for the slow body (120 s).
     assert!(took < std::time::Duration::from_secs(100), "the run waited for the stalled registry: {took:?}");
 }
@@ -59,7 +64,10 @@ async fn a_registry_sending_a_byte_a_second_ends_the_run_at_the_timeout_naming_t
 #[tokio::test]
 async fn a_bad_timeout_is_a_usage_error() {
     let mut step = release_audit_test_support::Step::new();
-    step.input("release-version", "1.0.0").input("upload", "false").input("required-reports", "none").input("timeout", "soon");
+    step.input("release-version", "1.0.0")
+        .input("upload", "false")
+        .input("required-reports", "none")
+        .input("timeout", "soon");
     let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
     assert_eq!(result.code, 2, "{}", result.everything());
     assert!(result.everything().contains("input `timeout`: `soon` is not a duration"), "{}", result.everything());

@@ -15,7 +15,9 @@ use release_audit::bundle::manifest::{FileEntry, Manifest, Release, RunFacts, SC
 use release_audit::bundle::{BundleDir, zip_dir};
 use release_audit::evidence::Evidence;
 use release_audit::evidence::test_reports::parse::{FileOutcome, parse_file};
-use release_audit::evidence::test_reports::{ArtifactRecord, Category, CategoryRecord, FileStatus, ReportFile, SourceRun, TestEvidence, judge};
+use release_audit::evidence::test_reports::{
+    ArtifactRecord, Category, CategoryRecord, FileStatus, ReportFile, SourceRun, TestEvidence, judge,
+};
 
 fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
@@ -23,7 +25,10 @@ fn binary() -> PathBuf {
 
 fn verify(path: &Path) -> (i32, String) {
     let out = Command::new(binary()).arg("verify").arg(path).output().expect("the binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 /// xorshift64*: small, seeded, reproducible.
@@ -45,14 +50,39 @@ impl Rng {
     /// A name with the characters real and hostile reports carry.
     fn name(&mut self) -> String {
         const PIECES: &[&str] = &[
-            "Test", "ä", "名前", "🚀", " ", "::", "##[error]", "%0A", "[x](https://e.invalid)", "<b>", "&amp;", "\"q\"", "'", "|", "`", "\\",
-            "ñ", "Ω", "-", "_", ".", "$HOME", "{}", "*", "#", "~",
+            "Test",
+            "ä",
+            "名前",
+            "🚀",
+            " ",
+            "::",
+            "##[error]",
+            "%0A",
+            "[x](https://e.invalid)",
+            "<b>",
+            "&amp;",
+            "\"q\"",
+            "'",
+            "|",
+            "`",
+            "\\",
+            "ñ",
+            "Ω",
+            "-",
+            "_",
+            ".",
+            "$HOME",
+            "{}",
+            "*",
+            "#",
+            "~",
         ];
         (0..1 + self.below(5)).map(|_| *self.pick(PIECES)).collect()
     }
     /// A path segment for a bundle file: printable, odd, but one plain segment.
     fn segment(&mut self) -> String {
-        const PIECES: &[&str] = &["report", "ä", "名", "🚀", " ", "-", "_", ".", "(1)", "[x]", "#", "%", "'", "&", "+", "=", "@", "~"];
+        const PIECES: &[&str] =
+            &["report", "ä", "名", "🚀", " ", "-", "_", ".", "(1)", "[x]", "#", "%", "'", "&", "+", "=", "@", "~"];
         let s: String = (0..1 + self.below(4)).map(|_| *self.pick(PIECES)).collect();
         if s.trim_matches('.').is_empty() { format!("r{s}") } else { s }
     }
@@ -83,7 +113,9 @@ fn junit(rng: &mut Rng, cases: u64) -> String {
             _ => body.push_str(&format!("<testcase classname=\"{suite}\" name=\"{name}\" time=\"{time}\"/>")),
         }
     }
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites><testsuite name=\"{suite}\">{body}</testsuite></testsuites>\n")
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites><testsuite name=\"{suite}\">{body}</testsuite></testsuites>\n"
+    )
 }
 
 /// A `go test -json` stream with float `Elapsed` values.
@@ -95,7 +127,9 @@ fn go_json(rng: &mut Rng, cases: u64) -> String {
         let action = if rng.below(10) == 0 { "fail" } else { "pass" };
         let elapsed = rng.duration();
         out.push_str(&format!("{{\"Action\":\"run\",\"Package\":\"{package}\",\"Test\":{test}}}\n"));
-        out.push_str(&format!("{{\"Action\":\"{action}\",\"Package\":\"{package}\",\"Test\":{test},\"Elapsed\":{elapsed}}}\n"));
+        out.push_str(&format!(
+            "{{\"Action\":\"{action}\",\"Package\":\"{package}\",\"Test\":{test},\"Elapsed\":{elapsed}}}\n"
+        ));
     }
     out.push_str(&format!("{{\"Action\":\"pass\",\"Package\":\"{package}\",\"Elapsed\":{}}}\n", rng.duration()));
     out
@@ -213,7 +247,11 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),
         release: Release { version: format!("1.{seed}.0-{}", rng.name()), bundle_name: name.clone() },
-        source: Source { repository: Some(rng.name()), commit: Some(format!("{:040x}", rng.next())), git_ref: Some(rng.name()) },
+        source: Source {
+            repository: Some(rng.name()),
+            commit: Some(format!("{:040x}", rng.next())),
+            git_ref: Some(rng.name()),
+        },
         run: RunFacts {
             id: Some(rng.next() >> 1),
             attempt: Some(1),
@@ -239,7 +277,11 @@ fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap() {
         let p = e.unwrap().path();
         let target = to.join(p.file_name().unwrap());
-        if p.is_dir() { copy_dir(&p, &target) } else { std::fs::copy(&p, &target).unwrap(); }
+        if p.is_dir() {
+            copy_dir(&p, &target)
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
     }
 }
 
@@ -266,7 +308,9 @@ fn fix_up_sums(dir: &Path) {
 /// Every leaf of a JSON value, as a JSON pointer.
 fn leaves(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
     match v {
-        serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| leaves(v, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out)),
+        serde_json::Value::Object(m) => {
+            m.iter().for_each(|(k, v)| leaves(v, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out))
+        }
         serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| leaves(v, format!("{at}/{i}"), out)),
         _ => out.push(at),
     }
@@ -361,7 +405,10 @@ fn links_and_fifos_in_a_bundle_are_named_never_followed_or_opened() {
     let (code, out) = verify(&root);
     assert_eq!(code, 1, "{out}");
     for name in ["zero.xml", "outside.xml", "pipe.xml", "manifest.yaml"] {
-        assert!(out.contains(&format!("not a regular file: {name} (a link, FIFO or device; not followed or opened)")), "{name}:\n{out}");
+        assert!(
+            out.contains(&format!("not a regular file: {name} (a link, FIFO or device; not followed or opened)")),
+            "{name}:\n{out}"
+        );
     }
     assert!(!out.contains(&outside_hash), "the hash of a file outside the bundle is never printed:\n{out}");
 }
@@ -370,7 +417,17 @@ fn links_and_fifos_in_a_bundle_are_named_never_followed_or_opened() {
 /// the way the writer does and fixes up SHA256SUMS: only the path is wrong.
 fn point_manifest_at(root: &Path, path: &str) {
     let mut m: Manifest = serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
-    let file = m.evidence.tests.as_mut().unwrap().categories.iter_mut().flat_map(|c| c.artifacts.iter_mut()).flat_map(|a| a.files.iter_mut()).next().unwrap();
+    let file = m
+        .evidence
+        .tests
+        .as_mut()
+        .unwrap()
+        .categories
+        .iter_mut()
+        .flat_map(|c| c.artifacts.iter_mut())
+        .flat_map(|a| a.files.iter_mut())
+        .next()
+        .unwrap();
     file.path = path.to_string();
     m.files[0].path = path.to_string();
     let mut json = serde_json::to_vec_pretty(&m).unwrap();
@@ -402,7 +459,13 @@ fn absolute_and_escaping_paths_in_the_manifest_and_sums_are_refused_in_both_form
         // The same as a zip an auditor was handed.
         let zip = tmp.path().join("hostile.zip");
         let _ = std::fs::remove_file(&zip);
-        let ok = Command::new("zip").arg("-qr").arg(&zip).arg("audit-bundle-99").current_dir(&copy).status().expect("zip is installed (tests/run installs it)");
+        let ok = Command::new("zip")
+            .arg("-qr")
+            .arg(&zip)
+            .arg("audit-bundle-99")
+            .current_dir(&copy)
+            .status()
+            .expect("zip is installed (tests/run installs it)");
         assert!(ok.success());
         let (code, out) = verify(&zip);
         assert_eq!(code, 1, "{out}");

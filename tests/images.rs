@@ -32,12 +32,16 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 
     /// The one `error:` line and its hint.
     fn error_line(&self) -> &str {
-        self.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("no error line in:\n{}", self.stderr))
+        self.stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line in:\n{}", self.stderr))
     }
 }
 
@@ -82,7 +86,10 @@ fn findings(json: &Value) -> Vec<(String, String, String, String, Vec<String>)> 
                 f["platform"].as_str().unwrap_or("").to_string(),
                 f["remedy"].as_str().unwrap().to_string(),
                 f["summary"].as_str().unwrap().to_string(),
-                f["details"].as_array().map(|d| d.iter().map(|x| x.as_str().unwrap().to_string()).collect()).unwrap_or_default(),
+                f["details"]
+                    .as_array()
+                    .map(|d| d.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+                    .unwrap_or_default(),
             )
         })
         .collect()
@@ -124,7 +131,10 @@ fn the_same_image_in_dev_and_prod_is_identical() {
 
     // The text form says the same in words.
     let f = fixture();
-    let text = release_audit(&["compare", &f.plain("dev/app:PR-1"), &f.plain("prod/app:1.0.0"), "--insecure-registry", &f.plain.host], &[]);
+    let text = release_audit(
+        &["compare", &f.plain("dev/app:PR-1"), &f.plain("prod/app:1.0.0"), "--insecure-registry", &f.plain.host],
+        &[],
+    );
     assert_eq!(text.code, 0);
     assert!(text.stdout.contains("verdict   identical — passes digest-policy identical"), "{}", text.stdout);
 }
@@ -136,13 +146,24 @@ fn a_rebuild_where_only_created_changed_is_explained_by_config_created() {
     assert_eq!(json["verdict"], "different");
     let f = findings(&json);
     let created = f.iter().find(|f| f.3.starts_with("config.created differs")).unwrap_or_else(|| panic!("{f:#?}"));
-    assert_eq!((created.0.as_str(), created.1.as_str(), created.2.as_str()), ("config", "linux/amd64", "source-date-epoch"));
+    assert_eq!(
+        (created.0.as_str(), created.1.as_str(), created.2.as_str()),
+        ("config", "linux/amd64", "source-date-epoch")
+    );
     assert_eq!(created.3, "config.created differs: 2024-01-01T00:00:00Z → 2025-02-02T10:00:00Z");
     // Same layers: nothing at layer level, and the hint names SOURCE_DATE_EPOCH.
     assert!(!f.iter().any(|f| f.0 == "layer"), "{f:#?}");
-    let hint = json["explanation"]["findings"].as_array().unwrap().iter().find(|x| x["remedy"] == "source-date-epoch").unwrap()["hint"].clone();
+    let hint = json["explanation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["remedy"] == "source-date-epoch")
+        .unwrap()["hint"]
+        .clone();
     assert!(hint.as_str().unwrap().contains("SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)"), "{hint}");
-    assert!(json["explanation"]["promote"].as_str().unwrap().starts_with("skopeo copy --all --preserve-digests docker://"));
+    assert!(
+        json["explanation"]["promote"].as_str().unwrap().starts_with("skopeo copy --all --preserve-digests docker://")
+    );
     cross_check(&json["released"], None);
 }
 
@@ -170,7 +191,13 @@ fn an_extra_layer_holding_git_is_found_and_blamed_on_copying_git() {
     let git = f.iter().find(|f| f.2 == "dont-copy-git").unwrap_or_else(|| panic!("{f:#?}"));
     assert!(git.3.starts_with("layer 2 exists only in released"), "{}", git.3);
     assert!(git.4.contains(&".git/HEAD".to_string()) && git.4.contains(&".git/config".to_string()), "{:?}", git.4);
-    assert!(json["explanation"]["findings"].as_array().unwrap().iter().any(|x| x["hint"].as_str().unwrap().contains(".dockerignore")));
+    assert!(
+        json["explanation"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["hint"].as_str().unwrap().contains(".dockerignore"))
+    );
     cross_check(&json["released"], None);
 }
 
@@ -193,9 +220,16 @@ fn a_multi_arch_index_with_one_changed_platform_names_the_platform_and_the_file(
     // Restricted to the platform that is the same, only the index differs.
     let (run, json) = compare("dev/multi:PR-1", "prod/multi:changed", &["--platform", "linux/amd64"]);
     assert_eq!((run.code, json["verdict"].as_str()), (1, Some("platforms-identical")));
-    let (run, json) = compare("dev/multi:PR-1", "prod/multi:changed", &["--platform", "linux/amd64", "--policy", "platforms"]);
+    let (run, json) =
+        compare("dev/multi:PR-1", "prod/multi:changed", &["--platform", "linux/amd64", "--policy", "platforms"]);
     assert_eq!((run.code, json["passed"].as_bool()), (0, Some(true)));
-    let arm = json["tested"]["manifests"].as_array().unwrap().iter().find(|m| m["platform"] == "linux/arm64").unwrap().clone();
+    let arm = json["tested"]["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["platform"] == "linux/arm64")
+        .unwrap()
+        .clone();
     assert_eq!(arm["fetched"], false, "the excluded platform is listed, not fetched");
 }
 
@@ -206,8 +240,16 @@ fn an_extra_attestation_manifest_leaves_the_platforms_identical() {
     assert_eq!(json["verdict"], "platforms-identical");
     let f = findings(&json);
     let attestation = f.iter().find(|f| f.2 == "attestations").unwrap_or_else(|| panic!("{f:#?}"));
-    assert_eq!(attestation.3, "only the attestation manifests (unknown/unknown) differ; every platform manifest is identical");
-    assert!(attestation.4[0].starts_with("only in released: sha256:") && attestation.4[0].ends_with("(unknown/unknown, attests linux/amd64)"), "{:?}", attestation.4);
+    assert_eq!(
+        attestation.3,
+        "only the attestation manifests (unknown/unknown) differ; every platform manifest is identical"
+    );
+    assert!(
+        attestation.4[0].starts_with("only in released: sha256:")
+            && attestation.4[0].ends_with("(unknown/unknown, attests linux/amd64)"),
+        "{:?}",
+        attestation.4
+    );
     assert!(!f.iter().any(|f| ["manifest", "config", "layer"].contains(&f.0.as_str())), "{f:#?}");
     cross_check(&json["released"], None);
 
@@ -256,7 +298,8 @@ fn digest_prints_index_and_platform_digests_that_skopeo_confirms() {
 
 #[test]
 fn a_tested_image_that_is_not_the_built_one_is_an_expected_digest_mismatch() {
-    let arm64 = skopeo_platforms(&fixture().plain("dev/multi:PR-1")).into_iter().find(|(p, _)| p == "linux/arm64").unwrap().1;
+    let arm64 =
+        skopeo_platforms(&fixture().plain("dev/multi:PR-1")).into_iter().find(|(p, _)| p == "linux/arm64").unwrap().1;
     let (run, json) = compare("dev/multi:PR-1", "prod/multi:1.0.0", &["--expected-digest", &arm64]);
     assert_eq!(run.code, 1);
     assert_eq!(json["verdict"], "expected-digest-mismatch");
@@ -264,7 +307,8 @@ fn a_tested_image_that_is_not_the_built_one_is_an_expected_digest_mismatch() {
     assert_eq!(f[0].2, "expected-digest");
     assert!(f[0].4[0].contains("is the linux/arm64 manifest inside the index, not the index"), "{:?}", f[0].4);
     // Even with record, the mismatch is recorded as such.
-    let (run, json) = compare("dev/multi:PR-1", "prod/multi:1.0.0", &["--expected-digest", &arm64, "--policy", "record"]);
+    let (run, json) =
+        compare("dev/multi:PR-1", "prod/multi:1.0.0", &["--expected-digest", &arm64, "--policy", "record"]);
     assert_eq!((run.code, json["verdict"].as_str()), (0, Some("expected-digest-mismatch")));
     let index = skopeo_digest(&fixture().plain("dev/multi:PR-1"), None);
     let (run, _) = compare("dev/multi:PR-1", "prod/multi:1.0.0", &["--expected-digest", &index]);
@@ -295,8 +339,18 @@ fn a_registry_with_basic_auth_asks_for_the_login_rejects_a_wrong_one_and_accepts
 
     let run = release_audit(&args, &[]);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.error_line().contains("401 Unauthorized UNAUTHORIZED: authentication required — the registry requires a login and none is given"), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("hint: add `{}=<username>:<password>` to `registry-credentials`", f.auth.host)), "{}", run.stderr);
+    assert!(
+        run.error_line().contains(
+            "401 Unauthorized UNAUTHORIZED: authentication required — the registry requires a login and none is given"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("hint: add `{}=<username>:<password>` to `registry-credentials`", f.auth.host)),
+        "{}",
+        run.stderr
+    );
 
     let wrong = format!("{}=alice:not-the-password", f.auth.host);
     let run = release_audit(&args, &[("RELEASE_AUDIT_REGISTRY_CREDENTIALS", &wrong)]);
@@ -307,7 +361,10 @@ fn a_registry_with_basic_auth_asks_for_the_login_rejects_a_wrong_one_and_accepts
     let right = format!("{}={}:{}", f.auth.host, LOGIN.user, LOGIN.password);
     let mut json_args = args.to_vec();
     json_args.push("--json");
-    for (env, extra) in [(vec![("RELEASE_AUDIT_REGISTRY_CREDENTIALS", right.as_str())], vec![]), (vec![("RUNNER_DEBUG", "1")], vec!["--registry-credentials", right.as_str()])] {
+    for (env, extra) in [
+        (vec![("RELEASE_AUDIT_REGISTRY_CREDENTIALS", right.as_str())], vec![]),
+        (vec![("RUNNER_DEBUG", "1")], vec!["--registry-credentials", right.as_str()]),
+    ] {
         let mut a = json_args.clone();
         a.extend(extra);
         let run = release_audit(&a, &env);
@@ -324,13 +381,18 @@ fn a_registry_with_token_auth_is_read_with_a_bearer_token_per_repository_from_it
     let f = fixture();
     let (tested, released) = (f.token("dev/app:PR-1"), f.token("prod/app:1.0.0"));
     let login = format!("{}={}:{}", f.token.host, LOGIN.user, LOGIN.password);
-    let ours = || f.issuer.requests().into_iter().filter(|r| r.user_agent.starts_with("release-audit/")).collect::<Vec<_>>();
+    let ours =
+        || f.issuer.requests().into_iter().filter(|r| r.user_agent.starts_with("release-audit/")).collect::<Vec<_>>();
 
     // The realm is plain HTTP: the login goes there only when its host is listed.
     let args = ["compare", tested.as_str(), released.as_str(), "--insecure-registry", f.token.host.as_str()];
     let run = release_audit(&args, &[("RELEASE_AUDIT_REGISTRY_CREDENTIALS", &login)]);
     assert_eq!(run.code, 3);
-    assert!(run.error_line().contains(&format!("the login was not sent: the realm {} is plain HTTP", f.issuer.host)), "{}", run.stderr);
+    assert!(
+        run.error_line().contains(&format!("the login was not sent: the realm {} is plain HTTP", f.issuer.host)),
+        "{}",
+        run.stderr
+    );
     assert!(ours().iter().all(|r| !r.logged_in));
 
     let mut args = args.to_vec();
@@ -345,7 +407,8 @@ fn a_registry_with_token_auth_is_read_with_a_bearer_token_per_repository_from_it
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["verdict"], "identical");
     cross_check(&run.json()["tested"], Some((LOGIN.user, LOGIN.password)));
-    let mut granted: Vec<(String, Vec<String>, bool)> = ours()[before..].iter().map(|r| (r.service.clone(), r.scopes.clone(), r.logged_in)).collect();
+    let mut granted: Vec<(String, Vec<String>, bool)> =
+        ours()[before..].iter().map(|r| (r.service.clone(), r.scopes.clone(), r.logged_in)).collect();
     granted.sort();
     assert_eq!(
         granted,
@@ -387,7 +450,10 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
     assert_eq!(settings.secrets().len(), 2);
     let evidence = tokio::runtime::Runtime::new().unwrap().block_on(images::collect(&settings)).unwrap();
 
-    assert_eq!(evidence.pairs.iter().map(|p| (p.name.as_str(), p.passed)).collect::<Vec<_>>(), [("app", true), ("multi", false)]);
+    assert_eq!(
+        evidence.pairs.iter().map(|p| (p.name.as_str(), p.passed)).collect::<Vec<_>>(),
+        [("app", true), ("multi", false)]
+    );
     assert_eq!(evidence.failures().len(), 1);
     assert!(evidence.failures()[0].starts_with("image `multi`: tested "), "{:?}", evidence.failures());
 
@@ -400,8 +466,13 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
     assert_eq!(record["tested"]["digest"].as_str().unwrap(), skopeo_digest(&f.plain("dev/multi:PR-1"), None));
     assert!(!record["explanation"]["findings"].as_array().unwrap().is_empty());
     // Every manifest file holds the exact bytes: its name is their sha256.
-    let manifests: Vec<_> = std::fs::read_dir(root.join("images/manifests")).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(manifests.len(), 5, "v1 (app in both repos, and amd64 in both indexes), two indexes, arm64 and the changed arm64");
+    let manifests: Vec<_> =
+        std::fs::read_dir(root.join("images/manifests")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(
+        manifests.len(),
+        5,
+        "v1 (app in both repos, and amd64 in both indexes), two indexes, arm64 and the changed arm64"
+    );
     for path in &manifests {
         let name = path.file_name().unwrap().to_str().unwrap();
         let bytes = std::fs::read(path).unwrap();
@@ -414,20 +485,39 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
     assert!(part["pairs"][1].get("detail").is_none());
 
     let subjects = evidence.subjects();
-    assert!(subjects.iter().any(|(n, h)| n == &format!("{}/dev/multi", f.plain.host) && record["tested"]["digest"].as_str().unwrap().ends_with(h.as_str())));
+    assert!(subjects.iter().any(|(n, h)| n == &format!("{}/dev/multi", f.plain.host)
+        && record["tested"]["digest"].as_str().unwrap().ends_with(h.as_str())));
     assert!(subjects.iter().any(|(n, _)| n.ends_with("dev/multi (linux/arm64)")), "{subjects:?}");
 
     let summary = evidence.summary_markdown();
-    assert!(summary.contains("#### ✅ `app` — identical") && summary.contains("#### ❌ `multi` — different"), "{summary}");
-    assert!(summary.contains(&format!("| tested | `{}` | `{}` |", f.plain("dev/multi:PR-1"), record["tested"]["digest"].as_str().unwrap())), "{summary}");
-    assert!(summary.contains("```mermaid\nflowchart LR") && summary.contains("💡 ") && summary.contains("skopeo copy --all --preserve-digests"), "{summary}");
+    assert!(
+        summary.contains("#### ✅ `app` — identical") && summary.contains("#### ❌ `multi` — different"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "| tested | `{}` | `{}` |",
+            f.plain("dev/multi:PR-1"),
+            record["tested"]["digest"].as_str().unwrap()
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("```mermaid\nflowchart LR")
+            && summary.contains("💡 ")
+            && summary.contains("skopeo copy --all --preserve-digests"),
+        "{summary}"
+    );
 
     fn escape(s: &str) -> String {
         s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
     }
     let html = images::html(&evidence, escape);
     assert!(html.contains("<span class=\"bad\">✘</span> <code>multi</code> — different"), "{html}");
-    assert!(html.contains(&format!("<td class=\"mono\">{}</td>", record["tested"]["digest"].as_str().unwrap())), "{html}");
+    assert!(
+        html.contains(&format!("<td class=\"mono\">{}</td>", record["tested"]["digest"].as_str().unwrap())),
+        "{html}"
+    );
     assert!(html.contains("<details open><summary>Why they differ") && html.contains("Remedy: "), "{html}");
     // Read back from manifest.json (no explanation kept there), it still shows digests and verdicts.
     let read_back: images::ImageEvidence = serde_json::from_value(part.clone()).unwrap();
@@ -456,10 +546,22 @@ fn bad_references_policies_and_platforms_are_usage_errors_naming_the_input() {
     let f = fixture();
     let good = f.plain("dev/app:PR-1");
     for (args, expected) in [
-        (vec!["compare", "127.0.0.1:5000/dev/App:1", good.as_str()], "error: argument `TESTED`: `127.0.0.1:5000/dev/App:1` is not an image reference"),
-        (vec!["compare", good.as_str(), "r.io/app:1", "--policy", "strict"], "error: flag `--policy`: `strict` is not a policy"),
-        (vec!["compare", good.as_str(), "r.io/app:1", "--platform", "linux"], "error: flag `--platform`: `linux` is not a platform"),
-        (vec!["compare", good.as_str(), "r.io/app:1", "--insecure-registry", "localhost"], "error: flag `--insecure-registries`: `localhost` has no port"),
+        (
+            vec!["compare", "127.0.0.1:5000/dev/App:1", good.as_str()],
+            "error: argument `TESTED`: `127.0.0.1:5000/dev/App:1` is not an image reference",
+        ),
+        (
+            vec!["compare", good.as_str(), "r.io/app:1", "--policy", "strict"],
+            "error: flag `--policy`: `strict` is not a policy",
+        ),
+        (
+            vec!["compare", good.as_str(), "r.io/app:1", "--platform", "linux"],
+            "error: flag `--platform`: `linux` is not a platform",
+        ),
+        (
+            vec!["compare", good.as_str(), "r.io/app:1", "--insecure-registry", "localhost"],
+            "error: flag `--insecure-registries`: `localhost` has no port",
+        ),
         (vec!["digest", "app@sha256:123"], "error: argument `REF`: `app@sha256:123` is not an image reference"),
     ] {
         let run = release_audit(&args, &[]);
@@ -473,11 +575,23 @@ fn bad_references_policies_and_platforms_are_usage_errors_naming_the_input() {
 fn a_platform_filter_that_matches_nothing_says_which_platforms_exist() {
     let f = fixture();
     let run = release_audit(
-        &["compare", &f.plain("dev/multi:PR-1"), &f.plain("prod/multi:1.0.0"), "--insecure-registry", &f.plain.host, "--platform", "linux/s390x"],
+        &[
+            "compare",
+            &f.plain("dev/multi:PR-1"),
+            &f.plain("prod/multi:1.0.0"),
+            "--insecure-registry",
+            &f.plain.host,
+            "--platform",
+            "linux/s390x",
+        ],
         &[],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.error_line().contains("input `platforms`: linux/s390x matches none of the platforms of"), "{}", run.stderr);
+    assert!(
+        run.error_line().contains("input `platforms`: linux/s390x matches none of the platforms of"),
+        "{}",
+        run.stderr
+    );
     assert!(run.error_line().ends_with("(linux/amd64, linux/arm64)"), "{}", run.stderr);
 }
 
@@ -486,7 +600,13 @@ fn an_unknown_host_and_a_schema1_manifest_are_one_line_errors() {
     let f = fixture();
     let run = release_audit(&["digest", "registry.invalid/app:1"], &[]);
     assert_eq!(run.code, 3);
-    assert!(run.error_line().starts_with("error: registry registry.invalid: manifest registry.invalid/app:1: cannot reach registry.invalid"), "{}", run.stderr);
+    assert!(
+        run.error_line().starts_with(
+            "error: registry registry.invalid: manifest registry.invalid/app:1: cannot reach registry.invalid"
+        ),
+        "{}",
+        run.stderr
+    );
 
     let run = release_audit(&["digest", &f.plain("prod/app:schema1"), "--insecure-registry", &f.plain.host], &[]);
     assert_eq!(run.code, 3);
@@ -505,7 +625,9 @@ fn an_unknown_host_and_a_schema1_manifest_are_one_line_errors() {
 #[test]
 fn answers_a_registry_cannot_be_made_to_give_are_clear_errors() {
     let stub = stub::Stub::start();
-    let digest = |path: &str| release_audit(&["digest", &format!("{}/{path}", stub.host), "--insecure-registry", &stub.host], &[]);
+    let digest = |path: &str| {
+        release_audit(&["digest", &format!("{}/{path}", stub.host), "--insecure-registry", &stub.host], &[])
+    };
 
     let run = digest("forbidden/app:1");
     assert_eq!(run.code, 3);
@@ -513,7 +635,13 @@ fn answers_a_registry_cannot_be_made_to_give_are_clear_errors() {
 
     let run = digest("throttled/app:1");
     assert_eq!(run.code, 3);
-    assert!(run.error_line().contains("429 Too Many Requests TOOMANYREQUESTS: slow down after 5 attempts — the registry is throttling us"), "{}", run.stderr);
+    assert!(
+        run.error_line().contains(
+            "429 Too Many Requests TOOMANYREQUESTS: slow down after 5 attempts — the registry is throttling us"
+        ),
+        "{}",
+        run.stderr
+    );
     assert_eq!(stub.hits("/v2/throttled/app/manifests/1"), 5, "retried up to the policy's 5 attempts");
 
     let run = digest("flaky/app:1");
@@ -533,7 +661,11 @@ fn answers_a_registry_cannot_be_made_to_give_are_clear_errors() {
     for path in ["huge/app:1", "huge-unannounced/app:1"] {
         let run = digest(path);
         assert_eq!(run.code, 3);
-        assert!(run.error_line().ends_with("is larger than 4194304 bytes, the limit for manifests"), "{path}: {}", run.stderr);
+        assert!(
+            run.error_line().ends_with("is larger than 4194304 bytes, the limit for manifests"),
+            "{path}: {}",
+            run.stderr
+        );
     }
     for run in [digest("forbidden/app:1"), digest("mismatch/app:1")] {
         assert_eq!(run.stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1);
@@ -544,12 +676,19 @@ fn answers_a_registry_cannot_be_made_to_give_are_clear_errors() {
 fn comparing_two_indexes_takes_one_get_per_manifest() {
     let f = fixture();
     let (tested, released) = (f.plain("bench/tested:1"), f.plain("bench/released:1"));
-    let run = release_audit(&["compare", &tested, &released, "--insecure-registry", &f.plain.host, "--json", "--layer-diff-limit", "0"], &[]);
+    let run = release_audit(
+        &["compare", &tested, &released, "--insecure-registry", &f.plain.host, "--json", "--layer-diff-limit", "0"],
+        &[],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let json = run.json();
     // The registry's own access log: 2 index GETs by tag + 4 platform manifests by digest, each once.
-    let mut gets: Vec<String> =
-        f.plain.requests_matching("/manifests/").into_iter().filter(|l| l.contains("/v2/bench/") && l.contains("\"release-audit/")).collect();
+    let mut gets: Vec<String> = f
+        .plain
+        .requests_matching("/manifests/")
+        .into_iter()
+        .filter(|l| l.contains("/v2/bench/") && l.contains("\"release-audit/"))
+        .collect();
     gets.iter_mut().for_each(|l| *l = l.split('"').nth(1).unwrap().to_string());
     gets.sort();
     let unique: std::collections::BTreeSet<&String> = gets.iter().collect();
@@ -575,7 +714,8 @@ fn the_action_puts_image_evidence_into_the_bundle_statements_and_summary() {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let fake = FakeGitHub::start().await;
         let backend = fake.add_run(950, "e2e.yml", SHA, "success");
-        let junit = br#"<testsuites><testsuite name="e2e" tests="1"><testcase name="TestOk"/></testsuite></testsuites>"#;
+        let junit =
+            br#"<testsuites><testsuite name="e2e" tests="1"><testcase name="TestOk"/></testsuite></testsuites>"#;
         fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", junit)])).await;
         let mut step = Step::with_fake(&fake);
         step.input("release-version", "1.0.0")
@@ -595,11 +735,20 @@ fn the_action_puts_image_evidence_into_the_bundle_statements_and_summary() {
         let pair = &manifest["evidence"]["images"]["pairs"][0];
         assert_eq!(pair["verdict"], "different");
         assert_eq!(pair["tested"]["digest"].as_str().unwrap(), skopeo_digest(&tested, None));
-        assert!(manifest["verdict"]["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().starts_with("image `multi`")), "{manifest}");
+        assert!(
+            manifest["verdict"]["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r.as_str().unwrap().starts_with("image `multi`")),
+            "{manifest}"
+        );
         assert!(dir.join("images/multi.json").exists());
 
-        let statement: Value = serde_json::from_slice(&std::fs::read(dir.join("statements/e2e.intoto.json")).unwrap()).unwrap();
-        let subject_digests: Vec<&str> = statement["subject"].as_array().unwrap().iter().filter_map(|s| s["digest"]["sha256"].as_str()).collect();
+        let statement: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("statements/e2e.intoto.json")).unwrap()).unwrap();
+        let subject_digests: Vec<&str> =
+            statement["subject"].as_array().unwrap().iter().filter_map(|s| s["digest"]["sha256"].as_str()).collect();
         let tested_hex = skopeo_digest(&tested, None).trim_start_matches("sha256:").to_string();
         assert!(subject_digests.contains(&tested_hex.as_str()), "{statement}");
 
@@ -651,17 +800,26 @@ fn verify_online_says_when_a_released_tag_has_moved() {
         assert_eq!(result.code, 0, "{}", result.stderr);
         let zip = step.resolve(&result.outputs["bundle-path"]);
 
-        let online = release_audit(&["verify", "--online", "--insecure-registry", &f.plain.host, zip.to_str().unwrap()], &[]);
+        let online =
+            release_audit(&["verify", "--online", "--insecure-registry", &f.plain.host, zip.to_str().unwrap()], &[]);
         assert_eq!(online.code, 0, "{}{}", online.stdout, online.stderr);
-        assert!(online.stdout.contains(&format!("unmoved: {released} @ {}", skopeo_digest(&released, None))), "{}", online.stdout);
+        assert!(
+            online.stdout.contains(&format!("unmoved: {released} @ {}", skopeo_digest(&released, None))),
+            "{}",
+            online.stdout
+        );
 
         // The tag is re-pointed after the release: offline the bundle still holds, online it does not.
         skopeo_copy(&f.plain("prod/multi:changed"), &released);
         assert_eq!(release_audit(&["verify", zip.to_str().unwrap()], &[]).code, 0);
-        let moved = release_audit(&["verify", "--online", "--insecure-registry", &f.plain.host, zip.to_str().unwrap()], &[]);
+        let moved =
+            release_audit(&["verify", "--online", "--insecure-registry", &f.plain.host, zip.to_str().unwrap()], &[]);
         assert_eq!(moved.code, 1, "{}", moved.stdout);
         assert!(
-            moved.stdout.contains(&format!("moved: image `moving`: {released} now resolves to {}", skopeo_digest(&released, None))),
+            moved.stdout.contains(&format!(
+                "moved: image `moving`: {released} now resolves to {}",
+                skopeo_digest(&released, None)
+            )),
             "{}",
             moved.stdout
         );
@@ -700,7 +858,12 @@ fn recompressed_layers_under_one_config_are_explained_as_compression() {
     let work = tempfile::tempdir().unwrap();
     let layout = work.path().join("layout");
     let skopeo = |from: String, to: String| {
-        let out = Command::new("skopeo").args(["copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false"]).arg(from).arg(to).output().expect("skopeo runs");
+        let out = Command::new("skopeo")
+            .args(["copy", "-q", "--src-tls-verify=false", "--dest-tls-verify=false"])
+            .arg(from)
+            .arg(to)
+            .output()
+            .expect("skopeo runs");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     };
     skopeo(format!("docker://{tested}"), format!("oci:{}:1", layout.display()));

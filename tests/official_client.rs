@@ -83,7 +83,9 @@ async fn release_audit_reads_an_artifact_the_official_client_uploaded() {
     let url = svc.signed_download_url(entry).await.unwrap();
     let dest = tempfile::tempdir().unwrap();
     let zip_path = dest.path().join("a.zip");
-    let got = blob::download_to_file(svc.http(), &url, &zip_path, 1 << 30, "pr-unit-report", RetryPolicy::default()).await.unwrap();
+    let got = blob::download_to_file(svc.http(), &url, &zip_path, 1 << 30, "pr-unit-report", RetryPolicy::default())
+        .await
+        .unwrap();
     assert_eq!(Some(format!("sha256:{}", got.sha256)), entry.digest, "the digest the official client finalized with");
     assert_eq!(got.sha256, hex::encode(Sha256::digest(std::fs::read(&zip_path).unwrap())));
 
@@ -109,8 +111,21 @@ async fn large_files_go_up_in_blocks_and_come_back_identical() {
         data.extend_from_slice(&x.to_le_bytes());
     }
     std::fs::write(&path, &data).unwrap();
-    let url = fake.azurite.blob_sas_url(&fake.container, "big/blob.zip", "cw", chrono::Utc::now() + chrono::Duration::hours(1));
-    blob::upload_file(&release_audit::http::client(), &Secret::new(url), &path, data.len() as u64, RetryPolicy::default()).await.unwrap();
+    let url = fake.azurite.blob_sas_url(
+        &fake.container,
+        "big/blob.zip",
+        "cw",
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    );
+    blob::upload_file(
+        &release_audit::http::client(),
+        &Secret::new(url),
+        &path,
+        data.len() as u64,
+        RetryPolicy::default(),
+    )
+    .await
+    .unwrap();
     let back = fake.azurite.read_blob(&fake.container, "big/blob.zip").await.unwrap();
     assert_eq!(back.len(), data.len());
     assert!(back == data, "the committed block list does not reproduce the file");
@@ -135,7 +150,8 @@ async fn release_audit_reads_what_the_current_official_client_uploads_zipped_or_
     std::fs::create_dir_all(root.path().join("reports")).unwrap();
     std::fs::write(root.path().join("junit-unit.xml"), unit).unwrap();
     std::fs::write(root.path().join("reports/junit.xml"), e2e).unwrap();
-    let unzipped = official::upload_v6(&fake, "ignored-with-skip-archive", root.path(), &["junit-unit.xml"], true).await;
+    let unzipped =
+        official::upload_v6(&fake, "ignored-with-skip-archive", root.path(), &["junit-unit.xml"], true).await;
     let zipped = official::upload_v6(&fake, "pr-e2e-report", root.path(), &["reports/junit.xml"], false).await;
 
     // What 6.x really sends (recorded by the fake): version 7 and a mime_type.
@@ -146,13 +162,17 @@ async fn release_audit_reads_what_the_current_official_client_uploads_zipped_or_
     assert!(fake.artifacts().iter().any(|a| a.name == "junit-unit.xml" && !a.blob.ends_with(".zip")));
 
     let mut step = Step::with_fake(&fake);
-    step.input("release-version", "4.0.0").input("unit-reports", "junit-unit.xml").input("e2e-reports", "pr-e2e-report").input("include-run-logs", "false");
+    step.input("release-version", "4.0.0")
+        .input("unit-reports", "junit-unit.xml")
+        .input("e2e-reports", "pr-e2e-report")
+        .input("include-run-logs", "false");
     let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
     let bundle_dir = step.resolve(&result.outputs["bundle-path"]).with_extension("");
     assert_eq!(std::fs::read(bundle_dir.join("reports/unit/junit-unit.xml/junit-unit.xml")).unwrap(), unit);
     assert_eq!(std::fs::read(bundle_dir.join("reports/e2e/pr-e2e-report/reports/junit.xml")).unwrap(), e2e);
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(bundle_dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle_dir.join("manifest.json")).unwrap()).unwrap();
     let categories = manifest["evidence"]["tests"]["categories"].as_array().unwrap();
     let unit_cat = categories.iter().find(|c| c["category"] == "unit").unwrap();
     assert_eq!(unit_cat["totals"]["tests"], 2);
@@ -163,7 +183,10 @@ async fn release_audit_reads_what_the_current_official_client_uploads_zipped_or_
     assert_eq!(record["digest"].as_str().map(|d| d.trim_start_matches("sha256:")), unzipped["digest"].as_str());
     assert!(record["files"][0]["notes"][0].as_str().unwrap().contains("Content-Type text/xml"), "{record}");
     let e2e_cat = categories.iter().find(|c| c["category"] == "e2e").unwrap();
-    assert_eq!((e2e_cat["totals"]["tests"].as_i64(), e2e_cat["artifacts"][0]["id"].as_i64()), (Some(3), zipped["id"].as_i64()));
+    assert_eq!(
+        (e2e_cat["totals"]["tests"].as_i64(), e2e_cat["artifacts"][0]["id"].as_i64()),
+        (Some(3), zipped["id"].as_i64())
+    );
 }
 
 /// 6.x downloads the bundle release-audit uploaded (a zip: it unzips it) and an
@@ -181,7 +204,10 @@ async fn the_current_official_client_downloads_the_bundle_and_unzipped_artifacts
     let downloaded = official::download_v6(&fake, id, dest.path()).await;
     assert_eq!(downloaded["digestMismatch"], false, "{downloaded}");
     let bundle_dir = step.resolve(&result.outputs["bundle-path"]).with_extension("");
-    assert!(files_under(&dest.path().join("audit-bundle-3.1.5")) == files_under(&bundle_dir), "6.x's files differ from the bundle's");
+    assert!(
+        files_under(&dest.path().join("audit-bundle-3.1.5")) == files_under(&bundle_dir),
+        "6.x's files differ from the bundle's"
+    );
 
     let root = tempfile::tempdir().unwrap();
     let report = b"<testsuites><testsuite name=\"x\" tests=\"0\"/></testsuites>";
@@ -190,6 +216,11 @@ async fn the_current_official_client_downloads_the_bundle_and_unzipped_artifacts
     let dest = tempfile::tempdir().unwrap();
     official::download_v6(&fake, uploaded["id"].as_i64().unwrap(), dest.path()).await;
     let files = files_under(dest.path());
-    assert_eq!(files.len(), 1, "6.x wrote the single file, not an extraction: {:?}", files.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    assert_eq!(
+        files.len(),
+        1,
+        "6.x wrote the single file, not an extraction: {:?}",
+        files.iter().map(|(p, _)| p).collect::<Vec<_>>()
+    );
     assert_eq!(files[0].1, report);
 }

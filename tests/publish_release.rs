@@ -10,8 +10,8 @@ mod publish_common;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use release_audit::github::rest::Rest;
 use release_audit::error::Error;
+use release_audit::github::rest::Rest;
 use release_audit::publish::release::{AssetFile, AttachedAsset, ReleaseAssetSettings, attach};
 use release_audit::secret::Secret;
 use release_audit_test_support::FakeGitHub;
@@ -26,7 +26,9 @@ fn setup() {
         release_audit::http::client();
         let azurite = publish_common::azurite_url();
         // SAFETY: see `set_process_env`; this initialiser runs before anything else.
-        unsafe { publish_common::set_process_env(&[("RA_AZURITE_BLOB_URL", &azurite), ("RELEASE_AUDIT_RETRY_BASE_MS", "20")]) };
+        unsafe {
+            publish_common::set_process_env(&[("RA_AZURITE_BLOB_URL", &azurite), ("RELEASE_AUDIT_RETRY_BASE_MS", "20")])
+        };
     });
 }
 
@@ -44,20 +46,33 @@ struct Files {
 fn files(seed: &str) -> Files {
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("audit-bundle-1.2.3.zip");
-    let content: Vec<u8> = (0..700_000u32).map(|i| (i.wrapping_mul(31) ^ seed.len() as u32) as u8).chain(seed.bytes()).collect();
+    let content: Vec<u8> =
+        (0..700_000u32).map(|i| (i.wrapping_mul(31) ^ seed.len() as u32) as u8).chain(seed.bytes()).collect();
     std::fs::write(&zip, content).unwrap();
     let sums = dir.path().join("SHA256SUMS");
     std::fs::write(&sums, format!("0000  {seed}/manifest.json\n")).unwrap();
     Files { _dir: dir, zip, sums }
 }
 
-async fn attach_files(fake: &FakeGitHub, token: &str, tag: &str, f: &Files, overwrite: bool) -> Result<Vec<AttachedAsset>, Error> {
+async fn attach_files(
+    fake: &FakeGitHub,
+    token: &str,
+    tag: &str,
+    f: &Files,
+    overwrite: bool,
+) -> Result<Vec<AttachedAsset>, Error> {
     let list = [
         AssetFile { path: &f.zip, name: "audit-bundle-1.2.3.zip", content_type: "application/zip" },
         AssetFile { path: &f.sums, name: "audit-bundle-1.2.3.SHA256SUMS", content_type: "text/plain" },
     ];
     let settings = ReleaseAssetSettings { tag: tag.to_string() };
-    attach(&Rest::new(release_audit::http::client(), &fake.url, REPOSITORY, Secret::new(token)), &settings, &list, overwrite).await
+    attach(
+        &Rest::new(release_audit::http::client(), &fake.url, REPOSITORY, Secret::new(token)),
+        &settings,
+        &list,
+        overwrite,
+    )
+    .await
 }
 
 fn asset_bytes(fake: &FakeGitHub, release: i64, name: &str) -> Option<Vec<u8>> {
@@ -89,7 +104,10 @@ async fn bundle_and_sums_are_attached_with_their_bytes_and_download_links() {
     let zip = fake.release_assets(release).into_iter().find(|a| a.name.ends_with(".zip")).unwrap();
     assert_eq!(zip.content_type, "application/zip");
     let auth = fake.state.lock().unwrap().rest_auth.clone();
-    assert!(auth.iter().all(|a| a.as_deref() == Some(format!("Bearer {}", fake.rest_token).as_str())), "every call carries the token");
+    assert!(
+        auth.iter().all(|a| a.as_deref() == Some(format!("Bearer {}", fake.rest_token).as_str())),
+        "every call carries the token"
+    );
 }
 
 #[tokio::test]
@@ -112,19 +130,31 @@ async fn existing_asset_is_refused_then_replaced_with_overwrite() {
     let text = one_line_with_hint(&err);
     assert!(text.contains("already has the asset audit-bundle-1.2.3.zip; nothing was changed"), "{text}");
     assert!(err.hint().contains("overwrite: true"));
-    assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), b"the old bundle", "the existing asset is untouched");
+    assert_eq!(
+        asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(),
+        b"the old bundle",
+        "the existing asset is untouched"
+    );
     assert!(asset_bytes(&fake, release, "audit-bundle-1.2.3.SHA256SUMS").is_none(), "nothing else was attached");
 
     // Overwrite, but the upload of the successor fails: the old asset is still there.
     fake.inject_fault("UploadReleaseAsset", 502, "Bad Gateway", 10);
     attach_files(&fake, &fake.rest_token, "1.2.3", &f, true).await.unwrap_err();
-    assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), b"the old bundle", "a failed replacement keeps the old asset");
+    assert_eq!(
+        asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(),
+        b"the old bundle",
+        "a failed replacement keeps the old asset"
+    );
     fake.state.lock().unwrap().faults.clear();
 
     attach_files(&fake, &fake.rest_token, "1.2.3", &f, true).await.expect("overwrite replaces");
     assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), std::fs::read(&f.zip).unwrap());
     let names: Vec<String> = fake.release_assets(release).iter().map(|a| a.name.clone()).collect();
-    assert_eq!(names.len(), 2, "the old asset is gone, not kept beside the new one, and no temporary name is left: {names:?}");
+    assert_eq!(
+        names.len(),
+        2,
+        "the old asset is gone, not kept beside the new one, and no temporary name is left: {names:?}"
+    );
     assert!(fake.calls("PATCH release asset").len() == 1, "the successor was renamed into place");
 }
 
@@ -215,19 +245,31 @@ async fn the_action_attaches_the_bundle_and_its_checksums_to_the_release() {
     // `sha256sum -c` accepts the attached file next to the zip and its unzipped tree.
     let here = step.resolve(&result.outputs["bundle-path"]).parent().unwrap().to_path_buf();
     std::fs::write(here.join("downloaded.SHA256SUMS"), &sums).unwrap();
-    let check = std::process::Command::new("sha256sum").args(["-c", "--strict", "downloaded.SHA256SUMS"]).current_dir(&here).output().unwrap();
+    let check = std::process::Command::new("sha256sum")
+        .args(["-c", "--strict", "downloaded.SHA256SUMS"])
+        .current_dir(&here)
+        .output()
+        .unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
 
     let urls: Vec<&str> = result.outputs["storage-urls"].lines().collect();
     assert_eq!(urls.len(), 2);
     assert!(urls[0].ends_with("/releases/download/1.2.3/audit-bundle-1.2.3.zip"), "{urls:?}");
-    assert!(result.summary.contains(&format!("| Release asset | [audit-bundle-1.2.3.zip]({})", urls[0])), "{}", result.summary);
+    assert!(
+        result.summary.contains(&format!("| Release asset | [audit-bundle-1.2.3.zip]({})", urls[0])),
+        "{}",
+        result.summary
+    );
 
     // Again without overwrite: refused, nothing replaced, the bundle kept.
     step.input("upload", "false");
     let again = step.run(std::path::Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
     assert_eq!(again.code, 3, "{}", again.stderr);
-    assert!(again.stderr.contains("release asset upload failed") && again.stderr.contains("the bundle is kept at"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("release asset upload failed") && again.stderr.contains("the bundle is kept at"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(fake.release_assets(release).len(), 2);
 }
 
@@ -239,7 +281,8 @@ async fn a_stored_upload_whose_answer_was_lost_is_recognised_on_the_retry() {
     let release = fake.add_release("1.2.3", false);
     fake.inject_fault("UploadReleaseAssetAnswerLost", 502, "Bad Gateway", 1);
     let f = files("lost-answer");
-    let attached = attach_files(&fake, &fake.rest_token, "1.2.3", &f, false).await.expect("the stored asset is recognised");
+    let attached =
+        attach_files(&fake, &fake.rest_token, "1.2.3", &f, false).await.expect("the stored asset is recognised");
     assert_eq!(attached.len(), 2);
     assert_eq!(asset_bytes(&fake, release, "audit-bundle-1.2.3.zip").unwrap(), std::fs::read(&f.zip).unwrap());
     assert_eq!(fake.release_assets(release).len(), 2);

@@ -54,7 +54,8 @@ fn emulators() -> &'static Emulators {
 
 fn start_moto() -> Moto {
     let hint = "install it with `pip install 'moto[server]'` (tests/run does)";
-    let program = publish_common::on_path("moto_server").unwrap_or_else(|| panic!("moto_server is not on PATH: {hint}"));
+    let program =
+        publish_common::on_path("moto_server").unwrap_or_else(|| panic!("moto_server is not on PATH: {hint}"));
     let service = publish_common::start("moto", &program, &["-H", "127.0.0.1", "-p", "{port}"], hint);
     // An IAM user allowed s3:*, a role it may assume, a bucket; then moto's auth check
     // is switched on: from here every request must be signed by a known key.
@@ -89,7 +90,20 @@ fn start_gcs() -> Service {
     let service = publish_common::start(
         "fake-gcs-server",
         &program,
-        &["-host", "127.0.0.1", "-port", "{port}", "-scheme", "http", "-backend", "filesystem", "-filesystem-root", "{dir}", "-log-level", "warn"],
+        &[
+            "-host",
+            "127.0.0.1",
+            "-port",
+            "{port}",
+            "-scheme",
+            "http",
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            "{dir}",
+            "-log-level",
+            "warn",
+        ],
         hint,
     );
     python(&format!(
@@ -152,15 +166,34 @@ except botocore.exceptions.ClientError as e:
 /// of the bytes, its `sha256` metadata) or None.
 async fn gcs_object(key: &str) -> Option<(String, Option<String>)> {
     let base = emulators().gcs.url();
-    let encoded: String = key.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let encoded: String = key
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
     let http = reqwest::Client::new();
     let meta = http.get(format!("{base}/storage/v1/b/{BUCKET}/o/{encoded}")).send().await.expect("GCS answers");
     if meta.status().as_u16() == 404 {
         return None;
     }
     let meta: serde_json::Value = meta.json().await.expect("metadata JSON");
-    let bytes = http.get(format!("{base}/storage/v1/b/{BUCKET}/o/{encoded}?alt=media")).send().await.expect("GCS answers").bytes().await.expect("body");
-    Some((hex::encode(Sha256::digest(&bytes)), meta.pointer("/metadata/sha256").and_then(|v| v.as_str()).map(str::to_string)))
+    let bytes = http
+        .get(format!("{base}/storage/v1/b/{BUCKET}/o/{encoded}?alt=media"))
+        .send()
+        .await
+        .expect("GCS answers")
+        .bytes()
+        .await
+        .expect("body");
+    Some((
+        hex::encode(Sha256::digest(&bytes)),
+        meta.pointer("/metadata/sha256").and_then(|v| v.as_str()).map(str::to_string),
+    ))
 }
 
 /// A fresh RSA key as Google issues them (PKCS#8 PEM) and its public half (PKCS#1
@@ -181,12 +214,15 @@ print(json.dumps([pem, public]))
 }
 
 fn inputs(pairs: &[(&str, &str)]) -> RawInputs {
-    let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (input_variable(k), v.to_string())).collect();
+    let map: std::collections::HashMap<String, String> =
+        pairs.iter().map(|(k, v)| (input_variable(k), v.to_string())).collect();
     RawInputs::collect(&RunArgs::default(), &move |k: &str| map.get(k).cloned())
 }
 
 fn settings(url: &str, credentials: &str) -> StorageSettings {
-    release_audit::config::storage::settings(&inputs(&[("storage-url", url), ("storage-credentials", credentials)])).expect("valid settings").expect("storage is asked for")
+    release_audit::config::storage::settings(&inputs(&[("storage-url", url), ("storage-credentials", credentials)]))
+        .expect("valid settings")
+        .expect("storage is asked for")
 }
 
 fn s3_settings(url: &str) -> StorageSettings {
@@ -232,7 +268,12 @@ fn sha256_of(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-async fn store(settings: &StorageSettings, files: &Files, version: &str, overwrite: bool) -> Result<Vec<StoredObject>, Error> {
+async fn store(
+    settings: &StorageSettings,
+    files: &Files,
+    version: &str,
+    overwrite: bool,
+) -> Result<Vec<StoredObject>, Error> {
     let request = StoreRequest {
         bundle: &files.bundle,
         sums_path: &files.sums,
@@ -342,10 +383,17 @@ async fn s3_missing_bucket_is_one_clear_error() {
 async fn s3_wrong_secret_and_unknown_key_are_refused_with_a_credentials_hint() {
     let m = &emulators().moto;
     let url = s3_url(&m.service.url());
-    for credentials in [format!("access-key-id={}\nsecret-access-key=wrong-secret", m.key_id), "access-key-id=AKIAUNKNOWNKEY000000\nsecret-access-key=x".to_string()] {
+    for credentials in [
+        format!("access-key-id={}\nsecret-access-key=wrong-secret", m.key_id),
+        "access-key-id=AKIAUNKNOWNKEY000000\nsecret-access-key=x".to_string(),
+    ] {
         let err = store(&settings(&url, &credentials), &files("s3-badkey", 1000), "3.1.0", false).await.unwrap_err();
         let text = one_line_with_hint(&err);
-        assert!(text.contains("credentials were refused") && (text.contains("SignatureDoesNotMatch") || text.contains("InvalidAccessKeyId")), "{text}");
+        assert!(
+            text.contains("credentials were refused")
+                && (text.contains("SignatureDoesNotMatch") || text.contains("InvalidAccessKeyId")),
+            "{text}"
+        );
         assert!(err.hint().contains("secret-access-key"), "{}", err.hint());
         assert!(!text.contains("wrong-secret"));
     }
@@ -408,7 +456,8 @@ async fn gcs_concurrent_writers_never_replace_each_other() {
 #[tokio::test]
 async fn gcs_missing_bucket_is_one_clear_error() {
     let gcs = &emulators().gcs;
-    let settings = settings(&format!("gs://no-such-bucket/audits/?endpoint={}", gcs.url()), "access-token=ya29.test-token");
+    let settings =
+        settings(&format!("gs://no-such-bucket/audits/?endpoint={}", gcs.url()), "access-token=ya29.test-token");
     let err = store(&settings, &files("gcs-nobucket", 1000), "3.0.0", false).await.unwrap_err();
     let text = one_line_with_hint(&err);
     assert!(text.contains("bucket `no-such-bucket` does not exist"), "{text}");
@@ -419,7 +468,8 @@ async fn gcs_refused_token_is_one_clear_error() {
     let (tx, rx) = std::sync::mpsc::channel();
     let body = r#"{"error":{"code":401,"message":"Invalid Credentials","errors":[{"message":"Invalid Credentials","domain":"global","reason":"authError"}]}}"#;
     let port = publish_common::canned_http(401, body.to_string(), tx);
-    let settings = settings(&format!("gs://{BUCKET}/audits/?endpoint=http://127.0.0.1:{port}"), "access-token=ya29.expired");
+    let settings =
+        settings(&format!("gs://{BUCKET}/audits/?endpoint=http://127.0.0.1:{port}"), "access-token=ya29.expired");
     let err = store(&settings, &files("gcs-401", 1000), "3.1.0", false).await.unwrap_err();
     let text = one_line_with_hint(&err);
     assert!(text.contains("credentials were refused (HTTP 401: Invalid Credentials)"), "{text}");
@@ -454,7 +504,11 @@ async fn gcs_service_account_key_is_exchanged_for_a_token_by_a_signed_jwt() {
     let gcs = &emulators().gcs;
     let (pem, public) = rsa_key();
     let (tx, rx) = std::sync::mpsc::channel();
-    let token_port = publish_common::canned_http(200, r#"{"access_token":"ya29.from-key","expires_in":3599,"token_type":"Bearer"}"#.into(), tx);
+    let token_port = publish_common::canned_http(
+        200,
+        r#"{"access_token":"ya29.from-key","expires_in":3599,"token_type":"Bearer"}"#.into(),
+        tx,
+    );
     let token_uri = format!("http://127.0.0.1:{token_port}/token");
     let key_file = serde_json::json!({
         "type": "service_account", "project_id": "p", "private_key_id": "kid-1", "private_key": pem,
@@ -462,7 +516,8 @@ async fn gcs_service_account_key_is_exchanged_for_a_token_by_a_signed_jwt() {
     });
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(key_file.to_string());
-    let settings = settings(&format!("gs://{BUCKET}/audits/?endpoint={}", gcs.url()), &format!("service-account-json={b64}"));
+    let settings =
+        settings(&format!("gs://{BUCKET}/audits/?endpoint={}", gcs.url()), &format!("service-account-json={b64}"));
     assert!(settings.secrets().iter().any(|s| s.expose() == b64), "the key is masked");
 
     let f = files("gcs-sa", 5000);
@@ -491,12 +546,20 @@ async fn gcs_refused_service_account_key_is_one_clear_error() {
     let gcs = &emulators().gcs;
     let (pem, _) = rsa_key();
     let (tx, _rx) = std::sync::mpsc::channel();
-    let port = publish_common::canned_http(400, r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#.into(), tx);
+    let port = publish_common::canned_http(
+        400,
+        r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#.into(),
+        tx,
+    );
     let key_file = serde_json::json!({"type": "service_account", "private_key": pem, "client_email": "gone@p.iam.gserviceaccount.com", "token_uri": format!("http://127.0.0.1:{port}/token")});
-    let settings = settings(&format!("gs://{BUCKET}/audits/?endpoint={}", gcs.url()), &format!("service-account-json={key_file}"));
+    let settings =
+        settings(&format!("gs://{BUCKET}/audits/?endpoint={}", gcs.url()), &format!("service-account-json={key_file}"));
     let err = store(&settings, &files("gcs-sa-bad", 100), "5.1.0", false).await.unwrap_err();
     let text = one_line_with_hint(&err);
-    assert!(text.contains("service-account key was refused (HTTP 400 invalid_grant: Invalid JWT Signature.)"), "{text}");
+    assert!(
+        text.contains("service-account key was refused (HTTP 400 invalid_grant: Invalid JWT Signature.)"),
+        "{text}"
+    );
 }
 
 // ---- the front door ----
@@ -508,11 +571,19 @@ async fn bad_storage_inputs_stop_the_step_with_a_usage_error() {
     for (url, credentials, says) in [
         ("ftp://bucket/prefix/", "access-token=x", "input `storage-url`: scheme `ftp` is not supported"),
         ("gs:///prefix/", "access-token=x", "input `storage-url`: names no bucket"),
-        ("s3://bucket/a/../b/", "access-key-id=a\nsecret-access-key=b", "input `storage-url`: prefix `a/../b/` contains a `..` segment"),
+        (
+            "s3://bucket/a/../b/",
+            "access-key-id=a\nsecret-access-key=b",
+            "input `storage-url`: prefix `a/../b/` contains a `..` segment",
+        ),
         ("s3://bucket/", "access-key-id=a", "input `storage-credentials`: `secret-access-key` is missing"),
     ] {
         let mut step = release_audit_test_support::Step::new();
-        step.input("release-version", "1.2.3").input("upload", "false").input("required-reports", "none").input("storage-url", url).input("storage-credentials", credentials);
+        step.input("release-version", "1.2.3")
+            .input("upload", "false")
+            .input("required-reports", "none")
+            .input("storage-url", url)
+            .input("storage-credentials", credentials);
         let result = step.run(binary, &[]).await;
         assert_eq!(result.code, 2, "{url}: {}", result.everything());
         assert!(result.everything().contains(says), "{url}: {}", result.everything());
@@ -526,19 +597,33 @@ async fn bad_storage_inputs_stop_the_step_with_a_usage_error() {
 async fn a_version_the_store_cannot_take_is_refused_before_the_bundle_is_written() {
     let binary = Path::new(env!("CARGO_BIN_EXE_release-audit"));
     for (version, url, says) in [
-        ("1.2.3+build.4", "s3://bucket/audits/", "input `release-version`: `1.2.3+build.4` cannot be part of an object key"),
-        ("1.2.3", "gs://bucket/{repository}_{version}.zip", "input `storage-url`: `{repository}_{version}.zip` has an unknown placeholder"),
+        (
+            "1.2.3+build.4",
+            "s3://bucket/audits/",
+            "input `release-version`: `1.2.3+build.4` cannot be part of an object key",
+        ),
+        (
+            "1.2.3",
+            "gs://bucket/{repository}_{version}.zip",
+            "input `storage-url`: `{repository}_{version}.zip` has an unknown placeholder",
+        ),
     ] {
         let mut step = release_audit_test_support::Step::new();
         step.input("release-version", version)
             .input("upload", "false")
             .input("required-reports", "none")
             .input("storage-url", url)
-            .input("storage-credentials", if url.starts_with("s3") { "access-key-id=a\nsecret-access-key=b" } else { "access-token=x" });
+            .input(
+                "storage-credentials",
+                if url.starts_with("s3") { "access-key-id=a\nsecret-access-key=b" } else { "access-token=x" },
+            );
         let result = step.run(binary, &[]).await;
         assert_eq!(result.code, 2, "{version}: {}", result.everything());
         assert!(result.everything().contains(says), "{version}: {}", result.everything());
-        assert!(!step.resolve(".release-audit").join(format!("audit-bundle-{version}")).exists(), "nothing is written before the inputs hold");
+        assert!(
+            !step.resolve(".release-audit").join(format!("audit-bundle-{version}")).exists(),
+            "nothing is written before the inputs hold"
+        );
     }
 }
 
@@ -565,7 +650,13 @@ async fn the_action_stores_the_bundle_in_s3_and_reports_where() {
     assert!(s3_object(&format!("audits/{REPOSITORY}/7.0.0/audit-bundle-7.0.0.SHA256SUMS")).is_some());
 
     let urls: Vec<&str> = result.outputs["storage-urls"].lines().collect();
-    assert_eq!(urls, [format!("s3://{BUCKET}/{key}"), format!("s3://{BUCKET}/audits/{REPOSITORY}/7.0.0/audit-bundle-7.0.0.SHA256SUMS")]);
+    assert_eq!(
+        urls,
+        [
+            format!("s3://{BUCKET}/{key}"),
+            format!("s3://{BUCKET}/audits/{REPOSITORY}/7.0.0/audit-bundle-7.0.0.SHA256SUMS")
+        ]
+    );
     assert!(result.summary.contains(&format!("s3://{BUCKET}/{key}")), "{}", result.summary);
     assert!(result.masked().contains(&m.secret.as_str()), "the secret key is masked");
     assert!(!result.everything().contains(&m.secret), "the secret key leaked");
@@ -580,7 +671,11 @@ async fn the_action_masks_the_token_it_exchanged_for_a_service_account_key() {
     let (pem, _) = rsa_key();
     let (tx, _rx) = std::sync::mpsc::channel();
     let token = "ya29.exchanged-in-the-action";
-    let token_port = publish_common::canned_http(200, format!(r#"{{"access_token":"{token}","expires_in":3599,"token_type":"Bearer"}}"#), tx);
+    let token_port = publish_common::canned_http(
+        200,
+        format!(r#"{{"access_token":"{token}","expires_in":3599,"token_type":"Bearer"}}"#),
+        tx,
+    );
     let key_file = serde_json::json!({
         "type": "service_account", "project_id": "p", "private_key_id": "kid-1", "private_key": pem,
         "client_email": "release-audit@p.iam.gserviceaccount.com", "token_uri": format!("http://127.0.0.1:{token_port}/token"),
@@ -607,7 +702,12 @@ async fn the_action_masks_the_token_it_exchanged_for_a_service_account_key() {
 async fn a_failed_artifact_upload_still_stores_the_bundle_for_the_long_term() {
     let m = &emulators().moto;
     let fake = release_audit_test_support::FakeGitHub::start().await;
-    fake.inject_fault("CreateArtifact", 403, r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#, 5);
+    fake.inject_fault(
+        "CreateArtifact",
+        403,
+        r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#,
+        5,
+    );
     let mut step = release_audit_test_support::Step::with_fake(&fake);
     step.input("release-version", "7.1.0")
         .input("required-reports", "none")
@@ -633,7 +733,11 @@ async fn an_object_that_cannot_be_read_back_is_kept_and_said_unverified() {
     let err = store(&gcs_settings(&proxy.url()), &f, "4.2.0", true).await.unwrap_err();
     let text = one_line_with_hint(&err);
     assert!(text.contains("could not be read back to verify it") && text.contains("it was kept"), "{text}");
-    assert_eq!(gcs_object(&zip_key("4.2.0")).await.expect("kept").0, f.bundle.sha256, "the stored object is ours and still there");
+    assert_eq!(
+        gcs_object(&zip_key("4.2.0")).await.expect("kept").0,
+        f.bundle.sha256,
+        "the stored object is ours and still there"
+    );
 }
 
 /// The zip is stored, then its SHA256SUMS fails (damaged on the way): the zip this

@@ -62,7 +62,12 @@ fn images() -> &'static Images {
         layout.build("base", "arm64-changed", &[file("app/manager", b"manager 1.0.1\n")], &arm64);
         layout.index("multi", &[("amd64", "linux/amd64"), ("arm64", "linux/arm64")], &[], "");
         layout.index("multi-changed", &[("amd64", "linux/amd64"), ("arm64-changed", "linux/arm64")], &[], "");
-        for (tag, dest) in [("multi", "dev/app:PR-1"), ("multi", "prod/app:1.0.0"), ("multi-changed", "prod/app:changed"), ("amd64", "prod/single:1")] {
+        for (tag, dest) in [
+            ("multi", "dev/app:PR-1"),
+            ("multi", "prod/app:1.0.0"),
+            ("multi-changed", "prod/app:changed"),
+            ("amd64", "prod/single:1"),
+        ] {
             layout.push(tag, &format!("{}/{dest}", registry.host), None, None);
         }
         Images { registry, _dir: dir }
@@ -77,7 +82,10 @@ struct Run {
 
 impl Run {
     fn error_line(&self) -> &str {
-        self.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("no error line in:\n{}", self.stderr))
+        self.stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("no error line in:\n{}", self.stderr))
     }
 }
 
@@ -95,9 +103,17 @@ const JOB_ENV: &[(&str, &str)] = &[
 
 fn release_audit(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_release-audit"));
-    cmd.args(args).env("RELEASE_AUDIT_RETRY_BASE_MS", "5").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .env("RELEASE_AUDIT_RETRY_BASE_MS", "5")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (name, _) in std::env::vars() {
-        if name.starts_with("GITHUB_") || name.starts_with("RUNNER_") || name.starts_with("INPUT_") || name.starts_with("RELEASE_AUDIT_REGISTRY") {
+        if name.starts_with("GITHUB_")
+            || name.starts_with("RUNNER_")
+            || name.starts_with("INPUT_")
+            || name.starts_with("RELEASE_AUDIT_REGISTRY")
+        {
             cmd.env_remove(name);
         }
     }
@@ -115,7 +131,11 @@ fn release_audit(args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> R
     });
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// Validates a record file against the published schema (Python's jsonschema, as the
@@ -140,7 +160,8 @@ fn validated(path: &Path) -> Value {
 
 /// The released image as the audit resolves it (`release-audit digest --json`).
 fn released(reference: &str) -> DigestRecord {
-    let run = release_audit(&["digest", reference, "--insecure-registry", &images().registry.host, "--json"], &[], None);
+    let run =
+        release_audit(&["digest", reference, "--insecure-registry", &images().registry.host, "--json"], &[], None);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
     serde_json::from_value(json["images"][0].clone()).unwrap()
@@ -158,7 +179,17 @@ fn references_are_resolved_now_with_index_and_platform_digests_and_the_job_ident
     let github_output_text = github_output.display().to_string();
     env.push(("GITHUB_OUTPUT", &github_output_text));
     let run = release_audit(
-        &["record-image", "--image", &multi, "--image", &single, "--insecure-registry", &f.registry.host, "--output", output.to_str().unwrap()],
+        &[
+            "record-image",
+            "--image",
+            &multi,
+            "--image",
+            &single,
+            "--insecure-registry",
+            &f.registry.host,
+            "--output",
+            output.to_str().unwrap(),
+        ],
         &env,
         None,
     );
@@ -173,7 +204,10 @@ fn references_are_resolved_now_with_index_and_platform_digests_and_the_job_ident
                "job": "e2e-metrics", "sha": "0123456789abcdef0123456789abcdef01234567", "runner_os": "Linux", "runner_arch": "ARM64"})
     );
     let recorded_at = chrono::DateTime::parse_from_rfc3339(record["recorded_at"].as_str().unwrap()).unwrap();
-    assert!((chrono::Utc::now() - recorded_at.to_utc()).num_minutes().abs() < 10, "recorded_at {recorded_at} is not now");
+    assert!(
+        (chrono::Utc::now() - recorded_at.to_utc()).num_minutes().abs() < 10,
+        "recorded_at {recorded_at} is not now"
+    );
 
     let index = &record["images"][0];
     let platforms = skopeo_platforms(&multi);
@@ -193,10 +227,17 @@ fn references_are_resolved_now_with_index_and_platform_digests_and_the_job_ident
     assert!(single_image.get("platform_digest").is_none(), "a single manifest is its own platform manifest");
     assert_eq!(record["images"].as_array().unwrap().len(), 2);
 
-    assert!(run.stdout.contains(&format!("resolved  {multi}  {}  (linux/arm64 {arm64})", skopeo_digest(&multi, None))), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("resolved  {multi}  {}  (linux/arm64 {arm64})", skopeo_digest(&multi, None))),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.ends_with(&format!("wrote {} (2 images)\n", output.display())), "{}", run.stdout);
     let outputs = std::fs::read_to_string(&github_output).unwrap();
-    assert!(outputs.starts_with("record-path<<ghadelimiter_") && outputs.contains(&format!("\n{}\n", output.display())), "{outputs}");
+    assert!(
+        outputs.starts_with("record-path<<ghadelimiter_") && outputs.contains(&format!("\n{}\n", output.display())),
+        "{outputs}"
+    );
 }
 
 #[test]
@@ -206,7 +247,15 @@ fn a_record_of_the_tested_index_matches_the_release_and_a_changed_one_does_not()
     let output = dir.path().join("image-record.json");
     // Without a runner (no RUNNER_*), --platform says where the job ran the image.
     let run = release_audit(
-        &["record-image", "--image", &f.at("dev/app:PR-1"), "--image", &f.at("prod/app:changed"), "--platform", "linux/arm64"],
+        &[
+            "record-image",
+            "--image",
+            &f.at("dev/app:PR-1"),
+            "--image",
+            &f.at("prod/app:changed"),
+            "--platform",
+            "linux/arm64",
+        ],
         &[("INPUT_INSECURE-REGISTRIES", &f.registry.host), ("INPUT_OUTPUT", output.to_str().unwrap())],
         None,
     );
@@ -216,7 +265,8 @@ fn a_record_of_the_tested_index_matches_the_release_and_a_changed_one_does_not()
     assert_eq!(record.job.label(), "an unnamed job");
 
     let checks = check_records(&[record], &released(&f.at("prod/app:1.0.0")));
-    let verdicts: Vec<(String, RecordVerdict)> = checks.iter().map(|c| (c.image.reference.clone(), c.verdict)).collect();
+    let verdicts: Vec<(String, RecordVerdict)> =
+        checks.iter().map(|c| (c.image.reference.clone(), c.verdict)).collect();
     assert_eq!(
         verdicts,
         [(f.at("dev/app:PR-1"), RecordVerdict::Index), (f.at("prod/app:changed"), RecordVerdict::Different)],
@@ -314,7 +364,13 @@ fn entries(record: &Value) -> Vec<(String, String, String, String, bool)> {
         .map(|i| {
             assert_eq!(i["source"], "cluster");
             let s = |k: &str| i[k].as_str().unwrap_or("-").to_string();
-            (format!("{}/{} › {}", s("namespace"), s("pod"), s("container")), s("reference"), s("digest"), s("platform"), i["init_container"] == true)
+            (
+                format!("{}/{} › {}", s("namespace"), s("pod"), s("container")),
+                s("reference"),
+                s("digest"),
+                s("platform"),
+                i["init_container"] == true,
+            )
         })
         .collect()
 }
@@ -328,9 +384,25 @@ fn pods_json_records_every_container_and_init_container_with_the_digest_the_node
     let pods = dir.path().join("pods.json");
     std::fs::write(&pods, serde_json::to_vec_pretty(&pods_document(f, &released_index, &arm64)).unwrap()).unwrap();
     let output = dir.path().join("image-record-e2e.json");
-    let run = release_audit(&["record-image", "--pods", pods.to_str().unwrap(), "--output", output.to_str().unwrap(), "--platform", "linux/amd64"], JOB_ENV, None);
+    let run = release_audit(
+        &[
+            "record-image",
+            "--pods",
+            pods.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+            "--platform",
+            "linux/amd64",
+        ],
+        JOB_ENV,
+        None,
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("1 container(s) had no imageID yet and are not recorded: default/pending-0 › app"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1 container(s) had no imageID yet and are not recorded: default/pending-0 › app"),
+        "{}",
+        run.stderr
+    );
 
     let record = validated(&output);
     assert_eq!(record["job"]["job"], "e2e-metrics");
@@ -339,7 +411,13 @@ fn pods_json_records_every_container_and_init_container_with_the_digest_the_node
     assert_eq!(
         entries(&record),
         vec![
-            ("kyma-system/telemetry-manager-7d9f8b6c5-x2x4q › manager".into(), format!("{prod}:1.0.0"), released_index.clone(), "linux/arm64".into(), false),
+            (
+                "kyma-system/telemetry-manager-7d9f8b6c5-x2x4q › manager".into(),
+                format!("{prod}:1.0.0"),
+                released_index.clone(),
+                "linux/arm64".into(),
+                false
+            ),
             (
                 "kyma-system/telemetry-self-monitor-0 › chown".into(),
                 "europe-docker.pkg.dev/kyma-project/prod/tpi/chown:v20260302-12345678".into(),
@@ -354,13 +432,29 @@ fn pods_json_records_every_container_and_init_container_with_the_digest_the_node
                 "linux/amd64".into(),
                 false
             ),
-            ("kyma-system/telemetry-self-monitor-0 › manager-sidecar".into(), format!("{prod}@{arm64}"), arm64.clone(), "linux/amd64".into(), false),
-            ("default/loaded-0 › app".into(), "docker.io/library/app:pr".into(), "-".into(), "linux/arm64".into(), false),
+            (
+                "kyma-system/telemetry-self-monitor-0 › manager-sidecar".into(),
+                format!("{prod}@{arm64}"),
+                arm64.clone(),
+                "linux/amd64".into(),
+                false
+            ),
+            (
+                "default/loaded-0 › app".into(),
+                "docker.io/library/app:pr".into(),
+                "-".into(),
+                "linux/arm64".into(),
+                false
+            ),
         ],
         "the node's platform where the document lists the node, --platform elsewhere"
     );
     let images = record["images"].as_array().unwrap();
-    assert_eq!(images[1]["image_id"], format!("docker-pullable://europe-docker.pkg.dev/kyma-project/prod/tpi/chown@{}", hex('a')), "kept untouched");
+    assert_eq!(
+        images[1]["image_id"],
+        format!("docker-pullable://europe-docker.pkg.dev/kyma-project/prod/tpi/chown@{}", hex('a')),
+        "kept untouched"
+    );
     assert!(images[4]["note"].as_str().unwrap().contains("local image id"), "{}", images[4]);
 
     // The audit's view: the manager ran the released index, the sidecar its arm64
@@ -368,8 +462,16 @@ fn pods_json_records_every_container_and_init_container_with_the_digest_the_node
     // self-monitor and chown images are about other images.
     let parsed = ImageRecord::parse(&std::fs::read(&output).unwrap(), "image-record-e2e.json").unwrap();
     let checks = check_records(&[parsed], &released(&f.at("prod/app:1.0.0")));
-    let verdicts: Vec<(&str, RecordVerdict)> = checks.iter().map(|c| (c.image.container.as_deref().unwrap(), c.verdict)).collect();
-    assert_eq!(verdicts, [("manager", RecordVerdict::Index), ("manager-sidecar", RecordVerdict::PlatformManifest), ("app", RecordVerdict::NoDigest)]);
+    let verdicts: Vec<(&str, RecordVerdict)> =
+        checks.iter().map(|c| (c.image.container.as_deref().unwrap(), c.verdict)).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("manager", RecordVerdict::Index),
+            ("manager-sidecar", RecordVerdict::PlatformManifest),
+            ("app", RecordVerdict::NoDigest)
+        ]
+    );
     assert!(
         checks[0].explanation.starts_with("PR Integration › e2e-metrics (run 14123456789, attempt 2) ran"),
         "{}",
@@ -385,7 +487,8 @@ fn pods_json_is_read_from_standard_input() {
     let output = dir.path().join("image-record.json");
     let zero = format!("sha256:{}", "0".repeat(64));
     let document = serde_json::to_vec(&pods_document(f, &zero, &zero)).unwrap();
-    let run = release_audit(&["record-image", "--pods", "-", "--output", output.to_str().unwrap()], &[], Some(&document));
+    let run =
+        release_audit(&["record-image", "--pods", "-", "--output", output.to_str().unwrap()], &[], Some(&document));
     assert_eq!(run.code, 0, "{}", run.stderr);
     let record = validated(&output);
     assert_eq!(record["job"], json!({}), "outside Actions the record names no job");
@@ -406,7 +509,11 @@ fn bad_input_fails_with_one_line_naming_it() {
     assert_eq!((run.code, run.error_line()), (2, "error: flag `--image/--pods`: nothing to record"));
 
     let missing = f.at("prod/app:9.9.9");
-    let run = release_audit(&["record-image", "--image", &missing, "--insecure-registry", &f.registry.host, "--output", o], &[], None);
+    let run = release_audit(
+        &["record-image", "--image", &missing, "--insecure-registry", &f.registry.host, "--output", o],
+        &[],
+        None,
+    );
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.error_line().starts_with(&format!("error: image {missing}: ")), "{}", run.stderr);
 
@@ -414,14 +521,26 @@ fn bad_input_fails_with_one_line_naming_it() {
     assert_eq!(run.code, 2);
     assert!(run.error_line().starts_with("error: flag `--image`: "), "{}", run.stderr);
 
-    let run = release_audit(&["record-image", "--pods", "-", "--output", o], &[], Some(b"NAME READY STATUS\nfoo 1/1 Running\n"));
+    let run = release_audit(
+        &["record-image", "--pods", "-", "--output", o],
+        &[],
+        Some(b"NAME READY STATUS\nfoo 1/1 Running\n"),
+    );
     assert_eq!(run.code, 3);
-    assert!(run.error_line().starts_with("error: standard input (pods): is not a Kubernetes JSON document: "), "{}", run.stderr);
+    assert!(
+        run.error_line().starts_with("error: standard input (pods): is not a Kubernetes JSON document: "),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("hint: pass the output of `kubectl get pods -A -o json`"), "{}", run.stderr);
 
-    let run = release_audit(&["record-image", "--pods", "-", "--output", o], &[], Some(br#"{"kind":"List","items":[]}"#));
+    let run =
+        release_audit(&["record-image", "--pods", "-", "--output", o], &[], Some(br#"{"kind":"List","items":[]}"#));
     assert_eq!(run.code, 3);
-    assert_eq!(run.error_line(), "error: standard input (pods): lists 0 pods but no container that has pulled its image");
+    assert_eq!(
+        run.error_line(),
+        "error: standard input (pods): lists 0 pods but no container that has pulled its image"
+    );
 
     let huge = vec![b' '; 64 * 1024 * 1024 + 1];
     let run = release_audit(&["record-image", "--pods", "-", "--output", o], &[], Some(&huge));
@@ -438,13 +557,18 @@ fn bad_input_fails_with_one_line_naming_it() {
 #[test]
 fn the_sub_action_runs_the_same_image_and_declares_exactly_the_inputs_read() {
     let read = |path: &str| -> serde_yaml::Value {
-        serde_yaml::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap()
+        serde_yaml::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+            .unwrap()
     };
     let (sub, main) = (read("record/action.yml"), read("action.yml"));
     assert_eq!(sub["runs"]["using"], "docker");
-    assert_eq!(sub["runs"]["image"], main["runs"]["image"], "record/ and the audit action are released together, on one image");
+    assert_eq!(
+        sub["runs"]["image"], main["runs"]["image"],
+        "record/ and the audit action are released together, on one image"
+    );
     assert_eq!(sub["runs"]["args"], serde_yaml::from_str::<serde_yaml::Value>("['record-image']").unwrap());
-    let mut declared: Vec<String> = sub["inputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect();
+    let mut declared: Vec<String> =
+        sub["inputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect();
     let mut names: Vec<String> = release_audit::cli::record_image::INPUT_NAMES.iter().map(|s| s.to_string()).collect();
     declared.sort();
     names.sort();
@@ -476,7 +600,8 @@ fn in_action_mode_the_inputs_arrive_as_input_variables() {
     let run = release_audit(&["record-image"], &env, None);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let record = validated(&output);
-    let sources: Vec<&str> = record["images"].as_array().unwrap().iter().map(|i| i["source"].as_str().unwrap()).collect();
+    let sources: Vec<&str> =
+        record["images"].as_array().unwrap().iter().map(|i| i["source"].as_str().unwrap()).collect();
     assert_eq!(sources, ["resolved", "resolved", "cluster", "cluster", "cluster", "cluster", "cluster"]);
     assert_eq!(record["images"][0]["platform"], "linux/amd64", "INPUT_PLATFORM wins over the runner's ARM64");
 }
@@ -493,12 +618,32 @@ async fn records_uploaded_with_the_reports_are_checked_by_the_audit() {
     let fake = FakeGitHub::start().await;
     let junit = r#"<testsuites tests="1"><testsuite name="e2e" tests="1"><testcase classname="e2e" name="TestMetrics" time="1"/></testsuite></testsuites>"#;
     let record = |job: &str, image: &str, dir: &Path| {
-        let env = [("GITHUB_JOB", job), ("GITHUB_WORKFLOW", "PR Integration"), ("GITHUB_RUN_ID", "14123456789"), ("RUNNER_OS", "Linux"), ("RUNNER_ARCH", "ARM64")];
+        let env = [
+            ("GITHUB_JOB", job),
+            ("GITHUB_WORKFLOW", "PR Integration"),
+            ("GITHUB_RUN_ID", "14123456789"),
+            ("RUNNER_OS", "Linux"),
+            ("RUNNER_ARCH", "ARM64"),
+        ];
         let out = dir.join("image-record.json");
-        let run = release_audit(&["record-image", "--image", image, "--insecure-registries", &f.registry.host, "--output", out.to_str().unwrap()], &env, None);
+        let run = release_audit(
+            &[
+                "record-image",
+                "--image",
+                image,
+                "--insecure-registries",
+                &f.registry.host,
+                "--output",
+                out.to_str().unwrap(),
+            ],
+            &env,
+            None,
+        );
         assert_eq!(run.code, 0, "{}", run.stderr);
     };
-    for (artifact, job, image) in [("pr-e2e-metrics-report", "e2e-metrics", "dev/app:PR-1"), ("pr-e2e-logs-report", "e2e-logs", "prod/app:1.0.0")] {
+    for (artifact, job, image) in
+        [("pr-e2e-metrics-report", "e2e-metrics", "dev/app:PR-1"), ("pr-e2e-logs-report", "e2e-logs", "prod/app:1.0.0")]
+    {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("junit.xml"), junit).unwrap();
         record(job, &f.at(image), dir.path());
@@ -520,7 +665,9 @@ async fn records_uploaded_with_the_reports_are_checked_by_the_audit() {
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
     assert!(result.summary.contains("What the test jobs ran"), "{}", result.summary);
     assert!(result.summary.contains("PR Integration › e2e-metrics"), "{}", result.summary);
-    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(step.resolve(&result.outputs["manifest-path"])).unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(step.resolve(&result.outputs["manifest-path"])).unwrap())
+            .unwrap();
     let recorded = manifest["evidence"]["images"]["pairs"][0]["recorded"].as_array().unwrap();
     assert_eq!(recorded.len(), 2, "{recorded:?}");
     assert!(recorded.iter().all(|r| r["verdict"] == "index"), "{recorded:?}");
@@ -534,5 +681,9 @@ async fn records_uploaded_with_the_reports_are_checked_by_the_audit() {
     let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
     assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
     assert_eq!(result.outputs["verdict"], "failed");
-    assert!(result.everything().contains("a test job did not run the released image: PR Integration › e2e-traces"), "{}", result.everything());
+    assert!(
+        result.everything().contains("a test job did not run the released image: PR Integration › e2e-traces"),
+        "{}",
+        result.everything()
+    );
 }

@@ -26,7 +26,12 @@ fn cargo_version() -> String {
 
 /// Every `run:` script and `uses:` of a workflow, in order.
 fn steps(workflow: &Value) -> Vec<&Value> {
-    workflow["jobs"].as_mapping().expect("jobs").values().flat_map(|job| job["steps"].as_sequence().expect("steps").iter()).collect()
+    workflow["jobs"]
+        .as_mapping()
+        .expect("jobs")
+        .values()
+        .flat_map(|job| job["steps"].as_sequence().expect("steps").iter())
+        .collect()
 }
 
 fn runs(workflow: &Value) -> String {
@@ -38,7 +43,8 @@ fn uses(workflow: &Value) -> Vec<String> {
 }
 
 fn is_sha256(s: &str) -> bool {
-    s.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
 }
 
 #[test]
@@ -54,7 +60,11 @@ fn action_yml_names_the_image_by_digest_or_the_version_under_development() {
         assert!(is_sha256(digest), "{image} is not pinned by a sha256 digest");
     } else {
         // main: the version being developed, by its image tag (no `v`).
-        assert_eq!(reference, format!("{IMAGE}:{}", cargo_version()), "main's action.yml names the image of Cargo.toml's version");
+        assert_eq!(
+            reference,
+            format!("{IMAGE}:{}", cargo_version()),
+            "main's action.yml names the image of Cargo.toml's version"
+        );
     }
 }
 
@@ -81,14 +91,24 @@ fn the_release_workflow_pins_action_yml_by_the_digest_it_pushed() {
         std::fs::write(work.path().join(file), read(file)).unwrap();
     }
     let digest = format!("sha256:{}", "ab".repeat(32));
-    let out = std::process::Command::new("bash").arg("-euc").arg(pin).current_dir(work.path()).env("IMAGE", IMAGE).env("DIGEST", &digest).output().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-euc")
+        .arg(pin)
+        .current_dir(work.path())
+        .env("IMAGE", IMAGE)
+        .env("DIGEST", &digest)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     for file in ["action.yml", "record/action.yml"] {
         let pinned = std::fs::read_to_string(work.path().join(file)).unwrap();
         assert!(pinned.lines().any(|l| l == format!("  image: docker://{IMAGE}@{digest}")), "{file}:\n{pinned}");
         assert!(!pinned.contains(&format!("{IMAGE}:")), "{file} still names a tag");
     }
-    assert!(script.contains("git commit -q") && script.contains("action.yml record/action.yml"), "both files are committed");
+    assert!(
+        script.contains("git commit -q") && script.contains("action.yml record/action.yml"),
+        "both files are committed"
+    );
     // Reproducible and cross-compiled: the commit time, both platforms, no emulation.
     assert!(script.contains("scripts/image.sh binaries"));
     assert!(script.contains("scripts/image.sh build release-audit:release linux/amd64,linux/arm64"));
@@ -99,14 +119,19 @@ fn the_release_workflow_pins_action_yml_by_the_digest_it_pushed() {
 fn the_release_audits_itself_with_the_image_it_pinned_before_anything_names_it() {
     let release = yaml(".github/workflows/release.yml");
     let all = steps(&release);
-    let position = |pred: &dyn Fn(&Value) -> bool, what: &str| all.iter().position(|s| pred(s)).unwrap_or_else(|| panic!("no step {what}"));
+    let position = |pred: &dyn Fn(&Value) -> bool, what: &str| {
+        all.iter().position(|s| pred(s)).unwrap_or_else(|| panic!("no step {what}"))
+    };
     let has_run = |needle: &'static str| move |s: &Value| s["run"].as_str().is_some_and(|r| r.contains(needle));
     let push = position(&has_run("scripts/image.sh push"), "pushes the image");
     let commit = position(&has_run("git commit"), "makes the release commit");
     let audit = position(&|s: &Value| s["uses"] == "./", "runs the action of the release commit");
     let tag = position(&has_run(r#"git push --force origin "refs/tags/v$VERSION""#), "pushes vX.Y.Z");
     let major = position(&has_run(r#"git push --force origin "refs/tags/$MAJOR_TAG""#), "moves v0");
-    assert!(push < commit && commit < audit && audit < tag && tag < major, "order: push {push}, commit {commit}, audit {audit}, tag {tag}, v0 {major}");
+    assert!(
+        push < commit && commit < audit && audit < tag && tag < major,
+        "order: push {push}, commit {commit}, audit {audit}, tag {tag}, v0 {major}"
+    );
 
     // The audit compares CI's tested image of the source commit with the released one,
     // strictly, against the digest CI recorded, with CI's test report as evidence.
@@ -137,11 +162,19 @@ fn ci_builds_and_records_the_image_the_release_compares_against() {
     assert!(script.contains(r#"scripts/image.sh push release-audit:ci "$IMAGE:sha-$GITHUB_SHA""#), "{script}");
     // Built the way the release rebuilds it: same script, platforms, commit time, toolchain.
     assert!(script.contains(r#"SOURCE_DATE_EPOCH="$(git log -1 --format=%ct)" scripts/image.sh build release-audit:ci linux/amd64,linux/arm64"#));
-    let toolchain = |s: &str| s.lines().find(|l| l.contains("rustup toolchain install")).map(str::trim).map(str::to_string);
-    assert_eq!(toolchain(&script), toolchain(&runs(&release)), "CI and the release must compile with the same toolchain");
+    let toolchain =
+        |s: &str| s.lines().find(|l| l.contains("rustup toolchain install")).map(str::trim).map(str::to_string);
+    assert_eq!(
+        toolchain(&script),
+        toolchain(&runs(&release)),
+        "CI and the release must compile with the same toolchain"
+    );
     assert!(toolchain(&script).is_some());
     // The container test runs the very image pushed, by digest.
-    assert!(read(".github/workflows/ci.yml").contains("RA_CONTAINER_IMAGE: ${{ env.IMAGE }}@${{ steps.push.outputs.digest }}"));
+    assert!(
+        read(".github/workflows/ci.yml")
+            .contains("RA_CONTAINER_IMAGE: ${{ env.IMAGE }}@${{ steps.push.outputs.digest }}")
+    );
     // The artifacts the release reads are the ones CI uploads.
     let uploaded: Vec<String> = steps(&ci)
         .iter()
@@ -149,7 +182,10 @@ fn ci_builds_and_records_the_image_the_release_compares_against() {
         .map(|s| s["with"]["name"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(uploaded, ["ci-test-report", "ci-image"]);
-    let downloaded: Vec<&Value> = steps(&release).into_iter().filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/download-artifact@"))).collect();
+    let downloaded: Vec<&Value> = steps(&release)
+        .into_iter()
+        .filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/download-artifact@")))
+        .collect();
     assert_eq!(downloaded[0]["with"]["name"], "ci-image");
     // The release finds CI's run by the workflow file's name.
     assert!(runs(&release).contains("actions/workflows/ci.yml/runs?head_sha=$sha&event=push&status=success"));
@@ -170,7 +206,10 @@ fn no_workflow_emulates_or_pushes_a_v_tagged_image() {
     let dockerfile = read("Dockerfile");
     assert!(!dockerfile.lines().any(|l| l.trim_start().starts_with("RUN ")), "the Dockerfile must not RUN anything");
     let certs = dockerfile.lines().find(|l| l.starts_with("ARG CERTS_IMAGE=")).expect("ARG CERTS_IMAGE");
-    assert!(certs.split_once('@').is_some_and(|(_, d)| is_sha256(d)), "the CA bundle's image must be pinned by digest: {certs}");
+    assert!(
+        certs.split_once('@').is_some_and(|(_, d)| is_sha256(d)),
+        "the CA bundle's image must be pinned by digest: {certs}"
+    );
 }
 
 /// Majors that run on Node 24 (checked against the actions' own tags, late 2026).
@@ -191,7 +230,10 @@ fn our_workflows_use_current_action_majors() {
                 continue;
             }
             let (name, version) = u.split_once('@').unwrap_or_else(|| panic!("{file}: {u} has no version"));
-            let &(_, major) = CURRENT.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("{file}: {name} is not in the list of checked actions"));
+            let &(_, major) = CURRENT
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("{file}: {name} is not in the list of checked actions"));
             assert_eq!(version, format!("v{major}"), "{file}: {u} is not the current major v{major}");
         }
     }

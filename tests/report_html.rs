@@ -59,7 +59,11 @@ async fn the_report_renders_offline_and_shows_the_verdict() {
 
     let browser = chromium();
     let profile = tempfile::tempdir().unwrap();
-    let dom = headless(&browser, profile.path()).arg("--dump-dom").arg(format!("file://{}", page.display())).output().unwrap();
+    let dom = headless(&browser, profile.path())
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
     assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("id=\"verdict\" class=\"verdict failed\""), "{dom}");

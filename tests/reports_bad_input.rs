@@ -31,11 +31,16 @@ fn malformed_xml_is_unparseable_with_its_position() {
 #[test]
 fn a_truncated_go_test_stream_never_counts_the_cut_tests_as_passed() {
     let stream = concat!(
-        r#"{"Action":"start","Package":"example.com/p"}"#, "\n",
-        r#"{"Action":"run","Package":"example.com/p","Test":"TestOne"}"#, "\n",
-        r#"{"Action":"pass","Package":"example.com/p","Test":"TestOne","Elapsed":0.1}"#, "\n",
-        r#"{"Action":"run","Package":"example.com/p","Test":"TestTwo"}"#, "\n",
-        r#"{"Action":"output","Package":"example.com/p","Test":"TestTwo","Output":"still waiting\n"}"#, "\n",
+        r#"{"Action":"start","Package":"example.com/p"}"#,
+        "\n",
+        r#"{"Action":"run","Package":"example.com/p","Test":"TestOne"}"#,
+        "\n",
+        r#"{"Action":"pass","Package":"example.com/p","Test":"TestOne","Elapsed":0.1}"#,
+        "\n",
+        r#"{"Action":"run","Package":"example.com/p","Test":"TestTwo"}"#,
+        "\n",
+        r#"{"Action":"output","Package":"example.com/p","Test":"TestTwo","Output":"still waiting\n"}"#,
+        "\n",
         r#"{"Action":"pa"#,
     );
     let FileOutcome::Parsed(report) = parse_bytes(stream.as_bytes()) else { panic!("a truncated stream still parses") };
@@ -105,7 +110,11 @@ fn a_one_gib_single_line_is_refused_after_the_token_bound_in_every_format() {
         // The root tag itself never ends, so it is not known to be JUnit yet.
         ("<?xml version=\"1.0\"?><testsuite name=\"", None, "longer than 16 MiB"),
         ("<testsuites><testsuite><testcase name=\"t\"><failure>", Some(ReportFormat::Junit), "longer than 16 MiB"),
-        ("{\"Time\":\"2024-01-01T00:00:00Z\",\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"", Some(ReportFormat::GoTestJson), "line 1 is longer than 16 MiB"),
+        (
+            "{\"Time\":\"2024-01-01T00:00:00Z\",\"Action\":\"output\",\"Package\":\"p\",\"Output\":\"",
+            Some(ReportFormat::GoTestJson),
+            "line 1 is longer than 16 MiB",
+        ),
         ("[{\"SuitePath\":\"/src\",\"SuiteDescription\":\"", Some(ReportFormat::GinkgoJson), "longer than 16 MiB"),
     ] {
         let (outcome, read) = one_gib_line(prefix);

@@ -77,7 +77,8 @@ fn failing_fixtures_list_their_failed_tests_and_exit_1() {
 
 #[test]
 fn json_output_has_the_same_totals_as_the_library() {
-    let (code, out, _) = reports(&[&"--json", &fixtures().join("jest/junit.xml"), &fixtures().join("handmade/ginkgo-json")]);
+    let (code, out, _) =
+        reports(&[&"--json", &fixtures().join("jest/junit.xml"), &fixtures().join("handmade/ginkgo-json")]);
     assert_eq!(code, 1);
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["passed"], false);
@@ -133,7 +134,8 @@ fn unparseable_files_and_missing_reports_fail() {
 #[test]
 fn many_failures_are_listed_up_to_twenty() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: String = (0..25).map(|i| format!("<testcase name=\"T{i}\"><failure message=\"bad {i}\"/></testcase>")).collect();
+    let cases: String =
+        (0..25).map(|i| format!("<testcase name=\"T{i}\"><failure message=\"bad {i}\"/></testcase>")).collect();
     std::fs::write(dir.path().join("r.xml"), format!("<testsuite name=\"s\">{cases}</testsuite>")).unwrap();
     let (code, out, _) = reports(&[&dir.path()]);
     assert_eq!(code, 1);
@@ -181,7 +183,8 @@ fn a_run_with_only_rerun_passed_failures_exits_0_and_names_the_flakes() {
     assert_eq!(json["passed"], true);
     assert_eq!(json["totals"]["flaky"], 3);
     assert_eq!(json["totals"]["failed"], 0);
-    let flaky: Vec<_> = json["files"][0]["flaky"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let flaky: Vec<_> =
+        json["files"][0]["flaky"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(flaky, ["TestFlakyNetwork", "TestFlakyTable/second", "TestFlakyTable"]);
 }
 
@@ -223,7 +226,11 @@ fn huge_test_names_are_capped_in_the_output() {
     for failure in failures {
         let shown = failure["name"].as_str().unwrap();
         // `c.<name><i>`: 5 MiB + 3 bytes, cut to 1,024.
-        assert!(shown.ends_with(&format!("… ({} bytes cut)", 5 * 1024 * 1024 + 3 - 1024)), "{}", &shown[shown.len() - 40..]);
+        assert!(
+            shown.ends_with(&format!("… ({} bytes cut)", 5 * 1024 * 1024 + 3 - 1024)),
+            "{}",
+            &shown[shown.len() - 40..]
+        );
     }
     let (code, out, _) = reports(&[&file]);
     assert_eq!(code, 1);

@@ -78,7 +78,11 @@ fn pytest_xunit1_and_xunit2_match_pytest_summary() {
         assert!(expected.tests > 0 && expected.failed > 0 && expected.errored > 0 && expected.skipped > 0);
         assert_eq!(report.totals, expected, "{family}");
         assert!(report.failures.iter().any(|f| f.message.contains("lists differ")), "{family}: {:?}", report.failures);
-        assert!(report.failures.iter().any(|f| f.message.contains("database not reachable")), "{family}: {:?}", report.failures);
+        assert!(
+            report.failures.iter().any(|f| f.message.contains("database not reachable")),
+            "{family}: {:?}",
+            report.failures
+        );
     }
 }
 
@@ -119,7 +123,10 @@ fn pytest_rerunfailures_counts_each_test_once_and_names_the_flaky_ones() {
     assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
     // Names are `class.name` where the class says more than the suite (`pytest`).
     let short = |name: &str| name.rsplit('.').next().unwrap_or(name).to_string();
-    assert_eq!(names(report.flaky.iter().map(|f| short(&f.name))), names(["test_flaky_network".into(), "test_flaky_timing".into()]));
+    assert_eq!(
+        names(report.flaky.iter().map(|f| short(&f.name))),
+        names(["test_flaky_network".into(), "test_flaky_timing".into()])
+    );
     let failed = names(report.failures.iter().map(|f| short(&f.name)));
     assert_eq!(failed, names(["test_always_fails".into(), "test_strict_xpass".into()]));
 }
@@ -167,7 +174,8 @@ fn gotestsum_junit_matches_gotestsum_summary() {
     // `=== FAIL: setup  (0.00s)`: a package failure with no test name, TestMain in JUnit.
     let package_failures = console.lines().filter(|l| l.starts_with("=== FAIL: ") && l.contains("  (")).count() as u64;
     assert!(errors > 0 && failed > 0 && skipped > 0 && package_failures > 0);
-    let expected = Totals { suite_problems: errors, ..totals(tests - skipped - (failed - package_failures), failed, 0, skipped) };
+    let expected =
+        Totals { suite_problems: errors, ..totals(tests - skipped - (failed - package_failures), failed, 0, skipped) };
     let report = parsed("gotestsum", "junit.xml", ReportFormat::Junit);
     assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
     let panic = report.failures.iter().find(|f| f.name == "TestPanics").expect("the panicking test is listed");
@@ -283,11 +291,17 @@ fn go_test_json_matches_go_test_verbose_output() {
 #[test]
 fn nextest_junit_matches_nextest_summary() {
     let console = console("nextest");
-    let summary = console.lines().find_map(|l| l.split_once(" tests run: ").map(|(_, s)| s)).expect("nextest Summary line");
+    let summary =
+        console.lines().find_map(|l| l.split_once(" tests run: ").map(|(_, s)| s)).expect("nextest Summary line");
     let summary = summary.replace(" (1 flaky)", "").replace(" flaky)", "");
     let c = counts(&summary);
-    let flaky = console.lines().find_map(|l| l.split_once(" tests run: ")).map(|(_, s)| s.contains("(1 flaky)")).expect("summary");
-    let expected = Totals { flaky: u64::from(flaky), ..totals(count_of(&c, &["passed"]), count_of(&c, &["failed"]), 0, 0) };
+    let flaky = console
+        .lines()
+        .find_map(|l| l.split_once(" tests run: "))
+        .map(|(_, s)| s.contains("(1 flaky)"))
+        .expect("summary");
+    let expected =
+        Totals { flaky: u64::from(flaky), ..totals(count_of(&c, &["passed"]), count_of(&c, &["failed"]), 0, 0) };
     assert!(count_of(&c, &["skipped"]) > 0, "the fixture has an ignored test");
     let report = parsed("nextest", "junit.xml", ReportFormat::Junit);
     assert_eq!(report.totals, expected);
@@ -318,18 +332,23 @@ fn jest_junit_matches_jest_summary() {
     assert_eq!(expected.tests, count_of(&c, &["total"]) + suites_failed_to_run);
     let report = parsed("jest", "junit.xml", ReportFormat::Junit);
     assert_eq!(report.totals, expected);
-    let error = report.failures.iter().find(|f| f.kind == release_audit::evidence::test_reports::parse::FailureKind::Error).expect("listed");
+    let error = report
+        .failures
+        .iter()
+        .find(|f| f.kind == release_audit::evidence::test_reports::parse::FailureKind::Error)
+        .expect("listed");
     assert!(error.message.contains("Cannot find module './does-not-exist'"), "{}", error.message);
 }
 
 /// Ginkgo v1's summary: `FAIL! -- 2 Passed | 1 Failed | 1 Flaked | 1 Pending | 0 Skipped`.
 fn ginkgo_v1_summary(console: &str) -> Vec<(u64, String)> {
     let line = console.lines().find_map(|l| l.split_once(" -- ").map(|(_, s)| s)).expect("Ginkgo summary line");
-    line.split('|').filter_map(|part| {
-        let mut words = part.split_whitespace();
-        Some((words.next()?.parse().ok()?, words.next()?.to_string()))
-    })
-    .collect()
+    line.split('|')
+        .filter_map(|part| {
+            let mut words = part.split_whitespace();
+            Some((words.next()?.parse().ok()?, words.next()?.to_string()))
+        })
+        .collect()
 }
 
 /// Ginkgo v1 `-ginkgo.flakeAttempts=2`: every attempt a test case. Its console counts a
@@ -396,7 +415,11 @@ fn hand_made_samples_match_their_worked_out_counts() {
         assert_eq!(report.totals, expected.totals, "{name}: notes {:?}", report.notes);
         let names: Vec<_> = report.failures.iter().map(|f| f.name.clone()).collect();
         assert_eq!(names, expected.failed_names, "{name}");
-        assert!(report.failures.iter().all(|f| !f.message.is_empty()) || name == "go-junit-report", "{name}: {:?}", report.failures);
+        assert!(
+            report.failures.iter().all(|f| !f.message.is_empty()) || name == "go-junit-report",
+            "{name}: {:?}",
+            report.failures
+        );
         let flaky: Vec<_> = report.flaky.iter().map(|f| f.name.clone()).collect();
         assert_eq!(flaky, expected.flaky_names, "{name}");
         let problems: Vec<_> = report.suite_problems.iter().map(|p| p.message.clone()).collect();
@@ -416,8 +439,17 @@ fn hand_made_samples_match_their_worked_out_counts() {
 #[test]
 fn go_test_count_repeats_are_tests_not_reruns() {
     let console = console("go-test-count");
-    let statuses: Vec<&str> = console.lines().filter_map(|l| l.trim_start().strip_prefix("--- ")).map(|r| r.split(':').next().unwrap()).collect();
-    let expected = totals(statuses.iter().filter(|s| **s == "PASS").count() as u64, statuses.iter().filter(|s| **s == "FAIL").count() as u64, 0, 0);
+    let statuses: Vec<&str> = console
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--- "))
+        .map(|r| r.split(':').next().unwrap())
+        .collect();
+    let expected = totals(
+        statuses.iter().filter(|s| **s == "PASS").count() as u64,
+        statuses.iter().filter(|s| **s == "FAIL").count() as u64,
+        0,
+        0,
+    );
     assert_eq!((expected.tests, expected.failed), (6, 1), "{console}");
     let report = parsed("go-test-count", "report.json", ReportFormat::GoTestJson);
     assert_eq!(report.totals, expected, "notes: {:?}", report.notes);
@@ -432,7 +464,12 @@ fn go_test_count_repeats_are_tests_not_reruns() {
 #[test]
 fn pytest_teardown_errors_count_each_test_once() {
     let console = console("pytest-teardown");
-    let collected: u64 = console.lines().find_map(|l| l.strip_prefix("collected ")).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok()).expect("collected N items");
+    let collected: u64 = console
+        .lines()
+        .find_map(|l| l.strip_prefix("collected "))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("collected N items");
     let mut outcome: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
     for line in console.lines() {
         for word in ["FAILED", "ERROR"] {

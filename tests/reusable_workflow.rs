@@ -39,16 +39,34 @@ fn action_step(w: &Value, job: &str) -> Value {
 fn secrets_have_underscore_names_that_secrets_inherit_delivers() {
     let w = workflow();
     let secrets = &w["on"]["workflow_call"]["secrets"];
-    assert_eq!(keys(secrets), BTreeSet::from(["AUDIT_TOKEN", "REGISTRY_CREDENTIALS", "STORAGE_CREDENTIALS"].map(String::from)));
+    assert_eq!(
+        keys(secrets),
+        BTreeSet::from(["AUDIT_TOKEN", "REGISTRY_CREDENTIALS", "STORAGE_CREDENTIALS"].map(String::from))
+    );
     for name in keys(secrets) {
-        assert!(name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'), "secret {name}: hyphens and lower case do not arrive through secrets: inherit");
+        assert!(
+            name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+            "secret {name}: hyphens and lower case do not arrive through secrets: inherit"
+        );
         assert!(!name.starts_with("GITHUB_"), "secret {name}: names starting with GITHUB_ are reserved");
-        assert_ne!(secrets[name.as_str()]["required"], true, "secret {name} must be optional: a public-registry caller has none");
-        assert!(secrets[name.as_str()]["description"].as_str().is_some_and(|d| !d.is_empty()), "secret {name} has no description");
+        assert_ne!(
+            secrets[name.as_str()]["required"],
+            true,
+            "secret {name} must be optional: a public-registry caller has none"
+        );
+        assert!(
+            secrets[name.as_str()]["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "secret {name} has no description"
+        );
     }
     // Every secret the file uses is declared.
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.github/workflows/release-audit.yml")).unwrap();
-    for used in text.split("secrets.").skip(1).map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).next().unwrap()) {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.github/workflows/release-audit.yml")).unwrap();
+    for used in text
+        .split("secrets.")
+        .skip(1)
+        .map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).next().unwrap())
+    {
         assert!(keys(secrets).contains(used), "secrets.{used} is used but not declared");
     }
 }
@@ -78,9 +96,15 @@ fn the_action_comes_from_the_workflows_own_commit() {
     let w = workflow();
     for job in JOBS {
         let steps = w["jobs"][job]["steps"].as_sequence().unwrap();
-        let checkout = steps.iter().find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/checkout@"))).expect("a checkout step");
+        let checkout = steps
+            .iter()
+            .find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/checkout@")))
+            .expect("a checkout step");
         let pinned = checkout["uses"].as_str().unwrap().split('@').nth(1).unwrap();
-        assert!(pinned.len() == 40 && pinned.bytes().all(|b| b.is_ascii_hexdigit()), "actions/checkout pinned by commit, not {pinned}");
+        assert!(
+            pinned.len() == 40 && pinned.bytes().all(|b| b.is_ascii_hexdigit()),
+            "actions/checkout pinned by commit, not {pinned}"
+        );
         assert_eq!(checkout["with"]["repository"], "${{ job.workflow_repository }}");
         assert_eq!(checkout["with"]["ref"], "${{ job.workflow_sha }}");
         assert_eq!(checkout["with"]["persist-credentials"], false);
@@ -88,9 +112,15 @@ fn the_action_comes_from_the_workflows_own_commit() {
         assert_eq!(action_step(&w, job)["uses"], format!("./{path}"), "the action is run from that checkout");
         for step in steps {
             let uses = step["uses"].as_str().unwrap_or_default();
-            assert!(!uses.contains("release-audit@"), "job {job} calls the action at a ref of its own ({uses}); it must be the workflow's commit");
+            assert!(
+                !uses.contains("release-audit@"),
+                "job {job} calls the action at a ref of its own ({uses}); it must be the workflow's commit"
+            );
             if let Some(script) = step["run"].as_str() {
-                assert!(!script.contains("${{"), "job {job}: expressions reach scripts through env:, never inline:\n{script}");
+                assert!(
+                    !script.contains("${{"),
+                    "job {job}: expressions reach scripts through env:, never inline:\n{script}"
+                );
             }
         }
     }
@@ -109,20 +139,24 @@ fn every_input_is_passed_through_to_the_action_under_its_own_name() {
         let with = action_step(&w, job)["with"].clone();
         let passed = keys(&with);
         for name in &passed {
-            assert!(
-                action_inputs.contains(name),
-                "job {job} passes `{name}`, which action.yml does not declare"
-            );
+            assert!(action_inputs.contains(name), "job {job} passes `{name}`, which action.yml does not declare");
         }
         for name in &action_inputs {
-            assert!(passed.contains(name), "job {job} does not pass the action input `{name}`: offer it as an input or a secret");
+            assert!(
+                passed.contains(name),
+                "job {job} does not pass the action input `{name}`: offer it as an input or a secret"
+            );
         }
         for (name, value) in FROM_SECRETS {
             assert_eq!(with[name], value, "job {job}: {name}");
             assert!(!call_inputs.contains(name), "`{name}` must be a secret, not an input");
         }
         for name in &call_inputs {
-            let expected = if name == "release-asset" { "${{ inputs.release-asset && 'true' || 'false' }}".to_string() } else { format!("${{{{ inputs.{name} }}}}") };
+            let expected = if name == "release-asset" {
+                "${{ inputs.release-asset && 'true' || 'false' }}".to_string()
+            } else {
+                format!("${{{{ inputs.{name} }}}}")
+            };
             assert_eq!(with[name.as_str()], expected.as_str(), "job {job}: input `{name}` is not passed through as is");
         }
         for name in passed.iter().filter(|n| !FROM_SECRETS.iter().any(|(s, _)| s == *n)) {
@@ -141,25 +175,41 @@ fn workflow_dispatch_audits_any_repository_by_run_ids() {
     let dispatch = &w["on"]["workflow_dispatch"]["inputs"];
     let call_inputs = keys(&w["on"]["workflow_call"]["inputs"]);
     let names = keys(dispatch);
-    assert!(names.len() <= 10, "workflow_dispatch takes at most 10 inputs on older GitHub Enterprise Server ({})", names.len());
+    assert!(
+        names.len() <= 10,
+        "workflow_dispatch takes at most 10 inputs on older GitHub Enterprise Server ({})",
+        names.len()
+    );
     for required in ["repository", "release-version", "run-ids"] {
         assert_eq!(dispatch[required]["required"], true, "{required}");
     }
     for name in &names {
-        assert!(call_inputs.contains(name), "dispatch input `{name}` must have the workflow_call input's name: both reach the action as inputs.{name}");
+        assert!(
+            call_inputs.contains(name),
+            "dispatch input `{name}` must have the workflow_call input's name: both reach the action as inputs.{name}"
+        );
     }
     // Default globs never put one artifact into two categories.
-    let globs = |name: &str| -> Vec<String> { dispatch[name]["default"].as_str().unwrap_or_default().split(',').map(str::to_string).collect() };
+    let globs = |name: &str| -> Vec<String> {
+        dispatch[name]["default"].as_str().unwrap_or_default().split(',').map(str::to_string).collect()
+    };
     let artifact = "pr-e2e-upgrade-report";
     let matching: Vec<&str> = ["unit-reports", "e2e-reports", "gardener-reports", "upgrade-reports"]
         .into_iter()
         .filter(|c| globs(c).iter().any(|g| glob_matches(g, artifact)))
         .collect();
     assert_eq!(matching, ["upgrade-reports"]);
-    for name in ["pr-e2e-metrics-a-report", "pr-e2e-traces-report", "selfmonitor-healthy-report", "pr-selfmonitor-healthy-log-agent-report"] {
+    for name in [
+        "pr-e2e-metrics-a-report",
+        "pr-e2e-traces-report",
+        "selfmonitor-healthy-report",
+        "pr-selfmonitor-healthy-log-agent-report",
+    ] {
         assert!(globs("e2e-reports").iter().any(|g| glob_matches(g, name)), "{name}");
     }
-    assert!(globs("gardener-reports").iter().any(|g| glob_matches(g, "gardener-gardener-integration-test-1.34-report")));
+    assert!(
+        globs("gardener-reports").iter().any(|g| glob_matches(g, "gardener-gardener-integration-test-1.34-report"))
+    );
 }
 
 #[test]
@@ -168,7 +218,10 @@ fn workflow_outputs_come_from_whichever_job_ran() {
     let action_outputs = keys(&load("action.yml")["outputs"]);
     for (name, output) in w["on"]["workflow_call"]["outputs"].as_mapping().unwrap() {
         let name = name.as_str().unwrap();
-        assert_eq!(output["value"], format!("${{{{ jobs.audit.outputs.{name} || jobs.audit-with-release-asset.outputs.{name} }}}}").as_str());
+        assert_eq!(
+            output["value"],
+            format!("${{{{ jobs.audit.outputs.{name} || jobs.audit-with-release-asset.outputs.{name} }}}}").as_str()
+        );
         assert!(action_outputs.contains(name), "output {name} is not an action output");
         assert_eq!(w["jobs"]["audit"]["outputs"][name], format!("${{{{ steps.audit.outputs.{name} }}}}").as_str());
     }

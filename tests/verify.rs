@@ -33,7 +33,10 @@ async fn bundle() -> (Step, PathBuf) {
 
 fn verify(path: &Path) -> (i32, String) {
     let out = Command::new(binary()).arg("verify").arg(path).output().unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -41,13 +44,22 @@ fn copy_dir(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap() {
         let p = e.unwrap().path();
         let target = to.join(p.file_name().unwrap());
-        if p.is_dir() { copy_dir(&p, &target) } else { std::fs::copy(&p, &target).unwrap(); }
+        if p.is_dir() {
+            copy_dir(&p, &target)
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
     }
 }
 
 /// Rewrites SHA256SUMS so that it matches the files again (a careful forger).
 fn fix_up_sums(dir: &Path) {
-    let out = Command::new("bash").arg("-c").arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS").current_dir(dir).status().unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")
+        .current_dir(dir)
+        .status()
+        .unwrap();
     assert!(out.success());
 }
 
@@ -112,7 +124,8 @@ async fn every_kind_of_tampering_is_named() {
 
     // The totals edited (failed → 0) in both manifests, sums fixed up: recounting the report catches it.
     let dir = case("totals");
-    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     let c = &mut m["evidence"]["tests"]["categories"][0];
     c["totals"]["failed"] = 0.into();
     c["totals"]["passed"] = 3.into();
@@ -145,7 +158,8 @@ async fn every_kind_of_tampering_is_named() {
 async fn totals_counted_under_another_convention_are_not_recounted_and_that_is_said() {
     let (step, zip) = bundle().await;
     let original = zip.with_extension("");
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(original.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(original.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["evidence"]["tests"]["counting"], 2, "a bundle records the conventions it was counted under");
 
     let rewrite = |name: &str, counting: Option<u64>, edit: &dyn Fn(&mut serde_json::Value)| {
@@ -166,7 +180,10 @@ async fn totals_counted_under_another_convention_are_not_recounted_and_that_is_s
     // The first version's bundle: no `counting`, totals as it counted them (here the same).
     let (code, out) = rewrite("first", None, &|_| {});
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("note: the test totals were counted under counting convention 1 (an earlier release-audit)"), "{out}");
+    assert!(
+        out.contains("note: the test totals were counted under counting convention 1 (an earlier release-audit)"),
+        "{out}"
+    );
     assert!(out.contains("OK: "), "{out}");
     // A later convention: the same, said as later.
     let (code, out) = rewrite("later", Some(3), &|_| {});
@@ -178,7 +195,9 @@ async fn totals_counted_under_another_convention_are_not_recounted_and_that_is_s
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("e2e tests: recorded"), "{out}");
     // Under this convention a recorded total is recounted (the tampering case above).
-    let (code, out) = rewrite("current", Some(2), &|m| m["evidence"]["tests"]["categories"][0]["artifacts"][0]["files"][0]["totals"]["skipped"] = 1.into());
+    let (code, out) = rewrite("current", Some(2), &|m| {
+        m["evidence"]["tests"]["categories"][0]["artifacts"][0]["files"][0]["totals"]["skipped"] = 1.into()
+    });
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("the file itself gives"), "{out}");
 }

@@ -90,7 +90,8 @@ impl BundleDir {
     /// anything else in the way (a directory without the marker, a file, a symbolic
     /// link) is refused, never removed.
     pub fn create(parent: &Path, name: &str) -> Result<Self> {
-        check_path_segment("bundle-name", name).map_err(|reason| Error::input("bundle-name", reason, "choose another `bundle-name`"))?;
+        check_path_segment("bundle-name", name)
+            .map_err(|reason| Error::input("bundle-name", reason, "choose another `bundle-name`"))?;
         let root = parent.join(name);
         let marker = marker_path(parent, name);
         let hint = "point `bundle-dir` to a directory the step can write";
@@ -117,8 +118,11 @@ impl BundleDir {
         }
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e, hint))?;
         std::fs::create_dir(&root).map_err(|e| Error::io(&root, e, hint))?;
-        std::fs::write(&marker, "written by release-audit; this directory is replaced by the next run of the same bundle name\n")
-            .map_err(|e| Error::io(&marker, e, hint))?;
+        std::fs::write(
+            &marker,
+            "written by release-audit; this directory is replaced by the next run of the same bundle name\n",
+        )
+        .map_err(|e| Error::io(&marker, e, hint))?;
         Ok(BundleDir { root, name: name.to_string(), files: BTreeMap::new() })
     }
 
@@ -151,7 +155,8 @@ impl BundleDir {
             Error::evidence(format!("bundle path `{rel}`"), "is not a plain relative path", "report this as a bug")
         })?;
         let path = self.root.join(clean);
-        std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e, "free disk space or fix permissions of `bundle-dir`"))?;
+        std::fs::create_dir_all(&path)
+            .map_err(|e| Error::io(&path, e, "free disk space or fix permissions of `bundle-dir`"))?;
         Ok(path)
     }
 
@@ -160,12 +165,20 @@ impl BundleDir {
     pub fn adopt(&mut self, entries: impl IntoIterator<Item = FileEntry>) -> Result<()> {
         for entry in entries {
             let clean = safe_relative_path(&entry.path).ok_or_else(|| {
-                Error::evidence(format!("bundle path `{}`", entry.path), "is not a plain relative path", "report this as a bug")
+                Error::evidence(
+                    format!("bundle path `{}`", entry.path),
+                    "is not a plain relative path",
+                    "report this as a bug",
+                )
             })?;
             let path = self.root.join(&clean);
             let size = std::fs::metadata(&path).map_err(|e| Error::io(&path, e, "report this as a bug"))?.len();
             if size != entry.size {
-                return Err(Error::evidence(format!("bundle file `{clean}`"), format!("is {size} bytes, {} were recorded", entry.size), "report this as a bug"));
+                return Err(Error::evidence(
+                    format!("bundle file `{clean}`"),
+                    format!("is {size} bytes, {} were recorded", entry.size),
+                    "report this as a bug",
+                ));
             }
             self.files.insert(clean.clone(), FileEntry { path: clean, ..entry });
         }
@@ -194,7 +207,8 @@ impl BundleDir {
     pub fn add_reader(&mut self, rel: &str, mut reader: impl Read) -> Result<FileEntry> {
         let (clean, path) = self.target(rel)?;
         let hint = "free disk space or fix permissions of `bundle-dir`";
-        let mut out = BufWriter::with_capacity(COPY_BUFFER, create_no_follow(&path).map_err(|e| Error::io(&path, e, hint))?);
+        let mut out =
+            BufWriter::with_capacity(COPY_BUFFER, create_no_follow(&path).map_err(|e| Error::io(&path, e, hint))?);
         let (size, sha256) = crate::hashing::copy(&mut reader, &mut out)
             .and_then(|copied| out.flush().map(|_| copied))
             .map_err(|e| Error::io(&path, e, "check that the evidence source is readable, and free disk space or fix permissions of `bundle-dir`"))?;
@@ -218,7 +232,8 @@ impl BundleDir {
         let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");
         json.push(b'\n');
         let yaml = serde_yaml::to_string(&manifest).expect("the manifest serialises");
-        let mut sums: BTreeMap<String, String> = self.files.values().map(|f| (f.path.clone(), f.sha256.clone())).collect();
+        let mut sums: BTreeMap<String, String> =
+            self.files.values().map(|f| (f.path.clone(), f.sha256.clone())).collect();
         for (name, bytes) in [("manifest.json", json.as_slice()), ("manifest.yaml", yaml.as_bytes())] {
             let path = self.root.join(name);
             std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e, "free disk space"))?;
@@ -251,7 +266,8 @@ pub fn write_output_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let hint = "remove what is in the way, or choose another `bundle-name` or `bundle-dir`";
     check_output_path(path, hint)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(path, e, "free disk space or fix permissions of `bundle-dir`"))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| Error::io(path, e, "free disk space or fix permissions of `bundle-dir`"))?;
     temp.write_all(bytes).map_err(|e| Error::io(path, e, "free disk space"))?;
     readable_by_later_steps(temp.as_file(), path)?;
     temp.persist(path).map_err(|e| Error::io(path, e.error, hint))?;
@@ -264,7 +280,8 @@ pub(crate) fn readable_by_later_steps(file: &File, path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(path, e, "fix permissions of `bundle-dir`"))?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(path, e, "fix permissions of `bundle-dir`"))?;
     }
     #[cfg(not(unix))]
     let _ = (file, path);
@@ -275,8 +292,18 @@ pub(crate) fn readable_by_later_steps(file: &File, path: &Path) -> Result<()> {
 pub(crate) fn check_output_path(path: &Path, hint: &str) -> Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if !meta.is_file() => {
-            let kind = if meta.is_symlink() { "a symbolic link" } else if meta.is_dir() { "a directory" } else { "not a regular file" };
-            Err(Error::io(path, std::io::Error::other(format!("already exists and is {kind}; it is not written through")), hint))
+            let kind = if meta.is_symlink() {
+                "a symbolic link"
+            } else if meta.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file"
+            };
+            Err(Error::io(
+                path,
+                std::io::Error::other(format!("already exists and is {kind}; it is not written through")),
+                hint,
+            ))
         }
         _ => Ok(()),
     }
@@ -285,9 +312,9 @@ pub(crate) fn check_output_path(path: &Path, hint: &str) -> Result<()> {
 /// sha256 and size of a file, read in large chunks.
 pub fn hash_file(path: &Path) -> Result<(u64, String)> {
     let file = File::open(path).map_err(|e| Error::io(path, e, "the file must be readable"))?;
-    crate::hashing::copy(std::io::BufReader::with_capacity(COPY_BUFFER, file), &mut std::io::sink()).map_err(|e| Error::io(path, e, "the file must be readable"))
+    crate::hashing::copy(std::io::BufReader::with_capacity(COPY_BUFFER, file), &mut std::io::sink())
+        .map_err(|e| Error::io(path, e, "the file must be readable"))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -297,7 +324,18 @@ mod tests {
     fn only_plain_relative_paths_are_accepted() {
         assert_eq!(safe_relative_path("reports/unit/a.xml").as_deref(), Some("reports/unit/a.xml"));
         assert_eq!(safe_relative_path("./a/./b").as_deref(), Some("a/b"));
-        for bad in ["../x", "a/../../x", "/etc/passwd", "C:\\x", "a\\..\\b", "", ".", "a.xml\n0000  report.html", "a\rb", "a\u{1b}b"] {
+        for bad in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "C:\\x",
+            "a\\..\\b",
+            "",
+            ".",
+            "a.xml\n0000  report.html",
+            "a\rb",
+            "a\u{1b}b",
+        ] {
             assert_eq!(safe_relative_path(bad), None, "{bad}");
         }
     }

@@ -36,8 +36,14 @@ pub fn escape(s: &str) -> String {
 pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     let mut h = String::new();
     let title = format!("Release audit: {} {}", m.source.repository.as_deref().unwrap_or("release"), m.release.version);
-    let _ = write!(h, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
-    let _ = write!(h, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">");
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+    );
+    let _ = write!(
+        h,
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+    );
     let _ = write!(h, "<title>{}</title><style>{STYLE}</style></head><body>", escape(&title));
     let _ = write!(h, "<h1>{}</h1>", escape(&title));
 
@@ -66,7 +72,11 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     row(&mut h, "Repository", m.source.repository.clone());
     row(&mut h, "Commit", m.source.commit.clone());
     row(&mut h, "Ref", m.source.git_ref.clone());
-    row(&mut h, "Run", m.run.id.map(|id| format!("{id}{}", m.run.attempt.map(|a| format!(" (attempt {a})")).unwrap_or_default())));
+    row(
+        &mut h,
+        "Run",
+        m.run.id.map(|id| format!("{id}{}", m.run.attempt.map(|a| format!(" (attempt {a})")).unwrap_or_default())),
+    );
     row(&mut h, "Run URL", m.run.url.clone());
     row(&mut h, "Workflow", m.run.workflow.clone());
     row(&mut h, "Event", m.run.event.clone());
@@ -90,7 +100,8 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
                 CategoryStatus::Missing => "missing",
                 CategoryStatus::Empty => "no tests",
             };
-            let artifacts: Vec<String> = c.artifacts.iter().map(|a| format!("<code>{}</code>", escape(&a.name))).collect();
+            let artifacts: Vec<String> =
+                c.artifacts.iter().map(|a| format!("<code>{}</code>", escape(&a.name))).collect();
             let t = &c.totals;
             let _ = write!(
                 h,
@@ -111,25 +122,50 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
             if failures.is_empty() {
                 continue;
             }
-            let _ = write!(h, "<details open><summary>{} — failed tests ({})</summary><ul>", c.category.title(), failures.len());
+            let _ = write!(
+                h,
+                "<details open><summary>{} — failed tests ({})</summary><ul>",
+                c.category.title(),
+                failures.len()
+            );
             for f in failures {
                 let name = f.display_name();
-                let _ = write!(h, "<li><code>{}</code><pre class=\"mono\">{}</pre></li>", escape(&name), escape(&f.message));
+                let _ = write!(
+                    h,
+                    "<li><code>{}</code><pre class=\"mono\">{}</pre></li>",
+                    escape(&name),
+                    escape(&f.message)
+                );
             }
             h.push_str("</ul></details>");
         }
         for c in &tests.categories {
             let problems: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.suite_problems).collect();
             if !problems.is_empty() {
-                let _ = write!(h, "<details open><summary>{} — suite problems, not tests ({})</summary><ul>", c.category.title(), problems.len());
+                let _ = write!(
+                    h,
+                    "<details open><summary>{} — suite problems, not tests ({})</summary><ul>",
+                    c.category.title(),
+                    problems.len()
+                );
                 for p in problems {
-                    let _ = write!(h, "<li><code>{}</code><pre class=\"mono\">{}</pre></li>", escape(&p.suite), escape(&p.message));
+                    let _ = write!(
+                        h,
+                        "<li><code>{}</code><pre class=\"mono\">{}</pre></li>",
+                        escape(&p.suite),
+                        escape(&p.message)
+                    );
                 }
                 h.push_str("</ul></details>");
             }
             let flaky: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).collect();
             if !flaky.is_empty() {
-                let _ = write!(h, "<details><summary>{} — flaky tests, passed after a failed attempt ({})</summary><ul>", c.category.title(), flaky.len());
+                let _ = write!(
+                    h,
+                    "<details><summary>{} — flaky tests, passed after a failed attempt ({})</summary><ul>",
+                    c.category.title(),
+                    flaky.len()
+                );
                 for t in flaky {
                     let _ = write!(h, "<li><code>{}</code> — {} attempts</li>", escape(&t.display_name()), t.attempts);
                 }
@@ -146,10 +182,17 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     h.push_str(&changes_html(m));
     h.push_str("<h2>Files</h2><table><tr><th>Path</th><th>Size</th><th>SHA-256</th></tr>");
     for f in files {
-        let _ = write!(h, "<tr><td class=\"mono\">{}</td><td class=\"n\">{}</td><td class=\"mono\">{}</td></tr>", escape(&f.path), f.size, f.sha256);
+        let _ = write!(
+            h,
+            "<tr><td class=\"mono\">{}</td><td class=\"n\">{}</td><td class=\"mono\">{}</td></tr>",
+            escape(&f.path),
+            f.size,
+            f.sha256
+        );
     }
     h.push_str("</table><p>This page, <code>manifest.json</code>, <code>manifest.yaml</code> and <code>SHA256SUMS</code> are covered by <code>SHA256SUMS</code>. Check everything with <code>release-audit verify</code> or <code>sha256sum -c SHA256SUMS</code>.</p>");
-    let _ = writeln!(h, "<footer>Written by {} {}.</footer></body></html>", escape(&m.tool.name), escape(&m.tool.version));
+    let _ =
+        writeln!(h, "<footer>Written by {} {}.</footer></body></html>", escape(&m.tool.name), escape(&m.tool.version));
     h
 }
 
@@ -162,7 +205,11 @@ fn changes_html(m: &Manifest) -> String {
     let _ = write!(
         h,
         "<p>Previous release: <code>{}</code> ({})</p>",
-        escape(c.previous_release.as_deref().unwrap_or(if c.previous_release_unknown { "unknown — it could not be determined" } else { "none — first release" })),
+        escape(c.previous_release.as_deref().unwrap_or(if c.previous_release_unknown {
+            "unknown — it could not be determined"
+        } else {
+            "none — first release"
+        })),
         escape(&c.previous_found_by)
     );
     if let Some(r) = &c.range {
@@ -182,11 +229,25 @@ fn changes_html(m: &Manifest) -> String {
         h,
         "<table><tr><th>Commits</th><th>Pull requests</th><th>Reviewed</th><th>Unreviewed</th><th>Direct pushes</th><th>Not checked</th><th>Unsigned</th><th>REST requests</th></tr>\
 <tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} of {}</td></tr></table>",
-        n.commits, n.pull_requests, n.reviewed, n.unreviewed, n.direct_pushes, n.not_checked, n.unsigned, c.requests, c.request_budget
+        n.commits,
+        n.pull_requests,
+        n.reviewed,
+        n.unreviewed,
+        n.direct_pushes,
+        n.not_checked,
+        n.unsigned,
+        c.requests,
+        c.request_budget
     );
     h.push_str("<table><tr><th>Control</th><th>Required</th><th>Held</th><th></th></tr>");
     for (name, control) in [("Reviewed changes", &c.reviewed_changes), ("Release approval", &c.release_approval)] {
-        let class = if control.held { "ok" } else if control.required { "bad" } else { "warn" };
+        let class = if control.held {
+            "ok"
+        } else if control.required {
+            "bad"
+        } else {
+            "warn"
+        };
         let _ = write!(
             h,
             "<tr><td class=\"{class}\">{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -197,7 +258,11 @@ fn changes_html(m: &Manifest) -> String {
     }
     h.push_str("</table>");
     if !c.unreviewed.is_empty() {
-        let _ = write!(h, "<details open><summary>Unreviewed commits ({})</summary><table><tr><th>Commit</th><th>Pull requests</th><th>Merged by</th><th>Why</th></tr>", n.unreviewed);
+        let _ = write!(
+            h,
+            "<details open><summary>Unreviewed commits ({})</summary><table><tr><th>Commit</th><th>Pull requests</th><th>Merged by</th><th>Why</th></tr>",
+            n.unreviewed
+        );
         for u in &c.unreviewed {
             let sha = escape(&u.sha);
             let pulls: Vec<String> = u.pulls.iter().map(|p| format!("<a href=\"{base}/pull/{p}\">#{p}</a>")).collect();
@@ -225,6 +290,9 @@ fn changes_html(m: &Manifest) -> String {
 mod tests {
     #[test]
     fn text_cannot_become_markup() {
-        assert_eq!(super::escape("<script>alert('x')</script>&\""), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
+        assert_eq!(
+            super::escape("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+        );
     }
 }

@@ -7,11 +7,11 @@
 //! and compression level. Same evidence in, same bytes out.
 
 pub mod dir;
-pub mod manifest;
 pub mod html;
+pub mod manifest;
 pub mod statements;
 pub mod verify;
 mod writer;
 
-pub use dir::{BundleDir, check_path_segment, marker_path, hash_file, safe_relative_path, write_output_file};
+pub use dir::{BundleDir, check_path_segment, hash_file, marker_path, safe_relative_path, write_output_file};
 pub use writer::{ZIP_EPOCH_FLOOR, ZippedBundle, zip_dir};

@@ -20,7 +20,10 @@ pub struct Subject {
 
 impl Subject {
     pub fn git_commit(repository_url: &str, sha: &str) -> Self {
-        Subject { name: repository_url.to_string(), digest: BTreeMap::from([("gitCommit".to_string(), sha.to_string())]) }
+        Subject {
+            name: repository_url.to_string(),
+            digest: BTreeMap::from([("gitCommit".to_string(), sha.to_string())]),
+        }
     }
 
     pub fn image(name: &str, sha256_hex: &str) -> Self {
@@ -60,7 +63,12 @@ pub struct Statement {
 
 /// The statement for one category. `artifact_url` turns an artifact's run and id into
 /// its URL; `run_url` is the run that produced the audit.
-pub fn test_result(category: &CategoryRecord, subjects: &[Subject], run_url: Option<String>, artifact_url: impl Fn(Option<u64>, i64) -> Option<String>) -> Statement {
+pub fn test_result(
+    category: &CategoryRecord,
+    subjects: &[Subject],
+    run_url: Option<String>,
+    artifact_url: impl Fn(Option<u64>, i64) -> Option<String>,
+) -> Statement {
     let result = match category.status {
         CategoryStatus::Passed => "PASSED",
         CategoryStatus::Failed => "FAILED",
@@ -75,15 +83,11 @@ pub fn test_result(category: &CategoryRecord, subjects: &[Subject], run_url: Opt
             digest: BTreeMap::from([("sha256".to_string(), a.sha256.clone())]),
         })
         .collect();
-    let failed_tests = category
-        .artifacts
-        .iter()
-        .flat_map(|a| &a.files)
-        .flat_map(|f| &f.failures)
-        .map(|t| t.display_name())
-        .collect();
+    let failed_tests =
+        category.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).map(|t| t.display_name()).collect();
     // Flaky tests passed, after a failed attempt: the predicate's "warned" tests.
-    let warned_tests = category.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
+    let warned_tests =
+        category.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
     Statement {
         statement_type: STATEMENT_TYPE,
         subject: subjects.to_vec(),
@@ -114,7 +118,16 @@ mod tests {
             notes: vec![],
             reason: None,
         };
-        let artifact = ArtifactRecord { id: 7, name: "a".into(), run_id: None, run_attempt: None, size: 0, digest: None, sha256: "00".into(), files: vec![file] };
+        let artifact = ArtifactRecord {
+            id: 7,
+            name: "a".into(),
+            run_id: None,
+            run_attempt: None,
+            size: 0,
+            digest: None,
+            sha256: "00".into(),
+            files: vec![file],
+        };
         let category = CategoryRecord {
             category: Category::E2e,
             required: true,
@@ -163,7 +176,13 @@ struct CodeReview<'a> {
 
 /// The statement for the review control. Its subject is the commit range: the released
 /// commit and, when there is one, the previous release's commit (named `…@<tag>`).
-pub fn code_review<'a>(changes: &'a crate::evidence::changes::ChangeEvidence, server_url: &str, repository: &str, head: Option<&str>, run_url: Option<String>) -> CodeReviewStatement<'a> {
+pub fn code_review<'a>(
+    changes: &'a crate::evidence::changes::ChangeEvidence,
+    server_url: &str,
+    repository: &str,
+    head: Option<&str>,
+    run_url: Option<String>,
+) -> CodeReviewStatement<'a> {
     let name = format!("git+{server_url}/{repository}");
     let mut subject = Vec::new();
     if let Some(range) = &changes.range {

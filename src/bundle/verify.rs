@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::manifest::{Manifest, SCHEMA_VERSION, Verdict};
 use super::dir::{hash_file, safe_relative_path};
+use super::manifest::{Manifest, SCHEMA_VERSION, Verdict};
 use super::writer::list_entries;
 use crate::error::{Error, Result};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
@@ -55,18 +55,28 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Changed { path, recorded, actual } => write!(f, "changed: {path} (recorded sha256 {recorded}, actual {actual})"),
+            Problem::Changed { path, recorded, actual } => {
+                write!(f, "changed: {path} (recorded sha256 {recorded}, actual {actual})")
+            }
             Problem::Added { path } => write!(f, "added: {path} (not recorded in SHA256SUMS or manifest.json)"),
             Problem::Missing { path } => write!(f, "missing: {path}"),
-            Problem::NotAFile { path } => write!(f, "not a regular file: {path} (a link, FIFO or device; not followed or opened)"),
+            Problem::NotAFile { path } => {
+                write!(f, "not a regular file: {path} (a link, FIFO or device; not followed or opened)")
+            }
             Problem::UnsafePath { source, path } => {
-                write!(f, "unsafe path: {source} names `{}`, which is not a plain relative path inside the bundle (not opened)", path.escape_debug())
+                write!(
+                    f,
+                    "unsafe path: {source} names `{}`, which is not a plain relative path inside the bundle (not opened)",
+                    path.escape_debug()
+                )
             }
             Problem::Manifest { detail } => write!(f, "manifest: {detail}"),
             Problem::Moved { image, reference, recorded, now } => {
                 write!(f, "moved: image `{image}`: {reference} now resolves to {now}, the audit recorded {recorded}")
             }
-            Problem::Unreachable { image, reference, reason } => write!(f, "unreachable: image `{image}`: {reference}: {reason}"),
+            Problem::Unreachable { image, reference, reason } => {
+                write!(f, "unreachable: image `{image}`: {reference}: {reason}")
+            }
         }
     }
 }
@@ -97,11 +107,13 @@ impl Verification {
 
 /// Verifies a bundle zip or an unzipped bundle directory.
 pub fn verify(path: &Path) -> Result<Verification> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e, "give the path of a bundle zip or its unzipped directory"))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e, "give the path of a bundle zip or its unzipped directory"))?;
     if meta.is_dir() {
         return verify_dir(path, path.display().to_string());
     }
-    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
+    let scratch =
+        tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
     let what = format!("bundle {}", path.display());
     extract_zip(path, scratch.path(), &Limits::default(), &what)?;
     let roots: Vec<PathBuf> = std::fs::read_dir(scratch.path())
@@ -110,7 +122,13 @@ pub fn verify(path: &Path) -> Result<Verification> {
         .collect();
     let root = match roots.as_slice() {
         [only] if only.is_dir() => only.clone(),
-        _ => return Err(Error::evidence(&what, "is not an audit bundle: it must hold exactly one top-level directory", "give the zip release-audit wrote")),
+        _ => {
+            return Err(Error::evidence(
+                &what,
+                "is not an audit bundle: it must hold exactly one top-level directory",
+                "give the zip release-audit wrote",
+            ));
+        }
     };
     verify_dir(&root, path.display().to_string())
 }
@@ -147,7 +165,9 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
                     Some((hash, name)) => {
                         summed.insert(name.to_string(), hash.to_string());
                     }
-                    None => problems.push(Problem::Manifest { detail: format!("SHA256SUMS has a malformed line: {line}") }),
+                    None => {
+                        problems.push(Problem::Manifest { detail: format!("SHA256SUMS has a malformed line: {line}") })
+                    }
                 }
             }
         }
@@ -156,7 +176,9 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
     // writer writes, so that no byte of it can change unnoticed.
     if let Some(text) = &sums_text {
         let canonical: String = summed.iter().map(|(p, h)| format!("{h}  {p}\n")).collect();
-        if &canonical != text && problems.iter().all(|p| !matches!(p, Problem::UnsafePath { .. } | Problem::Manifest { .. })) {
+        if &canonical != text
+            && problems.iter().all(|p| !matches!(p, Problem::UnsafePath { .. } | Problem::Manifest { .. }))
+        {
             problems.push(Problem::Manifest { detail: "SHA256SUMS is not in the form release-audit writes (one `<sha256>  <path>` line per file, sorted by path)".into() });
         }
     }
@@ -164,7 +186,9 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         match actual.get(name) {
             None if not_files.contains(name) => {} // named above
             None => problems.push(Problem::Missing { path: name.clone() }),
-            Some((_, hash)) if hash != recorded => problems.push(Problem::Changed { path: name.clone(), recorded: recorded.clone(), actual: hash.clone() }),
+            Some((_, hash)) if hash != recorded => {
+                problems.push(Problem::Changed { path: name.clone(), recorded: recorded.clone(), actual: hash.clone() })
+            }
             _ => {}
         }
     }
@@ -185,7 +209,8 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         Some(bytes) => match serde_json::from_slice::<Manifest>(&bytes) {
             Ok(m) => Some(m),
             Err(e) => {
-                problems.push(Problem::Manifest { detail: format!("manifest.json is not a release-audit manifest: {e}") });
+                problems
+                    .push(Problem::Manifest { detail: format!("manifest.json is not a release-audit manifest: {e}") });
                 None
             }
         },
@@ -207,9 +232,21 @@ fn verify_dir(root: &Path, label: String) -> Result<Verification> {
     })
 }
 
-fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, String)>, not_files: &[String], problems: &mut Vec<Problem>, notes: &mut Vec<String>) {
+fn check_manifest(
+    root: &Path,
+    m: &Manifest,
+    actual: &BTreeMap<String, (u64, String)>,
+    not_files: &[String],
+    problems: &mut Vec<Problem>,
+    notes: &mut Vec<String>,
+) {
     if m.schema_version != SCHEMA_VERSION {
-        problems.push(Problem::Manifest { detail: format!("schema_version {} is not {SCHEMA_VERSION}; use the release-audit version that wrote it", m.schema_version) });
+        problems.push(Problem::Manifest {
+            detail: format!(
+                "schema_version {} is not {SCHEMA_VERSION}; use the release-audit version that wrote it",
+                m.schema_version
+            ),
+        });
     }
     match read_found(root, "manifest.yaml", actual).map(String::from_utf8) {
         None if not_files.iter().any(|p| p == "manifest.yaml") => {} // named as not a regular file
@@ -228,7 +265,8 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
                     }
                 };
             if !same {
-                problems.push(Problem::Manifest { detail: "manifest.yaml says something else than manifest.json".into() });
+                problems
+                    .push(Problem::Manifest { detail: "manifest.yaml says something else than manifest.json".into() });
             }
         }
     }
@@ -240,14 +278,18 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
         match actual.get(*path) {
             None if not_files.iter().any(|p| p == path) => {} // named as not a regular file
             None => problems.push(Problem::Missing { path: path.to_string() }),
-            Some((size, hash)) if hash != &entry.sha256 || *size != entry.size => {
-                problems.push(Problem::Changed { path: path.to_string(), recorded: entry.sha256.clone(), actual: hash.clone() })
-            }
+            Some((size, hash)) if hash != &entry.sha256 || *size != entry.size => problems.push(Problem::Changed {
+                path: path.to_string(),
+                recorded: entry.sha256.clone(),
+                actual: hash.clone(),
+            }),
             _ => {}
         }
     }
     for path in actual.keys() {
-        if !["manifest.json", "manifest.yaml", "SHA256SUMS"].contains(&path.as_str()) && !listed.contains_key(path.as_str()) {
+        if !["manifest.json", "manifest.yaml", "SHA256SUMS"].contains(&path.as_str())
+            && !listed.contains_key(path.as_str())
+        {
             problems.push(Problem::Added { path: path.clone() });
         }
     }
@@ -269,7 +311,10 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
                 // Only a regular file the walk found below the root is opened; anything
                 // else (absolute, `..`, a link, a FIFO, missing) is named elsewhere.
                 if safe_relative_path(&file.path).as_deref() != Some(file.path.as_str()) {
-                    problems.push(Problem::UnsafePath { source: format!("manifest.json ({} tests)", c.category.as_str()), path: file.path.clone() });
+                    problems.push(Problem::UnsafePath {
+                        source: format!("manifest.json ({} tests)", c.category.as_str()),
+                        path: file.path.clone(),
+                    });
                     continue;
                 }
                 if !recount || !actual.contains_key(&file.path) {
@@ -283,14 +328,24 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
                 };
                 if status != file.status || totals != file.totals {
                     problems.push(Problem::Manifest {
-                        detail: format!("{}: recorded {:?} {:?}, the file itself gives {:?} {:?}", file.path, file.status, file.totals, status, totals),
+                        detail: format!(
+                            "{}: recorded {:?} {:?}, the file itself gives {:?} {:?}",
+                            file.path, file.status, file.totals, status, totals
+                        ),
                     });
                 }
             }
             let (status, totals, _, unparseable) = judge(&c.artifacts, tests.fail_on_flaky);
             if status != c.status || totals != c.totals || unparseable != c.unparseable_files {
                 problems.push(Problem::Manifest {
-                    detail: format!("{} tests: recorded {:?} with {:?}, the recorded files give {:?} with {:?}", c.category.as_str(), c.status, c.totals, status, totals),
+                    detail: format!(
+                        "{} tests: recorded {:?} with {:?}, the recorded files give {:?} with {:?}",
+                        c.category.as_str(),
+                        c.status,
+                        c.totals,
+                        status,
+                        totals
+                    ),
                 });
             }
         }
@@ -302,7 +357,9 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
             let (_, hash) = &actual[path];
             let expected = path.trim_start_matches("images/manifests/sha256-").trim_end_matches(".json");
             if expected != hash {
-                problems.push(Problem::Manifest { detail: format!("{path}: the bytes hash to sha256:{hash}, not to the digest in its name") });
+                problems.push(Problem::Manifest {
+                    detail: format!("{path}: the bytes hash to sha256:{hash}, not to the digest in its name"),
+                });
             }
         }
         for pair in &images.pairs {
@@ -311,7 +368,12 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
                     let text = digest.to_string();
                     let file = format!("images/manifests/{}.json", text.replace(':', "-"));
                     if !actual.contains_key(&file) {
-                        problems.push(Problem::Manifest { detail: format!("image `{}`: {} is recorded but its manifest bytes ({file}) are not in the bundle", pair.name, text) });
+                        problems.push(Problem::Manifest {
+                            detail: format!(
+                                "image `{}`: {} is recorded but its manifest bytes ({file}) are not in the bundle",
+                                pair.name, text
+                            ),
+                        });
                     }
                 }
             }
@@ -321,7 +383,11 @@ fn check_manifest(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Str
     let recomputed = Verdict::from_reasons(m.evidence.failures());
     if recomputed.result != m.verdict.result {
         problems.push(Problem::Manifest {
-            detail: format!("verdict `{}` does not follow from the evidence, which gives `{}`", m.verdict.result.as_str(), recomputed.result.as_str()),
+            detail: format!(
+                "verdict `{}` does not follow from the evidence, which gives `{}`",
+                m.verdict.result.as_str(),
+                recomputed.result.as_str()
+            ),
         });
     }
 }
@@ -335,12 +401,22 @@ fn check_changes(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Stri
     // that is not there is a problem even when a forger took it out of every list.
     let read_json = |rel: &str, problems: &mut Vec<Problem>| -> Option<Vec<u8>> {
         let bytes = read_found(root, rel, actual);
-        if bytes.is_none() && !problems.iter().any(|p| matches!(p, Problem::Missing { path } | Problem::NotAFile { path } if path == rel)) {
-            problems.push(Problem::Manifest { detail: format!("{rel} is not in the bundle, but the manifest has a `changes` section") });
+        if bytes.is_none()
+            && !problems
+                .iter()
+                .any(|p| matches!(p, Problem::Missing { path } | Problem::NotAFile { path } if path == rel))
+        {
+            problems.push(Problem::Manifest {
+                detail: format!("{rel} is not in the bundle, but the manifest has a `changes` section"),
+            });
         }
         bytes
     };
-    fn read<T: serde::de::DeserializeOwned>(bytes: Option<Vec<u8>>, rel: &str, problems: &mut Vec<Problem>) -> Option<T> {
+    fn read<T: serde::de::DeserializeOwned>(
+        bytes: Option<Vec<u8>>,
+        rel: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<T> {
         let bytes = bytes?;
         match serde_json::from_slice(&bytes) {
             Ok(v) => Some(v),
@@ -350,25 +426,47 @@ fn check_changes(root: &Path, m: &Manifest, actual: &BTreeMap<String, (u64, Stri
             }
         }
     }
-    let (Some(commits), Some(pulls)) = (read::<Vec<Commit>>(read_json("changes/commits.json", problems), "changes/commits.json", problems), read::<Vec<PullRecord>>(read_json("changes/pulls.json", problems), "changes/pulls.json", problems)) else {
-        problems.push(Problem::Manifest { detail: "the manifest has a `changes` section, but changes/commits.json and changes/pulls.json cannot be read".into() });
+    let (Some(commits), Some(pulls)) = (
+        read::<Vec<Commit>>(read_json("changes/commits.json", problems), "changes/commits.json", problems),
+        read::<Vec<PullRecord>>(read_json("changes/pulls.json", problems), "changes/pulls.json", problems),
+    ) else {
+        problems.push(Problem::Manifest {
+            detail:
+                "the manifest has a `changes` section, but changes/commits.json and changes/pulls.json cannot be read"
+                    .into(),
+        });
         return;
     };
     let (counts, disagreements) = recount(&commits, &pulls);
     if counts != c.counts {
-        problems.push(Problem::Manifest { detail: format!("changes: the manifest records {:?}, changes/*.json give {:?}", c.counts, counts) });
+        problems.push(Problem::Manifest {
+            detail: format!("changes: the manifest records {:?}, changes/*.json give {:?}", c.counts, counts),
+        });
     }
     for d in disagreements.into_iter().take(20) {
         problems.push(Problem::Manifest { detail: format!("changes: {d}") });
     }
-    let control = review_control(c.reviewed_changes.required, c.is_first_release(), c.range.as_ref(), &counts, &c.unreviewed);
+    let control =
+        review_control(c.reviewed_changes.required, c.is_first_release(), c.range.as_ref(), &counts, &c.unreviewed);
     if control.held != c.reviewed_changes.held {
-        problems.push(Problem::Manifest { detail: format!("changes: the review control is recorded as held={}, the commits give held={}", c.reviewed_changes.held, control.held) });
+        problems.push(Problem::Manifest {
+            detail: format!(
+                "changes: the review control is recorded as held={}, the commits give held={}",
+                c.reviewed_changes.held, control.held
+            ),
+        });
     }
-    if let Some(approvals) = read::<Approvals>(read_json("changes/approvals.json", problems), "changes/approvals.json", problems) {
+    if let Some(approvals) =
+        read::<Approvals>(read_json("changes/approvals.json", problems), "changes/approvals.json", problems)
+    {
         let control = approval_control(c.release_approval.required, &approvals);
         if control.held != c.release_approval.held {
-            problems.push(Problem::Manifest { detail: format!("changes: the release approval is recorded as held={}, changes/approvals.json gives held={}", c.release_approval.held, control.held) });
+            problems.push(Problem::Manifest {
+                detail: format!(
+                    "changes: the release approval is recorded as held={}, changes/approvals.json gives held={}",
+                    c.release_approval.held, control.held
+                ),
+            });
         }
     }
 }
@@ -398,9 +496,20 @@ pub async fn check_released_tags(v: &mut Verification, access: &crate::evidence:
         let image = if image.tag.is_some() { ImageRef { digest: None, ..image } } else { image };
         match client.manifest(&image).await {
             Ok(now) if now.digest.to_string() == recorded => v.unmoved.push(format!("{reference} @ {recorded}")),
-            Ok(now) => v.problems.push(Problem::Moved { image: pair.name.clone(), reference, recorded, now: now.digest.to_string() }),
-            Err(FetchError::NotFound(why)) => v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason: format!("not found: {why}") }),
-            Err(FetchError::Failed(e)) => v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason: e.to_string() }),
+            Ok(now) => v.problems.push(Problem::Moved {
+                image: pair.name.clone(),
+                reference,
+                recorded,
+                now: now.digest.to_string(),
+            }),
+            Err(FetchError::NotFound(why)) => v.problems.push(Problem::Unreachable {
+                image: pair.name.clone(),
+                reference,
+                reason: format!("not found: {why}"),
+            }),
+            Err(FetchError::Failed(e)) => {
+                v.problems.push(Problem::Unreachable { image: pair.name.clone(), reference, reason: e.to_string() })
+            }
         }
     }
 }

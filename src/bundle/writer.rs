@@ -28,14 +28,16 @@ pub struct ZippedBundle {
 /// sequential write — just faster.
 pub fn zip_dir(dir: &Path, zip_path: &Path, prefix: &str, epoch: i64) -> Result<ZippedBundle> {
     let hint = "free disk space or fix permissions of `bundle-dir`";
-    let files: Vec<String> = list_entries(dir)?.into_iter().filter(|(_, regular)| *regular).map(|(path, _)| path).collect();
+    let files: Vec<String> =
+        list_entries(dir)?.into_iter().filter(|(_, regular)| *regular).map(|(path, _)| path).collect();
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(Some(6))
         .last_modified_time(zip_time(epoch))
         .unix_permissions(0o644);
     let zip_err = |e: zip::result::ZipError| Error::io(zip_path, std::io::Error::other(e), hint);
-    let scratch = tempfile::tempdir_in(zip_path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(zip_path, e, hint))?;
+    let scratch =
+        tempfile::tempdir_in(zip_path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(zip_path, e, hint))?;
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len()).max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, Result<PathBuf>)>();
@@ -43,7 +45,8 @@ pub fn zip_dir(dir: &Path, zip_path: &Path, prefix: &str, epoch: i64) -> Result<
     // The zip is written to a new file beside its final path and then renamed over it,
     // so a symbolic link planted at the zip's path is never written through.
     check_output_path(zip_path, "remove what is in the way, or choose another `bundle-name` or `bundle-dir`")?;
-    let out = tempfile::NamedTempFile::new_in(zip_path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(zip_path, e, hint))?;
+    let out = tempfile::NamedTempFile::new_in(zip_path.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| Error::io(zip_path, e, hint))?;
     let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(COPY_BUFFER, out));
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
@@ -67,11 +70,14 @@ pub fn zip_dir(dir: &Path, zip_path: &Path, prefix: &str, epoch: i64) -> Result<
         let mut ready: BTreeMap<usize, PathBuf> = BTreeMap::new();
         for wanted in 0..files.len() {
             while !ready.contains_key(&wanted) {
-                let (i, part) = done_rx.recv().map_err(|_| Error::io(zip_path, std::io::Error::other("a compression worker stopped"), hint))?;
+                let (i, part) = done_rx
+                    .recv()
+                    .map_err(|_| Error::io(zip_path, std::io::Error::other("a compression worker stopped"), hint))?;
                 ready.insert(i, part?);
             }
             let part = ready.remove(&wanted).expect("present");
-            let mut archive = zip::ZipArchive::new(File::open(&part).map_err(|e| Error::io(&part, e, hint))?).map_err(zip_err)?;
+            let mut archive =
+                zip::ZipArchive::new(File::open(&part).map_err(|e| Error::io(&part, e, hint))?).map_err(zip_err)?;
             zip.raw_copy_file(archive.by_index_raw(0).map_err(zip_err)?).map_err(zip_err)?;
             drop(archive);
             let _ = std::fs::remove_file(&part);
@@ -114,7 +120,13 @@ pub(crate) fn list_entries(root: &Path) -> Result<Vec<(String, bool)>> {
                 walk(root, &path, out)?;
             } else {
                 let rel = path.strip_prefix(root).expect("walked below root");
-                out.push((rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"), kind.is_file()));
+                out.push((
+                    rel.components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                    kind.is_file(),
+                ));
             }
         }
         Ok(())
@@ -158,8 +170,12 @@ mod tests {
         assert_eq!(std::fs::read(&one.path).unwrap(), std::fs::read(&two.path).unwrap());
 
         let mut archive = zip::ZipArchive::new(File::open(&one.path).unwrap()).unwrap();
-        let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
-        assert_eq!(names, ["bundle/a/c.json", "bundle/a/z.xml", "bundle/b.txt", "bundle/empty", "bundle/reports/unit/x/junit.xml"]);
+        let names: Vec<String> =
+            (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
+        assert_eq!(
+            names,
+            ["bundle/a/c.json", "bundle/a/z.xml", "bundle/b.txt", "bundle/empty", "bundle/reports/unit/x/junit.xml"]
+        );
         for i in 0..archive.len() {
             let mut f = archive.by_index(i).unwrap();
             assert_eq!(f.last_modified(), Some(zip_time(1_700_000_000)));

@@ -36,7 +36,12 @@ fn print_json(value: &serde_json::Value) {
 pub struct RegistryFlags {
     /// Registries reached over plain HTTP, as host:port (repeatable, or comma-separated;
     /// `--insecure-registry` is an alias).
-    #[arg(long = "insecure-registries", visible_alias = "insecure-registry", value_name = "HOST:PORT", value_delimiter = ',')]
+    #[arg(
+        long = "insecure-registries",
+        visible_alias = "insecure-registry",
+        value_name = "HOST:PORT",
+        value_delimiter = ','
+    )]
     pub insecure: Vec<String>,
     /// Registry logins, one per line: host=username:password. Prefer the environment
     /// variable over the flag (flags show in process lists); never printed.
@@ -94,7 +99,12 @@ pub async fn digest(args: DigestArgs) -> Result<i32> {
         refs.push(parse_ref("REF", text)?);
     }
     let platforms = parse_platforms("--platform", &flags.platforms)?;
-    let access = registry_access("--registry-credentials", flags.credentials.as_ref().map(Secret::expose), "--insecure-registries", &flags.insecure)?;
+    let access = registry_access(
+        "--registry-credentials",
+        flags.credentials.as_ref().map(Secret::expose),
+        "--insecure-registries",
+        &flags.insecure,
+    )?;
     let client = RegistryClient::new(&access);
     let results = futures_util::future::join_all(refs.iter().map(|r| resolve::resolve(&client, r, &platforms))).await;
     let mut records = Vec::new();
@@ -102,7 +112,11 @@ pub async fn digest(args: DigestArgs) -> Result<i32> {
         match result {
             Ok(r) => records.push(r.record),
             Err(FetchError::NotFound(reason)) => {
-                return Err(Error::evidence("image", reason, "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)"));
+                return Err(Error::evidence(
+                    "image",
+                    reason,
+                    "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)",
+                ));
             }
             Err(FetchError::Failed(e)) => return Err(e),
         }
@@ -152,9 +166,10 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
         print_json(&out);
     } else {
         let mut out = String::new();
-        for (label, record, reference) in
-            [("tested", &pair.detail.tested, &pair.tested.reference), ("released", &pair.detail.released, &pair.released.reference)]
-        {
+        for (label, record, reference) in [
+            ("tested", &pair.detail.tested, &pair.tested.reference),
+            ("released", &pair.detail.released, &pair.released.reference),
+        ] {
             match record {
                 Some(r) => write_record(&mut out, label, r),
                 None => {
@@ -163,7 +178,8 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
             }
         }
         let outcome = if pair.passed { "passes" } else { "fails" };
-        let _ = writeln!(out, "verdict   {} — {outcome} digest-policy {}", pair.verdict.as_str(), evidence.policy.as_str());
+        let _ =
+            writeln!(out, "verdict   {} — {outcome} digest-policy {}", pair.verdict.as_str(), evidence.policy.as_str());
         let _ = writeln!(out, "          {}", pair.verdict_line(evidence.policy));
         let explanation = &pair.detail.explanation;
         if !explanation.findings.is_empty() {
@@ -200,14 +216,19 @@ fn write_record(out: &mut String, label: &str, r: &DigestRecord) {
     for m in &r.manifests {
         let note = match (m.role, m.fetched) {
             (images::resolve::Role::Attestation, _) => {
-                let target = m.attests.as_ref().and_then(|t| r.manifests.iter().find(|x| x.digest == *t)).map(|x| x.platform_key());
+                let target = m
+                    .attests
+                    .as_ref()
+                    .and_then(|t| r.manifests.iter().find(|x| x.digest == *t))
+                    .map(|x| x.platform_key());
                 format!("  attestation{}", target.map(|t| format!(" of {t}")).unwrap_or_default())
             }
             (images::resolve::Role::Other, _) => format!("  {}", manifest::describe(&m.media_type)),
             (_, false) => "  (not fetched: excluded by --platform)".to_string(),
             _ => String::new(),
         };
-        let key = if m.role == images::resolve::Role::Attestation { "unknown/unknown".to_string() } else { m.platform_key() };
+        let key =
+            if m.role == images::resolve::Role::Attestation { "unknown/unknown".to_string() } else { m.platform_key() };
         if r.is_index() || m.digest != r.digest {
             let _ = writeln!(out, "  {key:<15} {}{note}", m.digest);
         } else {

@@ -53,10 +53,20 @@ pub struct VerifyArgs {
     pub online: bool,
     /// (`--online`) Registries reached over plain HTTP, as host:port (repeatable, or
     /// comma-separated; `--insecure-registry` is an alias).
-    #[arg(long = "insecure-registries", visible_alias = "insecure-registry", value_name = "HOST:PORT", value_delimiter = ',')]
+    #[arg(
+        long = "insecure-registries",
+        visible_alias = "insecure-registry",
+        value_name = "HOST:PORT",
+        value_delimiter = ','
+    )]
     pub insecure: Vec<String>,
     /// (`--online`) Registry logins, one per line: host=username:password; never printed.
-    #[arg(long = "registry-credentials", env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS", hide_env_values = true, value_name = "LOGINS")]
+    #[arg(
+        long = "registry-credentials",
+        env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS",
+        hide_env_values = true,
+        value_name = "LOGINS"
+    )]
     pub credentials: Option<String>,
 }
 
@@ -64,7 +74,12 @@ pub struct VerifyArgs {
 pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
     let mut v = crate::bundle::verify::verify(&args.bundle)?;
     if args.online {
-        let access = crate::config::images::registry_access("--registry-credentials", args.credentials.as_deref(), "--insecure-registries", &args.insecure)?;
+        let access = crate::config::images::registry_access(
+            "--registry-credentials",
+            args.credentials.as_deref(),
+            "--insecure-registries",
+            &args.insecure,
+        )?;
         crate::bundle::verify::check_released_tags(&mut v, &access).await;
     }
     // Paths and texts in a bundle are outside text: printed through the one inert path.
@@ -85,7 +100,12 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
         if v.ok() {
             print_line(&format!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked));
         } else {
-            print_line(&format!("FAILED: {} — {} problem(s) in {} files ({what})", v.bundle, v.problems.len(), v.files_checked));
+            print_line(&format!(
+                "FAILED: {} — {} problem(s) in {} files ({what})",
+                v.bundle,
+                v.problems.len(),
+                v.files_checked
+            ));
             for p in &v.problems {
                 print_line(&format!("  {p}"));
             }

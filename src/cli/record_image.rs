@@ -12,9 +12,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::config::images::{parse_ref, registry_access};
 use crate::error::{Error, Result};
 use crate::evidence::images::record::{ImageRecord, JobIdentity, MAX_PODS_BYTES, RecordedImage, parse_pods};
-use crate::config::images::{parse_ref, registry_access};
 use crate::evidence::images::{Platform, RegistryClient, registry::FetchError, resolve};
 use crate::github::runner::{Lookup, OutputFile};
 use crate::secret::Secret;
@@ -35,14 +35,26 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
     for text in &args.images {
         references.push(parse_ref("--image", text)?);
     }
-    let given_platform = match &args.platform {
-        Some(p) => Some(Platform::parse(p).map_err(|reason| Error::input("--platform", reason, "write the platform as os/arch, e.g. linux/amd64"))?),
-        None => None,
-    };
-    let access = registry_access("--registry-credentials", args.credentials.as_ref().map(Secret::expose), "--insecure-registries", &args.insecure)?;
+    let given_platform =
+        match &args.platform {
+            Some(p) => Some(Platform::parse(p).map_err(|reason| {
+                Error::input("--platform", reason, "write the platform as os/arch, e.g. linux/amd64")
+            })?),
+            None => None,
+        };
+    let access = registry_access(
+        "--registry-credentials",
+        args.credentials.as_ref().map(Secret::expose),
+        "--insecure-registries",
+        &args.insecure,
+    )?;
     let output = args.output.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT));
     if output.as_os_str().is_empty() || output.is_dir() {
-        return Err(Error::input("--output", format!("`{}` is not a file path", output.display()), "name the file to write, e.g. image-record.json"));
+        return Err(Error::input(
+            "--output",
+            format!("`{}` is not a file path", output.display()),
+            "name the file to write, e.g. image-record.json",
+        ));
     }
     let job = JobIdentity::from_env(env);
     let mut recorded: Vec<RecordedImage> = Vec::new();
@@ -50,7 +62,8 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
     if !references.is_empty() {
         let platform = given_platform.clone().or_else(|| job.runner_platform());
         let client = RegistryClient::new(&access);
-        let results = futures_util::future::join_all(references.iter().map(|r| resolve::resolve(&client, r, &[]))).await;
+        let results =
+            futures_util::future::join_all(references.iter().map(|r| resolve::resolve(&client, r, &[]))).await;
         for (reference, result) in references.iter().zip(results) {
             match result {
                 Ok(resolved) => recorded.push(RecordedImage::resolved(&resolved.record, platform.clone())),
@@ -70,7 +83,11 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
         let (bytes, what) = read_pods(source)?;
         let pods = parse_pods(&bytes, &what, given_platform.as_ref())?;
         if !pods.not_started.is_empty() {
-            log::warn!("{} container(s) had no imageID yet and are not recorded: {}", pods.not_started.len(), pods.not_started.join(", "));
+            log::warn!(
+                "{} container(s) had no imageID yet and are not recorded: {}",
+                pods.not_started.len(),
+                pods.not_started.join(", ")
+            );
         }
         log::info!("{what}: {} containers of {} pods", pods.images.len(), pods.pods);
         if pods.images.is_empty() {
@@ -88,7 +105,12 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
     for image in &record.images {
         println!("{}", describe(image));
     }
-    println!("wrote {} ({} image{})", output.display(), record.images.len(), if record.images.len() == 1 { "" } else { "s" });
+    println!(
+        "wrote {} ({} image{})",
+        output.display(),
+        record.images.len(),
+        if record.images.len() == 1 { "" } else { "s" }
+    );
     if let Some(path) = env("GITHUB_OUTPUT") {
         OutputFile::new(PathBuf::from(path)).set("record-path", &output.display().to_string())?;
     }
@@ -100,8 +122,13 @@ fn read_pods(source: &str) -> Result<(Vec<u8>, String)> {
     let (what, result) = if source == "-" {
         ("standard input (pods)".to_string(), std::io::stdin().lock().take(MAX_PODS_BYTES + 1).read_to_end(&mut bytes))
     } else {
-        let file = std::fs::File::open(source)
-            .map_err(|e| Error::io(source, e, "pass the file `kubectl get pods -A -o json > pods.json` wrote, or - to read standard input"))?;
+        let file = std::fs::File::open(source).map_err(|e| {
+            Error::io(
+                source,
+                e,
+                "pass the file `kubectl get pods -A -o json > pods.json` wrote, or - to read standard input",
+            )
+        })?;
         (source.to_string(), file.take(MAX_PODS_BYTES + 1).read_to_end(&mut bytes))
     };
     result.map_err(|e| Error::io(&what, e, "pass a readable file, or - for standard input"))?;
@@ -110,7 +137,8 @@ fn read_pods(source: &str) -> Result<(Vec<u8>, String)> {
 
 fn write_record(path: &Path, record: &ImageRecord) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e, "choose an --output in a writable directory"))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::io(parent, e, "choose an --output in a writable directory"))?;
     }
     std::fs::write(path, record.to_json()).map_err(|e| Error::io(path, e, "choose an --output in a writable directory"))
 }

@@ -31,9 +31,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{EXIT_VERDICT_FAILED, Error};
-use crate::github::commands::{eprint_line, inert, inert_json};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
 use crate::evidence::test_reports::parse::{FailureKind, FileOutcome, Totals, parse_file};
+use crate::github::commands::{eprint_line, inert, inert_json};
 
 /// Failed tests listed in the table output; the rest are counted.
 const LISTED_FAILURES: usize = 20;
@@ -90,8 +90,9 @@ pub fn run(args: &ReportsArgs) -> i32 {
         writeln!(out, "{}", inert_json(&json))
     } else {
         let mut table = Vec::new();
-        write_table(&mut table, &summary)
-            .and_then(|()| String::from_utf8_lossy(&table).lines().try_for_each(|line| writeln!(out, "{}", inert(line))))
+        write_table(&mut table, &summary).and_then(|()| {
+            String::from_utf8_lossy(&table).lines().try_for_each(|line| writeln!(out, "{}", inert(line)))
+        })
     };
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -107,7 +108,11 @@ pub fn collect(paths: &[PathBuf]) -> Result<ReportsSummary, Error> {
     let mut files = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| {
-            Error::input(path.display().to_string(), format!("cannot be read: {e}"), "pass report files, directories or zip archives that exist")
+            Error::input(
+                path.display().to_string(),
+                format!("cannot be read: {e}"),
+                "pass report files, directories or zip archives that exist",
+            )
         })?;
         if meta.is_dir() {
             let mut found = Vec::new();
@@ -162,7 +167,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
 
 fn is_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
+        && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06")
 }
 
 fn add_file(path: &Path, shown: &str, files: &mut Vec<FileReport>) {
@@ -171,7 +177,8 @@ fn add_file(path: &Path, shown: &str, files: &mut Vec<FileReport>) {
         files.push(FileReport { path: shown.to_string(), outcome: parse_file(path) });
         return;
     }
-    let refused = |reason: String| FileReport { path: shown.to_string(), outcome: FileOutcome::unparseable(None, reason) };
+    let refused =
+        |reason: String| FileReport { path: shown.to_string(), outcome: FileOutcome::unparseable(None, reason) };
     let temp = match tempfile::tempdir() {
         Ok(t) => t,
         Err(e) => return files.push(refused(format!("cannot create a temporary directory to extract into: {e}"))),
@@ -190,7 +197,8 @@ fn add_file(path: &Path, shown: &str, files: &mut Vec<FileReport>) {
 }
 
 fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Result<()> {
-    let shown: Vec<&FileReport> = summary.files.iter().filter(|f| !matches!(f.outcome, FileOutcome::NotAReport)).collect();
+    let shown: Vec<&FileReport> =
+        summary.files.iter().filter(|f| !matches!(f.outcome, FileOutcome::NotAReport)).collect();
     let width = shown.iter().map(|f| f.path.chars().count().min(60)).max().unwrap_or(4).max(5);
     let header = ["FORMAT", "TESTS", "PASSED", "FAILED", "ERRORED", "SKIPPED", "DURATION"];
     writeln!(

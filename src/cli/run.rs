@@ -12,16 +12,16 @@ use crate::bundle::{BundleDir, ZippedBundle, zip_dir};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::evidence::Evidence;
-use crate::github::artifacts::ArtifactService;
-use crate::evidence::test_reports::collect::{Services, collect as collect_tests};
-use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::evidence::images::record::ImageRecord;
+use crate::evidence::test_reports::collect::{Services, collect as collect_tests};
+use crate::github::artifacts::ArtifactService;
+use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::Rest;
 use crate::github::runner::{OutputFile, append_summary};
 use crate::publish::Published;
+use crate::publish::artifact::{UploadedArtifact, effective_retention, upload_bundle};
 use crate::publish::release::AssetFile;
 use crate::publish::storage::StoreRequest;
-use crate::publish::artifact::{UploadedArtifact, effective_retention, upload_bundle};
 use crate::summary::{self, Section};
 
 /// What one audit produced.
@@ -40,7 +40,9 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     let http = crate::http::client();
     let artifacts = config.results.as_ref().map(|r| ArtifactService::new(http.clone(), r));
     let rest = match (&config.github_token, &config.repository) {
-        (Some(token), Some(repository)) => Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone())),
+        (Some(token), Some(repository)) => {
+            Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone()))
+        }
         _ => None,
     };
     let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
@@ -50,7 +52,8 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     if let Some(settings) = &config.tests {
         let _g = commands.group("Collecting test reports");
         let services = Services { artifacts: artifacts.as_ref(), rest: rest.as_ref(), runner: &config.runner };
-        let tests = deadline.bound("collecting test reports", collect_tests(settings, &services, &mut dir, commands)).await?;
+        let tests =
+            deadline.bound("collecting test reports", collect_tests(settings, &services, &mut dir, commands)).await?;
         annotate_test_failures(&tests, commands);
         evidence.tests = Some(tests);
     }
@@ -101,9 +104,16 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         let _g = commands.group("Uploading the bundle artifact");
         let service = artifacts.as_ref().expect("validated: upload needs the results service");
         let retention = effective_retention(config.retention_days, config.runner.retention_days, commands);
-        match deadline.bound("uploading the bundle artifact", upload_bundle(service, &config.bundle_name, &bundle, retention, config.overwrite, commands)).await {
+        match deadline
+            .bound(
+                "uploading the bundle artifact",
+                upload_bundle(service, &config.bundle_name, &bundle, retention, config.overwrite, commands),
+            )
+            .await
+        {
             Ok(id) => {
-                let artifact = UploadedArtifact { id, name: config.bundle_name.to_string(), url: config.runner.artifact_url(id) };
+                let artifact =
+                    UploadedArtifact { id, name: config.bundle_name.to_string(), url: config.runner.artifact_url(id) };
                 if let Some(out) = &outputs {
                     out.set("artifact-id", &id.to_string())?;
                     out.set("artifact-url", artifact.url.as_deref().unwrap_or_default())?;
@@ -117,7 +127,13 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         let sums = write_zip_sums(config, &bundle, &manifest_path)?;
         if let Some(settings) = &config.release_asset {
             let _g = commands.group("Attaching the bundle to the release");
-            match deadline.bound("attaching the bundle to the release", attach_to_release(config, &http, settings, &bundle, &sums)).await {
+            match deadline
+                .bound(
+                    "attaching the bundle to the release",
+                    attach_to_release(config, &http, settings, &bundle, &sums),
+                )
+                .await
+            {
                 Ok(assets) => published.release_assets = assets,
                 Err(e) => publish_errors.push(e.while_publishing("release asset upload", &bundle.path)),
             }
@@ -132,33 +148,55 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
                 bundle_name: config.bundle_name.as_str(),
                 overwrite: config.overwrite,
             };
-            match deadline.bound("storing the bundle", crate::publish::storage::store(&http, settings, &request)).await {
+            match deadline.bound("storing the bundle", crate::publish::storage::store(&http, settings, &request)).await
+            {
                 Ok(objects) => published.stored = objects,
                 Err(e) => publish_errors.push(e.while_publishing("object storage upload", &bundle.path)),
             }
         }
         if let Some(out) = &outputs {
-            let urls: Vec<&str> = published.release_assets.iter().map(|a| a.url.as_str()).chain(published.stored.iter().map(|o| o.url.as_str())).collect();
+            let urls: Vec<&str> = published
+                .release_assets
+                .iter()
+                .map(|a| a.url.as_str())
+                .chain(published.stored.iter().map(|o| o.url.as_str()))
+                .collect();
             out.set("storage-urls", &urls.join("\n"))?;
         }
     }
 
-    if config.summary && let Some(path) = &config.runner.step_summary {
+    if config.summary
+        && let Some(path) = &config.runner.step_summary
+    {
         let said: Vec<String> = publish_errors.iter().map(|e| e.to_string()).collect();
-        let markdown = summary::job_summary(&manifest, &details, &bundle, &published, (!said.is_empty()).then(|| said.join("; ")).as_deref());
+        let markdown = summary::job_summary(
+            &manifest,
+            &details,
+            &bundle,
+            &published,
+            (!said.is_empty()).then(|| said.join("; ")).as_deref(),
+        );
         append_summary(path, &markdown)?;
     }
     let mut publish_errors = publish_errors.into_iter();
     if let Some(first) = publish_errors.next() {
         // The first is the step's error; the others are said beside it.
         for other in publish_errors {
-            commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some("Publishing failed".into()), ..Default::default() }, &format!("{other} — {}", other.hint()));
+            commands.annotate(
+                AnnotationKind::Error,
+                &AnnotationProps { title: Some("Publishing failed".into()), ..Default::default() },
+                &format!("{other} — {}", other.hint()),
+            );
         }
         return Err(first);
     }
     if manifest.verdict.result == VerdictResult::Failed {
         for reason in &manifest.verdict.reasons {
-            commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some("Release audit failed".into()), ..Default::default() }, reason);
+            commands.annotate(
+                AnnotationKind::Error,
+                &AnnotationProps { title: Some("Release audit failed".into()), ..Default::default() },
+                reason,
+            );
         }
     }
     Ok(Outcome { verdict: manifest.verdict.result, bundle, manifest_path, published })
@@ -198,7 +236,8 @@ impl Deadline {
 fn write_zip_sums(config: &Config, bundle: &ZippedBundle, manifest_path: &std::path::Path) -> Result<PathBuf> {
     let name = config.bundle_name.as_str();
     let inner_path = manifest_path.with_file_name("SHA256SUMS");
-    let inner = std::fs::read_to_string(&inner_path).map_err(|e| Error::io(&inner_path, e, "the bundle directory must stay in place"))?;
+    let inner = std::fs::read_to_string(&inner_path)
+        .map_err(|e| Error::io(&inner_path, e, "the bundle directory must stay in place"))?;
     let mut text = format!("{}  {name}.zip\n", bundle.sha256);
     for line in inner.lines() {
         if let Some((hash, path)) = line.split_once("  ") {
@@ -235,7 +274,11 @@ fn annotate_test_failures(tests: &crate::evidence::test_reports::TestEvidence, c
         for f in c.artifacts.iter().flat_map(|a| &a.files) {
             for t in &f.failures {
                 let title = format!("{}: {}", c.category.title(), t.display_name());
-                commands.annotate(AnnotationKind::Error, &AnnotationProps { title: Some(title), ..Default::default() }, t.first_line().unwrap_or("failed"));
+                commands.annotate(
+                    AnnotationKind::Error,
+                    &AnnotationProps { title: Some(title), ..Default::default() },
+                    t.first_line().unwrap_or("failed"),
+                );
             }
         }
     }
@@ -247,7 +290,10 @@ const MAX_IMAGE_RECORD_BYTES: u64 = 8 << 20;
 /// The image records (`record-image`) the test jobs uploaded with their reports:
 /// files named `image-record*.json` among the collected report files. Unreadable ones
 /// are problems that fail the audit.
-fn image_records(tests: &crate::evidence::test_reports::TestEvidence, dir: &BundleDir) -> (Vec<ImageRecord>, Vec<String>) {
+fn image_records(
+    tests: &crate::evidence::test_reports::TestEvidence,
+    dir: &BundleDir,
+) -> (Vec<ImageRecord>, Vec<String>) {
     let mut records = Vec::new();
     let mut problems = Vec::new();
     let files = tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files);
@@ -257,11 +303,16 @@ fn image_records(tests: &crate::evidence::test_reports::TestEvidence, dir: &Bund
             continue;
         }
         if file.size > MAX_IMAGE_RECORD_BYTES {
-            problems.push(format!("`{}` is {} bytes, more than an image record may be ({MAX_IMAGE_RECORD_BYTES})", file.path, file.size));
+            problems.push(format!(
+                "`{}` is {} bytes, more than an image record may be ({MAX_IMAGE_RECORD_BYTES})",
+                file.path, file.size
+            ));
             continue;
         }
         let path = dir.root().join(&file.path);
-        let read = std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| ImageRecord::parse(&bytes, &file.path).map_err(|e| e.to_string()));
+        let read = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| ImageRecord::parse(&bytes, &file.path).map_err(|e| e.to_string()));
         match read {
             Ok(record) => records.push(record),
             Err(e) => problems.push(format!("`{}` cannot be read: {e}", file.path)),
@@ -311,18 +362,32 @@ fn detail_sections(manifest: &Manifest) -> Vec<Section> {
     sections
 }
 
-fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest, details: &[Section]) -> Result<(ZippedBundle, PathBuf, Vec<PathBuf>)> {
+fn write_bundle(
+    config: &Config,
+    mut dir: BundleDir,
+    manifest: &Manifest,
+    details: &[Section],
+) -> Result<(ZippedBundle, PathBuf, Vec<PathBuf>)> {
     let mut statements = Vec::new();
     if let Some(tests) = &manifest.evidence.tests {
         let subjects = statement_subjects(config, manifest);
         for category in tests.categories.iter().filter(|c| !c.artifacts.is_empty()) {
-            let statement = crate::bundle::statements::test_result(category, &subjects, config.runner.run_url(), |run, id| artifact_url(config, run, id));
+            let statement =
+                crate::bundle::statements::test_result(category, &subjects, config.runner.run_url(), |run, id| {
+                    artifact_url(config, run, id)
+                });
             let entry = dir.add_json(&format!("statements/{}.intoto.json", category.category.as_str()), &statement)?;
             statements.push(dir.root().join(entry.path));
         }
     }
     if let Some(changes) = &manifest.evidence.changes {
-        let statement = crate::bundle::statements::code_review(changes, &config.runner.server_url, config.repository.as_deref().unwrap_or("local/local"), config.commit.as_deref(), config.runner.run_url());
+        let statement = crate::bundle::statements::code_review(
+            changes,
+            &config.runner.server_url,
+            config.repository.as_deref().unwrap_or("local/local"),
+            config.commit.as_deref(),
+            config.runner.run_url(),
+        );
         let entry = dir.add_json("statements/code-review.intoto.json", &statement)?;
         statements.push(dir.root().join(entry.path));
     }
@@ -355,14 +420,23 @@ fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Optio
 
 /// The change and approval trail (after tests and images): `changes/*.json` into the
 /// bundle, the manifest section back.
-async fn collect_changes(config: &Config, rest: Option<&Rest>, dir: &mut BundleDir, commands: &Commands) -> Result<Option<crate::evidence::changes::ChangeRecord>> {
+async fn collect_changes(
+    config: &Config,
+    rest: Option<&Rest>,
+    dir: &mut BundleDir,
+    commands: &Commands,
+) -> Result<Option<crate::evidence::changes::ChangeRecord>> {
     let Some(settings) = &config.changes else { return Ok(None) };
     let rest = rest.expect("validated: the change trail needs github-token and a repository");
     let _g = commands.group("Reading the change and approval trail");
     let record = crate::evidence::changes::collect(settings, rest).await?;
     record.write_into(dir)?;
     for note in &record.evidence.notes {
-        commands.annotate(AnnotationKind::Warning, &AnnotationProps { title: Some("Change trail".into()), ..Default::default() }, note);
+        commands.annotate(
+            AnnotationKind::Warning,
+            &AnnotationProps { title: Some("Change trail".into()), ..Default::default() },
+            note,
+        );
     }
     Ok(Some(record))
 }

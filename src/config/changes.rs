@@ -24,7 +24,12 @@ pub struct Target<'a> {
 }
 
 /// Reads the change-trail inputs; `None` when the trail is not asked for.
-pub fn settings(raw: &RawInputs, runner: &RunnerContext, target: &Target<'_>, release_version: &str) -> Result<Option<ChangeSettings>> {
+pub fn settings(
+    raw: &RawInputs,
+    runner: &RunnerContext,
+    target: &Target<'_>,
+    release_version: &str,
+) -> Result<Option<ChangeSettings>> {
     let require_reviewed_changes = raw.bool("require-reviewed-changes", false)?;
     let require_release_approval = raw.bool("require-release-approval", false)?;
     let previous = raw.get("previous-release");
@@ -34,7 +39,11 @@ pub fn settings(raw: &RawInputs, runner: &RunnerContext, target: &Target<'_>, re
     let previous_release = match previous {
         None | Some(AUTO) => None,
         Some(tag) => {
-            if tag.len() > 250 || tag.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c)) || tag.contains("..") || tag.starts_with('-') {
+            if tag.len() > 250
+                || tag.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
+                || tag.contains("..")
+                || tag.starts_with('-')
+            {
                 return Err(Error::input(
                     raw.label("previous-release"),
                     format!("`{}` is not a git tag name", tag.escape_debug()),
@@ -53,13 +62,25 @@ pub fn settings(raw: &RawInputs, runner: &RunnerContext, target: &Target<'_>, re
         ));
     }
     let Some(repository) = target.repository else {
-        return Err(Error::input("GITHUB_REPOSITORY", format!("is needed for {what}"), "run as a workflow step, or give `repository: owner/repo`"));
+        return Err(Error::input(
+            "GITHUB_REPOSITORY",
+            format!("is needed for {what}"),
+            "run as a workflow step, or give `repository: owner/repo`",
+        ));
     };
     let Some(head_sha) = target.commit else {
-        return Err(Error::input(raw.label("head-sha"), format!("is needed for {what}: the released commit of {repository}"), "give `head-sha` with the release's commit"));
+        return Err(Error::input(
+            raw.label("head-sha"),
+            format!("is needed for {what}: the released commit of {repository}"),
+            "give `head-sha` with the release's commit",
+        ));
     };
     if !(head_sha.len() == 40 || head_sha.len() == 64) || !head_sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::input(raw.label("head-sha"), format!("`{}` is not a full commit sha", head_sha.escape_debug()), "give the 40-character sha of the released commit"));
+        return Err(Error::input(
+            raw.label("head-sha"),
+            format!("`{}` is not a full commit sha", head_sha.escape_debug()),
+            "give the 40-character sha of the released commit",
+        ));
     }
     let run_id = if target.other_repository { None } else { runner.run_id };
     if require_release_approval && run_id.is_none() {
@@ -68,7 +89,11 @@ pub fn settings(raw: &RawInputs, runner: &RunnerContext, target: &Target<'_>, re
         } else {
             "is true, but there is no run id (GITHUB_RUN_ID) whose approvals could be read".to_string()
         };
-        return Err(Error::input(raw.label("require-release-approval"), why, "run it as a step of the release workflow, or set it to false"));
+        return Err(Error::input(
+            raw.label("require-release-approval"),
+            why,
+            "run it as a step of the release workflow, or set it to false",
+        ));
     }
     Ok(Some(ChangeSettings {
         previous_release,
@@ -90,31 +115,61 @@ mod tests {
     use std::collections::HashMap;
 
     fn raw(pairs: &[(&str, &str)]) -> RawInputs {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
         RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
     }
 
     fn target() -> Target<'static> {
-        Target { repository: Some("o/r"), commit: Some("4f0c6d1e2b3a49587766554433221100ffeeddcc"), other_repository: false }
+        Target {
+            repository: Some("o/r"),
+            commit: Some("4f0c6d1e2b3a49587766554433221100ffeeddcc"),
+            other_repository: false,
+        }
     }
 
     fn runner() -> RunnerContext {
-        let env: HashMap<&str, &str> =
-            [("GITHUB_REPOSITORY", "o/r"), ("GITHUB_SHA", "4f0c6d1e2b3a49587766554433221100ffeeddcc"), ("GITHUB_RUN_ID", "42")].into_iter().collect();
+        let env: HashMap<&str, &str> = [
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_SHA", "4f0c6d1e2b3a49587766554433221100ffeeddcc"),
+            ("GITHUB_RUN_ID", "42"),
+        ]
+        .into_iter()
+        .collect();
         RunnerContext::from_lookup(&move |k: &str| env.get(k).map(|v| v.to_string())).unwrap()
     }
 
     #[test]
     fn the_trail_is_off_unless_asked_for() {
         assert_eq!(settings(&raw(&[("github-token", "t")]), &runner(), &target(), "1.0.0").unwrap(), None);
-        assert_eq!(settings(&raw(&[("github-token", "t"), ("require-reviewed-changes", "false")]), &runner(), &target(), "1.0.0").unwrap(), None);
-        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &target(), "1.0.0").unwrap().unwrap();
+        assert_eq!(
+            settings(
+                &raw(&[("github-token", "t"), ("require-reviewed-changes", "false")]),
+                &runner(),
+                &target(),
+                "1.0.0"
+            )
+            .unwrap(),
+            None
+        );
+        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &target(), "1.0.0")
+            .unwrap()
+            .unwrap();
         assert_eq!(s.previous_release, None);
         assert!(!s.require_reviewed_changes && !s.require_release_approval);
         assert_eq!(s.repository_url, "https://github.com/o/r");
-        let s = settings(&raw(&[("github-token", "t"), ("require-release-approval", "true")]), &runner(), &target(), "1.0.0").unwrap().unwrap();
+        let s = settings(
+            &raw(&[("github-token", "t"), ("require-release-approval", "true")]),
+            &runner(),
+            &target(),
+            "1.0.0",
+        )
+        .unwrap()
+        .unwrap();
         assert!(s.require_release_approval);
-        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "v0.9.0")]), &runner(), &target(), "1.0.0").unwrap().unwrap();
+        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "v0.9.0")]), &runner(), &target(), "1.0.0")
+            .unwrap()
+            .unwrap();
         assert_eq!(s.previous_release.as_deref(), Some("v0.9.0"));
     }
 
@@ -132,12 +187,18 @@ mod tests {
         }
         // Another repository's release: its run is not this one.
         let other = Target { other_repository: true, ..target() };
-        let err = settings(&raw(&[("github-token", "t"), ("require-release-approval", "true")]), &runner(), &other, "1.0.0").unwrap_err();
+        let err =
+            settings(&raw(&[("github-token", "t"), ("require-release-approval", "true")]), &runner(), &other, "1.0.0")
+                .unwrap_err();
         assert!(err.to_string().contains("not o/r's release run"), "{err}");
-        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &other, "1.0.0").unwrap().unwrap();
+        let s = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &other, "1.0.0")
+            .unwrap()
+            .unwrap();
         assert_eq!((s.run_id, s.actor), (None, None));
         let no_commit = Target { commit: None, ..target() };
-        let err = settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &no_commit, "1.0.0").unwrap_err();
+        let err =
+            settings(&raw(&[("github-token", "t"), ("previous-release", "auto")]), &runner(), &no_commit, "1.0.0")
+                .unwrap_err();
         assert!(err.to_string().contains("head-sha"), "{err}");
     }
 }

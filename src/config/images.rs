@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use super::RawInputs;
 use crate::error::{Error, Result};
 use crate::evidence::images::reference::{Digest, ImageRef, Platform};
-use crate::evidence::images::settings::{Credential, DEFAULT_LAYER_DIFF_LIMIT, DigestPolicy, ImagePair, ImageSettings, RegistryAccess};
+use crate::evidence::images::settings::{
+    Credential, DEFAULT_LAYER_DIFF_LIMIT, DigestPolicy, ImagePair, ImageSettings, RegistryAccess,
+};
 
 pub fn digest_policy(input: &str, value: &str) -> Result<DigestPolicy> {
     match value {
@@ -24,7 +26,12 @@ pub fn digest_policy(input: &str, value: &str) -> Result<DigestPolicy> {
 /// Parses `registry-credentials` (one `host=username:password` per line) and
 /// `insecure-registries` (`host:port` items). `input` names come from the caller
 /// so the CLI can name its flags.
-pub fn registry_access(credentials_input: &str, credentials: Option<&str>, insecure_input: &str, insecure: &[String]) -> Result<RegistryAccess> {
+pub fn registry_access(
+    credentials_input: &str,
+    credentials: Option<&str>,
+    insecure_input: &str,
+    insecure: &[String],
+) -> Result<RegistryAccess> {
     let mut access = RegistryAccess::default();
     for (number, line) in credentials.unwrap_or_default().lines().enumerate() {
         let line = line.trim();
@@ -49,7 +56,11 @@ pub fn registry_access(credentials_input: &str, credentials: Option<&str>, insec
     }
     for item in insecure {
         check_host_port(item).map_err(|reason| {
-            Error::input(insecure_input, reason, "list registries as host:port, e.g. 127.0.0.1:5000 (plain HTTP is used for exactly these)")
+            Error::input(
+                insecure_input,
+                reason,
+                "list registries as host:port, e.g. 127.0.0.1:5000 (plain HTTP is used for exactly these)",
+            )
         })?;
         access.insecure.push(item.clone());
     }
@@ -62,10 +73,18 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
     match (raw.get("tested-image"), raw.get("release-image")) {
         (None, None) => {}
         (Some(_), None) => {
-            return Err(Error::input(raw.label("release-image"), "is missing while `tested-image` is set", "set the image that is released, e.g. europe-docker.pkg.dev/p/prod/app:1.2.3"));
+            return Err(Error::input(
+                raw.label("release-image"),
+                "is missing while `tested-image` is set",
+                "set the image that is released, e.g. europe-docker.pkg.dev/p/prod/app:1.2.3",
+            ));
         }
         (None, Some(_)) => {
-            return Err(Error::input(raw.label("tested-image"), "is missing while `release-image` is set", "set the image that was tested, e.g. europe-docker.pkg.dev/p/dev/app:PR-123"));
+            return Err(Error::input(
+                raw.label("tested-image"),
+                "is missing while `release-image` is set",
+                "set the image that was tested, e.g. europe-docker.pkg.dev/p/dev/app:PR-123",
+            ));
         }
         (Some(tested), Some(released)) => {
             let tested = parse_ref(raw.label("tested-image"), tested)?;
@@ -81,10 +100,18 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
                 continue;
             }
             let pair = parse_pair(line).map_err(|reason| {
-                Error::input(raw.label("images"), format!("line {}: {reason}", number + 1), "write one pair per line as `name: <tested-ref> -> <released-ref>`")
+                Error::input(
+                    raw.label("images"),
+                    format!("line {}: {reason}", number + 1),
+                    "write one pair per line as `name: <tested-ref> -> <released-ref>`",
+                )
             })?;
             if pairs.iter().any(|p| p.name == pair.name) {
-                return Err(Error::input(raw.label("images"), format!("line {}: the name `{}` is used twice", number + 1, pair.name), "give every pair its own name"));
+                return Err(Error::input(
+                    raw.label("images"),
+                    format!("line {}: the name `{}` is used twice", number + 1, pair.name),
+                    "give every pair its own name",
+                ));
             }
             pairs.push(pair);
         }
@@ -92,11 +119,21 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
 
     let expected_digest = match raw.get("expected-digest") {
         None => None,
-        Some(text) => Some(Digest::parse(text).map_err(|reason| Error::input(raw.label("expected-digest"), reason, "pass the digest output of the image build, e.g. sha256:…"))?),
+        Some(text) => Some(Digest::parse(text).map_err(|reason| {
+            Error::input(
+                raw.label("expected-digest"),
+                reason,
+                "pass the digest output of the image build, e.g. sha256:…",
+            )
+        })?),
     };
     if pairs.is_empty() {
         if expected_digest.is_some() {
-            return Err(Error::input(raw.label("expected-digest"), "is set but no image is to be compared", "set `tested-image` and `release-image` too"));
+            return Err(Error::input(
+                raw.label("expected-digest"),
+                "is set but no image is to be compared",
+                "set `tested-image` and `release-image` too",
+            ));
         }
         return Ok(None);
     }
@@ -109,7 +146,11 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
     }
     if let (Some(digest), [only]) = (expected_digest, pairs.as_mut_slice()) {
         if only.expected.is_some() {
-            return Err(Error::input(raw.label("expected-digest"), "is set, and the pair's `images:` line has its own `expect`", "give the digest once"));
+            return Err(Error::input(
+                raw.label("expected-digest"),
+                "is set, and the pair's `images:` line has its own `expect`",
+                "give the digest once",
+            ));
         }
         only.expected = Some(digest);
     }
@@ -119,7 +160,12 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
         Some(value) => digest_policy(raw.label("digest-policy"), value)?,
     };
     let platforms = parse_platforms(raw.label("platforms"), &raw.list("platforms"))?;
-    let access = registry_access(raw.label("registry-credentials"), raw.get("registry-credentials"), raw.label("insecure-registries"), &raw.list("insecure-registries"))?;
+    let access = registry_access(
+        raw.label("registry-credentials"),
+        raw.get("registry-credentials"),
+        raw.label("insecure-registries"),
+        &raw.list("insecure-registries"),
+    )?;
     let layer_diff_limit = match raw.get("layer-diff-limit") {
         None => DEFAULT_LAYER_DIFF_LIMIT,
         Some(text) => parse_size(raw.label("layer-diff-limit"), text)?,
@@ -138,7 +184,8 @@ pub fn parse_ref(input: &str, text: &str) -> Result<ImageRef> {
 pub fn parse_platforms(input: &str, items: &[String]) -> Result<Vec<Platform>> {
     let mut seen = BTreeSet::new();
     for item in items {
-        let platform = Platform::parse(item).map_err(|reason| Error::input(input, reason, "list platforms like linux/amd64,linux/arm64"))?;
+        let platform = Platform::parse(item)
+            .map_err(|reason| Error::input(input, reason, "list platforms like linux/amd64,linux/arm64"))?;
         seen.insert(platform);
     }
     Ok(seen.into_iter().collect())
@@ -161,20 +208,30 @@ pub fn parse_size(input: &str, text: &str) -> Result<u64> {
     };
     match number.parse::<u64>().ok().filter(|_| factor != u64::MAX).and_then(|n| n.checked_mul(factor)) {
         Some(n) => Ok(n),
-        None => Err(Error::input(input, format!("`{text}` is not a size"), "give bytes, optionally with a unit: 268435456, 256MiB, 1GiB (0 turns layer diffs off)")),
+        None => Err(Error::input(
+            input,
+            format!("`{text}` is not a size"),
+            "give bytes, optionally with a unit: 268435456, 256MiB, 1GiB (0 turns layer diffs off)",
+        )),
     }
 }
 
 fn parse_pair(line: &str) -> std::result::Result<ImagePair, String> {
     let (name, refs) = line.split_once(':').ok_or("has no `name:` in front")?;
     let name = name.trim();
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) || name.starts_with('.') {
+    if name.is_empty()
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        || name.starts_with('.')
+    {
         return Err(format!("`{name}` is not a pair name (letters, digits, . _ - only)"));
     }
-    let (tested, released) = refs.split_once("->").ok_or("has no `->` between the tested and the released reference")?;
+    let (tested, released) =
+        refs.split_once("->").ok_or("has no `->` between the tested and the released reference")?;
     let tested = ImageRef::parse(tested.trim()).map_err(|e| format!("tested reference {e}"))?;
     let (released, expected) = match released.trim().split_once(" expect ") {
-        Some((released, digest)) => (released, Some(Digest::parse(digest.trim()).map_err(|e| format!("expected digest {e}"))?)),
+        Some((released, digest)) => {
+            (released, Some(Digest::parse(digest.trim()).map_err(|e| format!("expected digest {e}"))?))
+        }
         None => (released.trim(), None),
     };
     let released = ImageRef::parse(released.trim()).map_err(|e| format!("released reference {e}"))?;
@@ -190,7 +247,9 @@ fn parse_credential(line: &str) -> std::result::Result<Credential, String> {
     if check_host(host).is_err() {
         return Err("does not start with a registry host (host or host:port) followed by `=`".to_string());
     }
-    let (username, password) = login.split_once(':').ok_or_else(|| format!("the login for `{host}` has no `:` between user name and password"))?;
+    let (username, password) = login
+        .split_once(':')
+        .ok_or_else(|| format!("the login for `{host}` has no `:` between user name and password"))?;
     if username.is_empty() {
         return Err(format!("the login for `{host}` has an empty user name"));
     }
@@ -247,7 +306,10 @@ mod tests {
             ("images", "# more\nselfmonitor: 127.0.0.1:5000/dev/sm:PR-1 -> 127.0.0.1:5000/prod/sm:1.2.3\n\n"),
             ("digest-policy", "platforms"),
             ("platforms", "linux/amd64, linux/arm64"),
-            ("registry-credentials", "europe-docker.pkg.dev=oauth2accesstoken:ya29.secret=value:x\nghcr.io=bot:ghp_abc"),
+            (
+                "registry-credentials",
+                "europe-docker.pkg.dev=oauth2accesstoken:ya29.secret=value:x\nghcr.io=bot:ghp_abc",
+            ),
             ("insecure-registries", "127.0.0.1:5000"),
             ("layer-diff-limit", "64MiB"),
         ]))
@@ -267,12 +329,24 @@ mod tests {
     #[test]
     fn a_mistyped_credential_line_is_refused_without_echoing_it() {
         // `:` typed for `=`: most of the key would sit where the host belongs.
-        let err = registry_access("registry-credentials", Some("europe-docker.pkg.dev:_json_key_base64:eyJzZWNyZXQiOiJ2YWx1ZSJ9=="), "insecure-registries", &[]).unwrap_err();
+        let err = registry_access(
+            "registry-credentials",
+            Some("europe-docker.pkg.dev:_json_key_base64:eyJzZWNyZXQiOiJ2YWx1ZSJ9=="),
+            "insecure-registries",
+            &[],
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("line 1") && text.contains("does not start with a registry host"), "{text}");
         assert!(!text.contains("eyJzZWNyZXQ") && !text.contains("_json_key"), "{text}");
         // Hosts are compared as registries name them.
-        let access = registry_access("registry-credentials", Some("GHCR.io=bot:ghp_x\nindex.docker.io=me:pw"), "insecure-registries", &[]).unwrap();
+        let access = registry_access(
+            "registry-credentials",
+            Some("GHCR.io=bot:ghp_x\nindex.docker.io=me:pw"),
+            "insecure-registries",
+            &[],
+        )
+        .unwrap();
         let hosts: Vec<&str> = access.credentials.iter().map(|c| c.host.as_str()).collect();
         assert_eq!(hosts, ["ghcr.io", "docker.io"]);
     }
@@ -323,7 +397,12 @@ mod tests {
         assert_eq!(s.pairs[1].released.tag.as_deref(), Some("1.2.3-experimental"));
         let err = settings(&raw(&[("images", "m: r.io/a:1 -> r.io/b:1 expect sha256:abc")])).unwrap_err();
         assert!(err.to_string().contains("line 1: expected digest"), "{err}");
-        let one = settings(&raw(&[("images", "m: r.io/a:1 -> r.io/b:1"), ("expected-digest", &("sha256:".to_string() + &"c".repeat(64)))])).unwrap().unwrap();
+        let one = settings(&raw(&[
+            ("images", "m: r.io/a:1 -> r.io/b:1"),
+            ("expected-digest", &("sha256:".to_string() + &"c".repeat(64))),
+        ]))
+        .unwrap()
+        .unwrap();
         assert!(one.pairs[0].expected.is_some(), "expected-digest applies to the one pair");
     }
 

@@ -190,8 +190,9 @@ impl RawInputs {
             None => Ok(default),
             Some("true" | "True" | "TRUE") => Ok(true),
             Some("false" | "False" | "FALSE") => Ok(false),
-            Some(other) => Err(Error::input(self.label(name), format!("`{other}` is not a boolean"), "use true or false")),
+            Some(other) => {
+                Err(Error::input(self.label(name), format!("`{other}` is not a boolean"), "use true or false"))
+            }
         }
     }
 }
-

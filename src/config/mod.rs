@@ -77,7 +77,11 @@ impl Config {
         let runner = RunnerContext::from_lookup(env)?;
 
         let release_version = raw.get("release-version").ok_or_else(|| {
-            Error::input("release-version", "is missing or empty", "set `release-version: ${{ inputs.version }}` (or pass --release-version)")
+            Error::input(
+                "release-version",
+                "is missing or empty",
+                "set `release-version: ${{ inputs.version }}` (or pass --release-version)",
+            )
         })?;
         if let Some(c) = release_version.chars().find(|c| !(c.is_ascii_alphanumeric() || "._+-".contains(*c))) {
             return Err(Error::input(
@@ -107,7 +111,11 @@ impl Config {
         let timeout = match raw.get("timeout") {
             None => DEFAULT_TIMEOUT,
             Some(text) => parse_duration(text).ok_or_else(|| {
-                Error::input(raw.label("timeout"), format!("`{}` is not a duration from 1s to 24h", text.escape_debug()), "give e.g. 30m, 1h or 600s (a plain number is minutes)")
+                Error::input(
+                    raw.label("timeout"),
+                    format!("`{}` is not a duration from 1s to 24h", text.escape_debug()),
+                    "give e.g. 30m, 1h or 600s (a plain number is minutes)",
+                )
             })?,
         };
         let overwrite = raw.bool("overwrite", false)?;
@@ -126,7 +134,10 @@ impl Config {
         {
             return Err(Error::input(
                 raw.label("bundle-dir"),
-                format!("`{}` is outside the workspace, the only directory of this container action that later steps see", d.escape_debug()),
+                format!(
+                    "`{}` is outside the workspace, the only directory of this container action that later steps see",
+                    d.escape_debug()
+                ),
                 "give a path relative to the workspace (default `.release-audit`)",
             ));
         }
@@ -155,7 +166,11 @@ impl Config {
 
         let source_date_epoch = match env("SOURCE_DATE_EPOCH") {
             Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                Error::input("SOURCE_DATE_EPOCH", format!("`{v}` is not a number of seconds"), "set it to e.g. $(git log -1 --format=%ct)")
+                Error::input(
+                    "SOURCE_DATE_EPOCH",
+                    format!("`{v}` is not a number of seconds"),
+                    "set it to e.g. $(git log -1 --format=%ct)",
+                )
             })?,
             None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
         };
@@ -165,7 +180,11 @@ impl Config {
             Some(repo) => Some(check_repository(raw.label("repository"), repo)?),
         };
         let other_repository = repository.is_some() && repository != runner.repository;
-        let commit = if other_repository { raw.get("head-sha").map(str::to_string) } else { runner.sha.clone().or_else(|| raw.get("head-sha").map(str::to_string)) };
+        let commit = if other_repository {
+            raw.get("head-sha").map(str::to_string)
+        } else {
+            runner.sha.clone().or_else(|| raw.get("head-sha").map(str::to_string))
+        };
         let tests = test_reports::settings(raw, commit.as_deref())?;
         let images = images::settings(raw)?;
         let storage = storage::settings(raw)?;
@@ -174,7 +193,11 @@ impl Config {
         }
         let release_asset = release::settings(raw, &release_version, bundle_name.as_str())?;
         if release_asset.is_some() && repository.is_none() {
-            return Err(Error::input("GITHUB_REPOSITORY", "is needed to find the release", "run as a workflow step or set GITHUB_REPOSITORY=owner/repo"));
+            return Err(Error::input(
+                "GITHUB_REPOSITORY",
+                "is needed to find the release",
+                "run as a workflow step or set GITHUB_REPOSITORY=owner/repo",
+            ));
         }
         let target = changes::Target { repository: repository.as_deref(), commit: commit.as_deref(), other_repository };
         let changes = changes::settings(raw, &runner, &target, &release_version)?;
@@ -248,28 +271,52 @@ fn bundle_name(raw: &RawInputs, release_version: &str) -> Result<ArtifactName> {
         Some(name) => ArtifactName::parse(label, name)?,
         None => ArtifactName::parse(label, &format!("audit-bundle-{release_version}"))?,
     };
-    crate::bundle::dir::check_path_segment("bundle-name", name.as_str())
-        .map_err(|reason| Error::input(label, format!("is not a plain directory name: {reason}"), "use letters, digits and - _ ., e.g. audit-bundle-1.2.3"))?;
+    crate::bundle::dir::check_path_segment("bundle-name", name.as_str()).map_err(|reason| {
+        Error::input(
+            label,
+            format!("is not a plain directory name: {reason}"),
+            "use letters, digits and - _ ., e.g. audit-bundle-1.2.3",
+        )
+    })?;
     Ok(name)
 }
 
 /// `owner/repo`, as GitHub spells repository names.
 fn check_repository(label: &str, value: &str) -> Result<String> {
-    let plain = |s: &str| !s.is_empty() && s != "." && s != ".." && s.len() <= 100 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.len() <= 100
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
     match value.split_once('/') {
         Some((owner, repo)) if plain(owner) && plain(repo) => Ok(value.to_string()),
-        _ => Err(Error::input(label, format!("`{}` is not owner/repo", value.escape_debug()), "give the repository as owner/repo, e.g. kyma-project/telemetry-manager")),
+        _ => Err(Error::input(
+            label,
+            format!("`{}` is not owner/repo", value.escape_debug()),
+            "give the repository as owner/repo, e.g. kyma-project/telemetry-manager",
+        )),
     }
 }
 
 /// Where the reports come from must be reachable with what the step has: the current
 /// run needs the artifacts runtime, other runs the REST API (a token and a repository).
-fn check_report_sources(raw: &RawInputs, tests: &crate::evidence::test_reports::TestSettings, has_results: bool, repository: Option<&str>, other_repository: bool) -> Result<()> {
+fn check_report_sources(
+    raw: &RawInputs,
+    tests: &crate::evidence::test_reports::TestSettings,
+    has_results: bool,
+    repository: Option<&str>,
+    other_repository: bool,
+) -> Result<()> {
     use crate::evidence::test_reports::RunSelector;
     if tests.runs.contains(&RunSelector::Current) && other_repository {
         return Err(Error::input(
             raw.label("run-ids"),
-            format!("is empty, so reports would come from the current run, but `repository` names another repository ({})", repository.unwrap_or_default()),
+            format!(
+                "is empty, so reports would come from the current run, but `repository` names another repository ({})",
+                repository.unwrap_or_default()
+            ),
             "give the run ids (or `workflows` and `head-sha`) of the audited repository's runs that hold the reports",
         ));
     }
@@ -299,7 +346,13 @@ fn check_report_sources(raw: &RawInputs, tests: &crate::evidence::test_reports::
 
 /// The object keys the bundle will be stored under must be makeable from the release's
 /// facts; checked here so that nothing is written before the store would refuse it.
-fn check_object_keys(raw: &RawInputs, storage: &crate::publish::storage::StorageSettings, repository: Option<&str>, version: &str, bundle: &str) -> Result<()> {
+fn check_object_keys(
+    raw: &RawInputs,
+    storage: &crate::publish::storage::StorageSettings,
+    repository: Option<&str>,
+    version: &str,
+    bundle: &str,
+) -> Result<()> {
     use crate::publish::storage::{KeyError, object_keys};
     let repository = repository.unwrap_or("local/local");
     match object_keys(&storage.location, repository, version, bundle) {
@@ -314,7 +367,11 @@ fn check_object_keys(raw: &RawInputs, storage: &crate::publish::storage::Storage
             format!("`{}` cannot be part of an object key of `storage-url`", bundle.escape_debug()),
             "use letters, digits and . _ - only when `storage-url` is set",
         )),
-        Err(KeyError::Repository) => Err(Error::input("GITHUB_REPOSITORY", format!("`{}` is not owner/repo", repository.escape_debug()), "leave it as the runner sets it")),
+        Err(KeyError::Repository) => Err(Error::input(
+            "GITHUB_REPOSITORY",
+            format!("`{}` is not owner/repo", repository.escape_debug()),
+            "leave it as the runner sets it",
+        )),
     }
 }
 
@@ -326,7 +383,11 @@ fn results_service(env: Lookup<'_>) -> Result<Option<ResultsService>> {
     })?;
     let base_url = parsed.origin().ascii_serialization();
     if base_url == "null" {
-        return Err(Error::input("ACTIONS_RESULTS_URL", format!("`{url}` has no host"), "leave it as the runner sets it"));
+        return Err(Error::input(
+            "ACTIONS_RESULTS_URL",
+            format!("`{url}` has no host"),
+            "leave it as the runner sets it",
+        ));
     }
     let ids = BackendIds::from_runtime_token(runtime.token.expose())?;
     Ok(Some(ResultsService { base_url, token: runtime.token, ids }))
@@ -350,7 +411,8 @@ fn missing_results_service(env: Lookup<'_>) -> Error {
 
 fn check_writable_dir(dir: &Path) -> Result<()> {
     let hint = "point `bundle-dir` to a directory the step can write";
-    std::fs::create_dir_all(dir).map_err(|e| Error::input("bundle-dir", format!("cannot create {}: {e}", dir.display()), hint))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::input("bundle-dir", format!("cannot create {}: {e}", dir.display()), hint))?;
     tempfile::tempfile_in(dir)
         .map(|_| ())
         .map_err(|e| Error::input("bundle-dir", format!("cannot write in {}: {e}", dir.display()), hint))
@@ -407,9 +469,18 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("INPUT_UPLOAD", "false")], "release-version"),
             (&[("INPUT_RELEASE-VERSION", "  "), ("INPUT_UPLOAD", "false")], "release-version"),
-            (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_RETENTION-DAYS", "abc"), ("INPUT_UPLOAD", "false")], "retention-days"),
-            (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_RETENTION-DAYS", "0"), ("INPUT_UPLOAD", "false")], "retention-days"),
-            (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_BUNDLE-NAME", "a:b"), ("INPUT_UPLOAD", "false")], "bundle-name"),
+            (
+                &[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_RETENTION-DAYS", "abc"), ("INPUT_UPLOAD", "false")],
+                "retention-days",
+            ),
+            (
+                &[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_RETENTION-DAYS", "0"), ("INPUT_UPLOAD", "false")],
+                "retention-days",
+            ),
+            (
+                &[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_BUNDLE-NAME", "a:b"), ("INPUT_UPLOAD", "false")],
+                "bundle-name",
+            ),
             (&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "maybe")], "upload"),
             (&[("INPUT_RELEASE-VERSION", "1.0")], "ACTIONS_RUNTIME_TOKEN"),
             (&[("INPUT_RELEASE-VERSION", "1.0"), ("ACTIONS_RUNTIME_TOKEN", "x.y.z")], "ACTIONS_RESULTS_URL"),
@@ -437,9 +508,18 @@ mod tests {
 
     #[test]
     fn a_bundle_dir_outside_the_container_workspace_is_refused() {
-        let base = [("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "false"), ("INPUT_REQUIRED-REPORTS", "none"), ("GITHUB_ACTIONS", "true"), ("GITHUB_WORKSPACE", CONTAINER_WORKSPACE)];
+        let base = [
+            ("INPUT_RELEASE-VERSION", "1.0"),
+            ("INPUT_UPLOAD", "false"),
+            ("INPUT_REQUIRED-REPORTS", "none"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_WORKSPACE", CONTAINER_WORKSPACE),
+        ];
         let err = config(&[&base[..], &[("INPUT_BUNDLE-DIR", "/github/runner_temp/audit")]].concat()).unwrap_err();
-        assert!(err.to_string().starts_with("input `bundle-dir`: `/github/runner_temp/audit` is outside the workspace"), "{err}");
+        assert!(
+            err.to_string().starts_with("input `bundle-dir`: `/github/runner_temp/audit` is outside the workspace"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -448,8 +528,13 @@ mod tests {
         let file = d.path().join("a-file");
         std::fs::write(&file, "x").unwrap();
         let p = file.join("sub");
-        let err = config(&[("INPUT_RELEASE-VERSION", "1.0"), ("INPUT_UPLOAD", "false"), ("INPUT_REQUIRED-REPORTS", "none"), ("INPUT_BUNDLE-DIR", p.to_str().unwrap())])
-            .unwrap_err();
+        let err = config(&[
+            ("INPUT_RELEASE-VERSION", "1.0"),
+            ("INPUT_UPLOAD", "false"),
+            ("INPUT_REQUIRED-REPORTS", "none"),
+            ("INPUT_BUNDLE-DIR", p.to_str().unwrap()),
+        ])
+        .unwrap_err();
         assert!(err.to_string().starts_with("input `bundle-dir`"), "{err}");
     }
 }

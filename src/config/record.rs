@@ -8,7 +8,8 @@ use crate::github::runner::Lookup;
 use crate::secret::Secret;
 
 /// The inputs `record/action.yml` declares, as [`RecordImageArgs::with_inputs`] reads them.
-pub const INPUT_NAMES: [&str; 6] = ["images", "pods", "output", "platform", "registry-credentials", "insecure-registries"];
+pub const INPUT_NAMES: [&str; 6] =
+    ["images", "pods", "output", "platform", "registry-credentials", "insecure-registries"];
 
 /// The file written when neither `--output` nor the `output` input says otherwise.
 pub const DEFAULT_OUTPUT: &str = "image-record.json";
@@ -35,7 +36,12 @@ pub struct RecordImageArgs {
     pub platform: Option<String>,
     /// Registries reached over plain HTTP, as host:port (repeatable, or comma-separated;
     /// `--insecure-registry` is an alias).
-    #[arg(long = "insecure-registries", visible_alias = "insecure-registry", value_name = "HOST:PORT", value_delimiter = ',')]
+    #[arg(
+        long = "insecure-registries",
+        visible_alias = "insecure-registry",
+        value_name = "HOST:PORT",
+        value_delimiter = ','
+    )]
     pub insecure: Vec<String>,
     /// Registry logins, one per line: host=username:password. Prefer the environment
     /// variable over the flag (flags show in process lists); never printed.
@@ -69,4 +75,3 @@ impl RecordImageArgs {
         self
     }
 }
-

@@ -21,13 +21,23 @@ pub fn settings(raw: &RawInputs, release_version: &str, bundle_name: &str) -> Re
         ));
     }
     let tag = raw.get("release-tag").unwrap_or(release_version);
-    if tag.is_empty() || tag.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c)) || tag.contains("..") {
-        return Err(Error::input(raw.label("release-tag"), format!("`{}` is not a git tag name", tag.escape_debug()), "give the tag of the release, e.g. 1.2.3 or v1.2.3"));
+    if tag.is_empty()
+        || tag.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
+        || tag.contains("..")
+    {
+        return Err(Error::input(
+            raw.label("release-tag"),
+            format!("`{}` is not a git tag name", tag.escape_debug()),
+            "give the tag of the release, e.g. 1.2.3 or v1.2.3",
+        ));
     }
     if bundle_name.starts_with('.') || bundle_name.ends_with('.') {
         return Err(Error::input(
             raw.label("bundle-name"),
-            format!("`{}` starts or ends with `.`, which GitHub renames in release asset names", bundle_name.escape_debug()),
+            format!(
+                "`{}` starts or ends with `.`, which GitHub renames in release asset names",
+                bundle_name.escape_debug()
+            ),
             "start and end the name with a letter or digit when `release-asset` is true",
         ));
     }
@@ -49,9 +59,10 @@ fn asset_name_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    
+
     fn raw(pairs: &[(&str, &str)]) -> RawInputs {
-        let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
+        let map: std::collections::HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
         RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
     }
 

@@ -15,12 +15,20 @@ pub const PLACEHOLDERS: [&str; 4] = ["{owner}", "{repo}", "{version}", "{bundle}
 pub fn settings(raw: &RawInputs) -> Result<Option<StorageSettings>> {
     let Some(url) = raw.get("storage-url") else {
         if raw.get("storage-credentials").is_some() {
-            return Err(Error::input(raw.label("storage-url"), "is empty, but `storage-credentials` is set", "set `storage-url: gs://bucket/prefix/` or `s3://bucket/prefix/`, or drop `storage-credentials`"));
+            return Err(Error::input(
+                raw.label("storage-url"),
+                "is empty, but `storage-credentials` is set",
+                "set `storage-url: gs://bucket/prefix/` or `s3://bucket/prefix/`, or drop `storage-credentials`",
+            ));
         }
         return Ok(None);
     };
     let location = storage_location(raw.label("storage-url"), url)?;
-    let pairs = credential_pairs(raw.label("storage-credentials"), raw.get("storage-credentials").unwrap_or_default(), location.scheme)?;
+    let pairs = credential_pairs(
+        raw.label("storage-credentials"),
+        raw.get("storage-credentials").unwrap_or_default(),
+        location.scheme,
+    )?;
     StorageSettings::new(location, pairs).map(Some)
 }
 
@@ -49,7 +57,11 @@ fn credential_pairs(label: &str, text: &str, scheme: Scheme) -> Result<Vec<(Stri
             ));
         }
         if !known.contains(&key.as_str()) {
-            return Err(Error::input(label, format!("line {}: unknown key `{}` for {}://", n + 1, key.escape_debug(), scheme.as_str()), hint));
+            return Err(Error::input(
+                label,
+                format!("line {}: unknown key `{}` for {}://", n + 1, key.escape_debug(), scheme.as_str()),
+                hint,
+            ));
         }
         if pairs.iter().any(|(k, _)| *k == key) {
             return Err(Error::input(label, format!("`{key}` is given twice"), hint));
@@ -61,7 +73,11 @@ fn credential_pairs(label: &str, text: &str, scheme: Scheme) -> Result<Vec<(Stri
 
 /// A `storage-url` that cannot be used: the one error both parsers give.
 fn bad_url(label: &str, reason: String) -> Error {
-    Error::input(label, reason, "use gs://bucket/prefix/ or s3://bucket/prefix/ (options after `?`: region=, endpoint=)")
+    Error::input(
+        label,
+        reason,
+        "use gs://bucket/prefix/ or s3://bucket/prefix/ (options after `?`: region=, endpoint=)",
+    )
 }
 
 /// Parses `storage-url`. Errors name the input and say what a good value looks like.
@@ -70,7 +86,9 @@ pub fn storage_location(label: &str, value: &str) -> Result<StorageLocation> {
     let (scheme, rest) = match value.split_once("://") {
         Some(("gs", rest)) => (Scheme::Gcs, rest),
         Some(("s3", rest)) => (Scheme::S3, rest),
-        Some((other, _)) => return Err(bad(format!("scheme `{}` is not supported; only gs:// and s3:// are", other.escape_debug()))),
+        Some((other, _)) => {
+            return Err(bad(format!("scheme `{}` is not supported; only gs:// and s3:// are", other.escape_debug())));
+        }
         None => return Err(bad(format!("`{}` is not a gs:// or s3:// URL", value.escape_debug()))),
     };
     let (path, query) = match rest.split_once('?') {
@@ -81,8 +99,14 @@ pub fn storage_location(label: &str, value: &str) -> Result<StorageLocation> {
     if bucket.is_empty() {
         return Err(bad("names no bucket".into()));
     }
-    if bucket.len() < 3 || bucket.len() > 222 || !bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._".contains(c)) {
-        return Err(bad(format!("`{}` is not a valid bucket name (3–63 lower-case letters, digits, - . _)", bucket.escape_debug())));
+    if bucket.len() < 3
+        || bucket.len() > 222
+        || !bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._".contains(c))
+    {
+        return Err(bad(format!(
+            "`{}` is not a valid bucket name (3–63 lower-case letters, digits, - . _)",
+            bucket.escape_debug()
+        )));
     }
     if prefix.contains('{') || prefix.contains('}') {
         return parse_query(label, scheme, bucket, query, String::new(), Some(key_template(label, prefix)?));
@@ -92,7 +116,10 @@ pub fn storage_location(label: &str, value: &str) -> Result<StorageLocation> {
         return Err(bad(format!("prefix `{}` has an empty path segment (`//`)", prefix.escape_debug())));
     }
     if let Some(s) = segments.iter().find(|s| **s == ".." || **s == ".") {
-        return Err(bad(format!("prefix `{}` contains a `{s}` segment; object keys are taken literally, so it would not mean what it says", prefix.escape_debug())));
+        return Err(bad(format!(
+            "prefix `{}` contains a `{s}` segment; object keys are taken literally, so it would not mean what it says",
+            prefix.escape_debug()
+        )));
     }
     if prefix.chars().any(|c| c.is_control() || c == '\\') {
         return Err(bad("prefix contains a control character or a backslash".into()));
@@ -102,9 +129,17 @@ pub fn storage_location(label: &str, value: &str) -> Result<StorageLocation> {
 }
 
 /// The URL's options (`?region=…&endpoint=…`) into a location.
-fn parse_query(label: &str, scheme: Scheme, bucket: &str, query: Option<&str>, prefix: String, template: Option<String>) -> Result<StorageLocation> {
+fn parse_query(
+    label: &str,
+    scheme: Scheme,
+    bucket: &str,
+    query: Option<&str>,
+    prefix: String,
+    template: Option<String>,
+) -> Result<StorageLocation> {
     let bad = |reason: String| bad_url(label, reason);
-    let mut location = StorageLocation { scheme, bucket: bucket.to_string(), prefix, endpoint: None, region: None, template };
+    let mut location =
+        StorageLocation { scheme, bucket: bucket.to_string(), prefix, endpoint: None, region: None, template };
     for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (key, val) = pair.split_once('=').unwrap_or((pair, ""));
         match (scheme, key) {
@@ -117,7 +152,11 @@ fn parse_query(label: &str, scheme: Scheme, bucket: &str, query: Option<&str>, p
             }
             _ => {
                 let known = if scheme == Scheme::S3 { "region, endpoint" } else { "endpoint" };
-                return Err(bad(format!("unknown option `{}` for {}:// (known: {known})", key.escape_debug(), scheme.as_str())));
+                return Err(bad(format!(
+                    "unknown option `{}` for {}:// (known: {known})",
+                    key.escape_debug(),
+                    scheme.as_str()
+                )));
             }
         }
     }
@@ -127,24 +166,42 @@ fn parse_query(label: &str, scheme: Scheme, bucket: &str, query: Option<&str>, p
 /// Checks a key template: only known placeholders, no `.`/`..`/empty segments, no
 /// control characters or backslashes.
 fn key_template(label: &str, template: &str) -> Result<String> {
-    let hint = format!("use the placeholders {} in the path, e.g. gs://bucket/{{repo}}_{{version}}.zip", PLACEHOLDERS.join(" "));
+    let hint = format!(
+        "use the placeholders {} in the path, e.g. gs://bucket/{{repo}}_{{version}}.zip",
+        PLACEHOLDERS.join(" ")
+    );
     let mut rest = template.to_string();
     for p in PLACEHOLDERS {
         rest = rest.replace(p, "x");
     }
     if rest.contains('{') || rest.contains('}') {
-        return Err(Error::input(label, format!("`{}` has an unknown placeholder or a stray brace", template.escape_debug()), hint));
+        return Err(Error::input(
+            label,
+            format!("`{}` has an unknown placeholder or a stray brace", template.escape_debug()),
+            hint,
+        ));
     }
     let body = template.strip_suffix('/').unwrap_or(template);
     if body.is_empty() || body.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-        return Err(Error::input(label, format!("key template `{}` has an empty, `.` or `..` segment", template.escape_debug()), hint));
+        return Err(Error::input(
+            label,
+            format!("key template `{}` has an empty, `.` or `..` segment", template.escape_debug()),
+            hint,
+        ));
     }
     if template.chars().any(|c| c.is_control() || c == '\\') {
         return Err(Error::input(label, "key template contains a control character or a backslash", hint));
     }
     // Without the release in the key, every release would write the same object.
     if !template.contains("{version}") && !template.contains("{bundle}") {
-        return Err(Error::input(label, format!("key template `{}` names no `{{version}}` or `{{bundle}}`: every release would write the same object", template.escape_debug()), hint));
+        return Err(Error::input(
+            label,
+            format!(
+                "key template `{}` names no `{{version}}` or `{{bundle}}`: every release would write the same object",
+                template.escape_debug()
+            ),
+            hint,
+        ));
     }
     Ok(template.to_string())
 }
@@ -153,27 +210,38 @@ fn key_template(label: &str, template: &str) -> Result<String> {
 /// never travel in clear text to another machine.
 fn parse_endpoint(label: &str, value: &str) -> Result<String> {
     let hint = "give the service's base URL, e.g. endpoint=https://minio.example.com:9000 (plain http only for 127.0.0.1/localhost)";
-    let url = reqwest::Url::parse(value).map_err(|e| Error::input(label, format!("endpoint `{}` is not a URL: {e}", value.escape_debug()), hint))?;
+    let url = reqwest::Url::parse(value)
+        .map_err(|e| Error::input(label, format!("endpoint `{}` is not a URL: {e}", value.escape_debug()), hint))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
-        "http" => return Err(Error::input(label, format!("endpoint `{value}` is plain http to another machine; credentials would travel unencrypted"), hint)),
+        "http" => {
+            return Err(Error::input(
+                label,
+                format!("endpoint `{value}` is plain http to another machine; credentials would travel unencrypted"),
+                hint,
+            ));
+        }
         other => return Err(Error::input(label, format!("endpoint scheme `{other}` is not http(s)"), hint)),
     }
     if url.host_str().is_none() || url.query().is_some() {
-        return Err(Error::input(label, format!("endpoint `{value}` must be a base URL with a host and no query"), hint));
+        return Err(Error::input(
+            label,
+            format!("endpoint `{value}` must be a base URL with a host and no query"),
+            hint,
+        ));
     }
     Ok(value.trim_end_matches('/').to_string())
 }
-
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn raw(pairs: &[(&str, &str)]) -> RawInputs {
-        let map: std::collections::HashMap<String, String> = pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
+        let map: std::collections::HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
         RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
     }
 
@@ -186,14 +254,23 @@ mod tests {
         let l = parse("gs://audit-bucket/releases/kyma/").unwrap();
         assert_eq!((l.scheme, l.bucket.as_str(), l.prefix.as_str()), (Scheme::Gcs, "audit-bucket", "releases/kyma/"));
         let l = parse("s3://audit.bucket?region=eu-central-1&endpoint=http://127.0.0.1:9000/").unwrap();
-        assert_eq!((l.prefix.as_str(), l.region.as_deref(), l.endpoint.as_deref()), ("", Some("eu-central-1"), Some("http://127.0.0.1:9000")));
+        assert_eq!(
+            (l.prefix.as_str(), l.region.as_deref(), l.endpoint.as_deref()),
+            ("", Some("eu-central-1"), Some("http://127.0.0.1:9000"))
+        );
         assert_eq!(parse("s3://b-1/a/b").unwrap().prefix, "a/b/");
         assert_eq!(l.object_url("o/r/1.0/x.zip"), "s3://audit.bucket/o/r/1.0/x.zip");
         assert_eq!(l.console_url("k"), None, "no console for a custom endpoint");
         let gs = parse("gs://b-1/p/").unwrap();
-        assert_eq!(gs.console_url("p/o/r/1.0/a b.zip").unwrap(), "https://console.cloud.google.com/storage/browser/_details/b-1/p/o/r/1.0/a%20b.zip");
+        assert_eq!(
+            gs.console_url("p/o/r/1.0/a b.zip").unwrap(),
+            "https://console.cloud.google.com/storage/browser/_details/b-1/p/o/r/1.0/a%20b.zip"
+        );
         let s3 = parse("s3://b-1/?region=eu-central-1").unwrap();
-        assert_eq!(s3.console_url("o/x.zip").unwrap(), "https://eu-central-1.console.aws.amazon.com/s3/object/b-1?region=eu-central-1&prefix=o%2Fx.zip");
+        assert_eq!(
+            s3.console_url("o/x.zip").unwrap(),
+            "https://eu-central-1.console.aws.amazon.com/s3/object/b-1?region=eu-central-1&prefix=o%2Fx.zip"
+        );
     }
 
     #[test]
@@ -222,9 +299,12 @@ mod tests {
 
     #[test]
     fn credentials_are_checked_and_never_echoed() {
-        let ok = settings(&raw(&[("storage-url", "s3://bucket/p/"), ("storage-credentials", "access-key-id=AKIA1\nsecret-access-key=s3cr3t=x\n\n# comment\nsession-token=tok")]))
-            .unwrap()
-            .unwrap();
+        let ok = settings(&raw(&[
+            ("storage-url", "s3://bucket/p/"),
+            ("storage-credentials", "access-key-id=AKIA1\nsecret-access-key=s3cr3t=x\n\n# comment\nsession-token=tok"),
+        ]))
+        .unwrap()
+        .unwrap();
         let exposed: Vec<&str> = ok.secrets().iter().map(|s| s.expose()).collect();
         assert_eq!(exposed, ["AKIA1", "s3cr3t=x", "tok"]);
         assert!(!format!("{ok:?}").contains("s3cr3t"));
@@ -232,7 +312,11 @@ mod tests {
         for (url, creds, says) in [
             ("s3://bucket/", "access-key-id=AKIA1", "secret-access-key"),
             ("s3://bucket/", "", "access-key-id"),
-            ("s3://bucket/", "access-key-id=A\nsecret-access-key=hunter2\nregion=eu-west-1", "belongs in `storage-url`"),
+            (
+                "s3://bucket/",
+                "access-key-id=A\nsecret-access-key=hunter2\nregion=eu-west-1",
+                "belongs in `storage-url`",
+            ),
             ("s3://bucket/", "access-key-id=A\nhunter2", "line 2 has no `=`"),
             ("s3://bucket/", "access-token=hunter2", "unknown key `access-token`"),
             ("gs://bucket/", "access-token=a\naccess-token=b", "given twice"),
@@ -254,7 +338,12 @@ mod tests {
     fn key_templates_are_checked() {
         let l = parse("gs://bucket/{repo}_{version}.zip").unwrap();
         assert_eq!((l.prefix.as_str(), l.template.as_deref()), ("", Some("{repo}_{version}.zip")));
-        for (url, says) in [("gs://bucket/{repository}.zip", "unknown placeholder"), ("gs://bucket/{repo}/../{version}.zip", "`..` segment"), ("gs://bucket/{repo}//x", "empty"), ("gs://bucket/{repo}.zip", "names no `{version}` or `{bundle}`")] {
+        for (url, says) in [
+            ("gs://bucket/{repository}.zip", "unknown placeholder"),
+            ("gs://bucket/{repo}/../{version}.zip", "`..` segment"),
+            ("gs://bucket/{repo}//x", "empty"),
+            ("gs://bucket/{repo}.zip", "names no `{version}` or `{bundle}`"),
+        ] {
             let err = parse(url).unwrap_err().to_string();
             assert!(err.starts_with("input `storage-url`") && err.contains(says), "{url}: {err}");
         }

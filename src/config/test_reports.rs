@@ -25,7 +25,11 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
         let mut patterns = Vec::new();
         for text in raw.list(category_input(category)) {
             let glob = Glob::new(&text).map_err(|e| {
-                Error::input(raw.label(category_input(category)), format!("`{text}` is not a valid name or glob: {e}"), "use artifact names or globs like `pr-e2e-*-report`")
+                Error::input(
+                    raw.label(category_input(category)),
+                    format!("`{text}` is not a valid name or glob: {e}"),
+                    "use artifact names or globs like `pr-e2e-*-report`",
+                )
             })?;
             let matcher = glob.compile_matcher();
             patterns.push(Pattern::new(text, matcher));
@@ -43,7 +47,11 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
     let mut required = Vec::new();
     for name in required_names {
         let category = Category::parse(&name).ok_or_else(|| {
-            Error::input(raw.label("required-reports"), format!("`{name}` is not a category"), "use unit, e2e, gardener, upgrade (comma-separated), or `none`")
+            Error::input(
+                raw.label("required-reports"),
+                format!("`{name}` is not a category"),
+                "use unit, e2e, gardener, upgrade (comma-separated), or `none`",
+            )
         })?;
         if !required.contains(&category) {
             required.push(category);
@@ -54,7 +62,11 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
             return Err(Error::input(
                 raw.label("required-reports"),
                 format!("`{}` is required but `{}` names no artifact", category.as_str(), category_input(*category)),
-                format!("set `{}` to the report artifact names (globs allowed), or drop `{}` from `required-reports` (`none` requires nothing)", category_input(*category), category.as_str()),
+                format!(
+                    "set `{}` to the report artifact names (globs allowed), or drop `{}` from `required-reports` (`none` requires nothing)",
+                    category_input(*category),
+                    category.as_str()
+                ),
             ));
         }
     }
@@ -64,7 +76,13 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
 
     let mut runs = Vec::new();
     for id in raw.list("run-ids") {
-        let n = id.parse::<u64>().map_err(|_| Error::input(raw.label("run-ids"), format!("`{id}` is not a run id"), "give numeric run ids, e.g. 12345678901"))?;
+        let n = id.parse::<u64>().map_err(|_| {
+            Error::input(
+                raw.label("run-ids"),
+                format!("`{id}` is not a run id"),
+                "give numeric run ids, e.g. 12345678901",
+            )
+        })?;
         if !runs.contains(&RunSelector::Id(n)) {
             runs.push(RunSelector::Id(n));
         }
@@ -75,14 +93,28 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
     let workflows = raw.list("workflows");
     if !workflows.is_empty() {
         let head_sha = raw.get("head-sha").or(head_sha_default).ok_or_else(|| {
-            Error::input(raw.label("head-sha"), "is needed to find runs of `workflows` and GITHUB_SHA is not set", "set `head-sha` to the release commit")
+            Error::input(
+                raw.label("head-sha"),
+                "is needed to find runs of `workflows` and GITHUB_SHA is not set",
+                "set `head-sha` to the release commit",
+            )
         })?;
         if head_sha.len() < 7 || !head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Error::input(raw.label("head-sha"), format!("`{head_sha}` is not a commit sha"), "give the full 40-character commit sha"));
+            return Err(Error::input(
+                raw.label("head-sha"),
+                format!("`{head_sha}` is not a commit sha"),
+                "give the full 40-character commit sha",
+            ));
         }
         for file in workflows {
-            if file.contains('/') || !(file.ends_with(".yml") || file.ends_with(".yaml") || file.chars().all(|c| c.is_ascii_digit())) {
-                return Err(Error::input(raw.label("workflows"), format!("`{file}` is not a workflow file name"), "give file names like `e2e.yml` (without .github/workflows/) or workflow ids"));
+            if file.contains('/')
+                || !(file.ends_with(".yml") || file.ends_with(".yaml") || file.chars().all(|c| c.is_ascii_digit()))
+            {
+                return Err(Error::input(
+                    raw.label("workflows"),
+                    format!("`{file}` is not a workflow file name"),
+                    "give file names like `e2e.yml` (without .github/workflows/) or workflow ids",
+                ));
             }
             runs.push(RunSelector::Workflow { file, head_sha: head_sha.to_string() });
         }
@@ -105,13 +137,19 @@ mod tests {
     use std::collections::HashMap;
 
     fn raw(pairs: &[(&str, &str)]) -> RawInputs {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (crate::config::inputs::input_variable(k), v.to_string())).collect();
         RawInputs::collect(&crate::config::RunArgs::default(), &move |k: &str| map.get(k).cloned())
     }
 
     #[test]
     fn categories_take_names_and_globs_and_required_defaults_to_unit_and_e2e() {
-        let s = settings(&raw(&[("unit-reports", "pr-unit-report"), ("e2e-reports", "pr-e2e-*-report\ngardener-e2e-1.34-report")]), Some("abc1234")).unwrap().unwrap();
+        let s = settings(
+            &raw(&[("unit-reports", "pr-unit-report"), ("e2e-reports", "pr-e2e-*-report\ngardener-e2e-1.34-report")]),
+            Some("abc1234"),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(s.required, vec![Category::Unit, Category::E2e]);
         let (_, e2e) = &s.categories[1];
         assert!(e2e[0].matches("pr-e2e-metrics-c-report"));
@@ -131,7 +169,12 @@ mod tests {
     #[test]
     fn run_ids_and_workflows_select_runs() {
         let s = settings(
-            &raw(&[("unit-reports", "u"), ("required-reports", "unit"), ("run-ids", "12, 34"), ("workflows", "e2e.yml")]),
+            &raw(&[
+                ("unit-reports", "u"),
+                ("required-reports", "unit"),
+                ("run-ids", "12, 34"),
+                ("workflows", "e2e.yml"),
+            ]),
             Some("4f0c6d1e2b3a49587766554433221100ffeeddcc"),
         )
         .unwrap()
@@ -140,7 +183,9 @@ mod tests {
         assert_eq!(s.runs[1], RunSelector::Id(34));
         assert!(matches!(&s.runs[2], RunSelector::Workflow { file, .. } if file == "e2e.yml"));
         for (input, value) in [("run-ids", "abc"), ("workflows", ".github/workflows/e2e.yml")] {
-            let err = settings(&raw(&[("unit-reports", "u"), ("required-reports", "unit"), (input, value)]), Some("abcdef1")).unwrap_err();
+            let err =
+                settings(&raw(&[("unit-reports", "u"), ("required-reports", "unit"), (input, value)]), Some("abcdef1"))
+                    .unwrap_err();
             assert!(err.to_string().contains(input), "{err}");
         }
     }

@@ -30,7 +30,10 @@ impl ArtifactName {
         if let Some(c) = value.chars().find(|c| Self::FORBIDDEN.contains(c)) {
             return Err(Error::input(
                 input,
-                format!("`{}` contains the character {c:?}, which artifact names may not contain", value.escape_debug()),
+                format!(
+                    "`{}` contains the character {c:?}, which artifact names may not contain",
+                    value.escape_debug()
+                ),
                 "remove \" : < > | * ? \\ / and line breaks from the name",
             ));
         }
@@ -59,7 +62,6 @@ pub struct ResultsService {
     pub ids: BackendIds,
 }
 
-
 const SERVICE: &str = "github.actions.results.api.v1.ArtifactService";
 /// Twirp answers are small JSON documents; anything larger is refused.
 const MAX_TWIRP_ANSWER: usize = 8 * 1024 * 1024;
@@ -75,7 +77,11 @@ pub struct BackendIds {
 impl BackendIds {
     pub fn from_runtime_token(token: &str) -> Result<Self> {
         let bad = |why: &str| {
-            Error::input("ACTIONS_RUNTIME_TOKEN", why.to_string(), "leave the variable as the runner sets it; it cannot be made by hand")
+            Error::input(
+                "ACTIONS_RUNTIME_TOKEN",
+                why.to_string(),
+                "leave the variable as the runner sets it; it cannot be made by hand",
+            )
         };
         let parts: Vec<&str> = token.split('.').collect();
         if parts.len() != 3 {
@@ -84,12 +90,16 @@ impl BackendIds {
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(parts[1].trim_end_matches('='))
             .map_err(|_| bad("has a payload that is not base64url"))?;
-        let claims: serde_json::Value = serde_json::from_slice(&payload).map_err(|_| bad("has a payload that is not JSON"))?;
+        let claims: serde_json::Value =
+            serde_json::from_slice(&payload).map_err(|_| bad("has a payload that is not JSON"))?;
         let scp = claims.get("scp").and_then(|v| v.as_str()).ok_or_else(|| bad("has no `scp` claim"))?;
         for scope in scp.split(' ') {
             let p: Vec<&str> = scope.split(':').collect();
             if p.len() == 3 && p[0] == "Actions.Results" && !p[1].is_empty() && !p[2].is_empty() {
-                return Ok(BackendIds { workflow_run_backend_id: p[1].to_string(), workflow_job_run_backend_id: p[2].to_string() });
+                return Ok(BackendIds {
+                    workflow_run_backend_id: p[1].to_string(),
+                    workflow_job_run_backend_id: p[2].to_string(),
+                });
             }
         }
         Err(bad("has no `Actions.Results:<run>:<job>` entry in its `scp` claim"))
@@ -158,20 +168,36 @@ impl ArtifactService {
         self.retry
     }
 
-    async fn call<Req: Serialize, Resp: DeserializeOwned>(&self, method: &str, request: &Req) -> Result<Resp, TwirpFailure> {
+    async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        method: &str,
+        request: &Req,
+    ) -> Result<Resp, TwirpFailure> {
         let url = format!("{}/twirp/{SERVICE}/{method}", self.base_url);
         log::debug!("artifact service: POST {url}");
-        let failure = |status, code: &str, msg: String| TwirpFailure { method: method.to_string(), status, code: code.to_string(), msg };
+        let failure = |status, code: &str, msg: String| TwirpFailure {
+            method: method.to_string(),
+            status,
+            code: code.to_string(),
+            msg,
+        };
         with_retries(self.retry, || async {
             let response = match self.http.post(&url).bearer_auth(self.token.expose()).json(request).send().await {
                 Err(e) => return Err(Attempt::retry(failure(None, "network", without_url(&e)))),
                 Ok(response) => response,
             };
             let status = response.status().as_u16();
-            let body = read_bounded(response, MAX_TWIRP_ANSWER, method).await.map_err(|e| Attempt::fatal(failure(Some(status), "read", e.to_string())))?;
+            let body = read_bounded(response, MAX_TWIRP_ANSWER, method)
+                .await
+                .map_err(|e| Attempt::fatal(failure(Some(status), "read", e.to_string())))?;
             if (200..300).contains(&status) {
-                return serde_json::from_slice(&body)
-                    .map_err(|e| Attempt::fatal(failure(Some(status), "malformed", format!("the answer is not the expected JSON: {e}"))));
+                return serde_json::from_slice(&body).map_err(|e| {
+                    Attempt::fatal(failure(
+                        Some(status),
+                        "malformed",
+                        format!("the answer is not the expected JSON: {e}"),
+                    ))
+                });
             }
             let text = String::from_utf8_lossy(&body).chars().take(500).collect::<String>();
             let (code, msg) = match serde_json::from_slice::<serde_json::Value>(&body) {
@@ -183,10 +209,20 @@ impl ArtifactService {
             };
             // An exhausted quota looks like a 403 but no retry will help.
             let retryable = !msg.contains("insufficient usage") && is_retryable(status, &text);
-            Err(if retryable { Attempt::retry(failure(Some(status), &code, msg)) } else { Attempt::fatal(failure(Some(status), &code, msg)) })
+            Err(if retryable {
+                Attempt::retry(failure(Some(status), &code, msg))
+            } else {
+                Attempt::fatal(failure(Some(status), &code, msg))
+            })
         })
         .await
-        .map_err(|g| if g.exhausted { TwirpFailure { msg: format!("{} (gave up after {} attempts)", g.error.msg, g.attempts), ..g.error } } else { g.error })
+        .map_err(|g| {
+            if g.exhausted {
+                TwirpFailure { msg: format!("{} (gave up after {} attempts)", g.error.msg, g.attempts), ..g.error }
+            } else {
+                g.error
+            }
+        })
     }
 
     fn failed(method: &str, f: TwirpFailure) -> Error {
@@ -253,7 +289,8 @@ impl ArtifactService {
             #[serde(default, deserialize_with = "lenient_i64")]
             artifact_id: i64,
         }
-        let req = Req { ids: &self.ids, name: name.as_str(), size: size.to_string(), hash: format!("sha256:{sha256_hex}") };
+        let req =
+            Req { ids: &self.ids, name: name.as_str(), size: size.to_string(), hash: format!("sha256:{sha256_hex}") };
         let resp: Resp = self.call("FinalizeArtifact", &req).await.map_err(|f| Self::failed("FinalizeArtifact", f))?;
         if !resp.ok {
             return Err(Error::service("artifact service FinalizeArtifact", "answered ok=false", "try again"));
@@ -289,9 +326,15 @@ impl ArtifactService {
             #[serde(default)]
             artifacts: Vec<Item>,
         }
-        let resp: Resp = self.call("ListArtifacts", &Req { ids: &self.ids, name_filter }).await.map_err(|f| Self::failed("ListArtifacts", f))?;
+        let resp: Resp = self
+            .call("ListArtifacts", &Req { ids: &self.ids, name_filter })
+            .await
+            .map_err(|f| Self::failed("ListArtifacts", f))?;
         let entries = resp.artifacts.into_iter().map(|item| ArtifactEntry {
-            ids: BackendIds { workflow_run_backend_id: item.workflow_run_backend_id, workflow_job_run_backend_id: item.workflow_job_run_backend_id },
+            ids: BackendIds {
+                workflow_run_backend_id: item.workflow_run_backend_id,
+                workflow_job_run_backend_id: item.workflow_job_run_backend_id,
+            },
             id: item.database_id,
             name: item.name,
             size: item.size.max(0) as u64,
@@ -313,7 +356,11 @@ impl ArtifactService {
             .await
             .map_err(|f| Self::failed("GetSignedArtifactURL", f))?;
         if resp.signed_url.is_empty() {
-            return Err(Error::service("artifact service GetSignedArtifactURL", format!("no URL for `{}`", artifact.name), "try again"));
+            return Err(Error::service(
+                "artifact service GetSignedArtifactURL",
+                format!("no URL for `{}`", artifact.name),
+                "try again",
+            ));
         }
         Ok(Secret::new(resp.signed_url))
     }
@@ -325,7 +372,10 @@ impl ArtifactService {
             #[serde(default, deserialize_with = "lenient_i64")]
             artifact_id: i64,
         }
-        let resp: Resp = self.call("DeleteArtifact", &NamedArtifact { ids: &self.ids, name }).await.map_err(|f| Self::failed("DeleteArtifact", f))?;
+        let resp: Resp = self
+            .call("DeleteArtifact", &NamedArtifact { ids: &self.ids, name })
+            .await
+            .map_err(|f| Self::failed("DeleteArtifact", f))?;
         Ok(resp.artifact_id)
     }
 }
@@ -358,7 +408,10 @@ pub type Replaced = (String, i64, i64);
 /// One artifact per name, the newest (highest id): a re-run job uploads its artifact
 /// again under the same name, and the official client (`latest: true`) takes the
 /// newest. Also returns each one left out, as (name, its id, the id kept instead).
-pub fn newest_per_name<T>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> (&str, i64)) -> (BTreeMap<String, T>, Vec<Replaced>) {
+pub fn newest_per_name<T>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> (&str, i64),
+) -> (BTreeMap<String, T>, Vec<Replaced>) {
     let mut newest: BTreeMap<String, T> = BTreeMap::new();
     let mut replaced = Vec::new();
     for item in items {
@@ -388,7 +441,9 @@ mod tests {
 
     #[test]
     fn backend_ids_come_from_the_scp_claim() {
-        let t = token(r#"{"scp":"Actions.ExampleScope Actions.Results:ce7f54c7-61c7-4aae-887f-30da475f5f1a:ca395085-040a-526b-2ce8-bdc85f692774"}"#);
+        let t = token(
+            r#"{"scp":"Actions.ExampleScope Actions.Results:ce7f54c7-61c7-4aae-887f-30da475f5f1a:ca395085-040a-526b-2ce8-bdc85f692774"}"#,
+        );
         let ids = BackendIds::from_runtime_token(&t).unwrap();
         assert_eq!(ids.workflow_run_backend_id, "ce7f54c7-61c7-4aae-887f-30da475f5f1a");
         assert_eq!(ids.workflow_job_run_backend_id, "ca395085-040a-526b-2ce8-bdc85f692774");

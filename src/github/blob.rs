@@ -26,13 +26,29 @@ const AZURE_VERSION: &str = "2023-11-03";
 const CONTENT_TYPE: &str = "application/zip";
 
 /// Uploads `path` (of `size` bytes) to a blob SAS URL with content type `application/zip`.
-pub async fn upload_file(http: &reqwest::Client, url: &Secret, path: &Path, size: u64, retry: RetryPolicy) -> Result<()> {
-    let base = reqwest::Url::parse(url.expose())
-        .map_err(|e| Error::service("blob upload", format!("the signed URL is not a URL: {e}"), "report this as a bug"))?;
+pub async fn upload_file(
+    http: &reqwest::Client,
+    url: &Secret,
+    path: &Path,
+    size: u64,
+    retry: RetryPolicy,
+) -> Result<()> {
+    let base = reqwest::Url::parse(url.expose()).map_err(|e| {
+        Error::service("blob upload", format!("the signed URL is not a URL: {e}"), "report this as a bug")
+    })?;
     let progress = Arc::new(Mutex::new(Progress::new(format!("uploading {}", file_name(path)), Some(size))));
     if size <= SINGLE_PUT_LIMIT {
-        put_range(http, &base, path, 0, size, &[("x-ms-blob-type", "BlockBlob"), ("x-ms-blob-content-type", CONTENT_TYPE)], retry, &progress)
-            .await?;
+        put_range(
+            http,
+            &base,
+            path,
+            0,
+            size,
+            &[("x-ms-blob-type", "BlockBlob"), ("x-ms-blob-content-type", CONTENT_TYPE)],
+            retry,
+            &progress,
+        )
+        .await?;
     } else {
         let blocks: Vec<(String, u64, u64)> = (0..size.div_ceil(BLOCK_SIZE))
             .map(|i| {
@@ -106,7 +122,11 @@ async fn put_range(
 
 /// One GET or PUT through the shared retry loop; any non-success answer is an error
 /// (marked retryable per [`is_retryable`]).
-async fn send_checked(what: &str, retry: RetryPolicy, build: impl Fn() -> reqwest::RequestBuilder) -> Result<reqwest::Response> {
+async fn send_checked(
+    what: &str,
+    retry: RetryPolicy,
+    build: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response> {
     with_retries(retry, || {
         let request = build();
         async move { check(request.send().await, what).await }
@@ -152,14 +172,23 @@ pub struct Downloaded {
 
 /// The media types the official artifact client (`@actions/artifact` 6.x,
 /// download-artifact v8) unzips; any other type is a single file.
-pub const ZIP_MEDIA_TYPES: [&str; 3] = ["application/zip", "application/x-zip-compressed", "application/zip-compressed"];
+pub const ZIP_MEDIA_TYPES: [&str; 3] =
+    ["application/zip", "application/x-zip-compressed", "application/zip-compressed"];
 
 impl Downloaded {
     /// Whether the official client would unzip this artifact: a zip media type (its
     /// parameters and case ignored), or a URL path ending in `.zip`. Otherwise the body
     /// is the artifact's single file, uploaded unzipped (`archive: false`, `skipArchive`).
     pub fn served_as_zip(&self) -> bool {
-        let media_type = self.content_type.as_deref().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let media_type = self
+            .content_type
+            .as_deref()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         ZIP_MEDIA_TYPES.contains(&media_type.as_str()) || self.url_path.to_ascii_lowercase().ends_with(".zip")
     }
 }
@@ -175,14 +204,29 @@ pub enum Excess {
 
 /// Streams a URL to `dest`, hashing as it goes; more than `max_bytes` is an error and
 /// the partial file is removed. The URL carries its own authorisation (SAS).
-pub async fn download_to_file(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, what: &str, retry: RetryPolicy) -> Result<Downloaded> {
+pub async fn download_to_file(
+    http: &reqwest::Client,
+    url: &Secret,
+    dest: &Path,
+    max_bytes: u64,
+    what: &str,
+    retry: RetryPolicy,
+) -> Result<Downloaded> {
     download_bounded(http, url, dest, max_bytes, Excess::Refuse, what, retry).await
 }
 
 /// [`download_to_file`] with a choice of what a body over `max_bytes` means. Failed
 /// requests and bodies that break off or end short are tried again from the start,
 /// with the same URL, through the one retry loop.
-pub async fn download_bounded(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, excess: Excess, what: &str, retry: RetryPolicy) -> Result<Downloaded> {
+pub async fn download_bounded(
+    http: &reqwest::Client,
+    url: &Secret,
+    dest: &Path,
+    max_bytes: u64,
+    excess: Excess,
+    what: &str,
+    retry: RetryPolicy,
+) -> Result<Downloaded> {
     with_retries(retry, || download_once(http, url, dest, max_bytes, excess, what)).await.map_err(gave_up)
 }
 
@@ -194,8 +238,12 @@ pub fn gave_up(g: GaveUp<Error>) -> Error {
     }
     let attempts = g.attempts;
     match g.error {
-        Error::Service { service, reason, hint } => Error::Service { service, reason: format!("{reason} (gave up after {attempts} attempts)"), hint },
-        Error::Evidence { what, reason, hint } => Error::Evidence { what, reason: format!("{reason} (gave up after {attempts} attempts)"), hint },
+        Error::Service { service, reason, hint } => {
+            Error::Service { service, reason: format!("{reason} (gave up after {attempts} attempts)"), hint }
+        }
+        Error::Evidence { what, reason, hint } => {
+            Error::Evidence { what, reason: format!("{reason} (gave up after {attempts} attempts)"), hint }
+        }
         other => other,
     }
 }
@@ -205,13 +253,24 @@ pub fn gave_up(g: GaveUp<Error>) -> Error {
 /// ended short) or not (a 403/404, a body over the limit, a local disk error); the
 /// partial file is removed either way. Callers that must fetch a fresh URL for each
 /// attempt (signed artifact URLs) run this inside their own [`with_retries`].
-pub async fn download_once(http: &reqwest::Client, url: &Secret, dest: &Path, max_bytes: u64, excess: Excess, what: &str) -> Result<Downloaded, Attempt<Error>> {
+pub async fn download_once(
+    http: &reqwest::Client,
+    url: &Secret,
+    dest: &Path,
+    max_bytes: u64,
+    excess: Excess,
+    what: &str,
+) -> Result<Downloaded, Attempt<Error>> {
     let response = check(http.get(url.expose()).send().await, what).await?;
     let total = response.content_length();
     if excess == Excess::Refuse
         && let Some(t) = total.filter(|t| *t > max_bytes)
     {
-        return Err(Attempt::fatal(Error::evidence(what, format!("is {t} bytes, more than the limit of {max_bytes}"), "raise the size limit or upload a smaller artifact")));
+        return Err(Attempt::fatal(Error::evidence(
+            what,
+            format!("is {t} bytes, more than the limit of {max_bytes}"),
+            "raise the size limit or upload a smaller artifact",
+        )));
     }
     let result = write_stream(response, dest, max_bytes, excess, what, total).await;
     if result.is_err() {
@@ -220,10 +279,20 @@ pub async fn download_once(http: &reqwest::Client, url: &Secret, dest: &Path, ma
     result
 }
 
-async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u64, excess: Excess, what: &str, total: Option<u64>) -> Result<Downloaded, Attempt<Error>> {
-    let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+async fn write_stream(
+    mut response: reqwest::Response,
+    dest: &Path,
+    max_bytes: u64,
+    excess: Excess,
+    what: &str,
+    total: Option<u64>,
+) -> Result<Downloaded, Attempt<Error>> {
+    let content_type =
+        response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let url_path = response.url().path().to_string();
-    let mut file = tokio::fs::File::create(dest).await.map_err(|e| Attempt::fatal(Error::io(dest, e, "the download directory must be writable")))?;
+    let mut file = tokio::fs::File::create(dest)
+        .await
+        .map_err(|e| Attempt::fatal(Error::io(dest, e, "the download directory must be writable")))?;
     let mut tally = crate::hashing::Tally::new();
     let mut size = 0u64;
     let mut progress = Progress::new(format!("downloading {what}"), total);
@@ -239,7 +308,11 @@ async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u
         };
         let chunk = if size + chunk.len() as u64 > max_bytes {
             if excess == Excess::Refuse {
-                return Err(Attempt::fatal(Error::evidence(what, format!("is more than the limit of {max_bytes} bytes"), "raise the size limit or upload a smaller artifact")));
+                return Err(Attempt::fatal(Error::evidence(
+                    what,
+                    format!("is more than the limit of {max_bytes} bytes"),
+                    "raise the size limit or upload a smaller artifact",
+                )));
             }
             truncated = true;
             chunk.slice(..(max_bytes - size) as usize)
@@ -257,7 +330,11 @@ async fn write_stream(mut response: reqwest::Response, dest: &Path, max_bytes: u
     file.flush().await.map_err(|e| Attempt::fatal(Error::io(dest, e, "free disk space")))?;
     progress.finish();
     if !truncated && let Some(t) = total.filter(|t| *t != size) {
-        return Err(Attempt::retry(Error::service(what, format!("the download ended after {size} of {t} bytes"), "try again; check the network")));
+        return Err(Attempt::retry(Error::service(
+            what,
+            format!("the download ended after {size} of {t} bytes"),
+            "try again; check the network",
+        )));
     }
     Ok(Downloaded { size, sha256: tally.finish().1, truncated, content_type, url_path })
 }

@@ -254,12 +254,18 @@ mod tests {
             assert!(runner_commands(&format!("          {line}")).is_empty(), "{line:?}");
             assert!(!line.contains(['\n', '\r', '\u{1b}', '\u{2028}']), "{line:?}");
             let annotation = format_command("error", &[("title", hostile.into())], hostile);
-            assert_eq!(runner_commands(&annotation), std::slice::from_ref(&annotation), "only the annotation itself: {annotation:?}");
+            assert_eq!(
+                runner_commands(&annotation),
+                std::slice::from_ref(&annotation),
+                "only the annotation itself: {annotation:?}"
+            );
         }
         assert_eq!(inert("  ::x"), "  \\::x");
         assert_eq!(inert("a\nb"), "a\\nb");
         assert_eq!(inert("tests::name stays readable"), "tests::name stays readable");
-        let json = inert_json(&serde_json::to_string_pretty(&serde_json::json!({"name": "##[error]x\n::add-mask::y"})).unwrap());
+        let json = inert_json(
+            &serde_json::to_string_pretty(&serde_json::json!({"name": "##[error]x\n::add-mask::y"})).unwrap(),
+        );
         assert!(runner_commands(&json).is_empty(), "{json}");
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["name"], "##[error]x\n::add-mask::y", "JSON readers see the same text");

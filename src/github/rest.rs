@@ -69,7 +69,13 @@ pub struct RunInfo {
 
 impl Rest {
     pub fn new(http: reqwest::Client, api_url: &str, repository: &str, token: Secret) -> Self {
-        Rest { http, api_url: api_url.trim_end_matches('/').to_string(), repository: repository.to_string(), token, retry: RetryPolicy::from_env() }
+        Rest {
+            http,
+            api_url: api_url.trim_end_matches('/').to_string(),
+            repository: repository.to_string(),
+            token,
+            retry: RetryPolicy::from_env(),
+        }
     }
 
     /// The repository this client reads and writes (`owner/repo`).
@@ -127,7 +133,11 @@ impl Rest {
                     Ok(r) => {
                         let refusal = Refusal::read(r, what).await;
                         let retryable = !refusal.rate_limited && is_retryable(refusal.status, &refusal.body);
-                        if retryable { Err(Attempt::retry(Failed::Refused(refusal))) } else { Ok(Answer::Refused(refusal)) }
+                        if retryable {
+                            Err(Attempt::retry(Failed::Refused(refusal)))
+                        } else {
+                            Ok(Answer::Refused(refusal))
+                        }
                     }
                 }
             }
@@ -136,9 +146,11 @@ impl Rest {
         match outcome {
             Ok(answer) => Ok(answer),
             Err(GaveUp { error: Failed::Refused(r), .. }) => Ok(Answer::Refused(r)),
-            Err(GaveUp { error: Failed::Broken(e), attempts, .. }) => {
-                Err(Error::service(what, format!("{e} (gave up after {attempts} attempts)"), "check the network and `GITHUB_API_URL`"))
-            }
+            Err(GaveUp { error: Failed::Broken(e), attempts, .. }) => Err(Error::service(
+                what,
+                format!("{e} (gave up after {attempts} attempts)"),
+                "check the network and `GITHUB_API_URL`",
+            )),
             Err(GaveUp { error: Failed::Setup(e), .. }) => Err(e),
         }
     }
@@ -154,7 +166,9 @@ impl Rest {
     /// Reads a JSON answer (bounded) into `T`.
     pub async fn json<T: DeserializeOwned>(response: reqwest::Response, what: &str) -> Result<T> {
         let body = read_bounded(response, MAX_JSON, what).await?;
-        serde_json::from_slice(&body).map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`")
+        })
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
@@ -165,18 +179,21 @@ impl Rest {
     pub async fn run(&self, run_id: u64) -> Result<(serde_json::Value, RunInfo)> {
         let what = format!("workflow run {run_id}");
         let raw: serde_json::Value = self.get_json(&self.url(&format!("actions/runs/{run_id}")), &what).await?;
-        let info: RunInfo = serde_json::from_value(raw.clone()).map_err(|e| Error::service(&what, format!("unexpected answer: {e}"), "check `GITHUB_API_URL`"))?;
+        let info: RunInfo = serde_json::from_value(raw.clone())
+            .map_err(|e| Error::service(&what, format!("unexpected answer: {e}"), "check `GITHUB_API_URL`"))?;
         Ok((raw, info))
     }
 
     /// Every artifact of a run (all pages).
     pub async fn run_artifacts(&self, run_id: u64) -> Result<Vec<RestArtifact>> {
-        self.all_pages(&format!("actions/runs/{run_id}/artifacts?"), "artifacts", &format!("artifacts of run {run_id}")).await
+        self.all_pages(&format!("actions/runs/{run_id}/artifacts?"), "artifacts", &format!("artifacts of run {run_id}"))
+            .await
     }
 
     /// Every job of a run (all pages), as raw JSON objects.
     pub async fn jobs(&self, run_id: u64) -> Result<Vec<serde_json::Value>> {
-        self.all_pages(&format!("actions/runs/{run_id}/jobs?filter=all&"), "jobs", &format!("jobs of run {run_id}")).await
+        self.all_pages(&format!("actions/runs/{run_id}/jobs?filter=all&"), "jobs", &format!("jobs of run {run_id}"))
+            .await
     }
 
     /// Reads a list route page by page (`per_page=100`) until a short page, or until
@@ -188,19 +205,31 @@ impl Rest {
     }
 
     /// [`all_pages`](Self::all_pages) with the caller's error for a refusal.
-    pub async fn all_pages_or<T: DeserializeOwned>(&self, route: &str, key: &str, what: &str, refused: impl Fn(Refusal) -> Error) -> Result<Vec<T>> {
+    pub async fn all_pages_or<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        key: &str,
+        what: &str,
+        refused: impl Fn(Refusal) -> Error,
+    ) -> Result<Vec<T>> {
         let mut all = Vec::new();
         for page in 1..=MAX_PAGES {
             let url = self.url(&format!("{route}per_page=100&page={page}"));
-            let response = match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
-                Answer::Done(r) => r,
-                Answer::Refused(r) => return Err(refused(r)),
-            };
+            let response =
+                match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
+                    Answer::Done(r) => r,
+                    Answer::Refused(r) => return Err(refused(r)),
+                };
             let mut body: serde_json::Value = Self::json(response, what).await?;
             let total = body.get("total_count").and_then(|t| t.as_u64()).map(|t| t as usize);
-            let list = if key.is_empty() { body.take() } else { body.get_mut(key).map(serde_json::Value::take).unwrap_or_default() };
-            let items: Vec<T> =
-                serde_json::from_value(list).map_err(|e| Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`"))?;
+            let list = if key.is_empty() {
+                body.take()
+            } else {
+                body.get_mut(key).map(serde_json::Value::take).unwrap_or_default()
+            };
+            let items: Vec<T> = serde_json::from_value(list).map_err(|e| {
+                Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`")
+            })?;
             let n = items.len();
             all.extend(items);
             if n < 100 || total.is_some_and(|t| all.len() >= t) {
@@ -217,7 +246,8 @@ impl Rest {
             workflow_runs: Vec<RunInfo>,
         }
         let what = format!("runs of workflow {workflow}");
-        let url = self.url(&format!("actions/workflows/{workflow}/runs?head_sha={head_sha}&status=completed&per_page=100"));
+        let url =
+            self.url(&format!("actions/workflows/{workflow}/runs?head_sha={head_sha}&status=completed&per_page=100"));
         let page: Page = self.get_json(&url, &what).await?;
         Ok(page.workflow_runs.into_iter().max_by_key(|r| (r.created_at.clone(), r.id)))
     }
@@ -225,7 +255,14 @@ impl Rest {
     /// Downloads a route that answers 302 to a pre-signed blob URL: the token goes to
     /// the API only, never to the blob host. With `missing_ok`, 404/410 (deleted or
     /// expired) give `None` instead of an error.
-    pub async fn download_redirected(&self, route: &str, dest: &Path, max_bytes: u64, what: &str, missing_ok: bool) -> Result<Option<Downloaded>> {
+    pub async fn download_redirected(
+        &self,
+        route: &str,
+        dest: &Path,
+        max_bytes: u64,
+        what: &str,
+        missing_ok: bool,
+    ) -> Result<Option<Downloaded>> {
         self.download_redirected_with(route, dest, max_bytes, Excess::Refuse, what, missing_ok).await
     }
 
@@ -233,7 +270,15 @@ impl Rest {
     /// over `max_bytes` means (logs keep their first bytes). Every attempt asks the
     /// route for a fresh Location: GitHub's signed links expire (a log's after a minute),
     /// so a retry of a broken transfer must not reuse the first one.
-    pub async fn download_redirected_with(&self, route: &str, dest: &Path, max_bytes: u64, excess: Excess, what: &str, missing_ok: bool) -> Result<Option<Downloaded>> {
+    pub async fn download_redirected_with(
+        &self,
+        route: &str,
+        dest: &Path,
+        max_bytes: u64,
+        excess: Excess,
+        what: &str,
+        missing_ok: bool,
+    ) -> Result<Option<Downloaded>> {
         with_retries(self.retry, || async {
             match self.redirect_location(route, what, missing_ok).await.map_err(Attempt::fatal)? {
                 Some(location) => download_once(&self.http, &location, dest, max_bytes, excess, what).await.map(Some),
@@ -248,13 +293,18 @@ impl Rest {
     /// call), without following it. With `missing_ok`, 404/410 give `None`.
     pub async fn redirect_location(&self, route: &str, what: &str, missing_ok: bool) -> Result<Option<Secret>> {
         let url = self.url(route);
-        let response = match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
-            Answer::Done(r) => r,
-            Answer::Refused(r) if missing_ok && matches!(r.status, 404 | 410) => return Ok(None),
-            Answer::Refused(r) => return Err(r.into_read_error(what, &self.repository)),
-        };
+        let response =
+            match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
+                Answer::Done(r) => r,
+                Answer::Refused(r) if missing_ok && matches!(r.status, 404 | 410) => return Ok(None),
+                Answer::Refused(r) => return Err(r.into_read_error(what, &self.repository)),
+            };
         if !response.status().is_redirection() {
-            return Err(Error::service(what, format!("expected a redirect to the download, got HTTP {}", response.status().as_u16()), "check `GITHUB_API_URL`"));
+            return Err(Error::service(
+                what,
+                format!("expected a redirect to the download, got HTTP {}", response.status().as_u16()),
+                "check `GITHUB_API_URL`",
+            ));
         }
         let location = response
             .headers()
@@ -296,7 +346,10 @@ impl Refusal {
     async fn read(response: reqwest::Response, what: &str) -> Self {
         let status = response.status().as_u16();
         let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v == "0");
-        let body = read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let body = read_bounded(response, 64 * 1024, what)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let parsed = serde_json::from_str::<serde_json::Value>(&body).ok();
         let message = parsed.as_ref().and_then(|v| v.get("message")).and_then(|m| m.as_str()).unwrap_or(&body);
         let message: String = message.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
@@ -312,7 +365,9 @@ impl Refusal {
     /// A rate limit: the primary one (`x-ratelimit-remaining: 0`) or a secondary one,
     /// which GitHub answers with 429, or with 403 and a message saying so.
     pub fn is_rate_limit(&self) -> bool {
-        self.rate_limited || self.status == 429 || (self.status == 403 && self.message.to_ascii_lowercase().contains("rate limit"))
+        self.rate_limited
+            || self.status == 429
+            || (self.status == 403 && self.message.to_ascii_lowercase().contains("rate limit"))
     }
 
     pub fn said(&self) -> String {
@@ -323,13 +378,37 @@ impl Refusal {
     pub fn into_read_error(self, what: &str, repository: &str) -> Error {
         let said = self.said();
         if self.rate_limited {
-            return Error::service(what, format!("HTTP {}: the API rate limit is exhausted", self.status), "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)");
+            return Error::service(
+                what,
+                format!("HTTP {}: the API rate limit is exhausted", self.status),
+                "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)",
+            );
         }
         match self.status {
-            401 => Error::service(what, said, "the `github-token` input was refused; pass `${{ github.token }}` or a valid token"),
-            403 => Error::service(what, said, format!("give the token `actions: read` on {repository} (workflow `permissions:`), or use a token of the repository that owns the run")),
-            404 => Error::service(what, said, format!("check the run id and that {repository} is the repository; a token without access to a private repository also gets 404")),
-            410 => Error::service(what, said, "the artifact or log has expired (GitHub keeps them at most 90 days, 400 for private repositories); it can no longer be audited"),
+            401 => Error::service(
+                what,
+                said,
+                "the `github-token` input was refused; pass `${{ github.token }}` or a valid token",
+            ),
+            403 => Error::service(
+                what,
+                said,
+                format!(
+                    "give the token `actions: read` on {repository} (workflow `permissions:`), or use a token of the repository that owns the run"
+                ),
+            ),
+            404 => Error::service(
+                what,
+                said,
+                format!(
+                    "check the run id and that {repository} is the repository; a token without access to a private repository also gets 404"
+                ),
+            ),
+            410 => Error::service(
+                what,
+                said,
+                "the artifact or log has expired (GitHub keeps them at most 90 days, 400 for private repositories); it can no longer be audited",
+            ),
             _ => Error::service(what, said, "try again later"),
         }
     }

@@ -53,7 +53,11 @@ impl RunnerContext {
             env(name)
                 .map(|v| {
                     v.parse::<u64>().map_err(|_| {
-                        Error::input(name, format!("`{v}` is not a number"), "unset it or give the value the runner sets")
+                        Error::input(
+                            name,
+                            format!("`{v}` is not a number"),
+                            "unset it or give the value the runner sets",
+                        )
                     })
                 })
                 .transpose()
@@ -62,7 +66,11 @@ impl RunnerContext {
         if let Some(repo) = &repository {
             let parts: Vec<&str> = repo.split('/').collect();
             if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
-                return Err(Error::input("GITHUB_REPOSITORY", format!("`{repo}` is not `owner/name`"), "set it to owner/name"));
+                return Err(Error::input(
+                    "GITHUB_REPOSITORY",
+                    format!("`{repo}` is not `owner/name`"),
+                    "set it to owner/name",
+                ));
             }
         }
         Ok(RunnerContext {
@@ -78,8 +86,14 @@ impl RunnerContext {
             triggering_actor: env("GITHUB_TRIGGERING_ACTOR"),
             event_name: env("GITHUB_EVENT_NAME"),
             event_path: env("GITHUB_EVENT_PATH").map(PathBuf::from),
-            server_url: env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into()).trim_end_matches('/').to_string(),
-            api_url: env("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()).trim_end_matches('/').to_string(),
+            server_url: env("GITHUB_SERVER_URL")
+                .unwrap_or_else(|| "https://github.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            api_url: env("GITHUB_API_URL")
+                .unwrap_or_else(|| "https://api.github.com".into())
+                .trim_end_matches('/')
+                .to_string(),
             retention_days: number("GITHUB_RETENTION_DAYS")?.map(|n| n as u32),
             runner_temp: env("RUNNER_TEMP").map(PathBuf::from),
             workspace: env("GITHUB_WORKSPACE").map(PathBuf::from),
@@ -172,7 +186,11 @@ pub fn append_summary(path: &Path, markdown: &str) -> Result<()> {
 /// Checks that a file can be opened for appending, without writing to it.
 pub fn check_appendable(path: &Path, variable: &str) -> Result<()> {
     OpenOptions::new().create(true).append(true).open(path).map(|_| ()).map_err(|e| {
-        Error::input(variable, format!("cannot write {}: {e}", path.display()), "run inside a GitHub runner or point it to a writable file")
+        Error::input(
+            variable,
+            format!("cannot write {}: {e}", path.display()),
+            "run inside a GitHub runner or point it to a writable file",
+        )
     })
 }
 

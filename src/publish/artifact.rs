@@ -3,8 +3,8 @@
 //! so the artifact's digest equals `bundle-sha256`.
 
 use crate::bundle::ZippedBundle;
-use crate::github::artifacts::ArtifactName;
 use crate::error::Result;
+use crate::github::artifacts::ArtifactName;
 use crate::github::artifacts::ArtifactService;
 use crate::github::blob;
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
@@ -44,7 +44,9 @@ pub async fn upload_bundle(
         let id = service.delete(name.as_str()).await?;
         log::info!("deleted the existing artifact `{name}` (id {id}) because overwrite is true");
     }
-    let expires_at = retention_days.map(|d| (chrono::Utc::now() + chrono::Duration::days(d as i64)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let expires_at = retention_days.map(|d| {
+        (chrono::Utc::now() + chrono::Duration::days(d as i64)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    });
     let url = service.create(name, expires_at).await?;
     if let Some(sig) = url_signature(url.expose()) {
         commands.add_mask(&sig);

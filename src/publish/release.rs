@@ -22,7 +22,6 @@ use super::storage::{digest_file, file_body};
 use crate::error::{Error, Result};
 use crate::github::rest::{Answer, Refusal, Rest};
 
-
 /// `release-asset: true` and where to attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseAssetSettings {
@@ -76,7 +75,12 @@ struct Asset {
 /// An existing asset of the same name is refused before anything changes unless
 /// `overwrite` (then it is replaced once its successor is attached and verified). A leftover of a broken upload (state not
 /// `uploaded`) is deleted either way: it is not an asset anyone can download.
-pub async fn attach(rest: &Rest, settings: &ReleaseAssetSettings, files: &[AssetFile<'_>], overwrite: bool) -> Result<Vec<AttachedAsset>> {
+pub async fn attach(
+    rest: &Rest,
+    settings: &ReleaseAssetSettings,
+    files: &[AssetFile<'_>],
+    overwrite: bool,
+) -> Result<Vec<AttachedAsset>> {
     let api = Api { rest };
     let repository = rest.repository();
     let release = api.release(&settings.tag, repository).await?;
@@ -85,7 +89,11 @@ pub async fn attach(rest: &Rest, settings: &ReleaseAssetSettings, files: &[Asset
     }
     let upload_base = release.upload_url.split('{').next().unwrap_or_default().to_string();
     if !(upload_base.starts_with("https://") || rest.url("").starts_with("http://")) {
-        return Err(Error::service("release upload", format!("the release's upload_url `{upload_base}` is not https"), "check `GITHUB_API_URL`"));
+        return Err(Error::service(
+            "release upload",
+            format!("the release's upload_url `{upload_base}` is not https"),
+            "check `GITHUB_API_URL`",
+        ));
     }
     let existing = api.assets(release.id).await?;
 
@@ -130,7 +138,11 @@ pub async fn attach(rest: &Rest, settings: &ReleaseAssetSettings, files: &[Asset
             api.delete_asset(old.id, &old.name).await?;
             asset = api.rename_asset(asset.id, file.name).await.map_err(|e| {
                 let hint = e.hint().to_string();
-                Error::service(format!("release {}", release.tag_name), format!("{e}; the new asset is attached as {temporary}: rename it to {}", file.name), hint)
+                Error::service(
+                    format!("release {}", release.tag_name),
+                    format!("{e}; the new asset is attached as {temporary}: rename it to {}", file.name),
+                    hint,
+                )
             })?;
         }
         log::info!("attached {} to release {} ({} bytes), verified", asset.name, release.tag_name, asset.size);
@@ -153,7 +165,13 @@ struct Api<'a> {
 impl Api<'_> {
     /// Sends one request (retried by the client); a refusal is an error with hints
     /// for writing releases, except the statuses `accept` lists.
-    async fn send(&self, method: reqwest::Method, url: &str, what: &str, accept: &[u16]) -> Result<Option<reqwest::Response>> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        what: &str,
+        accept: &[u16],
+    ) -> Result<Option<reqwest::Response>> {
         match self.rest.send(what, |_| std::future::ready(Ok(self.rest.request(method.clone(), url)))).await? {
             Answer::Done(r) => Ok(Some(r)),
             Answer::Refused(r) if accept.contains(&r.status) => Ok(None),
@@ -186,7 +204,9 @@ impl Api<'_> {
 
     async fn delete_asset(&self, asset_id: i64, name: &str) -> Result<()> {
         let what = format!("deleting release asset {name}");
-        self.send(reqwest::Method::DELETE, &self.rest.url(&format!("releases/assets/{asset_id}")), &what, &[404]).await.map(|_| ())
+        self.send(reqwest::Method::DELETE, &self.rest.url(&format!("releases/assets/{asset_id}")), &what, &[404])
+            .await
+            .map(|_| ())
     }
 
     /// Uploads one file and checks what GitHub says it stored. A retry first removes
@@ -195,31 +215,47 @@ impl Api<'_> {
         let what = format!("uploading release asset {}", file.name);
         let digest = digest_file(file.path).await?;
         let url = format!("{upload_base}?name={}", super::storage::percent_encode(file.name, false));
-        let answer = self.rest.send(&what, |attempt| {
-            let request = self
-                .rest
-                .request(reqwest::Method::POST, &url)
-                .header("content-type", file.content_type)
-                .header("content-length", digest.size);
-            let what = what.clone();
-            async move {
-                if attempt > 1 {
-                    for leftover in self.assets(release_id).await?.into_iter().filter(|a| a.name == file.name && a.state != "uploaded") {
-                        self.delete_asset(leftover.id, &leftover.name).await?;
+        let answer = self
+            .rest
+            .send(&what, |attempt| {
+                let request = self
+                    .rest
+                    .request(reqwest::Method::POST, &url)
+                    .header("content-type", file.content_type)
+                    .header("content-length", digest.size);
+                let what = what.clone();
+                async move {
+                    if attempt > 1 {
+                        for leftover in self
+                            .assets(release_id)
+                            .await?
+                            .into_iter()
+                            .filter(|a| a.name == file.name && a.state != "uploaded")
+                        {
+                            self.delete_asset(leftover.id, &leftover.name).await?;
+                        }
                     }
+                    Ok(request.body(file_body(file.path, Vec::new(), Vec::new(), &what).await?))
                 }
-                Ok(request.body(file_body(file.path, Vec::new(), Vec::new(), &what).await?))
-            }
-        })
-        .await?;
+            })
+            .await?;
         let response = match answer {
             Answer::Done(r) if r.status().as_u16() == 201 => r,
-            Answer::Done(r) => return Err(Error::service(&what, format!("HTTP {} where 201 Created was expected", r.status().as_u16()), "check `GITHUB_API_URL`")),
+            Answer::Done(r) => {
+                return Err(Error::service(
+                    &what,
+                    format!("HTTP {} where 201 Created was expected", r.status().as_u16()),
+                    "check `GITHUB_API_URL`",
+                ));
+            }
             // A retry after an attempt whose answer was lost: the asset may be ours.
             Answer::Refused(r) if r.already_exists => {
                 let expected = format!("sha256:{}", digest.sha256_hex);
                 let ours = self.assets(release_id).await?.into_iter().find(|a| {
-                    a.name == file.name && a.state == "uploaded" && a.size == digest.size && a.digest.as_deref().is_none_or(|d| d == expected)
+                    a.name == file.name
+                        && a.state == "uploaded"
+                        && a.size == digest.size
+                        && a.digest.as_deref().is_none_or(|d| d == expected)
                 });
                 return match ours {
                     Some(a) if a.digest.is_some() => Ok(a.into()),
@@ -235,14 +271,22 @@ impl Api<'_> {
         } else if asset.size != digest.size {
             Some(format!("GitHub stored {} bytes, not {}", asset.size, digest.size))
         } else {
-            asset.digest.as_ref().filter(|d| **d != expected_digest).map(|d| format!("GitHub stored digest {d}, not {expected_digest}"))
+            asset
+                .digest
+                .as_ref()
+                .filter(|d| **d != expected_digest)
+                .map(|d| format!("GitHub stored digest {d}, not {expected_digest}"))
         };
         if let Some(wrong) = wrong {
             let cleanup = match self.delete_asset(asset.id, &asset.name).await {
                 Ok(()) => "it was deleted".to_string(),
                 Err(e) => format!("deleting it failed too, delete it by hand: {e}"),
             };
-            return Err(Error::service(what, format!("{wrong}; {cleanup}"), "the upload was damaged on the way; run the step again"));
+            return Err(Error::service(
+                what,
+                format!("{wrong}; {cleanup}"),
+                "the upload was damaged on the way; run the step again",
+            ));
         }
         Ok(asset.into())
     }
@@ -254,7 +298,13 @@ impl Api<'_> {
         let body = serde_json::json!({ "name": name }).to_string();
         let answer = self
             .rest
-            .send(&what, |_| std::future::ready(Ok(self.rest.request(reqwest::Method::PATCH, &url).header("content-type", "application/json").body(body.clone()))))
+            .send(&what, |_| {
+                std::future::ready(Ok(self
+                    .rest
+                    .request(reqwest::Method::PATCH, &url)
+                    .header("content-type", "application/json")
+                    .body(body.clone())))
+            })
             .await?;
         let response = match answer {
             Answer::Done(r) => r,
@@ -262,7 +312,11 @@ impl Api<'_> {
         };
         let asset: Asset = Rest::json(response, &what).await?;
         if asset.name != name {
-            return Err(Error::service(what, format!("GitHub named it `{}`", asset.name), "rename the asset by hand in the release"));
+            return Err(Error::service(
+                what,
+                format!("GitHub named it `{}`", asset.name),
+                "rename the asset by hand in the release",
+            ));
         }
         Ok(asset.into())
     }
@@ -272,10 +326,19 @@ impl Api<'_> {
 fn refusal(r: Refusal, what: &str) -> Error {
     let said = r.said();
     let (reason, hint) = match r.status {
-        _ if r.rate_limited => (format!("{said} (API rate limit exhausted)"), "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)"),
+        _ if r.rate_limited => (
+            format!("{said} (API rate limit exhausted)"),
+            "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)",
+        ),
         401 => (format!("the token was refused ({said})"), "pass `github-token: ${{ github.token }}` or a valid token"),
-        403 => (format!("the token may not change releases ({said})"), "give the job `permissions: contents: write` (attaching release assets needs it)"),
-        422 if r.already_exists => ("an asset of that name appeared while this step ran; nothing was replaced".to_string(), "set `overwrite: true` to replace it"),
+        403 => (
+            format!("the token may not change releases ({said})"),
+            "give the job `permissions: contents: write` (attaching release assets needs it)",
+        ),
+        422 if r.already_exists => (
+            "an asset of that name appeared while this step ran; nothing was replaced".to_string(),
+            "set `overwrite: true` to replace it",
+        ),
         _ => (said, "try again later; if it persists, check https://www.githubstatus.com"),
     };
     Error::service(what, reason, hint)

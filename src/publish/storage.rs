@@ -103,10 +103,18 @@ impl StorageLocation {
             return None;
         }
         Some(match self.scheme {
-            Scheme::Gcs => format!("https://console.cloud.google.com/storage/browser/_details/{}/{}", self.bucket, percent_encode(key, true)),
+            Scheme::Gcs => format!(
+                "https://console.cloud.google.com/storage/browser/_details/{}/{}",
+                self.bucket,
+                percent_encode(key, true)
+            ),
             Scheme::S3 => {
                 let region = self.region.as_deref().unwrap_or("us-east-1");
-                format!("https://{region}.console.aws.amazon.com/s3/object/{}?region={region}&prefix={}", self.bucket, percent_encode(key, false))
+                format!(
+                    "https://{region}.console.aws.amazon.com/s3/object/{}?region={region}&prefix={}",
+                    self.bucket,
+                    percent_encode(key, false)
+                )
             }
         })
     }
@@ -284,7 +292,14 @@ impl Service {
         };
         match response.status().as_u16() {
             200 | 201 => Ok(()),
-            412 if retried && self.existing(&file.key).await?.is_some_and(|r| r.recorded_sha256.as_ref() == Some(&file.sha256_hex)) => Ok(()),
+            412 if retried
+                && self
+                    .existing(&file.key)
+                    .await?
+                    .is_some_and(|r| r.recorded_sha256.as_ref() == Some(&file.sha256_hex)) =>
+            {
+                Ok(())
+            }
             _ => Err(self.refusal(response, &what).await),
         }
     }
@@ -296,7 +311,13 @@ impl Service {
     async fn verify(&self, file: &LocalFile, url: &str) -> Result<Result<()>> {
         let remote = match self.lookup(&file.key).await? {
             Lookup::Found(remote) => remote,
-            Lookup::Missing => return Ok(Err(Error::service(format!("verifying {url}"), "the object is not there after the upload", "run the step again"))),
+            Lookup::Missing => {
+                return Ok(Err(Error::service(
+                    format!("verifying {url}"),
+                    "the object is not there after the upload",
+                    "run the step again",
+                )));
+            }
             Lookup::Unknown(why) => return Err(why),
         };
         let mismatch = |what: &str, stored: &str, expected: &str| {
@@ -310,8 +331,12 @@ impl Service {
             return Ok(Err(mismatch("size", &remote.size.to_string(), &file.size.to_string())));
         }
         Ok(match remote.checksum {
-            Some(Checksum::Sha256Hex(stored)) if stored != file.sha256_hex => Err(mismatch("sha256", &stored, &file.sha256_hex)),
-            Some(Checksum::Md5Base64(stored)) if stored != file.md5_base64 => Err(mismatch("md5", &stored, &file.md5_base64)),
+            Some(Checksum::Sha256Hex(stored)) if stored != file.sha256_hex => {
+                Err(mismatch("sha256", &stored, &file.sha256_hex))
+            }
+            Some(Checksum::Md5Base64(stored)) if stored != file.md5_base64 => {
+                Err(mismatch("md5", &stored, &file.md5_base64))
+            }
             Some(_) => Ok(()),
             None => {
                 log::info!("{url}: the store keeps no checksum; reading the object back to verify it");
@@ -344,8 +369,15 @@ pub enum KeyError {
 /// (`{owner}`, `{repo}`, `{version}`, `{bundle}`), the template with those filled in —
 /// ending in `/` it is a prefix for `<bundle>.zip`, else the zip's own key (`.zip`
 /// added when missing), and the sums file is the zip key with `.SHA256SUMS` for `.zip`.
-pub fn object_keys(location: &StorageLocation, repository: &str, version: &str, bundle_name: &str) -> std::result::Result<(String, String), KeyError> {
-    let sane = |s: &str| !s.is_empty() && s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+pub fn object_keys(
+    location: &StorageLocation,
+    repository: &str,
+    version: &str,
+    bundle_name: &str,
+) -> std::result::Result<(String, String), KeyError> {
+    let sane = |s: &str| {
+        !s.is_empty() && s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
     let (owner, repo) = repository.split_once('/').filter(|(o, r)| sane(o) && sane(r)).ok_or(KeyError::Repository)?;
     if !sane(version) {
         return Err(KeyError::Version);
@@ -356,7 +388,11 @@ pub fn object_keys(location: &StorageLocation, repository: &str, version: &str, 
     let zip = match &location.template {
         None => format!("{}{repository}/{version}/{bundle_name}.zip", location.prefix),
         Some(template) => {
-            let filled = template.replace("{owner}", owner).replace("{repo}", repo).replace("{version}", version).replace("{bundle}", bundle_name);
+            let filled = template
+                .replace("{owner}", owner)
+                .replace("{repo}", repo)
+                .replace("{version}", version)
+                .replace("{bundle}", bundle_name);
             if filled.ends_with('/') {
                 format!("{filled}{bundle_name}.zip")
             } else if filled.ends_with(".zip") {
@@ -373,10 +409,20 @@ pub fn object_keys(location: &StorageLocation, repository: &str, version: &str, 
 /// Stores the bundle zip and its SHA256SUMS, verifies both, and returns them in that
 /// order. Nothing is returned unless both are stored and verified; the error says
 /// what, if anything, was stored.
-pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: &StoreRequest<'_>) -> Result<Vec<StoredObject>> {
+pub async fn store(
+    http: &reqwest::Client,
+    settings: &StorageSettings,
+    request: &StoreRequest<'_>,
+) -> Result<Vec<StoredObject>> {
     let location = &settings.location;
-    let (zip_key, sums_key) = object_keys(location, request.repository, request.version, request.bundle_name)
-        .map_err(|e| Error::evidence("object key", format!("{e:?} cannot be part of an object key"), "report this as a bug: the input seam checks it"))?;
+    let (zip_key, sums_key) =
+        object_keys(location, request.repository, request.version, request.bundle_name).map_err(|e| {
+            Error::evidence(
+                "object key",
+                format!("{e:?} cannot be part of an object key"),
+                "report this as a bug: the input seam checks it",
+            )
+        })?;
     let zip = local_file(request.bundle.path.clone(), zip_key, "application/zip").await?;
     if zip.sha256_hex != request.bundle.sha256 || zip.size != request.bundle.size {
         return Err(Error::evidence(
@@ -424,7 +470,10 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
                     let hint = e.hint().to_string();
                     Err(Error::service(
                         format!("verifying {url}"),
-                        format!("the object was stored but could not be read back to verify it ({}); it was kept", reason_of(&e)),
+                        format!(
+                            "the object was stored but could not be read back to verify it ({}); it was kept",
+                            reason_of(&e)
+                        ),
                         hint,
                     ))
                 }
@@ -441,8 +490,13 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
                         format!("{done} was stored and replaced what was there")
                     } else {
                         match service.delete(key).await {
-                            Ok(()) => format!("{done} was stored, and removed again so that a re-run can store the pair"),
-                            Err(d) => format!("{done} was stored and could not be removed again ({}); delete it before a re-run", reason_of(&d)),
+                            Ok(()) => {
+                                format!("{done} was stored, and removed again so that a re-run can store the pair")
+                            }
+                            Err(d) => format!(
+                                "{done} was stored and could not be removed again ({}); delete it before a re-run",
+                                reason_of(&d)
+                            ),
                         }
                     };
                     let hint = e.hint().to_string();
@@ -451,7 +505,13 @@ pub async fn store(http: &reqwest::Client, settings: &StorageSettings, request: 
             });
         }
         log::info!("stored {url} ({} bytes, sha256 {}), verified", file.size, file.sha256_hex);
-        stored.push(StoredObject { url, key: file.key.clone(), size: file.size, sha256: file.sha256_hex.clone(), console_url: location.console_url(&file.key) });
+        stored.push(StoredObject {
+            url,
+            key: file.key.clone(),
+            size: file.size,
+            sha256: file.sha256_hex.clone(),
+            console_url: location.console_url(&file.key),
+        });
     }
     Ok(stored)
 }
@@ -469,7 +529,14 @@ fn already_exists(location: &StorageLocation, file: &LocalFile, remote: &Remote)
 /// Hashes a file for upload (size, sha256, md5) in one blocking pass.
 async fn local_file(path: PathBuf, key: String, content_type: &'static str) -> Result<LocalFile> {
     let digest = digest_file(&path).await?;
-    Ok(LocalFile { path, key, content_type, size: digest.size, sha256_hex: digest.sha256_hex, md5_base64: digest.md5_base64 })
+    Ok(LocalFile {
+        path,
+        key,
+        content_type,
+        size: digest.size,
+        sha256_hex: digest.sha256_hex,
+        md5_base64: digest.md5_base64,
+    })
 }
 
 /// A file's size and the digests the services check.
@@ -499,7 +566,11 @@ pub(super) async fn digest_file(path: &Path) -> Result<FileDigest> {
         }
         let (size, sha256_hex) = sha256.tally.finish();
         use base64::Engine;
-        Ok(FileDigest { size, sha256_hex, md5_base64: base64::engine::general_purpose::STANDARD.encode(md5.finalize()) })
+        Ok(FileDigest {
+            size,
+            sha256_hex,
+            md5_base64: base64::engine::general_purpose::STANDARD.encode(md5.finalize()),
+        })
     })
     .await
     .map_err(|e| Error::service("hashing the bundle", e.to_string(), "report this as a bug"))?
@@ -508,7 +579,9 @@ pub(super) async fn digest_file(path: &Path) -> Result<FileDigest> {
 /// A request body that streams `len` bytes of a file from disk, between optional
 /// fixed bytes before and after (GCS's multipart framing), logging progress.
 pub(super) async fn file_body(path: &Path, before: Vec<u8>, after: Vec<u8>, what: &str) -> Result<reqwest::Body> {
-    let file = tokio::fs::File::open(path).await.map_err(|e| Error::io(path, e, "the bundle must stay in place until publishing is done"))?;
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::io(path, e, "the bundle must stay in place until publishing is done"))?;
     let total = file.metadata().await.map(|m| m.len()).ok();
     let progress = Arc::new(Mutex::new(Progress::new(what, total)));
     let done = progress.clone();
@@ -533,7 +606,9 @@ fn bytes_of(v: Vec<u8>) -> tokio_util::bytes::Bytes {
 /// reading it back where the service keeps no checksum we can compare.
 async fn hash_response(mut response: reqwest::Response, what: &str) -> Result<(u64, String)> {
     let mut tally = crate::hashing::Tally::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| Error::service(what, format!("reading the object back broke off: {}", without_url(&e)), "run again"))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| {
+        Error::service(what, format!("reading the object back broke off: {}", without_url(&e)), "run again")
+    })? {
         tally.update(&chunk);
     }
     Ok(tally.finish())
@@ -571,7 +646,14 @@ mod tests {
     use super::*;
 
     fn location(prefix: &str, template: Option<&str>) -> StorageLocation {
-        StorageLocation { scheme: Scheme::Gcs, bucket: "bucket".into(), prefix: prefix.into(), endpoint: None, region: None, template: template.map(str::to_string) }
+        StorageLocation {
+            scheme: Scheme::Gcs,
+            bucket: "bucket".into(),
+            prefix: prefix.into(),
+            endpoint: None,
+            region: None,
+            template: template.map(str::to_string),
+        }
     }
 
     #[test]
@@ -579,7 +661,10 @@ mod tests {
         let l = location("audit/", None);
         assert_eq!(
             object_keys(&l, "kyma-project/telemetry-manager", "1.2.3", "audit-bundle-1.2.3").unwrap(),
-            ("audit/kyma-project/telemetry-manager/1.2.3/audit-bundle-1.2.3.zip".into(), "audit/kyma-project/telemetry-manager/1.2.3/audit-bundle-1.2.3.SHA256SUMS".into())
+            (
+                "audit/kyma-project/telemetry-manager/1.2.3/audit-bundle-1.2.3.zip".into(),
+                "audit/kyma-project/telemetry-manager/1.2.3/audit-bundle-1.2.3.SHA256SUMS".into()
+            )
         );
         for repo in ["noslash", "a/b/c", "../x", "a/.."] {
             assert_eq!(object_keys(&l, repo, "1.0", "b"), Err(KeyError::Repository), "{repo}");
@@ -589,9 +674,21 @@ mod tests {
 
     #[test]
     fn templates_fill_placeholders() {
-        let keys = |t: &str| object_keys(&location("", Some(t)), "kyma-project/telemetry-manager", "1.2.3", "audit-bundle-1.2.3").unwrap();
-        assert_eq!(keys("{repo}_{version}.zip"), ("telemetry-manager_1.2.3.zip".into(), "telemetry-manager_1.2.3.SHA256SUMS".into()));
-        assert_eq!(keys("archive/{owner}/{repo}/"), ("archive/kyma-project/telemetry-manager/audit-bundle-1.2.3.zip".into(), "archive/kyma-project/telemetry-manager/audit-bundle-1.2.3.SHA256SUMS".into()));
+        let keys = |t: &str| {
+            object_keys(&location("", Some(t)), "kyma-project/telemetry-manager", "1.2.3", "audit-bundle-1.2.3")
+                .unwrap()
+        };
+        assert_eq!(
+            keys("{repo}_{version}.zip"),
+            ("telemetry-manager_1.2.3.zip".into(), "telemetry-manager_1.2.3.SHA256SUMS".into())
+        );
+        assert_eq!(
+            keys("archive/{owner}/{repo}/"),
+            (
+                "archive/kyma-project/telemetry-manager/audit-bundle-1.2.3.zip".into(),
+                "archive/kyma-project/telemetry-manager/audit-bundle-1.2.3.SHA256SUMS".into()
+            )
+        );
         assert_eq!(keys("{bundle}").0, "audit-bundle-1.2.3.zip");
     }
 

@@ -87,7 +87,16 @@ impl Layout {
     /// `tag` = `from` with another config (no new layer, no history entry).
     pub fn configure(&self, from: &str, tag: &str, config: &Config) {
         run(Command::new("umoci")
-            .args(["config", "--no-history", "--os", "linux", "--architecture", config.architecture, "--created", config.created])
+            .args([
+                "config",
+                "--no-history",
+                "--os",
+                "linux",
+                "--architecture",
+                config.architecture,
+                "--created",
+                config.created,
+            ])
             .args(["--config.cmd", "/app/hello", "--image"])
             .arg(self.image(from))
             .args(["--tag", tag]));
@@ -186,19 +195,33 @@ impl Layout {
 /// `skopeo inspect --raw --tls-verify=false docker://<reference> | sha256sum`, as `sha256:<hex>`.
 pub fn skopeo_digest(reference: &str, login: Option<(&str, &str)>) -> String {
     let creds = login.map(|(u, p)| format!("--creds '{u}:{p}'")).unwrap_or_default();
-    let out = run(Command::new("bash").args(["-c", &format!("set -o pipefail; skopeo inspect --raw --tls-verify=false {creds} docker://{reference} | sha256sum")]));
+    let out = run(Command::new("bash").args([
+        "-c",
+        &format!("set -o pipefail; skopeo inspect --raw --tls-verify=false {creds} docker://{reference} | sha256sum"),
+    ]));
     let text = String::from_utf8(out).unwrap();
     format!("sha256:{}", text.split_whitespace().next().unwrap())
 }
 
 /// `skopeo inspect --raw` of an index, parsed: platform (`os/arch`) → child digest.
 pub fn skopeo_platforms(reference: &str) -> Vec<(String, String)> {
-    let out = run(Command::new("skopeo").args(["inspect", "--raw", "--tls-verify=false"]).arg(format!("docker://{reference}")));
+    let out = run(Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{reference}")));
     let index: serde_json::Value = serde_json::from_slice(&out).unwrap();
     index["manifests"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (format!("{}/{}", m["platform"]["os"].as_str().unwrap(), m["platform"]["architecture"].as_str().unwrap()), m["digest"].as_str().unwrap().to_string()))
+        .map(|m| {
+            (
+                format!(
+                    "{}/{}",
+                    m["platform"]["os"].as_str().unwrap(),
+                    m["platform"]["architecture"].as_str().unwrap()
+                ),
+                m["digest"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }

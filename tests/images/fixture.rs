@@ -69,10 +69,25 @@ fn build() -> Fixture {
     let arm64 = Config { created: "2024-01-01T00:00:00Z", architecture: "arm64" };
     layout.build("base", "v1", &[file("app/hello.txt", b"hello\n"), file("app/version", b"1.0.0\n")], &AMD64_2024);
     layout.configure("v1", "v1-created", &Config { created: "2025-02-02T10:00:00Z", architecture: "amd64" });
-    layout.build("base", "v1-mtime", &[file("app/hello.txt", b"hello\n"), File { path: "app/version", content: b"1.0.0\n", mtime: EPOCH + 3600 }], &AMD64_2024);
-    layout.build("v1", "v1-git", &[file(".git/HEAD", b"ref: refs/heads/main\n"), file(".git/config", b"[core]\n\tbare = false\n")], &AMD64_2024);
+    layout.build(
+        "base",
+        "v1-mtime",
+        &[file("app/hello.txt", b"hello\n"), File { path: "app/version", content: b"1.0.0\n", mtime: EPOCH + 3600 }],
+        &AMD64_2024,
+    );
+    layout.build(
+        "v1",
+        "v1-git",
+        &[file(".git/HEAD", b"ref: refs/heads/main\n"), file(".git/config", b"[core]\n\tbare = false\n")],
+        &AMD64_2024,
+    );
     layout.build("base", "arm64", &[hello, file("app/version", b"1.0.0\n")], &arm64);
-    layout.build("base", "arm64-changed", &[file("app/hello.txt", b"hello\n"), file("app/version", b"1.0.1\n")], &arm64);
+    layout.build(
+        "base",
+        "arm64-changed",
+        &[file("app/hello.txt", b"hello\n"), file("app/version", b"1.0.1\n")],
+        &arm64,
+    );
     layout.index("multi", &[("v1", "linux/amd64"), ("arm64", "linux/arm64")], &[], "");
     layout.index("multi-changed", &[("v1", "linux/amd64"), ("arm64-changed", "linux/arm64")], &[], "");
     layout.index("multi-attested", &[("v1", "linux/amd64"), ("arm64", "linux/arm64")], &["v1"], "build-2");

@@ -63,11 +63,15 @@ impl Registry {
         }
         if let Auth::Basic(login) = auth {
             require("htpasswd");
-            let out = Command::new("htpasswd").args(["-Bbn", login.user, login.password]).output().expect("htpasswd runs");
+            let out =
+                Command::new("htpasswd").args(["-Bbn", login.user, login.password]).output().expect("htpasswd runs");
             assert!(out.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&out.stderr));
             let file = dir.path().join("htpasswd");
             std::fs::write(&file, out.stdout).unwrap();
-            config.push_str(&format!("auth:\n  htpasswd:\n    realm: release-audit-test\n    path: {}\n", file.display()));
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: release-audit-test\n    path: {}\n",
+                file.display()
+            ));
         }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -94,13 +98,17 @@ kill "$r" 2>/dev/null"#;
     /// Access-log lines (`"GET /v2/… HTTP/1.1" 200 …`) whose request line contains `needle`.
     pub fn requests_matching(&self, needle: &str) -> Vec<String> {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        text.lines().filter(|l| l.contains("\" ") && l.contains(" HTTP/1.1\"") && l.contains(needle)).map(str::to_string).collect()
+        text.lines()
+            .filter(|l| l.contains("\" ") && l.contains(" HTTP/1.1\"") && l.contains(needle))
+            .map(str::to_string)
+            .collect()
     }
 }
 
 /// Panics with the install hint when a tool is missing: these tests never skip.
 pub fn require(tool: &str) {
-    let found = std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()));
+    let found =
+        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(tool).is_file()));
     assert!(found, "`{tool}` is not installed. {INSTALL_HINT}");
 }
 

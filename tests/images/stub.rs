@@ -29,7 +29,8 @@ pub fn sha256(bytes: &[u8]) -> String {
 
 impl Image {
     pub fn new() -> Image {
-        let config = br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
+        let config =
+            br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
         let manifest = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -90,7 +91,8 @@ pub fn read_request(stream: &TcpStream) -> Option<Request> {
 
 /// Writes a whole answer and closes the connection; `length` false omits Content-Length.
 pub fn respond(mut out: TcpStream, status: &str, headers: &[(String, String)], body: &[u8], length: bool) {
-    let mut head = format!("HTTP/1.1 {status}\r\nConnection: close\r\nDocker-Distribution-Api-Version: registry/2.0\r\n");
+    let mut head =
+        format!("HTTP/1.1 {status}\r\nConnection: close\r\nDocker-Distribution-Api-Version: registry/2.0\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -108,24 +110,42 @@ fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>)
     let path = request.target;
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
     let manifest_type = "application/vnd.oci.image.manifest.v1+json";
-    let error = |code: &str, message: &str| format!(r#"{{"errors":[{{"code":"{code}","message":"{message}"}}]}}"#).into_bytes();
+    let error =
+        |code: &str, message: &str| format!(r#"{{"errors":[{{"code":"{code}","message":"{message}"}}]}}"#).into_bytes();
     let config_path = format!("/v2/flaky/app/blobs/{}", sha256(&image.config));
     let (status, headers, body, length): (&str, Vec<(String, String)>, Vec<u8>, bool) = match path.as_str() {
-        "/v2/forbidden/app/manifests/1" => ("403 Forbidden", vec![], error("DENIED", "requested access to the resource is denied"), true),
-        "/v2/throttled/app/manifests/1" => ("429 Too Many Requests", vec![], error("TOOMANYREQUESTS", "slow down"), true),
-        "/v2/flaky/app/manifests/1" if FLAKY.fetch_add(1, Ordering::SeqCst) == 0 => ("503 Service Unavailable", vec![], vec![], true),
-        "/v2/flaky/app/manifests/1" => {
-            ("200 OK", vec![("Content-Type".into(), manifest_type.into()), ("Docker-Content-Digest".into(), sha256(&image.manifest))], image.manifest.clone(), true)
+        "/v2/forbidden/app/manifests/1" => {
+            ("403 Forbidden", vec![], error("DENIED", "requested access to the resource is denied"), true)
         }
+        "/v2/throttled/app/manifests/1" => {
+            ("429 Too Many Requests", vec![], error("TOOMANYREQUESTS", "slow down"), true)
+        }
+        "/v2/flaky/app/manifests/1" if FLAKY.fetch_add(1, Ordering::SeqCst) == 0 => {
+            ("503 Service Unavailable", vec![], vec![], true)
+        }
+        "/v2/flaky/app/manifests/1" => (
+            "200 OK",
+            vec![
+                ("Content-Type".into(), manifest_type.into()),
+                ("Docker-Content-Digest".into(), sha256(&image.manifest)),
+            ],
+            image.manifest.clone(),
+            true,
+        ),
         p if p == config_path => ("200 OK", vec![], image.config.clone(), true),
         "/v2/mismatch/app/manifests/1" => (
             "200 OK",
-            vec![("Content-Type".into(), manifest_type.into()), ("Docker-Content-Digest".into(), format!("sha256:{}", "0".repeat(64)))],
+            vec![
+                ("Content-Type".into(), manifest_type.into()),
+                ("Docker-Content-Digest".into(), format!("sha256:{}", "0".repeat(64))),
+            ],
             image.manifest.clone(),
             true,
         ),
         "/v2/huge/app/manifests/1" => ("200 OK", vec![("Content-Type".into(), manifest_type.into())], huge(), true),
-        "/v2/huge-unannounced/app/manifests/1" => ("200 OK", vec![("Content-Type".into(), manifest_type.into())], huge(), false),
+        "/v2/huge-unannounced/app/manifests/1" => {
+            ("200 OK", vec![("Content-Type".into(), manifest_type.into())], huge(), false)
+        }
         _ => ("404 Not Found", vec![], error("NAME_UNKNOWN", "repository name not known to registry"), true),
     };
     respond(stream, status, &headers, &body, length);
@@ -133,7 +153,9 @@ fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>)
 
 /// A 5 MiB JSON document (valid, so only its size is wrong).
 fn huge() -> Vec<u8> {
-    let mut body = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","annotations":{"padding":""#.to_vec();
+    let mut body =
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","annotations":{"padding":""#
+            .to_vec();
     body.extend(std::iter::repeat_n(b'x', 5 * 1024 * 1024));
     body.extend_from_slice(br#""}}"#);
     body

@@ -42,7 +42,18 @@ impl TokenIssuer {
         let key = dir.join("issuer-key.pem");
         let certificate = dir.join("issuer-cert.pem");
         let status = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &format!("/CN={ISSUER}"), "-keyout"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN={ISSUER}"),
+                "-keyout",
+            ])
             .arg(&key)
             .arg("-out")
             .arg(&certificate)
@@ -50,7 +61,8 @@ impl TokenIssuer {
             .status()
             .expect("openssl runs");
         assert!(status.success(), "openssl could not make the issuer's key");
-        let der = Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(&certificate).output().unwrap().stdout;
+        let der =
+            Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(&certificate).output().unwrap().stdout;
         let x5c = base64::engine::general_purpose::STANDARD.encode(der);
 
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -61,11 +73,8 @@ impl TokenIssuer {
             for stream in listener.incoming().flatten() {
                 let Some(request) = read_request(&stream) else { continue };
                 let query = request.target.split_once('?').map(|(_, q)| q).unwrap_or("");
-                let params: Vec<(String, String)> = query
-                    .split('&')
-                    .filter_map(|p| p.split_once('='))
-                    .map(|(k, v)| (decode(k), decode(v)))
-                    .collect();
+                let params: Vec<(String, String)> =
+                    query.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect();
                 let service = params.iter().find(|(k, _)| k == "service").map(|(_, v)| v.clone()).unwrap_or_default();
                 let scopes: Vec<String> = params.iter().filter(|(k, _)| k == "scope").map(|(_, v)| v.clone()).collect();
                 let expected = format!(
@@ -74,7 +83,12 @@ impl TokenIssuer {
                 );
                 let logged_in = request.headers.get("authorization") == Some(&expected);
                 let user_agent = request.headers.get("user-agent").cloned().unwrap_or_default();
-                seen.lock().unwrap().push(TokenRequest { service: service.clone(), scopes: scopes.clone(), logged_in, user_agent });
+                seen.lock().unwrap().push(TokenRequest {
+                    service: service.clone(),
+                    scopes: scopes.clone(),
+                    logged_in,
+                    user_agent,
+                });
                 if !logged_in {
                     respond(stream, "401 Unauthorized", &[], br#"{"details":"incorrect username or password"}"#, true);
                     continue;
@@ -114,7 +128,8 @@ fn sign(key: &Path, x5c: &str, service: &str, scopes: &[String]) -> String {
         "iss": ISSUER, "sub": LOGIN.user, "aud": service, "exp": now + 600, "nbf": now - 10, "iat": now,
         "jti": format!("{now}-{}", scopes.join(" ")), "access": access
     });
-    let signing_input = format!("{}.{}", b64(&serde_json::to_vec(&header).unwrap()), b64(&serde_json::to_vec(&claims).unwrap()));
+    let signing_input =
+        format!("{}.{}", b64(&serde_json::to_vec(&header).unwrap()), b64(&serde_json::to_vec(&claims).unwrap()));
     let mut child = Command::new("openssl")
         .args(["dgst", "-sha256", "-sign"])
         .arg(key)

@@ -40,7 +40,10 @@ pub fn start(name: &str, program: &Path, args: &[&str], install_hint: &str) -> S
     let log = dir.join(format!("{name}.log"));
     let data = dir.join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let args: Vec<String> = args.iter().map(|a| a.replace("{port}", &port.to_string()).replace("{dir}", &data.display().to_string())).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{port}", &port.to_string()).replace("{dir}", &data.display().to_string()))
+        .collect();
     let log_file = std::fs::File::create(&log).expect("log file");
     let mut child = Command::new(program)
         .args(&args)
@@ -62,7 +65,13 @@ fn watchdog(pid: u32, dir: &Path) {
         "(while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill {pid} 2>/dev/null; sleep 1; kill -9 {pid} 2>/dev/null; rm -rf '{}') &",
         dir.display()
     );
-    let started = Command::new("sh").arg("-c").arg(script).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let started = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
     assert!(started.is_ok_and(|s| s.success()), "the watchdog shell starts");
 }
 
@@ -73,16 +82,23 @@ fn wait_for_port(name: &str, port: u16, child: &mut Child, log: &Path) {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("{name} exited ({status}) before listening on {port}; its log:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+            panic!(
+                "{name} exited ({status}) before listening on {port}; its log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("{name} did not listen on {port} within 60 s; its log:\n{}", std::fs::read_to_string(log).unwrap_or_default());
+    panic!(
+        "{name} did not listen on {port} within 60 s; its log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 /// Finds a program on PATH.
 pub fn on_path(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file()))
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file()))
 }
 
 /// Sets process variables the library reads (retry delays, the fake's Azurite) once,
@@ -105,12 +121,25 @@ pub fn azurite_url() -> String {
     }
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/node_modules/.bin/azurite-blob");
     if !program.exists() {
-        panic!("Azurite is not installed at {}: run `npm ci` in tests/node (tests/run does it), or export RA_AZURITE_BLOB_URL", program.display());
+        panic!(
+            "Azurite is not installed at {}: run `npm ci` in tests/node (tests/run does it), or export RA_AZURITE_BLOB_URL",
+            program.display()
+        );
     }
     let service = start(
         "azurite",
         &program,
-        &["--blobHost", "127.0.0.1", "--blobPort", "{port}", "--location", "{dir}", "--skipApiVersionCheck", "--loose", "--disableTelemetry"],
+        &[
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            "{port}",
+            "--location",
+            "{dir}",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+        ],
         "run `npm ci` in tests/node",
     );
     format!("{}/devstoreaccount1", service.url())
@@ -242,7 +271,11 @@ fn read_request(stream: &mut TcpStream) -> String {
         if let Some(end) = text.find("\r\n\r\n") {
             let length = text[..end]
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
                 .unwrap_or(0);
             if data.len() >= end + 4 + length {
                 break;

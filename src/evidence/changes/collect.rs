@@ -25,8 +25,8 @@ use serde::de::DeserializeOwned;
 
 use super::review::{self, GHOST, short};
 use super::{
-    Approval, Approvals, ChangeEvidence, ChangeRecord, ChangeSettings, Commit, CommitRange, NamedCommit, Person, PullRecord, PullRequest, Review,
-    Signature, User, MAX_NAMED, approval_control, review_control,
+    Approval, Approvals, ChangeEvidence, ChangeRecord, ChangeSettings, Commit, CommitRange, MAX_NAMED, NamedCommit,
+    Person, PullRecord, PullRequest, Review, Signature, User, approval_control, review_control,
 };
 use crate::error::Result;
 use crate::github::rest::{Answer, Refusal, Rest};
@@ -222,7 +222,10 @@ fn is_sha(s: &str) -> bool {
 }
 
 fn user(u: Option<GhUser>) -> Option<User> {
-    u.map(|u| User { bot: u.kind.as_deref() == Some("Bot") || u.login.ends_with("[bot]"), login: bounded(&u.login, MAX_LOGIN) })
+    u.map(|u| User {
+        bot: u.kind.as_deref() == Some("Bot") || u.login.ends_with("[bot]"),
+        login: bounded(&u.login, MAX_LOGIN),
+    })
 }
 
 fn person(p: Option<GhPerson>, login: Option<&User>) -> Person {
@@ -255,23 +258,39 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
     let mut notes: Vec<String> = Vec::new();
 
     // 1. Approvals of the release run.
-    let mut approvals = Approvals { run_id: settings.run_id, actor: settings.actor.clone(), triggering_actor: settings.triggering_actor.clone(), approvals: None, note: None };
+    let mut approvals = Approvals {
+        run_id: settings.run_id,
+        actor: settings.actor.clone(),
+        triggering_actor: settings.triggering_actor.clone(),
+        approvals: None,
+        note: None,
+    };
     match settings.run_id {
         None => approvals.note = Some("no run id (GITHUB_RUN_ID): not run as a workflow step".into()),
-        Some(id) => match api.get::<Vec<GhApproval>>(&format!("actions/runs/{id}/approvals"), &format!("approvals of run {id}")).await? {
+        Some(id) => match api
+            .get::<Vec<GhApproval>>(&format!("actions/runs/{id}/approvals"), &format!("approvals of run {id}"))
+            .await?
+        {
             Got::Ok(list) => {
                 approvals.approvals = Some(
                     list.into_iter()
                         .map(|a| Approval {
                             state: bounded(&a.state, 20),
                             user: user(a.user),
-                            environments: a.environments.into_iter().filter_map(|e| e.name.map(|n| bounded(&n, MAX_LOGIN))).collect(),
+                            environments: a
+                                .environments
+                                .into_iter()
+                                .filter_map(|e| e.name.map(|n| bounded(&n, MAX_LOGIN)))
+                                .collect(),
                             comment: bounded(a.comment.as_deref().unwrap_or(""), MAX_TITLE),
                         })
                         .collect(),
                 )
             }
-            Got::Refused(r) => approvals.note = Some(format!("GitHub refused to list them ({}); the token needs `actions: read`", r.said())),
+            Got::Refused(r) => {
+                approvals.note =
+                    Some(format!("GitHub refused to list them ({}); the token needs `actions: read`", r.said()))
+            }
             Got::OverBudget => approvals.note = Some("the request budget was spent".into()),
         },
     }
@@ -320,7 +339,8 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
         })
         .map(|mut named| {
             for n in &named.pulls {
-                if let Some(login) = plain.iter().find(|p| p.number == *n).and_then(|p| p.merged_by.as_ref()).map(|u| u.login.clone())
+                if let Some(login) =
+                    plain.iter().find(|p| p.number == *n).and_then(|p| p.merged_by.as_ref()).map(|u| u.login.clone())
                     && !named.merged_by.contains(&login)
                 {
                     named.merged_by.push(login);
@@ -330,12 +350,28 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
         })
         .collect();
     if counts.unsigned > 0 {
-        notes.push(format!("{} of {} commits have no signature GitHub verified (their verification in changes/commits.json says why)", counts.unsigned, counts.commits));
+        notes.push(format!(
+            "{} of {} commits have no signature GitHub verified (their verification in changes/commits.json says why)",
+            counts.unsigned, counts.commits
+        ));
     }
-    let reviewed_changes = review_control(settings.require_reviewed_changes, previous.is_none() && !previous_unknown, range.as_ref(), &counts, &unreviewed);
+    let reviewed_changes = review_control(
+        settings.require_reviewed_changes,
+        previous.is_none() && !previous_unknown,
+        range.as_ref(),
+        &counts,
+        &unreviewed,
+    );
     let release_approval = approval_control(settings.require_release_approval, &approvals);
-    let pulls: Vec<PullRecord> = plain.into_iter().map(|p| PullRecord { review: pull_status[&p.number].clone(), pull: p }).collect();
-    log::info!("change trail: {} commits, {} pull requests, {} reviewed, {} REST requests", counts.commits, counts.pull_requests, counts.reviewed, api.used());
+    let pulls: Vec<PullRecord> =
+        plain.into_iter().map(|p| PullRecord { review: pull_status[&p.number].clone(), pull: p }).collect();
+    log::info!(
+        "change trail: {} commits, {} pull requests, {} reviewed, {} REST requests",
+        counts.commits,
+        counts.pull_requests,
+        counts.reviewed,
+        api.used()
+    );
     let evidence = ChangeEvidence {
         repository_url: settings.repository_url.clone(),
         previous_release: previous,
@@ -357,7 +393,11 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
 /// and tags. Every published release has a tag, so a complete tag list decides; when the
 /// tags cannot all be read (refused, rate limit, budget, more than 1,000) and none is
 /// found, the answer is *unknown* — never "first release".
-async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec<String>) -> Result<(Option<String>, String, bool)> {
+async fn find_previous(
+    api: &Api<'_>,
+    settings: &ChangeSettings,
+    notes: &mut Vec<String>,
+) -> Result<(Option<String>, String, bool)> {
     let cap = 100 * MAX_LIST_PAGES as usize;
     let releases: Vec<String> = match api.pages::<GhRelease>("releases?", MAX_LIST_PAGES, "releases").await? {
         Got::Ok(list) => list.into_iter().filter(|r| !r.draft).map(|r| r.tag_name).collect(),
@@ -367,15 +407,25 @@ async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec
         }
         Got::OverBudget => Vec::new(),
     };
-    let (tags, tags_missing): (Vec<String>, Option<String>) = match api.pages::<GhTag>("tags?", MAX_LIST_PAGES, "tags").await? {
-        Got::Ok(list) if list.len() >= cap => (list.into_iter().map(|t| t.name).collect(), Some(format!("the repository has more than {cap} tags and only the first {cap} were read"))),
-        Got::Ok(list) => (list.into_iter().map(|t| t.name).collect(), None),
-        Got::Refused(r) => (Vec::new(), Some(format!("the tags could not be listed ({})", r.said()))),
-        Got::OverBudget => (Vec::new(), Some(format!("the request budget ({} requests) was spent before the tags were listed", api.budget))),
-    };
-    let found = review::previous_release(&settings.release_version, releases.iter().chain(&tags).map(String::as_str)).map(str::to_string);
+    let (tags, tags_missing): (Vec<String>, Option<String>) =
+        match api.pages::<GhTag>("tags?", MAX_LIST_PAGES, "tags").await? {
+            Got::Ok(list) if list.len() >= cap => (
+                list.into_iter().map(|t| t.name).collect(),
+                Some(format!("the repository has more than {cap} tags and only the first {cap} were read")),
+            ),
+            Got::Ok(list) => (list.into_iter().map(|t| t.name).collect(), None),
+            Got::Refused(r) => (Vec::new(), Some(format!("the tags could not be listed ({})", r.said()))),
+            Got::OverBudget => (
+                Vec::new(),
+                Some(format!("the request budget ({} requests) was spent before the tags were listed", api.budget)),
+            ),
+        };
+    let found = review::previous_release(&settings.release_version, releases.iter().chain(&tags).map(String::as_str))
+        .map(str::to_string);
     let how = match &found {
-        Some(t) if releases.contains(t) => format!("the newest published release below `{}` by semantic version", settings.release_version),
+        Some(t) if releases.contains(t) => {
+            format!("the newest published release below `{}` by semantic version", settings.release_version)
+        }
         Some(_) => format!("the newest version tag below `{}` by semantic version", settings.release_version),
         None => "none found".to_string(),
     };
@@ -399,7 +449,12 @@ async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec
 /// merge base was committed (pull requests merged into the range were updated after it).
 type Compared = (CommitRange, Vec<Commit>, Option<chrono::DateTime<chrono::FixedOffset>>);
 
-async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &mut Vec<String>) -> Result<Option<Compared>> {
+async fn compare(
+    api: &Api<'_>,
+    settings: &ChangeSettings,
+    base: &str,
+    notes: &mut Vec<String>,
+) -> Result<Option<Compared>> {
     let head = &settings.head_sha;
     let mut since = None;
     let what = format!("comparison {base}...{}", short(head));
@@ -417,7 +472,11 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
                 } else {
                     "the tag may have been deleted, or the previous release's history was force-pushed away"
                 };
-                notes.push(format!("the previous release `{base}` cannot be compared with the released commit {}: {}; {why}", short(head), r.said()));
+                notes.push(format!(
+                    "the previous release `{base}` cannot be compared with the released commit {}: {}; {why}",
+                    short(head),
+                    r.said()
+                ));
                 return Ok(None);
             }
             Got::Refused(r) => {
@@ -432,7 +491,11 @@ async fn compare(api: &Api<'_>, settings: &ChangeSettings, base: &str, notes: &m
                 return Ok(None);
             }
             Got::OverBudget => {
-                notes.push(format!("the request budget ({}) was spent while reading the range; {} of {total} commits were read", api.budget, commits.len()));
+                notes.push(format!(
+                    "the request budget ({}) was spent while reading the range; {} of {total} commits were read",
+                    api.budget,
+                    commits.len()
+                ));
                 break;
             }
         };
@@ -568,15 +631,24 @@ impl Graph {
     }
 }
 
-async fn read_reviews(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut Stopped, notes: &mut Vec<String>) -> Result<()> {
+async fn read_reviews(
+    api: &Api<'_>,
+    pull: &mut PullRequest,
+    stopped: &mut Stopped,
+    notes: &mut Vec<String>,
+) -> Result<()> {
     if let Some(why) = &stopped.reviews {
         pull.reviews_note = Some(why.clone());
         return Ok(());
     }
     let n = pull.number;
-    match api.pages::<GhReview>(&format!("pulls/{n}/reviews?"), MAX_LIST_PAGES, &format!("reviews of pull request #{n}")).await? {
+    match api
+        .pages::<GhReview>(&format!("pulls/{n}/reviews?"), MAX_LIST_PAGES, &format!("reviews of pull request #{n}"))
+        .await?
+    {
         Got::Ok(list) if list.len() >= 100 * MAX_LIST_PAGES as usize => {
-            pull.reviews_note = Some(format!("it has more than {} reviews; they were not classified", 100 * MAX_LIST_PAGES));
+            pull.reviews_note =
+                Some(format!("it has more than {} reviews; they were not classified", 100 * MAX_LIST_PAGES));
         }
         Got::Ok(list) => {
             pull.reviews = Some(
@@ -640,7 +712,10 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
                 None => pull.merged_by_note = Some(format!("it could not be read ({})", r.said())),
             },
             Got::OverBudget => {
-                let why = format!("not read: the request budget ({} requests) was spent on the decisive reads first", api.budget);
+                let why = format!(
+                    "not read: the request budget ({} requests) was spent on the decisive reads first",
+                    api.budget
+                );
                 pull.merged_by_note = Some(why.clone());
                 stopped = Some(why);
                 cut += 1;
@@ -648,7 +723,9 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
         }
     }
     if let Some(why) = stopped {
-        notes.push(format!("the merger of {cut} of {total} pull requests is not recorded ({why}); changes/pulls.json says which"));
+        notes.push(format!(
+            "the merger of {cut} of {total} pull requests is not recorded ({why}); changes/pulls.json says which"
+        ));
     }
     Ok(())
 }
@@ -657,7 +734,14 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
 /// first in bulk (closed pull requests, newest first, until they predate the range:
 /// 100 per request, matched by merge commit), then one lookup per commit still
 /// unmapped (merge commits first, newest first).
-async fn map_pulls(api: &Api<'_>, since: Option<chrono::DateTime<chrono::FixedOffset>>, complete: bool, commits: &mut [Commit], pulls: &mut BTreeMap<u64, PullRequest>, notes: &mut Vec<String>) -> Result<()> {
+async fn map_pulls(
+    api: &Api<'_>,
+    since: Option<chrono::DateTime<chrono::FixedOffset>>,
+    complete: bool,
+    commits: &mut [Commit],
+    pulls: &mut BTreeMap<u64, PullRequest>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
     let index: BTreeMap<String, usize> = commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect();
     let parents = commits.iter().map(|c| c.parents.iter().map(|p| index.get(p).copied()).collect()).collect();
     let graph = Graph { parents, index };
@@ -672,7 +756,11 @@ async fn map_pulls(api: &Api<'_>, since: Option<chrono::DateTime<chrono::FixedOf
             match api.get::<Vec<GhPull>>(&route, "closed pull requests").await? {
                 Got::Ok(list) => {
                     let n = list.len();
-                    let oldest = list.iter().filter_map(|p| p.updated_at.as_deref()).filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok()).min();
+                    let oldest = list
+                        .iter()
+                        .filter_map(|p| p.updated_at.as_deref())
+                        .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                        .min();
                     for p in list.into_iter().filter(|p| p.merged_at.is_some()) {
                         let Some(&i) = p.merge_commit_sha.as_ref().and_then(|m| graph.index.get(m)) else { continue };
                         listed += 1;
@@ -715,7 +803,10 @@ async fn map_pulls(api: &Api<'_>, since: Option<chrono::DateTime<chrono::FixedOf
             continue;
         }
         let sha = commits[i].sha.clone();
-        let found: Vec<GhPull> = match api.get(&format!("commits/{sha}/pulls?per_page=100"), &format!("pull requests of commit {}", short(&sha))).await? {
+        let found: Vec<GhPull> = match api
+            .get(&format!("commits/{sha}/pulls?per_page=100"), &format!("pull requests of commit {}", short(&sha)))
+            .await?
+        {
             Got::Ok(list) => list,
             Got::Refused(r) => {
                 match refusal_reason(&r, "pull requests") {
@@ -729,7 +820,8 @@ async fn map_pulls(api: &Api<'_>, since: Option<chrono::DateTime<chrono::FixedOf
                 continue;
             }
             Got::OverBudget => {
-                let why = format!("the request budget ({} requests) was spent before this commit was looked up", api.budget);
+                let why =
+                    format!("the request budget ({} requests) was spent before this commit was looked up", api.budget);
                 commits[i].pulls_note = Some(why.clone());
                 stopped.lookups = Some(why);
                 continue;
@@ -759,7 +851,9 @@ async fn map_pulls(api: &Api<'_>, since: Option<chrono::DateTime<chrono::FixedOf
     }
     let cut = commits.iter().filter(|c| c.pulls.is_none()).count();
     let unread = pulls.values().filter(|p| p.reviews.is_none()).count();
-    log::info!("pull requests: {listed} matched in bulk, {looked_up} commits looked up one by one, {mapped_by_branch} mapped through merge commits");
+    log::info!(
+        "pull requests: {listed} matched in bulk, {looked_up} commits looked up one by one, {mapped_by_branch} mapped through merge commits"
+    );
     if cut + unread > 0 && stopped.lookups.iter().chain(&stopped.reviews).any(|w| w.contains("budget")) {
         let need = cut + unread;
         let mut what = Vec::new();

@@ -280,22 +280,43 @@ impl ChangeEvidence {
 /// Whether the review control holds, and why, from the counts: every commit reviewed,
 /// over a range that could be compared and was read whole (a first release has nothing
 /// to review).
-pub fn review_control(required: bool, first_release: bool, range: Option<&CommitRange>, counts: &ChangeCounts, named: &[NamedCommit]) -> Control {
+pub fn review_control(
+    required: bool,
+    first_release: bool,
+    range: Option<&CommitRange>,
+    counts: &ChangeCounts,
+    named: &[NamedCommit],
+) -> Control {
     let (held, detail) = if first_release {
         (true, "first release: there is no earlier release to compare with".to_string())
     } else if range.is_none() {
         (false, "the change set could not be established (see the notes)".to_string())
     } else if let Some(r) = range.filter(|r| !range_read_whole(r, counts.commits as usize)) {
-        (false, format!("only {} of the range's {} commits were read (see the notes); the rest are not checked", counts.commits, r.ahead_by))
+        (
+            false,
+            format!(
+                "only {} of the range's {} commits were read (see the notes); the rest are not checked",
+                counts.commits, r.ahead_by
+            ),
+        )
     } else if counts.commits == 0 {
         (true, "no commits between the previous release and the released commit".to_string())
     } else if counts.unreviewed == 0 {
         (true, format!("all {} commits came through reviewed pull requests", counts.commits))
     } else {
-        let listed: Vec<String> = named.iter().take(10).map(|c| format!("{} ({})", review::short(&c.sha), c.why)).collect();
+        let listed: Vec<String> =
+            named.iter().take(10).map(|c| format!("{} ({})", review::short(&c.sha), c.why)).collect();
         let more = counts.unreviewed.saturating_sub(listed.len() as u64);
         let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-        (false, format!("{} of {} commits are unreviewed: {}{more} (every one in changes/commits.json)", counts.unreviewed, counts.commits, listed.join("; ")))
+        (
+            false,
+            format!(
+                "{} of {} commits are unreviewed: {}{more} (every one in changes/commits.json)",
+                counts.unreviewed,
+                counts.commits,
+                listed.join("; ")
+            ),
+        )
     };
     Control { required, held, detail }
 }
@@ -304,7 +325,10 @@ pub fn review_control(required: bool, first_release: bool, range: Option<&Commit
 pub fn approval_control(required: bool, approvals: &Approvals) -> Control {
     let by = approvals.approved_by();
     let (held, detail) = match (&approvals.approvals, by.is_empty()) {
-        (None, _) => (false, format!("the run's approvals could not be read: {}", approvals.note.as_deref().unwrap_or("unknown reason"))),
+        (None, _) => (
+            false,
+            format!("the run's approvals could not be read: {}", approvals.note.as_deref().unwrap_or("unknown reason")),
+        ),
         (Some(_), true) => (false, "the release run had no environment approval".to_string()),
         (Some(_), false) => {
             // Who started the run approving it is not a second pair of eyes: said, so
@@ -349,12 +373,21 @@ pub fn recount(commits: &[Commit], pulls: &[PullRecord]) -> (ChangeCounts, Vec<S
     let mut disagreements = Vec::new();
     for p in pulls {
         if pull_status.get(&p.pull.number) != Some(&p.review) {
-            disagreements.push(format!("pull request #{} is recorded as {:?}, its reviews give {:?}", p.pull.number, p.review, pull_status.get(&p.pull.number)));
+            disagreements.push(format!(
+                "pull request #{} is recorded as {:?}, its reviews give {:?}",
+                p.pull.number,
+                p.review,
+                pull_status.get(&p.pull.number)
+            ));
         }
     }
     for (c, s) in commits.iter().zip(&statuses) {
         if c.review.as_ref() != Some(s) {
-            disagreements.push(format!("commit {} is recorded as {:?}, its pull requests give {s:?}", review::short(&c.sha), c.review));
+            disagreements.push(format!(
+                "commit {} is recorded as {:?}, its pull requests give {s:?}",
+                review::short(&c.sha),
+                c.review
+            ));
         }
     }
     (counts, disagreements)
@@ -371,7 +404,12 @@ mod tests {
             triggering_actor: Some(triggered_by.into()),
             approvals: Some(
                 by.iter()
-                    .map(|u| Approval { state: "approved".into(), user: Some(User { login: u.to_string(), bot: false }), environments: vec!["production".into()], comment: String::new() })
+                    .map(|u| Approval {
+                        state: "approved".into(),
+                        user: Some(User { login: u.to_string(), bot: false }),
+                        environments: vec!["production".into()],
+                        comment: String::new(),
+                    })
                     .collect(),
             ),
             note: None,
@@ -405,6 +443,9 @@ mod tests {
         let whole = ChangeCounts { commits: 10_050, pull_requests: 3, reviewed: 10_050, ..Default::default() };
         assert!(review_control(true, false, Some(&range), &whole, &[]).held);
         assert!(!review_control(true, false, None, &whole, &[]).held, "no range: not established");
-        assert!(review_control(true, true, None, &ChangeCounts::default(), &[]).held, "a first release holds vacuously");
+        assert!(
+            review_control(true, true, None, &ChangeCounts::default(), &[]).held,
+            "a first release holds vacuously"
+        );
     }
 }

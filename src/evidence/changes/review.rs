@@ -54,10 +54,16 @@ impl PullStatus {
             PullStatus::Reviewed { by } => format!("approved on the final head by {}", by.join(", ")),
             PullStatus::SelfApproved => "approved only by its author".into(),
             PullStatus::Stale { approved, head } => {
-                format!("approved on {}, but the final head is {} (pushed after the approval, not re-approved)", short(approved), short(head))
+                format!(
+                    "approved on {}, but the final head is {} (pushed after the approval, not re-approved)",
+                    short(approved),
+                    short(head)
+                )
             }
             PullStatus::BotOnly => "approved only by a bot".into(),
-            PullStatus::DeletedUser => "author or approver is a deleted account (ghost): independence cannot be shown".into(),
+            PullStatus::DeletedUser => {
+                "author or approver is a deleted account (ghost): independence cannot be shown".into()
+            }
             PullStatus::NotApproved => "no standing approval (none, dismissed, or changes requested later)".into(),
             PullStatus::NotChecked { why } => format!("reviews not checked: {why}"),
         }
@@ -68,13 +74,20 @@ impl PullStatus {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CommitStatus {
-    Reviewed { pull: u64 },
+    Reviewed {
+        pull: u64,
+    },
     /// Merged pull requests brought it in, none of them reviewed.
-    Unreviewed { pulls: Vec<u64>, why: String },
+    Unreviewed {
+        pulls: Vec<u64>,
+        why: String,
+    },
     /// No merged pull request brought it in.
     DirectPush,
     /// Its pull requests were not looked up (budget, permissions).
-    NotChecked { why: String },
+    NotChecked {
+        why: String,
+    },
 }
 
 impl CommitStatus {
@@ -104,7 +117,9 @@ fn is_ghost(user: Option<&User>) -> bool {
 /// `why` says why).
 pub fn classify_pull(pull: &PullRequest) -> PullStatus {
     let Some(reviews) = &pull.reviews else {
-        return PullStatus::NotChecked { why: pull.reviews_note.clone().unwrap_or_else(|| "the reviews were not read".into()) };
+        return PullStatus::NotChecked {
+            why: pull.reviews_note.clone().unwrap_or_else(|| "the reviews were not read".into()),
+        };
     };
     // Every reviewer's latest deciding review, in the order GitHub lists them
     // (chronological). A dismissed review no longer decides anything.
@@ -138,7 +153,9 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
     let independent: Vec<&Review> = approvals
         .iter()
         .copied()
-        .filter(|r| r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) != author_login && !is_bot(u)))
+        .filter(|r| {
+            r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) != author_login && !is_bot(u))
+        })
         .collect();
     if !independent.is_empty() && is_ghost(author) {
         return PullStatus::DeletedUser;
@@ -159,7 +176,8 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
     if ghost_approval {
         return PullStatus::DeletedUser;
     }
-    if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) == author_login)) {
+    if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) == author_login))
+    {
         return PullStatus::SelfApproved;
     }
     if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(is_bot)) {
@@ -171,7 +189,9 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
 /// Classifies one commit from the statuses of its pull requests.
 pub fn classify_commit(commit: &Commit, pulls: &BTreeMap<u64, PullStatus>) -> CommitStatus {
     let Some(numbers) = &commit.pulls else {
-        return CommitStatus::NotChecked { why: commit.pulls_note.clone().unwrap_or_else(|| "its pull requests were not looked up".into()) };
+        return CommitStatus::NotChecked {
+            why: commit.pulls_note.clone().unwrap_or_else(|| "its pull requests were not looked up".into()),
+        };
     };
     let known: Vec<(u64, &PullStatus)> = numbers.iter().filter_map(|n| pulls.get(n).map(|s| (*n, s))).collect();
     if known.is_empty() {
@@ -180,7 +200,9 @@ pub fn classify_commit(commit: &Commit, pulls: &BTreeMap<u64, PullStatus>) -> Co
     if let Some((n, _)) = known.iter().find(|(_, s)| s.is_reviewed()) {
         return CommitStatus::Reviewed { pull: *n };
     }
-    if let Some((_, PullStatus::NotChecked { why })) = known.iter().find(|(_, s)| matches!(s, PullStatus::NotChecked { .. })) {
+    if let Some((_, PullStatus::NotChecked { why })) =
+        known.iter().find(|(_, s)| matches!(s, PullStatus::NotChecked { .. }))
+    {
         return CommitStatus::NotChecked { why: why.clone() };
     }
     let why = known.iter().map(|(n, s)| format!("#{n} {}", s.describe())).collect::<Vec<_>>().join("; ");
@@ -189,10 +211,14 @@ pub fn classify_commit(commit: &Commit, pulls: &BTreeMap<u64, PullStatus>) -> Co
 
 /// Classifies every pull request and commit and counts them: what the manifest records
 /// and what `verify` recomputes from `changes/*.json`.
-pub fn classify_all(commits: &[Commit], pulls: &[PullRequest]) -> (BTreeMap<u64, PullStatus>, Vec<CommitStatus>, ChangeCounts) {
+pub fn classify_all(
+    commits: &[Commit],
+    pulls: &[PullRequest],
+) -> (BTreeMap<u64, PullStatus>, Vec<CommitStatus>, ChangeCounts) {
     let pull_status: BTreeMap<u64, PullStatus> = pulls.iter().map(|p| (p.number, classify_pull(p))).collect();
     let statuses: Vec<CommitStatus> = commits.iter().map(|c| classify_commit(c, &pull_status)).collect();
-    let mut counts = ChangeCounts { commits: commits.len() as u64, pull_requests: pulls.len() as u64, ..Default::default() };
+    let mut counts =
+        ChangeCounts { commits: commits.len() as u64, pull_requests: pulls.len() as u64, ..Default::default() };
     for s in &statuses {
         match s {
             CommitStatus::Reviewed { .. } => counts.reviewed += 1,
@@ -259,8 +285,13 @@ impl Version {
             Some((c, p)) => (c, p.split('.').map(str::to_string).collect::<Vec<_>>()),
             None => (t, Vec::new()),
         };
-        let parts: Vec<u64> = core.split('.').map(|p| p.parse().ok().filter(|_| !p.is_empty() && (p == "0" || !p.starts_with('0')))).collect::<Option<_>>()?;
-        if parts.len() != 3 || pre.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+        let parts: Vec<u64> = core
+            .split('.')
+            .map(|p| p.parse().ok().filter(|_| !p.is_empty() && (p == "0" || !p.starts_with('0'))))
+            .collect::<Option<_>>()?;
+        if parts.len() != 3
+            || pre.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
             return None;
         }
         Some(Version { core: (parts[0], parts[1], parts[2]), pre })
@@ -351,7 +382,10 @@ mod tests {
 
     #[test]
     fn an_independent_approval_on_the_final_head_is_a_review() {
-        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD)])), PullStatus::Reviewed { by: vec!["bob".into()] });
+        assert_eq!(
+            classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD)])),
+            PullStatus::Reviewed { by: vec!["bob".into()] }
+        );
         // A re-approval after the last push covers it.
         let p = pull("alice", vec![review("bob", "APPROVED", "old1234567"), review("bob", "APPROVED", HEAD)]);
         assert!(classify_pull(&p).is_reviewed());
@@ -360,11 +394,23 @@ mod tests {
     #[test]
     fn what_is_not_a_review() {
         assert_eq!(classify_pull(&pull("alice", vec![review("alice", "APPROVED", HEAD)])), PullStatus::SelfApproved);
-        assert!(matches!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", "old1234567")])), PullStatus::Stale { .. }));
+        assert!(matches!(
+            classify_pull(&pull("alice", vec![review("bob", "APPROVED", "old1234567")])),
+            PullStatus::Stale { .. }
+        ));
         assert_eq!(classify_pull(&pull("alice", vec![review("renovate[bot]", "APPROVED", HEAD)])), PullStatus::BotOnly);
-        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "DISMISSED", HEAD)])), PullStatus::NotApproved);
+        assert_eq!(
+            classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "DISMISSED", HEAD)])),
+            PullStatus::NotApproved
+        );
         assert_eq!(classify_pull(&pull("alice", vec![review("bob", "DISMISSED", HEAD)])), PullStatus::NotApproved);
-        assert_eq!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "CHANGES_REQUESTED", HEAD)])), PullStatus::NotApproved);
+        assert_eq!(
+            classify_pull(&pull(
+                "alice",
+                vec![review("bob", "APPROVED", HEAD), review("bob", "CHANGES_REQUESTED", HEAD)]
+            )),
+            PullStatus::NotApproved
+        );
         assert_eq!(classify_pull(&pull("alice", vec![review("bob", "COMMENTED", HEAD)])), PullStatus::NotApproved);
         assert_eq!(classify_pull(&pull("alice", vec![review("ghost", "APPROVED", HEAD)])), PullStatus::DeletedUser);
         assert_eq!(classify_pull(&pull("ghost", vec![review("bob", "APPROVED", HEAD)])), PullStatus::DeletedUser);
@@ -376,7 +422,10 @@ mod tests {
         unknown.commit_id = None;
         assert!(matches!(classify_pull(&pull("alice", vec![unknown])), PullStatus::Stale { .. }));
         // A comment after an approval does not withdraw it.
-        assert!(classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "COMMENTED", HEAD)])).is_reviewed());
+        assert!(
+            classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "COMMENTED", HEAD)]))
+                .is_reviewed()
+        );
     }
 
     fn commit(pulls: Option<Vec<u64>>, verified: bool) -> Commit {
@@ -399,7 +448,12 @@ mod tests {
         let reviewed = pull("alice", vec![review("bob", "APPROVED", HEAD)]);
         let mut selfish = pull("carol", vec![review("carol", "APPROVED", HEAD)]);
         selfish.number = 8;
-        let commits = [commit(Some(vec![7]), true), commit(Some(vec![8]), false), commit(Some(vec![]), true), commit(None, false)];
+        let commits = [
+            commit(Some(vec![7]), true),
+            commit(Some(vec![8]), false),
+            commit(Some(vec![]), true),
+            commit(None, false),
+        ];
         let (_, statuses, counts) = classify_all(&commits, &[reviewed, selfish]);
         assert_eq!(statuses[0], CommitStatus::Reviewed { pull: 7 });
         assert!(matches!(&statuses[1], CommitStatus::Unreviewed { pulls, .. } if pulls == &[8]));
@@ -407,7 +461,15 @@ mod tests {
         assert!(matches!(statuses[3], CommitStatus::NotChecked { .. }));
         assert_eq!(
             counts,
-            ChangeCounts { commits: 4, pull_requests: 2, reviewed: 1, unreviewed: 3, direct_pushes: 1, not_checked: 1, unsigned: 2 }
+            ChangeCounts {
+                commits: 4,
+                pull_requests: 2,
+                reviewed: 1,
+                unreviewed: 3,
+                direct_pushes: 1,
+                not_checked: 1,
+                unsigned: 2
+            }
         );
     }
 
@@ -426,7 +488,8 @@ mod tests {
         // 4 = #5's commit stacked on 2; 5 = merge of #5 (3, 4); 6 = a plain merge
         // whose second parent is already on the base side (1).
         let p = |v: &[usize]| v.iter().map(|i| Some(*i)).collect::<Vec<_>>();
-        let parents: Vec<Vec<Option<usize>>> = vec![vec![None], p(&[0]), p(&[1]), p(&[1, 2]), p(&[2]), p(&[3, 4]), p(&[5, 1])];
+        let parents: Vec<Vec<Option<usize>>> =
+            vec![vec![None], p(&[0]), p(&[1]), p(&[1, 2]), p(&[2]), p(&[3, 4]), p(&[5, 1])];
         assert_eq!(merged_branch(3, &parents), [2]);
         assert_eq!(merged_branch(5, &parents), [4], "#5 brought only its own commit; 2 came with #4");
         assert_eq!(merged_branch(6, &parents), Vec::<usize>::new());
@@ -448,7 +511,9 @@ mod tests {
         assert_eq!(previous_release("2.0.0", tags), Some("1.10.0"));
         assert_eq!(previous_release("1.0.0", tags), None);
         assert_eq!(previous_release("nightly", tags), Some("1.10.0"));
-        assert!(Version::parse("1.2").is_none() && Version::parse("01.2.3").is_none() && Version::parse("1.2.3-").is_none());
+        assert!(
+            Version::parse("1.2").is_none() && Version::parse("01.2.3").is_none() && Version::parse("1.2.3-").is_none()
+        );
         assert!(Version::parse("1.0.0-alpha").unwrap() < Version::parse("1.0.0-alpha.1").unwrap());
         assert!(Version::parse("1.0.0-alpha.beta").unwrap() < Version::parse("1.0.0-beta").unwrap());
         assert!(Version::parse("1.0.0-rc.1").unwrap() < Version::parse("1.0.0").unwrap());

@@ -50,9 +50,8 @@ pub fn describe(media_type: &str) -> &'static str {
         OCI_MANIFEST => "OCI image manifest",
         DOCKER_LIST => "Docker manifest list",
         DOCKER_MANIFEST => "Docker schema2 manifest",
-        "application/vnd.docker.distribution.manifest.v1+prettyjws" | "application/vnd.docker.distribution.manifest.v1+json" => {
-            "Docker schema1 manifest"
-        }
+        "application/vnd.docker.distribution.manifest.v1+prettyjws"
+        | "application/vnd.docker.distribution.manifest.v1+json" => "Docker schema1 manifest",
         _ => "unknown manifest type",
     }
 }
@@ -126,32 +125,59 @@ fn wire_string<T: serde::Serialize>(value: &T) -> String {
 
 impl From<oci_client::manifest::OciDescriptor> for Descriptor {
     fn from(d: oci_client::manifest::OciDescriptor) -> Self {
-        Descriptor { media_type: d.media_type, digest: d.digest, size: d.size.max(0) as u64, platform: None, annotations: d.annotations.unwrap_or_default() }
+        Descriptor {
+            media_type: d.media_type,
+            digest: d.digest,
+            size: d.size.max(0) as u64,
+            platform: None,
+            annotations: d.annotations.unwrap_or_default(),
+        }
     }
 }
 
 impl From<oci_client::manifest::ImageIndexEntry> for Descriptor {
     fn from(e: oci_client::manifest::ImageIndexEntry) -> Self {
-        let platform = e.platform.map(|p| WirePlatform { os: wire_string(&p.os), architecture: wire_string(&p.architecture), variant: p.variant });
-        Descriptor { media_type: e.media_type, digest: e.digest, size: e.size.max(0) as u64, platform, annotations: e.annotations.unwrap_or_default() }
+        let platform = e.platform.map(|p| WirePlatform {
+            os: wire_string(&p.os),
+            architecture: wire_string(&p.architecture),
+            variant: p.variant,
+        });
+        Descriptor {
+            media_type: e.media_type,
+            digest: e.digest,
+            size: e.size.max(0) as u64,
+            platform,
+            annotations: e.annotations.unwrap_or_default(),
+        }
     }
 }
 
 impl From<oci_client::manifest::OciImageIndex> for Index {
     fn from(i: oci_client::manifest::OciImageIndex) -> Self {
-        Index { manifests: i.manifests.into_iter().map(Descriptor::from).collect(), annotations: i.annotations.unwrap_or_default() }
+        Index {
+            manifests: i.manifests.into_iter().map(Descriptor::from).collect(),
+            annotations: i.annotations.unwrap_or_default(),
+        }
     }
 }
 
 impl From<oci_client::manifest::OciImageManifest> for Manifest {
     fn from(m: oci_client::manifest::OciImageManifest) -> Self {
-        Manifest { config: m.config.into(), layers: m.layers.into_iter().map(Descriptor::from).collect(), annotations: m.annotations.unwrap_or_default() }
+        Manifest {
+            config: m.config.into(),
+            layers: m.layers.into_iter().map(Descriptor::from).collect(),
+            annotations: m.annotations.unwrap_or_default(),
+        }
     }
 }
 
 /// Parses manifest bytes as `T`; the error says which manifest could not be read.
 pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> crate::error::Result<T> {
     serde_json::from_slice(bytes).map_err(|e| {
-        crate::error::Error::evidence(what, format!("is not a valid manifest: {e}"), "the registry returned a broken document; push the image again")
+        crate::error::Error::evidence(
+            what,
+            format!("is not a valid manifest: {e}"),
+            "the registry returned a broken document; push the image again",
+        )
     })
 }

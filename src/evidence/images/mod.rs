@@ -126,7 +126,12 @@ struct PairFile<'a> {
 impl ImageEvidence {
     /// Why the release must not pass, one line per failing pair.
     pub fn failures(&self) -> Vec<String> {
-        let mut reasons: Vec<String> = self.pairs.iter().filter(|p| !p.passed).map(|p| format!("image `{}`: {}", p.name, p.failure_line(self.policy))).collect();
+        let mut reasons: Vec<String> = self
+            .pairs
+            .iter()
+            .filter(|p| !p.passed)
+            .map(|p| format!("image `{}`: {}", p.name, p.failure_line(self.policy)))
+            .collect();
         reasons.extend(self.record_problems.iter().map(|p| format!("image record {p}")));
         reasons
     }
@@ -229,7 +234,11 @@ impl PairEvidence {
                 "tested {} and released {} have the same platform manifests but different indexes{}",
                 show(&self.tested),
                 show(&self.released),
-                if policy == DigestPolicy::Identical { " (digest-policy identical requires the same index)" } else { "" }
+                if policy == DigestPolicy::Identical {
+                    " (digest-policy identical requires the same index)"
+                } else {
+                    ""
+                }
             ),
             Verdict::Different => format!("tested {} and released {} differ", show(&self.tested), show(&self.released)),
             Verdict::ExpectedDigestMismatch => format!(
@@ -238,8 +247,11 @@ impl PairEvidence {
                 self.expected_digest.as_ref().map(Digest::short).unwrap_or_default()
             ),
             Verdict::NotFound => {
-                let missing: Vec<&str> =
-                    [&self.tested, &self.released].into_iter().filter(|r| r.digest.is_none()).map(|r| r.reference.as_str()).collect();
+                let missing: Vec<&str> = [&self.tested, &self.released]
+                    .into_iter()
+                    .filter(|r| r.digest.is_none())
+                    .map(|r| r.reference.as_str())
+                    .collect();
                 format!("{} not found", missing.join(" and "))
             }
         }
@@ -274,7 +286,8 @@ pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
             Err(FetchError::Failed(e)) => return Err(e),
         }
     }
-    let lookup = |image: &ImageRef| resolved.iter().find(|(i, _, _)| *i == image).expect("every reference was resolved");
+    let lookup =
+        |image: &ImageRef| resolved.iter().find(|(i, _, _)| *i == image).expect("every reference was resolved");
 
     let ctx = explain::Context { client: &client, layer_diff_limit: settings.layer_diff_limit };
     let mut evidence = ImageEvidence { policy: settings.policy, ..Default::default() };
@@ -282,7 +295,8 @@ pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
         let (_, tested, tested_missing) = lookup(&pair.tested);
         let (_, released, released_missing) = lookup(&pair.released);
         let expected = pair.expected.as_ref();
-        let verdict = verdict::judge(tested.as_ref().map(|r| &r.record), released.as_ref().map(|r| &r.record), expected);
+        let verdict =
+            verdict::judge(tested.as_ref().map(|r| &r.record), released.as_ref().map(|r| &r.record), expected);
         let explanation = match (tested, released) {
             (Some(t), Some(r)) => explain::explain(&ctx, t, r, expected, verdict).await,
             _ => Explanation {

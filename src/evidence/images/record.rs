@@ -182,7 +182,13 @@ impl JobIdentity {
 impl ImageRecord {
     /// A new record made now by `job`.
     pub fn new(job: JobIdentity, images: Vec<RecordedImage>, now: DateTime<Utc>) -> Self {
-        ImageRecord { kind: KIND.to_string(), version: VERSION, recorded_at: now.to_rfc3339_opts(SecondsFormat::Secs, true), job, images }
+        ImageRecord {
+            kind: KIND.to_string(),
+            version: VERSION,
+            recorded_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+            job,
+            images,
+        }
     }
 
     /// Reads a record file's bytes (`what` names it in errors): the kind and version
@@ -190,25 +196,38 @@ impl ImageRecord {
     pub fn parse(bytes: &[u8], what: &str) -> Result<Self> {
         let hint = "make image records with `release-audit record-image` (schema/image-record-v1.schema.json)";
         if bytes.len() as u64 > MAX_RECORD_BYTES {
-            return Err(Error::evidence(what, format!("is {} bytes, more than an image record may be ({MAX_RECORD_BYTES})", bytes.len()), hint));
+            return Err(Error::evidence(
+                what,
+                format!("is {} bytes, more than an image record may be ({MAX_RECORD_BYTES})", bytes.len()),
+                hint,
+            ));
         }
         #[derive(Deserialize)]
         struct Head {
             kind: Option<String>,
             version: Option<serde_json::Value>,
         }
-        let head: Head = serde_json::from_slice(bytes).map_err(|e| Error::evidence(what, format!("is not JSON: {e}"), hint))?;
+        let head: Head =
+            serde_json::from_slice(bytes).map_err(|e| Error::evidence(what, format!("is not JSON: {e}"), hint))?;
         if head.kind.as_deref() != Some(KIND) {
-            return Err(Error::evidence(what, format!("`kind` is {:?}, not `{KIND}`", head.kind.unwrap_or_default()), hint));
+            return Err(Error::evidence(
+                what,
+                format!("`kind` is {:?}, not `{KIND}`", head.kind.unwrap_or_default()),
+                hint,
+            ));
         }
         if head.version.as_ref().and_then(serde_json::Value::as_u64) != Some(VERSION as u64) {
             return Err(Error::evidence(
                 what,
-                format!("`version` is {}, this release-audit reads version {VERSION}", head.version.map(|v| v.to_string()).unwrap_or("missing".into())),
+                format!(
+                    "`version` is {}, this release-audit reads version {VERSION}",
+                    head.version.map(|v| v.to_string()).unwrap_or("missing".into())
+                ),
                 "use the same release-audit version for record-image and the audit",
             ));
         }
-        serde_json::from_slice(bytes).map_err(|e| Error::evidence(what, format!("is not a valid image record: {e}"), hint))
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::evidence(what, format!("is not a valid image record: {e}"), hint))
     }
 
     /// The file as written: pretty JSON and a final newline.
@@ -381,7 +400,11 @@ pub struct PodsRecord {
 /// `sha256:…` or `docker://sha256:…` (a local image id) → (None, `sha256:…`).
 fn split_image_id(image_id: &str) -> (Option<String>, &str) {
     let rest = match image_id.split_once("://") {
-        Some((scheme, rest)) if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => rest,
+        Some((scheme, rest))
+            if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            rest
+        }
         _ => image_id,
     };
     match rest.rsplit_once('@') {
@@ -416,7 +439,8 @@ pub fn parse_pods(bytes: &[u8], what: &str, fallback: Option<&Platform>) -> Resu
             "record only the namespaces under test, e.g. `kubectl get pods -n kyma-system -o json`",
         ));
     }
-    let document: KubeObject = serde_json::from_slice(bytes).map_err(|e| Error::evidence(what, format!("is not a Kubernetes JSON document: {e}"), hint))?;
+    let document: KubeObject = serde_json::from_slice(bytes)
+        .map_err(|e| Error::evidence(what, format!("is not a Kubernetes JSON document: {e}"), hint))?;
     let objects: Vec<&KubeObject> = match document.kind.as_str() {
         "List" | "PodList" | "NodeList" => document.items.iter().collect(),
         "Pod" => vec![&document],
@@ -432,9 +456,15 @@ pub fn parse_pods(bytes: &[u8], what: &str, fallback: Option<&Platform>) -> Resu
     for pod in objects.iter().filter(|o| o.kind == "Pod" || (o.kind.is_empty() && document.kind == "PodList")) {
         out.pods += 1;
         let platform = pod.spec.node_name.as_deref().and_then(|n| nodes.get(n)).or(fallback).cloned();
-        let statuses = pod.status.init_container_statuses.iter().map(|s| (s, true)).chain(pod.status.container_statuses.iter().map(|s| (s, false)));
+        let statuses = pod
+            .status
+            .init_container_statuses
+            .iter()
+            .map(|s| (s, true))
+            .chain(pod.status.container_statuses.iter().map(|s| (s, false)));
         for (status, init) in statuses {
-            let place = format!("{}/{} › {}", pod.metadata.namespace.as_deref().unwrap_or("-"), pod.metadata.name, status.name);
+            let place =
+                format!("{}/{} › {}", pod.metadata.namespace.as_deref().unwrap_or("-"), pod.metadata.name, status.name);
             if status.image_id.is_empty() {
                 out.not_started.push(place);
                 continue;
@@ -446,9 +476,16 @@ pub fn parse_pods(bytes: &[u8], what: &str, fallback: Option<&Platform>) -> Resu
                     "record only the namespaces under test, e.g. `kubectl get pods -n kyma-system -o json`",
                 ));
             }
-            let spec_image = pod.spec.containers.iter().chain(&pod.spec.init_containers).find(|c| c.name == status.name).map(|c| c.image.as_str());
+            let spec_image = pod
+                .spec
+                .containers
+                .iter()
+                .chain(&pod.spec.init_containers)
+                .find(|c| c.name == status.name)
+                .map(|c| c.image.as_str());
             // The status's `image` is what the node resolved; the spec's is what was asked for.
-            let reference = if status.image.is_empty() { spec_image.unwrap_or_default().to_string() } else { status.image.clone() };
+            let reference =
+                if status.image.is_empty() { spec_image.unwrap_or_default().to_string() } else { status.image.clone() };
             let (digest, note) = match digest_of_image_id(&status.image_id) {
                 Ok(d) => (Some(d), None),
                 Err(why) => (None, Some(why)),
@@ -517,7 +554,10 @@ impl RecordVerdict {
         match policy {
             DigestPolicy::Identical => matches!(self, RecordVerdict::Index | RecordVerdict::PlatformManifest),
             DigestPolicy::Platforms => {
-                matches!(self, RecordVerdict::Index | RecordVerdict::PlatformManifest | RecordVerdict::SamePlatformManifest)
+                matches!(
+                    self,
+                    RecordVerdict::Index | RecordVerdict::PlatformManifest | RecordVerdict::SamePlatformManifest
+                )
             }
             DigestPolicy::Record => true,
         }
@@ -582,7 +622,11 @@ fn image_name(repository: &str) -> &str {
     repository.rsplit('/').next().unwrap_or(repository)
 }
 
-fn judge(image: &RecordedImage, released: &DigestRecord, released_platforms: &BTreeMap<String, Digest>) -> (RecordVerdict, Option<String>, String) {
+fn judge(
+    image: &RecordedImage,
+    released: &DigestRecord,
+    released_platforms: &BTreeMap<String, Digest>,
+) -> (RecordVerdict, Option<String>, String) {
     let Some(digest) = &image.digest else {
         let why = image.note.clone().unwrap_or_else(|| "no digest was recorded".to_string());
         return (RecordVerdict::NoDigest, None, format!("{why}; this proves nothing about the released image"));
@@ -610,13 +654,23 @@ fn judge(image: &RecordedImage, released: &DigestRecord, released_platforms: &BT
             (
                 RecordVerdict::SamePlatformManifest,
                 Some(p.to_string()),
-                format!("another index than the released {} ({}), with the same {p} manifest {}", released.reference, released.digest.short(), pd.short()),
+                format!(
+                    "another index than the released {} ({}), with the same {p} manifest {}",
+                    released.reference,
+                    released.digest.short(),
+                    pd.short()
+                ),
             )
         } else {
             (
                 RecordVerdict::Different,
                 Some(p.to_string()),
-                format!("its {p} manifest {} is not the released one {} of {}", pd.short(), rd.short(), released.reference),
+                format!(
+                    "its {p} manifest {} is not the released one {} of {}",
+                    pd.short(),
+                    rd.short(),
+                    released.reference
+                ),
             )
         };
     }
@@ -624,10 +678,22 @@ fn judge(image: &RecordedImage, released: &DigestRecord, released_platforms: &BT
         return (
             RecordVerdict::SamePlatformManifest,
             None,
-            format!("another index than the released {} ({}), with the same platform manifests", released.reference, released.digest.short()),
+            format!(
+                "another index than the released {} ({}), with the same platform manifests",
+                released.reference,
+                released.digest.short()
+            ),
         );
     }
-    (RecordVerdict::Different, None, format!("not the released {} ({}) nor any of its platform manifests", released.reference, released.digest.short()))
+    (
+        RecordVerdict::Different,
+        None,
+        format!(
+            "not the released {} ({}) nor any of its platform manifests",
+            released.reference,
+            released.digest.short()
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -670,7 +736,13 @@ mod tests {
     }
 
     fn job(name: &str) -> JobIdentity {
-        JobIdentity { workflow: Some("PR Integration".into()), job: Some(name.into()), run_id: Some(42), run_attempt: Some(1), ..Default::default() }
+        JobIdentity {
+            workflow: Some("PR Integration".into()),
+            job: Some(name.into()),
+            run_id: Some(42),
+            run_attempt: Some(1),
+            ..Default::default()
+        }
     }
 
     fn cluster(reference: &str, digest: Option<u8>) -> RecordedImage {
@@ -695,12 +767,30 @@ mod tests {
     #[test]
     fn a_recorded_index_digest_matches_the_released_index() {
         let rel = released(1, &[("linux/amd64", 2), ("linux/arm64", 3)]);
-        let checks = check_records(&[record("e2e-metrics", vec![cluster("europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3", Some(1))])], &rel);
+        let checks = check_records(
+            &[record(
+                "e2e-metrics",
+                vec![cluster("europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3", Some(1))],
+            )],
+            &rel,
+        );
         assert_eq!(checks.len(), 1);
         assert_eq!(checks[0].verdict, RecordVerdict::Index);
-        assert!(checks[0].explanation.starts_with("PR Integration › e2e-metrics (run 42) ran"), "{}", checks[0].explanation);
-        assert!(checks[0].explanation.contains("in kyma-system/telemetry-manager-0 › manager"), "{}", checks[0].explanation);
-        assert!(checks[0].explanation.ends_with("this is the released index europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3"));
+        assert!(
+            checks[0].explanation.starts_with("PR Integration › e2e-metrics (run 42) ran"),
+            "{}",
+            checks[0].explanation
+        );
+        assert!(
+            checks[0].explanation.contains("in kyma-system/telemetry-manager-0 › manager"),
+            "{}",
+            checks[0].explanation
+        );
+        assert!(
+            checks[0].explanation.ends_with(
+                "this is the released index europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3"
+            )
+        );
         assert!(RecordVerdict::Index.passes(DigestPolicy::Identical));
     }
 
@@ -735,7 +825,10 @@ mod tests {
         let mut no_platform = img;
         no_platform.platform = None;
         no_platform.platform_digest = None;
-        assert_eq!(check_records(&[record("e2e", vec![no_platform])], &rel)[0].verdict, RecordVerdict::SamePlatformManifest);
+        assert_eq!(
+            check_records(&[record("e2e", vec![no_platform])], &rel)[0].verdict,
+            RecordVerdict::SamePlatformManifest
+        );
     }
 
     #[test]
@@ -747,7 +840,15 @@ mod tests {
         let checks = check_records(&[record("e2e", vec![img, cluster("telemetry-manager:pr", Some(9))])], &rel);
         assert_eq!(checks.len(), 2);
         assert_eq!(checks[0].verdict, RecordVerdict::Different);
-        assert!(checks[0].explanation.contains(&format!("its linux/amd64 manifest {} is not the released one {}", d(8).short(), d(2).short())), "{}", checks[0].explanation);
+        assert!(
+            checks[0].explanation.contains(&format!(
+                "its linux/amd64 manifest {} is not the released one {}",
+                d(8).short(),
+                d(2).short()
+            )),
+            "{}",
+            checks[0].explanation
+        );
         assert_eq!(checks[1].verdict, RecordVerdict::Different);
         assert!(checks[1].explanation.ends_with(&format!("not the released europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3 ({}) nor any of its platform manifests", d(1).short())));
         for policy in [DigestPolicy::Identical, DigestPolicy::Platforms] {
@@ -777,7 +878,10 @@ mod tests {
     #[test]
     fn image_ids_with_and_without_a_scheme() {
         let hex = "a".repeat(64);
-        for id in [format!("docker-pullable://europe-docker.pkg.dev/p/prod/app@sha256:{hex}"), format!("europe-docker.pkg.dev/p/prod/app@sha256:{hex}")] {
+        for id in [
+            format!("docker-pullable://europe-docker.pkg.dev/p/prod/app@sha256:{hex}"),
+            format!("europe-docker.pkg.dev/p/prod/app@sha256:{hex}"),
+        ] {
             assert_eq!(digest_of_image_id(&id).unwrap().hex(), hex);
             assert_eq!(split_image_id(&id).0.as_deref(), Some("europe-docker.pkg.dev/p/prod/app"));
         }
@@ -789,7 +893,11 @@ mod tests {
 
     #[test]
     fn the_runner_platform_comes_from_runner_os_and_arch() {
-        let id = |os: &str, arch: &str| JobIdentity { runner_os: Some(os.into()), runner_arch: Some(arch.into()), ..Default::default() };
+        let id = |os: &str, arch: &str| JobIdentity {
+            runner_os: Some(os.into()),
+            runner_arch: Some(arch.into()),
+            ..Default::default()
+        };
         assert_eq!(id("Linux", "X64").runner_platform().unwrap().to_string(), "linux/amd64");
         assert_eq!(id("Linux", "ARM64").runner_platform().unwrap().to_string(), "linux/arm64");
         assert_eq!(id("Linux", "RISCV").runner_platform(), None);
@@ -802,7 +910,9 @@ mod tests {
         assert_eq!(ImageRecord::parse(r.to_json().as_bytes(), "image-record.json").unwrap(), r);
         let err = ImageRecord::parse(br#"{"kind":"other","version":1}"#, "x.json").unwrap_err().to_string();
         assert!(err.contains("`kind` is \"other\""), "{err}");
-        let err = ImageRecord::parse(br#"{"kind":"release-audit/image-record","version":2}"#, "x.json").unwrap_err().to_string();
+        let err = ImageRecord::parse(br#"{"kind":"release-audit/image-record","version":2}"#, "x.json")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`version` is 2"), "{err}");
         assert!(ImageRecord::parse(b"not json", "x.json").unwrap_err().to_string().starts_with("x.json: is not JSON"));
     }

@@ -136,7 +136,11 @@ impl ImageRef {
             return Err(bad("a tag is 1 to 128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`"));
         }
         let (registry, path) = match name.split_once('/') {
-            Some((first, path)) if first.contains(['.', ':']) || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase()) => {
+            Some((first, path))
+                if first.contains(['.', ':'])
+                    || first == "localhost"
+                    || first.chars().any(|c| c.is_ascii_uppercase()) =>
+            {
                 (first, path)
             }
             _ => ("docker.io", name),
@@ -145,10 +149,13 @@ impl ImageRef {
             return Err(bad("the registry must be a host name or address, optionally with :port"));
         }
         if path.is_empty() || !path.split('/').all(is_path_component) {
-            return Err(bad("the repository must be lower-case letters and digits, separated by `/`, `.`, `_`, `__` or `-`"));
+            return Err(bad(
+                "the repository must be lower-case letters and digits, separated by `/`, `.`, `_`, `__` or `-`",
+            ));
         }
         let registry = if registry == "index.docker.io" { "docker.io" } else { registry };
-        let repository = if registry == "docker.io" && !path.contains('/') { format!("library/{path}") } else { path.to_string() };
+        let repository =
+            if registry == "docker.io" && !path.contains('/') { format!("library/{path}") } else { path.to_string() };
         if repository.len() > 255 {
             return Err(bad("the repository name is longer than 255 characters"));
         }
@@ -227,9 +234,13 @@ fn is_registry(registry: &str) -> bool {
         }
     };
     let label = |l: &str| {
-        !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !l.starts_with('-') && !l.ends_with('-')
+        !l.is_empty()
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
     };
-    host.is_none_or(|h| h.split('.').all(label)) && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    host.is_none_or(|h| h.split('.').all(label))
+        && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
@@ -274,7 +285,9 @@ impl Platform {
             "x86_64" | "x86-64" => "amd64",
             other => other,
         };
-        let variant = variant.filter(|v| !v.is_empty()).map(|v| if v.bytes().all(|b| b.is_ascii_digit()) { format!("v{v}") } else { v.to_string() });
+        let variant = variant
+            .filter(|v| !v.is_empty())
+            .map(|v| if v.bytes().all(|b| b.is_ascii_digit()) { format!("v{v}") } else { v.to_string() });
         let variant = match (architecture, variant) {
             ("arm64", Some(v)) if v == "v8" || v == "v8.0" => None,
             ("arm", None) => Some("v7".to_string()),
@@ -286,10 +299,14 @@ impl Platform {
     /// Parses `os/arch` or `os/arch/variant` (lower-case letters, digits, `.`, `_`, `-`).
     pub fn parse(text: &str) -> Result<Self, String> {
         let parts: Vec<&str> = text.split('/').collect();
-        let valid = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        let valid = |p: &str| {
+            !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        };
         match parts.as_slice() {
             [os, arch] if valid(os) && valid(arch) => Ok(Platform::new(os, arch, None)),
-            [os, arch, variant] if valid(os) && valid(arch) && valid(variant) => Ok(Platform::new(os, arch, Some(variant))),
+            [os, arch, variant] if valid(os) && valid(arch) && valid(variant) => {
+                Ok(Platform::new(os, arch, Some(variant)))
+            }
             _ => Err(format!("`{text}` is not a platform (expected os/arch or os/arch/variant, e.g. linux/arm64/v8)")),
         }
     }
@@ -302,7 +319,9 @@ impl Platform {
     /// Whether this platform is selected by `filter`; a filter without a variant
     /// selects every variant.
     pub fn matches(&self, filter: &Platform) -> bool {
-        self.os == filter.os && self.architecture == filter.architecture && (filter.variant.is_none() || filter.variant == self.variant)
+        self.os == filter.os
+            && self.architecture == filter.architecture
+            && (filter.variant.is_none() || filter.variant == self.variant)
     }
 }
 
@@ -337,12 +356,17 @@ mod tests {
 
     #[test]
     fn digests_are_sha256_of_the_bytes_and_parse_strictly() {
-        assert_eq!(Digest::of(b"").to_string(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            Digest::of(b"").to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         let d = Digest::parse(&format!("sha256:{HEX}")).unwrap();
         assert_eq!(d.hex(), HEX);
         assert_eq!(d.file_stem(), format!("sha256-{HEX}"));
         assert_eq!(d.short(), "sha256:0123456789ab");
-        for bad in ["", "sha256", "sha256:abc", "sha512:00", &format!("sha256:{}", HEX.to_uppercase()), &format!("md5:{HEX}")] {
+        for bad in
+            ["", "sha256", "sha256:abc", "sha512:00", &format!("sha256:{}", HEX.to_uppercase()), &format!("md5:{HEX}")]
+        {
             assert!(Digest::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"sha256:{HEX}\""));
@@ -351,7 +375,10 @@ mod tests {
     #[test]
     fn references_split_into_registry_repository_tag_and_digest() {
         let r = ImageRef::parse("europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3").unwrap();
-        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()), ("europe-docker.pkg.dev", "kyma-project/prod/telemetry-manager", Some("1.2.3")));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("europe-docker.pkg.dev", "kyma-project/prod/telemetry-manager", Some("1.2.3"))
+        );
         assert_eq!(r.manifest_reference(), "1.2.3");
         assert_eq!(r.to_string(), "europe-docker.pkg.dev/kyma-project/prod/telemetry-manager:1.2.3");
 
@@ -364,7 +391,10 @@ mod tests {
         assert_eq!(ImageRef::parse("[::1]:5000/app:1").unwrap().registry, "[::1]:5000");
 
         let r = ImageRef::parse("alpine").unwrap();
-        assert_eq!((r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()), ("docker.io", "library/alpine", Some("latest")));
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref()),
+            ("docker.io", "library/alpine", Some("latest"))
+        );
         assert_eq!(r.api_host(), "registry-1.docker.io");
 
         for bad in ["", "r.io/UPPER/case:1", "a b", "host:5000/app:tag with space", "app@sha256:123", "app:"] {
@@ -408,7 +438,11 @@ mod tests {
             let theirs = oci_client::Reference::try_from(case.as_str());
             match (&ours, &theirs) {
                 (Ok(o), Ok(t)) => {
-                    assert_eq!((o.registry.as_str(), o.repository.as_str(), o.tag.as_deref()), (t.registry(), t.repository(), t.tag()), "{case}");
+                    assert_eq!(
+                        (o.registry.as_str(), o.repository.as_str(), o.tag.as_deref()),
+                        (t.registry(), t.repository(), t.tag()),
+                        "{case}"
+                    );
                     assert_eq!(o.digest.as_ref().map(Digest::to_string).as_deref(), t.digest(), "{case}");
                 }
                 (Err(_), Err(_)) => {}

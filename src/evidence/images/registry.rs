@@ -187,7 +187,8 @@ impl RegistryClient {
 
     fn base_url(&self, image: &ImageRef) -> String {
         let host = image.api_host();
-        let scheme = if self.access.is_insecure(host) || self.access.is_insecure(&image.registry) { "http" } else { "https" };
+        let scheme =
+            if self.access.is_insecure(host) || self.access.is_insecure(&image.registry) { "http" } else { "https" };
         format!("{scheme}://{host}/v2/{}", image.repository)
     }
 
@@ -204,7 +205,8 @@ impl RegistryClient {
         let response = self.follow_redirects(image, response, Some(manifest::ACCEPT), &what).await?;
         let read_at = Utc::now();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let content_type = header(CONTENT_TYPE.as_str()).map(|t| t.split(';').next().unwrap_or_default().trim().to_string());
+        let content_type =
+            header(CONTENT_TYPE.as_str()).map(|t| t.split(';').next().unwrap_or_default().trim().to_string());
         let header_digest = header("docker-content-digest");
         let too_big = || {
             Error::evidence(
@@ -213,14 +215,21 @@ impl RegistryClient {
                 "this is not an image manifest; check the reference",
             )
         };
-        if header(CONTENT_LENGTH.as_str()).and_then(|l| l.parse::<u64>().ok()).is_some_and(|l| l > manifest::MAX_MANIFEST_BYTES as u64) {
+        if header(CONTENT_LENGTH.as_str())
+            .and_then(|l| l.parse::<u64>().ok())
+            .is_some_and(|l| l > manifest::MAX_MANIFEST_BYTES as u64)
+        {
             return Err(too_big().into());
         }
         let bytes = read_limited(response, manifest::MAX_MANIFEST_BYTES, &what).await?.ok_or_else(too_big)?;
         let digest = Digest::of(&bytes);
 
         let head: manifest::Head = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::evidence(&what, format!("is not JSON: {e}"), "the registry did not answer with a manifest; check the reference")
+            Error::evidence(
+                &what,
+                format!("is not JSON: {e}"),
+                "the registry did not answer with a manifest; check the reference",
+            )
         })?;
         let media_type = head.media_type.clone().or(content_type.clone()).unwrap_or_default();
         let Some(kind) = manifest::kind_of(&media_type) else {
@@ -246,7 +255,11 @@ impl RegistryClient {
         let header_digest = match header_digest {
             None => None,
             Some(text) => Some(Digest::parse(&text).map_err(|reason| {
-                Error::evidence(&what, format!("Docker-Content-Digest: {reason}"), "the registry sent a digest release-audit cannot check; report it to the registry's operator")
+                Error::evidence(
+                    &what,
+                    format!("Docker-Content-Digest: {reason}"),
+                    "the registry sent a digest release-audit cannot check; report it to the registry's operator",
+                )
             })?),
         };
         if let Some(claimed) = &header_digest
@@ -276,12 +289,17 @@ impl RegistryClient {
     pub async fn blob_bytes(&self, image: &ImageRef, digest: &Digest, limit: usize) -> FetchResult<Vec<u8>> {
         let what = format!("blob {digest} of {}", image.name());
         let response = self.blob_response(image, digest).await?;
-        let bytes = read_limited(response, limit, &what)
-            .await?
-            .ok_or_else(|| Error::evidence(&what, format!("is larger than {limit} bytes"), "an image config is small; check the image"))?;
+        let bytes = read_limited(response, limit, &what).await?.ok_or_else(|| {
+            Error::evidence(&what, format!("is larger than {limit} bytes"), "an image config is small; check the image")
+        })?;
         let actual = Digest::of(&bytes);
         if actual != *digest {
-            return Err(Error::evidence(&what, format!("hashes to {actual}"), "the registry served other content than the digest names; report it").into());
+            return Err(Error::evidence(
+                &what,
+                format!("hashes to {actual}"),
+                "the registry served other content than the digest names; report it",
+            )
+            .into());
         }
         Ok(bytes)
     }
@@ -298,7 +316,13 @@ impl RegistryClient {
     /// manifests). The registry login is sent along only while every hop stays on the
     /// registry's own origin (scheme, host, port): once a hop has left it, no later hop
     /// gets it, even one that comes back.
-    async fn follow_redirects(&self, image: &ImageRef, mut response: reqwest::Response, accept: Option<&str>, what: &str) -> FetchResult<reqwest::Response> {
+    async fn follow_redirects(
+        &self,
+        image: &ImageRef,
+        mut response: reqwest::Response,
+        accept: Option<&str>,
+        what: &str,
+    ) -> FetchResult<reqwest::Response> {
         let origin = response.url().clone();
         let mut left_origin = false;
         for _ in 0..5 {
@@ -307,9 +331,15 @@ impl RegistryClient {
             }
             let location = response.headers().get(LOCATION).and_then(|l| l.to_str().ok()).unwrap_or_default();
             let next = response.url().join(location).map_err(|e| {
-                Error::service(Self::service(image), format!("{what}: redirect to an invalid location: {e}"), "report this to the registry's operator")
+                Error::service(
+                    Self::service(image),
+                    format!("{what}: redirect to an invalid location: {e}"),
+                    "report this to the registry's operator",
+                )
             })?;
-            left_origin |= next.scheme() != origin.scheme() || next.host_str() != origin.host_str() || next.port_or_known_default() != origin.port_or_known_default();
+            left_origin |= next.scheme() != origin.scheme()
+                || next.host_str() != origin.host_str()
+                || next.port_or_known_default() != origin.port_or_known_default();
             let same_host = !left_origin;
             // Bounded by the audit's deadline like every registry request.
             let (time, _) = self.request_time(image)?;
@@ -333,7 +363,12 @@ impl RegistryClient {
                 .into());
             }
         }
-        Err(Error::service(Self::service(image), format!("{what}: more than 5 redirects"), "report this to the registry's operator").into())
+        Err(Error::service(
+            Self::service(image),
+            format!("{what}: more than 5 redirects"),
+            "report this to the registry's operator",
+        )
+        .into())
     }
 
     /// The `Authorization` header value we know for this image's host and repository.
@@ -354,7 +389,13 @@ impl RegistryClient {
     /// server's `Retry-After`) and GitHub's `403 … intermediary` are tried again; a
     /// first `401` is answered (its challenge) and the request sent again at once. A
     /// success (or, for blobs, a redirect) is returned, every other answer is an error.
-    async fn send(&self, image: &ImageRef, url: &str, accept: Option<&str>, what: &str) -> FetchResult<reqwest::Response> {
+    async fn send(
+        &self,
+        image: &ImageRef,
+        url: &str,
+        accept: Option<&str>,
+        what: &str,
+    ) -> FetchResult<reqwest::Response> {
         struct Failed(FetchError);
         impl std::fmt::Display for Failed {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -448,7 +489,14 @@ impl RegistryClient {
     }
 
     /// Learns how to authenticate from a `401`'s challenge.
-    async fn answer_challenge(&self, image: &ImageRef, challenge: Option<Challenge>, sent_auth: Option<&Secret>, what: &str, body: &str) -> FetchResult<()> {
+    async fn answer_challenge(
+        &self,
+        image: &ImageRef,
+        challenge: Option<Challenge>,
+        sent_auth: Option<&Secret>,
+        what: &str,
+        body: &str,
+    ) -> FetchResult<()> {
         let host = image.api_host().to_string();
         let credential = self.access.credential_for(image);
         let Some(challenge) = challenge else {
@@ -469,7 +517,13 @@ impl RegistryClient {
             }
             "bearer" => {
                 let token = self.fetch_token(image, &challenge, what).await?;
-                self.auth.lock().expect("auth map lock").entry(host).or_default().bearer.insert(image.repository.clone(), token);
+                self.auth
+                    .lock()
+                    .expect("auth map lock")
+                    .entry(host)
+                    .or_default()
+                    .bearer
+                    .insert(image.repository.clone(), token);
                 Ok(())
             }
             other => Err(Error::service(
@@ -485,10 +539,19 @@ impl RegistryClient {
     async fn fetch_token(&self, image: &ImageRef, challenge: &Challenge, what: &str) -> FetchResult<Secret> {
         let service = Self::service(image);
         let realm = challenge.params.get("realm").ok_or_else(|| {
-            Error::service(&service, format!("{what}: the Bearer challenge names no realm"), "report this to the registry's operator")
+            Error::service(
+                &service,
+                format!("{what}: the Bearer challenge names no realm"),
+                "report this to the registry's operator",
+            )
         })?;
-        let mut url = reqwest::Url::parse(realm)
-            .map_err(|e| Error::service(&service, format!("{what}: the token realm `{realm}` is not a URL: {e}"), "report this to the registry's operator"))?;
+        let mut url = reqwest::Url::parse(realm).map_err(|e| {
+            Error::service(
+                &service,
+                format!("{what}: the token realm `{realm}` is not a URL: {e}"),
+                "report this to the registry's operator",
+            )
+        })?;
         {
             let mut query = url.query_pairs_mut();
             if let Some(s) = challenge.params.get("service") {
@@ -501,7 +564,9 @@ impl RegistryClient {
         let withheld = if may_send_login || self.access.credential_for(image).is_none() {
             String::new()
         } else {
-            format!("; the login was not sent: the realm {realm_host} is plain HTTP and not listed in `insecure-registries`")
+            format!(
+                "; the login was not sent: the realm {realm_host} is plain HTTP and not listed in `insecure-registries`"
+            )
         };
         let credential = self.access.credential_for(image).filter(|_| may_send_login);
         // Through the one retry loop, within the audit's deadline: token services
@@ -518,7 +583,14 @@ impl RegistryClient {
                 Ok(r) if is_retryable(r.status().as_u16(), "") => {
                     let (status, wait) = (r.status(), retry_after(&r));
                     let body = error_text(r).await;
-                    Err(Attempt::retry_after(Error::service(&service, format!("{what}: the token service answered {status}{body}"), "try again later"), wait))
+                    Err(Attempt::retry_after(
+                        Error::service(
+                            &service,
+                            format!("{what}: the token service answered {status}{body}"),
+                            "try again later",
+                        ),
+                        wait,
+                    ))
                 }
                 Ok(r) => Ok(r),
             }
@@ -531,7 +603,8 @@ impl RegistryClient {
             let (reason, hint) = match (status, credential) {
                 (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, Some(c)) => (
                     format!("the token service refused the login `{}` ({status}{body})", c.username),
-                    "check the password or token in `registry-credentials` and that it may read the repository".to_string(),
+                    "check the password or token in `registry-credentials` and that it may read the repository"
+                        .to_string(),
                 ),
                 (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) if !withheld.is_empty() => (
                     format!("the token service requires a login ({status}{body}){withheld}"),
@@ -551,10 +624,20 @@ impl RegistryClient {
             access_token: Option<String>,
         }
         let body = read_limited(response, 1 << 20, what).await?.unwrap_or_default();
-        let answer: TokenAnswer = serde_json::from_slice(&body)
-            .map_err(|e| Error::service(&service, format!("{what}: the token service's answer is not JSON: {e}"), "report this to the registry's operator"))?;
+        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
+            Error::service(
+                &service,
+                format!("{what}: the token service's answer is not JSON: {e}"),
+                "report this to the registry's operator",
+            )
+        })?;
         answer.token.or(answer.access_token).filter(|t| !t.is_empty()).map(Secret::new).ok_or_else(|| {
-            Error::service(&service, format!("{what}: the token service's answer has no token"), "report this to the registry's operator").into()
+            Error::service(
+                &service,
+                format!("{what}: the token service's answer has no token"),
+                "report this to the registry's operator",
+            )
+            .into()
         })
     }
 
@@ -562,7 +645,10 @@ impl RegistryClient {
         match self.access.credential_for(image) {
             None => Error::service(
                 Self::service(image),
-                format!("{what}: 401 Unauthorized{body} — the registry requires a login and none is given for {}", image.registry),
+                format!(
+                    "{what}: 401 Unauthorized{body} — the registry requires a login and none is given for {}",
+                    image.registry
+                ),
                 format!(
                     "add `{}=<username>:<password>` to `registry-credentials` (Artifact Registry: oauth2accesstoken:<token>; GHCR: <user>:<GITHUB_TOKEN>)",
                     image.registry
@@ -598,9 +684,19 @@ impl RegistryClient {
     /// A request that got no answer, as an attempt of the retry loop: a timeout or a
     /// request broken on the way is tried again, unless the audit's deadline cut it;
     /// anything else (no connection at all) is final.
-    fn transport_attempt(&self, image: &ImageRef, what: &str, e: &reqwest::Error, cut_by_deadline: bool) -> Attempt<Error> {
+    fn transport_attempt(
+        &self,
+        image: &ImageRef,
+        what: &str,
+        e: &reqwest::Error,
+        cut_by_deadline: bool,
+    ) -> Attempt<Error> {
         let error = self.transport_error(image, what, e);
-        if !cut_by_deadline && (e.is_timeout() || (e.is_request() && !e.is_connect())) { Attempt::retry(error) } else { Attempt::fatal(error) }
+        if !cut_by_deadline && (e.is_timeout() || (e.is_request() && !e.is_connect())) {
+            Attempt::retry(error)
+        } else {
+            Attempt::fatal(error)
+        }
     }
 
     fn transport_error(&self, image: &ImageRef, what: &str, e: &reqwest::Error) -> Error {
@@ -608,16 +704,25 @@ impl RegistryClient {
         if e.is_timeout() {
             return Error::service(
                 format!("registry {}", image.registry),
-                format!("{what}: {host} did not answer completely in time (a request may take at most {} s, and none outlives the audit's `timeout`)", REQUEST_TIME_LIMIT.as_secs()),
+                format!(
+                    "{what}: {host} did not answer completely in time (a request may take at most {} s, and none outlives the audit's `timeout`)",
+                    REQUEST_TIME_LIMIT.as_secs()
+                ),
                 format!("{host} is too slow or stalled; try again later, or raise the `timeout` input"),
             );
         }
         let hint = if self.access.is_insecure(host) {
             format!("check that a registry listens on {host}")
         } else {
-            format!("check the registry host `{host}`; a registry on plain HTTP must be listed in `insecure-registries` as host:port")
+            format!(
+                "check the registry host `{host}`; a registry on plain HTTP must be listed in `insecure-registries` as host:port"
+            )
         };
-        Error::service(format!("registry {}", image.registry), format!("{what}: cannot reach {host}: {}", without_url(e)), hint)
+        Error::service(
+            format!("registry {}", image.registry),
+            format!("{what}: cannot reach {host}: {}", without_url(e)),
+            hint,
+        )
     }
 }
 

@@ -155,9 +155,10 @@ pub struct Resolved {
 impl Resolved {
     /// The parsed manifest with this digest (it was fetched during resolution).
     pub fn manifest(&self, digest: &Digest) -> crate::error::Result<manifest::Manifest> {
-        let raw = self.manifests.get(digest).ok_or_else(|| {
-            Error::evidence(format!("manifest {digest}"), "was not fetched", "report this as a bug")
-        })?;
+        let raw = self
+            .manifests
+            .get(digest)
+            .ok_or_else(|| Error::evidence(format!("manifest {digest}"), "was not fetched", "report this as a bug"))?;
         manifest::parse(&raw.bytes, &format!("manifest {digest} of {}", self.image.name()))
     }
 }
@@ -210,10 +211,19 @@ pub async fn resolve(client: &RegistryClient, image: &ImageRef, filter: &[Platfo
 }
 
 /// A single-manifest image: its platform comes from its config.
-async fn single_manifest(client: &RegistryClient, image: &ImageRef, top: &FetchedManifest, filter: &[Platform]) -> FetchResult<ManifestRecord> {
+async fn single_manifest(
+    client: &RegistryClient,
+    image: &ImageRef,
+    top: &FetchedManifest,
+    filter: &[Platform],
+) -> FetchResult<ManifestRecord> {
     let parsed: manifest::Manifest = manifest::parse(&top.bytes, &format!("manifest {image}"))?;
-    let config_digest = parsed.config.digest().map_err(|reason| Error::evidence(format!("manifest {image}"), format!("config: {reason}"), "push the image again"))?;
-    let config = client.blob_bytes(image, &config_digest, MAX_CONFIG_BYTES).await.map_err(|e| FetchError::Failed(e.into_error("the manifest names a config the registry does not have; push the image again")))?;
+    let config_digest = parsed.config.digest().map_err(|reason| {
+        Error::evidence(format!("manifest {image}"), format!("config: {reason}"), "push the image again")
+    })?;
+    let config = client.blob_bytes(image, &config_digest, MAX_CONFIG_BYTES).await.map_err(|e| {
+        FetchError::Failed(e.into_error("the manifest names a config the registry does not have; push the image again"))
+    })?;
     #[derive(Deserialize)]
     struct ConfigPlatform {
         os: Option<String>,
@@ -221,7 +231,9 @@ async fn single_manifest(client: &RegistryClient, image: &ImageRef, top: &Fetche
         variant: Option<String>,
     }
     let platform = serde_json::from_slice::<ConfigPlatform>(&config).ok().and_then(|c| match (c.os, c.architecture) {
-        (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => Some(Platform::new(&os, &arch, c.variant.as_deref())),
+        (Some(os), Some(arch)) if !os.is_empty() && !arch.is_empty() => {
+            Some(Platform::new(&os, &arch, c.variant.as_deref()))
+        }
         _ => None,
     });
     if !filter.is_empty() && !platform.as_ref().is_some_and(|p| filter.iter().any(|f| p.matches(f))) {
@@ -245,7 +257,11 @@ async fn single_manifest(client: &RegistryClient, image: &ImageRef, top: &Fetche
 /// refusing an index without a runnable platform manifest or one that declares more
 /// than the limits. Pure: no request is made.
 #[doc(hidden)]
-pub fn plan_children(image: &ImageRef, index: &manifest::Index, filter: &[Platform]) -> crate::error::Result<(Vec<ManifestRecord>, BTreeMap<Digest, u64>)> {
+pub fn plan_children(
+    image: &ImageRef,
+    index: &manifest::Index,
+    filter: &[Platform],
+) -> crate::error::Result<(Vec<ManifestRecord>, BTreeMap<Digest, u64>)> {
     let what = format!("index {image}");
     let what = what.as_str();
     let mut records = Vec::new();
@@ -277,14 +293,19 @@ pub fn plan_children(image: &ImageRef, index: &manifest::Index, filter: &[Platfo
         });
     }
     if !records.iter().any(|r| r.role == Role::Image) {
-        return Err(Error::evidence(what, "lists no platform image manifest", "this is not a runnable image; check the reference"));
+        return Err(Error::evidence(
+            what,
+            "lists no platform image manifest",
+            "this is not a runnable image; check the reference",
+        ));
     }
     if !records.iter().any(|r| r.role == Role::Image && r.fetched) {
         let available = records.iter().filter(|r| r.role == Role::Image).map(ManifestRecord::platform_key).collect();
         return Err(no_platform_matches(image, filter, available));
     }
     // Attestations of platforms the filter excludes are not fetched either.
-    let selected: std::collections::BTreeSet<Digest> = records.iter().filter(|r| r.role == Role::Image && r.fetched).map(|r| r.digest.clone()).collect();
+    let selected: std::collections::BTreeSet<Digest> =
+        records.iter().filter(|r| r.role == Role::Image && r.fetched).map(|r| r.digest.clone()).collect();
     for r in records.iter_mut().filter(|r| r.role == Role::Attestation) {
         if let Some(target) = &r.attests {
             r.fetched &= selected.contains(target);
@@ -312,14 +333,20 @@ pub fn plan_children(image: &ImageRef, index: &manifest::Index, filter: &[Platfo
     if let Some((digest, size)) = wanted.iter().find(|(_, s)| **s > manifest::MAX_MANIFEST_BYTES as u64) {
         return Err(Error::evidence(
             what,
-            format!("lists {digest} with size {size}, more than the manifest limit of {} bytes", manifest::MAX_MANIFEST_BYTES),
+            format!(
+                "lists {digest} with size {size}, more than the manifest limit of {} bytes",
+                manifest::MAX_MANIFEST_BYTES
+            ),
             "this is not a runnable image; check the reference",
         ));
     }
     if declared > MAX_CHILDREN_BYTES {
         return Err(Error::evidence(
             what,
-            format!("lists {} manifests of {declared} bytes together, more than the limit of {MAX_CHILDREN_BYTES}", wanted.len()),
+            format!(
+                "lists {} manifests of {declared} bytes together, more than the limit of {MAX_CHILDREN_BYTES}",
+                wanted.len()
+            ),
             "use `platforms` to compare only the platforms that matter",
         ));
     }
@@ -349,7 +376,11 @@ async fn index_children(
         if Some(m.bytes.len() as u64) != sizes.get(&digest).copied() {
             return Err(Error::evidence(
                 &what,
-                format!("lists {digest} with size {}, but it has {} bytes", sizes.get(&digest).copied().unwrap_or_default(), m.bytes.len()),
+                format!(
+                    "lists {digest} with size {}, but it has {} bytes",
+                    sizes.get(&digest).copied().unwrap_or_default(),
+                    m.bytes.len()
+                ),
                 "the index is inconsistent; push the image again",
             )
             .into());
@@ -390,7 +421,10 @@ mod tests {
     use super::*;
 
     fn index(children: serde_json::Value) -> manifest::Index {
-        serde_json::from_value(serde_json::json!({ "schemaVersion": 2, "mediaType": manifest::OCI_INDEX, "manifests": children })).unwrap()
+        serde_json::from_value(
+            serde_json::json!({ "schemaVersion": 2, "mediaType": manifest::OCI_INDEX, "manifests": children }),
+        )
+        .unwrap()
     }
 
     /// Found by the `manifest` fuzz target: a digest listed as a 500-byte platform

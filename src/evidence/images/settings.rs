@@ -61,7 +61,12 @@ pub struct Credential {
 impl Credential {
     pub fn new(host: &str, username: &str, password: &str) -> Self {
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-        Credential { host: host.to_string(), username: username.to_string(), password: Secret::new(password), basic: Secret::new(basic) }
+        Credential {
+            host: host.to_string(),
+            username: username.to_string(),
+            password: Secret::new(password),
+            basic: Secret::new(basic),
+        }
     }
 
     /// The value of a Basic `Authorization` header, without the scheme.

@@ -20,8 +20,14 @@ struct Table<'a> {
 
 impl<'a> Table<'a> {
     fn of(pair: &'a PairEvidence) -> Self {
-        let platforms: Vec<&String> =
-            pair.tested.platforms.keys().chain(pair.released.platforms.keys()).collect::<BTreeSet<_>>().into_iter().collect();
+        let platforms: Vec<&String> = pair
+            .tested
+            .platforms
+            .keys()
+            .chain(pair.released.platforms.keys())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let equal = |a: Option<&Digest>, b: Option<&Digest>| a.is_some() && a == b;
         let same = (
             equal(pair.tested.digest.as_ref(), pair.released.digest.as_ref()),
@@ -65,13 +71,23 @@ fn markdown_pair(out: &mut String, pair: &PairEvidence, evidence: &ImageEvidence
     let check = |same: bool| if same { "✅" } else { "❌" };
     let cell = |d: Option<&Digest>| d.map_or("—".to_string(), |d| format!("`{d}`"));
     // Platform keys (os/arch/variant) come from the registry's index: outside text.
-    let _ = writeln!(out, "| | reference | index / manifest |{}", table.platforms.iter().map(|p| format!(" `{}` |", md_code(p, true))).collect::<String>());
+    let _ = writeln!(
+        out,
+        "| | reference | index / manifest |{}",
+        table.platforms.iter().map(|p| format!(" `{}` |", md_code(p, true))).collect::<String>()
+    );
     let _ = writeln!(out, "|---|---|---|{}", "---|".repeat(table.platforms.len()));
     for (label, r) in table.rows {
         let platforms: String = table.platforms.iter().map(|p| format!(" {} |", cell(r.platforms.get(*p)))).collect();
-        let _ = writeln!(out, "| {label} | `{}` | {} |{platforms}", md_code(&r.reference, true), cell(r.digest.as_ref()));
+        let _ =
+            writeln!(out, "| {label} | `{}` | {} |{platforms}", md_code(&r.reference, true), cell(r.digest.as_ref()));
     }
-    let _ = writeln!(out, "| | | {} |{}", check(table.same.0), table.same.1.iter().map(|s| format!(" {} |", check(*s))).collect::<String>());
+    let _ = writeln!(
+        out,
+        "| | | {} |{}",
+        check(table.same.0),
+        table.same.1.iter().map(|s| format!(" {} |", check(*s))).collect::<String>()
+    );
     if let Some(e) = &pair.expected_digest {
         let _ = writeln!(out, "\nExpected (from the build): `{e}` {}", check(pair.tested.digest.as_ref() == Some(e)));
     }
@@ -91,17 +107,32 @@ fn markdown_pair(out: &mut String, pair: &PairEvidence, evidence: &ImageEvidence
             );
         }
         if pair.recorded.len() > MAX_RECORD_ROWS {
-            let _ = writeln!(out, "\n… and {} more in `images/{}.json`", pair.recorded.len() - MAX_RECORD_ROWS, md_code(&pair.name, false));
+            let _ = writeln!(
+                out,
+                "\n… and {} more in `images/{}.json`",
+                pair.recorded.len() - MAX_RECORD_ROWS,
+                md_code(&pair.name, false)
+            );
         }
     }
 
     let _ = writeln!(out, "\n```mermaid\nflowchart LR");
-    let _ = writeln!(out, "  tested[\"{}\"] -- \"{} {mark}\" --> released[\"{}\"]", node("tested", &pair.tested), pair.verdict.as_str(), node("released", &pair.released));
+    let _ = writeln!(
+        out,
+        "  tested[\"{}\"] -- \"{} {mark}\" --> released[\"{}\"]",
+        node("tested", &pair.tested),
+        pair.verdict.as_str(),
+        node("released", &pair.released)
+    );
     let _ = writeln!(out, "```\n");
 
     if has_explanation(pair) {
         let explanation = &pair.detail.explanation;
-        let _ = writeln!(out, "<details open><summary>Why they differ ({} findings)</summary>\n", explanation.findings.len());
+        let _ = writeln!(
+            out,
+            "<details open><summary>Why they differ ({} findings)</summary>\n",
+            explanation.findings.len()
+        );
         for f in &explanation.findings {
             let _ = writeln!(out, "- **{}**: {}", place(f), inline(&f.summary));
             for d in &f.details {
@@ -122,19 +153,30 @@ pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
     let _ = write!(h, "<p>Digest policy: <code>{}</code></p>", evidence.policy.as_str());
     for pair in &evidence.pairs {
         let (class, symbol) = if pair.passed { ("ok", "✔") } else { ("bad", "✘") };
-        let _ = write!(h, "<h3><span class=\"{class}\">{symbol}</span> <code>{}</code> — {}</h3>", escape(&pair.name), pair.verdict.as_str());
+        let _ = write!(
+            h,
+            "<h3><span class=\"{class}\">{symbol}</span> <code>{}</code> — {}</h3>",
+            escape(&pair.name),
+            pair.verdict.as_str()
+        );
         let _ = write!(h, "<p>{}</p>", escape(&pair.verdict_line(evidence.policy)));
 
         let table = Table::of(pair);
         let check = |same: bool| if same { "<td class=\"ok\">✔</td>" } else { "<td class=\"bad\">✘</td>" };
-        let cell = |d: Option<&Digest>| d.map_or("<td>—</td>".to_string(), |d| format!("<td class=\"mono\">{d}</td>"));
+        let cell =
+            |d: Option<&Digest>| d.map_or("<td>—</td>".to_string(), |d| format!("<td class=\"mono\">{d}</td>"));
         let _ = write!(h, "<table><tr><th></th><th>Reference</th><th>Index / manifest</th>");
         for p in &table.platforms {
             let _ = write!(h, "<th>{}</th>", escape(p));
         }
         h.push_str("</tr>");
         for (label, r) in table.rows {
-            let _ = write!(h, "<tr><td>{label}</td><td class=\"mono\">{}</td>{}", escape(&r.reference), cell(r.digest.as_ref()));
+            let _ = write!(
+                h,
+                "<tr><td>{label}</td><td class=\"mono\">{}</td>{}",
+                escape(&r.reference),
+                cell(r.digest.as_ref())
+            );
             for p in &table.platforms {
                 h.push_str(&cell(r.platforms.get(*p)));
             }
@@ -147,7 +189,8 @@ pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
         h.push_str("</tr></table>");
         if let Some(e) = &pair.expected_digest {
             let (class, symbol) = if pair.tested.digest.as_ref() == Some(e) { ("ok", "✔") } else { ("bad", "✘") };
-            let _ = write!(h, "<p>Expected (from the build): <code>{e}</code> <span class=\"{class}\">{symbol}</span></p>");
+            let _ =
+                write!(h, "<p>Expected (from the build): <code>{e}</code> <span class=\"{class}\">{symbol}</span></p>");
         }
         if !pair.recorded.is_empty() {
             h.push_str("<p>What the test jobs ran (recorded by <code>record-image</code>):</p><table><tr><th>Job</th><th>Image</th><th>Digest</th><th>Is</th></tr>");
@@ -167,7 +210,11 @@ pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
 
         if has_explanation(pair) {
             let explanation = &pair.detail.explanation;
-            let _ = write!(h, "<details open><summary>Why they differ ({} findings)</summary><ul>", explanation.findings.len());
+            let _ = write!(
+                h,
+                "<details open><summary>Why they differ ({} findings)</summary><ul>",
+                explanation.findings.len()
+            );
             for f in &explanation.findings {
                 let _ = write!(h, "<li><strong>{}</strong>: {}", escape(&place(f)), escape(&f.summary));
                 if !f.details.is_empty() {
@@ -181,7 +228,11 @@ pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
             }
             h.push_str("</ul>");
             if let Some(cmd) = &explanation.promote {
-                let _ = write!(h, "<p>Promote by digest instead of rebuilding:</p><pre class=\"mono\">{}</pre>", escape(cmd));
+                let _ = write!(
+                    h,
+                    "<p>Promote by digest instead of rebuilding:</p><pre class=\"mono\">{}</pre>",
+                    escape(cmd)
+                );
             }
             h.push_str("</details>");
         }
@@ -193,7 +244,8 @@ pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
 /// nothing that could end the label or the fenced block.
 fn node(side: &str, r: &RefDigests) -> String {
     let digest = r.digest.as_ref().map_or("not found".to_string(), |d| d.short());
-    let reference: String = r.reference.chars().map(|c| if c.is_control() || matches!(c, '`' | '<' | '>') { '_' } else { c }).collect();
+    let reference: String =
+        r.reference.chars().map(|c| if c.is_control() || matches!(c, '`' | '<' | '>') { '_' } else { c }).collect();
     format!("{side}<br/>{reference}<br/>{digest}").replace('"', "#quot;")
 }
 

@@ -122,7 +122,10 @@ mod tests {
         assert_eq!(compare(&a, &record(2, &[("linux/amd64", 10), ("linux/amd64", 20)])), Verdict::PlatformsIdentical);
         assert_eq!(a.platform_digests().keys().collect::<Vec<_>>(), ["linux/amd64", "linux/amd64 #2"]);
         // buildx's linux/arm64/v8 and ko's linux/arm64 are one platform.
-        assert_eq!(compare(&record(1, &[("linux/arm64/v8", 10)]), &record(2, &[("linux/arm64", 10)])), Verdict::PlatformsIdentical);
+        assert_eq!(
+            compare(&record(1, &[("linux/arm64/v8", 10)]), &record(2, &[("linux/arm64", 10)])),
+            Verdict::PlatformsIdentical
+        );
     }
 
     #[test]

@@ -9,16 +9,19 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::extract::{ExtractedFile, Limits, extract_zip};
 use super::parse::{FileOutcome, parse_file};
-use super::{ArtifactRecord, CategoryRecord, FileStatus, ReportFile, RunSelector, JobLog, SourceRun, TestEvidence, TestSettings, judge};
+use super::{
+    ArtifactRecord, CategoryRecord, FileStatus, JobLog, ReportFile, RunSelector, SourceRun, TestEvidence, TestSettings,
+    judge,
+};
 use crate::bundle::dir::BundleDir;
 use crate::bundle::dir::FileEntry;
 use crate::error::{Error, Result};
 use crate::github::artifacts::{ArtifactEntry, ArtifactService};
 use crate::github::blob::{Downloaded, Excess, download_once, gave_up};
-use crate::http::{Attempt, RetryPolicy, with_retries};
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::{Rest, RunInfo};
 use crate::github::runner::RunnerContext;
+use crate::http::{Attempt, RetryPolicy, with_retries};
 
 /// Largest artifact zip we download.
 pub const MAX_ARTIFACT_BYTES: u64 = 4 << 30;
@@ -60,11 +63,18 @@ struct Source {
 
 fn rest_needed<'a>(services: &Services<'a>, what: &str) -> Result<&'a Rest> {
     services.rest.ok_or_else(|| {
-        Error::evidence(what, "needs the REST API, but no client was given", "report this as a bug: the input seam checks for a token")
+        Error::evidence(
+            what,
+            "needs the REST API, but no client was given",
+            "report this as a bug: the input seam checks for a token",
+        )
     })
 }
 
-async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>) -> Result<(Vec<Source>, Vec<Candidate>)> {
+async fn sources_and_candidates(
+    settings: &TestSettings,
+    services: &Services<'_>,
+) -> Result<(Vec<Source>, Vec<Candidate>)> {
     let mut sources = Vec::new();
     let mut candidates = Vec::new();
     for selector in &settings.runs {
@@ -72,7 +82,11 @@ async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>
         match selector {
             RunSelector::Current => {
                 let service = services.artifacts.ok_or_else(|| {
-                    Error::evidence("the current run", "needs the artifacts runtime, but no client was given", "report this as a bug: the input seam checks for ACTIONS_RESULTS_URL")
+                    Error::evidence(
+                        "the current run",
+                        "needs the artifacts runtime, but no client was given",
+                        "report this as a bug: the input seam checks for ACTIONS_RESULTS_URL",
+                    )
                 })?;
                 let r = services.runner;
                 sources.push(Source {
@@ -111,7 +125,11 @@ async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>
             RunSelector::Workflow { file, head_sha } => {
                 let rest = rest_needed(services, &format!("runs of {file}"))?;
                 let info = rest.newest_completed_run(file, head_sha).await?.ok_or_else(|| {
-                    Error::evidence(format!("workflow `{file}`"), format!("has no completed run for commit {head_sha}"), "check the file name in `workflows` and that the workflow ran for `head-sha`")
+                    Error::evidence(
+                        format!("workflow `{file}`"),
+                        format!("has no completed run for commit {head_sha}"),
+                        "check the file name in `workflows` and that the workflow ran for `head-sha`",
+                    )
                 })?;
                 let (raw, info) = rest.run(info.id).await?;
                 push_rest_source(rest, &mut sources, &mut candidates, format!("workflow:{file}"), raw, info).await?;
@@ -121,7 +139,14 @@ async fn sources_and_candidates(settings: &TestSettings, services: &Services<'_>
     Ok((sources, candidates))
 }
 
-async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &mut Vec<Candidate>, selected_by: String, raw: serde_json::Value, info: RunInfo) -> Result<()> {
+async fn push_rest_source(
+    rest: &Rest,
+    sources: &mut Vec<Source>,
+    candidates: &mut Vec<Candidate>,
+    selected_by: String,
+    raw: serde_json::Value,
+    info: RunInfo,
+) -> Result<()> {
     // A run selected twice (by id and as a workflow's newest run) is one source.
     if let Some(earlier) = sources.iter_mut().find(|s| s.record.run_id == Some(info.id)) {
         earlier.record.notes.push(format!("also selected by {selected_by}; its artifacts are collected once"));
@@ -130,13 +155,26 @@ async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &m
     let index = sources.len();
     // A re-run job uploads its artifact again under the same name: like the official
     // client (`latest: true`), only the newest of each name is the run's.
-    let (newest, replaced) = crate::github::artifacts::newest_per_name(rest.run_artifacts(info.id).await?, |a| (&a.name, a.id));
-    let notes: Vec<String> =
-        replaced.into_iter().map(|(name, old, new)| format!("artifact `{name}` (id {old}) was uploaded again by a re-run (id {new}); the newest is collected")).collect();
+    let (newest, replaced) =
+        crate::github::artifacts::newest_per_name(rest.run_artifacts(info.id).await?, |a| (&a.name, a.id));
+    let notes: Vec<String> = replaced
+        .into_iter()
+        .map(|(name, old, new)| {
+            format!("artifact `{name}` (id {old}) was uploaded again by a re-run (id {new}); the newest is collected")
+        })
+        .collect();
     let mut kept: Vec<_> = newest.into_values().collect();
     kept.sort_by_key(|a| a.id);
     for a in kept {
-        candidates.push(Candidate { source: index, id: a.id, name: a.name, size: a.size_in_bytes, digest: a.digest, expired: a.expired, fetch: Fetch::Rest });
+        candidates.push(Candidate {
+            source: index,
+            id: a.id,
+            name: a.name,
+            size: a.size_in_bytes,
+            digest: a.digest,
+            expired: a.expired,
+            fetch: Fetch::Rest,
+        });
     }
     sources.push(Source {
         record: SourceRun {
@@ -160,7 +198,8 @@ async fn push_rest_source(rest: &Rest, sources: &mut Vec<Source>, candidates: &m
 /// A directory name for an artifact: its name with anything unusual replaced, never
 /// starting with a dot.
 fn dir_name(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let mut s: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
     if s.is_empty() || s.starts_with('.') {
         s.insert(0, '_');
     }
@@ -228,7 +267,12 @@ struct Fetched {
     entries: Vec<FileEntry>,
 }
 
-pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut BundleDir, commands: &Commands) -> Result<TestEvidence> {
+pub async fn collect(
+    settings: &TestSettings,
+    services: &Services<'_>,
+    dir: &mut BundleDir,
+    commands: &Commands,
+) -> Result<TestEvidence> {
     let (mut sources, candidates) = sources_and_candidates(settings, services).await?;
     log::info!("{} artifact(s) found in {} run(s)", candidates.len(), sources.len());
 
@@ -241,7 +285,11 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         let mut notes = Vec::new();
         for pattern in patterns {
             type Matches<'a> = Vec<(usize, &'a Candidate)>;
-            let (matched, elsewhere): (Matches, Matches) = candidates.iter().enumerate().filter(|(_, c)| pattern.matches(&c.name)).partition(|(i, _)| owners[*i].is_some_and(|o| o.category == category_index));
+            let (matched, elsewhere): (Matches, Matches) = candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| pattern.matches(&c.name))
+                .partition(|(i, _)| owners[*i].is_some_and(|o| o.category == category_index));
             for (i, c) in &elsewhere {
                 if let Some(owner) = owners[*i] {
                     let (other, _) = &settings.categories[owner.category];
@@ -257,8 +305,17 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
             for (i, c) in &matched {
                 if let Some(owner) = owners[*i] {
                     for (other_index, (other, other_patterns)) in settings.categories.iter().enumerate() {
-                        if other_index != category_index && other_patterns.iter().any(|p| p.matches(&c.name)) && owner.pattern == patterns.iter().position(|p| p.text == pattern.text).unwrap_or(usize::MAX) {
-                            notes.push(format!("took `{}` by `{}`, which a pattern of {} also matched", c.name, pattern.text, other.title()));
+                        if other_index != category_index
+                            && other_patterns.iter().any(|p| p.matches(&c.name))
+                            && owner.pattern
+                                == patterns.iter().position(|p| p.text == pattern.text).unwrap_or(usize::MAX)
+                        {
+                            notes.push(format!(
+                                "took `{}` by `{}`, which a pattern of {} also matched",
+                                c.name,
+                                pattern.text,
+                                other.title()
+                            ));
                         }
                     }
                 }
@@ -266,8 +323,16 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
             let matched: Vec<&Candidate> = matched.into_iter().map(|(_, c)| c).collect();
             if matched.is_empty() && elsewhere.is_empty() {
                 let available: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).take(20).collect();
-                let note = format!("`{}` matched no artifact (available: {})", pattern.text, if available.is_empty() { "none".to_string() } else { available.join(", ") });
-                commands.annotate(AnnotationKind::Warning, &AnnotationProps { title: Some(format!("{} reports", category.title())), ..Default::default() }, &note);
+                let note = format!(
+                    "`{}` matched no artifact (available: {})",
+                    pattern.text,
+                    if available.is_empty() { "none".to_string() } else { available.join(", ") }
+                );
+                commands.annotate(
+                    AnnotationKind::Warning,
+                    &AnnotationProps { title: Some(format!("{} reports", category.title())), ..Default::default() },
+                    &note,
+                );
                 notes.push(note);
             }
             for c in matched {
@@ -293,7 +358,11 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
                     name = candidate_name;
                 }
                 if !used_dirs.insert(format!("{}/{name}", category.as_str())) {
-                    return Err(Error::evidence(format!("artifact `{}`", c.name), "has the same bundle folder as another artifact", "report this as a bug"));
+                    return Err(Error::evidence(
+                        format!("artifact `{}`", c.name),
+                        "has the same bundle folder as another artifact",
+                        "report this as a bug",
+                    ));
                 }
                 let rel_dir = format!("reports/{}/{name}", category.as_str());
                 let dest = dir.directory(&rel_dir)?;
@@ -325,7 +394,9 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
     .await?;
 
     let mut fetched = fetched;
-    fetched.sort_by(|a, b| (a.category_index, &a.record.name, a.record.run_id).cmp(&(b.category_index, &b.record.name, b.record.run_id)));
+    fetched.sort_by(|a, b| {
+        (a.category_index, &a.record.name, a.record.run_id).cmp(&(b.category_index, &b.record.name, b.record.run_id))
+    });
     for f in fetched {
         dir.adopt(f.entries)?;
         categories[f.category_index].artifacts.push(f.record);
@@ -384,7 +455,12 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
 /// `skipArchive`) is kept as its single file. The official client's rule decides which
 /// is which (the blob's `Content-Type`, or a URL path ending in `.zip`); the zip
 /// signature is the cross-check.
-async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], download_path: PathBuf) -> Result<Fetched> {
+async fn fetch_one(
+    job: Job<'_>,
+    services: &Services<'_>,
+    sources: &[Source],
+    download_path: PathBuf,
+) -> Result<Fetched> {
     let c = job.candidate;
     let run_id = sources[c.source].record.run_id;
     let what = match run_id {
@@ -392,19 +468,26 @@ async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], do
         None => format!("artifact `{}`", c.name),
     };
     let downloaded = download_artifact(c, services, &download_path, &what).await?;
-    log::info!("{what}: {} bytes, sha256 {}, Content-Type {}", downloaded.size, downloaded.sha256, downloaded.content_type.as_deref().unwrap_or("(none)"));
+    log::info!(
+        "{what}: {} bytes, sha256 {}, Content-Type {}",
+        downloaded.size,
+        downloaded.sha256,
+        downloaded.content_type.as_deref().unwrap_or("(none)")
+    );
 
-    let signature = zip_signature(&download_path).map_err(|e| Error::io(&download_path, e, "the download directory must stay readable"))?;
+    let signature = zip_signature(&download_path)
+        .map_err(|e| Error::io(&download_path, e, "the download directory must stay readable"))?;
     let served = describe_served(&downloaded);
     let (extracted, note) = match (downloaded.served_as_zip(), signature) {
         (true, true) => {
             let dest = job.dest.clone();
             let name = c.name.clone();
             let zip_for_extract = download_path.clone();
-            let extracted = tokio::task::spawn_blocking(move || extract_zip(&zip_for_extract, &dest, &Limits::default(), &name))
-                .await
-                .map_err(|e| Error::evidence(&what, format!("extraction stopped: {e}"), "report this as a bug"))?
-                .map_err(|e| with_run(e, run_id))?;
+            let extracted =
+                tokio::task::spawn_blocking(move || extract_zip(&zip_for_extract, &dest, &Limits::default(), &name))
+                    .await
+                    .map_err(|e| Error::evidence(&what, format!("extraction stopped: {e}"), "report this as a bug"))?
+                    .map_err(|e| with_run(e, run_id))?;
             let _ = std::fs::remove_file(&download_path);
             (extracted, None)
         }
@@ -419,7 +502,9 @@ async fn fetch_one(job: Job<'_>, services: &Services<'_>, sources: &[Source], do
         (false, is_zip) => {
             let file = keep_single_file(&download_path, &job.dest, &c.name, &downloaded, &what)?;
             let note = if is_zip {
-                format!("uploaded unzipped ({served}) although the file is a zip archive: kept as this one file, not extracted, as the official client does")
+                format!(
+                    "uploaded unzipped ({served}) although the file is a zip archive: kept as this one file, not extracted, as the official client does"
+                )
             } else {
                 format!("uploaded unzipped ({served}): this file is the whole artifact")
             };
@@ -539,16 +624,27 @@ fn describe_served(d: &Downloaded) -> String {
 
 /// Moves a downloaded single-file artifact into its bundle directory, named by the
 /// artifact (which is the file's name when it was uploaded unzipped).
-fn keep_single_file(download: &Path, dest_dir: &Path, name: &str, downloaded: &Downloaded, what: &str) -> Result<ExtractedFile> {
+fn keep_single_file(
+    download: &Path,
+    dest_dir: &Path,
+    name: &str,
+    downloaded: &Downloaded,
+    what: &str,
+) -> Result<ExtractedFile> {
     let limit = Limits::default().max_entry_bytes;
     if downloaded.size > limit {
         let _ = std::fs::remove_file(download);
-        return Err(Error::evidence(what, format!("is a single file of {} bytes, more than the limit of {limit} per file", downloaded.size), "upload smaller report files"));
+        return Err(Error::evidence(
+            what,
+            format!("is a single file of {} bytes, more than the limit of {limit} per file", downloaded.size),
+            "upload smaller report files",
+        ));
     }
     let file_name = dir_name(name);
     let target = dest_dir.join(&file_name);
     if std::fs::rename(download, &target).is_err() {
-        std::fs::copy(download, &target).map_err(|e| Error::io(&target, e, "free disk space or fix permissions of `bundle-dir`"))?;
+        std::fs::copy(download, &target)
+            .map_err(|e| Error::io(&target, e, "free disk space or fix permissions of `bundle-dir`"))?;
         let _ = std::fs::remove_file(download);
     }
     Ok(ExtractedFile { path: file_name, size: downloaded.size, sha256: downloaded.sha256.clone() })
@@ -557,7 +653,9 @@ fn keep_single_file(download: &Path, dest_dir: &Path, name: &str, downloaded: &D
 /// Adds the run to an error that names only the artifact.
 fn with_run(e: Error, run_id: Option<u64>) -> Error {
     match (e, run_id) {
-        (Error::Evidence { what, reason, hint }, Some(r)) => Error::Evidence { what: format!("{what} (run {r})"), reason, hint },
+        (Error::Evidence { what, reason, hint }, Some(r)) => {
+            Error::Evidence { what: format!("{what} (run {r})"), reason, hint }
+        }
         (e, _) => e,
     }
 }
@@ -589,34 +687,62 @@ fn report_file(path: String, file: &ExtractedFile, outcome: FileOutcome) -> Repo
             notes: r.notes,
             ..base
         },
-        FileOutcome::Unparseable { format, reason } => ReportFile { status: FileStatus::Unparseable, format, reason: Some(reason), ..base },
+        FileOutcome::Unparseable { format, reason } => {
+            ReportFile { status: FileStatus::Unparseable, format, reason: Some(reason), ..base }
+        }
         FileOutcome::NotAReport => base,
     }
 }
 
 /// The log of every completed job of the current run, through the jobs API (each
 /// log is available as soon as its job has completed), bounded per job.
-async fn record_job_logs(rest: &Rest, run_id: u64, jobs: &[serde_json::Value], dir: &mut BundleDir, scratch: &Path, base: &str) -> Result<Vec<JobLog>> {
+async fn record_job_logs(
+    rest: &Rest,
+    run_id: u64,
+    jobs: &[serde_json::Value],
+    dir: &mut BundleDir,
+    scratch: &Path,
+    base: &str,
+) -> Result<Vec<JobLog>> {
     let mut logs = Vec::new();
     for job in jobs {
         let Some(job_id) = job.get("id").and_then(|v| v.as_u64()) else { continue };
         let text = |key: &str| job.get(key).and_then(|v| v.as_str()).map(str::to_string);
         let status = text("status").unwrap_or_else(|| "unknown".into());
         let note = (status != "completed").then(|| "not completed when the audit ran".to_string());
-        logs.push(JobLog { job_id, name: text("name").unwrap_or_default(), status, conclusion: text("conclusion"), path: None, size: None, truncated: false, note });
+        logs.push(JobLog {
+            job_id,
+            name: text("name").unwrap_or_default(),
+            status,
+            conclusion: text("conclusion"),
+            path: None,
+            size: None,
+            truncated: false,
+            note,
+        });
     }
     // Downloads run a few at a time into scratch files; the bundle takes them in job order.
-    let downloads: Vec<(usize, Option<Downloaded>)> = futures_util::stream::iter(logs.iter().enumerate().filter(|(_, l)| l.note.is_none()).map(|(i, l)| {
-        let job_id = l.job_id;
-        async move {
-            let what = format!("log of job {job_id} of run {run_id}");
-            let file = scratch.join(format!("job-{job_id}.log"));
-            rest.download_redirected_with(&format!("actions/jobs/{job_id}/logs"), &file, MAX_JOB_LOG_BYTES, Excess::KeepPrefix, &what, true).await.map(|d| (i, d))
-        }
-    }))
-    .buffer_unordered(PARALLEL_DOWNLOADS)
-    .try_collect()
-    .await?;
+    let downloads: Vec<(usize, Option<Downloaded>)> =
+        futures_util::stream::iter(logs.iter().enumerate().filter(|(_, l)| l.note.is_none()).map(|(i, l)| {
+            let job_id = l.job_id;
+            async move {
+                let what = format!("log of job {job_id} of run {run_id}");
+                let file = scratch.join(format!("job-{job_id}.log"));
+                rest.download_redirected_with(
+                    &format!("actions/jobs/{job_id}/logs"),
+                    &file,
+                    MAX_JOB_LOG_BYTES,
+                    Excess::KeepPrefix,
+                    &what,
+                    true,
+                )
+                .await
+                .map(|d| (i, d))
+            }
+        }))
+        .buffer_unordered(PARALLEL_DOWNLOADS)
+        .try_collect()
+        .await?;
     let mut downloads = downloads;
     downloads.sort_by_key(|(i, _)| *i);
     for (i, downloaded) in downloads {
@@ -657,12 +783,24 @@ async fn record_run(rest: &Rest, source: &mut Source, dir: &mut BundleDir, scrat
             source.record.notes.push(format!("{waiting} job(s) of the current run had not completed when the audit ran (the audit job itself among them); they are listed without a log"));
         }
         if gone > 0 {
-            source.record.notes.push(format!("{gone} completed job(s) of the current run had no log to fetch (deleted or expired)"));
+            source
+                .record
+                .notes
+                .push(format!("{gone} completed job(s) of the current run had no log to fetch (deleted or expired)"));
         }
         return Ok(());
     }
     let scratch_file = scratch.join(format!("logs-{run_id}.zip"));
-    match rest.download_redirected(&format!("actions/runs/{run_id}/logs"), &scratch_file, MAX_LOGS_BYTES, &format!("logs of run {run_id}"), true).await? {
+    match rest
+        .download_redirected(
+            &format!("actions/runs/{run_id}/logs"),
+            &scratch_file,
+            MAX_LOGS_BYTES,
+            &format!("logs of run {run_id}"),
+            true,
+        )
+        .await?
+    {
         Some(_) => {
             let entry = dir.add_file(&format!("{base}/logs.zip"), &scratch_file)?;
             let _ = std::fs::remove_file(&scratch_file);

@@ -24,7 +24,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-
 use crate::bundle::dir::safe_relative_path;
 use crate::error::{Error, Result};
 
@@ -107,19 +106,27 @@ fn declared_entries(file: &mut File, len: u64) -> std::io::Result<Option<u64>> {
 /// `what` names the archive in errors (the artifact name). Returns the files sorted by
 /// path. On error nothing of the archive is left in `dest`.
 pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Result<Vec<ExtractedFile>> {
-    let archive_len = std::fs::metadata(zip)
-        .map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?
-        .len();
+    let archive_len =
+        std::fs::metadata(zip).map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?.len();
     let mut file = File::open(zip).map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?;
     // The zip reader holds the whole central directory in memory: count the entries the
     // archive declares first, from its end records, and refuse too many before that.
-    if let Some(declared) = declared_entries(&mut file, archive_len).map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?
+    if let Some(declared) = declared_entries(&mut file, archive_len)
+        .map_err(|e| Error::io(zip, e, "the downloaded artifact must be readable"))?
         && declared > limits.max_entries
     {
-        return Err(Error::evidence(format!("artifact `{what}`"), format!("declares {declared} entries, more than the limit of {}", limits.max_entries), HINT_LIMIT));
+        return Err(Error::evidence(
+            format!("artifact `{what}`"),
+            format!("declares {declared} entries, more than the limit of {}", limits.max_entries),
+            HINT_LIMIT,
+        ));
     }
     let mut archive = zip::ZipArchive::new(file).map_err(|e| {
-        Error::evidence(format!("artifact `{what}`"), format!("is not a readable zip archive: {e}"), "download the artifact again; if it stays unreadable, upload it again")
+        Error::evidence(
+            format!("artifact `{what}`"),
+            format!("is not a readable zip archive: {e}"),
+            "download the artifact again; if it stays unreadable, upload it again",
+        )
     })?;
     if archive.has_duplicate_names() {
         return Err(Error::evidence(
@@ -138,15 +145,8 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
     }
     refuse_case_collisions(&archive, what)?;
     let created_dest = prepare_destination(dest)?;
-    let mut extraction = Extraction {
-        dest,
-        what,
-        limits,
-        archive_len,
-        total: 0,
-        created: Vec::new(),
-        files: Vec::new(),
-    };
+    let mut extraction =
+        Extraction { dest, what, limits, archive_len, total: 0, created: Vec::new(), files: Vec::new() };
     let result = (0..archive.len()).try_for_each(|index| extraction.entry(&mut archive, index));
     match result {
         Ok(()) => {
@@ -175,7 +175,11 @@ fn refuse_case_collisions(archive: &zip::ZipArchive<File>, what: &str) -> Result
         if let Some(first) = seen.insert(clean.to_lowercase(), name.to_string()) {
             return Err(Error::evidence(
                 format!("artifact `{what}`"),
-                format!("is unreadable: entries `{}` and `{}` name the same file (ignoring case), so one would hide the other", first.escape_debug(), name.escape_debug()),
+                format!(
+                    "is unreadable: entries `{}` and `{}` name the same file (ignoring case), so one would hide the other",
+                    first.escape_debug(),
+                    name.escape_debug()
+                ),
                 HINT_UNSAFE,
             ));
         }
@@ -220,7 +224,11 @@ impl Extraction<'_> {
 
     fn entry(&mut self, archive: &mut zip::ZipArchive<File>, index: usize) -> Result<()> {
         let mut entry = archive.by_index(index).map_err(|e| {
-            Error::evidence(format!("artifact `{}`, entry #{index}", self.what), format!("cannot be read: {e}"), "download the artifact again")
+            Error::evidence(
+                format!("artifact `{}`, entry #{index}", self.what),
+                format!("cannot be read: {e}"),
+                "download the artifact again",
+            )
         })?;
         let name = match std::str::from_utf8(entry.name_raw()) {
             Ok(n) => n.to_string(),
@@ -235,7 +243,11 @@ impl Extraction<'_> {
         }
         let file_type = entry.unix_mode().map(|m| m & 0o170_000);
         if entry.is_symlink() || file_type == Some(0o120_000) {
-            return Err(self.refuse(&name, "is a symbolic link; links could point outside the extraction directory", HINT_UNSAFE));
+            return Err(self.refuse(
+                &name,
+                "is a symbolic link; links could point outside the extraction directory",
+                HINT_UNSAFE,
+            ));
         }
         if entry.is_dir() {
             return self.make_dirs(&name, &rel);
@@ -262,7 +274,9 @@ impl Extraction<'_> {
         let mut size = 0u64;
         let mut buf = vec![0u8; COPY_BUFFER];
         loop {
-            let n = entry.read(&mut buf).map_err(|e| self.refuse(&name, format!("cannot be decompressed: {e}"), "download the artifact again"))?;
+            let n = entry.read(&mut buf).map_err(|e| {
+                self.refuse(&name, format!("cannot be decompressed: {e}"), "download the artifact again")
+            })?;
             if n == 0 {
                 break;
             }
@@ -270,10 +284,18 @@ impl Extraction<'_> {
             self.total += n as u64;
             let run_total = RUN_EXTRACTED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
             if size > self.limits.max_entry_bytes {
-                return Err(self.refuse(&name, format!("is larger than the limit of {} bytes", self.limits.max_entry_bytes), HINT_LIMIT));
+                return Err(self.refuse(
+                    &name,
+                    format!("is larger than the limit of {} bytes", self.limits.max_entry_bytes),
+                    HINT_LIMIT,
+                ));
             }
             if self.total > self.limits.max_total_bytes {
-                return Err(self.refuse(&name, format!("takes the archive past the limit of {} bytes in total", self.limits.max_total_bytes), HINT_LIMIT));
+                return Err(self.refuse(
+                    &name,
+                    format!("takes the archive past the limit of {} bytes in total", self.limits.max_total_bytes),
+                    HINT_LIMIT,
+                ));
             }
             if size > RATIO_FLOOR && size / compressed > self.limits.max_ratio {
                 return Err(self.refuse(
@@ -286,7 +308,14 @@ impl Extraction<'_> {
                 ));
             }
             if run_total > self.limits.max_run_bytes {
-                return Err(self.refuse(&name, format!("takes this run past the limit of {} extracted bytes over all artifacts", self.limits.max_run_bytes), HINT_LIMIT));
+                return Err(self.refuse(
+                    &name,
+                    format!(
+                        "takes this run past the limit of {} extracted bytes over all artifacts",
+                        self.limits.max_run_bytes
+                    ),
+                    HINT_LIMIT,
+                ));
             }
             if self.total > RATIO_FLOOR && self.total / self.archive_len.max(1) > self.limits.max_ratio {
                 return Err(self.refuse(
@@ -338,9 +367,16 @@ impl Extraction<'_> {
             path.push(part);
             match std::fs::symlink_metadata(&path) {
                 Ok(meta) if meta.is_dir() => continue,
-                Ok(_) => return Err(self.refuse(name, format!("needs `{part}` to be a directory, but a file of that name was extracted"), HINT_UNSAFE)),
+                Ok(_) => {
+                    return Err(self.refuse(
+                        name,
+                        format!("needs `{part}` to be a directory, but a file of that name was extracted"),
+                        HINT_UNSAFE,
+                    ));
+                }
                 Err(_) => {
-                    std::fs::create_dir(&path).map_err(|e| Error::io(&path, e, "free disk space or fix permissions"))?;
+                    std::fs::create_dir(&path)
+                        .map_err(|e| Error::io(&path, e, "free disk space or fix permissions"))?;
                     self.created.push(path.clone());
                 }
             }
@@ -502,7 +538,10 @@ mod tests {
         let zip = zip_with_duplicate(tmp.path(), ("a.xml", failing), "b.xml", passing);
         let dest = tmp.path().join("out");
         let error = extract_zip(&zip, &dest, &Limits::default(), "pr-e2e-report").unwrap_err();
-        assert!(error.to_string().contains("artifact `pr-e2e-report`: is unreadable: two entries have the same name"), "{error}");
+        assert!(
+            error.to_string().contains("artifact `pr-e2e-report`: is unreadable: two entries have the same name"),
+            "{error}"
+        );
         assert!(files_below(&dest).is_empty());
     }
 

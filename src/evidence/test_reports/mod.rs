@@ -279,7 +279,10 @@ impl TestEvidence {
                         parts.push(format!("{} errored", c.totals.errored));
                     }
                     if c.totals.suite_problems > 0 {
-                        parts.push(format!("{} suite problem(s) (a package that did not build, a failed setup)", c.totals.suite_problems));
+                        parts.push(format!(
+                            "{} suite problem(s) (a package that did not build, a failed setup)",
+                            c.totals.suite_problems
+                        ));
                     }
                     if c.unparseable_files > 0 {
                         parts.push(format!("{} report file(s) could not be parsed", c.unparseable_files));
@@ -303,7 +306,8 @@ impl TestEvidence {
 /// `N flaky test(s) (fail-on-flaky): a, b, c and M more`.
 fn flaky_reason(c: &CategoryRecord) -> String {
     const SHOWN: usize = 5;
-    let names: Vec<String> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
+    let names: Vec<String> =
+        c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
     let mut text = format!("{} flaky test(s) (fail-on-flaky)", c.totals.flaky);
     if !names.is_empty() {
         text.push_str(": ");
@@ -365,7 +369,16 @@ mod tests {
     }
 
     fn artifact(files: Vec<ReportFile>) -> ArtifactRecord {
-        ArtifactRecord { id: 1, name: "a".into(), run_id: None, run_attempt: None, size: 0, digest: None, sha256: String::new(), files }
+        ArtifactRecord {
+            id: 1,
+            name: "a".into(),
+            run_id: None,
+            run_attempt: None,
+            size: 0,
+            digest: None,
+            sha256: String::new(),
+            files,
+        }
     }
 
     #[test]
@@ -373,17 +386,25 @@ mod tests {
         let green = Totals { tests: 3, passed: 3, ..Default::default() };
         assert_eq!(judge(&[], false).0, CategoryStatus::Missing);
         assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green))])], false).0, CategoryStatus::Passed);
-        assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green)), file(FileStatus::Unparseable, None)])], false).0, CategoryStatus::Failed);
+        assert_eq!(
+            judge(&[artifact(vec![file(FileStatus::Parsed, Some(green)), file(FileStatus::Unparseable, None)])], false)
+                .0,
+            CategoryStatus::Failed
+        );
         assert_eq!(judge(&[artifact(vec![file(FileStatus::NotAReport, None)])], false).0, CategoryStatus::Empty);
         let red = Totals { tests: 3, passed: 2, errored: 1, ..Default::default() };
-        let (status, totals, duration, _) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(red)), file(FileStatus::Parsed, Some(green))])], false);
+        let (status, totals, duration, _) =
+            judge(&[artifact(vec![file(FileStatus::Parsed, Some(red)), file(FileStatus::Parsed, Some(green))])], false);
         assert_eq!((status, totals.tests, duration), (CategoryStatus::Failed, 6, 3.0));
         // A suite problem (a package that did not build) fails the category, even with no tests.
         let problem = Totals { suite_problems: 1, ..Default::default() };
         assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(problem))])], false).0, CategoryStatus::Failed);
         // Flaky tests alone do not.
         let flaky = Totals { flaky: 2, ..green };
-        let (status, totals, ..) = judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky)), file(FileStatus::Parsed, Some(problem))])], false);
+        let (status, totals, ..) = judge(
+            &[artifact(vec![file(FileStatus::Parsed, Some(flaky)), file(FileStatus::Parsed, Some(problem))])],
+            false,
+        );
         assert_eq!((status, totals.flaky, totals.suite_problems), (CategoryStatus::Failed, 2, 1));
         assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky))])], false).0, CategoryStatus::Passed);
         // Unless flaky tests are to fail the gate.

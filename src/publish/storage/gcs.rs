@@ -47,11 +47,21 @@ impl Auth {
     pub(super) fn from_pairs(pairs: Vec<(String, Secret)>) -> Result<Self> {
         let hint = "give either `access-token=…` (e.g. from google-github-actions/auth with token_format: access_token) or `service-account-json=<base64 of the key file>` (base64 -w0 key.json)";
         match <[(String, Secret); 1]>::try_from(pairs) {
-            Ok([(key, value)]) if value.expose().is_empty() => Err(Error::input("storage-credentials", format!("`{key}` is empty"), hint)),
+            Ok([(key, value)]) if value.expose().is_empty() => {
+                Err(Error::input("storage-credentials", format!("`{key}` is empty"), hint))
+            }
             Ok([(key, value)]) if key == "access-token" => Ok(Auth::AccessToken(value)),
             Ok([(_, value)]) => Ok(Auth::ServiceAccount(ServiceAccount::parse(value)?)),
-            Err(pairs) if pairs.is_empty() => Err(Error::input("storage-credentials", "has no credentials for gs:// (`access-token` or `service-account-json`)", hint)),
-            Err(_) => Err(Error::input("storage-credentials", "gives both `access-token` and `service-account-json`; give only one", hint)),
+            Err(pairs) if pairs.is_empty() => Err(Error::input(
+                "storage-credentials",
+                "has no credentials for gs:// (`access-token` or `service-account-json`)",
+                hint,
+            )),
+            Err(_) => Err(Error::input(
+                "storage-credentials",
+                "gives both `access-token` and `service-account-json`; give only one",
+                hint,
+            )),
         }
     }
 
@@ -110,13 +120,25 @@ impl ServiceAccount {
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": self.private_key_id});
         let claims = serde_json::json!({"iss": self.client_email, "scope": SCOPE, "aud": self.token_uri, "iat": now, "exp": now + 3600});
         let unsigned = format!("{}.{}", b64.encode(header.to_string()), b64.encode(claims.to_string()));
-        let key = key_pair(&self.private_key).map_err(|reason| Error::input("storage-credentials", reason, "check the service-account key"))?;
+        let key = key_pair(&self.private_key)
+            .map_err(|reason| Error::input("storage-credentials", reason, "check the service-account key"))?;
         let mut signature = vec![0u8; key.public().modulus_len()];
-        key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), unsigned.as_bytes(), &mut signature)
-            .map_err(|_| Error::service(&what, "signing the token request failed", "check the service-account key"))?;
-        let body = format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={unsigned}.{}", b64.encode(signature));
+        key.sign(
+            &ring::signature::RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            unsigned.as_bytes(),
+            &mut signature,
+        )
+        .map_err(|_| Error::service(&what, "signing the token request failed", "check the service-account key"))?;
+        let body = format!(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={unsigned}.{}",
+            b64.encode(signature)
+        );
         let response = send_with_retries(&what, RetryPolicy::from_env(), |_| {
-            let request = http.post(&self.token_uri).header("content-type", "application/x-www-form-urlencoded").body(body.clone());
+            let request = http
+                .post(&self.token_uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.clone());
             async move { Ok(request) }
         })
         .await?;
@@ -136,7 +158,9 @@ impl ServiceAccount {
             }
             other => {
                 let said = match other {
-                    Some(TokenAnswer { error: Some(e), error_description, .. }) => format!("HTTP {status} {e}: {}", one_line(&error_description.unwrap_or_default())),
+                    Some(TokenAnswer { error: Some(e), error_description, .. }) => {
+                        format!("HTTP {status} {e}: {}", one_line(&error_description.unwrap_or_default()))
+                    }
                     _ => format!("HTTP {status}"),
                 };
                 Err(Error::service(
@@ -154,7 +178,9 @@ fn key_pair(pem: &Secret) -> std::result::Result<ring::rsa::KeyPair, String> {
     if !pem.expose().contains("BEGIN PRIVATE KEY") {
         return Err("has a `private_key` that is not a PKCS#8 PEM key (-----BEGIN PRIVATE KEY-----)".into());
     }
-    let der = base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| "has a `private_key` whose PEM body is not base64".to_string())?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|_| "has a `private_key` whose PEM body is not base64".to_string())?;
     ring::rsa::KeyPair::from_pkcs8(&der).map_err(|e| format!("has a `private_key` that is not a usable RSA key ({e})"))
 }
 
@@ -212,7 +238,9 @@ impl Client {
         match response.status().as_u16() {
             200 => {
                 let body = read_bounded(response, 1024 * 1024, what).await?;
-                serde_json::from_slice(&body).map(Some).map_err(|e| Error::service(what, format!("unexpected answer: {e}"), "check the endpoint in `storage-url`"))
+                serde_json::from_slice(&body).map(Some).map_err(|e| {
+                    Error::service(what, format!("unexpected answer: {e}"), "check the endpoint in `storage-url`")
+                })
             }
             404 => Ok(None),
             _ => Err(self.refusal(response, what).await),
@@ -235,7 +263,12 @@ impl Client {
 
     /// Uploads the file (create-only: `ifGenerationMatch=0`); returns the answer and
     /// whether an earlier attempt broke off.
-    pub(super) async fn put(&self, file: &LocalFile, create_only: bool, what: &str) -> Result<(reqwest::Response, bool)> {
+    pub(super) async fn put(
+        &self,
+        file: &LocalFile,
+        create_only: bool,
+        what: &str,
+    ) -> Result<(reqwest::Response, bool)> {
         let what = what.to_string();
         let mut url = format!("{}/upload/storage/v1/b/{}/o?uploadType=multipart", self.endpoint, self.bucket);
         if create_only {
@@ -277,7 +310,10 @@ impl Client {
 
     pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
         let status = response.status().as_u16();
-        let body = read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let body = read_bounded(response, 64 * 1024, what)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let message = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v.pointer("/error/message").and_then(|m| m.as_str()).map(one_line))
@@ -327,7 +363,10 @@ mod tests {
                 "{\"type\":\"service_account\",\"client_email\":\"a@b\",\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}",
                 "not a usable RSA key",
             ),
-            ("{\"type\":\"service_account\",\"client_email\":\"a@b\",\"private_key\":\"k\",\"token_uri\":\"http://evil.example/token\"}", "not https"),
+            (
+                "{\"type\":\"service_account\",\"client_email\":\"a@b\",\"private_key\":\"k\",\"token_uri\":\"http://evil.example/token\"}",
+                "not https",
+            ),
         ] {
             let err = Auth::from_pairs(pairs(value)).unwrap_err().to_string();
             assert!(err.starts_with("input `storage-credentials`") && err.contains(says), "{value}: {err}");

@@ -47,7 +47,8 @@ impl Keys {
         let hint = "give `access-key-id=…` and `secret-access-key=…` (and `session-token=…` for temporary credentials), one per line";
         let missing = |key: &str| Error::input("storage-credentials", format!("`{key}` is missing for s3://"), hint);
         let access_key_id = access_key_id.filter(|s| !s.expose().is_empty()).ok_or_else(|| missing("access-key-id"))?;
-        let secret_access_key = secret_access_key.filter(|s| !s.expose().is_empty()).ok_or_else(|| missing("secret-access-key"))?;
+        let secret_access_key =
+            secret_access_key.filter(|s| !s.expose().is_empty()).ok_or_else(|| missing("secret-access-key"))?;
         Ok(Keys { access_key_id, secret_access_key, session_token: session_token.filter(|s| !s.expose().is_empty()) })
     }
 
@@ -76,12 +77,21 @@ impl Client {
             None if location.bucket.contains('.') => format!("https://s3.{region}.amazonaws.com/{}", location.bucket),
             None => format!("https://{}.s3.{region}.amazonaws.com", location.bucket),
         };
-        Client { http, base, bucket: location.bucket.clone(), region, keys: keys.clone(), retry: crate::http::RetryPolicy::from_env() }
+        Client {
+            http,
+            base,
+            bucket: location.bucket.clone(),
+            region,
+            keys: keys.clone(),
+            retry: crate::http::RetryPolicy::from_env(),
+        }
     }
 
     fn url(&self, key: &str) -> Result<reqwest::Url> {
         let text = format!("{}/{}", self.base, percent_encode(key, true));
-        reqwest::Url::parse(&text).map_err(|e| Error::input("storage-url", format!("`{text}` is not a URL: {e}"), "check the endpoint and bucket"))
+        reqwest::Url::parse(&text).map_err(|e| {
+            Error::input("storage-url", format!("`{text}` is not a URL: {e}"), "check the endpoint and bucket")
+        })
     }
 
     pub(super) fn object_url(&self, key: &str) -> String {
@@ -89,7 +99,13 @@ impl Client {
     }
 
     /// A request with SigV4 headers for `payload_sha256` (hex).
-    fn request(&self, method: reqwest::Method, url: &reqwest::Url, headers: &[(&str, String)], payload_sha256: &str) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        method: reqwest::Method,
+        url: &reqwest::Url,
+        headers: &[(&str, String)],
+        payload_sha256: &str,
+    ) -> reqwest::RequestBuilder {
         let signed = sign(&self.keys, &self.region, method.as_str(), url, headers, payload_sha256, Utc::now());
         let mut builder = self.http.request(method, url.clone());
         for (name, value) in headers.iter().map(|(n, v)| (n.to_string(), v.clone())).chain(signed) {
@@ -99,7 +115,13 @@ impl Client {
     }
 
     /// A small request (no body) with retries.
-    async fn send(&self, method: reqwest::Method, key: &str, headers: &[(&str, String)], what: &str) -> Result<reqwest::Response> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        key: &str,
+        headers: &[(&str, String)],
+        what: &str,
+    ) -> Result<reqwest::Response> {
         let url = self.url(key)?;
         send_with_retries(what, self.retry, |_| {
             let builder = self.request(method.clone(), &url, headers, EMPTY_SHA256);
@@ -115,7 +137,8 @@ impl Client {
     /// credentials that may write but not list the bucket get it for a missing object.
     pub(super) async fn lookup(&self, key: &str) -> Result<Lookup> {
         let what = format!("looking up {}", self.object_url(key));
-        let response = self.send(reqwest::Method::HEAD, key, &[("x-amz-checksum-mode", "ENABLED".into())], &what).await?;
+        let response =
+            self.send(reqwest::Method::HEAD, key, &[("x-amz-checksum-mode", "ENABLED".into())], &what).await?;
         match response.status().as_u16() {
             200 => return Ok(Lookup::Found(remote_of(&response))),
             404 => return Ok(Lookup::Missing),
@@ -133,7 +156,11 @@ impl Client {
             };
             return match size {
                 Some(size) => Ok(Lookup::Found(Remote { size, ..Remote::default() })),
-                None => Ok(Lookup::Unknown(Error::service(&what, "the store gave the object but not its size", "check the endpoint; it answers unlike S3"))),
+                None => Ok(Lookup::Unknown(Error::service(
+                    &what,
+                    "the store gave the object but not its size",
+                    "check the endpoint; it answers unlike S3",
+                ))),
             };
         }
         let error = self.refusal(response, &what).await;
@@ -146,13 +173,23 @@ impl Client {
 
     /// PUTs the file (create-only: `If-None-Match: *`); returns the answer and whether
     /// an earlier attempt broke off.
-    pub(super) async fn put(&self, file: &LocalFile, create_only: bool, what: &str) -> Result<(reqwest::Response, bool)> {
+    pub(super) async fn put(
+        &self,
+        file: &LocalFile,
+        create_only: bool,
+        what: &str,
+    ) -> Result<(reqwest::Response, bool)> {
         let what = what.to_string();
         if file.size > MAX_SINGLE_PUT {
-            return Err(Error::service(&what, format!("the file is {} bytes; S3 takes at most 5 GiB in one upload", file.size), "keep the bundle under 5 GiB (leave out run logs with `include-run-logs: false`)"));
+            return Err(Error::service(
+                &what,
+                format!("the file is {} bytes; S3 takes at most 5 GiB in one upload", file.size),
+                "keep the bundle under 5 GiB (leave out run logs with `include-run-logs: false`)",
+            ));
         }
         let url = self.url(&file.key)?;
-        let sha256 = hex::decode(&file.sha256_hex).map_err(|e| Error::service(&what, e.to_string(), "report this as a bug"))?;
+        let sha256 =
+            hex::decode(&file.sha256_hex).map_err(|e| Error::service(&what, e.to_string(), "report this as a bug"))?;
         let mut headers: Vec<(&str, String)> = vec![
             ("content-type", file.content_type.to_string()),
             ("content-length", file.size.to_string()),
@@ -184,8 +221,12 @@ impl Client {
     /// Turns an S3 error answer into an error that says what to do.
     pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
         let status = response.status().as_u16();
-        let region_hint = response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = crate::http::read_bounded(response, 64 * 1024, what).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let region_hint =
+            response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = crate::http::read_bounded(response, 64 * 1024, what)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let code = xml_text(&body, "Code").unwrap_or_default();
         let message = xml_text(&body, "Message").map(|m| one_line(&m)).unwrap_or_default();
         let said = if code.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status} {code}: {message}") };
@@ -241,14 +282,25 @@ fn xml_text(body: &str, tag: &str) -> Option<String> {
 /// Signature Version 4: returns the headers to add (`x-amz-date`,
 /// `x-amz-content-sha256`, `x-amz-security-token`, `authorization`). Every header in
 /// `headers` and `host` is signed.
-fn sign(keys: &Keys, region: &str, method: &str, url: &reqwest::Url, headers: &[(&str, String)], payload_sha256: &str, now: DateTime<Utc>) -> Vec<(String, String)> {
+fn sign(
+    keys: &Keys,
+    region: &str,
+    method: &str,
+    url: &reqwest::Url,
+    headers: &[(&str, String)],
+    payload_sha256: &str,
+    now: DateTime<Utc>,
+) -> Vec<(String, String)> {
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let date = now.format("%Y%m%d").to_string();
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
-    let mut added = vec![("x-amz-date".to_string(), amz_date.clone()), ("x-amz-content-sha256".to_string(), payload_sha256.to_string())];
+    let mut added = vec![
+        ("x-amz-date".to_string(), amz_date.clone()),
+        ("x-amz-content-sha256".to_string(), payload_sha256.to_string()),
+    ];
     if let Some(token) = &keys.session_token {
         added.push(("x-amz-security-token".to_string(), token.expose().to_string()));
     }
@@ -260,7 +312,8 @@ fn sign(keys: &Keys, region: &str, method: &str, url: &reqwest::Url, headers: &[
         .collect();
     canonical.sort();
     let signed_headers = canonical.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(";");
-    let mut query: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (percent_encode(&k, false), percent_encode(&v, false))).collect();
+    let mut query: Vec<(String, String)> =
+        url.query_pairs().map(|(k, v)| (percent_encode(&k, false), percent_encode(&v, false))).collect();
     query.sort();
     let canonical_request = format!(
         "{method}\n{}\n{}\n{}\n{signed_headers}\n{payload_sha256}",
@@ -269,7 +322,8 @@ fn sign(keys: &Keys, region: &str, method: &str, url: &reqwest::Url, headers: &[
         canonical.iter().map(|(n, v)| format!("{n}:{v}\n")).collect::<String>(),
     );
     let scope = format!("{date}/{region}/s3/aws4_request");
-    let string_to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())));
+    let string_to_sign =
+        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())));
     let mut key = hmac(format!("AWS4{}", keys.secret_access_key.expose()).as_bytes(), date.as_bytes());
     for part in [region, "s3", "aws4_request"] {
         key = hmac(&key, part.as_bytes());
@@ -277,7 +331,10 @@ fn sign(keys: &Keys, region: &str, method: &str, url: &reqwest::Url, headers: &[
     let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
     added.push((
         "authorization".to_string(),
-        format!("AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}", keys.access_key_id.expose()),
+        format!(
+            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+            keys.access_key_id.expose()
+        ),
     ));
     added
 }
@@ -312,7 +369,11 @@ mod tests {
 
     #[test]
     fn session_tokens_are_sent_and_signed() {
-        let keys = Keys { access_key_id: Secret::new("ASIA1"), secret_access_key: Secret::new("s"), session_token: Some(Secret::new("tok")) };
+        let keys = Keys {
+            access_key_id: Secret::new("ASIA1"),
+            secret_access_key: Secret::new("s"),
+            session_token: Some(Secret::new("tok")),
+        };
         let url = reqwest::Url::parse("http://127.0.0.1:9000/b/k").unwrap();
         let headers = sign(&keys, "eu-central-1", "PUT", &url, &[], EMPTY_SHA256, Utc::now());
         assert!(headers.contains(&("x-amz-security-token".to_string(), "tok".to_string())));

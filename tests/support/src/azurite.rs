@@ -10,7 +10,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 pub const ACCOUNT: &str = "devstoreaccount1";
-pub const ACCOUNT_KEY: &str = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+pub const ACCOUNT_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 const SAS_VERSION: &str = "2020-12-06";
 
 #[derive(Debug, Clone)]
@@ -37,11 +38,18 @@ impl Azurite {
     }
 
     /// A service SAS URL for one blob with the given permissions (`r`, `cw`, …).
-    pub fn blob_sas_url(&self, container: &str, blob: &str, permissions: &str, expiry: chrono::DateTime<chrono::Utc>) -> String {
+    pub fn blob_sas_url(
+        &self,
+        container: &str,
+        blob: &str,
+        permissions: &str,
+        expiry: chrono::DateTime<chrono::Utc>,
+    ) -> String {
         let se = expiry.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let resource = format!("/blob/{ACCOUNT}/{container}/{blob}");
         // sp st se resource si sip spr sv sr snapshot ses rscc rscd rsce rscl rsct
-        let to_sign = [permissions, "", &se, &resource, "", "", "", SAS_VERSION, "b", "", "", "", "", "", "", ""].join("\n");
+        let to_sign =
+            [permissions, "", &se, &resource, "", "", "", SAS_VERSION, "b", "", "", "", "", "", "", ""].join("\n");
         let sig = Self::sign(&to_sign);
         let q = [("sv", SAS_VERSION), ("sr", "b"), ("sp", permissions), ("se", &se), ("sig", &sig)];
         format!("{}/{container}/{}?{}", self.account_url, encode_path(blob), encode_query(&q))
@@ -64,7 +72,9 @@ impl Azurite {
             .header("content-length", "0")
             .send()
             .await
-            .unwrap_or_else(|e| panic!("Azurite at {} does not answer: {e}. Start the suite with `tests/run`.", self.account_url));
+            .unwrap_or_else(|e| {
+                panic!("Azurite at {} does not answer: {e}. Start the suite with `tests/run`.", self.account_url)
+            });
         let status = response.status().as_u16();
         if status != 201 && status != 409 {
             let body = response.text().await.unwrap_or_default();

@@ -199,7 +199,10 @@ impl FakeGitHub {
             .route("/repos/{owner}/{repo}/releases", get(rest_releases))
             .route("/repos/{owner}/{repo}/releases/tags/{tag}", get(rest_release_by_tag))
             .route("/repos/{owner}/{repo}/releases/{release_id}/assets", get(rest_release_assets))
-            .route("/repos/{owner}/{repo}/releases/assets/{asset_id}", axum::routing::delete(rest_delete_release_asset).patch(rest_rename_release_asset))
+            .route(
+                "/repos/{owner}/{repo}/releases/assets/{asset_id}",
+                axum::routing::delete(rest_delete_release_asset).patch(rest_rename_release_asset),
+            )
             .route(
                 "/uploads/repos/{owner}/{repo}/releases/{release_id}/assets",
                 post(upload_release_asset).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
@@ -210,7 +213,18 @@ impl FakeGitHub {
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("the fake serves");
         });
-        let fake = FakeGitHub { url, container, azurite, state, runtime_token, rest_token, run_backend_id, job_backend_id, changes, _server: server };
+        let fake = FakeGitHub {
+            url,
+            container,
+            azurite,
+            state,
+            runtime_token,
+            rest_token,
+            run_backend_id,
+            job_backend_id,
+            changes,
+            _server: server,
+        };
         // The run the step belongs to, in progress, with a few jobs.
         fake.state.lock().unwrap().runs.push(FakeRun {
             id: crate::step::RUN_ID,
@@ -316,7 +330,8 @@ impl FakeGitHub {
     }
 
     async fn put_blob_typed(&self, blob: &str, bytes: &[u8], content_type: &str) {
-        let url = self.azurite.blob_sas_url(&self.container, blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
+        let url =
+            self.azurite.blob_sas_url(&self.container, blob, "cw", chrono::Utc::now() + chrono::Duration::hours(1));
         let r = crate::http()
             .put(&url)
             .header("x-ms-blob-type", "BlockBlob")
@@ -363,7 +378,15 @@ impl FakeGitHub {
         }
     }
 
-    fn push_seeded(&self, run_backend_id: &str, id: i64, name: &str, blob: String, bytes: &[u8], mime_type: Option<String>) -> i64 {
+    fn push_seeded(
+        &self,
+        run_backend_id: &str,
+        id: i64,
+        name: &str,
+        blob: String,
+        bytes: &[u8],
+        mime_type: Option<String>,
+    ) -> i64 {
         self.state.lock().unwrap().artifacts.push(StoredArtifact {
             run_backend_id: run_backend_id.into(),
             job_backend_id: "seed-job".into(),
@@ -437,9 +460,11 @@ async fn start_faulty_blob_server(azurite: Azurite, state: Arc<Mutex<FakeState>>
                 }
                 let upstream = crate::http().get(format!("{origin}/{rest}")).send().await.expect("Azurite answers");
                 let status = upstream.status().as_u16();
-                let content_type = upstream.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+                let content_type =
+                    upstream.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
                 let mut body = upstream.bytes().await.expect("Azurite sends the blob").to_vec();
-                let mut header = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+                let mut header =
+                    format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
                 if let Some(t) = content_type {
                     header.push_str(&format!("Content-Type: {t}\r\n"));
                 }
@@ -541,7 +566,9 @@ async fn twirp(State(ctx): State<Ctx>, Path(method): Path<String>, headers: Head
 }
 
 fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Response {
-    let Some(name) = str_field(body, "name") else { return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "name is required") };
+    let Some(name) = str_field(body, "name") else {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "name is required");
+    };
     if name.is_empty() || name.chars().any(|c| "\":<>|*?\r\n\\/".contains(c)) {
         return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "invalid artifact name");
     }
@@ -550,7 +577,8 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
         return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "version must be 4 to 7");
     }
     // A google.protobuf.StringValue: a plain string in JSON (an object with `value` is accepted too).
-    let mime_type = field(body, "mime_type").and_then(|v| v.as_str().or_else(|| v.get("value").and_then(|x| x.as_str())).map(str::to_string));
+    let mime_type = field(body, "mime_type")
+        .and_then(|v| v.as_str().or_else(|| v.get("value").and_then(|x| x.as_str())).map(str::to_string));
     let expires_at = str_field(body, "expires_at");
     if let Some(e) = &expires_at
         && chrono::DateTime::parse_from_rfc3339(e).is_err()
@@ -559,7 +587,11 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
     }
     let mut s = ctx.state.lock().unwrap();
     if s.artifacts.iter().any(|a| a.run_backend_id == run && a.name == name && a.finalized) {
-        return twirp_error(StatusCode::CONFLICT, "already_exists", &format!("an artifact with this name already exists on the workflow run: {name}"));
+        return twirp_error(
+            StatusCode::CONFLICT,
+            "already_exists",
+            &format!("an artifact with this name already exists on the workflow run: {name}"),
+        );
     }
     s.next_id += 1;
     let id = s.next_id;
@@ -585,7 +617,9 @@ fn create_artifact(ctx: &Ctx, body: &Value, run: String, job: String) -> Respons
 
 async fn finalize_artifact(ctx: &Ctx, body: &Value, run: String) -> Response {
     let name = str_field(body, "name").unwrap_or_default();
-    let Some(size) = int_field(body, "size") else { return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "size is required") };
+    let Some(size) = int_field(body, "size") else {
+        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", "size is required");
+    };
     let hash = str_field(body, "hash");
     let blob = {
         let s = ctx.state.lock().unwrap();
@@ -598,16 +632,29 @@ async fn finalize_artifact(ctx: &Ctx, body: &Value, run: String) -> Response {
         return twirp_error(StatusCode::BAD_REQUEST, "failed_precondition", "the blob was never uploaded");
     };
     if bytes.len() as i64 != size {
-        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", &format!("size {size} does not match the uploaded {} bytes", bytes.len()));
+        return twirp_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            &format!("size {size} does not match the uploaded {} bytes", bytes.len()),
+        );
     }
     let actual = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
     if let Some(h) = &hash
         && h != &actual
     {
-        return twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", &format!("hash {h} does not match the uploaded blob"));
+        return twirp_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            &format!("hash {h} does not match the uploaded blob"),
+        );
     }
     let mut s = ctx.state.lock().unwrap();
-    let a = s.artifacts.iter_mut().rev().find(|a| a.run_backend_id == run && a.name == name && !a.finalized).expect("still there");
+    let a = s
+        .artifacts
+        .iter_mut()
+        .rev()
+        .find(|a| a.run_backend_id == run && a.name == name && !a.finalized)
+        .expect("still there");
     a.finalized = true;
     a.size = size;
     a.digest = hash;
@@ -632,7 +679,12 @@ fn list_artifacts(ctx: &Ctx, body: &Value, run: String) -> Response {
 fn signed_url(ctx: &Ctx, body: &Value, run: String) -> Response {
     let name = str_field(body, "name").unwrap_or_default();
     let s = ctx.state.lock().unwrap();
-    match s.artifacts.iter().filter(|a| a.run_backend_id == run && a.name == name && a.finalized).max_by_key(|a| a.database_id) {
+    match s
+        .artifacts
+        .iter()
+        .filter(|a| a.run_backend_id == run && a.name == name && a.finalized)
+        .max_by_key(|a| a.database_id)
+    {
         Some(a) => {
             let blob = a.blob.clone();
             drop(s);
@@ -646,7 +698,13 @@ fn signed_url(ctx: &Ctx, body: &Value, run: String) -> Response {
 fn delete_artifact(ctx: &Ctx, body: &Value, run: String) -> Response {
     let name = str_field(body, "name").unwrap_or_default();
     let mut s = ctx.state.lock().unwrap();
-    let newest = s.artifacts.iter().enumerate().filter(|(_, a)| a.run_backend_id == run && a.name == name && a.finalized).max_by_key(|(_, a)| a.database_id).map(|(i, _)| i);
+    let newest = s
+        .artifacts
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.run_backend_id == run && a.name == name && a.finalized)
+        .max_by_key(|(_, a)| a.database_id)
+        .map(|(i, _)| i);
     match newest {
         Some(i) => {
             let a = s.artifacts.remove(i);
@@ -666,13 +724,16 @@ fn rest_authorized(ctx: &Ctx, headers: &HeaderMap, route: &str, query: Value) ->
     s.rest_auth.push(auth.clone());
     let ok = matches!(auth.as_deref(), Some(a) if a == format!("Bearer {}", ctx.rest_token) || a == format!("token {}", ctx.rest_token));
     if ok && s.forbid_rest {
-        return Err((StatusCode::FORBIDDEN, Json(json!({"message": "Resource not accessible by integration", "status": "403"}))).into_response());
+        return Err((
+            StatusCode::FORBIDDEN,
+            Json(json!({"message": "Resource not accessible by integration", "status": "403"})),
+        )
+            .into_response());
     }
     if ok {
         Ok(())
     } else {
-        Err((StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials", "status": "401"})))
-            .into_response())
+        Err((StatusCode::UNAUTHORIZED, Json(json!({"message": "Bad credentials", "status": "401"}))).into_response())
     }
 }
 
@@ -699,8 +760,14 @@ fn run_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRun) -> Value {
     })
 }
 
-async fn rest_run(State(ctx): State<Ctx>, Path((owner, repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run", json!({"run_id": run_id, "repository": format!("{owner}/{repo}")})) {
+async fn rest_run(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, run_id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) =
+        rest_authorized(&ctx, &headers, "GET run", json!({"run_id": run_id, "repository": format!("{owner}/{repo}")}))
+    {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -716,7 +783,12 @@ async fn rest_workflow_runs(
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET workflow runs", json!({"workflow": workflow, "head_sha": q.head_sha, "status": q.status})) {
+    if let Err(r) = rest_authorized(
+        &ctx,
+        &headers,
+        "GET workflow runs",
+        json!({"workflow": workflow, "head_sha": q.head_sha, "status": q.status}),
+    ) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -745,7 +817,12 @@ async fn rest_run_artifacts(
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run artifacts", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "name": q.name, "repository": format!("{owner}/{repo}")})) {
+    if let Err(r) = rest_authorized(
+        &ctx,
+        &headers,
+        "GET run artifacts",
+        json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "name": q.name, "repository": format!("{owner}/{repo}")}),
+    ) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -770,13 +847,24 @@ async fn rest_run_artifacts(
     Json(json!({"total_count": total, "artifacts": page})).into_response()
 }
 
-async fn rest_artifact_zip(State(ctx): State<Ctx>, Path((owner, repo, artifact_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET artifact zip", json!({"artifact_id": artifact_id, "repository": format!("{owner}/{repo}")})) {
+async fn rest_artifact_zip(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, artifact_id)): Path<(String, String, i64)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = rest_authorized(
+        &ctx,
+        &headers,
+        "GET artifact zip",
+        json!({"artifact_id": artifact_id, "repository": format!("{owner}/{repo}")}),
+    ) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
     match s.artifacts.iter().find(|a| a.database_id == artifact_id && a.finalized) {
-        Some(a) if a.expired => (StatusCode::GONE, Json(json!({"message": "Artifact has expired", "status": "410"}))).into_response(),
+        Some(a) if a.expired => {
+            (StatusCode::GONE, Json(json!({"message": "Artifact has expired", "status": "410"}))).into_response()
+        }
         Some(a) => {
             let blob = a.blob.clone();
             drop(s);
@@ -793,7 +881,12 @@ async fn rest_run_jobs(
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET run jobs", json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "repository": format!("{owner}/{repo}")})) {
+    if let Err(r) = rest_authorized(
+        &ctx,
+        &headers,
+        "GET run jobs",
+        json!({"run_id": run_id, "per_page": q.per_page, "page": q.page, "repository": format!("{owner}/{repo}")}),
+    ) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -811,14 +904,19 @@ async fn rest_run_jobs(
     Json(json!({"total_count": total, "jobs": page})).into_response()
 }
 
-async fn rest_run_logs(State(ctx): State<Ctx>, Path((_owner, _repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+async fn rest_run_logs(
+    State(ctx): State<Ctx>,
+    Path((_owner, _repo, run_id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = rest_authorized(&ctx, &headers, "GET run logs", json!({"run_id": run_id})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
     match s.runs.iter().find(|r| r.id == run_id).and_then(|r| r.logs_blob.clone()) {
         Some(blob) => {
-            let url = ctx.azurite.blob_sas_url(&ctx.container, &blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
+            let url =
+                ctx.azurite.blob_sas_url(&ctx.container, &blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
             (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
         }
         None => not_found(),
@@ -827,14 +925,19 @@ async fn rest_run_logs(State(ctx): State<Ctx>, Path((_owner, _repo, run_id)): Pa
 
 /// `GET …/actions/jobs/{job_id}/logs`: 302 to the job's plain-text log, as GitHub
 /// answers once the job has completed; 404 when there is none.
-async fn rest_job_logs(State(ctx): State<Ctx>, Path((_owner, _repo, job_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+async fn rest_job_logs(
+    State(ctx): State<Ctx>,
+    Path((_owner, _repo, job_id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = rest_authorized(&ctx, &headers, "GET job logs", json!({"job_id": job_id})) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
     match s.job_logs.get(&job_id) {
         Some(blob) => {
-            let url = ctx.azurite.blob_sas_url(&ctx.container, blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
+            let url =
+                ctx.azurite.blob_sas_url(&ctx.container, blob, "r", chrono::Utc::now() + chrono::Duration::minutes(1));
             (StatusCode::FOUND, [(header::LOCATION, url)]).into_response()
         }
         None => not_found(),
@@ -885,12 +988,25 @@ impl FakeGitHub {
         s.next_id += 1;
         let id = s.next_id;
         let release = s.releases.iter_mut().find(|r| r.id == release_id).expect("the release exists");
-        release.assets.push(FakeAsset { id, name: name.into(), state: state.into(), content_type: "application/octet-stream".into(), bytes: bytes.to_vec() });
+        release.assets.push(FakeAsset {
+            id,
+            name: name.into(),
+            state: state.into(),
+            content_type: "application/octet-stream".into(),
+            bytes: bytes.to_vec(),
+        });
         id
     }
 
     pub fn release_assets(&self, release_id: i64) -> Vec<FakeAsset> {
-        self.state.lock().unwrap().releases.iter().find(|r| r.id == release_id).map(|r| r.assets.clone()).unwrap_or_default()
+        self.state
+            .lock()
+            .unwrap()
+            .releases
+            .iter()
+            .find(|r| r.id == release_id)
+            .map(|r| r.assets.clone())
+            .unwrap_or_default()
     }
 
     /// From now on the token may read releases but not change them (403, like a
@@ -927,11 +1043,16 @@ fn asset_json(owner: &str, repo: &str, r: &FakeRelease, a: &FakeAsset) -> Value 
 
 fn forbidden_write(ctx: &Ctx) -> Option<Response> {
     ctx.state.lock().unwrap().release_writes_forbidden.then(|| {
-        (StatusCode::FORBIDDEN, Json(json!({"message": "Resource not accessible by integration", "status": "403"}))).into_response()
+        (StatusCode::FORBIDDEN, Json(json!({"message": "Resource not accessible by integration", "status": "403"})))
+            .into_response()
     })
 }
 
-async fn rest_release_by_tag(State(ctx): State<Ctx>, Path((owner, repo, tag)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
+async fn rest_release_by_tag(
+    State(ctx): State<Ctx>,
+    Path((owner, repo, tag)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = rest_authorized(&ctx, &headers, "GET release by tag", json!({"tag": tag})) {
         return r;
     }
@@ -942,7 +1063,12 @@ async fn rest_release_by_tag(State(ctx): State<Ctx>, Path((owner, repo, tag)): P
     }
 }
 
-async fn rest_releases(State(ctx): State<Ctx>, Path((owner, repo)): Path<(String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
+async fn rest_releases(
+    State(ctx): State<Ctx>,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = rest_authorized(&ctx, &headers, "GET releases", json!({"per_page": q.per_page, "page": q.page})) {
         return r;
     }
@@ -957,7 +1083,12 @@ async fn rest_release_assets(
     Query(q): Query<Paging>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "GET release assets", json!({"release_id": release_id, "per_page": q.per_page, "page": q.page})) {
+    if let Err(r) = rest_authorized(
+        &ctx,
+        &headers,
+        "GET release assets",
+        json!({"release_id": release_id, "per_page": q.per_page, "page": q.page}),
+    ) {
         return r;
     }
     let s = ctx.state.lock().unwrap();
@@ -966,7 +1097,11 @@ async fn rest_release_assets(
     Json(paginate(&all, &q).0).into_response()
 }
 
-async fn rest_delete_release_asset(State(ctx): State<Ctx>, Path((_owner, _repo, asset_id)): Path<(String, String, i64)>, headers: HeaderMap) -> Response {
+async fn rest_delete_release_asset(
+    State(ctx): State<Ctx>,
+    Path((_owner, _repo, asset_id)): Path<(String, String, i64)>,
+    headers: HeaderMap,
+) -> Response {
     if let Err(r) = rest_authorized(&ctx, &headers, "DELETE release asset", json!({"asset_id": asset_id})) {
         return r;
     }
@@ -991,14 +1126,19 @@ async fn rest_rename_release_asset(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else { return (StatusCode::BAD_REQUEST, Json(json!({"message": "Problems parsing JSON"}))).into_response() };
-    if let Err(r) = rest_authorized(&ctx, &headers, "PATCH release asset", json!({"asset_id": asset_id, "body": body})) {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({"message": "Problems parsing JSON"}))).into_response();
+    };
+    if let Err(r) = rest_authorized(&ctx, &headers, "PATCH release asset", json!({"asset_id": asset_id, "body": body}))
+    {
         return r;
     }
     if let Some(r) = forbidden_write(&ctx) {
         return r;
     }
-    let Some(name) = body.get("name").and_then(Value::as_str).map(str::to_string) else { return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"message": "Validation Failed"}))).into_response() };
+    let Some(name) = body.get("name").and_then(Value::as_str).map(str::to_string) else {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"message": "Validation Failed"}))).into_response();
+    };
     let mut s = ctx.state.lock().unwrap();
     for release in &mut s.releases {
         let Some(i) = release.assets.iter().position(|a| a.id == asset_id) else { continue };
@@ -1029,7 +1169,12 @@ async fn upload_release_asset(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = rest_authorized(&ctx, &headers, "POST release asset", json!({"release_id": release_id, "name": q.name, "size": body.len()})) {
+    if let Err(r) = rest_authorized(
+        &ctx,
+        &headers,
+        "POST release asset",
+        json!({"release_id": release_id, "name": q.name, "size": body.len()}),
+    ) {
         return r;
     }
     if let Some(r) = forbidden_write(&ctx) {
@@ -1038,21 +1183,30 @@ async fn upload_release_asset(
     let Some(name) = q.name.filter(|n| !n.is_empty()) else {
         return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"message": "name is required"}))).into_response();
     };
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared != Some(body.len()) {
-        return (StatusCode::BAD_REQUEST, Json(json!({"message": "Content-Length is required and must match the body"}))).into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": "Content-Length is required and must match the body"})),
+        )
+            .into_response();
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let mut s = ctx.state.lock().unwrap();
-    let fault = s.faults.iter().position(|f| f.method == "UploadReleaseAsset" || f.method == "UploadReleaseAssetAnswerLost").map(|i| {
-        let fault = s.faults[i].clone();
-        if fault.times <= 1 {
-            s.faults.remove(i);
-        } else {
-            s.faults[i].times -= 1;
-        }
-        fault
-    });
+    let fault = s
+        .faults
+        .iter()
+        .position(|f| f.method == "UploadReleaseAsset" || f.method == "UploadReleaseAssetAnswerLost")
+        .map(|i| {
+            let fault = s.faults[i].clone();
+            if fault.times <= 1 {
+                s.faults.remove(i);
+            } else {
+                s.faults[i].times -= 1;
+            }
+            fault
+        });
     s.next_id += 1;
     let id = s.next_id;
     let Some(release) = s.releases.iter_mut().find(|r| r.id == release_id) else { return not_found() };

@@ -98,10 +98,12 @@ struct Paging {
     page: Option<usize>,
 }
 
-
 impl FakeChanges {
     pub fn new(token: &str) -> Self {
-        FakeChanges { state: Arc::new(Mutex::new(ChangesState { next_id: 9_000_000, ..Default::default() })), token: token.into() }
+        FakeChanges {
+            state: Arc::new(Mutex::new(ChangesState { next_id: 9_000_000, ..Default::default() })),
+            token: token.into(),
+        }
     }
 
     /// The routes, to merge into the fake's router.
@@ -123,7 +125,9 @@ impl FakeChanges {
         let mut s = self.state.lock().unwrap();
         let n = s.commits.len();
         let sha = hex::encode(Sha256::digest(format!("{n}\0{message}\0{}", parents.join(","))))[..40].to_string();
-        let date = chrono::DateTime::from_timestamp(1_767_225_600 + n as i64 * 60, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let date = chrono::DateTime::from_timestamp(1_767_225_600 + n as i64 * 60, 0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         s.commits.push(FakeCommit {
             sha: sha.clone(),
             parents: parents.iter().map(|p| p.to_string()).collect(),
@@ -152,7 +156,15 @@ impl FakeChanges {
     }
 
     /// A merged pull request: its final head, the commit that landed it, its own commits.
-    pub fn pull(&self, number: u64, title: &str, author: &str, head_sha: &str, merge_commit_sha: &str, commits: &[&str]) {
+    pub fn pull(
+        &self,
+        number: u64,
+        title: &str,
+        author: &str,
+        head_sha: &str,
+        merge_commit_sha: &str,
+        commits: &[&str],
+    ) {
         self.state.lock().unwrap().pulls.push(FakePull {
             number,
             title: title.into(),
@@ -190,7 +202,12 @@ impl FakeChanges {
     }
 
     pub fn approval(&self, run_id: u64, user: &str, state: &str, environment: &str, comment: &str) {
-        let a = FakeApproval { user: user.into(), state: state.into(), environment: environment.into(), comment: comment.into() };
+        let a = FakeApproval {
+            user: user.into(),
+            state: state.into(),
+            environment: environment.into(),
+            comment: comment.into(),
+        };
         self.state.lock().unwrap().approvals.entry(run_id).or_default().push(a);
     }
 
@@ -216,7 +233,10 @@ impl FakeChanges {
         if auth == format!("Bearer {}", self.token) || auth == format!("token {}", self.token) {
             None
         } else {
-            Some((StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "Bad credentials", "status": "401"}))).into_response())
+            Some(
+                (StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "Bad credentials", "status": "401"})))
+                    .into_response(),
+            )
         }
     }
 }
@@ -273,16 +293,41 @@ fn repository(owner: &str, repo: &str) -> Value {
         "pushed_at": "2026-01-01T00:00:00Z", "created_at": "2020-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
     });
     for (key, tail) in [
-        ("archive_url", "/{archive_format}{/ref}"), ("assignees_url", "/assignees{/user}"), ("blobs_url", "/git/blobs{/sha}"),
-        ("branches_url", "/branches{/branch}"), ("collaborators_url", "/collaborators{/collaborator}"), ("comments_url", "/comments{/number}"),
-        ("commits_url", "/commits{/sha}"), ("compare_url", "/compare/{base}...{head}"), ("contents_url", "/contents/{+path}"),
-        ("contributors_url", "/contributors"), ("deployments_url", "/deployments"), ("downloads_url", "/downloads"), ("events_url", "/events"),
-        ("forks_url", "/forks"), ("git_commits_url", "/git/commits{/sha}"), ("git_refs_url", "/git/refs{/sha}"), ("git_tags_url", "/git/tags{/sha}"),
-        ("hooks_url", "/hooks"), ("issue_comment_url", "/issues/comments{/number}"), ("issue_events_url", "/issues/events{/number}"),
-        ("issues_url", "/issues{/number}"), ("keys_url", "/keys{/key_id}"), ("labels_url", "/labels{/name}"), ("languages_url", "/languages"),
-        ("merges_url", "/merges"), ("milestones_url", "/milestones{/number}"), ("notifications_url", "/notifications{?since,all,participating}"),
-        ("pulls_url", "/pulls{/number}"), ("releases_url", "/releases{/id}"), ("stargazers_url", "/stargazers"), ("statuses_url", "/statuses/{sha}"),
-        ("subscribers_url", "/subscribers"), ("subscription_url", "/subscription"), ("tags_url", "/tags"), ("teams_url", "/teams"),
+        ("archive_url", "/{archive_format}{/ref}"),
+        ("assignees_url", "/assignees{/user}"),
+        ("blobs_url", "/git/blobs{/sha}"),
+        ("branches_url", "/branches{/branch}"),
+        ("collaborators_url", "/collaborators{/collaborator}"),
+        ("comments_url", "/comments{/number}"),
+        ("commits_url", "/commits{/sha}"),
+        ("compare_url", "/compare/{base}...{head}"),
+        ("contents_url", "/contents/{+path}"),
+        ("contributors_url", "/contributors"),
+        ("deployments_url", "/deployments"),
+        ("downloads_url", "/downloads"),
+        ("events_url", "/events"),
+        ("forks_url", "/forks"),
+        ("git_commits_url", "/git/commits{/sha}"),
+        ("git_refs_url", "/git/refs{/sha}"),
+        ("git_tags_url", "/git/tags{/sha}"),
+        ("hooks_url", "/hooks"),
+        ("issue_comment_url", "/issues/comments{/number}"),
+        ("issue_events_url", "/issues/events{/number}"),
+        ("issues_url", "/issues{/number}"),
+        ("keys_url", "/keys{/key_id}"),
+        ("labels_url", "/labels{/name}"),
+        ("languages_url", "/languages"),
+        ("merges_url", "/merges"),
+        ("milestones_url", "/milestones{/number}"),
+        ("notifications_url", "/notifications{?since,all,participating}"),
+        ("pulls_url", "/pulls{/number}"),
+        ("releases_url", "/releases{/id}"),
+        ("stargazers_url", "/stargazers"),
+        ("statuses_url", "/statuses/{sha}"),
+        ("subscribers_url", "/subscribers"),
+        ("subscription_url", "/subscription"),
+        ("tags_url", "/tags"),
+        ("teams_url", "/teams"),
         ("trees_url", "/git/trees{/sha}"),
     ] {
         v[key] = json!(format!("{api}{tail}"));
@@ -314,8 +359,15 @@ fn commit_json(owner: &str, repo: &str, c: &FakeCommit) -> Value {
 
 /// When a pull request was merged (and last updated): just after its merge commit.
 fn merged_at(s: &ChangesState, p: &FakePull) -> String {
-    let date = s.commits.iter().find(|c| Some(&c.sha) == p.merge_commit_sha.as_ref()).map(|c| c.date.clone()).unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
-    chrono::DateTime::parse_from_rfc3339(&date).map(|d| (d + chrono::Duration::seconds(30)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or(date)
+    let date = s
+        .commits
+        .iter()
+        .find(|c| Some(&c.sha) == p.merge_commit_sha.as_ref())
+        .map(|c| c.date.clone())
+        .unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
+    chrono::DateTime::parse_from_rfc3339(&date)
+        .map(|d| (d + chrono::Duration::seconds(30)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or(date)
 }
 
 fn pull_json(owner: &str, repo: &str, p: &FakePull, merged: &str) -> Value {
@@ -369,13 +421,22 @@ fn resolve(s: &ChangesState, r: &str) -> Option<String> {
     s.commits.iter().find(|c| c.sha == r).map(|c| c.sha.clone())
 }
 
-async fn compare(State(f): State<FakeChanges>, Path((owner, repo, basehead)): Path<(String, String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
-    if let Some(r) = f.refused(&headers, "GET compare", format!("{basehead} page={:?} per_page={:?}", q.page, q.per_page)) {
+async fn compare(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, basehead)): Path<(String, String, String)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) =
+        f.refused(&headers, "GET compare", format!("{basehead} page={:?} per_page={:?}", q.page, q.per_page))
+    {
         return r;
     }
     let Some((base, head)) = basehead.split_once("...") else { return error(StatusCode::NOT_FOUND, "Not Found") };
     let s = f.state.lock().unwrap();
-    let (Some(base_sha), Some(head_sha)) = (resolve(&s, base), resolve(&s, head)) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let (Some(base_sha), Some(head_sha)) = (resolve(&s, base), resolve(&s, head)) else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
     let of_base = ancestors(&s.commits, &base_sha);
     let of_head = ancestors(&s.commits, &head_sha);
     let Some(&merge_base) = of_base.intersection(&of_head).max() else {
@@ -389,7 +450,11 @@ async fn compare(State(f): State<FakeChanges>, Path((owner, repo, basehead)): Pa
         (true, false) => "behind",
         (false, false) => "diverged",
     };
-    let listed: Vec<usize> = if q.page.is_none() && q.per_page.is_none() { ahead.iter().take(250).copied().collect() } else { page(&ahead, &q, 30) };
+    let listed: Vec<usize> = if q.page.is_none() && q.per_page.is_none() {
+        ahead.iter().take(250).copied().collect()
+    } else {
+        page(&ahead, &q, 30)
+    };
     let listed: Vec<Value> = listed.iter().map(|i| commit_json(&owner, &repo, &s.commits[*i])).collect();
     let base_commit = s.commits.iter().find(|c| c.sha == base_sha).map(|c| commit_json(&owner, &repo, c));
     let html = format!("https://github.com/{owner}/{repo}/compare/{basehead}");
@@ -404,7 +469,12 @@ async fn compare(State(f): State<FakeChanges>, Path((owner, repo, basehead)): Pa
     .into_response()
 }
 
-async fn commit_pulls(State(f): State<FakeChanges>, Path((owner, repo, sha)): Path<(String, String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
+async fn commit_pulls(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, sha)): Path<(String, String, String)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = f.refused(&headers, "GET commit pulls", sha.clone()) {
         return r;
     }
@@ -418,7 +488,9 @@ async fn commit_pulls(State(f): State<FakeChanges>, Path((owner, repo, sha)): Pa
     let all: Vec<Value> = s
         .pulls
         .iter()
-        .filter(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str()) || p.head_sha == sha || p.commits.contains(&sha))
+        .filter(|p| {
+            p.merge_commit_sha.as_deref() == Some(sha.as_str()) || p.head_sha == sha || p.commits.contains(&sha)
+        })
         .map(|p| pull_json(&owner, &repo, p, &merged_at(&s, p)))
         .collect();
     axum::Json(page(&all, &q, 30)).into_response()
@@ -435,8 +507,17 @@ struct PullQuery {
 
 /// `GET /pulls`: every fake pull request is merged, hence closed; `sort=updated`
 /// orders by the time of merge.
-async fn list_pulls(State(f): State<FakeChanges>, Path((owner, repo)): Path<(String, String)>, Query(q): Query<PullQuery>, headers: HeaderMap) -> Response {
-    if let Some(r) = f.refused(&headers, "GET pulls", format!("state={:?} sort={:?} direction={:?} page={:?}", q.state, q.sort, q.direction, q.page)) {
+async fn list_pulls(
+    State(f): State<FakeChanges>,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(q): Query<PullQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = f.refused(
+        &headers,
+        "GET pulls",
+        format!("state={:?} sort={:?} direction={:?} page={:?}", q.state, q.sort, q.direction, q.page),
+    ) {
         return r;
     }
     let s = f.state.lock().unwrap();
@@ -453,12 +534,17 @@ async fn list_pulls(State(f): State<FakeChanges>, Path((owner, repo)): Path<(Str
     }
     let paging = Paging { per_page: q.per_page, page: q.page };
     let all: Vec<usize> = (0..dated.len()).collect();
-    let listed: Vec<Value> = page(&all, &paging, 30).into_iter().map(|i| pull_json(&owner, &repo, dated[i].1, &dated[i].0)).collect();
+    let listed: Vec<Value> =
+        page(&all, &paging, 30).into_iter().map(|i| pull_json(&owner, &repo, dated[i].1, &dated[i].0)).collect();
     axum::Json(listed).into_response()
 }
 
 /// `GET /pulls/{n}`: the full `pull-request` shape, the only one naming the merger.
-async fn one_pull(State(f): State<FakeChanges>, Path((owner, repo, number)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+async fn one_pull(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = f.refused(&headers, "GET pull", number.to_string()) {
         return r;
     }
@@ -479,7 +565,12 @@ async fn one_pull(State(f): State<FakeChanges>, Path((owner, repo, number)): Pat
     axum::Json(v).into_response()
 }
 
-async fn pull_reviews(State(f): State<FakeChanges>, Path((owner, repo, number)): Path<(String, String, u64)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
+async fn pull_reviews(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = f.refused(&headers, "GET pull reviews", number.to_string()) {
         return r;
     }
@@ -505,7 +596,11 @@ async fn pull_reviews(State(f): State<FakeChanges>, Path((owner, repo, number)):
     axum::Json(page(&all, &q, 30)).into_response()
 }
 
-async fn run_approvals(State(f): State<FakeChanges>, Path((owner, repo, run_id)): Path<(String, String, u64)>, headers: HeaderMap) -> Response {
+async fn run_approvals(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, run_id)): Path<(String, String, u64)>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = f.refused(&headers, "GET run approvals", run_id.to_string()) {
         return r;
     }
@@ -530,14 +625,26 @@ async fn run_approvals(State(f): State<FakeChanges>, Path((owner, repo, run_id))
     axum::Json(all).into_response()
 }
 
-async fn tags(State(f): State<FakeChanges>, Path((owner, repo)): Path<(String, String)>, Query(q): Query<Paging>, headers: HeaderMap) -> Response {
+async fn tags(
+    State(f): State<FakeChanges>,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
     if let Some(r) = f.refused(&headers, "GET tags", format!("page={:?}", q.page)) {
         return r;
     }
     let s = f.state.lock().unwrap();
     if s.tags_rate_limited {
-        let body = axum::Json(json!({"message": "API rate limit exceeded for installation ID 1.", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}));
-        return (StatusCode::FORBIDDEN, [("x-ratelimit-limit", "1000"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1767225600")], body).into_response();
+        let body = axum::Json(
+            json!({"message": "API rate limit exceeded for installation ID 1.", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}),
+        );
+        return (
+            StatusCode::FORBIDDEN,
+            [("x-ratelimit-limit", "1000"), ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1767225600")],
+            body,
+        )
+            .into_response();
     }
     let all: Vec<Value> = s
         .tags

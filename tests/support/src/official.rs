@@ -10,7 +10,11 @@ use crate::fake::FakeGitHub;
 pub fn node_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../node");
     for marker in ["node_modules/@actions/artifact/package.json", "node_modules/artifact6/package.json"] {
-        assert!(dir.join(marker).exists(), "{marker} is not installed in {}: run the suite with `tests/run`, which installs it (npm ci)", dir.display());
+        assert!(
+            dir.join(marker).exists(),
+            "{marker} is not installed in {}: run the suite with `tests/run`, which installs it (npm ci)",
+            dir.display()
+        );
     }
     dir
 }
@@ -31,7 +35,11 @@ async fn run_script(fake: &FakeGitHub, workspace: &Path, script: &str, args: &[&
         .await
         .expect("node runs (install nodejs: `tests/run` does)");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "official client {script} failed: {}\n{stdout}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "official client {script} failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let last = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{script} printed no JSON result ({e}): {stdout}"))
 }
@@ -52,7 +60,13 @@ pub async fn download(fake: &FakeGitHub, id: i64, dest: &Path) -> serde_json::Va
 /// Uploads files with the current client (6.x) as artifact `name`; with `skip_archive`
 /// the one file is uploaded unzipped and the artifact takes its file name. Returns
 /// `{id, size, digest}`.
-pub async fn upload_v6(fake: &FakeGitHub, name: &str, root: &Path, files: &[&str], skip_archive: bool) -> serde_json::Value {
+pub async fn upload_v6(
+    fake: &FakeGitHub,
+    name: &str,
+    root: &Path,
+    files: &[&str],
+    skip_archive: bool,
+) -> serde_json::Value {
     let mut args = vec![name, root.to_str().unwrap()];
     if skip_archive {
         args.push("--skip-archive");

@@ -124,8 +124,16 @@ impl Step {
             .output()
             .await
             .expect("the binary runs");
-        let outputs = self.env.get("GITHUB_OUTPUT").map(|p| parse_outputs(&std::fs::read_to_string(p).unwrap_or_default())).unwrap_or_default();
-        let summary = self.env.get("GITHUB_STEP_SUMMARY").map(|p| std::fs::read_to_string(p).unwrap_or_default()).unwrap_or_default();
+        let outputs = self
+            .env
+            .get("GITHUB_OUTPUT")
+            .map(|p| parse_outputs(&std::fs::read_to_string(p).unwrap_or_default()))
+            .unwrap_or_default();
+        let summary = self
+            .env
+            .get("GITHUB_STEP_SUMMARY")
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .unwrap_or_default();
         if let Some(manifest) = outputs.get("manifest-path") {
             validate_manifest(&self.resolve(manifest));
         }
@@ -193,7 +201,8 @@ impl Step {
         let zip_path = self.resolve(&result.outputs["bundle-path"]);
         let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
         let prefix = zip_path.file_stem().unwrap().to_str().unwrap().to_string();
-        let mut f = archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
+        let mut f =
+            archive.by_name(&format!("{prefix}/{rel}")).unwrap_or_else(|_| panic!("{rel} is not in the bundle"));
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).unwrap();
         bytes

@@ -8,16 +8,31 @@ use super::{Finding, Level, Remedy, count};
 use crate::evidence::images::reference::Platform;
 
 /// Fields of `config` (the runtime configuration) and what their difference means.
-const RUNTIME_FIELDS: &[&str] =
-    &["User", "Env", "Entrypoint", "Cmd", "WorkingDir", "ExposedPorts", "Volumes", "StopSignal", "Shell", "Healthcheck", "OnBuild", "ArgsEscaped"];
+const RUNTIME_FIELDS: &[&str] = &[
+    "User",
+    "Env",
+    "Entrypoint",
+    "Cmd",
+    "WorkingDir",
+    "ExposedPorts",
+    "Volumes",
+    "StopSignal",
+    "Shell",
+    "Healthcheck",
+    "OnBuild",
+    "ArgsEscaped",
+];
 
 /// Top-level fields Docker's classic builder writes about the machine it ran on.
-const BUILD_ENVIRONMENT_FIELDS: &[&str] = &["container", "container_config", "docker_version", "builder", "moby.buildkit.buildinfo.v1"];
+const BUILD_ENVIRONMENT_FIELDS: &[&str] =
+    &["container", "container_config", "docker_version", "builder", "moby.buildkit.buildinfo.v1"];
 
 /// Compares configs `a` (tested) and `b` (released).
 pub fn diff(a: &Value, b: &Value, platform: Option<&Platform>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let finding = |summary: String, details: Vec<String>, remedy: Remedy| Finding::new(Level::Config, platform, summary, details, remedy);
+    let finding = |summary: String, details: Vec<String>, remedy: Remedy| {
+        Finding::new(Level::Config, platform, summary, details, remedy)
+    };
 
     if let Some((x, y)) = differs(a.get("created"), b.get("created")) {
         findings.push(finding(format!("config.created differs: {x} → {y}"), vec![], Remedy::SourceDateEpoch));
@@ -46,7 +61,11 @@ pub fn diff(a: &Value, b: &Value, platform: Option<&Platform>) -> Vec<Finding> {
     }
     if !changed_names.is_empty() {
         let verb = if changed_names.len() == 1 { "differs" } else { "differ" };
-        findings.push(finding(format!("{} {verb}", changed_names.join(", ")), runtime_changes, Remedy::BuildDefinition));
+        findings.push(finding(
+            format!("{} {verb}", changed_names.join(", ")),
+            runtime_changes,
+            Remedy::BuildDefinition,
+        ));
     }
 
     let mut environment = Vec::new();
@@ -56,7 +75,10 @@ pub fn diff(a: &Value, b: &Value, platform: Option<&Platform>) -> Vec<Finding> {
         }
     }
     // Anything else at the top level we did not name above.
-    let known = |k: &str| ["created", "author", "architecture", "os", "variant", "os.version", "history", "config", "rootfs"].contains(&k) || BUILD_ENVIRONMENT_FIELDS.contains(&k);
+    let known = |k: &str| {
+        ["created", "author", "architecture", "os", "variant", "os.version", "history", "config", "rootfs"].contains(&k)
+            || BUILD_ENVIRONMENT_FIELDS.contains(&k)
+    };
     let mut others: Vec<String> = Vec::new();
     for key in keys(a).into_iter().chain(keys(b)) {
         if !known(&key) && !others.contains(&key) && differs(a.get(&key), b.get(&key)).is_some() {
@@ -64,10 +86,18 @@ pub fn diff(a: &Value, b: &Value, platform: Option<&Platform>) -> Vec<Finding> {
         }
     }
     if !environment.is_empty() {
-        findings.push(finding(format!("the config records the build environment and it differs: {}", environment.join(", ")), vec![], Remedy::BuildEnvironment));
+        findings.push(finding(
+            format!("the config records the build environment and it differs: {}", environment.join(", ")),
+            vec![],
+            Remedy::BuildEnvironment,
+        ));
     }
     if !others.is_empty() {
-        findings.push(finding(format!("other config fields differ: {}", others.join(", ")), vec![], Remedy::BuildDefinition));
+        findings.push(finding(
+            format!("other config fields differ: {}", others.join(", ")),
+            vec![],
+            Remedy::BuildDefinition,
+        ));
     }
     findings
 }
@@ -125,7 +155,13 @@ fn history(a: Option<&Value>, b: Option<&Value>, platform: Option<&Platform>) ->
         steps.insert(0, format!("history has {} steps → {}", a.len(), b.len()));
     }
     if !steps.is_empty() {
-        findings.push(Finding::new(Level::Config, platform, "the build steps in the history differ".to_string(), steps, Remedy::BuildDefinition));
+        findings.push(Finding::new(
+            Level::Config,
+            platform,
+            "the build steps in the history differ".to_string(),
+            steps,
+            Remedy::BuildDefinition,
+        ));
     }
     findings
 }
@@ -148,17 +184,35 @@ fn labels(a: Option<Value>, b: Option<Value>, platform: Option<&Platform>, findi
         }
     }
     if !stamped.is_empty() {
-        findings.push(Finding::new(Level::Config, platform, count(stamped.len(), "label carrying the build time or commit differs", "labels carrying the build time or commit differ"), stamped, Remedy::Labels));
+        findings.push(Finding::new(
+            Level::Config,
+            platform,
+            count(
+                stamped.len(),
+                "label carrying the build time or commit differs",
+                "labels carrying the build time or commit differ",
+            ),
+            stamped,
+            Remedy::Labels,
+        ));
     }
     if !other.is_empty() {
-        findings.push(Finding::new(Level::Config, platform, count(other.len(), "label differs", "labels differ"), other, Remedy::BuildDefinition));
+        findings.push(Finding::new(
+            Level::Config,
+            platform,
+            count(other.len(), "label differs", "labels differ"),
+            other,
+            Remedy::BuildDefinition,
+        ));
     }
 }
 
 /// Label or annotation keys that usually hold a time, a commit or a build number.
 pub fn is_build_stamp(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["created", "date", "time", "revision", "commit", "build", "sha", "version", "ref.name", "run"].iter().any(|w| k.contains(w))
+    ["created", "date", "time", "revision", "commit", "build", "sha", "version", "ref.name", "run"]
+        .iter()
+        .any(|w| k.contains(w))
 }
 
 #[cfg(test)]
@@ -178,9 +232,18 @@ mod tests {
             "rootfs": {"type": "layers", "diff_ids": ["sha256:x"]}, "docker_version": "24.0"});
         let findings = diff(&a, &b, None);
         let remedies: Vec<(Remedy, &str)> = findings.iter().map(|f| (f.remedy, f.summary.as_str())).collect();
-        assert!(remedies.contains(&(Remedy::SourceDateEpoch, "config.created differs: 2024-01-01T00:00:00Z → 2025-06-01T12:00:00Z")), "{remedies:?}");
+        assert!(
+            remedies.contains(&(
+                Remedy::SourceDateEpoch,
+                "config.created differs: 2024-01-01T00:00:00Z → 2025-06-01T12:00:00Z"
+            )),
+            "{remedies:?}"
+        );
         assert!(remedies.contains(&(Remedy::SourceDateEpoch, "1 history timestamp differs")), "{remedies:?}");
-        assert!(remedies.contains(&(Remedy::Labels, "1 label carrying the build time or commit differs")), "{remedies:?}");
+        assert!(
+            remedies.contains(&(Remedy::Labels, "1 label carrying the build time or commit differs")),
+            "{remedies:?}"
+        );
         assert!(remedies.contains(&(Remedy::BuildDefinition, "1 label differs")), "{remedies:?}");
         assert!(remedies.contains(&(Remedy::BuildDefinition, "config.Cmd differs")), "{remedies:?}");
         assert!(remedies.iter().any(|(r, _)| *r == Remedy::BuildEnvironment), "{remedies:?}");

@@ -113,7 +113,9 @@ fn read_tar(reader: impl Read) -> io::Result<Listing> {
             if listing.entries.len() >= MAX_ENTRIES {
                 return Err(io::Error::other(format!("the layer has more than {MAX_ENTRIES} entries")));
             }
-            listing.entries.insert(path, Entry { kind, size, mode, owner: format!("{uid}:{gid}"), mtime, link, content });
+            listing
+                .entries
+                .insert(path, Entry { kind, size, mode, owner: format!("{uid}:{gid}"), mtime, link, content });
         }
     }
     // Read to the end so the whole stream is decompressed (gzip checks its CRC there).
@@ -142,27 +144,44 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-
 /// Downloads a layer and lists it, streaming; the compressed bytes must hash to `digest`.
 pub async fn list(client: &RegistryClient, image: &ImageRef, digest: &Digest, media_type: &str) -> Result<Listing> {
     let what = format!("layer {digest} of {}", image.name());
     let compression = Compression::of(media_type).ok_or_else(|| {
-        Error::evidence(&what, format!("has media type `{media_type}`, which cannot be streamed as tar"), "only tar and tar+gzip layers are diffed")
+        Error::evidence(
+            &what,
+            format!("has media type `{media_type}`, which cannot be streamed as tar"),
+            "only tar and tar+gzip layers are diffed",
+        )
     })?;
-    let response = client.blob_response(image, digest).await.map_err(|e| e.into_error("the manifest names a layer the registry does not have"))?;
+    let response = client
+        .blob_response(image, digest)
+        .await
+        .map_err(|e| e.into_error("the manifest names a layer the registry does not have"))?;
     let stream = response.bytes_stream().map_err(io::Error::other);
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
     let expected = digest.clone();
     let task_what = what.clone();
     let listing = tokio::task::spawn_blocking(move || -> Result<Listing> {
         let mut hashing = crate::hashing::HashingReader::new(reader);
-        let mut listing = read_listing(&mut hashing, compression)
-            .map_err(|e| Error::evidence(&task_what, format!("cannot be read as a tar stream: {e}"), "the layer is damaged or not a tar archive"))?;
-        io::copy(&mut hashing, &mut io::sink()).map_err(|e| Error::evidence(&task_what, format!("download broke off: {e}"), "try again"))?;
+        let mut listing = read_listing(&mut hashing, compression).map_err(|e| {
+            Error::evidence(
+                &task_what,
+                format!("cannot be read as a tar stream: {e}"),
+                "the layer is damaged or not a tar archive",
+            )
+        })?;
+        io::copy(&mut hashing, &mut io::sink())
+            .map_err(|e| Error::evidence(&task_what, format!("download broke off: {e}"), "try again"))?;
         let (bytes, sha256) = hashing.tally.finish();
-        let actual = Digest::parse(&format!("sha256:{sha256}")).map_err(|e| Error::evidence(&task_what, e, "report this as a bug"))?;
+        let actual = Digest::parse(&format!("sha256:{sha256}"))
+            .map_err(|e| Error::evidence(&task_what, e, "report this as a bug"))?;
         if actual != expected {
-            return Err(Error::evidence(&task_what, format!("hashes to {actual}"), "the registry served other content than the digest names; report it"));
+            return Err(Error::evidence(
+                &task_what,
+                format!("hashes to {actual}"),
+                "the registry served other content than the digest names; report it",
+            ));
         }
         listing.compressed_bytes = bytes;
         Ok(listing)
@@ -196,12 +215,22 @@ pub struct LayerDiff {
 
 impl LayerDiff {
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.content.is_empty() && self.mtime.is_empty() && self.mode.is_empty() && self.owner.is_empty()
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.content.is_empty()
+            && self.mtime.is_empty()
+            && self.mode.is_empty()
+            && self.owner.is_empty()
     }
 
     /// Only modification times differ: the classic unreproducible rebuild.
     pub fn only_mtimes(&self) -> bool {
-        !self.mtime.is_empty() && self.added.is_empty() && self.removed.is_empty() && self.content.is_empty() && self.mode.is_empty() && self.owner.is_empty()
+        !self.mtime.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+            && self.content.is_empty()
+            && self.mode.is_empty()
+            && self.owner.is_empty()
     }
 }
 
@@ -218,7 +247,10 @@ pub fn diff(a: &Listing, b: &Listing) -> LayerDiff {
         } else if x.content != y.content || x.size != y.size {
             d.content.push(change(path, format!("{} → {} bytes, content differs", x.size, y.size)));
         } else if x.link != y.link {
-            d.content.push(change(path, format!("link {} → {}", x.link.as_deref().unwrap_or("-"), y.link.as_deref().unwrap_or("-"))));
+            d.content.push(change(
+                path,
+                format!("link {} → {}", x.link.as_deref().unwrap_or("-"), y.link.as_deref().unwrap_or("-")),
+            ));
         }
         if x.mtime != y.mtime {
             d.mtime.push(change(path, format!("mtime {} → {}", show_time(&x.mtime), show_time(&y.mtime))));

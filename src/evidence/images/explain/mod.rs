@@ -78,23 +78,55 @@ pub enum Remedy {
 impl Remedy {
     pub fn hint(self) -> &'static str {
         match self {
-            Remedy::PromoteByDigest => "promote the tested image by digest instead of rebuilding it (crane copy, skopeo copy --all --preserve-digests, regctl image copy)",
-            Remedy::SourceDateEpoch => "build with SOURCE_DATE_EPOCH set to the commit time (SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)) so `created` is the same in every build",
-            Remedy::RewriteTimestamp => "build with SOURCE_DATE_EPOCH and BuildKit's rewrite-timestamp=true (BuildKit ≥ 0.13: --output type=image,rewrite-timestamp=true; buildah: --timestamp) so file mtimes are the commit time",
+            Remedy::PromoteByDigest => {
+                "promote the tested image by digest instead of rebuilding it (crane copy, skopeo copy --all --preserve-digests, regctl image copy)"
+            }
+            Remedy::SourceDateEpoch => {
+                "build with SOURCE_DATE_EPOCH set to the commit time (SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)) so `created` is the same in every build"
+            }
+            Remedy::RewriteTimestamp => {
+                "build with SOURCE_DATE_EPOCH and BuildKit's rewrite-timestamp=true (BuildKit ≥ 0.13: --output type=image,rewrite-timestamp=true; buildah: --timestamp) so file mtimes are the commit time"
+            }
             Remedy::DontCopyGit => "do not COPY .git into the image: add .git to .dockerignore",
-            Remedy::PinBaseImage => "pin the base image by digest (FROM image@sha256:…) so both builds start from the same layers",
-            Remedy::ManifestFormat => "push both images in the same manifest format (OCI or Docker schema2): the content is the same, the manifest bytes are not",
-            Remedy::Attestations => "only BuildKit attestation manifests (provenance/SBOM, new on every build) differ: use digest-policy: platforms, or promote by digest so the index is copied unchanged",
-            Remedy::ReproducibleInputs => "the files themselves differ: build both images from the same commit with pinned dependencies (lock files, versioned packages, pinned base image)",
-            Remedy::FileModes => "set file modes and owners explicitly (COPY --chmod/--chown): the builds ran with different umasks or users",
-            Remedy::FileOrder => "the same files are stored in another order: build with a builder that writes sorted tar entries (BuildKit rewrite-timestamp=true, buildah --timestamp)",
-            Remedy::Compression => "the uncompressed layer is identical, only its compression differs (another tool or level): promote by digest instead of recompressing",
-            Remedy::Labels => "set labels such as org.opencontainers.image.created/revision from the commit (its time and SHA), not from the build clock or the CI run",
-            Remedy::BuildDefinition => "the build definition differs (Dockerfile steps, build args, ENV/CMD/ENTRYPOINT): build the release from the same commit with the same arguments",
-            Remedy::BuildEnvironment => "the builder recorded the machine it ran on (container, container_config, docker_version): build with BuildKit or buildah, which do not",
-            Remedy::ExpectedDigest => "the tested image is not the one the build job reported: pass the build job's digest output and test exactly that digest",
-            Remedy::PlatformSet => "build the same platforms for test and release, or compare only the shared ones with `platforms`",
-            Remedy::ImageMissing => "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)",
+            Remedy::PinBaseImage => {
+                "pin the base image by digest (FROM image@sha256:…) so both builds start from the same layers"
+            }
+            Remedy::ManifestFormat => {
+                "push both images in the same manifest format (OCI or Docker schema2): the content is the same, the manifest bytes are not"
+            }
+            Remedy::Attestations => {
+                "only BuildKit attestation manifests (provenance/SBOM, new on every build) differ: use digest-policy: platforms, or promote by digest so the index is copied unchanged"
+            }
+            Remedy::ReproducibleInputs => {
+                "the files themselves differ: build both images from the same commit with pinned dependencies (lock files, versioned packages, pinned base image)"
+            }
+            Remedy::FileModes => {
+                "set file modes and owners explicitly (COPY --chmod/--chown): the builds ran with different umasks or users"
+            }
+            Remedy::FileOrder => {
+                "the same files are stored in another order: build with a builder that writes sorted tar entries (BuildKit rewrite-timestamp=true, buildah --timestamp)"
+            }
+            Remedy::Compression => {
+                "the uncompressed layer is identical, only its compression differs (another tool or level): promote by digest instead of recompressing"
+            }
+            Remedy::Labels => {
+                "set labels such as org.opencontainers.image.created/revision from the commit (its time and SHA), not from the build clock or the CI run"
+            }
+            Remedy::BuildDefinition => {
+                "the build definition differs (Dockerfile steps, build args, ENV/CMD/ENTRYPOINT): build the release from the same commit with the same arguments"
+            }
+            Remedy::BuildEnvironment => {
+                "the builder recorded the machine it ran on (container, container_config, docker_version): build with BuildKit or buildah, which do not"
+            }
+            Remedy::ExpectedDigest => {
+                "the tested image is not the one the build job reported: pass the build job's digest output and test exactly that digest"
+            }
+            Remedy::PlatformSet => {
+                "build the same platforms for test and release, or compare only the shared ones with `platforms`"
+            }
+            Remedy::ImageMissing => {
+                "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)"
+            }
             Remedy::RaiseLayerDiffLimit => "raise `layer-diff-limit` to see which files differ",
         }
     }
@@ -114,8 +146,21 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(level: Level, platform: Option<&Platform>, summary: String, details: Vec<String>, remedy: Remedy) -> Self {
-        Finding { level, platform: platform.map(Platform::to_string), summary, details, remedy, hint: remedy.hint().to_string() }
+    pub fn new(
+        level: Level,
+        platform: Option<&Platform>,
+        summary: String,
+        details: Vec<String>,
+        remedy: Remedy,
+    ) -> Self {
+        Finding {
+            level,
+            platform: platform.map(Platform::to_string),
+            summary,
+            details,
+            remedy,
+            hint: remedy.hint().to_string(),
+        }
     }
 }
 
@@ -142,7 +187,13 @@ pub struct Context<'a> {
 }
 
 /// Explains a pair whose verdict is not `identical` (for `identical` it returns nothing).
-pub async fn explain(ctx: &Context<'_>, tested: &Resolved, released: &Resolved, expected: Option<&Digest>, verdict: Verdict) -> Explanation {
+pub async fn explain(
+    ctx: &Context<'_>,
+    tested: &Resolved,
+    released: &Resolved,
+    expected: Option<&Digest>,
+    verdict: Verdict,
+) -> Explanation {
     let mut findings = Vec::new();
     if verdict == Verdict::Identical {
         return Explanation::default();
@@ -201,7 +252,10 @@ fn index_level(tested: &Resolved, released: &Resolved) -> Vec<Finding> {
     }
 
     let platforms = |rec: &super::resolve::DigestRecord| -> BTreeMap<String, ManifestRecord> {
-        super::resolve::keyed(rec.manifests.iter().filter(|m| m.role == Role::Image)).into_iter().map(|(k, m)| (k, m.clone())).collect()
+        super::resolve::keyed(rec.manifests.iter().filter(|m| m.role == Role::Image))
+            .into_iter()
+            .map(|(k, m)| (k, m.clone()))
+            .collect()
     };
     let (pa, pb) = (platforms(t), platforms(r));
     let removed: Vec<&String> = pa.keys().filter(|k| !pb.contains_key(*k)).collect();
@@ -209,7 +263,13 @@ fn index_level(tested: &Resolved, released: &Resolved) -> Vec<Finding> {
     if !removed.is_empty() || !added.is_empty() {
         let mut details: Vec<String> = removed.iter().map(|k| format!("{k}: only in tested")).collect();
         details.extend(added.iter().map(|k| format!("{k}: only in released")));
-        findings.push(Finding::new(Level::Index, None, "the indexes list different platforms".to_string(), details, Remedy::PlatformSet));
+        findings.push(Finding::new(
+            Level::Index,
+            None,
+            "the indexes list different platforms".to_string(),
+            details,
+            Remedy::PlatformSet,
+        ));
     }
     let mut changed = Vec::new();
     for (key, a) in &pa {
@@ -222,26 +282,37 @@ fn index_level(tested: &Resolved, released: &Resolved) -> Vec<Finding> {
         findings.push(Finding::new(
             Level::Index,
             None,
-            format!("{} of {} {}", changed.len(), pa.len().max(pb.len()), if changed.len() == 1 { "platform manifests differs" } else { "platform manifests differ" }),
+            format!(
+                "{} of {} {}",
+                changed.len(),
+                pa.len().max(pb.len()),
+                if changed.len() == 1 { "platform manifests differs" } else { "platform manifests differ" }
+            ),
             changed,
             Remedy::PromoteByDigest,
         ));
     }
 
-    let attestations = |rec: &super::resolve::DigestRecord| -> BTreeSet<Digest> { rec.attestations().map(|m| m.digest.clone()).collect() };
+    let attestations = |rec: &super::resolve::DigestRecord| -> BTreeSet<Digest> {
+        rec.attestations().map(|m| m.digest.clone()).collect()
+    };
     let (aa, ab) = (attestations(t), attestations(r));
     if aa != ab {
         let describe = |rec: &super::resolve::DigestRecord, d: &Digest| {
             let m = rec.manifests.iter().find(|m| m.digest == *d);
-            let target = m.and_then(|m| m.attests.as_ref()).and_then(|target| rec.manifests.iter().find(|x| x.digest == *target));
+            let target = m
+                .and_then(|m| m.attests.as_ref())
+                .and_then(|target| rec.manifests.iter().find(|x| x.digest == *target));
             match target {
                 Some(t) => format!("{} (unknown/unknown, attests {})", d.short(), t.platform_key()),
                 None => format!("{} (unknown/unknown)", d.short()),
             }
         };
-        let mut details: Vec<String> = aa.difference(&ab).map(|d| format!("only in tested: {}", describe(t, d))).collect();
+        let mut details: Vec<String> =
+            aa.difference(&ab).map(|d| format!("only in tested: {}", describe(t, d))).collect();
         details.extend(ab.difference(&aa).map(|d| format!("only in released: {}", describe(r, d))));
-        let platforms_same = pa.iter().all(|(k, a)| pb.get(k).is_some_and(|b| b.digest == a.digest)) && pa.len() == pb.len();
+        let platforms_same =
+            pa.iter().all(|(k, a)| pb.get(k).is_some_and(|b| b.digest == a.digest)) && pa.len() == pb.len();
         let summary = if platforms_same {
             "only the attestation manifests (unknown/unknown) differ; every platform manifest is identical".to_string()
         } else {
@@ -270,30 +341,55 @@ fn index_of(resolved: &Resolved) -> crate::error::Result<manifest::Index> {
     manifest::parse(&raw.bytes, "index")
 }
 
-fn annotations(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>, level: Level, platform: Option<&Platform>) -> Vec<Finding> {
+fn annotations(
+    a: &BTreeMap<String, String>,
+    b: &BTreeMap<String, String>,
+    level: Level,
+    platform: Option<&Platform>,
+) -> Vec<Finding> {
     let mut stamped = Vec::new();
     let mut other = Vec::new();
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for key in keys {
         let (x, y) = (a.get(key), b.get(key));
         if x != y {
-            let line = format!("annotation {key}: {} → {}", x.map_or("-", String::as_str), y.map_or("-", String::as_str));
+            let line =
+                format!("annotation {key}: {} → {}", x.map_or("-", String::as_str), y.map_or("-", String::as_str));
             if config::is_build_stamp(key) { stamped.push(line) } else { other.push(line) }
         }
     }
     let mut findings = Vec::new();
     if !stamped.is_empty() {
-        findings.push(Finding::new(level, platform, count(stamped.len(), "annotation carrying the build time or commit differs", "annotations carrying the build time or commit differ"), stamped, Remedy::Labels));
+        findings.push(Finding::new(
+            level,
+            platform,
+            count(
+                stamped.len(),
+                "annotation carrying the build time or commit differs",
+                "annotations carrying the build time or commit differ",
+            ),
+            stamped,
+            Remedy::Labels,
+        ));
     }
     if !other.is_empty() {
-        findings.push(Finding::new(level, platform, count(other.len(), "annotation differs", "annotations differ"), other, Remedy::BuildDefinition));
+        findings.push(Finding::new(
+            level,
+            platform,
+            count(other.len(), "annotation differs", "annotations differ"),
+            other,
+            Remedy::BuildDefinition,
+        ));
     }
     findings
 }
 
 /// The platform manifests to compare one by one: same platform, fetched on both
 /// sides, different digest. Two single manifests are compared with each other.
-fn changed_platforms<'a>(tested: &'a Resolved, released: &'a Resolved) -> Vec<(&'a ManifestRecord, &'a ManifestRecord)> {
+fn changed_platforms<'a>(
+    tested: &'a Resolved,
+    released: &'a Resolved,
+) -> Vec<(&'a ManifestRecord, &'a ManifestRecord)> {
     let (t, r) = (&tested.record, &released.record);
     if !t.is_index() && !r.is_index() {
         return t.images().zip(r.images()).filter(|(a, b)| a.digest != b.digest).collect();
@@ -305,10 +401,18 @@ fn changed_platforms<'a>(tested: &'a Resolved, released: &'a Resolved) -> Vec<(&
 }
 
 /// Compares two platform manifests: format, annotations, config, layers.
-async fn manifest_level(ctx: &Context<'_>, tested: &Resolved, released: &Resolved, a: &ManifestRecord, b: &ManifestRecord) -> Vec<Finding> {
+async fn manifest_level(
+    ctx: &Context<'_>,
+    tested: &Resolved,
+    released: &Resolved,
+    a: &ManifestRecord,
+    b: &ManifestRecord,
+) -> Vec<Finding> {
     let platform = a.platform.as_ref();
     let mut findings = Vec::new();
-    let failed = |e: crate::error::Error| Finding::new(Level::Manifest, platform, format!("could not be compared: {e}"), vec![], Remedy::PromoteByDigest);
+    let failed = |e: crate::error::Error| {
+        Finding::new(Level::Manifest, platform, format!("could not be compared: {e}"), vec![], Remedy::PromoteByDigest)
+    };
     let (ma, mb) = match (tested.manifest(&a.digest), released.manifest(&b.digest)) {
         (Ok(x), Ok(y)) => (x, y),
         (Err(e), _) | (_, Err(e)) => return vec![failed(e)],
@@ -332,7 +436,11 @@ async fn manifest_level(ctx: &Context<'_>, tested: &Resolved, released: &Resolve
                 diff_ids = (diff_ids_of(&x), diff_ids_of(&y));
                 let fields = config::diff(&x, &y, platform);
                 if fields.is_empty() {
-                    let summary = format!("config {} → {}: only rootfs.diff_ids differs, because the layers differ", short(&ma.config.digest), short(&mb.config.digest));
+                    let summary = format!(
+                        "config {} → {}: only rootfs.diff_ids differs, because the layers differ",
+                        short(&ma.config.digest),
+                        short(&mb.config.digest)
+                    );
                     findings.push(Finding::new(Level::Manifest, platform, summary, vec![], Remedy::PromoteByDigest));
                 }
                 findings.extend(fields);
@@ -363,15 +471,21 @@ async fn manifest_level(ctx: &Context<'_>, tested: &Resolved, released: &Resolve
     findings
 }
 
-async fn config_of(ctx: &Context<'_>, resolved: &Resolved, descriptor: &Descriptor) -> crate::error::Result<serde_json::Value> {
+async fn config_of(
+    ctx: &Context<'_>,
+    resolved: &Resolved,
+    descriptor: &Descriptor,
+) -> crate::error::Result<serde_json::Value> {
     let what = format!("config of {}", resolved.image);
-    let digest = descriptor.digest().map_err(|reason| crate::error::Error::evidence(&what, reason, "push the image again"))?;
+    let digest =
+        descriptor.digest().map_err(|reason| crate::error::Error::evidence(&what, reason, "push the image again"))?;
     let bytes = ctx
         .client
         .blob_bytes(&resolved.image, &digest, MAX_CONFIG_BYTES)
         .await
         .map_err(|e| e.into_error("the manifest names a config the registry does not have"))?;
-    serde_json::from_slice(&bytes).map_err(|e| crate::error::Error::evidence(&what, format!("is not JSON: {e}"), "push the image again"))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| crate::error::Error::evidence(&what, format!("is not JSON: {e}"), "push the image again"))
 }
 
 fn diff_ids_of(config: &serde_json::Value) -> Vec<String> {
@@ -403,7 +517,9 @@ async fn layer_level(
     diff_ids: &(Vec<String>, Vec<String>),
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let finding = |summary: String, details: Vec<String>, remedy: Remedy| Finding::new(Level::Layer, platform, summary, details, remedy);
+    let finding = |summary: String, details: Vec<String>, remedy: Remedy| {
+        Finding::new(Level::Layer, platform, summary, details, remedy)
+    };
     if la.len() != lb.len() {
         findings.push(Finding::new(
             Level::Manifest,
@@ -415,17 +531,29 @@ async fn layer_level(
     }
     let differing: Vec<usize> = (0..la.len().min(lb.len())).filter(|i| la[*i].digest != lb[*i].digest).collect();
     if !differing.is_empty() {
-        let details = differing.iter().map(|i| format!("layer {}: {} → {}", i + 1, short(&la[*i].digest), short(&lb[*i].digest))).collect();
+        let details = differing
+            .iter()
+            .map(|i| format!("layer {}: {} → {}", i + 1, short(&la[*i].digest), short(&lb[*i].digest)))
+            .collect();
         findings.push(Finding::new(
             Level::Manifest,
             platform,
-            format!("{} of {} {} (by position)", differing.len(), la.len().max(lb.len()), if differing.len() == 1 { "layers differs" } else { "layers differ" }),
+            format!(
+                "{} of {} {} (by position)",
+                differing.len(),
+                la.len().max(lb.len()),
+                if differing.len() == 1 { "layers differs" } else { "layers differ" }
+            ),
             details,
             Remedy::PromoteByDigest,
         ));
     }
     if differing.first() == Some(&0) && la.len() > 1 && lb.len() > 1 {
-        findings.push(finding("layer 1 differs: it usually comes from the base image".to_string(), vec![], Remedy::PinBaseImage));
+        findings.push(finding(
+            "layer 1 differs: it usually comes from the base image".to_string(),
+            vec![],
+            Remedy::PinBaseImage,
+        ));
     }
     let mut downloads = 0;
     for i in differing {
@@ -434,16 +562,27 @@ async fn layer_level(
         if let (Some(p), Some(q)) = (diff_ids.0.get(i), diff_ids.1.get(i))
             && p == q
         {
-            findings.push(finding(format!("{position}: same uncompressed content ({}), different compression", short(p)), vec![], Remedy::Compression));
+            findings.push(finding(
+                format!("{position}: same uncompressed content ({}), different compression", short(p)),
+                vec![],
+                Remedy::Compression,
+            ));
             continue;
         }
         if downloads == MAX_LAYERS_LISTED {
-            findings.push(finding(format!("{position}: not diffed — the first {MAX_LAYERS_LISTED} differing layers are"), vec![], Remedy::PromoteByDigest));
+            findings.push(finding(
+                format!("{position}: not diffed — the first {MAX_LAYERS_LISTED} differing layers are"),
+                vec![],
+                Remedy::PromoteByDigest,
+            ));
             continue;
         }
         if x.size.max(y.size) > ctx.layer_diff_limit {
             findings.push(finding(
-                format!("{position}: not diffed — {} and {} bytes, above layer-diff-limit ({} bytes)", x.size, y.size, ctx.layer_diff_limit),
+                format!(
+                    "{position}: not diffed — {} and {} bytes, above layer-diff-limit ({} bytes)",
+                    x.size, y.size, ctx.layer_diff_limit
+                ),
                 vec![],
                 Remedy::RaiseLayerDiffLimit,
             ));
@@ -463,7 +602,9 @@ async fn layer_level(
         );
         match (ra, rb) {
             (Ok(a), Ok(b)) => findings.extend(layer_findings(&position, &layers::diff(&a, &b), platform)),
-            (Err(e), _) | (_, Err(e)) => findings.push(finding(format!("{position}: could not be diffed: {e}"), vec![], Remedy::PromoteByDigest)),
+            (Err(e), _) | (_, Err(e)) => {
+                findings.push(finding(format!("{position}: could not be diffed: {e}"), vec![], Remedy::PromoteByDigest))
+            }
         }
     }
     // Layers only one side has.
@@ -472,7 +613,10 @@ async fn layer_level(
         for (k, layer) in extra.unwrap_or_default().iter().enumerate() {
             let position = offset + k + 1;
             if downloads == MAX_LAYERS_LISTED {
-                let summary = format!("layer {position} exists only in {side} ({} bytes); not listed — the first {MAX_LAYERS_LISTED} layers are", layer.size);
+                let summary = format!(
+                    "layer {position} exists only in {side} ({} bytes); not listed — the first {MAX_LAYERS_LISTED} layers are",
+                    layer.size
+                );
                 findings.push(Finding::new(Level::Layer, platform, summary, vec![], Remedy::BuildDefinition));
                 continue;
             }
@@ -483,10 +627,23 @@ async fn layer_level(
     findings
 }
 
-async fn extra_layer(ctx: &Context<'_>, image: &Resolved, side: &str, position: usize, layer: &Descriptor, platform: Option<&Platform>) -> Finding {
+async fn extra_layer(
+    ctx: &Context<'_>,
+    image: &Resolved,
+    side: &str,
+    position: usize,
+    layer: &Descriptor,
+    platform: Option<&Platform>,
+) -> Finding {
     let summary = format!("layer {position} exists only in {side} ({} bytes)", layer.size);
     if layer.size > ctx.layer_diff_limit {
-        return Finding::new(Level::Layer, platform, format!("{summary}; above layer-diff-limit, not listed"), vec![], Remedy::BuildDefinition);
+        return Finding::new(
+            Level::Layer,
+            platform,
+            format!("{summary}; above layer-diff-limit, not listed"),
+            vec![],
+            Remedy::BuildDefinition,
+        );
     }
     let listing = match layer.digest() {
         Ok(d) => layers::list(ctx.client, &image.image, &d, &layer.media_type).await,
@@ -501,19 +658,39 @@ async fn extra_layer(ctx: &Context<'_>, image: &Resolved, side: &str, position: 
                 if others > 0 {
                     details.push(format!("… and {} outside .git", count(others, "entry", "entries")));
                 }
-                Finding::new(Level::Layer, platform, format!("{summary} and holds a .git directory ({})", count(git.len(), "entry", "entries")), details, Remedy::DontCopyGit)
+                Finding::new(
+                    Level::Layer,
+                    platform,
+                    format!("{summary} and holds a .git directory ({})", count(git.len(), "entry", "entries")),
+                    details,
+                    Remedy::DontCopyGit,
+                )
             } else {
                 let details = listing.entries.keys().take(MAX_LISTED).cloned().collect();
-                Finding::new(Level::Layer, platform, format!("{summary} with {}", count(listing.entries.len(), "entry", "entries")), details, Remedy::BuildDefinition)
+                Finding::new(
+                    Level::Layer,
+                    platform,
+                    format!("{summary} with {}", count(listing.entries.len(), "entry", "entries")),
+                    details,
+                    Remedy::BuildDefinition,
+                )
             }
         }
-        Err(e) => Finding::new(Level::Layer, platform, format!("{summary}; could not be listed: {e}"), vec![], Remedy::BuildDefinition),
+        Err(e) => Finding::new(
+            Level::Layer,
+            platform,
+            format!("{summary}; could not be listed: {e}"),
+            vec![],
+            Remedy::BuildDefinition,
+        ),
     }
 }
 
 /// One finding per kind of tar entry difference.
 fn layer_findings(position: &str, d: &layers::LayerDiff, platform: Option<&Platform>) -> Vec<Finding> {
-    let finding = |summary: String, details: Vec<String>, remedy: Remedy| Finding::new(Level::Layer, platform, summary, details, remedy);
+    let finding = |summary: String, details: Vec<String>, remedy: Remedy| {
+        Finding::new(Level::Layer, platform, summary, details, remedy)
+    };
     let list = |changes: &[layers::Change]| -> Vec<String> {
         let mut lines: Vec<String> = changes
             .iter()
@@ -534,7 +711,9 @@ fn layer_findings(position: &str, d: &layers::LayerDiff, platform: Option<&Platf
             findings.push(finding(format!("{position}: the same entries in another order"), vec![], Remedy::FileOrder));
         } else {
             findings.push(finding(
-                format!("{position}: the same entries with the same metadata; the tar stream or its compression differs"),
+                format!(
+                    "{position}: the same entries with the same metadata; the tar stream or its compression differs"
+                ),
                 vec![],
                 Remedy::Compression,
             ));
@@ -542,30 +721,58 @@ fn layer_findings(position: &str, d: &layers::LayerDiff, platform: Option<&Platf
         return findings;
     }
     if d.only_mtimes() {
-        findings.push(finding(format!("{position}: only file modification times differ ({})", count(d.mtime.len(), "entry", "entries")), list(&d.mtime), Remedy::RewriteTimestamp));
+        findings.push(finding(
+            format!("{position}: only file modification times differ ({})", count(d.mtime.len(), "entry", "entries")),
+            list(&d.mtime),
+            Remedy::RewriteTimestamp,
+        ));
         return findings;
     }
     let git = |changes: &[layers::Change]| changes.iter().any(|c| layers::is_git_path(&c.path));
     if !d.added.is_empty() {
         let remedy = if git(&d.added) { Remedy::DontCopyGit } else { Remedy::ReproducibleInputs };
-        findings.push(finding(format!("{position}: {} only in released", count(d.added.len(), "entry", "entries")), list(&d.added), remedy));
+        findings.push(finding(
+            format!("{position}: {} only in released", count(d.added.len(), "entry", "entries")),
+            list(&d.added),
+            remedy,
+        ));
     }
     if !d.removed.is_empty() {
         let remedy = if git(&d.removed) { Remedy::DontCopyGit } else { Remedy::ReproducibleInputs };
-        findings.push(finding(format!("{position}: {} only in tested", count(d.removed.len(), "entry", "entries")), list(&d.removed), remedy));
+        findings.push(finding(
+            format!("{position}: {} only in tested", count(d.removed.len(), "entry", "entries")),
+            list(&d.removed),
+            remedy,
+        ));
     }
     if !d.content.is_empty() {
         let remedy = if git(&d.content) { Remedy::DontCopyGit } else { Remedy::ReproducibleInputs };
-        findings.push(finding(format!("{position}: {} in content", count(d.content.len(), "file differs", "files differ")), list(&d.content), remedy));
+        findings.push(finding(
+            format!("{position}: {} in content", count(d.content.len(), "file differs", "files differ")),
+            list(&d.content),
+            remedy,
+        ));
     }
     if !d.mtime.is_empty() {
-        findings.push(finding(format!("{position}: {}", count(d.mtime.len(), "modification time differs", "modification times differ")), list(&d.mtime), Remedy::RewriteTimestamp));
+        findings.push(finding(
+            format!("{position}: {}", count(d.mtime.len(), "modification time differs", "modification times differ")),
+            list(&d.mtime),
+            Remedy::RewriteTimestamp,
+        ));
     }
     if !d.mode.is_empty() {
-        findings.push(finding(format!("{position}: {}", count(d.mode.len(), "file mode differs", "file modes differ")), list(&d.mode), Remedy::FileModes));
+        findings.push(finding(
+            format!("{position}: {}", count(d.mode.len(), "file mode differs", "file modes differ")),
+            list(&d.mode),
+            Remedy::FileModes,
+        ));
     }
     if !d.owner.is_empty() {
-        findings.push(finding(format!("{position}: {}", count(d.owner.len(), "owner differs", "owners differ")), list(&d.owner), Remedy::FileModes));
+        findings.push(finding(
+            format!("{position}: {}", count(d.owner.len(), "owner differs", "owners differ")),
+            list(&d.owner),
+            Remedy::FileModes,
+        ));
     }
     findings
 }

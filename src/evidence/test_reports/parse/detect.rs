@@ -14,7 +14,9 @@ pub(crate) const SNIFF_BYTES: usize = 64 * 1024;
 pub(crate) enum Sniffed {
     /// Starts like XML; the JUnit parser decides from the root element. `declared` is
     /// true when it opens with `<?xml`, i.e. it claims to be XML even if broken.
-    Xml { declared: bool },
+    Xml {
+        declared: bool,
+    },
     GoTestJson,
     GinkgoJson,
     /// Nothing but whitespace.
@@ -40,7 +42,11 @@ pub(crate) fn sniff<R: Read>(reader: R) -> io::Result<(Sniffed, Replayed<R>)> {
 
 fn recognise(head: &[u8]) -> Sniffed {
     if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return if head.len() > 2 && head[2..].iter().take(8).any(|&b| b == b'<') { Sniffed::Utf16 } else { Sniffed::NotAReport };
+        return if head.len() > 2 && head[2..].iter().take(8).any(|&b| b == b'<') {
+            Sniffed::Utf16
+        } else {
+            Sniffed::NotAReport
+        };
     }
     let text = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
     let start = text.iter().position(|b| !b.is_ascii_whitespace());
@@ -96,8 +102,14 @@ mod tests {
     fn formats_are_recognised_from_content() {
         assert_eq!(recognise(b"<?xml version=\"1.0\"?><testsuites/>"), Sniffed::Xml { declared: true });
         assert_eq!(recognise(b"\xEF\xBB\xBF\n  <testsuite/>"), Sniffed::Xml { declared: false });
-        assert_eq!(recognise(b"{\"Time\":\"2024-01-01T00:00:00Z\",\"Action\":\"start\",\"Package\":\"p\"}\n"), Sniffed::GoTestJson);
-        assert_eq!(recognise(b"# example.com/p\n./a.go:3:1: syntax error\n{\"Action\":\"fail\",\"Package\":\"p\"}\n"), Sniffed::GoTestJson);
+        assert_eq!(
+            recognise(b"{\"Time\":\"2024-01-01T00:00:00Z\",\"Action\":\"start\",\"Package\":\"p\"}\n"),
+            Sniffed::GoTestJson
+        );
+        assert_eq!(
+            recognise(b"# example.com/p\n./a.go:3:1: syntax error\n{\"Action\":\"fail\",\"Package\":\"p\"}\n"),
+            Sniffed::GoTestJson
+        );
         assert_eq!(recognise(b"[\n  {\n    \"SuitePath\": \"/src\",\n"), Sniffed::GinkgoJson);
         assert_eq!(recognise(b" \n\t"), Sniffed::Empty);
         assert_eq!(recognise(b""), Sniffed::Empty);

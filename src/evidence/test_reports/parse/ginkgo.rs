@@ -36,7 +36,12 @@ use super::{Collector, Outcome, ParsedReport, Rejected, ReportFormat, TestKey};
 pub(crate) fn parse<R: BufRead>(reader: R) -> Result<ParsedReport, Rejected> {
     let allowance = Allowance::new();
     let mut deserializer = serde_json::Deserializer::from_reader(Bounded::new(reader, allowance.clone()));
-    let mut report = Report { collector: Collector::new(ReportFormat::GinkgoJson), allowance: allowance.clone(), run_time_ns: None, specs_seen: 0 };
+    let mut report = Report {
+        collector: Collector::new(ReportFormat::GinkgoJson),
+        allowance: allowance.clone(),
+        run_time_ns: None,
+        specs_seen: 0,
+    };
     let read = SuitesSeed(&mut report).deserialize(&mut deserializer).and_then(|()| {
         allowance.reset();
         deserializer.end()
@@ -138,7 +143,9 @@ impl<'de> Visitor<'de> for SuiteSeed<'_> {
             match key {
                 "SuiteDescription" => suite.description = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 "SuiteSucceeded" => suite.succeeded = map.next_value()?,
-                "SpecialSuiteFailureReasons" => suite.failure_reasons = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                "SpecialSuiteFailureReasons" => {
+                    suite.failure_reasons = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default()
+                }
                 "PreRunStats" => suite.total_specs = map.next_value::<PreRunStats>()?.total_specs,
                 "RunTime" => {
                     if let Some(ns) = map.next_value::<Option<i64>>()? {
@@ -239,12 +246,16 @@ impl<'de> Visitor<'de> for SpecSeed<'_> {
         let mut spec = Spec::default();
         walk_map(&mut map, self.0, |key, map| {
             match key {
-                "ContainerHierarchyTexts" => spec.containers = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                "ContainerHierarchyTexts" => {
+                    spec.containers = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default()
+                }
                 "LeafNodeType" => spec.leaf_type = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 "LeafNodeText" => spec.leaf_text = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 "State" => spec.state = map.next_value::<Option<String>>()?.unwrap_or_default(),
                 "NumAttempts" => spec.attempts = map.next_value::<Option<u64>>()?.unwrap_or_default(),
-                "MaxMustPassRepeatedly" => spec.must_pass_repeatedly = map.next_value::<Option<u64>>()?.unwrap_or_default(),
+                "MaxMustPassRepeatedly" => {
+                    spec.must_pass_repeatedly = map.next_value::<Option<u64>>()?.unwrap_or_default()
+                }
                 "Failure" => spec.failure = map.next_value_seed(FailureSeed(self.0))?,
                 _ => return Ok(false),
             }
@@ -341,12 +352,19 @@ impl Report {
             && total != suite.specs
         {
             let (name, specs) = (&suite.description, suite.specs);
-            self.collector.note(|| format!("suite {name} declares {total} specs (counted {specs}); the spec reports are counted"));
+            self.collector.note(|| {
+                format!("suite {name} declares {total} specs (counted {specs}); the spec reports are counted")
+            });
         }
         if suite.succeeded == Some(false) && suite.failures == 0 {
-            let reasons = if suite.failure_reasons.is_empty() { "no reason given".to_string() } else { suite.failure_reasons.join("; ") };
+            let reasons = if suite.failure_reasons.is_empty() {
+                "no reason given".to_string()
+            } else {
+                suite.failure_reasons.join("; ")
+            };
             let name = &suite.description;
-            self.collector.suite_problem(name, || format!("the suite did not succeed although no spec failed: {reasons}"));
+            self.collector
+                .suite_problem(name, || format!("the suite did not succeed although no spec failed: {reasons}"));
         }
     }
 }
@@ -393,7 +411,9 @@ mod tests {
     /// `json!` would sort them).
     fn suite(description: &str, succeeded: bool, extra: &str, specs: Vec<serde_json::Value>) -> String {
         let specs = serde_json::Value::Array(specs);
-        format!(r#"[{{"SuitePath": "/src", "SuiteDescription": {description:?}, "SuiteSucceeded": {succeeded}, {extra}"SpecReports": {specs}}}]"#)
+        format!(
+            r#"[{{"SuitePath": "/src", "SuiteDescription": {description:?}, "SuiteSucceeded": {succeeded}, {extra}"SpecReports": {specs}}}]"#
+        )
     }
 
     #[test]
@@ -403,7 +423,11 @@ mod tests {
             "Location": {"FileName": "/src/pods_test.go", "LineNumber": 12, "FullStackTrace": "goroutine 1"},
             "ProgressReport": {"Message": "huge"},
         });
-        let document = suite("E2E", false, r#""PreRunStats": {"TotalSpecs": 5, "SpecsThatWillRun": 4}, "RunTime": 2500000000, "#, vec![
+        let document = suite(
+            "E2E",
+            false,
+            r#""PreRunStats": {"TotalSpecs": 5, "SpecsThatWillRun": 4}, "RunTime": 2500000000, "#,
+            vec![
                 spec("BeforeSuite", "", "passed", serde_json::json!({})),
                 spec("It", "start", "passed", serde_json::json!({})),
                 spec("It", "restart", "failed", before_each),
@@ -411,26 +435,38 @@ mod tests {
                 spec("It", "skip me", "skipped", serde_json::json!({})),
                 spec("It", "later", "pending", serde_json::json!({})),
                 spec("AfterSuite", "", "failed", serde_json::json!({"Message": "cleanup failed"})),
-        ]);
+            ],
+        );
         let report = parse(document.as_bytes()).unwrap();
-        assert_eq!(report.totals, Totals { tests: 5, passed: 1, failed: 1, errored: 1, skipped: 2, flaky: 0, suite_problems: 1 });
+        assert_eq!(
+            report.totals,
+            Totals { tests: 5, passed: 1, failed: 1, errored: 1, skipped: 2, flaky: 0, suite_problems: 1 }
+        );
         assert_eq!(report.duration_seconds, Some(2.5));
         let failures: Vec<_> = report.failures.iter().map(|f| (f.name.as_str(), f.kind)).collect();
         assert_eq!(failures, [("Pods restart", FailureKind::Failure), ("Pods crash", FailureKind::Error)]);
         assert_eq!(report.suite_problems.len(), 1);
         assert_eq!(report.suite_problems[0].suite, "E2E");
         assert_eq!(report.suite_problems[0].message, "[AfterSuite] failed: cleanup failed");
-        assert_eq!(report.failures[0].message, "[BeforeEach] Expected <int>: 1 to equal <int>: 2\nat /src/pods_test.go:12");
+        assert_eq!(
+            report.failures[0].message,
+            "[BeforeEach] Expected <int>: 1 to equal <int>: 2\nat /src/pods_test.go:12"
+        );
         assert_eq!(report.failures[1].message, "boom\npanic: nil map");
         assert!(report.notes.iter().any(|n| n.contains("later: pending")), "{:?}", report.notes);
     }
 
     #[test]
     fn a_failed_before_suite_fails_the_report_even_when_every_spec_is_skipped() {
-        let document = suite("E2E", false, "", vec![
-            spec("BeforeSuite", "", "failed", serde_json::json!({"Message": "cluster unreachable"})),
-            spec("It", "a", "skipped", serde_json::json!({})),
-        ]);
+        let document = suite(
+            "E2E",
+            false,
+            "",
+            vec![
+                spec("BeforeSuite", "", "failed", serde_json::json!({"Message": "cluster unreachable"})),
+                spec("It", "a", "skipped", serde_json::json!({})),
+            ],
+        );
         let report = parse(document.as_bytes()).unwrap();
         assert_eq!(report.totals, Totals { tests: 1, skipped: 1, suite_problems: 1, ..Default::default() });
         assert!(report.failures.is_empty());
@@ -450,12 +486,17 @@ mod tests {
         let report = parse(suite("E2E", false, "", vec![flaky, repeated, failed]).as_bytes()).unwrap();
         assert_eq!(report.totals, Totals { tests: 3, passed: 2, failed: 1, flaky: 1, ..Default::default() });
         assert_eq!(report.flaky.len(), 1);
-        assert_eq!((report.flaky[0].suite.as_str(), report.flaky[0].name.as_str(), report.flaky[0].attempts), ("E2E", "Pods retries", 3));
+        assert_eq!(
+            (report.flaky[0].suite.as_str(), report.flaky[0].name.as_str(), report.flaky[0].attempts),
+            ("E2E", "Pods retries", 3)
+        );
     }
 
     #[test]
     fn a_truncated_document_is_unparseable() {
-        let Err(Rejected::Unparseable { reason, .. }) = parse(&b"[{\"SuiteDescription\": \"E2E\", \"SpecReports\": [{\"State\""[..]) else {
+        let Err(Rejected::Unparseable { reason, .. }) =
+            parse(&b"[{\"SuiteDescription\": \"E2E\", \"SpecReports\": [{\"State\""[..])
+        else {
             panic!("must be unparseable")
         };
         assert!(reason.contains("truncated"), "{reason}");

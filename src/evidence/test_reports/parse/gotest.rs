@@ -115,13 +115,19 @@ pub(crate) fn parse<R: BufRead>(mut reader: R) -> Result<ParsedReport, Rejected>
             Line::TooLong => {
                 return Err(Rejected::unparseable(
                     ReportFormat::GoTestJson,
-                    format!("line {number} is longer than {} MiB; such a stream is broken or hostile", MAX_TOKEN_BYTES / (1024 * 1024)),
+                    format!(
+                        "line {number} is longer than {} MiB; such a stream is broken or hostile",
+                        MAX_TOKEN_BYTES / (1024 * 1024)
+                    ),
                 ));
             }
             Line::Complete | Line::Unterminated => {}
         }
         let text = std::str::from_utf8(&line).map_err(|e| {
-            Rejected::unparseable(ReportFormat::GoTestJson, format!("line {number} is not valid UTF-8 (at byte {} of the line)", e.valid_up_to()))
+            Rejected::unparseable(
+                ReportFormat::GoTestJson,
+                format!("line {number} is not valid UTF-8 (at byte {} of the line)", e.valid_up_to()),
+            )
         })?;
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -134,11 +140,16 @@ pub(crate) fn parse<R: BufRead>(mut reader: R) -> Result<ParsedReport, Rejected>
         match serde_json::from_str::<Event<'_>>(trimmed) {
             Ok(event) => state.event(event)?,
             Err(_) if kind == Line::Unterminated => {
-                state.collector.note(|| format!("line {number}, the last one, is cut off in the middle: the stream is truncated"));
+                state
+                    .collector
+                    .note(|| format!("line {number}, the last one, is cut off in the middle: the stream is truncated"));
                 break;
             }
             Err(e) => {
-                return Err(Rejected::unparseable(ReportFormat::GoTestJson, format!("line {number} is not a valid go test -json event: {e}")));
+                return Err(Rejected::unparseable(
+                    ReportFormat::GoTestJson,
+                    format!("line {number} is not a valid go test -json event: {e}"),
+                ));
             }
         }
     }
@@ -206,7 +217,8 @@ impl State {
         let action = event.action.as_ref();
         if action == "build-output" || action == "build-fail" {
             if let (Some(path), Some(output)) = (&event.import_path, &event.output)
-                && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(path.as_ref()))
+                && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES
+                    || self.build_output.contains_key(path.as_ref()))
             {
                 self.build_output.entry(build_package(path).to_string()).or_default().push_text(output);
             }
@@ -222,14 +234,22 @@ impl State {
         }
     }
 
-    fn test_event(&mut self, package_name: &str, test: &str, action: &str, output: Option<&str>) -> Result<(), Rejected> {
+    fn test_event(
+        &mut self,
+        package_name: &str,
+        test: &str,
+        action: &str,
+        output: Option<&str>,
+    ) -> Result<(), Rejected> {
         let package = self.packages.entry(package_name.to_string()).or_default();
         match action {
             "run" => {
                 if self.running_total >= MAX_RUNNING_TESTS {
                     return Err(Rejected::unparseable(
                         ReportFormat::GoTestJson,
-                        format!("more than {MAX_RUNNING_TESTS} tests are running at once; such a stream is broken or hostile"),
+                        format!(
+                            "more than {MAX_RUNNING_TESTS} tests are running at once; such a stream is broken or hostile"
+                        ),
                     ));
                 }
                 package.any_test = true;
@@ -309,7 +329,8 @@ impl State {
     fn close_package(&mut self, name: &str, mut package: Package, failed: bool, build_output: Option<MessageBuf>) {
         let unfinished = package.running.len();
         self.running_total -= unfinished;
-        let mut unfinished_tests: Vec<(String, RunningTest)> = std::mem::take(&mut package.running).into_iter().collect();
+        let mut unfinished_tests: Vec<(String, RunningTest)> =
+            std::mem::take(&mut package.running).into_iter().collect();
         unfinished_tests.sort_by(|a, b| a.0.cmp(&b.0));
         for (test, running) in unfinished_tests {
             // A parent whose subtest is also unfinished is reported through that subtest.
@@ -336,7 +357,9 @@ impl State {
             } else {
                 "the package failed before any test ran (build or setup failure)"
             };
-            self.collector.suite_problem(name, || if message.is_empty() { what.to_string() } else { format!("{what}:\n{message}") });
+            self.collector.suite_problem(name, || {
+                if message.is_empty() { what.to_string() } else { format!("{what}:\n{message}") }
+            });
         }
     }
 
@@ -346,7 +369,9 @@ impl State {
         for (name, package) in open {
             if package.running.is_empty() {
                 self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated)"));
-                self.collector.suite_problem(&name, || "the stream ends before the package's result: the report is truncated".to_string());
+                self.collector.suite_problem(&name, || {
+                    "the stream ends before the package's result: the report is truncated".to_string()
+                });
                 continue;
             }
             // Its unfinished tests count as errored, which fails the report already.
@@ -387,7 +412,8 @@ mod tests {
     use super::*;
 
     fn ev(action: &str, test: Option<&str>, output: Option<&str>) -> String {
-        let mut object = serde_json::json!({"Time": "2024-05-01T10:00:00Z", "Action": action, "Package": "example.com/p"});
+        let mut object =
+            serde_json::json!({"Time": "2024-05-01T10:00:00Z", "Action": action, "Package": "example.com/p"});
         if let Some(t) = test {
             object["Test"] = t.into();
         }
@@ -424,12 +450,18 @@ mod tests {
             ev("skip", Some("TestSkip"), None),
             ev("fail", None, None),
         ]);
-        assert_eq!(report.totals, Totals { tests: 4, passed: 2, failed: 1, skipped: 1, suite_problems: 1, ..Default::default() });
+        assert_eq!(
+            report.totals,
+            Totals { tests: 4, passed: 2, failed: 1, skipped: 1, suite_problems: 1, ..Default::default() }
+        );
         let names: Vec<_> = report.failures.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["TestTable/b"]);
         assert_eq!(report.failures[0].message, "    t_test.go:9: want 2");
         assert_eq!(report.suite_problems[0].suite, "example.com/p");
-        assert_eq!(report.suite_problems[0].message, "TestOwn failed outside its subtests (which all passed or were skipped):\n    t_test.go:20: cleanup failed");
+        assert_eq!(
+            report.suite_problems[0].message,
+            "TestOwn failed outside its subtests (which all passed or were skipped):\n    t_test.go:20: cleanup failed"
+        );
         assert_eq!(report.duration_seconds, Some(0.5));
     }
 
@@ -487,7 +519,9 @@ mod tests {
     #[test]
     fn a_malformed_line_in_the_middle_is_unparseable() {
         let text = ev("start", None, None) + "{\"Action\": oops}\n" + &ev("pass", None, None);
-        let Err(Rejected::Unparseable { format, reason }) = parse(text.as_bytes()) else { panic!("must be unparseable") };
+        let Err(Rejected::Unparseable { format, reason }) = parse(text.as_bytes()) else {
+            panic!("must be unparseable")
+        };
         assert_eq!(format, Some(ReportFormat::GoTestJson));
         assert!(reason.starts_with("line 2 "), "{reason}");
     }

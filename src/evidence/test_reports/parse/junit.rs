@@ -86,7 +86,9 @@ const GINKGO_V1_SUITE_NODES: &[&str] = &["BeforeSuite", "AfterSuite"];
 
 fn is_ginkgo_suite_node(name: &str) -> bool {
     GINKGO_V1_SUITE_NODES.contains(&name)
-        || GINKGO_SUITE_NODES.iter().any(|node| name.strip_prefix(node).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
+        || GINKGO_SUITE_NODES
+            .iter()
+            .any(|node| name.strip_prefix(node).is_some_and(|rest| rest.is_empty() || rest.starts_with(' ')))
 }
 
 /// Parses a JUnit XML stream. `declared` says the file opened with `<?xml`, so an
@@ -99,11 +101,17 @@ pub(crate) fn parse<R: BufRead>(mut reader: R, declared: bool) -> Result<ParsedR
     let mut head = Vec::new();
     if declared {
         use std::io::Read;
-        (&mut reader).take(1024).read_to_end(&mut head).map_err(|e| Rejected::Unparseable { format: None, reason: format!("cannot read the file: {e}") })?;
+        (&mut reader)
+            .take(1024)
+            .read_to_end(&mut head)
+            .map_err(|e| Rejected::Unparseable { format: None, reason: format!("cannot read the file: {e}") })?;
         let end = head.windows(2).position(|w| w == b"?>");
         let body = &head[..end.unwrap_or(head.len())];
         if end.is_none() || body[2..].contains(&b'<') {
-            return Err(Rejected::Unparseable { format: None, reason: "the XML declaration (`<?xml … ?>`) is malformed".into() });
+            return Err(Rejected::Unparseable {
+                format: None,
+                reason: "the XML declaration (`<?xml … ?>`) is malformed".into(),
+            });
         }
     }
     parse_stream(Rechunk::new(std::io::Read::chain(std::io::Cursor::new(head), reader), 64 * 1024), declared)
@@ -139,7 +147,9 @@ fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, R
                     match skip_content(xml.get_mut(), e.name().into_inner().as_bytes()) {
                         Ok(Some(skipped)) => state.skipped += skipped,
                         Ok(None) => {
-                            return Err(state.unparseable(format!("the document ends inside <{name}> (opened near byte {position}): the file is truncated")));
+                            return Err(state.unparseable(format!(
+                                "the document ends inside <{name}> (opened near byte {position}): the file is truncated"
+                            )));
                         }
                         Err(error) => return Err(state.unparseable(format!("cannot read the file: {error}"))),
                     }
@@ -224,7 +234,18 @@ struct SuiteFrame {
 
 impl SuiteFrame {
     fn new(name: String, declared: Declared, time: Option<f64>, ordinal: u64) -> Self {
-        SuiteFrame { name, declared, counted: Totals::default(), keys: Vec::new(), todo_candidates: Vec::new(), problems: 0, time, ordinal, not_succeeded: false, special_reason: String::new() }
+        SuiteFrame {
+            name,
+            declared,
+            counted: Totals::default(),
+            keys: Vec::new(),
+            todo_candidates: Vec::new(),
+            problems: 0,
+            time,
+            ordinal,
+            not_succeeded: false,
+            special_reason: String::new(),
+        }
     }
 }
 
@@ -340,7 +361,9 @@ impl State {
         match error {
             quick_xml::Error::Encoding(_) => {
                 let declared = match self.encoding.as_deref() {
-                    Some(e) if e != "utf-8" && e != "utf8" => format!(" (the file declares encoding `{e}`; only UTF-8 is read)"),
+                    Some(e) if e != "utf-8" && e != "utf8" => {
+                        format!(" (the file declares encoding `{e}`; only UTF-8 is read)")
+                    }
                     _ => String::new(),
                 };
                 self.unparseable(format!("invalid UTF-8 near byte {position}{declared}"))
@@ -433,7 +456,9 @@ impl State {
         let Some(frame) = self.suites.last_mut() else { return Ok(()) };
         match key.as_str() {
             "SuiteSucceeded" => frame.not_succeeded = value.trim().eq_ignore_ascii_case("false"),
-            "SpecialSuiteFailureReason" | "SpecialSuiteFailureReasons" if frame.special_reason.is_empty() => frame.special_reason = value.trim().to_string(),
+            "SpecialSuiteFailureReason" | "SpecialSuiteFailureReasons" if frame.special_reason.is_empty() => {
+                frame.special_reason = value.trim().to_string()
+            }
             _ => {}
         }
         Ok(())
@@ -442,11 +467,15 @@ impl State {
     /// An end tag with its qualified name, checked against the open element.
     fn end(&mut self, qname: &str, position: u64) -> Result<(), Rejected> {
         let Some(start) = self.open_starts.pop() else {
-            return Err(self.unparseable(format!("malformed XML near byte {position}: closing tag </{qname}> without an open element")));
+            return Err(self.unparseable(format!(
+                "malformed XML near byte {position}: closing tag </{qname}> without an open element"
+            )));
         };
         if &self.open[start..] != qname {
             let open = self.open[start..].to_string();
-            return Err(self.unparseable(format!("malformed XML near byte {position}: closing tag </{qname}> does not match <{open}>")));
+            return Err(self.unparseable(format!(
+                "malformed XML near byte {position}: closing tag </{qname}> does not match <{open}>"
+            )));
         }
         self.open.truncate(start);
         let name = qname.rsplit(':').next().unwrap_or(qname);
@@ -645,7 +674,9 @@ impl State {
                 }
                 let CaseFrame { message, attribute_message, .. } = case;
                 let node = self.case_name.clone();
-                self.collector.suite_problem(&suite, || format!("{node} failed: {}", compose_message(attribute_message, message.finish())));
+                self.collector.suite_problem(&suite, || {
+                    format!("{node} failed: {}", compose_message(attribute_message, message.finish()))
+                });
             }
             return;
         }
@@ -663,7 +694,8 @@ impl State {
             return;
         }
         if case.failure_and_error {
-            self.collector.note(|| format!("{suite} › {name}: has both a failure and an error; counted once, as failed"));
+            self.collector
+                .note(|| format!("{suite} › {name}: has both a failure and an error; counted once, as failed"));
         }
         let todo_candidate = outcome == Outcome::Passed && case.children == 0 && case.time == Some(0.0);
         if let Some(frame) = self.suites.last_mut()
@@ -676,7 +708,8 @@ impl State {
             }
         }
         let CaseFrame { message, attribute_message, flaky, .. } = case;
-        self.collector.attempt(key, outcome, flaky, &suite, &name, || compose_message(attribute_message, message.finish()));
+        self.collector
+            .attempt(key, outcome, flaky, &suite, &name, || compose_message(attribute_message, message.finish()));
     }
 
     /// The suite's tests with attempts matched: the final outcome of each distinct key.
@@ -693,7 +726,8 @@ impl State {
     }
 
     fn close_suite(&mut self, mut frame: SuiteFrame) {
-        let name = if frame.name.is_empty() { "(unnamed)".to_string() } else { super::cap_name(&frame.name).into_owned() };
+        let name =
+            if frame.name.is_empty() { "(unnamed)".to_string() } else { super::cap_name(&frame.name).into_owned() };
         let mut keys = std::mem::take(&mut frame.keys);
         let mut matched = self.matched_totals(&mut keys);
         if let Some(todo) = self.jest_todo(&frame, &matched) {
@@ -715,8 +749,13 @@ impl State {
         // (A special reason alone, with SuiteSucceeded true, is no failure.)
         if frame.not_succeeded && frame.counted.failed + frame.counted.errored + frame.problems == 0 {
             frame.problems += 1;
-            let reason = if frame.special_reason.is_empty() { "no reason given".to_string() } else { std::mem::take(&mut frame.special_reason) };
-            self.collector.suite_problem(&name, || format!("suite {name} did not succeed (SuiteSucceeded=false): {reason}"));
+            let reason = if frame.special_reason.is_empty() {
+                "no reason given".to_string()
+            } else {
+                std::mem::take(&mut frame.special_reason)
+            };
+            self.collector
+                .suite_problem(&name, || format!("suite {name} did not succeed (SuiteSucceeded=false): {reason}"));
         }
         match self.suites.last_mut() {
             Some(parent) => {
@@ -730,7 +769,13 @@ impl State {
                 }
                 let root_declares = self.root.is_some_and(|r| r.failures.is_some() || r.errors.is_some());
                 if !root_declares {
-                    self.count_undeclared_failures(&frame.declared, &frame.counted, &format!("suite {name}"), &name, frame.problems);
+                    self.count_undeclared_failures(
+                        &frame.declared,
+                        &frame.counted,
+                        &format!("suite {name}"),
+                        &name,
+                        frame.problems,
+                    );
                 }
             }
         }
@@ -756,7 +801,14 @@ impl State {
     /// suite problem, so that a failure without a test case is never lost. When the
     /// level already has a suite problem from a failed suite node (Ginkgo v1 declares
     /// the specs a failed `BeforeSuite` kept from running as failures), that explains it.
-    fn count_undeclared_failures(&mut self, declared: &Declared, counted: &Totals, who: &str, suite: &str, problems: u64) {
+    fn count_undeclared_failures(
+        &mut self,
+        declared: &Declared,
+        counted: &Totals,
+        who: &str,
+        suite: &str,
+        problems: u64,
+    ) {
         let stated = declared.failures.unwrap_or(0) + declared.errors.unwrap_or(0);
         let shown = counted.failed + counted.errored;
         let excess = stated.saturating_sub(shown);
@@ -791,7 +843,8 @@ impl State {
             if let Some(disagreement) = root.disagreement(&raw)
                 && root.disagreement(&matched).is_some()
             {
-                self.collector.note(|| format!("the <testsuites> root declares {disagreement}; the test cases are counted"));
+                self.collector
+                    .note(|| format!("the <testsuites> root declares {disagreement}; the test cases are counted"));
             }
             if root.failures.is_some() || root.errors.is_some() {
                 let problems = self.suite_node_problems;
@@ -846,13 +899,17 @@ fn skip_content(reader: &mut impl BufRead, qname: &[u8]) -> std::io::Result<Opti
                         mode = Mode::Until(b"]]>", 0);
                     } else if head.as_slice() == b"!--" {
                         mode = Mode::Until(b"-->", 0);
-                    } else if end_tag && (head[qname.len() + 1] == b'>' || head[qname.len() + 1].is_ascii_whitespace()) {
+                    } else if end_tag && (head[qname.len() + 1] == b'>' || head[qname.len() + 1].is_ascii_whitespace())
+                    {
                         if head[qname.len() + 1] == b'>' {
                             done = true;
                         } else {
                             mode = Mode::EndTag;
                         }
-                    } else if !(b"![CDATA[".starts_with(head) || b"!--".starts_with(head) || (head.len() <= qname.len() + 1 && head[0] == b'/' && qname.starts_with(&head[1..]))) {
+                    } else if !(b"![CDATA[".starts_with(head)
+                        || b"!--".starts_with(head)
+                        || (head.len() <= qname.len() + 1 && head[0] == b'/' && qname.starts_with(&head[1..])))
+                    {
                         mode = Mode::Text;
                     }
                 }
@@ -906,7 +963,9 @@ fn compose_message(attribute: Option<String>, text: String) -> String {
     match attribute {
         None => text,
         Some(a) if text.is_empty() => super::first_lines(&a),
-        Some(a) if matches!(a.to_ascii_lowercase().as_str(), "failed" | "failure" | "error") || text.contains(&a) => text,
+        Some(a) if matches!(a.to_ascii_lowercase().as_str(), "failed" | "failure" | "error") || text.contains(&a) => {
+            text
+        }
         Some(a) => super::first_lines(&format!("{a}\n{text}")),
     }
 }
@@ -915,7 +974,8 @@ fn compose_message(attribute: Option<String>, text: String) -> String {
 /// character references resolved; the raw value when it holds anything else).
 fn for_each_attribute(e: &BytesStart<'_>, mut f: impl FnMut(&str, Cow<'_, str>)) -> Result<(), String> {
     for attribute in e.attributes().with_checks(false) {
-        let attribute = attribute.map_err(|err| format!("malformed attribute in <{}>: {err}", e.local_name().into_inner()))?;
+        let attribute =
+            attribute.map_err(|err| format!("malformed attribute in <{}>: {err}", e.local_name().into_inner()))?;
         let value = match attribute.normalized_value(XmlVersion::Implicit1_0) {
             Ok(v) => v,
             Err(_) => attribute.value.clone(),
@@ -989,7 +1049,8 @@ mod tests {
         assert_eq!(
             report.notes,
             vec![
-                "suite inner declares tests=5 (counted 2), failures=0 (counted 1); the test cases are counted".to_string(),
+                "suite inner declares tests=5 (counted 2), failures=0 (counted 1); the test cases are counted"
+                    .to_string(),
                 "the <testsuites> root declares failures=0 (counted 1); the test cases are counted".to_string(),
             ]
         );
@@ -1109,7 +1170,11 @@ mod tests {
         .unwrap();
         assert_eq!(report.totals, Totals { suite_problems: 1, ..Default::default() });
         assert_eq!(report.suite_problems[0].suite, "Cluster Suite");
-        assert!(report.suite_problems[0].message.contains("BeforeSuite failed: suite_test.go:15\ncluster unreachable"), "{:?}", report.suite_problems);
+        assert!(
+            report.suite_problems[0].message.contains("BeforeSuite failed: suite_test.go:15\ncluster unreachable"),
+            "{:?}",
+            report.suite_problems
+        );
         // Ginkgo v2: a passed [BeforeSuite] is not a test; a failed [ReportAfterSuite] with a text is a problem.
         let report = parse_str(
             r#"<testsuites tests="4" failures="1"><testsuite name="S" tests="4" failures="1">
@@ -1137,7 +1202,9 @@ mod tests {
     #[test]
     fn huge_names_are_capped_with_the_cut_recorded() {
         let name = "é".repeat(3 * 1024 * 1024);
-        let xml = format!(r#"<testsuite name="{name}"><testcase classname="{name}" name="{name}"><failure/></testcase></testsuite>"#);
+        let xml = format!(
+            r#"<testsuite name="{name}"><testcase classname="{name}" name="{name}"><failure/></testcase></testsuite>"#
+        );
         let report = parse_str(&xml).unwrap();
         let failure = &report.failures[0];
         for text in [&failure.suite, &failure.name] {
@@ -1166,7 +1233,8 @@ mod tests {
     fn other_xml_is_not_a_report_and_broken_junit_is_unparseable() {
         assert!(matches!(parse_str("<html><body/></html>"), Err(Rejected::NotAReport)));
         assert!(matches!(parse_str("<coverage line-rate=\"1\"/>"), Err(Rejected::NotAReport)));
-        let Err(Rejected::Unparseable { format, reason }) = parse_str("<testsuite><testcase name=\"a\"></testsuite>") else {
+        let Err(Rejected::Unparseable { format, reason }) = parse_str("<testsuite><testcase name=\"a\"></testsuite>")
+        else {
             panic!("mismatched tags must be unparseable")
         };
         assert_eq!(format, Some(ReportFormat::Junit));
@@ -1197,7 +1265,8 @@ mod tests {
             let skipped = skip_content(&mut reader, b"system-out").unwrap();
             assert_eq!(skipped, Some(9 + 19), "chunk {chunk}");
         }
-        let Err(Rejected::Unparseable { reason, .. }) = parse_str("<testsuite><testcase name=\"a\"><system-out>cut") else {
+        let Err(Rejected::Unparseable { reason, .. }) = parse_str("<testsuite><testcase name=\"a\"><system-out>cut")
+        else {
             panic!("an unterminated system-out must be unparseable")
         };
         assert!(reason.contains("ends inside <system-out>"), "{reason}");

@@ -166,7 +166,10 @@ impl Totals {
 
     /// `tests = passed + failed + errored + skipped` and no more flaky than passed tests.
     pub fn is_consistent(&self) -> bool {
-        self.passed.checked_add(self.failed).and_then(|n| n.checked_add(self.errored)).and_then(|n| n.checked_add(self.skipped))
+        self.passed
+            .checked_add(self.failed)
+            .and_then(|n| n.checked_add(self.errored))
+            .and_then(|n| n.checked_add(self.skipped))
             == Some(self.tests)
             && self.flaky <= self.passed
     }
@@ -486,7 +489,11 @@ impl Collector {
         if record.is_flaky() {
             self.totals.flaky += 1;
             if self.flaky.len() < MAX_LISTED_FLAKY {
-                let test = FlakyTest { suite: cap_name(suite).into_owned(), name: cap_name(name).into_owned(), attempts: record.attempts };
+                let test = FlakyTest {
+                    suite: cap_name(suite).into_owned(),
+                    name: cap_name(name).into_owned(),
+                    attempts: record.attempts,
+                };
                 self.flaky.push((key, test));
                 listed = true;
             }
@@ -511,12 +518,24 @@ impl Collector {
         true
     }
 
-    fn list_failure(&mut self, key: Option<TestKey>, outcome: Outcome, suite: &str, name: &str, message: impl FnOnce() -> String) -> bool {
+    fn list_failure(
+        &mut self,
+        key: Option<TestKey>,
+        outcome: Outcome,
+        suite: &str,
+        name: &str,
+        message: impl FnOnce() -> String,
+    ) -> bool {
         let kind = if outcome == Outcome::Errored { FailureKind::Error } else { FailureKind::Failure };
         if self.failures.len() >= MAX_LISTED_FAILURES {
             return false;
         }
-        let test = FailedTest { suite: cap_name(suite).into_owned(), name: cap_name(name).into_owned(), kind, message: message() };
+        let test = FailedTest {
+            suite: cap_name(suite).into_owned(),
+            name: cap_name(name).into_owned(),
+            kind,
+            message: message(),
+        };
         self.failures.push((key, test));
         true
     }
@@ -525,7 +544,8 @@ impl Collector {
     pub(crate) fn suite_problem(&mut self, suite: &str, message: impl FnOnce() -> String) {
         self.totals.suite_problems += 1;
         if self.suite_problems.len() < MAX_LISTED_SUITE_PROBLEMS {
-            self.suite_problems.push(SuiteProblem { suite: cap_name(suite).into_owned(), message: first_lines(&message()) });
+            self.suite_problems
+                .push(SuiteProblem { suite: cap_name(suite).into_owned(), message: first_lines(&message()) });
         }
     }
 
@@ -553,11 +573,15 @@ impl Collector {
         let failing = self.totals.failed + self.totals.errored;
         let unlisted = failing.saturating_sub(self.failures.len() as u64);
         if unlisted > 0 {
-            self.notes.push(format!("{unlisted} more failed tests are counted but not listed (the first {MAX_LISTED_FAILURES} are)"));
+            self.notes.push(format!(
+                "{unlisted} more failed tests are counted but not listed (the first {MAX_LISTED_FAILURES} are)"
+            ));
         }
         let unlisted_flaky = self.totals.flaky.saturating_sub(self.flaky.len() as u64);
         if unlisted_flaky > 0 {
-            self.notes.push(format!("{unlisted_flaky} more flaky tests are counted but not named (the first {MAX_LISTED_FLAKY} are)"));
+            self.notes.push(format!(
+                "{unlisted_flaky} more flaky tests are counted but not named (the first {MAX_LISTED_FLAKY} are)"
+            ));
         }
         let unlisted_problems = self.totals.suite_problems.saturating_sub(self.suite_problems.len() as u64);
         if unlisted_problems > 0 {
@@ -756,7 +780,10 @@ mod tests {
         let outcome = FileOutcome::Unparseable { format: Some(ReportFormat::GoTestJson), reason: "x".into() };
         let json = serde_json::to_value(&outcome).unwrap();
         assert_eq!(json, serde_json::json!({"outcome": "unparseable", "format": "go-test-json", "reason": "x"}));
-        assert_eq!(serde_json::to_value(FileOutcome::NotAReport).unwrap(), serde_json::json!({"outcome": "not_a_report"}));
+        assert_eq!(
+            serde_json::to_value(FileOutcome::NotAReport).unwrap(),
+            serde_json::json!({"outcome": "not_a_report"})
+        );
         let parsed = FileOutcome::Parsed(ParsedReport {
             format: ReportFormat::Junit,
             totals: Totals { tests: 2, passed: 1, failed: 1, ..Default::default() },

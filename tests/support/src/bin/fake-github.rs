@@ -17,7 +17,9 @@ async fn main() {
     let options = match Options::parse(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("error: fake-github: {message}\nusage: fake-github [--jobs N] [--job-logs DIR] [--in-progress JOB-ID]...");
+            eprintln!(
+                "error: fake-github: {message}\nusage: fake-github [--jobs N] [--job-logs DIR] [--in-progress JOB-ID]..."
+            );
             std::process::exit(2);
         }
     };
@@ -56,9 +58,13 @@ impl Options {
         while let Some(flag) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
             match flag.as_str() {
-                "--jobs" => options.jobs = Some(value()?.parse().map_err(|_| "--jobs takes a number of jobs".to_string())?),
+                "--jobs" => {
+                    options.jobs = Some(value()?.parse().map_err(|_| "--jobs takes a number of jobs".to_string())?)
+                }
                 "--job-logs" => options.job_logs = Some(PathBuf::from(value()?)),
-                "--in-progress" => options.in_progress.push(value()?.parse().map_err(|_| "--in-progress takes a job id".to_string())?),
+                "--in-progress" => {
+                    options.in_progress.push(value()?.parse().map_err(|_| "--in-progress takes a job id".to_string())?)
+                }
                 other => return Err(format!("unknown flag `{other}`")),
             }
         }
@@ -71,7 +77,12 @@ async fn seed_job_logs(fake: &release_audit_test_support::FakeGitHub, dir: &std:
     let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read the directory: {e}"))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
-        let Some(job) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".log")).and_then(|id| id.parse::<u64>().ok()) else {
+        let Some(job) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".log"))
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
             continue;
         };
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
