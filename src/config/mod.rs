@@ -76,81 +76,14 @@ impl Config {
     pub fn from_raw(raw: &RawInputs, env: Lookup<'_>) -> Result<Self> {
         let runner = RunnerContext::from_lookup(env)?;
 
-        let release_version = raw.get("release-version").ok_or_else(|| {
-            Error::input(
-                "release-version",
-                "is missing or empty",
-                "set `release-version: ${{ inputs.version }}` (or pass --release-version)",
-            )
-        })?;
-        if let Some(c) = release_version.chars().find(|c| !(c.is_ascii_alphanumeric() || "._+-".contains(*c))) {
-            return Err(Error::input(
-                "release-version",
-                format!("`{}` contains {c:?}", release_version.escape_debug()),
-                "use letters, digits and . _ + - only, e.g. 1.2.3 or v1.2.3-rc.1",
-            ));
-        }
-        let release_version = release_version.to_string();
-
+        let release_version = release_version(raw)?;
         let bundle_name = bundle_name(raw, &release_version)?;
-
-        let retention_days = match raw.get("retention-days") {
-            None => None,
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=MAX_RETENTION_DAYS).contains(&n) => Some(n),
-                _ => {
-                    return Err(Error::input(
-                        "retention-days",
-                        format!("`{v}` is not a whole number of days from 1 to {MAX_RETENTION_DAYS}"),
-                        "give a number such as 90, or leave it empty for the repository default",
-                    ));
-                }
-            },
-        };
-
-        let timeout = match raw.get("timeout") {
-            None => DEFAULT_TIMEOUT,
-            Some(text) => parse_duration(text).ok_or_else(|| {
-                Error::input(
-                    raw.label("timeout"),
-                    format!("`{}` is not a duration from 1s to 24h", text.escape_debug()),
-                    "give e.g. 30m, 1h or 600s (a plain number is minutes)",
-                )
-            })?,
-        };
+        let retention_days = retention_days(raw)?;
+        let timeout = timeout(raw)?;
         let overwrite = raw.bool("overwrite", false)?;
         let upload = raw.bool("upload", true)?;
         let summary = raw.bool("summary", true)?;
-
-        // In a container action only the workspace is a path later steps can open
-        // (the runner mounts it at /github/workspace), so the bundle lives there by
-        // default, and a directory outside it is refused: its files, and the paths
-        // in the outputs, would mean nothing to the next step.
-        if let (Some(d), Some(w)) = (raw.get("bundle-dir"), &runner.workspace)
-            && runner.in_actions
-            && w == Path::new(CONTAINER_WORKSPACE)
-            && Path::new(d).is_absolute()
-            && !Path::new(d).starts_with(w)
-        {
-            return Err(Error::input(
-                raw.label("bundle-dir"),
-                format!(
-                    "`{}` is outside the workspace, the only directory of this container action that later steps see",
-                    d.escape_debug()
-                ),
-                "give a path relative to the workspace (default `.release-audit`)",
-            ));
-        }
-        let bundle_dir = match (raw.get("bundle-dir"), &runner.workspace, &runner.runner_temp) {
-            (Some(d), _, _) => match &runner.workspace {
-                Some(w) if Path::new(d).is_relative() => w.join(d),
-                _ => PathBuf::from(d),
-            },
-            (None, Some(w), _) if runner.in_actions => w.join(".release-audit"),
-            (None, _, Some(t)) => t.join("release-audit"),
-            (None, _, None) => PathBuf::from("release-audit-out"),
-        };
-        check_writable_dir(&bundle_dir)?;
+        let bundle_dir = bundle_dir(raw, &runner)?;
 
         if summary && let Some(path) = &runner.step_summary {
             check_appendable(path, "GITHUB_STEP_SUMMARY")?;
@@ -163,28 +96,8 @@ impl Config {
         if upload && results.is_none() {
             return Err(missing_results_service(env));
         }
-
-        let source_date_epoch = match env("SOURCE_DATE_EPOCH") {
-            Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                Error::input(
-                    "SOURCE_DATE_EPOCH",
-                    format!("`{v}` is not a number of seconds"),
-                    "set it to e.g. $(git log -1 --format=%ct)",
-                )
-            })?,
-            None => runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR),
-        };
-
-        let repository = match raw.get("repository") {
-            None => runner.repository.clone(),
-            Some(repo) => Some(check_repository(raw.label("repository"), repo)?),
-        };
-        let other_repository = repository.is_some() && repository != runner.repository;
-        let commit = if other_repository {
-            raw.get("head-sha").map(str::to_string)
-        } else {
-            runner.sha.clone().or_else(|| raw.get("head-sha").map(str::to_string))
-        };
+        let source_date_epoch = source_date_epoch(env, &runner)?;
+        let AuditedSource { repository, commit, other_repository } = audited_source(raw, &runner)?;
         let tests = test_reports::settings(raw, commit.as_deref())?;
         let images = images::settings(raw)?;
         let storage = storage::settings(raw)?;
@@ -265,6 +178,122 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
 
 /// `bundle-name`, default `audit-bundle-<release-version>`: an artifact name that is
 /// also one plain directory name (it becomes `<bundle-dir>/<name>/`).
+/// The repository and commit an audit describes, and whether the repository is another
+/// than the one the workflow runs in.
+struct AuditedSource {
+    repository: Option<String>,
+    commit: Option<String>,
+    other_repository: bool,
+}
+
+/// `repository` (default: the current one) and its commit: `head-sha` for another
+/// repository, else `GITHUB_SHA` (then `head-sha`).
+fn audited_source(raw: &RawInputs, runner: &RunnerContext) -> Result<AuditedSource> {
+    let repository = match raw.get("repository") {
+        None => runner.repository.clone(),
+        Some(repo) => Some(check_repository(raw.label("repository"), repo)?),
+    };
+    let other_repository = repository.is_some() && repository != runner.repository;
+    let commit = if other_repository {
+        raw.get("head-sha").map(str::to_string)
+    } else {
+        runner.sha.clone().or_else(|| raw.get("head-sha").map(str::to_string))
+    };
+    Ok(AuditedSource { repository, commit, other_repository })
+}
+
+fn release_version(raw: &RawInputs) -> Result<String> {
+    let release_version = raw.get("release-version").ok_or_else(|| {
+        Error::input(
+            "release-version",
+            "is missing or empty",
+            "set `release-version: ${{ inputs.version }}` (or pass --release-version)",
+        )
+    })?;
+    if let Some(c) = release_version.chars().find(|c| !(c.is_ascii_alphanumeric() || "._+-".contains(*c))) {
+        return Err(Error::input(
+            "release-version",
+            format!("`{}` contains {c:?}", release_version.escape_debug()),
+            "use letters, digits and . _ + - only, e.g. 1.2.3 or v1.2.3-rc.1",
+        ));
+    }
+    Ok(release_version.to_string())
+}
+
+fn retention_days(raw: &RawInputs) -> Result<Option<u32>> {
+    match raw.get("retention-days") {
+        None => Ok(None),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (1..=MAX_RETENTION_DAYS).contains(&n) => Ok(Some(n)),
+            _ => Err(Error::input(
+                "retention-days",
+                format!("`{v}` is not a whole number of days from 1 to {MAX_RETENTION_DAYS}"),
+                "give a number such as 90, or leave it empty for the repository default",
+            )),
+        },
+    }
+}
+
+fn timeout(raw: &RawInputs) -> Result<std::time::Duration> {
+    match raw.get("timeout") {
+        None => Ok(DEFAULT_TIMEOUT),
+        Some(text) => parse_duration(text).ok_or_else(|| {
+            Error::input(
+                raw.label("timeout"),
+                format!("`{}` is not a duration from 1s to 24h", text.escape_debug()),
+                "give e.g. 30m, 1h or 600s (a plain number is minutes)",
+            )
+        }),
+    }
+}
+
+/// Where the bundle is written. In a container action only the workspace is a path
+/// later steps can open (the runner mounts it at /github/workspace), so the bundle lives
+/// there by default, and a directory outside it is refused: its files, and the paths in
+/// the outputs, would mean nothing to the next step.
+fn bundle_dir(raw: &RawInputs, runner: &RunnerContext) -> Result<PathBuf> {
+    if let (Some(d), Some(w)) = (raw.get("bundle-dir"), &runner.workspace)
+        && runner.in_actions
+        && w == Path::new(CONTAINER_WORKSPACE)
+        && Path::new(d).is_absolute()
+        && !Path::new(d).starts_with(w)
+    {
+        return Err(Error::input(
+            raw.label("bundle-dir"),
+            format!(
+                "`{}` is outside the workspace, the only directory of this container action that later steps see",
+                d.escape_debug()
+            ),
+            "give a path relative to the workspace (default `.release-audit`)",
+        ));
+    }
+    let bundle_dir = match (raw.get("bundle-dir"), &runner.workspace, &runner.runner_temp) {
+        (Some(d), _, _) => match &runner.workspace {
+            Some(w) if Path::new(d).is_relative() => w.join(d),
+            _ => PathBuf::from(d),
+        },
+        (None, Some(w), _) if runner.in_actions => w.join(".release-audit"),
+        (None, _, Some(t)) => t.join("release-audit"),
+        (None, _, None) => PathBuf::from("release-audit-out"),
+    };
+    check_writable_dir(&bundle_dir)?;
+    Ok(bundle_dir)
+}
+
+/// Fixed time for the zip entries: `SOURCE_DATE_EPOCH`, else the head commit's time.
+fn source_date_epoch(env: Lookup<'_>, runner: &RunnerContext) -> Result<i64> {
+    match env("SOURCE_DATE_EPOCH") {
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            Error::input(
+                "SOURCE_DATE_EPOCH",
+                format!("`{v}` is not a number of seconds"),
+                "set it to e.g. $(git log -1 --format=%ct)",
+            )
+        }),
+        None => Ok(runner.head_commit_epoch().unwrap_or(crate::bundle::ZIP_EPOCH_FLOOR)),
+    }
+}
+
 fn bundle_name(raw: &RawInputs, release_version: &str) -> Result<ArtifactName> {
     let label = raw.label("bundle-name");
     let name = match raw.get("bundle-name") {
