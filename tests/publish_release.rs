@@ -26,6 +26,7 @@ fn setup() {
         release_audit::http::client();
         let azurite = publish_common::azurite_url();
         // SAFETY: see `set_process_env`; this initialiser runs before anything else.
+        #[allow(unsafe_code)]
         unsafe {
             publish_common::set_process_env(&[("RA_AZURITE_BLOB_URL", &azurite), ("RELEASE_AUDIT_RETRY_BASE_MS", "20")])
         };

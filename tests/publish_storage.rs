@@ -45,7 +45,10 @@ fn emulators() -> &'static Emulators {
     static EMULATORS: OnceLock<Emulators> = OnceLock::new();
     EMULATORS.get_or_init(|| {
         // SAFETY: see `set_process_env`; this initialiser runs before anything else.
-        unsafe { publish_common::set_process_env(&[("RELEASE_AUDIT_RETRY_BASE_MS", "20")]) };
+        #[allow(unsafe_code)]
+        unsafe {
+            publish_common::set_process_env(&[("RELEASE_AUDIT_RETRY_BASE_MS", "20")])
+        };
         // The helpers' own reqwest clients need the TLS provider the product installs.
         release_audit::http::client();
         Emulators { moto: start_moto(), gcs: start_gcs() }

@@ -107,6 +107,7 @@ pub fn on_path(program: &str) -> Option<PathBuf> {
 /// SAFETY of `set_var`: called only inside a `OnceLock` initialiser that every test
 /// enters first; the other test threads wait in `get_or_init` meanwhile and read no
 /// variables.
+#[allow(unsafe_code)] // set_var is unsafe in edition 2024; see SAFETY above
 pub unsafe fn set_process_env(vars: &[(&str, &str)]) {
     for (k, v) in vars {
         unsafe { std::env::set_var(k, v) };
