@@ -671,6 +671,29 @@ mod tests {
         assert_eq!(object_keys(&l, "o/r", "1.2.3+build.4", "b"), Err(KeyError::Version));
     }
 
+    /// Kyma's compliancy workflows write `<repo>_<version>.zip` at the bucket root and
+    /// `SBOM/<module>-<version>/sbom.json`; the default layout, under any prefix (none
+    /// included), never names one of those objects.
+    #[test]
+    fn default_keys_never_collide_with_the_compliance_archive() {
+        let compliancy =
+            |repo: &str, version: &str| [format!("{repo}_{version}.zip"), format!("SBOM/{repo}-{version}/sbom.json")];
+        for prefix in ["", "release-audit/", "audits/2026/"] {
+            for (repository, version) in
+                [("kyma-project/telemetry-manager", "1.2.3"), ("kyma-project/busola", "0.9.0-rc1")]
+            {
+                let repo = repository.split_once('/').unwrap().1;
+                let bundle = format!("audit-bundle-{version}");
+                let (zip, sums) = object_keys(&location(prefix, None), repository, version, &bundle).unwrap();
+                for theirs in compliancy(repo, version) {
+                    assert_ne!(zip, theirs);
+                    assert_ne!(sums, theirs);
+                }
+                assert!(zip.starts_with(&format!("{prefix}kyma-project/")), "{zip}");
+            }
+        }
+    }
+
     #[test]
     fn templates_fill_placeholders() {
         let keys = |t: &str| {
