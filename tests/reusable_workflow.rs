@@ -21,14 +21,19 @@ fn keys(v: &Value) -> BTreeSet<String> {
 }
 
 /// The two jobs: the same steps, one with read permissions, one inheriting the caller's.
-const JOBS: [&str; 2] = ["audit", "audit-with-release-asset"];
+const JOBS: [&str; 2] = ["audit", "audit-with-caller-permissions"];
 
-/// Action inputs that come from the workflow's secrets, not from its inputs.
+/// Action inputs that come from the workflow's secrets (and the keyless logins), not from
+/// its inputs: the value's first line is the secret.
 const FROM_SECRETS: [(&str, &str); 3] = [
     ("github-token", "${{ secrets.AUDIT_TOKEN || github.token }}"),
     ("registry-credentials", "${{ secrets.REGISTRY_CREDENTIALS }}"),
     ("storage-credentials", "${{ secrets.STORAGE_CREDENTIALS }}"),
 ];
+
+/// Inputs of the workflow that configure the keyless logins, not the action.
+const LOGIN_INPUTS: [&str; 5] =
+    ["gcp-workload-identity-provider", "gcp-service-account", "gcp-registry", "aws-role-to-assume", "aws-region"];
 
 fn action_step(w: &Value, job: &str) -> Value {
     let steps = w["jobs"][job]["steps"].as_sequence().unwrap_or_else(|| panic!("job {job} has no steps"));
@@ -79,13 +84,19 @@ fn no_job_demands_a_permission_a_read_only_caller_lacks() {
     assert_eq!(keys(&audit["permissions"]), BTreeSet::from(["actions".to_string(), "contents".to_string()]));
     assert_eq!(audit["permissions"]["actions"], "read");
     assert_eq!(audit["permissions"]["contents"], "read");
-    assert_eq!(audit["if"], "${{ !inputs.release-asset }}");
+    assert_eq!(
+        audit["if"],
+        "${{ !inputs.release-asset && !inputs.gcp-workload-identity-provider && !inputs.aws-role-to-assume }}"
+    );
     // GitHub checks each job's permissions against the caller's when it loads the
-    // workflow, before `if:`: the job that attaches the release asset declares none and
-    // takes the caller's `contents: write`.
-    let with_asset = &w["jobs"]["audit-with-release-asset"];
-    assert!(with_asset.get("permissions").is_none(), "{with_asset:?}");
-    assert_eq!(with_asset["if"], "${{ inputs.release-asset }}");
+    // workflow, before `if:`: the job that attaches the release asset or logs in without a
+    // key declares none and takes the caller's `contents: write` / `id-token: write`.
+    let inheriting = &w["jobs"]["audit-with-caller-permissions"];
+    assert!(inheriting.get("permissions").is_none(), "{inheriting:?}");
+    assert_eq!(
+        inheriting["if"],
+        "${{ inputs.release-asset || inputs.gcp-workload-identity-provider || inputs.aws-role-to-assume }}"
+    );
     assert_eq!(keys(&w["jobs"]), JOBS.iter().map(|s| s.to_string()).collect());
     let text = serde_yaml::to_string(&w["jobs"]).unwrap();
     assert!(!text.contains(": write"), "no job may ask for write permissions:\n{text}");
@@ -125,8 +136,8 @@ fn the_action_comes_from_the_workflows_own_commit() {
         }
     }
     // Both jobs run the same thing.
-    assert_eq!(w["jobs"]["audit"]["steps"], w["jobs"]["audit-with-release-asset"]["steps"]);
-    assert_eq!(w["jobs"]["audit"]["outputs"], w["jobs"]["audit-with-release-asset"]["outputs"]);
+    assert_eq!(w["jobs"]["audit"]["steps"], w["jobs"]["audit-with-caller-permissions"]["steps"]);
+    assert_eq!(w["jobs"]["audit"]["outputs"], w["jobs"]["audit-with-caller-permissions"]["outputs"]);
 }
 
 #[test]
@@ -148,10 +159,11 @@ fn every_input_is_passed_through_to_the_action_under_its_own_name() {
             );
         }
         for (name, value) in FROM_SECRETS {
-            assert_eq!(with[name], value, "job {job}: {name}");
+            let given = with[name].as_str().unwrap_or_default();
+            assert_eq!(given.lines().next(), Some(value), "job {job}: {name}");
             assert!(!call_inputs.contains(name), "`{name}` must be a secret, not an input");
         }
-        for name in &call_inputs {
+        for name in call_inputs.iter().filter(|n| !LOGIN_INPUTS.contains(&n.as_str())) {
             let expected = if name == "release-asset" {
                 "${{ inputs.release-asset && 'true' || 'false' }}".to_string()
             } else {
@@ -220,7 +232,7 @@ fn workflow_outputs_come_from_whichever_job_ran() {
         let name = name.as_str().unwrap();
         assert_eq!(
             output["value"],
-            format!("${{{{ jobs.audit.outputs.{name} || jobs.audit-with-release-asset.outputs.{name} }}}}").as_str()
+            format!("${{{{ jobs.audit.outputs.{name} || jobs.audit-with-caller-permissions.outputs.{name} }}}}").as_str()
         );
         assert!(action_outputs.contains(name), "output {name} is not an action output");
         assert_eq!(w["jobs"]["audit"]["outputs"][name], format!("${{{{ steps.audit.outputs.{name} }}}}").as_str());
@@ -245,4 +257,51 @@ fn glob_matches(glob: &str, name: &str) -> bool {
         }
     }
     true
+}
+
+/// The keyless logins: pinned actions, called with the inputs their own `action.yml`
+/// declares (google-github-actions/auth v3.0.0, aws-actions/configure-aws-credentials
+/// v6.2.3, read from their sources), only when asked for, and their short-lived
+/// credentials reach the action only as extra lines of the credential inputs.
+#[test]
+fn keyless_logins_run_only_when_asked_and_feed_the_credential_inputs() {
+    const AUTH_INPUTS: [&str; 5] = [
+        "workload_identity_provider",
+        "service_account",
+        "token_format",
+        "create_credentials_file",
+        "export_environment_variables",
+    ];
+    const AWS_INPUTS: [&str; 4] = ["role-to-assume", "aws-region", "output-credentials", "output-env-credentials"];
+    let w = workflow();
+    let call_inputs = keys(&w["on"]["workflow_call"]["inputs"]);
+    for name in LOGIN_INPUTS {
+        assert!(call_inputs.contains(name), "workflow_call input {name}");
+    }
+    for job in JOBS {
+        let steps = w["jobs"][job]["steps"].as_sequence().unwrap();
+        let step = |id: &str| steps.iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{job}: step {id}"));
+        let (gcp, aws) = (step("gcp"), step("aws"));
+        assert!(gcp["uses"].as_str().unwrap().starts_with("google-github-actions/auth@7c6bc770"));
+        assert!(aws["uses"].as_str().unwrap().starts_with("aws-actions/configure-aws-credentials@e6de0542"));
+        assert_eq!(gcp["if"], "${{ inputs.gcp-workload-identity-provider }}");
+        assert_eq!(aws["if"], "${{ inputs.aws-role-to-assume }}");
+        assert_eq!(keys(&gcp["with"]), AUTH_INPUTS.iter().map(|s| s.to_string()).collect());
+        assert_eq!(keys(&aws["with"]), AWS_INPUTS.iter().map(|s| s.to_string()).collect());
+        assert_eq!(gcp["with"]["token_format"], "access_token");
+        assert_eq!(gcp["with"]["create_credentials_file"], false, "no key file left on the runner");
+        assert_eq!(aws["with"]["output-credentials"], true);
+        let with = &action_step(&w, job)["with"];
+        let registry = with["registry-credentials"].as_str().unwrap();
+        assert!(registry.contains("steps.gcp.outputs.access_token") && registry.contains("inputs.gcp-registry"));
+        let storage = with["storage-credentials"].as_str().unwrap();
+        for output in [
+            "gcp.outputs.access_token",
+            "aws.outputs.aws-access-key-id",
+            "aws.outputs.aws-secret-access-key",
+            "aws.outputs.aws-session-token",
+        ] {
+            assert!(storage.contains(&format!("steps.{output}")), "{job}: storage-credentials without {output}");
+        }
+    }
 }
