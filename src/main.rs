@@ -37,6 +37,9 @@ fn main() {
             runtime.block_on(release_audit::cli::images::compare(args)).unwrap_or_else(|e| fail(&e, &commands))
         }
         Command::Reports(args) => release_audit::cli::reports::run(&args),
+        Command::Attach(args) => runtime
+            .block_on(release_audit::cli::attach::attach(args, &process_env))
+            .unwrap_or_else(|e| fail(&e, &commands)),
         Command::RecordImage(args) => runtime
             .block_on(release_audit::cli::record_image::record_image(args, &process_env))
             .unwrap_or_else(|e| fail(&e, &commands)),

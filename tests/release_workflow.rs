@@ -38,9 +38,8 @@ fn runs(workflow: &Value) -> String {
     steps(workflow).iter().filter_map(|s| s["run"].as_str()).collect::<Vec<_>>().join("\n")
 }
 
-fn uses(workflow: &Value) -> Vec<String> {
-    steps(workflow).iter().filter_map(|s| s["uses"].as_str().map(str::to_string)).collect()
-}
+/// Every action this repository ships; each runs the one image.
+const ACTIONS: [&str; 3] = ["action.yml", "record/action.yml", "attach/action.yml"];
 
 fn is_sha256(s: &str) -> bool {
     s.strip_prefix("sha256:")
@@ -83,11 +82,14 @@ fn the_release_workflow_pins_action_yml_by_the_digest_it_pushed() {
     assert!(script.contains(r#"git tag -f "v$VERSION""#));
     // The pinning loop, run on copies of both actions: each names the pushed digest
     // afterwards, in exactly the form the test above accepts.
-    let start = script.find("for file in action.yml record/action.yml").expect("both actions are pinned");
+    let start = script
+        .find("for file in action.yml record/action.yml attach/action.yml")
+        .expect("all three actions are pinned");
     let pin = &script[start..start + script[start..].find("\ndone").expect("the loop ends") + 5];
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(work.path().join("record")).unwrap();
-    for file in ["action.yml", "record/action.yml"] {
+    std::fs::create_dir_all(work.path().join("attach")).unwrap();
+    for file in ACTIONS {
         std::fs::write(work.path().join(file), read(file)).unwrap();
     }
     let digest = format!("sha256:{}", "ab".repeat(32));
@@ -100,14 +102,14 @@ fn the_release_workflow_pins_action_yml_by_the_digest_it_pushed() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    for file in ["action.yml", "record/action.yml"] {
+    for file in ACTIONS {
         let pinned = std::fs::read_to_string(work.path().join(file)).unwrap();
         assert!(pinned.lines().any(|l| l == format!("  image: docker://{IMAGE}@{digest}")), "{file}:\n{pinned}");
         assert!(!pinned.contains(&format!("{IMAGE}:")), "{file} still names a tag");
     }
     assert!(
-        script.contains("git commit -q") && script.contains("action.yml record/action.yml"),
-        "both files are committed"
+        script.contains("git commit -q") && script.contains("action.yml record/action.yml attach/action.yml"),
+        "all three files are committed"
     );
     // Reproducible and cross-compiled: the commit time, both platforms, no emulation.
     assert!(script.contains("scripts/image.sh binaries"));
@@ -220,6 +222,8 @@ const CURRENT: &[(&str, u32)] = &[
     ("actions/upload-artifact", 7),
     ("actions/download-artifact", 8),
     ("taiki-e/install-action", 2),
+    ("google-github-actions/auth", 3),
+    ("aws-actions/configure-aws-credentials", 6),
 ];
 
 #[test]

@@ -232,7 +232,8 @@ fn workflow_outputs_come_from_whichever_job_ran() {
         let name = name.as_str().unwrap();
         assert_eq!(
             output["value"],
-            format!("${{{{ jobs.audit.outputs.{name} || jobs.audit-with-caller-permissions.outputs.{name} }}}}").as_str()
+            format!("${{{{ jobs.audit.outputs.{name} || jobs.audit-with-caller-permissions.outputs.{name} }}}}")
+                .as_str()
         );
         assert!(action_outputs.contains(name), "output {name} is not an action output");
         assert_eq!(w["jobs"]["audit"]["outputs"][name], format!("${{{{ steps.audit.outputs.{name} }}}}").as_str());

@@ -31,6 +31,7 @@ fn shipped() -> Vec<PathBuf> {
     assert!(files.len() >= 3, "{files:?}");
     files.push(root().join("action.yml"));
     files.push(root().join("record/action.yml"));
+    files.push(root().join("attach/action.yml"));
     files
 }
 

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod attach;
 pub mod images;
 pub mod record_image;
 pub mod reports;
@@ -38,6 +39,10 @@ pub enum Command {
     /// from `kubectl get pods -A -o json` — into image-record.json, which the job
     /// uploads with its reports for the audit to check.
     RecordImage(crate::cli::record_image::RecordImageArgs),
+    /// Attach the bundle artifact an audit step of this run uploaded to the GitHub
+    /// release, after verifying it: gate the release with the audit, attach once the
+    /// release exists. Every flag can also be given as the action input `INPUT_<NAME>`.
+    Attach(crate::config::attach::AttachArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -11,6 +11,7 @@
 //! user typed. Nothing downstream re-checks an input, and no stage module imports
 //! this one: dependencies point from here to the stages, never back.
 
+pub mod attach;
 pub mod changes;
 pub mod images;
 pub mod inputs;
@@ -311,7 +312,7 @@ fn bundle_name(raw: &RawInputs, release_version: &str) -> Result<ArtifactName> {
 }
 
 /// `owner/repo`, as GitHub spells repository names.
-fn check_repository(label: &str, value: &str) -> Result<String> {
+pub(crate) fn check_repository(label: &str, value: &str) -> Result<String> {
     let plain = |s: &str| {
         !s.is_empty()
             && s != "."
@@ -404,7 +405,7 @@ fn check_object_keys(
     }
 }
 
-fn results_service(env: Lookup<'_>) -> Result<Option<ResultsService>> {
+pub(crate) fn results_service(env: Lookup<'_>) -> Result<Option<ResultsService>> {
     let Some(runtime) = ActionsRuntime::from_lookup(env) else { return Ok(None) };
     let Some(url) = runtime.results_url else { return Ok(None) };
     let parsed = reqwest::Url::parse(&url).map_err(|e| {

@@ -21,19 +21,31 @@ pub fn settings(raw: &RawInputs, release_version: &str, bundle_name: &str) -> Re
         ));
     }
     let tag = raw.get("release-tag").unwrap_or(release_version);
+    check_release_tag(raw.label("release-tag"), tag)?;
+    check_asset_name(raw.label("bundle-name"), bundle_name)?;
+    Ok(Some(ReleaseAssetSettings { tag: tag.to_string() }))
+}
+
+/// A tag name as git accepts it (no space, control character, `~^:?*[\\` or `..`).
+pub(crate) fn check_release_tag(label: &str, tag: &str) -> Result<()> {
     if tag.is_empty()
         || tag.chars().any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
         || tag.contains("..")
     {
         return Err(Error::input(
-            raw.label("release-tag"),
+            label,
             format!("`{}` is not a git tag name", tag.escape_debug()),
             "give the tag of the release, e.g. 1.2.3 or v1.2.3",
         ));
     }
+    Ok(())
+}
+
+/// A bundle name GitHub keeps as given in a release asset name (`<name>.zip`).
+pub(crate) fn check_asset_name(label: &str, bundle_name: &str) -> Result<()> {
     if bundle_name.starts_with('.') || bundle_name.ends_with('.') {
         return Err(Error::input(
-            raw.label("bundle-name"),
+            label,
             format!(
                 "`{}` starts or ends with `.`, which GitHub renames in release asset names",
                 bundle_name.escape_debug()
@@ -43,12 +55,12 @@ pub fn settings(raw: &RawInputs, release_version: &str, bundle_name: &str) -> Re
     }
     if let Some(c) = bundle_name.chars().find(|c| !asset_name_char(*c)) {
         return Err(Error::input(
-            raw.label("bundle-name"),
+            label,
             format!("`{}` contains {c:?}, which GitHub replaces in release asset names", bundle_name.escape_debug()),
             "use letters, digits and . _ - + only when `release-asset` is true",
         ));
     }
-    Ok(Some(ReleaseAssetSettings { tag: tag.to_string() }))
+    Ok(())
 }
 
 /// Characters GitHub keeps in an asset name (others become `.`).

@@ -12,3 +12,17 @@ pub struct Published {
     pub release_assets: Vec<release::AttachedAsset>,
     pub stored: Vec<storage::StoredObject>,
 }
+
+/// `<bundle-name>.SHA256SUMS`, published beside the zip: the zip's own hash, then every
+/// line of the bundle's inner `SHA256SUMS` with its path under `<bundle-name>/`, so
+/// `sha256sum -c` checks a download and, once unzipped, its contents. A pure function of
+/// the zip, so the audit step and `attach` publish the same bytes.
+pub fn zip_sums(bundle_name: &str, zip_sha256: &str, inner_sums: &str) -> String {
+    let mut text = format!("{zip_sha256}  {bundle_name}.zip\n");
+    for line in inner_sums.lines() {
+        if let Some((hash, path)) = line.split_once("  ") {
+            text.push_str(&format!("{hash}  {bundle_name}/{path}\n"));
+        }
+    }
+    text
+}

@@ -1,0 +1,113 @@
+//! The inputs of `release-audit attach` (and of `attach/action.yml`): the flags, the
+//! `INPUT_*` variables that fill what the flags left unset, and the one check of them
+//! all → [`AttachSettings`], before any network call.
+
+use super::release::{check_asset_name, check_release_tag};
+use super::{check_repository, results_service};
+use crate::error::{Error, Result};
+use crate::github::artifacts::{ArtifactName, ResultsService};
+use crate::github::runner::Lookup;
+use crate::secret::Secret;
+
+/// The inputs `attach/action.yml` declares, as [`AttachArgs::with_inputs`] reads them.
+pub const INPUT_NAMES: [&str; 5] = ["bundle-name", "release-tag", "github-token", "repository", "overwrite"];
+
+/// `release-audit attach`
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AttachArgs {
+    /// Artifact name of the bundle an audit step of this run uploaded (its `bundle-name`,
+    /// default `audit-bundle-<release-version>`). Action input `bundle-name`.
+    #[arg(long = "bundle-name", value_name = "NAME")]
+    pub bundle_name: Option<String>,
+    /// Tag of the GitHub release to attach the bundle to. Action input `release-tag`.
+    #[arg(long = "release-tag", value_name = "TAG")]
+    pub release_tag: Option<String>,
+    /// The repository of the release, owner/repo (default `GITHUB_REPOSITORY`).
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub repository: Option<String>,
+    /// Replace assets of the same name (true/false, default false).
+    #[arg(long, value_name = "true|false")]
+    pub overwrite: Option<String>,
+    /// Token with `contents: write` on the repository. Prefer the environment variable
+    /// over the flag (flags show in process lists); never printed.
+    #[arg(long = "github-token", env = "RELEASE_AUDIT_GITHUB_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub github_token: Option<String>,
+}
+
+impl AttachArgs {
+    /// Fills what the flags left unset from the action inputs.
+    pub fn with_inputs(mut self, env: Lookup<'_>) -> Self {
+        let input =
+            |name: &str| env(&super::input_variable(name)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        self.bundle_name = self.bundle_name.or_else(|| input("bundle-name"));
+        self.release_tag = self.release_tag.or_else(|| input("release-tag"));
+        self.repository = self.repository.or_else(|| input("repository"));
+        self.overwrite = self.overwrite.or_else(|| input("overwrite"));
+        self.github_token = self.github_token.or_else(|| input("github-token"));
+        self
+    }
+}
+
+/// What `attach` needs, checked.
+#[derive(Debug, Clone)]
+pub struct AttachSettings {
+    pub bundle_name: ArtifactName,
+    pub tag: String,
+    pub repository: String,
+    pub overwrite: bool,
+    pub token: Secret,
+    pub api_url: String,
+    /// The artifact service of this run, where the audit step uploaded the bundle.
+    pub results: ResultsService,
+}
+
+impl AttachSettings {
+    pub fn from_args(args: &AttachArgs, env: Lookup<'_>) -> Result<Self> {
+        let name = args.bundle_name.as_deref().ok_or_else(|| {
+            Error::input(
+                "bundle-name",
+                "is missing",
+                "give the `bundle-name` of the audit step (default `audit-bundle-<release-version>`)",
+            )
+        })?;
+        let bundle_name = ArtifactName::parse("bundle-name", name)?;
+        check_asset_name("bundle-name", bundle_name.as_str())?;
+        let tag = args.release_tag.as_deref().ok_or_else(|| {
+            Error::input("release-tag", "is missing", "give the tag of the release to attach to, e.g. 1.2.3")
+        })?;
+        check_release_tag("release-tag", tag)?;
+        let repository = match args.repository.as_deref().map(str::to_string).or_else(|| env("GITHUB_REPOSITORY")) {
+            Some(r) => check_repository("repository", &r)?,
+            None => {
+                return Err(Error::input(
+                    "repository",
+                    "is missing and GITHUB_REPOSITORY is not set",
+                    "run as a workflow step or give --repository owner/repo",
+                ));
+            }
+        };
+        let overwrite = match args.overwrite.as_deref() {
+            None | Some("false" | "False" | "FALSE") => false,
+            Some("true" | "True" | "TRUE") => true,
+            Some(other) => {
+                return Err(Error::input("overwrite", format!("`{other}` is not a boolean"), "use true or false"));
+            }
+        };
+        let token = args.github_token.as_deref().filter(|t| !t.is_empty()).map(Secret::new).ok_or_else(|| {
+            Error::input(
+                "github-token",
+                "is empty, but attaching to a release needs it",
+                "pass `github-token: ${{ github.token }}` and give the job `permissions: contents: write`",
+            )
+        })?;
+        let results = results_service(env)?.ok_or_else(|| {
+            Error::input(
+                "ACTIONS_RESULTS_URL",
+                "is not set, so this run's bundle artifact cannot be read",
+                "run `attach` as a step of the same workflow run as the audit (the runner sets it)",
+            )
+        })?;
+        let api_url = crate::github::runner::RunnerContext::from_lookup(env)?.api_url;
+        Ok(AttachSettings { bundle_name, tag: tag.to_string(), repository, overwrite, token, api_url, results })
+    }
+}

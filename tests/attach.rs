@@ -1,0 +1,166 @@
+//! Gate before, attach after: the audit step uploads the bundle artifact while no release
+//! exists yet (Kyma's `create-release.yml` creates it with GoReleaser after the tests);
+//! `release-audit attach`, a later step of the same run, takes that artifact, verifies it
+//! and attaches the very same bytes to the release. Against the fake artifact and REST
+//! services with a real Azurite behind them.
+
+use std::path::Path;
+
+use release_audit_test_support::{FakeGitHub, Step, StepResult};
+use sha2::Digest;
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_release-audit"))
+}
+
+async fn fake() -> FakeGitHub {
+    release_audit::http::client(); // the fake's own reqwest needs the TLS provider installed
+    FakeGitHub::start().await
+}
+
+/// The audit of 1.2.3, gating: no release exists, nothing is attached.
+async fn audit(fake: &FakeGitHub) -> (Step, StepResult) {
+    let mut step = Step::with_fake(fake);
+    step.input("release-version", "1.2.3").input("required-reports", "none");
+    let result = step.run(binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    (step, result)
+}
+
+async fn attach(fake: &FakeGitHub, inputs: &[(&str, &str)]) -> StepResult {
+    let mut step = Step::with_fake(fake);
+    step.input("github-token", &fake.rest_token);
+    for (name, value) in inputs {
+        step.input(name, value);
+    }
+    step.run(binary(), &["attach"]).await
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_uploaded_bundle_is_attached_byte_for_byte_once_the_release_exists() {
+    let fake = fake().await;
+    let (step, audited) = audit(&fake).await;
+    let zip = std::fs::read(step.resolve(&audited.outputs["bundle-path"])).unwrap();
+    assert_eq!(audited.outputs["bundle-sha256"], sha256_hex(&zip));
+
+    // The release is created after the audit (GoReleaser's job), then attach runs.
+    let release = fake.add_release("1.2.3", false);
+    let attached = attach(&fake, &[("bundle-name", "audit-bundle-1.2.3"), ("release-tag", "1.2.3")]).await;
+    assert_eq!(attached.code, 0, "{}\n{}", attached.stdout, attached.stderr);
+
+    let assets = fake.release_assets(release);
+    let names: Vec<&str> = assets.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["audit-bundle-1.2.3.zip", "audit-bundle-1.2.3.SHA256SUMS"]);
+    assert!(assets[0].bytes == zip, "the attached zip is the uploaded artifact, byte for byte");
+    let sums = String::from_utf8(assets[1].bytes.clone()).unwrap();
+    assert_eq!(sums.lines().next().unwrap(), format!("{}  audit-bundle-1.2.3.zip", sha256_hex(&zip)));
+    assert!(sums.contains("  audit-bundle-1.2.3/manifest.json"), "{sums}");
+    assert_eq!(attached.outputs["bundle-sha256"], sha256_hex(&zip));
+    assert_eq!(attached.outputs["verdict"], "passed");
+    let urls: Vec<&str> = attached.outputs["asset-urls"].lines().collect();
+    assert!(urls[0].ends_with("/releases/download/1.2.3/audit-bundle-1.2.3.zip"), "{urls:?}");
+    assert!(attached.stdout.contains("attached: audit-bundle-1.2.3.zip"), "{}", attached.stdout);
+
+    // The same SHA256SUMS as `release-asset: true` writes beside the bundle.
+    let here = step.resolve(&audited.outputs["bundle-path"]).parent().unwrap().to_path_buf();
+    std::fs::write(here.join("attached.SHA256SUMS"), &sums).unwrap();
+    let check = std::process::Command::new("sha256sum")
+        .args(["-c", "--strict", "attached.SHA256SUMS"])
+        .current_dir(&here)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+
+    // Once attached, again without overwrite: refused, nothing replaced.
+    let again = attach(&fake, &[("bundle-name", "audit-bundle-1.2.3"), ("release-tag", "1.2.3")]).await;
+    assert_eq!(again.code, 3, "{}", again.stderr);
+    assert!(again.stderr.contains("already has the asset"), "{}", again.stderr);
+}
+
+/// A bundle artifact whose contents were changed after the audit (its hashes no longer
+/// hold) is refused, and the release keeps no asset.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_that_does_not_verify_is_not_attached() {
+    let fake = fake().await;
+    let (step, audited) = audit(&fake).await;
+    let bundle = step.resolve(&audited.outputs["bundle-path"]);
+    let work = tempfile::tempdir().unwrap();
+    let unzip = std::process::Command::new("unzip").arg("-q").arg(&bundle).arg("-d").arg(work.path()).status().unwrap();
+    assert!(unzip.success());
+    let summary = work.path().join("audit-bundle-1.2.3/summary.md");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    std::fs::write(&summary, text.replace("passed", "PASSED")).unwrap();
+    let forged = work.path().join("forged.zip");
+    let zipped = std::process::Command::new("zip")
+        .args(["-q", "-r", "-X"])
+        .arg(&forged)
+        .arg("audit-bundle-1.2.3")
+        .current_dir(work.path())
+        .status()
+        .unwrap();
+    assert!(zipped.success());
+    fake.seed_artifact(&fake.run_backend_id, "audit-bundle-forged", &std::fs::read(&forged).unwrap()).await;
+
+    let release = fake.add_release("1.2.3", false);
+    let attached = attach(&fake, &[("bundle-name", "audit-bundle-forged"), ("release-tag", "1.2.3")]).await;
+    assert_eq!(attached.code, 3, "{}\n{}", attached.stdout, attached.stderr);
+    assert!(
+        attached.stderr.contains("does not verify") && attached.stderr.contains("nothing was attached"),
+        "{}",
+        attached.stderr
+    );
+    assert!(attached.stderr.contains("summary.md"), "the problem names the changed file: {}", attached.stderr);
+    assert!(fake.release_assets(release).is_empty(), "nothing reached the release");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_pieces_are_named() {
+    let fake = fake().await;
+    fake.add_release("1.2.3", false);
+    let none = attach(&fake, &[("bundle-name", "audit-bundle-1.2.3"), ("release-tag", "1.2.3")]).await;
+    assert_eq!(none.code, 3, "{}", none.stderr);
+    assert!(none.stderr.contains("this run has no artifact named `audit-bundle-1.2.3`"), "{}", none.stderr);
+
+    let no_tag = attach(&fake, &[("bundle-name", "audit-bundle-1.2.3")]).await;
+    assert_eq!(no_tag.code, 2, "{}", no_tag.stderr);
+    assert!(no_tag.stderr.contains("input `release-tag`: is missing"), "{}", no_tag.stderr);
+
+    let bad_tag = attach(&fake, &[("bundle-name", "b"), ("release-tag", "1.2..3")]).await;
+    assert_eq!(bad_tag.code, 2, "{}", bad_tag.stderr);
+    assert!(bad_tag.stderr.contains("is not a git tag name"), "{}", bad_tag.stderr);
+
+    // No release yet: the audit gated it, attach must wait for it.
+    let (_, _) = audit(&fake).await;
+    let early = attach(&fake, &[("bundle-name", "audit-bundle-1.2.3"), ("release-tag", "2.0.0")]).await;
+    assert_eq!(early.code, 3, "{}", early.stderr);
+    assert!(early.stderr.contains("2.0.0"), "the error names the tag: {}", early.stderr);
+}
+
+#[test]
+fn the_attach_action_runs_the_same_image_and_declares_exactly_the_inputs_read() {
+    let read = |path: &str| -> serde_yaml::Value {
+        serde_yaml::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+            .unwrap()
+    };
+    let (sub, main) = (read("attach/action.yml"), read("action.yml"));
+    assert_eq!(sub["runs"]["using"], "docker");
+    assert_eq!(sub["runs"]["image"], main["runs"]["image"], "attach/ and the audit action are released on one image");
+    assert_eq!(sub["runs"]["args"], serde_yaml::from_str::<serde_yaml::Value>("['attach']").unwrap());
+    let mut declared: Vec<String> =
+        sub["inputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect();
+    let mut names: Vec<String> = release_audit::config::attach::INPUT_NAMES.iter().map(|s| s.to_string()).collect();
+    declared.sort();
+    names.sort();
+    assert_eq!(declared, names);
+    for name in &declared {
+        assert!(sub["inputs"][name.as_str()]["description"].as_str().is_some_and(|d| !d.is_empty()), "{name}");
+    }
+    assert_eq!(sub["inputs"]["github-token"]["default"], "${{ github.token }}");
+    let mut outputs: Vec<&str> = sub["outputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+    outputs.sort();
+    assert_eq!(outputs, ["asset-urls", "bundle-sha256", "verdict"], "every output `attach` writes is declared");
+}
