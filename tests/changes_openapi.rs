@@ -106,7 +106,7 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     assert_eq!(a.get(commits, "pulls/1/commits", 200).await[0]["commit"]["author"]["name"], "alice");
     let pushed = c.push_to_pull(1, "alice", "bob");
     let body = a.get(commits, "pulls/1/commits?per_page=100&page=1", 200).await;
-    assert_eq!((body[0]["sha"].as_str(), body[0]["committer"]["login"].as_str()), (Some(pushed.as_str()), Some("bob")));
+    assert_eq!((body[1]["sha"].as_str(), body[1]["committer"]["login"].as_str()), (Some(pushed.as_str()), Some("bob")));
 
     let approvals = "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals";
     assert_eq!(

@@ -194,6 +194,10 @@ impl FakeChanges {
     pub fn push_to_pull(&self, number: u64, author: &str, committer: &str) -> String {
         let mut s = self.state.lock().unwrap();
         let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
+        if pull.commits.is_empty() && pull.pushed.is_empty() {
+            // A squash-merged pull request's own first head, by its author.
+            pull.pushed.push(head_commit(pull));
+        }
         let sha = hex::encode(Sha256::digest(format!("push {number} {} {author} {committer}", pull.pushed.len())))
             [..40]
             .to_string();
@@ -727,6 +731,20 @@ async fn stalled() -> Response {
         .expect("a response")
 }
 
+/// The head commit of a pull request whose commits are not in the history, by its author.
+fn head_commit(p: &FakePull) -> FakeCommit {
+    FakeCommit {
+        sha: p.head_sha.clone(),
+        parents: Vec::new(),
+        author: p.author.clone(),
+        committer: Some(p.author.clone()),
+        message: p.title.clone(),
+        date: "2026-01-01T00:00:00Z".into(),
+        verified: true,
+        reason: "valid".into(),
+    }
+}
+
 /// `GET /pulls/{n}/commits`: the `commit` shape, paged (GitHub lists at most 250).
 async fn pull_commits(
     State(f): State<FakeChanges>,
@@ -746,16 +764,7 @@ async fn pull_commits(
         p.commits.iter().filter_map(|sha| s.commits.iter().find(|c| &c.sha == sha).cloned()).collect();
     listed.extend(p.pushed.iter().cloned());
     if listed.is_empty() {
-        listed.push(FakeCommit {
-            sha: p.head_sha.clone(),
-            parents: Vec::new(),
-            author: p.author.clone(),
-            committer: Some(p.author.clone()),
-            message: p.title.clone(),
-            date: "2026-01-01T00:00:00Z".into(),
-            verified: true,
-            reason: "valid".into(),
-        });
+        listed.push(head_commit(p));
     }
     let all: Vec<Value> = listed.iter().take(250).map(|c| commit_json(&owner, &repo, c)).collect();
     axum::Json(page(&all, &q, 30)).into_response()
