@@ -123,6 +123,40 @@ fn verify(path: &Path) -> (i32, String) {
     )
 }
 
+/// The review statement, the summary and report.html of the full history's run.
+fn statement_and_summary(step: &Step, result: &StepResult, h: &History, c: &Value) {
+    // The review control's statement has the range as its subject.
+    let statement = json(step, result, "statements/code-review.intoto.json");
+    assert_eq!(statement["subject"][0]["digest"]["gitCommit"], h.ghost.as_str());
+    assert_eq!(statement["subject"][1]["digest"]["gitCommit"], h.base.as_str());
+    assert_eq!(statement["predicate"]["counts"]["reviewed"], 4);
+
+    // Summary: one table and the unreviewed commits with links.
+    assert!(result.summary.contains("### Change trail: `1.2.2` →"), "{}", result.summary);
+    assert!(result.summary.contains("| 10 | 7 | 4 | 6 | 2 |"), "{}", result.summary);
+    assert!(
+        result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)),
+        "{}",
+        result.summary
+    );
+    assert!(
+        result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"),
+        "{}",
+        result.summary
+    );
+    assert!(result.summary.contains("| Commit | Pull request | Merged by | Why |"), "{}", result.summary);
+    let unreviewed = &c["unreviewed"];
+    let named = |sha: &str| unreviewed.as_array().unwrap().iter().find(|u| u["sha"] == sha).unwrap().clone();
+    assert_eq!(
+        named(&h.stale)["merged_by"],
+        serde_json::json!(["dave"]),
+        "the merger of #13 is named with its unreviewed commit"
+    );
+    assert_eq!(named(&h.direct).get("merged_by"), None, "a direct push has no merger");
+    let html = String::from_utf8(bundle_file(step, result, "report.html")).unwrap();
+    assert!(html.contains("<h2>Change trail</h2>") && html.contains(&h.stale), "report.html shows the trail");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     let fake = FakeGitHub::start().await;
@@ -217,36 +251,7 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
         fake.changes.request_count() + fake.calls("GET releases").len()
     );
 
-    // The review control's statement has the range as its subject.
-    let statement = json(&step, &result, "statements/code-review.intoto.json");
-    assert_eq!(statement["subject"][0]["digest"]["gitCommit"], h.ghost.as_str());
-    assert_eq!(statement["subject"][1]["digest"]["gitCommit"], h.base.as_str());
-    assert_eq!(statement["predicate"]["counts"]["reviewed"], 4);
-
-    // Summary: one table and the unreviewed commits with links.
-    assert!(result.summary.contains("### Change trail: `1.2.2` →"), "{}", result.summary);
-    assert!(result.summary.contains("| 10 | 7 | 4 | 6 | 2 |"), "{}", result.summary);
-    assert!(
-        result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)),
-        "{}",
-        result.summary
-    );
-    assert!(
-        result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"),
-        "{}",
-        result.summary
-    );
-    assert!(result.summary.contains("| Commit | Pull request | Merged by | Why |"), "{}", result.summary);
-    let unreviewed = &c["unreviewed"];
-    let named = |sha: &str| unreviewed.as_array().unwrap().iter().find(|u| u["sha"] == sha).unwrap().clone();
-    assert_eq!(
-        named(&h.stale)["merged_by"],
-        serde_json::json!(["dave"]),
-        "the merger of #13 is named with its unreviewed commit"
-    );
-    assert_eq!(named(&h.direct).get("merged_by"), None, "a direct push has no merger");
-    let html = String::from_utf8(bundle_file(&step, &result, "report.html")).unwrap();
-    assert!(html.contains("<h2>Change trail</h2>") && html.contains(&h.stale), "report.html shows the trail");
+    statement_and_summary(&step, &result, &h, c);
 
     // An auditor's verify agrees with every count.
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
