@@ -4,9 +4,13 @@
 //! [`collect`] reads GitHub through the one REST client (previous release, the compare
 //! range with every page, the pull requests of each commit, their reviews, the run's
 //! environment approvals) within a request budget; [`review`] classifies as pure
-//! functions over the plain types below; the result is [`ChangeRecord`]: the three
-//! `changes/*.json` files and the manifest's [`ChangeEvidence`] (counts and controls).
-//! Nothing here reads inputs: [`ChangeSettings`] comes from the input seam.
+//! functions over the plain types below; [`previous`] chooses the previous release
+//! (published releases first, strict ancestors of the released commit only). The result
+//! is [`ChangeRecord`]: the four `changes/*.json` files (`commits`, `pulls`,
+//! `approvals`, `previous`) and the manifest's [`ChangeEvidence`] (counts and controls).
+//! [`recompute`] derives every claim of that section from the four files alone (what
+//! `verify` runs). Nothing here reads inputs: [`ChangeSettings`] comes from the input
+//! seam.
 
 pub mod collect;
 pub mod previous;
@@ -507,6 +511,42 @@ mod tests {
         assert!(c.held && c.detail.contains("only by `carol`, who started the run (a self-approval)"), "{c:?}");
         let c = approval_control(true, &approvals(&[], "carol"));
         assert!(!c.held, "{c:?}");
+    }
+
+    #[test]
+    fn recompute_takes_the_previous_release_and_the_range_from_the_files_alone() {
+        use previous::{Comparison, Source};
+        // A search whose only candidate is on the released commit: unknown, whatever a
+        // manifest says ("first release" would hold vacuously).
+        let record = PreviousRelease {
+            method: PreviousMethod::Search,
+            release_version: "1.2.3".into(),
+            head_sha: "h".into(),
+            releases: Some(Listing { names: vec!["1.2.2".into()], complete: true, ..Default::default() }),
+            tags: None,
+            candidates: vec![Candidate {
+                tag: "1.2.2".into(),
+                source: Source::Release,
+                compared: Some(Comparison { status: "identical".into(), ahead_by: 0, behind_by: 0 }),
+                note: None,
+            }],
+            range: None,
+        };
+        let approvals = approvals(&["lead"], "carol");
+        let files = ChangeFiles { commits: &[], pulls: &[], approvals: &approvals, previous: &record };
+        let r = recompute(&files, true, true);
+        assert!(r.previous.unknown && !r.previous.is_first_release(), "{r:?}");
+        assert!(!r.reviewed_changes.held, "{r:?}");
+        assert!(r.release_approval.held);
+        // The same files with a complete, empty tag list and no release: a first release.
+        let first = PreviousRelease {
+            releases: Some(Listing { complete: true, ..Default::default() }),
+            tags: Some(Listing { complete: true, ..Default::default() }),
+            candidates: vec![],
+            ..record.clone()
+        };
+        let files = ChangeFiles { previous: &first, ..files };
+        assert!(recompute(&files, true, false).reviewed_changes.held);
     }
 
     #[test]
