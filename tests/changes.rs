@@ -748,3 +748,28 @@ async fn a_page_of_huge_commit_messages_is_read_smaller_and_a_single_huge_commit
         "{ch}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_huge_review_texts_is_read_in_smaller_pages_not_a_failed_audit() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let base = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &base);
+    let final_head = "1111111111111111111111111111111111111111";
+    let head = c.commit("Change (#1)", "alice", &[&base], true);
+    c.pull(1, "Change", "alice", final_head, &head, &[]);
+    // 100 comments of 65,536 characters each that JSON escapes to six bytes (`\u0007`):
+    // one page of ~39 MB.
+    let text = "\u{7}".repeat(65_536);
+    for _ in 0..100 {
+        c.review_with_body(1, "carol", "COMMENTED", final_head, &text);
+    }
+    c.review(1, "bob", "APPROVED", final_head);
+    let mut s = step(&fake, &head);
+    s.input("previous-release", "1.2.2").input("require-reviewed-changes", "true");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let ch = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(ch["counts"]["reviewed"], 1, "{ch}");
+    assert_eq!(json(&s, &result, "changes/pulls.json")[0]["reviews"].as_array().unwrap().len(), 101);
+}

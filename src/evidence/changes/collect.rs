@@ -110,18 +110,24 @@ impl Api<'_> {
         }
     }
 
-    /// Every page of a list route (`route` ends with `?` or `&`), up to `max_pages`.
-    async fn pages<T: DeserializeOwned>(&self, route: &str, max_pages: u32, what: &str) -> Result<Got<Vec<T>>> {
+    /// Every page of a list route (`route` ends with `?` or `&`), until `max_items`.
+    /// A page longer than [`MAX_PAGE_BYTES`] (huge bodies) is asked for again in
+    /// smaller pages; only a single item that long gives [`Got::TooLarge`].
+    async fn pages<T: DeserializeOwned>(&self, route: &str, max_items: usize, what: &str) -> Result<Got<Vec<T>>> {
         let mut all = Vec::new();
-        for page in 1..=max_pages {
-            match self.get::<Vec<T>>(&format!("{route}per_page=100&page={page}"), what).await? {
+        let mut size = 0;
+        while all.len() < max_items {
+            let per_page = PAGE_SIZES[size];
+            let page = all.len() / per_page + 1;
+            match self.get::<Vec<T>>(&format!("{route}per_page={per_page}&page={page}"), what).await? {
                 Got::Ok(items) => {
                     let n = items.len();
                     all.extend(items);
-                    if n < 100 {
+                    if n < per_page {
                         break;
                     }
                 }
+                Got::TooLarge if size + 1 < PAGE_SIZES.len() => size += 1,
                 Got::Refused(r) => return Ok(Got::Refused(r)),
                 // A partial list could miss what decides (a later dismissal): none at all.
                 Got::OverBudget => return Ok(Got::OverBudget),
@@ -485,7 +491,7 @@ async fn listing<T: DeserializeOwned>(
     names: impl Fn(T) -> Option<(String, bool)>,
 ) -> Result<Listing> {
     let cap = 100 * MAX_LIST_PAGES as usize;
-    let (items, complete, note) = match api.pages::<T>(route, MAX_LIST_PAGES, what).await? {
+    let (items, complete, note) = match api.pages::<T>(route, cap, what).await? {
         Got::Ok(list) if list.len() >= cap => {
             (list, false, Some(format!("the repository has more than {cap} {what} and only the first {cap} were read")))
         }
@@ -876,7 +882,8 @@ async fn read_reviews(
     }
     let n = pull.number;
     let route = format!("pulls/{n}/reviews?");
-    match api.pages::<GhReview>(&route, MAX_LIST_PAGES, &format!("reviews of pull request #{n}")).await? {
+    match api.pages::<GhReview>(&route, 100 * MAX_LIST_PAGES as usize, &format!("reviews of pull request #{n}")).await?
+    {
         Got::Ok(list) if list.len() >= 100 * MAX_LIST_PAGES as usize => {
             pull.reviews_note =
                 Some(format!("it has more than {} reviews; they were not classified", 100 * MAX_LIST_PAGES));
@@ -918,8 +925,7 @@ fn review_from(r: GhReview) -> Review {
 async fn read_contributors(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut Stopped) -> Result<()> {
     let n = pull.number;
     let what = format!("commits of pull request #{n}");
-    let pages = MAX_PULL_COMMITS.div_ceil(100) as u32;
-    match api.pages::<GhPullCommit>(&format!("pulls/{n}/commits?"), pages, &what).await? {
+    match api.pages::<GhPullCommit>(&format!("pulls/{n}/commits?"), MAX_PULL_COMMITS, &what).await? {
         Got::Ok(list) if list.len() >= MAX_PULL_COMMITS => {
             pull.contributors_note = Some(format!(
                 "it has {MAX_PULL_COMMITS} commits or more, and GitHub lists only {MAX_PULL_COMMITS}: who wrote them all cannot be seen"

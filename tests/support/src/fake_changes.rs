@@ -47,6 +47,8 @@ pub struct FakeCommit {
 #[derive(Debug, Clone)]
 pub struct FakeReview {
     pub id: u64,
+    /// The review's text (empty unless [`FakeChanges::review_with_body`] gave one).
+    pub body: String,
     pub user: String,
     pub state: String,
     pub commit_id: String,
@@ -232,7 +234,23 @@ impl FakeChanges {
         s.next_id += 1;
         let id = s.next_id;
         let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
-        pull.reviews.push(FakeReview { id, user: user.into(), state: state.into(), commit_id: commit_id.into() });
+        pull.reviews.push(FakeReview {
+            id,
+            body: String::new(),
+            user: user.into(),
+            state: state.into(),
+            commit_id: commit_id.into(),
+        });
+    }
+
+    /// A review with a text (GitHub allows 65,536 characters; four bytes each at most).
+    pub fn review_with_body(&self, number: u64, user: &str, state: &str, commit_id: &str, body: &str) {
+        self.review(number, user, state, commit_id);
+        let mut s = self.state.lock().unwrap();
+        let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
+        if let Some(last) = pull.reviews.last_mut() {
+            last.body = body.into();
+        }
     }
 
     /// Dismisses `user`'s reviews of a pull request, as GitHub does: their state becomes `DISMISSED`.
@@ -631,7 +649,7 @@ async fn pull_reviews(
         .iter()
         .map(|r| {
             json!({
-                "id": r.id, "node_id": node_id("PullRequestReview", r.id), "user": simple_user(&r.user), "body": "",
+                "id": r.id, "node_id": node_id("PullRequestReview", r.id), "user": simple_user(&r.user), "body": r.body,
                 "state": r.state, "html_url": format!("{html}#pullrequestreview-{}", r.id),
                 "pull_request_url": format!("https://api.github.com/repos/{owner}/{repo}/pulls/{number}"),
                 "_links": {"html": {"href": format!("{html}#pullrequestreview-{}", r.id)}, "pull_request": {"href": format!("https://api.github.com/repos/{owner}/{repo}/pulls/{number}")}},
