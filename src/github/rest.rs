@@ -536,3 +536,22 @@ impl Refusal {
         }
     }
 }
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_request_never_outlives_the_deadline_and_names_the_host() {
+        let rest = Rest::new(crate::http::client(), "http://127.0.0.1:9/", "o/r", Secret::new("t"));
+        assert!(rest.attempt_time("x").unwrap().is_none(), "unbounded unless asked (uploads may take long)");
+        let soon = rest.bounded_by(REQUEST_TIME_LIMIT, Instant::now() + Duration::from_secs(5));
+        let (time, cut) = soon.attempt_time("x").unwrap().unwrap();
+        assert!(time <= Duration::from_secs(5) && cut, "{time:?}");
+        let later = rest.bounded_by(Duration::from_secs(2), Instant::now() + Duration::from_secs(60));
+        assert_eq!(later.attempt_time("x").unwrap().unwrap(), (Duration::from_secs(2), false));
+        let passed = rest.bounded_by(REQUEST_TIME_LIMIT, Instant::now());
+        let e = passed.attempt_time("comparison 1.2.2...abc").unwrap_err().to_string();
+        assert!(e.contains("127.0.0.1:9") && e.contains("`timeout`"), "{e}");
+    }
+}
