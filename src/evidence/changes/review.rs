@@ -391,22 +391,6 @@ impl Ord for Version {
     }
 }
 
-/// The previous release among `tags` (release tags and version tags): the highest
-/// version below `current`; pre-releases only count when `current` is one. When
-/// `current` is not a version, the highest version tag that is not `current` itself.
-pub fn previous_release<'a>(current: &str, tags: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let now = Version::parse(current);
-    tags.into_iter()
-        .filter(|t| *t != current && t.strip_prefix('v') != Some(current) && current.strip_prefix('v') != Some(*t))
-        .filter_map(|t| Version::parse(t).map(|v| (v, t)))
-        .filter(|(v, _)| match &now {
-            Some(now) => v < now && (!v.is_prerelease() || now.is_prerelease()),
-            None => !v.is_prerelease(),
-        })
-        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.len().cmp(&a.1.len())))
-        .map(|(_, t)| t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -578,6 +562,18 @@ mod tests {
         let mut branch = merged_branch(2, &parents);
         branch.sort();
         assert_eq!(branch, [0, 1]);
+    }
+
+    /// The first candidate for the previous release among version tags alone.
+    fn previous_release<'a>(current: &str, tags: [&'a str; 7]) -> Option<&'a str> {
+        let listing = crate::evidence::changes::Listing {
+            names: tags.iter().map(|t| t.to_string()).collect(),
+            complete: true,
+            ..Default::default()
+        };
+        let first =
+            crate::evidence::changes::previous::candidate_order(current, None, Some(&listing)).into_iter().next();
+        first.and_then(|(t, _)| tags.into_iter().find(|x| *x == t))
     }
 
     #[test]
