@@ -123,6 +123,40 @@ fn verify(path: &Path) -> (i32, String) {
     )
 }
 
+/// The review statement, the summary and report.html of the full history's run.
+fn statement_and_summary(step: &Step, result: &StepResult, h: &History, c: &Value) {
+    // The review control's statement has the range as its subject.
+    let statement = json(step, result, "statements/code-review.intoto.json");
+    assert_eq!(statement["subject"][0]["digest"]["gitCommit"], h.ghost.as_str());
+    assert_eq!(statement["subject"][1]["digest"]["gitCommit"], h.base.as_str());
+    assert_eq!(statement["predicate"]["counts"]["reviewed"], 4);
+
+    // Summary: one table and the unreviewed commits with links.
+    assert!(result.summary.contains("### Change trail: `1.2.2` →"), "{}", result.summary);
+    assert!(result.summary.contains("| 10 | 7 | 4 | 6 | 2 |"), "{}", result.summary);
+    assert!(
+        result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)),
+        "{}",
+        result.summary
+    );
+    assert!(
+        result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"),
+        "{}",
+        result.summary
+    );
+    assert!(result.summary.contains("| Commit | Pull request | Merged by | Why |"), "{}", result.summary);
+    let unreviewed = &c["unreviewed"];
+    let named = |sha: &str| unreviewed.as_array().unwrap().iter().find(|u| u["sha"] == sha).unwrap().clone();
+    assert_eq!(
+        named(&h.stale)["merged_by"],
+        serde_json::json!(["dave"]),
+        "the merger of #13 is named with its unreviewed commit"
+    );
+    assert_eq!(named(&h.direct).get("merged_by"), None, "a direct push has no merger");
+    let html = String::from_utf8(bundle_file(step, result, "report.html")).unwrap();
+    assert!(html.contains("<h2>Change trail</h2>") && html.contains(&h.stale), "report.html shows the trail");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     let fake = FakeGitHub::start().await;
@@ -217,36 +251,7 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
         fake.changes.request_count() + fake.calls("GET releases").len()
     );
 
-    // The review control's statement has the range as its subject.
-    let statement = json(&step, &result, "statements/code-review.intoto.json");
-    assert_eq!(statement["subject"][0]["digest"]["gitCommit"], h.ghost.as_str());
-    assert_eq!(statement["subject"][1]["digest"]["gitCommit"], h.base.as_str());
-    assert_eq!(statement["predicate"]["counts"]["reviewed"], 4);
-
-    // Summary: one table and the unreviewed commits with links.
-    assert!(result.summary.contains("### Change trail: `1.2.2` →"), "{}", result.summary);
-    assert!(result.summary.contains("| 10 | 7 | 4 | 6 | 2 |"), "{}", result.summary);
-    assert!(
-        result.summary.contains(&format!("(https://github.com/kyma-project/telemetry-manager/commit/{})", h.direct)),
-        "{}",
-        result.summary
-    );
-    assert!(
-        result.summary.contains("(https://github.com/kyma-project/telemetry-manager/pull/13)"),
-        "{}",
-        result.summary
-    );
-    assert!(result.summary.contains("| Commit | Pull request | Merged by | Why |"), "{}", result.summary);
-    let unreviewed = &c["unreviewed"];
-    let named = |sha: &str| unreviewed.as_array().unwrap().iter().find(|u| u["sha"] == sha).unwrap().clone();
-    assert_eq!(
-        named(&h.stale)["merged_by"],
-        serde_json::json!(["dave"]),
-        "the merger of #13 is named with its unreviewed commit"
-    );
-    assert_eq!(named(&h.direct).get("merged_by"), None, "a direct push has no merger");
-    let html = String::from_utf8(bundle_file(&step, &result, "report.html")).unwrap();
-    assert!(html.contains("<h2>Change trail</h2>") && html.contains(&h.stale), "report.html shows the trail");
+    statement_and_summary(&step, &result, &h, c);
 
     // An auditor's verify agrees with every count.
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
@@ -466,11 +471,13 @@ async fn a_range_beyond_the_request_budget_is_cut_and_said() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
-    // 700 squash-merged pull requests of one commit each: their reviews take most of
-    // the 800 requests, and what is left goes to the newest mergers.
+    // 350 squash-merged pull requests of one commit each: their reviews and who wrote
+    // their commits (two reads each) take most of the 800 requests, and what is left
+    // goes to the newest mergers.
+    const PULLS: u64 = 350;
     let fake = FakeGitHub::start().await;
-    let head = squash_merged(&fake.changes, 700);
-    for n in 1..=700u64 {
+    let head = squash_merged(&fake.changes, PULLS);
+    for n in 1..=PULLS {
         fake.changes.merged_by(n, Some("maintainer"));
     }
     let mut step = step(&fake, &head);
@@ -479,10 +486,10 @@ async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
     assert_eq!(result.code, 0, "every change is reviewed: {}\n{}", result.stderr, result.summary);
     let m = json(&step, &result, "manifest.json");
     let ch = &m["evidence"]["changes"];
-    assert_eq!(ch["counts"]["reviewed"], 700, "{ch}");
+    assert_eq!(ch["counts"]["reviewed"], PULLS, "{ch}");
     assert_eq!(ch["requests"], 800, "{ch}");
     let read = fake.changes.requests_to("GET pull");
-    assert!(read > 0 && read < 700, "some mergers read, not all: {read}");
+    assert!(read > 0 && read < PULLS as usize, "some mergers read, not all: {read}");
     let pulls = json(&step, &result, "changes/pulls.json");
     let with: Vec<u64> = pulls
         .as_array()
@@ -492,9 +499,11 @@ async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
         .map(|p| p["number"].as_u64().unwrap())
         .collect();
     assert_eq!(with.len(), read);
-    assert_eq!(*with.iter().min().unwrap(), 700 - read as u64 + 1, "the newest pull requests first");
+    assert_eq!(*with.iter().min().unwrap(), PULLS - read as u64 + 1, "the newest pull requests first");
     assert!(
-        ch["notes"].to_string().contains(&format!("the merger of {} of 700 pull requests is not recorded", 700 - read)),
+        ch["notes"]
+            .to_string()
+            .contains(&format!("the merger of {} of {PULLS} pull requests is not recorded", PULLS as usize - read)),
         "{ch}"
     );
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
@@ -554,4 +563,213 @@ async fn a_pull_request_merged_into_another_branch_does_not_cover_a_commit_of_th
     let commits = json(&step, &result, "changes/commits.json");
     assert_eq!(status_of(&commits, &x)["status"], "direct_push", "#9 was not merged into this release: {commits}");
     assert_eq!(json(&step, &result, "manifest.json")["evidence"]["changes"]["counts"]["reviewed"], 0);
+}
+
+/// `root` (tag `1.2.1`) → a direct push → `head`: the one unreviewed change of 1.2.3.
+fn one_direct_push(c: &FakeChanges) -> (String, String, String) {
+    let root = c.commit("release 1.2.1", "alice", &[], true);
+    c.tag("1.2.1", &root);
+    let direct = c.commit("sneak in a change", "mallory", &[&root], true);
+    let head = c.commit("bump version", "mallory", &[&direct], true);
+    (root, direct, head)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_tag_on_or_ahead_of_the_released_commit_is_never_the_previous_release() {
+    // A published release 1.2.1, and a bare tag 1.2.2 pushed onto the released commit.
+    let fake = FakeGitHub::start().await;
+    fake.add_release("1.2.1", false);
+    let (root, direct, head) = one_direct_push(&fake.changes);
+    fake.changes.tag("1.2.2", &head);
+    let mut on = step(&fake, &head);
+    on.input("require-reviewed-changes", "true");
+    let result = on.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "the direct push must fail the gate: {}\n{}", result.stderr, result.summary);
+    let c = &json(&on, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["previous_release"], "1.2.1", "the published release, not the bare tag: {c}");
+    assert_eq!(c["range"]["base_sha"], root.as_str());
+    assert_eq!(status_of(&json(&on, &result, "changes/commits.json"), &direct)["status"], "direct_push");
+    let previous = json(&on, &result, "changes/previous.json");
+    assert_eq!(previous["method"], "search");
+    assert_eq!(previous["candidates"][0]["tag"], "1.2.1");
+    assert_eq!(previous["candidates"][0]["compared"]["status"], "ahead");
+    let (code, out) = verify(&on.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+
+    // No published release at all, and the bare tag 1.2.2 pushed ahead of the released
+    // commit: passed over, said, and the tag below it that is an ancestor is taken.
+    let fake = FakeGitHub::start().await;
+    let (_, direct, head) = one_direct_push(&fake.changes);
+    let ahead = fake.changes.commit("after the release", "mallory", &[&head], true);
+    fake.changes.tag("1.2.2", &ahead);
+    let mut ahead_step = step(&fake, &head);
+    ahead_step.input("require-reviewed-changes", "true");
+    let result = ahead_step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&ahead_step, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["previous_release"], "1.2.1", "{c}");
+    assert!(
+        c["notes"]
+            .to_string()
+            .contains("`1.2.2` was not taken as the previous release: it is ahead of the released commit"),
+        "{c}"
+    );
+    assert_eq!(status_of(&json(&ahead_step, &result, "changes/commits.json"), &direct)["status"], "direct_push");
+
+    // The only release below is not an ancestor (another branch): unknown, never a pass.
+    let fake = FakeGitHub::start().await;
+    let root = fake.changes.commit("initial", "alice", &[], true);
+    let side = fake.changes.commit("release 1.2.2 on its branch", "alice", &[&root], true);
+    fake.changes.tag("1.2.2", &side);
+    fake.add_release("1.2.2", false);
+    let head = fake.changes.commit("on main", "mallory", &[&root], true);
+    let mut unknown = step(&fake, &head);
+    unknown.input("require-reviewed-changes", "true");
+    let result = unknown.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&unknown, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(
+        (c["previous_release"].clone(), c["previous_release_unknown"].clone()),
+        (Value::Null, Value::from(true))
+    );
+    assert!(result.summary.contains("### Change trail: previous release unknown"), "{}", result.summary);
+    let (code, out) = verify(&unknown.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approver_who_wrote_or_committed_part_of_the_pull_request_is_not_a_second_pair_of_eyes() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let base = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &base);
+    let mut head = base;
+    for n in 1..=3u64 {
+        let final_head = format!("{n:040x}");
+        head = c.commit(&format!("Change {n} (#{n})"), "alice", &[&head], true);
+        c.pull(n, &format!("Change {n}"), "alice", &final_head, &head, &[]);
+    }
+    // #1: bob pushed a commit of his own, then approved the result.
+    let pushed = c.push_to_pull(1, "bob", "bob");
+    c.review(1, "bob", "APPROVED", &pushed);
+    // #2: erin committed a commit authored as alice, then approved.
+    let pushed = c.push_to_pull(2, "alice", "erin");
+    c.review(2, "erin", "APPROVED", &pushed);
+    // #3: bob wrote none of it.
+    c.review(3, "bob", "APPROVED", &format!("{:040x}", 3));
+    let mut strict = step(&fake, &head);
+    strict.input("previous-release", "1.2.2").input("require-reviewed-changes", "true");
+    let result = strict.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let m = json(&strict, &result, "manifest.json");
+    assert_eq!(m["evidence"]["changes"]["counts"]["reviewed"], 1, "{}", m["evidence"]["changes"]);
+    let pulls = json(&strict, &result, "changes/pulls.json");
+    let pull = |n: u64| pulls.as_array().unwrap().iter().find(|p| p["number"] == n).unwrap().clone();
+    assert_eq!(pull(1)["review"], serde_json::json!({"status": "approved_by_contributor", "by": ["bob"]}));
+    assert_eq!(pull(1)["contributors"], serde_json::json!(["alice", "bob"]));
+    assert_eq!(pull(2)["review"], serde_json::json!({"status": "approved_by_contributor", "by": ["erin"]}));
+    assert_eq!(pull(3)["review"]["status"], "reviewed");
+    assert!(result.summary.contains("who also wrote commits of it"), "{}", result.summary);
+    assert_eq!(fake.changes.requests_to("GET pull commits"), 3, "read only where an approval would count");
+    let (code, out) = verify(&strict.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bot_never_approves_the_release_run() {
+    let fake = FakeGitHub::start().await;
+    let root = fake.changes.commit("initial", "alice", &[], true);
+    fake.changes.approval(RUN_ID, "deploy-helper[bot]", "approved", "production", "auto");
+    let mut s = step(&fake, &root);
+    s.input("require-release-approval", "true");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["release_approval"]["held"], false, "{c}");
+    assert!(c["release_approval"]["detail"].as_str().unwrap().contains("only by bots (deploy-helper[bot])"), "{c}");
+    let (code, out) = verify(&s.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_api_ends_the_run_at_the_deadline_naming_the_host() {
+    let fake = FakeGitHub::start().await;
+    let h = history(&fake.changes);
+    fake.changes.stall_compare();
+    let mut s = step(&fake, &h.ghost);
+    s.input("previous-release", "1.2.2").input("timeout", "5s");
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(60), s.run(&binary(), &[]))
+        .await
+        .expect("the run ends by its own deadline, not the job's");
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    assert_ne!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    let host = fake.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let all = format!("{}{}", result.stdout, result.stderr);
+    assert!(all.contains(&host) && all.contains("`timeout`"), "names the host {host}: {all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_huge_commit_messages_is_read_smaller_and_a_single_huge_commit_cuts_the_range() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let base = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &base);
+    let mut head = base.clone();
+    for n in 0..100 {
+        let message = format!("change {n}: {}\n\nbody", "x".repeat(400 * 1024));
+        head = c.commit(&message, "alice", &[&head], true);
+    }
+    let mut s = step(&fake, &head);
+    s.input("previous-release", "1.2.2");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let ch = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(ch["counts"]["commits"], 100, "{ch}");
+    assert!(ch["notes"].to_string().contains("100 commit messages have a first line longer than 200"), "{ch}");
+    let commits = json(&s, &result, "changes/commits.json");
+    let message = commits[0]["message"].as_str().unwrap();
+    assert!(message.ends_with('…') && message.chars().count() == 201, "{}", message.len());
+
+    // One commit whose answer alone is larger than any page read: the range is cut there.
+    let huge = c.commit(&"y".repeat(9 * 1024 * 1024), "mallory", &[&head], false);
+    let after = c.commit("after", "mallory", &[&huge], true);
+    let mut cut = step(&fake, &after);
+    cut.input("previous-release", "1.2.2").input("require-reviewed-changes", "true");
+    let result = cut.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    assert_eq!(result.outputs["verdict"], "failed", "a verdict, not an error");
+    let ch = &json(&cut, &result, "manifest.json")["evidence"]["changes"];
+    assert!(ch["notes"].to_string().contains("commit 101 of the range could not be read"), "{ch}");
+    assert_eq!(ch["reviewed_changes"]["held"], false);
+    assert!(
+        ch["reviewed_changes"]["detail"].as_str().unwrap().starts_with("only 100 of the range's 102 commits"),
+        "{ch}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_huge_review_texts_is_read_in_smaller_pages_not_a_failed_audit() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let base = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &base);
+    let final_head = "1111111111111111111111111111111111111111";
+    let head = c.commit("Change (#1)", "alice", &[&base], true);
+    c.pull(1, "Change", "alice", final_head, &head, &[]);
+    // 100 comments of 65,536 characters each that JSON escapes to six bytes (`\u0007`):
+    // one page of ~39 MB.
+    let text = "\u{7}".repeat(65_536);
+    for _ in 0..100 {
+        c.review_with_body(1, "carol", "COMMENTED", final_head, &text);
+    }
+    c.review(1, "bob", "APPROVED", final_head);
+    let mut s = step(&fake, &head);
+    s.input("previous-release", "1.2.2").input("require-reviewed-changes", "true");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let ch = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(ch["counts"]["reviewed"], 1, "{ch}");
+    assert_eq!(json(&s, &result, "changes/pulls.json")[0]["reviews"].as_array().unwrap().len(), 101);
 }

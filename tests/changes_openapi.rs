@@ -101,6 +101,13 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     assert_eq!(a.get(reviews, "pulls/1/reviews?per_page=100&page=1", 200).await.as_array().map(Vec::len), Some(2));
     assert_eq!(a.get(reviews, "pulls/2/reviews", 200).await[0]["state"], "DISMISSED");
 
+    let commits = "/repos/{owner}/{repo}/pulls/{pull_number}/commits";
+    assert_eq!(a.get(commits, "pulls/2/commits?per_page=100&page=1", 200).await[0]["sha"], b1.as_str());
+    assert_eq!(a.get(commits, "pulls/1/commits", 200).await[0]["commit"]["author"]["name"], "alice");
+    let pushed = c.push_to_pull(1, "alice", "bob");
+    let body = a.get(commits, "pulls/1/commits?per_page=100&page=1", 200).await;
+    assert_eq!((body[1]["sha"].as_str(), body[1]["committer"]["login"].as_str()), (Some(pushed.as_str()), Some("bob")));
+
     let approvals = "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals";
     assert_eq!(
         a.get(approvals, &format!("actions/runs/{RUN_ID}/approvals"), 200).await.as_array().map(Vec::len),
@@ -117,6 +124,7 @@ async fn the_change_routes_answer_in_githubs_documented_shapes() {
     a.get(pulls, &format!("commits/{squash}/pulls"), 403).await;
     a.get(reviews, "pulls/1/reviews", 403).await;
     a.get(one, "pulls/1", 403).await;
+    a.get(commits, "pulls/1/commits", 403).await;
     a.get(list, "pulls?state=closed", 403).await;
     c.state.lock().unwrap().tags_rate_limited = true;
     a.get(tags, "tags?per_page=100&page=1", 403).await;

@@ -106,6 +106,10 @@ pub fn settings(
         require_reviewed_changes,
         require_release_approval,
         request_budget: DEFAULT_REQUEST_BUDGET,
+        // Checked by the seam before this (an invalid `timeout` stops there).
+        timeout: raw.get("timeout").and_then(super::parse_duration).unwrap_or(super::DEFAULT_TIMEOUT),
+        // The run sets the audit's own deadline when it starts the stage.
+        deadline: None,
     }))
 }
 

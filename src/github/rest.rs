@@ -8,6 +8,7 @@
 //! four routes are plain reqwest calls into our own serde types.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -20,13 +21,35 @@ use crate::secret::Secret;
 const MAX_JSON: usize = 32 * 1024 * 1024;
 const API_VERSION: &str = "2022-11-28";
 const MAX_PAGES: u32 = 100;
+/// The longest one bounded request may take, body included (see [`Rest::bounded_by`]).
+pub const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(120);
 
+#[derive(Clone)]
 pub struct Rest {
     http: reqwest::Client,
     api_url: String,
     repository: String,
     token: Secret,
     retry: RetryPolicy,
+    /// Whole-request limits (`None`: the client's connect and read timeouts only).
+    bounds: Option<Bounds>,
+}
+
+/// How long a request may take as a whole, and the audit's deadline no request outlives.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    per_request: Duration,
+    deadline: Instant,
+}
+
+/// What a bounded read of a JSON answer gave.
+#[derive(Debug)]
+pub enum Page<T> {
+    Read(T),
+    /// The answer was longer than the limit; nothing of it was kept.
+    TooLarge {
+        limit: usize,
+    },
 }
 
 /// An artifact as the REST API lists it.
@@ -75,7 +98,97 @@ impl Rest {
             repository: repository.to_string(),
             token,
             retry: RetryPolicy::from_env(),
+            bounds: None,
         }
+    }
+
+    /// This client with every request bounded as a whole (headers and body) by
+    /// `per_request` and by `deadline`: a stalled API — headers sent, the body never
+    /// finishing — ends at the deadline with an error naming the host, never later.
+    /// Not for uploads (a large asset may rightly take longer than one request's limit).
+    pub fn bounded_by(&self, per_request: Duration, deadline: Instant) -> Rest {
+        Rest { bounds: Some(Bounds { per_request, deadline }), ..self.clone() }
+    }
+
+    /// The API's host (`api.github.com`), for messages.
+    pub fn host(&self) -> String {
+        reqwest::Url::parse(&self.api_url)
+            .ok()
+            .and_then(|u| {
+                u.host_str().map(|h| match u.port() {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h.to_string(),
+                })
+            })
+            .unwrap_or_else(|| "the GitHub API".into())
+    }
+
+    /// The time one attempt may take, and whether the deadline (not the limit) set it;
+    /// an error once the deadline has passed.
+    fn attempt_time(&self, what: &str) -> Result<Option<(Duration, bool)>> {
+        let Some(b) = self.bounds else { return Ok(None) };
+        match b.deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(Some((left.min(b.per_request), left < b.per_request))),
+            _ => Err(self.deadline_passed(what)),
+        }
+    }
+
+    fn deadline_passed(&self, what: &str) -> Error {
+        Error::service(
+            format!("GitHub API {}", self.host()),
+            format!("{what}: the audit's `timeout` passed before {} answered completely", self.host()),
+            format!("{} is slow or stalled; try again later, or raise the `timeout` input", self.host()),
+        )
+    }
+
+    /// A request that ran out of time: says the host and the limit.
+    fn timed_out(&self, what: &str, cut_by_deadline: bool) -> String {
+        let limit = self.bounds.map_or(0, |b| b.per_request.as_secs());
+        if cut_by_deadline {
+            format!("{what}: {} did not answer completely before the audit's `timeout`", self.host())
+        } else {
+            format!("{what}: {} did not answer completely within {limit} s", self.host())
+        }
+    }
+
+    /// Reads a JSON answer of at most `limit` bytes; a longer one is [`Page::TooLarge`],
+    /// not an error, so that the caller can ask for less or say what was cut. A body
+    /// that stalls ends with the request's time limit, naming the host.
+    pub async fn read_page<T: DeserializeOwned>(
+        &self,
+        mut response: reqwest::Response,
+        limit: usize,
+        what: &str,
+    ) -> Result<Page<T>> {
+        let mut body = Vec::new();
+        loop {
+            let chunk = match response.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => {
+                    let cut = self.bounds.is_some_and(|b| Instant::now() + Duration::from_millis(50) >= b.deadline);
+                    return Err(Error::service(
+                        format!("GitHub API {}", self.host()),
+                        self.timed_out(what, cut),
+                        format!("{} is slow or stalled; try again later, or raise the `timeout` input", self.host()),
+                    ));
+                }
+                Err(e) => {
+                    return Err(Error::service(
+                        what,
+                        format!("reading the answer from {} failed: {}", self.host(), without_url(&e)),
+                        "try again; check the network",
+                    ));
+                }
+            };
+            if body.len() + chunk.len() > limit {
+                return Ok(Page::TooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map(Page::Read).map_err(|e| {
+            Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`")
+        })
     }
 
     /// The repository this client reads and writes (`owner/repo`).
@@ -125,9 +238,19 @@ impl Rest {
         let outcome = with_retries(self.retry, || {
             attempt += 1;
             let request = build(attempt);
+            let time = self.attempt_time(what);
             async move {
-                let request = request.await.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
+                let time = time.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
+                let mut request = request.await.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
+                if let Some((limit, _)) = time {
+                    request = request.timeout(limit);
+                }
                 match request.send().await {
+                    Err(e) if e.is_timeout() => {
+                        let cut = time.is_some_and(|(_, cut)| cut);
+                        let failed = Failed::Broken(self.timed_out(what, cut));
+                        if cut { Err(Attempt::fatal(failed)) } else { Err(Attempt::retry(failed)) }
+                    }
                     Err(e) => Err(Attempt::retry(Failed::Broken(format!("{what}: {}", without_url(&e))))),
                     Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(Answer::Done(r)),
                     Ok(r) => {
@@ -411,5 +534,24 @@ impl Refusal {
             ),
             _ => Error::service(what, said, "try again later"),
         }
+    }
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_request_never_outlives_the_deadline_and_names_the_host() {
+        let rest = Rest::new(crate::http::client(), "http://127.0.0.1:9/", "o/r", Secret::new("t"));
+        assert!(rest.attempt_time("x").unwrap().is_none(), "unbounded unless asked (uploads may take long)");
+        let soon = rest.bounded_by(REQUEST_TIME_LIMIT, Instant::now() + Duration::from_secs(5));
+        let (time, cut) = soon.attempt_time("x").unwrap().unwrap();
+        assert!(time <= Duration::from_secs(5) && cut, "{time:?}");
+        let later = rest.bounded_by(Duration::from_secs(2), Instant::now() + Duration::from_secs(60));
+        assert_eq!(later.attempt_time("x").unwrap().unwrap(), (Duration::from_secs(2), false));
+        let passed = rest.bounded_by(REQUEST_TIME_LIMIT, Instant::now());
+        let e = passed.attempt_time("comparison 1.2.2...abc").unwrap_err().to_string();
+        assert!(e.contains("127.0.0.1:9") && e.contains("`timeout`"), "{e}");
     }
 }

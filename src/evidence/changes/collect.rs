@@ -2,13 +2,16 @@
 //! an order that keeps the cheap, decisive facts safe when the request budget runs out:
 //!
 //! 1. the run's environment approvals (one request);
-//! 2. the previous release: the `previous-release` input, or the highest lower version
-//!    among published releases and version tags (`/releases`, `/tags`, every page up
-//!    to 10 pages each);
+//! 2. the previous release: the `previous-release` input, or the newest published
+//!    release below this version that is a strict ancestor of the released commit
+//!    (version tags only when no published release below it exists; see
+//!    [`super::previous`]): `/releases`, `/tags` (up to 10 pages each), one
+//!    `/compare` per candidate;
 //! 3. the range: `/compare/{base}...{head}`, every page (100 commits each);
 //! 4. per commit its merged pull requests (`/commits/{sha}/pulls`) — merge commits
 //!    first, newest first, each mapping its whole merged branch without further
-//!    requests — and for each new pull request its reviews (`/pulls/{n}/reviews`).
+//!    requests — and for each new pull request its reviews (`/pulls/{n}/reviews`) and,
+//!    when an approval would count, who wrote its commits (`/pulls/{n}/commits`).
 //! 5. last, as it decides no control: each pull request's merger (`/pulls/{n}`, the only
 //!    answer naming it), newest first, with what the budget has left.
 //!
@@ -16,20 +19,28 @@
 //! not yet looked up are recorded as *not checked* with that reason — never as
 //! reviewed. Refusals (403 without `pull-requests: read`, 404 for a deleted tag or
 //! unrelated histories) become notes that the summary and the manifest show.
+//!
+//! Bounds: the stage ends by the audit's deadline, and every request by it and by
+//! [`REQUEST_TIME_LIMIT`] (body included), naming the host. An answer is read up to
+//! [`MAX_PAGE_BYTES`]: a longer page of the range is asked for again in smaller pages,
+//! and a single commit longer than that cuts the range there (said; the review control
+//! then does not hold) — never a failed audit. What is kept is bounded per field.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::previous::{self, Candidate, Comparison, Listing, PreviousMethod, PreviousOutcome, PreviousRelease, Source};
 use super::review::{self, GHOST, short};
 use super::{
     Approval, Approvals, ChangeEvidence, ChangeRecord, ChangeSettings, Commit, CommitRange, MAX_NAMED, NamedCommit,
     Person, PullRecord, PullRequest, Review, Signature, User, approval_control, review_control,
 };
-use crate::error::Result;
-use crate::github::rest::{Answer, Refusal, Rest};
+use crate::error::{Error, Result};
+use crate::github::rest::{Answer, Page, REQUEST_TIME_LIMIT, Refusal, Rest};
 
 /// The largest range read (100 pages of the compare API); beyond it, a note.
 const MAX_COMMITS: usize = 10_000;
@@ -39,12 +50,27 @@ const MAX_PULL_PAGES: u32 = 50;
 const MAX_TITLE: usize = 300;
 const MAX_MESSAGE: usize = 200;
 const MAX_LOGIN: usize = 100;
+const MAX_TAG: usize = 250;
+/// The most bytes of one answer read (a page of the range with huge commit messages is
+/// asked for again in smaller pages).
+pub const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Page sizes of the range, each dividing the ones before it (so that the commits
+/// already read stay a whole number of pages).
+const PAGE_SIZES: [usize; 5] = [100, 50, 25, 5, 1];
+/// GitHub lists at most this many commits of a pull request.
+const MAX_PULL_COMMITS: usize = 250;
 
 /// What one GET came back with.
 enum Got<T> {
     Ok(T),
     Refused(Refusal),
     OverBudget,
+    /// The answer was longer than [`MAX_PAGE_BYTES`]; nothing of it kept.
+    TooLarge,
+}
+
+fn too_large() -> String {
+    format!("GitHub's answer was larger than {} MiB and was not read", MAX_PAGE_BYTES / (1024 * 1024))
 }
 
 /// The REST client with a request counter and a budget.
@@ -76,26 +102,36 @@ impl Api<'_> {
             })
             .await?;
         match answer {
-            Answer::Done(r) => Ok(Got::Ok(Rest::json(r, what).await?)),
+            Answer::Done(r) => match self.rest.read_page(r, MAX_PAGE_BYTES, what).await? {
+                Page::Read(v) => Ok(Got::Ok(v)),
+                Page::TooLarge { .. } => Ok(Got::TooLarge),
+            },
             Answer::Refused(r) => Ok(Got::Refused(r)),
         }
     }
 
-    /// Every page of a list route (`route` ends with `?` or `&`), up to `max_pages`.
-    async fn pages<T: DeserializeOwned>(&self, route: &str, max_pages: u32, what: &str) -> Result<Got<Vec<T>>> {
+    /// Every page of a list route (`route` ends with `?` or `&`), until `max_items`.
+    /// A page longer than [`MAX_PAGE_BYTES`] (huge bodies) is asked for again in
+    /// smaller pages; only a single item that long gives [`Got::TooLarge`].
+    async fn pages<T: DeserializeOwned>(&self, route: &str, max_items: usize, what: &str) -> Result<Got<Vec<T>>> {
         let mut all = Vec::new();
-        for page in 1..=max_pages {
-            match self.get::<Vec<T>>(&format!("{route}per_page=100&page={page}"), what).await? {
+        let mut size = 0;
+        while all.len() < max_items {
+            let per_page = PAGE_SIZES[size];
+            let page = all.len() / per_page + 1;
+            match self.get::<Vec<T>>(&format!("{route}per_page={per_page}&page={page}"), what).await? {
                 Got::Ok(items) => {
                     let n = items.len();
                     all.extend(items);
-                    if n < 100 {
+                    if n < per_page {
                         break;
                     }
                 }
+                Got::TooLarge if size + 1 < PAGE_SIZES.len() => size += 1,
                 Got::Refused(r) => return Ok(Got::Refused(r)),
                 // A partial list could miss what decides (a later dismissal): none at all.
                 Got::OverBudget => return Ok(Got::OverBudget),
+                Got::TooLarge => return Ok(Got::TooLarge),
             }
         }
         Ok(Got::Ok(all))
@@ -116,6 +152,8 @@ struct GhRelease {
     tag_name: String,
     #[serde(default)]
     draft: bool,
+    #[serde(default)]
+    prerelease: bool,
 }
 
 #[derive(Deserialize)]
@@ -137,6 +175,13 @@ struct GhComparison {
     base_commit: Option<GhCommit>,
     merge_base_commit: Option<GhCommit>,
     commits: Vec<GhCommit>,
+}
+
+/// A commit as `GET /pulls/{n}/commits` lists it: only who wrote it is read.
+#[derive(Deserialize)]
+struct GhPullCommit {
+    author: Option<GhUser>,
+    committer: Option<GhUser>,
 }
 
 #[derive(Deserialize)]
@@ -251,13 +296,66 @@ fn encode_ref(r: &str) -> String {
     out
 }
 
-/// Collects the trail. Only a broken connection is an error; what GitHub refuses is
-/// recorded as a note and leaves the affected controls not held.
+/// Collects the trail within the audit's deadline (`settings.deadline`, or
+/// `settings.timeout` from now). Only a broken connection or the deadline is an error;
+/// what GitHub refuses is recorded as a note and leaves the affected controls not held.
 pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRecord> {
-    let api = Api { rest, used: AtomicU32::new(0), budget: settings.request_budget };
-    let mut notes: Vec<String> = Vec::new();
+    let deadline = settings.deadline.unwrap_or_else(|| Instant::now() + settings.timeout);
+    let rest = rest.bounded_by(REQUEST_TIME_LIMIT, deadline);
+    let api = Api { rest: &rest, used: AtomicU32::new(0), budget: settings.request_budget };
+    // A second of grace: a request cut by the deadline ends with its own error, which
+    // says what it was reading, rather than racing this one.
+    let until = tokio::time::Instant::from_std(deadline + Duration::from_secs(1));
+    match tokio::time::timeout_at(until, gather(settings, &api)).await {
+        Ok(record) => record,
+        Err(_) => Err(Error::service(
+            format!("GitHub API {}", rest.host()),
+            format!(
+                "reading the change trail did not finish within the audit's `timeout` of {} s",
+                settings.timeout.as_secs()
+            ),
+            format!("{} is slow or stalled; try again later, or raise the `timeout` input", rest.host()),
+        )),
+    }
+}
 
-    // 1. Approvals of the release run.
+/// The commits and pull requests of the range as they were read.
+#[derive(Default)]
+struct Trail {
+    commits: Vec<Commit>,
+    pulls: BTreeMap<u64, PullRequest>,
+}
+
+async fn gather(settings: &ChangeSettings, api: &Api<'_>) -> Result<ChangeRecord> {
+    let mut notes: Vec<String> = Vec::new();
+    let approvals = read_approvals(api, settings).await?;
+    let mut previous = find_previous(api, settings, &mut notes).await?;
+    let outcome = previous::judge_previous(&previous);
+    let mut trail = Trail::default();
+    match &outcome.release {
+        None if outcome.unknown => notes.push(format!(
+            "the previous release {}; the change set is unknown (not a first release). Name it with the `previous-release` input",
+            outcome.found_by
+        )),
+        None => notes.push(format!(
+            "first release: no published release or version tag lower than `{}` exists, so there is no change set to review",
+            settings.release_version
+        )),
+        Some(base) => {
+            if let Some(read) = compare(api, settings, base, &mut notes).await? {
+                let complete = super::range_read_whole(&read.range, read.commits.len());
+                previous.range = Some(read.range);
+                trail.commits = read.commits;
+                map_pulls(api, read.since, complete, &mut trail, &mut notes).await?;
+                read_mergers(api, &mut trail.pulls, &mut notes).await?;
+            }
+        }
+    }
+    Ok(finish(settings, api, approvals, previous, &outcome, trail, notes))
+}
+
+/// The release run's environment approvals (one request).
+async fn read_approvals(api: &Api<'_>, settings: &ChangeSettings) -> Result<Approvals> {
     let mut approvals = Approvals {
         run_id: settings.run_id,
         actor: settings.actor.clone(),
@@ -265,99 +363,65 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
         approvals: None,
         note: None,
     };
-    match settings.run_id {
-        None => approvals.note = Some("no run id (GITHUB_RUN_ID): not run as a workflow step".into()),
-        Some(id) => match api
-            .get::<Vec<GhApproval>>(&format!("actions/runs/{id}/approvals"), &format!("approvals of run {id}"))
-            .await?
-        {
-            Got::Ok(list) => {
-                approvals.approvals = Some(
-                    list.into_iter()
-                        .map(|a| Approval {
-                            state: bounded(&a.state, 20),
-                            user: user(a.user),
-                            environments: a
-                                .environments
-                                .into_iter()
-                                .filter_map(|e| e.name.map(|n| bounded(&n, MAX_LOGIN)))
-                                .collect(),
-                            comment: bounded(a.comment.as_deref().unwrap_or(""), MAX_TITLE),
-                        })
-                        .collect(),
-                )
-            }
-            Got::Refused(r) => {
-                approvals.note =
-                    Some(format!("GitHub refused to list them ({}); the token needs `actions: read`", r.said()))
-            }
-            Got::OverBudget => approvals.note = Some("the request budget was spent".into()),
-        },
-    }
-
-    // 2. The previous release.
-    let (previous, found_by, previous_unknown) = match &settings.previous_release {
-        Some(tag) => (Some(tag.clone()), "the `previous-release` input".to_string(), false),
-        None => find_previous(&api, settings, &mut notes).await?,
+    let Some(id) = settings.run_id else {
+        approvals.note = Some("no run id (GITHUB_RUN_ID): not run as a workflow step".into());
+        return Ok(approvals);
     };
-
-    let mut commits: Vec<Commit> = Vec::new();
-    let mut pulls: BTreeMap<u64, PullRequest> = BTreeMap::new();
-    let mut range = None;
-    match &previous {
-        None if previous_unknown => {}
-        None => notes.push(format!("first release: no published release or version tag lower than `{}` exists, so there is no change set to review", settings.release_version)),
-        Some(base) => {
-            if let Some((r, list, since)) = compare(&api, settings, base, &mut notes).await? {
-                let complete = super::range_read_whole(&r, list.len());
-                range = Some(r);
-                commits = list;
-                map_pulls(&api, since, complete, &mut commits, &mut pulls, &mut notes).await?;
-                read_mergers(&api, &mut pulls, &mut notes).await?;
-            }
+    let route = format!("actions/runs/{id}/approvals");
+    match api.get::<Vec<GhApproval>>(&route, &format!("approvals of run {id}")).await? {
+        Got::Ok(list) => {
+            approvals.approvals = Some(
+                list.into_iter()
+                    .map(|a| Approval {
+                        state: bounded(&a.state, 20),
+                        user: user(a.user),
+                        environments: a
+                            .environments
+                            .into_iter()
+                            .filter_map(|e| e.name.map(|n| bounded(&n, MAX_LOGIN)))
+                            .collect(),
+                        comment: bounded(a.comment.as_deref().unwrap_or(""), MAX_TITLE),
+                    })
+                    .collect(),
+            )
         }
+        Got::Refused(r) => {
+            approvals.note =
+                Some(format!("GitHub refused to list them ({}); the token needs `actions: read`", r.said()))
+        }
+        Got::OverBudget => approvals.note = Some("the request budget was spent".into()),
+        Got::TooLarge => approvals.note = Some(too_large()),
     }
+    Ok(approvals)
+}
 
-    // Classify and count.
-    let plain: Vec<PullRequest> = pulls.values().cloned().collect();
+/// Classifies and counts what was read, and builds the record.
+fn finish(
+    settings: &ChangeSettings,
+    api: &Api<'_>,
+    approvals: Approvals,
+    previous: PreviousRelease,
+    outcome: &PreviousOutcome,
+    trail: Trail,
+    mut notes: Vec<String>,
+) -> ChangeRecord {
+    let Trail { mut commits, pulls } = trail;
+    let plain: Vec<PullRequest> = pulls.into_values().collect();
     let (pull_status, statuses, counts) = review::classify_all(&commits, &plain);
     for (c, s) in commits.iter_mut().zip(statuses) {
         c.review = Some(s);
     }
-    let unreviewed: Vec<NamedCommit> = commits
-        .iter()
-        .filter(|c| !c.review.as_ref().is_some_and(|r| r.is_reviewed()))
-        .take(MAX_NAMED)
-        .map(|c| NamedCommit {
-            sha: c.sha.clone(),
-            pulls: match &c.review {
-                Some(super::CommitStatus::Unreviewed { pulls, .. }) => pulls.clone(),
-                _ => Vec::new(),
-            },
-            why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
-            merged_by: Vec::new(),
-        })
-        .map(|mut named| {
-            for n in &named.pulls {
-                if let Some(login) =
-                    plain.iter().find(|p| p.number == *n).and_then(|p| p.merged_by.as_ref()).map(|u| u.login.clone())
-                    && !named.merged_by.contains(&login)
-                {
-                    named.merged_by.push(login);
-                }
-            }
-            named
-        })
-        .collect();
+    let unreviewed = name_unreviewed(&commits, &plain);
     if counts.unsigned > 0 {
         notes.push(format!(
             "{} of {} commits have no signature GitHub verified (their verification in changes/commits.json says why)",
             counts.unsigned, counts.commits
         ));
     }
+    let range = previous.range.clone();
     let reviewed_changes = review_control(
         settings.require_reviewed_changes,
-        previous.is_none() && !previous_unknown,
+        outcome.is_first_release(),
         range.as_ref(),
         &counts,
         &unreviewed,
@@ -374,9 +438,9 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
     );
     let evidence = ChangeEvidence {
         repository_url: settings.repository_url.clone(),
-        previous_release: previous,
-        previous_found_by: found_by,
-        previous_release_unknown: previous_unknown,
+        previous_release: outcome.release.clone(),
+        previous_found_by: outcome.found_by.clone(),
+        previous_release_unknown: outcome.unknown,
         range,
         counts,
         reviewed_changes,
@@ -386,68 +450,166 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
         request_budget: settings.request_budget as u64,
         notes,
     };
-    Ok(ChangeRecord { evidence, commits, pulls, approvals })
+    ChangeRecord { evidence, commits, pulls, approvals, previous }
 }
 
-/// The previous release: the highest version below this one among published releases
-/// and tags. Every published release has a tag, so a complete tag list decides; when the
-/// tags cannot all be read (refused, rate limit, budget, more than 1,000) and none is
-/// found, the answer is *unknown* — never "first release".
-async fn find_previous(
+/// The first unreviewed commits, with their pull requests and who merged them.
+fn name_unreviewed(commits: &[Commit], pulls: &[PullRequest]) -> Vec<NamedCommit> {
+    commits
+        .iter()
+        .filter(|c| !c.review.as_ref().is_some_and(|r| r.is_reviewed()))
+        .take(MAX_NAMED)
+        .map(|c| {
+            let numbers = match &c.review {
+                Some(super::CommitStatus::Unreviewed { pulls, .. }) => pulls.clone(),
+                _ => Vec::new(),
+            };
+            let mut merged_by: Vec<String> = Vec::new();
+            for n in &numbers {
+                if let Some(login) =
+                    pulls.iter().find(|p| p.number == *n).and_then(|p| p.merged_by.as_ref()).map(|u| u.login.clone())
+                    && !merged_by.contains(&login)
+                {
+                    merged_by.push(login);
+                }
+            }
+            NamedCommit {
+                sha: c.sha.clone(),
+                pulls: numbers,
+                why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
+                merged_by,
+            }
+        })
+        .collect()
+}
+
+/// A list of releases or tags, read whole (up to 10 pages) or said why not.
+async fn listing<T: DeserializeOwned>(
     api: &Api<'_>,
-    settings: &ChangeSettings,
-    notes: &mut Vec<String>,
-) -> Result<(Option<String>, String, bool)> {
+    route: &str,
+    what: &str,
+    names: impl Fn(T) -> Option<(String, bool)>,
+) -> Result<Listing> {
     let cap = 100 * MAX_LIST_PAGES as usize;
-    let releases: Vec<String> = match api.pages::<GhRelease>("releases?", MAX_LIST_PAGES, "releases").await? {
-        Got::Ok(list) => list.into_iter().filter(|r| !r.draft).map(|r| r.tag_name).collect(),
-        Got::Refused(r) => {
-            notes.push(format!("the releases could not be listed ({}); only version tags were considered", r.said()));
-            Vec::new()
+    let (items, complete, note) = match api.pages::<T>(route, cap, what).await? {
+        Got::Ok(list) if list.len() >= cap => {
+            (list, false, Some(format!("the repository has more than {cap} {what} and only the first {cap} were read")))
         }
-        Got::OverBudget => Vec::new(),
+        Got::Ok(list) => (list, true, None),
+        Got::Refused(r) => (Vec::new(), false, Some(format!("the {what} could not be listed ({})", r.said()))),
+        Got::OverBudget => (
+            Vec::new(),
+            false,
+            Some(format!("the request budget ({} requests) was spent before the {what} were listed", api.budget)),
+        ),
+        Got::TooLarge => (Vec::new(), false, Some(format!("the {what} could not be listed: {}", too_large()))),
     };
-    let (tags, tags_missing): (Vec<String>, Option<String>) =
-        match api.pages::<GhTag>("tags?", MAX_LIST_PAGES, "tags").await? {
-            Got::Ok(list) if list.len() >= cap => (
-                list.into_iter().map(|t| t.name).collect(),
-                Some(format!("the repository has more than {cap} tags and only the first {cap} were read")),
-            ),
-            Got::Ok(list) => (list.into_iter().map(|t| t.name).collect(), None),
-            Got::Refused(r) => (Vec::new(), Some(format!("the tags could not be listed ({})", r.said()))),
-            Got::OverBudget => (
-                Vec::new(),
-                Some(format!("the request budget ({} requests) was spent before the tags were listed", api.budget)),
-            ),
-        };
-    let found = review::previous_release(&settings.release_version, releases.iter().chain(&tags).map(String::as_str))
-        .map(str::to_string);
-    let how = match &found {
-        Some(t) if releases.contains(t) => {
-            format!("the newest published release below `{}` by semantic version", settings.release_version)
+    let mut out = Listing { complete, note, ..Default::default() };
+    for (name, pre) in items.into_iter().filter_map(names) {
+        let name = bounded(&name, MAX_TAG);
+        if review::Version::parse(&name).is_some() && !out.names.contains(&name) {
+            if pre {
+                out.prereleases.push(name.clone());
+            }
+            out.names.push(name);
         }
-        Some(_) => format!("the newest version tag below `{}` by semantic version", settings.release_version),
-        None => "none found".to_string(),
-    };
-    match (found, tags_missing) {
-        (Some(t), Some(why)) => {
-            notes.push(format!("`{t}` was taken as the previous release, but {why}: a newer one may have been missed; name it with the `previous-release` input to be sure"));
-            Ok((Some(t), how, false))
-        }
-        (None, Some(why)) => {
-            notes.push(format!(
-                "the previous release could not be determined: {why}, and no release below `{}` was found among what was read; the change set is unknown (not a first release). Name it with the `previous-release` input",
-                settings.release_version
-            ));
-            Ok((None, format!("could not be determined: {why}"), true))
-        }
-        (found, None) => Ok((found, how, false)),
     }
+    Ok(out)
+}
+
+/// The previous release: the input, or the search of [`super::previous`] — published
+/// releases first, tags only without one, each candidate compared with the released
+/// commit until one is a strict ancestor.
+async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec<String>) -> Result<PreviousRelease> {
+    let mut record = PreviousRelease {
+        method: PreviousMethod::Search,
+        release_version: settings.release_version.clone(),
+        head_sha: settings.head_sha.clone(),
+        releases: None,
+        tags: None,
+        candidates: Vec::new(),
+        range: None,
+    };
+    if let Some(tag) = &settings.previous_release {
+        record.method = PreviousMethod::Input { tag: tag.clone() };
+        return Ok(record);
+    }
+    let releases =
+        listing::<GhRelease>(api, "releases?", "releases", |r| (!r.draft).then_some((r.tag_name, r.prerelease)))
+            .await?;
+    if let Some(why) = &releases.note {
+        notes.push(format!("the releases could not all be read ({why}); version tags are considered only without a published release below this one"));
+    }
+    record.releases = Some(releases);
+    if previous::candidate_order(&settings.release_version, record.releases.as_ref(), None).is_empty() {
+        record.tags = Some(listing::<GhTag>(api, "tags?", "tags", |t| Some((t.name, false))).await?);
+    }
+    let order = previous::candidate_order(&settings.release_version, record.releases.as_ref(), record.tags.as_ref());
+    for (tag, source) in order.into_iter().take(previous::MAX_CANDIDATES) {
+        let candidate = judge_candidate(api, settings, tag, source).await?;
+        let done = candidate.compared.as_ref().is_none_or(Comparison::is_strict_ancestor);
+        record.candidates.push(candidate);
+        if done {
+            break;
+        }
+    }
+    notes.extend(previous::passed_over(&record));
+    let outcome = previous::judge_previous(&record);
+    let listing_note = record.releases.iter().chain(&record.tags).find_map(|l| l.note.clone());
+    if let (Some(t), Some(why)) = (&outcome.release, listing_note) {
+        notes.push(format!("`{t}` was taken as the previous release, but {why}: a newer one may have been missed; name it with the `previous-release` input to be sure"));
+    }
+    Ok(record)
+}
+
+/// Compares one candidate with the released commit (one request, one commit listed).
+async fn judge_candidate(api: &Api<'_>, settings: &ChangeSettings, tag: String, source: Source) -> Result<Candidate> {
+    let head = &settings.head_sha;
+    let route = format!("compare/{}...{}?per_page=1&page=1", encode_ref(&tag), encode_ref(head));
+    let what = format!("comparison {tag}...{}", short(head));
+    let (compared, note) = match api.get::<GhComparison>(&route, &what).await? {
+        Got::Ok(c) => {
+            (Some(Comparison { status: bounded(&c.status, 20), ahead_by: c.ahead_by, behind_by: c.behind_by }), None)
+        }
+        Got::Refused(r) if r.status == 404 => {
+            (Some(Comparison { status: "unrelated".into(), ahead_by: 0, behind_by: 0 }), Some(r.said()))
+        }
+        Got::Refused(r) => (None, Some(r.said())),
+        Got::OverBudget => (None, Some(format!("the request budget ({} requests) was spent", api.budget))),
+        Got::TooLarge => (None, Some(too_large())),
+    };
+    Ok(Candidate { tag, source, compared, note })
 }
 
 /// The range from the previous release to the released commit, with the time its
 /// merge base was committed (pull requests merged into the range were updated after it).
-type Compared = (CommitRange, Vec<Commit>, Option<chrono::DateTime<chrono::FixedOffset>>);
+struct Compared {
+    range: CommitRange,
+    commits: Vec<Commit>,
+    since: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+/// Where the reading of the range stands.
+struct RangeRead {
+    range: Option<CommitRange>,
+    since: Option<chrono::DateTime<chrono::FixedOffset>>,
+    commits: Vec<Commit>,
+    /// Commits listed so far (also those skipped as malformed): the offset of the next page.
+    listed: usize,
+    total: usize,
+    /// Index into [`PAGE_SIZES`].
+    size: usize,
+    /// First lines cut to [`MAX_MESSAGE`] characters.
+    cut_messages: usize,
+}
+
+/// What to do after one page of the range.
+enum Next {
+    More,
+    Done,
+    /// Give up on the range (said in the notes).
+    Abandon,
+}
 
 async fn compare(
     api: &Api<'_>,
@@ -455,122 +617,187 @@ async fn compare(
     base: &str,
     notes: &mut Vec<String>,
 ) -> Result<Option<Compared>> {
-    let head = &settings.head_sha;
-    let mut since = None;
-    let what = format!("comparison {base}...{}", short(head));
-    let mut commits: Vec<Commit> = Vec::new();
-    let mut range: Option<CommitRange> = None;
-    let mut total = 0usize;
-    let mut page = 1;
+    let mut read =
+        RangeRead { range: None, since: None, commits: Vec::new(), listed: 0, total: 0, size: 0, cut_messages: 0 };
     loop {
-        let route = format!("compare/{}...{}?per_page=100&page={page}", encode_ref(base), encode_ref(head));
-        let cmp: GhComparison = match api.get(&route, &what).await? {
-            Got::Ok(c) => c,
-            Got::Refused(r) if r.status == 404 => {
-                let why = if r.message.contains("No common ancestor") {
-                    "the two histories share no commit (unrelated histories, or the release branch was rewritten)"
-                } else {
-                    "the tag may have been deleted, or the previous release's history was force-pushed away"
-                };
-                notes.push(format!(
-                    "the previous release `{base}` cannot be compared with the released commit {}: {}; {why}",
-                    short(head),
-                    r.said()
-                ));
-                return Ok(None);
-            }
-            Got::Refused(r) => {
-                let hint = if r.is_rate_limit() {
-                    "wait for the rate limit to reset"
-                } else if matches!(r.status, 401 | 403) {
-                    "the token needs `contents: read`"
-                } else {
-                    "GitHub did not answer it; run the audit again"
-                };
-                notes.push(format!("the range {base}...{} could not be read ({}); {hint}", short(head), r.said()));
-                return Ok(None);
-            }
-            Got::OverBudget => {
-                notes.push(format!(
-                    "the request budget ({}) was spent while reading the range; {} of {total} commits were read",
-                    api.budget,
-                    commits.len()
-                ));
-                break;
-            }
-        };
-        if range.is_none() {
-            total = cmp.total_commits as usize;
-            let r = CommitRange {
-                base: base.to_string(),
-                base_sha: cmp.base_commit.as_ref().map(|c| c.sha.clone()).filter(|s| is_sha(s)),
-                head_sha: head.clone(),
-                merge_base_sha: cmp.merge_base_commit.as_ref().map(|c| c.sha.clone()).filter(|s| is_sha(s)),
-                status: bounded(&cmp.status, 20),
-                ahead_by: cmp.ahead_by,
-                behind_by: cmp.behind_by,
-            };
-            match r.status.as_str() {
-                "ahead" => {}
-                "diverged" => notes.push(format!(
-                    "the history is not linear: the previous release `{base}` is not an ancestor of the released commit (force-push, or a release from another branch). The change set is counted from their merge base {}: {} commits ahead; {} commits of `{base}` are not in this release",
-                    r.merge_base_sha.as_deref().map(short).unwrap_or("(unknown)"),
-                    r.ahead_by,
-                    r.behind_by
-                )),
-                "identical" => notes.push(format!("the released commit is the previous release `{base}` itself: no changes")),
-                "behind" => notes.push(format!("the released commit is older than the previous release `{base}` ({} commits behind): no new changes", r.behind_by)),
-                other => notes.push(format!("GitHub gave the comparison status `{other}`")),
-            }
-            range = Some(r);
-            since = cmp
-                .merge_base_commit
-                .iter()
-                .chain(&cmp.base_commit)
-                .filter_map(|c| c.commit.committer.as_ref().and_then(|p| p.date.as_deref()))
-                .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                .min();
+        match compare_page(api, settings, base, &mut read, notes).await? {
+            Next::More => {}
+            Next::Done => break,
+            Next::Abandon => return Ok(None),
         }
-        let n = cmp.commits.len();
-        for c in cmp.commits {
-            if !is_sha(&c.sha) {
-                continue;
-            }
-            let author = user(c.author);
-            let committer = user(c.committer);
-            let message = c.commit.message.lines().next().unwrap_or("");
-            commits.push(Commit {
-                sha: c.sha,
-                message: bounded(message, MAX_MESSAGE),
-                author: person(c.commit.author, author.as_ref()),
-                committer: person(c.commit.committer, committer.as_ref()),
-                parents: c.parents.into_iter().map(|p| p.sha).filter(|s| is_sha(s)).collect(),
-                verification: c
-                    .commit
-                    .verification
-                    .map(|v| Signature { verified: v.verified, reason: bounded(&v.reason, 40) })
-                    .unwrap_or(Signature { verified: false, reason: "unknown".into() }),
-                pulls: None,
-                pulls_note: None,
-                review: None,
-            });
-        }
-        if n == 0 || commits.len() >= total {
-            break;
-        }
-        if commits.len() >= MAX_COMMITS || page >= (MAX_COMMITS / 100) as u32 {
-            notes.push(format!("the range holds {total} commits; only the first {MAX_COMMITS} were read"));
-            break;
-        }
-        page += 1;
     }
-    Ok(range.map(|r| (r, commits, since)))
+    if read.cut_messages > 0 {
+        notes.push(format!(
+            "{} commit messages have a first line longer than {MAX_MESSAGE} characters; changes/commits.json keeps the first {MAX_MESSAGE} (marked …)",
+            read.cut_messages
+        ));
+    }
+    Ok(read.range.map(|range| Compared { range, commits: read.commits, since: read.since }))
+}
+
+/// Reads one page of the range.
+async fn compare_page(
+    api: &Api<'_>,
+    settings: &ChangeSettings,
+    base: &str,
+    read: &mut RangeRead,
+    notes: &mut Vec<String>,
+) -> Result<Next> {
+    let head = &settings.head_sha;
+    let what = format!("comparison {base}...{}", short(head));
+    let per_page = PAGE_SIZES[read.size];
+    let page = read.listed / per_page + 1;
+    let route = format!("compare/{}...{}?per_page={per_page}&page={page}", encode_ref(base), encode_ref(head));
+    let cmp: GhComparison = match api.get(&route, &what).await? {
+        Got::Ok(c) => c,
+        Got::Refused(r) => {
+            compare_refused(&r, base, head, notes);
+            return Ok(Next::Abandon);
+        }
+        Got::OverBudget => {
+            notes.push(format!(
+                "the request budget ({}) was spent while reading the range; {} of {} commits were read",
+                api.budget,
+                read.commits.len(),
+                read.total
+            ));
+            return Ok(if read.range.is_some() { Next::Done } else { Next::Abandon });
+        }
+        Got::TooLarge if read.size + 1 < PAGE_SIZES.len() => {
+            read.size += 1;
+            log::info!(
+                "a page of {per_page} commits is larger than {MAX_PAGE_BYTES} bytes; asking for {} at a time",
+                PAGE_SIZES[read.size]
+            );
+            return Ok(Next::More);
+        }
+        Got::TooLarge => {
+            notes.push(format!(
+                "commit {} of the range could not be read: GitHub's answer for it alone was larger than {} MiB. The range was cut there: {} of {} commits were read",
+                read.listed + 1,
+                MAX_PAGE_BYTES / (1024 * 1024),
+                read.commits.len(),
+                read.total.max(read.listed + 1)
+            ));
+            return Ok(if read.range.is_some() { Next::Done } else { Next::Abandon });
+        }
+    };
+    if read.range.is_none() {
+        start_range(&cmp, base, head, read, notes);
+    }
+    let n = cmp.commits.len();
+    read.listed += n;
+    for c in cmp.commits {
+        if let Some(commit) = commit_from(c, &mut read.cut_messages) {
+            read.commits.push(commit);
+        }
+    }
+    if n == 0 || read.listed >= read.total {
+        return Ok(Next::Done);
+    }
+    if read.listed >= MAX_COMMITS {
+        notes.push(format!("the range holds {} commits; only the first {MAX_COMMITS} were read", read.total));
+        return Ok(Next::Done);
+    }
+    Ok(Next::More)
+}
+
+/// The notes for a refused comparison.
+fn compare_refused(r: &Refusal, base: &str, head: &str, notes: &mut Vec<String>) {
+    if r.status == 404 {
+        let why = if r.message.contains("No common ancestor") {
+            "the two histories share no commit (unrelated histories, or the release branch was rewritten)"
+        } else {
+            "the tag may have been deleted, or the previous release's history was force-pushed away"
+        };
+        notes.push(format!(
+            "the previous release `{base}` cannot be compared with the released commit {}: {}; {why}",
+            short(head),
+            r.said()
+        ));
+        return;
+    }
+    let hint = if r.is_rate_limit() {
+        "wait for the rate limit to reset"
+    } else if matches!(r.status, 401 | 403) {
+        "the token needs `contents: read`"
+    } else {
+        "GitHub did not answer it; run the audit again"
+    };
+    notes.push(format!("the range {base}...{} could not be read ({}); {hint}", short(head), r.said()));
+}
+
+/// The range's facts from its first page, and the note its status calls for.
+fn start_range(cmp: &GhComparison, base: &str, head: &str, read: &mut RangeRead, notes: &mut Vec<String>) {
+    read.total = cmp.total_commits as usize;
+    let r = CommitRange {
+        base: base.to_string(),
+        base_sha: cmp.base_commit.as_ref().map(|c| c.sha.clone()).filter(|s| is_sha(s)),
+        head_sha: head.to_string(),
+        merge_base_sha: cmp.merge_base_commit.as_ref().map(|c| c.sha.clone()).filter(|s| is_sha(s)),
+        status: bounded(&cmp.status, 20),
+        ahead_by: cmp.ahead_by,
+        behind_by: cmp.behind_by,
+    };
+    match r.status.as_str() {
+        "ahead" => {}
+        "diverged" => notes.push(format!(
+            "the history is not linear: the previous release `{base}` is not an ancestor of the released commit (force-push, or a release from another branch). The change set is counted from their merge base {}: {} commits ahead; {} commits of `{base}` are not in this release",
+            r.merge_base_sha.as_deref().map(short).unwrap_or("(unknown)"),
+            r.ahead_by,
+            r.behind_by
+        )),
+        "identical" => notes.push(format!("the released commit is the previous release `{base}` itself: no changes")),
+        "behind" => notes.push(format!(
+            "the released commit is older than the previous release `{base}` ({} commits behind): no new changes",
+            r.behind_by
+        )),
+        other => notes.push(format!("GitHub gave the comparison status `{other}`")),
+    }
+    read.range = Some(r);
+    read.since = cmp
+        .merge_base_commit
+        .iter()
+        .chain(&cmp.base_commit)
+        .filter_map(|c| c.commit.committer.as_ref().and_then(|p| p.date.as_deref()))
+        .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+        .min();
+}
+
+/// One commit of the range as recorded (`None`: not a commit sha).
+fn commit_from(c: GhCommit, cut_messages: &mut usize) -> Option<Commit> {
+    if !is_sha(&c.sha) {
+        return None;
+    }
+    let author = user(c.author);
+    let committer = user(c.committer);
+    let message = c.commit.message.lines().next().unwrap_or("");
+    if message.chars().count() > MAX_MESSAGE {
+        *cut_messages += 1;
+    }
+    Some(Commit {
+        sha: c.sha,
+        message: bounded(message, MAX_MESSAGE),
+        author: person(c.commit.author, author.as_ref()),
+        committer: person(c.commit.committer, committer.as_ref()),
+        parents: c.parents.into_iter().map(|p| p.sha).filter(|s| is_sha(s)).collect(),
+        verification: c
+            .commit
+            .verification
+            .map(|v| Signature { verified: v.verified, reason: bounded(&v.reason, 40) })
+            .unwrap_or(Signature { verified: false, reason: "unknown".into() }),
+        pulls: None,
+        pulls_note: None,
+        review: None,
+    })
 }
 
 /// Why the remaining commits or pull requests go unread.
 struct Stopped {
     lookups: Option<String>,
     reviews: Option<String>,
+    /// The request budget ran out (one of the two reasons above says so).
+    budget: bool,
 }
 
 /// A refusal that stops every further read of its kind, said with what to do: a rate
@@ -599,6 +826,8 @@ fn pull_from(p: GhPull) -> PullRequest {
         reviews_note: None,
         merged_by: user(p.merged_by),
         merged_by_note: None,
+        contributors: None,
+        contributors_note: None,
     }
 }
 
@@ -610,6 +839,12 @@ struct Graph {
 }
 
 impl Graph {
+    fn of(commits: &[Commit]) -> Graph {
+        let index: BTreeMap<String, usize> = commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect();
+        let parents = commits.iter().map(|c| c.parents.iter().map(|p| index.get(p).copied()).collect()).collect();
+        Graph { parents, index }
+    }
+
     /// Gives commit `i` its pull requests; a merge commit that landed one of them also
     /// gives them to every commit of its merged branch. Returns how many branch
     /// commits were mapped that way.
@@ -631,6 +866,10 @@ impl Graph {
     }
 }
 
+/// A pull request's review evidence: its reviews and, when an approval on its final
+/// head would count, who wrote its commits. Read as one: when the second part cannot be
+/// read for the budget or a lasting refusal, the first is dropped too (the pull request
+/// is *not checked*, with the reason), as a partial list of reviews would be.
 async fn read_reviews(
     api: &Api<'_>,
     pull: &mut PullRequest,
@@ -642,27 +881,14 @@ async fn read_reviews(
         return Ok(());
     }
     let n = pull.number;
-    match api
-        .pages::<GhReview>(&format!("pulls/{n}/reviews?"), MAX_LIST_PAGES, &format!("reviews of pull request #{n}"))
-        .await?
+    let route = format!("pulls/{n}/reviews?");
+    match api.pages::<GhReview>(&route, 100 * MAX_LIST_PAGES as usize, &format!("reviews of pull request #{n}")).await?
     {
         Got::Ok(list) if list.len() >= 100 * MAX_LIST_PAGES as usize => {
             pull.reviews_note =
                 Some(format!("it has more than {} reviews; they were not classified", 100 * MAX_LIST_PAGES));
         }
-        Got::Ok(list) => {
-            pull.reviews = Some(
-                list.into_iter()
-                    .map(|r| Review {
-                        id: r.id,
-                        reviewer: user(r.user).or(Some(User { login: GHOST.into(), bot: false })),
-                        state: bounded(&r.state, 20),
-                        commit_id: r.commit_id.filter(|s| is_sha(s)),
-                        submitted_at: r.submitted_at.map(|d| bounded(&d, 40)),
-                    })
-                    .collect(),
-            )
-        }
+        Got::Ok(list) => pull.reviews = Some(list.into_iter().map(review_from).collect()),
         Got::Refused(r) => match refusal_reason(&r, "reviews") {
             Some(why) => {
                 notes.push(format!("review status unknown for every pull request from #{n} on: {why}"));
@@ -675,9 +901,72 @@ async fn read_reviews(
             let why = format!("the request budget ({} requests) was spent before its reviews were read", api.budget);
             pull.reviews_note = Some(why.clone());
             stopped.reviews = Some(why);
+            stopped.budget = true;
         }
+        Got::TooLarge => pull.reviews_note = Some(format!("its reviews could not be read: {}", too_large())),
+    }
+    if pull.reviews.is_some() && !review::approvers_on_head(pull).is_empty() {
+        read_contributors(api, pull, stopped).await?;
     }
     Ok(())
+}
+
+fn review_from(r: GhReview) -> Review {
+    Review {
+        id: r.id,
+        reviewer: user(r.user).or(Some(User { login: GHOST.into(), bot: false })),
+        state: bounded(&r.state, 20),
+        commit_id: r.commit_id.filter(|s| is_sha(s)),
+        submitted_at: r.submitted_at.map(|d| bounded(&d, 40)),
+    }
+}
+
+/// Who wrote the pull request's commits (`GET /pulls/{n}/commits`, at most 250 listed).
+async fn read_contributors(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut Stopped) -> Result<()> {
+    let n = pull.number;
+    let what = format!("commits of pull request #{n}");
+    match api.pages::<GhPullCommit>(&format!("pulls/{n}/commits?"), MAX_PULL_COMMITS, &what).await? {
+        Got::Ok(list) if list.len() >= MAX_PULL_COMMITS => {
+            pull.contributors_note = Some(format!(
+                "it has {MAX_PULL_COMMITS} commits or more, and GitHub lists only {MAX_PULL_COMMITS}: who wrote them all cannot be seen"
+            ));
+        }
+        Got::Ok(list) => {
+            let mut logins: Vec<String> = Vec::new();
+            for u in list.into_iter().flat_map(|c| [user(c.author), user(c.committer)]).flatten() {
+                if !logins.iter().any(|l| l.eq_ignore_ascii_case(&u.login)) {
+                    logins.push(u.login);
+                }
+            }
+            pull.contributors = Some(logins);
+        }
+        Got::Refused(r) => match refusal_reason(&r, "pull requests") {
+            Some(why) => {
+                pull.contributors_note = Some(why.clone());
+                drop_reviews(pull, &why);
+                stopped.reviews = Some(why);
+            }
+            None => pull.contributors_note = Some(format!("its commits could not be read ({})", r.said())),
+        },
+        Got::OverBudget => {
+            let why = format!(
+                "the request budget ({} requests) was spent before its reviews and commits were read",
+                api.budget
+            );
+            pull.contributors_note = Some(why.clone());
+            drop_reviews(pull, &why);
+            stopped.reviews = Some(why);
+            stopped.budget = true;
+        }
+        Got::TooLarge => pull.contributors_note = Some(format!("its commits could not be read: {}", too_large())),
+    }
+    Ok(())
+}
+
+/// The review evidence of a pull request read only in part counts as not read.
+fn drop_reviews(pull: &mut PullRequest, why: &str) {
+    pull.reviews = None;
+    pull.reviews_note = Some(why.to_string());
 }
 
 /// The merger of each pull request. Only the single pull request's answer names it
@@ -720,6 +1009,7 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
                 stopped = Some(why);
                 cut += 1;
             }
+            Got::TooLarge => pull.merged_by_note = Some(format!("it could not be read: {}", too_large())),
         }
     }
     if let Some(why) = stopped {
@@ -730,6 +1020,14 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
     Ok(())
 }
 
+/// How the pull requests were found, for the log.
+#[derive(Default)]
+struct Mapped {
+    listed: usize,
+    looked_up: usize,
+    by_branch: usize,
+}
+
 /// Maps the commits to their merged pull requests and reads each one's reviews:
 /// first in bulk (closed pull requests, newest first, until they predate the range:
 /// 100 per request, matched by merge commit), then one lookup per commit still
@@ -738,96 +1036,101 @@ async fn map_pulls(
     api: &Api<'_>,
     since: Option<chrono::DateTime<chrono::FixedOffset>>,
     complete: bool,
-    commits: &mut [Commit],
-    pulls: &mut BTreeMap<u64, PullRequest>,
+    trail: &mut Trail,
     notes: &mut Vec<String>,
 ) -> Result<()> {
-    let index: BTreeMap<String, usize> = commits.iter().enumerate().map(|(i, c)| (c.sha.clone(), i)).collect();
-    let parents = commits.iter().map(|c| c.parents.iter().map(|p| index.get(p).copied()).collect()).collect();
-    let graph = Graph { parents, index };
-    let mut stopped = Stopped { lookups: None, reviews: None };
-    let mut mapped_by_branch = 0usize;
-
-    // 1. In bulk: merged pull requests whose merge commit is in the range.
-    let mut listed = 0usize;
+    let graph = Graph::of(&trail.commits);
+    let mut stopped = Stopped { lookups: None, reviews: None, budget: false };
+    let mut mapped = Mapped::default();
     if let Some(since) = since {
-        for page in 1..=MAX_PULL_PAGES {
-            let route = format!("pulls?state=closed&sort=updated&direction=desc&per_page=100&page={page}");
-            match api.get::<Vec<GhPull>>(&route, "closed pull requests").await? {
-                Got::Ok(list) => {
-                    let n = list.len();
-                    let oldest = list
-                        .iter()
-                        .filter_map(|p| p.updated_at.as_deref())
-                        .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-                        .min();
-                    for p in list.into_iter().filter(|p| p.merged_at.is_some()) {
-                        let Some(&i) = p.merge_commit_sha.as_ref().and_then(|m| graph.index.get(m)) else { continue };
-                        listed += 1;
-                        mapped_by_branch += graph.assign(commits, i, &[p.number], true);
-                        pulls.entry(p.number).or_insert_with(|| pull_from(p));
-                    }
-                    if n < 100 || oldest.is_some_and(|o| o < since) {
-                        break;
-                    }
-                }
-                Got::Refused(r) => {
-                    if let Some(why) = refusal_reason(&r, "pull requests") {
-                        notes.push(format!("review status unknown for the commits of this range: {why}"));
-                        stopped.lookups = Some(why.clone());
-                        stopped.reviews = Some(why);
-                    }
-                    break;
-                }
-                Got::OverBudget => break,
-            }
-        }
+        list_pulls(api, since, &graph, trail, &mut stopped, &mut mapped, notes).await?;
     }
-    let numbers: Vec<u64> = pulls.keys().rev().copied().collect();
+    let numbers: Vec<u64> = trail.pulls.keys().rev().copied().collect();
     for n in numbers {
-        if let Some(pull) = pulls.get_mut(&n) {
+        if let Some(pull) = trail.pulls.get_mut(&n) {
             read_reviews(api, pull, &mut stopped, notes).await?;
         }
     }
+    look_up_commits(api, complete, &graph, trail, &mut stopped, &mut mapped, notes).await?;
+    log::info!(
+        "pull requests: {} matched in bulk, {} commits looked up one by one, {} mapped through merge commits",
+        mapped.listed,
+        mapped.looked_up,
+        mapped.by_branch
+    );
+    budget_note(api, trail, &stopped, notes);
+    Ok(())
+}
 
-    // 2. One lookup per commit still unmapped: merge commits first, newest first.
+/// In bulk: merged pull requests whose merge commit is in the range.
+async fn list_pulls(
+    api: &Api<'_>,
+    since: chrono::DateTime<chrono::FixedOffset>,
+    graph: &Graph,
+    trail: &mut Trail,
+    stopped: &mut Stopped,
+    mapped: &mut Mapped,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    for page in 1..=MAX_PULL_PAGES {
+        let route = format!("pulls?state=closed&sort=updated&direction=desc&per_page=100&page={page}");
+        match api.get::<Vec<GhPull>>(&route, "closed pull requests").await? {
+            Got::Ok(list) => {
+                let n = list.len();
+                let oldest = list
+                    .iter()
+                    .filter_map(|p| p.updated_at.as_deref())
+                    .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+                    .min();
+                for p in list.into_iter().filter(|p| p.merged_at.is_some()) {
+                    let Some(&i) = p.merge_commit_sha.as_ref().and_then(|m| graph.index.get(m)) else { continue };
+                    mapped.listed += 1;
+                    mapped.by_branch += graph.assign(&mut trail.commits, i, &[p.number], true);
+                    trail.pulls.entry(p.number).or_insert_with(|| pull_from(p));
+                }
+                if n < 100 || oldest.is_some_and(|o| o < since) {
+                    break;
+                }
+            }
+            Got::Refused(r) => {
+                if let Some(why) = refusal_reason(&r, "pull requests") {
+                    notes.push(format!("review status unknown for the commits of this range: {why}"));
+                    stopped.lookups = Some(why.clone());
+                    stopped.reviews = Some(why);
+                }
+                break;
+            }
+            // The lookups one by one still map what the bulk read would have.
+            Got::OverBudget | Got::TooLarge => break,
+        }
+    }
+    Ok(())
+}
+
+/// One lookup per commit still unmapped: merge commits first, newest first.
+async fn look_up_commits(
+    api: &Api<'_>,
+    complete: bool,
+    graph: &Graph,
+    trail: &mut Trail,
+    stopped: &mut Stopped,
+    mapped: &mut Mapped,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let commits = &mut trail.commits;
     let mut order: Vec<usize> = (0..commits.len()).rev().filter(|i| commits[*i].parents.len() > 1).collect();
     order.extend((0..commits.len()).rev().filter(|i| commits[*i].parents.len() <= 1));
-    let mut looked_up = 0usize;
     for i in order {
-        if commits[i].pulls.is_some() {
+        if trail.commits[i].pulls.is_some() {
             continue;
         }
         if let Some(why) = &stopped.lookups {
-            commits[i].pulls_note = Some(why.clone());
+            trail.commits[i].pulls_note = Some(why.clone());
             continue;
         }
-        let sha = commits[i].sha.clone();
-        let found: Vec<GhPull> = match api
-            .get(&format!("commits/{sha}/pulls?per_page=100"), &format!("pull requests of commit {}", short(&sha)))
-            .await?
-        {
-            Got::Ok(list) => list,
-            Got::Refused(r) => {
-                match refusal_reason(&r, "pull requests") {
-                    Some(why) => {
-                        notes.push(format!("review status unknown for the commits not yet looked up: {why}"));
-                        commits[i].pulls_note = Some(why.clone());
-                        stopped.lookups = Some(why);
-                    }
-                    None => commits[i].pulls_note = Some(format!("its pull requests could not be read ({})", r.said())),
-                }
-                continue;
-            }
-            Got::OverBudget => {
-                let why =
-                    format!("the request budget ({} requests) was spent before this commit was looked up", api.budget);
-                commits[i].pulls_note = Some(why.clone());
-                stopped.lookups = Some(why);
-                continue;
-            }
-        };
-        looked_up += 1;
+        let Some(found) = commit_pulls(api, &mut trail.commits[i], stopped, notes).await? else { continue };
+        mapped.looked_up += 1;
+        let sha = trail.commits[i].sha.clone();
         // A pull request brought the commit into this release only if it was merged into
         // it: its merge commit is in the range (merge, squash and rebase alike). One
         // merged elsewhere (another base branch) does not cover the commit. When the
@@ -839,37 +1142,70 @@ async fn map_pulls(
             .collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
         let merged_here = merged.iter().any(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str()));
-        mapped_by_branch += graph.assign(commits, i, &numbers, merged_here);
+        mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, merged_here);
         for p in merged {
-            if pulls.contains_key(&p.number) {
+            if trail.pulls.contains_key(&p.number) {
                 continue;
             }
             let mut pull = pull_from(p);
-            read_reviews(api, &mut pull, &mut stopped, notes).await?;
-            pulls.insert(pull.number, pull);
+            read_reviews(api, &mut pull, stopped, notes).await?;
+            trail.pulls.insert(pull.number, pull);
         }
-    }
-    let cut = commits.iter().filter(|c| c.pulls.is_none()).count();
-    let unread = pulls.values().filter(|p| p.reviews.is_none()).count();
-    log::info!(
-        "pull requests: {listed} matched in bulk, {looked_up} commits looked up one by one, {mapped_by_branch} mapped through merge commits"
-    );
-    if cut + unread > 0 && stopped.lookups.iter().chain(&stopped.reviews).any(|w| w.contains("budget")) {
-        let need = cut + unread;
-        let mut what = Vec::new();
-        if cut > 0 {
-            what.push(format!("{cut} of {} commits were not looked up", commits.len()));
-        }
-        if unread > 0 {
-            what.push(format!("the reviews of {unread} of {} pull requests were not read", pulls.len()));
-        }
-        notes.push(format!(
-            "the request budget ({} requests, to stay within the job token's 1,000 requests per hour) ran out: {}; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
-            api.budget,
-            what.join(" and ")
-        ));
     }
     Ok(())
+}
+
+/// The pull requests of one commit (`None`: not read; the commit's note says why).
+async fn commit_pulls(
+    api: &Api<'_>,
+    commit: &mut Commit,
+    stopped: &mut Stopped,
+    notes: &mut Vec<String>,
+) -> Result<Option<Vec<GhPull>>> {
+    let sha = commit.sha.clone();
+    let route = format!("commits/{sha}/pulls?per_page=100");
+    match api.get(&route, &format!("pull requests of commit {}", short(&sha))).await? {
+        Got::Ok(list) => return Ok(Some(list)),
+        Got::Refused(r) => match refusal_reason(&r, "pull requests") {
+            Some(why) => {
+                notes.push(format!("review status unknown for the commits not yet looked up: {why}"));
+                commit.pulls_note = Some(why.clone());
+                stopped.lookups = Some(why);
+            }
+            None => commit.pulls_note = Some(format!("its pull requests could not be read ({})", r.said())),
+        },
+        Got::OverBudget => {
+            let why =
+                format!("the request budget ({} requests) was spent before this commit was looked up", api.budget);
+            commit.pulls_note = Some(why.clone());
+            stopped.lookups = Some(why);
+            stopped.budget = true;
+        }
+        Got::TooLarge => commit.pulls_note = Some(format!("its pull requests could not be read: {}", too_large())),
+    }
+    Ok(None)
+}
+
+/// When the budget ran out: what was not read, and about how much more it would take.
+fn budget_note(api: &Api<'_>, trail: &Trail, stopped: &Stopped, notes: &mut Vec<String>) {
+    let cut = trail.commits.iter().filter(|c| c.pulls.is_none()).count();
+    let unread = trail.pulls.values().filter(|p| p.reviews.is_none()).count();
+    if cut + unread == 0 || !stopped.budget {
+        return;
+    }
+    let need = cut + unread;
+    let mut what = Vec::new();
+    if cut > 0 {
+        what.push(format!("{cut} of {} commits were not looked up", trail.commits.len()));
+    }
+    if unread > 0 {
+        what.push(format!("the reviews of {unread} of {} pull requests were not read", trail.pulls.len()));
+    }
+    notes.push(format!(
+        "the request budget ({} requests, to stay within the job token's 1,000 requests per hour) ran out: {}; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
+        api.budget,
+        what.join(" and ")
+    ));
 }
 
 #[cfg(test)]

@@ -4,11 +4,16 @@
 //! [`collect`] reads GitHub through the one REST client (previous release, the compare
 //! range with every page, the pull requests of each commit, their reviews, the run's
 //! environment approvals) within a request budget; [`review`] classifies as pure
-//! functions over the plain types below; the result is [`ChangeRecord`]: the three
-//! `changes/*.json` files and the manifest's [`ChangeEvidence`] (counts and controls).
-//! Nothing here reads inputs: [`ChangeSettings`] comes from the input seam.
+//! functions over the plain types below; [`previous`] chooses the previous release
+//! (published releases first, strict ancestors of the released commit only). The result
+//! is [`ChangeRecord`]: the four `changes/*.json` files (`commits`, `pulls`,
+//! `approvals`, `previous`) and the manifest's [`ChangeEvidence`] (counts and controls).
+//! [`recompute`] derives every claim of that section from the four files alone (what
+//! `verify` runs). Nothing here reads inputs: [`ChangeSettings`] comes from the input
+//! seam.
 
 pub mod collect;
+pub mod previous;
 pub mod review;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +22,7 @@ use crate::bundle::dir::BundleDir;
 use crate::error::Result;
 
 pub use collect::collect;
+pub use previous::{Candidate, Listing, PreviousMethod, PreviousOutcome, PreviousRelease, judge_previous};
 pub use review::{CommitStatus, PullStatus};
 
 /// GitHub allows a job token 1,000 requests per hour per repository; the change trail
@@ -45,6 +51,12 @@ pub struct ChangeSettings {
     pub require_release_approval: bool,
     /// Most REST requests this stage may make.
     pub request_budget: u32,
+    /// The audit's `timeout`: the stage ends by then (counted from `deadline`, or from
+    /// the stage's start when no deadline is given).
+    pub timeout: std::time::Duration,
+    /// The audit's deadline, when the caller knows when the audit began (the run sets
+    /// it, like the image stage's); `None`: `timeout` from the stage's start.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// A GitHub account as recorded: its login, and whether GitHub says it is a bot.
@@ -128,6 +140,14 @@ pub struct PullRequest {
     pub merged_by: Option<User>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_by_note: Option<String>,
+    /// Who wrote its commits: the GitHub logins of every author and committer of the
+    /// pull request's commits (`GET /pulls/{n}/commits`), read only for a pull request
+    /// whose approval would otherwise count. `None`: not read (see `contributors_note`);
+    /// an approval then cannot be shown to come from someone who wrote none of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contributors: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contributors_note: Option<String>,
 }
 
 /// `changes/pulls.json` entries: the pull request and its classification.
@@ -161,10 +181,23 @@ pub struct Approvals {
 }
 
 impl Approvals {
-    /// Approved by someone (environment approvals of the run).
+    /// The people who approved the run (environment approvals), each once; bots never
+    /// count (a bot acts for whoever triggers it).
     pub fn approved_by(&self) -> Vec<String> {
+        self.approvers(false)
+    }
+
+    /// The bots that approved the run (named, never counted).
+    pub fn approved_by_bots(&self) -> Vec<String> {
+        self.approvers(true)
+    }
+
+    fn approvers(&self, bots: bool) -> Vec<String> {
         let mut by: Vec<String> = Vec::new();
         for a in self.approvals.iter().flatten().filter(|a| a.state == "approved") {
+            if a.user.as_ref().is_some_and(review::is_bot) != bots {
+                continue;
+            }
             let login = a.user.as_ref().map_or("(unknown)".to_string(), |u| u.login.clone());
             if !by.contains(&login) {
                 by.push(login);
@@ -324,10 +357,15 @@ pub fn review_control(
 /// Whether the release-approval control holds: the run had an environment approval.
 pub fn approval_control(required: bool, approvals: &Approvals) -> Control {
     let by = approvals.approved_by();
+    let bots = approvals.approved_by_bots();
     let (held, detail) = match (&approvals.approvals, by.is_empty()) {
         (None, _) => (
             false,
             format!("the run's approvals could not be read: {}", approvals.note.as_deref().unwrap_or("unknown reason")),
+        ),
+        (Some(_), true) if !bots.is_empty() => (
+            false,
+            format!("the release run was approved only by bots ({}): a bot is no second pair of eyes", bots.join(", ")),
         ),
         (Some(_), true) => (false, "the release run had no environment approval".to_string()),
         (Some(_), false) => {
@@ -353,16 +391,65 @@ pub struct ChangeRecord {
     pub commits: Vec<Commit>,
     pub pulls: Vec<PullRecord>,
     pub approvals: Approvals,
+    /// How the previous release was chosen, and the range compared.
+    pub previous: PreviousRelease,
 }
 
 impl ChangeRecord {
-    /// Writes `changes/commits.json`, `changes/pulls.json` and `changes/approvals.json`.
+    /// Writes `changes/commits.json`, `changes/pulls.json`, `changes/approvals.json` and
+    /// `changes/previous.json`.
     pub fn write_into(&self, dir: &mut BundleDir) -> Result<()> {
         dir.add_json("changes/commits.json", &self.commits)?;
         dir.add_json("changes/pulls.json", &self.pulls)?;
         dir.add_json("changes/approvals.json", &self.approvals)?;
+        dir.add_json("changes/previous.json", &self.previous)?;
         Ok(())
     }
+}
+
+/// The trail's files as `verify` reads them from a bundle.
+pub struct ChangeFiles<'a> {
+    pub commits: &'a [Commit],
+    pub pulls: &'a [PullRecord],
+    pub approvals: &'a Approvals,
+    pub previous: &'a PreviousRelease,
+}
+
+/// Everything the manifest's `changes` section claims, recomputed from the files alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recomputed {
+    pub counts: ChangeCounts,
+    /// Classifications recorded in the files that their own data does not give.
+    pub disagreements: Vec<String>,
+    /// The previous release (or first release / unknown), from `changes/previous.json`.
+    pub previous: PreviousOutcome,
+    pub range: Option<CommitRange>,
+    pub reviewed_changes: Control,
+    pub release_approval: Control,
+}
+
+/// Recomputes the counts, the previous release and both controls from the trail's files
+/// (nothing from the manifest but whether each control was required): what `verify`
+/// compares the manifest's `changes` section with.
+pub fn recompute(files: &ChangeFiles<'_>, require_review: bool, require_approval: bool) -> Recomputed {
+    let (counts, disagreements) = recount(files.commits, files.pulls);
+    let previous = judge_previous(files.previous);
+    let range = files.previous.range.clone();
+    let named: Vec<NamedCommit> = files
+        .commits
+        .iter()
+        .filter(|c| !c.review.as_ref().is_some_and(|r| r.is_reviewed()))
+        .take(MAX_NAMED)
+        .map(|c| NamedCommit {
+            sha: c.sha.clone(),
+            pulls: Vec::new(),
+            why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
+            merged_by: Vec::new(),
+        })
+        .collect();
+    let reviewed_changes = review_control(require_review, previous.is_first_release(), range.as_ref(), &counts, &named);
+    let release_approval = approval_control(require_approval, files.approvals);
+    Recomputed { counts, disagreements, previous, range, reviewed_changes, release_approval }
 }
 
 /// Recomputes the counts and the commit classifications from the files as written:
@@ -424,6 +511,59 @@ mod tests {
         assert!(c.held && c.detail.contains("only by `carol`, who started the run (a self-approval)"), "{c:?}");
         let c = approval_control(true, &approvals(&[], "carol"));
         assert!(!c.held, "{c:?}");
+    }
+
+    #[test]
+    fn recompute_takes_the_previous_release_and_the_range_from_the_files_alone() {
+        use previous::{Comparison, Source};
+        // A search whose only candidate is on the released commit: unknown, whatever a
+        // manifest says ("first release" would hold vacuously).
+        let record = PreviousRelease {
+            method: PreviousMethod::Search,
+            release_version: "1.2.3".into(),
+            head_sha: "h".into(),
+            releases: Some(Listing { names: vec!["1.2.2".into()], complete: true, ..Default::default() }),
+            tags: None,
+            candidates: vec![Candidate {
+                tag: "1.2.2".into(),
+                source: Source::Release,
+                compared: Some(Comparison { status: "identical".into(), ahead_by: 0, behind_by: 0 }),
+                note: None,
+            }],
+            range: None,
+        };
+        let approvals = approvals(&["lead"], "carol");
+        let files = ChangeFiles { commits: &[], pulls: &[], approvals: &approvals, previous: &record };
+        let r = recompute(&files, true, true);
+        assert!(r.previous.unknown && !r.previous.is_first_release(), "{r:?}");
+        assert!(!r.reviewed_changes.held, "{r:?}");
+        assert!(r.release_approval.held);
+        // The same files with a complete, empty tag list and no release: a first release.
+        let first = PreviousRelease {
+            releases: Some(Listing { complete: true, ..Default::default() }),
+            tags: Some(Listing { complete: true, ..Default::default() }),
+            candidates: vec![],
+            ..record.clone()
+        };
+        let files = ChangeFiles { previous: &first, ..files };
+        assert!(recompute(&files, true, false).reviewed_changes.held);
+    }
+
+    #[test]
+    fn a_bot_never_approves_a_release_run() {
+        let mut a = approvals(&["deploy-bot[bot]", "Release-App[BOT]"], "carol");
+        let c = approval_control(true, &a);
+        assert!(!c.held && c.detail.contains("only by bots (deploy-bot[bot], Release-App[BOT])"), "{c:?}");
+        // GitHub's `type: Bot` counts even without the suffix; a person next to it holds.
+        a.approvals.as_mut().unwrap()[0].user = Some(User { login: "automation".into(), bot: true });
+        a.approvals.as_mut().unwrap().push(Approval {
+            state: "approved".into(),
+            user: Some(User { login: "lead".into(), bot: false }),
+            environments: vec![],
+            comment: String::new(),
+        });
+        let c = approval_control(true, &a);
+        assert_eq!((c.held, c.detail.as_str()), (true, "approved by lead"));
     }
 
     #[test]

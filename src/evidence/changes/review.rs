@@ -9,7 +9,14 @@
 //! - not by a bot (a bot acts for whoever triggers it, often the author),
 //! - not by or for a deleted account (`ghost`: nobody can show it was someone else),
 //! - on the final head commit of the pull request (a later re-approval covers the last
-//!   push; an approval of an earlier commit is stale).
+//!   push; an approval of an earlier commit is stale),
+//! - by someone who wrote none of it: not the GitHub author or committer of any of the
+//!   pull request's commits (`contributors`, read for each pull request whose approval
+//!   would otherwise count; unread, the pull request is *not checked*).
+//!
+//! What GitHub does not show cannot be judged: who *pushed* a commit (a reviewer can
+//! push a commit authored and committed under someone else's name), and a commit whose
+//! author or committer email GitHub matches to no account (no login to compare).
 //!
 //! A commit is reviewed when a merged pull request that brought it in is reviewed;
 //! a commit without one is a direct push, and a commit whose pull requests could not
@@ -35,6 +42,8 @@ pub enum PullStatus {
     Stale { approved: String, head: String },
     /// Only bots approved.
     BotOnly,
+    /// Approved on the final head only by people who wrote commits of it.
+    ApprovedByContributor { by: Vec<String> },
     /// The author or the only approver is a deleted account.
     DeletedUser,
     /// No approval stands (none given, dismissed, or superseded by changes requested).
@@ -61,6 +70,9 @@ impl PullStatus {
                 )
             }
             PullStatus::BotOnly => "approved only by a bot".into(),
+            PullStatus::ApprovedByContributor { by } => {
+                format!("approved only by {} who also wrote commits of it (authored or committed)", by.join(", "))
+            }
             PullStatus::DeletedUser => {
                 "author or approver is a deleted account (ghost): independence cannot be shown".into()
             }
@@ -105,22 +117,23 @@ impl CommitStatus {
     }
 }
 
-fn is_bot(user: &User) -> bool {
-    user.bot || user.login.ends_with("[bot]")
+/// A bot: GitHub says so (`type: Bot`), or its login is a GitHub App's (`…[bot]`).
+pub fn is_bot(user: &User) -> bool {
+    user.bot || user.login.to_ascii_lowercase().ends_with("[bot]")
 }
 
 fn is_ghost(user: Option<&User>) -> bool {
     user.is_none_or(|u| u.login.eq_ignore_ascii_case(GHOST))
 }
 
-/// Classifies one pull request from its reviews (`None`: they could not be read, and
-/// `why` says why).
-pub fn classify_pull(pull: &PullRequest) -> PullStatus {
-    let Some(reviews) = &pull.reviews else {
-        return PullStatus::NotChecked {
-            why: pull.reviews_note.clone().unwrap_or_else(|| "the reviews were not read".into()),
-        };
-    };
+/// Every reviewer's latest deciding review, oldest first, and whether a deleted account
+/// approved.
+struct Standing<'a> {
+    approvals: Vec<&'a Review>,
+    ghost_approval: bool,
+}
+
+fn standing(reviews: &[Review]) -> Standing<'_> {
     // Every reviewer's latest deciding review, in the order GitHub lists them
     // (chronological). A dismissed review no longer decides anything.
     let mut latest: BTreeMap<String, (usize, &Review)> = BTreeMap::new();
@@ -144,29 +157,75 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
             _ => ghost_approval |= review.state == "APPROVED",
         }
     }
-    let author = pull.author.as_ref();
-    let author_login = author.map(|a| a.login.to_ascii_lowercase());
     // In the order they were given, so that the last one is the latest.
     let mut decided: Vec<(usize, &Review)> = latest.values().copied().collect();
     decided.sort_by_key(|(at, _)| *at);
-    let approvals: Vec<&Review> = decided.into_iter().map(|(_, r)| r).filter(|r| r.state == "APPROVED").collect();
+    let approvals = decided.into_iter().map(|(_, r)| r).filter(|r| r.state == "APPROVED").collect();
+    Standing { approvals, ghost_approval }
+}
+
+fn is_author(r: &Review, author_login: Option<&str>) -> bool {
+    r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase().as_str()) == author_login)
+}
+
+/// The independent approvers on the final head, before asking who wrote the commits:
+/// the pull requests whose commits must be read.
+pub fn approvers_on_head(pull: &PullRequest) -> Vec<String> {
+    let Some(reviews) = &pull.reviews else { return Vec::new() };
+    let author_login = pull.author.as_ref().map(|a| a.login.to_ascii_lowercase());
+    if is_ghost(pull.author.as_ref()) {
+        return Vec::new();
+    }
+    standing(reviews)
+        .approvals
+        .into_iter()
+        .filter(|r| !is_author(r, author_login.as_deref()) && r.reviewer.as_ref().is_some_and(|u| !is_bot(u)))
+        .filter(|r| r.commit_id.as_deref() == Some(pull.head_sha.as_str()))
+        .filter_map(|r| r.reviewer.as_ref().map(|u| u.login.clone()))
+        .collect()
+}
+
+/// The approvers on the head who wrote none of the commits; not checked when the
+/// commits' authors were not read.
+fn independent_of_contributors(pull: &PullRequest, on_head: Vec<String>) -> PullStatus {
+    let Some(contributors) = &pull.contributors else {
+        let why = pull
+            .contributors_note
+            .clone()
+            .unwrap_or_else(|| "its commits were not read, so who wrote them is unknown".into());
+        return PullStatus::NotChecked { why };
+    };
+    let wrote = |login: &String| contributors.iter().any(|c| c.eq_ignore_ascii_case(login));
+    let clean: Vec<String> = on_head.iter().filter(|l| !wrote(l)).cloned().collect();
+    if clean.is_empty() {
+        PullStatus::ApprovedByContributor { by: on_head }
+    } else {
+        PullStatus::Reviewed { by: clean }
+    }
+}
+
+/// Classifies one pull request from its reviews (`None`: they could not be read, and
+/// `why` says why).
+pub fn classify_pull(pull: &PullRequest) -> PullStatus {
+    let Some(reviews) = &pull.reviews else {
+        return PullStatus::NotChecked {
+            why: pull.reviews_note.clone().unwrap_or_else(|| "the reviews were not read".into()),
+        };
+    };
+    let Standing { approvals, ghost_approval } = standing(reviews);
+    let author = pull.author.as_ref();
+    let author_login = author.map(|a| a.login.to_ascii_lowercase());
     let independent: Vec<&Review> = approvals
         .iter()
         .copied()
-        .filter(|r| {
-            r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) != author_login && !is_bot(u))
-        })
+        .filter(|r| !is_author(r, author_login.as_deref()) && r.reviewer.as_ref().is_some_and(|u| !is_bot(u)))
         .collect();
     if !independent.is_empty() && is_ghost(author) {
         return PullStatus::DeletedUser;
     }
-    let on_head: Vec<String> = independent
-        .iter()
-        .filter(|r| r.commit_id.as_deref() == Some(pull.head_sha.as_str()))
-        .filter_map(|r| r.reviewer.as_ref().map(|u| u.login.clone()))
-        .collect();
+    let on_head = approvers_on_head(pull);
     if !on_head.is_empty() {
-        return PullStatus::Reviewed { by: on_head };
+        return independent_of_contributors(pull, on_head);
     }
     if let Some(latest) = independent.last() {
         // GitHub gives no commit for some old reviews: not shown to be on the head either.
@@ -176,8 +235,7 @@ pub fn classify_pull(pull: &PullRequest) -> PullStatus {
     if ghost_approval {
         return PullStatus::DeletedUser;
     }
-    if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(|u| Some(u.login.to_ascii_lowercase()) == author_login))
-    {
+    if approvals.iter().any(|r| is_author(r, author_login.as_deref())) {
         return PullStatus::SelfApproved;
     }
     if approvals.iter().any(|r| r.reviewer.as_ref().is_some_and(is_bot)) {
@@ -333,22 +391,6 @@ impl Ord for Version {
     }
 }
 
-/// The previous release among `tags` (release tags and version tags): the highest
-/// version below `current`; pre-releases only count when `current` is one. When
-/// `current` is not a version, the highest version tag that is not `current` itself.
-pub fn previous_release<'a>(current: &str, tags: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let now = Version::parse(current);
-    tags.into_iter()
-        .filter(|t| *t != current && t.strip_prefix('v') != Some(current) && current.strip_prefix('v') != Some(*t))
-        .filter_map(|t| Version::parse(t).map(|v| (v, t)))
-        .filter(|(v, _)| match &now {
-            Some(now) => v < now && (!v.is_prerelease() || now.is_prerelease()),
-            None => !v.is_prerelease(),
-        })
-        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.len().cmp(&a.1.len())))
-        .map(|(_, t)| t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +419,8 @@ mod tests {
             reviews_note: None,
             merged_by: None,
             merged_by_note: None,
+            contributors: Some(vec![author.into()]),
+            contributors_note: None,
         }
     }
 
@@ -389,6 +433,24 @@ mod tests {
         // A re-approval after the last push covers it.
         let p = pull("alice", vec![review("bob", "APPROVED", "old1234567"), review("bob", "APPROVED", HEAD)]);
         assert!(classify_pull(&p).is_reviewed());
+    }
+
+    #[test]
+    fn an_approver_who_wrote_any_of_it_is_not_a_second_pair_of_eyes() {
+        let mut p = pull("alice", vec![review("bob", "APPROVED", HEAD)]);
+        p.contributors = Some(vec!["alice".into(), "Bob".into()]);
+        assert_eq!(classify_pull(&p), PullStatus::ApprovedByContributor { by: vec!["bob".into()] });
+        // Another approver who wrote nothing still covers it.
+        p.reviews.as_mut().unwrap().push(review("carol", "APPROVED", HEAD));
+        assert_eq!(classify_pull(&p), PullStatus::Reviewed { by: vec!["carol".into()] });
+        // Who wrote it unread: not checked, never reviewed.
+        p.contributors = None;
+        p.contributors_note = Some("the request budget was spent".into());
+        assert!(matches!(classify_pull(&p), PullStatus::NotChecked { why } if why.contains("budget")));
+        // A bot never counts, whatever its type says, in any case of its login.
+        let mut b = pull("alice", vec![review("Renovate[BOT]", "APPROVED", HEAD)]);
+        b.reviews.as_mut().unwrap()[0].reviewer.as_mut().unwrap().bot = false;
+        assert_eq!(classify_pull(&b), PullStatus::BotOnly);
     }
 
     #[test]
@@ -500,6 +562,18 @@ mod tests {
         let mut branch = merged_branch(2, &parents);
         branch.sort();
         assert_eq!(branch, [0, 1]);
+    }
+
+    /// The first candidate for the previous release among version tags alone.
+    fn previous_release<'a>(current: &str, tags: [&'a str; 7]) -> Option<&'a str> {
+        let listing = crate::evidence::changes::Listing {
+            names: tags.iter().map(|t| t.to_string()).collect(),
+            complete: true,
+            ..Default::default()
+        };
+        let first =
+            crate::evidence::changes::previous::candidate_order(current, None, Some(&listing)).into_iter().next();
+        first.and_then(|(t, _)| tags.into_iter().find(|x| *x == t))
     }
 
     #[test]

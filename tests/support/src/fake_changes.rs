@@ -10,6 +10,9 @@
 //!   or commits include the sha;
 //! - `GET /repos/{o}/{r}/pulls/{n}` — one pull request, the only answer naming its merger;
 //! - `GET /repos/{o}/{r}/pulls/{n}/reviews` — reviews in order, paged;
+//! - `GET /repos/{o}/{r}/pulls/{n}/commits` — the pull request's commits (its own that
+//!   are in the history, and those pushed to it with [`FakeChanges::push_to_pull`]; a
+//!   squash-merged one without either lists its head, by its author), paged;
 //! - `GET /repos/{o}/{r}/actions/runs/{id}/approvals`;
 //! - `GET /repos/{o}/{r}/tags` — paged.
 //!
@@ -33,6 +36,8 @@ pub struct FakeCommit {
     pub sha: String,
     pub parents: Vec<String>,
     pub author: String,
+    /// The committer's login (`None`: `web-flow`, GitHub's committer of web merges).
+    pub committer: Option<String>,
     pub message: String,
     pub date: String,
     pub verified: bool,
@@ -42,6 +47,8 @@ pub struct FakeCommit {
 #[derive(Debug, Clone)]
 pub struct FakeReview {
     pub id: u64,
+    /// The review's text (empty unless [`FakeChanges::review_with_body`] gave one).
+    pub body: String,
     pub user: String,
     pub state: String,
     pub commit_id: String,
@@ -60,6 +67,8 @@ pub struct FakePull {
     /// Who merged it (the author unless [`FakeChanges::merged_by`] says otherwise;
     /// `None`: GitHub names nobody).
     pub merged_by: Option<String>,
+    /// Commits pushed to it that are not in the history (a squash merge keeps none).
+    pub pushed: Vec<FakeCommit>,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +89,8 @@ pub struct ChangesState {
     pub forbid_pulls: bool,
     /// `/tags` answers 403 with `x-ratelimit-remaining: 0` (the job's rate limit spent).
     pub tags_rate_limited: bool,
+    /// `/compare` sends its headers and the first byte of its body, then nothing more.
+    pub stall_compare: bool,
     /// (route, path/query) of every request, in order.
     pub requests: Vec<(String, String)>,
     next_id: u64,
@@ -114,6 +125,7 @@ impl FakeChanges {
             .route("/repos/{owner}/{repo}/pulls", get(list_pulls))
             .route("/repos/{owner}/{repo}/pulls/{number}", get(one_pull))
             .route("/repos/{owner}/{repo}/pulls/{number}/reviews", get(pull_reviews))
+            .route("/repos/{owner}/{repo}/pulls/{number}/commits", get(pull_commits))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/approvals", get(run_approvals))
             .route("/repos/{owner}/{repo}/tags", get(tags))
             .with_state(self.clone())
@@ -132,6 +144,7 @@ impl FakeChanges {
             sha: sha.clone(),
             parents: parents.iter().map(|p| p.to_string()).collect(),
             author: author.into(),
+            committer: None,
             message: message.into(),
             date,
             verified,
@@ -174,7 +187,39 @@ impl FakeChanges {
             commits: commits.iter().map(|c| c.to_string()).collect(),
             reviews: Vec::new(),
             merged_by: Some(author.into()),
+            pushed: Vec::new(),
         });
+    }
+
+    /// A commit pushed to pull request `number` by `committer`, authored as `author`; it
+    /// becomes the pull request's final head. Returns its sha.
+    pub fn push_to_pull(&self, number: u64, author: &str, committer: &str) -> String {
+        let mut s = self.state.lock().unwrap();
+        let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
+        if pull.commits.is_empty() && pull.pushed.is_empty() {
+            // A squash-merged pull request's own first head, by its author.
+            pull.pushed.push(head_commit(pull));
+        }
+        let sha = hex::encode(Sha256::digest(format!("push {number} {} {author} {committer}", pull.pushed.len())))
+            [..40]
+            .to_string();
+        pull.pushed.push(FakeCommit {
+            sha: sha.clone(),
+            parents: vec![pull.head_sha.clone()],
+            author: author.into(),
+            committer: Some(committer.into()),
+            message: format!("fixup by {committer}"),
+            date: "2026-01-01T12:00:00Z".into(),
+            verified: false,
+            reason: "unsigned".into(),
+        });
+        pull.head_sha = sha.clone();
+        sha
+    }
+
+    /// From now on `/compare` stalls: headers and one byte of body, then nothing.
+    pub fn stall_compare(&self) {
+        self.state.lock().unwrap().stall_compare = true;
     }
 
     /// Who merged pull request `number` (`None`: GitHub names nobody).
@@ -189,7 +234,23 @@ impl FakeChanges {
         s.next_id += 1;
         let id = s.next_id;
         let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
-        pull.reviews.push(FakeReview { id, user: user.into(), state: state.into(), commit_id: commit_id.into() });
+        pull.reviews.push(FakeReview {
+            id,
+            body: String::new(),
+            user: user.into(),
+            state: state.into(),
+            commit_id: commit_id.into(),
+        });
+    }
+
+    /// A review with a text (GitHub allows 65,536 characters; four bytes each at most).
+    pub fn review_with_body(&self, number: u64, user: &str, state: &str, commit_id: &str, body: &str) {
+        self.review(number, user, state, commit_id);
+        let mut s = self.state.lock().unwrap();
+        let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
+        if let Some(last) = pull.reviews.last_mut() {
+            last.body = body.into();
+        }
     }
 
     /// Dismisses `user`'s reviews of a pull request, as GitHub does: their state becomes `DISMISSED`.
@@ -352,7 +413,7 @@ fn commit_json(owner: &str, repo: &str, c: &FakeCommit) -> Value {
                 "verified_at": if c.verified { json!(c.date) } else { Value::Null },
             },
         },
-        "author": simple_user(&c.author), "committer": simple_user("web-flow"),
+        "author": simple_user(&c.author), "committer": simple_user(c.committer.as_deref().unwrap_or("web-flow")),
         "parents": c.parents.iter().map(|p| json!({"sha": p, "url": format!("{api}/commits/{p}"), "html_url": format!("https://github.com/{owner}/{repo}/commit/{p}")})).collect::<Vec<_>>(),
     })
 }
@@ -431,6 +492,9 @@ async fn compare(
         f.refused(&headers, "GET compare", format!("{basehead} page={:?} per_page={:?}", q.page, q.per_page))
     {
         return r;
+    }
+    if f.state.lock().unwrap().stall_compare {
+        return stalled().await;
     }
     let Some((base, head)) = basehead.split_once("...") else { return error(StatusCode::NOT_FOUND, "Not Found") };
     let s = f.state.lock().unwrap();
@@ -585,7 +649,7 @@ async fn pull_reviews(
         .iter()
         .map(|r| {
             json!({
-                "id": r.id, "node_id": node_id("PullRequestReview", r.id), "user": simple_user(&r.user), "body": "",
+                "id": r.id, "node_id": node_id("PullRequestReview", r.id), "user": simple_user(&r.user), "body": r.body,
                 "state": r.state, "html_url": format!("{html}#pullrequestreview-{}", r.id),
                 "pull_request_url": format!("https://api.github.com/repos/{owner}/{repo}/pulls/{number}"),
                 "_links": {"html": {"href": format!("{html}#pullrequestreview-{}", r.id)}, "pull_request": {"href": format!("https://api.github.com/repos/{owner}/{repo}/pulls/{number}")}},
@@ -659,5 +723,67 @@ async fn tags(
             })
         })
         .collect();
+    axum::Json(page(&all, &q, 30)).into_response()
+}
+
+/// A 200 whose body starts and never finishes: relayed from a socket that sends the
+/// headers and one byte, then holds the connection open.
+async fn stalled() -> Response {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a local port");
+    let addr = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        let Ok((mut socket, _)) = listener.accept().await else { return };
+        let mut request = [0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n1\r\n{\r\n";
+        let _ = socket.write_all(head.as_bytes()).await;
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        drop(socket);
+    });
+    let upstream = reqwest::get(format!("http://{addr}/")).await.expect("the stalling socket answers its headers");
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from_stream(upstream.bytes_stream()))
+        .expect("a response")
+}
+
+/// The head commit of a pull request whose commits are not in the history, by its author.
+fn head_commit(p: &FakePull) -> FakeCommit {
+    FakeCommit {
+        sha: p.head_sha.clone(),
+        parents: Vec::new(),
+        author: p.author.clone(),
+        committer: Some(p.author.clone()),
+        message: p.title.clone(),
+        date: "2026-01-01T00:00:00Z".into(),
+        verified: true,
+        reason: "valid".into(),
+    }
+}
+
+/// `GET /pulls/{n}/commits`: the `commit` shape, paged (GitHub lists at most 250).
+async fn pull_commits(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, number)): Path<(String, String, u64)>,
+    Query(q): Query<Paging>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = f.refused(&headers, "GET pull commits", number.to_string()) {
+        return r;
+    }
+    let s = f.state.lock().unwrap();
+    if s.forbid_pulls {
+        return error(StatusCode::FORBIDDEN, "Resource not accessible by integration");
+    }
+    let Some(p) = s.pulls.iter().find(|p| p.number == number) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let mut listed: Vec<FakeCommit> =
+        p.commits.iter().filter_map(|sha| s.commits.iter().find(|c| &c.sha == sha).cloned()).collect();
+    listed.extend(p.pushed.iter().cloned());
+    if listed.is_empty() {
+        listed.push(head_commit(p));
+    }
+    let all: Vec<Value> = listed.iter().take(250).map(|c| commit_json(&owner, &repo, c)).collect();
     axum::Json(page(&all, &q, 30)).into_response()
 }
