@@ -616,12 +616,31 @@ async fn a_version_tag_on_or_ahead_of_the_released_commit_is_never_the_previous_
     );
     assert_eq!(status_of(&json(&ahead_step, &result, "changes/commits.json"), &direct)["status"], "direct_push");
 
-    // The only release below is not an ancestor (another branch): unknown, never a pass.
+    // A published release on another release branch (Kyma tags X.Y.0 on release-X.Y):
+    // it lies behind the released commit, and the range is every commit since their
+    // merge base — the direct push on main is in it.
     let fake = FakeGitHub::start().await;
     let root = fake.changes.commit("initial", "alice", &[], true);
     let side = fake.changes.commit("release 1.2.2 on its branch", "alice", &[&root], true);
     fake.changes.tag("1.2.2", &side);
     fake.add_release("1.2.2", false);
+    let head = fake.changes.commit("on main", "mallory", &[&root], false);
+    let mut branch = step(&fake, &head);
+    branch.input("require-reviewed-changes", "true");
+    let result = branch.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&branch, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["previous_release"], "1.2.2", "{c}");
+    assert_eq!(status_of(&json(&branch, &result, "changes/commits.json"), &head)["status"], "direct_push");
+    let (code, out) = verify(&branch.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+
+    // The same position held by a bare version tag (no published release): anyone who
+    // can push a tag could cut the range short there, so it is unknown, never a pass.
+    let fake = FakeGitHub::start().await;
+    let root = fake.changes.commit("initial", "alice", &[], true);
+    let side = fake.changes.commit("a tag on a branch of its own", "mallory", &[&root], true);
+    fake.changes.tag("1.2.2", &side);
     let head = fake.changes.commit("on main", "mallory", &[&root], true);
     let mut unknown = step(&fake, &head);
     unknown.input("require-reviewed-changes", "true");

@@ -547,7 +547,7 @@ async fn find_previous(api: &Api<'_>, settings: &ChangeSettings, notes: &mut Vec
     let order = previous::candidate_order(&settings.release_version, record.releases.as_ref(), record.tags.as_ref());
     for (tag, source) in order.into_iter().take(previous::MAX_CANDIDATES) {
         let candidate = judge_candidate(api, settings, tag, source).await?;
-        let done = candidate.compared.as_ref().is_none_or(Comparison::is_strict_ancestor);
+        let done = candidate.compared.as_ref().is_none_or(|c| c.qualifies(source));
         record.candidates.push(candidate);
         if done {
             break;

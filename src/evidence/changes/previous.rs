@@ -7,11 +7,15 @@
 //! pre-release — GitHub's `prerelease` flag or a semantic-version pre-release tag — is a
 //! candidate only when this release is itself a pre-release.
 //!
-//! Every candidate, newest version first (at most [`MAX_CANDIDATES`]), must be a
-//! **strict ancestor** of the released commit: the compare API answers `ahead` (the
-//! released commit has commits it lacks, and lacks none of its own). A tag on the
-//! released commit (`identical`), ahead of it (`behind`), on another branch
-//! (`diverged`) or unrelated (404) is passed over, and said. When no candidate holds,
+//! Every candidate, newest version first (at most [`MAX_CANDIDATES`]), must lie
+//! **behind** the released commit: a strict ancestor (the compare API answers `ahead`:
+//! the released commit has commits it lacks, and lacks none of its own), or — for a
+//! *published release* only — a release on another release branch (`diverged` with
+//! commits since their merge base: Kyma tags `X.Y.0` on `release-X.Y`, so the previous
+//! minor release is never an ancestor of the next one; the range is then what
+//! `compare/{previous}...{released}` lists, every commit since the merge base). A tag on
+//! the released commit (`identical`), ahead of it (`behind`), a bare version tag on
+//! another branch, or an unrelated one (404) is passed over, and said. When no candidate holds,
 //! the previous release is *unknown* and the review control does not hold — never a
 //! first release. A first release is only a complete tag list with no version below
 //! this one (every published release has a tag).
@@ -78,11 +82,19 @@ impl Comparison {
         self.status == "ahead" && self.ahead_by > 0 && self.behind_by == 0
     }
 
+    /// The candidate may start the range: a strict ancestor, or a published release on
+    /// another branch with commits of the released one since their merge base. A bare
+    /// tag must be an ancestor: anyone who can push a tag could otherwise cut the range
+    /// short on a branch of their own.
+    pub fn qualifies(&self, source: Source) -> bool {
+        self.is_strict_ancestor() || (source == Source::Release && self.status == "diverged" && self.ahead_by > 0)
+    }
+
     fn why_not(&self) -> String {
         match self.status.as_str() {
             "identical" => "it is on the released commit itself".into(),
             "behind" => "it is ahead of the released commit".into(),
-            "diverged" => "it is not an ancestor of the released commit (another branch, or rewritten history)".into(),
+            "diverged" => "it is a version tag, not a published release, and not an ancestor of the released commit (another branch, or rewritten history)".into(),
             "unrelated" => "it cannot be compared with the released commit (deleted, or unrelated history)".into(),
             other => format!("GitHub compares it as `{other}`"),
         }
@@ -197,10 +209,13 @@ pub fn judge_previous(p: &PreviousRelease) -> PreviousOutcome {
             return unknown(format!("`{tag}` was not compared with the released commit"));
         };
         match &candidate.compared {
-            Some(c) if c.is_strict_ancestor() => {
-                let what = match source {
-                    Source::Release => "published release",
-                    Source::Tag => "version tag (no published release below it exists)",
+            Some(c) if c.qualifies(*source) => {
+                let what = match (source, c.is_strict_ancestor()) {
+                    (Source::Release, true) => "published release",
+                    (Source::Release, false) => {
+                        "published release (on another release branch: the range starts at their merge base)"
+                    }
+                    (Source::Tag, _) => "version tag (no published release below it exists)",
                 };
                 let over =
                     if passed_over > 0 { format!(", after {passed_over} newer that are not") } else { String::new() };
@@ -208,7 +223,7 @@ pub fn judge_previous(p: &PreviousRelease) -> PreviousOutcome {
                     release: Some(tag.clone()),
                     unknown: false,
                     found_by: format!(
-                        "the newest {what} below `{}` by semantic version that is an ancestor of the released commit{over}",
+                        "the newest {what} below `{}` by semantic version that lies behind the released commit{over}",
                         p.release_version
                     ),
                 };
@@ -232,7 +247,7 @@ pub fn judge_previous(p: &PreviousRelease) -> PreviousOutcome {
     } else {
         String::new()
     };
-    unknown(format!("no release below `{}` is an ancestor of the released commit{cut}", p.release_version))
+    unknown(format!("no release below `{}` lies behind the released commit{cut}", p.release_version))
 }
 
 /// One line per candidate passed over, for the notes.
@@ -240,7 +255,7 @@ pub fn passed_over(p: &PreviousRelease) -> Vec<String> {
     p.candidates
         .iter()
         .filter_map(|c| {
-            let compared = c.compared.as_ref().filter(|x| !x.is_strict_ancestor())?;
+            let compared = c.compared.as_ref().filter(|x| !x.qualifies(c.source))?;
             Some(format!("`{}` was not taken as the previous release: {}", c.tag, compared.why_not()))
         })
         .collect()
@@ -313,6 +328,29 @@ mod tests {
         assert_eq!(o.release.as_deref(), Some("1.2.1"));
         assert!(o.found_by.contains("published release") && o.found_by.contains("after 1 newer"), "{o:?}");
         assert_eq!(passed_over(&p).len(), 1);
+    }
+
+    /// Kyma's release branches: `1.2.1` was released on `release-1.2`, `1.3.0` is tagged
+    /// on `release-1.3`, branched from `main` later. The published `1.2.1` is no ancestor
+    /// of `1.3.0` but lies behind it (diverged, with commits since the merge base); a bare
+    /// tag in the same position is passed over, and a published release with nothing
+    /// since the merge base (`behind_by` only) never starts a range.
+    #[test]
+    fn a_published_release_on_another_release_branch_starts_the_range_a_bare_tag_does_not() {
+        let release =
+            search(Some(listing(&["1.2.1"], true)), None, vec![compared("1.2.1", Source::Release, "diverged", 57, 3)]);
+        let o = judge_previous(&release);
+        assert_eq!(o.release.as_deref(), Some("1.2.1"), "{o:?}");
+        assert!(o.found_by.contains("another release branch"), "{o:?}");
+        let tag = search(
+            Some(listing(&[], true)),
+            Some(listing(&["1.2.1"], true)),
+            vec![compared("1.2.1", Source::Tag, "diverged", 57, 3)],
+        );
+        assert!(judge_previous(&tag).unknown);
+        let empty =
+            search(Some(listing(&["1.2.1"], true)), None, vec![compared("1.2.1", Source::Release, "diverged", 0, 3)]);
+        assert!(judge_previous(&empty).unknown);
     }
 
     #[test]
