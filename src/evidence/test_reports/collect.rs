@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::extract::{ExtractedFile, Limits, extract_zip};
-use super::parse::{FileOutcome, parse_file};
+use super::files::read_artifact_file;
+use super::parse::FileOutcome;
 use super::{
     ArtifactRecord, CategoryRecord, FileStatus, JobLog, ReportFile, RunSelector, SourceRun, TestEvidence, TestSettings,
     judge,
@@ -516,7 +517,7 @@ async fn fetch_one(
     let mut entries = Vec::new();
     for file in extracted {
         let path = job.dest.join(&file.path);
-        let outcome = tokio::task::spawn_blocking(move || parse_file(&path))
+        let outcome = tokio::task::spawn_blocking(move || read_artifact_file(&path))
             .await
             .map_err(|e| Error::evidence(&what, format!("parsing stopped: {e}"), "report this as a bug"))?;
         let rel = format!("{}/{}", job.rel_dir, file.path);

@@ -7,6 +7,7 @@
 
 pub mod collect;
 pub mod extract;
+pub mod files;
 pub mod parse;
 
 use globset::GlobMatcher;
