@@ -8,6 +8,7 @@
 pub mod collect;
 pub mod extract;
 pub mod files;
+pub mod jobs;
 pub mod parse;
 
 use globset::GlobMatcher;
