@@ -49,7 +49,8 @@ use serde::{Deserialize, Serialize};
 
 /// Step times are whole seconds; an artifact's `created_at` has milliseconds.
 pub const SLACK_SECONDS: i64 = 2;
-/// At most this many candidate jobs are recorded per artifact (the count says all).
+/// At most this many candidate jobs are recorded per artifact, the worst first (the
+/// count says how many there were).
 pub const MAX_CANDIDATES: usize = 20;
 
 /// How an artifact was tied to a job.
@@ -145,7 +146,8 @@ impl JobTie {
                     Standing::Failed => true,
                     Standing::Running => !self.own_job,
                 });
-                let listed_all = self.candidates as usize <= self.jobs.len();
+                // The candidates are kept worst first, so a list cut at
+                // MAX_CANDIDATES still holds the one that decides.
                 match bad {
                     Some(job) if self.kind == TieKind::Single => Some(format!("uploaded by {}", job.describe())),
                     Some(job) => Some(format!(
@@ -153,9 +155,6 @@ impl JobTie {
                         self.candidates,
                         job.describe()
                     )),
-                    None if !listed_all => {
-                        Some(format!("uploaded while {} job(s) were running, too many to judge", self.candidates))
-                    }
                     None => None,
                 }
             }
