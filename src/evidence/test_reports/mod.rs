@@ -543,7 +543,7 @@ mod tests {
             a
         };
         let ok = tied("completed", Some("success"), TieKind::Single);
-        assert_eq!(judge_category(&[ok.clone()], false).status, CategoryStatus::Passed);
+        assert_eq!(judge_category(std::slice::from_ref(&ok), false).status, CategoryStatus::Passed);
         for bad in [
             tied("completed", Some("failure"), TieKind::Single),
             tied("completed", Some("cancelled"), TieKind::Single),
