@@ -68,6 +68,7 @@ async fn a_report_with_a_broken_root_or_json_that_is_no_report_fails_its_categor
     let zip = zip_bytes(&[
         ("junit-report-e2e-logs.xml", junit("e2e", 4, &[]).as_bytes()),
         ("junit-report-e2e-traces.xml", broken.as_bytes()),
+        ("junit-report-e2e-metrics.xml", format!("gotestsum: done\n{}", junit("e2e", 0, &["TestMetrics"])).as_bytes()),
         ("e2e.log", b"2026-12-01T10:00:00Z starting k3d\n2026-12-01T10:00:05Z ready\n"),
         ("screenshot.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
     ]);
@@ -94,17 +95,19 @@ async fn a_report_with_a_broken_root_or_json_that_is_no_report_fails_its_categor
     assert_eq!(result.outputs["verdict"], "failed");
     let m = step.bundle_manifest(&result);
     let e2e = category(&m, "e2e");
-    assert_eq!((e2e["status"].as_str(), e2e["unparseable_files"].as_u64()), (Some("failed"), Some(1)), "{e2e}");
+    assert_eq!((e2e["status"].as_str(), e2e["unparseable_files"].as_u64()), (Some("failed"), Some(2)), "{e2e}");
     assert_eq!(e2e["totals"]["tests"], 4);
     let traces = file_status(e2e, "junit-report-e2e-traces.xml");
     assert_eq!(traces["status"], "unparseable", "{traces}");
     assert!(traces["reason"].as_str().unwrap().contains("must be a JUnit report"), "{traces}");
+    let prefixed = file_status(e2e, "junit-report-e2e-metrics.xml");
+    assert_eq!(prefixed["status"], "unparseable", "{prefixed}");
     assert_eq!(file_status(e2e, "e2e.log")["status"], "not_a_report");
     assert_eq!(file_status(e2e, "screenshot.png")["status"], "not_a_report");
     let upgrade = category(&m, "upgrade");
     assert_eq!(upgrade["status"], "failed", "{upgrade}");
     assert_eq!(file_status(upgrade, "results.json")["status"], "unparseable");
-    assert!(result.summary.contains("E2E tests: 1 report file(s) could not be parsed"), "{}", result.summary);
+    assert!(result.summary.contains("E2E tests: 2 report file(s) could not be parsed"), "{}", result.summary);
     assert!(result.summary.contains("Upgrade tests: 1 report file(s) could not be parsed"), "{}", result.summary);
 }
 

@@ -15,7 +15,10 @@
 //! - **Everything else** may be other content and stays [`FileOutcome::NotAReport`]: logs
 //!   and console output (plain text in which no `go test -json` event occurs anywhere —
 //!   recognition reads through any preamble), screenshots and other binary files,
-//!   coverage profiles. They are listed in the bundle with their hash, never counted.
+//!   coverage profiles. They are listed in the bundle with their hash, never counted —
+//!   unless a report is inside: a file that holds a JUnit `<testsuite` element or a
+//!   Ginkgo `"SpecReports"` key anywhere ([`REPORT_MARKERS`]) but does not open as one
+//!   (a line of text put in front of a failing `junit.xml`) is unparseable, not other.
 //!
 //! What the first users upload fits this: kyma-project/telemetry-manager's report
 //! artifacts (`pr-e2e-*-report`, `gardener-*-report`, `pr-e2e-upgrade-report`) hold only
@@ -30,6 +33,10 @@ use std::io::Read;
 use std::path::Path;
 
 use super::parse::{FileOutcome, parse_file};
+
+/// Byte strings that only a test report holds; a file that holds one is a report,
+/// however it starts.
+pub const REPORT_MARKERS: [&[u8]; 2] = [b"<testsuite", b"\"SpecReports\""];
 
 /// The class of a file's content, from its first non-blank byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +57,14 @@ pub fn read_artifact_file(path: &Path) -> FileOutcome {
         return outcome;
     }
     match content_class(path) {
-        Ok(ContentClass::Other) => FileOutcome::NotAReport,
+        Ok(ContentClass::Other) => match holds_report_marker(path) {
+            Ok(false) => FileOutcome::NotAReport,
+            Ok(true) => FileOutcome::unparseable(
+                None,
+                "holds a test report (a JUnit <testsuite> element or a Ginkgo report) but does not start as one: a report with something put in front of it is not read",
+            ),
+            Err(e) => FileOutcome::unparseable(None, format!("cannot read the file: {e}")),
+        },
         Ok(ContentClass::Markup) => FileOutcome::unparseable(
             None,
             "markup whose root element is not <testsuites> or <testsuite>: every XML or HTML file in a report artifact must be a JUnit report (keep other markup in an artifact no category pattern matches)",
@@ -86,6 +100,30 @@ pub fn content_class(path: &Path) -> std::io::Result<ContentClass> {
     }
 }
 
+/// Whether any of [`REPORT_MARKERS`] occurs in the file: read a chunk at a time, with
+/// the tail of each chunk kept so that a marker across two chunks is found.
+fn holds_report_marker(path: &Path) -> std::io::Result<bool> {
+    const CHUNK: usize = 256 * 1024;
+    let keep = REPORT_MARKERS.iter().map(|m| m.len()).max().unwrap_or(0) - 1;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; keep + CHUNK];
+    let mut carried = 0;
+    loop {
+        let n = match file.read(&mut buf[carried..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let filled = carried + n;
+        if REPORT_MARKERS.iter().any(|m| memchr::memmem::find(&buf[..filled], m).is_some()) {
+            return Ok(true);
+        }
+        carried = keep.min(filled);
+        buf.copy_within(filled - carried..filled, 0);
+    }
+}
+
 fn classify_byte(b: u8) -> ContentClass {
     match b {
         b'<' => ContentClass::Markup,
@@ -111,6 +149,7 @@ mod tests {
             &b"<?xml version=\"1.0\"?>\n<testsuitez><testcase name=\"t\"><failure/></testcase></testsuitez>"[..],
             b"\xEF\xBB\xBF  <html><body>report</body></html>",
             b"<coverage line-rate=\"1\"/>",
+            b"[go test] results follow\n<testsuites><testsuite name=\"s\"><testcase name=\"t\"><failure/></testcase></testsuite></testsuites>",
             b"{\"name\": \"package\", \"version\": \"1.0.0\"}\n",
             b"[1, 2, 3]",
             b"{\"level\":\"info\",\"msg\":\"reconciled\"}\n{\"level\":\"error\",\"msg\":\"x\"}\n",
@@ -132,6 +171,16 @@ mod tests {
         ] {
             assert_eq!(outcome_of(other), FileOutcome::NotAReport, "{}", String::from_utf8_lossy(other));
         }
+    }
+
+    #[test]
+    fn a_marker_across_read_chunks_is_found() {
+        let mut text = vec![b'x'; 256 * 1024 - 4];
+        text.extend_from_slice(b"<testsuite name=\"s\">");
+        assert!(matches!(outcome_of(&text), FileOutcome::Unparseable { .. }));
+        let mut log = vec![b'x'; 600 * 1024];
+        log.extend_from_slice(b"\nall tests passed\n");
+        assert_eq!(outcome_of(&log), FileOutcome::NotAReport);
     }
 
     #[test]
