@@ -49,6 +49,9 @@ use serde::{Deserialize, Serialize};
 
 /// Step times are whole seconds; an artifact's `created_at` has milliseconds.
 pub const SLACK_SECONDS: i64 = 2;
+/// Job and step names are cut to this many characters (they come from GitHub and are
+/// shown in the summary and annotations).
+pub const MAX_JOB_NAME_CHARS: usize = 256;
 /// At most this many candidate jobs are recorded per artifact, the worst first (the
 /// count says how many there were).
 pub const MAX_CANDIDATES: usize = 20;
@@ -219,21 +222,30 @@ impl WireJob {
 
     fn candidate(&self) -> CandidateJob {
         let status = self.status.clone().unwrap_or_else(|| "unknown".into());
+        let conclusion = self.conclusion.as_deref().map(capped);
         let failed_step = if status == "completed" {
             None
         } else {
             self.steps
                 .iter()
                 .find(|s| s.conclusion.as_deref().is_some_and(|c| c != "success" && c != "skipped"))
-                .map(|s| s.name.clone().unwrap_or_default())
+                .map(|s| capped(s.name.as_deref().unwrap_or_default()))
         };
         CandidateJob {
             id: self.id,
-            name: self.name.clone().unwrap_or_default(),
-            status,
-            conclusion: self.conclusion.clone(),
+            name: capped(self.name.as_deref().unwrap_or_default()),
+            status: capped(&status),
+            conclusion,
             failed_step,
         }
+    }
+}
+
+/// A name from GitHub, cut to [`MAX_JOB_NAME_CHARS`] characters.
+fn capped(text: &str) -> String {
+    match text.char_indices().nth(MAX_JOB_NAME_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
 }
 
@@ -347,6 +359,14 @@ mod tests {
         let tie = tie_artifact(Some("2026-11-01T10:05:01Z"), &failed_step, true);
         assert!(tie.blocks().unwrap().contains("its step `Test` had failed"), "{:?}", tie.blocks());
         assert_eq!(JobTie::unread().blocks(), None);
+    }
+
+    #[test]
+    fn names_from_github_are_bounded() {
+        let mut long = job(5, "completed", Some("failure"), json!([]));
+        long["name"] = json!("n".repeat(10_000));
+        let tie = tie_artifact(Some("2026-11-01T10:10:00Z"), &[long], false);
+        assert_eq!(tie.jobs[0].name.chars().count(), MAX_JOB_NAME_CHARS + 1);
     }
 
     #[test]
