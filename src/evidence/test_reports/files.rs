@@ -1,7 +1,7 @@
 //! What a file found in a report artifact counts as: the rule that no report is dropped.
 //!
 //! A report artifact is what a category's pattern matched, so every file in it is read.
-//! [`parse::parse_file`] says whether a file is a report it can read; this module adds
+//! [`super::parse::parse_file`] says whether a file is a report it can read; this module adds
 //! the artifact's rule for the files it calls "not a report", by content class (never by
 //! file name — names are chosen by workflow authors):
 //!
