@@ -13,7 +13,6 @@ use release_audit::config::{RawInputs, RunArgs, input_variable};
 use release_audit::evidence::test_reports::collect::{Services, collect};
 use release_audit::github::artifacts::ResultsService;
 use release_audit::github::artifacts::{ArtifactService, BackendIds};
-use release_audit::github::commands::Commands;
 use release_audit::github::runner::RunnerContext;
 use release_audit::secret::Secret;
 
@@ -43,7 +42,7 @@ fn main() {
         let runner = RunnerContext::default();
         let services = Services { artifacts: Some(&service), rest: None, runner: &runner };
         let mut dir = BundleDir::create(&PathBuf::from(out), "bench").unwrap();
-        let evidence = collect(&settings, &services, &mut dir, &Commands::new(false)).await.unwrap();
+        let evidence = collect(&settings, &services, &mut dir).await.unwrap();
         let c = &evidence.categories[0];
         println!("{} artifacts, {} tests, {} files", c.artifacts.len(), c.totals.tests, dir.files().len());
     });

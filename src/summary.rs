@@ -441,6 +441,8 @@ mod tests {
             digest: None,
             sha256: String::new(),
             files: vec![file],
+            created_at: None,
+            job: None,
         };
         let category = CategoryRecord {
             category: Category::Unit,
@@ -452,6 +454,7 @@ mod tests {
             unparseable_files: 0,
             artifacts: vec![artifact],
             notes: vec![],
+            warnings: vec![],
         };
         let evidence = TestEvidence {
             counting: crate::evidence::test_reports::COUNTING_CONVENTION,

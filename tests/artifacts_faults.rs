@@ -154,7 +154,15 @@ async fn artifacts_of_other_runs_unzipped_or_not_survive_a_first_get_fault() {
     let run_id = 17_000_000_555;
     let backend = fake.add_run(run_id, "e2e.yml", release_audit_test_support::step::SHA, "success");
     fake.seed_artifact(&backend, "pr-unit-report", &zip_bytes(&[("junit.xml", junit("unit", 2).as_bytes())])).await;
-    fake.seed_file_artifact(&backend, "e2e-report.json", br#"{"not": "a report"}"#, "application/json").await;
+    // Other content (a log) uploaded unzipped; JSON that is not a report would fail its
+    // category (tests/collect_unparseable.rs), so the file that is "not a report" is text.
+    fake.seed_file_artifact(
+        &backend,
+        "e2e-report.json",
+        b"2026-12-01T10:00:00Z e2e finished, see junit-e2e.xml\n",
+        "text/plain",
+    )
+    .await;
     fake.seed_file_artifact(&backend, "junit-e2e.xml", junit("e2e", 5).as_bytes(), "application/octet-stream").await;
     let run = |fake: &FakeGitHub| {
         let mut step = Step::with_fake(fake);

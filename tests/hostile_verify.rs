@@ -198,6 +198,8 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                 digest: None,
                 sha256: format!("{:064x}", rng.next()),
                 files,
+                created_at: None,
+                job: None,
             });
         }
         let (status, totals, duration_seconds, unparseable_files) = judge(&artifacts, false);
@@ -211,6 +213,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
             unparseable_files,
             artifacts,
             notes: vec![rng.name()],
+            warnings: vec![],
         });
     }
     let tests = TestEvidence {
@@ -236,6 +239,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                 note: Some(rng.name()),
             }],
             notes: vec![rng.name()],
+            warnings: vec![],
         }],
         fail_on_test_failures: true,
         fail_on_missing_reports: rng.below(2) == 0,

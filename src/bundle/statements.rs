@@ -127,6 +127,8 @@ mod tests {
             digest: None,
             sha256: "00".into(),
             files: vec![file],
+            created_at: None,
+            job: None,
         };
         let category = CategoryRecord {
             category: Category::E2e,
@@ -138,6 +140,7 @@ mod tests {
             unparseable_files: 0,
             artifacts: vec![artifact],
             notes: vec![],
+            warnings: vec![],
         };
         let statement = serde_json::to_value(test_result(&category, &[], None, |_, _| None)).unwrap();
         assert_eq!(statement["predicate"]["result"], "PASSED");

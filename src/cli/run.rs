@@ -52,8 +52,15 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     if let Some(settings) = &config.tests {
         let _g = commands.group("Collecting test reports");
         let services = Services { artifacts: artifacts.as_ref(), rest: rest.as_ref(), runner: &config.runner };
-        let tests =
-            deadline.bound("collecting test reports", collect_tests(settings, &services, &mut dir, commands)).await?;
+        let tests = deadline.bound("collecting test reports", collect_tests(settings, &services, &mut dir)).await?;
+        // Interim (H2): the evidence's warnings as annotations, until the report layer renders them.
+        for w in tests.warnings() {
+            commands.annotate(
+                AnnotationKind::Warning,
+                &AnnotationProps { title: w.title.clone(), ..Default::default() },
+                &w.text,
+            );
+        }
         annotate_test_failures(&tests, commands);
         evidence.tests = Some(tests);
     }

@@ -20,6 +20,24 @@ pub fn category_input(category: Category) -> &'static str {
 /// Reads the test inputs. `None` when no category is configured and none is required
 /// (`required-reports: none`).
 pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Option<TestSettings>> {
+    let categories = categories(raw)?;
+    let required = required(raw, &categories)?;
+    if categories.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(TestSettings {
+        categories,
+        required,
+        runs: runs(raw, head_sha_default)?,
+        fail_on_test_failures: raw.bool("fail-on-test-failures", true)?,
+        fail_on_missing_reports: raw.bool("fail-on-missing-reports", true)?,
+        fail_on_flaky: raw.bool("fail-on-flaky", false)?,
+        include_run_logs: raw.bool("include-run-logs", true)?,
+    }))
+}
+
+/// Each configured category with its artifact names or globs.
+fn categories(raw: &RawInputs) -> Result<Vec<(Category, Vec<Pattern>)>> {
     let mut categories = Vec::new();
     for category in Category::ALL {
         let mut patterns = Vec::new();
@@ -38,7 +56,11 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
             categories.push((category, patterns));
         }
     }
+    Ok(categories)
+}
 
+/// The required categories; each must name its artifacts.
+fn required(raw: &RawInputs, categories: &[(Category, Vec<Pattern>)]) -> Result<Vec<Category>> {
     let required_names: Vec<String> = match raw.get("required-reports") {
         None => vec!["unit".into(), "e2e".into()],
         Some(text) if text.trim().eq_ignore_ascii_case("none") => Vec::new(),
@@ -70,10 +92,12 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
             ));
         }
     }
-    if categories.is_empty() {
-        return Ok(None);
-    }
+    Ok(required)
+}
 
+/// The runs to read: by id, the current one when none is given, and each workflow's
+/// newest completed run for the commit.
+fn runs(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Vec<RunSelector>> {
     let mut runs = Vec::new();
     for id in raw.list("run-ids") {
         let n = id.parse::<u64>().map_err(|_| {
@@ -91,44 +115,36 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
         runs.push(RunSelector::Current);
     }
     let workflows = raw.list("workflows");
-    if !workflows.is_empty() {
-        let head_sha = raw.get("head-sha").or(head_sha_default).ok_or_else(|| {
-            Error::input(
-                raw.label("head-sha"),
-                "is needed to find runs of `workflows` and GITHUB_SHA is not set",
-                "set `head-sha` to the release commit",
-            )
-        })?;
-        if head_sha.len() < 7 || !head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
+    if workflows.is_empty() {
+        return Ok(runs);
+    }
+    let head_sha = raw.get("head-sha").or(head_sha_default).ok_or_else(|| {
+        Error::input(
+            raw.label("head-sha"),
+            "is needed to find runs of `workflows` and GITHUB_SHA is not set",
+            "set `head-sha` to the release commit",
+        )
+    })?;
+    if head_sha.len() < 7 || !head_sha.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::input(
+            raw.label("head-sha"),
+            format!("`{head_sha}` is not a commit sha"),
+            "give the full 40-character commit sha",
+        ));
+    }
+    for file in workflows {
+        if file.contains('/')
+            || !(file.ends_with(".yml") || file.ends_with(".yaml") || file.chars().all(|c| c.is_ascii_digit()))
+        {
             return Err(Error::input(
-                raw.label("head-sha"),
-                format!("`{head_sha}` is not a commit sha"),
-                "give the full 40-character commit sha",
+                raw.label("workflows"),
+                format!("`{file}` is not a workflow file name"),
+                "give file names like `e2e.yml` (without .github/workflows/) or workflow ids",
             ));
         }
-        for file in workflows {
-            if file.contains('/')
-                || !(file.ends_with(".yml") || file.ends_with(".yaml") || file.chars().all(|c| c.is_ascii_digit()))
-            {
-                return Err(Error::input(
-                    raw.label("workflows"),
-                    format!("`{file}` is not a workflow file name"),
-                    "give file names like `e2e.yml` (without .github/workflows/) or workflow ids",
-                ));
-            }
-            runs.push(RunSelector::Workflow { file, head_sha: head_sha.to_string() });
-        }
+        runs.push(RunSelector::Workflow { file, head_sha: head_sha.to_string() });
     }
-
-    Ok(Some(TestSettings {
-        categories,
-        required,
-        runs,
-        fail_on_test_failures: raw.bool("fail-on-test-failures", true)?,
-        fail_on_missing_reports: raw.bool("fail-on-missing-reports", true)?,
-        fail_on_flaky: raw.bool("fail-on-flaky", false)?,
-        include_run_logs: raw.bool("include-run-logs", true)?,
-    }))
+    Ok(runs)
 }
 
 #[cfg(test)]

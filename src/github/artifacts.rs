@@ -164,6 +164,11 @@ impl ArtifactService {
         &self.http
     }
 
+    /// The run and job this client speaks for (the job running the audit).
+    pub fn own_ids(&self) -> &BackendIds {
+        &self.ids
+    }
+
     pub fn retry_policy(&self) -> RetryPolicy {
         self.retry
     }

@@ -1,6 +1,9 @@
 //! Collection of report artifacts: find the runs, list their artifacts, match them to
 //! categories, download (a few at a time, streamed, digest-checked), extract safely
-//! into the bundle, parse, and record each run's own evidence.
+//! into the bundle, read every file under the artifact rule ([`super::files`]), tie each
+//! artifact to the job that uploaded it ([`super::jobs`]), and record each run's own
+//! evidence. Collection prints nothing and takes no workflow-command writer: notes and
+//! [`Warning`]s are data in the evidence, for the report layer to render.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -8,17 +11,18 @@ use std::path::{Path, PathBuf};
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::extract::{ExtractedFile, Limits, extract_zip};
-use super::parse::{FileOutcome, parse_file};
+use super::files::read_artifact_file;
+use super::jobs::{JobTie, tie_artifact};
+use super::parse::FileOutcome;
 use super::{
-    ArtifactRecord, CategoryRecord, FileStatus, JobLog, ReportFile, RunSelector, SourceRun, TestEvidence, TestSettings,
-    judge,
+    ArtifactRecord, Category, CategoryRecord, FileStatus, JobLog, ReportFile, RunSelector, SourceRun, TestEvidence,
+    TestSettings, Warning, WarningKind, judge_category,
 };
 use crate::bundle::dir::BundleDir;
 use crate::bundle::dir::FileEntry;
 use crate::error::{Error, Result};
 use crate::github::artifacts::{ArtifactEntry, ArtifactService};
 use crate::github::blob::{Downloaded, Excess, download_once, gave_up};
-use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::{Rest, RunInfo};
 use crate::github::runner::RunnerContext;
 use crate::http::{Attempt, RetryPolicy, with_retries};
@@ -52,13 +56,27 @@ struct Candidate {
     size: u64,
     digest: Option<String>,
     expired: bool,
+    /// When the artifact service says it was created.
+    created_at: Option<String>,
+    /// The artifact service says the job running the audit uploaded it.
+    own_job: bool,
     fetch: Fetch,
+}
+
+/// A run's jobs, as far as they could be read.
+enum JobsRead {
+    /// Not read yet.
+    Pending,
+    Read(Vec<serde_json::Value>),
+    /// Why they could not be read.
+    Unread(String),
 }
 
 struct Source {
     record: SourceRun,
     raw_run: Option<serde_json::Value>,
     current: bool,
+    jobs: JobsRead,
 }
 
 fn rest_needed<'a>(services: &Services<'a>, what: &str) -> Result<&'a Rest> {
@@ -101,10 +119,13 @@ async fn sources_and_candidates(
                         evidence_files: vec![],
                         job_logs: vec![],
                         notes: vec![],
+                        warnings: vec![],
                     },
                     raw_run: None,
                     current: true,
+                    jobs: JobsRead::Pending,
                 });
+                let own_job = &service.own_ids().workflow_job_run_backend_id;
                 for entry in service.list(None).await? {
                     candidates.push(Candidate {
                         source: index,
@@ -113,6 +134,8 @@ async fn sources_and_candidates(
                         size: entry.size,
                         digest: entry.digest.clone(),
                         expired: false,
+                        created_at: entry.created_at.clone(),
+                        own_job: &entry.ids.workflow_job_run_backend_id == own_job,
                         fetch: Fetch::Signed(entry),
                     });
                 }
@@ -173,6 +196,8 @@ async fn push_rest_source(
             size: a.size_in_bytes,
             digest: a.digest,
             expired: a.expired,
+            created_at: a.created_at,
+            own_job: false,
             fetch: Fetch::Rest,
         });
     }
@@ -188,9 +213,11 @@ async fn push_rest_source(
             evidence_files: vec![],
             job_logs: vec![],
             notes,
+            warnings: vec![],
         },
         raw_run: Some(raw),
         current: false,
+        jobs: JobsRead::Pending,
     });
     Ok(())
 }
@@ -267,177 +294,45 @@ struct Fetched {
     entries: Vec<FileEntry>,
 }
 
-pub async fn collect(
-    settings: &TestSettings,
-    services: &Services<'_>,
-    dir: &mut BundleDir,
-    commands: &Commands,
-) -> Result<TestEvidence> {
+/// What the category patterns made of the artifacts: a record per category (its
+/// artifacts still to come) and a download per artifact taken.
+struct Plan<'c> {
+    categories: Vec<CategoryRecord>,
+    downloads: Vec<Job<'c>>,
+}
+
+/// Bookkeeping shared by every category while planning: artifacts taken (each once)
+/// and bundle folders used.
+#[derive(Default)]
+struct Taken {
+    artifacts: HashSet<(usize, i64)>,
+    dirs: HashSet<String>,
+}
+
+/// Collects the test evidence: finds the runs and their artifacts, gives each artifact
+/// to its category, downloads, extracts and parses them, ties each to the job that
+/// uploaded it, judges every category, and records the runs' own evidence. Nothing is
+/// printed: what an operator should see is a [`Warning`] in the evidence.
+pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut BundleDir) -> Result<TestEvidence> {
     let (mut sources, candidates) = sources_and_candidates(settings, services).await?;
     log::info!("{} artifact(s) found in {} run(s)", candidates.len(), sources.len());
+    let plan = plan(settings, &candidates, &sources, dir)?;
+    read_jobs(services, &mut sources).await?;
 
-    let owners = assign_categories(settings, &candidates)?;
-    let mut categories: Vec<CategoryRecord> = Vec::new();
-    let mut jobs = Vec::new();
-    let mut taken: HashSet<(usize, i64)> = HashSet::new();
-    let mut used_dirs: HashSet<String> = HashSet::new();
-    for (category_index, (category, patterns)) in settings.categories.iter().enumerate() {
-        let mut notes = Vec::new();
-        for pattern in patterns {
-            type Matches<'a> = Vec<(usize, &'a Candidate)>;
-            let (matched, elsewhere): (Matches, Matches) = candidates
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| pattern.matches(&c.name))
-                .partition(|(i, _)| owners[*i].is_some_and(|o| o.category == category_index));
-            for (i, c) in &elsewhere {
-                if let Some(owner) = owners[*i] {
-                    let (other, _) = &settings.categories[owner.category];
-                    notes.push(format!(
-                        "`{}` also matched `{}`, which the more specific pattern `{}` of {} took",
-                        pattern.text,
-                        c.name,
-                        settings.categories[owner.category].1[owner.pattern].text,
-                        other.title()
-                    ));
-                }
-            }
-            for (i, c) in &matched {
-                if let Some(owner) = owners[*i] {
-                    for (other_index, (other, other_patterns)) in settings.categories.iter().enumerate() {
-                        if other_index != category_index
-                            && other_patterns.iter().any(|p| p.matches(&c.name))
-                            && owner.pattern
-                                == patterns.iter().position(|p| p.text == pattern.text).unwrap_or(usize::MAX)
-                        {
-                            notes.push(format!(
-                                "took `{}` by `{}`, which a pattern of {} also matched",
-                                c.name,
-                                pattern.text,
-                                other.title()
-                            ));
-                        }
-                    }
-                }
-            }
-            let matched: Vec<&Candidate> = matched.into_iter().map(|(_, c)| c).collect();
-            if matched.is_empty() && elsewhere.is_empty() {
-                let available: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).take(20).collect();
-                let note = format!(
-                    "`{}` matched no artifact (available: {})",
-                    pattern.text,
-                    if available.is_empty() { "none".to_string() } else { available.join(", ") }
-                );
-                commands.annotate(
-                    AnnotationKind::Warning,
-                    &AnnotationProps { title: Some(format!("{} reports", category.title())), ..Default::default() },
-                    &note,
-                );
-                notes.push(note);
-            }
-            for c in matched {
-                if !taken.insert((c.source, c.id)) {
-                    continue;
-                }
-                if c.expired {
-                    return Err(Error::evidence(
-                        format!("artifact `{}` of run {}", c.name, sources[c.source].record.run_id.unwrap_or_default()),
-                        "has expired",
-                        "GitHub keeps artifacts at most 90 days (400 for private repositories); this evidence can no longer be collected",
-                    ));
-                }
-                // Unique per category: names that clean to the same text (`a b`, `a+b`)
-                // or come from several runs get `~<run id>`, then `~<artifact id>`.
-                let base = dir_name(&c.name);
-                let mut name = base.clone();
-                let run = sources[c.source].record.run_id.unwrap_or(c.id as u64);
-                for candidate_name in [format!("{base}~{run}"), format!("{base}~{run}~{}", c.id)] {
-                    if !used_dirs.contains(&format!("{}/{name}", category.as_str())) {
-                        break;
-                    }
-                    name = candidate_name;
-                }
-                if !used_dirs.insert(format!("{}/{name}", category.as_str())) {
-                    return Err(Error::evidence(
-                        format!("artifact `{}`", c.name),
-                        "has the same bundle folder as another artifact",
-                        "report this as a bug",
-                    ));
-                }
-                let rel_dir = format!("reports/{}/{name}", category.as_str());
-                let dest = dir.directory(&rel_dir)?;
-                jobs.push(Job { category_index: categories.len(), candidate: c, rel_dir, dest });
-            }
-        }
-        categories.push(CategoryRecord {
-            category: *category,
-            required: settings.required.contains(category),
-            patterns: patterns.iter().map(|p| p.text.clone()).collect(),
-            status: super::CategoryStatus::Missing,
-            totals: Default::default(),
-            duration_seconds: 0.0,
-            unparseable_files: 0,
-            artifacts: Vec::new(),
-            notes,
-        });
-    }
-
-    let downloads = tempfile::tempdir_in(dir.root().parent().unwrap_or(dir.root()))
+    let scratch = tempfile::tempdir_in(dir.root().parent().unwrap_or(dir.root()))
         .map_err(|e| Error::io(dir.root(), e, "the bundle directory's parent must be writable"))?;
-    let sources_ref = &sources;
-    let fetched: Vec<Fetched> = futures_util::stream::iter(jobs.into_iter().map(|job| {
-        let download_path = downloads.path().join(format!("{}-{}.download", job.candidate.source, job.candidate.id));
-        async move { fetch_one(job, services, sources_ref, download_path).await }
-    }))
-    .buffer_unordered(PARALLEL_DOWNLOADS)
-    .try_collect()
-    .await?;
-
-    let mut fetched = fetched;
-    fetched.sort_by(|a, b| {
-        (a.category_index, &a.record.name, a.record.run_id).cmp(&(b.category_index, &b.record.name, b.record.run_id))
-    });
+    let fetched = fetch_all(plan.downloads, services, &sources, scratch.path()).await?;
+    let mut categories = plan.categories;
     for f in fetched {
         dir.adopt(f.entries)?;
         categories[f.category_index].artifacts.push(f.record);
     }
     for c in &mut categories {
-        let (status, totals, duration, unparseable) = judge(&c.artifacts, settings.fail_on_flaky);
-        c.status = status;
-        c.totals = totals;
-        c.duration_seconds = duration;
-        c.unparseable_files = unparseable;
+        judge_into(c, settings.fail_on_flaky);
     }
-
     if settings.include_run_logs {
-        match services.rest {
-            Some(rest) => {
-                for source in &mut sources {
-                    // The run's own record is evidence beside the reports, not the
-                    // reports: a token without `actions: read`, a rate limit or a
-                    // service that keeps failing costs that record (said in the
-                    // bundle and as a warning), never the audit.
-                    match record_run(rest, source, dir, downloads.path()).await {
-                        Ok(()) => {}
-                        Err(e @ Error::Service { .. }) => {
-                            let note = format!("run evidence (run.json, jobs, logs) is incomplete: {e}; {}", e.hint());
-                            commands.annotate(AnnotationKind::Warning, &AnnotationProps::default(), &note);
-                            source.record.notes.push(note);
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
-            None => {
-                let note = "run evidence (run.json, jobs, logs) was not collected: no `github-token`";
-                commands.annotate(AnnotationKind::Warning, &AnnotationProps::default(), note);
-                for source in &mut sources {
-                    source.record.notes.push(note.to_string());
-                }
-            }
-        }
+        record_runs(services, &mut sources, dir, scratch.path()).await?;
     }
-
     Ok(TestEvidence {
         counting: super::COUNTING_CONVENTION,
         categories,
@@ -446,6 +341,242 @@ pub async fn collect(
         fail_on_missing_reports: settings.fail_on_missing_reports,
         fail_on_flaky: settings.fail_on_flaky,
     })
+}
+
+/// Judges a category from its artifacts and warns of every artifact its job held back.
+fn judge_into(c: &mut CategoryRecord, fail_on_flaky: bool) {
+    let j = judge_category(&c.artifacts, fail_on_flaky);
+    c.status = j.status;
+    c.totals = j.totals;
+    c.duration_seconds = j.duration_seconds;
+    c.unparseable_files = j.unparseable_files;
+    for a in &c.artifacts {
+        if let Some(why) = a.held_back() {
+            let text = format!("the reports of artifact `{}` do not count: {why}", a.name);
+            c.notes.push(text.clone());
+            c.warnings.push(Warning {
+                kind: WarningKind::ReportHeldBack,
+                title: Some(format!("{} reports", c.category.title())),
+                text,
+            });
+        }
+    }
+}
+
+/// Gives every artifact to its category and plans its download into the bundle.
+fn plan<'c>(
+    settings: &TestSettings,
+    candidates: &'c [Candidate],
+    sources: &[Source],
+    dir: &mut BundleDir,
+) -> Result<Plan<'c>> {
+    let owners = assign_categories(settings, candidates)?;
+    let mut taken = Taken::default();
+    let mut plan = Plan { categories: Vec::new(), downloads: Vec::new() };
+    for (category_index, (category, patterns)) in settings.categories.iter().enumerate() {
+        let mut record = CategoryRecord {
+            category: *category,
+            required: settings.required.contains(category),
+            patterns: patterns.iter().map(|p| p.text.clone()).collect(),
+            status: super::CategoryStatus::Missing,
+            totals: Default::default(),
+            duration_seconds: 0.0,
+            unparseable_files: 0,
+            artifacts: Vec::new(),
+            notes: Vec::new(),
+            warnings: Vec::new(),
+        };
+        for pattern in patterns {
+            let matched = match_pattern(settings, category_index, pattern, candidates, &owners, &mut record);
+            for c in matched {
+                if !taken.artifacts.insert((c.source, c.id)) {
+                    continue;
+                }
+                let rel_dir = bundle_folder(c, *category, sources, &mut taken.dirs)?;
+                let dest = dir.directory(&rel_dir)?;
+                plan.downloads.push(Job { category_index, candidate: c, rel_dir, dest });
+            }
+        }
+        plan.categories.push(record);
+    }
+    Ok(plan)
+}
+
+/// The artifacts one pattern of a category takes, with notes on those it shares with
+/// other categories and a warning when it matches nothing at all.
+fn match_pattern<'c>(
+    settings: &TestSettings,
+    category_index: usize,
+    pattern: &super::Pattern,
+    candidates: &'c [Candidate],
+    owners: &[Option<Owner>],
+    record: &mut CategoryRecord,
+) -> Vec<&'c Candidate> {
+    let patterns = &settings.categories[category_index].1;
+    type Matches<'a> = Vec<(usize, &'a Candidate)>;
+    let (matched, elsewhere): (Matches, Matches) = candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| pattern.matches(&c.name))
+        .partition(|(i, _)| owners[*i].is_some_and(|o| o.category == category_index));
+    for (i, c) in &elsewhere {
+        if let Some(owner) = owners[*i] {
+            let (other, other_patterns) = &settings.categories[owner.category];
+            record.notes.push(format!(
+                "`{}` also matched `{}`, which the more specific pattern `{}` of {} took",
+                pattern.text,
+                c.name,
+                other_patterns[owner.pattern].text,
+                other.title()
+            ));
+        }
+    }
+    let own_pattern = patterns.iter().position(|p| p.text == pattern.text).unwrap_or(usize::MAX);
+    for (i, c) in &matched {
+        let Some(owner) = owners[*i] else { continue };
+        for (other_index, (other, other_patterns)) in settings.categories.iter().enumerate() {
+            if other_index != category_index
+                && other_patterns.iter().any(|p| p.matches(&c.name))
+                && owner.pattern == own_pattern
+            {
+                record.notes.push(format!(
+                    "took `{}` by `{}`, which a pattern of {} also matched",
+                    c.name,
+                    pattern.text,
+                    other.title()
+                ));
+            }
+        }
+    }
+    if matched.is_empty() && elsewhere.is_empty() {
+        let available: Vec<&str> = candidates.iter().map(|c| c.name.as_str()).take(20).collect();
+        let text = format!(
+            "`{}` matched no artifact (available: {})",
+            pattern.text,
+            if available.is_empty() { "none".to_string() } else { available.join(", ") }
+        );
+        record.notes.push(text.clone());
+        record.warnings.push(Warning {
+            kind: WarningKind::NoArtifactMatched,
+            title: Some(format!("{} reports", record.category.title())),
+            text,
+        });
+    }
+    matched.into_iter().map(|(_, c)| c).collect()
+}
+
+/// The bundle folder of an artifact, unique per category: names that clean to the same
+/// text (`a b`, `a+b`) or come from several runs get `~<run id>`, then `~<artifact id>`.
+/// An expired artifact stops the audit here, before anything is downloaded.
+fn bundle_folder(c: &Candidate, category: Category, sources: &[Source], used: &mut HashSet<String>) -> Result<String> {
+    if c.expired {
+        return Err(Error::evidence(
+            format!("artifact `{}` of run {}", c.name, sources[c.source].record.run_id.unwrap_or_default()),
+            "has expired",
+            "GitHub keeps artifacts at most 90 days (400 for private repositories); this evidence can no longer be collected",
+        ));
+    }
+    let base = dir_name(&c.name);
+    let mut name = base.clone();
+    let run = sources[c.source].record.run_id.unwrap_or(c.id as u64);
+    for candidate_name in [format!("{base}~{run}"), format!("{base}~{run}~{}", c.id)] {
+        if !used.contains(&format!("{}/{name}", category.as_str())) {
+            break;
+        }
+        name = candidate_name;
+    }
+    if !used.insert(format!("{}/{name}", category.as_str())) {
+        return Err(Error::evidence(
+            format!("artifact `{}`", c.name),
+            "has the same bundle folder as another artifact",
+            "report this as a bug",
+        ));
+    }
+    Ok(format!("reports/{}/{name}", category.as_str()))
+}
+
+/// Reads every run's jobs (all attempts), to tie each artifact to the job that uploaded
+/// it. Jobs that cannot be read (no token, no `actions: read`, a service that keeps
+/// failing) leave the run's artifacts untied: said as a warning, not fatal.
+async fn read_jobs(services: &Services<'_>, sources: &mut [Source]) -> Result<()> {
+    for source in sources.iter_mut() {
+        let Some(run_id) = source.record.run_id else {
+            source.jobs = JobsRead::Unread("the run has no id".into());
+            continue;
+        };
+        source.jobs = match services.rest {
+            None => JobsRead::Unread("no `github-token`".into()),
+            Some(rest) => match rest.jobs(run_id).await {
+                Ok(jobs) => JobsRead::Read(jobs),
+                Err(e @ Error::Service { .. }) => JobsRead::Unread(format!("{e}; {}", e.hint())),
+                Err(e) => return Err(e),
+            },
+        };
+        if let JobsRead::Unread(why) = &source.jobs {
+            let text = format!(
+                "the jobs of run {run_id} could not be read ({why}): its report artifacts are not tied to the jobs that uploaded them, so a report of a failed or cancelled job is not recognised as such"
+            );
+            source.record.notes.push(text.clone());
+            source.record.warnings.push(Warning { kind: WarningKind::JobsUnread, title: None, text });
+        }
+    }
+    Ok(())
+}
+
+/// Downloads, extracts and parses every planned artifact, a few at a time, in a stable
+/// order (category, name, run) whatever order they finish in.
+async fn fetch_all(
+    downloads: Vec<Job<'_>>,
+    services: &Services<'_>,
+    sources: &[Source],
+    scratch: &Path,
+) -> Result<Vec<Fetched>> {
+    let mut fetched: Vec<Fetched> = futures_util::stream::iter(downloads.into_iter().map(|job| {
+        let download_path = scratch.join(format!("{}-{}.download", job.candidate.source, job.candidate.id));
+        async move { fetch_one(job, services, sources, download_path).await }
+    }))
+    .buffer_unordered(PARALLEL_DOWNLOADS)
+    .try_collect()
+    .await?;
+    fetched.sort_by(|a, b| {
+        (a.category_index, &a.record.name, a.record.run_id).cmp(&(b.category_index, &b.record.name, b.record.run_id))
+    });
+    Ok(fetched)
+}
+
+/// Records every run's own evidence. The run's record is evidence beside the reports,
+/// not the reports: a token without `actions: read`, a rate limit or a service that
+/// keeps failing costs that record (said as a warning), never the audit.
+async fn record_runs(
+    services: &Services<'_>,
+    sources: &mut [Source],
+    dir: &mut BundleDir,
+    scratch: &Path,
+) -> Result<()> {
+    let Some(rest) = services.rest else {
+        let text = "run evidence (run.json, jobs, logs) was not collected: no `github-token`";
+        for source in sources.iter_mut() {
+            source.record.notes.push(text.to_string());
+            source.record.warnings.push(Warning {
+                kind: WarningKind::RunEvidenceIncomplete,
+                title: None,
+                text: text.to_string(),
+            });
+        }
+        return Ok(());
+    };
+    for source in sources.iter_mut() {
+        match record_run(rest, source, dir, scratch).await {
+            Ok(()) => {}
+            Err(e @ Error::Service { .. }) => {
+                let text = format!("run evidence (run.json, jobs, logs) is incomplete: {e}; {}", e.hint());
+                source.record.notes.push(text.clone());
+                source.record.warnings.push(Warning { kind: WarningKind::RunEvidenceIncomplete, title: None, text });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Downloads one artifact (with a fresh signed URL for every attempt, so that a
@@ -516,7 +647,7 @@ async fn fetch_one(
     let mut entries = Vec::new();
     for file in extracted {
         let path = job.dest.join(&file.path);
-        let outcome = tokio::task::spawn_blocking(move || parse_file(&path))
+        let outcome = tokio::task::spawn_blocking(move || read_artifact_file(&path))
             .await
             .map_err(|e| Error::evidence(&what, format!("parsing stopped: {e}"), "report this as a bug"))?;
         let rel = format!("{}/{}", job.rel_dir, file.path);
@@ -539,6 +670,11 @@ async fn fetch_one(
             digest: c.digest.clone(),
             sha256: downloaded.sha256,
             files,
+            created_at: c.created_at.clone(),
+            job: Some(match &sources[c.source].jobs {
+                JobsRead::Read(jobs) => tie_artifact(c.created_at.as_deref(), jobs, c.own_job),
+                JobsRead::Pending | JobsRead::Unread(_) => JobTie::unread(),
+            }),
         },
         entries,
     })
@@ -772,7 +908,10 @@ async fn record_run(rest: &Rest, source: &mut Source, dir: &mut BundleDir, scrat
     };
     let entry = dir.add_json(&format!("{base}/run.json"), &raw)?;
     source.record.evidence_files.push(entry.path);
-    let jobs = rest.jobs(run_id).await?;
+    let jobs = match &source.jobs {
+        JobsRead::Read(jobs) => jobs.clone(),
+        JobsRead::Pending | JobsRead::Unread(_) => rest.jobs(run_id).await?,
+    };
     let entry = dir.add_json(&format!("{base}/jobs.json"), &jobs)?;
     source.record.evidence_files.push(entry.path);
     if source.current {

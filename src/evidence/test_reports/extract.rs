@@ -283,55 +283,62 @@ impl Extraction<'_> {
             size += n as u64;
             self.total += n as u64;
             let run_total = RUN_EXTRACTED.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed) + n as u64;
-            if size > self.limits.max_entry_bytes {
-                return Err(self.refuse(
-                    &name,
-                    format!("is larger than the limit of {} bytes", self.limits.max_entry_bytes),
-                    HINT_LIMIT,
-                ));
-            }
-            if self.total > self.limits.max_total_bytes {
-                return Err(self.refuse(
-                    &name,
-                    format!("takes the archive past the limit of {} bytes in total", self.limits.max_total_bytes),
-                    HINT_LIMIT,
-                ));
-            }
-            if size > RATIO_FLOOR && size / compressed > self.limits.max_ratio {
-                return Err(self.refuse(
-                    &name,
-                    format!(
-                        "expands more than {}× ({compressed} compressed bytes gave {size} so far): a zip bomb, not a report",
-                        self.limits.max_ratio
-                    ),
-                    HINT_LIMIT,
-                ));
-            }
-            if run_total > self.limits.max_run_bytes {
-                return Err(self.refuse(
-                    &name,
-                    format!(
-                        "takes this run past the limit of {} extracted bytes over all artifacts",
-                        self.limits.max_run_bytes
-                    ),
-                    HINT_LIMIT,
-                ));
-            }
-            if self.total > RATIO_FLOOR && self.total / self.archive_len.max(1) > self.limits.max_ratio {
-                return Err(self.refuse(
-                    &name,
-                    format!(
-                        "takes the archive past {}× its own size ({} bytes of archive gave {} bytes so far): a zip bomb, not reports",
-                        self.limits.max_ratio, self.archive_len, self.total
-                    ),
-                    HINT_LIMIT,
-                ));
-            }
+            self.check_limits(&name, size, compressed, run_total)?;
             tally.update(&buf[..n]);
             out.write_all(&buf[..n]).map_err(|e| Error::io(&target, e, hint))?;
         }
         out.flush().map_err(|e| Error::io(&target, e, hint))?;
         self.files.push(ExtractedFile { path: rel, size, sha256: tally.finish().1 });
+        Ok(())
+    }
+
+    /// Every bound an entry's bytes so far must keep: per entry, per archive, per run,
+    /// and the expansion ratios that give a zip bomb away.
+    fn check_limits(&self, name: &str, size: u64, compressed: u64, run_total: u64) -> Result<()> {
+        if size > self.limits.max_entry_bytes {
+            return Err(self.refuse(
+                name,
+                format!("is larger than the limit of {} bytes", self.limits.max_entry_bytes),
+                HINT_LIMIT,
+            ));
+        }
+        if self.total > self.limits.max_total_bytes {
+            return Err(self.refuse(
+                name,
+                format!("takes the archive past the limit of {} bytes in total", self.limits.max_total_bytes),
+                HINT_LIMIT,
+            ));
+        }
+        if size > RATIO_FLOOR && size / compressed > self.limits.max_ratio {
+            return Err(self.refuse(
+                name,
+                format!(
+                    "expands more than {}× ({compressed} compressed bytes gave {size} so far): a zip bomb, not a report",
+                    self.limits.max_ratio
+                ),
+                HINT_LIMIT,
+            ));
+        }
+        if run_total > self.limits.max_run_bytes {
+            return Err(self.refuse(
+                name,
+                format!(
+                    "takes this run past the limit of {} extracted bytes over all artifacts",
+                    self.limits.max_run_bytes
+                ),
+                HINT_LIMIT,
+            ));
+        }
+        if self.total > RATIO_FLOOR && self.total / self.archive_len.max(1) > self.limits.max_ratio {
+            return Err(self.refuse(
+                name,
+                format!(
+                    "takes the archive past {}× its own size ({} bytes of archive gave {} bytes so far): a zip bomb, not reports",
+                    self.limits.max_ratio, self.archive_len, self.total
+                ),
+                HINT_LIMIT,
+            ));
+        }
         Ok(())
     }
 

@@ -4,9 +4,21 @@
 //! [`TestSettings`] come checked from the input seam; [`collect::collect`] fetches and parses; the
 //! records here are plain data for the manifest, the summary and the statements.
 //! Counts always come from the report files themselves.
+//!
+//! A category is green only when every file of its artifacts is a report that parsed or
+//! other content ([`files`]: a file that is not a report may only be a log or a binary
+//! file, never XML or JSON), and every artifact came from a job that let its reports
+//! count ([`jobs`]: not from a job that failed, was cancelled or had not finished).
+//! [`judge_category`] decides it from the recorded data alone, so `verify` re-derives it.
+//! Nothing here prints: what an operator should see is a [`Warning`] in the evidence,
+//! which the report layer turns into annotations.
 
 pub mod collect;
 pub mod extract;
+pub mod files;
+pub mod jobs;
+
+use jobs::JobTie;
 pub mod parse;
 
 use globset::GlobMatcher;
@@ -163,6 +175,46 @@ pub struct ArtifactRecord {
     /// sha256 of the zip as downloaded (hex); equals `digest` when there is one.
     pub sha256: String,
     pub files: Vec<ReportFile>,
+    /// When the artifact service says the artifact was created (RFC 3339); absent in
+    /// bundles written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// The job that uploaded it ([`jobs`]); absent in bundles written before jobs were
+    /// tied, which are judged without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobTie>,
+}
+
+impl ArtifactRecord {
+    /// Why this artifact's reports cannot make their category green, from its job.
+    pub fn held_back(&self) -> Option<String> {
+        self.job.as_ref().and_then(JobTie::blocks)
+    }
+}
+
+/// What an operator should see as a warning: kept as data in the evidence, rendered
+/// (as an annotation, in the summary) by the report layer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    /// A short title for the annotation, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub text: String,
+}
+
+/// What a [`Warning`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A category pattern matched no artifact.
+    NoArtifactMatched,
+    /// The run's own record (run.json, jobs, logs) is incomplete or was not collected.
+    RunEvidenceIncomplete,
+    /// The run's jobs could not be read, so no artifact could be tied to its job.
+    JobsUnread,
+    /// An artifact's reports were held back by the job that uploaded them.
+    ReportHeldBack,
 }
 
 /// A suite category's evidence and verdict.
@@ -178,6 +230,9 @@ pub struct CategoryRecord {
     pub artifacts: Vec<ArtifactRecord>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Notes an operator should see as warnings (their text is among `notes` too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// A run the reports were taken from.
@@ -206,6 +261,9 @@ pub struct SourceRun {
     pub job_logs: Vec<JobLog>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Notes an operator should see as warnings (their text is among `notes` too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// One job of the current run and its log.
@@ -258,6 +316,11 @@ fn first_convention() -> u32 {
 }
 
 impl TestEvidence {
+    /// Every warning of the evidence, categories first, then the runs, in order.
+    pub fn warnings(&self) -> impl Iterator<Item = &Warning> {
+        self.categories.iter().flat_map(|c| &c.warnings).chain(self.sources.iter().flat_map(|s| &s.warnings))
+    }
+
     /// Why the release must not pass on test evidence, one line each.
     pub fn failures(&self) -> Vec<String> {
         let mut reasons = Vec::new();
@@ -287,6 +350,7 @@ impl TestEvidence {
                     if c.unparseable_files > 0 {
                         parts.push(format!("{} report file(s) could not be parsed", c.unparseable_files));
                     }
+                    parts.extend(held_back_reasons(c));
                     if self.fail_on_flaky && c.totals.flaky > 0 {
                         parts.push(flaky_reason(c));
                     }
@@ -301,6 +365,23 @@ impl TestEvidence {
         }
         reasons
     }
+}
+
+/// `the reports of artifact `a` do not count: uploaded by job `j` (id 1) concluded failure`,
+/// one per held-back artifact (the first few, then how many more).
+fn held_back_reasons(c: &CategoryRecord) -> Vec<String> {
+    const SHOWN: usize = 5;
+    let held: Vec<(&ArtifactRecord, String)> =
+        c.artifacts.iter().filter_map(|a| a.held_back().map(|why| (a, why))).collect();
+    let mut parts: Vec<String> = held
+        .iter()
+        .take(SHOWN)
+        .map(|(a, why)| format!("the reports of artifact `{}` do not count: {why}", a.name))
+        .collect();
+    if held.len() > SHOWN {
+        parts.push(format!("{} more artifact(s) held back by their jobs", held.len() - SHOWN));
+    }
+    parts
 }
 
 /// `N flaky test(s) (fail-on-flaky): a, b, c and M more`.
@@ -320,9 +401,21 @@ fn flaky_reason(c: &CategoryRecord) -> String {
     text
 }
 
-/// Judges a category from what was collected. Unparseable reports never pass; with
+/// A category's verdict, as [`judge_category`] derives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub status: CategoryStatus,
+    pub totals: Totals,
+    pub duration_seconds: f64,
+    pub unparseable_files: u64,
+    /// Artifacts whose job keeps their reports from counting.
+    pub held_back_artifacts: u64,
+}
+
+/// Judges a category from what was collected. Unparseable reports never pass, nor
+/// reports from a job that failed, was cancelled or had not finished ([`jobs`]); with
 /// `fail_on_flaky`, neither do flaky tests.
-pub fn judge(artifacts: &[ArtifactRecord], fail_on_flaky: bool) -> (CategoryStatus, Totals, f64, u64) {
+pub fn judge_category(artifacts: &[ArtifactRecord], fail_on_flaky: bool) -> Judgement {
     let mut totals = Totals::default();
     let mut duration = 0.0;
     let mut unparseable = 0;
@@ -335,16 +428,30 @@ pub fn judge(artifacts: &[ArtifactRecord], fail_on_flaky: bool) -> (CategoryStat
             unparseable += 1;
         }
     }
+    let held_back = artifacts.iter().filter(|a| a.held_back().is_some()).count() as u64;
     let status = if artifacts.is_empty() {
         CategoryStatus::Missing
-    } else if totals.has_failures() || unparseable > 0 || (fail_on_flaky && totals.flaky > 0) {
+    } else if totals.has_failures() || unparseable > 0 || held_back > 0 || (fail_on_flaky && totals.flaky > 0) {
         CategoryStatus::Failed
     } else if totals.tests == 0 {
         CategoryStatus::Empty
     } else {
         CategoryStatus::Passed
     };
-    (status, totals, duration, unparseable)
+    Judgement {
+        status,
+        totals,
+        duration_seconds: duration,
+        unparseable_files: unparseable,
+        held_back_artifacts: held_back,
+    }
+}
+
+/// [`judge_category`] as a tuple, for callers written before [`Judgement`]
+/// (`bundle::verify`); new code uses [`judge_category`].
+pub fn judge(artifacts: &[ArtifactRecord], fail_on_flaky: bool) -> (CategoryStatus, Totals, f64, u64) {
+    let j = judge_category(artifacts, fail_on_flaky);
+    (j.status, j.totals, j.duration_seconds, j.unparseable_files)
 }
 
 #[cfg(test)]
@@ -378,6 +485,8 @@ mod tests {
             digest: None,
             sha256: String::new(),
             files,
+            created_at: None,
+            job: None,
         }
     }
 
@@ -410,5 +519,72 @@ mod tests {
         // Unless flaky tests are to fail the gate.
         assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(flaky))])], true).0, CategoryStatus::Failed);
         assert_eq!(judge(&[artifact(vec![file(FileStatus::Parsed, Some(green))])], true).0, CategoryStatus::Passed);
+    }
+
+    #[test]
+    fn a_report_from_a_failed_or_unfinished_job_never_passes() {
+        use jobs::{CandidateJob, TieKind};
+        let green = Totals { tests: 3, passed: 3, ..Default::default() };
+        let tied = |status: &str, conclusion: Option<&str>, kind: TieKind| {
+            let mut a = artifact(vec![file(FileStatus::Parsed, Some(green))]);
+            a.name = "pr-e2e-traces-report".into();
+            a.job = Some(JobTie {
+                kind,
+                own_job: false,
+                jobs: vec![CandidateJob {
+                    id: 9,
+                    name: "e2e (traces)".into(),
+                    status: status.into(),
+                    conclusion: conclusion.map(str::to_string),
+                    failed_step: None,
+                }],
+                candidates: 1,
+            });
+            a
+        };
+        let ok = tied("completed", Some("success"), TieKind::Single);
+        assert_eq!(judge_category(std::slice::from_ref(&ok), false).status, CategoryStatus::Passed);
+        for bad in [
+            tied("completed", Some("failure"), TieKind::Single),
+            tied("completed", Some("cancelled"), TieKind::Single),
+            tied("in_progress", None, TieKind::Single),
+            tied("completed", Some("failure"), TieKind::Ambiguous),
+        ] {
+            let j = judge_category(&[ok.clone(), bad.clone()], false);
+            assert_eq!((j.status, j.held_back_artifacts), (CategoryStatus::Failed, 1), "{:?}", bad.job);
+        }
+        let mut none = ok.clone();
+        none.job = Some(JobTie { kind: TieKind::None, own_job: false, jobs: vec![], candidates: 0 });
+        assert_eq!(judge_category(&[none], false).status, CategoryStatus::Failed);
+        let mut unread = ok.clone();
+        unread.job = Some(JobTie::unread());
+        assert_eq!(judge_category(&[unread], false).status, CategoryStatus::Passed);
+        // The reason names the artifact and the job.
+        let record = CategoryRecord {
+            category: Category::E2e,
+            required: true,
+            patterns: vec![],
+            status: CategoryStatus::Failed,
+            totals: green,
+            duration_seconds: 0.0,
+            unparseable_files: 0,
+            artifacts: vec![ok, tied("completed", Some("failure"), TieKind::Single)],
+            notes: vec![],
+            warnings: vec![],
+        };
+        let evidence = TestEvidence {
+            counting: COUNTING_CONVENTION,
+            categories: vec![record],
+            sources: vec![],
+            fail_on_test_failures: true,
+            fail_on_missing_reports: true,
+            fail_on_flaky: false,
+        };
+        assert_eq!(
+            evidence.failures(),
+            [
+                "E2E tests: the reports of artifact `pr-e2e-traces-report` do not count: uploaded by job `e2e (traces)` (id 9) concluded failure"
+            ]
+        );
     }
 }

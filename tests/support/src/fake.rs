@@ -91,6 +91,73 @@ pub struct FakeRun {
     pub logs_blob: Option<String>,
 }
 
+/// A job of a run with its steps, as the jobs API describes it (times in whole seconds,
+/// RFC 3339). A job that uploads an artifact does so inside one of its steps: the
+/// artifact's `created_at` lies in that step's window.
+#[derive(Debug, Clone)]
+pub struct FakeJob {
+    pub id: u64,
+    pub name: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub started_at: String,
+    pub completed_at: Option<String>,
+    pub steps: Vec<FakeStep>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeStep {
+    pub name: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub started_at: String,
+    pub completed_at: Option<String>,
+}
+
+impl FakeStep {
+    /// A completed step with its conclusion and window.
+    pub fn completed(name: &str, conclusion: &str, started_at: &str, completed_at: &str) -> Self {
+        FakeStep {
+            name: name.into(),
+            status: "completed".into(),
+            conclusion: Some(conclusion.into()),
+            started_at: started_at.into(),
+            completed_at: Some(completed_at.into()),
+        }
+    }
+}
+
+impl FakeJob {
+    /// A completed job whose window spans its steps.
+    pub fn completed(id: u64, name: &str, conclusion: &str, steps: Vec<FakeStep>) -> Self {
+        let started_at = steps.first().map(|s| s.started_at.clone()).unwrap_or_default();
+        let completed_at = steps.last().and_then(|s| s.completed_at.clone());
+        FakeJob {
+            id,
+            name: name.into(),
+            status: "completed".into(),
+            conclusion: Some(conclusion.into()),
+            started_at,
+            completed_at,
+            steps,
+        }
+    }
+
+    fn json(&self, run_id: u64) -> Value {
+        let steps: Vec<Value> = self
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                json!({"name": s.name, "status": s.status, "conclusion": s.conclusion, "number": i + 1,
+                       "started_at": s.started_at, "completed_at": s.completed_at})
+            })
+            .collect();
+        json!({"id": self.id, "run_id": run_id, "name": self.name, "status": self.status, "conclusion": self.conclusion,
+               "started_at": self.started_at, "completed_at": self.completed_at, "steps": steps})
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub method: String,
@@ -117,6 +184,11 @@ pub struct FakeState {
     pub release_writes_forbidden: bool,
     /// Job statuses other than `completed`, by job id (e.g. the audit job, in progress).
     pub job_status: std::collections::HashMap<u64, String>,
+    /// When each job given a status other than `completed` started (the status was set).
+    pub job_started: std::collections::HashMap<u64, String>,
+    /// Runs whose jobs are given one by one ([`FakeGitHub::add_job`]): the jobs route
+    /// serves these instead of generated ones.
+    pub explicit_jobs: std::collections::HashMap<u64, Vec<FakeJob>>,
     /// Blobs holding single jobs' plain-text logs, by job id.
     pub job_logs: std::collections::HashMap<u64, String>,
     /// Faults for the next artifact blob downloads: each signed URL handed out while one
@@ -320,9 +392,25 @@ impl FakeGitHub {
         self.state.lock().unwrap().job_logs.insert(job_id, blob);
     }
 
-    /// Sets a job's status (jobs are `completed` unless set otherwise).
+    /// Sets a job's status (jobs are `completed` unless set otherwise); a job not
+    /// completed started now.
     pub fn set_job_status(&self, job_id: u64, status: &str) {
-        self.state.lock().unwrap().job_status.insert(job_id, status.to_string());
+        let mut s = self.state.lock().unwrap();
+        s.job_status.insert(job_id, status.to_string());
+        s.job_started.insert(job_id, timestamp_now());
+    }
+
+    /// Gives a run this job (with its steps); once a run has one, its jobs are exactly
+    /// the ones given.
+    pub fn add_job(&self, run_id: u64, job: FakeJob) {
+        self.state.lock().unwrap().explicit_jobs.entry(run_id).or_default().push(job);
+    }
+
+    /// Sets when the artifact service says an artifact was created.
+    pub fn set_artifact_created_at(&self, artifact_id: i64, created_at: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.artifacts.iter_mut().find(|a| a.database_id == artifact_id).expect("known artifact").created_at =
+            created_at.into();
     }
 
     async fn put_blob(&self, blob: &str, bytes: &[u8]) {
@@ -891,17 +979,52 @@ async fn rest_run_jobs(
     }
     let s = ctx.state.lock().unwrap();
     let Some(run) = s.runs.iter().find(|r| r.id == run_id) else { return not_found() };
-    let all: Vec<Value> = (0..run.jobs)
-        .map(|i| {
-            let id = run_id * 1000 + i as u64;
-            match s.job_status.get(&id) {
-                Some(status) => json!({"id": id, "run_id": run_id, "name": format!("job-{i}"), "status": status, "conclusion": null, "steps": []}),
-                None => json!({"id": id, "run_id": run_id, "name": format!("job-{i}"), "status": "completed", "conclusion": "success", "steps": []}),
-            }
-        })
-        .collect();
+    let all: Vec<Value> = match s.explicit_jobs.get(&run_id) {
+        Some(jobs) => jobs.iter().map(|j| j.json(run_id)).collect(),
+        None => generated_jobs(&s, run),
+    };
     let (page, total) = paginate(&all, &q);
     Json(json!({"total_count": total, "jobs": page})).into_response()
+}
+
+/// The jobs of a run without explicit ones: completed and successful from the run's
+/// start until now (one step each, so every artifact of the run was uploaded while each
+/// of them ran), except those given another status, which started when it was set.
+fn generated_jobs(s: &FakeState, run: &FakeRun) -> Vec<Value> {
+    let now = timestamp_now();
+    (0..run.jobs)
+        .map(|i| {
+            let id = run.id * 1000 + i as u64;
+            let name = format!("job-{i}");
+            let job = match s.job_status.get(&id) {
+                Some(status) => {
+                    let started = s.job_started.get(&id).cloned().unwrap_or_else(|| now.clone());
+                    FakeJob {
+                        id,
+                        name,
+                        status: status.clone(),
+                        conclusion: None,
+                        started_at: started.clone(),
+                        completed_at: None,
+                        steps: vec![FakeStep {
+                            name: "Run".into(),
+                            status: "in_progress".into(),
+                            conclusion: None,
+                            started_at: started,
+                            completed_at: None,
+                        }],
+                    }
+                }
+                None => FakeJob::completed(
+                    id,
+                    &name,
+                    "success",
+                    vec![FakeStep::completed("Run", "success", &run.created_at, &now)],
+                ),
+            };
+            job.json(run.id)
+        })
+        .collect()
 }
 
 async fn rest_run_logs(

@@ -1,11 +1,21 @@
-//! Recognises a report format from the first bytes of a file.
+//! Recognises a report format from the content of a file.
 //!
 //! Only the content decides: artifact and file names are free text chosen by workflow
 //! authors (`report.xml` may hold go test output, `results.json` a Ginkgo report). The
 //! first [`SNIFF_BYTES`] are read, looked at, and handed back in front of the rest of
 //! the stream, so nothing is read twice and nothing more is buffered.
+//!
+//! A text file whose head holds no `go test -json` event is read on as far as it
+//! takes: `go test -json 2>&1` (and wrappers that print their own progress first) may
+//! put any amount of tool output before the first event, and a report recognised only
+//! from its first 64 KiB would be dropped as "not a report" behind a long preamble.
+//! What is read past the head is spooled to an anonymous temporary file and replayed
+//! from there, so memory stays bounded (one line of at most [`MAX_EVENT_LINE`] bytes
+//! is held to test it) and the parser still sees the whole stream. Markup is not read
+//! on (its root element is in the head), nor a file that opens as a JSON array.
 
-use std::io::{self, Cursor, Read};
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Seek, Write};
 
 /// How much of a file is looked at to recognise it.
 pub(crate) const SNIFF_BYTES: usize = 64 * 1024;
@@ -26,18 +36,124 @@ pub(crate) enum Sniffed {
     NotAReport,
 }
 
-/// The sniffed head followed by the rest of the stream.
-pub(crate) type Replayed<R> = io::Chain<Cursor<Vec<u8>>, R>;
+/// A line past the head is tested as a `go test -json` event only up to this length;
+/// a longer line that opens like an event (`{` … `"Action":` in its first bytes) counts
+/// as one (`go test -json` events carrying huge output lines exist).
+pub(crate) const MAX_EVENT_LINE: usize = 1024 * 1024;
 
-/// Reads the head of `reader`, recognises it, and returns a reader that yields the
-/// whole stream from its first byte.
+/// What was read past the head while looking for the first event, replayed from a
+/// temporary file (empty when nothing was read past the head).
+pub(crate) struct Spool(Option<BufReader<File>>);
+
+impl Read for Spool {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Some(file) => file.read(out),
+            None => Ok(0),
+        }
+    }
+}
+
+/// The sniffed head, then anything read past it, then the rest of the stream.
+pub(crate) type Replayed<R> = io::Chain<io::Chain<Cursor<Vec<u8>>, Spool>, R>;
+
+/// Reads the head of `reader`, recognises it (reading on through a preamble where a
+/// text file may still turn out to be `go test -json`), and returns a reader that
+/// yields the whole stream from its first byte.
 pub(crate) fn sniff<R: Read>(reader: R) -> io::Result<(Sniffed, Replayed<R>)> {
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut limited = reader.take(SNIFF_BYTES as u64);
     limited.read_to_end(&mut head)?;
-    let reader = limited.into_inner();
-    let sniffed = recognise(&head);
-    Ok((sniffed, Cursor::new(head).chain(reader)))
+    let mut reader = limited.into_inner();
+    let mut sniffed = recognise(&head);
+    let mut spool = Spool(None);
+    if sniffed == Sniffed::NotAReport && head.len() == SNIFF_BYTES && may_have_preamble(&head) {
+        let (found, spooled) = scan_past_head(&head, &mut reader)?;
+        if found {
+            sniffed = Sniffed::GoTestJson;
+        }
+        spool = spooled;
+    }
+    Ok((sniffed, Cursor::new(head).chain(spool).chain(reader)))
+}
+
+/// Whether a head that holds no report may be the preamble of a `go test -json`
+/// stream: text that does not open as markup or a JSON array, and is not UTF-16.
+fn may_have_preamble(head: &[u8]) -> bool {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return false;
+    }
+    let text = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
+    !matches!(text.iter().find(|b| !b.is_ascii_whitespace()), Some(b'<' | b'['))
+}
+
+/// Reads on past the head, a chunk at a time, until a line is a `go test -json` event
+/// or the stream ends; everything read is written to the spool for the replay.
+fn scan_past_head<R: Read>(head: &[u8], reader: &mut R) -> io::Result<(bool, Spool)> {
+    let mut file = tempfile::tempfile()?;
+    let mut line = LineProbe::default();
+    // The head's last line may go on past it.
+    line.push(head.rsplit(|&b| b == b'\n').next().unwrap_or(head));
+    let mut chunk = vec![0u8; SNIFF_BYTES];
+    let mut found = false;
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        file.write_all(&chunk[..n])?;
+        let mut rest = &chunk[..n];
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            line.push(&rest[..end]);
+            if line.is_event() {
+                found = true;
+            }
+            line = LineProbe::default();
+            rest = &rest[end + 1..];
+        }
+        line.push(rest);
+        if found {
+            break;
+        }
+    }
+    found = found || line.is_event();
+    file.flush()?;
+    file.rewind()?;
+    Ok((found, Spool(Some(BufReader::new(file)))))
+}
+
+/// One line past the head, kept only while it may be an event and at most
+/// [`MAX_EVENT_LINE`] bytes of it.
+#[derive(Default)]
+struct LineProbe {
+    bytes: Vec<u8>,
+    /// Bytes of the line not kept.
+    cut: bool,
+}
+
+impl LineProbe {
+    fn push(&mut self, part: &[u8]) {
+        let room = MAX_EVENT_LINE.saturating_sub(self.bytes.len());
+        if part.len() > room {
+            self.cut = true;
+        }
+        self.bytes.extend_from_slice(&part[..part.len().min(room)]);
+    }
+
+    fn is_event(&self) -> bool {
+        let line = self.bytes.trim_ascii();
+        if !line.starts_with(b"{") {
+            return false;
+        }
+        if self.cut {
+            let opening = &line[..line.len().min(256)];
+            return memchr::memmem::find(opening, b"\"Action\":").is_some();
+        }
+        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line)
+            .is_ok_and(|o| o.get("Action").is_some_and(|a| a.is_string()))
+    }
 }
 
 fn recognise(head: &[u8]) -> Sniffed {
@@ -127,5 +243,45 @@ mod tests {
         ] {
             assert_eq!(recognise(other), Sniffed::NotAReport, "{}", String::from_utf8_lossy(other));
         }
+    }
+
+    fn replayed(input: &[u8]) -> (Sniffed, Vec<u8>) {
+        let (sniffed, mut reader) = sniff(input).unwrap();
+        let mut all = Vec::new();
+        reader.read_to_end(&mut all).unwrap();
+        (sniffed, all)
+    }
+
+    #[test]
+    fn a_long_preamble_before_the_first_event_is_read_through() {
+        let mut input = Vec::new();
+        while input.len() < 3 * SNIFF_BYTES + 17 {
+            input.extend_from_slice(b"go: downloading example.com/some/module v1.2.3 (tool output before the tests)\n");
+        }
+        input.extend_from_slice(b"{\"Action\":\"start\",\"Package\":\"p\"}\n{\"Action\":\"fail\",\"Package\":\"p\"}\n");
+        let (sniffed, all) = replayed(&input);
+        assert_eq!(sniffed, Sniffed::GoTestJson);
+        assert_eq!(all, input, "the whole stream is replayed, preamble included");
+        // An event line that runs across a chunk boundary is still seen.
+        let mut split = vec![b'x'; SNIFF_BYTES * 2 - 5];
+        split.push(b'\n');
+        split.extend_from_slice(b"{\"Action\":\"pass\",\"Package\":\"p\"}");
+        assert_eq!(replayed(&split).0, Sniffed::GoTestJson);
+    }
+
+    #[test]
+    fn a_long_log_without_events_stays_other_and_is_replayed_whole() {
+        let mut input = Vec::new();
+        while input.len() < 2 * SNIFF_BYTES + 3 {
+            input.extend_from_slice(b"2024-01-01 INFO {\"level\":\"info\"} reconciling\n");
+        }
+        let (sniffed, all) = replayed(&input);
+        assert_eq!(sniffed, Sniffed::NotAReport);
+        assert_eq!(all, input);
+        // Markup is decided from its head: never read on.
+        let mut xml = b"<html>".to_vec();
+        xml.resize(SNIFF_BYTES * 2, b' ');
+        xml.extend_from_slice(b"\n{\"Action\":\"pass\"}\n");
+        assert_eq!(replayed(&xml).0, Sniffed::Xml { declared: false });
     }
 }
