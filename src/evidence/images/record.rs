@@ -37,6 +37,16 @@ pub const MAX_PODS_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
 /// Most containers recorded from one document.
 pub const MAX_CONTAINERS: usize = 20_000;
+/// Most images one record file may hold (what `record-image` writes at most: every
+/// container of one pods document, and the references resolved beside them).
+pub const MAX_RECORD_IMAGES: usize = MAX_CONTAINERS + 1_000;
+
+/// Whether a file among the collected report files is an image record: its name is
+/// `image-record*.json`. One rule for the audit and for `verify`.
+pub fn is_record_file(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or_default();
+    name.starts_with("image-record") && name.ends_with(".json")
+}
 
 /// One image record file: who recorded, when, and what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,8 +236,27 @@ impl ImageRecord {
                 "use the same release-audit version for record-image and the audit",
             ));
         }
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::evidence(what, format!("is not a valid image record: {e}"), hint))
+        let record: ImageRecord = serde_json::from_slice(bytes)
+            .map_err(|e| Error::evidence(what, format!("is not a valid image record: {e}"), hint))?;
+        if record.images.len() > MAX_RECORD_IMAGES {
+            return Err(Error::evidence(
+                what,
+                format!("holds {} images, more than an image record may ({MAX_RECORD_IMAGES})", record.images.len()),
+                "record only the namespaces under test, e.g. `kubectl get pods -n kyma-system -o json`",
+            ));
+        }
+        Ok(record)
+    }
+
+    /// Reads a record file, never more than [`MAX_RECORD_BYTES`] of it, and parses it.
+    pub fn read_file(path: &std::path::Path, what: &str) -> Result<Self> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e, "the file was collected; report this"))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_RECORD_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(path, e, "the file was collected; report this"))?;
+        Self::parse(&bytes, what)
     }
 
     /// The file as written: pretty JSON and a final newline.
@@ -580,12 +609,39 @@ pub struct RecordCheck {
     pub explanation: String,
 }
 
+/// The checks of one pair: at most [`MAX_CHECKS_PER_PAIR`](super::verdict::MAX_CHECKS_PER_PAIR),
+/// and how many more recorded images were about the released image.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairChecks {
+    pub checks: Vec<RecordCheck>,
+    pub left_out: usize,
+}
+
+/// [`check_records`] under the cap: the first [`MAX_CHECKS_PER_PAIR`](super::verdict::MAX_CHECKS_PER_PAIR)
+/// checks are kept, the rest only counted (and the pair fails on them).
+///
+/// The records are taken in a canonical order (by their JSON text), so the checks do
+/// not depend on the order the files were found in — `verify` finds them otherwise.
+pub fn checks_for_pair(records: &[ImageRecord], released: &DigestRecord) -> PairChecks {
+    let mut sorted: Vec<&ImageRecord> = records.iter().collect();
+    sorted.sort_by_cached_key(|r| r.to_json());
+    let mut checks = check_each(sorted.into_iter(), released);
+    let cap = super::verdict::MAX_CHECKS_PER_PAIR;
+    let left_out = checks.len().saturating_sub(cap);
+    checks.truncate(cap);
+    PairChecks { checks, left_out }
+}
+
 /// Checks every recorded image that is about the released image — one whose
 /// repository has the released repository's last path component (`dev/app` and
 /// `prod/app` are both `app`), or whose digest is one of the released digests — and
 /// says what each recorded digest is. Records about other images (the cluster's own
 /// pods) are left out.
 pub fn check_records(records: &[ImageRecord], released: &DigestRecord) -> Vec<RecordCheck> {
+    check_each(records.iter(), released)
+}
+
+fn check_each<'a>(records: impl Iterator<Item = &'a ImageRecord>, released: &DigestRecord) -> Vec<RecordCheck> {
     let released_name = image_name(&released.repository);
     let released_platforms = released.platform_digests();
     let is_released = |d: &Digest| *d == released.digest || released_platforms.values().any(|p| p == d);
