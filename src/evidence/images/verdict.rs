@@ -248,7 +248,8 @@ mod tests {
         use DigestPolicy::{Identical as I, Platforms as P, Record as R};
         use Verdict::{Identical, PlatformsIdentical};
         // (verdict, policy, expected, records) → (proven by, passed)
-        let table: Vec<(Verdict, DigestPolicy, Option<&Digest>, &[RecordCheck], Vec<Proof>, bool)> = vec![
+        type Row<'a> = (Verdict, DigestPolicy, Option<&'a Digest>, &'a [RecordCheck], Vec<Proof>, bool);
+        let table: Vec<Row<'_>> = vec![
             (Identical, I, None, &[], vec![], false),
             (PlatformsIdentical, P, None, &[], vec![], false),
             (Identical, I, Some(&e), &[], vec![Proof::ExpectedDigest], true),
