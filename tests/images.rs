@@ -434,9 +434,12 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
     use release_audit::config::{RawInputs, RunArgs};
     use release_audit::evidence::images;
     let f = fixture();
+    // `app` carries the digest its build reported: that proves the pair (two tags of one
+    // digest alone would not).
+    let built = skopeo_digest(&f.auth("dev/app:PR-1"), Some((LOGIN.user, LOGIN.password)));
     let args = RunArgs {
         images: Some(format!(
-            "app: {} -> {}\nmulti: {} -> {}",
+            "app: {} -> {} expect {built}\nmulti: {} -> {}",
             f.auth("dev/app:PR-1"),
             f.auth("prod/app:1.0.0"),
             f.plain("dev/multi:PR-1"),
@@ -794,6 +797,7 @@ fn verify_online_says_when_a_released_tag_has_moved() {
             .input("upload", "false")
             .input("tested-image", &f.plain("dev/multi:PR-1"))
             .input("release-image", &released)
+            .input("expected-digest", &skopeo_digest(&f.plain("dev/multi:PR-1"), None))
             .input("insecure-registries", &f.plain.host);
         let binary = std::path::Path::new(env!("CARGO_BIN_EXE_release-audit"));
         let result = step.run(binary, &[]).await;

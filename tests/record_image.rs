@@ -771,16 +771,17 @@ async fn records_over_their_caps_fail_the_audit() {
     let index = skopeo_digest(&f.at("prod/app:1.0.0"), None);
     let job = json!({"workflow": "PR Integration", "job": "e2e"});
     // Other images only (the cluster's own pods), one more than a record may hold.
-    let other = json!({"source": "cluster", "reference": "docker.io/rancher/coredns:1", "digest": format!("sha256:{}", "c".repeat(64))});
-    let too_many = record_file(vec![other; MAX_RECORD_IMAGES + 1], job.clone());
+    // Each its own digest, so that the artifact is not refused as a zip bomb first.
+    let other = |i: usize| json!({"source": "cluster", "reference": "docker.io/rancher/coredns:1", "digest": stub::sha256(&i.to_le_bytes())});
+    let too_many = record_file((0..=MAX_RECORD_IMAGES).map(other).collect(), job.clone());
     let (_, result) =
         audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[("expected-digest", &index)], Some(&too_many)).await;
     assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
     assert!(result.everything().contains("more than an image record may"), "{}", result.everything());
 
     // The released index recorded once more than is checked.
-    let ran = json!({"source": "resolved", "reference": f.at("prod/app:1.0.0"), "digest": index});
-    let many = record_file(vec![ran; MAX_CHECKS_PER_PAIR + 1], job);
+    let ran = |i: usize| json!({"source": "resolved", "reference": f.at("prod/app:1.0.0"), "digest": index, "container": stub::sha256(&i.to_le_bytes())});
+    let many = record_file((0..=MAX_CHECKS_PER_PAIR).map(ran).collect(), job);
     let (step, result) = audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[], Some(&many)).await;
     assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
     let pair = &step.bundle_manifest(&result)["evidence"]["images"]["pairs"][0];
@@ -794,19 +795,29 @@ async fn records_over_their_caps_fail_the_audit() {
 const HOSTILE: &str = "x\n::error::forged\r::set-output name=verdict::passed ##[warning]forged <script>alert(1)</script> | cell | [click](javascript:alert(1)) %0A::notice::x";
 
 /// What the runner would take as commands from a step's output (its parser: `\r` and
-/// `\n` end lines, leading blanks are trimmed before `::`, `##[` counts anywhere).
+/// `\n` end lines, leading blanks are trimmed before `::`, `##[` counts anywhere): lines
+/// that are not the tool's own commands (masks, groups, annotations), and any line that
+/// starts with one of the hostile text's own commands.
 fn runner_commands(text: &str) -> Vec<&str> {
+    let own = [
+        "::add-mask::",
+        "::group::",
+        "::endgroup::",
+        "::error ",
+        "::warning ",
+        "::notice ",
+        "::error::",
+        "::warning::",
+        "::notice::",
+    ];
     text.split(['\n', '\r'])
         .filter(|l| {
             let l = l.trim_start();
-            (l.starts_with("::")
-                && !l.starts_with("::add-mask::")
-                && !l.starts_with("::group::")
-                && !l.starts_with("::endgroup::")
-                && !l.starts_with("::error::")
-                && !l.starts_with("::warning::")
-                && !l.starts_with("::notice::"))
-                || l.contains("##[")
+            let forged = l.starts_with("::")
+                && (!own.iter().any(|o| l.starts_with(o))
+                    || l.starts_with("::error::forged")
+                    || l.starts_with("::notice::x"));
+            forged || l.contains("##[")
         })
         .collect()
 }
@@ -830,18 +841,19 @@ async fn hostile_values_in_an_image_record_reach_no_output_unescaped() {
     assert_eq!(result.code, 1, "another digest was run: {}\n{}", result.stdout, result.stderr);
     for (name, text) in [("stdout", &result.stdout), ("stderr", &result.stderr)] {
         assert_eq!(runner_commands(text), Vec::<&str>::new(), "{name}:\n{text}");
-        for line in
-            text.lines().filter(|l| l.starts_with("::error") || l.starts_with("::warning") || l.starts_with("::notice"))
-        {
-            let data = line.splitn(3, "::").nth(2).unwrap_or_default();
-            assert!(!data.contains("::") || !data.trim_start().starts_with("::"), "{line}");
-        }
     }
-    assert!(!result.stdout.contains("\n::error::forged") && !result.stderr.contains("\n::error::forged"));
-    let summary = &result.summary;
-    for raw in ["<script>", "](javascript:", "\n::error::forged", "| cell |"] {
-        assert!(!summary.contains(raw), "summary holds `{raw}` raw:\n{summary}");
+    // Outside code spans (where GitHub shows text literally), no HTML, link or cell
+    // border of the hostile text is left unescaped.
+    let prose: String = result
+        .summary
+        .lines()
+        .map(|l| l.split('`').step_by(2).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for raw in ["<script>", "[click](javascript:", "| cell |", "\n::error::forged"] {
+        assert!(!prose.contains(raw), "the summary holds `{raw}` raw:\n{}", result.summary);
     }
+    assert!(result.summary.contains("a test job did not run the released image"), "{}", result.summary);
     let html = String::from_utf8(step.bundle_file(&result, "report.html")).unwrap();
     assert!(!html.contains("<script>alert"), "report.html holds a script");
     assert!(!html.contains("href=\"javascript:"), "report.html holds a javascript link");
