@@ -974,6 +974,15 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_states_the_cap_the_reader_keeps() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../schema/image-record-v1.schema.json")).unwrap();
+        assert_eq!(schema["properties"]["images"]["maxItems"].as_u64(), Some(MAX_RECORD_IMAGES as u64));
+        assert!(is_record_file("reports/e2e/pr-e2e-report/image-record-metrics.json"));
+        assert!(!is_record_file("reports/e2e/image-record/junit.json") && !is_record_file("image-record.xml"));
+    }
+
+    #[test]
     fn pods_documents_that_are_not_lists_of_pods_are_refused() {
         let err = parse_pods(br#"{"kind":"Service"}"#, "pods.json", None).unwrap_err().to_string();
         assert_eq!(err, "pods.json: is a `Service`, not a list of pods");
