@@ -701,9 +701,9 @@ async fn audit_pair(
     let fake = FakeGitHub::start().await;
     let mut step = Step::with_fake(&fake);
     step.input("release-version", "1.0.0")
-        .input("tested-image", &f.at(tested))
-        .input("release-image", &f.at(released))
-        .input("insecure-registries", &f.registry.host)
+        .input("tested-image", &full(tested))
+        .input("release-image", &full(released))
+        .input("insecure-registries", &format!("{},{}", f.registry.host, localhost(&f.registry.host)))
         .input("upload", "false");
     match record {
         Some(record) => {
@@ -725,6 +725,20 @@ async fn audit_pair(
     (step, result)
 }
 
+/// A path in the fixture registry (`prod/app:1.0.0`) as a reference; a full reference as is.
+fn full(reference: &str) -> String {
+    if reference.contains(':') && reference.split('/').next().is_some_and(|h| h.contains(':')) {
+        reference.to_string()
+    } else {
+        images().at(reference)
+    }
+}
+
+/// The registry's `127.0.0.1:port` spelt `localhost:port`: the same registry by another name.
+fn localhost(host: &str) -> String {
+    host.replacen("127.0.0.1", "localhost", 1)
+}
+
 /// A record file as a test job would upload it, from JSON.
 fn record_file(images: Vec<Value>, job: Value) -> Vec<u8> {
     serde_json::to_vec_pretty(&json!({
@@ -734,12 +748,22 @@ fn record_file(images: Vec<Value>, job: Value) -> Vec<u8> {
     .unwrap()
 }
 
-/// `tested-image` equal to `release-image` — as one string, or as two tags of one build —
-/// proves nothing by itself: without an image record or the build's digest the pair is
-/// not proven and fails the audit; the build's digest proves it.
+/// `tested-image` equal to `release-image` — as one string, as two tags of one build, as
+/// one registry under two names, or pinned by digest — proves nothing by itself: without
+/// an image record or the build's digest the pair is not proven and fails the audit;
+/// the build's digest proves it.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_references_to_one_digest_prove_nothing_without_a_record_or_the_build_digest() {
-    for (tested, released) in [("prod/app:1.0.0", "prod/app:1.0.0"), ("dev/app:PR-1", "prod/app:1.0.0")] {
+    let f = images();
+    let index = skopeo_digest(&f.at("prod/app:1.0.0"), None);
+    let pinned = format!("{}@{index}", f.at("prod/app"));
+    let aliased = localhost(&f.at("prod/app:1.0.0"));
+    for (tested, released) in [
+        ("prod/app:1.0.0", "prod/app:1.0.0"),
+        ("dev/app:PR-1", "prod/app:1.0.0"),
+        (aliased.as_str(), "prod/app:1.0.0"),
+        (pinned.as_str(), "prod/app:1.0.0"),
+    ] {
         let (step, result) = audit_pair(tested, released, &[], None).await;
         assert_eq!(result.code, 1, "{tested} → {released}: {}\n{}", result.stdout, result.stderr);
         assert_eq!(result.outputs["verdict"], "failed");
@@ -753,7 +777,6 @@ async fn two_references_to_one_digest_prove_nothing_without_a_record_or_the_buil
         assert!(!result.summary.contains("is the tested image"), "{}", result.summary);
     }
     // The digest the build reported ties the tested image to the build.
-    let index = skopeo_digest(&images().at("prod/app:1.0.0"), None);
     let (step, result) = audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[("expected-digest", &index)], None).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
     let manifest = step.bundle_manifest(&result);

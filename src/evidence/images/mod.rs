@@ -7,6 +7,13 @@
 //! → [`ImageEvidence`], which the bundle, the summary and the in-toto statements
 //! consume. Digests are computed here from the bytes fetched with `GET`; the
 //! registry's `Docker-Content-Digest` is recorded beside them, never trusted instead.
+//!
+//! Equal digests are not proof that the tests ran the released image: a pair passes
+//! only when an image record the test jobs wrote ([`record`]) or the digest the build
+//! reported ties the tested digest to the released one ([`verdict::decide`]), never
+//! because two references resolve alike. [`rejudge`] decides a pair again from the
+//! files in a bundle, for `verify`. Evidence here is plain data: every string from a
+//! registry, a cluster or an input is escaped where it is rendered, not here.
 
 pub mod explain;
 pub mod manifest;
