@@ -625,11 +625,7 @@ pub struct PairChecks {
 pub fn checks_for_pair(records: &[ImageRecord], released: &DigestRecord) -> PairChecks {
     let mut sorted: Vec<&ImageRecord> = records.iter().collect();
     sorted.sort_by_cached_key(|r| r.to_json());
-    let mut checks = check_each(sorted.into_iter(), released);
-    let cap = super::verdict::MAX_CHECKS_PER_PAIR;
-    let left_out = checks.len().saturating_sub(cap);
-    checks.truncate(cap);
-    PairChecks { checks, left_out }
+    check_each(sorted.into_iter(), released, super::verdict::MAX_CHECKS_PER_PAIR)
 }
 
 /// Checks every recorded image that is about the released image — one whose
@@ -638,14 +634,15 @@ pub fn checks_for_pair(records: &[ImageRecord], released: &DigestRecord) -> Pair
 /// says what each recorded digest is. Records about other images (the cluster's own
 /// pods) are left out.
 pub fn check_records(records: &[ImageRecord], released: &DigestRecord) -> Vec<RecordCheck> {
-    check_each(records.iter(), released)
+    check_each(records.iter(), released, usize::MAX).checks
 }
 
-fn check_each<'a>(records: impl Iterator<Item = &'a ImageRecord>, released: &DigestRecord) -> Vec<RecordCheck> {
+/// The checks of `records` in order: the first `cap` kept, the rest only counted.
+fn check_each<'a>(records: impl Iterator<Item = &'a ImageRecord>, released: &DigestRecord, cap: usize) -> PairChecks {
     let released_name = image_name(&released.repository);
     let released_platforms = released.platform_digests();
     let is_released = |d: &Digest| *d == released.digest || released_platforms.values().any(|p| p == d);
-    let mut checks = Vec::new();
+    let mut out = PairChecks::default();
     for record in records {
         for image in &record.images {
             let about = image.repositories().iter().any(|r| image_name(r) == released_name)
@@ -654,13 +651,17 @@ fn check_each<'a>(records: impl Iterator<Item = &'a ImageRecord>, released: &Dig
             if !about {
                 continue;
             }
-            let (verdict, platform, why) = judge(image, released, &released_platforms);
+            if out.checks.len() == cap {
+                out.left_out += 1;
+                continue;
+            }
+            let Judged { verdict, platform, why } = judge(image, released, &released_platforms);
             let place = image.place().map(|p| format!(" in {p}")).unwrap_or_default();
             let what = match &image.digest {
                 Some(d) => format!("{} ({})", image.reference, d.short()),
                 None => image.reference.clone(),
             };
-            checks.push(RecordCheck {
+            out.checks.push(RecordCheck {
                 job: record.job.clone(),
                 image: image.clone(),
                 released: released.reference.clone(),
@@ -670,7 +671,20 @@ fn check_each<'a>(records: impl Iterator<Item = &'a ImageRecord>, released: &Dig
             });
         }
     }
-    checks
+    out
+}
+
+/// What one recorded digest is: the verdict, the released platform it is about, and why.
+struct Judged {
+    verdict: RecordVerdict,
+    platform: Option<String>,
+    why: String,
+}
+
+impl Judged {
+    fn new(verdict: RecordVerdict, platform: Option<String>, why: String) -> Self {
+        Judged { verdict, platform, why }
+    }
 }
 
 /// The last path component of a repository: what an image is called across registries.
@@ -678,25 +692,25 @@ fn image_name(repository: &str) -> &str {
     repository.rsplit('/').next().unwrap_or(repository)
 }
 
-fn judge(
-    image: &RecordedImage,
-    released: &DigestRecord,
-    released_platforms: &BTreeMap<String, Digest>,
-) -> (RecordVerdict, Option<String>, String) {
+fn judge(image: &RecordedImage, released: &DigestRecord, released_platforms: &BTreeMap<String, Digest>) -> Judged {
     let Some(digest) = &image.digest else {
         let why = image.note.clone().unwrap_or_else(|| "no digest was recorded".to_string());
-        return (RecordVerdict::NoDigest, None, format!("{why}; this proves nothing about the released image"));
+        return Judged::new(
+            RecordVerdict::NoDigest,
+            None,
+            format!("{why}; this proves nothing about the released image"),
+        );
     };
     let kind = if released.is_index() { "index" } else { "manifest" };
     if *digest == released.digest {
-        return (RecordVerdict::Index, None, format!("this is the released {kind} {}", released.reference));
+        return Judged::new(RecordVerdict::Index, None, format!("this is the released {kind} {}", released.reference));
     }
     if let Some((platform, _)) = released_platforms.iter().find(|(_, d)| *d == digest) {
         let also = match &image.platform {
             Some(p) if p.to_string() != *platform => format!(" (recorded as running on {p})"),
             _ => String::new(),
         };
-        return (
+        return Judged::new(
             RecordVerdict::PlatformManifest,
             Some(platform.clone()),
             format!("this is the released {platform} manifest of {}{also}", released.reference),
@@ -707,7 +721,7 @@ fn judge(
         && let Some(rd) = released_platforms.get(&p.to_string())
     {
         return if pd == rd {
-            (
+            Judged::new(
                 RecordVerdict::SamePlatformManifest,
                 Some(p.to_string()),
                 format!(
@@ -718,7 +732,7 @@ fn judge(
                 ),
             )
         } else {
-            (
+            Judged::new(
                 RecordVerdict::Different,
                 Some(p.to_string()),
                 format!(
@@ -731,7 +745,7 @@ fn judge(
         };
     }
     if image.platform.is_none() && !image.platforms.is_empty() && image.platforms == *released_platforms {
-        return (
+        return Judged::new(
             RecordVerdict::SamePlatformManifest,
             None,
             format!(
@@ -741,7 +755,7 @@ fn judge(
             ),
         );
     }
-    (
+    Judged::new(
         RecordVerdict::Different,
         None,
         format!(

@@ -5,7 +5,7 @@
 //! used, under the `platforms` filter the manifest records); from the image records
 //! the test jobs wrote (the bundle's `image-record*.json` report files) every recorded
 //! digest is checked again against the released image; and from all of that the verdict,
-//! what proves the pair and whether it passes are decided again ([`decide`]). Every
+//! what proves the pair and whether it passes are decided again ([`verdict::decide`]). Every
 //! place where the pair file (`images/<name>.json`) or `manifest.json` says something
 //! else is a [`Discrepancy`].
 //!
