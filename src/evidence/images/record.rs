@@ -327,7 +327,7 @@ impl RecordedImage {
         if let Ok(r) = ImageRef::parse(&self.reference) {
             names.push(r.repository);
         }
-        if let Some((Some(repo), _)) = self.image_id.as_deref().map(split_image_id)
+        if let Some(ImageId { repository: Some(repo), .. }) = self.image_id.as_deref().map(split_image_id)
             && let Ok(r) = ImageRef::parse(&repo)
         {
             names.push(r.repository);
@@ -427,7 +427,7 @@ pub struct PodsRecord {
 /// Splits an `imageID` into the repository it was pulled from and its digest text:
 /// `docker-pullable://repo@sha256:…` and `repo@sha256:…` → (`repo`, `sha256:…`);
 /// `sha256:…` or `docker://sha256:…` (a local image id) → (None, `sha256:…`).
-fn split_image_id(image_id: &str) -> (Option<String>, &str) {
+fn split_image_id(image_id: &str) -> ImageId<'_> {
     let rest = match image_id.split_once("://") {
         Some((scheme, rest))
             if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
@@ -437,20 +437,29 @@ fn split_image_id(image_id: &str) -> (Option<String>, &str) {
         _ => image_id,
     };
     match rest.rsplit_once('@') {
-        Some((repo, digest)) => (Some(repo.to_string()), digest),
-        None => (None, rest),
+        Some((repo, digest)) => ImageId { repository: Some(repo.to_string()), digest },
+        None => ImageId { repository: None, digest: rest },
     }
+}
+
+/// An `imageID` split: the repository it was pulled from (none for a local image id)
+/// and the digest text.
+struct ImageId<'a> {
+    repository: Option<String>,
+    digest: &'a str,
 }
 
 /// The digest in an `imageID`, or why there is none.
 fn digest_of_image_id(image_id: &str) -> std::result::Result<Digest, String> {
     match split_image_id(image_id) {
-        (Some(_), digest) => Digest::parse(digest).map_err(|e| format!("the imageID's digest is unusable: {e}")),
-        (None, id) if Digest::parse(id).is_ok() => Err(
+        ImageId { repository: Some(_), digest } => {
+            Digest::parse(digest).map_err(|e| format!("the imageID's digest is unusable: {e}"))
+        }
+        ImageId { repository: None, digest: id } if Digest::parse(id).is_ok() => Err(
             "the imageID is a local image id (the config digest), not a registry digest: the image was loaded into the node, not pulled"
                 .to_string(),
         ),
-        (None, _) => Err("the imageID names no digest".to_string()),
+        ImageId { repository: None, .. } => Err("the imageID names no digest".to_string()),
     }
 }
 
@@ -953,7 +962,7 @@ mod tests {
             format!("europe-docker.pkg.dev/p/prod/app@sha256:{hex}"),
         ] {
             assert_eq!(digest_of_image_id(&id).unwrap().hex(), hex);
-            assert_eq!(split_image_id(&id).0.as_deref(), Some("europe-docker.pkg.dev/p/prod/app"));
+            assert_eq!(split_image_id(&id).repository.as_deref(), Some("europe-docker.pkg.dev/p/prod/app"));
         }
         assert!(digest_of_image_id(&format!("docker://sha256:{hex}")).unwrap_err().contains("local image id"));
         assert!(digest_of_image_id(&format!("sha256:{hex}")).unwrap_err().contains("local image id"));

@@ -342,7 +342,7 @@ impl RegistryClient {
                 || next.port_or_known_default() != origin.port_or_known_default();
             let same_host = !left_origin;
             // Bounded by the audit's deadline like every registry request.
-            let (time, _) = self.request_time(image)?;
+            let RequestTime { time, .. } = self.request_time(image)?;
             let mut request = self.http.get(next.clone()).timeout(time);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
@@ -400,7 +400,8 @@ impl RegistryClient {
         let attempts = std::sync::atomic::AtomicU32::new(0);
         let outcome = with_retries(self.retry, || async {
             let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-            let (time, cut_by_deadline) = self.request_time(image).map_err(|e| Attempt::fatal(Failed(e.into())))?;
+            let RequestTime { time, cut_by_deadline } =
+                self.request_time(image).map_err(|e| Attempt::fatal(Failed(e.into())))?;
             let mut request = self.http.get(url).timeout(time);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
@@ -576,7 +577,7 @@ impl RegistryClient {
         // Through the one retry loop, within the audit's deadline: token services
         // (ghcr.io/token, GAR's /v2/token, auth.docker.io) answer 429 and 5xx too.
         let response = with_retries(self.retry, || async {
-            let (time, cut_by_deadline) = self.request_time(image).map_err(Attempt::fatal)?;
+            let RequestTime { time, cut_by_deadline } = self.request_time(image).map_err(Attempt::fatal)?;
             let mut request = self.http.get(url.clone()).timeout(time);
             if let Some(c) = credential {
                 request = request.header(AUTHORIZATION, format!("Basic {}", c.basic().expose()));
@@ -635,13 +636,14 @@ impl RegistryClient {
     /// How long one request may take, whole body included: at most
     /// [`REQUEST_TIME_LIMIT`], and never past the audit's deadline. A registry that
     /// sends a byte a second cannot hold the run.
-    /// Returns the time and whether the deadline (not the limit) set it.
-    fn request_time(&self, image: &ImageRef) -> crate::error::Result<(Duration, bool)> {
+    fn request_time(&self, image: &ImageRef) -> crate::error::Result<RequestTime> {
         let limit = REQUEST_TIME_LIMIT;
         match self.access.deadline {
-            None => Ok((limit, false)),
+            None => Ok(RequestTime { time: limit, cut_by_deadline: false }),
             Some(deadline) => match deadline.checked_duration_since(std::time::Instant::now()) {
-                Some(left) if !left.is_zero() => Ok((left.min(limit), left < limit)),
+                Some(left) if !left.is_zero() => {
+                    Ok(RequestTime { time: left.min(limit), cut_by_deadline: left < limit })
+                }
                 _ => Err(Error::service(
                     format!("registry {}", image.registry),
                     format!("the audit's `timeout` passed before {} could be asked", image.api_host()),
@@ -694,6 +696,13 @@ impl RegistryClient {
             hint,
         )
     }
+}
+
+/// How long one request may take, and whether the audit's deadline (not the
+/// per-request limit) set it.
+struct RequestTime {
+    time: Duration,
+    cut_by_deadline: bool,
 }
 
 /// A token service's refusal, for [`token_refused`].
