@@ -86,13 +86,13 @@ impl<R: Fn(&str) -> Option<Vec<u8>>> Checker<'_, R> {
 
     fn same<T: PartialEq + fmt::Debug>(&mut self, what: &str, file: &T, manifest: &T) {
         if file != manifest {
-            self.say(format!("{what}: the pair file says {file:?}, manifest.json says {manifest:?}"));
+            self.say(format!("{what}: the pair file says {}, manifest.json says {}", shown(file), shown(manifest)));
         }
     }
 
     fn derived<T: PartialEq + fmt::Debug>(&mut self, what: &str, claimed: &T, derived: &T) {
         if claimed != derived {
-            self.say(format!("{what} is recorded as {claimed:?}, but the files give {derived:?}"));
+            self.say(format!("{what} is recorded as {}, but the files give {}", shown(claimed), shown(derived)));
         }
     }
 
@@ -174,6 +174,18 @@ impl<R: Fn(&str) -> Option<Vec<u8>>> Checker<'_, R> {
     }
 }
 
+/// Most characters of one value quoted in a discrepancy: a bundle may hold thousands of
+/// recorded checks, and `verify` prints a bounded amount.
+const MAX_SHOWN: usize = 200;
+
+fn shown<T: fmt::Debug>(value: &T) -> String {
+    let text = format!("{value:?}");
+    match text.char_indices().nth(MAX_SHOWN) {
+        Some((cut, _)) => format!("{}… ({} characters)", &text[..cut], text.chars().count()),
+        None => text,
+    }
+}
+
 fn keys(manifests: &[ManifestRecord]) -> BTreeMap<String, String> {
     super::resolve::keyed(manifests.iter()).into_iter().map(|(k, m)| (k, m.digest.to_string())).collect()
 }
@@ -231,6 +243,38 @@ pub fn rejudge(
     } else {
         Err(c.found)
     }
+}
+
+/// Every pair of `images` re-judged ([`rejudge`]) from a bundle whose files are
+/// `bundle_paths` (bundle-relative, as `SHA256SUMS` lists them): the image records
+/// among them are picked by [`record::is_record_file`]. A pair file no pair names, or a
+/// name used twice, is a discrepancy too. Empty when every claim holds.
+pub fn rejudge_all(
+    images: &ImageEvidence,
+    bundle_paths: &[&str],
+    read: impl Fn(&str) -> Option<Vec<u8>>,
+) -> Vec<Discrepancy> {
+    let records: Vec<&str> = bundle_paths.iter().copied().filter(|p| record::is_record_file(p)).collect();
+    let mut found = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for pair in &images.pairs {
+        if !names.insert(pair.name.as_str()) {
+            found.push(Discrepancy { pair: pair.name.clone(), what: "the name is used by two pairs".to_string() });
+        }
+        if let Err(mut problems) = rejudge(images, pair, &records, &read) {
+            found.append(&mut problems);
+        }
+    }
+    for path in bundle_paths {
+        let Some(name) = path.strip_prefix("images/").and_then(|p| p.strip_suffix(".json")) else { continue };
+        if !name.contains('/') && !names.contains(name) {
+            found.push(Discrepancy {
+                pair: name.to_string(),
+                what: format!("{path} is in the bundle, but manifest.json names no such pair"),
+            });
+        }
+    }
+    found
 }
 
 /// The pair file and `manifest.json` must say the same.

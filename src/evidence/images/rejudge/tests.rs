@@ -230,3 +230,26 @@ fn a_record_over_the_cap_is_refused_and_checks_over_the_cap_fail_the_pair() {
         pair.failure_line(DigestPolicy::Identical)
     );
 }
+
+#[test]
+fn rejudge_all_finds_pair_files_nobody_names_and_bounds_what_it_quotes() {
+    let f = fixture(true);
+    let dir = write(&f, true);
+    let root = dir.path().join("bundle");
+    let paths = ["images/app.json", RECORD_PATH];
+    assert_eq!(rejudge_all(&f.evidence, &paths, reader(dir.path())), vec![]);
+    std::fs::copy(root.join("images/app.json"), root.join("images/ghost.json")).unwrap();
+    let found = rejudge_all(&f.evidence, &["images/app.json", "images/ghost.json", RECORD_PATH], reader(dir.path()));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].to_string().starts_with("image `ghost`: images/ghost.json is in the bundle"), "{}", found[0]);
+
+    // Thousands of checks edited: the discrepancy quotes a bounded amount of them.
+    let mut many = f.record.clone();
+    many.images = vec![many.images[0].clone(); 500];
+    let mut evidence = f.evidence.clone();
+    evidence.apply_records(&[many]);
+    let dir = write(&Fixture { evidence: evidence.clone(), record: f.record.clone() }, true);
+    let found = rejudge_all(&evidence, &paths, reader(dir.path()));
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|d| d.to_string().len() < 1_000), "{found:#?}");
+}
