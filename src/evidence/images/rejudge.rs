@@ -119,6 +119,16 @@ impl<R: Fn(&str) -> Option<Vec<u8>>> Checker<'_, R> {
     /// A digest record checked against the stored bytes: its top digest and size, its
     /// kind, and for an index every child as the stored index lists it.
     fn record(&mut self, side: &str, r: &DigestRecord, filter: &[super::Platform]) {
+        self.names(side, r);
+        let headers = std::iter::once((&r.digest, &r.header_digest))
+            .chain(r.manifests.iter().map(|m| (&m.digest, &m.header_digest)));
+        for (digest, header) in headers {
+            if let Some(header) = header.as_ref().filter(|h| *h != digest) {
+                self.say(format!(
+                    "{side}: the registry's Docker-Content-Digest {header} is recorded beside {digest}, which the audit refuses"
+                ));
+            }
+        }
         let Some(bytes) = self.stored(&r.digest) else { return };
         self.derived(&format!("{side} size"), &r.size, &(bytes.len() as u64));
         #[derive(Deserialize)]
@@ -134,6 +144,18 @@ impl<R: Fn(&str) -> Option<Vec<u8>>> Checker<'_, R> {
             Some(Kind::Index) => self.index(side, r, &bytes, filter),
             Some(Kind::Manifest) => self.single(side, r),
             None => self.say(format!("{side} media type {:?} is neither an index nor a manifest", r.media_type)),
+        }
+    }
+
+    /// Registry, repository and tag are the reference's own parts.
+    fn names(&mut self, side: &str, r: &DigestRecord) {
+        match ImageRef::parse(&r.reference) {
+            Ok(image) => {
+                let parts = (image.registry.as_str(), image.repository.as_str(), image.tag.as_deref());
+                let recorded = (r.registry.as_str(), r.repository.as_str(), r.tag.as_deref());
+                self.derived(&format!("{side} registry, repository and tag"), &recorded, &parts);
+            }
+            Err(e) => self.say(format!("{side} reference {:?} {e}", r.reference)),
         }
     }
 

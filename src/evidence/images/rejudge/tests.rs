@@ -177,6 +177,14 @@ fn a_changed_digest_a_changed_manifest_and_a_swapped_platform_are_found() {
         m[1]["platform"] = a;
     });
     says(&judge_again(dir.path(), &f.evidence, &[RECORD_PATH]), "are not the ones its stored bytes list");
+
+    // The repository beside the reference, and a header digest that disagrees.
+    let dir = write(&f, true);
+    edit_pair_file(dir.path(), |v| v["tested"]["repository"] = json!("prod/app"));
+    says(&judge_again(dir.path(), &f.evidence, &[RECORD_PATH]), "tested registry, repository and tag");
+    let dir = write(&f, true);
+    edit_pair_file(dir.path(), |v| v["released"]["header_digest"] = json!(amd64.to_string()));
+    says(&judge_again(dir.path(), &f.evidence, &[RECORD_PATH]), "Docker-Content-Digest");
 }
 
 #[test]
