@@ -261,3 +261,93 @@ fn rejudge_all_finds_pair_files_nobody_names_and_bounds_what_it_quotes() {
     assert!(!found.is_empty());
     assert!(found.iter().all(|d| d.to_string().len() < 1_000), "{found:#?}");
 }
+
+/// Every leaf of a JSON document with its path, e.g. `released.manifests.1.platform`.
+fn leaves(value: &Value, path: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                leaves(v, if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                leaves(v, format!("{path}.{i}"), out);
+            }
+        }
+        _ => out.push(path),
+    }
+}
+
+fn leaf_mut<'a>(value: &'a mut Value, path: &str) -> &'a mut Value {
+    path.split('.').fold(value, |v, key| match v {
+        Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
+        other => &mut other[key],
+    })
+}
+
+/// A changed value of the same shape: a digest keeps its form (one hex digit changed).
+fn changed(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s.starts_with("sha256:") => {
+            let last = if s.ends_with('0') { '1' } else { '0' };
+            json!(format!("{}{last}", &s[..s.len() - 1]))
+        }
+        Value::String(s) => json!(format!("{s}x")),
+        Value::Number(n) => json!(n.as_u64().unwrap_or_default() + 1),
+        Value::Bool(b) => json!(!b),
+        Value::Null => json!("x"),
+        other => other.clone(),
+    }
+}
+
+/// Leaves `verify` cannot re-derive from the bundle's files and does not claim to: the
+/// explanation (from registry blobs the bundle does not hold) and the read times.
+fn informational(path: &str) -> bool {
+    path.starts_with("explanation") || path.ends_with("read_at") || path.starts_with("record_problems")
+}
+
+/// Every single edit of a leaf of the pair file, or of the pair's part of
+/// `manifest.json`, is found — unless the leaf is informational.
+#[test]
+fn every_single_edit_of_a_pair_is_found() {
+    let mut f = fixture(true);
+    let pair = &mut f.evidence.pairs[0];
+    pair.expected_digest = pair.tested.digest.clone();
+    pair.decide(DigestPolicy::Identical);
+    f.evidence.pairs[0].detail.explanation.promote = Some("skopeo copy".into());
+    let original: Value = {
+        let dir = write(&f, true);
+        serde_json::from_slice(&std::fs::read(dir.path().join("bundle/images/app.json")).unwrap()).unwrap()
+    };
+    let mut paths = Vec::new();
+    leaves(&original, String::new(), &mut paths);
+    assert!(paths.len() > 40, "{paths:?}");
+    for path in paths.iter().filter(|p| !informational(p)) {
+        let dir = write(&f, true);
+        edit_pair_file(dir.path(), |v| {
+            let leaf = leaf_mut(v, path);
+            *leaf = changed(leaf);
+        });
+        assert!(judge_again(dir.path(), &f.evidence, &[RECORD_PATH]).is_err(), "an edit of `{path}` is not found");
+    }
+
+    let part = serde_json::to_value(&f.evidence).unwrap();
+    let mut paths = Vec::new();
+    leaves(&part, String::new(), &mut paths);
+    let dir = write(&f, true);
+    let mut judged = 0;
+    for path in paths.iter().filter(|p| !informational(p)) {
+        let mut edited = part.clone();
+        let leaf = leaf_mut(&mut edited, path);
+        *leaf = changed(leaf);
+        // An edit that no longer reads as a manifest fails `verify` before any re-judging.
+        let Ok(evidence) = serde_json::from_value::<ImageEvidence>(edited) else { continue };
+        judged += 1;
+        assert!(
+            !rejudge_all(&evidence, &["images/app.json", RECORD_PATH], reader(dir.path())).is_empty(),
+            "an edit of manifest.json's `{path}` is not found"
+        );
+    }
+    assert!(judged > 20, "only {judged} edits of manifest.json were re-judged");
+}
