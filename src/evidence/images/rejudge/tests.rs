@@ -351,3 +351,25 @@ fn every_single_edit_of_a_pair_is_found() {
     }
     assert!(judged > 20, "only {judged} edits of manifest.json were re-judged");
 }
+
+/// Every single edit of a leaf of an image record the test jobs wrote is found, but for
+/// when it was recorded.
+#[test]
+fn every_single_edit_of_an_image_record_is_found() {
+    let f = fixture(true);
+    let original: Value = serde_json::from_str(&f.record.to_json()).unwrap();
+    let mut paths = Vec::new();
+    leaves(&original, String::new(), &mut paths);
+    assert!(paths.len() > 8, "{paths:?}");
+    for path in paths.iter().filter(|p| *p != "recorded_at") {
+        let dir = write(&f, true);
+        let mut edited = original.clone();
+        let leaf = leaf_mut(&mut edited, path);
+        *leaf = changed(leaf);
+        std::fs::write(dir.path().join("bundle").join(RECORD_PATH), serde_json::to_vec(&edited).unwrap()).unwrap();
+        assert!(
+            judge_again(dir.path(), &f.evidence, &[RECORD_PATH]).is_err(),
+            "an edit of the record's `{path}` is not found"
+        );
+    }
+}
