@@ -902,3 +902,25 @@ json.dump(index, open(os.path.join(root, "index.json"), "w"))
     assert!(!layers.is_empty(), "{f:#?}");
     assert!(layers.iter().all(|l| l.3.contains("same uncompressed content") && l.2 == "compression"), "{f:#?}");
 }
+
+/// `compare` judges two references, and says that this alone would not pass an audit:
+/// only the build's digest (or a test job's image record) proves which digest was tested.
+#[test]
+fn compare_says_whether_anything_but_the_references_proves_the_pair() {
+    let (run, json) = compare("dev/app:PR-1", "prod/app:1.0.0", &[]);
+    assert_eq!((run.code, json["verdict"].as_str()), (0, Some("identical")), "{}", run.stderr);
+    assert_eq!((json["proven_by"].clone(), json["audit_passes"].as_bool()), (serde_json::json!([]), Some(false)));
+    let f = fixture();
+    let (tested, released) = (f.plain("dev/app:PR-1"), f.plain("prod/app:1.0.0"));
+    let text = release_audit(&["compare", &tested, &released, "--insecure-registry", &f.plain.host], &[]);
+    assert!(text.stdout.contains("proof     none: an audit fails this pair"), "{}", text.stdout);
+    assert!(text.stdout.contains("not proven: ") && !text.stdout.contains("is the tested image"), "{}", text.stdout);
+
+    let built = skopeo_digest(&tested, None);
+    let (run, json) = compare("dev/app:PR-1", "prod/app:1.0.0", &["--expected-digest", &built]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (json["proven_by"].clone(), json["audit_passes"].as_bool()),
+        (serde_json::json!(["expected-digest"]), Some(true))
+    );
+}
