@@ -44,7 +44,7 @@ pub const MAX_RECORD_IMAGES: usize = MAX_CONTAINERS + 1_000;
 /// Whether a file among the collected report files is an image record: its name is
 /// `image-record*.json`. One rule for the audit and for `verify`.
 pub fn is_record_file(path: &str) -> bool {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name = path.rsplit('/').next().unwrap_or_default();
     name.starts_with("image-record") && name.ends_with(".json")
 }
 
