@@ -434,9 +434,12 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
     use release_audit::config::{RawInputs, RunArgs};
     use release_audit::evidence::images;
     let f = fixture();
+    // `app` carries the digest its build reported: that proves the pair (two tags of one
+    // digest alone would not).
+    let built = skopeo_digest(&f.auth("dev/app:PR-1"), Some((LOGIN.user, LOGIN.password)));
     let args = RunArgs {
         images: Some(format!(
-            "app: {} -> {}\nmulti: {} -> {}",
+            "app: {} -> {} expect {built}\nmulti: {} -> {}",
             f.auth("dev/app:PR-1"),
             f.auth("prod/app:1.0.0"),
             f.plain("dev/multi:PR-1"),
@@ -794,6 +797,7 @@ fn verify_online_says_when_a_released_tag_has_moved() {
             .input("upload", "false")
             .input("tested-image", &f.plain("dev/multi:PR-1"))
             .input("release-image", &released)
+            .input("expected-digest", &skopeo_digest(&f.plain("dev/multi:PR-1"), None))
             .input("insecure-registries", &f.plain.host);
         let binary = std::path::Path::new(env!("CARGO_BIN_EXE_release-audit"));
         let result = step.run(binary, &[]).await;
@@ -897,4 +901,26 @@ json.dump(index, open(os.path.join(root, "index.json"), "w"))
     let layers: Vec<_> = f.iter().filter(|f| f.3.starts_with("layer ")).collect();
     assert!(!layers.is_empty(), "{f:#?}");
     assert!(layers.iter().all(|l| l.3.contains("same uncompressed content") && l.2 == "compression"), "{f:#?}");
+}
+
+/// `compare` judges two references, and says that this alone would not pass an audit:
+/// only the build's digest (or a test job's image record) proves which digest was tested.
+#[test]
+fn compare_says_whether_anything_but_the_references_proves_the_pair() {
+    let (run, json) = compare("dev/app:PR-1", "prod/app:1.0.0", &[]);
+    assert_eq!((run.code, json["verdict"].as_str()), (0, Some("identical")), "{}", run.stderr);
+    assert_eq!((json["proven_by"].clone(), json["audit_passes"].as_bool()), (serde_json::json!([]), Some(false)));
+    let f = fixture();
+    let (tested, released) = (f.plain("dev/app:PR-1"), f.plain("prod/app:1.0.0"));
+    let text = release_audit(&["compare", &tested, &released, "--insecure-registry", &f.plain.host], &[]);
+    assert!(text.stdout.contains("proof     none: an audit fails this pair"), "{}", text.stdout);
+    assert!(text.stdout.contains("not proven: ") && !text.stdout.contains("is the tested image"), "{}", text.stdout);
+
+    let built = skopeo_digest(&tested, None);
+    let (run, json) = compare("dev/app:PR-1", "prod/app:1.0.0", &["--expected-digest", &built]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (json["proven_by"].clone(), json["audit_passes"].as_bool()),
+        (serde_json::json!(["expected-digest"]), Some(true))
+    );
 }

@@ -687,3 +687,223 @@ async fn records_uploaded_with_the_reports_are_checked_by_the_audit() {
         result.everything()
     );
 }
+
+/// An audit of the pair `tested → released` with `extra` inputs and, when given, one
+/// report artifact holding a passing JUnit file and `record` as `image-record.json`.
+async fn audit_pair(
+    tested: &str,
+    released: &str,
+    extra: &[(&str, &str)],
+    record: Option<&[u8]>,
+) -> (release_audit_test_support::Step, release_audit_test_support::StepResult) {
+    use release_audit_test_support::{FakeGitHub, Step, official};
+    let f = images();
+    let fake = FakeGitHub::start().await;
+    let mut step = Step::with_fake(&fake);
+    step.input("release-version", "1.0.0")
+        .input("tested-image", &full(tested))
+        .input("release-image", &full(released))
+        .input("insecure-registries", &format!("{},{}", f.registry.host, localhost(&f.registry.host)))
+        .input("upload", "false");
+    match record {
+        Some(record) => {
+            let junit = r#"<testsuites tests="1"><testsuite name="e2e" tests="1"><testcase classname="e2e" name="TestMetrics" time="1"/></testsuite></testsuites>"#;
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("junit.xml"), junit).unwrap();
+            std::fs::write(dir.path().join("image-record.json"), record).unwrap();
+            official::upload(&fake, "pr-e2e-report", dir.path(), &["junit.xml", "image-record.json"]).await;
+            step.input("e2e-reports", "pr-e2e-report").input("required-reports", "e2e");
+        }
+        None => {
+            step.input("required-reports", "none");
+        }
+    }
+    for (name, value) in extra {
+        step.input(name, value);
+    }
+    let result = step.run(Path::new(env!("CARGO_BIN_EXE_release-audit")), &[]).await;
+    (step, result)
+}
+
+/// A path in the fixture registry (`prod/app:1.0.0`) as a reference; a full reference as is.
+fn full(reference: &str) -> String {
+    if reference.contains(':') && reference.split('/').next().is_some_and(|h| h.contains(':')) {
+        reference.to_string()
+    } else {
+        images().at(reference)
+    }
+}
+
+/// The registry's `127.0.0.1:port` spelt `localhost:port`: the same registry by another name.
+fn localhost(host: &str) -> String {
+    host.replacen("127.0.0.1", "localhost", 1)
+}
+
+/// A record file as a test job would upload it, from JSON.
+fn record_file(images: Vec<Value>, job: Value) -> Vec<u8> {
+    serde_json::to_vec_pretty(&json!({
+        "kind": "release-audit/image-record", "version": 1, "recorded_at": "2026-01-01T00:00:00Z",
+        "job": job, "images": images
+    }))
+    .unwrap()
+}
+
+/// `tested-image` equal to `release-image` — as one string, as two tags of one build, as
+/// one registry under two names, or pinned by digest — proves nothing by itself: without
+/// an image record or the build's digest the pair is not proven and fails the audit;
+/// the build's digest proves it.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_references_to_one_digest_prove_nothing_without_a_record_or_the_build_digest() {
+    let f = images();
+    let index = skopeo_digest(&f.at("prod/app:1.0.0"), None);
+    let pinned = format!("{}@{index}", f.at("prod/app"));
+    let aliased = localhost(&f.at("prod/app:1.0.0"));
+    for (tested, released) in [
+        ("prod/app:1.0.0", "prod/app:1.0.0"),
+        ("dev/app:PR-1", "prod/app:1.0.0"),
+        (aliased.as_str(), "prod/app:1.0.0"),
+        (pinned.as_str(), "prod/app:1.0.0"),
+    ] {
+        let (step, result) = audit_pair(tested, released, &[], None).await;
+        assert_eq!(result.code, 1, "{tested} → {released}: {}\n{}", result.stdout, result.stderr);
+        assert_eq!(result.outputs["verdict"], "failed");
+        let manifest = step.bundle_manifest(&result);
+        let pair = &manifest["evidence"]["images"]["pairs"][0];
+        assert_eq!((pair["verdict"].as_str(), pair["passed"].as_bool()), (Some("identical"), Some(false)), "{pair}");
+        assert_eq!(pair["proven_by"], json!([]), "{pair}");
+        let reasons = manifest["verdict"]["reasons"].to_string();
+        assert!(reasons.contains("not proven: "), "{reasons}");
+        assert!(!reasons.contains("is the tested image"), "{reasons}");
+        assert!(!result.summary.contains("is the tested image"), "{}", result.summary);
+    }
+    // The digest the build reported ties the tested image to the build.
+    let (step, result) = audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[("expected-digest", &index)], None).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    let manifest = step.bundle_manifest(&result);
+    assert_eq!(manifest["evidence"]["images"]["pairs"][0]["proven_by"], json!(["expected-digest"]));
+}
+
+/// Image records are bounded: a record holding more images than a record may is a
+/// record problem that fails the audit, and more recorded images of the released image
+/// than are checked fail the pair — never a pass on the part that was read.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_over_their_caps_fail_the_audit() {
+    use release_audit::evidence::images::record::MAX_RECORD_IMAGES;
+    use release_audit::evidence::images::verdict::MAX_CHECKS_PER_PAIR;
+    let f = images();
+    let index = skopeo_digest(&f.at("prod/app:1.0.0"), None);
+    let job = json!({"workflow": "PR Integration", "job": "e2e"});
+    // Other images only (the cluster's own pods), one more than a record may hold.
+    // Each its own digest, so that the artifact is not refused as a zip bomb first.
+    let other = |i: usize| json!({"source": "cluster", "reference": "docker.io/rancher/coredns:1", "digest": stub::sha256(&i.to_le_bytes())});
+    let too_many = record_file((0..=MAX_RECORD_IMAGES).map(other).collect(), job.clone());
+    let (_, result) =
+        audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[("expected-digest", &index)], Some(&too_many)).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
+    assert!(result.everything().contains("more than an image record may"), "{}", result.everything());
+
+    // The released index recorded once more than is checked.
+    let ran = |i: usize| json!({"source": "resolved", "reference": f.at("prod/app:1.0.0"), "digest": index, "container": stub::sha256(&i.to_le_bytes())});
+    let many = record_file((0..=MAX_CHECKS_PER_PAIR).map(ran).collect(), job);
+    let (step, result) = audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[], Some(&many)).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
+    let pair = &step.bundle_manifest(&result)["evidence"]["images"]["pairs"][0];
+    assert_eq!(
+        (pair["recorded"].as_array().unwrap().len(), pair["recorded_left_out"].as_u64()),
+        (MAX_CHECKS_PER_PAIR, Some(1))
+    );
+    assert!(result.everything().contains("1 more recorded images of the released image"), "{}", result.everything());
+}
+
+const HOSTILE: &str = "x\n::error::forged\r::set-output name=verdict::passed ##[warning]forged <script>alert(1)</script> | cell | [click](javascript:alert(1)) %0A::notice::x";
+
+/// What the runner would take as commands from a step's output (its parser: `\r` and
+/// `\n` end lines, leading blanks are trimmed before `::`, `##[` counts anywhere): lines
+/// that are not the tool's own commands (masks, groups, annotations), and any line that
+/// starts with one of the hostile text's own commands.
+fn runner_commands(text: &str) -> Vec<&str> {
+    let own = [
+        "::add-mask::",
+        "::group::",
+        "::endgroup::",
+        "::error ",
+        "::warning ",
+        "::notice ",
+        "::error::",
+        "::warning::",
+        "::notice::",
+    ];
+    text.split(['\n', '\r'])
+        .filter(|l| {
+            let l = l.trim_start();
+            let forged = l.starts_with("::")
+                && (!own.iter().any(|o| l.starts_with(o))
+                    || l.starts_with("::error::forged")
+                    || l.starts_with("::notice::x"));
+            forged || l.contains("##[")
+        })
+        .collect()
+}
+
+/// Cluster values in an image record (job names, references, pods, notes) reach the
+/// console, the annotations, the job summary and report.html only through the one
+/// escaping path: nothing becomes a workflow command, a Markdown link or table cell,
+/// or HTML.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_values_in_an_image_record_reach_no_output_unescaped() {
+    let other = format!("sha256:{}", "e".repeat(64));
+    let hostile = json!({
+        "source": "cluster", "reference": HOSTILE, "digest": other,
+        "image_id": format!("docker-pullable://evil/app@{other}"),
+        "namespace": HOSTILE, "pod": HOSTILE, "container": HOSTILE, "note": HOSTILE,
+        "platform": "linux/amd64"
+    });
+    let job = json!({"workflow": HOSTILE, "job": HOSTILE, "run_id": 1});
+    let (step, result) =
+        audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[], Some(&record_file(vec![hostile], job))).await;
+    assert_eq!(result.code, 1, "another digest was run: {}\n{}", result.stdout, result.stderr);
+    for (name, text) in [("stdout", &result.stdout), ("stderr", &result.stderr)] {
+        assert_eq!(runner_commands(text), Vec::<&str>::new(), "{name}:\n{text}");
+    }
+    // Outside code spans (where GitHub shows text literally), no HTML, link or cell
+    // border of the hostile text is left unescaped.
+    let prose: String = result
+        .summary
+        .lines()
+        .map(|l| l.split('`').step_by(2).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for raw in ["<script>", "[click](javascript:", "| cell |", "\n::error::forged"] {
+        assert!(!prose.contains(raw), "the summary holds `{raw}` raw:\n{}", result.summary);
+    }
+    assert!(result.summary.contains("a test job did not run the released image"), "{}", result.summary);
+    let html = String::from_utf8(step.bundle_file(&result, "report.html")).unwrap();
+    assert!(!html.contains("<script>alert"), "report.html holds a script");
+    assert!(!html.contains("href=\"javascript:"), "report.html holds a javascript link");
+}
+
+/// `record-image` prints what the cluster reported through the one printing path.
+#[test]
+fn record_image_prints_cluster_values_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let pods = json!({"kind": "List", "items": [{
+        "kind": "Pod",
+        "metadata": {"name": HOSTILE, "namespace": HOSTILE},
+        "spec": {"containers": [{"name": HOSTILE, "image": HOSTILE}]},
+        "status": {"containerStatuses": [{"name": HOSTILE, "image": HOSTILE,
+            "imageID": format!("docker-pullable://evil/app@sha256:{}", "e".repeat(64))}]}
+    }]});
+    let path = dir.path().join("pods.json");
+    std::fs::write(&path, serde_json::to_vec(&pods).unwrap()).unwrap();
+    let out = dir.path().join("image-record.json");
+    let run = release_audit(
+        &["record-image", "--pods", path.to_str().unwrap(), "--output", out.to_str().unwrap()],
+        JOB_ENV,
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("cluster "), "{}", run.stdout);
+    assert_eq!(runner_commands(&run.stdout), Vec::<&str>::new(), "{}", run.stdout);
+    assert!(!run.stdout.lines().any(|l| l.trim_start().starts_with("::")), "{}", run.stdout);
+    assert_eq!(runner_commands(&run.stderr), Vec::<&str>::new(), "{}", run.stderr);
+}

@@ -3,8 +3,15 @@
 //!
 //! `compare` goes through the same seam as action mode (its flags → [`RawInputs`] →
 //! [`config::images::settings`](crate::config::images::settings)), so it validates and
-//! decides exactly as the action does, and an error names the flag that was typed. Exit codes: 0 when the pair passes the policy, 1 when it does not,
-//! 2 for bad flags, 3 when a registry could not be read.
+//! judges the digests exactly as the action does, and an error names the flag that was typed.
+//!
+//! `compare` answers "do these two references name the same image now, under the
+//! policy?" — the question of an engineer chasing a mismatch. That alone never passes
+//! an audit: the action also wants proof that the tests ran the released digest (an
+//! image record, or the build's digest, `--expected-digest` here), and `compare` says
+//! whether it has one (`proven_by` in `--json`, the `proof` line in text).
+//! Exit codes: 0 when the digests pass the policy, 1 when they do not, 2 for bad flags,
+//! 3 when a registry could not be read.
 
 use std::fmt::Write as _;
 
@@ -151,12 +158,15 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
     let settings = crate::config::images::settings(&raw)?.expect("a pair is given");
     let evidence = images::collect(&settings).await?;
     let pair = &evidence.pairs[0];
+    let digests_pass = pair.verdict.passes(evidence.policy);
     if flags.json {
         let out = serde_json::json!({
             "name": pair.name,
             "policy": evidence.policy,
             "verdict": pair.verdict,
-            "passed": pair.passed,
+            "passed": digests_pass,
+            "proven_by": pair.proven_by,
+            "audit_passes": pair.passed,
             "expected_digest": pair.expected_digest,
             "tested": pair.detail.tested,
             "released": pair.detail.released,
@@ -177,10 +187,19 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
                 }
             }
         }
-        let outcome = if pair.passed { "passes" } else { "fails" };
+        let outcome = if digests_pass { "passes" } else { "fails" };
         let _ =
             writeln!(out, "verdict   {} — {outcome} digest-policy {}", pair.verdict.as_str(), evidence.policy.as_str());
         let _ = writeln!(out, "          {}", pair.verdict_line(evidence.policy));
+        if pair.proven_by.is_empty() {
+            let _ = writeln!(
+                out,
+                "proof     none: an audit fails this pair unless a test job's image record or the build's digest (--expected-digest) shows the tests ran it"
+            );
+        } else {
+            let proofs: Vec<&str> = pair.proven_by.iter().map(|p| p.as_str()).collect();
+            let _ = writeln!(out, "proof     {}", proofs.join(", "));
+        }
         let explanation = &pair.detail.explanation;
         if !explanation.findings.is_empty() {
             let _ = writeln!(out, "why");
@@ -201,7 +220,7 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
         }
         print_text(&out);
     }
-    Ok(if pair.passed { 0 } else { EXIT_VERDICT_FAILED })
+    Ok(if digests_pass { 0 } else { EXIT_VERDICT_FAILED })
 }
 
 fn write_record(out: &mut String, label: &str, r: &DigestRecord) {

@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 
 use crate::config::images::{parse_ref, registry_access};
 use crate::error::{Error, Result};
-use crate::evidence::images::record::{ImageRecord, JobIdentity, MAX_PODS_BYTES, RecordedImage, parse_pods};
-use crate::evidence::images::{Platform, RegistryClient, registry::FetchError, resolve};
+use crate::evidence::images::record::{
+    ImageRecord, JobIdentity, MAX_PODS_BYTES, MAX_RECORD_IMAGES, RecordedImage, parse_pods,
+};
+use crate::evidence::images::{ImageRef, Platform, RegistryAccess, RegistryClient, registry::FetchError, resolve};
+use crate::github::commands::print_line;
 use crate::github::runner::{Lookup, OutputFile};
 use crate::secret::Secret;
 
@@ -58,63 +61,85 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
     }
     let job = JobIdentity::from_env(env);
     let mut recorded: Vec<RecordedImage> = Vec::new();
-
     if !references.is_empty() {
         let platform = given_platform.clone().or_else(|| job.runner_platform());
-        let client = RegistryClient::new(&access);
-        let results =
-            futures_util::future::join_all(references.iter().map(|r| resolve::resolve(&client, r, &[]))).await;
-        for (reference, result) in references.iter().zip(results) {
-            match result {
-                Ok(resolved) => recorded.push(RecordedImage::resolved(&resolved.record, platform.clone())),
-                Err(FetchError::NotFound(reason)) => {
-                    return Err(Error::evidence(
-                        format!("image {reference}"),
-                        reason,
-                        "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)",
-                    ));
-                }
-                Err(FetchError::Failed(e)) => return Err(e),
-            }
-        }
+        recorded.extend(resolve_now(&references, &access, platform).await?);
     }
-
     if let Some(source) = &args.pods {
-        let (bytes, what) = read_pods(source)?;
-        let pods = parse_pods(&bytes, &what, given_platform.as_ref())?;
-        if !pods.not_started.is_empty() {
-            log::warn!(
-                "{} container(s) had no imageID yet and are not recorded: {}",
-                pods.not_started.len(),
-                pods.not_started.join(", ")
-            );
-        }
-        log::info!("{what}: {} containers of {} pods", pods.images.len(), pods.pods);
-        if pods.images.is_empty() {
-            return Err(Error::evidence(
-                what,
-                format!("lists {} pods but no container that has pulled its image", pods.pods),
-                "run `kubectl get pods -A -o json` after the tests have deployed (and while the pods still exist)",
-            ));
-        }
-        recorded.extend(pods.images);
+        recorded.extend(read_cluster(source, given_platform.as_ref())?);
+    }
+    if recorded.len() > MAX_RECORD_IMAGES {
+        return Err(Error::evidence(
+            "record-image",
+            format!("would record {} images, more than an image record may hold ({MAX_RECORD_IMAGES})", recorded.len()),
+            "record only the namespaces under test, e.g. `kubectl get pods -n kyma-system -o json`",
+        ));
     }
 
     let record = ImageRecord::new(job, recorded, chrono::Utc::now());
     write_record(&output, &record)?;
+    // References, pod, namespace and container names come from the cluster: outside
+    // text, printed through the one printing path.
     for image in &record.images {
-        println!("{}", describe(image));
+        print_line(&describe(image));
     }
-    println!(
+    print_line(&format!(
         "wrote {} ({} image{})",
         output.display(),
         record.images.len(),
         if record.images.len() == 1 { "" } else { "s" }
-    );
+    ));
     if let Some(path) = env("GITHUB_OUTPUT") {
         OutputFile::new(PathBuf::from(path)).set("record-path", &output.display().to_string())?;
     }
     Ok(0)
+}
+
+/// `--image`: each reference resolved now, recorded with the platform the job runs.
+async fn resolve_now(
+    references: &[ImageRef],
+    access: &RegistryAccess,
+    platform: Option<Platform>,
+) -> Result<Vec<RecordedImage>> {
+    let client = RegistryClient::new(access);
+    let results = futures_util::future::join_all(references.iter().map(|r| resolve::resolve(&client, r, &[]))).await;
+    let mut recorded = Vec::new();
+    for (reference, result) in references.iter().zip(results) {
+        match result {
+            Ok(resolved) => recorded.push(RecordedImage::resolved(&resolved.record, platform.clone())),
+            Err(FetchError::NotFound(reason)) => {
+                return Err(Error::evidence(
+                    format!("image {reference}"),
+                    reason,
+                    "check the reference, and that the login may read it (GHCR answers not found to unauthorised reads)",
+                ));
+            }
+            Err(FetchError::Failed(e)) => return Err(e),
+        }
+    }
+    Ok(recorded)
+}
+
+/// `--pods`: every container the cluster ran with the digest its node pulled.
+fn read_cluster(source: &str, platform: Option<&Platform>) -> Result<Vec<RecordedImage>> {
+    let (bytes, what) = read_pods(source)?;
+    let pods = parse_pods(&bytes, &what, platform)?;
+    if !pods.not_started.is_empty() {
+        log::warn!(
+            "{} container(s) had no imageID yet and are not recorded: {}",
+            pods.not_started.len(),
+            pods.not_started.join(", ")
+        );
+    }
+    log::info!("{what}: {} containers of {} pods", pods.images.len(), pods.pods);
+    if pods.images.is_empty() {
+        return Err(Error::evidence(
+            what,
+            format!("lists {} pods but no container that has pulled its image", pods.pods),
+            "run `kubectl get pods -A -o json` after the tests have deployed (and while the pods still exist)",
+        ));
+    }
+    Ok(pods.images)
 }
 
 fn read_pods(source: &str) -> Result<(Vec<u8>, String)> {

@@ -7,12 +7,20 @@
 //! → [`ImageEvidence`], which the bundle, the summary and the in-toto statements
 //! consume. Digests are computed here from the bytes fetched with `GET`; the
 //! registry's `Docker-Content-Digest` is recorded beside them, never trusted instead.
+//!
+//! Equal digests are not proof that the tests ran the released image: a pair passes
+//! only when an image record the test jobs wrote ([`record`]) or the digest the build
+//! reported ties the tested digest to the released one ([`verdict::decide`]), never
+//! because two references resolve alike. [`rejudge`] decides a pair again from the
+//! files in a bundle, for `verify`. Evidence here is plain data: every string from a
+//! registry, a cluster or an input is escaped where it is rendered, not here.
 
 pub mod explain;
 pub mod manifest;
 pub mod record;
 pub mod reference;
 pub mod registry;
+pub mod rejudge;
 pub mod resolve;
 pub mod settings;
 mod summary;
@@ -28,7 +36,7 @@ pub use reference::{Digest, ImageRef, Platform};
 pub use registry::{RegistryClient, RequestStats};
 pub use resolve::{DigestRecord, ManifestRecord, RawManifest, Resolved};
 pub use settings::{Credential, DigestPolicy, ImagePair, ImageSettings, RegistryAccess};
-pub use verdict::Verdict;
+pub use verdict::{Proof, Verdict};
 
 use crate::bundle::dir::BundleDir;
 use crate::error::Result;
@@ -76,13 +84,22 @@ pub struct PairEvidence {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_digest: Option<Digest>,
     pub verdict: Verdict,
-    /// Whether the verdict (and every digest a test job recorded) passes the policy.
+    /// What ties the tested digest to the released one beyond the two references (an
+    /// image record, the build's digest); empty when nothing does: the pair is not proven.
+    #[serde(default)]
+    pub proven_by: Vec<Proof>,
+    /// Whether the verdict passes the policy, the pair is proven, and every digest a
+    /// test job recorded passes the policy ([`verdict::decide`]).
     pub passed: bool,
     /// The digests the test jobs recorded running (`record-image`), each checked
     /// against the released image: the evidence of what was tested, beside the tag
     /// `tested-image` claims.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recorded: Vec<record::RecordCheck>,
+    /// Recorded images about the released image beyond [`verdict::MAX_CHECKS_PER_PAIR`]:
+    /// not checked, so the pair fails.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub recorded_left_out: usize,
     /// Full records and the explanation (written to `images/<name>.json`, not to the manifest).
     #[serde(skip)]
     pub detail: PairDetail,
@@ -92,6 +109,10 @@ pub struct PairEvidence {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageEvidence {
     pub policy: DigestPolicy,
+    /// The `platforms` filter the references were resolved with (empty: all), so that
+    /// `verify` can re-derive which manifests were compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<Platform>,
     pub pairs: Vec<PairEvidence>,
     /// The exact bytes of every manifest that was hashed, by digest.
     #[serde(skip)]
@@ -105,12 +126,17 @@ pub struct ImageEvidence {
     pub record_problems: Vec<String>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// `images/<name>.json`: the full record of one pair.
 #[derive(Serialize)]
 struct PairFile<'a> {
     name: &'a str,
     policy: DigestPolicy,
     verdict: Verdict,
+    proven_by: &'a [Proof],
     passed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     expected_digest: Option<&'a Digest>,
@@ -120,6 +146,8 @@ struct PairFile<'a> {
     released: Option<&'a DigestRecord>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     recorded: &'a [record::RecordCheck],
+    #[serde(skip_serializing_if = "is_zero")]
+    recorded_left_out: usize,
     explanation: &'a Explanation,
 }
 
@@ -136,15 +164,17 @@ impl ImageEvidence {
         reasons
     }
 
-    /// Checks the digests the test jobs recorded against each pair's released image;
-    /// a recorded digest that the policy does not accept fails the pair.
+    /// Checks the digests the test jobs recorded against each pair's released image
+    /// and decides each pair again: a record of a released digest proves the pair, a
+    /// recorded digest the policy does not accept fails it, and so do more records
+    /// than are checked ([`verdict::MAX_CHECKS_PER_PAIR`]).
     pub fn apply_records(&mut self, records: &[record::ImageRecord]) {
         for pair in &mut self.pairs {
             let Some(released) = &pair.detail.released else { continue };
-            pair.recorded = record::check_records(records, released);
-            if pair.recorded.iter().any(|c| !c.verdict.passes(self.policy)) {
-                pair.passed = false;
-            }
+            let checked = record::checks_for_pair(records, released);
+            pair.recorded = checked.checks;
+            pair.recorded_left_out = checked.left_out;
+            pair.decide(self.policy);
         }
     }
 
@@ -156,6 +186,7 @@ impl ImageEvidence {
                 name: &pair.name,
                 policy: self.policy,
                 verdict: pair.verdict,
+                proven_by: &pair.proven_by,
                 passed: pair.passed,
                 expected_digest: pair.expected_digest.as_ref(),
                 tested_reference: &pair.tested.reference,
@@ -163,6 +194,7 @@ impl ImageEvidence {
                 tested: pair.detail.tested.as_ref(),
                 released: pair.detail.released.as_ref(),
                 recorded: &pair.recorded,
+                recorded_left_out: pair.recorded_left_out,
                 explanation: &pair.detail.explanation,
             };
             dir.add_json(&format!("images/{}.json", pair.name), &file)?;
@@ -206,39 +238,72 @@ impl ImageEvidence {
 }
 
 impl PairEvidence {
-    /// One line saying what the verdict means for this pair.
-    /// Why the pair fails: a recorded digest the policy does not accept, else the verdict.
+    /// Decides the pair from its verdict and evidence ([`verdict::decide`]).
+    pub fn decide(&mut self, policy: DigestPolicy) {
+        let decision = verdict::decide(verdict::Grounds {
+            verdict: self.verdict,
+            policy,
+            expected: self.expected_digest.as_ref(),
+            recorded: &self.recorded,
+            recorded_left_out: self.recorded_left_out,
+        });
+        self.proven_by = decision.proven_by;
+        self.passed = decision.passed;
+    }
+
+    /// Why the pair fails: records left unchecked, a recorded digest the policy does
+    /// not accept, nothing that proves the pair, else the verdict.
     pub fn failure_line(&self, policy: DigestPolicy) -> String {
         let refused: Vec<&record::RecordCheck> = self.recorded.iter().filter(|c| !c.verdict.passes(policy)).collect();
+        if !self.verdict.passes(policy) {
+            return self.verdict_line(policy);
+        }
+        if self.recorded_left_out > 0 {
+            return format!(
+                "{} more recorded images of the released image than the {} checked: the records prove nothing until they are read in full",
+                self.recorded_left_out,
+                verdict::MAX_CHECKS_PER_PAIR
+            );
+        }
         match refused.first() {
-            Some(first) if self.verdict_passes(policy) => {
+            Some(first) => {
                 let more = if refused.len() > 1 { format!(" (and {} more)", refused.len() - 1) } else { String::new() };
                 format!("a test job did not run the released image: {}{more}", first.explanation)
             }
-            _ => self.verdict_line(policy),
+            None => self.verdict_line(policy),
         }
     }
 
-    fn verdict_passes(&self, policy: DigestPolicy) -> bool {
-        self.verdict.passes(policy)
-    }
-
+    /// What the verdict means for this pair, and whether anything proves it.
     pub fn verdict_line(&self, policy: DigestPolicy) -> String {
         let show = |r: &RefDigests| match &r.digest {
             Some(d) => format!("{} ({})", r.reference, d.short()),
             None => r.reference.clone(),
         };
+        let unproven =
+            self.proven_by.is_empty() && matches!(self.verdict, Verdict::Identical | Verdict::PlatformsIdentical);
+        if unproven {
+            return format!(
+                "not proven: tested {} and released {} resolve to {}, but nothing shows the tests ran it — no test job's image record (record-image) names a released digest, and no expected digest from the build was given",
+                show(&self.tested),
+                show(&self.released),
+                if self.verdict == Verdict::Identical { "the same digest" } else { "the same platform manifests" }
+            );
+        }
         match self.verdict {
-            Verdict::Identical => format!("released {} is the tested image", show(&self.released)),
+            Verdict::Identical => {
+                format!("released {} is the tested image (shown by {})", show(&self.released), self.proof_text())
+            }
             Verdict::PlatformsIdentical => format!(
-                "tested {} and released {} have the same platform manifests but different indexes{}",
+                "tested {} and released {} have the same platform manifests but different indexes{} (shown by {})",
                 show(&self.tested),
                 show(&self.released),
                 if policy == DigestPolicy::Identical {
                     " (digest-policy identical requires the same index)"
                 } else {
                     ""
-                }
+                },
+                self.proof_text()
             ),
             Verdict::Different => format!("tested {} and released {} differ", show(&self.tested), show(&self.released)),
             Verdict::ExpectedDigestMismatch => format!(
@@ -255,6 +320,18 @@ impl PairEvidence {
                 format!("{} not found", missing.join(" and "))
             }
         }
+    }
+
+    fn proof_text(&self) -> String {
+        let parts: Vec<&str> = self
+            .proven_by
+            .iter()
+            .map(|p| match p {
+                Proof::ExpectedDigest => "the digest the build reported",
+                Proof::ImageRecord => "a test job's image record",
+            })
+            .collect();
+        parts.join(" and ")
     }
 }
 
@@ -290,7 +367,8 @@ pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
         |image: &ImageRef| resolved.iter().find(|(i, _, _)| *i == image).expect("every reference was resolved");
 
     let ctx = explain::Context { client: &client, layer_diff_limit: settings.layer_diff_limit };
-    let mut evidence = ImageEvidence { policy: settings.policy, ..Default::default() };
+    let mut evidence =
+        ImageEvidence { policy: settings.policy, platforms: settings.platforms.clone(), ..Default::default() };
     for pair in &settings.pairs {
         let (_, tested, tested_missing) = lookup(&pair.tested);
         let (_, released, released_missing) = lookup(&pair.released);
@@ -309,20 +387,24 @@ pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
             },
         };
         log::info!("image `{}`: {}", pair.name, verdict.as_str());
-        evidence.pairs.push(PairEvidence {
+        let mut evidence_of_pair = PairEvidence {
             name: pair.name.clone(),
             tested: RefDigests::of(&pair.tested, tested.as_ref().map(|r| &r.record)),
             released: RefDigests::of(&pair.released, released.as_ref().map(|r| &r.record)),
             expected_digest: expected.cloned(),
             verdict,
-            passed: verdict.passes(settings.policy),
+            proven_by: Vec::new(),
+            passed: false,
             recorded: Vec::new(),
+            recorded_left_out: 0,
             detail: PairDetail {
                 tested: tested.as_ref().map(|r| r.record.clone()),
                 released: released.as_ref().map(|r| r.record.clone()),
                 explanation,
             },
-        });
+        };
+        evidence_of_pair.decide(settings.policy);
+        evidence.pairs.push(evidence_of_pair);
     }
     for (_, r, _) in &resolved {
         if let Some(r) = r {

@@ -37,6 +37,16 @@ pub const MAX_PODS_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
 /// Most containers recorded from one document.
 pub const MAX_CONTAINERS: usize = 20_000;
+/// Most images one record file may hold (what `record-image` writes at most: every
+/// container of one pods document, and the references resolved beside them).
+pub const MAX_RECORD_IMAGES: usize = MAX_CONTAINERS + 1_000;
+
+/// Whether a file among the collected report files is an image record: its name is
+/// `image-record*.json`. One rule for the audit and for `verify`.
+pub fn is_record_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.starts_with("image-record") && name.ends_with(".json")
+}
 
 /// One image record file: who recorded, when, and what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -226,8 +236,27 @@ impl ImageRecord {
                 "use the same release-audit version for record-image and the audit",
             ));
         }
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::evidence(what, format!("is not a valid image record: {e}"), hint))
+        let record: ImageRecord = serde_json::from_slice(bytes)
+            .map_err(|e| Error::evidence(what, format!("is not a valid image record: {e}"), hint))?;
+        if record.images.len() > MAX_RECORD_IMAGES {
+            return Err(Error::evidence(
+                what,
+                format!("holds {} images, more than an image record may ({MAX_RECORD_IMAGES})", record.images.len()),
+                "record only the namespaces under test, e.g. `kubectl get pods -n kyma-system -o json`",
+            ));
+        }
+        Ok(record)
+    }
+
+    /// Reads a record file, never more than [`MAX_RECORD_BYTES`] of it, and parses it.
+    pub fn read_file(path: &std::path::Path, what: &str) -> Result<Self> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e, "the file was collected; report this"))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_RECORD_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(path, e, "the file was collected; report this"))?;
+        Self::parse(&bytes, what)
     }
 
     /// The file as written: pretty JSON and a final newline.
@@ -298,7 +327,7 @@ impl RecordedImage {
         if let Ok(r) = ImageRef::parse(&self.reference) {
             names.push(r.repository);
         }
-        if let Some((Some(repo), _)) = self.image_id.as_deref().map(split_image_id)
+        if let Some(ImageId { repository: Some(repo), .. }) = self.image_id.as_deref().map(split_image_id)
             && let Ok(r) = ImageRef::parse(&repo)
         {
             names.push(r.repository);
@@ -398,7 +427,7 @@ pub struct PodsRecord {
 /// Splits an `imageID` into the repository it was pulled from and its digest text:
 /// `docker-pullable://repo@sha256:…` and `repo@sha256:…` → (`repo`, `sha256:…`);
 /// `sha256:…` or `docker://sha256:…` (a local image id) → (None, `sha256:…`).
-fn split_image_id(image_id: &str) -> (Option<String>, &str) {
+fn split_image_id(image_id: &str) -> ImageId<'_> {
     let rest = match image_id.split_once("://") {
         Some((scheme, rest))
             if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
@@ -408,20 +437,29 @@ fn split_image_id(image_id: &str) -> (Option<String>, &str) {
         _ => image_id,
     };
     match rest.rsplit_once('@') {
-        Some((repo, digest)) => (Some(repo.to_string()), digest),
-        None => (None, rest),
+        Some((repo, digest)) => ImageId { repository: Some(repo.to_string()), digest },
+        None => ImageId { repository: None, digest: rest },
     }
+}
+
+/// An `imageID` split: the repository it was pulled from (none for a local image id)
+/// and the digest text.
+struct ImageId<'a> {
+    repository: Option<String>,
+    digest: &'a str,
 }
 
 /// The digest in an `imageID`, or why there is none.
 fn digest_of_image_id(image_id: &str) -> std::result::Result<Digest, String> {
     match split_image_id(image_id) {
-        (Some(_), digest) => Digest::parse(digest).map_err(|e| format!("the imageID's digest is unusable: {e}")),
-        (None, id) if Digest::parse(id).is_ok() => Err(
+        ImageId { repository: Some(_), digest } => {
+            Digest::parse(digest).map_err(|e| format!("the imageID's digest is unusable: {e}"))
+        }
+        ImageId { repository: None, digest: id } if Digest::parse(id).is_ok() => Err(
             "the imageID is a local image id (the config digest), not a registry digest: the image was loaded into the node, not pulled"
                 .to_string(),
         ),
-        (None, _) => Err("the imageID names no digest".to_string()),
+        ImageId { repository: None, .. } => Err("the imageID names no digest".to_string()),
     }
 }
 
@@ -580,16 +618,40 @@ pub struct RecordCheck {
     pub explanation: String,
 }
 
+/// The checks of one pair: at most [`MAX_CHECKS_PER_PAIR`](super::verdict::MAX_CHECKS_PER_PAIR),
+/// and how many more recorded images were about the released image.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairChecks {
+    pub checks: Vec<RecordCheck>,
+    pub left_out: usize,
+}
+
+/// [`check_records`] under the cap: the first [`MAX_CHECKS_PER_PAIR`](super::verdict::MAX_CHECKS_PER_PAIR)
+/// checks are kept, the rest only counted (and the pair fails on them).
+///
+/// The records are taken in a canonical order (by their JSON text), so the checks do
+/// not depend on the order the files were found in — `verify` finds them otherwise.
+pub fn checks_for_pair(records: &[ImageRecord], released: &DigestRecord) -> PairChecks {
+    let mut sorted: Vec<&ImageRecord> = records.iter().collect();
+    sorted.sort_by_cached_key(|r| r.to_json());
+    check_each(sorted.into_iter(), released, super::verdict::MAX_CHECKS_PER_PAIR)
+}
+
 /// Checks every recorded image that is about the released image — one whose
 /// repository has the released repository's last path component (`dev/app` and
 /// `prod/app` are both `app`), or whose digest is one of the released digests — and
 /// says what each recorded digest is. Records about other images (the cluster's own
 /// pods) are left out.
 pub fn check_records(records: &[ImageRecord], released: &DigestRecord) -> Vec<RecordCheck> {
+    check_each(records.iter(), released, usize::MAX).checks
+}
+
+/// The checks of `records` in order: the first `cap` kept, the rest only counted.
+fn check_each<'a>(records: impl Iterator<Item = &'a ImageRecord>, released: &DigestRecord, cap: usize) -> PairChecks {
     let released_name = image_name(&released.repository);
     let released_platforms = released.platform_digests();
     let is_released = |d: &Digest| *d == released.digest || released_platforms.values().any(|p| p == d);
-    let mut checks = Vec::new();
+    let mut out = PairChecks::default();
     for record in records {
         for image in &record.images {
             let about = image.repositories().iter().any(|r| image_name(r) == released_name)
@@ -598,13 +660,17 @@ pub fn check_records(records: &[ImageRecord], released: &DigestRecord) -> Vec<Re
             if !about {
                 continue;
             }
-            let (verdict, platform, why) = judge(image, released, &released_platforms);
+            if out.checks.len() == cap {
+                out.left_out += 1;
+                continue;
+            }
+            let Judged { verdict, platform, why } = judge(image, released, &released_platforms);
             let place = image.place().map(|p| format!(" in {p}")).unwrap_or_default();
             let what = match &image.digest {
                 Some(d) => format!("{} ({})", image.reference, d.short()),
                 None => image.reference.clone(),
             };
-            checks.push(RecordCheck {
+            out.checks.push(RecordCheck {
                 job: record.job.clone(),
                 image: image.clone(),
                 released: released.reference.clone(),
@@ -614,7 +680,20 @@ pub fn check_records(records: &[ImageRecord], released: &DigestRecord) -> Vec<Re
             });
         }
     }
-    checks
+    out
+}
+
+/// What one recorded digest is: the verdict, the released platform it is about, and why.
+struct Judged {
+    verdict: RecordVerdict,
+    platform: Option<String>,
+    why: String,
+}
+
+impl Judged {
+    fn new(verdict: RecordVerdict, platform: Option<String>, why: String) -> Self {
+        Judged { verdict, platform, why }
+    }
 }
 
 /// The last path component of a repository: what an image is called across registries.
@@ -622,25 +701,25 @@ fn image_name(repository: &str) -> &str {
     repository.rsplit('/').next().unwrap_or(repository)
 }
 
-fn judge(
-    image: &RecordedImage,
-    released: &DigestRecord,
-    released_platforms: &BTreeMap<String, Digest>,
-) -> (RecordVerdict, Option<String>, String) {
+fn judge(image: &RecordedImage, released: &DigestRecord, released_platforms: &BTreeMap<String, Digest>) -> Judged {
     let Some(digest) = &image.digest else {
         let why = image.note.clone().unwrap_or_else(|| "no digest was recorded".to_string());
-        return (RecordVerdict::NoDigest, None, format!("{why}; this proves nothing about the released image"));
+        return Judged::new(
+            RecordVerdict::NoDigest,
+            None,
+            format!("{why}; this proves nothing about the released image"),
+        );
     };
     let kind = if released.is_index() { "index" } else { "manifest" };
     if *digest == released.digest {
-        return (RecordVerdict::Index, None, format!("this is the released {kind} {}", released.reference));
+        return Judged::new(RecordVerdict::Index, None, format!("this is the released {kind} {}", released.reference));
     }
     if let Some((platform, _)) = released_platforms.iter().find(|(_, d)| *d == digest) {
         let also = match &image.platform {
             Some(p) if p.to_string() != *platform => format!(" (recorded as running on {p})"),
             _ => String::new(),
         };
-        return (
+        return Judged::new(
             RecordVerdict::PlatformManifest,
             Some(platform.clone()),
             format!("this is the released {platform} manifest of {}{also}", released.reference),
@@ -651,7 +730,7 @@ fn judge(
         && let Some(rd) = released_platforms.get(&p.to_string())
     {
         return if pd == rd {
-            (
+            Judged::new(
                 RecordVerdict::SamePlatformManifest,
                 Some(p.to_string()),
                 format!(
@@ -662,7 +741,7 @@ fn judge(
                 ),
             )
         } else {
-            (
+            Judged::new(
                 RecordVerdict::Different,
                 Some(p.to_string()),
                 format!(
@@ -675,7 +754,7 @@ fn judge(
         };
     }
     if image.platform.is_none() && !image.platforms.is_empty() && image.platforms == *released_platforms {
-        return (
+        return Judged::new(
             RecordVerdict::SamePlatformManifest,
             None,
             format!(
@@ -685,7 +764,7 @@ fn judge(
             ),
         );
     }
-    (
+    Judged::new(
         RecordVerdict::Different,
         None,
         format!(
@@ -883,7 +962,7 @@ mod tests {
             format!("europe-docker.pkg.dev/p/prod/app@sha256:{hex}"),
         ] {
             assert_eq!(digest_of_image_id(&id).unwrap().hex(), hex);
-            assert_eq!(split_image_id(&id).0.as_deref(), Some("europe-docker.pkg.dev/p/prod/app"));
+            assert_eq!(split_image_id(&id).repository.as_deref(), Some("europe-docker.pkg.dev/p/prod/app"));
         }
         assert!(digest_of_image_id(&format!("docker://sha256:{hex}")).unwrap_err().contains("local image id"));
         assert!(digest_of_image_id(&format!("sha256:{hex}")).unwrap_err().contains("local image id"));
@@ -915,6 +994,15 @@ mod tests {
             .to_string();
         assert!(err.contains("`version` is 2"), "{err}");
         assert!(ImageRecord::parse(b"not json", "x.json").unwrap_err().to_string().starts_with("x.json: is not JSON"));
+    }
+
+    #[test]
+    fn the_schema_states_the_cap_the_reader_keeps() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../schema/image-record-v1.schema.json")).unwrap();
+        assert_eq!(schema["properties"]["images"]["maxItems"].as_u64(), Some(MAX_RECORD_IMAGES as u64));
+        assert!(is_record_file("reports/e2e/pr-e2e-report/image-record-metrics.json"));
+        assert!(!is_record_file("reports/e2e/image-record/junit.json") && !is_record_file("image-record.xml"));
     }
 
     #[test]

@@ -342,7 +342,7 @@ impl RegistryClient {
                 || next.port_or_known_default() != origin.port_or_known_default();
             let same_host = !left_origin;
             // Bounded by the audit's deadline like every registry request.
-            let (time, _) = self.request_time(image)?;
+            let RequestTime { time, .. } = self.request_time(image)?;
             let mut request = self.http.get(next.clone()).timeout(time);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
@@ -396,21 +396,12 @@ impl RegistryClient {
         accept: Option<&str>,
         what: &str,
     ) -> FetchResult<reqwest::Response> {
-        struct Failed(FetchError);
-        impl std::fmt::Display for Failed {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                match &self.0 {
-                    FetchError::NotFound(reason) => f.write_str(reason),
-                    FetchError::Failed(e) => write!(f, "{e}"),
-                }
-            }
-        }
         let challenges_answered = std::sync::atomic::AtomicU32::new(0);
         let attempts = std::sync::atomic::AtomicU32::new(0);
-        let fatal = |e: FetchError| Attempt::fatal(Failed(e));
         let outcome = with_retries(self.retry, || async {
             let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
-            let (time, cut_by_deadline) = self.request_time(image).map_err(|e| fatal(e.into()))?;
+            let RequestTime { time, cut_by_deadline } =
+                self.request_time(image).map_err(|e| Attempt::fatal(Failed(e.into())))?;
             let mut request = self.http.get(url).timeout(time);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
@@ -425,67 +416,81 @@ impl RegistryClient {
             };
             let response = match result {
                 Ok(r) => r,
-                Err(e) => return Err(self.transport_attempt(image, what, &e, cut_by_deadline).map(|e| Failed(e.into()))),
+                Err(e) => {
+                    return Err(self.transport_attempt(image, what, &e, cut_by_deadline).map(|e| Failed(e.into())));
+                }
             };
-            let status = response.status();
-            if status.is_success() || status.is_redirection() {
+            if response.status().is_success() || response.status().is_redirection() {
                 return Ok(response);
             }
-            match status {
-                StatusCode::UNAUTHORIZED if challenges_answered.load(Ordering::SeqCst) == 0 => {
-                    let challenge = response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).and_then(parse_challenge);
-                    let body = error_text(response).await;
-                    self.answer_challenge(image, challenge, sent_auth.as_ref(), what, &body).await.map_err(fatal)?;
-                    challenges_answered.fetch_add(1, Ordering::SeqCst);
-                    Err(Attempt::again(Failed(self.unauthorized(image, what, &body).into())))
-                }
-                StatusCode::UNAUTHORIZED => {
-                    let body = error_text(response).await;
-                    Err(fatal(self.unauthorized(image, what, &body).into()))
-                }
-                StatusCode::FORBIDDEN => {
-                    let body = error_text(response).await;
-                    let login = match self.access.credential_for(image) {
-                        Some(c) => format!("the login `{}`", c.username),
-                        None => "an anonymous client".to_string(),
-                    };
-                    let error = Error::service(
-                        Self::service(image),
-                        format!("{what}: 403 Forbidden{body} — {login} may not read {}", image.repository),
-                        format!("grant read access on {} to that login (Artifact Registry: roles/artifactregistry.reader), or fix `registry-credentials`", image.name()),
-                    );
-                    if body.contains("intermediary") { Err(Attempt::retry(Failed(error.into()))) } else { Err(fatal(error.into())) }
-                }
-                StatusCode::NOT_FOUND => {
-                    let body = error_text(response).await;
-                    Err(fatal(FetchError::NotFound(format!("{what}: not found (404{body})"))))
-                }
-                s if is_retryable(s.as_u16(), "") => {
-                    let wait = retry_after(&response);
-                    let body = error_text(response).await;
-                    let (reason, hint) = if s == StatusCode::TOO_MANY_REQUESTS {
-                        ("the registry is throttling us", "wait and run again; authenticated pulls usually have a higher limit (registry-credentials)")
-                    } else {
-                        ("the registry keeps failing", "try again later; check the registry's status page")
-                    };
-                    let error = Error::service(Self::service(image), format!("{what}: {s}{body} after {attempt} attempts — {reason}"), hint);
-                    Err(Attempt::retry_after(Failed(error.into()), wait))
-                }
-                s => {
-                    let body = error_text(response).await;
-                    Err(fatal(
-                        Error::service(
-                            Self::service(image),
-                            format!("{what}: unexpected answer {s}{body}"),
-                            "check the reference; this registry may not speak the OCI distribution API at this address",
-                        )
-                        .into(),
-                    ))
-                }
+            let refused = Refused { image, what, attempt, sent_auth: sent_auth.as_ref() };
+            if response.status() == StatusCode::UNAUTHORIZED && challenges_answered.load(Ordering::SeqCst) == 0 {
+                let challenge =
+                    response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).and_then(parse_challenge);
+                let body = error_text(response).await;
+                self.answer_challenge(image, challenge, refused.sent_auth, what, &body)
+                    .await
+                    .map_err(|e| Attempt::fatal(Failed(e)))?;
+                challenges_answered.fetch_add(1, Ordering::SeqCst);
+                return Err(Attempt::again(Failed(self.unauthorized(image, what, &body).into())));
             }
+            Err(self.refusal(&refused, response).await)
         })
         .await;
         outcome.map_err(|gave_up| gave_up.error.0)
+    }
+
+    /// What an answer that is neither a success nor a first `401` means for the retry
+    /// loop: a `403 … intermediary`, 429 and 5xx are tried again, the rest is final.
+    async fn refusal(&self, r: &Refused<'_>, response: reqwest::Response) -> Attempt<Failed> {
+        let (image, what) = (r.image, r.what);
+        let status = response.status();
+        let wait = retry_after(&response);
+        let body = error_text(response).await;
+        let fatal = |e: FetchError| Attempt::fatal(Failed(e));
+        match status {
+            StatusCode::UNAUTHORIZED => fatal(self.unauthorized(image, what, &body).into()),
+            StatusCode::FORBIDDEN => {
+                let login = match self.access.credential_for(image) {
+                    Some(c) => format!("the login `{}`", c.username),
+                    None => "an anonymous client".to_string(),
+                };
+                let error = Error::service(
+                    Self::service(image),
+                    format!("{what}: 403 Forbidden{body} — {login} may not read {}", image.repository),
+                    format!(
+                        "grant read access on {} to that login (Artifact Registry: roles/artifactregistry.reader), or fix `registry-credentials`",
+                        image.name()
+                    ),
+                );
+                if body.contains("intermediary") { Attempt::retry(Failed(error.into())) } else { fatal(error.into()) }
+            }
+            StatusCode::NOT_FOUND => fatal(FetchError::NotFound(format!("{what}: not found (404{body})"))),
+            s if is_retryable(s.as_u16(), "") => {
+                let (reason, hint) = if s == StatusCode::TOO_MANY_REQUESTS {
+                    (
+                        "the registry is throttling us",
+                        "wait and run again; authenticated pulls usually have a higher limit (registry-credentials)",
+                    )
+                } else {
+                    ("the registry keeps failing", "try again later; check the registry's status page")
+                };
+                let error = Error::service(
+                    Self::service(image),
+                    format!("{what}: {s}{body} after {} attempts — {reason}", r.attempt),
+                    hint,
+                );
+                Attempt::retry_after(Failed(error.into()), wait)
+            }
+            s => fatal(
+                Error::service(
+                    Self::service(image),
+                    format!("{what}: unexpected answer {s}{body}"),
+                    "check the reference; this registry may not speak the OCI distribution API at this address",
+                )
+                .into(),
+            ),
+        }
     }
 
     /// Learns how to authenticate from a `401`'s challenge.
@@ -572,7 +577,7 @@ impl RegistryClient {
         // Through the one retry loop, within the audit's deadline: token services
         // (ghcr.io/token, GAR's /v2/token, auth.docker.io) answer 429 and 5xx too.
         let response = with_retries(self.retry, || async {
-            let (time, cut_by_deadline) = self.request_time(image).map_err(Attempt::fatal)?;
+            let RequestTime { time, cut_by_deadline } = self.request_time(image).map_err(Attempt::fatal)?;
             let mut request = self.http.get(url.clone()).timeout(time);
             if let Some(c) = credential {
                 request = request.header(AUTHORIZATION, format!("Basic {}", c.basic().expose()));
@@ -600,45 +605,11 @@ impl RegistryClient {
         let status = response.status();
         if !status.is_success() {
             let body = error_text(response).await;
-            let (reason, hint) = match (status, credential) {
-                (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, Some(c)) => (
-                    format!("the token service refused the login `{}` ({status}{body})", c.username),
-                    "check the password or token in `registry-credentials` and that it may read the repository"
-                        .to_string(),
-                ),
-                (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) if !withheld.is_empty() => (
-                    format!("the token service requires a login ({status}{body}){withheld}"),
-                    format!("list {realm_host} in `insecure-registries` if you trust a token service on plain HTTP"),
-                ),
-                (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) => (
-                    format!("the token service requires a login ({status}{body})"),
-                    format!("add `{}=<username>:<password>` to `registry-credentials`", image.registry),
-                ),
-                _ => (format!("the token service answered {status}{body}"), "try again later".to_string()),
-            };
-            return Err(Error::service(&service, format!("{what}: {reason}"), hint).into());
+            let refused =
+                TokenRefusal { status, body: &body, credential, withheld: &withheld, realm_host: &realm_host };
+            return Err(token_refused(image, what, &refused).into());
         }
-        #[derive(Deserialize)]
-        struct TokenAnswer {
-            token: Option<String>,
-            access_token: Option<String>,
-        }
-        let body = read_limited(response, 1 << 20, what).await?.unwrap_or_default();
-        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
-            Error::service(
-                &service,
-                format!("{what}: the token service's answer is not JSON: {e}"),
-                "report this to the registry's operator",
-            )
-        })?;
-        answer.token.or(answer.access_token).filter(|t| !t.is_empty()).map(Secret::new).ok_or_else(|| {
-            Error::service(
-                &service,
-                format!("{what}: the token service's answer has no token"),
-                "report this to the registry's operator",
-            )
-            .into()
-        })
+        read_token(response, &service, what).await
     }
 
     fn unauthorized(&self, image: &ImageRef, what: &str, body: &str) -> Error {
@@ -665,13 +636,14 @@ impl RegistryClient {
     /// How long one request may take, whole body included: at most
     /// [`REQUEST_TIME_LIMIT`], and never past the audit's deadline. A registry that
     /// sends a byte a second cannot hold the run.
-    /// Returns the time and whether the deadline (not the limit) set it.
-    fn request_time(&self, image: &ImageRef) -> crate::error::Result<(Duration, bool)> {
+    fn request_time(&self, image: &ImageRef) -> crate::error::Result<RequestTime> {
         let limit = REQUEST_TIME_LIMIT;
         match self.access.deadline {
-            None => Ok((limit, false)),
+            None => Ok(RequestTime { time: limit, cut_by_deadline: false }),
             Some(deadline) => match deadline.checked_duration_since(std::time::Instant::now()) {
-                Some(left) if !left.is_zero() => Ok((left.min(limit), left < limit)),
+                Some(left) if !left.is_zero() => {
+                    Ok(RequestTime { time: left.min(limit), cut_by_deadline: left < limit })
+                }
                 _ => Err(Error::service(
                     format!("registry {}", image.registry),
                     format!("the audit's `timeout` passed before {} could be asked", image.api_host()),
@@ -724,6 +696,89 @@ impl RegistryClient {
             hint,
         )
     }
+}
+
+/// How long one request may take, and whether the audit's deadline (not the
+/// per-request limit) set it.
+struct RequestTime {
+    time: Duration,
+    cut_by_deadline: bool,
+}
+
+/// A token service's refusal, for [`token_refused`].
+struct TokenRefusal<'a> {
+    status: StatusCode,
+    body: &'a str,
+    credential: Option<&'a super::settings::Credential>,
+    /// Why the login was not sent (empty when it was, or there is none).
+    withheld: &'a str,
+    realm_host: &'a str,
+}
+
+/// The error for a token service that answered with something else than a token.
+fn token_refused(image: &ImageRef, what: &str, r: &TokenRefusal<'_>) -> Error {
+    let (status, body, withheld, realm_host) = (r.status, r.body, r.withheld, r.realm_host);
+    let (reason, hint) = match (status, r.credential) {
+        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, Some(c)) => (
+            format!("the token service refused the login `{}` ({status}{body})", c.username),
+            "check the password or token in `registry-credentials` and that it may read the repository".to_string(),
+        ),
+        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) if !withheld.is_empty() => (
+            format!("the token service requires a login ({status}{body}){withheld}"),
+            format!("list {realm_host} in `insecure-registries` if you trust a token service on plain HTTP"),
+        ),
+        (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, None) => (
+            format!("the token service requires a login ({status}{body})"),
+            format!("add `{}=<username>:<password>` to `registry-credentials`", image.registry),
+        ),
+        _ => (format!("the token service answered {status}{body}"), "try again later".to_string()),
+    };
+    Error::service(RegistryClient::service(image), format!("{what}: {reason}"), hint)
+}
+
+/// The token in a token service's answer (`token`, or OAuth2's `access_token`).
+async fn read_token(response: reqwest::Response, service: &str, what: &str) -> FetchResult<Secret> {
+    #[derive(Deserialize)]
+    struct TokenAnswer {
+        token: Option<String>,
+        access_token: Option<String>,
+    }
+    let body = read_limited(response, 1 << 20, what).await?.unwrap_or_default();
+    let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
+        Error::service(
+            service,
+            format!("{what}: the token service's answer is not JSON: {e}"),
+            "report this to the registry's operator",
+        )
+    })?;
+    answer.token.or(answer.access_token).filter(|t| !t.is_empty()).map(Secret::new).ok_or_else(|| {
+        Error::service(
+            service,
+            format!("{what}: the token service's answer has no token"),
+            "report this to the registry's operator",
+        )
+        .into()
+    })
+}
+
+/// A failed request as the retry loop carries it: its text is the error's.
+struct Failed(FetchError);
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            FetchError::NotFound(reason) => f.write_str(reason),
+            FetchError::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// What a refused request was, for [`RegistryClient::refusal`].
+struct Refused<'a> {
+    image: &'a ImageRef,
+    what: &'a str,
+    attempt: u32,
+    sent_auth: Option<&'a Secret>,
 }
 
 /// The longest one registry request may take, body included.

@@ -1,11 +1,96 @@
 //! The verdict of one pair and how `digest-policy` judges it. Pure functions of the
 //! records: no network, no explanation.
+//!
+//! Two digests that are equal say that two references name the same image *now*; they
+//! do not say that the tests ran it. A pair therefore passes only when evidence other
+//! than the two references ties the tested digest to the released one ([`Proof`]): a
+//! test job's image record (`record-image`) that names a released digest, or the digest
+//! the build reported (`expected-digest`), which the tested image must have. Nothing
+//! here compares reference strings: `app:1` and `docker.io/library/app:1`, two tags of
+//! one build, or one string given twice are all "two references", and prove nothing.
 
 use serde::{Deserialize, Serialize};
 
+use super::record::{RecordCheck, RecordVerdict};
 use super::reference::Digest;
 use super::resolve::DigestRecord;
 use super::settings::DigestPolicy;
+
+/// Most recorded images checked against one released image; more fail the pair (a
+/// record that cannot be read in full proves nothing about the part left out).
+pub const MAX_CHECKS_PER_PAIR: usize = 2_000;
+
+/// What ties the tested digest to the released one, beyond the two references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Proof {
+    /// The tested image has the digest the build reported (`expected-digest`).
+    ExpectedDigest,
+    /// A test job's image record names the released index or one of its platform
+    /// manifests (or, under `platforms`, the same platform manifest).
+    ImageRecord,
+}
+
+impl Proof {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proof::ExpectedDigest => "expected-digest",
+            Proof::ImageRecord => "image-record",
+        }
+    }
+}
+
+/// How a pair is decided: what proves it, and whether it passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Empty when nothing but the two references ties tested to released.
+    pub proven_by: Vec<Proof>,
+    pub passed: bool,
+}
+
+/// What [`decide`] reads: the verdict and every piece of evidence beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct Grounds<'a> {
+    pub verdict: Verdict,
+    pub policy: DigestPolicy,
+    pub expected: Option<&'a Digest>,
+    /// The recorded images about the released image, each checked.
+    pub recorded: &'a [RecordCheck],
+    /// Recorded images about the released image that were not checked (over
+    /// [`MAX_CHECKS_PER_PAIR`]).
+    pub recorded_left_out: usize,
+}
+
+/// Decides a pair. Under `identical` and `platforms` it passes only when the verdict
+/// passes the policy, something proves it ([`Proof`]), every recorded image about the
+/// released image passes the policy, and none was left unchecked. `record` never fails.
+pub fn decide(g: Grounds<'_>) -> Decision {
+    let mut proven_by = Vec::new();
+    let compared = !matches!(g.verdict, Verdict::NotFound | Verdict::ExpectedDigestMismatch);
+    if g.expected.is_some() && compared {
+        proven_by.push(Proof::ExpectedDigest);
+    }
+    if g.recorded.iter().any(|c| c.verdict.ties() && c.verdict.passes(g.policy)) {
+        proven_by.push(Proof::ImageRecord);
+    }
+    let passed = match g.policy {
+        DigestPolicy::Record => true,
+        policy => {
+            g.verdict.passes(policy)
+                && !proven_by.is_empty()
+                && g.recorded_left_out == 0
+                && g.recorded.iter().all(|c| c.verdict.passes(policy))
+        }
+    };
+    Decision { proven_by, passed }
+}
+
+impl RecordVerdict {
+    /// Whether the recorded digest is (a part of) the released image.
+    pub fn ties(self) -> bool {
+        matches!(self, RecordVerdict::Index | RecordVerdict::PlatformManifest | RecordVerdict::SamePlatformManifest)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -126,6 +211,67 @@ mod tests {
             compare(&record(1, &[("linux/arm64/v8", 10)]), &record(2, &[("linux/arm64", 10)])),
             Verdict::PlatformsIdentical
         );
+    }
+
+    #[test]
+    fn a_pair_passes_only_when_something_beside_the_references_proves_it() {
+        use crate::evidence::images::record::{JobIdentity, RecordCheck, RecordSource, RecordedImage};
+        let check = |verdict: RecordVerdict| RecordCheck {
+            job: JobIdentity::default(),
+            image: RecordedImage {
+                source: RecordSource::Resolved,
+                reference: "r.io/app:1".into(),
+                digest: Some(d(1)),
+                platform: None,
+                platform_digest: None,
+                media_type: None,
+                platforms: Default::default(),
+                image_id: None,
+                namespace: None,
+                pod: None,
+                container: None,
+                init_container: false,
+                note: None,
+            },
+            released: "r.io/app:1".into(),
+            verdict,
+            platform: None,
+            explanation: String::new(),
+        };
+        let grounds =
+            |verdict, policy, expected, recorded| Grounds { verdict, policy, expected, recorded, recorded_left_out: 0 };
+        let e = d(1);
+        let index = [check(RecordVerdict::Index)];
+        let same_platform = [check(RecordVerdict::SamePlatformManifest)];
+        let different = [check(RecordVerdict::Different)];
+        let no_digest = [check(RecordVerdict::NoDigest)];
+        use DigestPolicy::{Identical as I, Platforms as P, Record as R};
+        use Verdict::{Identical, PlatformsIdentical};
+        // (verdict, policy, expected, records) → (proven by, passed)
+        type Row<'a> = (Verdict, DigestPolicy, Option<&'a Digest>, &'a [RecordCheck], Vec<Proof>, bool);
+        let table: Vec<Row<'_>> = vec![
+            (Identical, I, None, &[], vec![], false),
+            (PlatformsIdentical, P, None, &[], vec![], false),
+            (Identical, I, Some(&e), &[], vec![Proof::ExpectedDigest], true),
+            (Identical, I, None, &index, vec![Proof::ImageRecord], true),
+            (Identical, I, Some(&e), &index, vec![Proof::ExpectedDigest, Proof::ImageRecord], true),
+            (Identical, I, None, &same_platform, vec![], false),
+            (Identical, P, None, &same_platform, vec![Proof::ImageRecord], true),
+            (Identical, I, None, &different, vec![], false),
+            (Identical, I, Some(&e), &different, vec![Proof::ExpectedDigest], false),
+            (Identical, I, None, &no_digest, vec![], false),
+            (Verdict::Different, I, Some(&e), &index, vec![Proof::ExpectedDigest, Proof::ImageRecord], false),
+            (Verdict::ExpectedDigestMismatch, I, Some(&e), &[], vec![], false),
+            (Verdict::NotFound, I, Some(&e), &[], vec![], false),
+            (Identical, R, None, &[], vec![], true),
+            (Verdict::Different, R, None, &different, vec![], true),
+        ];
+        for (verdict, policy, expected, recorded, proven_by, passed) in table {
+            let decision = decide(grounds(verdict, policy, expected, recorded));
+            assert_eq!(decision, Decision { proven_by, passed }, "{verdict:?} {policy:?} {expected:?} {recorded:?}");
+        }
+        let left_out = Grounds { recorded_left_out: 1, ..grounds(Identical, I, None, &index) };
+        assert!(!decide(left_out).passed, "a record not read in full proves nothing");
     }
 
     #[test]

@@ -516,45 +516,10 @@ async fn layer_level(
     lb: &[Descriptor],
     diff_ids: &(Vec<String>, Vec<String>),
 ) -> Vec<Finding> {
-    let mut findings = Vec::new();
     let finding = |summary: String, details: Vec<String>, remedy: Remedy| {
         Finding::new(Level::Layer, platform, summary, details, remedy)
     };
-    if la.len() != lb.len() {
-        findings.push(Finding::new(
-            Level::Manifest,
-            platform,
-            format!("layer count {} → {}", la.len(), lb.len()),
-            vec![],
-            Remedy::BuildDefinition,
-        ));
-    }
-    let differing: Vec<usize> = (0..la.len().min(lb.len())).filter(|i| la[*i].digest != lb[*i].digest).collect();
-    if !differing.is_empty() {
-        let details = differing
-            .iter()
-            .map(|i| format!("layer {}: {} → {}", i + 1, short(&la[*i].digest), short(&lb[*i].digest)))
-            .collect();
-        findings.push(Finding::new(
-            Level::Manifest,
-            platform,
-            format!(
-                "{} of {} {} (by position)",
-                differing.len(),
-                la.len().max(lb.len()),
-                if differing.len() == 1 { "layers differs" } else { "layers differ" }
-            ),
-            details,
-            Remedy::PromoteByDigest,
-        ));
-    }
-    if differing.first() == Some(&0) && la.len() > 1 && lb.len() > 1 {
-        findings.push(finding(
-            "layer 1 differs: it usually comes from the base image".to_string(),
-            vec![],
-            Remedy::PinBaseImage,
-        ));
-    }
+    let ByPosition { mut findings, differing } = by_position(la, lb, platform);
     let mut downloads = 0;
     for i in differing {
         let (x, y) = (&la[i], &lb[i]);
@@ -607,8 +572,23 @@ async fn layer_level(
             }
         }
     }
-    // Layers only one side has.
-    for (side, image, extra) in [("tested", tested, la.get(lb.len()..)), ("released", released, lb.get(la.len()..))] {
+    findings.extend(extra_layers(ctx, [tested, released], [la, lb], platform, downloads).await);
+    findings
+}
+
+/// Layers only one side has, listed while fewer than [`MAX_LAYERS_LISTED`] layers
+/// were downloaded (`downloads` so far).
+async fn extra_layers(
+    ctx: &Context<'_>,
+    images: [&Resolved; 2],
+    layers: [&[Descriptor]; 2],
+    platform: Option<&Platform>,
+    mut downloads: usize,
+) -> Vec<Finding> {
+    let [la, lb] = layers;
+    let mut findings = Vec::new();
+    for (side, image, extra) in [("tested", images[0], la.get(lb.len()..)), ("released", images[1], lb.get(la.len()..))]
+    {
         let offset = la.len().min(lb.len());
         for (k, layer) in extra.unwrap_or_default().iter().enumerate() {
             let position = offset + k + 1;
@@ -625,6 +605,55 @@ async fn layer_level(
         }
     }
     findings
+}
+
+/// The manifest-level findings of two layer lists compared by position, and which
+/// positions differ.
+struct ByPosition {
+    findings: Vec<Finding>,
+    differing: Vec<usize>,
+}
+
+fn by_position(la: &[Descriptor], lb: &[Descriptor], platform: Option<&Platform>) -> ByPosition {
+    let mut findings = Vec::new();
+    if la.len() != lb.len() {
+        findings.push(Finding::new(
+            Level::Manifest,
+            platform,
+            format!("layer count {} → {}", la.len(), lb.len()),
+            vec![],
+            Remedy::BuildDefinition,
+        ));
+    }
+    let differing: Vec<usize> = (0..la.len().min(lb.len())).filter(|i| la[*i].digest != lb[*i].digest).collect();
+    if !differing.is_empty() {
+        let details = differing
+            .iter()
+            .map(|i| format!("layer {}: {} → {}", i + 1, short(&la[*i].digest), short(&lb[*i].digest)))
+            .collect();
+        findings.push(Finding::new(
+            Level::Manifest,
+            platform,
+            format!(
+                "{} of {} {} (by position)",
+                differing.len(),
+                la.len().max(lb.len()),
+                if differing.len() == 1 { "layers differs" } else { "layers differ" }
+            ),
+            details,
+            Remedy::PromoteByDigest,
+        ));
+    }
+    if differing.first() == Some(&0) && la.len() > 1 && lb.len() > 1 {
+        findings.push(Finding::new(
+            Level::Layer,
+            platform,
+            "layer 1 differs: it usually comes from the base image".to_string(),
+            vec![],
+            Remedy::PinBaseImage,
+        ));
+    }
+    ByPosition { findings, differing }
 }
 
 async fn extra_layer(
