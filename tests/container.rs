@@ -465,6 +465,8 @@ async fn audits_its_own_release_in_the_container(temp: RunnerTemp) {
         ("required-reports", "unit"),
         ("tested-image", &subject.tested),
         ("release-image", &subject.released),
+        // What proves the pair: the digest the build reported (equal references prove nothing).
+        ("expected-digest", &subject.digest),
     ];
     inputs.extend(subject.inputs.iter().map(|(k, v)| (*k, v.as_str())));
     let env = step_env(&fake, &inputs);
