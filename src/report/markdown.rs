@@ -1,6 +1,6 @@
-//! What the user sees at the end: the job summary (Markdown, size-guarded), the step
-//! outputs, and the console lines. Consumes the manifest and the publish results; it
-//! never reaches back into the evidence stages.
+//! The job summary and the bundle's `summary.md` (Markdown, size-guarded). Consumes
+//! the manifest and, for the job summary, the publish results; it never reaches back
+//! into the evidence stages.
 
 use crate::bundle::ZippedBundle;
 use crate::bundle::manifest::{Manifest, VerdictResult};
@@ -116,9 +116,9 @@ fn run_facts(manifest: &Manifest) -> String {
 
 /// The summary as stored in the bundle (`summary.md`): everything known before
 /// publishing, uncut.
-pub fn bundle_summary(manifest: &Manifest, details: &[Section]) -> String {
+pub fn bundle_summary(manifest: &Manifest) -> String {
     let mut sections = vec![Section::essential(verdict_line(manifest)), Section::essential(run_facts(manifest))];
-    sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
+    sections.extend(super::detail_sections(manifest));
     fit(&sections, usize::MAX)
 }
 
@@ -126,7 +126,6 @@ pub fn bundle_summary(manifest: &Manifest, details: &[Section]) -> String {
 /// kept under the runner's limit.
 pub fn job_summary(
     manifest: &Manifest,
-    details: &[Section],
     bundle: &ZippedBundle,
     published: &Published,
     publish_error: Option<&str>,
@@ -164,7 +163,7 @@ pub fn job_summary(
         Section::essential(run_facts(manifest)),
         Section::essential(b),
     ];
-    sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
+    sections.extend(super::detail_sections(manifest));
     fit(&sections, SUMMARY_BUDGET)
 }
 

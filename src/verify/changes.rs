@@ -1,0 +1,139 @@
+//! The change trail: the counts, every commit's and pull request's classification, the
+//! named unreviewed commits and both controls recomputed from `changes/commits.json`,
+//! `changes/pulls.json` and `changes/approvals.json`, with the evidence stage's own pure
+//! functions (`recount`, `review_control`, `approval_control`); and the range held
+//! against the release it claims to span.
+
+use serde::de::DeserializeOwned;
+
+use super::limits::MAX_CHANGE_FILE_BYTES;
+use super::{Found, Problem};
+use crate::bundle::manifest::Manifest;
+use crate::evidence::changes::{
+    Approvals, ChangeEvidence, Commit, CommitStatus, MAX_NAMED, NamedCommit, PullRecord, approval_control, recount,
+    review_control,
+};
+
+fn changes_problem(detail: String) -> Problem {
+    Problem::Manifest { detail: format!("changes: {detail}") }
+}
+
+pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
+    let Some(c) = &m.evidence.changes else { return };
+    let commits = read::<Vec<Commit>>(found, "changes/commits.json", problems);
+    let pulls = read::<Vec<PullRecord>>(found, "changes/pulls.json", problems);
+    let approvals = read::<Approvals>(found, "changes/approvals.json", problems);
+    check_range(m, c, problems);
+    match (commits, pulls) {
+        (Some(commits), Some(pulls)) => check_review(c, &commits, &pulls, problems),
+        _ => problems.push(changes_problem(
+            "the manifest has a `changes` section, but changes/commits.json and changes/pulls.json cannot be read"
+                .into(),
+        )),
+    }
+    match approvals {
+        Some(approvals) => {
+            let control = approval_control(c.release_approval.required, &approvals);
+            if control != c.release_approval {
+                problems.push(changes_problem(format!(
+                    "the release approval is recorded as held={} ({}), changes/approvals.json gives held={} ({})",
+                    c.release_approval.held, c.release_approval.detail, control.held, control.detail
+                )));
+            }
+            if approvals.run_id != m.run.id {
+                problems
+                    .push(changes_problem("changes/approvals.json is about another run than the manifest's".into()));
+            }
+        }
+        None => problems.push(changes_problem("changes/approvals.json cannot be read".into())),
+    }
+}
+
+/// A change file, bounded and parsed; `None` (with a problem) when it cannot be.
+fn read<T: DeserializeOwned>(found: &Found, rel: &str, problems: &mut Vec<Problem>) -> Option<T> {
+    let Some(bytes) = found.read(rel, MAX_CHANGE_FILE_BYTES, problems) else {
+        if !found.contains(rel) && !found.is_not_file(rel) {
+            problems
+                .push(changes_problem(format!("{rel} is not in the bundle, but the manifest has a `changes` section")));
+        }
+        return None;
+    };
+    match serde_json::from_slice(&bytes) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push(changes_problem(format!("{rel} does not parse: {e}")));
+            None
+        }
+    }
+}
+
+/// The range spans the previous release to the released commit; a first release has none.
+fn check_range(m: &Manifest, c: &ChangeEvidence, problems: &mut Vec<Problem>) {
+    let consistent = match (&c.previous_release, &c.range) {
+        (Some(previous), Some(range)) => {
+            &range.base == previous && m.source.commit.as_ref().is_none_or(|head| head == &range.head_sha)
+        }
+        (None, range) => range.is_none() && !(c.previous_release_unknown && c.previous_found_by.is_empty()),
+        (Some(_), None) => true, // the range could not be compared: the control does not hold (see below)
+    };
+    if !consistent {
+        problems.push(changes_problem(
+            "the range is not the previous release to the released commit the manifest names".into(),
+        ));
+    }
+}
+
+/// Counts, classifications, the named commits and the review control, recomputed.
+fn check_review(c: &ChangeEvidence, commits: &[Commit], pulls: &[PullRecord], problems: &mut Vec<Problem>) {
+    let (counts, disagreements) = recount(commits, pulls);
+    if counts != c.counts {
+        problems
+            .push(changes_problem(format!("the manifest records {:?}, changes/*.json give {:?}", c.counts, counts)));
+    }
+    for d in disagreements.into_iter().take(20) {
+        problems.push(changes_problem(d));
+    }
+    let named = named_unreviewed(commits, pulls);
+    if named != c.unreviewed {
+        problems.push(changes_problem(
+            "the unreviewed commits the manifest names are not the ones changes/*.json give".into(),
+        ));
+    }
+    let control = review_control(c.reviewed_changes.required, c.is_first_release(), c.range.as_ref(), &counts, &named);
+    if control != c.reviewed_changes {
+        problems.push(changes_problem(format!(
+            "the review control is recorded as held={} ({}), the commits give held={} ({})",
+            c.reviewed_changes.held, c.reviewed_changes.detail, control.held, control.detail
+        )));
+    }
+}
+
+/// The first [`MAX_NAMED`] unreviewed commits, as the evidence stage names them.
+fn named_unreviewed(commits: &[Commit], pulls: &[PullRecord]) -> Vec<NamedCommit> {
+    commits
+        .iter()
+        .filter(|c| !c.review.as_ref().is_some_and(|r| r.is_reviewed()))
+        .take(MAX_NAMED)
+        .map(|c| {
+            let numbers = match &c.review {
+                Some(CommitStatus::Unreviewed { pulls, .. }) => pulls.clone(),
+                _ => Vec::new(),
+            };
+            let mut merged_by: Vec<String> = Vec::new();
+            for n in &numbers {
+                let login = pulls.iter().find(|p| p.pull.number == *n).and_then(|p| p.pull.merged_by.as_ref());
+                if let Some(login) = login.map(|u| u.login.clone())
+                    && !merged_by.contains(&login)
+                {
+                    merged_by.push(login);
+                }
+            }
+            NamedCommit {
+                sha: c.sha.clone(),
+                pulls: numbers,
+                why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
+                merged_by,
+            }
+        })
+        .collect()
+}

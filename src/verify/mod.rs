@@ -1,0 +1,249 @@
+//! `release-audit verify`: the auditor's check of a bundle, trusting nothing in it.
+//!
+//! `verify` re-derives every claim from the evidence inside the bundle; hashes only
+//! say that nothing changed since `SHA256SUMS` was written, and a forger rewrites that
+//! file too. One module per kind of claim:
+//!
+//! - [`files`]: every file is hashed and compared with `SHA256SUMS` *and* with the
+//!   manifest's file list; files added or missing are named; `manifest.yaml` must say
+//!   what `manifest.json` says;
+//! - [`tests`]: test totals are recounted by re-parsing the report files (under this
+//!   binary's counting convention — a bundle counted under another is a problem that
+//!   names the version to verify it with), and the category statuses from the totals;
+//! - [`images`]: every image pair is re-judged from the stored digest records, whose
+//!   manifests must hash to their digests, and from the test jobs' image records;
+//! - [`changes`]: the change trail's counts and both controls are recomputed from
+//!   `changes/commits.json`, `pulls.json` and `approvals.json`;
+//! - [`rendered`]: `summary.md` and `report.html` are rendered again from the manifest
+//!   (with the pairs' stored records) and must be the bundle's bytes exactly;
+//! - the verdict, with every reason, must follow from all of it.
+//!
+//! What is only recorded, not derived — facts about the run the runner reported —
+//! cannot be re-derived from the bundle and is listed in [`INFORMATIONAL`]; a change to
+//! one of them is caught by the hashes alone, so only a forger who rewrites
+//! `SHA256SUMS` can change it. Everything else that is edited, with every hash fixed up
+//! to match, fails (`tests/verify_edits.rs` edits every leaf).
+//!
+//! Bounds: a file's size is checked (from the walk, before it is opened) against the
+//! limit for its kind ([`limits`]); a zip is extracted under the report extractor's
+//! limits. The CLI lists a bounded number of problems (`report::text`).
+//!
+//! A bundle is outside data too: `verify` never follows a symbolic link, never opens
+//! anything but a regular file below the bundle root (a FIFO or device would block or
+//! never end), and never opens a path named by `SHA256SUMS` or the manifest unless it
+//! is a plain relative path of a regular file it found itself. Each such thing is a
+//! named problem. `manifest.yaml` is held against `manifest.json` exactly: the YAML the
+//! writer would render from the JSON must be the YAML in the bundle (or, for a bundle
+//! written by another version, parse to the same manifest); numbers are read exactly.
+
+mod changes;
+mod files;
+mod images;
+pub mod limits;
+mod online;
+mod rendered;
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::bundle::manifest::{Manifest, Verdict};
+use crate::error::{Error, Result};
+use crate::evidence::test_reports::extract::{Limits, extract_zip};
+pub use files::Found;
+pub use online::check_released_tags;
+
+/// Fields that are recorded, not derived: the runner's facts about the run and the
+/// tool. `verify` cannot re-derive them from the evidence in the bundle (no file in
+/// it says which run or who ran it); they are covered by the hashes only. Each entry
+/// is a path into `manifest.json`, with `*` for any array index. Keep this list small:
+/// every entry is a claim an auditor must take on the hashes' word.
+pub const INFORMATIONAL: &[&str] = &[
+    // The run: reported by the runner's environment (`GITHUB_*`), not evidence.
+    "/run/id",
+    "/run/attempt",
+    "/run/url",
+    "/run/workflow",
+    "/run/workflow_ref",
+    "/run/event",
+    "/run/actor",
+    "/run/triggering_actor",
+    // The tool that wrote the bundle: said so the auditor knows which version to use.
+    "/tool/version",
+];
+
+/// One thing that is wrong with a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// A file's bytes are not the ones recorded.
+    Changed { path: String, recorded: String, actual: String },
+    /// A file is present that nothing records.
+    Added { path: String },
+    /// A recorded file is not there.
+    Missing { path: String },
+    /// Something in the bundle that is not a regular file (a symbolic link, FIFO,
+    /// device or socket). It is not opened or followed.
+    NotAFile { path: String },
+    /// `SHA256SUMS` or the manifest names a path outside the bundle (absolute, `..`)
+    /// or one that is not plain (control characters, backslashes). It is not opened.
+    UnsafePath { source: String, path: String },
+    /// The manifest's claims disagree with the files or with each other.
+    Manifest { detail: String },
+    /// A file is larger than `verify` reads for its kind; it is not read.
+    TooLarge { path: String, size: u64, limit: u64 },
+    /// The totals were counted under a convention this release-audit does not count
+    /// by: they cannot be recounted here, so nothing vouches for them.
+    Convention { recorded: u32, supported: u32, tool: String },
+    /// `summary.md` or `report.html` is not what the manifest renders to.
+    Rendered { path: String },
+    /// (`--online`) A released tag no longer points at the digest the audit recorded.
+    Moved { image: String, reference: String, recorded: String, now: String },
+    /// (`--online`) A released reference could not be read now.
+    Unreachable { image: String, reference: String, reason: String },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Changed { path, recorded, actual } => {
+                write!(f, "changed: {path} (recorded sha256 {recorded}, actual {actual})")
+            }
+            Problem::Added { path } => write!(f, "added: {path} (not recorded in SHA256SUMS or manifest.json)"),
+            Problem::Missing { path } => write!(f, "missing: {path}"),
+            Problem::NotAFile { path } => {
+                write!(f, "not a regular file: {path} (a link, FIFO or device; not followed or opened)")
+            }
+            Problem::UnsafePath { source, path } => {
+                write!(
+                    f,
+                    "unsafe path: {source} names `{}`, which is not a plain relative path inside the bundle (not opened)",
+                    path.escape_debug()
+                )
+            }
+            Problem::Manifest { detail } => write!(f, "manifest: {detail}"),
+            Problem::TooLarge { path, size, limit } => {
+                write!(f, "too large: {path} is {size} bytes, more than verify reads for it ({limit}); not read")
+            }
+            Problem::Convention { recorded, supported, tool } => write!(
+                f,
+                "counting convention: the test totals were counted under convention {recorded}, this release-audit counts under {supported} and cannot recount them; verify this bundle with {}",
+                limits::verifier_for(*recorded, tool)
+            ),
+            Problem::Rendered { path } => write!(
+                f,
+                "rendered: {path} is not what this manifest renders to (its text says something the manifest does not)"
+            ),
+            Problem::Moved { image, reference, recorded, now } => {
+                write!(f, "moved: image `{image}`: {reference} now resolves to {now}, the audit recorded {recorded}")
+            }
+            Problem::Unreachable { image, reference, reason } => {
+                write!(f, "unreachable: image `{image}`: {reference}: {reason}")
+            }
+        }
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub bundle: String,
+    pub files_checked: usize,
+    pub release: Option<String>,
+    pub verdict: Option<String>,
+    pub problems: Vec<Problem>,
+    /// What this verify could not check, and why (not problems: the bundle may be intact).
+    /// Today only `--online` adds to it; a claim that cannot be re-derived is a problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// (`--online`) Released references that still resolve to the recorded digest.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmoved: Vec<String>,
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Verifies a bundle zip or an unzipped bundle directory.
+pub fn verify(path: &Path) -> Result<Verification> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e, "give the path of a bundle zip or its unzipped directory"))?;
+    if meta.is_dir() {
+        return verify_dir(path, path.display().to_string());
+    }
+    let scratch =
+        tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
+    let what = format!("bundle {}", path.display());
+    extract_zip(path, scratch.path(), &Limits::default(), &what)?;
+    let roots: Vec<PathBuf> = std::fs::read_dir(scratch.path())
+        .map_err(|e| Error::io(scratch.path(), e, "free space in the temp directory"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let root = match roots.as_slice() {
+        [only] if only.is_dir() => only.clone(),
+        _ => {
+            return Err(Error::evidence(
+                &what,
+                "is not an audit bundle: it must hold exactly one top-level directory",
+                "give the zip release-audit wrote",
+            ));
+        }
+    };
+    verify_dir(&root, path.display().to_string())
+}
+
+/// Verifies an unzipped bundle directory; `label` names it in the result.
+pub fn verify_dir(root: &Path, label: String) -> Result<Verification> {
+    let mut problems = Vec::new();
+    let found = Found::walk(root, &mut problems)?;
+    let summed = files::check_sums(&found, &mut problems);
+    let manifest = files::read_manifest(&found, &summed, &mut problems);
+    if let Some(m) = &manifest {
+        check_claims(&found, m, &mut problems);
+    }
+    dedup(&mut problems);
+    Ok(Verification {
+        bundle: label,
+        files_checked: found.len(),
+        release: manifest.as_ref().map(|m| m.release.version.clone()),
+        verdict: manifest.as_ref().map(|m| m.verdict.result.as_str().to_string()),
+        problems,
+        notes: Vec::new(),
+        unmoved: Vec::new(),
+        manifest,
+    })
+}
+
+/// Every claim of a parsed manifest, held against the files.
+fn check_claims(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
+    files::check_manifest(found, m, problems);
+    tests::check(found, m, problems);
+    let details = images::check_images(found, m, problems);
+    changes::check(found, m, problems);
+    rendered::check(found, m, details, problems);
+    let recomputed = Verdict::from_reasons(m.evidence.failures());
+    if recomputed.result != m.verdict.result {
+        problems.push(Problem::Manifest {
+            detail: format!(
+                "verdict `{}` does not follow from the evidence, which gives `{}`",
+                m.verdict.result.as_str(),
+                recomputed.result.as_str()
+            ),
+        });
+    } else if recomputed.reasons != m.verdict.reasons {
+        problems.push(Problem::Manifest {
+            detail: "the verdict's reasons are not the ones the evidence gives".to_string(),
+        });
+    }
+}
+
+fn dedup(problems: &mut Vec<Problem>) {
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.to_string()));
+}
