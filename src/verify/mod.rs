@@ -54,23 +54,24 @@ use crate::evidence::test_reports::extract::{Limits, extract_zip};
 pub use files::Found;
 pub use online::check_released_tags;
 
-/// Fields that are recorded, not derived: the runner's facts about the run and the
-/// tool. `verify` cannot re-derive them from the evidence in the bundle (no file in
-/// it says which run or who ran it); they are covered by the hashes only. Each entry
-/// is a path into `manifest.json`, with `*` for any array index. Keep this list small:
-/// every entry is a claim an auditor must take on the hashes' word.
-pub const INFORMATIONAL: &[&str] = &[
-    // The run: reported by the runner's environment (`GITHUB_*`), not evidence.
-    "/run/id",
-    "/run/attempt",
-    "/run/url",
-    "/run/workflow",
-    "/run/workflow_ref",
-    "/run/event",
-    "/run/actor",
-    "/run/triggering_actor",
-    // The tool that wrote the bundle: said so the auditor knows which version to use.
-    "/tool/version",
+/// Fields that are recorded, not derived: `(file, JSON pointer)`, `*` standing for any
+/// one path segment (an array index) or, in the file, any name. `verify` cannot
+/// re-derive them from the evidence in the bundle; they are covered by the hashes only,
+/// so an auditor takes them on `SHA256SUMS`' word. A pointer names that field and
+/// everything below it. Keep this list small; each entry says why it cannot be derived.
+pub const INFORMATIONAL: &[(&str, &str)] = &[
+    // The run, as the runner's environment (`GITHUB_*`) reported it: no file in the
+    // bundle says which run it was or who started it.
+    ("manifest.json", "/run/url"),
+    ("manifest.json", "/run/attempt"),
+    ("manifest.json", "/run/workflow"),
+    ("manifest.json", "/run/workflow_ref"),
+    ("manifest.json", "/run/event"),
+    ("manifest.json", "/run/actor"),
+    ("manifest.json", "/run/triggering_actor"),
+    // The version of the tool that wrote the bundle: said so an auditor knows which
+    // release-audit to verify it with; nothing depends on it.
+    ("manifest.json", "/tool/version"),
 ];
 
 /// One thing that is wrong with a bundle.
@@ -150,6 +151,8 @@ impl std::fmt::Display for Problem {
 pub struct Verification {
     pub bundle: String,
     pub files_checked: usize,
+    /// How many problems were found (`--json` lists at most [`MAX_JSON_PROBLEMS`]).
+    pub problem_count: usize,
     pub release: Option<String>,
     pub verdict: Option<String>,
     pub problems: Vec<Problem>,
@@ -169,6 +172,9 @@ impl Verification {
         self.problems.is_empty()
     }
 }
+
+/// Problems (and notes) `verify --json` lists at most; `problem_count` counts all.
+pub const MAX_JSON_PROBLEMS: usize = 1000;
 
 /// Verifies a bundle zip or an unzipped bundle directory.
 pub fn verify(path: &Path) -> Result<Verification> {
@@ -211,6 +217,7 @@ pub fn verify_dir(root: &Path, label: String) -> Result<Verification> {
     Ok(Verification {
         bundle: label,
         files_checked: found.len(),
+        problem_count: problems.len(),
         release: manifest.as_ref().map(|m| m.release.version.clone()),
         verdict: manifest.as_ref().map(|m| m.verdict.result.as_str().to_string()),
         problems,
