@@ -387,6 +387,9 @@ fn segments_match(pattern: &str, at: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_edit_of_a_value_fails_verify_unless_the_field_is_informational() {
     let (step, original) = bundle().await;
+    if let Ok(keep) = std::env::var("RA_KEEP_BUNDLE") {
+        copy_dir(&original, Path::new(&keep)); // to look at, or to refresh tests/fixtures/report
+    }
     let intact = verify_dir(&original, "intact".into()).unwrap();
     assert!(intact.ok(), "the bundle as written verifies: {:#?}", intact.problems);
 

@@ -76,7 +76,7 @@ fn check_range(m: &Manifest, c: &ChangeEvidence, problems: &mut Vec<Problem>) {
         (None, range) => range.is_none() && !(c.previous_release_unknown && c.previous_found_by.is_empty()),
         (Some(_), None) => true, // the range could not be compared: the control does not hold (see below)
     };
-    if !consistent {
+    if !consistent || (c.previous_release.is_some() && c.previous_release_unknown) {
         problems.push(changes_problem(
             "the range is not the previous release to the released commit the manifest names".into(),
         ));

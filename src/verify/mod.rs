@@ -69,6 +69,25 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("manifest.json", "/run/event"),
     ("manifest.json", "/run/actor"),
     ("manifest.json", "/run/triggering_actor"),
+    // The test reports' sources as the Actions API listed them: each report artifact's
+    // id, size, run attempt and service digest (absent for older artifacts), each source run's workflow, commit, attempt and
+    // conclusion. The artifact zips are not kept (their files are, and are recounted),
+    // and the run records are not in the bundle unless `include-run-logs` asks for them.
+    // Checked: each artifact's name matches a pattern, its run is a source, its digest
+    // is its sha256.
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/id"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/size"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/run_attempt"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/digest"),
+    ("manifest.json", "/evidence/tests/sources/*/workflow"),
+    ("manifest.json", "/evidence/tests/sources/*/head_sha"),
+    ("manifest.json", "/evidence/tests/sources/*/run_attempt"),
+    ("manifest.json", "/evidence/tests/sources/*/conclusion"),
+    // The gate's inputs as given. `verify` applies them to the evidence again (a change
+    // that changes a status or the verdict fails), but cannot know what was given: the
+    // patterns (each artifact must match one), and whether a missing category fails.
+    ("manifest.json", "/evidence/tests/categories/*/patterns"),
+    ("manifest.json", "/evidence/tests/fail_on_missing_reports"),
     // The version of the tool that wrote the bundle: said so an auditor knows which
     // release-audit to verify it with; nothing depends on it.
     ("manifest.json", "/tool/version"),

@@ -34,7 +34,41 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
                 recount_file(found, c, file, problems);
             }
         }
+        check_artifacts(m, c, problems);
         check_category(c, tests.fail_on_flaky, problems);
+    }
+}
+
+/// Each artifact of a category: a name one of the category's patterns matches, a run
+/// the reports were taken from, the service's digest of the zip its recorded sha256,
+/// and its files in the bundle, in the category's folder.
+fn check_artifacts(m: &Manifest, c: &CategoryRecord, problems: &mut Vec<Problem>) {
+    let Some(tests) = &m.evidence.tests else { return };
+    let category = c.category.as_str();
+    let mut say = |detail: String| problems.push(Problem::Manifest { detail: format!("{category} tests: {detail}") });
+    let listed: std::collections::BTreeSet<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
+    for a in &c.artifacts {
+        let matched = c
+            .patterns
+            .iter()
+            .any(|p| p == &a.name || globset::Glob::new(p).is_ok_and(|g| g.compile_matcher().is_match(&a.name)));
+        if !matched {
+            say(format!("artifact `{}` matches none of the category's patterns", a.name));
+        }
+        let known_run =
+            a.run_id.is_none_or(|id| tests.sources.iter().any(|s| s.run_id == Some(id)) || m.run.id == Some(id));
+        if !known_run {
+            say(format!("artifact `{}` is from a run the reports were not taken from", a.name));
+        }
+        if a.digest.as_ref().is_some_and(|d| d != &format!("sha256:{}", a.sha256)) {
+            say(format!("artifact `{}`: its digest is not its recorded sha256", a.name));
+        }
+        let folder = format!("reports/{category}/");
+        for f in &a.files {
+            if !f.path.starts_with(&folder) || !listed.contains(f.path.as_str()) {
+                say(format!("{} is not a file of the bundle's {folder} folder", f.path));
+            }
+        }
     }
 }
 
