@@ -20,7 +20,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use release_audit::bundle::manifest::Manifest;
-use release_audit::verify::{INFORMATIONAL, verify_dir};
+use release_audit::verify::{INFORMATIONAL, expected_reports, verify_dir};
 use release_audit_test_support::step::RUN_ID;
 use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
 use serde_json::Value;
@@ -284,16 +284,20 @@ fn walk(v: &Value, at: String, out: &mut Vec<(String, Value)>) {
     }
 }
 
+/// `s` with one character changed so that it stays well-formed where it can: a digit
+/// becomes the next digit, a letter the next letter (in hex, still hex), in the first
+/// alphanumeric place; a string with none gets an `x`.
 fn changed(s: &str) -> String {
     let mut chars: Vec<char> = s.chars().collect();
     match chars.iter().position(|c| c.is_ascii_alphanumeric()) {
         Some(i) => {
-            chars[i] = if chars[i] == 'a' {
-                'b'
-            } else if chars[i] == '0' {
-                '1'
-            } else {
-                'a'
+            chars[i] = match chars[i] {
+                '9' => '0',
+                'z' => 'a',
+                'Z' => 'A',
+                'f' => 'e',
+                'F' => 'E',
+                c => (c as u8 + 1) as char,
             }
         }
         None => chars.push('x'),
@@ -322,18 +326,29 @@ fn text_edits(file: &str, bytes: &[u8]) -> Vec<Edit> {
     out
 }
 
-/// Writes an edit into `dir` and fixes up every hash that records the file: the
-/// manifest's file list and report-file records, `manifest.yaml`, `SHA256SUMS`.
+/// Writes an edit into `dir` and does what a careful forger does next: fixes up every
+/// hash that records the file (the manifest's file list and report-file records), renders
+/// `summary.md` and `report.html` again from the edited bundle with release-audit's own
+/// report layer (unless the edit is to one of them), then `manifest.yaml` and
+/// `SHA256SUMS`.
 fn apply(dir: &Path, edit: &Edit) {
     std::fs::write(dir.join(&edit.file), &edit.bytes).unwrap();
+    let mut m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     if edit.file != "manifest.json" {
-        let mut m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
-        let (hash, size) = (hex::encode(Sha256::digest(&edit.bytes)), edit.bytes.len() as u64);
-        fix_records(&mut m, &edit.file, &hash, size);
-        let mut json = serde_json::to_vec_pretty(&m).unwrap();
-        json.push(b'\n');
-        std::fs::write(dir.join("manifest.json"), json).unwrap();
+        fix_records(&mut m, &edit.file, &edit.bytes);
     }
+    if !["summary.md", "report.html"].contains(&edit.file.as_str())
+        && let Ok(parsed) = serde_json::from_value::<Manifest>(m.clone())
+    {
+        for (file, text) in expected_reports(dir, &parsed).unwrap() {
+            std::fs::write(dir.join(file), &text).unwrap();
+            fix_records(&mut m, file, text.as_bytes());
+        }
+    }
+    // A manifest.json edit stays as edited; only the report files' entries move with them.
+    let mut json = serde_json::to_vec_pretty(&m).unwrap();
+    json.push(b'\n');
+    std::fs::write(dir.join("manifest.json"), json).unwrap();
     let json = std::fs::read(dir.join("manifest.json")).unwrap();
     let yaml = match serde_json::from_slice::<Manifest>(&json) {
         Ok(m) => serde_yaml::to_string(&m).unwrap(),
@@ -350,17 +365,17 @@ fn apply(dir: &Path, edit: &Edit) {
     std::fs::write(dir.join("SHA256SUMS"), sums).unwrap();
 }
 
-/// Every object in `v` with `"path": file` gets the new sha256 and size.
-fn fix_records(v: &mut Value, file: &str, hash: &str, size: u64) {
+/// Every object in `v` with `"path": file` gets the file's sha256 and size.
+fn fix_records(v: &mut Value, file: &str, bytes: &[u8]) {
     match v {
         Value::Object(m) => {
             if m.get("path").and_then(Value::as_str) == Some(file) {
-                m.insert("sha256".into(), hash.into());
-                m.insert("size".into(), size.into());
+                m.insert("sha256".into(), hex::encode(Sha256::digest(bytes)).into());
+                m.insert("size".into(), (bytes.len() as u64).into());
             }
-            m.values_mut().for_each(|c| fix_records(c, file, hash, size));
+            m.values_mut().for_each(|c| fix_records(c, file, bytes));
         }
-        Value::Array(items) => items.iter_mut().for_each(|c| fix_records(c, file, hash, size)),
+        Value::Array(items) => items.iter_mut().for_each(|c| fix_records(c, file, bytes)),
         _ => {}
     }
 }

@@ -42,6 +42,7 @@ mod images;
 pub mod limits;
 mod online;
 mod rendered;
+pub use rendered::expected_reports;
 mod tests;
 
 use std::path::{Path, PathBuf};
