@@ -365,6 +365,17 @@ fn apply(dir: &Path, edit: &Edit) {
     std::fs::write(dir.join("SHA256SUMS"), sums).unwrap();
 }
 
+/// Whether the fix-up put back what a `manifest.json` edit changed.
+fn undone(dir: &Path, edit: &Edit) -> bool {
+    if edit.file != "manifest.json" {
+        return false;
+    }
+    let intended: Value = serde_json::from_slice(&edit.bytes).unwrap();
+    let written: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let parent = edit.at.rsplit_once('/').map_or("", |(p, _)| p);
+    intended.pointer(&edit.at) != written.pointer(&edit.at) || intended.pointer(parent) != written.pointer(parent)
+}
+
 /// Every object in `v` with `"path": file` gets the file's sha256 and size.
 fn fix_records(v: &mut Value, file: &str, bytes: &[u8]) {
     match v {
@@ -385,10 +396,15 @@ fn informational(file: &str, at: &str) -> bool {
     INFORMATIONAL.iter().any(|(f, p)| glob(f, file) && segments_match(p, at))
 }
 
+/// `*` matches any run of characters (`/` included).
 fn glob(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == text,
-        Some((pre, post)) => text.len() >= pre.len() + post.len() && text.starts_with(pre) && text.ends_with(post),
+        Some((pre, rest)) => {
+            text.starts_with(pre)
+                && (0..=text.len() - pre.len())
+                    .any(|i| text.is_char_boundary(pre.len() + i) && glob(rest, &text[pre.len() + i..]))
+        }
     }
 }
 
@@ -447,6 +463,9 @@ async fn every_edit_of_a_value_fails_verify_unless_the_field_is_informational() 
     let mut informational_passed = 0;
     for edit in &edits {
         apply(&work, edit);
+        if undone(&work, edit) {
+            continue; // the fix-up rewrote what was edited (a report file's own entry)
+        }
         let v = verify_dir(&work, "edited".into()).unwrap();
         if v.ok() {
             if informational(&edit.file, &edit.at) {

@@ -25,7 +25,10 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
     let approvals = read::<Approvals>(found, "changes/approvals.json", problems);
     check_range(m, c, problems);
     match (commits, pulls) {
-        (Some(commits), Some(pulls)) => check_review(c, &commits, &pulls, problems),
+        (Some(commits), Some(pulls)) => {
+            check_history(c, &commits, &pulls, problems);
+            check_review(c, &commits, &pulls, problems);
+        }
         _ => problems.push(changes_problem(
             "the manifest has a `changes` section, but changes/commits.json and changes/pulls.json cannot be read"
                 .into(),
@@ -40,9 +43,17 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
                     c.release_approval.held, c.release_approval.detail, control.held, control.detail
                 )));
             }
-            if approvals.run_id != m.run.id {
-                problems
-                    .push(changes_problem("changes/approvals.json is about another run than the manifest's".into()));
+            if approvals.run_id != m.run.id
+                || approvals.actor != m.run.actor
+                || approvals.triggering_actor != m.run.triggering_actor
+            {
+                problems.push(changes_problem(
+                    "changes/approvals.json is about another run (or actor) than the manifest's".into(),
+                ));
+            }
+            let listed = approvals.approvals.as_deref().unwrap_or_default();
+            if listed.iter().enumerate().any(|(i, a)| listed[..i].contains(a)) {
+                problems.push(changes_problem("changes/approvals.json lists an approval twice".into()));
             }
         }
         None => problems.push(changes_problem("changes/approvals.json cannot be read".into())),
@@ -80,6 +91,60 @@ fn check_range(m: &Manifest, c: &ChangeEvidence, problems: &mut Vec<Problem>) {
         problems.push(changes_problem(
             "the range is not the previous release to the released commit the manifest names".into(),
         ));
+    }
+    if let Some(r) = &c.range
+        && !comparison_consistent(r)
+    {
+        problems.push(changes_problem(format!(
+            "the comparison `{}` ({} ahead, {} behind, base {:?}, merge base {:?}) contradicts itself",
+            r.status, r.ahead_by, r.behind_by, r.base_sha, r.merge_base_sha
+        )));
+    }
+}
+
+/// GitHub's comparison status agrees with its counts and commits: `ahead` has nothing
+/// behind and its merge base is the base; `identical` nothing either way; `behind`
+/// nothing ahead; `diverged` both. No other status is GitHub's.
+fn comparison_consistent(r: &crate::evidence::changes::CommitRange) -> bool {
+    let base_is_merge_base = r.base_sha.is_some() && r.base_sha == r.merge_base_sha;
+    match r.status.as_str() {
+        "ahead" => r.behind_by == 0 && r.ahead_by > 0 && base_is_merge_base,
+        "identical" => r.ahead_by == 0 && r.behind_by == 0 && base_is_merge_base,
+        "behind" => r.ahead_by == 0 && r.behind_by > 0,
+        "diverged" => r.ahead_by > 0 && r.behind_by > 0 && r.base_sha != r.merge_base_sha,
+        _ => false,
+    }
+}
+
+/// The commits and pull requests are a history, each once: commit shas and review ids
+/// unique, a commit's pull requests listed once; and, for a range read whole, the head
+/// is the range's head and every other commit is a parent of one in the range (every
+/// commit of a range is an ancestor of its head through commits of the range).
+fn check_history(c: &ChangeEvidence, commits: &[Commit], pulls: &[PullRecord], problems: &mut Vec<Problem>) {
+    use std::collections::BTreeSet;
+    let shas: BTreeSet<&str> = commits.iter().map(|c| c.sha.as_str()).collect();
+    let twice = shas.len() != commits.len()
+        || commits.iter().any(|c| c.pulls.as_ref().is_some_and(|p| p.iter().collect::<BTreeSet<_>>().len() != p.len()))
+        || pulls.iter().map(|p| p.pull.number).collect::<BTreeSet<_>>().len() != pulls.len()
+        || pulls.iter().any(|p| {
+            let reviews = p.pull.reviews.as_deref().unwrap_or_default();
+            reviews.iter().map(|r| r.id).collect::<BTreeSet<_>>().len() != reviews.len()
+        });
+    if twice {
+        problems.push(changes_problem("a commit, pull request or review is listed twice".into()));
+    }
+    let Some(range) = c.range.as_ref().filter(|r| r.ahead_by == commits.len() as u64 && !commits.is_empty()) else {
+        return;
+    };
+    let parents: BTreeSet<&str> = commits.iter().flat_map(|c| c.parents.iter().map(String::as_str)).collect();
+    let head_is_last = commits.last().is_some_and(|c| c.sha == range.head_sha);
+    let orphan = commits.iter().rev().skip(1).find(|c| !parents.contains(c.sha.as_str()));
+    if !head_is_last || orphan.is_some() {
+        problems.push(changes_problem(format!(
+            "changes/commits.json is not the history of the range up to {}{}",
+            range.head_sha,
+            orphan.map(|c| format!(": {} is no parent of a commit in it", c.sha)).unwrap_or_default()
+        )));
     }
 }
 

@@ -180,6 +180,16 @@ pub fn check_manifest(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) 
     if m.tool.name != crate::bundle::manifest::TOOL_NAME {
         problems.push(Problem::Manifest { detail: format!("the bundle says it was written by `{}`", m.tool.name) });
     }
+    let root_name = found.path("").file_name().map(|n| n.to_string_lossy().into_owned());
+    if root_name.as_deref() != Some(m.release.bundle_name.as_str()) {
+        problems.push(Problem::Manifest {
+            detail: format!(
+                "the bundle is named `{}`, but its folder is `{}` (verify a bundle's directory under its own name)",
+                m.release.bundle_name,
+                root_name.unwrap_or_default()
+            ),
+        });
+    }
     check_yaml(found, m, problems);
     check_listing(found, &m.files, problems);
 }

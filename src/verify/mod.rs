@@ -89,6 +89,42 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     // patterns (each artifact must match one), and whether a missing category fails.
     ("manifest.json", "/evidence/tests/categories/*/patterns"),
     ("manifest.json", "/evidence/tests/fail_on_missing_reports"),
+    // When each digest and record was read, and the registry's own digest header
+    // (optional; where present it must equal the computed digest, which is checked).
+    ("images/*.json", "/tested/read_at"),
+    ("images/*.json", "/released/read_at"),
+    ("images/*.json", "/tested/manifests/*/read_at"),
+    ("images/*.json", "/released/manifests/*/read_at"),
+    ("images/*.json", "/tested/header_digest"),
+    ("images/*.json", "/released/header_digest"),
+    ("images/*.json", "/tested/manifests/*/header_digest"),
+    ("images/*.json", "/released/manifests/*/header_digest"),
+    ("reports/*/image-record*.json", "/recorded_at"),
+    // GitHub's records of the change trail as read. `verify` recomputes every
+    // classification, count, named commit and control from them; these fields feed none
+    // of those, so an edit leaves every derived claim true: the texts an auditor reads
+    // (messages, titles, names, URLs, signature reasons), times, ids, and the history's
+    // shape beyond the range (parents, merge commits). How the previous release was
+    // found is said in words.
+    ("changes/commits.json", "/*/message"),
+    ("changes/commits.json", "/*/author"),
+    ("changes/commits.json", "/*/committer"),
+    ("changes/commits.json", "/*/parents"),
+    ("changes/commits.json", "/*/verification/reason"),
+    ("changes/pulls.json", "/*/title"),
+    ("changes/pulls.json", "/*/url"),
+    ("changes/pulls.json", "/*/author"),
+    ("changes/pulls.json", "/*/merged_by"),
+    ("changes/pulls.json", "/*/merged_at"),
+    ("changes/pulls.json", "/*/merge_commit_sha"),
+    ("changes/pulls.json", "/*/reviews/*/id"),
+    ("changes/pulls.json", "/*/reviews/*/submitted_at"),
+    ("changes/approvals.json", "/approvals/*/comment"),
+    ("changes/approvals.json", "/approvals/*/environments"),
+    // Whether an approver is a bot: GitHub's word. Until the approval control refuses
+    // bots (issue 18, the change trail's four-eyes rule), it feeds nothing.
+    ("changes/approvals.json", "/approvals/*/user/bot"),
+    ("manifest.json", "/evidence/changes/previous_found_by"),
     // The version of the tool that wrote the bundle: said so an auditor knows which
     // release-audit to verify it with; nothing depends on it.
     ("manifest.json", "/tool/version"),
