@@ -18,6 +18,7 @@ use release_audit::evidence::test_reports::parse::{FileOutcome, parse_file};
 use release_audit::evidence::test_reports::{
     ArtifactRecord, Category, CategoryRecord, FileStatus, ReportFile, SourceRun, TestEvidence, judge,
 };
+use release_audit::report;
 
 fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
@@ -139,6 +140,7 @@ fn go_json(rng: &mut Rng, cases: u64) -> String {
 fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
     let name = format!("audit-bundle-{seed}");
     let mut dir = BundleDir::create(parent, &name).unwrap();
+    let source_run = rng.next() >> 1;
     let mut categories = Vec::new();
     let chosen: Vec<Category> = Category::ALL.into_iter().filter(|_| rng.below(3) != 0).collect();
     for category in chosen {
@@ -192,7 +194,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
             artifacts.push(ArtifactRecord {
                 id: rng.below(1 << 40) as i64,
                 name: artifact,
-                run_id: Some(rng.next() >> 1),
+                run_id: Some(source_run),
                 run_attempt: Some(1 + rng.below(3) as u32),
                 size: rng.next() >> 1,
                 digest: None,
@@ -204,7 +206,8 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         categories.push(CategoryRecord {
             category,
             required: rng.below(2) == 0,
-            patterns: vec![rng.name()],
+            // A name, and a glob that matches every artifact (each must match one).
+            patterns: vec![rng.name(), "*".into()],
             status,
             totals,
             duration_seconds,
@@ -217,7 +220,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         counting: release_audit::evidence::test_reports::COUNTING_CONVENTION,
         categories,
         sources: vec![SourceRun {
-            run_id: Some(rng.next() >> 1),
+            run_id: Some(source_run),
             selected_by: "run-id".into(),
             workflow: Some(rng.name()),
             head_sha: None,
@@ -266,6 +269,10 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         verdict,
         files: Vec::<FileEntry>::new(),
     };
+    // The report layer's pages, as the action writes them.
+    dir.add_bytes(report::SUMMARY_MD, report::summary_md(&manifest).as_bytes()).unwrap();
+    let page = report::report_html(&Manifest { files: dir.files(), ..manifest.clone() });
+    dir.add_bytes(report::REPORT_HTML, page.as_bytes()).unwrap();
     let root = dir.finish(|files| Manifest { files, ..manifest }).unwrap();
     let zip = parent.join(format!("{name}.zip"));
     zip_dir(&root, &zip, &name, 1_700_000_000).unwrap();
