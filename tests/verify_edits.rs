@@ -26,8 +26,12 @@ use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
+/// The binary that writes the bundle: this one, or (`RA_WRITER_BINARY`) another
+/// release-audit, to check that this verify accepts — and renders byte for byte — what
+/// that one wrote.
 fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
+    std::env::var_os("RA_WRITER_BINARY")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_release-audit")), PathBuf::from)
 }
 
 fn sha256(bytes: &[u8]) -> String {
