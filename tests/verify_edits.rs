@@ -277,11 +277,7 @@ fn walk(v: &Value, at: String, out: &mut Vec<(String, Value)>) {
         Value::Array(items) => {
             out.push((at.clone(), v.clone()));
             for (i, child) in items.iter().enumerate() {
-                if child.is_object() || child.is_array() {
-                    walk(child, format!("{at}/{i}"), out);
-                } else {
-                    walk(child, format!("{at}/{i}"), out);
-                }
+                walk(child, format!("{at}/{i}"), out);
             }
         }
         leaf => out.push((at, leaf.clone())),

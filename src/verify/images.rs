@@ -218,7 +218,7 @@ fn check_record(found: &Found, label: &str, reference: &str, r: &DigestRecord, s
     }
     for child in r.manifests.iter().filter(|c| c.fetched) {
         let child_rel = format!("images/manifests/{}.json", child.digest.file_stem());
-        if !found.get(&child_rel).is_some_and(|f| f.size == child.size) {
+        if found.get(&child_rel).is_none_or(|f| f.size != child.size) {
             say(&format!("{} is recorded but its manifest bytes ({child_rel}) are not in the bundle", child.digest));
         }
     }

@@ -36,14 +36,14 @@
 //! writer would render from the JSON must be the YAML in the bundle (or, for a bundle
 //! written by another version, parse to the same manifest); numbers are read exactly.
 
-mod changes;
-mod files;
-mod images;
+pub mod changes;
+pub mod files;
+pub mod images;
 pub mod limits;
-mod online;
-mod rendered;
+pub mod online;
+pub mod rendered;
 pub use rendered::expected_reports;
-mod tests;
+pub mod tests;
 
 use std::path::{Path, PathBuf};
 
