@@ -133,14 +133,25 @@ fn registry() -> String {
     host
 }
 
+/// Which history the change trail reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Trail {
+    /// Release 1.2.2, then a reviewed pull request and an unsigned direct push.
+    SincePrevious,
+    /// No earlier release: a first release (nothing to compare).
+    First,
+}
+
 /// Writes a bundle with every kind of evidence through the binary; returns the step
 /// (kept alive for its files) and the unzipped bundle directory.
-async fn bundle() -> (Step, PathBuf) {
+async fn bundle(trail: Trail) -> (Step, PathBuf) {
     let host = registry();
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
     let root = c.commit("release 1.2.2", "alice", &[], true);
-    c.tag("1.2.2", &root);
+    if trail == Trail::SincePrevious {
+        c.tag("1.2.2", &root);
+    }
     let reviewed = c.commit("Add metric pipeline (#11)", "alice", &[&root], true);
     c.pull(11, "Add metric pipeline", "alice", "1111111111111111111111111111111111111111", &reviewed, &[]);
     c.review(11, "bob", "APPROVED", "1111111111111111111111111111111111111111");
@@ -417,7 +428,17 @@ fn segments_match(pattern: &str, at: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_edit_of_a_value_fails_verify_unless_the_field_is_informational() {
-    let (step, original) = bundle().await;
+    edit_everything(Trail::SincePrevious).await;
+}
+
+/// The same for a first release (no previous release, no range, no commits to count).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_edit_of_a_first_release_bundle_fails_verify_unless_informational() {
+    edit_everything(Trail::First).await;
+}
+
+async fn edit_everything(trail: Trail) {
+    let (step, original) = bundle(trail).await;
     if let Ok(keep) = std::env::var("RA_KEEP_BUNDLE") {
         copy_dir(&original, Path::new(&keep)); // to look at, or to refresh tests/fixtures/report
     }

@@ -24,6 +24,7 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
     let pulls = read::<Vec<PullRecord>>(found, "changes/pulls.json", problems);
     let approvals = read::<Approvals>(found, "changes/approvals.json", problems);
     check_range(m, c, problems);
+    check_repository_url(m, c, problems);
     match (commits, pulls) {
         (Some(commits), Some(pulls)) => {
             check_history(c, &commits, &pulls, problems);
@@ -75,6 +76,22 @@ fn read<T: DeserializeOwned>(found: &Found, rel: &str, problems: &mut Vec<Proble
             problems.push(changes_problem(format!("{rel} does not parse: {e}")));
             None
         }
+    }
+}
+
+/// The trail's links point at the audited repository: `repository_url` is an http(s)
+/// URL ending in the manifest's repository, and the run of that repository lives under it.
+fn check_repository_url(m: &Manifest, c: &ChangeEvidence, problems: &mut Vec<Problem>) {
+    let url = c.repository_url.as_str();
+    let web = url.starts_with("https://") || url.starts_with("http://");
+    let repository = m.source.repository.as_deref();
+    let names_it = repository.is_none_or(|r| url.strip_suffix(r).is_some_and(|host| host.ends_with('/')));
+    let run_under_it = m.run.url.as_deref().is_none_or(|run| {
+        let run_repository = run.strip_prefix(url).is_some_and(|rest| rest.starts_with("/actions/runs/"));
+        run_repository || !run.contains(&format!("/{}/actions/runs/", repository.unwrap_or_default()))
+    });
+    if !web || !names_it || !run_under_it {
+        problems.push(changes_problem(format!("the trail's repository URL `{url}` is not the audited repository's")));
     }
 }
 
