@@ -65,3 +65,50 @@ pub fn verdict(manifest: &Manifest) -> Vec<Annotation> {
     let title = Some("Release audit failed".to_string());
     manifest.verdict.reasons.iter().map(|r| Annotation::new(AnnotationKind::Error, title.clone(), r)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::test_reports::parse::Totals;
+    use crate::evidence::test_reports::{Category, CategoryRecord, CategoryStatus, SourceRun};
+
+    #[test]
+    fn evidence_notes_become_warnings_with_the_titles_the_run_wrote() {
+        let category = CategoryRecord {
+            category: Category::E2e,
+            required: true,
+            patterns: vec!["pr-e2e-*".into()],
+            status: CategoryStatus::Missing,
+            totals: Totals::default(),
+            duration_seconds: 0.0,
+            unparseable_files: 0,
+            artifacts: vec![],
+            notes: vec!["`pr-e2e-*` matched no artifact (available: none)".into()],
+        };
+        let source = SourceRun {
+            run_id: Some(1),
+            selected_by: "run-id".into(),
+            workflow: None,
+            head_sha: None,
+            run_attempt: None,
+            conclusion: None,
+            url: None,
+            evidence_files: vec![],
+            job_logs: vec![],
+            notes: vec!["run evidence (run.json, jobs, logs) was not collected: no `github-token`".into()],
+        };
+        let tests = TestEvidence {
+            counting: crate::evidence::test_reports::COUNTING_CONVENTION,
+            categories: vec![category],
+            sources: vec![source],
+            fail_on_test_failures: true,
+            fail_on_missing_reports: true,
+            fail_on_flaky: false,
+        };
+        let notes = test_notes(&tests);
+        assert_eq!(notes.len(), 2);
+        assert_eq!((notes[0].kind, notes[0].title.as_deref()), (AnnotationKind::Warning, Some("E2E reports")));
+        assert_eq!((notes[1].kind, notes[1].title.as_deref()), (AnnotationKind::Warning, None));
+        assert!(test_failures(&tests).is_empty());
+    }
+}

@@ -36,3 +36,37 @@ fn bounded<T>(lines: &mut Vec<String>, items: &[T], line: impl Fn(&T) -> String,
         lines.push(format!("  … and {} more {what}(s)", items.len() - MAX_LISTED_PROBLEMS));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Problem;
+
+    fn verification(problems: usize) -> Verification {
+        Verification {
+            bundle: "b".into(),
+            files_checked: 3,
+            problem_count: problems,
+            release: Some("1.0.0".into()),
+            verdict: Some("passed".into()),
+            problems: (0..problems).map(|i| Problem::Added { path: format!("f{i}") }).collect(),
+            notes: Vec::new(),
+            unmoved: Vec::new(),
+            manifest: None,
+        }
+    }
+
+    #[test]
+    fn problems_are_listed_up_to_the_bound_then_counted() {
+        let lines = super::verification(&verification(MAX_LISTED_PROBLEMS + 7));
+        assert_eq!(
+            lines[0],
+            format!("FAILED: b — {} problem(s) in 3 files (release 1.0.0, verdict passed)", MAX_LISTED_PROBLEMS + 7)
+        );
+        assert_eq!(lines.len(), 1 + MAX_LISTED_PROBLEMS + 1);
+        assert_eq!(lines.last().unwrap(), "  … and 7 more problem(s)");
+        let lines = super::verification(&verification(MAX_LISTED_PROBLEMS));
+        assert_eq!(lines.len(), 1 + MAX_LISTED_PROBLEMS, "no count line when all are listed");
+        assert_eq!(super::verification(&verification(0)), ["OK: b — 3 files verified (release 1.0.0, verdict passed)"]);
+    }
+}

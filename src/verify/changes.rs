@@ -219,3 +219,35 @@ fn named_unreviewed(commits: &[Commit], pulls: &[PullRecord]) -> Vec<NamedCommit
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::comparison_consistent;
+    use crate::evidence::changes::CommitRange;
+
+    fn range(status: &str, ahead: u64, behind: u64, base: Option<&str>, merge_base: Option<&str>) -> CommitRange {
+        CommitRange {
+            base: "1.2.2".into(),
+            base_sha: base.map(String::from),
+            head_sha: "h".into(),
+            merge_base_sha: merge_base.map(String::from),
+            status: status.into(),
+            ahead_by: ahead,
+            behind_by: behind,
+        }
+    }
+
+    #[test]
+    fn a_comparison_must_agree_with_itself() {
+        assert!(comparison_consistent(&range("ahead", 2, 0, Some("b"), Some("b"))));
+        assert!(!comparison_consistent(&range("ahead", 2, 1, Some("b"), Some("b"))), "ahead with commits behind");
+        assert!(!comparison_consistent(&range("ahead", 2, 0, Some("b"), Some("m"))), "ahead off its merge base");
+        assert!(!comparison_consistent(&range("ahead", 0, 0, Some("b"), Some("b"))), "ahead by nothing");
+        assert!(comparison_consistent(&range("identical", 0, 0, Some("b"), Some("b"))));
+        assert!(!comparison_consistent(&range("identical", 1, 0, Some("b"), Some("b"))));
+        assert!(comparison_consistent(&range("behind", 0, 3, Some("b"), Some("m"))));
+        assert!(comparison_consistent(&range("diverged", 2, 3, Some("b"), Some("m"))));
+        assert!(!comparison_consistent(&range("diverged", 2, 0, Some("b"), Some("m"))));
+        assert!(!comparison_consistent(&range("bhead", 2, 0, Some("b"), Some("b"))), "not GitHub's status");
+    }
+}

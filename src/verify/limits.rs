@@ -25,3 +25,18 @@ pub fn verifier_for(convention: u32, tool: &str) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_verifier_of_a_convention_is_named() {
+        assert_eq!(
+            super::verifier_for(1, "release-audit 0.2.0"),
+            "release-audit 0.1.0, whose counting convention it is"
+        );
+        assert_eq!(
+            super::verifier_for(3, "release-audit 0.4.0"),
+            "the release-audit that wrote it (release-audit 0.4.0) or a later one that counts under convention 3"
+        );
+    }
+}
