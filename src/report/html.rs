@@ -42,7 +42,7 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     }
     if let Some(images) = &m.evidence.images {
         h.push_str("<h2>Image evidence</h2>");
-        h.push_str(&crate::evidence::images::html(images, escape));
+        h.push_str(&super::images::html(images, escape));
     }
     h.push_str(&changes_html(m));
     files_html(&mut h, m, files);

@@ -12,11 +12,13 @@
 //! - [`annotations`]: the `::error`/`::warning` annotations the run writes, as data;
 //! - [`text`]: the CLI's text for `verify`, bounded.
 //!
-//! Evidence stages produce data; they never render. The image evidence's own fragments
-//! (`evidence::images::summary`) are still called from here until that file moves in.
+//! - [`images`]: the image evidence's section and fragment for both.
+//!
+//! Evidence stages produce data; they never render.
 
 pub mod annotations;
 pub mod html;
+pub mod images;
 pub mod markdown;
 pub mod text;
 
@@ -47,7 +49,7 @@ pub fn detail_sections(manifest: &Manifest) -> Vec<Section> {
         sections.extend(markdown::tests_sections(tests));
     }
     if let Some(images) = &manifest.evidence.images {
-        sections.push(Section::essential(images.summary_markdown()));
+        sections.push(Section::essential(images::markdown(images)));
     }
     if let Some(changes) = &manifest.evidence.changes {
         sections.extend(markdown::changes_sections(changes));
