@@ -4,12 +4,13 @@
 //! what is unpacked at all). Report files are never read whole: they are parsed
 //! streaming, like the audit does; `summary.md` and `report.html` are only hashed.
 
-/// `manifest.json` and `manifest.yaml` (a manifest of a large audit is a few MiB).
-pub const MAX_MANIFEST_BYTES: u64 = 32 << 20;
+/// `manifest.json` and `manifest.yaml` (a large audit's is a few MiB; at this cap, parsing
+/// both stays well under 256 MB of memory).
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 /// `SHA256SUMS` (one short line per file).
 pub const MAX_SUMS_BYTES: u64 = 16 << 20;
 /// Each of `changes/commits.json`, `pulls.json`, `approvals.json`.
-pub const MAX_CHANGE_FILE_BYTES: u64 = 64 << 20;
+pub const MAX_CHANGE_FILE_BYTES: u64 = 32 << 20;
 /// Each `images/<name>.json` and each image record among the reports.
 pub const MAX_IMAGE_FILE_BYTES: u64 = 8 << 20;
 /// Each stored image manifest (`images/manifests/*.json`): the registry client's limit.
