@@ -1,7 +1,8 @@
 //! The property at the heart of `verify` (issue 18): for a bundle the tool writes, every
 //! single edit of a value — every leaf of `manifest.json`, `changes/*.json`,
-//! `images/*.json` and the image record among the reports, a line of every report file,
-//! of `summary.md` and of `report.html` — with `SHA256SUMS`, the manifest's file hashes,
+//! `images/*.json` and the image record among the reports, every value of every report
+//! file that changes what the parser derives from it (each XML attribute and text, each
+//! leaf of each JSON line), every line of `summary.md` and of `report.html` — with `SHA256SUMS`, the manifest's file hashes,
 //! the report files' recorded hashes and `manifest.yaml` fixed up to match, makes
 //! `verify` fail, unless the field is one `verify::INFORMATIONAL` lists.
 //!
@@ -20,6 +21,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use release_audit::bundle::manifest::Manifest;
+use release_audit::evidence::test_reports::parse::parse_file;
 use release_audit::verify::{INFORMATIONAL, expected_reports, verify_dir};
 use release_audit_test_support::step::RUN_ID;
 use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
@@ -316,6 +318,68 @@ fn changed(s: &str) -> String {
     chars.into_iter().collect()
 }
 
+/// Every value of a report: each XML attribute value and text node, each leaf of each
+/// JSON line (`go test -json`); else every line. Each edit is kept only when it changes
+/// what the parser derives from the file (an edit that changes nothing the audit reads
+/// — a passing test's time, say — is not a claim, and re-parsing cannot see it).
+fn report_edits(file: &str, bytes: &[u8], scratch: &Path) -> Vec<Edit> {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let mut edits = Vec::new();
+    if file.ends_with(".xml") {
+        let mut spans = Vec::new();
+        let mut at = 0;
+        while let Some(i) = text[at..].find("=\"") {
+            let start = at + i + 2;
+            let Some(len) = text[start..].find('"') else { break };
+            spans.push((start, start + len));
+            at = start + len + 1;
+        }
+        let mut at = 0;
+        while let Some(i) = text[at..].find('>') {
+            let start = at + i + 1;
+            let Some(len) = text[start..].find('<') else { break };
+            spans.push((start, start + len));
+            at = start + len;
+        }
+        for (start, end) in spans {
+            let value = &text[start..end];
+            if value.chars().any(|c| c.is_ascii_alphanumeric()) {
+                let edited = format!("{}{}{}", &text[..start], changed(value), &text[end..]);
+                edits.push(Edit {
+                    file: file.into(),
+                    at: format!("byte {start}"),
+                    what: "a value changed",
+                    bytes: edited.into_bytes(),
+                });
+            }
+        }
+    } else if file.ends_with(".json") && text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()) {
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
+            let doc: Value = serde_json::from_str(line).unwrap();
+            for e in json_edits(file, &doc) {
+                let edited: Value = serde_json::from_slice(&e.bytes).unwrap();
+                let mut all: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                all[n] = serde_json::to_string(&edited).unwrap();
+                edits.push(Edit {
+                    at: format!("line {} {}", n + 1, e.at),
+                    bytes: (all.join("\n") + "\n").into_bytes(),
+                    ..e
+                });
+            }
+        }
+    } else {
+        edits = text_edits(file, bytes);
+    }
+    let parse = |bytes: &[u8]| {
+        let path = scratch.join(file.rsplit('/').next().unwrap());
+        std::fs::write(&path, bytes).unwrap();
+        parse_file(&path)
+    };
+    let original = parse(bytes);
+    edits.into_iter().filter(|e| parse(&e.bytes) != original).collect()
+}
+
 /// Every line of a text file with one character changed.
 fn text_edits(file: &str, bytes: &[u8]) -> Vec<Edit> {
     let text = String::from_utf8_lossy(bytes);
@@ -465,6 +529,7 @@ async fn edit_everything(trail: Trail) {
         assert!(v.ok(), "a fix-up without an edit verifies ({file}): {:#?}", v.problems);
     }
 
+    let scratch = tempfile::tempdir().unwrap();
     let mut edits = Vec::new();
     for file in &files {
         let bytes = std::fs::read(original.join(file)).unwrap();
@@ -474,7 +539,9 @@ async fn edit_everything(trail: Trail) {
             || file.ends_with("image-record.json");
         if json {
             edits.extend(json_edits(file, &serde_json::from_slice(&bytes).unwrap()));
-        } else if file.starts_with("reports/") || file == "summary.md" || file == "report.html" {
+        } else if file.starts_with("reports/") {
+            edits.extend(report_edits(file, &bytes, scratch.path()));
+        } else if file == "summary.md" || file == "report.html" {
             edits.extend(text_edits(file, &bytes));
         }
     }

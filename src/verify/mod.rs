@@ -213,7 +213,8 @@ pub struct Verification {
     pub verdict: Option<String>,
     pub problems: Vec<Problem>,
     /// What this verify could not check, and why (not problems: the bundle may be intact).
-    /// Today only `--online` adds to it; a claim that cannot be re-derived is a problem.
+    /// No check adds one today (a claim that cannot be re-derived is a problem, or is
+    /// listed in [`INFORMATIONAL`]); kept so `--json` keeps its shape.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// (`--online`) Released references that still resolve to the recorded digest.
