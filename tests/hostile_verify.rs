@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use release_audit::bundle::manifest::{FileEntry, Manifest, Release, RunFacts, SCHEMA_VERSION, Source, Tool, Verdict};
+use release_audit::bundle::statement_files::{server_url_of, statement_files};
 use release_audit::bundle::{BundleDir, zip_dir};
 use release_audit::evidence::Evidence;
 use release_audit::evidence::test_reports::parse::{FileOutcome, parse_file};
@@ -269,7 +270,10 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         verdict,
         files: Vec::<FileEntry>::new(),
     };
-    // The report layer's pages, as the action writes them.
+    // The statements and the report layer's pages, as the action writes them.
+    for file in statement_files(&manifest, &server_url_of(&manifest)) {
+        dir.add_bytes(&file.path, &file.bytes).unwrap();
+    }
     dir.add_bytes(report::SUMMARY_MD, report::summary_md(&manifest).as_bytes()).unwrap();
     let page = report::report_html(&Manifest { files: dir.files(), ..manifest.clone() });
     dir.add_bytes(report::REPORT_HTML, page.as_bytes()).unwrap();

@@ -1,6 +1,6 @@
 //! The property at the heart of `verify` (issue 18): for a bundle the tool writes, every
 //! single edit of a value — every leaf of `manifest.json`, `changes/*.json`,
-//! `images/*.json` and the image record among the reports, every value of every report
+//! `images/*.json`, `statements/*.intoto.json` and the image record among the reports, every value of every report
 //! file that changes what the parser derives from it (each XML attribute and text, each
 //! leaf of each JSON line), every line of `summary.md` and of `report.html` — with `SHA256SUMS`, the manifest's file hashes,
 //! the report files' recorded hashes and `manifest.yaml` fixed up to match, makes
@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use release_audit::bundle::manifest::Manifest;
 use release_audit::evidence::test_reports::parse::parse_file;
-use release_audit::verify::{INFORMATIONAL, expected_reports, verify_dir};
+use release_audit::verify::{INFORMATIONAL, expected_reports, expected_statements, verify_dir};
 use release_audit_test_support::step::RUN_ID;
 use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
 use serde_json::Value;
@@ -402,15 +402,23 @@ fn text_edits(file: &str, bytes: &[u8]) -> Vec<Edit> {
 }
 
 /// Writes an edit into `dir` and does what a careful forger does next: fixes up every
-/// hash that records the file (the manifest's file list and report-file records), renders
-/// `summary.md` and `report.html` again from the edited bundle with release-audit's own
-/// report layer (unless the edit is to one of them), then `manifest.yaml` and
-/// `SHA256SUMS`.
+/// hash that records the file (the manifest's file list and report-file records), writes
+/// the statements and renders `summary.md` and `report.html` again from the edited
+/// bundle with release-audit's own code (unless the edit is to one of them), then
+/// `manifest.yaml` and `SHA256SUMS`.
 fn apply(dir: &Path, edit: &Edit) {
     std::fs::write(dir.join(&edit.file), &edit.bytes).unwrap();
     let mut m: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     if edit.file != "manifest.json" {
         fix_records(&mut m, &edit.file, &edit.bytes);
+    }
+    if !edit.file.starts_with("statements/")
+        && let Ok(parsed) = serde_json::from_value::<Manifest>(m.clone())
+    {
+        for file in expected_statements(dir, &parsed).unwrap() {
+            std::fs::write(dir.join(&file.path), &file.bytes).unwrap();
+            fix_records(&mut m, &file.path, &file.bytes);
+        }
     }
     if !["summary.md", "report.html"].contains(&edit.file.as_str())
         && let Ok(parsed) = serde_json::from_value::<Manifest>(m.clone())
@@ -536,6 +544,7 @@ async fn edit_everything(trail: Trail) {
         let json = file == "manifest.json"
             || file.starts_with("changes/")
             || (file.starts_with("images/") && !file.starts_with("images/manifests/"))
+            || file.starts_with("statements/")
             || file.ends_with("image-record.json");
         if json {
             edits.extend(json_edits(file, &serde_json::from_slice(&bytes).unwrap()));
@@ -562,10 +571,8 @@ async fn edit_everything(trail: Trail) {
                 passed.push(format!("{} {} ({})", edit.file, edit.at, edit.what));
             }
         }
-        for (f, bytes) in kept
-            .iter()
-            .filter(|(f, _)| *f == edit.file || ["manifest.json", "manifest.yaml", "SHA256SUMS"].contains(&f.as_str()))
-        {
+        // Every file back as written (the fix-up rewrote several), for the next edit.
+        for (f, bytes) in &kept {
             std::fs::write(work.join(f), bytes).unwrap();
         }
     }

@@ -12,6 +12,7 @@
 pub mod dir;
 pub mod manifest;
 pub mod records;
+pub mod statement_files;
 pub mod statements;
 mod writer;
 

@@ -8,7 +8,7 @@ use crate::bundle::manifest::{Manifest, Release, RunFacts, Source, Tool, Verdict
 use std::path::PathBuf;
 
 use crate::bundle::records::image_records;
-use crate::bundle::statements::Subject;
+use crate::bundle::statement_files::statement_files;
 use crate::bundle::{BundleDir, ZippedBundle, zip_dir};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -366,26 +366,8 @@ struct Written {
 /// manifest and the files written so far), the manifest and checksums, then the zip.
 fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest) -> Result<Written> {
     let mut statements = Vec::new();
-    if let Some(tests) = &manifest.evidence.tests {
-        let subjects = statement_subjects(config, manifest);
-        for category in tests.categories.iter().filter(|c| !c.artifacts.is_empty()) {
-            let statement =
-                crate::bundle::statements::test_result(category, &subjects, config.runner.run_url(), |run, id| {
-                    artifact_url(config, run, id)
-                });
-            let entry = dir.add_json(&format!("statements/{}.intoto.json", category.category.as_str()), &statement)?;
-            statements.push(dir.root().join(entry.path));
-        }
-    }
-    if let Some(changes) = &manifest.evidence.changes {
-        let statement = crate::bundle::statements::code_review(
-            changes,
-            &config.runner.server_url,
-            config.repository.as_deref().unwrap_or("local/local"),
-            config.commit.as_deref(),
-            config.runner.run_url(),
-        );
-        let entry = dir.add_json("statements/code-review.intoto.json", &statement)?;
+    for file in statement_files(manifest, &config.runner.server_url) {
+        let entry = dir.add_bytes(&file.path, &file.bytes)?;
         statements.push(dir.root().join(entry.path));
     }
     dir.add_bytes(report::SUMMARY_MD, report::summary_md(manifest).as_bytes())?;
@@ -395,24 +377,6 @@ fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest) -> Res
     let zip_path = config.bundle_dir.join(format!("{}.zip", config.bundle_name));
     let bundle = zip_dir(&root, &zip_path, config.bundle_name.as_str(), config.source_date_epoch)?;
     Ok(Written { bundle, manifest_path: root.join("manifest.json"), statements })
-}
-
-/// What the tests were run against: the commit and, with image evidence, the tested
-/// image digests (index and every platform).
-fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
-    let mut subjects = Vec::new();
-    if let (Some(repo), Some(sha)) = (&config.repository, &config.commit) {
-        subjects.push(Subject::git_commit(&format!("git+{}/{repo}", config.runner.server_url), sha));
-    }
-    if let Some(images) = &manifest.evidence.images {
-        subjects.extend(images.subjects().iter().map(|(name, hex)| Subject::image(name, hex)));
-    }
-    subjects
-}
-
-fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Option<String> {
-    let repo = config.repository.as_ref()?;
-    Some(format!("{}/{repo}/actions/runs/{}/artifacts/{artifact_id}", config.runner.server_url, run_id?))
 }
 
 /// The change and approval trail (after tests and images): `changes/*.json` into the

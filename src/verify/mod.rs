@@ -16,6 +16,7 @@
 //!   `changes/commits.json`, `pulls.json` and `approvals.json`;
 //! - [`rendered`]: `summary.md` and `report.html` are rendered again from the manifest
 //!   (with the pairs' stored records) and must be the bundle's bytes exactly;
+//! - [`statements`]: the in-toto statements are written again and must be the bundle's;
 //! - the verdict, with every reason, must follow from all of it.
 //!
 //! What is only recorded, not derived — facts about the run the runner reported —
@@ -42,7 +43,8 @@ pub mod images;
 pub mod limits;
 pub mod online;
 pub mod rendered;
-pub use rendered::expected_reports;
+pub mod statements;
+pub use rendered::{expected_reports, expected_statements};
 pub mod tests;
 
 use std::path::{Path, PathBuf};
@@ -290,7 +292,9 @@ fn check_claims(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
     tests::check(found, m, problems);
     let details = images::check_images(found, m, problems);
     changes::check(found, m, problems);
-    rendered::check(found, m, details, problems);
+    let detailed = rendered::with_details(m, details);
+    rendered::check(found, &detailed, problems);
+    statements::check(found, &detailed, problems);
     let recomputed = Verdict::from_reasons(m.evidence.failures());
     if recomputed.result != m.verdict.result {
         problems.push(Problem::Manifest {
