@@ -137,6 +137,71 @@ fn go_json(rng: &mut Rng, cases: u64) -> String {
     out
 }
 
+/// A report file written into the bundle, recorded as the audit records it.
+fn report_file(dir: &mut BundleDir, rel: &str, text: &str) -> ReportFile {
+    let entry = dir.add_bytes(rel, text.as_bytes()).unwrap();
+    let mut file = ReportFile {
+        path: entry.path.clone(),
+        sha256: entry.sha256,
+        size: entry.size,
+        status: FileStatus::NotAReport,
+        format: None,
+        totals: None,
+        duration_seconds: None,
+        failures: Vec::new(),
+        flaky: Vec::new(),
+        suite_problems: Vec::new(),
+        notes: Vec::new(),
+        reason: None,
+    };
+    match parse_file(&dir.root().join(&entry.path)) {
+        FileOutcome::Parsed(r) => {
+            file.status = FileStatus::Parsed;
+            file.format = Some(r.format);
+            file.totals = Some(r.totals);
+            file.duration_seconds = r.duration_seconds;
+            file.failures = r.failures;
+            file.flaky = r.flaky;
+            file.suite_problems = r.suite_problems;
+            file.notes = r.notes;
+        }
+        FileOutcome::Unparseable { format, reason } => {
+            file.status = FileStatus::Unparseable;
+            file.format = format;
+            file.reason = Some(reason);
+        }
+        FileOutcome::NotAReport => {}
+    }
+    file
+}
+
+/// The manifest of a generated bundle: random facts around the evidence.
+fn manifest_of(rng: &mut Rng, seed: u64, name: &str, evidence: Evidence, verdict: Verdict) -> Manifest {
+    Manifest {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::this(),
+        release: Release { version: format!("1.{seed}.0-{}", rng.name()), bundle_name: name.to_string() },
+        source: Source {
+            repository: Some(rng.name()),
+            commit: Some(format!("{:040x}", rng.next())),
+            git_ref: Some(rng.name()),
+        },
+        run: RunFacts {
+            id: Some(rng.next() >> 1),
+            attempt: Some(1),
+            url: Some(format!("https://github.com/{}", rng.name())),
+            workflow: Some(rng.name()),
+            workflow_ref: None,
+            event: Some("workflow_dispatch".into()),
+            actor: Some(rng.name()),
+            triggering_actor: None,
+        },
+        evidence,
+        verdict,
+        files: Vec::<FileEntry>::new(),
+    }
+}
+
 /// Writes one generated bundle with the library's writer; returns (directory, zip).
 fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
     let name = format!("audit-bundle-{seed}");
@@ -157,39 +222,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                     _ => ("xml", junit(rng, cases)),
                 };
                 let rel = format!("reports/{}/{artifact}/{}{f}.{ext}", category.as_str(), rng.segment());
-                let entry = dir.add_bytes(&rel, text.as_bytes()).unwrap();
-                let mut file = ReportFile {
-                    path: entry.path.clone(),
-                    sha256: entry.sha256,
-                    size: entry.size,
-                    status: FileStatus::NotAReport,
-                    format: None,
-                    totals: None,
-                    duration_seconds: None,
-                    failures: Vec::new(),
-                    flaky: Vec::new(),
-                    suite_problems: Vec::new(),
-                    notes: Vec::new(),
-                    reason: None,
-                };
-                match parse_file(&dir.root().join(&entry.path)) {
-                    FileOutcome::Parsed(r) => {
-                        file.status = FileStatus::Parsed;
-                        file.format = Some(r.format);
-                        file.totals = Some(r.totals);
-                        file.duration_seconds = r.duration_seconds;
-                        file.failures = r.failures;
-                        file.flaky = r.flaky;
-                        file.suite_problems = r.suite_problems;
-                        file.notes = r.notes;
-                    }
-                    FileOutcome::Unparseable { format, reason } => {
-                        file.status = FileStatus::Unparseable;
-                        file.format = format;
-                        file.reason = Some(reason);
-                    }
-                    FileOutcome::NotAReport => {}
-                }
+                let file = report_file(&mut dir, &rel, &text);
                 files.push(file);
             }
             artifacts.push(ArtifactRecord {
@@ -247,29 +280,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
     };
     let evidence = Evidence { tests: Some(tests), images: None, changes: None };
     let verdict = Verdict::from_reasons(evidence.failures());
-    let manifest = Manifest {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::this(),
-        release: Release { version: format!("1.{seed}.0-{}", rng.name()), bundle_name: name.clone() },
-        source: Source {
-            repository: Some(rng.name()),
-            commit: Some(format!("{:040x}", rng.next())),
-            git_ref: Some(rng.name()),
-        },
-        run: RunFacts {
-            id: Some(rng.next() >> 1),
-            attempt: Some(1),
-            url: Some(format!("https://github.com/{}", rng.name())),
-            workflow: Some(rng.name()),
-            workflow_ref: None,
-            event: Some("workflow_dispatch".into()),
-            actor: Some(rng.name()),
-            triggering_actor: None,
-        },
-        evidence,
-        verdict,
-        files: Vec::<FileEntry>::new(),
-    };
+    let manifest = manifest_of(rng, seed, &name, evidence, verdict);
     // The statements and the report layer's pages, as the action writes them.
     for file in statement_files(&manifest, &server_url_of(&manifest)) {
         dir.add_bytes(&file.path, &file.bytes).unwrap();
