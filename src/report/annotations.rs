@@ -66,6 +66,11 @@ pub fn verdict(manifest: &Manifest) -> Vec<Annotation> {
     manifest.verdict.reasons.iter().map(|r| Annotation::new(AnnotationKind::Error, title.clone(), r)).collect()
 }
 
+/// The test evidence's warnings (typed by the collect stage), as warnings.
+pub fn test_warnings(tests: &TestEvidence) -> Vec<Annotation> {
+    tests.warnings().map(|w| Annotation::new(AnnotationKind::Warning, w.title.clone(), w.text.clone())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,9 +118,4 @@ mod tests {
         assert_eq!((notes[1].kind, notes[1].title.as_deref()), (AnnotationKind::Warning, None));
         assert!(test_failures(&tests).is_empty());
     }
-}
-
-/// The test evidence's warnings (typed by the collect stage), as warnings.
-pub fn test_warnings(tests: &TestEvidence) -> Vec<Annotation> {
-    tests.warnings().map(|w| Annotation::new(AnnotationKind::Warning, w.title.clone(), w.text.clone())).collect()
 }
