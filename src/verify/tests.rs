@@ -38,6 +38,28 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
         check_artifacts(m, c, problems);
         check_category(c, tests.fail_on_flaky, problems);
     }
+    check_every_report_file_recorded_once(m, problems);
+}
+
+/// Every file of the bundle's `reports/` folder is the record of exactly one artifact
+/// file: a record removed (a report no longer judged) or repeated (counted twice) is a
+/// problem, even where the category's totals would not change.
+fn check_every_report_file_recorded_once(m: &Manifest, problems: &mut Vec<Problem>) {
+    let Some(tests) = &m.evidence.tests else { return };
+    let mut recorded: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for file in tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files) {
+        *recorded.entry(file.path.as_str()).or_default() += 1;
+    }
+    for (path, times) in recorded.iter().filter(|(_, n)| **n > 1) {
+        problems.push(Problem::Manifest { detail: format!("{path} is recorded {times} times among the report files") });
+    }
+    for f in m.files.iter().filter(|f| f.path.starts_with("reports/")) {
+        if !recorded.contains_key(f.path.as_str()) {
+            problems.push(Problem::Manifest {
+                detail: format!("{} is in the reports folder, but no artifact of any category records it", f.path),
+            });
+        }
+    }
 }
 
 /// Each artifact of a category: a name one of the category's patterns matches, a run
