@@ -1,7 +1,8 @@
 //! release-audit: turns a release into one self-verifying audit bundle.
 //!
 //! The pipeline: inputs → [`config::Config`] → evidence
-//! stages → [`bundle`] → [`publish`] → [`summary`]. Data flows one way; each stage is a
+//! stages → [`bundle`] → [`publish`] → [`report`]; [`verify`] re-derives a
+//! bundle's claims. Data flows one way; each stage is a
 //! module that consumes the plain data of the one before.
 
 pub mod bundle;
@@ -15,5 +16,6 @@ pub mod hashing;
 pub mod http;
 pub mod markdown;
 pub mod publish;
+pub mod report;
 pub mod secret;
-pub mod summary;
+pub mod verify;

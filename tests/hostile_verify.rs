@@ -12,12 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use release_audit::bundle::manifest::{FileEntry, Manifest, Release, RunFacts, SCHEMA_VERSION, Source, Tool, Verdict};
+use release_audit::bundle::statement_files::{server_url_of, statement_files};
 use release_audit::bundle::{BundleDir, zip_dir};
 use release_audit::evidence::Evidence;
 use release_audit::evidence::test_reports::parse::{FileOutcome, parse_file};
 use release_audit::evidence::test_reports::{
     ArtifactRecord, Category, CategoryRecord, FileStatus, ReportFile, SourceRun, TestEvidence, judge,
 };
+use release_audit::report;
 
 fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
@@ -135,10 +137,76 @@ fn go_json(rng: &mut Rng, cases: u64) -> String {
     out
 }
 
+/// A report file written into the bundle, recorded as the audit records it.
+fn report_file(dir: &mut BundleDir, rel: &str, text: &str) -> ReportFile {
+    let entry = dir.add_bytes(rel, text.as_bytes()).unwrap();
+    let mut file = ReportFile {
+        path: entry.path.clone(),
+        sha256: entry.sha256,
+        size: entry.size,
+        status: FileStatus::NotAReport,
+        format: None,
+        totals: None,
+        duration_seconds: None,
+        failures: Vec::new(),
+        flaky: Vec::new(),
+        suite_problems: Vec::new(),
+        notes: Vec::new(),
+        reason: None,
+    };
+    match parse_file(&dir.root().join(&entry.path)) {
+        FileOutcome::Parsed(r) => {
+            file.status = FileStatus::Parsed;
+            file.format = Some(r.format);
+            file.totals = Some(r.totals);
+            file.duration_seconds = r.duration_seconds;
+            file.failures = r.failures;
+            file.flaky = r.flaky;
+            file.suite_problems = r.suite_problems;
+            file.notes = r.notes;
+        }
+        FileOutcome::Unparseable { format, reason } => {
+            file.status = FileStatus::Unparseable;
+            file.format = format;
+            file.reason = Some(reason);
+        }
+        FileOutcome::NotAReport => {}
+    }
+    file
+}
+
+/// The manifest of a generated bundle: random facts around the evidence.
+fn manifest_of(rng: &mut Rng, seed: u64, name: &str, evidence: Evidence, verdict: Verdict) -> Manifest {
+    Manifest {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::this(),
+        release: Release { version: format!("1.{seed}.0-{}", rng.name()), bundle_name: name.to_string() },
+        source: Source {
+            repository: Some(rng.name()),
+            commit: Some(format!("{:040x}", rng.next())),
+            git_ref: Some(rng.name()),
+        },
+        run: RunFacts {
+            id: Some(rng.next() >> 1),
+            attempt: Some(1),
+            url: Some(format!("https://github.com/{}", rng.name())),
+            workflow: Some(rng.name()),
+            workflow_ref: None,
+            event: Some("workflow_dispatch".into()),
+            actor: Some(rng.name()),
+            triggering_actor: None,
+        },
+        evidence,
+        verdict,
+        files: Vec::<FileEntry>::new(),
+    }
+}
+
 /// Writes one generated bundle with the library's writer; returns (directory, zip).
 fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
     let name = format!("audit-bundle-{seed}");
     let mut dir = BundleDir::create(parent, &name).unwrap();
+    let source_run = rng.next() >> 1;
     let mut categories = Vec::new();
     let chosen: Vec<Category> = Category::ALL.into_iter().filter(|_| rng.below(3) != 0).collect();
     for category in chosen {
@@ -154,45 +222,13 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                     _ => ("xml", junit(rng, cases)),
                 };
                 let rel = format!("reports/{}/{artifact}/{}{f}.{ext}", category.as_str(), rng.segment());
-                let entry = dir.add_bytes(&rel, text.as_bytes()).unwrap();
-                let mut file = ReportFile {
-                    path: entry.path.clone(),
-                    sha256: entry.sha256,
-                    size: entry.size,
-                    status: FileStatus::NotAReport,
-                    format: None,
-                    totals: None,
-                    duration_seconds: None,
-                    failures: Vec::new(),
-                    flaky: Vec::new(),
-                    suite_problems: Vec::new(),
-                    notes: Vec::new(),
-                    reason: None,
-                };
-                match parse_file(&dir.root().join(&entry.path)) {
-                    FileOutcome::Parsed(r) => {
-                        file.status = FileStatus::Parsed;
-                        file.format = Some(r.format);
-                        file.totals = Some(r.totals);
-                        file.duration_seconds = r.duration_seconds;
-                        file.failures = r.failures;
-                        file.flaky = r.flaky;
-                        file.suite_problems = r.suite_problems;
-                        file.notes = r.notes;
-                    }
-                    FileOutcome::Unparseable { format, reason } => {
-                        file.status = FileStatus::Unparseable;
-                        file.format = format;
-                        file.reason = Some(reason);
-                    }
-                    FileOutcome::NotAReport => {}
-                }
+                let file = report_file(&mut dir, &rel, &text);
                 files.push(file);
             }
             artifacts.push(ArtifactRecord {
                 id: rng.below(1 << 40) as i64,
                 name: artifact,
-                run_id: Some(rng.next() >> 1),
+                run_id: Some(source_run),
                 run_attempt: Some(1 + rng.below(3) as u32),
                 size: rng.next() >> 1,
                 digest: None,
@@ -206,7 +242,8 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         categories.push(CategoryRecord {
             category,
             required: rng.below(2) == 0,
-            patterns: vec![rng.name()],
+            // A name, and a glob that matches every artifact (each must match one).
+            patterns: vec![rng.name(), "*".into()],
             status,
             totals,
             duration_seconds,
@@ -220,7 +257,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
         counting: release_audit::evidence::test_reports::COUNTING_CONVENTION,
         categories,
         sources: vec![SourceRun {
-            run_id: Some(rng.next() >> 1),
+            run_id: Some(source_run),
             selected_by: "run-id".into(),
             workflow: Some(rng.name()),
             head_sha: None,
@@ -247,29 +284,14 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
     };
     let evidence = Evidence { tests: Some(tests), images: None, changes: None };
     let verdict = Verdict::from_reasons(evidence.failures());
-    let manifest = Manifest {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::this(),
-        release: Release { version: format!("1.{seed}.0-{}", rng.name()), bundle_name: name.clone() },
-        source: Source {
-            repository: Some(rng.name()),
-            commit: Some(format!("{:040x}", rng.next())),
-            git_ref: Some(rng.name()),
-        },
-        run: RunFacts {
-            id: Some(rng.next() >> 1),
-            attempt: Some(1),
-            url: Some(format!("https://github.com/{}", rng.name())),
-            workflow: Some(rng.name()),
-            workflow_ref: None,
-            event: Some("workflow_dispatch".into()),
-            actor: Some(rng.name()),
-            triggering_actor: None,
-        },
-        evidence,
-        verdict,
-        files: Vec::<FileEntry>::new(),
-    };
+    let manifest = manifest_of(rng, seed, &name, evidence, verdict);
+    // The statements and the report layer's pages, as the action writes them.
+    for file in statement_files(&manifest, &server_url_of(&manifest)) {
+        dir.add_bytes(&file.path, &file.bytes).unwrap();
+    }
+    dir.add_bytes(report::SUMMARY_MD, report::summary_md(&manifest).as_bytes()).unwrap();
+    let page = report::report_html(&Manifest { files: dir.files(), ..manifest.clone() });
+    dir.add_bytes(report::REPORT_HTML, page.as_bytes()).unwrap();
     let root = dir.finish(|files| Manifest { files, ..manifest }).unwrap();
     let zip = parent.join(format!("{name}.zip"));
     zip_dir(&root, &zip, &name, 1_700_000_000).unwrap();

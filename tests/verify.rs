@@ -152,10 +152,11 @@ async fn every_kind_of_tampering_is_named() {
 }
 
 /// A bundle counted under other conventions (the first version's, which recorded none,
-/// or a later one's) is not recounted with this parser, and says so; its hashes, the
-/// category arithmetic and the verdict are still checked.
+/// or a later one's) cannot be recounted with this parser: that is a problem (issue 18:
+/// nothing vouches for totals nobody recounted), which names the release-audit that can
+/// verify it; its hashes, the category arithmetic and the verdict are still checked.
 #[tokio::test(flavor = "multi_thread")]
-async fn totals_counted_under_another_convention_are_not_recounted_and_that_is_said() {
+async fn totals_counted_under_another_convention_are_a_problem_naming_the_verifier() {
     let (step, zip) = bundle().await;
     let original = zip.with_extension("");
     let m: serde_json::Value =
@@ -179,16 +180,20 @@ async fn totals_counted_under_another_convention_are_not_recounted_and_that_is_s
 
     // The first version's bundle: no `counting`, totals as it counted them (here the same).
     let (code, out) = rewrite("first", None, &|_| {});
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("note: the test totals were counted under counting convention 1 (an earlier release-audit)"),
+        out.contains("counting convention: the test totals were counted under convention 1, this release-audit counts under 2 and cannot recount them; verify this bundle with release-audit 0.1.0"),
         "{out}"
     );
-    assert!(out.contains("OK: "), "{out}");
-    // A later convention: the same, said as later.
+    assert!(out.contains("FAILED: ") && out.contains("1 problem(s)"), "{out}");
+    // A later convention: the same, naming the version that wrote it.
     let (code, out) = rewrite("later", Some(3), &|_| {});
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("counting convention 3 (a later release-audit)"), "{out}");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("counted under convention 3")
+            && out.contains("(release-audit 0.1.0) or a later one that counts under convention 3"),
+        "{out}"
+    );
     // Not recounted, but the arithmetic still holds: a category total that its files do
     // not add up to fails.
     let (code, out) = rewrite("sum", None, &|m| m["evidence"]["tests"]["categories"][0]["totals"]["passed"] = 3.into());
@@ -200,4 +205,90 @@ async fn totals_counted_under_another_convention_are_not_recounted_and_that_is_s
     });
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("the file itself gives"), "{out}");
+}
+
+/// A careful forger's fix-up after editing `rel`: its entry in the manifest's file list,
+/// `manifest.yaml`, then `SHA256SUMS`.
+fn fix_up_entry(dir: &Path, rel: &str) {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(dir.join(rel)).unwrap();
+    let mut m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    for f in m["files"].as_array_mut().unwrap() {
+        if f["path"] == rel {
+            f["sha256"] = hex::encode(sha2::Sha256::digest(&bytes)).into();
+            f["size"] = bytes.len().into();
+        }
+    }
+    let mut json = serde_json::to_vec_pretty(&m).unwrap();
+    json.push(b'\n');
+    std::fs::write(dir.join("manifest.json"), json).unwrap();
+    let parsed: release_audit::bundle::manifest::Manifest = serde_json::from_value(m).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&parsed).unwrap()).unwrap();
+    fix_up_sums(dir);
+}
+
+/// `summary.md` and `report.html` are re-rendered from the manifest and compared byte
+/// for byte: a page that says "passed" over a failed verdict, with every hash fixed up,
+/// is named (the hashes alone cannot tell).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_summary_or_page_is_named_even_with_every_hash_fixed_up() {
+    let (step, zip) = bundle().await;
+    let original = zip.with_extension("");
+    for (rel, from, to) in [
+        ("summary.md", "## ❌ Release audit failed", "## ✅ Release audit passed"),
+        ("report.html", "✘ Audit failed", "✔ Audit passed"),
+    ] {
+        let dir = step.path("forged").join(rel).join("audit-bundle-9.9.9");
+        copy_dir(&original, &dir);
+        let text = std::fs::read_to_string(dir.join(rel)).unwrap();
+        assert!(text.contains(from), "{rel}: {text}");
+        std::fs::write(dir.join(rel), text.replace(from, to)).unwrap();
+        fix_up_entry(&dir, rel);
+        let (code, out) = verify(&dir);
+        assert_eq!(code, 1, "{out}");
+        assert!(out.contains(&format!("rendered: {rel} is not what this manifest renders to")), "{out}");
+        if rel == "report.html" {
+            assert!(out.contains("1 problem(s)"), "only the page is wrong: {out}");
+        } // (an edited summary.md also changes the hash report.html lists for it)
+    }
+}
+
+/// However many problems a bundle has, `verify` lists a bounded number and counts the rest.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_with_thousands_of_problems_prints_a_bounded_list() {
+    let (step, zip) = bundle().await;
+    let dir = step.path("many").join("audit-bundle-9.9.9");
+    copy_dir(&zip.with_extension(""), &dir);
+    std::fs::create_dir_all(dir.join("extra")).unwrap();
+    for i in 0..2_000 {
+        std::fs::write(dir.join(format!("extra/{i}.txt")), "x").unwrap();
+    }
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    let listed = out.lines().filter(|l| l.starts_with("  added: ")).count();
+    assert_eq!(listed, release_audit::report::text::MAX_LISTED_PROBLEMS, "{}", &out[..out.len().min(3000)]);
+    assert!(out.contains(&format!("  … and {} more problem(s)", 2_000 - listed)), "{}", out.lines().last().unwrap());
+    assert!(out.lines().count() < 60, "{} lines", out.lines().count());
+}
+
+/// Sizes are checked before anything is read: a manifest larger than verify reads is
+/// named as too large, not loaded.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_manifest_is_named_and_not_read() {
+    let (step, zip) = bundle().await;
+    let dir = step.path("huge").join("audit-bundle-9.9.9");
+    copy_dir(&zip.with_extension(""), &dir);
+    let limit = release_audit::verify::limits::MAX_MANIFEST_BYTES;
+    let file = std::fs::OpenOptions::new().append(true).open(dir.join("manifest.json")).unwrap();
+    file.set_len(limit + 1).unwrap(); // sparse: the test writes no 32 MiB
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "too large: manifest.json is {} bytes, more than verify reads for it ({limit}); not read",
+            limit + 1
+        )),
+        "{out}"
+    );
 }

@@ -84,7 +84,7 @@ pub async fn attach_bundle(settings: &AttachSettings, scratch: &Path) -> Result<
             "download it again; if it persists, the artifact was changed after its upload: run the audit again",
         ));
     }
-    let verification = crate::bundle::verify::verify(&zip_path)?;
+    let verification = crate::verify::verify(&zip_path)?;
     if !verification.ok() {
         let first: Vec<String> = verification.problems.iter().take(5).map(|p| p.to_string()).collect();
         return Err(Error::evidence(

@@ -25,9 +25,10 @@ pub enum Command {
     /// Audit a release: collect evidence, write the bundle, publish it, write the summary.
     /// Every flag can also be given as the action input `INPUT_<NAME>`.
     Run(RunArgs),
-    /// Check a bundle (zip or directory): every hash, the manifest against the files,
-    /// test totals recounted from the reports, the verdict recomputed. Exit 0 when it
-    /// holds, 1 when anything is wrong (each problem is named).
+    /// Check a bundle (zip or directory): every hash, and every claim re-derived from the
+    /// evidence inside it — test totals recounted, image pairs re-judged, the change
+    /// trail's controls recomputed, summary.md and report.html re-rendered, the verdict
+    /// recomputed. Exit 0 when it holds, 1 when anything is wrong (each problem is named).
     Verify(VerifyArgs),
     /// Print the index and platform manifest digests of image references.
     Digest(crate::cli::images::DigestArgs),
@@ -78,7 +79,7 @@ pub struct VerifyArgs {
 
 /// `release-audit verify`; returns the exit code.
 pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
-    let mut v = crate::bundle::verify::verify(&args.bundle)?;
+    let mut v = crate::verify::verify(&args.bundle)?;
     if args.online {
         let access = crate::config::images::registry_access(
             "--registry-credentials",
@@ -86,35 +87,20 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
             "--insecure-registries",
             &args.insecure,
         )?;
-        crate::bundle::verify::check_released_tags(&mut v, &access).await;
+        crate::verify::check_released_tags(&mut v, &access).await;
     }
-    // Paths and texts in a bundle are outside text: printed through the one inert path.
+    // Paths and texts in a bundle are outside text: printed through the one inert path,
+    // and a bounded number of them (a hostile bundle may hold a million problems).
     use crate::github::commands::{inert_json, print_line};
     if args.json {
-        println!("{}", inert_json(&serde_json::to_string_pretty(&v).expect("serialisable")));
+        let mut shown = v.clone();
+        shown.problems.truncate(crate::verify::MAX_JSON_PROBLEMS);
+        shown.notes.truncate(crate::verify::MAX_JSON_PROBLEMS);
+        shown.problem_count = v.problems.len();
+        println!("{}", inert_json(&serde_json::to_string_pretty(&shown).expect("serialisable")));
     } else {
-        let what = match (&v.release, &v.verdict) {
-            (Some(r), Some(d)) => format!("release {r}, verdict {d}"),
-            _ => "not a readable manifest".to_string(),
-        };
-        for unmoved in &v.unmoved {
-            print_line(&format!("unmoved: {unmoved}"));
-        }
-        for note in &v.notes {
-            print_line(&format!("note: {note}"));
-        }
-        if v.ok() {
-            print_line(&format!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked));
-        } else {
-            print_line(&format!(
-                "FAILED: {} — {} problem(s) in {} files ({what})",
-                v.bundle,
-                v.problems.len(),
-                v.files_checked
-            ));
-            for p in &v.problems {
-                print_line(&format!("  {p}"));
-            }
+        for line in crate::report::text::verification(&v) {
+            print_line(&line);
         }
     }
     Ok(if v.ok() { 0 } else { crate::error::EXIT_VERDICT_FAILED })

@@ -196,7 +196,17 @@ fn add_file(path: &Path, shown: &str, files: &mut Vec<FileReport>) {
     }
 }
 
+/// The text form: a row per report, the totals, then what failed, what was flaky, what
+/// was not a report, and the result.
 fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Result<()> {
+    write_rows(out, summary)?;
+    write_failures(out, summary)?;
+    write_problems_and_flaky(out, summary)?;
+    write_others_and_result(out, summary)
+}
+
+/// The header, a row per report file (with its notes), and the totals.
+fn write_rows(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Result<()> {
     let shown: Vec<&FileReport> =
         summary.files.iter().filter(|f| !matches!(f.outcome, FileOutcome::NotAReport)).collect();
     let width = shown.iter().map(|f| f.path.chars().count().min(60)).max().unwrap_or(4).max(5);
@@ -244,7 +254,12 @@ fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Resul
         t.failed,
         t.errored,
         t.skipped
-    )?;
+    )
+}
+
+/// The first failed tests with their messages' first lines.
+fn write_failures(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Result<()> {
+    let t = summary.totals;
     let failures: Vec<_> = summary
         .files
         .iter()
@@ -272,6 +287,12 @@ fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Resul
             writeln!(out, "  … and {} more", failing - listed)?;
         }
     }
+    Ok(())
+}
+
+/// Suite problems and flaky tests, each named.
+fn write_problems_and_flaky(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Result<()> {
+    let t = summary.totals;
     let parsed = || {
         summary.files.iter().filter_map(|f| match &f.outcome {
             FileOutcome::Parsed(r) => Some(r),
@@ -304,6 +325,12 @@ fn write_table(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Resul
             writeln!(out, "  … and {} more", t.flaky - listed)?;
         }
     }
+    Ok(())
+}
+
+/// The files that are not reports, and the one-line result.
+fn write_others_and_result(out: &mut impl Write, summary: &ReportsSummary) -> std::io::Result<()> {
+    let t = summary.totals;
     let others: Vec<_> = summary.files.iter().filter(|f| matches!(f.outcome, FileOutcome::NotAReport)).collect();
     if !others.is_empty() {
         let names: Vec<_> = others.iter().take(LISTED_OTHERS).map(|f| f.path.as_str()).collect();

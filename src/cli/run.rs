@@ -7,12 +7,12 @@
 use crate::bundle::manifest::{Manifest, Release, RunFacts, Source, Tool, Verdict, VerdictResult};
 use std::path::PathBuf;
 
-use crate::bundle::statements::Subject;
+use crate::bundle::records::image_records;
+use crate::bundle::statement_files::statement_files;
 use crate::bundle::{BundleDir, ZippedBundle, zip_dir};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::evidence::Evidence;
-use crate::evidence::images::record::ImageRecord;
 use crate::evidence::test_reports::collect::{Services, collect as collect_tests};
 use crate::github::artifacts::ArtifactService;
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
@@ -22,7 +22,7 @@ use crate::publish::Published;
 use crate::publish::artifact::{UploadedArtifact, effective_retention, upload_bundle};
 use crate::publish::release::AssetFile;
 use crate::publish::storage::StoreRequest;
-use crate::summary::{self, Section};
+use crate::report;
 
 /// What one audit produced.
 #[derive(Debug)]
@@ -37,155 +37,33 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     for secret in config.secrets() {
         commands.add_mask(secret.expose());
     }
-    let http = crate::http::client();
-    let artifacts = config.results.as_ref().map(|r| ArtifactService::new(http.clone(), r));
-    let rest = match (&config.github_token, &config.repository) {
-        (Some(token), Some(repository)) => {
-            Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone()))
-        }
-        _ => None,
-    };
+    let clients = Clients::new(config);
     let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
     let deadline = Deadline::after(config.timeout);
 
-    let mut evidence = Evidence::default();
-    if let Some(settings) = &config.tests {
-        let _g = commands.group("Collecting test reports");
-        let services = Services { artifacts: artifacts.as_ref(), rest: rest.as_ref(), runner: &config.runner };
-        let tests = deadline.bound("collecting test reports", collect_tests(settings, &services, &mut dir)).await?;
-        // Interim (H2): the evidence's warnings as annotations, until the report layer renders them.
-        for w in tests.warnings() {
-            commands.annotate(
-                AnnotationKind::Warning,
-                &AnnotationProps { title: w.title.clone(), ..Default::default() },
-                &w.text,
-            );
-        }
-        annotate_test_failures(&tests, commands);
-        evidence.tests = Some(tests);
-    }
-    if let Some(settings) = &config.images {
-        let _g = commands.group("Comparing tested and released images");
-        let mut settings = settings.clone();
-        settings.access.deadline = Some(deadline.at.into_std());
-        let mut images = deadline.bound("comparing images", crate::evidence::images::collect(&settings)).await?;
-        if let Some(tests) = &evidence.tests {
-            let (records, problems) = image_records(tests, &dir);
-            if !records.is_empty() {
-                log::info!("{} image record(s) from the test jobs", records.len());
-            }
-            images.apply_records(&records);
-            images.record_problems = problems;
-        }
-        images.write_into(&mut dir)?;
-        evidence.images = Some(images);
-    }
-    let changes = collect_changes(config, rest.as_ref(), &mut dir, commands).await?;
-    evidence.changes = changes.as_ref().map(|c| c.evidence.clone());
+    let evidence = collect_evidence(config, &clients, &mut dir, &deadline, commands).await?;
     let verdict = Verdict::from_reasons(evidence.failures());
     let manifest = manifest_for(config, evidence, verdict);
-    let details = detail_sections(&manifest);
 
-    let (bundle, manifest_path, statements) = {
+    let written = {
         let _g = commands.group("Writing the audit bundle");
-        write_bundle(config, dir, &manifest, &details)?
+        write_bundle(config, dir, &manifest)?
     };
+    let bundle = written.bundle;
     log::info!("bundle written: {} ({} bytes, sha256 {})", bundle.path.display(), bundle.size, bundle.sha256);
+    let outputs = write_outputs(config, &manifest, &bundle, &written.manifest_path, &written.statements)?;
 
-    let outputs = config.runner.output_file.clone().map(OutputFile::new);
-    if let Some(out) = &outputs {
-        out.set("verdict", manifest.verdict.result.as_str())?;
-        out.set("bundle-path", &config.runner.path_for_later_steps(&bundle.path))?;
-        out.set("bundle-sha256", &bundle.sha256)?;
-        out.set("manifest-path", &config.runner.path_for_later_steps(&manifest_path))?;
-        let paths: Vec<String> = statements.iter().map(|p| config.runner.path_for_later_steps(p)).collect();
-        out.set("statement-paths", &paths.join("\n"))?;
-    }
-
-    let mut published = Published::default();
-    // Every configured target is tried, whatever happened to another: the release asset
-    // and object storage exist for retention beyond the artifact's 90 days, so a failed
-    // artifact upload must not cost them.
-    let mut publish_errors: Vec<Error> = Vec::new();
-    if config.upload {
-        let _g = commands.group("Uploading the bundle artifact");
-        let service = artifacts.as_ref().expect("validated: upload needs the results service");
-        let retention = effective_retention(config.retention_days, config.runner.retention_days, commands);
-        match deadline
-            .bound(
-                "uploading the bundle artifact",
-                upload_bundle(service, &config.bundle_name, &bundle, retention, config.overwrite, commands),
-            )
-            .await
-        {
-            Ok(id) => {
-                let artifact =
-                    UploadedArtifact { id, name: config.bundle_name.to_string(), url: config.runner.artifact_url(id) };
-                if let Some(out) = &outputs {
-                    out.set("artifact-id", &id.to_string())?;
-                    out.set("artifact-url", artifact.url.as_deref().unwrap_or_default())?;
-                }
-                published.artifact = Some(artifact);
-            }
-            Err(e) => publish_errors.push(e.while_publishing("artifact upload", &bundle.path)),
-        }
-    }
-    if config.release_asset.is_some() || config.storage.is_some() {
-        let sums = write_zip_sums(config, &bundle, &manifest_path)?;
-        if let Some(settings) = &config.release_asset {
-            let _g = commands.group("Attaching the bundle to the release");
-            match deadline
-                .bound(
-                    "attaching the bundle to the release",
-                    attach_to_release(config, &http, settings, &bundle, &sums),
-                )
-                .await
-            {
-                Ok(assets) => published.release_assets = assets,
-                Err(e) => publish_errors.push(e.while_publishing("release asset upload", &bundle.path)),
-            }
-        }
-        if let Some(settings) = &config.storage {
-            let _g = commands.group("Storing the bundle");
-            let request = StoreRequest {
-                bundle: &bundle,
-                sums_path: &sums,
-                repository: config.repository.as_deref().unwrap_or("local/local"),
-                version: &config.release_version,
-                bundle_name: config.bundle_name.as_str(),
-                overwrite: config.overwrite,
-            };
-            match deadline.bound("storing the bundle", crate::publish::storage::store(&http, settings, &request)).await
-            {
-                Ok(objects) => published.stored = objects,
-                Err(e) => publish_errors.push(e.while_publishing("object storage upload", &bundle.path)),
-            }
-        }
-        if let Some(out) = &outputs {
-            let urls: Vec<&str> = published
-                .release_assets
-                .iter()
-                .map(|a| a.url.as_str())
-                .chain(published.stored.iter().map(|o| o.url.as_str()))
-                .collect();
-            out.set("storage-urls", &urls.join("\n"))?;
-        }
-    }
-
+    let publishing =
+        publish(config, &clients, &bundle, &written.manifest_path, outputs.as_ref(), &deadline, commands).await?;
     if config.summary
         && let Some(path) = &config.runner.step_summary
     {
-        let said: Vec<String> = publish_errors.iter().map(|e| e.to_string()).collect();
-        let markdown = summary::job_summary(
-            &manifest,
-            &details,
-            &bundle,
-            &published,
-            (!said.is_empty()).then(|| said.join("; ")).as_deref(),
-        );
+        let said: Vec<String> = publishing.errors.iter().map(|e| e.to_string()).collect();
+        let error = (!said.is_empty()).then(|| said.join("; "));
+        let markdown = report::job_summary(&manifest, &bundle, &publishing.published, error.as_deref());
         append_summary(path, &markdown)?;
     }
-    let mut publish_errors = publish_errors.into_iter();
+    let mut publish_errors = publishing.errors.into_iter();
     if let Some(first) = publish_errors.next() {
         // The first is the step's error; the others are said beside it.
         for other in publish_errors {
@@ -197,16 +75,191 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
         }
         return Err(first);
     }
-    if manifest.verdict.result == VerdictResult::Failed {
-        for reason in &manifest.verdict.reasons {
-            commands.annotate(
-                AnnotationKind::Error,
-                &AnnotationProps { title: Some("Release audit failed".into()), ..Default::default() },
-                reason,
-            );
+    annotate(commands, &report::annotations::verdict(&manifest));
+    Ok(Outcome {
+        verdict: manifest.verdict.result,
+        bundle,
+        manifest_path: written.manifest_path,
+        published: publishing.published,
+    })
+}
+
+/// The services one audit talks to, built once from the settings.
+struct Clients {
+    http: reqwest::Client,
+    artifacts: Option<ArtifactService>,
+    rest: Option<Rest>,
+}
+
+impl Clients {
+    fn new(config: &Config) -> Self {
+        let http = crate::http::client();
+        let artifacts = config.results.as_ref().map(|r| ArtifactService::new(http.clone(), r));
+        let rest = match (&config.github_token, &config.repository) {
+            (Some(token), Some(repository)) => {
+                Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone()))
+            }
+            _ => None,
+        };
+        Clients { http, artifacts, rest }
+    }
+}
+
+/// Writes each annotation through the one printing path.
+fn annotate(commands: &Commands, annotations: &[report::annotations::Annotation]) {
+    for a in annotations {
+        commands.annotate(a.kind, &a.props(), &a.message);
+    }
+}
+
+/// Every evidence stage that is configured, in the design's order: tests, images
+/// (checked against the test jobs' image records), the change trail.
+async fn collect_evidence(
+    config: &Config,
+    clients: &Clients,
+    dir: &mut BundleDir,
+    deadline: &Deadline,
+    commands: &Commands,
+) -> Result<Evidence> {
+    let mut evidence = Evidence::default();
+    if let Some(settings) = &config.tests {
+        let _g = commands.group("Collecting test reports");
+        let services =
+            Services { artifacts: clients.artifacts.as_ref(), rest: clients.rest.as_ref(), runner: &config.runner };
+        let tests = deadline.bound("collecting test reports", collect_tests(settings, &services, dir)).await?;
+        annotate(commands, &report::annotations::test_warnings(&tests));
+        annotate(commands, &report::annotations::test_failures(&tests));
+        evidence.tests = Some(tests);
+    }
+    if let Some(settings) = &config.images {
+        let _g = commands.group("Comparing tested and released images");
+        let mut settings = settings.clone();
+        settings.access.deadline = Some(deadline.at.into_std());
+        let mut images = deadline.bound("comparing images", crate::evidence::images::collect(&settings)).await?;
+        if let Some(tests) = &evidence.tests {
+            let found = image_records(tests, dir.root());
+            if !found.records.is_empty() {
+                log::info!("{} image record(s) from the test jobs", found.records.len());
+            }
+            images.apply_records(&found.records);
+            images.record_problems = found.problems;
+        }
+        images.write_into(dir)?;
+        evidence.images = Some(images);
+    }
+    let changes = collect_changes(config, clients.rest.as_ref(), dir, commands).await?;
+    evidence.changes = changes.map(|c| c.evidence);
+    Ok(evidence)
+}
+
+/// The step outputs that point at the bundle, written before any upload.
+fn write_outputs(
+    config: &Config,
+    manifest: &Manifest,
+    bundle: &ZippedBundle,
+    manifest_path: &std::path::Path,
+    statements: &[PathBuf],
+) -> Result<Option<OutputFile>> {
+    let outputs = config.runner.output_file.clone().map(OutputFile::new);
+    if let Some(out) = &outputs {
+        out.set("verdict", manifest.verdict.result.as_str())?;
+        out.set("bundle-path", &config.runner.path_for_later_steps(&bundle.path))?;
+        out.set("bundle-sha256", &bundle.sha256)?;
+        out.set("manifest-path", &config.runner.path_for_later_steps(manifest_path))?;
+        let paths: Vec<String> = statements.iter().map(|p| config.runner.path_for_later_steps(p)).collect();
+        out.set("statement-paths", &paths.join("\n"))?;
+    }
+    Ok(outputs)
+}
+
+/// Where the bundle went, and every publishing error (each target is tried).
+struct Publishing {
+    published: Published,
+    errors: Vec<Error>,
+}
+
+/// Publishes to every configured target, whatever happened to another: the release
+/// asset and object storage exist for retention beyond the artifact's 90 days, so a
+/// failed artifact upload must not cost them.
+async fn publish(
+    config: &Config,
+    clients: &Clients,
+    bundle: &ZippedBundle,
+    manifest_path: &std::path::Path,
+    outputs: Option<&OutputFile>,
+    deadline: &Deadline,
+    commands: &Commands,
+) -> Result<Publishing> {
+    let mut p = Publishing { published: Published::default(), errors: Vec::new() };
+    if config.upload {
+        let _g = commands.group("Uploading the bundle artifact");
+        let service = clients.artifacts.as_ref().expect("validated: upload needs the results service");
+        let retention = effective_retention(config.retention_days, config.runner.retention_days, commands);
+        let upload = upload_bundle(service, &config.bundle_name, bundle, retention, config.overwrite, commands);
+        match deadline.bound("uploading the bundle artifact", upload).await {
+            Ok(id) => {
+                let artifact =
+                    UploadedArtifact { id, name: config.bundle_name.to_string(), url: config.runner.artifact_url(id) };
+                if let Some(out) = outputs {
+                    out.set("artifact-id", &id.to_string())?;
+                    out.set("artifact-url", artifact.url.as_deref().unwrap_or_default())?;
+                }
+                p.published.artifact = Some(artifact);
+            }
+            Err(e) => p.errors.push(e.while_publishing("artifact upload", &bundle.path)),
         }
     }
-    Ok(Outcome { verdict: manifest.verdict.result, bundle, manifest_path, published })
+    if config.release_asset.is_some() || config.storage.is_some() {
+        let sums = write_zip_sums(config, bundle, manifest_path)?;
+        publish_beyond_the_run(config, clients, bundle, &sums, deadline, commands, &mut p).await;
+        if let Some(out) = outputs {
+            let urls: Vec<&str> = p
+                .published
+                .release_assets
+                .iter()
+                .map(|a| a.url.as_str())
+                .chain(p.published.stored.iter().map(|o| o.url.as_str()))
+                .collect();
+            out.set("storage-urls", &urls.join("\n"))?;
+        }
+    }
+    Ok(p)
+}
+
+/// The release asset and object storage, each with the zip and its `SHA256SUMS`.
+async fn publish_beyond_the_run(
+    config: &Config,
+    clients: &Clients,
+    bundle: &ZippedBundle,
+    sums: &std::path::Path,
+    deadline: &Deadline,
+    commands: &Commands,
+    p: &mut Publishing,
+) {
+    if let Some(settings) = &config.release_asset {
+        let _g = commands.group("Attaching the bundle to the release");
+        let attach = attach_to_release(config, &clients.http, settings, bundle, sums);
+        match deadline.bound("attaching the bundle to the release", attach).await {
+            Ok(assets) => p.published.release_assets = assets,
+            Err(e) => p.errors.push(e.while_publishing("release asset upload", &bundle.path)),
+        }
+    }
+    if let Some(settings) = &config.storage {
+        let _g = commands.group("Storing the bundle");
+        let request = StoreRequest {
+            bundle,
+            sums_path: sums,
+            repository: config.repository.as_deref().unwrap_or("local/local"),
+            version: &config.release_version,
+            bundle_name: config.bundle_name.as_str(),
+            overwrite: config.overwrite,
+        };
+        let store = crate::publish::storage::store(&clients.http, settings, &request);
+        match deadline.bound("storing the bundle", store).await {
+            Ok(objects) => p.published.stored = objects,
+            Err(e) => p.errors.push(e.while_publishing("object storage upload", &bundle.path)),
+        }
+    }
 }
 
 /// The audit's deadline (`timeout`): every stage that talks to a service is bounded by
@@ -275,59 +328,6 @@ async fn attach_to_release(
     crate::publish::release::attach(&rest, settings, &files, config.overwrite).await
 }
 
-/// The first failures as `::error` annotations (the runner shows ten per kind).
-fn annotate_test_failures(tests: &crate::evidence::test_reports::TestEvidence, commands: &Commands) {
-    for c in &tests.categories {
-        for f in c.artifacts.iter().flat_map(|a| &a.files) {
-            for t in &f.failures {
-                let title = format!("{}: {}", c.category.title(), t.display_name());
-                commands.annotate(
-                    AnnotationKind::Error,
-                    &AnnotationProps { title: Some(title), ..Default::default() },
-                    t.first_line().unwrap_or("failed"),
-                );
-            }
-        }
-    }
-}
-
-/// Largest image record read (`record-image` writes a few KiB).
-const MAX_IMAGE_RECORD_BYTES: u64 = 8 << 20;
-
-/// The image records (`record-image`) the test jobs uploaded with their reports:
-/// files named `image-record*.json` among the collected report files. Unreadable ones
-/// are problems that fail the audit.
-fn image_records(
-    tests: &crate::evidence::test_reports::TestEvidence,
-    dir: &BundleDir,
-) -> (Vec<ImageRecord>, Vec<String>) {
-    let mut records = Vec::new();
-    let mut problems = Vec::new();
-    let files = tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files);
-    for file in files {
-        let name = file.path.rsplit('/').next().unwrap_or_default();
-        if !(name.starts_with("image-record") && name.ends_with(".json")) {
-            continue;
-        }
-        if file.size > MAX_IMAGE_RECORD_BYTES {
-            problems.push(format!(
-                "`{}` is {} bytes, more than an image record may be ({MAX_IMAGE_RECORD_BYTES})",
-                file.path, file.size
-            ));
-            continue;
-        }
-        let path = dir.root().join(&file.path);
-        let read = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| ImageRecord::parse(&bytes, &file.path).map_err(|e| e.to_string()));
-        match read {
-            Ok(record) => records.push(record),
-            Err(e) => problems.push(format!("`{}` cannot be read: {e}", file.path)),
-        }
-    }
-    (records, problems)
-}
-
 fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manifest {
     let r = &config.runner;
     Manifest {
@@ -355,74 +355,28 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
     }
 }
 
-fn detail_sections(manifest: &Manifest) -> Vec<Section> {
-    let mut sections = Vec::new();
-    if let Some(tests) = &manifest.evidence.tests {
-        sections.extend(summary::tests_sections(tests));
-    }
-    if let Some(images) = &manifest.evidence.images {
-        sections.push(Section::essential(images.summary_markdown()));
-    }
-    if let Some(changes) = &manifest.evidence.changes {
-        sections.extend(summary::changes_sections(changes));
-    }
-    sections
+/// What writing the bundle produced.
+struct Written {
+    bundle: ZippedBundle,
+    manifest_path: PathBuf,
+    statements: Vec<PathBuf>,
 }
 
-fn write_bundle(
-    config: &Config,
-    mut dir: BundleDir,
-    manifest: &Manifest,
-    details: &[Section],
-) -> Result<(ZippedBundle, PathBuf, Vec<PathBuf>)> {
+/// The statements, `summary.md` and `report.html` (the report layer's, from the
+/// manifest and the files written so far), the manifest and checksums, then the zip.
+fn write_bundle(config: &Config, mut dir: BundleDir, manifest: &Manifest) -> Result<Written> {
     let mut statements = Vec::new();
-    if let Some(tests) = &manifest.evidence.tests {
-        let subjects = statement_subjects(config, manifest);
-        for category in tests.categories.iter().filter(|c| !c.artifacts.is_empty()) {
-            let statement =
-                crate::bundle::statements::test_result(category, &subjects, config.runner.run_url(), |run, id| {
-                    artifact_url(config, run, id)
-                });
-            let entry = dir.add_json(&format!("statements/{}.intoto.json", category.category.as_str()), &statement)?;
-            statements.push(dir.root().join(entry.path));
-        }
-    }
-    if let Some(changes) = &manifest.evidence.changes {
-        let statement = crate::bundle::statements::code_review(
-            changes,
-            &config.runner.server_url,
-            config.repository.as_deref().unwrap_or("local/local"),
-            config.commit.as_deref(),
-            config.runner.run_url(),
-        );
-        let entry = dir.add_json("statements/code-review.intoto.json", &statement)?;
+    for file in statement_files(manifest, &config.runner.server_url) {
+        let entry = dir.add_bytes(&file.path, &file.bytes)?;
         statements.push(dir.root().join(entry.path));
     }
-    dir.add_bytes("summary.md", summary::bundle_summary(manifest, details).as_bytes())?;
-    let page = crate::bundle::html::render(manifest, &dir.files());
-    dir.add_bytes("report.html", page.as_bytes())?;
+    dir.add_bytes(report::SUMMARY_MD, report::summary_md(manifest).as_bytes())?;
+    let page = report::report_html(&Manifest { files: dir.files(), ..manifest.clone() });
+    dir.add_bytes(report::REPORT_HTML, page.as_bytes())?;
     let root = dir.finish(|files| Manifest { files, ..manifest.clone() })?;
     let zip_path = config.bundle_dir.join(format!("{}.zip", config.bundle_name));
     let bundle = zip_dir(&root, &zip_path, config.bundle_name.as_str(), config.source_date_epoch)?;
-    Ok((bundle, root.join("manifest.json"), statements))
-}
-
-/// What the tests were run against: the commit and, with image evidence, the tested
-/// image digests (index and every platform).
-fn statement_subjects(config: &Config, manifest: &Manifest) -> Vec<Subject> {
-    let mut subjects = Vec::new();
-    if let (Some(repo), Some(sha)) = (&config.repository, &config.commit) {
-        subjects.push(Subject::git_commit(&format!("git+{}/{repo}", config.runner.server_url), sha));
-    }
-    if let Some(images) = &manifest.evidence.images {
-        subjects.extend(images.subjects().iter().map(|(name, hex)| Subject::image(name, hex)));
-    }
-    subjects
-}
-
-fn artifact_url(config: &Config, run_id: Option<u64>, artifact_id: i64) -> Option<String> {
-    let repo = config.repository.as_ref()?;
-    Some(format!("{}/{repo}/actions/runs/{}/artifacts/{artifact_id}", config.runner.server_url, run_id?))
+    Ok(Written { bundle, manifest_path: root.join("manifest.json"), statements })
 }
 
 /// The change and approval trail (after tests and images): `changes/*.json` into the
@@ -438,12 +392,6 @@ async fn collect_changes(
     let _g = commands.group("Reading the change and approval trail");
     let record = crate::evidence::changes::collect(settings, rest).await?;
     record.write_into(dir)?;
-    for note in &record.evidence.notes {
-        commands.annotate(
-            AnnotationKind::Warning,
-            &AnnotationProps { title: Some("Change trail".into()), ..Default::default() },
-            note,
-        );
-    }
+    annotate(commands, &report::annotations::change_notes(&record.evidence));
     Ok(Some(record))
 }

@@ -1,7 +1,7 @@
 //! The change and approval trail: what changed since the previous release, who
 //! reviewed it, and who approved the release run.
 //!
-//! [`collect`] reads GitHub through the one REST client (previous release, the compare
+//! [`collect`](mod@collect) reads GitHub through the one REST client (previous release, the compare
 //! range with every page, the pull requests of each commit, their reviews, the run's
 //! environment approvals) within a request budget; [`review`] classifies as pure
 //! functions over the plain types below; [`previous`] chooses the previous release

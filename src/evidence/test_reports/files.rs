@@ -11,7 +11,10 @@
 //!   exactly such a file, and must not leave its category green on the other files.
 //! - **JSON** (the first non-blank byte is `{` or `[`) must be a `go test -json` stream
 //!   or a Ginkgo report; any other JSON document (or JSON-lines log) is unparseable, for
-//!   the same reason.
+//!   the same reason — except evidence release-audit itself defines for the test jobs to
+//!   upload beside their reports: an image record (`record-image`, an object whose `kind`
+//!   is one of [`OTHER_EVIDENCE_KINDS`], at most [`MAX_OTHER_EVIDENCE_BYTES`], holding no
+//!   report marker), which the image stage reads and checks.
 //! - **Everything else** may be other content and stays [`FileOutcome::NotAReport`]: logs
 //!   and console output (plain text in which no `go test -json` event occurs anywhere —
 //!   recognition reads through any preamble), screenshots and other binary files,
@@ -37,6 +40,13 @@ use super::parse::{FileOutcome, parse_file};
 /// Byte strings that only a test report holds; a file that holds one is a report,
 /// however it starts.
 pub const REPORT_MARKERS: [&[u8]; 2] = [b"<testsuite", b"\"SpecReports\""];
+
+/// `kind` values of JSON evidence release-audit defines for test jobs to upload with
+/// their reports (the image record of `record-image`, `evidence::images::record::KIND`).
+pub const OTHER_EVIDENCE_KINDS: [&str; 1] = ["release-audit/image-record"];
+
+/// The largest such evidence file read to see its `kind` (an image record's own bound).
+pub const MAX_OTHER_EVIDENCE_BYTES: u64 = 8 << 20;
 
 /// The class of a file's content, from its first non-blank byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +79,31 @@ pub fn read_artifact_file(path: &Path) -> FileOutcome {
             None,
             "markup whose root element is not <testsuites> or <testsuite>: every XML or HTML file in a report artifact must be a JUnit report (keep other markup in an artifact no category pattern matches)",
         ),
+        Ok(ContentClass::Json) if is_other_evidence(path) => FileOutcome::NotAReport,
         Ok(ContentClass::Json) => FileOutcome::unparseable(
             None,
             "JSON that is neither go test -json events nor a Ginkgo report: every JSON file in a report artifact must be a report (keep other JSON in an artifact no category pattern matches)",
         ),
         Err(e) => FileOutcome::unparseable(None, format!("cannot read the file: {e}")),
     }
+}
+
+/// A JSON object whose `kind` is one of [`OTHER_EVIDENCE_KINDS`], within the size bound,
+/// with no report marker inside.
+fn is_other_evidence(path: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kind {
+        kind: Option<String>,
+    }
+    let Ok(meta) = std::fs::metadata(path) else { return false };
+    if meta.len() > MAX_OTHER_EVIDENCE_BYTES || !matches!(holds_report_marker(path), Ok(false)) {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(path) else { return false };
+    serde_json::from_slice::<Kind>(&bytes)
+        .ok()
+        .and_then(|k| k.kind)
+        .is_some_and(|kind| OTHER_EVIDENCE_KINDS.contains(&kind.as_str()))
 }
 
 /// The content class of a file: reads until its first non-blank byte, a chunk at a time.
@@ -160,6 +189,19 @@ mod tests {
                 String::from_utf8_lossy(structured)
             );
         }
+    }
+
+    /// The image record `record-image` writes, uploaded with the reports as documented,
+    /// is image evidence, not a broken report; the same `kind` around a report is not.
+    #[test]
+    fn an_image_record_beside_the_reports_is_other_evidence() {
+        assert_eq!(OTHER_EVIDENCE_KINDS, [crate::evidence::images::record::KIND]);
+        let record = br#"{"kind":"release-audit/image-record","version":1,"images":[]}"#;
+        assert!(matches!(outcome_of(record), FileOutcome::NotAReport));
+        let smuggled = br#"{"kind":"release-audit/image-record","x":"<testsuite name=\"s\"><testcase name=\"t\"><failure/></testcase></testsuite>"}"#;
+        assert!(matches!(outcome_of(smuggled), FileOutcome::Unparseable { .. }));
+        let other_kind = br#"{"kind":"something-else"}"#;
+        assert!(matches!(outcome_of(other_kind), FileOutcome::Unparseable { .. }));
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! What the user sees at the end: the job summary (Markdown, size-guarded), the step
-//! outputs, and the console lines. Consumes the manifest and the publish results; it
-//! never reaches back into the evidence stages.
+//! The job summary and the bundle's `summary.md` (Markdown, size-guarded). Consumes
+//! the manifest and, for the job summary, the publish results; it never reaches back
+//! into the evidence stages.
 
 use crate::bundle::ZippedBundle;
 use crate::bundle::manifest::{Manifest, VerdictResult};
+use crate::evidence::test_reports::TestEvidence;
 use crate::github::runner::STEP_SUMMARY_LIMIT;
 use crate::http::human_bytes;
 use crate::publish::Published;
@@ -116,9 +117,9 @@ fn run_facts(manifest: &Manifest) -> String {
 
 /// The summary as stored in the bundle (`summary.md`): everything known before
 /// publishing, uncut.
-pub fn bundle_summary(manifest: &Manifest, details: &[Section]) -> String {
+pub fn bundle_summary(manifest: &Manifest) -> String {
     let mut sections = vec![Section::essential(verdict_line(manifest)), Section::essential(run_facts(manifest))];
-    sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
+    sections.extend(super::detail_sections(manifest));
     fit(&sections, usize::MAX)
 }
 
@@ -126,7 +127,6 @@ pub fn bundle_summary(manifest: &Manifest, details: &[Section]) -> String {
 /// kept under the runner's limit.
 pub fn job_summary(
     manifest: &Manifest,
-    details: &[Section],
     bundle: &ZippedBundle,
     published: &Published,
     publish_error: Option<&str>,
@@ -164,7 +164,7 @@ pub fn job_summary(
         Section::essential(run_facts(manifest)),
         Section::essential(b),
     ];
-    sections.extend(details.iter().map(|s| Section { markdown: s.markdown.clone(), essential: s.essential }));
+    sections.extend(super::detail_sections(manifest));
     fit(&sections, SUMMARY_BUDGET)
 }
 
@@ -184,7 +184,16 @@ fn duration(seconds: f64) -> String {
 
 /// The test evidence: a row per category (essential), then the failed tests and
 /// notes (detail, cut first when the summary grows too large).
-pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Vec<Section> {
+pub fn tests_sections(tests: &TestEvidence) -> Vec<Section> {
+    let mut sections = vec![Section::essential(tests_table(tests))];
+    sections.extend(failed_tests(tests));
+    sections.extend(problems_and_flaky(tests));
+    sections.extend(sources_and_notes(tests));
+    sections
+}
+
+/// A row per category (essential).
+fn tests_table(tests: &TestEvidence) -> String {
     use crate::evidence::test_reports::CategoryStatus;
     let mut table = String::from(
         "### Test evidence\n\n| | Category | Tests | Passed | Failed | Errored | Skipped | Duration | Artifacts |\n|---|---|--:|--:|--:|--:|--:|--:|---|\n",
@@ -216,8 +225,11 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
             if artifacts.is_empty() { "—".to_string() } else { artifacts.join(", ") }
         ));
     }
-    let mut sections = vec![Section::essential(table)];
+    table
+}
 
+/// The first failed tests, with how many more there are (detail).
+fn failed_tests(tests: &TestEvidence) -> Option<Section> {
     let failures: Vec<(&str, &crate::evidence::test_reports::parse::FailedTest)> = tests
         .categories
         .iter()
@@ -226,27 +238,32 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
         })
         .collect();
     let total_failed: u64 = tests.categories.iter().map(|c| c.totals.failed + c.totals.errored).sum();
-    if !failures.is_empty() {
-        let mut s = String::from("#### Failed tests\n\n");
-        for (category, t) in failures.iter().take(MAX_LISTED_FAILURES) {
-            let first = t.first_line().unwrap_or("");
-            let name = t.display_name();
-            s.push_str(&format!(
-                "- **{category}** `{}` — {}\n",
-                md_code(&name.chars().take(300).collect::<String>(), false),
-                md_escape(&first.chars().take(300).collect::<String>())
-            ));
-        }
-        let listed = failures.len().min(MAX_LISTED_FAILURES) as u64;
-        if total_failed > listed {
-            s.push_str(&format!(
-                "\n…and {} more; every failure is in the bundle's reports and manifest.\n",
-                total_failed - listed
-            ));
-        }
-        sections.push(Section::detail(s));
+    if failures.is_empty() {
+        return None;
     }
+    let mut s = String::from("#### Failed tests\n\n");
+    for (category, t) in failures.iter().take(MAX_LISTED_FAILURES) {
+        let first = t.first_line().unwrap_or("");
+        let name = t.display_name();
+        s.push_str(&format!(
+            "- **{category}** `{}` — {}\n",
+            md_code(&name.chars().take(300).collect::<String>(), false),
+            md_escape(&first.chars().take(300).collect::<String>())
+        ));
+    }
+    let listed = failures.len().min(MAX_LISTED_FAILURES) as u64;
+    if total_failed > listed {
+        s.push_str(&format!(
+            "\n…and {} more; every failure is in the bundle's reports and manifest.\n",
+            total_failed - listed
+        ));
+    }
+    Some(Section::detail(s))
+}
 
+/// Suite problems and flaky tests, each named (detail).
+fn problems_and_flaky(tests: &TestEvidence) -> Vec<Section> {
+    let mut sections = Vec::new();
     // Suite problems (a package that did not build, a failed BeforeSuite) fail a
     // category without being tests; flaky tests passed on a rerun. Both are named.
     let files = || {
@@ -281,7 +298,11 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
         }
         sections.push(Section::detail(s));
     }
+    sections
+}
 
+/// Where the reports came from, and every note (detail).
+fn sources_and_notes(tests: &TestEvidence) -> Option<Section> {
     let mut notes = String::new();
     for c in &tests.categories {
         for n in &c.notes {
@@ -307,10 +328,7 @@ pub fn tests_sections(tests: &crate::evidence::test_reports::TestEvidence) -> Ve
             notes.push_str(&format!("  - {}\n", md_escape(n)));
         }
     }
-    if !notes.is_empty() {
-        sections.push(Section::detail(format!("#### Sources and notes\n\n{notes}")));
-    }
-    sections
+    (!notes.is_empty()).then(|| Section::detail(format!("#### Sources and notes\n\n{notes}")))
 }
 
 /// Text from GitHub (titles, reasons, notes) made inert outside code spans: no table

@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::manifest::{FileEntry, Manifest, VerdictResult};
-use crate::evidence::test_reports::CategoryStatus;
+use crate::bundle::manifest::{FileEntry, Manifest, VerdictResult};
+use crate::evidence::test_reports::{CategoryRecord, CategoryStatus, TestEvidence};
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1f2328}\
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}\
@@ -34,6 +34,22 @@ pub fn escape(s: &str) -> String {
 /// Renders the page. `files` are the bundle files written so far (the page itself and
 /// the manifest/checksum files are covered by SHA256SUMS, not listed here).
 pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
+    let mut h = head(m);
+    verdict_html(&mut h, m);
+    run_html(&mut h, m);
+    if let Some(tests) = &m.evidence.tests {
+        tests_html(&mut h, tests);
+    }
+    if let Some(images) = &m.evidence.images {
+        h.push_str("<h2>Image evidence</h2>");
+        h.push_str(&super::images::html(images, escape));
+    }
+    h.push_str(&changes_html(m));
+    files_html(&mut h, m, files);
+    h
+}
+
+fn head(m: &Manifest) -> String {
     let mut h = String::new();
     let title = format!("Release audit: {} {}", m.source.repository.as_deref().unwrap_or("release"), m.release.version);
     let _ = write!(
@@ -46,7 +62,10 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     );
     let _ = write!(h, "<title>{}</title><style>{STYLE}</style></head><body>", escape(&title));
     let _ = write!(h, "<h1>{}</h1>", escape(&title));
+    h
+}
 
+fn verdict_html(h: &mut String, m: &Manifest) {
     let (class, word) = match m.verdict.result {
         VerdictResult::Passed => ("passed", "✔ Audit passed"),
         VerdictResult::Failed => ("failed", "✘ Audit failed"),
@@ -60,126 +79,123 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
         h.push_str("</ul>");
     }
     h.push_str("</div>");
+}
 
+fn run_html(h: &mut String, m: &Manifest) {
     h.push_str("<h2>Release and run</h2><table>");
     let row = |h: &mut String, k: &str, v: Option<String>| {
         if let Some(v) = v {
             let _ = write!(h, "<tr><th>{k}</th><td>{}</td></tr>", escape(&v));
         }
     };
-    row(&mut h, "Release", Some(m.release.version.clone()));
-    row(&mut h, "Bundle", Some(m.release.bundle_name.clone()));
-    row(&mut h, "Repository", m.source.repository.clone());
-    row(&mut h, "Commit", m.source.commit.clone());
-    row(&mut h, "Ref", m.source.git_ref.clone());
+    row(h, "Release", Some(m.release.version.clone()));
+    row(h, "Bundle", Some(m.release.bundle_name.clone()));
+    row(h, "Repository", m.source.repository.clone());
+    row(h, "Commit", m.source.commit.clone());
+    row(h, "Ref", m.source.git_ref.clone());
     row(
-        &mut h,
+        h,
         "Run",
         m.run.id.map(|id| format!("{id}{}", m.run.attempt.map(|a| format!(" (attempt {a})")).unwrap_or_default())),
     );
-    row(&mut h, "Run URL", m.run.url.clone());
-    row(&mut h, "Workflow", m.run.workflow.clone());
-    row(&mut h, "Event", m.run.event.clone());
-    row(&mut h, "Actor", m.run.actor.clone());
-    row(&mut h, "Tool", Some(format!("{} {}", m.tool.name, m.tool.version)));
+    row(h, "Run URL", m.run.url.clone());
+    row(h, "Workflow", m.run.workflow.clone());
+    row(h, "Event", m.run.event.clone());
+    row(h, "Actor", m.run.actor.clone());
+    row(h, "Tool", Some(format!("{} {}", m.tool.name, m.tool.version)));
     h.push_str("</table>");
+}
 
-    if let Some(tests) = &m.evidence.tests {
-        h.push_str("<h2>Test evidence</h2><table><tr><th></th><th>Category</th><th>Tests</th><th>Passed</th><th>Failed</th><th>Errored</th><th>Skipped</th><th>Artifacts</th></tr>");
-        for c in &tests.categories {
-            // Symbols every common font has: an auditor's offline viewer may have no emoji font.
-            let (cls, icon) = match c.status {
-                CategoryStatus::Passed => ("ok", "✔"),
-                CategoryStatus::Failed => ("bad", "✘"),
-                _ if c.required => ("bad", "✘"),
-                _ => ("warn", "⚠"),
-            };
-            let status = match c.status {
-                CategoryStatus::Passed => "passed",
-                CategoryStatus::Failed => "failed",
-                CategoryStatus::Missing => "missing",
-                CategoryStatus::Empty => "no tests",
-            };
-            let artifacts: Vec<String> =
-                c.artifacts.iter().map(|a| format!("<code>{}</code>", escape(&a.name))).collect();
-            let t = &c.totals;
-            let _ = write!(
-                h,
-                "<tr><td class=\"{cls}\">{icon}</td><td>{}{} — {status}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                c.category.title(),
-                if c.required { " (required)" } else { "" },
-                t.tests,
-                t.passed,
-                t.failed,
-                t.errored,
-                t.skipped,
-                artifacts.join(", ")
-            );
-        }
-        h.push_str("</table>");
-        for c in &tests.categories {
-            let failures: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).collect();
-            if failures.is_empty() {
-                continue;
-            }
-            let _ = write!(
-                h,
-                "<details open><summary>{} — failed tests ({})</summary><ul>",
-                c.category.title(),
-                failures.len()
-            );
-            for f in failures {
-                let name = f.display_name();
-                let _ = write!(
-                    h,
-                    "<li><code>{}</code><pre class=\"mono\">{}</pre></li>",
-                    escape(&name),
-                    escape(&f.message)
-                );
-            }
-            h.push_str("</ul></details>");
-        }
-        for c in &tests.categories {
-            let problems: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.suite_problems).collect();
-            if !problems.is_empty() {
-                let _ = write!(
-                    h,
-                    "<details open><summary>{} — suite problems, not tests ({})</summary><ul>",
-                    c.category.title(),
-                    problems.len()
-                );
-                for p in problems {
-                    let _ = write!(
-                        h,
-                        "<li><code>{}</code><pre class=\"mono\">{}</pre></li>",
-                        escape(&p.suite),
-                        escape(&p.message)
-                    );
-                }
-                h.push_str("</ul></details>");
-            }
-            let flaky: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).collect();
-            if !flaky.is_empty() {
-                let _ = write!(
-                    h,
-                    "<details><summary>{} — flaky tests, passed after a failed attempt ({})</summary><ul>",
-                    c.category.title(),
-                    flaky.len()
-                );
-                for t in flaky {
-                    let _ = write!(h, "<li><code>{}</code> — {} attempts</li>", escape(&t.display_name()), t.attempts);
-                }
-                h.push_str("</ul></details>");
-            }
-        }
+fn tests_html(h: &mut String, tests: &TestEvidence) {
+    h.push_str("<h2>Test evidence</h2><table><tr><th></th><th>Category</th><th>Tests</th><th>Passed</th><th>Failed</th><th>Errored</th><th>Skipped</th><th>Artifacts</th></tr>");
+    for c in &tests.categories {
+        category_row(h, c);
     }
-
-    if let Some(images) = &m.evidence.images {
-        h.push_str("<h2>Image evidence</h2>");
-        h.push_str(&crate::evidence::images::html(images, escape));
+    h.push_str("</table>");
+    for c in &tests.categories {
+        let failures: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.failures).collect();
+        if failures.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            h,
+            "<details open><summary>{} — failed tests ({})</summary><ul>",
+            c.category.title(),
+            failures.len()
+        );
+        for f in failures {
+            let name = f.display_name();
+            let _ =
+                write!(h, "<li><code>{}</code><pre class=\"mono\">{}</pre></li>", escape(&name), escape(&f.message));
+        }
+        h.push_str("</ul></details>");
     }
+    for c in &tests.categories {
+        problems_and_flaky_html(h, c);
+    }
+}
 
-    h.push_str(&changes_html(m));
+fn category_row(h: &mut String, c: &CategoryRecord) {
+    // Symbols every common font has: an auditor's offline viewer may have no emoji font.
+    let (cls, icon) = match c.status {
+        CategoryStatus::Passed => ("ok", "✔"),
+        CategoryStatus::Failed => ("bad", "✘"),
+        _ if c.required => ("bad", "✘"),
+        _ => ("warn", "⚠"),
+    };
+    let status = match c.status {
+        CategoryStatus::Passed => "passed",
+        CategoryStatus::Failed => "failed",
+        CategoryStatus::Missing => "missing",
+        CategoryStatus::Empty => "no tests",
+    };
+    let artifacts: Vec<String> = c.artifacts.iter().map(|a| format!("<code>{}</code>", escape(&a.name))).collect();
+    let t = &c.totals;
+    let _ = write!(
+        h,
+        "<tr><td class=\"{cls}\">{icon}</td><td>{}{} — {status}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+        c.category.title(),
+        if c.required { " (required)" } else { "" },
+        t.tests,
+        t.passed,
+        t.failed,
+        t.errored,
+        t.skipped,
+        artifacts.join(", ")
+    );
+}
+
+fn problems_and_flaky_html(h: &mut String, c: &CategoryRecord) {
+    let problems: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.suite_problems).collect();
+    if !problems.is_empty() {
+        let _ = write!(
+            h,
+            "<details open><summary>{} — suite problems, not tests ({})</summary><ul>",
+            c.category.title(),
+            problems.len()
+        );
+        for p in problems {
+            let _ =
+                write!(h, "<li><code>{}</code><pre class=\"mono\">{}</pre></li>", escape(&p.suite), escape(&p.message));
+        }
+        h.push_str("</ul></details>");
+    }
+    let flaky: Vec<_> = c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).collect();
+    if !flaky.is_empty() {
+        let _ = write!(
+            h,
+            "<details><summary>{} — flaky tests, passed after a failed attempt ({})</summary><ul>",
+            c.category.title(),
+            flaky.len()
+        );
+        for t in flaky {
+            let _ = write!(h, "<li><code>{}</code> — {} attempts</li>", escape(&t.display_name()), t.attempts);
+        }
+        h.push_str("</ul></details>");
+    }
+}
+
+fn files_html(h: &mut String, m: &Manifest, files: &[FileEntry]) {
     h.push_str("<h2>Files</h2><table><tr><th>Path</th><th>Size</th><th>SHA-256</th></tr>");
     for f in files {
         let _ = write!(
@@ -193,7 +209,6 @@ pub fn render(m: &Manifest, files: &[FileEntry]) -> String {
     h.push_str("</table><p>This page, <code>manifest.json</code>, <code>manifest.yaml</code> and <code>SHA256SUMS</code> are covered by <code>SHA256SUMS</code>. Check everything with <code>release-audit verify</code> or <code>sha256sum -c SHA256SUMS</code>.</p>");
     let _ =
         writeln!(h, "<footer>Written by {} {}.</footer></body></html>", escape(&m.tool.name), escape(&m.tool.version));
-    h
 }
 
 /// The change trail: counts, the two controls, the unreviewed commits (all that the

@@ -1,0 +1,109 @@
+//! Image evidence: every pair re-judged from what the bundle stores — each pair's
+//! digest records (`images/<name>.json`), the exact manifest bytes they were computed
+//! from (`images/manifests/`), and the test jobs' image records among the reports.
+//!
+//! [`check_images`] is the one entry point: the digests in `manifest.json` must be the
+//! records' digests, the records must agree with the manifest bytes (each hashes to its
+//! digest; an index lists exactly the recorded children), the verdict must be what
+//! `evidence::images::verdict::judge` gives for the records, the recorded checks what
+//! `record::check_records` gives for the image records, and `passed` must follow.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use super::limits::{MAX_IMAGE_FILE_BYTES, MAX_IMAGE_MANIFEST_BYTES};
+use super::{Found, Problem};
+use crate::bundle::check_path_segment;
+use crate::bundle::manifest::Manifest;
+use crate::bundle::records::{MAX_IMAGE_RECORD_BYTES, is_image_record};
+use crate::evidence::images::rejudge::rejudge_all;
+use crate::evidence::images::{DigestRecord, Explanation, PairDetail, PairEvidence};
+
+/// Re-judges every image pair with the image stage's own pure `rejudge_all` (stored
+/// manifest bytes hashed and read again, image records checked again, the verdict, its
+/// proof and `passed` decided again); returns each pair's stored detail (records and
+/// the explanation, default when unreadable), in the manifest's order, for re-rendering.
+pub fn check_images(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) -> Vec<PairDetail> {
+    let Some(images) = &m.evidence.images else { return Vec::new() };
+    let paths: Vec<&str> = found.paths().map(String::as_str).collect();
+    for path in &paths {
+        let (size, limit) = (found.get(path).map_or(0, |f| f.size), limit_for(path));
+        if size > limit {
+            problems.push(Problem::TooLarge { path: path.to_string(), size, limit });
+        }
+    }
+    let read = |path: &str| -> Option<Vec<u8>> {
+        let file = found.get(path)?;
+        if file.size > limit_for(path) {
+            return None;
+        }
+        std::fs::read(found.path(path)).ok()
+    };
+    for d in rejudge_all(images, &paths, read) {
+        problems.push(images_problem(d.to_string()));
+    }
+    let mut referenced: BTreeSet<String> = BTreeSet::new();
+    let details: Vec<PairDetail> = images
+        .pairs
+        .iter()
+        .map(|pair| {
+            let detail = read_detail(found, pair, problems).unwrap_or_default();
+            for r in [&detail.tested, &detail.released].into_iter().flatten() {
+                referenced.insert(r.digest.file_stem());
+                referenced.extend(r.manifests.iter().filter(|c| c.fetched).map(|c| c.digest.file_stem()));
+            }
+            detail
+        })
+        .collect();
+    check_stored_manifests(found, &referenced, problems);
+    details
+}
+
+/// How much of a file the image check reads, by kind.
+fn limit_for(path: &str) -> u64 {
+    if path.starts_with("images/manifests/") {
+        MAX_IMAGE_MANIFEST_BYTES
+    } else if path.starts_with("images/") {
+        crate::evidence::images::rejudge::MAX_PAIR_FILE_BYTES as u64
+    } else if is_image_record(path) {
+        MAX_IMAGE_RECORD_BYTES
+    } else {
+        u64::MAX
+    }
+}
+
+/// The records and explanation of `images/<name>.json`, for rendering (its claims are
+/// re-judged by `rejudge_all`).
+fn read_detail(found: &Found, pair: &PairEvidence, problems: &mut Vec<Problem>) -> Option<PairDetail> {
+    #[derive(Deserialize)]
+    struct Detail {
+        tested: Option<DigestRecord>,
+        released: Option<DigestRecord>,
+        #[serde(default)]
+        explanation: Explanation,
+    }
+    check_path_segment("image pair name", &pair.name).ok()?;
+    let bytes = found.read(&format!("images/{}.json", pair.name), MAX_IMAGE_FILE_BYTES, problems)?;
+    let d: Detail = serde_json::from_slice(&bytes).ok()?;
+    Some(PairDetail { tested: d.tested, released: d.released, explanation: d.explanation })
+}
+
+fn images_problem(detail: String) -> Problem {
+    Problem::Manifest { detail: format!("images: {detail}") }
+}
+
+/// Every stored manifest hashes to the digest it is filed under and belongs to a record.
+fn check_stored_manifests(found: &Found, referenced: &BTreeSet<String>, problems: &mut Vec<Problem>) {
+    for path in found.paths().filter(|p| p.starts_with("images/manifests/")) {
+        let hash = &found.get(path).expect("walked").sha256;
+        let stem = path.trim_start_matches("images/manifests/").trim_end_matches(".json");
+        if stem.trim_start_matches("sha256-") != hash {
+            problems.push(Problem::Manifest {
+                detail: format!("{path}: the bytes hash to sha256:{hash}, not to the digest in its name"),
+            });
+        } else if !referenced.contains(stem) {
+            problems.push(images_problem(format!("{path} belongs to no digest record")));
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Test evidence: every report file re-parsed and recounted under this binary's
+//! counting convention, each category's status and totals recomputed from its files.
+//! A bundle counted under another convention cannot be recounted here: that is a
+//! problem naming the release-audit that can, never a silent pass.
+
+use super::{Found, Problem};
+use crate::bundle::manifest::Manifest;
+use crate::bundle::safe_relative_path;
+use crate::evidence::test_reports::files::read_artifact_file;
+use crate::evidence::test_reports::parse::FileOutcome;
+use crate::evidence::test_reports::{COUNTING_CONVENTION, CategoryRecord, FileStatus, ReportFile, judge};
+
+pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
+    let Some(tests) = &m.evidence.tests else { return };
+    let recount = tests.counting == COUNTING_CONVENTION;
+    if !recount {
+        problems.push(Problem::Convention {
+            recorded: tests.counting,
+            supported: COUNTING_CONVENTION,
+            tool: format!("{} {}", m.tool.name, m.tool.version),
+        });
+    }
+    for c in &tests.categories {
+        for file in c.artifacts.iter().flat_map(|a| &a.files) {
+            // Only a regular file the walk found below the root is opened; anything
+            // else (absolute, `..`, a link, a FIFO, missing) is named elsewhere.
+            if safe_relative_path(&file.path).as_deref() != Some(file.path.as_str()) {
+                problems.push(Problem::UnsafePath {
+                    source: format!("manifest.json ({} tests)", c.category.as_str()),
+                    path: file.path.clone(),
+                });
+                continue;
+            }
+            if recount && found.contains(&file.path) {
+                recount_file(found, c, file, problems);
+            }
+        }
+        check_artifacts(m, c, problems);
+        check_category(c, tests.fail_on_flaky, problems);
+    }
+    check_every_report_file_recorded_once(m, problems);
+}
+
+/// Every file of the bundle's `reports/` folder is the record of exactly one artifact
+/// file: a record removed (a report no longer judged) or repeated (counted twice) is a
+/// problem, even where the category's totals would not change.
+fn check_every_report_file_recorded_once(m: &Manifest, problems: &mut Vec<Problem>) {
+    let Some(tests) = &m.evidence.tests else { return };
+    let mut recorded: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for file in tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files) {
+        *recorded.entry(file.path.as_str()).or_default() += 1;
+    }
+    for (path, times) in recorded.iter().filter(|(_, n)| **n > 1) {
+        problems.push(Problem::Manifest { detail: format!("{path} is recorded {times} times among the report files") });
+    }
+    for f in m.files.iter().filter(|f| f.path.starts_with("reports/")) {
+        if !recorded.contains_key(f.path.as_str()) {
+            problems.push(Problem::Manifest {
+                detail: format!("{} is in the reports folder, but no artifact of any category records it", f.path),
+            });
+        }
+    }
+}
+
+/// Each artifact of a category: a name one of the category's patterns matches, a run
+/// the reports were taken from, the service's digest of the zip its recorded sha256,
+/// and its files in the bundle, in the category's folder.
+fn check_artifacts(m: &Manifest, c: &CategoryRecord, problems: &mut Vec<Problem>) {
+    let Some(tests) = &m.evidence.tests else { return };
+    let category = c.category.as_str();
+    let mut say = |detail: String| problems.push(Problem::Manifest { detail: format!("{category} tests: {detail}") });
+    let listed: std::collections::BTreeSet<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
+    for a in &c.artifacts {
+        let matched = c
+            .patterns
+            .iter()
+            .any(|p| p == &a.name || globset::Glob::new(p).is_ok_and(|g| g.compile_matcher().is_match(&a.name)));
+        if !matched {
+            say(format!("artifact `{}` matches none of the category's patterns", a.name));
+        }
+        let known_run =
+            a.run_id.is_none_or(|id| tests.sources.iter().any(|s| s.run_id == Some(id)) || m.run.id == Some(id));
+        if !known_run {
+            say(format!("artifact `{}` is from a run the reports were not taken from", a.name));
+        }
+        if a.digest.as_ref().is_some_and(|d| d != &format!("sha256:{}", a.sha256)) {
+            say(format!("artifact `{}`: its digest is not its recorded sha256", a.name));
+        }
+        let folder = format!("reports/{category}/");
+        for f in &a.files {
+            if !f.path.starts_with(&folder) || !listed.contains(f.path.as_str()) {
+                say(format!("{} is not a file of the bundle's {folder} folder", f.path));
+            }
+        }
+    }
+}
+
+/// One report file parsed again: everything recorded about it (status, format,
+/// totals, duration, failed and flaky tests, suite problems, notes, the reason it could
+/// not be parsed, its size and hash) must be what the file itself gives.
+fn recount_file(found: &Found, c: &CategoryRecord, file: &ReportFile, problems: &mut Vec<Problem>) {
+    let Some(on_disk) = found.get(&file.path) else { return };
+    let base = ReportFile {
+        path: file.path.clone(),
+        sha256: on_disk.sha256.clone(),
+        size: on_disk.size,
+        status: FileStatus::NotAReport,
+        format: None,
+        totals: None,
+        duration_seconds: None,
+        failures: vec![],
+        flaky: vec![],
+        suite_problems: vec![],
+        notes: vec![],
+        reason: None,
+    };
+    let derived = match read_artifact_file(&found.path(&file.path)) {
+        FileOutcome::Parsed(r) => ReportFile {
+            status: FileStatus::Parsed,
+            format: Some(r.format),
+            totals: Some(r.totals),
+            duration_seconds: r.duration_seconds,
+            failures: r.failures,
+            flaky: r.flaky,
+            suite_problems: r.suite_problems,
+            notes: r.notes,
+            ..base
+        },
+        FileOutcome::Unparseable { format, reason } => {
+            ReportFile { status: FileStatus::Unparseable, format, reason: Some(reason), ..base }
+        }
+        FileOutcome::NotAReport => base,
+    };
+    if derived.status != file.status || derived.totals != file.totals {
+        problems.push(Problem::Manifest {
+            detail: format!(
+                "{}: recorded {:?} {:?}, the file itself gives {:?} {:?}",
+                file.path, file.status, file.totals, derived.status, derived.totals
+            ),
+        });
+    } else if &derived != file {
+        problems.push(Problem::Manifest {
+            detail: format!(
+                "{} ({} tests): the recorded failures, flaky tests, suite problems, notes or format are not what the file itself gives",
+                file.path,
+                c.category.as_str()
+            ),
+        });
+    }
+}
+
+/// A category's status, totals and unparseable count follow from its files.
+fn check_category(c: &CategoryRecord, fail_on_flaky: bool, problems: &mut Vec<Problem>) {
+    let (status, totals, duration, unparseable) = judge(&c.artifacts, fail_on_flaky);
+    if status != c.status
+        || totals != c.totals
+        || unparseable != c.unparseable_files
+        || duration.to_bits() != c.duration_seconds.to_bits()
+    {
+        problems.push(Problem::Manifest {
+            detail: format!(
+                "{} tests: recorded {:?} with {:?}, the recorded files give {:?} with {:?}",
+                c.category.as_str(),
+                c.status,
+                c.totals,
+                status,
+                totals
+            ),
+        });
+    }
+}
