@@ -35,7 +35,7 @@ fn main() {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),
         release: Release { version: "1.0.0".into(), bundle_name: "audit-bundle-1.0.0".into() },
-        source: Source { repository: None, commit: None, git_ref: None },
+        source: Source { repository: None, commit: None, git_ref: None, commit_source: None },
         run: RunFacts {
             id: None,
             attempt: None,

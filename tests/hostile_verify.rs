@@ -185,6 +185,7 @@ fn manifest_of(rng: &mut Rng, seed: u64, name: &str, evidence: Evidence, verdict
             repository: Some(rng.name()),
             commit: Some(format!("{:040x}", rng.next())),
             git_ref: Some(rng.name()),
+            commit_source: None,
         },
         run: RunFacts {
             id: Some(rng.next() >> 1),

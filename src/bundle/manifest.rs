@@ -45,8 +45,14 @@ pub struct Release {
 pub struct Source {
     pub repository: Option<String>,
     pub commit: Option<String>,
+    /// The ref that names the released commit: `refs/tags/<tag>` when the release tag
+    /// named it, else the workflow's ref.
     #[serde(rename = "ref")]
     pub git_ref: Option<String>,
+    /// How the released commit was found (the release tag, `release-commit`, or the
+    /// runner's `GITHUB_SHA`); absent in bundles written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_source: Option<crate::config::CommitSource>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ pub mod images;
 pub mod record_image;
 pub mod reports;
 pub mod run;
+pub mod source;
 
 use crate::config::RunArgs;
 

@@ -40,6 +40,11 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     let clients = Clients::new(config);
     let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
     let deadline = Deadline::after(config.timeout);
+    // The release is the tag: every stage below reads the commit settled here.
+    let settled = deadline
+        .bound("looking up the release tag", super::source::settle_release_commit(config, &clients.http))
+        .await?;
+    let config = &settled;
 
     let evidence = collect_evidence(config, &clients, &mut dir, &deadline, commands).await?;
     let verdict = Verdict::from_reasons(evidence.failures());
@@ -337,7 +342,12 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
         source: Source {
             repository: config.repository.clone(),
             commit: config.commit.clone(),
-            git_ref: if config.repository == r.repository { r.git_ref.clone() } else { None },
+            git_ref: match &config.commit_source {
+                crate::config::CommitSource::Tag { tag, .. } => Some(format!("refs/tags/{tag}")),
+                _ if config.repository == r.repository => r.git_ref.clone(),
+                _ => None,
+            },
+            commit_source: Some(config.commit_source.clone()),
         },
         run: RunFacts {
             id: r.run_id,

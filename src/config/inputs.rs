@@ -63,8 +63,10 @@ run_args! {
     run_ids = "run-ids",
     /// Workflow files whose newest completed run for `head-sha` is searched too.
     workflows = "workflows",
-    /// Commit whose runs `workflows` looks for (default `GITHUB_SHA`).
+    /// Commit whose runs `workflows` looks for (default: the released commit).
     head_sha = "head-sha",
+    /// The released commit, for a release whose tag does not exist yet (default: the commit of the release tag, else `GITHUB_SHA`).
+    release_commit = "release-commit",
     /// Fail the audit when a report has failed or errored tests (default true).
     fail_on_test_failures = "fail-on-test-failures",
     /// Fail the audit when a required category is missing or empty (default true).

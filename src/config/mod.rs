@@ -43,9 +43,19 @@ pub struct Config {
     /// The audited repository (`owner/repo`): the `repository` input, else the one the
     /// workflow runs in. `None` only outside a runner without the input.
     pub repository: Option<String>,
-    /// The commit of the release: `head-sha`, else `GITHUB_SHA` when the audited
-    /// repository is the current one.
+    /// The commit of the release as the inputs name it: `release-commit`; else, until
+    /// the release tag is looked up ([`Config::with_tagged_commit`]), `GITHUB_SHA` when the
+    /// audited repository is the current one, or `head-sha`.
     pub commit: Option<String>,
+    /// Where [`Config::commit`] came from.
+    pub commit_source: CommitSource,
+    /// Tag names that name the release (`release-tag`, else the version with and without
+    /// `v`), looked up before anything is collected: the tag's commit is the release's.
+    /// Empty when `release-commit` names the commit.
+    pub release_tags: Vec<String>,
+    /// `head-sha` was given (so the `workflows` runs are searched for that commit, not
+    /// for the release tag's).
+    pub head_sha_given: bool,
     pub bundle_name: ArtifactName,
     pub bundle_dir: PathBuf,
     pub retention_days: Option<u32>,
@@ -98,7 +108,11 @@ impl Config {
             return Err(missing_results_service(env));
         }
         let source_date_epoch = source_date_epoch(env, &runner)?;
-        let AuditedSource { repository, commit, other_repository } = audited_source(raw, &runner)?;
+        let AuditedSource { repository, commit, commit_source, other_repository } = audited_source(raw, &runner)?;
+        let release_tags = match commit_source {
+            CommitSource::Input => Vec::new(),
+            _ => crate::github::tags::candidates(raw.get("release-tag"), &release_version),
+        };
         let tests = test_reports::settings(raw, commit.as_deref())?;
         let images = images::settings(raw)?;
         let storage = storage::settings(raw)?;
@@ -124,6 +138,9 @@ impl Config {
             release_version,
             repository,
             commit,
+            commit_source,
+            release_tags,
+            head_sha_given: raw.get("head-sha").is_some(),
             timeout,
             bundle_name,
             bundle_dir,
@@ -140,6 +157,28 @@ impl Config {
             release_asset,
             changes,
         })
+    }
+
+    /// The release is the tag: the same settings with the commit the release tag names
+    /// as the released commit, for every stage that reads it (the change trail's range
+    /// ends there; `workflows` runs are searched for it unless `head-sha` was given).
+    pub fn with_tagged_commit(&self, tagged: &crate::github::tags::TaggedCommit) -> Config {
+        let mut config = self.clone();
+        config.commit = Some(tagged.commit.clone());
+        config.commit_source = CommitSource::Tag { tag: tagged.tag.clone(), annotated: tagged.annotated };
+        if let Some(changes) = &mut config.changes {
+            changes.head_sha = tagged.commit.clone();
+        }
+        if let Some(tests) = &mut config.tests
+            && !self.head_sha_given
+        {
+            for run in &mut tests.runs {
+                if let crate::evidence::test_reports::RunSelector::Workflow { head_sha, .. } = run {
+                    *head_sha = tagged.commit.clone();
+                }
+            }
+        }
+        config
     }
 
     /// The secrets to register with `::add-mask::` before anything is logged.
@@ -179,28 +218,62 @@ fn parse_duration(text: &str) -> Option<std::time::Duration> {
 
 /// `bundle-name`, default `audit-bundle-<release-version>`: an artifact name that is
 /// also one plain directory name (it becomes `<bundle-dir>/<name>/`).
+/// Where the released commit came from, as the manifest says (`source.commit_source`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum CommitSource {
+    /// The `release-commit` input.
+    Input,
+    /// The release tag (annotated tags peeled).
+    Tag { tag: String, annotated: bool },
+    /// `GITHUB_SHA`: no tag of the release exists (yet), or it could not be looked up.
+    RunnerSha,
+    /// `head-sha`, for another repository without a release tag.
+    HeadSha,
+    /// Nothing names it.
+    Unknown,
+}
+
 /// The repository and commit an audit describes, and whether the repository is another
 /// than the one the workflow runs in.
 struct AuditedSource {
     repository: Option<String>,
     commit: Option<String>,
+    commit_source: CommitSource,
     other_repository: bool,
 }
 
-/// `repository` (default: the current one) and its commit: `head-sha` for another
-/// repository, else `GITHUB_SHA` (then `head-sha`).
+/// `repository` (default: the current one) and its commit: `release-commit`; else (until
+/// the release tag is looked up) `head-sha` for another repository, else `GITHUB_SHA`
+/// (then `head-sha`).
 fn audited_source(raw: &RawInputs, runner: &RunnerContext) -> Result<AuditedSource> {
     let repository = match raw.get("repository") {
         None => runner.repository.clone(),
         Some(repo) => Some(check_repository(raw.label("repository"), repo)?),
     };
     let other_repository = repository.is_some() && repository != runner.repository;
-    let commit = if other_repository {
-        raw.get("head-sha").map(str::to_string)
+    let head_sha = raw.get("head-sha").map(|s| (s.to_string(), CommitSource::HeadSha));
+    let (commit, commit_source) = if let Some(given) = raw.get("release-commit") {
+        if given.len() != 40 || !given.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::input(
+                raw.label("release-commit"),
+                format!("`{}` is not a full commit sha", given.escape_debug()),
+                "give the 40-character sha of the released commit",
+            ));
+        }
+        (Some(given.to_ascii_lowercase()), CommitSource::Input)
     } else {
-        runner.sha.clone().or_else(|| raw.get("head-sha").map(str::to_string))
+        let found = if other_repository {
+            head_sha
+        } else {
+            runner.sha.clone().map(|s| (s, CommitSource::RunnerSha)).or(head_sha)
+        };
+        match found {
+            Some((commit, source)) => (Some(commit), source),
+            None => (None, CommitSource::Unknown),
+        }
     };
-    Ok(AuditedSource { repository, commit, other_repository })
+    Ok(AuditedSource { repository, commit, commit_source, other_repository })
 }
 
 fn release_version(raw: &RawInputs) -> Result<String> {

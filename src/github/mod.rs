@@ -6,3 +6,4 @@ pub mod blob;
 pub mod commands;
 pub mod rest;
 pub mod runner;
+pub mod tags;

@@ -43,6 +43,7 @@ pub mod images;
 pub mod limits;
 pub mod online;
 pub mod rendered;
+pub mod source;
 pub mod statements;
 pub use rendered::{expected_reports, expected_statements};
 pub mod tests;
@@ -66,6 +67,9 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     // The run, as the runner's environment (`GITHUB_*`) reported it: no file in the
     // bundle says which run it was or who started it.
     ("manifest.json", "/run/url"),
+    // Whether the release tag was an annotated tag object GitHub peeled (the tag's name
+    // and the commit are checked against the ref and the change trail).
+    ("manifest.json", "/source/commit_source/annotated"),
     ("manifest.json", "/run/attempt"),
     ("manifest.json", "/run/workflow"),
     ("manifest.json", "/run/workflow_ref"),
@@ -305,6 +309,7 @@ pub fn verify_dir(root: &Path, label: String) -> Result<Verification> {
 /// Every claim of a parsed manifest, held against the files.
 fn check_claims(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
     files::check_manifest(found, m, problems);
+    source::check(m, problems);
     tests::check(found, m, problems);
     let details = images::check_images(found, m, problems);
     changes::check(found, m, problems);

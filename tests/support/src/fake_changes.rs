@@ -83,6 +83,8 @@ pub struct FakeApproval {
 pub struct ChangesState {
     pub commits: Vec<FakeCommit>,
     pub tags: Vec<(String, String)>,
+    /// Tags made as annotated tag objects (`git tag -a`): their ref names a tag object.
+    pub annotated: Vec<String>,
     pub pulls: Vec<FakePull>,
     pub approvals: HashMap<u64, Vec<FakeApproval>>,
     /// Pull request routes answer 403 (a token without `pull-requests: read`).
@@ -128,6 +130,8 @@ impl FakeChanges {
             .route("/repos/{owner}/{repo}/pulls/{number}/commits", get(pull_commits))
             .route("/repos/{owner}/{repo}/actions/runs/{run_id}/approvals", get(run_approvals))
             .route("/repos/{owner}/{repo}/tags", get(tags))
+            .route("/repos/{owner}/{repo}/git/ref/{*reference}", get(git_ref))
+            .route("/repos/{owner}/{repo}/git/tags/{tag_sha}", get(git_tag))
             .with_state(self.clone())
     }
 
@@ -166,6 +170,14 @@ impl FakeChanges {
 
     pub fn tag(&self, name: &str, sha: &str) {
         self.state.lock().unwrap().tags.push((name.into(), sha.into()));
+    }
+
+    /// An annotated tag (`git tag -a`): listed like any tag, its ref names a tag object
+    /// that names the commit.
+    pub fn annotated_tag(&self, name: &str, sha: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.tags.push((name.into(), sha.into()));
+        s.annotated.push(name.into());
     }
 
     /// A merged pull request: its final head, the commit that landed it, its own commits.
@@ -786,4 +798,68 @@ async fn pull_commits(
     }
     let all: Vec<Value> = listed.iter().take(250).map(|c| commit_json(&owner, &repo, c)).collect();
     axum::Json(page(&all, &q, 30)).into_response()
+}
+
+/// The sha of the tag object an annotated tag's ref names.
+fn tag_object_sha(name: &str) -> String {
+    hex::encode(Sha256::digest(format!("tag object\0{name}")))[..40].to_string()
+}
+
+/// `GET /git/ref/tags/{tag}`: the ref, naming the commit (lightweight) or the tag object
+/// (annotated); 404 when there is no such tag. GitHub's `git-ref` shape.
+async fn git_ref(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, reference)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = f.refused(&headers, "GET git ref", reference.clone()) {
+        return r;
+    }
+    let s = f.state.lock().unwrap();
+    let Some(name) = reference.strip_prefix("tags/") else { return not_found() };
+    let Some((_, sha)) = s.tags.iter().rev().find(|(n, _)| n == name) else { return not_found() };
+    let (kind, object) =
+        if s.annotated.iter().any(|n| n == name) { ("tag", tag_object_sha(name)) } else { ("commit", sha.clone()) };
+    let api = format!("https://api.github.com/repos/{owner}/{repo}");
+    axum::Json(json!({
+        "ref": format!("refs/tags/{name}"), "node_id": node_id("Ref", user_id(name)),
+        "url": format!("{api}/git/refs/tags/{name}"),
+        "object": {"type": kind, "sha": object, "url": format!("{api}/git/{kind}s/{object}")},
+    }))
+    .into_response()
+}
+
+/// `GET /git/tags/{tag_sha}`: an annotated tag object. GitHub's `git-tag` shape.
+async fn git_tag(
+    State(f): State<FakeChanges>,
+    Path((owner, repo, tag_sha)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = f.refused(&headers, "GET git tag", tag_sha.clone()) {
+        return r;
+    }
+    let s = f.state.lock().unwrap();
+    let Some((name, sha)) = s.tags.iter().rev().find(|(n, _)| s.annotated.contains(n) && tag_object_sha(n) == tag_sha)
+    else {
+        return not_found();
+    };
+    let api = format!("https://api.github.com/repos/{owner}/{repo}");
+    axum::Json(json!({
+        "node_id": node_id("Tag", user_id(name)), "tag": name, "sha": tag_sha,
+        "url": format!("{api}/git/tags/{tag_sha}"), "message": format!("Release {name}\n"),
+        "tagger": {"name": "kyma-bot", "email": "kyma-bot@example.com", "date": "2026-01-01T00:00:00Z"},
+        "object": {"type": "commit", "sha": sha, "url": format!("{api}/git/commits/{sha}")},
+        "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null},
+    }))
+    .into_response()
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(
+            json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}),
+        ),
+    )
+        .into_response()
 }
