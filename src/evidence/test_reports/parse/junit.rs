@@ -145,13 +145,21 @@ fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, R
                     allowance.unlimited();
                     let position = xml.buffer_position() + state.skipped;
                     match skip_content(xml.get_mut(), e.name().into_inner().as_bytes()) {
-                        Ok(Some(skipped)) => state.skipped += skipped,
-                        Ok(None) => {
+                        Ok(skipped) => state.skipped += skipped,
+                        Err(SkipError::Truncated) => {
                             return Err(state.unparseable(format!(
                                 "the document ends inside <{name}> (opened near byte {position}): the file is truncated"
                             )));
                         }
-                        Err(error) => return Err(state.unparseable(format!("cannot read the file: {error}"))),
+                        Err(SkipError::Malformed(reason, at)) => {
+                            let near = position + at;
+                            return Err(
+                                state.unparseable(format!("malformed XML near byte {near} inside <{name}>: {reason}"))
+                            );
+                        }
+                        Err(SkipError::Read(error)) => {
+                            return Err(state.unparseable(format!("cannot read the file: {error}")));
+                        }
                     }
                     state.end(e.name().into_inner(), position)?;
                 }
@@ -856,104 +864,270 @@ impl State {
     }
 }
 
+/// Why [`skip_content`] stopped before the end tag it looked for.
+#[derive(Debug)]
+enum SkipError {
+    /// The stream ended first.
+    Truncated,
+    Read(std::io::Error),
+    /// The content is not well-formed XML: what is wrong, and its offset from the
+    /// start of the content.
+    Malformed(String, u64),
+}
+
 /// Skips the content of an element whose start tag `<qname …>` was just read, through
 /// its end tag, straight from the byte stream: test output (`<system-out>`) is most of
 /// a report's bytes and is never used, and going through it event by event (every
-/// `&lt;` is one) would cost most of the parse time. Comments and CDATA sections are
-/// respected, so `</system-out>` printed by a test inside CDATA does not end it early.
-/// Returns the bytes skipped, or `None` when the stream ends first.
-fn skip_content(reader: &mut impl BufRead, qname: &[u8]) -> std::io::Result<Option<u64>> {
-    enum Mode {
-        Text,
-        /// After `<`: the bytes seen so far, until they say what follows.
-        Markup(Vec<u8>),
-        /// Inside `<![CDATA[ … ]]>` or `<!-- … -->`: the terminator and how much of it matched.
-        Until(&'static [u8], usize),
-        /// Inside our end tag, before its `>`.
-        EndTag,
-    }
-    let mut mode = Mode::Text;
+/// `&lt;` is one) would cost most of the parse time.
+///
+/// The scan follows XML's grammar for element content exactly ([`ContentScanner`]), so
+/// it ends where an XML reader would end the element and nowhere else: comments, CDATA
+/// sections and processing instructions are skipped to their own terminators, nested
+/// elements (whose start tags may hold `>` inside quoted attribute values) must close
+/// in order, and anything else that starts with `<` is malformed. Returns the bytes
+/// skipped. The answer does not depend on how the reads split the bytes.
+fn skip_content(reader: &mut impl BufRead, qname: &[u8]) -> Result<u64, SkipError> {
+    let mut scanner = ContentScanner::new(qname);
     let mut skipped = 0u64;
     loop {
-        let chunk = reader.fill_buf()?;
+        let chunk = reader.fill_buf().map_err(SkipError::Read)?;
         if chunk.is_empty() {
-            return Ok(None);
+            return Err(SkipError::Truncated);
         }
-        let mut used = 0;
-        let mut done = false;
-        while used < chunk.len() && !done {
-            let rest = &chunk[used..];
-            match &mut mode {
-                Mode::Text => match memchr::memchr(b'<', rest) {
-                    Some(i) => {
-                        used += i + 1;
-                        mode = Mode::Markup(Vec::with_capacity(qname.len() + 2));
-                    }
-                    None => used = chunk.len(),
-                },
-                Mode::Markup(head) => {
-                    head.push(rest[0]);
-                    used += 1;
-                    let end_tag = head.len() == qname.len() + 2 && head[0] == b'/' && &head[1..=qname.len()] == qname;
-                    if head.as_slice() == b"![CDATA[" {
-                        mode = Mode::Until(b"]]>", 0);
-                    } else if head.as_slice() == b"!--" {
-                        mode = Mode::Until(b"-->", 0);
-                    } else if end_tag && (head[qname.len() + 1] == b'>' || head[qname.len() + 1].is_ascii_whitespace())
-                    {
-                        if head[qname.len() + 1] == b'>' {
-                            done = true;
-                        } else {
-                            mode = Mode::EndTag;
-                        }
-                    } else if !(b"![CDATA[".starts_with(head)
-                        || b"!--".starts_with(head)
-                        || (head.len() <= qname.len() + 1 && head[0] == b'/' && qname.starts_with(&head[1..])))
-                    {
-                        mode = Mode::Text;
-                    }
-                }
-                Mode::Until(terminator, matched) if *matched > 0 => {
-                    // A terminator split across chunks: finish or drop the partial match.
-                    let byte = rest[0];
-                    used += 1;
-                    if byte == terminator[*matched] {
-                        *matched += 1;
-                        if *matched == terminator.len() {
-                            mode = Mode::Text;
-                        }
-                    } else if byte == terminator[0] {
-                        // `]]]>`: the last two `]` still start a terminator.
-                        *matched = if *matched == 2 && terminator[1] == terminator[0] { 2 } else { 1 };
-                    } else {
-                        *matched = 0;
-                    }
-                }
-                Mode::Until(terminator, matched) => match memchr::memmem::find(rest, terminator) {
-                    Some(i) => {
-                        used += i + terminator.len();
-                        mode = Mode::Text;
-                    }
-                    None => {
-                        *matched = (1..terminator.len()).rev().find(|&k| rest.ends_with(&terminator[..k])).unwrap_or(0);
-                        used = chunk.len();
-                    }
-                },
-                Mode::EndTag => match memchr::memchr(b'>', rest) {
-                    Some(i) => {
-                        used += i + 1;
-                        done = true;
-                    }
-                    None => used = chunk.len(),
-                },
-            }
-        }
+        let step = scanner.feed(chunk).map_err(|(reason, at)| SkipError::Malformed(reason, skipped + at as u64))?;
+        let used = step.unwrap_or(chunk.len());
         reader.consume(used);
         skipped += used as u64;
-        if done {
-            return Ok(Some(skipped));
+        if step.is_some() {
+            return Ok(skipped);
         }
     }
+}
+
+/// Where [`ContentScanner`] is in XML's content grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Character data, up to the next `<`.
+    Text,
+    /// Just after `<`.
+    Open,
+    /// After `<!`: how many bytes of `--` or `[CDATA[` matched.
+    Bang(usize),
+    /// Inside a comment, CDATA section or processing instruction, until its terminator;
+    /// `matched` bytes of the terminator were the last ones seen.
+    Until { terminator: &'static [u8], matched: usize },
+    /// In a start tag's name.
+    StartName,
+    /// In a start tag after its name: attributes, inside a quoted value when `quote`
+    /// is set; `slash` when the last byte was the `/` of an empty element's `/>`.
+    Attributes { quote: Option<u8>, slash: bool },
+    /// In an end tag's name.
+    EndName,
+    /// After an end tag's name, before its `>`.
+    EndTail,
+}
+
+/// An exact scanner of XML element content (the `content` production of XML 1.0),
+/// fed chunk by chunk, that finds the end tag closing the element it started in.
+struct ContentScanner<'q> {
+    qname: &'q [u8],
+    scan: Scan,
+    /// The name of the tag being read.
+    name: Vec<u8>,
+    /// Names of the nested elements open inside the skipped one, concatenated.
+    open: Vec<u8>,
+    open_starts: Vec<usize>,
+}
+
+const CDATA_OPEN: &[u8] = b"[CDATA[";
+const COMMENT_OPEN: &[u8] = b"--";
+
+impl<'q> ContentScanner<'q> {
+    fn new(qname: &'q [u8]) -> Self {
+        ContentScanner { qname, scan: Scan::Text, name: Vec::new(), open: Vec::new(), open_starts: Vec::new() }
+    }
+
+    /// Reads `chunk`; returns how many of its bytes end the element (through its end
+    /// tag's `>`), `None` when it needs more, or what is malformed and where.
+    fn feed(&mut self, chunk: &[u8]) -> Result<Option<usize>, (String, usize)> {
+        let mut at = 0;
+        while at < chunk.len() {
+            let rest = &chunk[at..];
+            // The two hot states skip ahead with memchr; every other takes one byte.
+            match self.scan {
+                Scan::Text => match memchr::memchr(b'<', rest) {
+                    Some(i) => {
+                        at += i + 1;
+                        self.scan = Scan::Open;
+                    }
+                    None => return Ok(None),
+                },
+                Scan::Until { terminator, matched: 0 } => match memchr::memmem::find(rest, terminator) {
+                    Some(i) => {
+                        at += i + terminator.len();
+                        self.scan = Scan::Text;
+                    }
+                    None => {
+                        let matched = (1..terminator.len()).rev().find(|&k| rest.ends_with(&terminator[..k]));
+                        self.scan = Scan::Until { terminator, matched: matched.unwrap_or(0) };
+                        return Ok(None);
+                    }
+                },
+                _ => {
+                    let done = self.byte(rest[0]).map_err(|reason| (reason, at))?;
+                    at += 1;
+                    if done {
+                        return Ok(Some(at));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Takes one byte outside the hot paths; true when it ends the skipped element.
+    fn byte(&mut self, byte: u8) -> Result<bool, String> {
+        match self.scan {
+            Scan::Text => self.scan = if byte == b'<' { Scan::Open } else { Scan::Text },
+            Scan::Open => self.open_markup(byte)?,
+            Scan::Bang(matched) => self.bang(matched, byte)?,
+            Scan::Until { terminator, matched } => {
+                let matched = next_match(terminator, matched, byte);
+                self.scan = if matched == terminator.len() { Scan::Text } else { Scan::Until { terminator, matched } };
+            }
+            Scan::StartName => match byte {
+                b'>' => self.start_tag_ends(false)?,
+                b'/' => self.scan = Scan::Attributes { quote: None, slash: true },
+                _ if byte.is_ascii_whitespace() => self.scan = Scan::Attributes { quote: None, slash: false },
+                _ => self.name_byte(byte)?,
+            },
+            Scan::Attributes { quote: Some(q), .. } => match byte {
+                b'<' => return Err("`<` inside an attribute value".into()),
+                _ if byte == q => self.scan = Scan::Attributes { quote: None, slash: false },
+                _ => {}
+            },
+            Scan::Attributes { quote: None, slash } => match byte {
+                b'>' => self.start_tag_ends(slash)?,
+                _ if slash => return Err("`/` inside a start tag not followed by `>`".into()),
+                b'/' => self.scan = Scan::Attributes { quote: None, slash: true },
+                b'"' | b'\'' => self.scan = Scan::Attributes { quote: Some(byte), slash: false },
+                b'<' => return Err("`<` inside a start tag".into()),
+                _ => {}
+            },
+            Scan::EndName => match byte {
+                b'>' => return self.end_tag_ends(),
+                _ if byte.is_ascii_whitespace() => self.scan = Scan::EndTail,
+                _ => self.name_byte(byte)?,
+            },
+            Scan::EndTail => match byte {
+                b'>' => return self.end_tag_ends(),
+                _ if byte.is_ascii_whitespace() => {}
+                _ => return Err("an end tag holds more than its name".into()),
+            },
+        }
+        Ok(false)
+    }
+
+    fn open_markup(&mut self, byte: u8) -> Result<(), String> {
+        self.name.clear();
+        self.scan = match byte {
+            b'!' => Scan::Bang(0),
+            b'?' => Scan::Until { terminator: b"?>", matched: 0 },
+            b'/' => Scan::EndName,
+            _ if is_name_start(byte) => {
+                self.name.push(byte);
+                Scan::StartName
+            }
+            _ => return Err("`<` not followed by a tag, comment, CDATA section or processing instruction".into()),
+        };
+        Ok(())
+    }
+
+    fn bang(&mut self, matched: usize, byte: u8) -> Result<(), String> {
+        let matched = matched + 1;
+        // `matched` counts bytes after `<!`; both openings are told apart by their first byte.
+        let (opening, terminator): (&[u8], &'static [u8]) =
+            if self.name.first() == Some(&b'[') || (self.name.is_empty() && byte == b'[') {
+                (CDATA_OPEN, b"]]>")
+            } else {
+                (COMMENT_OPEN, b"-->")
+            };
+        if opening.get(matched - 1) != Some(&byte) {
+            return Err("`<!` inside element content that opens neither a comment nor a CDATA section".into());
+        }
+        self.name.push(byte);
+        self.scan = if matched == opening.len() { Scan::Until { terminator, matched: 0 } } else { Scan::Bang(matched) };
+        Ok(())
+    }
+
+    fn name_byte(&mut self, byte: u8) -> Result<(), String> {
+        if !is_name_byte(byte) {
+            return Err(format!("byte `{}` inside a tag name", byte.escape_ascii()));
+        }
+        if self.name.len() >= MAX_OPEN_NAMES {
+            return Err(format!("a tag name longer than {MAX_OPEN_NAMES} bytes"));
+        }
+        self.name.push(byte);
+        Ok(())
+    }
+
+    fn start_tag_ends(&mut self, empty: bool) -> Result<(), String> {
+        self.scan = Scan::Text;
+        if empty {
+            return Ok(());
+        }
+        if self.open_starts.len() >= MAX_DEPTH || self.open.len() + self.name.len() > MAX_OPEN_NAMES {
+            return Err(format!("elements are nested deeper than {MAX_DEPTH} levels"));
+        }
+        self.open_starts.push(self.open.len());
+        self.open.extend_from_slice(&self.name);
+        Ok(())
+    }
+
+    /// An end tag is complete: it closes the innermost open element, or the skipped one.
+    fn end_tag_ends(&mut self) -> Result<bool, String> {
+        self.scan = Scan::Text;
+        let expected = match self.open_starts.last() {
+            Some(&start) => &self.open[start..],
+            None => self.qname,
+        };
+        if self.name != expected {
+            return Err(format!(
+                "closing tag </{}> does not match <{}>",
+                String::from_utf8_lossy(&self.name),
+                String::from_utf8_lossy(expected)
+            ));
+        }
+        match self.open_starts.pop() {
+            Some(start) => {
+                self.open.truncate(start);
+                Ok(false)
+            }
+            None => Ok(true),
+        }
+    }
+}
+
+/// How much of `terminator` is matched after `byte`, when `matched` bytes were before
+/// (the terminators are short and only repeat their first byte: `]]>`, `-->`, `?>`).
+fn next_match(terminator: &[u8], matched: usize, byte: u8) -> usize {
+    if byte == terminator[matched] {
+        matched + 1
+    } else if byte == terminator[0] {
+        // `]]]>`, `--->`: a repeated first byte keeps the longest run of it that fits.
+        if matched >= 2 && terminator[1] == terminator[0] { matched } else { 1 }
+    } else {
+        0
+    }
+}
+
+/// A byte that may start an XML name (any byte of a multi-byte UTF-8 character may).
+fn is_name_start(byte: u8) -> bool {
+    byte.is_ascii_alphabetic() || byte == b'_' || byte == b':' || byte >= 0x80
+}
+
+fn is_name_byte(byte: u8) -> bool {
+    is_name_start(byte) || byte.is_ascii_digit() || byte == b'-' || byte == b'.'
 }
 
 /// A failure's message: its `message` attribute, then its text. An attribute that
@@ -1263,13 +1437,52 @@ mod tests {
             let source = std::io::Read::chain(&b"<![CDATA["[..], &text[..]);
             let mut reader = std::io::BufReader::with_capacity(chunk, source);
             let skipped = skip_content(&mut reader, b"system-out").unwrap();
-            assert_eq!(skipped, Some(9 + 19), "chunk {chunk}");
+            assert_eq!(skipped, 9 + 19, "chunk {chunk}");
         }
         let Err(Rejected::Unparseable { reason, .. }) = parse_str("<testsuite><testcase name=\"a\"><system-out>cut")
         else {
             panic!("an unterminated system-out must be unparseable")
         };
         assert!(reason.contains("ends inside <system-out>"), "{reason}");
+    }
+
+    #[test]
+    fn skipped_output_ends_exactly_where_an_xml_reader_ends_it() {
+        // Markup inside test output that a loose skipper resynchronises on: a processing
+        // instruction holding `<!--`, `>` and `/>` inside quoted attribute values, nested
+        // elements, CDATA holding a comment opener, a comment holding `?>`.
+        let tricky = [
+            r#"<?pi <!-- ?>"#,
+            r#"<x a="-->" b='/>'>text<y c="/system-out> --> ]]>"/></x>"#,
+            r#"<system-out>nested</system-out>"#,
+            r#"<![CDATA[<!-- <?pi]]>"#,
+            r#"<!-- ?> <![CDATA[ -->"#,
+            "<?pi ??>",
+            "<!-- --->",
+            "<![CDATA[]]]>",
+        ];
+        for piece in tricky {
+            let xml = format!(
+                r#"<testsuite name="s"><testcase name="a"><system-out>{piece}</system-out></testcase><testcase name="b"><failure/></testcase><testcase name="c"><system-out>--> ?></system-out></testcase></testsuite>"#
+            );
+            let report = parse_str(&xml).unwrap_or_else(|e| panic!("{piece}: {e:?}"));
+            assert_eq!(report.totals, totals(3, 2, 1, 0, 0), "{piece}");
+            assert_eq!(report.failures[0].name, "b", "{piece}");
+            for chunk in 1..6 {
+                let content = format!("{piece}</system-out>rest");
+                let mut reader = std::io::BufReader::with_capacity(chunk, content.as_bytes());
+                let skipped = skip_content(&mut reader, b"system-out").unwrap();
+                assert_eq!(skipped as usize, content.len() - 4, "{piece}, chunk {chunk}");
+            }
+        }
+        // Content that no XML reader accepts is refused, never resynchronised.
+        for broken in ["<!DOCTYPE x>", "< x>", "<x a='<'>", "<x></y>", "<x/ >", "</system-out x>", "</other>"] {
+            let xml = format!(
+                r#"<testsuite name="s"><testcase name="a"><system-out>{broken}</system-out></testcase><testcase name="b"><failure/></testcase></testsuite>"#
+            );
+            let Err(Rejected::Unparseable { reason, .. }) = parse_str(&xml) else { panic!("{broken} must be refused") };
+            assert!(reason.contains("malformed XML"), "{broken}: {reason}");
+        }
     }
 
     #[test]
