@@ -62,14 +62,14 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
 use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES, Rechunk};
-use super::{Collector, MAX_TRACKED_TESTS, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat, TestKey, Totals};
+use super::{
+    Collector, FlakyTest, Listing, MAX_LISTED_FLAKY, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat, Totals,
+};
 
 /// Deeper element nesting than this is not a report: it only costs memory.
 const MAX_DEPTH: usize = 512;
 /// The names of all open elements together may not be longer than this.
 const MAX_OPEN_NAMES: usize = 64 * 1024;
-/// jest-junit todo candidates remembered per suite.
-const MAX_TODO_CANDIDATES: usize = 10_000;
 /// Ginkgo's suite-level nodes as its JUnit reporters name their test cases: v2 writes
 /// `[<node type>]`, followed by ` <text>` when the node has one (`[ReportAfterSuite]
 /// merge reports`); v1 writes `BeforeSuite`/`AfterSuite` bare.
@@ -198,63 +198,195 @@ struct Declared {
 }
 
 impl Declared {
-    /// What the declared counts get wrong about the counted ones, if anything.
-    fn disagreement(&self, counted: &Totals) -> Option<String> {
+    /// What the declared counts get wrong about every reading of the test cases, if
+    /// anything. Each declared count may agree with any of `readings` (the counted
+    /// tests first, then what a tool may count instead: every test case element). The
+    /// conventions of the tools that write JUnit are accepted: `tests` without the
+    /// skipped ones (Ginkgo v1 does not count pending specs), `skipped` with or as
+    /// `disabled` (Ginkgo v2 counts pending specs there), `errors` with pytest's
+    /// teardown errors (`teardown_errors`, written as test cases of their own).
+    fn disagreement(&self, readings: &[Totals], teardown_errors: u64) -> Option<String> {
         let mut parts = Vec::new();
-        let mut check = |label: &str, declared: Option<u64>, counted: u64, alternative: Option<u64>| {
-            if let Some(declared) = declared
-                && declared != counted
-                && alternative != Some(counted)
-            {
-                parts.push(format!("{label}={declared} (counted {counted})"));
-            }
-        };
-        check("tests", self.tests, counted.tests, None);
-        check("failures", self.failures, counted.failed, None);
-        check("errors", self.errors, counted.errored, None);
+        let mut check =
+            |label: &str, declared: Option<u64>, counted: fn(&Totals) -> u64, also: &dyn Fn(u64) -> bool| {
+                if let Some(declared) = declared
+                    && !readings.iter().any(|t| counted(t) == declared)
+                    && !also(declared)
+                {
+                    let counted = readings.first().map(counted).unwrap_or(0);
+                    parts.push(format!("{label}={declared} (counted {counted})"));
+                }
+            };
+        check("tests", self.tests, |t| t.tests, &|d| {
+            readings.iter().any(|t| t.tests.checked_sub(t.skipped) == Some(d))
+        });
+        check("failures", self.failures, |t| t.failed, &|_| false);
+        check("errors", self.errors, |t| t.errored, &|d| {
+            teardown_errors > 0 && readings.iter().any(|t| t.errored + teardown_errors == d)
+        });
         let with_disabled = self.skipped.zip(self.disabled).map(|(s, d)| s + d).or(self.disabled);
-        check("skipped", self.skipped, counted.skipped, with_disabled);
+        check("skipped", self.skipped, |t| t.skipped, &|_| readings.iter().any(|t| with_disabled == Some(t.skipped)));
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
 
+/// The run of consecutive test cases with one class and name that the last test case
+/// of a suite element belongs to: one test in the attempts reading ([`SuiteFrame::attempts`]).
+#[derive(Default)]
+struct Run {
+    /// `class`, a NUL, `name`; empty before the suite's first test case.
+    key: String,
+    /// Attempts so far (Surefire's `<flakyFailure>` elements included).
+    attempts: u32,
+    /// The run's outcome in the attempts reading: the last attempt decides (errored when
+    /// the last failed and any attempt errored).
+    outcome: Option<Outcome>,
+    any_errored: bool,
+    /// The listed failure of the run's last test case, if it failed.
+    listed: Option<Listing>,
+    /// Suite and name, kept once the run may be named as flaky.
+    identity: Option<(String, String)>,
+}
+
+/// One `<testsuite>` element being read (or, for test cases outside any suite, the
+/// file's loose test cases).
+///
+/// Its test cases are counted in two readings at once, and the suite decides which
+/// holds when it closes ([`State::close_suite`]): each test case a test
+/// ([`SuiteFrame::separate`], the rule), or consecutive test cases with one class and
+/// name as attempts of one test ([`SuiteFrame::attempts`]), which holds only when the
+/// suite's own declared counts say so.
+#[derive(Default)]
 struct SuiteFrame {
     name: String,
     declared: Declared,
-    /// Every test case element in this suite and below, attempts not matched: what a
-    /// tool that declares attempts (gotestsum) counts.
-    counted: Totals,
-    /// The tests (attempts matched) in this suite and below, by key; may repeat.
-    keys: Vec<TestKey>,
-    /// Passed, childless test cases with `time="0"`: jest-junit todo tests look so.
-    todo_candidates: Vec<TestKey>,
-    /// Suite problems found in this suite's test cases (failed Ginkgo suite nodes).
-    problems: u64,
     time: Option<f64>,
-    /// Which `<testsuite>` element of the file this is (attempts of a test are matched
-    /// within one element only: two suites may hold tests of the same name).
-    ordinal: u64,
     /// Ginkgo v2's `SuiteSucceeded` property said `false`.
     not_succeeded: bool,
     /// Ginkgo v2's `SpecialSuiteFailureReason` property.
     special_reason: String,
+    /// Suite problems found in this suite and below (failed Ginkgo suite nodes).
+    problems: u64,
+    /// Every test case element in this suite and below, suite nodes and pytest's
+    /// teardown test cases included: what a tool may declare instead of the tests.
+    elements: Totals,
+    /// Each test case a test; nested suites add what they decided.
+    separate: Totals,
+    /// Consecutive same-named test cases one test; nested suites add what they decided.
+    attempts: Totals,
+    run: Run,
+    /// Test cases that repeat the class and name of the one before them.
+    repeats: u64,
+    /// Failures listed for test cases that a later attempt replaces (attempts reading).
+    superseded: Vec<Listing>,
+    /// Flaky tests of each reading, named once the suite decides.
+    flaky_separate: Vec<FlakyTest>,
+    flaky_attempts: Vec<FlakyTest>,
+    /// Passed, childless test cases with `time="0"`: jest-junit todo tests look so.
+    todo_candidates: u64,
+    /// pytest teardown test cases counted with the test case before them.
+    teardown_errors: u64,
+    /// Test cases the writing tool leaves out of its declared counts (gotestsum's
+    /// `TestMain` test case, jest-junit's "Test suite failed to run"), by outcome.
+    uncounted_by_tool: Totals,
 }
 
 impl SuiteFrame {
-    fn new(name: String, declared: Declared, time: Option<f64>, ordinal: u64) -> Self {
-        SuiteFrame {
-            name,
-            declared,
-            counted: Totals::default(),
-            keys: Vec::new(),
-            todo_candidates: Vec::new(),
-            problems: 0,
-            time,
-            ordinal,
-            not_succeeded: false,
-            special_reason: String::new(),
+    fn new(name: String, declared: Declared, time: Option<f64>) -> Self {
+        SuiteFrame { name, declared, time, ..SuiteFrame::default() }
+    }
+
+    /// Ends the current run in the attempts reading: a run of several attempts whose
+    /// last passed is a flaky test.
+    fn end_run(&mut self, names_left: &mut usize) {
+        let run = &mut self.run;
+        if run.attempts > 1 && run.outcome == Some(Outcome::Passed) {
+            self.attempts.flaky += 1;
+            if let Some((suite, name)) = run.identity.take()
+                && *names_left > 0
+            {
+                *names_left -= 1;
+                self.flaky_attempts.push(FlakyTest { suite, name, attempts: run.attempts });
+            }
         }
     }
+
+    /// Counts one test case (not a suite node, not a teardown) in both readings. `key`
+    /// is its class and name; a new run takes it (and leaves its old buffer there).
+    fn count_case(&mut self, case: Counted, key: &mut String, names_left: &mut usize) {
+        self.separate.count(case.outcome);
+        let attempts = case.earlier_failures.saturating_add(1);
+        if case.earlier_failures > 0 && case.outcome == Outcome::Passed {
+            self.separate.flaky += 1;
+            if let Some(identity) = &case.identity
+                && *names_left > 0
+            {
+                *names_left -= 1;
+                let (suite, name) = identity.clone();
+                self.flaky_separate.push(FlakyTest { suite, name, attempts });
+            }
+        }
+        if case.repeats {
+            self.repeats += 1;
+            let run = &mut self.run;
+            if let Some(previous) = run.outcome {
+                self.attempts.uncount(previous);
+            }
+            run.attempts = run.attempts.saturating_add(attempts);
+            run.any_errored |= case.outcome == Outcome::Errored;
+            let outcome = if case.outcome.is_failing() && run.any_errored { Outcome::Errored } else { case.outcome };
+            run.outcome = Some(outcome);
+            self.attempts.count(outcome);
+            if let Some(listed) = std::mem::replace(&mut run.listed, case.listed) {
+                self.superseded.push(listed);
+            }
+            if run.identity.is_none() {
+                run.identity = case.identity;
+            }
+        } else {
+            self.end_run(names_left);
+            self.attempts.count(case.outcome);
+            let run = &mut self.run;
+            std::mem::swap(&mut run.key, key);
+            run.attempts = attempts;
+            run.outcome = Some(case.outcome);
+            run.any_errored = case.outcome == Outcome::Errored;
+            run.listed = case.listed;
+            run.identity = case.identity;
+        }
+    }
+}
+
+/// What [`State::close_case`] needs of the run before the test case.
+struct RunView {
+    outcome: Option<Outcome>,
+}
+
+/// The class jest-junit gives the test cases of a test file that failed to run.
+const JEST_SUITE_FAILURE: &str = "Test suite failed to run";
+
+/// `totals` without the test cases of `uncounted` (each count at least 0).
+fn without(totals: &Totals, uncounted: &Totals) -> Totals {
+    Totals {
+        tests: totals.tests.saturating_sub(uncounted.tests),
+        passed: totals.passed.saturating_sub(uncounted.passed),
+        failed: totals.failed.saturating_sub(uncounted.failed),
+        errored: totals.errored.saturating_sub(uncounted.errored),
+        skipped: totals.skipped.saturating_sub(uncounted.skipped),
+        flaky: totals.flaky,
+        suite_problems: totals.suite_problems,
+    }
+}
+
+/// One closed test case as the suite frame counts it.
+struct Counted {
+    outcome: Outcome,
+    earlier_failures: u32,
+    /// It has the class and name of the suite's test case before it.
+    repeats: bool,
+    listed: Option<Listing>,
+    /// Suite and name, when the test case may be named as flaky.
+    identity: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,6 +420,20 @@ struct CaseFrame {
     has_message: bool,
 }
 
+impl CaseFrame {
+    /// The test case's outcome from its children (a Surefire rerun that failed every
+    /// time, `<rerunFailure>` without a `<failure>`, is failed).
+    fn outcome(&self) -> Outcome {
+        match self.result {
+            CaseResult::Passed if self.reruns > 0 => Outcome::Failed,
+            CaseResult::Passed => Outcome::Passed,
+            CaseResult::Skipped => Outcome::Skipped,
+            CaseResult::Failed => Outcome::Failed,
+            CaseResult::Errored => Outcome::Errored,
+        }
+    }
+}
+
 struct State {
     declared_xml: bool,
     encoding: Option<String>,
@@ -307,16 +453,20 @@ struct State {
     case_name: String,
     case_class: String,
     collector: Collector,
-    /// Every test case element, attempts not matched (see [`SuiteFrame::counted`]).
-    raw: Totals,
+    /// Every test case element of the file (see [`SuiteFrame::elements`]).
+    elements: Totals,
     /// Suite problems from failed Ginkgo suite nodes.
     suite_node_problems: u64,
-    /// Keys remembered in suite frames, bounded like the collector's tests.
-    frame_keys: usize,
-    /// `<testsuite>` elements opened so far (each frame's ordinal).
-    suite_elements: u64,
-    /// The key of the test case closed last.
-    last_case: Option<TestKey>,
+    /// Test cases outside any `<testsuite>`.
+    loose: SuiteFrame,
+    /// The class and name of the test case being closed (a reused buffer).
+    key: String,
+    /// Flaky tests the open suites may still keep names of, pending their decision.
+    names_left: usize,
+    /// pytest teardown test cases counted with the test case before them.
+    teardown_errors: u64,
+    /// See [`SuiteFrame::uncounted_by_tool`]: the whole file's.
+    uncounted_by_tool: Totals,
 }
 
 impl State {
@@ -338,11 +488,13 @@ impl State {
             case_name: String::new(),
             case_class: String::new(),
             collector: Collector::new(ReportFormat::Junit),
-            raw: Totals::default(),
+            elements: Totals::default(),
             suite_node_problems: 0,
-            suite_elements: 0,
-            last_case: None,
-            frame_keys: 0,
+            loose: SuiteFrame::default(),
+            key: String::new(),
+            names_left: 2 * MAX_LISTED_FLAKY,
+            teardown_errors: 0,
+            uncounted_by_tool: Totals::default(),
         }
     }
 
@@ -424,10 +576,10 @@ impl State {
                 self.root = Some(declared);
                 self.root_time = time;
             }
-            "testsuite" => {
+            // A suite inside a test case is not one (and its test cases are not tests).
+            "testsuite" if self.case.is_none() => {
                 let (declared, time, suite_name) = self.suite_attributes(e)?;
-                self.suite_elements += 1;
-                let frame = SuiteFrame::new(suite_name, declared, time, self.suite_elements);
+                let frame = SuiteFrame::new(suite_name, declared, time);
                 if empty {
                     self.close_suite(frame);
                 } else {
@@ -659,103 +811,112 @@ impl State {
 
     fn close_case(&mut self) {
         let Some(case) = self.case.take() else { return };
-        let mut result = case.result;
-        if result == CaseResult::Passed && case.reruns > 0 {
-            result = CaseResult::Failed;
-        }
-        let outcome = match result {
-            CaseResult::Passed => Outcome::Passed,
-            CaseResult::Skipped => Outcome::Skipped,
-            CaseResult::Failed => Outcome::Failed,
-            CaseResult::Errored => Outcome::Errored,
-        };
-        self.raw.count(outcome);
-        if let Some(frame) = self.suites.last_mut() {
-            frame.counted.count(outcome);
-        }
-        let (suite, name) = self.case_identity();
+        let outcome = case.outcome();
+        self.elements.count(outcome);
+        self.frame().elements.count(outcome);
         if is_ginkgo_suite_node(&self.case_name) {
-            if matches!(outcome, Outcome::Failed | Outcome::Errored) {
-                self.suite_node_problems += 1;
-                if let Some(frame) = self.suites.last_mut() {
-                    frame.problems += 1;
-                }
-                let CaseFrame { message, attribute_message, .. } = case;
-                let node = self.case_name.clone();
-                self.collector.suite_problem(&suite, || {
-                    format!("{node} failed: {}", compose_message(attribute_message, message.finish()))
-                });
+            if outcome.is_failing() {
+                self.suite_node_failed(case);
             }
             return;
         }
-        let (innermost, ordinal) = self.suites.last().map(|s| (s.name.as_str(), s.ordinal)).unwrap_or(("", 0));
-        let key = TestKey::of(&[&ordinal.to_string(), innermost, &self.case_class, &self.case_name]);
+        self.key.clear();
+        self.key.push_str(&self.case_class);
+        self.key.push('\0');
+        self.key.push_str(&self.case_name);
+        let run = &self.suites.last().unwrap_or(&self.loose).run;
+        let repeats = run.attempts > 0 && run.key == self.key;
+        let run = RunView { outcome: run.outcome };
         // pytest writes a test whose call failed and whose teardown then failed too as
         // two test cases, the second with only `<error message="failed on teardown
         // with …">`: one test, not a rerun.
-        let teardown_of_previous = outcome == Outcome::Errored
-            && self.last_case == Some(key)
-            && case.attribute_message.as_deref().is_some_and(|m| m.starts_with("failed on teardown with"));
-        self.last_case = Some(key);
-        if teardown_of_previous {
+        if repeats
+            && outcome == Outcome::Errored
+            && case.attribute_message.as_deref().is_some_and(|m| m.starts_with("failed on teardown with"))
+        {
+            self.frame().teardown_errors += 1;
+            self.teardown_errors += 1;
+            let (suite, name) = self.case_identity();
             self.collector.note(|| format!("{suite} › {name}: its teardown failed too (pytest writes that as a second test case); counted once, with its call's outcome"));
             return;
         }
+        // jest-junit writes a test file that failed to run as two test cases of one
+        // name, an `<error>` and then a `<failure>`: one errored test, whatever follows.
+        let jest_suite_failure = self.case_class == JEST_SUITE_FAILURE;
+        if jest_suite_failure && repeats && run.outcome.is_some_and(Outcome::is_failing) {
+            return;
+        }
+        if jest_suite_failure || (self.case_class.is_empty() && self.case_name == "TestMain") {
+            self.frame().uncounted_by_tool.count(outcome);
+            if self.suites.is_empty() {
+                self.uncounted_by_tool.count(outcome);
+            }
+        }
         if case.failure_and_error {
+            let (suite, name) = self.case_identity();
             self.collector
                 .note(|| format!("{suite} › {name}: has both a failure and an error; counted once, as failed"));
         }
-        let todo_candidate = outcome == Outcome::Passed && case.children == 0 && case.time == Some(0.0);
-        if let Some(frame) = self.suites.last_mut()
-            && self.frame_keys < MAX_TRACKED_TESTS
-        {
-            self.frame_keys += 1;
-            frame.keys.push(key);
-            if todo_candidate && frame.todo_candidates.len() < MAX_TODO_CANDIDATES {
-                frame.todo_candidates.push(key);
-            }
+        if outcome == Outcome::Passed && case.children == 0 && case.time == Some(0.0) {
+            self.frame().todo_candidates += 1;
         }
+        let may_be_flaky = repeats || case.flaky > 0;
+        let identity = (outcome.is_failing() || may_be_flaky).then(|| self.case_identity());
         let CaseFrame { message, attribute_message, flaky, .. } = case;
-        self.collector
-            .attempt(key, outcome, flaky, &suite, &name, || compose_message(attribute_message, message.finish()));
-    }
-
-    /// The suite's tests with attempts matched: the final outcome of each distinct key.
-    fn matched_totals(&self, keys: &mut Vec<TestKey>) -> Totals {
-        keys.sort_unstable_by_key(|k| k.0);
-        keys.dedup();
-        let mut totals = Totals::default();
-        for key in keys.iter() {
-            if let Some(outcome) = self.collector.outcome(*key) {
-                totals.count(outcome);
+        let listed = match &identity {
+            Some((suite, name)) if outcome.is_failing() => {
+                self.collector.list(outcome, suite, name, || compose_message(attribute_message, message.finish()))
             }
-        }
-        totals
+            _ => None,
+        };
+        let counted = Counted {
+            outcome,
+            earlier_failures: flaky,
+            repeats,
+            listed,
+            identity: identity.filter(|_| may_be_flaky || outcome.is_failing()),
+        };
+        let frame = self.suites.last_mut().unwrap_or(&mut self.loose);
+        frame.count_case(counted, &mut self.key, &mut self.names_left);
     }
 
+    /// The innermost open suite, or the file's loose test cases.
+    fn frame(&mut self) -> &mut SuiteFrame {
+        self.suites.last_mut().unwrap_or(&mut self.loose)
+    }
+
+    /// A failed Ginkgo suite node: a suite problem, not a test.
+    fn suite_node_failed(&mut self, case: CaseFrame) {
+        let (suite, _) = self.case_identity();
+        self.suite_node_problems += 1;
+        self.frame().problems += 1;
+        let CaseFrame { message, attribute_message, .. } = case;
+        let node = self.case_name.clone();
+        self.collector.suite_problem(&suite, || {
+            format!("{node} failed: {}", compose_message(attribute_message, message.finish()))
+        });
+    }
+
+    /// Decides which reading of the suite's test cases holds, checks its declared counts
+    /// against it, and hands its totals to the enclosing suite (or the file).
     fn close_suite(&mut self, mut frame: SuiteFrame) {
         let name =
             if frame.name.is_empty() { "(unnamed)".to_string() } else { super::cap_name(&frame.name).into_owned() };
-        let mut keys = std::mem::take(&mut frame.keys);
-        let mut matched = self.matched_totals(&mut keys);
-        if let Some(todo) = self.jest_todo(&frame, &matched) {
-            let excess = todo.len();
-            let changed = todo.into_iter().filter(|k| self.collector.reclassify_passed(*k, Outcome::Skipped)).count();
-            if changed > 0 {
-                self.collector.note(|| {
-                    format!("suite {name} declares {excess} test(s) fewer than it holds; {changed} childless test case(s) with time 0 are jest-junit's todo tests, counted as skipped")
-                });
-                matched = self.matched_totals(&mut keys);
-            }
+        frame.end_run(&mut self.names_left);
+        let mut chosen = self.choose_reading(&mut frame, &name);
+        let before_todo = chosen;
+        if let Some(todo) = jest_todo(&frame, &chosen) {
+            chosen.passed -= todo;
+            chosen.skipped += todo;
+            self.collector.note(|| {
+                format!("suite {name} declares {todo} test(s) fewer than it holds; {todo} childless test case(s) with time 0 are jest-junit's todo tests, counted as skipped")
+            });
         }
-        if let Some(disagreement) = frame.declared.disagreement(&frame.counted)
-            && frame.declared.disagreement(&matched).is_some()
-        {
-            self.collector.note(|| format!("suite {name} declares {disagreement}; the test cases are counted"));
-        }
+        let by_tool = without(&chosen, &frame.uncounted_by_tool);
+        self.check_declared(&frame, &name, &[chosen, before_todo, frame.elements, by_tool]);
         // A suite the runner says did not succeed, with nothing failed to show for it.
         // (A special reason alone, with SuiteSucceeded true, is no failure.)
-        if frame.not_succeeded && frame.counted.failed + frame.counted.errored + frame.problems == 0 {
+        if frame.not_succeeded && chosen.failed + chosen.errored + frame.problems == 0 {
             frame.problems += 1;
             let reason = if frame.special_reason.is_empty() {
                 "no reason given".to_string()
@@ -767,69 +928,66 @@ impl State {
         }
         match self.suites.last_mut() {
             Some(parent) => {
-                parent.counted.add(&frame.counted);
-                parent.keys.append(&mut keys);
+                parent.elements.add(&frame.elements);
+                parent.separate.add(&chosen);
+                parent.attempts.add(&chosen);
                 parent.problems += frame.problems;
+                parent.uncounted_by_tool.add(&frame.uncounted_by_tool);
             }
             None => {
                 if let Some(t) = frame.time {
                     *self.outer_suite_time.get_or_insert(0.0) += t;
                 }
-                let root_declares = self.root.is_some_and(|r| r.failures.is_some() || r.errors.is_some());
-                if !root_declares {
-                    self.count_undeclared_failures(
-                        &frame.declared,
-                        &frame.counted,
-                        &format!("suite {name}"),
-                        &name,
-                        frame.problems,
-                    );
-                }
+                self.collector.add_totals(&chosen);
+                self.uncounted_by_tool.add(&frame.uncounted_by_tool);
             }
         }
     }
 
-    /// The todo tests of a jest-junit suite, when the suite looks like one that has
-    /// them: it declares fewer tests than it holds, its other declared counts agree,
-    /// and at least that many test cases are childless with `time="0"` (the last ones
-    /// are taken: which of several look-alikes is the todo cannot be known).
-    fn jest_todo(&self, frame: &SuiteFrame, matched: &Totals) -> Option<Vec<TestKey>> {
+    /// The suite's totals in the reading that holds: each test case a test, unless the
+    /// suite repeats names and its declared counts agree with the attempts reading and
+    /// not with the separate one (pytest-rerunfailures, Ginkgo v1 `-flakeAttempts`).
+    /// Names the flaky tests of the chosen reading and takes back the failures listed
+    /// for attempts it replaced.
+    fn choose_reading(&mut self, frame: &mut SuiteFrame, name: &str) -> Totals {
         let declared = frame.declared;
-        let excess = usize::try_from(matched.tests.checked_sub(declared.tests?)?).ok()?;
-        let agrees = |declared: Option<u64>, counted: u64| declared.is_none_or(|d| d == counted);
-        let fits = excess > 0
-            && frame.todo_candidates.len() >= excess
-            && agrees(declared.failures, matched.failed)
-            && agrees(declared.errors, matched.errored)
-            && agrees(declared.skipped, matched.skipped);
-        fits.then(|| frame.todo_candidates[frame.todo_candidates.len() - excess..].to_vec())
+        let attempts = frame.repeats > 0
+            && declared.tests.is_some()
+            && declared.disagreement(&[frame.attempts], frame.teardown_errors).is_none()
+            && declared.disagreement(&[frame.separate], frame.teardown_errors).is_some();
+        let (chosen, named, dropped) = if attempts {
+            self.collector.unlist(&frame.superseded);
+            (frame.attempts, &mut frame.flaky_attempts, frame.flaky_separate.len())
+        } else {
+            (frame.separate, &mut frame.flaky_separate, frame.flaky_attempts.len())
+        };
+        self.names_left += named.len() + dropped;
+        for test in named.drain(..) {
+            self.collector.name_flaky(test);
+        }
+        let repeats = frame.repeats;
+        if attempts {
+            self.collector.note(|| format!("suite {name}: {repeats} test case(s) repeat the class and name of the one before them, and the suite's declared counts count each test once (a rerun plugin writes one test case per attempt): counted as attempts of one test, the last deciding"));
+        } else if repeats > 0 {
+            self.collector.note(|| format!("suite {name}: {repeats} test case(s) repeat the class and name of the one before them; nothing in the file marks them as reruns, so each is counted as a test"));
+        }
+        chosen
     }
 
-    /// Failures and errors that `declared` states beyond the test cases `counted` are a
-    /// suite problem, so that a failure without a test case is never lost. When the
-    /// level already has a suite problem from a failed suite node (Ginkgo v1 declares
-    /// the specs a failed `BeforeSuite` kept from running as failures), that explains it.
-    fn count_undeclared_failures(
-        &mut self,
-        declared: &Declared,
-        counted: &Totals,
-        who: &str,
-        suite: &str,
-        problems: u64,
-    ) {
-        let stated = declared.failures.unwrap_or(0) + declared.errors.unwrap_or(0);
-        let shown = counted.failed + counted.errored;
-        let excess = stated.saturating_sub(shown);
-        if excess == 0 {
-            return;
+    /// Declared counts that no reading of the test cases explains are a suite problem:
+    /// the file does not account for a test it declares (a package that did not build,
+    /// as gotestsum writes it, declares an error without a test case), or holds test
+    /// cases its runner did not count. A failed suite node explains a disagreement
+    /// (Ginkgo v1 declares the specs a failed `BeforeSuite` kept from running).
+    fn check_declared(&mut self, frame: &SuiteFrame, name: &str, readings: &[Totals]) {
+        let Some(disagreement) = frame.declared.disagreement(readings, frame.teardown_errors) else { return };
+        if frame.problems > 0 {
+            self.collector.note(|| format!("suite {name} declares {disagreement}; its failed suite node explains it"));
+        } else {
+            self.collector.suite_problem(name, || {
+                format!("suite {name} declares {disagreement}: its declared counts disagree with its test cases")
+            });
         }
-        if problems > 0 {
-            self.collector.note(|| format!("{who} declares {excess} more failure(s) or error(s) than its test cases show; its failed suite node explains them"));
-            return;
-        }
-        self.collector.suite_problem(suite, || {
-            format!("{who} declares {stated} failure(s) or error(s) but its test cases show {shown}: a failure outside any test case (gotestsum writes a package build failure so)")
-        });
     }
 
     fn finish(mut self) -> Result<ParsedReport, Rejected> {
@@ -846,22 +1004,45 @@ impl State {
                 self.depth
             )));
         }
+        let mut loose = std::mem::take(&mut self.loose);
+        loose.end_run(&mut self.names_left);
+        let loose_totals = self.choose_reading(&mut loose, "(none)");
+        self.collector.add_totals(&loose_totals);
         if let Some(root) = self.root {
-            let (raw, matched) = (self.raw, self.collector.totals());
-            if let Some(disagreement) = root.disagreement(&raw)
-                && root.disagreement(&matched).is_some()
-            {
-                self.collector
-                    .note(|| format!("the <testsuites> root declares {disagreement}; the test cases are counted"));
-            }
-            if root.failures.is_some() || root.errors.is_some() {
-                let problems = self.suite_node_problems;
-                self.count_undeclared_failures(&root, &raw, "the <testsuites> root", "", problems);
+            let counted = self.collector.totals();
+            let by_tool = without(&counted, &self.uncounted_by_tool);
+            if let Some(disagreement) = root.disagreement(&[counted, self.elements, by_tool], self.teardown_errors) {
+                if self.suite_node_problems > 0 {
+                    self.collector.note(|| {
+                        format!("the <testsuites> root declares {disagreement}; a failed suite node explains it")
+                    });
+                } else {
+                    self.collector.suite_problem("", || {
+                        format!("the <testsuites> root declares {disagreement}: its declared counts disagree with its test cases")
+                    });
+                }
             }
         }
         let duration = self.root_time.or(self.outer_suite_time).or(self.case_time);
         Ok(self.collector.finish(duration))
     }
+}
+
+/// How many of a jest-junit suite's test cases are todo tests, when the suite looks
+/// like one that has them: it declares fewer tests than it holds, its other declared
+/// counts agree, and at least that many passed test cases are childless with
+/// `time="0"` (jest-junit writes a `test.todo` so and does not count it).
+fn jest_todo(frame: &SuiteFrame, counted: &Totals) -> Option<u64> {
+    let declared = frame.declared;
+    let excess = counted.tests.checked_sub(declared.tests?)?;
+    let agrees = |declared: Option<u64>, counted: u64| declared.is_none_or(|d| d == counted);
+    let fits = excess > 0
+        && frame.todo_candidates >= excess
+        && counted.passed.checked_sub(excess).is_some_and(|passed| passed >= counted.flaky)
+        && agrees(declared.failures, counted.failed)
+        && agrees(declared.errors, counted.errored)
+        && agrees(declared.skipped, counted.skipped);
+    fits.then_some(excess)
 }
 
 /// Why [`skip_content`] stopped before the end tag it looked for.
@@ -1218,16 +1399,49 @@ mod tests {
                </testsuites>"#,
         )
         .unwrap();
-        assert_eq!(report.totals, totals(3, 2, 1, 0, 0));
+        // Declared counts no reading explains are suite problems (they were notes): the
+        // file does not account for the tests it declares.
+        assert_eq!(report.totals, Totals { suite_problems: 2, ..totals(3, 2, 1, 0, 0) });
         assert_eq!(report.duration_seconds, Some(2.0));
+        let problems: Vec<_> = report.suite_problems.iter().map(|p| (p.suite.as_str(), p.message.as_str())).collect();
         assert_eq!(
-            report.notes,
-            vec![
-                "suite inner declares tests=5 (counted 2), failures=0 (counted 1); the test cases are counted"
-                    .to_string(),
-                "the <testsuites> root declares failures=0 (counted 1); the test cases are counted".to_string(),
+            problems,
+            [
+                (
+                    "inner",
+                    "suite inner declares tests=5 (counted 2), failures=0 (counted 1): its declared counts disagree with its test cases"
+                ),
+                (
+                    "",
+                    "the <testsuites> root declares failures=0 (counted 1): its declared counts disagree with its test cases"
+                ),
             ]
         );
+        assert!(report.totals.has_failures());
+    }
+
+    #[test]
+    fn declared_counts_that_disagree_with_a_green_suite_fail_it() {
+        // A suite whose runner counted a failure the file does not show as a test case.
+        for declared in [r#"tests="3""#, r#"tests="2" failures="1""#, r#"errors="1""#, r#"tests="1""#] {
+            let xml = format!(r#"<testsuite name="s" {declared}><testcase name="a"/><testcase name="b"/></testsuite>"#);
+            let report = parse_str(&xml).unwrap();
+            assert_eq!(report.totals, Totals { suite_problems: 1, ..totals(2, 2, 0, 0, 0) }, "{declared}");
+            assert!(report.suite_problems[0].message.contains("declares"), "{:?}", report.suite_problems);
+        }
+        // Counts as the tools write them agree: Ginkgo v1 leaves pending specs out of
+        // tests=, Ginkgo v2 counts them in disabled.
+        for declared in [
+            r#"tests="3" failures="1" skipped="1""#,
+            r#"tests="2" failures="1""#,
+            r#"tests="3" failures="1" skipped="0" disabled="1""#,
+        ] {
+            let xml = format!(
+                r#"<testsuite name="s" {declared}><testcase name="a"/><testcase name="b"><failure/></testcase><testcase name="c"><skipped/></testcase></testsuite>"#
+            );
+            let report = parse_str(&xml).unwrap();
+            assert_eq!(report.totals, totals(3, 1, 1, 0, 1), "{declared}: {:?}", report.suite_problems);
+        }
     }
 
     #[test]
@@ -1251,7 +1465,19 @@ mod tests {
     }
 
     #[test]
-    fn repeated_test_cases_are_attempts_and_the_last_decides() {
+    fn same_named_test_cases_are_separate_tests_unless_the_declared_counts_say_reruns() {
+        // A passing test with the title of a failing one, next to it: two tests, one failed.
+        for order in [
+            r#"<testcase classname="c" name="t"><failure/></testcase><testcase classname="c" name="t"/>"#,
+            r#"<testcase classname="c" name="t"/><testcase classname="c" name="t"><failure/></testcase>"#,
+        ] {
+            for declared in ["", r#" tests="2" failures="1""#] {
+                let report = parse_str(&format!(r#"<testsuite name="s"{declared}>{order}</testsuite>"#)).unwrap();
+                assert_eq!(report.totals, totals(2, 1, 1, 0, 0), "{order} {declared}");
+                assert!(report.flaky.is_empty());
+                assert_eq!(report.failures.len(), 1);
+            }
+        }
         // gotestsum --rerun-fails: every attempt a test case, counted in tests= and failures=.
         let report = parse_str(
             r#"<testsuites tests="6" failures="3" errors="0">
@@ -1266,15 +1492,10 @@ mod tests {
                </testsuites>"#,
         )
         .unwrap();
-        assert_eq!(report.totals, Totals { flaky: 1, ..totals(4, 3, 1, 0, 0) });
-        assert_eq!(report.flaky[0].name, "TestFlaky");
-        assert_eq!(report.flaky[0].attempts, 2);
-        assert_eq!(report.failures.len(), 1);
-        assert_eq!(report.failures[0].message, "want 1", "the first listing stays");
-        assert!(!report.notes.iter().any(|n| n.contains("declares")), "raw counts agree: {:?}", report.notes);
-        assert!(report.notes.iter().any(|n| n.contains("2 test result(s) repeat")), "{:?}", report.notes);
+        assert_eq!(report.totals, totals(6, 3, 3, 0, 0));
+        assert!(report.suite_problems.is_empty(), "{:?}", report.suite_problems);
 
-        // pytest-rerunfailures: failed attempts without a child, tests= counts tests.
+        // pytest-rerunfailures: earlier attempts as childless test cases, tests= counts tests.
         let report = parse_str(
             r#"<testsuites><testsuite name="pytest" tests="2" failures="1" errors="0" skipped="0">
                  <testcase classname="t" name="test_flaky"/><testcase classname="t" name="test_flaky"/>
@@ -1283,11 +1504,39 @@ mod tests {
         )
         .unwrap();
         assert_eq!(report.totals, Totals { flaky: 1, ..totals(2, 1, 1, 0, 0) });
-        assert!(!report.notes.iter().any(|n| n.contains("declares")), "matched counts agree: {:?}", report.notes);
+        assert_eq!((report.flaky[0].name.as_str(), report.flaky[0].attempts), ("test_flaky", 2));
+        assert!(report.suite_problems.is_empty(), "{:?}", report.suite_problems);
+        assert!(report.notes.iter().any(|n| n.contains("counted as attempts of one test")), "{:?}", report.notes);
+
+        // Ginkgo v1 -flakeAttempts: failed attempts, then the passing one; tests= counts specs run.
+        let report = parse_str(
+            r#"<testsuite name="S" tests="2" failures="1" errors="0">
+                 <testcase name="flaky" classname="S"><failure type="Failure">first</failure></testcase>
+                 <testcase name="flaky" classname="S"/>
+                 <testcase name="broken" classname="S"><failure type="Failure">1</failure></testcase>
+                 <testcase name="broken" classname="S"><failure type="Failure">2</failure></testcase>
+                 <testcase name="later" classname="S"><skipped/></testcase>
+               </testsuite>"#,
+        )
+        .unwrap();
+        assert_eq!(report.totals, Totals { flaky: 1, ..totals(3, 1, 1, 0, 1) });
+        assert_eq!(report.failures.len(), 1, "the replaced attempt is not listed: {:?}", report.failures);
+        assert_eq!(report.failures[0].message, "2");
+
+        // A passing duplicate added after a failing test under a rerun plugin: the runner
+        // counts it as a test of its own, so the counts no longer read as reruns.
+        let report = parse_str(
+            r#"<testsuite name="pytest" tests="2" failures="1">
+                 <testcase classname="t" name="test_bad"/><testcase classname="t" name="test_bad"><failure/></testcase>
+                 <testcase classname="t" name="test_bad"/>
+               </testsuite>"#,
+        )
+        .unwrap();
+        assert!(report.totals.failed >= 1 && report.totals.has_failures(), "{:?}", report.totals);
     }
 
     #[test]
-    fn an_error_then_a_failure_of_one_test_is_errored_and_a_pass_then_a_failure_is_failed() {
+    fn a_jest_suite_that_failed_to_run_is_one_errored_test_and_a_pass_then_a_failure_are_two_tests() {
         // jest-junit writes a suite that failed to run as an <error> and a <failure> test case.
         let report = parse_str(
             r#"<testsuites><testsuite name="broken.test.js" tests="0" errors="1" failures="0" skipped="0">
@@ -1297,7 +1546,8 @@ mod tests {
                <testsuite name="s"><testcase name="a"/><testcase name="a"><failure/></testcase></testsuite></testsuites>"#,
         )
         .unwrap();
-        assert_eq!(report.totals, totals(2, 0, 1, 1, 0));
+        // jest's pair is one errored test; the two `a` in `s` are two tests.
+        assert_eq!(report.totals, totals(3, 1, 1, 1, 0));
         assert_eq!(report.failures[0].kind, FailureKind::Error);
         assert_eq!(report.failures[0].message, "Cannot find module");
         assert!(report.flaky.is_empty());

@@ -369,6 +369,21 @@ impl TestKey {
     }
 }
 
+/// A failure listed through [`Collector::list`], for taking it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Listing(u64);
+
+/// What a listed failure belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListedAs {
+    /// A test whose attempts the collector matches.
+    Test(TestKey),
+    /// A test counted by its parser ([`Collector::list`]).
+    Listing(Listing),
+    /// A test counted past [`MAX_TRACKED_TESTS`].
+    Untracked,
+}
+
 /// What the collector keeps per test: its final outcome so far, nothing of its name.
 #[derive(Debug, Clone, Copy)]
 struct Record {
@@ -394,7 +409,8 @@ pub(crate) struct Collector {
     tests: HashMap<TestKey, Record>,
     untracked: u64,
     repeated: u64,
-    failures: Vec<(Option<TestKey>, FailedTest)>,
+    failures: Vec<(ListedAs, FailedTest)>,
+    listings: u64,
     flaky: Vec<(TestKey, FlakyTest)>,
     suite_problems: Vec<SuiteProblem>,
     notes: Vec<String>,
@@ -410,6 +426,7 @@ impl Collector {
             untracked: 0,
             repeated: 0,
             failures: Vec::new(),
+            listings: 0,
             flaky: Vec::new(),
             suite_problems: Vec::new(),
             notes: Vec::new(),
@@ -417,13 +434,43 @@ impl Collector {
         }
     }
 
-    pub(crate) fn totals(&self) -> Totals {
-        self.totals
+    /// Adds tests a parser counted itself, without matching attempts here (JUnit decides
+    /// per suite element which reading of its test cases holds). Their failures are
+    /// listed with [`Collector::list`], their flaky tests named with [`Collector::name_flaky`].
+    pub(crate) fn add_totals(&mut self, totals: &Totals) {
+        self.totals.add(totals);
     }
 
-    /// The final outcome so far of the test with `key`, if it was seen.
-    pub(crate) fn outcome(&self, key: TestKey) -> Option<Outcome> {
-        self.tests.get(&key).map(|r| r.outcome)
+    /// Lists a failed or errored test counted with [`Collector::add_totals`]; the
+    /// listing can be taken back with [`Collector::unlist`] while the list has room.
+    pub(crate) fn list(
+        &mut self,
+        outcome: Outcome,
+        suite: &str,
+        name: &str,
+        message: impl FnOnce() -> String,
+    ) -> Option<Listing> {
+        self.listings += 1;
+        let listing = Listing(self.listings);
+        self.list_failure(ListedAs::Listing(listing), outcome, suite, name, message).then_some(listing)
+    }
+
+    /// Takes back listed failures (attempts a later attempt of the same test replaced).
+    pub(crate) fn unlist(&mut self, listings: &[Listing]) {
+        if !listings.is_empty() {
+            self.failures.retain(|(as_, _)| !matches!(as_, ListedAs::Listing(l) if listings.contains(l)));
+        }
+    }
+
+    /// Names a flaky test counted in [`Totals::flaky`] through [`Collector::add_totals`].
+    pub(crate) fn name_flaky(&mut self, test: FlakyTest) {
+        if self.flaky.len() < MAX_LISTED_FLAKY {
+            self.flaky.push((TestKey(0), test));
+        }
+    }
+
+    pub(crate) fn totals(&self) -> Totals {
+        self.totals
     }
 
     /// Counts one attempt of the test `key` (shown as `suite › name`). A later attempt
@@ -456,7 +503,7 @@ impl Collector {
                     self.untracked += 1;
                     self.totals.count(outcome);
                     if outcome.is_failing() {
-                        self.list_failure(None, outcome, suite, name, message);
+                        self.list_failure(ListedAs::Untracked, outcome, suite, name, message);
                     }
                     return;
                 }
@@ -474,13 +521,13 @@ impl Collector {
                 // Still failing: the first listing (and its message) stays, with the final kind.
                 self.totals.count(record.outcome);
                 let kind = if record.outcome == Outcome::Errored { FailureKind::Error } else { FailureKind::Failure };
-                if let Some((_, listed)) = self.failures.iter_mut().find(|(k, _)| *k == Some(key)) {
+                if let Some((_, listed)) = self.failures.iter_mut().find(|(k, _)| *k == ListedAs::Test(key)) {
                     listed.kind = kind;
                 }
                 return;
             }
             if previous.listed {
-                self.failures.retain(|(k, _)| *k != Some(key));
+                self.failures.retain(|(k, _)| *k != ListedAs::Test(key));
                 self.flaky.retain(|(k, _)| *k != key);
             }
         }
@@ -498,29 +545,16 @@ impl Collector {
                 listed = true;
             }
         } else if record.outcome.is_failing() {
-            listed = self.list_failure(Some(key), record.outcome, suite, name, message);
+            listed = self.list_failure(ListedAs::Test(key), record.outcome, suite, name, message);
         }
         if let Some(r) = self.tests.get_mut(&key) {
             r.listed = listed;
         }
     }
 
-    /// Changes the final outcome of a test already counted (a jest-junit todo test that
-    /// looked like a passed one). Only a passed, single-attempt test is changed.
-    pub(crate) fn reclassify_passed(&mut self, key: TestKey, outcome: Outcome) -> bool {
-        let Some(record) = self.tests.get_mut(&key) else { return false };
-        if record.outcome != Outcome::Passed || record.attempts != 1 || outcome.is_failing() {
-            return false;
-        }
-        record.outcome = outcome;
-        self.totals.uncount(Outcome::Passed);
-        self.totals.count(outcome);
-        true
-    }
-
     fn list_failure(
         &mut self,
-        key: Option<TestKey>,
+        key: ListedAs,
         outcome: Outcome,
         suite: &str,
         name: &str,
