@@ -8,19 +8,35 @@
 //! Rules (on top of the shared ones in [`super`]):
 //! - The root is `<testsuites>` or `<testsuite>`; any other root element means the file
 //!   is some other XML (HTML, coverage, a POM) and not a report.
-//! - Every `<testcase>` is one attempt of a test, wherever it sits (suites may nest).
-//!   Its outcome comes from its children: `<failure>` → failed, `<error>` → errored (a
-//!   test with both counts once as failed and is noted; so does pytest's failed call
-//!   followed by a second test case holding only its teardown error, `failed on
-//!   teardown with …`), `<skipped>` → skipped (pytest's xfail too), none → passed.
-//! - Test cases with the same `classname` and `name` in the same `<testsuite>` element
-//!   are attempts of one test: gotestsum `--rerun-fails`, pytest-rerunfailures and
-//!   Ginkgo v1 `-flakeAttempts` write one test case per attempt, in one suite element.
-//!   Equal names in two suite elements are two tests (two Go packages with the same
-//!   Ginkgo suite name, Playwright's one suite per project, jest-junit's `undefined`
-//!   suite of top-level tests) (pytest-rerunfailures writes the
-//!   failed ones without a `<failure>`: a runner only reruns what failed). The last
-//!   attempt decides; a passing last attempt after others is passed and flaky.
+//! - Every `<testcase>` outside another one is a test, wherever it sits (suites may
+//!   nest; a `<testsuite>` inside a test case is not a suite). Its outcome comes from
+//!   its children: `<failure>` → failed, `<error>` → errored (a test with both counts
+//!   once as failed and is noted; so does pytest's failed call followed by a second
+//!   test case holding only its teardown error, `failed on teardown with …`),
+//!   `<skipped>` → skipped (pytest's xfail too), none → passed.
+//! - **Two test cases with one name are two tests.** A rerun is a rerun only where the
+//!   file says so; a repeated name alone does not (a passing test given the title of a
+//!   failing one must not turn the failure into a flaky pass). What says so:
+//!   - Surefire's `<flakyFailure>`/`<rerunFailure>` inside one test case (below);
+//!   - a suite element whose **declared counts** (`tests=`, `failures=`, …, written by
+//!     the runner, not by the tests) agree with reading each run of *consecutive* test
+//!     cases with one class and name as attempts of one test, and disagree with reading
+//!     each as a test. pytest-rerunfailures (the real plugin writes every attempt as a
+//!     test case, the failed ones without a child, and counts each test once) and
+//!     Ginkgo v1 `-flakeAttempts` (a test case per attempt, `tests=` counting specs)
+//!     write reruns so. Then the last attempt decides, a passing last attempt after
+//!     others is passed and flaky, and the earlier attempts' failures are not listed.
+//!     A test added with a repeated name is counted by its runner, so the counts no
+//!     longer read as reruns, and both are tests.
+//!
+//!   gotestsum `--rerun-fails` writes every attempt into its JUnit but marks none, and
+//!   counts every attempt in `tests=`/`failures=` (as `go test -count=2` repeats would
+//!   be): each is a test there, every failed attempt a failure. Its `--jsonfile`
+//!   (`go test -json`) marks reruns as separate package runs ([`super::gotest`]): keep
+//!   that as the evidence of a run with reruns. (kyma-project/telemetry-manager, the
+//!   first user, runs gotestsum with `--junitfile` and without `--rerun-fails`.)
+//!   Ginkgo v2 JUnit does not say that a spec flaked; its JSON report does
+//!   (`NumAttempts`, [`super::ginkgo`]).
 //! - Surefire reruns: `<flakyFailure>`/`<flakyError>` without a final `<failure>` or
 //!   `<error>` mean the test passed on a rerun: passed and flaky.
 //!   `<rerunFailure>`/`<rerunError>` mean every rerun failed too: failed.
@@ -40,18 +56,32 @@
 //!   `tests` does not count: when a suite declares fewer tests than it holds, its other
 //!   counts agree, and that many childless test cases have `time="0"`, those are todo
 //!   tests: skipped.
-//! - Counts come from the test cases; when a suite's `tests`/`failures`/`errors`/`skipped`
-//!   attributes agree neither with its test cases nor with its tests (attempts
-//!   matched), a note says so. Ginkgo counts pending specs in `disabled`, so
-//!   `skipped + disabled` is accepted for skipped. Failures and errors that the
-//!   outermost level (`<testsuites>`, else each outermost suite) declares beyond its
-//!   test cases are a suite problem: gotestsum, for one, declares a package build
-//!   failure in `errors` without writing a test case for it.
+//! - **Declared counts are checked.** Counts come from the test cases; a suite element
+//!   (and the `<testsuites>` root) whose declared `tests`/`failures`/`errors`/`skipped`
+//!   no reading of its test cases explains is a **suite problem**: the runner counted a
+//!   test or failure the file does not show (gotestsum declares a package build failure
+//!   in `errors` without a test case), or the file holds test cases its runner did not
+//!   count. The conventions of the tools are readings too: every test case element
+//!   (gotestsum counts every attempt; Ginkgo suite nodes), `tests` without the skipped
+//!   ones (Ginkgo v1 leaves pending specs out), `skipped` with or as `disabled` (Ginkgo
+//!   v2), `errors` with pytest's teardown errors, without gotestsum's `TestMain` test
+//!   case and jest-junit's "Test suite failed to run" ones (neither tool counts them),
+//!   and jest-junit's todo tests (above). A failed Ginkgo suite node explains a
+//!   disagreement of its suite (Ginkgo v1 declares the specs a failed `BeforeSuite`
+//!   kept from running): noted, it already fails the suite.
+//! - jest-junit writes a test file that failed to run as two test cases of one name
+//!   (class `Test suite failed to run`), an `<error>` and a `<failure>`: one errored test.
 //! - Duration: the root `<testsuites time>`, else the sum of the outermost suites'
 //!   `time`, else the sum of the test cases' `time`.
 //! - Test output (`<system-out>`, `<system-err>`) is never used: it is skipped straight
-//!   from the byte stream (respecting CDATA and comments), which makes the parse several
-//!   times faster on real reports; its bytes are therefore not checked for UTF-8.
+//!   from the byte stream, which makes the parse several times faster on real reports.
+//!   The skip is exact: it follows XML's content grammar (comments, CDATA sections,
+//!   processing instructions, nested elements whose quoted attribute values may hold
+//!   `>`, end tags that must match), so it ends where any XML reader ends the element;
+//!   markup no XML reader accepts makes the file unparseable, never a resynchronisation.
+//!   Everything else is tokenised by quick-xml. The output's bytes are not checked for
+//!   UTF-8. `tests/junit_differential.rs` checks the counts against an independent XML
+//!   reader on generated reports with such markup in every position.
 //! - No DTD: a `<!DOCTYPE>` that declares entities or names an external subset makes
 //!   the file unparseable, so entities are never expanded and nothing is fetched.
 

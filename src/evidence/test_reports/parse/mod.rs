@@ -19,14 +19,17 @@
 //!   "failed" is an assertion failure, "errored" anything that kept a test from
 //!   finishing (a panic in Ginkgo, a test that started and never ended).
 //! - A test is counted once, with its final outcome. Attempts of one test (reruns) are
-//!   recognised per format ([`junit`]: same suite, class and name; [`gotest`]: same
-//!   package and test; [`ginkgo`]: `NumAttempts`); the last attempt decides. A test
+//!   recognised only where the format or tool says so ([`junit`]: Surefire's rerun
+//!   elements, or consecutive same-named test cases in a suite whose declared counts
+//!   count them as one test; [`gotest`]: same package and test in separate package
+//!   runs; [`ginkgo`]: `NumAttempts`): two tests that merely share a name are two
+//!   tests. The last attempt decides. A test
 //!   whose last attempt passed after an earlier one did not is **passed and flaky**: it
 //!   is counted in [`Totals::flaky`] and named in [`ParsedReport::flaky`]. A test whose
 //!   every attempt failed is errored when any attempt errored, failed otherwise.
 //! - Package- and suite-level outcomes (a package that does not build, a `TestMain`
-//!   that exits, a failed `BeforeSuite`, failures a suite declares without a test case,
-//!   a stream that ends before a package's result) are **suite problems**: counted in
+//!   that exits, a failed `BeforeSuite`, declared counts that disagree with the test
+//!   cases, a stream that ends before a package's result) are **suite problems**: counted in
 //!   [`Totals::suite_problems`] and listed in [`ParsedReport::suite_problems`] with the
 //!   package or suite and a message. They fail the report; they are not tests.
 //! - Skip-like states (skipped, pending, todo, disabled, xfail) are skipped.
