@@ -91,7 +91,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
-use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES, Rechunk};
+use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES, READ_BUFFER, Rechunk};
 use super::{
     Collector, FlakyTest, Listing, MAX_LISTED_FLAKY, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat, Totals,
 };
@@ -123,7 +123,7 @@ fn is_ginkgo_suite_node(name: &str) -> bool {
 
 /// Parses a JUnit XML stream. `declared` says the file opened with `<?xml`, so an
 /// error before the root element makes it unparseable rather than "not a report".
-pub(crate) fn parse<R: BufRead>(mut reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
+pub(crate) fn parse<R: std::io::Read>(mut reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
     // The XML declaration is checked on the bytes, before quick-xml sees them: a
     // declaration holding `<` (or not ended within 1 KiB) is tokenised differently
     // depending on how the bytes arrive (found by fuzzing), so it is refused here,
@@ -144,7 +144,7 @@ pub(crate) fn parse<R: BufRead>(mut reader: R, declared: bool) -> Result<ParsedR
             });
         }
     }
-    parse_stream(Rechunk::new(std::io::Read::chain(std::io::Cursor::new(head), reader), 64 * 1024), declared)
+    parse_stream(Rechunk::new(std::io::Read::chain(std::io::Cursor::new(head), reader), READ_BUFFER), declared)
 }
 
 fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, Rejected> {

@@ -317,11 +317,12 @@ pub fn parse_reader(reader: impl Read) -> FileOutcome {
         Ok(v) => v,
         Err(e) => return FileOutcome::unparseable(None, format!("cannot read the file: {e}")),
     };
-    let reader = BufReader::with_capacity(input::READ_BUFFER, reader);
+    let buffered = |reader| BufReader::with_capacity(input::READ_BUFFER, reader);
     let result = match sniffed {
+        // JUnit reads through its own fixed chunks (`input::Rechunk`): the only copy of the bytes.
         Sniffed::Xml { declared } => junit::parse(reader, declared),
-        Sniffed::GoTestJson => gotest::parse(reader),
-        Sniffed::GinkgoJson => ginkgo::parse(reader),
+        Sniffed::GoTestJson => gotest::parse(buffered(reader)),
+        Sniffed::GinkgoJson => ginkgo::parse(buffered(reader)),
         Sniffed::Empty => Err(Rejected::Unparseable {
             format: None,
             reason: "the file is empty (a runner that stopped before writing its report leaves one like this)".into(),
@@ -332,6 +333,10 @@ pub fn parse_reader(reader: impl Read) -> FileOutcome {
         }),
         Sniffed::NotAReport => Err(Rejected::NotAReport),
     };
+    outcome(result)
+}
+
+fn outcome(result: Result<ParsedReport, Rejected>) -> FileOutcome {
     match result {
         Ok(report) => FileOutcome::Parsed(report),
         Err(Rejected::NotAReport) => FileOutcome::NotAReport,
