@@ -445,3 +445,12 @@ fn generated_reports_through_the_binary_count_the_same() {
     assert_eq!(got, expected, "{out}");
     assert!(!out.contains("ghost"), "a test case inside skippable markup was read: {out}");
 }
+
+#[test]
+fn a_test_case_inside_suite_level_output_is_never_skipped_silently() {
+    // An XML reader counts the failed test case inside the suite's <system-out>.
+    let xml = r#"<testsuite name="s"><testcase name="a"/><system-out>log <testcase name="b"><failure/></testcase></system-out></testsuite>"#;
+    assert_eq!(reference(xml.as_bytes()), Reference::Junit(Counts { tests: 2, failed: 1, ..Counts::default() }));
+    assert_eq!(compare(xml.as_bytes()), Ok(true));
+    assert!(matches!(parse_reader(xml.as_bytes()), FileOutcome::Unparseable { .. }), "refused, not skipped");
+}
