@@ -156,6 +156,7 @@ fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, R
     // would fail after a raw skip of an element's content (see `skip_content`).
     config.check_end_names = false;
     let mut state = State::new(declared);
+    let mut scanner = ContentScanner::default();
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
         allowance.reset();
@@ -174,7 +175,7 @@ fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, R
                 if name == "system-out" || name == "system-err" {
                     allowance.unlimited();
                     let position = xml.buffer_position() + state.skipped;
-                    match skip_content(xml.get_mut(), e.name().into_inner().as_bytes()) {
+                    match skip_content_with(xml.get_mut(), &mut scanner, e.name().into_inner().as_bytes()) {
                         Ok(skipped) => state.skipped += skipped,
                         Err(SkipError::Truncated) => {
                             return Err(state.unparseable(format!(
@@ -264,8 +265,9 @@ impl Declared {
 /// of a suite element belongs to: one test in the attempts reading ([`SuiteFrame::attempts`]).
 #[derive(Default)]
 struct Run {
-    /// `class`, a NUL, `name`; empty before the suite's first test case.
-    key: String,
+    /// The class and name of the run's test cases (empty before the suite's first).
+    class: String,
+    name: String,
     /// Attempts so far (Surefire's `<flakyFailure>` elements included).
     attempts: u32,
     /// The run's outcome in the attempts reading: the last attempt decides (errored when
@@ -341,9 +343,10 @@ impl SuiteFrame {
         }
     }
 
-    /// Counts one test case (not a suite node, not a teardown) in both readings. `key`
-    /// is its class and name; a new run takes it (and leaves its old buffer there).
-    fn count_case(&mut self, case: Counted, key: &mut String, names_left: &mut usize) {
+    /// Counts one test case (not a suite node, not a teardown) in both readings.
+    /// `class` and `name` are the test case's; a new run takes them (and leaves its old
+    /// buffers there, to be cleared and reused).
+    fn count_case(&mut self, case: Counted, class: &mut String, name: &mut String, names_left: &mut usize) {
         self.separate.count(case.outcome);
         let attempts = case.earlier_failures.saturating_add(1);
         if case.earlier_failures > 0 && case.outcome == Outcome::Passed {
@@ -377,7 +380,8 @@ impl SuiteFrame {
             self.end_run(names_left);
             self.attempts.count(case.outcome);
             let run = &mut self.run;
-            std::mem::swap(&mut run.key, key);
+            std::mem::swap(&mut run.class, class);
+            std::mem::swap(&mut run.name, name);
             run.attempts = attempts;
             run.outcome = Some(case.outcome);
             run.any_errored = case.outcome == Outcome::Errored;
@@ -489,8 +493,6 @@ struct State {
     suite_node_problems: u64,
     /// Test cases outside any `<testsuite>`.
     loose: SuiteFrame,
-    /// The class and name of the test case being closed (a reused buffer).
-    key: String,
     /// Flaky tests the open suites may still keep names of, pending their decision.
     names_left: usize,
     /// pytest teardown test cases counted with the test case before them.
@@ -521,7 +523,6 @@ impl State {
             elements: Totals::default(),
             suite_node_problems: 0,
             loose: SuiteFrame::default(),
-            key: String::new(),
             names_left: 2 * MAX_LISTED_FLAKY,
             teardown_errors: 0,
             uncounted_by_tool: Totals::default(),
@@ -850,12 +851,8 @@ impl State {
             }
             return;
         }
-        self.key.clear();
-        self.key.push_str(&self.case_class);
-        self.key.push('\0');
-        self.key.push_str(&self.case_name);
         let run = &self.suites.last().unwrap_or(&self.loose).run;
-        let repeats = run.attempts > 0 && run.key == self.key;
+        let repeats = run.attempts > 0 && run.name == self.case_name && run.class == self.case_class;
         let run = RunView { outcome: run.outcome };
         // pytest writes a test whose call failed and whose teardown then failed too as
         // two test cases, the second with only `<error message="failed on teardown
@@ -907,7 +904,7 @@ impl State {
             identity: identity.filter(|_| may_be_flaky || outcome.is_failing()),
         };
         let frame = self.suites.last_mut().unwrap_or(&mut self.loose);
-        frame.count_case(counted, &mut self.key, &mut self.names_left);
+        frame.count_case(counted, &mut self.case_class, &mut self.case_name, &mut self.names_left);
     }
 
     /// The innermost open suite, or the file's loose test cases.
@@ -1099,8 +1096,14 @@ enum SkipError {
 /// elements (whose start tags may hold `>` inside quoted attribute values) must close
 /// in order, and anything else that starts with `<` is malformed. Returns the bytes
 /// skipped. The answer does not depend on how the reads split the bytes.
+#[cfg(test)]
 fn skip_content(reader: &mut impl BufRead, qname: &[u8]) -> Result<u64, SkipError> {
-    let mut scanner = ContentScanner::new(qname);
+    skip_content_with(reader, &mut ContentScanner::default(), qname)
+}
+
+/// [`skip_content`] with a scanner whose buffers are reused from element to element.
+fn skip_content_with(reader: &mut impl BufRead, scanner: &mut ContentScanner, qname: &[u8]) -> Result<u64, SkipError> {
+    scanner.start(qname);
     let mut skipped = 0u64;
     loop {
         let chunk = reader.fill_buf().map_err(SkipError::Read)?;
@@ -1118,9 +1121,10 @@ fn skip_content(reader: &mut impl BufRead, qname: &[u8]) -> Result<u64, SkipErro
 }
 
 /// Where [`ContentScanner`] is in XML's content grammar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Scan {
     /// Character data, up to the next `<`.
+    #[default]
     Text,
     /// Just after `<`.
     Open,
@@ -1142,8 +1146,9 @@ enum Scan {
 
 /// An exact scanner of XML element content (the `content` production of XML 1.0),
 /// fed chunk by chunk, that finds the end tag closing the element it started in.
-struct ContentScanner<'q> {
-    qname: &'q [u8],
+#[derive(Default)]
+struct ContentScanner {
+    qname: Vec<u8>,
     scan: Scan,
     /// The name of the tag being read.
     name: Vec<u8>,
@@ -1155,9 +1160,15 @@ struct ContentScanner<'q> {
 const CDATA_OPEN: &[u8] = b"[CDATA[";
 const COMMENT_OPEN: &[u8] = b"--";
 
-impl<'q> ContentScanner<'q> {
-    fn new(qname: &'q [u8]) -> Self {
-        ContentScanner { qname, scan: Scan::Text, name: Vec::new(), open: Vec::new(), open_starts: Vec::new() }
+impl ContentScanner {
+    /// Starts the content of a new element `<qname …>`.
+    fn start(&mut self, qname: &[u8]) {
+        self.qname.clear();
+        self.qname.extend_from_slice(qname);
+        self.scan = Scan::Text;
+        self.name.clear();
+        self.open.clear();
+        self.open_starts.clear();
     }
 
     /// Reads `chunk`; returns how many of its bytes end the element (through its end
@@ -1308,7 +1319,7 @@ impl<'q> ContentScanner<'q> {
         self.scan = Scan::Text;
         let expected = match self.open_starts.last() {
             Some(&start) => &self.open[start..],
-            None => self.qname,
+            None => &self.qname,
         };
         if self.name != expected {
             return Err(format!(
