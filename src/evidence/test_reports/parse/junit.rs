@@ -91,11 +91,13 @@ use std::io::BufRead;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
-use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES, READ_BUFFER, Rechunk};
+use super::input::{Allowance, Bounded, MAX_TOKEN_BYTES, Rechunk};
 use super::{
     Collector, FlakyTest, Listing, MAX_LISTED_FLAKY, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat, Totals,
 };
 
+/// The fixed chunks quick-xml is fed ([`Rechunk`]): the only copy of the file's bytes.
+const CHUNK: usize = 128 * 1024;
 /// Deeper element nesting than this is not a report: it only costs memory.
 const MAX_DEPTH: usize = 512;
 /// The names of all open elements together may not be longer than this.
@@ -144,7 +146,7 @@ pub(crate) fn parse<R: std::io::Read>(mut reader: R, declared: bool) -> Result<P
             });
         }
     }
-    parse_stream(Rechunk::new(std::io::Read::chain(std::io::Cursor::new(head), reader), READ_BUFFER), declared)
+    parse_stream(Rechunk::new(std::io::Read::chain(std::io::Cursor::new(head), reader), CHUNK), declared)
 }
 
 fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, Rejected> {
@@ -157,7 +159,8 @@ fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, R
     config.check_end_names = false;
     let mut state = State::new(declared);
     let mut scanner = ContentScanner::default();
-    let mut buf = Vec::with_capacity(64 * 1024);
+    // Grows to the longest token read (bounded by `Allowance`); most are short.
+    let mut buf = Vec::with_capacity(8 * 1024);
     loop {
         allowance.reset();
         buf.clear();
