@@ -117,6 +117,10 @@ const GINKGO_SUITE_NODES: &[&str] = &[
 const GINKGO_V1_SUITE_NODES: &[&str] = &["BeforeSuite", "AfterSuite"];
 
 fn is_ginkgo_suite_node(name: &str) -> bool {
+    // Every node name starts with `[`, `B` or `A`: most test names are out at once.
+    if !matches!(name.as_bytes().first(), Some(b'[' | b'B' | b'A')) {
+        return false;
+    }
     GINKGO_V1_SUITE_NODES.contains(&name)
         || GINKGO_SUITE_NODES
             .iter()
@@ -847,14 +851,15 @@ impl State {
         let Some(case) = self.case.take() else { return };
         let outcome = case.outcome();
         self.elements.count(outcome);
-        self.frame().elements.count(outcome);
+        let frame = self.suites.last_mut().unwrap_or(&mut self.loose);
+        frame.elements.count(outcome);
         if is_ginkgo_suite_node(&self.case_name) {
             if outcome.is_failing() {
                 self.suite_node_failed(case);
             }
             return;
         }
-        let run = &self.suites.last().unwrap_or(&self.loose).run;
+        let run = &frame.run;
         let repeats = run.attempts > 0 && run.name == self.case_name && run.class == self.case_class;
         let run = RunView { outcome: run.outcome };
         // pytest writes a test whose call failed and whose teardown then failed too as
