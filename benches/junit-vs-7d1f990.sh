@@ -73,6 +73,16 @@ fi
 # (`reports` exits 1 on these files: they have failed tests.)
 count() { { "$1" reports --json "$2" || true; } | python3 -c 'import json,sys; t=json.load(sys.stdin)["totals"]; print(t["tests"], t["failed"], t["errored"], t["skipped"])'; }
 
+# Peak RSS of each binary on a one-test report: what it takes before any parsing (its
+# code and start-up), to tell the parser's memory from the binary's.
+printf '<testsuite name="s"><testcase name="a"/></testsuite>' > "$dir/tiny.xml"
+for which in old new; do
+  bin="$old"; [ "$which" = new ] && bin="$new"
+  rss=$(for _ in 1 2 3 4 5; do /usr/bin/time -f "%M" taskset -c 0 "$bin" reports --json "$dir/tiny.xml" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p)
+  echo "$which: peak RSS on a one-test report $((rss / 1024)).$(((rss % 1024) * 10 / 1024)) MiB (the binary's own baseline)"
+done
+echo
+
 for shape in output-heavy case-heavy; do
   file="$dir/$shape.xml"
   # Both must count the file the same way before their times are compared.
@@ -86,7 +96,7 @@ for shape in output-heavy case-heavy; do
       /usr/bin/time -f "$which %e %M" -a -o "$results" taskset -c 0 "$bin" reports --json "$file" >/dev/null || true
     done
   done
-  python3 - "$results" "$(stat -c %s "$file")" "$runs" "$new_counts" "$shape" <<'EOF'
+  python3 - "$results" "$(stat -L -c %s "$file")" "$runs" "$new_counts" "$shape" <<'EOF'
 import statistics, sys
 path, size, runs, counts, shape = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 rows = {"old": [], "new": []}
