@@ -1388,9 +1388,17 @@ fn for_each_attribute(e: &BytesStart<'_>, mut f: impl FnMut(&str, Cow<'_, str>))
     for attribute in e.attributes().with_checks(false) {
         let attribute =
             attribute.map_err(|err| format!("malformed attribute in <{}>: {err}", e.local_name().into_inner()))?;
-        let value = match attribute.normalized_value(XmlVersion::Implicit1_0) {
-            Ok(v) => v,
-            Err(_) => attribute.value.clone(),
+        // Most values hold nothing XML 1.0 normalizes (`&`, `\t`, `\n`, `\r`): found with
+        // memchr, they are used as they are (quick-xml's own check goes byte by byte).
+        let bytes = attribute.value.as_bytes();
+        let plain = memchr::memchr2(b'&', b'\n', bytes).is_none() && memchr::memchr2(b'\r', b'\t', bytes).is_none();
+        let value = if plain {
+            attribute.value.clone()
+        } else {
+            match attribute.normalized_value(XmlVersion::Implicit1_0) {
+                Ok(v) => v,
+                Err(_) => attribute.value.clone(),
+            }
         };
         f(attribute.key.local_name().into_inner(), value);
     }
@@ -1800,6 +1808,16 @@ mod tests {
             let Err(Rejected::Unparseable { reason, .. }) = parse_str(&xml) else { panic!("{broken} must be refused") };
             assert!(reason.contains("malformed XML"), "{broken}: {reason}");
         }
+    }
+
+    #[test]
+    fn attribute_values_are_normalized_as_xml_says() {
+        let report = parse_str(
+            "<testsuite name=\"s &amp; t\"><testcase classname=\"c\" name=\"a&#x9;b\tc\nd &lt;e&gt;\"><failure/></testcase></testsuite>",
+        )
+        .unwrap();
+        assert_eq!(report.failures[0].suite, "s & t");
+        assert_eq!(report.failures[0].name, "a\tb c d <e>");
     }
 
     #[test]
