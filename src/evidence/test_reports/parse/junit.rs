@@ -178,7 +178,7 @@ fn parse_stream<R: BufRead>(reader: R, declared: bool) -> Result<ParsedReport, R
         match event {
             Event::Start(e) => {
                 state.start(&e, false)?;
-                let name = e.local_name().into_inner();
+                let name = local_name(e.name().into_inner());
                 if name == "system-out" || name == "system-err" {
                     allowance.unlimited();
                     let position = xml.buffer_position() + state.skipped;
@@ -586,7 +586,7 @@ impl State {
     }
 
     fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), Rejected> {
-        let name = e.local_name().into_inner();
+        let name = local_name(e.name().into_inner());
         if !self.root_seen {
             if name != "testsuites" && name != "testsuite" {
                 return Err(Rejected::NotAReport);
@@ -676,7 +676,7 @@ impl State {
             )));
         }
         self.open.truncate(start);
-        let name = qname.rsplit(':').next().unwrap_or(qname);
+        let name = local_name(qname);
         let depth = self.depth;
         self.depth = self.depth.saturating_sub(1);
         if let Some(case) = &mut self.case {
@@ -1400,9 +1400,19 @@ fn for_each_attribute(e: &BytesStart<'_>, mut f: impl FnMut(&str, Cow<'_, str>))
                 Err(_) => attribute.value.clone(),
             }
         };
-        f(attribute.key.local_name().into_inner(), value);
+        f(local_name(attribute.key.into_inner()), value);
     }
     Ok(())
+}
+
+/// A qualified name without its prefix (`x:testcase` → `testcase`; after the first
+/// colon, as quick-xml's `local_name`). Names are short: a plain scan beats quick-xml's
+/// memchr set-up, per tag and attribute.
+fn local_name(qname: &str) -> &str {
+    match qname.bytes().position(|b| b == b':') {
+        Some(colon) => &qname[colon + 1..],
+        None => qname,
+    }
 }
 
 fn parse_count(value: &str) -> Option<u64> {
