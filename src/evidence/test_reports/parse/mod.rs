@@ -19,14 +19,17 @@
 //!   "failed" is an assertion failure, "errored" anything that kept a test from
 //!   finishing (a panic in Ginkgo, a test that started and never ended).
 //! - A test is counted once, with its final outcome. Attempts of one test (reruns) are
-//!   recognised per format ([`junit`]: same suite, class and name; [`gotest`]: same
-//!   package and test; [`ginkgo`]: `NumAttempts`); the last attempt decides. A test
+//!   recognised only where the format or tool says so ([`junit`]: Surefire's rerun
+//!   elements, or consecutive same-named test cases in a suite whose declared counts
+//!   count them as one test; [`gotest`]: same package and test in separate package
+//!   runs; [`ginkgo`]: `NumAttempts`): two tests that merely share a name are two
+//!   tests. The last attempt decides. A test
 //!   whose last attempt passed after an earlier one did not is **passed and flaky**: it
 //!   is counted in [`Totals::flaky`] and named in [`ParsedReport::flaky`]. A test whose
 //!   every attempt failed is errored when any attempt errored, failed otherwise.
 //! - Package- and suite-level outcomes (a package that does not build, a `TestMain`
-//!   that exits, a failed `BeforeSuite`, failures a suite declares without a test case,
-//!   a stream that ends before a package's result) are **suite problems**: counted in
+//!   that exits, a failed `BeforeSuite`, declared counts that disagree with the test
+//!   cases, a stream that ends before a package's result) are **suite problems**: counted in
 //!   [`Totals::suite_problems`] and listed in [`ParsedReport::suite_problems`] with the
 //!   package or suite and a message. They fail the report; they are not tests.
 //! - Skip-like states (skipped, pending, todo, disabled, xfail) are skipped.
@@ -314,11 +317,12 @@ pub fn parse_reader(reader: impl Read) -> FileOutcome {
         Ok(v) => v,
         Err(e) => return FileOutcome::unparseable(None, format!("cannot read the file: {e}")),
     };
-    let reader = BufReader::with_capacity(input::READ_BUFFER, reader);
+    let buffered = |reader| BufReader::with_capacity(input::READ_BUFFER, reader);
     let result = match sniffed {
+        // JUnit reads through its own fixed chunks (`input::Rechunk`): the only copy of the bytes.
         Sniffed::Xml { declared } => junit::parse(reader, declared),
-        Sniffed::GoTestJson => gotest::parse(reader),
-        Sniffed::GinkgoJson => ginkgo::parse(reader),
+        Sniffed::GoTestJson => gotest::parse(buffered(reader)),
+        Sniffed::GinkgoJson => ginkgo::parse(buffered(reader)),
         Sniffed::Empty => Err(Rejected::Unparseable {
             format: None,
             reason: "the file is empty (a runner that stopped before writing its report leaves one like this)".into(),
@@ -329,6 +333,10 @@ pub fn parse_reader(reader: impl Read) -> FileOutcome {
         }),
         Sniffed::NotAReport => Err(Rejected::NotAReport),
     };
+    outcome(result)
+}
+
+fn outcome(result: Result<ParsedReport, Rejected>) -> FileOutcome {
     match result {
         Ok(report) => FileOutcome::Parsed(report),
         Err(Rejected::NotAReport) => FileOutcome::NotAReport,
@@ -369,6 +377,21 @@ impl TestKey {
     }
 }
 
+/// A failure listed through [`Collector::list`], for taking it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Listing(u64);
+
+/// What a listed failure belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListedAs {
+    /// A test whose attempts the collector matches.
+    Test(TestKey),
+    /// A test counted by its parser ([`Collector::list`]).
+    Listing(Listing),
+    /// A test counted past [`MAX_TRACKED_TESTS`].
+    Untracked,
+}
+
 /// What the collector keeps per test: its final outcome so far, nothing of its name.
 #[derive(Debug, Clone, Copy)]
 struct Record {
@@ -394,7 +417,8 @@ pub(crate) struct Collector {
     tests: HashMap<TestKey, Record>,
     untracked: u64,
     repeated: u64,
-    failures: Vec<(Option<TestKey>, FailedTest)>,
+    failures: Vec<(ListedAs, FailedTest)>,
+    listings: u64,
     flaky: Vec<(TestKey, FlakyTest)>,
     suite_problems: Vec<SuiteProblem>,
     notes: Vec<String>,
@@ -410,6 +434,7 @@ impl Collector {
             untracked: 0,
             repeated: 0,
             failures: Vec::new(),
+            listings: 0,
             flaky: Vec::new(),
             suite_problems: Vec::new(),
             notes: Vec::new(),
@@ -417,13 +442,43 @@ impl Collector {
         }
     }
 
-    pub(crate) fn totals(&self) -> Totals {
-        self.totals
+    /// Adds tests a parser counted itself, without matching attempts here (JUnit decides
+    /// per suite element which reading of its test cases holds). Their failures are
+    /// listed with [`Collector::list`], their flaky tests named with [`Collector::name_flaky`].
+    pub(crate) fn add_totals(&mut self, totals: &Totals) {
+        self.totals.add(totals);
     }
 
-    /// The final outcome so far of the test with `key`, if it was seen.
-    pub(crate) fn outcome(&self, key: TestKey) -> Option<Outcome> {
-        self.tests.get(&key).map(|r| r.outcome)
+    /// Lists a failed or errored test counted with [`Collector::add_totals`]; the
+    /// listing can be taken back with [`Collector::unlist`] while the list has room.
+    pub(crate) fn list(
+        &mut self,
+        outcome: Outcome,
+        suite: &str,
+        name: &str,
+        message: impl FnOnce() -> String,
+    ) -> Option<Listing> {
+        self.listings += 1;
+        let listing = Listing(self.listings);
+        self.list_failure(ListedAs::Listing(listing), outcome, suite, name, message).then_some(listing)
+    }
+
+    /// Takes back listed failures (attempts a later attempt of the same test replaced).
+    pub(crate) fn unlist(&mut self, listings: &[Listing]) {
+        if !listings.is_empty() {
+            self.failures.retain(|(as_, _)| !matches!(as_, ListedAs::Listing(l) if listings.contains(l)));
+        }
+    }
+
+    /// Names a flaky test counted in [`Totals::flaky`] through [`Collector::add_totals`].
+    pub(crate) fn name_flaky(&mut self, test: FlakyTest) {
+        if self.flaky.len() < MAX_LISTED_FLAKY {
+            self.flaky.push((TestKey(0), test));
+        }
+    }
+
+    pub(crate) fn totals(&self) -> Totals {
+        self.totals
     }
 
     /// Counts one attempt of the test `key` (shown as `suite › name`). A later attempt
@@ -456,7 +511,7 @@ impl Collector {
                     self.untracked += 1;
                     self.totals.count(outcome);
                     if outcome.is_failing() {
-                        self.list_failure(None, outcome, suite, name, message);
+                        self.list_failure(ListedAs::Untracked, outcome, suite, name, message);
                     }
                     return;
                 }
@@ -474,13 +529,13 @@ impl Collector {
                 // Still failing: the first listing (and its message) stays, with the final kind.
                 self.totals.count(record.outcome);
                 let kind = if record.outcome == Outcome::Errored { FailureKind::Error } else { FailureKind::Failure };
-                if let Some((_, listed)) = self.failures.iter_mut().find(|(k, _)| *k == Some(key)) {
+                if let Some((_, listed)) = self.failures.iter_mut().find(|(k, _)| *k == ListedAs::Test(key)) {
                     listed.kind = kind;
                 }
                 return;
             }
             if previous.listed {
-                self.failures.retain(|(k, _)| *k != Some(key));
+                self.failures.retain(|(k, _)| *k != ListedAs::Test(key));
                 self.flaky.retain(|(k, _)| *k != key);
             }
         }
@@ -498,29 +553,16 @@ impl Collector {
                 listed = true;
             }
         } else if record.outcome.is_failing() {
-            listed = self.list_failure(Some(key), record.outcome, suite, name, message);
+            listed = self.list_failure(ListedAs::Test(key), record.outcome, suite, name, message);
         }
         if let Some(r) = self.tests.get_mut(&key) {
             r.listed = listed;
         }
     }
 
-    /// Changes the final outcome of a test already counted (a jest-junit todo test that
-    /// looked like a passed one). Only a passed, single-attempt test is changed.
-    pub(crate) fn reclassify_passed(&mut self, key: TestKey, outcome: Outcome) -> bool {
-        let Some(record) = self.tests.get_mut(&key) else { return false };
-        if record.outcome != Outcome::Passed || record.attempts != 1 || outcome.is_failing() {
-            return false;
-        }
-        record.outcome = outcome;
-        self.totals.uncount(Outcome::Passed);
-        self.totals.count(outcome);
-        true
-    }
-
     fn list_failure(
         &mut self,
-        key: Option<TestKey>,
+        key: ListedAs,
         outcome: Outcome,
         suite: &str,
         name: &str,
