@@ -1,5 +1,5 @@
-//! `fail-on-flaky` through the binary, with a real `gotestsum --rerun-fails` run
-//! (tests/fixtures/reports/gotestsum-rerun/: three tests failed first and passed on the
+//! `fail-on-flaky` through the binary, with a real pytest-rerunfailures run
+//! (tests/fixtures/reports/pytest-rerun-green/: two tests failed first and passed on the
 //! rerun). Off by default: the release passes and names the flakes. On: the category
 //! fails and the reason names the flaky tests.
 
@@ -39,7 +39,7 @@ async fn flaky_tests_pass_by_default_and_fail_the_gate_with_fail_on_flaky() {
     fake.seed_artifact(
         &fake.run_backend_id,
         "pr-unit-report",
-        &zip_bytes(&[("junit.xml", &fixture("gotestsum-rerun/junit.xml"))]),
+        &zip_bytes(&[("junit.xml", &fixture("pytest-rerun-green/report.xml"))]),
     )
     .await;
 
@@ -47,7 +47,7 @@ async fn flaky_tests_pass_by_default_and_fail_the_gate_with_fail_on_flaky() {
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
     let m = manifest(&step, &result);
     let unit = &m["evidence"]["tests"]["categories"][0];
-    assert_eq!((unit["status"].as_str(), unit["totals"]["flaky"].as_u64()), (Some("passed"), Some(3)));
+    assert_eq!((unit["status"].as_str(), unit["totals"]["flaky"].as_u64()), (Some("passed"), Some(2)));
     assert!(m["evidence"]["tests"].get("fail_on_flaky").is_none(), "the default leaves the manifest as before");
 
     let (step, result) = audit(&fake, Some("true")).await;
@@ -58,9 +58,9 @@ async fn flaky_tests_pass_by_default_and_fail_the_gate_with_fail_on_flaky() {
     let unit = &m["evidence"]["tests"]["categories"][0];
     assert_eq!(
         (unit["status"].as_str(), unit["totals"]["failed"].as_u64(), unit["totals"]["flaky"].as_u64()),
-        (Some("failed"), Some(0), Some(3))
+        (Some("failed"), Some(0), Some(2))
     );
-    let reason = "Unit tests: 3 flaky test(s) (fail-on-flaky): example.com/rerun/flaky › TestFlakyNetwork, example.com/rerun/flaky › TestFlakyTable/second, example.com/rerun/flaky › TestFlakyTable";
+    let reason = "Unit tests: 2 flaky test(s) (fail-on-flaky): pytest › test_green.test_flaky_network, pytest › test_green.test_flaky_timing";
     assert!(result.summary.contains(reason), "{}", result.summary);
 
     // The bundle written under fail-on-flaky verifies: verify judges with the recorded setting.

@@ -304,12 +304,16 @@ pub struct TestEvidence {
     pub fail_on_flaky: bool,
 }
 
-/// The counting conventions of this release (README, "Counting conventions"): 2 counts
-/// a rerun test once with its final outcome, flaky when it failed first, and keeps suite
-/// problems apart from tests. 1 (release-audit 0.1.0) counted every attempt and every
-/// suite-level problem as a test. `verify` recounts only under the convention a bundle
-/// was counted with.
-pub const COUNTING_CONVENTION: u32 = 2;
+/// The counting conventions (docs/counting.md): 3 counts same-named JUnit test cases as
+/// separate tests unless the file marks reruns (Surefire's rerun elements, or declared
+/// suite counts that only the rerun reading explains), makes declared counts that
+/// disagree with the test cases a suite problem, and reads files by content (a JUnit,
+/// `go test -json` or Ginkgo file that cannot be read is unparseable). 2 counted a rerun
+/// test once with its final outcome, flaky when it failed first, and kept suite problems
+/// apart from tests, but merged every same-named test case. 1 (the first version) counted
+/// every attempt and every suite-level problem as a test. `verify` recounts only under
+/// the convention a bundle was counted with.
+pub const COUNTING_CONVENTION: u32 = 3;
 
 fn first_convention() -> u32 {
     1
