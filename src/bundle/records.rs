@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use crate::evidence::images::record::ImageRecord;
+pub use crate::evidence::images::record::{
+    MAX_RECORD_BYTES as MAX_IMAGE_RECORD_BYTES, is_record_file as is_image_record,
+};
 use crate::evidence::test_reports::TestEvidence;
-
-/// Largest image record read (`record-image` writes a few KiB).
-pub const MAX_IMAGE_RECORD_BYTES: u64 = 8 << 20;
 
 /// The records that could be read, and a line for each that could not (each fails the
 /// audit: a record nobody can check proves nothing, and must not be ignored).
@@ -17,12 +17,6 @@ pub const MAX_IMAGE_RECORD_BYTES: u64 = 8 << 20;
 pub struct ImageRecords {
     pub records: Vec<ImageRecord>,
     pub problems: Vec<String>,
-}
-
-/// Whether a report file is an image record, by its name.
-pub fn is_image_record(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or_default();
-    name.starts_with("image-record") && name.ends_with(".json")
 }
 
 /// Reads every image record among `tests`' report files below `root` (the bundle
@@ -39,10 +33,7 @@ pub fn image_records(tests: &TestEvidence, root: &Path) -> ImageRecords {
             ));
             continue;
         }
-        let path = root.join(&file.path);
-        let read = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| ImageRecord::parse(&bytes, &file.path).map_err(|e| e.to_string()));
+        let read = ImageRecord::read_file(&root.join(&file.path), &file.path);
         match read {
             Ok(record) => out.records.push(record),
             Err(e) => out.problems.push(format!("`{}` cannot be read: {e}", file.path)),

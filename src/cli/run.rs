@@ -152,7 +152,7 @@ async fn collect_evidence(
         images.write_into(dir)?;
         evidence.images = Some(images);
     }
-    let changes = collect_changes(config, clients.rest.as_ref(), dir, commands).await?;
+    let changes = collect_changes(config, clients.rest.as_ref(), dir, deadline, commands).await?;
     evidence.changes = changes.map(|c| c.evidence);
     Ok(evidence)
 }
@@ -303,12 +303,7 @@ fn write_zip_sums(config: &Config, bundle: &ZippedBundle, manifest_path: &std::p
     let inner_path = manifest_path.with_file_name("SHA256SUMS");
     let inner = std::fs::read_to_string(&inner_path)
         .map_err(|e| Error::io(&inner_path, e, "the bundle directory must stay in place"))?;
-    let mut text = format!("{}  {name}.zip\n", bundle.sha256);
-    for line in inner.lines() {
-        if let Some((hash, path)) = line.split_once("  ") {
-            text.push_str(&format!("{hash}  {name}/{path}\n"));
-        }
-    }
+    let text = crate::publish::zip_sums(name, &bundle.sha256, &inner);
     let path = config.bundle_dir.join(format!("{name}.SHA256SUMS"));
     crate::bundle::write_output_file(&path, text.as_bytes())?;
     Ok(path)
@@ -395,12 +390,17 @@ async fn collect_changes(
     config: &Config,
     rest: Option<&Rest>,
     dir: &mut BundleDir,
+    deadline: &Deadline,
     commands: &Commands,
 ) -> Result<Option<crate::evidence::changes::ChangeRecord>> {
     let Some(settings) = &config.changes else { return Ok(None) };
     let rest = rest.expect("validated: the change trail needs github-token and a repository");
     let _g = commands.group("Reading the change and approval trail");
-    let record = crate::evidence::changes::collect(settings, rest).await?;
+    // The trail ends by the audit's deadline, counted from the audit's start: its
+    // requests are bounded by it (naming the host), and the stage as a whole too.
+    let mut settings = settings.clone();
+    settings.deadline = Some(deadline.at.into_std());
+    let record = deadline.bound("reading the change trail", crate::evidence::changes::collect(&settings, rest)).await?;
     record.write_into(dir)?;
     annotate(commands, &report::annotations::change_notes(&record.evidence));
     Ok(Some(record))

@@ -45,7 +45,8 @@ pub const REPORT_MARKERS: [&[u8]; 2] = [b"<testsuite", b"\"SpecReports\""];
 /// their reports (the image record of `record-image`, `evidence::images::record::KIND`).
 pub const OTHER_EVIDENCE_KINDS: [&str; 1] = ["release-audit/image-record"];
 
-/// The largest such evidence file read to see its `kind` (an image record's own bound).
+/// The largest such evidence file read to see its `kind` (an image record's own bound,
+/// `evidence::images::record::MAX_RECORD_BYTES`; a unit test keeps them equal).
 pub const MAX_OTHER_EVIDENCE_BYTES: u64 = 8 << 20;
 
 /// The class of a file's content, from its first non-blank byte.
@@ -196,6 +197,7 @@ mod tests {
     #[test]
     fn an_image_record_beside_the_reports_is_other_evidence() {
         assert_eq!(OTHER_EVIDENCE_KINDS, [crate::evidence::images::record::KIND]);
+        assert_eq!(MAX_OTHER_EVIDENCE_BYTES, crate::evidence::images::record::MAX_RECORD_BYTES);
         let record = br#"{"kind":"release-audit/image-record","version":1,"images":[]}"#;
         assert!(matches!(outcome_of(record), FileOutcome::NotAReport));
         let smuggled = br#"{"kind":"release-audit/image-record","x":"<testsuite name=\"s\"><testcase name=\"t\"><failure/></testcase></testsuite>"}"#;
