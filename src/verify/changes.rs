@@ -11,8 +11,7 @@ use super::{Found, Problem};
 use crate::bundle::manifest::Manifest;
 use crate::evidence::changes::previous::{PreviousMethod, PreviousRelease, candidate_order, judge_previous};
 use crate::evidence::changes::{
-    Approvals, ChangeEvidence, Commit, CommitStatus, MAX_NAMED, NamedCommit, PullRecord, approval_control, recount,
-    review_control,
+    Approvals, ChangeEvidence, Commit, PullRecord, approval_control, recount, review_control,
 };
 
 fn changes_problem(detail: String) -> Problem {
@@ -225,7 +224,7 @@ fn check_review(c: &ChangeEvidence, commits: &[Commit], pulls: &[PullRecord], pr
     for d in disagreements.into_iter().take(20) {
         problems.push(changes_problem(d));
     }
-    let named = named_unreviewed(commits, pulls);
+    let named = crate::evidence::changes::name_unreviewed(commits, &pulls.iter().map(|p| &p.pull).collect::<Vec<_>>());
     if named != c.unreviewed {
         problems.push(changes_problem(
             "the unreviewed commits the manifest names are not the ones changes/*.json give".into(),
@@ -238,36 +237,6 @@ fn check_review(c: &ChangeEvidence, commits: &[Commit], pulls: &[PullRecord], pr
             c.reviewed_changes.held, c.reviewed_changes.detail, control.held, control.detail
         )));
     }
-}
-
-/// The first [`MAX_NAMED`] unreviewed commits, as the evidence stage names them.
-fn named_unreviewed(commits: &[Commit], pulls: &[PullRecord]) -> Vec<NamedCommit> {
-    commits
-        .iter()
-        .filter(|c| !c.review.as_ref().is_some_and(|r| r.is_reviewed()))
-        .take(MAX_NAMED)
-        .map(|c| {
-            let numbers = match &c.review {
-                Some(CommitStatus::Unreviewed { pulls, .. }) => pulls.clone(),
-                _ => Vec::new(),
-            };
-            let mut merged_by: Vec<String> = Vec::new();
-            for n in &numbers {
-                let login = pulls.iter().find(|p| p.pull.number == *n).and_then(|p| p.pull.merged_by.as_ref());
-                if let Some(login) = login.map(|u| u.login.clone())
-                    && !merged_by.contains(&login)
-                {
-                    merged_by.push(login);
-                }
-            }
-            NamedCommit {
-                sha: c.sha.clone(),
-                pulls: numbers,
-                why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
-                merged_by,
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

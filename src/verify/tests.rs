@@ -7,8 +7,7 @@ use super::{Found, Problem};
 use crate::bundle::manifest::Manifest;
 use crate::bundle::safe_relative_path;
 use crate::evidence::test_reports::files::read_artifact_file;
-use crate::evidence::test_reports::parse::FileOutcome;
-use crate::evidence::test_reports::{COUNTING_CONVENTION, CategoryRecord, FileStatus, ReportFile, judge};
+use crate::evidence::test_reports::{COUNTING_CONVENTION, CategoryRecord, ReportFile, judge};
 
 pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
     let Some(tests) = &m.evidence.tests else { return };
@@ -100,37 +99,12 @@ fn check_artifacts(m: &Manifest, c: &CategoryRecord, problems: &mut Vec<Problem>
 /// not be parsed, its size and hash) must be what the file itself gives.
 fn recount_file(found: &Found, c: &CategoryRecord, file: &ReportFile, problems: &mut Vec<Problem>) {
     let Some(on_disk) = found.get(&file.path) else { return };
-    let base = ReportFile {
-        path: file.path.clone(),
-        sha256: on_disk.sha256.clone(),
-        size: on_disk.size,
-        status: FileStatus::NotAReport,
-        format: None,
-        totals: None,
-        duration_seconds: None,
-        failures: vec![],
-        flaky: vec![],
-        suite_problems: vec![],
-        notes: vec![],
-        reason: None,
-    };
-    let derived = match read_artifact_file(&found.path(&file.path)) {
-        FileOutcome::Parsed(r) => ReportFile {
-            status: FileStatus::Parsed,
-            format: Some(r.format),
-            totals: Some(r.totals),
-            duration_seconds: r.duration_seconds,
-            failures: r.failures,
-            flaky: r.flaky,
-            suite_problems: r.suite_problems,
-            notes: r.notes,
-            ..base
-        },
-        FileOutcome::Unparseable { format, reason } => {
-            ReportFile { status: FileStatus::Unparseable, format, reason: Some(reason), ..base }
-        }
-        FileOutcome::NotAReport => base,
-    };
+    let derived = ReportFile::from_outcome(
+        file.path.clone(),
+        on_disk.size,
+        on_disk.sha256.clone(),
+        read_artifact_file(&found.path(&file.path)),
+    );
     if derived.status != file.status || derived.totals != file.totals {
         problems.push(Problem::Manifest {
             detail: format!(

@@ -36,8 +36,8 @@ use serde::de::DeserializeOwned;
 use super::previous::{self, Candidate, Comparison, Listing, PreviousMethod, PreviousOutcome, PreviousRelease, Source};
 use super::review::{self, GHOST, short};
 use super::{
-    Approval, Approvals, ChangeEvidence, ChangeRecord, ChangeSettings, Commit, CommitRange, MAX_NAMED, NamedCommit,
-    Person, PullRecord, PullRequest, Review, Signature, User, approval_control, review_control,
+    Approval, Approvals, ChangeEvidence, ChangeRecord, ChangeSettings, Commit, CommitRange, Person, PullRecord,
+    PullRequest, Review, Signature, User, approval_control, review_control,
 };
 use crate::error::{Error, Result};
 use crate::github::rest::{Answer, Page, REQUEST_TIME_LIMIT, Refusal, Rest};
@@ -411,7 +411,7 @@ fn finish(
     for (c, s) in commits.iter_mut().zip(statuses) {
         c.review = Some(s);
     }
-    let unreviewed = name_unreviewed(&commits, &plain);
+    let unreviewed = super::name_unreviewed(&commits, &plain.iter().collect::<Vec<_>>());
     if counts.unsigned > 0 {
         notes.push(format!(
             "{} of {} commits have no signature GitHub verified (their verification in changes/commits.json says why)",
@@ -451,36 +451,6 @@ fn finish(
         notes,
     };
     ChangeRecord { evidence, commits, pulls, approvals, previous }
-}
-
-/// The first unreviewed commits, with their pull requests and who merged them.
-fn name_unreviewed(commits: &[Commit], pulls: &[PullRequest]) -> Vec<NamedCommit> {
-    commits
-        .iter()
-        .filter(|c| !c.review.as_ref().is_some_and(|r| r.is_reviewed()))
-        .take(MAX_NAMED)
-        .map(|c| {
-            let numbers = match &c.review {
-                Some(super::CommitStatus::Unreviewed { pulls, .. }) => pulls.clone(),
-                _ => Vec::new(),
-            };
-            let mut merged_by: Vec<String> = Vec::new();
-            for n in &numbers {
-                if let Some(login) =
-                    pulls.iter().find(|p| p.number == *n).and_then(|p| p.merged_by.as_ref()).map(|u| u.login.clone())
-                    && !merged_by.contains(&login)
-                {
-                    merged_by.push(login);
-                }
-            }
-            NamedCommit {
-                sha: c.sha.clone(),
-                pulls: numbers,
-                why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
-                merged_by,
-            }
-        })
-        .collect()
 }
 
 /// A list of releases or tags, read whole (up to 10 pages) or said why not.

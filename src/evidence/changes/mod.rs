@@ -480,6 +480,37 @@ pub fn recount(commits: &[Commit], pulls: &[PullRecord]) -> (ChangeCounts, Vec<S
     (counts, disagreements)
 }
 
+/// The first [`MAX_NAMED`] unreviewed commits, with their pull requests and who merged
+/// them: one rule for the evidence stage and for `verify`.
+pub fn name_unreviewed(commits: &[Commit], pulls: &[&PullRequest]) -> Vec<NamedCommit> {
+    commits
+        .iter()
+        .filter(|c| !c.review.as_ref().is_some_and(|r| r.is_reviewed()))
+        .take(MAX_NAMED)
+        .map(|c| {
+            let numbers = match &c.review {
+                Some(CommitStatus::Unreviewed { pulls, .. }) => pulls.clone(),
+                _ => Vec::new(),
+            };
+            let mut merged_by: Vec<String> = Vec::new();
+            for n in &numbers {
+                if let Some(login) =
+                    pulls.iter().find(|p| p.number == *n).and_then(|p| p.merged_by.as_ref()).map(|u| u.login.clone())
+                    && !merged_by.contains(&login)
+                {
+                    merged_by.push(login);
+                }
+            }
+            NamedCommit {
+                sha: c.sha.clone(),
+                pulls: numbers,
+                why: c.review.as_ref().map(|r| r.describe()).unwrap_or_default(),
+                merged_by,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

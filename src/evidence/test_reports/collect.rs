@@ -15,8 +15,8 @@ use super::files::read_artifact_file;
 use super::jobs::{JobTie, tie_artifact};
 use super::parse::FileOutcome;
 use super::{
-    ArtifactRecord, Category, CategoryRecord, FileStatus, JobLog, ReportFile, RunSelector, SourceRun, TestEvidence,
-    TestSettings, Warning, WarningKind, judge_category,
+    ArtifactRecord, Category, CategoryRecord, JobLog, ReportFile, RunSelector, SourceRun, TestEvidence, TestSettings,
+    Warning, WarningKind, judge_category,
 };
 use crate::bundle::dir::BundleDir;
 use crate::bundle::dir::FileEntry;
@@ -797,37 +797,7 @@ fn with_run(e: Error, run_id: Option<u64>) -> Error {
 }
 
 fn report_file(path: String, file: &ExtractedFile, outcome: FileOutcome) -> ReportFile {
-    let base = ReportFile {
-        path,
-        sha256: file.sha256.clone(),
-        size: file.size,
-        status: FileStatus::NotAReport,
-        format: None,
-        totals: None,
-        duration_seconds: None,
-        failures: vec![],
-        flaky: vec![],
-        suite_problems: vec![],
-        notes: vec![],
-        reason: None,
-    };
-    match outcome {
-        FileOutcome::Parsed(r) => ReportFile {
-            status: FileStatus::Parsed,
-            format: Some(r.format),
-            totals: Some(r.totals),
-            duration_seconds: r.duration_seconds,
-            failures: r.failures,
-            flaky: r.flaky,
-            suite_problems: r.suite_problems,
-            notes: r.notes,
-            ..base
-        },
-        FileOutcome::Unparseable { format, reason } => {
-            ReportFile { status: FileStatus::Unparseable, format, reason: Some(reason), ..base }
-        }
-        FileOutcome::NotAReport => base,
-    }
+    ReportFile::from_outcome(path, file.size, file.sha256.clone(), outcome)
 }
 
 /// The log of every completed job of the current run, through the jobs API (each

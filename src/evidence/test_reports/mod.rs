@@ -160,6 +160,44 @@ pub struct ReportFile {
     pub reason: Option<String>,
 }
 
+impl ReportFile {
+    /// The record of one report file from what reading it gave: one rule for the audit
+    /// and for `verify`, which re-reads the file and compares the whole record.
+    pub fn from_outcome(path: String, size: u64, sha256: String, outcome: parse::FileOutcome) -> ReportFile {
+        let base = ReportFile {
+            path,
+            sha256,
+            size,
+            status: FileStatus::NotAReport,
+            format: None,
+            totals: None,
+            duration_seconds: None,
+            failures: vec![],
+            flaky: vec![],
+            suite_problems: vec![],
+            notes: vec![],
+            reason: None,
+        };
+        match outcome {
+            parse::FileOutcome::Parsed(r) => ReportFile {
+                status: FileStatus::Parsed,
+                format: Some(r.format),
+                totals: Some(r.totals),
+                duration_seconds: r.duration_seconds,
+                failures: r.failures,
+                flaky: r.flaky,
+                suite_problems: r.suite_problems,
+                notes: r.notes,
+                ..base
+            },
+            parse::FileOutcome::Unparseable { format, reason } => {
+                ReportFile { status: FileStatus::Unparseable, format, reason: Some(reason), ..base }
+            }
+            parse::FileOutcome::NotAReport => base,
+        }
+    }
+}
+
 /// One report artifact and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArtifactRecord {
