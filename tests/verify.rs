@@ -161,7 +161,7 @@ async fn totals_counted_under_another_convention_are_a_problem_naming_the_verifi
     let original = zip.with_extension("");
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(original.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(m["evidence"]["tests"]["counting"], 2, "a bundle records the conventions it was counted under");
+    assert_eq!(m["evidence"]["tests"]["counting"], 3, "a bundle records the conventions it was counted under");
 
     let rewrite = |name: &str, counting: Option<u64>, edit: &dyn Fn(&mut serde_json::Value)| {
         let dir = step.path("conventions").join(name).join("audit-bundle-9.9.9");
@@ -182,16 +182,16 @@ async fn totals_counted_under_another_convention_are_a_problem_naming_the_verifi
     let (code, out) = rewrite("first", None, &|_| {});
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("counting convention: the test totals were counted under convention 1, this release-audit counts under 2 and cannot recount them; verify this bundle with release-audit 0.1.0"),
+        out.contains("counting convention: the test totals were counted under convention 1, this release-audit counts under 3 and cannot recount them; verify this bundle with release-audit 0.1.0"),
         "{out}"
     );
     assert!(out.contains("FAILED: ") && out.contains("1 problem(s)"), "{out}");
     // A later convention: the same, naming the version that wrote it.
-    let (code, out) = rewrite("later", Some(3), &|_| {});
+    let (code, out) = rewrite("later", Some(4), &|_| {});
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("counted under convention 3")
-            && out.contains("(release-audit 0.1.0) or a later one that counts under convention 3"),
+        out.contains("counted under convention 4")
+            && out.contains("(release-audit 0.1.0) or a later one that counts under convention 4"),
         "{out}"
     );
     // Not recounted, but the arithmetic still holds: a category total that its files do
@@ -200,7 +200,7 @@ async fn totals_counted_under_another_convention_are_a_problem_naming_the_verifi
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("e2e tests: recorded"), "{out}");
     // Under this convention a recorded total is recounted (the tampering case above).
-    let (code, out) = rewrite("current", Some(2), &|m| {
+    let (code, out) = rewrite("current", Some(3), &|m| {
         m["evidence"]["tests"]["categories"][0]["artifacts"][0]["files"][0]["totals"]["skipped"] = 1.into()
     });
     assert_eq!(code, 1, "{out}");
