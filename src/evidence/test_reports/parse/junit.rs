@@ -14,7 +14,8 @@
 //!   its children: `<failure>` → failed, `<error>` → errored (a test with both counts
 //!   once as failed and is noted; so does pytest's failed call followed by a second
 //!   test case holding only its teardown error, `failed on teardown with …`),
-//!   `<skipped>` → skipped (pytest's xfail too), none → passed.
+//!   `<skipped>` → skipped (pytest's xfail too), none → passed. A `<failure>` or
+//!   `<error>` anywhere but as a test case's child makes the file unparseable.
 //! - **Two test cases with one name are two tests.** A rerun is a rerun only where the
 //!   file says so; a repeated name alone does not (a passing test given the title of a
 //!   failing one must not turn the failure into a flaky pass). What says so:
@@ -798,9 +799,12 @@ impl State {
     }
 
     fn case_child(&mut self, element: &str, e: &BytesStart<'_>, depth: usize, empty: bool) -> Result<(), Rejected> {
-        let Some(case) = &mut self.case else { return Ok(()) };
+        let decides = matches!(element, "failure" | "error");
+        let Some(case) = &mut self.case else {
+            return if decides { Err(self.misplaced(element)) } else { Ok(()) };
+        };
         if depth != case.depth + 1 {
-            return Ok(());
+            return if decides { Err(self.misplaced(element)) } else { Ok(()) };
         }
         let decisive = match element {
             "failure" => {
@@ -853,6 +857,15 @@ impl State {
             case.capturing = Some(depth);
         }
         Ok(())
+    }
+
+    /// A `<failure>` or `<error>` that is not a child of a test case (directly under a
+    /// suite, or deeper inside a test case): an XML reader sees a failure there, no
+    /// reading here counts it, so the file is refused rather than the failure lost.
+    fn misplaced(&self, element: &str) -> Rejected {
+        self.unparseable(format!(
+            "a <{element}> element that is not a child of a <testcase>: its failure would not be counted"
+        ))
     }
 
     fn close_case(&mut self) {
@@ -1709,6 +1722,19 @@ mod tests {
                 r#"<testsuites><testsuite name="s"><testcase name="ok">{inner}</testcase></testsuite></testsuites>"#
             );
             assert!(matches!(parse_str(&xml), Err(Rejected::Unparseable { .. })), "{xml}");
+        }
+    }
+
+    /// A failure or error element outside a test case, or below one of its other
+    /// children, is refused: counting it nowhere would turn a failure into a pass.
+    #[test]
+    fn a_failure_outside_a_test_case_is_refused_not_lost() {
+        for xml in [
+            r#"<testsuite name="s" tests="1"><testcase name="ok"/><error message="BeforeAll hook failed"/></testsuite>"#,
+            r#"<testsuites><testsuite name="s"><testcase name="ok"/><failure message="setup"/></testsuite></testsuites>"#,
+            r#"<testsuite name="s"><testcase name="bad"><extra><failure message="boom"/></extra></testcase></testsuite>"#,
+        ] {
+            assert!(matches!(parse_str(xml), Err(Rejected::Unparseable { .. })), "{xml}");
         }
     }
 
