@@ -92,8 +92,37 @@ fn json_output_has_the_same_totals_as_the_library() {
     let ginkgo = files.iter().find(|f| f["format"] == "ginkgo-json").unwrap();
     assert_eq!(ginkgo["totals"]["tests"], 6);
     assert_eq!(json["totals"]["tests"], expected.totals.tests + 6);
-    let others = files.iter().filter(|f| f["outcome"] == "not_a_report").count();
-    assert_eq!(others, 1, "expected.json of the Ginkgo sample is other JSON");
+    // expected.json of the Ginkgo sample is other JSON: in a report artifact the gate
+    // calls it unparseable, and so does `reports`.
+    let expected_json = files.iter().find(|f| f["path"].as_str().unwrap().ends_with("expected.json")).unwrap();
+    assert_eq!(expected_json["outcome"], "unparseable", "{expected_json}");
+    assert_eq!(json["not_reports"], 0);
+}
+
+/// `reports` judges a file as the gate judges a file of a report artifact: a passing
+/// report beside a failing one that does not open as a report (a broken root element, a
+/// line put in front of it, other JSON, UTF-16 without a byte order mark) is not green.
+#[test]
+fn files_the_gate_calls_unparseable_are_unparseable_here_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pass.xml"), PASSING).unwrap();
+    let failing = r#"<testsuites><testsuite name="s" tests="1" failures="1"><testcase name="bad"><failure/></testcase></testsuite></testsuites>"#;
+    let utf16: Vec<u8> = failing.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (name, content) in [
+        ("broken-root.xml", failing.replace("<testsuites>", "<testsuitez>").into_bytes()),
+        ("prefixed.xml", format!("go test output follows\n{failing}").into_bytes()),
+        ("other.json", br#"{"tests":[{"name":"bad","status":"failed"}]}"#.to_vec()),
+        ("utf16.xml", utf16),
+    ] {
+        let only = dir.path().join("only");
+        std::fs::create_dir_all(&only).unwrap();
+        std::fs::copy(dir.path().join("pass.xml"), only.join("pass.xml")).unwrap();
+        std::fs::write(only.join(name), content).unwrap();
+        let (code, out, _) = reports(&[&only]);
+        assert_eq!(code, 1, "{name}: {out}");
+        assert!(out.contains("UNPARSEABLE"), "{name}: {out}");
+        std::fs::remove_dir_all(&only).unwrap();
+    }
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //!
 //! Directories are walked (symlinked directories are not followed, so a link loop
 //! cannot hang it); zips (recognised by content) are extracted with the same limits as
-//! artifacts into a temporary directory. Every file is parsed with
-//! [`parse_file`]; files that are not reports are listed once at the end.
+//! artifacts into a temporary directory. Every file is read with
+//! [`read_artifact_file`], the audit's own rule for a file of a report artifact (XML or
+//! JSON that is not a report, or text holding a report marker, is unparseable, as the
+//! gate judges it); files that are not reports are listed once at the end.
 //!
 //! `--json` prints one [`ReportsSummary`]: `passed`, `totals`, the counts of `reports`,
 //! `unparseable` and `not_reports`, and `files[]` with each file's `path` and its
@@ -32,7 +34,8 @@ use serde::Serialize;
 
 use crate::error::{EXIT_VERDICT_FAILED, Error};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
-use crate::evidence::test_reports::parse::{FailureKind, FileOutcome, Totals, parse_file};
+use crate::evidence::test_reports::files::read_artifact_file;
+use crate::evidence::test_reports::parse::{FailureKind, FileOutcome, Totals};
 use crate::github::commands::{eprint_line, inert, inert_json};
 
 /// Failed tests listed in the table output; the rest are counted.
@@ -174,7 +177,7 @@ fn is_zip(path: &Path) -> bool {
 fn add_file(path: &Path, shown: &str, files: &mut Vec<FileReport>) {
     // Opening a FIFO to look for a zip header would block: only regular files are opened.
     if !path.is_file() || !is_zip(path) {
-        files.push(FileReport { path: shown.to_string(), outcome: parse_file(path) });
+        files.push(FileReport { path: shown.to_string(), outcome: read_artifact_file(path) });
         return;
     }
     let refused =
@@ -189,7 +192,7 @@ fn add_file(path: &Path, shown: &str, files: &mut Vec<FileReport>) {
             for file in extracted {
                 let inner = format!("{shown}!{}", file.path);
                 // Archives inside archives are not opened: artifacts hold plain files.
-                files.push(FileReport { path: inner, outcome: parse_file(&dest.join(&file.path)) });
+                files.push(FileReport { path: inner, outcome: read_artifact_file(&dest.join(&file.path)) });
             }
         }
         Err(error) => files.push(refused(format!("archive refused: {error} ({})", error.hint()))),

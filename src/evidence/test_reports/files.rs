@@ -15,6 +15,9 @@
 //!   upload beside their reports: an image record (`record-image`, an object whose `kind`
 //!   is one of [`OTHER_EVIDENCE_KINDS`], at most [`MAX_OTHER_EVIDENCE_BYTES`], holding no
 //!   report marker), which the image stage reads and checks.
+//! - **UTF-16** text (a byte order mark, or the NUL bytes by which an XML reader knows
+//!   UTF-16 without one) that opens as markup or JSON, or holds a report marker, is
+//!   unparseable ([`super::parse::parse_file`] says so): only UTF-8 is read.
 //! - **Everything else** may be other content and stays [`FileOutcome::NotAReport`]: logs
 //!   and console output (plain text in which no `go test -json` event occurs anywhere —
 //!   recognition reads through any preamble), screenshots and other binary files,

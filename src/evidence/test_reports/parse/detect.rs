@@ -31,7 +31,8 @@ pub(crate) enum Sniffed {
     GinkgoJson,
     /// Nothing but whitespace.
     Empty,
-    /// A UTF-16 byte order mark in front of markup.
+    /// UTF-16 text (a byte order mark, or NUL bytes an XML reader reads as UTF-16) that
+    /// opens as markup or JSON or holds a report marker: refused, never "not a report".
     Utf16,
     NotAReport,
 }
@@ -157,12 +158,8 @@ impl LineProbe {
 }
 
 fn recognise(head: &[u8]) -> Sniffed {
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return if head.len() > 2 && head[2..].iter().take(8).any(|&b| b == b'<') {
-            Sniffed::Utf16
-        } else {
-            Sniffed::NotAReport
-        };
+    if let Some(units) = utf16_units(head) {
+        return if utf16_looks_like_a_report(&units) { Sniffed::Utf16 } else { Sniffed::NotAReport };
     }
     let text = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
     let start = text.iter().position(|b| !b.is_ascii_whitespace());
@@ -175,6 +172,36 @@ fn recognise(head: &[u8]) -> Sniffed {
         _ if has_go_test_json_line(body) => Sniffed::GoTestJson,
         _ => Sniffed::NotAReport,
     }
+}
+
+/// The head as UTF-16 code units, when it is UTF-16 text: a byte order mark, or (an XML
+/// reader detects UTF-16 without one from its first `<`) a NUL byte beside a non-NUL one
+/// in the first two bytes, which no UTF-8 text starts with. UTF-32 reads as UTF-16
+/// with NUL units here, which is refused the same way.
+fn utf16_units(head: &[u8]) -> Option<Vec<u16>> {
+    let (little, body) = match head {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        [0, b, ..] if *b != 0 => (false, head),
+        [b, 0, ..] if *b != 0 => (true, head),
+        _ => return None,
+    };
+    let pair = |c: &[u8]| if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) };
+    Some(body.chunks_exact(2).map(pair).collect())
+}
+
+/// UTF-16 text that opens as markup or JSON after any blank, or holds a report marker in
+/// its head: a report release-audit cannot read, never "not a report".
+fn utf16_looks_like_a_report(units: &[u16]) -> bool {
+    let blank = |u: u16| u == 0 || u == 0xFEFF || u8::try_from(u).is_ok_and(|b| b.is_ascii_whitespace());
+    let opens = units.iter().copied().find(|&u| !blank(u));
+    if matches!(opens, Some(u) if u == u16::from(b'<') || u == u16::from(b'{') || u == u16::from(b'[')) {
+        return true;
+    }
+    let text: String = char::decode_utf16(units.iter().copied().filter(|&u| u != 0))
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    ["<testsuite", "\"SpecReports\"", "\"Action\""].iter().any(|m| text.contains(m))
 }
 
 /// Ginkgo writes `[{"SuitePath": …, "SuiteDescription": …, …, "SpecReports": […]}]`.
@@ -230,6 +257,25 @@ mod tests {
         assert_eq!(recognise(b" \n\t"), Sniffed::Empty);
         assert_eq!(recognise(b""), Sniffed::Empty);
         assert_eq!(recognise(b"\xFF\xFE<\0?\0x\0"), Sniffed::Utf16);
+    }
+
+    /// An XML reader reads UTF-16 without a byte order mark, and UTF-16 with blank lines
+    /// before the root element: a failing JUnit report written so must not be "not a
+    /// report" (it would be dropped while the category stays green on its other files).
+    #[test]
+    fn utf16_reports_without_a_bom_or_behind_blank_lines_are_recognised() {
+        let xml =
+            "<testsuites><testsuite name=\"s\"><testcase name=\"t\"><failure/></testcase></testsuite></testsuites>";
+        let be: Vec<u8> = xml.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let le: Vec<u8> = xml.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let blank_le: Vec<u8> = "\n\n\n\n\n\n".encode_utf16().flat_map(u16::to_le_bytes).chain(le.clone()).collect();
+        assert_eq!(recognise(&be), Sniffed::Utf16);
+        assert_eq!(recognise(&le), Sniffed::Utf16);
+        assert_eq!(recognise(&[&[0xFF, 0xFE][..], &blank_le].concat()), Sniffed::Utf16);
+        let log: Vec<u8> = "tests: ok <testsuite> written".encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(recognise(&[&[0xFE, 0xFF][..], &log].concat()), Sniffed::Utf16);
+        let plain: Vec<u8> = "all good\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(recognise(&[&[0xFF, 0xFE][..], &plain].concat()), Sniffed::NotAReport);
     }
 
     #[test]

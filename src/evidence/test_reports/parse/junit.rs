@@ -8,12 +8,14 @@
 //! Rules (on top of the shared ones in [`super`]):
 //! - The root is `<testsuites>` or `<testsuite>`; any other root element means the file
 //!   is some other XML (HTML, coverage, a POM) and not a report.
-//! - Every `<testcase>` outside another one is a test, wherever it sits (suites may
-//!   nest; a `<testsuite>` inside a test case is not a suite). Its outcome comes from
+//! - Every `<testcase>` is a test, wherever it sits (suites may nest); a `<testcase>` or
+//!   `<testsuite>` element inside a test case makes the file unparseable (refused
+//!   rather than a failing test case lost inside a passing one). Its outcome comes from
 //!   its children: `<failure>` → failed, `<error>` → errored (a test with both counts
 //!   once as failed and is noted; so does pytest's failed call followed by a second
 //!   test case holding only its teardown error, `failed on teardown with …`),
-//!   `<skipped>` → skipped (pytest's xfail too), none → passed.
+//!   `<skipped>` → skipped (pytest's xfail too), none → passed. A `<failure>` or
+//!   `<error>` anywhere but as a test case's child makes the file unparseable.
 //! - **Two test cases with one name are two tests.** A rerun is a rerun only where the
 //!   file says so; a repeated name alone does not (a passing test given the title of a
 //!   failing one must not turn the failure into a flaky pass). What says so:
@@ -609,13 +611,20 @@ impl State {
             case.children += 1;
         }
         match name {
+            // A test case or suite inside a test case is no reading any runner writes; an
+            // XML reader sees a test there, so it is refused rather than lost (a failing
+            // test case inside a passing one would otherwise never be counted).
+            "testcase" | "testsuite" if self.case.is_some() => {
+                return Err(self.unparseable(format!(
+                    "a <{name}> element inside a test case: no JUnit writer nests them, and its tests would not be counted"
+                )));
+            }
             "testsuites" if own_depth == 1 => {
                 let (declared, time, _) = self.suite_attributes(e)?;
                 self.root = Some(declared);
                 self.root_time = time;
             }
-            // A suite inside a test case is not one (and its test cases are not tests).
-            "testsuite" if self.case.is_none() => {
+            "testsuite" => {
                 let (declared, time, suite_name) = self.suite_attributes(e)?;
                 let frame = SuiteFrame::new(suite_name, declared, time);
                 if empty {
@@ -624,7 +633,7 @@ impl State {
                     self.suites.push(frame);
                 }
             }
-            "testcase" if self.case.is_none() => {
+            "testcase" => {
                 self.open_case(e, own_depth)?;
                 if empty {
                     self.close_case();
@@ -790,9 +799,12 @@ impl State {
     }
 
     fn case_child(&mut self, element: &str, e: &BytesStart<'_>, depth: usize, empty: bool) -> Result<(), Rejected> {
-        let Some(case) = &mut self.case else { return Ok(()) };
+        let decides = matches!(element, "failure" | "error");
+        let Some(case) = &mut self.case else {
+            return if decides { Err(self.misplaced(element)) } else { Ok(()) };
+        };
         if depth != case.depth + 1 {
-            return Ok(());
+            return if decides { Err(self.misplaced(element)) } else { Ok(()) };
         }
         let decisive = match element {
             "failure" => {
@@ -845,6 +857,15 @@ impl State {
             case.capturing = Some(depth);
         }
         Ok(())
+    }
+
+    /// A `<failure>` or `<error>` that is not a child of a test case (directly under a
+    /// suite, or deeper inside a test case): an XML reader sees a failure there, no
+    /// reading here counts it, so the file is refused rather than the failure lost.
+    fn misplaced(&self, element: &str) -> Rejected {
+        self.unparseable(format!(
+            "a <{element}> element that is not a child of a <testcase>: its failure would not be counted"
+        ))
     }
 
     fn close_case(&mut self) {
@@ -1686,6 +1707,35 @@ mod tests {
         assert_eq!(report.totals, Totals { suite_problems: 1, ..totals(2, 2, 0, 0, 0) });
         assert_eq!(report.suite_problems[0].message, "[ReportAfterSuite] merge failed: disk full");
         assert!(report.notes.iter().all(|n| !n.contains("declares")), "{:?}", report.notes);
+    }
+
+    /// An XML reader sees the inner test case; counting only the outer one would hide
+    /// its failure behind a pass, so the file is refused.
+    #[test]
+    fn a_test_case_or_suite_inside_a_test_case_is_refused_not_lost() {
+        for inner in [
+            r#"<testcase name="bad"><failure message="boom"/></testcase>"#,
+            r#"<x><testcase name="bad"><failure/></testcase></x>"#,
+            r#"<testsuite name="inner"><testcase name="bad"><failure/></testcase></testsuite>"#,
+        ] {
+            let xml = format!(
+                r#"<testsuites><testsuite name="s"><testcase name="ok">{inner}</testcase></testsuite></testsuites>"#
+            );
+            assert!(matches!(parse_str(&xml), Err(Rejected::Unparseable { .. })), "{xml}");
+        }
+    }
+
+    /// A failure or error element outside a test case, or below one of its other
+    /// children, is refused: counting it nowhere would turn a failure into a pass.
+    #[test]
+    fn a_failure_outside_a_test_case_is_refused_not_lost() {
+        for xml in [
+            r#"<testsuite name="s" tests="1"><testcase name="ok"/><error message="BeforeAll hook failed"/></testsuite>"#,
+            r#"<testsuites><testsuite name="s"><testcase name="ok"/><failure message="setup"/></testsuite></testsuites>"#,
+            r#"<testsuite name="s"><testcase name="bad"><extra><failure message="boom"/></extra></testcase></testsuite>"#,
+        ] {
+            assert!(matches!(parse_str(xml), Err(Rejected::Unparseable { .. })), "{xml}");
+        }
     }
 
     #[test]
