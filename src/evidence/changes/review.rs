@@ -133,12 +133,28 @@ struct Standing<'a> {
     ghost_approval: bool,
 }
 
+/// The reviews in the order they were made: by `submitted_at` (an instant, however it is
+/// written), then GitHub's id (ids grow with time), then the listed order. The list's own
+/// order is GitHub's too, but a recorded list could be reordered: the times decide.
+fn chronological(reviews: &[Review]) -> Vec<&Review> {
+    let mut ordered: Vec<(Option<chrono::DateTime<chrono::Utc>>, u64, usize, &Review)> = reviews
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = r.submitted_at.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            (at.map(|t| t.with_timezone(&chrono::Utc)), r.id, i, r)
+        })
+        .collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    ordered.into_iter().map(|(_, _, _, r)| r).collect()
+}
+
 fn standing(reviews: &[Review]) -> Standing<'_> {
-    // Every reviewer's latest deciding review, in the order GitHub lists them
-    // (chronological). A dismissed review no longer decides anything.
+    // Every reviewer's latest deciding review, in the order they were made. A
+    // dismissed review no longer decides anything.
     let mut latest: BTreeMap<String, (usize, &Review)> = BTreeMap::new();
     let mut ghost_approval = false;
-    for (at, review) in reviews.iter().enumerate() {
+    for (at, review) in chronological(reviews).into_iter().enumerate() {
         match review.state.as_str() {
             "APPROVED" | "CHANGES_REQUESTED" => {}
             "DISMISSED" => {
@@ -157,7 +173,7 @@ fn standing(reviews: &[Review]) -> Standing<'_> {
             _ => ghost_approval |= review.state == "APPROVED",
         }
     }
-    // In the order they were given, so that the last one is the latest.
+    // In the order they were made, so that the last one is the latest.
     let mut decided: Vec<(usize, &Review)> = latest.values().copied().collect();
     decided.sort_by_key(|(at, _)| *at);
     let approvals = decided.into_iter().map(|(_, r)| r).filter(|r| r.state == "APPROVED").collect();
@@ -488,6 +504,25 @@ mod tests {
             classify_pull(&pull("alice", vec![review("bob", "APPROVED", HEAD), review("bob", "COMMENTED", HEAD)]))
                 .is_reviewed()
         );
+    }
+
+    /// The reviews' times decide which is a reviewer's latest, not the order of a list
+    /// (a recorded `pulls.json` could be reordered): a change request made after an
+    /// approval withdraws it wherever it is listed (found by a red-team review).
+    #[test]
+    fn the_latest_review_is_the_latest_in_time_not_in_the_list() {
+        let at = |mut r: Review, id: u64, t: &str| {
+            r.id = id;
+            r.submitted_at = Some(t.into());
+            r
+        };
+        let approved = at(review("bob", "APPROVED", HEAD), 10, "2026-01-01T10:00:00Z");
+        let changes = at(review("bob", "CHANGES_REQUESTED", HEAD), 11, "2026-01-01T11:00:00Z");
+        assert_eq!(classify_pull(&pull("alice", vec![changes.clone(), approved.clone()])), PullStatus::NotApproved);
+        assert_eq!(classify_pull(&pull("alice", vec![approved.clone(), changes.clone()])), PullStatus::NotApproved);
+        // Times in another offset are instants too.
+        let later = at(review("bob", "APPROVED", HEAD), 12, "2026-01-01T13:30:00+02:00");
+        assert!(classify_pull(&pull("alice", vec![later, changes, approved])).is_reviewed());
     }
 
     fn commit(pulls: Option<Vec<u64>>, verified: bool) -> Commit {
