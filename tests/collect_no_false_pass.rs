@@ -290,3 +290,63 @@ async fn in_the_current_run_an_unfinished_or_unknown_uploader_holds_the_report_b
         result.summary
     );
 }
+
+/// A matrix leg that failed before writing any report uploads no artifact
+/// (`upload-artifact` with no files creates none), so the category's wildcard matches
+/// only the passing legs. The failed job itself fails the gate, named (a red-team
+/// finding), and `verify` reads the failed jobs again from the bundle's jobs list.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_matrix_leg_that_uploaded_nothing_fails_the_gate_and_is_named() {
+    let fake = FakeGitHub::start().await;
+    let run_id = 7070;
+    let backend = fake.add_run(run_id, "integration.yml", SHA, "failure");
+    let step = |name: &str, conclusion: &str, from: &str, to: &str| FakeStep::completed(name, conclusion, from, to);
+    fake.add_job(
+        run_id,
+        FakeJob::completed(
+            1,
+            "e2e (logs)",
+            "success",
+            vec![
+                step("Run tests", "success", "2026-11-01T10:00:00Z", "2026-11-01T10:05:00Z"),
+                step("Upload test results", "success", "2026-11-01T10:05:00Z", "2026-11-01T10:05:03Z"),
+            ],
+        ),
+    );
+    fake.add_job(
+        run_id,
+        FakeJob::completed(
+            2,
+            "e2e (metrics)",
+            "failure",
+            vec![
+                step("Deploy manager", "failure", "2026-11-01T10:00:00Z", "2026-11-01T10:02:00Z"),
+                step("Run tests", "skipped", "2026-11-01T10:02:00Z", "2026-11-01T10:02:00Z"),
+                step("Upload test results", "success", "2026-11-01T10:02:00Z", "2026-11-01T10:02:01Z"),
+            ],
+        ),
+    );
+    let junit = r#"<testsuites><testsuite name="e2e" tests="3"><testcase name="a"/><testcase name="b"/><testcase name="c"/></testsuite></testsuites>"#;
+    let id = fake.seed_artifact(&backend, "pr-e2e-logs-report", &zip_bytes(&[("junit.xml", junit.as_bytes())])).await;
+    fake.set_artifact_created_at(id, "2026-11-01T10:05:01.250Z");
+    let mut audit = Step::with_fake(&fake);
+    audit
+        .input("release-version", "1.0.0")
+        .input("upload", "false")
+        .input("run-ids", "7070")
+        .input("e2e-reports", "pr-e2e-*-report")
+        .input("required-reports", "e2e");
+    let result = audit.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let m = audit.bundle_manifest(&result);
+    let reasons = m["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("job `e2e (metrics)` (id 2) of run 7070 concluded failure"), "{reasons}");
+    assert_eq!(m["evidence"]["tests"]["sources"][0]["failed_jobs"][0]["name"], "e2e (metrics)");
+    assert!(result.summary.contains("e2e (metrics)"), "the summary names the failed job:\n{}", result.summary);
+
+    // The bundle verifies: verify reads the failed jobs again from run/7070/jobs.json
+    // (a failed job removed from the manifest would disagree with that file).
+    let bundle = audit.resolve(&result.outputs["bundle-path"]);
+    let ok = std::process::Command::new(binary()).arg("verify").arg(&bundle).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+}

@@ -278,6 +278,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
             }],
             notes: vec![rng.name()],
             warnings: vec![],
+            failed_jobs: vec![],
         }],
         fail_on_test_failures: true,
         fail_on_missing_reports: rng.below(2) == 0,

@@ -103,6 +103,7 @@ mod tests {
             job_logs: vec![],
             notes: vec!["run evidence (run.json, jobs, logs) was not collected: no `github-token`".into()],
             warnings: vec![],
+            failed_jobs: vec![],
         };
         let tests = TestEvidence {
             counting: crate::evidence::test_reports::COUNTING_CONVENTION,

@@ -38,6 +38,37 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
         check_category(c, tests.fail_on_flaky, problems);
     }
     check_every_report_file_recorded_once(m, problems);
+    check_failed_jobs(found, m, problems);
+}
+
+/// Each source run's jobs that did not succeed, read again from `run/<id>/jobs.json`
+/// where the bundle holds it (`include-run-logs`, the default): a failed job removed from
+/// the manifest (so the verdict no longer names it) is a problem. Without the file the
+/// list stands as recorded, and still feeds the verdict.
+fn check_failed_jobs(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
+    let Some(tests) = &m.evidence.tests else { return };
+    for source in &tests.sources {
+        let Some(run_id) = source.run_id else { continue };
+        let rel = format!("run/{run_id}/jobs.json");
+        let Some(bytes) = found.read(&rel, super::limits::MAX_CHANGE_FILE_BYTES, problems) else { continue };
+        let Ok(jobs) = serde_json::from_slice::<Vec<serde_json::Value>>(&bytes) else {
+            problems.push(Problem::Manifest { detail: format!("{rel} is not the jobs list release-audit writes") });
+            continue;
+        };
+        let derived = crate::evidence::test_reports::failed_jobs(&jobs);
+        if derived != source.failed_jobs {
+            let names = |list: &[crate::evidence::test_reports::FailedJob]| {
+                list.iter().map(|j| format!("{} ({})", j.name, j.conclusion)).collect::<Vec<_>>().join(", ")
+            };
+            problems.push(Problem::Manifest {
+                detail: format!(
+                    "run {run_id}: the manifest records the failed jobs [{}], {rel} gives [{}]",
+                    names(&source.failed_jobs),
+                    names(&derived)
+                ),
+            });
+        }
+    }
 }
 
 /// Every file of the bundle's `reports/` folder is the record of exactly one artifact

@@ -120,6 +120,7 @@ async fn sources_and_candidates(
                         job_logs: vec![],
                         notes: vec![],
                         warnings: vec![],
+                        failed_jobs: vec![],
                     },
                     raw_run: None,
                     current: true,
@@ -214,6 +215,7 @@ async fn push_rest_source(
             job_logs: vec![],
             notes,
             warnings: vec![],
+            failed_jobs: vec![],
         },
         raw_run: Some(raw),
         current: false,
@@ -507,7 +509,10 @@ async fn read_jobs(services: &Services<'_>, sources: &mut [Source]) -> Result<()
         source.jobs = match services.rest {
             None => JobsRead::Unread("no `github-token`".into()),
             Some(rest) => match rest.jobs(run_id).await {
-                Ok(jobs) => JobsRead::Read(jobs),
+                Ok(jobs) => {
+                    source.record.failed_jobs = super::failed_jobs(&jobs);
+                    JobsRead::Read(jobs)
+                }
                 Err(e @ Error::Service { .. }) => JobsRead::Unread(format!("{e}; {}", e.hint())),
                 Err(e) => return Err(e),
             },
@@ -882,6 +887,8 @@ async fn record_run(rest: &Rest, source: &mut Source, dir: &mut BundleDir, scrat
         JobsRead::Read(jobs) => jobs.clone(),
         JobsRead::Pending | JobsRead::Unread(_) => rest.jobs(run_id).await?,
     };
+    // The failed jobs are the ones of this very list, which verify reads again.
+    source.record.failed_jobs = super::failed_jobs(&jobs);
     let entry = dir.add_json(&format!("{base}/jobs.json"), &jobs)?;
     source.record.evidence_files.push(entry.path);
     if source.current {

@@ -273,6 +273,35 @@ pub struct CategoryRecord {
     pub warnings: Vec<Warning>,
 }
 
+/// A job of a source run that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedJob {
+    pub id: u64,
+    pub name: String,
+    pub conclusion: String,
+}
+
+/// Conclusions of a job that did not succeed (GitHub's `conclusion` of a completed job;
+/// `skipped` and `neutral` are not failures).
+pub const FAILED_CONCLUSIONS: [&str; 4] = ["failure", "cancelled", "timed_out", "startup_failure"];
+
+/// The jobs of a run (the jobs API's objects) that concluded without success, by id.
+pub fn failed_jobs(jobs: &[serde_json::Value]) -> Vec<FailedJob> {
+    let mut failed: Vec<FailedJob> = jobs
+        .iter()
+        .filter_map(|j| {
+            let conclusion = j.get("conclusion")?.as_str()?;
+            FAILED_CONCLUSIONS.contains(&conclusion).then(|| FailedJob {
+                id: j.get("id").and_then(serde_json::Value::as_u64).unwrap_or(0),
+                name: j.get("name").and_then(serde_json::Value::as_str).unwrap_or("").to_string(),
+                conclusion: conclusion.to_string(),
+            })
+        })
+        .collect();
+    failed.sort_by_key(|f| f.id);
+    failed
+}
+
 /// A run the reports were taken from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRun {
@@ -302,6 +331,12 @@ pub struct SourceRun {
     /// Notes an operator should see as warnings (their text is among `notes` too).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// The run's jobs that concluded without success (failure, cancelled, timed out):
+    /// whatever they tested may be missing from the reports — a matrix leg that failed
+    /// before uploading anything leaves no report to fail its category — so each fails
+    /// the gate. From the jobs API (`run/<id>/jobs.json`, which `verify` reads again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_jobs: Vec<FailedJob>,
 }
 
 /// One job of the current run and its log.
@@ -403,6 +438,17 @@ impl TestEvidence {
                     reasons.push(format!("{name} tests: {}", parts.join(", ")))
                 }
                 _ => {}
+            }
+        }
+        if self.fail_on_test_failures {
+            for source in &self.sources {
+                for job in &source.failed_jobs {
+                    let run = source.run_id.map(|r| format!(" of run {r}")).unwrap_or_default();
+                    reasons.push(format!(
+                        "job `{}` (id {}){run} concluded {}: a job of a run the reports were taken from did not succeed, so what it tested may be missing from the reports",
+                        job.name, job.id, job.conclusion
+                    ));
+                }
             }
         }
         reasons
