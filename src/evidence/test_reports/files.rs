@@ -21,7 +21,8 @@
 //! - **Everything else** may be other content and stays [`FileOutcome::NotAReport`]: logs
 //!   and console output (plain text in which no `go test -json` event occurs anywhere —
 //!   recognition reads through any preamble), screenshots and other binary files,
-//!   coverage profiles. They are listed in the bundle with their hash, never counted —
+//!   coverage profiles — but not a compressed file or archive (gzip, bzip2, xz, zstd,
+//!   zip, 7z): it is not opened, so a report inside would not be counted; unparseable. They are listed in the bundle with their hash, never counted —
 //!   unless a report is inside: a file that holds a JUnit `<testsuite` element or a
 //!   Ginkgo `"SpecReports"` key anywhere ([`REPORT_MARKERS`]) but does not open as one
 //!   (a line of text put in front of a failing `junit.xml`) is unparseable, not other.
@@ -71,6 +72,10 @@ pub fn read_artifact_file(path: &Path) -> FileOutcome {
         return outcome;
     }
     match content_class(path) {
+        Ok(ContentClass::Other) if is_compressed(path) => FileOutcome::unparseable(
+            None,
+            "a compressed file or archive (gzip, bzip2, xz, zstd, zip, 7z) is not opened, so a report inside it would not be counted: upload reports uncompressed",
+        ),
         Ok(ContentClass::Other) => match holds_report_marker(path) {
             Ok(false) => FileOutcome::NotAReport,
             Ok(true) => FileOutcome::unparseable(
@@ -108,6 +113,33 @@ fn is_other_evidence(path: &Path) -> bool {
         .ok()
         .and_then(|k| k.kind)
         .is_some_and(|kind| OTHER_EVIDENCE_KINDS.contains(&kind.as_str()))
+}
+
+/// Magic numbers of compressed files and archives a report could be hidden in.
+const COMPRESSED_MAGIC: [&[u8]; 7] = [
+    b"\x1f\x8b",           // gzip
+    b"BZh",                // bzip2
+    b"\xfd7zXZ\x00",       // xz
+    b"\x28\xb5\x2f\xfd",   // zstd
+    b"PK\x03\x04",         // zip
+    b"PK\x05\x06",         // an empty zip
+    b"7z\xbc\xaf\x27\x1c", // 7z
+];
+
+/// Whether the file opens with one of [`COMPRESSED_MAGIC`].
+fn is_compressed(path: &Path) -> bool {
+    let mut head = [0u8; 8];
+    let Ok(mut file) = std::fs::File::open(path) else { return false };
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+    }
+    COMPRESSED_MAGIC.iter().any(|m| head[..filled].starts_with(m))
 }
 
 /// The content class of a file: reads until its first non-blank byte, a chunk at a time.
@@ -207,6 +239,16 @@ mod tests {
         assert!(matches!(outcome_of(smuggled), FileOutcome::Unparseable { .. }));
         let other_kind = br#"{"kind":"something-else"}"#;
         assert!(matches!(outcome_of(other_kind), FileOutcome::Unparseable { .. }));
+    }
+
+    /// A failing report gzipped (or zipped) inside an artifact is not opened, so it is
+    /// no "other" file: it would hide a failure (found by a red-team review).
+    #[test]
+    fn compressed_files_are_unparseable() {
+        for compressed in [&b"\x1f\x8b\x08\x00\x00\x00"[..], b"PK\x03\x04\x14\x00", b"BZh91AY", b"\x28\xb5\x2f\xfd\x00"]
+        {
+            assert!(matches!(outcome_of(compressed), FileOutcome::Unparseable { .. }), "{compressed:?}");
+        }
     }
 
     #[test]

@@ -206,6 +206,16 @@ impl State {
             });
             return;
         }
+        if let Some(package) = raw_failure_line(line) {
+            // go test said a package failed (or a binary panicked) outside its events:
+            // whatever the events show, that is no pass (found by a red-team review).
+            self.compiling = None;
+            if self.build_failed.insert(package.to_string()) {
+                self.collector
+                    .suite_problem(package, || format!("go test reported a failure outside its JSON events: {line}"));
+            }
+            return;
+        }
         if let Some(package) = &self.compiling
             && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(package))
         {
@@ -393,6 +403,21 @@ fn build_failure_line(line: &str) -> Option<&str> {
     matches!(reason.trim(), "[build failed]" | "[setup failed]").then_some(package)
 }
 
+/// The package (or `go test` when none is named) of a failure line that is not an
+/// event: `FAIL\t<package>\t<time>`, `FAIL\t<package>`, `--- FAIL: <test>`, `FAIL`, or
+/// `panic: …` — go test prints these to stdout when a stream is not wholly JSON.
+fn raw_failure_line(line: &str) -> Option<&str> {
+    let line = line.trim_end();
+    if line.starts_with("panic: ") || line.starts_with("--- FAIL") || line == "FAIL" {
+        return Some("go test");
+    }
+    let rest = line.strip_prefix("FAIL")?;
+    if !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    rest.split_whitespace().next()
+}
+
 /// The running test that `test` is a subtest of: the longest running name that is a
 /// `/`-separated prefix (subtest names may themselves contain `/`).
 fn parent_of<'a>(running: &'a mut HashMap<String, RunningTest>, test: &str) -> Option<&'a mut RunningTest> {
@@ -463,6 +488,30 @@ mod tests {
             "TestOwn failed outside its subtests (which all passed or were skipped):\n    t_test.go:20: cleanup failed"
         );
         assert_eq!(report.duration_seconds, Some(0.5));
+    }
+
+    /// go test's own failure lines outside the events (a stream with stdout merged in)
+    /// are no pass, whatever the events say (found by a red-team review).
+    #[test]
+    fn a_failure_said_outside_the_events_is_a_suite_problem() {
+        for raw in [
+            "FAIL\texample.com/q\t0.01s\n",
+            "panic: runtime error: index out of range\n",
+            "--- FAIL: TestX (0.00s)\n",
+            "FAIL\n",
+        ] {
+            let text =
+                ev("run", Some("TestA"), None) + &ev("pass", Some("TestA"), None) + raw + &ev("pass", None, None);
+            let report = parse(text.as_bytes()).unwrap();
+            assert_eq!(report.totals.suite_problems, 1, "{raw:?}");
+            assert!(report.suite_problems[0].message.contains("outside its JSON events"), "{raw:?}");
+        }
+        // Lines that only look alike are not failures.
+        let text = ev("run", Some("TestA"), None)
+            + &ev("pass", Some("TestA"), None)
+            + "FAILOVER configured\n"
+            + &ev("pass", None, None);
+        assert_eq!(parse(text.as_bytes()).unwrap().totals.suite_problems, 0);
     }
 
     #[test]
