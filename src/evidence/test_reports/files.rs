@@ -21,9 +21,10 @@
 //! - **Everything else** may be other content and stays [`FileOutcome::NotAReport`]: logs
 //!   and console output (plain text in which no `go test -json` event occurs anywhere —
 //!   recognition reads through any preamble), screenshots and other binary files,
-//!   coverage profiles — but not a compressed file or archive (gzip, bzip2, xz, zstd,
-//!   zip, 7z): it is not opened, so a report inside would not be counted; unparseable. They are listed in the bundle with their hash, never counted —
-//!   unless a report is inside: a file that holds a JUnit `<testsuite` element or a
+//!   coverage profiles. They are listed in the bundle with their hash, never counted —
+//!   unless a report may be inside. A compressed file or archive (gzip, bzip2, xz, zstd,
+//!   zip, 7z) is not opened, so a report inside would not be counted: it is unparseable.
+//!   And a file that holds a JUnit `<testsuite` element or a
 //!   Ginkgo `"SpecReports"` key anywhere ([`REPORT_MARKERS`]) but does not open as one
 //!   (a line of text put in front of a failing `junit.xml`) is unparseable, not other.
 //!
