@@ -292,3 +292,38 @@ async fn an_oversized_manifest_is_named_and_not_read() {
         "{out}"
     );
 }
+
+/// A file the writer never writes — a `NOTE.md` saying "approved by security", an extra
+/// change file — is named even when listed in the manifest and `SHA256SUMS` (nothing
+/// would check what it says; found by a red-team review).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_the_writer_never_writes_is_named_even_when_listed() {
+    use sha2::Digest as _;
+    let (step, zip) = bundle().await;
+    let original = zip.with_extension("");
+    for rel in ["NOTE.md", "changes/extra.json", "run/999/run.json"] {
+        let dir = step.path("extra").join(rel.replace('/', "_")).join("audit-bundle-9.9.9");
+        copy_dir(&original, &dir);
+        let bytes = b"{\"approved by\": \"security\"}\n";
+        std::fs::create_dir_all(dir.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(rel), bytes).unwrap();
+        let mut m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+        let files = m["files"].as_array_mut().unwrap();
+        files.push(
+            serde_json::json!({"path": rel, "size": bytes.len(), "sha256": hex::encode(sha2::Sha256::digest(bytes))}),
+        );
+        files.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+        let mut json = serde_json::to_vec_pretty(&m).unwrap();
+        json.push(b'\n');
+        std::fs::write(dir.join("manifest.json"), json).unwrap();
+        fix_up_entry(&dir, "manifest.json");
+        let (code, out) = verify(&dir);
+        assert_eq!(code, 1, "{rel}: {out}");
+        assert!(
+            out.contains(&format!("{rel} is not a file release-audit writes"))
+                || out.contains(&format!("{rel} is run evidence of no source run")),
+            "{rel}: {out}"
+        );
+    }
+}

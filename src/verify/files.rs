@@ -251,3 +251,49 @@ fn check_listing(found: &Found, files: &[FileEntry], problems: &mut Vec<Problem>
         }
     }
 }
+
+/// The bundle's layout: every file is one the writer writes, where it writes it, so no
+/// file can add a claim `verify` does not check (a `NOTE.md` saying "approved by
+/// security", found by a red-team review). The run evidence under `run/<id>/` must be a
+/// file a source run of the manifest names; report files, image files, statements and
+/// change files are checked by their own rooms.
+pub fn check_layout(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
+    let run_files: std::collections::BTreeSet<&str> = m
+        .evidence
+        .tests
+        .iter()
+        .flat_map(|t| &t.sources)
+        .flat_map(|s| {
+            s.evidence_files.iter().map(String::as_str).chain(s.job_logs.iter().filter_map(|j| j.path.as_deref()))
+        })
+        .collect();
+    // Files outside the manifest's list are named as added already; the layout is the
+    // listed files' (and the three that cover the list).
+    let listed: std::collections::BTreeSet<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
+    let covering = ["manifest.json", "manifest.yaml", "SHA256SUMS"];
+    for path in found.paths().filter(|p| listed.contains(p.as_str()) || covering.contains(&p.as_str())) {
+        let parts: Vec<&str> = path.split('/').collect();
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let known = match parts.as_slice() {
+            [root] => ["manifest.json", "manifest.yaml", "SHA256SUMS", "summary.md", "report.html"].contains(root),
+            ["reports", ..] => true,
+            ["images", name] | ["images", "manifests", name] => name.ends_with(".json"),
+            ["statements", name] => name.ends_with(".intoto.json"),
+            ["changes", name] => ["commits.json", "pulls.json", "approvals.json", "previous.json"].contains(name),
+            ["run", id, name] => digits(id) && ["run.json", "jobs.json", "logs.zip"].contains(name),
+            ["run", id, "jobs", log] => digits(id) && log.strip_suffix(".log").is_some_and(digits),
+            _ => false,
+        };
+        if !known {
+            problems.push(Problem::Manifest {
+                detail: format!(
+                    "{path} is not a file release-audit writes into a bundle (nothing here checks what it says)"
+                ),
+            });
+        } else if parts[0] == "run" && !run_files.contains(path.as_str()) {
+            problems.push(Problem::Manifest {
+                detail: format!("{path} is run evidence of no source run the manifest names"),
+            });
+        }
+    }
+}

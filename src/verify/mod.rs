@@ -309,6 +309,7 @@ pub fn verify_dir(root: &Path, label: String) -> Result<Verification> {
 /// Every claim of a parsed manifest, held against the files.
 fn check_claims(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
     files::check_manifest(found, m, problems);
+    files::check_layout(found, m, problems);
     source::check(m, problems);
     tests::check(found, m, problems);
     let details = images::check_images(found, m, problems);
