@@ -220,13 +220,15 @@ async fn a_body_that_contradicts_its_content_type_is_named_not_crashed_on() {
         .input("e2e-reports", "reports.jar")
         .input("include-run-logs", "false");
     let result = step.run(&binary(), &[]).await;
-    // The jar is kept whole and is no report: E2E is empty, which fails the required gate.
+    // The jar is kept whole, and an archive in a report artifact is not opened: it is
+    // unparseable (a report inside would not be counted), which fails E2E.
     assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
     let m = manifest(&step, &result);
     let e2e = category(&m, "e2e");
-    assert_eq!(e2e["status"], "empty");
-    let note = e2e["artifacts"][0]["files"][0]["notes"][0].as_str().unwrap();
-    assert!(note.contains("is a zip archive") && note.contains("not extracted"), "{note}");
+    assert_eq!(e2e["status"], "failed");
+    assert_eq!(e2e["unparseable_files"], 1);
+    let file = &e2e["artifacts"][0]["files"][0];
+    assert!(file["reason"].as_str().unwrap().contains("compressed file or archive"), "{file}");
     assert_eq!(bundle_file(&step, &result, "reports/e2e/reports.jar/reports.jar"), inner_zip);
 
     // Not a zip, but served as one.
