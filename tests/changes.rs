@@ -713,6 +713,36 @@ async fn a_bot_never_approves_the_release_run() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// Telemetry's release run has an environment on a test job too (the Gardener job's
+/// `github-actions`): with `release-approval-environments`, only the named environment's
+/// approval is the release approval, and verify recomputes that from approvals.json.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_named_environments_approval_is_the_release_approval() {
+    let fake = FakeGitHub::start().await;
+    let root = fake.changes.commit("initial", "alice", &[], true);
+    fake.changes.approval(RUN_ID, "test-lead", "approved", "github-actions", "run the Gardener tests");
+    let mut s = step(&fake, &root);
+    s.input("require-release-approval", "true").input("release-approval-environments", "release");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["release_approval"]["held"], false, "{c}");
+    assert!(
+        c["release_approval"]["detail"].as_str().unwrap().contains("no approval of the environment(s) release"),
+        "{c}"
+    );
+    assert_eq!(json(&s, &result, "changes/approvals.json")["counted_environments"][0], "release");
+    let (code, out) = verify(&s.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+
+    // The release environment approved too: that approval, and only it, counts.
+    fake.changes.approval(RUN_ID, "release-manager", "approved", "Release", "ship it");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["release_approval"]["detail"], "approved by release-manager", "{c}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stalled_api_ends_the_run_at_the_deadline_naming_the_host() {
     let fake = FakeGitHub::start().await;

@@ -105,6 +105,7 @@ pub fn settings(
         triggering_actor: if target.other_repository { None } else { runner.triggering_actor.clone() },
         require_reviewed_changes,
         require_release_approval,
+        release_approval_environments: raw.list("release-approval-environments"),
         request_budget: DEFAULT_REQUEST_BUDGET,
         // Checked by the seam before this (an invalid `timeout` stops there).
         timeout: raw.get("timeout").and_then(super::parse_duration).unwrap_or(super::DEFAULT_TIMEOUT),

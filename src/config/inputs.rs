@@ -109,6 +109,8 @@ run_args! {
     require_reviewed_changes = "require-reviewed-changes",
     /// Fail the audit when the release run had no environment approval (true/false, default false).
     require_release_approval = "require-release-approval",
+    /// The environments whose approval is the release approval, comma-separated (default: any environment).
+    release_approval_environments = "release-approval-environments",
 }
 
 /// The environment variable that carries an input: `INPUT_` + upper-cased name,

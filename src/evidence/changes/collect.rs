@@ -362,6 +362,7 @@ async fn read_approvals(api: &Api<'_>, settings: &ChangeSettings) -> Result<Appr
         triggering_actor: settings.triggering_actor.clone(),
         approvals: None,
         note: None,
+        counted_environments: settings.release_approval_environments.clone(),
     };
     let Some(id) = settings.run_id else {
         approvals.note = Some("no run id (GITHUB_RUN_ID): not run as a workflow step".into());

@@ -49,6 +49,8 @@ pub struct ChangeSettings {
     pub triggering_actor: Option<String>,
     pub require_reviewed_changes: bool,
     pub require_release_approval: bool,
+    /// The environments whose approval is the release approval (empty: any).
+    pub release_approval_environments: Vec<String>,
     /// Most REST requests this stage may make.
     pub request_budget: u32,
     /// The audit's `timeout`: the stage ends by then (counted from `deadline`, or from
@@ -178,6 +180,12 @@ pub struct Approvals {
     pub approvals: Option<Vec<Approval>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The environments whose approval is the release approval
+    /// (`release-approval-environments`, names compared as GitHub does, ignoring case);
+    /// empty: any environment's. Telemetry's release run also has a test job with an
+    /// environment (`github-actions`): its approval is not the release's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counted_environments: Vec<String>,
 }
 
 impl Approvals {
@@ -192,9 +200,15 @@ impl Approvals {
         self.approvers(true)
     }
 
+    /// Whether an approval is of an environment that counts.
+    fn counts(&self, a: &Approval) -> bool {
+        self.counted_environments.is_empty()
+            || a.environments.iter().any(|e| self.counted_environments.iter().any(|c| c.eq_ignore_ascii_case(e)))
+    }
+
     fn approvers(&self, bots: bool) -> Vec<String> {
         let mut by: Vec<String> = Vec::new();
-        for a in self.approvals.iter().flatten().filter(|a| a.state == "approved") {
+        for a in self.approvals.iter().flatten().filter(|a| a.state == "approved" && self.counts(a)) {
             if a.user.as_ref().is_some_and(review::is_bot) != bots {
                 continue;
             }
@@ -367,6 +381,13 @@ pub fn approval_control(required: bool, approvals: &Approvals) -> Control {
             false,
             format!("the release run was approved only by bots ({}): a bot is no second pair of eyes", bots.join(", ")),
         ),
+        (Some(_), true) if !approvals.counted_environments.is_empty() => (
+            false,
+            format!(
+                "the release run had no approval of the environment(s) {} (approvals of other environments do not count)",
+                approvals.counted_environments.join(", ")
+            ),
+        ),
         (Some(_), true) => (false, "the release run had no environment approval".to_string()),
         (Some(_), false) => {
             // Who started the run approving it is not a second pair of eyes: said, so
@@ -531,7 +552,26 @@ mod tests {
                     .collect(),
             ),
             note: None,
+            counted_environments: vec![],
         }
+    }
+
+    /// Telemetry's release run: the Gardener test job's environment (`github-actions`)
+    /// is approved too; with the release environment named, only its approval counts.
+    #[test]
+    fn only_the_named_environments_approval_is_the_release_approval() {
+        let mut a = approvals(&["lead"], "carol");
+        a.approvals.as_mut().unwrap()[0].environments = vec!["github-actions".into()];
+        assert!(approval_control(true, &a).held, "any environment, when none is named");
+        a.counted_environments = vec!["release".into()];
+        let c = approval_control(true, &a);
+        assert!(!c.held && c.detail.contains("no approval of the environment(s) release"), "{c:?}");
+        let mut release = a.approvals.as_ref().unwrap()[0].clone();
+        release.environments = vec!["Release".into()];
+        release.user = Some(User { login: "manager".into(), bot: false });
+        a.approvals.as_mut().unwrap().push(release);
+        let c = approval_control(true, &a);
+        assert!(c.held && c.detail == "approved by manager", "{c:?}");
     }
 
     #[test]
