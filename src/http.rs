@@ -4,6 +4,7 @@
 //! TLS is rustls with the ring provider (no OpenSSL, no C toolchain beyond ring's own
 //! assembly); the provider is installed once, on first use.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -297,6 +298,19 @@ pub fn human_bytes(n: u64) -> String {
         unit += 1;
     }
     if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// RFC 3986 unreserved characters pass; everything else is encoded.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+/// The same, and `/` passes too (object keys as paths).
+const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (and `/` when
+/// `keep_slash`): the encoding S3's signature, GCS's object paths and GitHub's routes
+/// (a tag in `compare/{base}...{head}`) expect.
+pub fn percent_encode(s: &str, keep_slash: bool) -> String {
+    let set = if keep_slash { UNRESERVED_AND_SLASH } else { UNRESERVED };
+    utf8_percent_encode(s, set).to_string()
 }
 
 #[cfg(test)]

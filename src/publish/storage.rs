@@ -42,7 +42,6 @@
 mod gcs;
 mod s3;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -623,17 +622,7 @@ fn reason_of(e: &Error) -> String {
     }
 }
 
-/// RFC 3986 unreserved characters pass; everything else is encoded.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-/// The same, and `/` passes too (object keys as paths).
-const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
-
-/// Percent-encodes everything but RFC 3986 unreserved characters (and `/` when
-/// `keep_slash`): the encoding both S3's signature and GCS's object paths expect.
-pub(super) fn percent_encode(s: &str, keep_slash: bool) -> String {
-    let set = if keep_slash { UNRESERVED_AND_SLASH } else { UNRESERVED };
-    utf8_percent_encode(s, set).to_string()
-}
+pub(super) use crate::http::percent_encode;
 
 /// A service's error text on one line, at most 300 characters.
 pub(super) fn one_line(text: &str) -> String {

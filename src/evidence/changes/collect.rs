@@ -285,15 +285,7 @@ fn person(p: Option<GhPerson>, login: Option<&User>) -> Person {
 
 /// Percent-encodes a ref for a URL path (tags may hold `#`, `%`, `&` …); `/` stays.
 fn encode_ref(r: &str) -> String {
-    let mut out = String::new();
-    for b in r.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::http::percent_encode(r, true)
 }
 
 /// Collects the trail within the audit's deadline (`settings.deadline`, or
