@@ -4,12 +4,12 @@
 
 use release_audit::config::RunArgs;
 
-fn action() -> serde_yaml::Value {
+fn action() -> serde_norway::Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap();
-    serde_yaml::from_str(&text).unwrap()
+    serde_norway::from_str(&text).unwrap()
 }
 
-fn keys(v: &serde_yaml::Value) -> Vec<String> {
+fn keys(v: &serde_norway::Value) -> Vec<String> {
     v.as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect()
 }
 

@@ -142,14 +142,14 @@ async fn missing_pieces_are_named() {
 
 #[test]
 fn the_attach_action_runs_the_same_image_and_declares_exactly_the_inputs_read() {
-    let read = |path: &str| -> serde_yaml::Value {
-        serde_yaml::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+    let read = |path: &str| -> serde_norway::Value {
+        serde_norway::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
             .unwrap()
     };
     let (sub, main) = (read("attach/action.yml"), read("action.yml"));
     assert_eq!(sub["runs"]["using"], "docker");
     assert_eq!(sub["runs"]["image"], main["runs"]["image"], "attach/ and the audit action are released on one image");
-    assert_eq!(sub["runs"]["args"], serde_yaml::from_str::<serde_yaml::Value>("['attach']").unwrap());
+    assert_eq!(sub["runs"]["args"], serde_norway::from_str::<serde_norway::Value>("['attach']").unwrap());
     let mut declared: Vec<String> =
         sub["inputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect();
     let mut names: Vec<String> = release_audit::config::attach::INPUT_NAMES.iter().map(|s| s.to_string()).collect();

@@ -320,7 +320,7 @@ async fn verify_recomputes_the_counts_from_the_trail_files() {
     m["evidence"]["changes"]["counts"]["reviewed"] = 10.into();
     m["evidence"]["changes"]["counts"]["unreviewed"] = 0.into();
     std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-    std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), serde_norway::to_string(&m).unwrap()).unwrap();
     let status = Command::new("bash")
         .arg("-c")
         .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")
@@ -343,7 +343,7 @@ async fn verify_recomputes_the_counts_from_the_trail_files() {
     m["files"].as_array_mut().unwrap().retain(|f| f["path"] != "changes/approvals.json");
     std::fs::remove_file(dir.join("changes/approvals.json")).unwrap();
     std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-    std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), serde_norway::to_string(&m).unwrap()).unwrap();
     let status = Command::new("bash")
         .arg("-c")
         .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")

@@ -461,7 +461,7 @@ fn point_manifest_at(root: &Path, path: &str) {
     let mut json = serde_json::to_vec_pretty(&m).unwrap();
     json.push(b'\n');
     std::fs::write(root.join("manifest.json"), json).unwrap();
-    std::fs::write(root.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+    std::fs::write(root.join("manifest.yaml"), serde_norway::to_string(&m).unwrap()).unwrap();
     fix_up_sums(root);
 }
 

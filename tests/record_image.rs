@@ -556,8 +556,8 @@ fn bad_input_fails_with_one_line_naming_it() {
 
 #[test]
 fn the_sub_action_runs_the_same_image_and_declares_exactly_the_inputs_read() {
-    let read = |path: &str| -> serde_yaml::Value {
-        serde_yaml::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+    let read = |path: &str| -> serde_norway::Value {
+        serde_norway::from_str(&std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
             .unwrap()
     };
     let (sub, main) = (read("record/action.yml"), read("action.yml"));
@@ -566,7 +566,7 @@ fn the_sub_action_runs_the_same_image_and_declares_exactly_the_inputs_read() {
         sub["runs"]["image"], main["runs"]["image"],
         "record/ and the audit action are released together, on one image"
     );
-    assert_eq!(sub["runs"]["args"], serde_yaml::from_str::<serde_yaml::Value>("['record-image']").unwrap());
+    assert_eq!(sub["runs"]["args"], serde_norway::from_str::<serde_norway::Value>("['record-image']").unwrap());
     let mut declared: Vec<String> =
         sub["inputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap().to_string()).collect();
     let mut names: Vec<String> = release_audit::cli::record_image::INPUT_NAMES.iter().map(|s| s.to_string()).collect();

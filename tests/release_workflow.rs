@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 const IMAGE: &str = "ghcr.io/kyma-project/release-audit";
 
@@ -14,7 +14,7 @@ fn read(rel: &str) -> String {
 }
 
 fn yaml(rel: &str) -> Value {
-    serde_yaml::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel} is not YAML: {e}"))
+    serde_norway::from_str(&read(rel)).unwrap_or_else(|e| panic!("{rel} is not YAML: {e}"))
 }
 
 fn cargo_version() -> String {
@@ -50,7 +50,7 @@ fn is_sha256(s: &str) -> bool {
 fn action_yml_names_the_image_by_digest_or_the_version_under_development() {
     let action = yaml("action.yml");
     assert_eq!(action["runs"]["using"], "docker");
-    assert_eq!(action["runs"]["args"], serde_yaml::from_str::<Value>("['run']").unwrap());
+    assert_eq!(action["runs"]["args"], serde_norway::from_str::<Value>("['run']").unwrap());
     let image = action["runs"]["image"].as_str().expect("runs.image");
     let reference = image.strip_prefix("docker://").expect("a prebuilt image, docker://…");
     if let Some((name, digest)) = reference.split_once('@') {

@@ -48,3 +48,16 @@ fn rendering_is_a_pure_function_of_the_bundle() {
         assert_eq!(expected_reports(&bundle, &manifest).unwrap(), first);
     }
 }
+
+/// The YAML form of a manifest stays byte-identical across the move from the deprecated
+/// `serde_yaml` 0.9.34 to `serde_norway`: the fixture's `manifest.yaml` was written by
+/// serde_yaml 0.9.34 from its `manifest.json`, and `verify` holds a bundle's YAML
+/// against the YAML it renders itself.
+#[test]
+fn the_manifest_yaml_renders_byte_for_byte_as_serde_yaml_wrote_it() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/bundle/audit-bundle-1.2.3");
+    let manifest: release_audit::bundle::manifest::Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let written_by_serde_yaml = std::fs::read_to_string(dir.join("manifest.serde_yaml-0.9.34.yaml")).unwrap();
+    assert_eq!(serde_norway::to_string(&manifest).unwrap(), written_by_serde_yaml);
+}

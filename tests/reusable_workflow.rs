@@ -5,11 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 fn load(path: &str) -> Value {
     let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"))
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"))
 }
 
 fn workflow() -> Value {
@@ -98,7 +98,7 @@ fn no_job_demands_a_permission_a_read_only_caller_lacks() {
         "${{ inputs.release-asset || inputs.gcp-workload-identity-provider || inputs.aws-role-to-assume }}"
     );
     assert_eq!(keys(&w["jobs"]), JOBS.iter().map(|s| s.to_string()).collect());
-    let text = serde_yaml::to_string(&w["jobs"]).unwrap();
+    let text = serde_norway::to_string(&w["jobs"]).unwrap();
     assert!(!text.contains(": write"), "no job may ask for write permissions:\n{text}");
 }
 

@@ -134,7 +134,7 @@ async fn every_kind_of_tampering_is_named() {
     c["artifacts"][0]["files"][0]["totals"]["passed"] = 3.into();
     m["verdict"] = serde_json::json!({"result": "passed", "reasons": []});
     std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-    let yaml = serde_yaml::to_string(&m).unwrap();
+    let yaml = serde_norway::to_string(&m).unwrap();
     std::fs::write(dir.join("manifest.yaml"), yaml).unwrap();
     fix_up_sums(&dir);
     let (code, out) = verify(&dir);
@@ -173,7 +173,7 @@ async fn totals_counted_under_another_convention_are_a_problem_naming_the_verifi
         }
         edit(&mut m);
         std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
-        std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&m).unwrap()).unwrap();
+        std::fs::write(dir.join("manifest.yaml"), serde_norway::to_string(&m).unwrap()).unwrap();
         fix_up_sums(&dir);
         verify(&dir)
     };
@@ -224,7 +224,7 @@ fn fix_up_entry(dir: &Path, rel: &str) {
     json.push(b'\n');
     std::fs::write(dir.join("manifest.json"), json).unwrap();
     let parsed: release_audit::bundle::manifest::Manifest = serde_json::from_value(m).unwrap();
-    std::fs::write(dir.join("manifest.yaml"), serde_yaml::to_string(&parsed).unwrap()).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), serde_norway::to_string(&parsed).unwrap()).unwrap();
     fix_up_sums(dir);
 }
 

@@ -434,8 +434,8 @@ fn apply(dir: &Path, edit: &Edit) {
     std::fs::write(dir.join("manifest.json"), json).unwrap();
     let json = std::fs::read(dir.join("manifest.json")).unwrap();
     let yaml = match serde_json::from_slice::<Manifest>(&json) {
-        Ok(m) => serde_yaml::to_string(&m).unwrap(),
-        Err(_) => serde_yaml::to_string(&serde_json::from_slice::<Value>(&json).unwrap()).unwrap(),
+        Ok(m) => serde_norway::to_string(&m).unwrap(),
+        Err(_) => serde_norway::to_string(&serde_json::from_slice::<Value>(&json).unwrap()).unwrap(),
     };
     std::fs::write(dir.join("manifest.yaml"), yaml).unwrap();
     let mut files = Vec::new();

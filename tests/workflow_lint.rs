@@ -82,10 +82,10 @@ fn shipped_workflows_and_actions_pass_zizmor_offline() {
 /// `jobs:`; a job body (`steps:`) becomes one job. Jobs named in `needs:` but not shown get
 /// a stand-in, and `<commit sha>` placeholders a SHA. Other fragments (`with:` lines, an
 /// action's `runs:`) are not workflows and are left out.
-fn as_workflow(block: &str) -> Option<serde_yaml::Value> {
-    use serde_yaml::{Mapping, Value};
+fn as_workflow(block: &str) -> Option<serde_norway::Value> {
+    use serde_norway::{Mapping, Value};
     let block = block.replace("<commit sha>", "0123456789abcdef0123456789abcdef01234567");
-    let doc: Mapping = serde_yaml::from_str(&block).ok()?;
+    let doc: Mapping = serde_norway::from_str(&block).ok()?;
     let is_job = |v: &Value| v.get("steps").is_some() || v.get("uses").is_some();
     let mut workflow: Mapping = if doc.contains_key("jobs") {
         doc
@@ -100,9 +100,10 @@ fn as_workflow(block: &str) -> Option<serde_yaml::Value> {
     } else {
         return None;
     };
-    let trigger: Value =
-        serde_yaml::from_str("workflow_dispatch:\n  inputs:\n    version:\n      type: string\n      required: true\n")
-            .unwrap();
+    let trigger: Value = serde_norway::from_str(
+        "workflow_dispatch:\n  inputs:\n    version:\n      type: string\n      required: true\n",
+    )
+    .unwrap();
     workflow.entry("on".into()).or_insert(trigger);
     workflow.insert("name".into(), "README snippet".into());
     let jobs = workflow.get_mut("jobs")?.as_mapping_mut()?;
@@ -115,7 +116,7 @@ fn as_workflow(block: &str) -> Option<serde_yaml::Value> {
         }
     }
     for name in needed {
-        let stand_in: Value = serde_yaml::from_str("runs-on: ubuntu-24.04\nsteps:\n  - run: 'true'\n").unwrap();
+        let stand_in: Value = serde_norway::from_str("runs-on: ubuntu-24.04\nsteps:\n  - run: 'true'\n").unwrap();
         jobs.entry(name.into()).or_insert(stand_in);
     }
     Some(Value::Mapping(workflow))
@@ -130,7 +131,7 @@ fn readme_workflows_pass_actionlint() {
     for (i, block) in readme_yaml_blocks().iter().enumerate() {
         let Some(workflow) = as_workflow(block) else { continue };
         let path = workflows.join(format!("readme-block-{i}.yml"));
-        std::fs::write(&path, serde_yaml::to_string(&workflow).unwrap()).unwrap();
+        std::fs::write(&path, serde_norway::to_string(&workflow).unwrap()).unwrap();
         written.push(path);
     }
     assert!(written.len() >= 4, "the README's workflow snippets were not found ({} read)", written.len());

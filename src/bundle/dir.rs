@@ -231,7 +231,7 @@ impl BundleDir {
         let manifest = manifest(self.files());
         let mut json = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");
         json.push(b'\n');
-        let yaml = serde_yaml::to_string(&manifest).expect("the manifest serialises");
+        let yaml = serde_norway::to_string(&manifest).expect("the manifest serialises");
         let mut sums: BTreeMap<String, String> =
             self.files.values().map(|f| (f.path.clone(), f.sha256.clone())).collect();
         for (name, bytes) in [("manifest.json", json.as_slice()), ("manifest.yaml", yaml.as_bytes())] {

@@ -196,7 +196,7 @@ pub fn check_manifest(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) 
 
 /// `manifest.yaml` is held against `manifest.json` exactly: the YAML the writer would
 /// render from the JSON must be the YAML in the bundle (or, for a bundle written by
-/// another serde_yaml version, parse to the same manifest).
+/// another serde_norway version, parse to the same manifest).
 fn check_yaml(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
     let Some(bytes) = found.read("manifest.yaml", MAX_MANIFEST_BYTES, problems) else {
         if !found.contains("manifest.yaml") && !found.is_not_file("manifest.yaml") {
@@ -208,8 +208,8 @@ fn check_yaml(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
         problems.push(Problem::Manifest { detail: "manifest.yaml is not UTF-8 text".into() });
         return;
     };
-    let same = serde_yaml::to_string(m).is_ok_and(|rendered| rendered == text)
-        || match serde_yaml::from_str::<Manifest>(&text) {
+    let same = serde_norway::to_string(m).is_ok_and(|rendered| rendered == text)
+        || match serde_norway::from_str::<Manifest>(&text) {
             Ok(yaml) => &yaml == m,
             Err(e) => {
                 problems.push(Problem::Manifest { detail: format!("manifest.yaml does not parse: {e}") });
