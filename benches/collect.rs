@@ -30,7 +30,7 @@ fn main() {
             .map(|(k, v)| (input_variable(k), v.to_string()))
             .collect();
     let raw = RawInputs::collect(&RunArgs::default(), &|k| inputs.get(k).cloned());
-    let settings = release_audit::config::test_reports::settings(&raw, None).unwrap().unwrap();
+    let settings = release_audit::config::test_reports::settings(&raw, None, None).unwrap().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let results = ResultsService {

@@ -350,3 +350,36 @@ async fn a_failed_matrix_leg_that_uploaded_nothing_fails_the_gate_and_is_named()
     let ok = std::process::Command::new(binary()).arg("verify").arg(&bundle).output().unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
 }
+
+/// An audit started by `workflow_run` (when the release or test workflow finished)
+/// reads the triggering run's report artifacts without `run-ids`: the event payload
+/// names the run. A red report there fails the audit as it would in the run itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workflow_run_audit_reads_the_triggering_run_without_run_ids() {
+    let fake = FakeGitHub::start().await;
+    let run_id = 8080;
+    let backend = fake.add_run(run_id, "create-release.yml", SHA, "success");
+    fake.seed_artifact(
+        &backend,
+        "pr-e2e-logs-report",
+        &zip_bytes(&[("junit.xml", junit("e2e", 2, &["TestBroken"]).as_bytes())]),
+    )
+    .await;
+    let event = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(event.path(), format!(r#"{{"action":"completed","workflow_run":{{"id":{run_id},"head_sha":"{SHA}","event":"workflow_dispatch"}}}}"#))
+        .unwrap();
+    let mut audit = Step::with_fake(&fake);
+    audit
+        .input("release-version", "1.0.0")
+        .input("upload", "false")
+        .input("e2e-reports", "pr-e2e-*-report")
+        .input("required-reports", "e2e")
+        .set("GITHUB_EVENT_NAME", "workflow_run")
+        .set("GITHUB_EVENT_PATH", event.path().to_str().unwrap());
+    let result = audit.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let m = audit.bundle_manifest(&result);
+    assert_eq!(m["evidence"]["tests"]["sources"][0]["run_id"], run_id, "{}", m["evidence"]["tests"]["sources"]);
+    let e2e = category(&m, "e2e");
+    assert_eq!((e2e["status"].as_str(), e2e["totals"]["failed"].as_u64()), (Some("failed"), Some(1)), "{e2e}");
+}

@@ -113,7 +113,7 @@ impl Config {
             CommitSource::Input => Vec::new(),
             _ => crate::github::tags::candidates(raw.get("release-tag"), &release_version),
         };
-        let tests = test_reports::settings(raw, commit.as_deref())?;
+        let tests = test_reports::settings(raw, commit.as_deref(), runner.triggering_run())?;
         let images = images::settings(raw)?;
         let storage = storage::settings(raw)?;
         if let Some(storage) = &storage {

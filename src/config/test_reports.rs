@@ -19,7 +19,11 @@ pub fn category_input(category: Category) -> &'static str {
 
 /// Reads the test inputs. `None` when no category is configured and none is required
 /// (`required-reports: none`).
-pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Option<TestSettings>> {
+pub fn settings(
+    raw: &RawInputs,
+    head_sha_default: Option<&str>,
+    triggering_run: Option<u64>,
+) -> Result<Option<TestSettings>> {
     let categories = categories(raw)?;
     let required = required(raw, &categories)?;
     if categories.is_empty() {
@@ -28,7 +32,7 @@ pub fn settings(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Optio
     Ok(Some(TestSettings {
         categories,
         required,
-        runs: runs(raw, head_sha_default)?,
+        runs: runs(raw, head_sha_default, triggering_run)?,
         fail_on_test_failures: raw.bool("fail-on-test-failures", true)?,
         fail_on_missing_reports: raw.bool("fail-on-missing-reports", true)?,
         fail_on_flaky: raw.bool("fail-on-flaky", false)?,
@@ -95,9 +99,10 @@ fn required(raw: &RawInputs, categories: &[(Category, Vec<Pattern>)]) -> Result<
     Ok(required)
 }
 
-/// The runs to read: by id, the current one when none is given, and each workflow's
-/// newest completed run for the commit.
-fn runs(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Vec<RunSelector>> {
+/// The runs to read: by id; when none is given, the run that triggered this one (a
+/// `workflow_run` event), else the current one; and each workflow's newest completed run
+/// for the commit.
+fn runs(raw: &RawInputs, head_sha_default: Option<&str>, triggering_run: Option<u64>) -> Result<Vec<RunSelector>> {
     let mut runs = Vec::new();
     for id in raw.list("run-ids") {
         let n = id.parse::<u64>().map_err(|_| {
@@ -112,7 +117,7 @@ fn runs(raw: &RawInputs, head_sha_default: Option<&str>) -> Result<Vec<RunSelect
         }
     }
     if runs.is_empty() {
-        runs.push(RunSelector::Current);
+        runs.push(triggering_run.map_or(RunSelector::Current, RunSelector::Id));
     }
     let workflows = raw.list("workflows");
     if workflows.is_empty() {
@@ -163,6 +168,7 @@ mod tests {
         let s = settings(
             &raw(&[("unit-reports", "pr-unit-report"), ("e2e-reports", "pr-e2e-*-report\ngardener-e2e-1.34-report")]),
             Some("abc1234"),
+            None,
         )
         .unwrap()
         .unwrap();
@@ -175,10 +181,10 @@ mod tests {
 
     #[test]
     fn a_required_category_without_artifacts_is_an_input_error() {
-        let err = settings(&raw(&[("unit-reports", "u")]), None).unwrap_err().to_string();
+        let err = settings(&raw(&[("unit-reports", "u")]), None, None).unwrap_err().to_string();
         assert!(err.contains("required-reports") && err.contains("e2e"), "{err}");
-        assert!(settings(&raw(&[("required-reports", "none")]), None).unwrap().is_none());
-        let err = settings(&raw(&[("required-reports", "smoke")]), None).unwrap_err().to_string();
+        assert!(settings(&raw(&[("required-reports", "none")]), None, None).unwrap().is_none());
+        let err = settings(&raw(&[("required-reports", "smoke")]), None, None).unwrap_err().to_string();
         assert!(err.contains("`smoke` is not a category"), "{err}");
     }
 
@@ -192,6 +198,7 @@ mod tests {
                 ("workflows", "e2e.yml"),
             ]),
             Some("4f0c6d1e2b3a49587766554433221100ffeeddcc"),
+            None,
         )
         .unwrap()
         .unwrap();
@@ -199,9 +206,12 @@ mod tests {
         assert_eq!(s.runs[1], RunSelector::Id(34));
         assert!(matches!(&s.runs[2], RunSelector::Workflow { file, .. } if file == "e2e.yml"));
         for (input, value) in [("run-ids", "abc"), ("workflows", ".github/workflows/e2e.yml")] {
-            let err =
-                settings(&raw(&[("unit-reports", "u"), ("required-reports", "unit"), (input, value)]), Some("abcdef1"))
-                    .unwrap_err();
+            let err = settings(
+                &raw(&[("unit-reports", "u"), ("required-reports", "unit"), (input, value)]),
+                Some("abcdef1"),
+                None,
+            )
+            .unwrap_err();
             assert!(err.to_string().contains(input), "{err}");
         }
     }

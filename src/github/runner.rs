@@ -130,6 +130,18 @@ impl RunnerContext {
         path.display().to_string()
     }
 
+    /// The run that triggered this one, for a `workflow_run` event (the payload's
+    /// `workflow_run.id`): an audit started when the release or test workflow finished
+    /// reads that run's report artifacts without being given its id.
+    pub fn triggering_run(&self) -> Option<u64> {
+        if self.event_name.as_deref() != Some("workflow_run") {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.event_path.as_ref()?).ok()?;
+        let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+        event.pointer("/workflow_run/id")?.as_u64()
+    }
+
     /// The head commit's timestamp from the event payload, when the event has one
     /// (push events do); used as the bundle's fixed file time.
     pub fn head_commit_epoch(&self) -> Option<i64> {
