@@ -139,6 +139,18 @@ async fn failed_tests_fail_the_release_and_are_named() {
     step.input("fail-on-test-failures", "false").input("overwrite", "true");
     let lenient = step.run(&binary(), &[]).await;
     assert_eq!(lenient.code, 0, "{}", lenient.stderr);
+    // …and every page says, beside the passing verdict, that the gate was off.
+    let said = "failed tests do not fail the audit (`fail-on-test-failures: false`)";
+    assert!(
+        lenient.summary.contains("Gates turned off for this audit") && lenient.summary.contains(said),
+        "{}",
+        lenient.summary
+    );
+    let page = String::from_utf8(bundle_file(&step, &lenient, "report.html")).unwrap();
+    assert!(
+        page.contains("Gates turned off for this audit") && page.contains("fail-on-test-failures: false"),
+        "{page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -78,6 +78,14 @@ fn verdict_html(h: &mut String, m: &Manifest) {
         }
         h.push_str("</ul>");
     }
+    let off = super::relaxed_gates(m);
+    if !off.is_empty() {
+        h.push_str("<p class=\"warn\"><strong>Gates turned off for this audit:</strong></p><ul>");
+        for line in off {
+            let _ = write!(h, "<li class=\"warn\">{}</li>", escape(&line));
+        }
+        h.push_str("</ul>");
+    }
     h.push_str("</div>");
 }
 

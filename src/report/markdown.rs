@@ -63,7 +63,7 @@ pub fn fit(sections: &[Section], budget: usize) -> String {
 }
 
 fn verdict_line(manifest: &Manifest) -> String {
-    match manifest.verdict.result {
+    let mut s = match manifest.verdict.result {
         VerdictResult::Passed => {
             format!("## ✅ Release audit passed: {} {}\n", repo_name(manifest), manifest.release.version)
         }
@@ -74,7 +74,15 @@ fn verdict_line(manifest: &Manifest) -> String {
             }
             s
         }
+    };
+    let off = super::relaxed_gates(manifest);
+    if !off.is_empty() {
+        s.push_str("\n> ⚠️ **Gates turned off for this audit:**\n");
+        for line in off {
+            s.push_str(&format!("> - {line}\n"));
+        }
     }
+    s
 }
 
 fn repo_name(manifest: &Manifest) -> &str {

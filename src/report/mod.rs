@@ -30,6 +30,26 @@ pub const SUMMARY_MD: &str = "summary.md";
 /// The bundle's `report.html`.
 pub const REPORT_HTML: &str = "report.html";
 
+/// The gates this audit ran with turned off, one line each (empty for the defaults):
+/// a passing verdict under them says less, so every page says so beside the verdict.
+pub fn relaxed_gates(manifest: &Manifest) -> Vec<String> {
+    let mut off = Vec::new();
+    if let Some(tests) = &manifest.evidence.tests {
+        if !tests.fail_on_test_failures {
+            off.push("failed tests do not fail the audit (`fail-on-test-failures: false`)".to_string());
+        }
+        if !tests.fail_on_missing_reports {
+            off.push("missing or empty reports do not fail the audit (`fail-on-missing-reports: false`)".to_string());
+        }
+    }
+    if let Some(images) = &manifest.evidence.images
+        && images.policy == crate::evidence::images::DigestPolicy::Record
+    {
+        off.push("image digests are recorded, never compared (`digest-policy: record`)".to_string());
+    }
+    off
+}
+
 /// `summary.md`: the job summary as stored in the bundle, uncut, from the manifest alone.
 pub fn summary_md(manifest: &Manifest) -> String {
     markdown::bundle_summary(manifest)
