@@ -8,6 +8,7 @@
 //! as a directory; then that every single-byte change to any file of the directory and
 //! every single-field change to `manifest.json` (even with SHA256SUMS fixed up) fails it.
 
+use release_audit_test_support::copy_dir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -298,19 +299,6 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
     let zip = parent.join(format!("{name}.zip"));
     zip_dir(&root, &zip, &name, 1_700_000_000).unwrap();
     (root, zip)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &target)
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 fn files_below(dir: &Path, rel: &str, out: &mut Vec<String>) {

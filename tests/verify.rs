@@ -1,5 +1,6 @@
 //! `release-audit verify` on bundles the action wrote, intact and tampered with.
 
+use release_audit_test_support::copy_dir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,19 +38,6 @@ fn verify(path: &Path) -> (i32, String) {
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &target)
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 /// Rewrites SHA256SUMS so that it matches the files again (a careful forger).

@@ -13,6 +13,7 @@
 //! with a test job's image record, a change trail); the edits run in this process
 //! against the library's `verify_dir`, so thousands of them take seconds.
 
+use release_audit_test_support::copy_dir;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::TcpListener;
@@ -192,19 +193,6 @@ async fn bundle(trail: Trail) -> (Step, PathBuf) {
     assert_eq!(result.code, 1, "the evidence holds a failed test: {}", result.stderr);
     let zip = step.resolve(&result.outputs["bundle-path"]);
     (step, zip.with_extension(""))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let target = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &target)
-        } else {
-            std::fs::copy(&p, &target).unwrap();
-        }
-    }
 }
 
 fn files_below(root: &Path, dir: &Path, out: &mut Vec<String>) {

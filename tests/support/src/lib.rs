@@ -12,6 +12,20 @@ pub use fake::FakeGitHub;
 pub use step::{Step, StepResult};
 
 /// Builds a zip in memory from (path, bytes) pairs, for seeding artifacts.
+/// Copies a directory tree (a bundle, before a test edits its copy).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &target)
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
 pub fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     for (path, bytes) in entries {
