@@ -4,7 +4,7 @@
 # (the runner starts `node` on the action's entry; here the entry imports
 # @actions/artifact, as upload-artifact's does, and logs one line).
 #
-# The image is the one tests/container.rs builds: the repository's Dockerfile assembled by
+# The image is the one tests/it/container.rs builds: the repository's Dockerfile assembled by
 # scripts/image.sh (buildah --timestamp) from the static x86_64 release binary, pushed to a
 # local registry (Debian's docker-registry) and pulled by digest into the local Docker
 # daemon (scripts/docker.sh). Compressed size = config + layers as stored in the registry

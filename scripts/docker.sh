@@ -1,4 +1,4 @@
-# A Docker daemon for the container tests (tests/container.rs), from Debian's packages,
+# A Docker daemon for the container tests (tests/it/container.rs), from Debian's packages,
 # without installing them system-wide: `apt-get download` + `dpkg -x` into a cache
 # directory, then `dockerd` with the vfs storage driver, no iptables and no bridge
 # (containers run with `--network host`). Source it after scripts/services.sh.

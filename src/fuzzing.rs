@@ -1,4 +1,4 @@
-//! Entry points for the fuzz targets in `fuzz/` and for `tests/fuzz_corpus_replay.rs`.
+//! Entry points for the fuzz targets in `fuzz/` and for `tests/it/fuzz_corpus_replay.rs`.
 //!
 //! Each function takes arbitrary bytes, feeds them to one untrusted-input surface of
 //! the library through the same functions the tool calls, and panics only when the

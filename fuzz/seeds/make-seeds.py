@@ -36,7 +36,7 @@ def fixture_files(exts):
             out.append(p)
     return out
 
-BIG = "x" * 5_000  # a name past the 1 KiB cap (the 5 MB case of issue 12 runs in tests/hostile_run.rs)
+BIG = "x" * 5_000  # a name past the 1 KiB cap (the 5 MB case of issue 12 runs in tests/it/hostile_run.rs)
 HOSTILE_NAMES = [
     "x\n::stop-commands::tok",
     "x\r::add-mask::secret",

@@ -23,7 +23,7 @@
 //! cannot be re-derived from the bundle and is listed in [`INFORMATIONAL`]; a change to
 //! one of them is caught by the hashes alone, so only a forger who rewrites
 //! `SHA256SUMS` can change it. Everything else that is edited, with every hash fixed up
-//! to match, fails (`tests/verify_edits.rs` edits every leaf).
+//! to match, fails (`tests/it/verify_edits.rs` edits every leaf).
 //!
 //! Bounds: a file's size is checked (from the walk, before it is opened) against the
 //! limit for its kind ([`limits`]); a zip is extracted under the report extractor's

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs what the image tests (tests/images.rs) and the benchmark (benches/images.sh)
+# Installs what the image tests (tests/it/images.rs) and the benchmark (benches/images.sh)
 # need on Debian/Ubuntu: a real registry, htpasswd for its Basic auth, the image tools
 # that build and push the test images, and GNU time for peak RSS.
 set -eu

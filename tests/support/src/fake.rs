@@ -4,7 +4,7 @@
 //! Blob storage is not faked: signed URLs point at the suite's real Azurite, and
 //! FinalizeArtifact checks the uploaded blob's real size and sha256, as a strict
 //! server would. The fake's fidelity is proven by the official `@actions/artifact`
-//! client, which the suite runs against it (tests/official_client.rs).
+//! client, which the suite runs against it (tests/it/official_client.rs).
 //!
 //! Faults can be injected per method (status, body, how many times) to exercise retry
 //! and error paths; every call is recorded for assertions.
@@ -1145,7 +1145,7 @@ fn release_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRelease) -> Value {
         "html_url": format!("https://github.com/{owner}/{repo}/releases/tag/{}", r.tag),
         "upload_url": format!("{}/uploads/repos/{owner}/{repo}/releases/{}/assets{{?name,label}}", ctx.base_url, r.id),
         "assets": r.assets.iter().map(|a| asset_json(owner, repo, r, a)).collect::<Vec<_>>(),
-        // The rest of GitHub's required `release` fields (checked in tests/changes_openapi.rs).
+        // The rest of GitHub's required `release` fields (checked in tests/it/changes_openapi.rs).
         "url": format!("https://api.github.com/repos/{owner}/{repo}/releases/{}", r.id),
         "assets_url": format!("https://api.github.com/repos/{owner}/{repo}/releases/{}/assets", r.id),
         "tarball_url": format!("https://api.github.com/repos/{owner}/{repo}/tarball/{}", r.tag),

@@ -17,7 +17,7 @@
 //! - `GET /repos/{o}/{r}/tags` — paged.
 //!
 //! Answers carry every field GitHub's OpenAPI description requires for these
-//! operations (checked by tests/changes_openapi.rs). Every request is counted.
+//! operations (checked by tests/it/changes_openapi.rs). Every request is counted.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};

@@ -82,7 +82,7 @@
 //!   `>`, end tags that must match), so it ends where any XML reader ends the element;
 //!   markup no XML reader accepts makes the file unparseable, never a resynchronisation.
 //!   Everything else is tokenised by quick-xml. The output's bytes are not checked for
-//!   UTF-8. `tests/junit_differential.rs` checks the counts against an independent XML
+//!   UTF-8. `tests/it/junit_differential.rs` checks the counts against an independent XML
 //!   reader on generated reports with such markup in every position.
 //! - No DTD: a `<!DOCTYPE>` that declares entities or names an external subset makes
 //!   the file unparseable, so entities are never expanded and nothing is fetched.

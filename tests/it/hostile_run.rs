@@ -4,15 +4,13 @@
 //! messages that carry workflow commands and Markdown, an archive that hides a failing
 //! report behind a duplicate name.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use release_audit_test_support::step::SHA;
 use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 /// What the runner would take as commands from a step's output (its parser: `\r` and
 /// `\n` end lines, leading blanks are trimmed before `::`, `##[` counts anywhere).

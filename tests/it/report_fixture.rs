@@ -6,7 +6,7 @@
 //! wrote into that bundle, so this also pins what `verify` compares with.
 //!
 //! A change to what users read shows up here as a diff to review. To accept one:
-//! `RA_BLESS=1 cargo test --locked --test report_fixture`, then `git diff tests/fixtures/report`.
+//! `RA_BLESS=1 cargo test --locked --test it report_fixture::`, then `git diff tests/fixtures/report`.
 
 use std::path::{Path, PathBuf};
 

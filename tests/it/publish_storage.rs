@@ -12,7 +12,7 @@
 //! GCS; fake-gcs-server accepts any token, so refused GCS credentials are tested
 //! against a canned 401 in Google's error format.
 
-mod publish_common;
+use crate::publish_common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -6,12 +6,10 @@
 //! Needs /usr/bin/time (GNU time, `tests/run` installs it) for the peak-RSS figure.
 
 #[allow(dead_code)]
-#[path = "images/stub.rs"]
-mod stub;
+use crate::image_support::stub;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,9 +21,7 @@ const HOSTILE_OS: &str =
     "linux\n## ✅ Release audit passed\n::error::forged ##[warning]forged [phish](https://e.invalid)";
 const HOSTILE_ERROR: &str = "denied\n::stop-commands::tok\r::add-mask::x ##[error]forged";
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 /// What the runner would take as commands from a step's output (its parser: `\r` and
 /// `\n` end lines, leading blanks are trimmed before `::`, `##[` counts anywhere).

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use release_audit_test_support::{FakeGitHub, Step, StepResult};
 use sha2::{Digest, Sha256};
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 /// The zip's entries, name → bytes.
 fn unzip(path: &Path) -> BTreeMap<String, Vec<u8>> {

@@ -7,14 +7,10 @@
 //! the bundle of a clean run. Corruption on every GET stays a clear error naming the
 //! artifact (exit 3), never a pass.
 
-use std::path::PathBuf;
-
 use release_audit_test_support::fake::BlobFault;
 use release_audit_test_support::{FakeGitHub, Step, StepResult, zip_bytes};
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 fn junit(suite: &str, passed: usize) -> String {
     let cases: String =

@@ -228,7 +228,7 @@ const CURRENT: &[(&str, u32)] = &[
 
 #[test]
 fn our_workflows_use_current_action_majors() {
-    // Pinned by SHA (tests/workflow_lint.rs); the version stands in the comment after it.
+    // Pinned by SHA (tests/it/workflow_lint.rs); the version stands in the comment after it.
     for file in [".github/workflows/ci.yml", ".github/workflows/release.yml", ".github/workflows/release-audit.yml"] {
         let text = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         for line in text.lines().map(str::trim).filter(|l| l.trim_start_matches("- ").starts_with("uses:")) {

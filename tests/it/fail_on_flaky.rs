@@ -7,9 +7,7 @@ use std::path::PathBuf;
 
 use release_audit_test_support::{FakeGitHub, Step, StepResult, zip_bytes};
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports").join(rel)).unwrap()

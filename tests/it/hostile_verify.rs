@@ -22,9 +22,7 @@ use release_audit::evidence::test_reports::{
 };
 use release_audit::report;
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 fn verify(path: &Path) -> (i32, String) {
     let out = Command::new(binary()).arg("verify").arg(path).output().expect("the binary runs");

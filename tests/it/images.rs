@@ -6,16 +6,10 @@
 //!
 //! Needs: docker-registry, apache2-utils, skopeo, umoci (`tests/images/setup.sh`).
 
-#[path = "images/build.rs"]
-mod build;
-#[path = "images/fixture.rs"]
-mod fixture;
-#[path = "images/registry.rs"]
-mod registry;
-#[path = "images/stub.rs"]
-mod stub;
-#[path = "images/token.rs"]
-mod token;
+use crate::image_support::build;
+use crate::image_support::fixture;
+use crate::image_support::stub;
+use crate::image_support::token;
 
 use std::process::Command;
 
@@ -700,7 +694,7 @@ fn comparing_two_indexes_takes_one_get_per_manifest() {
     assert!(gets.iter().all(|g| g.starts_with("GET ")), "{gets:#?}");
     // In-process: the same 6 manifest GETs plus the two arm64 configs for the explanation.
     // (That they are issued concurrently is proved structurally against a registry that
-    // holds each answer until a second request arrives: tests/hostile_images.rs.)
+    // holds each answer until a second request arrives: tests/it/hostile_images.rs.)
     assert_eq!(json["requests"]["requests"], 8, "{}", json["requests"]);
 }
 

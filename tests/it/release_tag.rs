@@ -4,15 +4,13 @@
 //! the tag's commit, the change trail must end there, and `main`'s later commits must not
 //! be in it. Against the fake's REST routes (git refs, tags, compare, pulls).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use release_audit_test_support::{FakeGitHub, Step, StepResult};
 use serde_json::Value;
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 fn json(step: &Step, result: &StepResult, rel: &str) -> Value {
     serde_json::from_slice(&step.bundle_file(result, rel)).unwrap()

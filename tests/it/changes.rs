@@ -1,7 +1,7 @@
 //! The change and approval trail end to end: the real binary against the fake's git
 //! history, pull requests, reviews and run approvals.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use release_audit_test_support::fake_changes::FakeChanges;
@@ -9,9 +9,7 @@ use release_audit_test_support::step::RUN_ID;
 use release_audit_test_support::{FakeGitHub, Step, StepResult};
 use serde_json::Value;
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 /// The history every test starts from (oldest first), with what each commit must be
 /// classified as.

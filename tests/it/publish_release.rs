@@ -5,7 +5,7 @@
 //! `overwrite`; an unknown tag, a refused token and a token without `contents: write`
 //! are each one clear error; a broken upload is never reported as attached.
 
-mod publish_common;
+use crate::publish_common;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -4,14 +4,10 @@
 //! and attaches the very same bytes to the release. Against the fake artifact and REST
 //! services with a real Azurite behind them.
 
-use std::path::Path;
-
 use release_audit_test_support::{FakeGitHub, Step, StepResult};
 use sha2::Digest;
 
-fn binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 async fn fake() -> FakeGitHub {
     release_audit::http::client(); // the fake's own reqwest needs the TLS provider installed
@@ -22,7 +18,7 @@ async fn fake() -> FakeGitHub {
 async fn audit(fake: &FakeGitHub) -> (Step, StepResult) {
     let mut step = Step::with_fake(fake);
     step.input("release-version", "1.2.3").input("required-reports", "none");
-    let result = step.run(binary(), &[]).await;
+    let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
     (step, result)
 }
@@ -33,7 +29,7 @@ async fn attach(fake: &FakeGitHub, inputs: &[(&str, &str)]) -> StepResult {
     for (name, value) in inputs {
         step.input(name, value);
     }
-    step.run(binary(), &["attach"]).await
+    step.run(&binary(), &["attach"]).await
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

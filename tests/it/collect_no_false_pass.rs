@@ -3,15 +3,11 @@
 //! report, a long preamble before `go test -json` events), and a report uploaded by a
 //! job that failed, was cancelled or had not finished cannot make its category green.
 
-use std::path::PathBuf;
-
 use release_audit_test_support::fake::{FakeJob, FakeStep};
 use release_audit_test_support::step::{RUN_ID, SHA, category};
 use release_audit_test_support::{FakeGitHub, Step, StepResult, zip_bytes};
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 fn junit(suite: &str, passed: usize, failed: &[&str]) -> String {
     let mut cases = String::new();

@@ -7,9 +7,7 @@ use std::process::Command;
 use release_audit_test_support::step::SHA;
 use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 const REPORT: &str = r#"<testsuites><testsuite name="e2e" tests="3" failures="1"><testcase name="a"/><testcase name="b"/><testcase name="c"><failure message="boom">boom</failure></testcase></testsuite></testsuites>"#;
 

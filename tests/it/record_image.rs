@@ -8,20 +8,11 @@
 //! Needs: docker-registry, skopeo, umoci (`tests/images/setup.sh`), python3 jsonschema.
 
 #[allow(dead_code)]
-#[path = "images/build.rs"]
-mod build;
+use crate::image_support::build;
 #[allow(dead_code)]
-#[path = "images/fixture.rs"]
-mod fixture;
+use crate::image_support::registry;
 #[allow(dead_code)]
-#[path = "images/registry.rs"]
-mod registry;
-#[allow(dead_code)]
-#[path = "images/stub.rs"]
-mod stub;
-#[allow(dead_code)]
-#[path = "images/token.rs"]
-mod token;
+use crate::image_support::stub;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use release_audit_test_support::step::{RUN_ID, SHA};
 use release_audit_test_support::{FakeGitHub, Step, StepResult, official, zip_bytes};
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
-}
+use crate::binary;
 
 fn junit(suite: &str, passed: usize, failed: &[(&str, &str)]) -> String {
     let mut cases = String::new();

@@ -1,0 +1,48 @@
+//! The integration tests, one binary (each file was its own binary, and each linked the
+//! whole crate again: 34 links, gigabytes of target dir). Every module is one area; run one
+//! with `cargo test --test it <module>::`, e.g. `cargo test --test it changes::`.
+
+use std::path::PathBuf;
+
+/// The release binary under test, as cargo built it for this test run.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
+}
+
+mod image_support;
+mod publish_common;
+
+mod action_upload;
+mod action_yml;
+mod artifacts_faults;
+mod attach;
+mod changes;
+mod changes_openapi;
+mod collect_no_false_pass;
+mod collect_reports;
+mod container;
+mod fail_on_flaky;
+mod fuzz_corpus_replay;
+mod hostile_images;
+mod hostile_run;
+mod hostile_slow;
+mod hostile_verify;
+mod images;
+mod junit_differential;
+mod junit_markup;
+mod junit_reruns;
+mod official_client;
+mod publish_release;
+mod publish_storage;
+mod record_image;
+mod release_tag;
+mod release_workflow;
+mod report_fixture;
+mod report_html;
+mod reports_bad_input;
+mod reports_cli;
+mod reports_fixtures;
+mod reusable_workflow;
+mod verify;
+mod verify_edits;
+mod workflow_lint;
