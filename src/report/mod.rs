@@ -10,7 +10,8 @@
 //! - [`markdown`]: the job summary and the bundle's `summary.md` (size-guarded);
 //! - [`html`]: `report.html`, one self-contained page;
 //! - [`annotations`]: the `::error`/`::warning` annotations the run writes, as data;
-//! - [`text`]: the CLI's text for `verify`, bounded.
+//! - [`text`]: the CLI's text for `verify`, bounded;
+//! - [`table`]: the text table of `release-audit reports`.
 //!
 //! - [`images`]: the image evidence's section and fragment for both.
 //!
@@ -20,6 +21,7 @@ pub mod annotations;
 pub mod html;
 pub mod images;
 pub mod markdown;
+pub mod table;
 pub mod text;
 
 use crate::bundle::manifest::{FileEntry, Manifest};
