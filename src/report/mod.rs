@@ -11,7 +11,8 @@
 //! - [`html`]: `report.html`, one self-contained page;
 //! - [`annotations`]: the `::error`/`::warning` annotations the run writes, as data;
 //! - [`text`]: the CLI's text for `verify`, bounded;
-//! - [`table`]: the text table of `release-audit reports`.
+//! - [`table`]: the text table of `release-audit reports`;
+//! - [`image_text`]: the text of `release-audit digest` and `compare`.
 //!
 //! - [`images`]: the image evidence's section and fragment for both.
 //!
@@ -19,6 +20,7 @@
 
 pub mod annotations;
 pub mod html;
+pub mod image_text;
 pub mod images;
 pub mod markdown;
 pub mod table;
