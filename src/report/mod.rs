@@ -12,13 +12,15 @@
 //! - [`annotations`]: the `::error`/`::warning` annotations the run writes, as data;
 //! - [`text`]: the CLI's text for `verify`, bounded;
 //! - [`table`]: the text table of `release-audit reports`;
-//! - [`image_text`]: the text of `release-audit digest` and `compare`.
+//! - [`image_text`]: the text of `release-audit digest` and `compare`;
+//! - [`archive`]: the archive index's `index.html`.
 //!
 //! - [`images`]: the image evidence's section and fragment for both.
 //!
 //! Evidence stages produce data; they never render.
 
 pub mod annotations;
+pub mod archive;
 pub mod html;
 pub mod image_text;
 pub mod images;
