@@ -124,6 +124,8 @@ pub struct Index {
     /// Bundles checked in this run, and rows kept from the previous index.
     pub checked: usize,
     pub reused: usize,
+    /// Requests sent to the store in this run (listing pages and downloads).
+    pub requests: u64,
 }
 
 impl Index {
@@ -203,6 +205,7 @@ pub async fn build(http: &reqwest::Client, settings: &StorageSettings, out: &Pat
         bundles: rows,
         checked,
         reused,
+        requests: reader.requests(),
     })
 }
 

@@ -218,6 +218,7 @@ s3.put_object(Bucket='{BUCKET}', Key='{g}.sigstore.json', Body=b'{{}}')",
     assert_eq!(code, 1, "{text}");
     assert_eq!((again["checked"].as_u64(), again["reused"].as_u64()), (Some(0), Some(n as u64 + 1)), "{text}");
     assert_eq!(again["bundles"], index["bundles"], "the reused rows are the same rows");
+    assert_eq!(again["requests"], 1, "one listing page, no download");
     python(&format!(
         "{c}\nsrc='{k5}'; s3.copy_object(Bucket='{BUCKET}', Key=src + '.zip', CopySource={{'Bucket': '{BUCKET}', 'Key': '{k6}.zip'}})",
         c = s3_client(),
@@ -226,6 +227,7 @@ s3.put_object(Bucket='{BUCKET}', Key='{g}.sigstore.json', Body=b'{{}}')",
     ));
     let (_, text, third) = archive(&s3_url("audits/"), out.path(), &[]);
     assert_eq!((third["checked"].as_u64(), third["reused"].as_u64()), (Some(1), Some(n as u64)), "{text}");
+    assert_eq!(third["requests"], 3, "the listing, the replaced zip and its sums");
     let replaced = row(&third, &format!("{}.zip", key(5)));
     assert_eq!(replaced["verification"], "fails", "the zip is another release's now: {replaced:#}");
 }

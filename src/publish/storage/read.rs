@@ -30,6 +30,8 @@ pub const MAX_LISTED: usize = 200_000;
 pub struct StorageReader {
     service: Service,
     settings: StorageSettings,
+    /// Listing pages and downloads sent (retries not counted).
+    requests: std::sync::atomic::AtomicU64,
 }
 
 impl StorageReader {
@@ -38,11 +40,20 @@ impl StorageReader {
             Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), &settings.location, auth).await?),
             Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), &settings.location, keys)),
         };
-        Ok(StorageReader { service, settings: settings.clone() })
+        Ok(StorageReader { service, settings: settings.clone(), requests: 0.into() })
     }
 
     pub fn settings(&self) -> &StorageSettings {
         &self.settings
+    }
+
+    /// Listing pages and downloads sent so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Every object under the location's prefix, in key order.
@@ -52,6 +63,7 @@ impl StorageReader {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
+            self.count();
             let (page, next) = match &self.service {
                 Service::S3(c) => c.list_page(prefix, token.as_deref(), &what).await?,
                 Service::Gcs(c) => c.list_page(prefix, token.as_deref(), &what).await?,
@@ -76,6 +88,7 @@ impl StorageReader {
     /// Downloads `key` into `dest`, at most `limit` bytes; returns (size, sha256 hex).
     pub async fn download(&self, key: &str, dest: &Path, limit: u64) -> Result<(u64, String)> {
         let what = format!("downloading {}", self.service.object_url(key));
+        self.count();
         let response = match &self.service {
             Service::Gcs(c) => c.get(key, &what).await?,
             Service::S3(c) => c.get(key, &what).await?,
