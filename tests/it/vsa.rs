@@ -61,16 +61,18 @@ fn verify(path: &Path) -> (i32, String) {
 /// An audit of release 1.2.3 with unit and e2e reports (the e2e artifact holds the
 /// test job's image record), `dev/app:1` tested and `prod/app:1.0.0` released (the
 /// same multi-platform build), and a change trail since 1.2.2 of one reviewed pull
-/// request with the release approved.
-async fn audit(e2e: &str) -> (Step, StepResult) {
+/// request (then, with `direct_push`, an unreviewed push) with the release approved.
+/// `inputs` are set last.
+async fn audit_with(e2e: &str, direct_push: bool, inputs: &[(&str, &str)]) -> (Step, StepResult) {
     let host = crate::image_support::served::registry();
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
     let base = c.commit("release 1.2.2", "alice", &[], true);
     c.tag("1.2.2", &base);
-    let head = c.commit("Add metric pipeline (#11)", "alice", &[&base], true);
-    c.pull(11, "Add metric pipeline", "alice", "1111111111111111111111111111111111111111", &head, &[]);
+    let reviewed = c.commit("Add metric pipeline (#11)", "alice", &[&base], true);
+    c.pull(11, "Add metric pipeline", "alice", "1111111111111111111111111111111111111111", &reviewed, &[]);
     c.review(11, "bob", "APPROVED", "1111111111111111111111111111111111111111");
+    let head = if direct_push { c.commit("hotfix: typo", "dave", &[&reviewed], false) } else { reviewed };
     c.approval(RUN_ID, "release-lead", "approved", "production", "ship it");
 
     let scratch = tempfile::tempdir().unwrap();
@@ -102,8 +104,15 @@ async fn audit(e2e: &str) -> (Step, StepResult) {
         .input("upload", "false")
         .input("include-run-logs", "false")
         .set("GITHUB_SHA", &head);
+    for (name, value) in inputs {
+        step.input(name, value);
+    }
     let result = step.run(&binary(), &[]).await;
     (step, result)
+}
+
+async fn audit(e2e: &str) -> (Step, StepResult) {
+    audit_with(e2e, false, &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -212,6 +221,32 @@ async fn a_failed_audit_s_vsa_says_failed_and_a_forged_passed_does_not_verify() 
     let (code, out) = verify(&dir);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("statements/vsa.intoto.json: the statement is not the one the manifest gives"), "{out}");
+}
+
+/// A passing verdict under weakened gates claims no level the gates did not check: with
+/// `fail-on-test-failures: false` a failed test passes the audit but the tests level is
+/// not earned, and an unreviewed push with `require-reviewed-changes: false` costs the
+/// review level; what did hold (image, approval) is still said.
+#[tokio::test(flavor = "multi_thread")]
+async fn levels_are_only_what_held_not_what_the_gates_let_pass() {
+    let weakened = [("fail-on-test-failures", "false"), ("require-reviewed-changes", "false")];
+    let (step, result) = audit_with(FAILING_E2E, true, &weakened).await;
+    assert_eq!(result.code, 0, "the weakened gates pass: {}", result.stderr);
+    let vsa_path = step.resolve(&result.outputs["vsa-path"]);
+    validate(&vsa_path);
+    let p = &read_json(&vsa_path)["predicate"];
+    assert_eq!(p["verificationResult"], "PASSED");
+    assert_eq!(
+        p["verifiedLevels"],
+        serde_json::json!(["RELEASE_AUDIT_TESTED_IMAGE_RELEASED", "RELEASE_AUDIT_RELEASE_APPROVED"])
+    );
+    use base64::Engine as _;
+    let policy = base64::engine::general_purpose::STANDARD.decode(p["policy"]["content"].as_str().unwrap()).unwrap();
+    let policy: Value = serde_json::from_slice(&policy).unwrap();
+    assert_eq!(policy["tests"]["fail_on_test_failures"], false, "the policy says what the verdict was reached under");
+    assert_eq!(policy["changes"]["require_reviewed_changes"], false);
+    let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
