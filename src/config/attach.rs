@@ -163,3 +163,25 @@ fn sigstore_bundles(raw: Option<&str>) -> Result<Vec<std::path::PathBuf>> {
     }
     Ok(paths)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigstore_bundles_are_existing_files_at_most_two() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        std::fs::write(&a, "{}").unwrap();
+        std::fs::write(&b, "{}").unwrap();
+        assert!(sigstore_bundles(None).unwrap().is_empty());
+        let both = format!("{}\n\n{} ", a.display(), b.display());
+        assert_eq!(sigstore_bundles(Some(&both)).unwrap(), [a.clone(), b.clone()]);
+        let three = format!("{},{},{}", a.display(), b.display(), a.display());
+        let err = sigstore_bundles(Some(&three)).unwrap_err().to_string();
+        assert!(err.contains("sigstore-bundles") && err.contains("names 3 files"), "{err}");
+        let missing = dir.path().join("missing.json");
+        let err = sigstore_bundles(Some(&missing.display().to_string())).unwrap_err().to_string();
+        assert!(err.contains("missing.json") && err.contains("is not a file"), "{err}");
+    }
+}
