@@ -267,10 +267,17 @@ pub fn verify(path: &Path) -> Result<Verification> {
     }
     let scratch =
         tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
+    verify_zip_in(path, scratch.path()).map(|(verification, _)| verification)
+}
+
+/// Verifies a bundle zip by extracting it under `scratch` (an empty directory the
+/// caller owns); returns the verification and the extracted bundle's root, whose files
+/// the caller may read afterwards (e.g. `report.html` for the archive's index).
+pub fn verify_zip_in(path: &Path, scratch: &Path) -> Result<(Verification, PathBuf)> {
     let what = format!("bundle {}", path.display());
-    extract_zip(path, scratch.path(), &Limits::default(), &what)?;
-    let roots: Vec<PathBuf> = std::fs::read_dir(scratch.path())
-        .map_err(|e| Error::io(scratch.path(), e, "free space in the temp directory"))?
+    extract_zip(path, scratch, &Limits::default(), &what)?;
+    let roots: Vec<PathBuf> = std::fs::read_dir(scratch)
+        .map_err(|e| Error::io(scratch, e, "free space in the temp directory"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let root = match roots.as_slice() {
@@ -283,7 +290,8 @@ pub fn verify(path: &Path) -> Result<Verification> {
             ));
         }
     };
-    verify_dir(&root, path.display().to_string())
+    let verification = verify_dir(&root, path.display().to_string())?;
+    Ok((verification, root))
 }
 
 /// Verifies an unzipped bundle directory; `label` names it in the result.

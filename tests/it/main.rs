@@ -14,6 +14,7 @@ mod publish_common;
 
 mod action_upload;
 mod action_yml;
+mod archive;
 mod artifacts_faults;
 mod attach;
 mod changes;

@@ -343,6 +343,85 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), data).as_ref().to_vec()
 }
 
+/// Listing, for `release-audit archive` (kept apart from the upload path).
+impl Client {
+    /// One page of ListObjectsV2 under `prefix`: the objects and the continuation token.
+    pub(super) async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        what: &str,
+    ) -> Result<(Vec<super::read::Listed>, Option<String>)> {
+        let mut url = self.url("")?;
+        let mut query = format!("list-type=2&max-keys=1000&prefix={}", percent_encode(prefix, false));
+        if let Some(token) = token {
+            query.push_str(&format!("&continuation-token={}", percent_encode(token, false)));
+        }
+        url.set_query(Some(&query));
+        let response = send_with_retries(what, self.retry, |_| {
+            let builder = self.request(reqwest::Method::GET, &url, &[], EMPTY_SHA256);
+            async move { Ok(builder) }
+        })
+        .await?;
+        if !response.status().is_success() {
+            return Err(self.refusal(response, what).await);
+        }
+        let body = crate::http::read_bounded(response, 16 * 1024 * 1024, what).await?;
+        parse_listing(&body).map_err(|e| {
+            Error::service(what, format!("unexpected listing: {e}"), "check the endpoint in `storage-url`")
+        })
+    }
+}
+
+/// A ListObjectsV2 answer: (objects, next continuation token when truncated).
+fn parse_listing(body: &[u8]) -> std::result::Result<(Vec<super::read::Listed>, Option<String>), String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let (mut objects, mut next, mut truncated) = (Vec::new(), None, false);
+    let mut current: Option<super::read::Listed> = None;
+    let mut text = String::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|e| e.to_string())? {
+            Event::Start(e) => {
+                text.clear();
+                if e.name().into_inner() == "Contents" {
+                    current = Some(super::read::Listed {
+                        key: String::new(),
+                        size: 0,
+                        version: String::new(),
+                        stored_at: String::new(),
+                    });
+                }
+            }
+            Event::Text(t) => text.push_str(&t),
+            Event::GeneralRef(r) => match r.resolve_char_ref() {
+                Ok(Some(c)) => text.push(c),
+                _ => text.push_str(
+                    quick_xml::escape::resolve_predefined_entity(&r).ok_or_else(|| format!("entity &{};", &*r))?,
+                ),
+            },
+            Event::End(e) => {
+                let value = std::mem::take(&mut text);
+                match (e.name().into_inner(), current.as_mut()) {
+                    ("Contents", _) => objects.extend(current.take().filter(|o| !o.key.is_empty())),
+                    ("Key", Some(o)) => o.key = value,
+                    ("Size", Some(o)) => o.size = value.trim().parse().map_err(|_| format!("size `{value}`"))?,
+                    ("ETag", Some(o)) => o.version = value.trim().trim_matches('"').to_string(),
+                    ("LastModified", Some(o)) => o.stored_at = value.trim().to_string(),
+                    ("IsTruncated", None) => truncated = value.trim() == "true",
+                    ("NextContinuationToken", None) => next = Some(value.trim().to_string()),
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok((objects, if truncated { next } else { None }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
