@@ -76,6 +76,9 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("manifest.json", "/run/event"),
     ("manifest.json", "/run/actor"),
     ("manifest.json", "/run/triggering_actor"),
+    // When the audit ran, as the runner's clock (or SOURCE_DATE_EPOCH) said: the VSA's
+    // `timeVerified`, which is written again from it (so an edit of it alone fails).
+    ("manifest.json", "/run/audited_at"),
     // The test reports' sources as the Actions API listed them: each report artifact's
     // id, size, run attempt and service digest (absent for older artifacts), each source run's workflow, commit, attempt and
     // conclusion. The artifact zips are not kept (their files are, and are recounted),

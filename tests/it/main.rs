@@ -46,4 +46,5 @@ mod reports_fixtures;
 mod reusable_workflow;
 mod verify;
 mod verify_edits;
+mod vsa;
 mod workflow_lint;
