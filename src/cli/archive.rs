@@ -37,8 +37,9 @@ pub struct ArchiveArgs {
     /// Bundles downloaded and verified at once.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub jobs: usize,
-    /// Fail (exit 1) when a bundle has no `.sigstore.json` beside it.
-    #[arg(long)]
+    /// Fail (exit 1) when a bundle has no `.sigstore.json` beside it (`--require-signed`,
+    /// or `--require-signed true|false` as the archive action passes it).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value = "false")]
     pub require_signed: bool,
 }
 

@@ -257,3 +257,51 @@ fn a_prefix_that_cannot_be_listed_is_one_clear_error() {
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("no-such-bucket") && text.contains("does not exist"), "{text}");
 }
+
+/// The archive action as the runner starts it: its `args` with the inputs filled in (the
+/// defaults, and the values a caller gives), its `env` from the credentials input.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_archive_action_runs_the_command_it_declares() {
+    let action: Value = serde_norway::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/archive/action.yml")).unwrap(),
+    )
+    .unwrap();
+    let inputs = action["inputs"].as_object().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let given = |name: &str| -> String {
+        match name {
+            "storage-url" => gs_url("action/"),
+            "storage-credentials" => "access-token=t".to_string(),
+            "out" => out.path().join("index").display().to_string(),
+            _ => inputs[name]["default"].as_str().unwrap_or_else(|| panic!("input {name} has a default")).to_string(),
+        }
+    };
+    let fill = |text: &str| -> String {
+        let mut text = text.to_string();
+        for name in inputs.keys() {
+            text = text.replace(&format!("${{{{ inputs.{name} }}}}"), &given(name));
+        }
+        assert!(!text.contains("${{"), "every expression is an input: {text}");
+        text
+    };
+    let args: Vec<String> =
+        action["runs"]["args"].as_array().unwrap().iter().map(|a| fill(a.as_str().unwrap())).collect();
+    let env: Vec<(String, String)> = action["runs"]["env"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), fill(v.as_str().unwrap())))
+        .collect();
+    for name in inputs.keys() {
+        let used = format!("inputs.{name} ");
+        let text = serde_json::to_string(&action["runs"]).unwrap();
+        assert!(text.contains(&used), "input {name} reaches the command");
+    }
+    fill(&gs_url("action/")); // the bucket exists
+    audit_and_store(REPOSITORIES[0], "3.0.0", false, &gs_url("action/")).await;
+    let output = Command::new(binary()).args(&args).env_clear().envs(env).output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{args:?}: {text}");
+    let index: Value = serde_json::from_slice(&std::fs::read(out.path().join("index/index.json")).unwrap()).unwrap();
+    assert_eq!(index["bundles"][0]["verification"], "holds", "{index:#}");
+}

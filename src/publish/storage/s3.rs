@@ -461,6 +461,26 @@ mod tests {
     }
 
     #[test]
+    fn listings_give_keys_sizes_versions_and_the_next_page() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>a/</Prefix><KeyCount>2</KeyCount>
+<MaxKeys>2</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>
+<Contents><Key>a/R&amp;D/1.0/b.zip</Key><LastModified>2026-12-01T10:00:00.000Z</LastModified><ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>1234</Size><StorageClass>STANDARD</StorageClass></Contents>
+<Contents><Key>a/x.SHA256SUMS</Key><LastModified>2026-12-01T10:00:01.000Z</LastModified><ETag>"e1"</ETag><Size>90</Size></Contents>
+</ListBucketResult>"#;
+        let (objects, next) = parse_listing(body).unwrap();
+        assert_eq!(next.as_deref(), Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="));
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].key, "a/R&D/1.0/b.zip");
+        assert_eq!(objects[0].size, 1234);
+        assert_eq!(objects[0].version, "9b2cf535f27731c974343645a3985328");
+        assert_eq!(objects[0].stored_at, "2026-12-01T10:00:00.000Z");
+        let last = br#"<ListBucketResult><IsTruncated>false</IsTruncated><NextContinuationToken>x</NextContinuationToken></ListBucketResult>"#;
+        assert_eq!(parse_listing(last).unwrap(), (Vec::new(), None));
+        assert!(parse_listing(b"<ListBucketResult><Contents><Size>x</Size></Contents>").is_err());
+    }
+
+    #[test]
     fn error_documents_give_code_and_message() {
         let body = "<?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>";
         assert_eq!(xml_text(body, "Code").as_deref(), Some("NoSuchBucket"));
