@@ -29,6 +29,7 @@ mod hostile_slow;
 mod hostile_verify;
 mod images;
 mod junit_differential;
+mod kyma_release;
 mod junit_markup;
 mod junit_reruns;
 mod official_client;

@@ -23,6 +23,7 @@ pub mod registry;
 pub mod rejudge;
 pub mod resolve;
 pub mod settings;
+pub mod build;
 mod summary;
 pub mod verdict;
 
@@ -124,6 +125,10 @@ pub struct ImageEvidence {
     /// the audit (a record nobody can check proves nothing, and must not be ignored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub record_problems: Vec<String>,
+    /// Where the expected digest came from when the build on the tag push reported it
+    /// (`build-workflow`): the runs, their logs in the bundle, the report read from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<build::BuildDigest>,
 }
 
 fn is_zero(n: &usize) -> bool {
