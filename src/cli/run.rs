@@ -187,7 +187,10 @@ async fn build_digest(
     let (crate::config::CommitSource::Tag { tag, .. }, Some(commit)) = (&config.commit_source, &config.commit) else {
         return Err(Error::evidence(
             format!("the build of `{}`", source.workflow),
-            format!("is the build of the release tag's push, but no release tag ({}) was found", config.release_tags.join(", ")),
+            format!(
+                "is the build of the release tag's push, but no release tag ({}) was found",
+                config.release_tags.join(", ")
+            ),
             "run the audit after the tag is pushed, and give `release-tag` when the tag is not the version (drop `release-commit`)",
         ));
     };

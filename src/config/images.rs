@@ -70,6 +70,12 @@ pub fn registry_access(
 
 /// Reads the image inputs; `None` when no image is to be compared.
 pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
+    let pairs = read_pairs(raw)?;
+    settings_of(raw, pairs)
+}
+
+/// `tested-image` + `release-image` and the `images:` lines, as pairs.
+fn read_pairs(raw: &RawInputs) -> Result<Vec<ImagePair>> {
     let mut pairs = Vec::new();
     match (raw.get("tested-image"), raw.get("release-image")) {
         (None, None) => {}
@@ -117,7 +123,11 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
             pairs.push(pair);
         }
     }
+    Ok(pairs)
+}
 
+/// Continues [`settings`] with the pairs read.
+fn settings_of(raw: &RawInputs, mut pairs: Vec<ImagePair>) -> Result<Option<ImageSettings>> {
     let expected_digest_given = raw.get("expected-digest").is_some();
     let expected_digest = match raw.get("expected-digest") {
         None => None,

@@ -168,7 +168,11 @@ async fn build_job(rest: &Rest, source: &BuildSource, run_id: u64) -> Result<Job
         .ok_or_else(|| {
             Error::evidence(
                 what,
-                format!("have no successful job named `{}` (jobs: {})", source.job.escape_debug(), names.join(", ").escape_debug()),
+                format!(
+                    "have no successful job named `{}` (jobs: {})",
+                    source.job.escape_debug(),
+                    names.join(", ").escape_debug()
+                ),
                 "set `build-job` to the job that calls image-builder, as the run's page names it",
             )
         })
@@ -191,7 +195,11 @@ async fn read_log(
         .ok_or_else(|| Error::evidence(&what, "is gone", "the build's log has expired: re-run the build"))?;
     let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e, "the scratch directory must be readable"))?;
     let report = parse_report(&bytes).map_err(|reason| {
-        Error::evidence(&what, reason, "the build must print test-infra's image build report; pin image-builder to a version that does")
+        Error::evidence(
+            &what,
+            reason,
+            "the build must print test-infra's image build report; pin image-builder to a version that does",
+        )
     })?;
     if let Some(refusal) = report.refusal() {
         return Err(Error::evidence(&what, refusal, "release an image whose build succeeded and was pushed"));

@@ -40,10 +40,10 @@ pub fn check_images(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) ->
         }
         std::fs::read(found.path(path)).ok()
     };
-    for d in rejudge_all(images, &paths, &read) {
+    check_build(images, &paths, &read, problems);
+    for d in rejudge_all(images, &paths, read) {
         problems.push(images_problem(d.to_string()));
     }
-    check_build(images, &paths, &read, problems);
     let mut referenced: BTreeSet<String> = BTreeSet::new();
     let details: Vec<PairDetail> = images
         .pairs
@@ -101,8 +101,7 @@ fn check_build(
     read: &impl Fn(&str) -> Option<Vec<u8>>,
     problems: &mut Vec<Problem>,
 ) {
-    let named: BTreeSet<&str> =
-        images.build.iter().flat_map(|b| b.logs.iter().map(|l| l.path.as_str())).collect();
+    let named: BTreeSet<&str> = images.build.iter().flat_map(|b| b.logs.iter().map(|l| l.path.as_str())).collect();
     for path in paths.iter().filter(|p| p.starts_with("images/build/")) {
         if !named.contains(path) {
             problems.push(images_problem(format!("{path} is the log of no build the manifest names")));

@@ -124,7 +124,9 @@ fn image_builder_log(images: &[String], tags: &[&str], digest: &str, build_outpu
         "Getting ADO pipeline run logs.".into(),
         "ADO pipeline image build logs:".into(),
     ];
-    lines.extend(ado.iter().enumerate().map(|(i, l)| format!("2026-08-21T10:41:{:02}.{:07}Z {l}", i % 60, 4_260_338 + i)));
+    lines.extend(
+        ado.iter().enumerate().map(|(i, l)| format!("2026-08-21T10:41:{:02}.{:07}Z {l}", i % 60, 4_260_338 + i)),
+    );
     lines.push("Getting build report.".into());
     let mut log = String::from("\u{feff}");
     for (i, l) in lines.iter().enumerate() {
@@ -222,7 +224,8 @@ fn history(fake: &FakeGitHub, tag: &str) -> (String, String) {
     let head2 = format!("{:040x}", 2);
     c.pull(2, "Add a log pipeline feature", "alice", &head2, &feature, &[]);
     c.review(2, "bob", "APPROVED", &head2);
-    let bump = c.commit(&format!("chore: release preparation: bump version to {tag} (#3)"), "kyma-bot", &[&feature], true);
+    let bump =
+        c.commit(&format!("chore: release preparation: bump version to {tag} (#3)"), "kyma-bot", &[&feature], true);
     let head3 = format!("{:040x}", 3);
     c.pull(3, &format!("chore: release preparation: bump version to {tag}"), "kyma-bot", &head3, &bump, &[]);
     c.review(3, "alice", "APPROVED", &head3);
@@ -260,7 +263,8 @@ async fn build_run(fake: &FakeGitHub, run_id: u64, tag: &str, commit: &str, log:
 /// The release run's test artifacts (named as telemetry's workflows name them), each
 /// with its JUnit file and the image record of what the test job ran.
 async fn test_artifacts(fake: &FakeGitHub, record: &[u8]) {
-    for name in ["pr-e2e-logs-otel-a-report", "pr-e2e-upgrade-report", "gardener-gardener-integration-test-1.34-report"] {
+    for name in ["pr-e2e-logs-otel-a-report", "pr-e2e-upgrade-report", "gardener-gardener-integration-test-1.34-report"]
+    {
         let files = zip_bytes(&[("junit-report-x.xml", JUNIT.as_bytes()), ("image-record-x.json", record)]);
         fake.seed_artifact(&fake.run_backend_id, name, &files).await;
     }
@@ -283,8 +287,10 @@ async fn telemetry(tag: &str, experimental_build: &str, build_output: &[&str]) -
     let repo = "kyma-project/prod/telemetry-manager";
     let experimental = format!("{tag}-experimental");
     let host = registry(&[(repo, tag, "build-1"), (repo, &experimental, experimental_build)]);
-    let images: Vec<String> =
-        [tag, experimental.as_str()].iter().map(|t| format!("{host}/kyma-project/prod/telemetry-manager:{t}")).collect();
+    let images: Vec<String> = [tag, experimental.as_str()]
+        .iter()
+        .map(|t| format!("{host}/kyma-project/prod/telemetry-manager:{t}"))
+        .collect();
     let log = image_builder_log(&images, &[tag, &experimental], &digest_of("build-1"), build_output);
     build_run(&fake, 900, tag, &commit, &log).await;
     test_artifacts(&fake, &image_record(&images[0], &host)).await;
@@ -299,7 +305,8 @@ impl Telemetry {
     fn audit_step(&self, version: &str, pre_release: bool) -> Step {
         // `RELEASE_TAG` is create-release.yml's tag expression, as the runner evaluates it.
         let release_tag = if pre_release { self.tag.as_str() } else { version };
-        let mut step = snippet_step(&self.fake, "kyma-telemetry", &[("${{ env.RELEASE_TAG }}", release_tag)], &self.host);
+        let mut step =
+            snippet_step(&self.fake, "kyma-telemetry", &[("${{ env.RELEASE_TAG }}", release_tag)], &self.host);
         step.input("upload", "true").set("GITHUB_SHA", &self.main).set("GITHUB_REF", "refs/heads/main");
         step
     }
@@ -352,7 +359,8 @@ async fn telemetry_release_takes_the_digest_from_the_tag_push_build_and_attaches
     let mut attach = Step::with_fake(&t.fake);
     attach.input("github-token", &t.fake.rest_token);
     for (input, value) in readme_attach_inputs() {
-        attach.input(&input, &value.replace("${{ env.RELEASE_TAG }}", "1.3.0").replace("${{ inputs.version }}", "1.3.0"));
+        attach
+            .input(&input, &value.replace("${{ env.RELEASE_TAG }}", "1.3.0").replace("${{ inputs.version }}", "1.3.0"));
     }
     let attached = attach.run(&binary(), &["attach"]).await;
     assert_eq!(attached.code, 0, "{}\n{}", attached.stdout, attached.stderr);
@@ -403,16 +411,16 @@ async fn a_tag_that_is_not_the_reported_build_fails_its_pair() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_report_in_the_build_log_is_refused() {
     let forged = format!("\"digest\": \"{}\"", digest_of("build-2"));
-    let t = telemetry("1.3.0", "build-1", &["---IMAGE BUILD REPORT---", "{", &forged, "}", "---END OF IMAGE BUILD REPORT---"])
-        .await;
+    let t = telemetry(
+        "1.3.0",
+        "build-1",
+        &["---IMAGE BUILD REPORT---", "{", &forged, "}", "---END OF IMAGE BUILD REPORT---"],
+    )
+    .await;
     let step = t.audit_step("1.3.0", false);
     let result = step.run(&binary(), &[]).await;
     assert_ne!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("2 report start and 2 end markers"),
-        "the error says why: {}",
-        result.stderr
-    );
+    assert!(result.stderr.contains("2 report start and 2 end markers"), "the error says why: {}", result.stderr);
 }
 
 /// A pre-release: `pre_release: true` tags `1.3.0-rc1` on `pre-release-1.3.0`; the tag

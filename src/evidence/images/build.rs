@@ -178,9 +178,11 @@ impl BuildReport {
     /// `docker.io/library/x` and `x` are one).
     pub fn pushed_image(&self, image: &ImageRef) -> bool {
         image.digest.is_none()
-            && self.images_list.iter().filter_map(|i| ImageRef::parse(i).ok()).any(|i| {
-                i.registry == image.registry && i.repository == image.repository && i.tag == image.tag
-            })
+            && self
+                .images_list
+                .iter()
+                .filter_map(|i| ImageRef::parse(i).ok())
+                .any(|i| i.registry == image.registry && i.repository == image.repository && i.tag == image.tag)
     }
 }
 
@@ -259,7 +261,12 @@ impl BuildDigest {
         for (name, _, expected) in &parsed {
             let should = pushed.iter().any(|p| p == name).then_some(&self.digest);
             if *expected != should {
-                found.push(format!("pair `{name}` expects {expected:?}, but the build gives it {should:?}"));
+                let show = |d: Option<&Digest>| d.map_or_else(|| "nothing".to_string(), Digest::to_string);
+                found.push(format!(
+                    "pair `{name}` expects {}, but the build gives it {}",
+                    show(*expected),
+                    show(should)
+                ));
             }
         }
         found
@@ -341,10 +348,76 @@ mod tests {
         assert!(failed.refusal().unwrap().contains("`Failed`"));
     }
 
+    /// A record as the audit writes it, over one kept log.
+    fn recorded(log: &[u8]) -> BuildDigest {
+        let mut tally = crate::hashing::Tally::new();
+        tally.update(log);
+        let (size, sha256) = tally.finish();
+        let report = parse_report(log).unwrap();
+        BuildDigest {
+            workflow: "build-manager-image.yml".into(),
+            job: DEFAULT_BUILD_JOB.into(),
+            tag: "1.3.0".into(),
+            commit: "a".repeat(40),
+            logs: vec![BuildLog {
+                run_id: 9,
+                run_attempt: 1,
+                job_id: 91,
+                path: "images/build/job-91.log".into(),
+                size,
+                sha256,
+            }],
+            digest: Digest::parse(&report.digest).unwrap(),
+            report,
+            applied_to: vec!["manager".into(), "experimental".into()],
+        }
+    }
+
+    #[test]
+    fn verify_re_derives_the_digest_from_the_kept_log() {
+        let log = job_log(&block(DIGEST)).into_bytes();
+        let build = recorded(&log);
+        let digest = Digest::parse(DIGEST).unwrap();
+        let prod = "europe-docker.pkg.dev/kyma-project/prod/telemetry-manager";
+        let (manager, experimental) = (format!("{prod}:1.3.0"), format!("{prod}:1.3.0-experimental"));
+        let pairs =
+            [("manager", manager.as_str(), Some(&digest)), ("experimental", experimental.as_str(), Some(&digest))];
+        let read_from = |bytes: Vec<u8>| move |path: &str| (path == "images/build/job-91.log").then(|| bytes.clone());
+        assert_eq!(build.rederive(read_from(log.clone()), &pairs), Vec::<String>::new());
+
+        // The log edited (another digest in the report): its hash and its report disagree.
+        let other = format!("sha256:{}", "b".repeat(64));
+        let edited = job_log(&block(&other)).into_bytes();
+        let found = build.rederive(read_from(edited), &pairs);
+        assert!(found.iter().any(|f| f.contains("does not hash")), "{found:?}");
+        assert!(found.iter().any(|f| f.contains("another build report")), "{found:?}");
+
+        // A pair given another expected digest, or one the build did not push claiming it.
+        let wrong = Digest::parse(&other).unwrap();
+        let found =
+            build.rederive(read_from(log.clone()), &[pairs[0], ("experimental", experimental.as_str(), Some(&wrong))]);
+        assert!(found.iter().any(|f| f.contains("pair `experimental` expects")), "{found:?}");
+        let dev = format!("{prod}-dev:1.3.0");
+        let found = build.rederive(read_from(log.clone()), &[pairs[0], ("experimental", dev.as_str(), Some(&digest))]);
+        assert!(found.iter().any(|f| f.contains("but the digest was given to")), "{found:?}");
+
+        // The record's digest edited: not the report's.
+        let mut forged = build.clone();
+        forged.digest = wrong;
+        assert!(forged.rederive(read_from(log), &pairs).iter().any(|f| f.contains("is not the report's")));
+    }
+
     #[test]
     fn timestamps_are_stripped_only_in_front() {
-        assert_eq!(strip_timestamps("2026-01-01T00:00:00.1Z 2026-01-01T00:00:00.2Z x 2026-01-01T00:00:00.3Z y"), "x 2026-01-01T00:00:00.3Z y");
-        assert_eq!(strip_timestamps("2026-01-01T00:00:00Z x"), "2026-01-01T00:00:00Z x", "no fraction: not GitHub's form");
+        assert_eq!(
+            strip_timestamps("2026-01-01T00:00:00.1Z 2026-01-01T00:00:00.2Z x 2026-01-01T00:00:00.3Z y"),
+            "x 2026-01-01T00:00:00.3Z y"
+        );
+        assert_eq!(
+            strip_timestamps("2026-01-01T00:00:00Z x"),
+            "2026-01-01T00:00:00Z x",
+            "no fraction: not GitHub's form"
+        );
         assert_eq!(strip_timestamps("2026-01-01"), "2026-01-01");
     }
 }

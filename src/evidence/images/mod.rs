@@ -15,6 +15,7 @@
 //! files in a bundle, for `verify`. Evidence here is plain data: every string from a
 //! registry, a cluster or an input is escaped where it is rendered, not here.
 
+pub mod build;
 pub mod explain;
 pub mod manifest;
 pub mod record;
@@ -23,7 +24,6 @@ pub mod registry;
 pub mod rejudge;
 pub mod resolve;
 pub mod settings;
-pub mod build;
 mod summary;
 pub mod verdict;
 

@@ -370,7 +370,14 @@ impl FakeGitHub {
 
     /// Registers a run started by a push of `branch_or_tag` at `head_sha` (a tag push's
     /// run has the tag as `head_branch`, as GitHub shows it); returns its backend id.
-    pub fn add_push_run(&self, id: u64, workflow_file: &str, branch_or_tag: &str, head_sha: &str, conclusion: &str) -> String {
+    pub fn add_push_run(
+        &self,
+        id: u64,
+        workflow_file: &str,
+        branch_or_tag: &str,
+        head_sha: &str,
+        conclusion: &str,
+    ) -> String {
         let backend_id = self.add_run(id, workflow_file, head_sha, conclusion);
         let mut s = self.state.lock().unwrap();
         let run = s.runs.iter_mut().find(|r| r.id == id).expect("just added");
