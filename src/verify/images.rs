@@ -40,7 +40,7 @@ pub fn check_images(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) ->
         }
         std::fs::read(found.path(path)).ok()
     };
-    check_build(images, &paths, &read, problems);
+    check_build(m, &paths, &read, problems);
     for d in rejudge_all(images, &paths, read) {
         problems.push(images_problem(d.to_string()));
     }
@@ -95,12 +95,8 @@ fn read_detail(found: &Found, pair: &PairEvidence, problems: &mut Vec<Problem>) 
 /// The build's digest re-derived from the logs the bundle keeps (the report read
 /// again, each log's hash, the pairs it was given to); every build log in the bundle
 /// must be one the record names.
-fn check_build(
-    images: &crate::evidence::images::ImageEvidence,
-    paths: &[&str],
-    read: &impl Fn(&str) -> Option<Vec<u8>>,
-    problems: &mut Vec<Problem>,
-) {
+fn check_build(m: &Manifest, paths: &[&str], read: &impl Fn(&str) -> Option<Vec<u8>>, problems: &mut Vec<Problem>) {
+    let Some(images) = &m.evidence.images else { return };
     let named: BTreeSet<&str> = images.build.iter().flat_map(|b| b.logs.iter().map(|l| l.path.as_str())).collect();
     for path in paths.iter().filter(|p| p.starts_with("images/build/")) {
         if !named.contains(path) {
@@ -115,6 +111,17 @@ fn check_build(
         .collect();
     for d in build.rederive(read, &pairs) {
         problems.push(images_problem(format!("the build's digest: {d}")));
+    }
+    // The build ran on the release tag's push: the tag and commit the manifest names.
+    let tag = match &m.source.commit_source {
+        Some(crate::config::CommitSource::Tag { tag, .. }) => Some(tag),
+        _ => None,
+    };
+    if tag != Some(&build.tag) || m.source.commit.as_ref() != Some(&build.commit) {
+        problems.push(images_problem(format!(
+            "the build ran on tag `{}` at {}, which is not the release tag and commit the manifest names",
+            build.tag, build.commit
+        )));
     }
 }
 

@@ -215,6 +215,10 @@ impl BuildDigest {
         if self.logs.is_empty() {
             found.push("the build digest names no build log".to_string());
         }
+        let jobs: std::collections::BTreeSet<u64> = self.logs.iter().map(|l| l.job_id).collect();
+        if jobs.len() != self.logs.len() {
+            found.push("the build digest names one build log twice".to_string());
+        }
         for log in &self.logs {
             let expected_path = format!("images/build/job-{}.log", log.job_id);
             if log.path != expected_path {
