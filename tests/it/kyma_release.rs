@@ -135,9 +135,11 @@ fn image_builder_log(images: &[String], tags: &[&str], digest: &str, build_outpu
     log
 }
 
-/// The `with:` of the release-audit step in the README block marked `<!-- tested: NAME -->`.
+/// The `with:` of the release-audit step in the README block marked `<!-- tested: NAME -->`
+/// (or, for `docs/…` names, in that file's block).
 fn readme_inputs(name: &str) -> Vec<(String, String)> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let file = if name.starts_with("eventing") || name.starts_with("btp") { "docs/kyma.md" } else { "README.md" };
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
     let marker = format!("<!-- tested: {name} -->");
     let at = readme.find(&marker).unwrap_or_else(|| panic!("README has no {marker}"));
     let rest = &readme[at..];
@@ -489,4 +491,54 @@ async fn api_gateway_takes_the_digest_from_the_build_job_output() {
     other.input("upload", "false").set("GITHUB_SHA", &head);
     let result = other.run(&binary(), &[]).await;
     assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+}
+
+/// eventing-manager: no tests in the release run; `e2e.yml` and `test.yml` ran on the
+/// push of the release branch's head, which the release run tags (lightweight); the tag
+/// push's `tag-build-image.yaml` job `build-<version> / Build image` logged the build.
+/// The snippet in docs/kyma.md finds the push runs by the tag's commit (`workflows`) and
+/// the digest by `build-workflow` + `build-job`.
+#[tokio::test(flavor = "multi_thread")]
+async fn eventing_finds_push_runs_by_the_tags_commit_and_the_tag_build_by_its_job_name() {
+    release_audit::http::client();
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let root = c.commit("initial", "alice", &[], true);
+    c.tag("1.4.0", &root);
+    let head = c.commit("Bump kustomize image (#40)", "alice", &[&root], true);
+    c.tag("1.5.0", &head);
+    let repo = "kyma-project/prod/eventing-manager";
+    let host = registry(&[(repo, "1.5.0", "ev-1"), (repo, &head, "ev-1")]);
+    let images: Vec<String> = ["1.5.0", head.as_str()].iter().map(|t| format!("{host}/{repo}:{t}")).collect();
+    let log = image_builder_log(&images, &[&head, "1.5.0"], &digest_of("ev-1"), &[]);
+    fake.add_push_run(950, "tag-build-image.yaml", "1.5.0", &head, "success");
+    fake.add_job(
+        950,
+        FakeJob::completed(
+            9501,
+            "build-1.5.0 / Build image",
+            "success",
+            vec![FakeStep::completed("Build image", "success", "2026-06-16T10:30:00Z", "2026-06-16T10:42:00Z")],
+        ),
+    );
+    fake.seed_job_log(9501, log.as_bytes()).await;
+    fake.add_push_run(960, "e2e.yml", "release-1.5", &head, "success");
+    fake.add_push_run(961, "test.yml", "release-1.5", &head, "success");
+
+    let mut step =
+        snippet_step(&fake, "eventing-manager", &[("${{ needs.generate-version.outputs.VERSION }}", "1.5.0")], &host);
+    step.input("upload", "false").set("GITHUB_SHA", &head).set("GITHUB_REF", "refs/heads/release-1.5");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let m = json(&step, &result, "manifest.json");
+    let sources: Vec<u64> =
+        m["evidence"]["tests"]["sources"].as_array().unwrap().iter().filter_map(|s| s["run_id"].as_u64()).collect();
+    assert!(sources.contains(&960) && sources.contains(&961), "the push runs of the tag's commit: {sources:?}");
+    let build = &m["evidence"]["images"]["build"];
+    assert_eq!(build["job"], "build-1.5.0 / Build image");
+    assert_eq!(build["logs"][0]["job_id"], 9501);
+    assert_eq!(build["applied_to"], serde_json::json!(["eventing-manager"]));
+    assert_eq!(m["evidence"]["images"]["pairs"][0]["passed"], true);
+    let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
 }
