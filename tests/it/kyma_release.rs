@@ -147,7 +147,8 @@ fn readme_inputs(name: &str) -> Vec<(String, String)> {
     let block = &rest[start..start + rest[start..].find("```").unwrap()];
     let doc: serde_norway::Value = serde_norway::from_str(block).unwrap();
     let mut found = None;
-    let jobs = doc.as_mapping().unwrap();
+    // A whole workflow, or job definitions to paste under `jobs:`.
+    let jobs = doc.get("jobs").unwrap_or(&doc).as_mapping().unwrap();
     for job in jobs.values() {
         for step in job.get("steps").and_then(|s| s.as_sequence()).into_iter().flatten() {
             let uses = step.get("uses").and_then(|u| u.as_str()).unwrap_or_default();
@@ -541,4 +542,35 @@ async fn eventing_finds_push_runs_by_the_tags_commit_and_the_tag_build_by_its_jo
     assert_eq!(m["evidence"]["images"]["pairs"][0]["passed"], true);
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
     assert_eq!(code, 0, "{out}");
+}
+
+/// btp-manager: the audit runs on `release: released`, after the release run (which
+/// tagged its start commit, lightweight, and published with an App token). The snippet
+/// in docs/kyma.md finds that run by the tag's commit (`workflows`), keeps its record,
+/// and attaches the bundle itself: the release exists.
+#[tokio::test(flavor = "multi_thread")]
+async fn btp_audits_on_release_released_and_attaches_to_the_release() {
+    release_audit::http::client();
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let root = c.commit("initial", "alice", &[], true);
+    c.tag("2.0.0", &root);
+    let head = c.commit("Bump sec-scanners-config (#88)", "alice", &[&root], true);
+    c.tag("2.1.0", &head);
+    fake.add_run(970, "create-release-with-version-submit.yaml", &head, "success");
+    let release = fake.add_release("2.1.0", false);
+    let mut step =
+        snippet_step(&fake, "btp-manager", &[("${{ github.event.release.tag_name }}", "2.1.0")], "127.0.0.1:9");
+    step.input("upload", "false").set("GITHUB_SHA", &head).set("GITHUB_EVENT_NAME", "release");
+    let result = step.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let m = json(&step, &result, "manifest.json");
+    assert_eq!(m["source"]["commit_source"]["tag"], "2.1.0");
+    let sources: Vec<u64> =
+        m["evidence"]["tests"]["sources"].as_array().unwrap().iter().filter_map(|s| s["run_id"].as_u64()).collect();
+    assert!(sources.contains(&970), "the release run of the tag's commit: {sources:?}");
+    let zip = std::fs::read(step.resolve(&result.outputs["bundle-path"])).unwrap();
+    let assets = fake.release_assets(release);
+    assert_eq!(assets.len(), 2, "the zip and its SHA256SUMS");
+    assert!(assets[0].bytes == zip, "the attached zip is the bundle written");
 }
