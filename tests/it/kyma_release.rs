@@ -574,3 +574,30 @@ async fn btp_audits_on_release_released_and_attaches_to_the_release() {
     assert_eq!(assets.len(), 2, "the zip and its SHA256SUMS");
     assert!(assets[0].bytes == zip, "the attached zip is the bundle written");
 }
+
+/// What the audit says when the build cannot be read: another job name than the one
+/// that logged the report (the jobs are named), and no push run of the tag at its commit
+/// (a run of the tag at another commit, from before the tag moved, does not count).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_that_cannot_be_found_is_named_not_guessed() {
+    let t = telemetry("1.3.0", "build-1", &[]).await;
+    let mut step = t.audit_step("1.3.0", false);
+    step.input("build-job", "build / Build image");
+    let result = step.run(&binary(), &[]).await;
+    assert_ne!(result.code, 0, "{}", result.stderr);
+    assert!(result.stderr.contains("have no successful job named `build / Build image`"), "{}", result.stderr);
+    assert!(result.stderr.contains("build-image / Build image"), "the jobs there are named: {}", result.stderr);
+
+    release_audit::http::client();
+    let fake = FakeGitHub::start().await;
+    let (commit, main) = history(&fake, "1.3.0");
+    let earlier = fake.changes.commit("the commit the tag named before it moved", "kyma-bot", &[&commit], true);
+    let host = registry(&[("kyma-project/prod/telemetry-manager", "1.3.0", "build-1")]);
+    let image = format!("{host}/kyma-project/prod/telemetry-manager:1.3.0");
+    let log = image_builder_log(std::slice::from_ref(&image), &["1.3.0"], &digest_of("build-1"), &[]);
+    build_run(&fake, 900, "1.3.0", &earlier, &log).await;
+    let t = Telemetry { fake, host, tag: "1.3.0".into(), commit: commit.clone(), main };
+    let result = t.audit_step("1.3.0", false).run(&binary(), &[]).await;
+    assert_ne!(result.code, 0, "{}", result.stderr);
+    assert!(result.stderr.contains(&format!("there is no push run of the tag at {commit}")), "{}", result.stderr);
+}
