@@ -143,7 +143,10 @@ async fn collect_evidence(
         let build = match &settings.build {
             Some(source) => {
                 let build = deadline
-                    .bound("reading the build's digest", build_digest(config, clients, source, &settings.pairs, dir))
+                    .bound(
+                        "reading the build's digest",
+                        build_digest(config, clients, source, &settings.pairs, dir, deadline),
+                    )
                     .await?;
                 build.apply(&mut settings.pairs);
                 Some(build)
@@ -176,6 +179,7 @@ async fn build_digest(
     source: &crate::evidence::images::build::BuildSource,
     pairs: &[crate::evidence::images::ImagePair],
     dir: &mut BundleDir,
+    deadline: &Deadline,
 ) -> Result<crate::evidence::images::build::BuildDigest> {
     let Some(rest) = clients.rest.as_ref() else {
         return Err(Error::input(
@@ -195,7 +199,9 @@ async fn build_digest(
         ));
     };
     let push = crate::github::jobs::TagPush { tag, commit };
-    crate::github::jobs::build_digest(rest, source, push, pairs, dir).await
+    // No request outlives the audit's deadline (a stalled log download included).
+    let rest = rest.bounded_by(crate::github::rest::REQUEST_TIME_LIMIT, deadline.at.into_std());
+    crate::github::jobs::build_digest(&rest, source, push, pairs, dir).await
 }
 
 /// The step outputs that point at the bundle, written before any upload.
