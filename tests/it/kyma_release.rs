@@ -13,7 +13,10 @@
 //! and `attach` puts the very bytes of the uploaded bundle on it.
 //!
 //! api-gateway: the image is built inside the release run; the build job's `digest`
-//! output is the expected digest (`expect` on the pair), the tag lightweight.
+//! output is the expected digest (`expect` on the pair); the tag is made after the audit.
+//! btp-manager (docs/kyma.md): the audit on `release: released` finds the release run by
+//! the tag's commit and attaches. eventing-manager (docs/kyma.md): push runs of the tag's
+//! commit by `workflows`, the tag build's digest by `build-workflow` + `build-job`.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -215,8 +218,9 @@ fn image_record(reference: &str, host: &str) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
-/// `release-X.Y` history: 1.2.0 released, a reviewed change, the version-bump merge
-/// (tagged `tag`, annotated, as `prepare-release` does), and main moved on.
+/// `release-X.Y` history: 1.2.0 released, a reviewed change (pre-released as
+/// `1.3.0-rc1`), the version-bump merge (tagged `tag`, annotated, as `prepare-release`
+/// does), and main moved on.
 /// Returns (tagged commit, main's head).
 fn history(fake: &FakeGitHub, tag: &str) -> (String, String) {
     let c = &fake.changes;
@@ -227,6 +231,8 @@ fn history(fake: &FakeGitHub, tag: &str) -> (String, String) {
     let head2 = format!("{:040x}", 2);
     c.pull(2, "Add a log pipeline feature", "alice", &head2, &feature, &[]);
     c.review(2, "bob", "APPROVED", &head2);
+    // A pre-release of this version came first (`pre-release-1.3.0`).
+    c.annotated_tag("1.3.0-rc1", &feature);
     let bump =
         c.commit(&format!("chore: release preparation: bump version to {tag} (#3)"), "kyma-bot", &[&feature], true);
     let head3 = format!("{:040x}", 3);
@@ -325,6 +331,7 @@ async fn telemetry_release_takes_the_digest_from_the_tag_push_build_and_attaches
     let m = json(&step, &result, "manifest.json");
     assert_eq!(m["source"]["commit"], t.commit.as_str(), "the tag's commit, not main's");
     assert_eq!(m["evidence"]["changes"]["range"]["head_sha"], t.commit.as_str());
+    assert_eq!(m["evidence"]["changes"]["previous_release"], "1.2.0", "a final release skips the pre-releases");
     let images = &m["evidence"]["images"];
     let build = &images["build"];
     let digest = digest_of("build-1");
@@ -426,24 +433,25 @@ async fn a_second_report_in_the_build_log_is_refused() {
     assert!(result.stderr.contains("2 report start and 2 end markers"), "the error says why: {}", result.stderr);
 }
 
-/// A pre-release: `pre_release: true` tags `1.3.0-rc1` on `pre-release-1.3.0`; the tag
-/// push builds `1.3.0-rc1` and `1.3.0-rc1-experimental`; the snippet's expressions give
-/// the audit the rc tag, and the bundle names the rc's commit.
+/// A pre-release: `pre_release: true` tags `1.3.0-rc2` on `pre-release-1.3.0` (rc1 came
+/// first); the tag push builds `1.3.0-rc2` and `1.3.0-rc2-experimental`; the snippet's
+/// expression gives the audit the rc tag, and the bundle names the rc's commit.
 #[tokio::test(flavor = "multi_thread")]
 async fn telemetry_pre_release_audits_the_rc_tag_and_its_build() {
-    let t = telemetry("1.3.0-rc1", "build-1", &[]).await;
+    let t = telemetry("1.3.0-rc2", "build-1", &[]).await;
     let step = t.audit_step("1.3.0", true);
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
     let m = json(&step, &result, "manifest.json");
-    assert_eq!(m["release"]["version"], "1.3.0-rc1", "{}", m["release"]);
+    assert_eq!(m["release"]["version"], "1.3.0-rc2", "{}", m["release"]);
     assert_eq!(m["source"]["commit"], t.commit.as_str());
-    assert_eq!(m["source"]["commit_source"]["tag"], "1.3.0-rc1");
+    assert_eq!(m["source"]["commit_source"]["tag"], "1.3.0-rc2");
+    assert_eq!(m["evidence"]["changes"]["previous_release"], "1.3.0-rc1", "a pre-release follows the pre-releases");
     let images = &m["evidence"]["images"];
-    assert_eq!(images["build"]["tag"], "1.3.0-rc1");
+    assert_eq!(images["build"]["tag"], "1.3.0-rc2");
     let released: Vec<&str> =
         images["pairs"].as_array().unwrap().iter().map(|p| p["released"]["reference"].as_str().unwrap()).collect();
-    assert!(released[0].ends_with(":1.3.0-rc1") && released[1].ends_with(":1.3.0-rc1-experimental"), "{released:?}");
+    assert!(released[0].ends_with(":1.3.0-rc2") && released[1].ends_with(":1.3.0-rc2-experimental"), "{released:?}");
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
     assert_eq!(code, 0, "{out}");
 }
