@@ -2,7 +2,8 @@
 //!
 //! Kyma modules build their release image in a separate run: the tag push starts
 //! `build-manager-image.yml`, which calls test-infra's `image-builder.yml`. Its job
-//! `build-image / Build image` prints the Azure DevOps pipeline log, which holds the
+//! `build-image / Build image` prints the last log of its Azure DevOps pipeline run (the
+//! `print_image_build_report` task's, test-infra `pkg/azuredevops/pipelines`), which holds the
 //! image build report between `---IMAGE BUILD REPORT---` and `---END OF IMAGE BUILD
 //! REPORT---` (test-infra `pkg/imagebuilder/report.go`) — a JSON object with `digest`,
 //! `images_list`, `tags`, `pushed` and `status`. The job's outputs carry the same
@@ -124,9 +125,10 @@ fn timestamp_len(s: &str) -> Option<usize> {
     (fraction > 0 && at(z, b'Z') && b.get(z + 1).is_some_and(|c| *c == b' ' || *c == b'\t')).then_some(z + 2)
 }
 
-/// The build report in a job log. The log is untrusted (it carries the build's own
-/// output): exactly one start and one end marker must stand alone on their lines, the
-/// JSON between them is bounded, and the digest must be a digest.
+/// The build report in a job log. The log is untrusted (it carries other programs'
+/// output): exactly one start and one end marker must stand alone on their lines (two
+/// reports would have failed image-builder's own greedy parse), the JSON between them
+/// is bounded, and the digest must be a digest.
 pub fn parse_report(log: &[u8]) -> Result<BuildReport, String> {
     let text = String::from_utf8_lossy(log);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
