@@ -365,6 +365,10 @@ async fn telemetry_release_takes_the_digest_from_the_tag_push_build_and_attaches
     assert!(result.summary.contains(&digest[..19]), "{}", result.summary);
     let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
     assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("build digest: {digest} re-read from images/build/job-9001.log (run 900, job 9001")),
+        "verify says where the digest came from: {out}"
+    );
 
     // GoReleaser creates the release after the audit; attach puts the uploaded bytes on it.
     let zip = std::fs::read(step.resolve(&result.outputs["bundle-path"])).unwrap();
