@@ -14,16 +14,16 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::bundle::dir::safe_relative_path;
-use crate::evidence::images::manifest::{self, Kind};
 use crate::evidence::images::record::{ImageRecord, parse_pods};
-use crate::evidence::images::reference::{Digest, ImageRef, Platform};
-use crate::evidence::images::registry::parse_challenge;
 use crate::evidence::images::resolve::{Role, plan_children};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
 use crate::evidence::test_reports::parse::{
     self, FileOutcome, MAX_LISTED_FAILURES, MAX_LISTED_FLAKY, MAX_LISTED_SUITE_PROBLEMS, MAX_MESSAGE_CHARS,
     MAX_NAME_BYTES, MAX_NOTE_BYTES, MAX_NOTES, MAX_SUMMARY_NOTES, ParsedReport, Rejected,
 };
+use crate::registry::client::parse_challenge;
+use crate::registry::manifest::{self, Kind};
+use crate::registry::reference::{Digest, ImageRef, Platform};
 
 /// A fuzz entry point: arbitrary bytes in, a panic only on a broken contract.
 pub type Entry = fn(&[u8]);

@@ -17,6 +17,7 @@ pub mod hashing;
 pub mod http;
 pub mod markdown;
 pub mod publish;
+pub mod registry;
 pub mod report;
 pub mod secret;
 pub mod verify;

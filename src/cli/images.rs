@@ -16,8 +16,9 @@
 use crate::config::RawInputs;
 use crate::config::images::{parse_platforms, parse_ref, registry_access};
 use crate::error::{EXIT_VERDICT_FAILED, Error, Result};
-use crate::evidence::images::{self, RegistryClient, registry::FetchError, resolve};
+use crate::evidence::images::{self, resolve};
 use crate::github::commands::{inert, inert_json};
+use crate::registry::{FetchError, RegistryClient};
 use crate::report::image_text;
 use crate::secret::Secret;
 

@@ -17,9 +17,10 @@ use crate::error::{Error, Result};
 use crate::evidence::images::record::{
     ImageRecord, JobIdentity, MAX_PODS_BYTES, MAX_RECORD_IMAGES, RecordedImage, parse_pods,
 };
-use crate::evidence::images::{ImageRef, Platform, RegistryAccess, RegistryClient, registry::FetchError, resolve};
+use crate::evidence::images::resolve;
 use crate::github::commands::print_line;
 use crate::github::runner::{Lookup, OutputFile};
+use crate::registry::{FetchError, ImageRef, Platform, RegistryAccess, RegistryClient};
 use crate::secret::Secret;
 
 pub use crate::config::record::{DEFAULT_OUTPUT, INPUT_NAMES, RecordImageArgs};

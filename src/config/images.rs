@@ -10,10 +10,10 @@ use std::collections::BTreeSet;
 use super::RawInputs;
 use crate::error::{Error, Result};
 use crate::evidence::images::build::{BuildSource, DEFAULT_BUILD_JOB};
-use crate::evidence::images::reference::{Digest, ImageRef, Platform};
 use crate::evidence::images::settings::{
     Credential, DEFAULT_LAYER_DIFF_LIMIT, DigestPolicy, ImagePair, ImageSettings, RegistryAccess,
 };
+use crate::registry::reference::{Digest, ImageRef, Platform};
 
 pub fn digest_policy(input: &str, value: &str) -> Result<DigestPolicy> {
     match value {

@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::evidence::images::build::{
     BuildDigest, BuildLog, BuildReport, BuildSource, MAX_BUILD_LOG_BYTES, MAX_BUILD_RUNS, parse_report, pushed_pairs,
 };
-use crate::evidence::images::reference::Digest;
 use crate::evidence::images::settings::ImagePair;
+use crate::registry::reference::Digest;
 
 /// One run as the runs list shows it (the fields the choice depends on).
 #[derive(Debug, Clone, Deserialize)]

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::evidence::images::resolve::Role;
-use crate::evidence::images::{DigestPolicy, DigestRecord, ImageRef, PairEvidence, manifest};
+use crate::evidence::images::{DigestPolicy, DigestRecord, PairEvidence};
+use crate::registry::{ImageRef, manifest};
 
 /// `digest`: each record's index and platform digests.
 pub fn records(records: &[DigestRecord]) -> String {

@@ -14,7 +14,7 @@ pub const MAX_CHANGE_FILE_BYTES: u64 = 32 << 20;
 /// Each `images/<name>.json` and each image record among the reports.
 pub const MAX_IMAGE_FILE_BYTES: u64 = 8 << 20;
 /// Each stored image manifest (`images/manifests/*.json`): the registry client's limit.
-pub const MAX_IMAGE_MANIFEST_BYTES: u64 = crate::evidence::images::manifest::MAX_MANIFEST_BYTES as u64;
+pub const MAX_IMAGE_MANIFEST_BYTES: u64 = crate::registry::manifest::MAX_MANIFEST_BYTES as u64;
 
 /// Which release-audit verifies a bundle counted under `convention`: convention 1 was
 /// release-audit 0.1.0's; for another, the version that wrote it (`tool`).

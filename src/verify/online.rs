@@ -5,7 +5,7 @@ use super::{Problem, Verification};
 /// `--online`: re-resolves every released image reference and says whether its tag
 /// still points at the digest the audit recorded.
 pub async fn check_released_tags(v: &mut Verification, access: &crate::evidence::images::RegistryAccess) {
-    use crate::evidence::images::{ImageRef, RegistryClient, registry::FetchError};
+    use crate::registry::{FetchError, ImageRef, RegistryClient};
     let Some(images) = v.manifest.as_ref().and_then(|m| m.evidence.images.clone()) else { return };
     let client = RegistryClient::new(access);
     for pair in &images.pairs {

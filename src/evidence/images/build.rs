@@ -17,8 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reference::{Digest, ImageRef};
 use super::settings::ImagePair;
+use crate::registry::reference::{Digest, ImageRef};
 
 /// Where the build's report starts in the log.
 pub const START_MARKER: &str = "---IMAGE BUILD REPORT---";

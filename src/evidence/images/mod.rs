@@ -2,7 +2,7 @@
 //! why when it is not.
 //!
 //! Data flows one way through the submodules: [`settings`] (inputs → [`ImageSettings`])
-//! → [`resolve`] (references → [`DigestRecord`]s, over [`registry`]) → [`verdict`]
+//! → [`resolve`] (references → [`DigestRecord`]s, over [`crate::registry`]) → [`verdict`]
 //! (records → [`Verdict`] under a [`DigestPolicy`]) → [`explain`] (why, with remedies)
 //! → [`ImageEvidence`], which the bundle, the summary and the in-toto statements
 //! consume. Digests are computed here from the bytes fetched with `GET`; the
@@ -17,10 +17,7 @@
 
 pub mod build;
 pub mod explain;
-pub mod manifest;
 pub mod record;
-pub mod reference;
-pub mod registry;
 pub mod rejudge;
 pub mod resolve;
 pub mod settings;
@@ -32,16 +29,16 @@ use std::collections::BTreeMap;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
+pub use crate::registry::reference::{Digest, ImageRef, Platform};
+pub use crate::registry::{RegistryClient, RequestStats};
 pub use explain::{Explanation, Finding, Level, Remedy};
-pub use reference::{Digest, ImageRef, Platform};
-pub use registry::{RegistryClient, RequestStats};
 pub use resolve::{DigestRecord, ManifestRecord, RawManifest, Resolved};
 pub use settings::{Credential, DigestPolicy, ImagePair, ImageSettings, RegistryAccess};
 pub use verdict::{Proof, Verdict};
 
 use crate::bundle::dir::BundleDir;
 use crate::error::Result;
-use registry::FetchError;
+use crate::registry::FetchError;
 
 /// The digests of one reference, as `manifest.json` carries them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

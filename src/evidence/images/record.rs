@@ -21,11 +21,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::reference::{Digest, ImageRef, Platform};
 use super::resolve::DigestRecord;
 use super::settings::DigestPolicy;
 use crate::error::{Error, Result};
 use crate::github::runner::Lookup;
+use crate::registry::reference::{Digest, ImageRef, Platform};
 
 /// `kind` of an image record file.
 pub const KIND: &str = "release-audit/image-record";

@@ -18,13 +18,13 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::manifest::{self, Kind};
 use super::record::{self, ImageRecord, RecordCheck};
-use super::reference::{Digest, ImageRef};
 use super::resolve::{DigestRecord, ManifestRecord, plan_children};
 use super::settings::DigestPolicy;
 use super::verdict::{self, Grounds, Proof, Verdict};
 use super::{ImageEvidence, PairEvidence, RefDigests};
+use crate::registry::manifest::{self, Kind};
+use crate::registry::reference::{Digest, ImageRef};
 
 /// Largest pair file read (it holds at most [`verdict::MAX_CHECKS_PER_PAIR`] checks).
 pub const MAX_PAIR_FILE_BYTES: usize = 64 * 1024 * 1024;

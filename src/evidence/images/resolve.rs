@@ -15,10 +15,10 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{self, Kind};
-use super::reference::{Digest, ImageRef, Platform};
-use super::registry::{FetchError, FetchResult, FetchedManifest, RegistryClient};
 use crate::error::Error;
+use crate::registry::client::{FetchError, FetchResult, FetchedManifest, RegistryClient};
+use crate::registry::manifest::{self, Kind};
+use crate::registry::reference::{Digest, ImageRef, Platform};
 
 /// Child manifests fetched at once for one index.
 pub const MAX_CONCURRENT_FETCHES: usize = 8;

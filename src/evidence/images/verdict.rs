@@ -12,9 +12,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::record::{RecordCheck, RecordVerdict};
-use super::reference::Digest;
 use super::resolve::DigestRecord;
 use super::settings::DigestPolicy;
+use crate::registry::reference::Digest;
 
 /// Most recorded images checked against one released image; more fail the pair (a
 /// record that cannot be read in full proves nothing about the part left out).
@@ -151,8 +151,8 @@ pub fn judge(tested: Option<&DigestRecord>, released: Option<&DigestRecord>, exp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::images::reference::Platform;
     use crate::evidence::images::resolve::{ManifestRecord, Role};
+    use crate::registry::reference::Platform;
 
     fn d(n: u8) -> Digest {
         Digest::of(&[n])
@@ -164,7 +164,7 @@ mod tests {
             registry: "r.io".into(),
             repository: "app".into(),
             tag: Some("1".into()),
-            media_type: crate::evidence::images::manifest::OCI_INDEX.into(),
+            media_type: crate::registry::manifest::OCI_INDEX.into(),
             digest: d(top),
             header_digest: None,
             size: 1,
@@ -175,7 +175,7 @@ mod tests {
                     role: Role::Image,
                     platform: Some(Platform::parse(p).unwrap()),
                     digest: d(*n),
-                    media_type: crate::evidence::images::manifest::OCI_MANIFEST.into(),
+                    media_type: crate::registry::manifest::OCI_MANIFEST.into(),
                     size: 1,
                     fetched: true,
                     header_digest: None,

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::{Finding, Level, Remedy, count};
-use crate::evidence::images::reference::Platform;
+use crate::registry::reference::Platform;
 
 /// Fields of `config` (the runtime configuration) and what their difference means.
 const RUNTIME_FIELDS: &[&str] = &[

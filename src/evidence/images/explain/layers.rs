@@ -12,8 +12,8 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
-use crate::evidence::images::reference::{Digest, ImageRef};
-use crate::evidence::images::registry::RegistryClient;
+use crate::registry::client::RegistryClient;
+use crate::registry::reference::{Digest, ImageRef};
 
 /// A layer with more entries than this is not diffed (a bound on memory, not on size).
 pub const MAX_ENTRIES: usize = 1_000_000;

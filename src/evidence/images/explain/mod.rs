@@ -15,11 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{self, Descriptor};
-use super::reference::{Digest, Platform};
-use super::registry::RegistryClient;
 use super::resolve::{MAX_CONFIG_BYTES, ManifestRecord, Resolved, Role};
 use super::verdict::Verdict;
+use crate::registry::client::RegistryClient;
+use crate::registry::manifest::{self, Descriptor};
+use crate::registry::reference::{Digest, Platform};
 
 /// At most this many paths are listed per kind of layer difference.
 const MAX_LISTED: usize = 20;

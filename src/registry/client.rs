@@ -25,9 +25,9 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use serde::{Deserialize, Serialize};
 
+use super::access::RegistryAccess;
 use super::manifest::{self, Kind};
 use super::reference::{Digest, ImageRef};
-use super::settings::RegistryAccess;
 use crate::error::Error;
 use crate::http::{Attempt, RetryPolicy, is_retryable, with_retries, without_url};
 use crate::secret::Secret;
@@ -709,7 +709,7 @@ struct RequestTime {
 struct TokenRefusal<'a> {
     status: StatusCode,
     body: &'a str,
-    credential: Option<&'a super::settings::Credential>,
+    credential: Option<&'a super::access::Credential>,
     /// Why the login was not sent (empty when it was, or there is none).
     withheld: &'a str,
     realm_host: &'a str,
