@@ -8,6 +8,7 @@ pub mod images;
 pub mod record_image;
 pub mod reports;
 pub mod run;
+pub mod sigstore;
 pub mod source;
 
 use crate::config::RunArgs;
@@ -75,11 +76,18 @@ pub struct VerifyArgs {
         value_name = "LOGINS"
     )]
     pub credentials: Option<String>,
+    #[command(flatten)]
+    pub signature: crate::cli::sigstore::SignatureArgs,
 }
 
 /// `release-audit verify`; returns the exit code.
 pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
+    let signature = crate::cli::sigstore::check(&args.bundle, &args.signature)?;
+    if args.signature.signature_only {
+        return Ok(crate::cli::sigstore::print_only(signature.as_ref(), args.json));
+    }
     let mut v = crate::verify::verify(&args.bundle)?;
+    v.sigstore = signature;
     if args.online {
         let access = crate::config::images::registry_access(
             "--registry-credentials",

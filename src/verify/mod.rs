@@ -43,6 +43,8 @@ pub mod images;
 pub mod limits;
 pub mod online;
 pub mod rendered;
+pub mod sigstore;
+mod sigstore_ring;
 pub mod source;
 pub mod statements;
 pub use rendered::{expected_reports, expected_statements};
@@ -242,13 +244,16 @@ pub struct Verification {
     /// (`--online`) Released references that still resolve to the recorded digest.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmoved: Vec<String>,
+    /// (`--sigstore-bundle`, or a `.sigstore.json` beside the zip) The zip's signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<sigstore::SigstoreCheck>,
     #[serde(skip)]
     pub manifest: Option<Manifest>,
 }
 
 impl Verification {
     pub fn ok(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.is_empty() && self.sigstore.as_ref().is_none_or(|s| s.verified)
     }
 }
 
@@ -302,6 +307,7 @@ pub fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         problems,
         notes: Vec::new(),
         unmoved: Vec::new(),
+        sigstore: None,
         manifest,
     })
 }
