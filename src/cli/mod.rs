@@ -86,7 +86,14 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
     if args.signature.signature_only {
         return Ok(crate::cli::sigstore::print_only(signature.as_ref(), args.json));
     }
-    let mut v = crate::verify::verify(&args.bundle)?;
+    let mut v = match crate::verify::verify(&args.bundle) {
+        Ok(v) => v,
+        Err(e) => {
+            // Not a bundle: still say what the signature showed, then why the rest failed.
+            crate::cli::sigstore::print_only(signature.as_ref(), args.json);
+            return Err(e);
+        }
+    };
     v.sigstore = signature;
     if args.online {
         let access = crate::config::images::registry_access(

@@ -243,7 +243,9 @@ fn verify(
         policy = policy.skip_sct();
     }
     let verifier = Verifier::new(&root.root).map_err(|e| format!("trusted root: {} is unusable ({e})", root.name))?;
-    let result = verifier.verify(Sha256Hash::new(artifact_sha256), &bundle, &policy).map_err(|e| reason(&e, root))?;
+    let window = format!("{} to {}", info.not_before, info.not_after);
+    let result =
+        verifier.verify(Sha256Hash::new(artifact_sha256), &bundle, &policy).map_err(|e| reason(&e, root, &window))?;
     let tlog_needed = !root.root.tlogs.is_empty();
     if !result.certificate_verified() || (tlog_needed && !result.tlog_verified()) {
         return Err("bundle: the verifier did not establish the certificate chain and log entry".into());
@@ -254,7 +256,13 @@ fn verify(
     } else {
         check_signer(expected, &signer, &result.certificate().map(|c| c.ci_claims.clone()).unwrap_or_default())?;
     }
-    let tlog = tlog_needed.then(|| root.root.tlogs.iter().map(|t| t.base_url.clone()).collect::<Vec<_>>().join(" or "));
+    // The logs the bundle's entries are in (each entry's log ID is a log of the root's:
+    // sigstore-verify refuses an entry from an unknown log).
+    let tlog = tlog_needed.then(|| {
+        let entries = &bundle.verification_material.tlog_entries;
+        let logs = root.root.tlogs.iter().filter(|t| entries.iter().any(|e| e.log_id == t.log_id));
+        logs.map(|t| t.base_url.clone()).collect::<Vec<_>>().join(" and ")
+    });
     Ok(Passed { instance: root.name.clone(), ca, signer, tlog, sct: !root.root.ctlogs.is_empty() })
 }
 
@@ -348,10 +356,20 @@ fn root_for<'a>(roots: &'a Roots, leaf: &[u8]) -> std::result::Result<(&'a Root,
     ))
 }
 
-/// A plain reason for a `sigstore-verify` error, naming what failed.
-fn reason(e: &sigstore_verify::Error, root: &Root) -> String {
+/// A plain reason for a `sigstore-verify` error, naming what failed; `window` is the
+/// signing certificate's validity.
+fn reason(e: &sigstore_verify::Error, root: &Root, window: &str) -> String {
     use sigstore_verify::Error as E;
     match e {
+        // webpki's words for a chain checked at a time outside the leaf's validity.
+        E::Certificate(CertificateError::ChainInvalid(d))
+            if d.contains("CertExpired") || d.contains("CertNotValidYet") =>
+        {
+            format!(
+                "signing time outside the certificate's validity: the certificate is valid {window}, \
+                 and the time the bundle proves it was signed is not in it ({e})"
+            )
+        }
         E::SignatureInvalid(d) => {
             format!("signature: {d}; the statement or its signature changed after signing")
         }
@@ -365,6 +383,10 @@ fn reason(e: &sigstore_verify::Error, root: &Root) -> String {
         }
         E::Certificate(CertificateError::Sct(_)) => format!("certificate transparency: {e}"),
         E::Certificate(_) => format!("certificate chain: {e} (against {})", root.name),
+        E::TransparencyLog(sigstore_verify::TransparencyLogError::InclusionPromise(_)) => format!(
+            "transparency log entry: its signed promise (SET) does not cover the entry as it is: its integrated \
+             time (the signing time), body, index or log changed after the log signed it ({e})"
+        ),
         E::TransparencyLog(_) => format!("transparency log entry: {e}"),
         E::Timestamp(_) => format!("signing time: {e}"),
         _ => format!("bundle: {e}"),
@@ -513,11 +535,11 @@ fn not_established(p: &Passed, roots: &Roots) -> Vec<String> {
                 .to_string(),
         );
     } else {
-        not.push(
-            "transparency log: GitHub's instance keeps no public log, so the signing time rests on GitHub's timestamp \
-             authority alone and no log shows what else was signed with this identity"
-                .to_string(),
-        );
+        not.push(format!(
+            "transparency log: {} keeps no public log, so the signing time rests on its timestamp authority alone \
+             and no log shows what else was signed with this identity",
+            p.instance
+        ));
     }
     not.push(format!("roots: whether {} are still current; that needs the network", roots.source));
     not.push(if p.signer.workflow == GITHUB_RELEASES {

@@ -169,12 +169,12 @@ fn the_bundle_beside_the_zip_is_found_and_a_newer_root_is_taken() {
     ]);
     assert_eq!(code, 0, "{out}");
     // Without --sigstore-bundle, the .sigstore.json beside the file is checked (here the
-    // file is no audit bundle, so the contents fail after the signature verified).
+    // file is no audit bundle: the signature verified, then the contents are refused).
     let (code, out) = offline(&["verify", file, "--repo", CONDA_REPO]);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("signature: VERIFIED offline"), "{out}");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("signature: VERIFIED offline") && out.contains("is not an audit bundle"), "{out}");
     // A signature beside the zip with no expected signer proves nothing: refused.
-    let (code, out) = offline(&["verify", file]);
+    let (code, out) = offline(&["verify", file, "--signature-only"]);
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("signer identity: no expected signer was given; pass --owner, --repo or --signer-workflow"),
@@ -192,6 +192,38 @@ fn the_bundle_beside_the_zip_is_found_and_a_newer_root_is_taken() {
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("roots: whether the roots in") && out.contains("(--trusted-root) are still current"), "{out}");
+}
+
+/// An audit bundle zip with a signature beside it that is for another file: both the
+/// signature's failure and the contents' verdict are said, and the exit code is 1.
+#[test]
+fn an_audit_bundle_with_a_signature_for_another_file_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/bundle");
+    let mut files = Vec::new();
+    let mut stack = vec![fixture.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(&fixture).unwrap().to_str().unwrap().to_string();
+                files.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let zip = dir.path().join("audit-bundle-1.2.3.zip");
+    std::fs::write(&zip, release_audit_test_support::zip_bytes(&entries)).unwrap();
+    std::fs::copy(test_data().join(CONDA_BUNDLE), dir.path().join("audit-bundle-1.2.3.zip.sigstore.json")).unwrap();
+    let (code, out) = offline(&["verify", zip.to_str().unwrap(), "--repo", CONDA_REPO]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("signature: FAILED") && out.contains("subject: the signed statement names sha256 54303491"),
+        "{out}"
+    );
+    assert!(out.contains("audit-bundle-1.2.3.zip —"), "{out}");
 }
 
 /// GitHub's root as one JSON line, from the crate's test data.
@@ -281,7 +313,10 @@ fn a_signing_time_outside_the_windows_or_a_root_without_the_ca_is_refused() {
     let time: i64 = entry["integratedTime"].as_str().unwrap().parse().unwrap();
     entry["integratedTime"] = Value::String((time + 86_400).to_string());
     let out = check(&file, &write_json(&dir.path().join("time.json"), &v), &repo);
-    refused(&out, "transparency log entry:");
+    refused(
+        &out,
+        "transparency log entry: its signed promise (SET) does not cover the entry as it is: its integrated time (the signing time)",
+    );
 
     // The signing time outside the CA's window in the root: a root whose Fulcio CA's
     // validity ended before the signature was made.
@@ -314,6 +349,35 @@ fn a_signing_time_outside_the_windows_or_a_root_without_the_ca_is_refused() {
     refused(
         &check(&file, bundle.to_str().unwrap(), &["--repo", CONDA_REPO, "--trusted-root", &no_ca]),
         "no trusted root carries the CA that issued the signing certificate",
+    );
+}
+
+/// A timestamp that is genuinely signed but outside the certificate's validity: no real
+/// instance signs one for a test, so `tests/fixtures/sigstore/make.sh` made a trust domain
+/// of its own (a CA and a TSA, keys thrown away) and two bundles over `artifact.txt`, one
+/// by a certificate valid at the timestamp (the control) and one by a certificate that
+/// expired in 2024.
+#[test]
+fn a_timestamp_outside_the_certificates_validity_is_refused() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore");
+    let file = fixtures.join("artifact.txt");
+    let root = fixtures.join("trusted_root.json");
+    let args = |bundle: &str| {
+        let bundle = fixtures.join(bundle);
+        check(&file, bundle.to_str().unwrap(), &["--repo", "octo/app", "--trusted-root", root.to_str().unwrap()])
+    };
+    let (code, out) = args("in-window.sigstore.json");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("proven by an RFC 3161 timestamp signed by the root's timestamp authority"), "{out}");
+    refused(
+        &args("expired.sigstore.json"),
+        "signing time outside the certificate's validity: the certificate is valid 2024-01-01T00:00:00Z to 2024-01-01T00:10:00Z, and the time the bundle proves it was signed is not in it",
+    );
+    // Without --trusted-root, the built-in roots do not carry this CA.
+    let bundle = fixtures.join("in-window.sigstore.json");
+    refused(
+        &check(&file, bundle.to_str().unwrap(), &["--repo", "octo/app"]),
+        "certificate chain: no trusted root carries the CA that issued the signing certificate (CN=test fulcio,O=release-audit test)",
     );
 }
 
@@ -354,7 +418,7 @@ fn a_github_instance_attestation_verifies_offline() {
         "chains to CN=Fulcio Intermediate l1,O=GitHub\\, Inc.",
         "proven by an RFC 3161 timestamp signed by the root's timestamp authority",
         "GitHub's release service (https://dotcom.releases.github.com) attests that the release https://github.com/jdx/communique at refs/tags/v0.1.9 holds this file",
-        "transparency log: GitHub's instance keeps no public log",
+        "transparency log: GitHub's Sigstore instance keeps no public log",
     ] {
         assert!(text.contains(said), "missing {said:?}:\n{text}");
     }
