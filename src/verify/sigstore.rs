@@ -2,7 +2,7 @@
 //! offline — no network, no token — against trusted roots this binary carries.
 //!
 //! The cryptography is `sigstore-verify` (sigstore/sigstore-rust) on `ring`
-//! ([`super::sigstore_ring`]); this module picks the trusted root, sets the policy that
+//! (`sigstore_ring.rs`); this module picks the trusted root, sets the policy that
 //! root supports, checks the signer against what the auditor expects, and says in plain
 //! words what holds and what cannot be established offline.
 //!
