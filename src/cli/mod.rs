@@ -29,7 +29,9 @@ pub enum Command {
     /// Check a bundle (zip or directory): every hash, and every claim re-derived from the
     /// evidence inside it — test totals recounted, image pairs re-judged, the change
     /// trail's controls recomputed, summary.md and report.html re-rendered, the verdict
-    /// recomputed. Exit 0 when it holds, 1 when anything is wrong (each problem is named).
+    /// recomputed. With a Sigstore bundle (`<zip>.sigstore.json` beside the zip, or
+    /// --sigstore-bundle) also the zip's signature and signer, offline (no network, no
+    /// token). Exit 0 when it holds, 1 when anything is wrong (each problem is named).
     Verify(VerifyArgs),
     /// Print the index and platform manifest digests of image references.
     Digest(crate::cli::images::DigestArgs),

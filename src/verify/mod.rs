@@ -19,6 +19,10 @@
 //! - [`statements`]: the in-toto statements are written again and must be the bundle's;
 //! - the verdict, with every reason, must follow from all of it.
 //!
+//! Beside the contents, [`sigstore`] checks the zip's Sigstore signature offline when the
+//! auditor gives one (`--sigstore-bundle`, or `<zip>.sigstore.json` beside the zip): who
+//! signed it, when, and what an offline check cannot establish.
+//!
 //! What is only recorded, not derived — facts about the run the runner reported —
 //! cannot be re-derived from the bundle and is listed in [`INFORMATIONAL`]; a change to
 //! one of them is caught by the hashes alone, so only a forger who rewrites
