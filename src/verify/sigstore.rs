@@ -551,3 +551,73 @@ fn not_established(p: &Passed, roots: &Roots) -> Vec<String> {
     });
     not
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAN: &str = "https://github.com/Octo/App/.github/workflows/release.yml@refs/tags/v1.0.0";
+
+    fn signer() -> Signer {
+        Signer { workflow: SAN.into(), ..Signer::default() }
+    }
+
+    fn claims(repo: &str, owner: &str) -> FulcioCiClaims {
+        let mut c = FulcioCiClaims::default();
+        c.source_repository_uri = Some(repo.into());
+        c.source_repository_owner_uri = Some(owner.into());
+        c
+    }
+
+    fn expect(owner: Option<&str>, repo: Option<&str>, workflow: Option<&str>) -> Expected {
+        Expected {
+            owner: owner.map(Into::into),
+            repo: repo.map(Into::into),
+            signer_workflow: workflow.map(Into::into),
+            issuer: GITHUB_ACTIONS_ISSUER.into(),
+        }
+    }
+
+    fn verdict(e: &Expected) -> std::result::Result<(), String> {
+        check_signer(e, &signer(), &claims("https://github.com/Octo/App", "https://github.com/Octo"))
+    }
+
+    #[test]
+    fn the_signer_matches_as_gh_attestation_verify_matches_it() {
+        // GitHub names compare without case; a workflow without @ref matches any ref.
+        for ok in [
+            expect(None, Some("octo/app"), None),
+            expect(Some("octo"), None, None),
+            expect(None, None, Some("octo/app/.github/workflows/release.yml")),
+            expect(None, None, Some("https://github.com/octo/app/.github/workflows/release.yml@refs/tags/v1.0.0")),
+            expect(Some("octo"), Some("octo/app"), Some("github.com/octo/app/.github/workflows/release.yml")),
+        ] {
+            assert_eq!(verdict(&ok), Ok(()), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn a_near_miss_signer_is_refused_naming_the_flag() {
+        for (bad, flag) in [
+            (expect(None, Some("octo/ap"), None), "(--repo)"),
+            (expect(Some("oct"), None, None), "(--owner)"),
+            // A workflow whose name only starts like the expected one.
+            (expect(None, None, Some("octo/app/.github/workflows/release")), "(--signer-workflow)"),
+            (expect(None, None, Some("octo/app/.github/workflows/release.yml@refs/tags/v1.0")), "(--signer-workflow)"),
+            (expect(None, None, None), "no expected signer was given"),
+        ] {
+            let err = verdict(&bad).unwrap_err();
+            assert!(err.starts_with("signer identity:") && err.contains(flag), "{bad:?}: {err}");
+        }
+        // --repo alone: a workflow of another repository (a reusable one) is not accepted.
+        let other =
+            Signer { workflow: "https://github.com/evil/x/.github/workflows/r.yml@refs/heads/main".into(), ..signer() };
+        let err = check_signer(
+            &expect(None, Some("octo/app"), None),
+            &other,
+            &claims("https://github.com/Octo/App", "https://github.com/Octo"),
+        )
+        .unwrap_err();
+        assert!(err.contains("needs --signer-workflow"), "{err}");
+    }
+}
