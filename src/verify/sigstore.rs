@@ -192,7 +192,7 @@ pub fn check(
         holds: Vec::new(),
         not_established: Vec::new(),
     };
-    match verify(artifact_sha256, bundle_json, expected, roots) {
+    match verify_any(artifact_sha256, bundle_json, expected, roots) {
         Ok(passed) => {
             out.verified = true;
             out.holds = holds(&hex, &passed, expected);
@@ -203,6 +203,38 @@ pub fn check(
         Err(reason) => out.failure = Some(reason),
     }
     out
+}
+
+/// Bundles in one JSON lines file (`gh attestation download` writes one per attestation
+/// of the file) checked at most.
+pub const MAX_BUNDLE_LINES: usize = 100;
+
+/// One bundle, or JSON lines of them: the first that verifies; else the reason the first
+/// one about this file (or else the first one) failed.
+fn verify_any(sha256: [u8; 32], text: &str, expected: &Expected, roots: &Roots) -> std::result::Result<Passed, String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.len() < 2 || serde_json::from_str::<serde_json::Value>(text).is_ok() {
+        return verify(sha256, text, expected, roots);
+    }
+    if lines.len() > MAX_BUNDLE_LINES {
+        return Err(format!(
+            "bundle: {} bundles in one file, more than {MAX_BUNDLE_LINES}; save the one to check",
+            lines.len()
+        ));
+    }
+    let mut first: Option<String> = None;
+    for (n, line) in lines.iter().enumerate() {
+        match verify(sha256, line, expected, roots) {
+            Ok(passed) => return Ok(passed),
+            Err(reason) => {
+                let about_other_file = reason.starts_with("subject:");
+                if first.is_none() || (!about_other_file && first.as_deref().is_some_and(|f| f.contains("subject:"))) {
+                    first = Some(format!("line {}: {reason}", n + 1));
+                }
+            }
+        }
+    }
+    Err(first.unwrap_or_default())
 }
 
 struct Passed {

@@ -453,3 +453,22 @@ fn a_github_instance_attestation_verifies_offline() {
     let tsa = check(sha, &serde_json::to_string(&v).unwrap(), "b", &expect("jdx/communique"), &Roots::embedded());
     assert!(tsa.failure.as_deref().unwrap_or("").starts_with("signing time:"), "{:?}", tsa.failure);
 }
+
+/// `gh attestation download` writes JSON lines, one bundle per attestation of the file:
+/// the one that verifies is taken; else the reason is the one about this file.
+#[test]
+fn json_lines_of_bundles_are_checked_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = conda_copy(dir.path());
+    let compact = |v: &Value| serde_json::to_string(v).unwrap();
+    let github: Value = serde_json::from_slice(&std::fs::read(test_data().join(GITHUB_BUNDLE)).unwrap()).unwrap();
+    let jsonl = dir.path().join("sha256.jsonl");
+    std::fs::write(&jsonl, format!("{}\n{}\n", compact(&github), compact(&conda_bundle()))).unwrap();
+    let (code, out) = check(&file, jsonl.to_str().unwrap(), &["--repo", CONDA_REPO]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("against Sigstore's public-good instance"), "{out}");
+    let mut altered = conda_bundle();
+    altered["dsseEnvelope"]["signatures"][0]["sig"] = Value::String(B64.encode([0x30, 0x06, 2, 1, 1, 2, 1, 1]));
+    std::fs::write(&jsonl, format!("{}\n{}\n", compact(&github), compact(&altered))).unwrap();
+    refused(&check(&file, jsonl.to_str().unwrap(), &["--repo", CONDA_REPO]), "line 2: signature:");
+}
