@@ -615,6 +615,17 @@ mod tests {
     }
 
     #[test]
+    fn the_roots_are_said_to_come_from_the_locked_sigstore_trust_root() {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock")).unwrap();
+        let at = lock.find("name = \"sigstore-trust-root\"\nversion = \"").expect("locked");
+        let version = lock[at..].split('"').nth(3).unwrap();
+        assert!(
+            EMBEDDED_ROOTS.contains(&format!("sigstore-trust-root {version},")),
+            "update EMBEDDED_ROOTS for {version}"
+        );
+    }
+
+    #[test]
     fn the_signer_matches_as_gh_attestation_verify_matches_it() {
         // GitHub names compare without case; a workflow without @ref matches any ref.
         for ok in [

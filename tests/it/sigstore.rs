@@ -143,6 +143,18 @@ fn a_public_good_github_actions_attestation_verifies_offline() {
         let (code, out) = check(&file, bundle, flags);
         assert_eq!(code, 0, "{flags:?}: {out}");
     }
+    // The same attestation in the v0.2 and v0.1 bundle forms (media type, and the
+    // certificate as a one-certificate chain; the signed content is unchanged).
+    for version in ["0.2", "0.1"] {
+        let mut v = conda_bundle();
+        v["mediaType"] = Value::String(format!("application/vnd.dev.sigstore.bundle+json;version={version}"));
+        let material = v["verificationMaterial"].as_object_mut().unwrap();
+        let cert = material.remove("certificate").unwrap();
+        material.insert("x509CertificateChain".into(), serde_json::json!({ "certificates": [cert] }));
+        let older = write_json(&file.with_extension(format!("v{version}.json")), &v);
+        let (code, out) = check(&file, &older, &["--repo", CONDA_REPO]);
+        assert_eq!(code, 0, "v{version}: {out}");
+    }
     // `--json` says the same for a machine.
     let (code, out) = check(&file, bundle, &["--repo", CONDA_REPO, "--json"]);
     assert_eq!(code, 0, "{out}");
