@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod archive;
 pub mod attach;
 pub mod images;
 pub mod record_image;
@@ -29,7 +30,7 @@ pub enum Command {
     /// Check a bundle (zip or directory): every hash, and every claim re-derived from the
     /// evidence inside it — test totals recounted, image pairs re-judged, the change
     /// trail's controls recomputed, summary.md and report.html re-rendered, the verdict
-    /// recomputed. With a Sigstore bundle (`<zip>.sigstore.json` beside the zip, or
+    /// recomputed. With a Sigstore bundle (`<bundle-name>.sigstore.json` beside the zip, or
     /// --sigstore-bundle) also the zip's signature and signer, offline (no network, no
     /// token). Exit 0 when it holds, 1 when anything is wrong (each problem is named).
     Verify(VerifyArgs),
@@ -48,6 +49,10 @@ pub enum Command {
     /// release, after verifying it: gate the release with the audit, attach once the
     /// release exists. Every flag can also be given as the action input `INPUT_<NAME>`.
     Attach(crate::config::attach::AttachArgs),
+    /// Verify every bundle under a storage prefix (S3, GCS) and write the archive's
+    /// index: index.json, index.csv and index.html, one row per bundle. Exit 1 when any
+    /// bundle does not verify.
+    Archive(crate::cli::archive::ArchiveArgs),
 }
 
 #[derive(Debug, clap::Args)]

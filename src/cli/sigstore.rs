@@ -8,8 +8,9 @@ use crate::verify::sigstore::{self, Expected, GITHUB_ACTIONS_ISSUER, Roots, Sigs
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SignatureArgs {
-    /// The zip's Sigstore bundle (default: `<zip>.sigstore.json` beside the zip, when
-    /// there is one). Checked offline against the trusted roots this binary carries.
+    /// The zip's Sigstore bundle, or JSON lines of them (default: `<bundle-name>.sigstore.json`
+    /// or `<zip>.sigstore.json` beside the zip, when there is one). Checked offline
+    /// against the trusted roots this binary carries.
     #[arg(long, value_name = "FILE")]
     pub sigstore_bundle: Option<PathBuf>,
     /// (signature) The GitHub owner whose repository the signing run built from.
@@ -84,16 +85,30 @@ impl SignatureArgs {
     }
 }
 
-/// The Sigstore bundle to check for `file`: the flag's, else `<file>.sigstore.json`
-/// beside it when it exists.
+/// Where a Sigstore bundle for `file` lies beside it: `<bundle-name>.sigstore.json` (the
+/// zip's name without `.zip`, as the workflow and `attach` store it), then
+/// `<file>.sigstore.json`.
+fn beside(file: &Path) -> [PathBuf; 2] {
+    let with = |base: &std::ffi::OsStr| {
+        let mut name = base.to_owned();
+        name.push(".sigstore.json");
+        PathBuf::from(name)
+    };
+    let stem = if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+        file.with_extension("")
+    } else {
+        file.to_path_buf()
+    };
+    [with(stem.as_os_str()), with(file.as_os_str())]
+}
+
+/// The Sigstore bundle to check for `file`: the flag's, else the first [`beside`] it that
+/// exists.
 fn bundle_path(file: &Path, args: &SignatureArgs) -> Option<PathBuf> {
     if let Some(p) = &args.sigstore_bundle {
         return Some(p.clone());
     }
-    let mut beside = file.as_os_str().to_owned();
-    beside.push(".sigstore.json");
-    let beside = PathBuf::from(beside);
-    beside.is_file().then_some(beside)
+    beside(file).into_iter().find(|p| p.is_file())
 }
 
 /// Checks `file`'s Sigstore signature when one is given or lies beside it; `None` when
@@ -101,11 +116,10 @@ fn bundle_path(file: &Path, args: &SignatureArgs) -> Option<PathBuf> {
 pub fn check(file: &Path, args: &SignatureArgs) -> Result<Option<SigstoreCheck>> {
     let Some(bundle) = bundle_path(file, args) else {
         if args.identity_given() || args.trusted_root.is_some() || args.signature_only {
-            let mut beside = file.as_os_str().to_owned();
-            beside.push(".sigstore.json");
+            let [first, _] = beside(file);
             return Err(Error::input(
                 "--sigstore-bundle",
-                format!("a signature check was asked for but there is no {}", Path::new(&beside).display()),
+                format!("a signature check was asked for but there is no {}", first.display()),
                 "download the zip's .sigstore.json beside it, or pass --sigstore-bundle FILE",
             ));
         }

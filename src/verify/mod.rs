@@ -20,7 +20,7 @@
 //! - the verdict, with every reason, must follow from all of it.
 //!
 //! Beside the contents, [`sigstore`] checks the zip's Sigstore signature offline when the
-//! auditor gives one (`--sigstore-bundle`, or `<zip>.sigstore.json` beside the zip): who
+//! auditor gives one (`--sigstore-bundle`, or `<bundle-name>.sigstore.json` beside the zip): who
 //! signed it, when, and what an offline check cannot establish.
 //!
 //! What is only recorded, not derived — facts about the run the runner reported —
@@ -82,6 +82,9 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("manifest.json", "/run/event"),
     ("manifest.json", "/run/actor"),
     ("manifest.json", "/run/triggering_actor"),
+    // When the audit ran, as the runner's clock (or SOURCE_DATE_EPOCH) said: the VSA's
+    // `timeVerified`, which is written again from it (so an edit of it alone fails).
+    ("manifest.json", "/run/audited_at"),
     // The test reports' sources as the Actions API listed them: each report artifact's
     // id, size, run attempt and service digest (absent for older artifacts), each source run's workflow, commit, attempt and
     // conclusion. The artifact zips are not kept (their files are, and are recounted),
@@ -273,10 +276,17 @@ pub fn verify(path: &Path) -> Result<Verification> {
     }
     let scratch =
         tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
+    verify_zip_in(path, scratch.path()).map(|(verification, _)| verification)
+}
+
+/// Verifies a bundle zip by extracting it under `scratch` (an empty directory the
+/// caller owns); returns the verification and the extracted bundle's root, whose files
+/// the caller may read afterwards (e.g. `report.html` for the archive's index).
+pub fn verify_zip_in(path: &Path, scratch: &Path) -> Result<(Verification, PathBuf)> {
     let what = format!("bundle {}", path.display());
-    extract_zip(path, scratch.path(), &Limits::default(), &what)?;
-    let roots: Vec<PathBuf> = std::fs::read_dir(scratch.path())
-        .map_err(|e| Error::io(scratch.path(), e, "free space in the temp directory"))?
+    extract_zip(path, scratch, &Limits::default(), &what)?;
+    let roots: Vec<PathBuf> = std::fs::read_dir(scratch)
+        .map_err(|e| Error::io(scratch, e, "free space in the temp directory"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let root = match roots.as_slice() {
@@ -289,7 +299,8 @@ pub fn verify(path: &Path) -> Result<Verification> {
             ));
         }
     };
-    verify_dir(&root, path.display().to_string())
+    let verification = verify_dir(&root, path.display().to_string())?;
+    Ok((verification, root))
 }
 
 /// Verifies an unzipped bundle directory; `label` names it in the result.

@@ -228,7 +228,8 @@ fn an_audit_bundle_with_a_signature_for_another_file_fails() {
     let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     let zip = dir.path().join("audit-bundle-1.2.3.zip");
     std::fs::write(&zip, release_audit_test_support::zip_bytes(&entries)).unwrap();
-    std::fs::copy(test_data().join(CONDA_BUNDLE), dir.path().join("audit-bundle-1.2.3.zip.sigstore.json")).unwrap();
+    // Beside it as the workflow stores it: <bundle-name>.sigstore.json.
+    std::fs::copy(test_data().join(CONDA_BUNDLE), dir.path().join("audit-bundle-1.2.3.sigstore.json")).unwrap();
     let (code, out) = offline(&["verify", zip.to_str().unwrap(), "--repo", CONDA_REPO]);
     assert_eq!(code, 1, "{out}");
     assert!(
