@@ -9,6 +9,7 @@ pub mod images;
 pub mod record_image;
 pub mod reports;
 pub mod run;
+pub mod sigstore;
 pub mod source;
 
 use crate::config::RunArgs;
@@ -29,7 +30,9 @@ pub enum Command {
     /// Check a bundle (zip or directory): every hash, and every claim re-derived from the
     /// evidence inside it — test totals recounted, image pairs re-judged, the change
     /// trail's controls recomputed, summary.md and report.html re-rendered, the verdict
-    /// recomputed. Exit 0 when it holds, 1 when anything is wrong (each problem is named).
+    /// recomputed. With a Sigstore bundle (`<bundle-name>.sigstore.json` beside the zip, or
+    /// --sigstore-bundle) also the zip's signature and signer, offline (no network, no
+    /// token). Exit 0 when it holds, 1 when anything is wrong (each problem is named).
     Verify(VerifyArgs),
     /// Print the index and platform manifest digests of image references.
     Digest(crate::cli::images::DigestArgs),
@@ -80,11 +83,25 @@ pub struct VerifyArgs {
         value_name = "LOGINS"
     )]
     pub credentials: Option<String>,
+    #[command(flatten)]
+    pub signature: crate::cli::sigstore::SignatureArgs,
 }
 
 /// `release-audit verify`; returns the exit code.
 pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
-    let mut v = crate::verify::verify(&args.bundle)?;
+    let signature = crate::cli::sigstore::check(&args.bundle, &args.signature)?;
+    if args.signature.signature_only {
+        return Ok(crate::cli::sigstore::print_only(signature.as_ref(), args.json));
+    }
+    let mut v = match crate::verify::verify(&args.bundle) {
+        Ok(v) => v,
+        Err(e) => {
+            // Not a bundle: still say what the signature showed, then why the rest failed.
+            crate::cli::sigstore::print_only(signature.as_ref(), args.json);
+            return Err(e);
+        }
+    };
+    v.sigstore = signature;
     if args.online {
         let access = crate::config::images::registry_access(
             "--registry-credentials",

@@ -4,6 +4,7 @@
 //! `github::commands::print_line`, the one inert path for outside text.
 
 use crate::verify::Verification;
+use crate::verify::sigstore::SigstoreCheck;
 
 /// Problems (and, separately, notes) listed at most; the rest are counted.
 pub const MAX_LISTED_PROBLEMS: usize = 50;
@@ -16,7 +17,15 @@ pub fn verification(v: &Verification) -> Vec<String> {
     };
     let mut lines: Vec<String> = v.unmoved.iter().map(|u| format!("unmoved: {u}")).collect();
     bounded(&mut lines, &v.notes, |n| format!("note: {n}"), "note");
-    if v.ok() {
+    if let Some(s) = &v.sigstore {
+        lines.extend(signature(s));
+    }
+    if v.problems.is_empty() && !v.ok() {
+        lines.push(format!(
+            "FAILED: {} — its signature does not verify (its contents do: {} files verified, {what})",
+            v.bundle, v.files_checked
+        ));
+    } else if v.ok() {
         // Where the expected digest came from, now read again from the kept logs.
         let build = v.manifest.as_ref().and_then(|m| m.evidence.images.as_ref()).and_then(|i| i.build.as_ref());
         if let Some(b) = build {
@@ -36,6 +45,27 @@ pub fn verification(v: &Verification) -> Vec<String> {
             v.files_checked
         ));
         bounded(&mut lines, &v.problems, |p| format!("  {p}"), "problem");
+    }
+    lines
+}
+
+/// The lines for a Sigstore signature check (`verify --sigstore-bundle`): the verdict,
+/// then what holds and what an offline check cannot establish, or the reason it failed.
+pub fn signature(s: &SigstoreCheck) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &s.failure {
+        None => {
+            let instance = s.instance.as_deref().unwrap_or("a trusted root");
+            lines.push(format!("signature: VERIFIED offline — {} against {instance}", s.bundle));
+            lines.push("  what holds:".to_string());
+            lines.extend(s.holds.iter().map(|h| format!("    - {h}")));
+            lines.push("  what this offline check cannot establish:".to_string());
+            lines.extend(s.not_established.iter().map(|n| format!("    - {n}")));
+        }
+        Some(reason) => {
+            lines.push(format!("signature: FAILED — {}", s.bundle));
+            lines.push(format!("  {reason}"));
+        }
     }
     lines
 }
@@ -62,6 +92,7 @@ mod tests {
             problems: (0..problems).map(|i| Problem::Added { path: format!("f{i}") }).collect(),
             notes: Vec::new(),
             unmoved: Vec::new(),
+            sigstore: None,
             manifest: None,
         }
     }

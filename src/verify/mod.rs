@@ -19,6 +19,10 @@
 //! - [`statements`]: the in-toto statements are written again and must be the bundle's;
 //! - the verdict, with every reason, must follow from all of it.
 //!
+//! Beside the contents, [`sigstore`] checks the zip's Sigstore signature offline when the
+//! auditor gives one (`--sigstore-bundle`, or `<bundle-name>.sigstore.json` beside the zip): who
+//! signed it, when, and what an offline check cannot establish.
+//!
 //! What is only recorded, not derived — facts about the run the runner reported —
 //! cannot be re-derived from the bundle and is listed in [`INFORMATIONAL`]; a change to
 //! one of them is caught by the hashes alone, so only a forger who rewrites
@@ -43,6 +47,8 @@ pub mod images;
 pub mod limits;
 pub mod online;
 pub mod rendered;
+pub mod sigstore;
+mod sigstore_ring;
 pub mod source;
 pub mod statements;
 pub use rendered::{expected_reports, expected_statements};
@@ -252,13 +258,16 @@ pub struct Verification {
     /// (`--online`) Released references that still resolve to the recorded digest.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmoved: Vec<String>,
+    /// (`--sigstore-bundle`, or a `.sigstore.json` beside the zip) The zip's signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<sigstore::SigstoreCheck>,
     #[serde(skip)]
     pub manifest: Option<Manifest>,
 }
 
 impl Verification {
     pub fn ok(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.is_empty() && self.sigstore.as_ref().is_none_or(|s| s.verified)
     }
 }
 
@@ -320,6 +329,7 @@ pub fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         problems,
         notes: Vec::new(),
         unmoved: Vec::new(),
+        sigstore: None,
         manifest,
     })
 }

@@ -45,6 +45,7 @@ mod reports_bad_input;
 mod reports_cli;
 mod reports_fixtures;
 mod reusable_workflow;
+mod sigstore;
 mod verify;
 mod verify_edits;
 mod vsa;
