@@ -19,6 +19,32 @@ const REPORT: &str =
     r#"<testsuites><testsuite name="e2e" tests="2"><testcase name="a"/><testcase name="b"/></testsuite></testsuites>"#;
 const DISTINCT: usize = 10;
 
+/// The obvious script an auditor would write: list, download each zip and its sums,
+/// check the sum, run `release-audit verify` on it.
+const SCRIPT: &str = r#"
+import boto3, hashlib, os, subprocess, sys, tempfile
+{client}
+n = bad = requests = 0
+for page in s3.get_paginator('list_objects_v2').paginate(Bucket='bench', Prefix='bench/'):
+    requests += 1
+    for o in page.get('Contents', []):
+        k = o['Key']
+        if not k.endswith('.zip'):
+            continue
+        d = tempfile.mkdtemp()
+        z = os.path.join(d, os.path.basename(k))
+        s3.download_file('bench', k, z)
+        sums = s3.get_object(Bucket='bench', Key=k[:-4] + '.SHA256SUMS')['Body'].read().decode()
+        requests += 2
+        h = hashlib.sha256(open(z, 'rb').read()).hexdigest()
+        ok = (h + '  ' + os.path.basename(k)) in sums
+        ok = subprocess.run(['{binary}', 'verify', z], stdout=subprocess.DEVNULL).returncode == 0 and ok
+        n += 1
+        bad += not ok
+        subprocess.run(['rm', '-rf', d])
+print(f"script: {n} bundles, {bad} do not verify, {requests} requests", file=sys.stderr)
+"#;
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -70,18 +96,7 @@ async fn main() {
             index["reused"]
         );
     }
-    let script = format!(
-        "import boto3, hashlib, os, subprocess, sys, tempfile\n{}\nn = bad = 0\nrequests = 0\n\
-for page in s3.get_paginator('list_objects_v2').paginate(Bucket='bench', Prefix='bench/'):\n    requests += 1\n\
-    for o in page.get('Contents', []):\n        k = o['Key']\n        if not k.endswith('.zip'): continue\n\
-        d = tempfile.mkdtemp(); z = os.path.join(d, os.path.basename(k))\n        s3.download_file('bench', k, z)\n\
-        sums = s3.get_object(Bucket='bench', Key=k[:-4] + '.SHA256SUMS')['Body'].read().decode(); requests += 2\n\
-        h = hashlib.sha256(open(z, 'rb').read()).hexdigest()\n        ok = (h + '  ' + os.path.basename(k)) in sums\n\
-        ok = subprocess.run(['{}', 'verify', z], stdout=subprocess.DEVNULL).returncode == 0 and ok\n\
-        n += 1; bad += not ok\n        subprocess.run(['rm', '-rf', d])\nprint(n, bad, requests, file=sys.stderr)",
-        client(&endpoint),
-        binary.display()
-    );
+    let script = SCRIPT.replace("{client}", &client(&endpoint)).replace("{binary}", &binary.display().to_string());
     let (wall, rss, code) = measure(Command::new("python3").arg("-c").arg(&script));
     println!("script (list, download, verify each): {wall:.1} s, peak RSS {:.1} MiB, exit {code}", rss as f64 / 1024.0);
 }
@@ -100,8 +115,12 @@ fn measure(cmd: &mut Command) -> (f64, u64, i32) {
     let mut parts = line[3..].split_whitespace();
     let wall = parts.next().unwrap().parse().unwrap();
     let rss = parts.next().unwrap().parse().unwrap();
-    if let Some(tail) = stderr.lines().rev().nth(1) {
-        eprintln!("  {tail}");
+    if out.status.success() {
+        if let Some(tail) = stderr.lines().rev().nth(1) {
+            eprintln!("  {tail}");
+        }
+    } else {
+        eprintln!("{stderr}");
     }
     (wall, rss, out.status.code().unwrap_or(-1))
 }
