@@ -15,6 +15,7 @@ pub fn verification(v: &Verification) -> Vec<String> {
         _ => "not a readable manifest".to_string(),
     };
     let mut lines: Vec<String> = v.unmoved.iter().map(|u| format!("unmoved: {u}")).collect();
+    lines.extend(v.stored.iter().map(|s| format!("stored: {s}")));
     bounded(&mut lines, &v.notes, |n| format!("note: {n}"), "note");
     if v.ok() {
         lines.push(format!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked));
@@ -52,6 +53,7 @@ mod tests {
             problems: (0..problems).map(|i| Problem::Added { path: format!("f{i}") }).collect(),
             notes: Vec::new(),
             unmoved: Vec::new(),
+            stored: Vec::new(),
             manifest: None,
         }
     }
