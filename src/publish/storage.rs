@@ -431,7 +431,7 @@ impl Service {
     /// ours; where the service keeps none, the object is read back and hashed. The
     /// outer error: it could not be looked at (the object may well be right); the
     /// inner one: it is not what was uploaded.
-    async fn verify(&self, file: &LocalFile, url: &str) -> Result<Result<()>> {
+    async fn verify(&self, file: &LocalFile, url: &str) -> Result<Result<Option<String>>> {
         let remote = match self.lookup(&file.key).await? {
             Lookup::Found(remote) => remote,
             Lookup::Missing => {
@@ -453,6 +453,7 @@ impl Service {
         if remote.size != file.size {
             return Ok(Err(mismatch("size", &remote.size.to_string(), &file.size.to_string())));
         }
+        let version = remote.version.clone();
         Ok(match remote.checksum {
             Some(Checksum::Sha256Hex(stored)) if stored != file.sha256_hex => {
                 Err(mismatch("sha256", &stored, &file.sha256_hex))
@@ -460,7 +461,7 @@ impl Service {
             Some(Checksum::Md5Base64(stored)) if stored != file.md5_base64 => {
                 Err(mismatch("md5", &stored, &file.md5_base64))
             }
-            Some(_) => Ok(()),
+            Some(_) => Ok(version),
             None => {
                 log::info!("{url}: the store keeps no checksum; reading the object back to verify it");
                 let (size, sha256) = self.read_back(&file.key).await?;
@@ -469,7 +470,7 @@ impl Service {
                 } else if sha256 != file.sha256_hex {
                     Err(mismatch("sha256", &sha256, &file.sha256_hex))
                 } else {
-                    Ok(())
+                    Ok(version)
                 }
             }
         })
@@ -529,9 +530,9 @@ pub fn object_keys(
     Ok((zip, sums))
 }
 
-/// Stores the bundle zip and its SHA256SUMS, verifies both, and returns them in that
-/// order. Nothing is returned unless both are stored and verified; the error says
-/// what, if anything, was stored.
+/// Stores the bundle zip, its SHA256SUMS and the extra files, verifies each (and its
+/// lock, with retention), and returns them in that order. Nothing is returned unless
+/// all are stored and verified; the error says what, if anything, was stored.
 pub async fn store(
     http: &reqwest::Client,
     settings: &StorageSettings,
@@ -689,9 +690,9 @@ async fn store_one(
     retain_until: Option<DateTime<Utc>>,
 ) -> Result<(Option<String>, Option<Lock>)> {
     service.upload(file, !overwrite, retain_until).await?;
-    let damaged = match service.verify(file, url).await {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e),
+    let (version, damaged) = match service.verify(file, url).await {
+        Ok(Ok(version)) => (version, None),
+        Ok(Err(e)) => (None, Some(e)),
         // It could not be looked at: the store accepted the upload (its checksum
         // and signed payload hash were checked on the way in), so the object is
         // kept — deleting it could destroy the only good copy.
@@ -709,7 +710,7 @@ async fn store_one(
     };
     let (version, lock, wrong) = match (damaged, retain_until) {
         (Some(e), _) => (None, None, Some(e)),
-        (None, None) => (service.lookup(&file.key).await.ok().and_then(version_of), None, None),
+        (None, None) => (version, None, None),
         (None, Some(until)) => match service.verify_lock(&file.key, until, url).await {
             Ok(Ok((remote, lock))) => (remote.version, Some(lock), None),
             Ok(Err(e)) => (None, None, Some(e)),
@@ -742,13 +743,6 @@ async fn store_one(
     Ok((version, lock))
 }
 
-fn version_of(lookup: Lookup) -> Option<String> {
-    match lookup {
-        Lookup::Found(remote) => remote.version,
-        _ => None,
-    }
-}
-
 /// Half a set blocks every re-run (the zip exists, a new bundle differs): the object
 /// this step created before `failed` is removed again (a locked one cannot be; the
 /// error says so).
@@ -757,11 +751,14 @@ async fn undo_partial(service: &Service, stored: &[StoredObject], url: &str, ove
         return e;
     }
     let mut left = Vec::new();
-    for StoredObject { url: done, key, .. } in stored {
+    for StoredObject { url: done, key, lock: locked, .. } in stored {
         left.push(if overwrite {
             format!("{done} was stored and replaced what was there")
         } else {
             match service.delete(key).await {
+                Ok(()) if locked.is_some() => format!(
+                    "{done} was stored, and removed again so that a re-run can store the set (a locked version stays in the bucket's history until its lock ends)"
+                ),
                 Ok(()) => format!("{done} was stored, and removed again so that a re-run can store the set"),
                 Err(d) => format!(
                     "{done} was stored and could not be removed again ({}); delete it before a re-run",
