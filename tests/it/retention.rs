@@ -227,6 +227,15 @@ async fn s3_bucket_without_object_lock_is_a_clear_error_and_nothing_is_uploaded(
 /// A GCS JSON API stub: one bucket, objects kept in memory with the metadata they
 /// were uploaded with; every request is logged. An upload whose metadata is not
 /// exactly `expected` (for its name) is answered 400 and logged as such.
+#[derive(Clone, Copy)]
+struct StubBucket {
+    name: &'static str,
+    /// The bucket says `objectRetention.mode: Enabled`.
+    retention_enabled: bool,
+    /// Keeps the `retention` an upload asks for (a store that ignores it does not).
+    keeps_retention: bool,
+}
+
 struct GcsStub {
     port: u16,
     log: Arc<Mutex<Vec<String>>>,
@@ -234,7 +243,7 @@ struct GcsStub {
 
 type Objects = Arc<Mutex<HashMap<String, (serde_json::Value, String)>>>;
 
-fn gcs_stub(bucket: &'static str, retention_enabled: bool, expected: HashMap<String, serde_json::Value>) -> GcsStub {
+fn gcs_stub(bucket: StubBucket, expected: HashMap<String, serde_json::Value>) -> GcsStub {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -243,7 +252,7 @@ fn gcs_stub(bucket: &'static str, retention_enabled: bool, expected: HashMap<Str
     std::thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
             let request = crate::publish_common::read_request(&mut stream);
-            let (status, body) = gcs_answer(bucket, retention_enabled, &expected, &objects, &request);
+            let (status, body) = gcs_answer(bucket, &expected, &objects, &request);
             seen.lock().unwrap().push(format!("{status} {}", request.lines().next().unwrap_or_default()));
             let answer = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -256,8 +265,7 @@ fn gcs_stub(bucket: &'static str, retention_enabled: bool, expected: HashMap<Str
 }
 
 fn gcs_answer(
-    bucket: &str,
-    retention_enabled: bool,
+    stub: StubBucket,
     expected: &HashMap<String, serde_json::Value>,
     objects: &Objects,
     request: &str,
@@ -269,21 +277,29 @@ fn gcs_answer(
     if !authorized {
         return (401, r#"{"error":{"message":"no token"}}"#.into());
     }
+    let bucket = stub.name;
     let bucket_path = format!("/storage/v1/b/{bucket}");
     let object_prefix = format!("/storage/v1/b/{bucket}/o/");
     let upload = format!("POST /upload/storage/v1/b/{bucket}/o?uploadType=multipart&ifGenerationMatch=0 HTTP/1.1");
     let path = line.split(' ').nth(1).unwrap_or_default();
     if line.starts_with("GET ") && path == bucket_path {
-        let retention = if retention_enabled { r#","objectRetention":{"mode":"Enabled"}"# } else { "" };
+        let retention = if stub.retention_enabled { r#","objectRetention":{"mode":"Enabled"}"# } else { "" };
         return (200, format!(r#"{{"kind":"storage#bucket","name":"{bucket}"{retention}}}"#));
     }
-    if line.starts_with("GET ") && path.starts_with(&object_prefix) {
+    if (line.starts_with("GET ") || line.starts_with("DELETE ")) && path.starts_with(&object_prefix) {
         let (encoded, media) = match path[object_prefix.len()..].split_once('?') {
             Some((k, q)) => (k, q == "alt=media"),
             None => (&path[object_prefix.len()..], false),
         };
         let name = encoded.replace("%2F", "/");
-        return match objects.lock().unwrap().get(&name) {
+        let mut objects = objects.lock().unwrap();
+        if line.starts_with("DELETE ") {
+            return match objects.remove(&name) {
+                Some(_) => (204, String::new()),
+                None => not_found,
+            };
+        }
+        return match objects.get(&name) {
             Some((_, content)) if media => (200, content.clone()),
             Some((resource, _)) => (200, resource.to_string()),
             None => not_found,
@@ -312,6 +328,9 @@ fn gcs_answer(
         let mut resource = metadata.clone();
         resource["size"] = content.len().to_string().into();
         resource["generation"] = "1700000000000001".into();
+        if !stub.keeps_retention {
+            resource.as_object_mut().unwrap().remove("retention");
+        }
         objects.lock().unwrap().insert(name, (resource.clone(), content));
         return (200, resource.to_string());
     }
@@ -341,7 +360,7 @@ async fn gcs_upload_asks_for_locked_retention_exactly_and_reads_it_back() {
         expected_upload(&key("4.0.0", ".SHA256SUMS"), &f.sums, "text/plain; charset=utf-8", until),
     ]
     .into();
-    let stub = gcs_stub("locked-bucket", true, expected);
+    let stub = gcs_stub(StubBucket { name: "locked-bucket", retention_enabled: true, keeps_retention: true }, expected);
     let settings = settings(
         &format!("gs://locked-bucket/audits/?endpoint=http://127.0.0.1:{}", stub.port),
         "access-token=ya29.test-token",
@@ -361,7 +380,8 @@ async fn gcs_upload_asks_for_locked_retention_exactly_and_reads_it_back() {
 
 #[tokio::test]
 async fn gcs_bucket_without_object_retention_is_a_clear_error_and_nothing_is_uploaded() {
-    let stub = gcs_stub("plain-bucket", false, HashMap::new());
+    let stub =
+        gcs_stub(StubBucket { name: "plain-bucket", retention_enabled: false, keeps_retention: false }, HashMap::new());
     let settings = settings(
         &format!("gs://plain-bucket/audits/?endpoint=http://127.0.0.1:{}", stub.port),
         "access-token=ya29.test-token",
@@ -377,6 +397,33 @@ async fn gcs_bucket_without_object_retention_is_a_clear_error_and_nothing_is_upl
     assert!(err.hint().contains("--enable-per-object-retention"), "{}", err.hint());
     let log = stub.log.lock().unwrap().clone();
     assert!(!log.iter().any(|l| l.contains(" POST ")), "nothing was uploaded: {log:#?}");
+}
+
+/// A store that takes the upload but ignores its retention (the bucket claims it can
+/// lock): the unlocked object is deleted again and the step fails; nothing is
+/// reported stored.
+#[tokio::test]
+async fn an_object_kept_without_the_lock_is_deleted_and_an_error() {
+    let until = in_days(20);
+    let f = files("ignored-lock", 5_000);
+    let expected: HashMap<String, serde_json::Value> =
+        [expected_upload(&key("4.2.0", ".zip"), &f.bundle.path, "application/zip", until)].into();
+    let stub = gcs_stub(StubBucket { name: "lying-bucket", retention_enabled: true, keeps_retention: false }, expected);
+    let settings = settings(
+        &format!("gs://lying-bucket/audits/?endpoint=http://127.0.0.1:{}", stub.port),
+        "access-token=ya29.test-token",
+    )
+    .locked_until(until);
+    let err = store_locked(&settings, &f, "4.2.0", &[]).await.expect_err("an unlocked copy is not success");
+    let text = one_line_with_hint(&err);
+    assert!(text.contains("without the retention that was asked for") && text.contains("it was deleted"), "{text}");
+    let log = stub.log.lock().unwrap().clone();
+    let zip = key("4.2.0", ".zip").replace('/', "%2F");
+    assert!(
+        log.iter().any(|l| l.starts_with("204 DELETE") && l.contains(&zip)),
+        "the unlocked zip was deleted: {log:#?}"
+    );
+    assert_eq!(log.iter().filter(|l| l.contains(" POST ")).count(), 1, "the sums were not uploaded after it: {log:#?}");
 }
 
 // ---- end to end ----
