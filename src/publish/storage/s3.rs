@@ -266,25 +266,8 @@ impl Client {
             ));
         }
         let url = self.url(&file.key)?;
-        let sha256 =
-            hex::decode(&file.sha256_hex).map_err(|e| Error::service(&what, e.to_string(), "report this as a bug"))?;
-        let mut headers: Vec<(&str, String)> = vec![
-            ("content-type", file.content_type.to_string()),
-            ("content-length", file.size.to_string()),
-            ("x-amz-checksum-sha256", base64::engine::general_purpose::STANDARD.encode(sha256)),
-            ("x-amz-sdk-checksum-algorithm", "SHA256".to_string()),
-        ];
-        if create_only {
-            headers.push(("if-none-match", "*".to_string()));
-        }
-        if let Some(until) = lock {
-            headers.push(("content-md5", file.md5_base64.clone()));
-            headers.push(("x-amz-object-lock-mode", "COMPLIANCE".to_string()));
-            headers.push((
-                "x-amz-object-lock-retain-until-date",
-                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ));
-        }
+        let headers =
+            put_headers(file, create_only, lock).map_err(|e| Error::service(&what, e, "report this as a bug"))?;
         let mut retried = false;
         let response = send_with_retries(&what, self.retry, |attempt| {
             retried = attempt > 1;
@@ -351,6 +334,32 @@ impl Client {
         };
         Error::service(what, reason, hint)
     }
+}
+
+/// The headers of a PUT: type, length, the sha256 checksum; `If-None-Match: *` to
+/// create only; with a lock, compliance mode, its date and the `Content-MD5` S3 wants
+/// on every object-lock PUT.
+fn put_headers(
+    file: &LocalFile,
+    create_only: bool,
+    lock: Option<DateTime<Utc>>,
+) -> std::result::Result<Vec<(&'static str, String)>, String> {
+    let sha256 = hex::decode(&file.sha256_hex).map_err(|e| e.to_string())?;
+    let mut headers: Vec<(&str, String)> = vec![
+        ("content-type", file.content_type.to_string()),
+        ("content-length", file.size.to_string()),
+        ("x-amz-checksum-sha256", base64::engine::general_purpose::STANDARD.encode(sha256)),
+        ("x-amz-sdk-checksum-algorithm", "SHA256".to_string()),
+    ];
+    if create_only {
+        headers.push(("if-none-match", "*".to_string()));
+    }
+    if let Some(until) = lock {
+        headers.push(("content-md5", file.md5_base64.clone()));
+        headers.push(("x-amz-object-lock-mode", "COMPLIANCE".to_string()));
+        headers.push(("x-amz-object-lock-retain-until-date", until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    }
+    Ok(headers)
 }
 
 /// Size and sha256 from a `HEAD` with checksum mode. S3 checked that checksum against
@@ -492,6 +501,29 @@ mod tests {
         assert!(headers.contains(&("x-amz-security-token".to_string(), "tok".to_string())));
         let auth = &headers.iter().find(|(n, _)| n == "authorization").unwrap().1;
         assert!(auth.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token"), "{auth}");
+    }
+
+    #[test]
+    fn a_locked_put_carries_compliance_mode_its_date_and_both_checksums() {
+        let file = LocalFile {
+            path: "b.zip".into(),
+            key: "k/b.zip".into(),
+            content_type: "application/zip",
+            size: 5,
+            // sha256 and md5 of "hello"
+            sha256_hex: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into(),
+            md5_base64: "XUFAKrxLKna5cZ2REBfFkg==".into(),
+        };
+        let until = DateTime::parse_from_rfc3339("2027-12-31T00:00:00Z").unwrap().with_timezone(&Utc);
+        let headers = put_headers(&file, true, Some(until)).unwrap();
+        let get = |n: &str| headers.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("x-amz-object-lock-mode"), Some("COMPLIANCE"));
+        assert_eq!(get("x-amz-object-lock-retain-until-date"), Some("2027-12-31T00:00:00Z"));
+        assert_eq!(get("content-md5"), Some("XUFAKrxLKna5cZ2REBfFkg=="));
+        assert_eq!(get("x-amz-checksum-sha256"), Some("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="));
+        assert_eq!(get("if-none-match"), Some("*"));
+        let unlocked = put_headers(&file, false, None).unwrap();
+        assert!(unlocked.iter().all(|(k, _)| !k.starts_with("x-amz-object-lock") && *k != "content-md5"));
     }
 
     #[test]
