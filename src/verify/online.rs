@@ -76,6 +76,11 @@ pub async fn check_stored(v: &mut Verification, http: &reqwest::Client, check: &
     let Some(zip) = zip else { return fail(v, &zip_url, "is not there".into()) };
     // A directory has no zip to hash: the zip must be the one the stored sums name,
     // and the stored sums must be the ones this bundle makes with it.
+    if local_zip.is_none() {
+        v.notes.push(format!(
+            "{zip_url}: checked against the stored SHA256SUMS, which must be the one this bundle makes; give the zip to compare its bytes with it"
+        ));
+    }
     let zip_sha = local_zip.unwrap_or_else(|| zip.sha256.clone());
     let expected_sums = crate::publish::zip_sums(name, &zip_sha, &inner_sums);
     let sums_sha =

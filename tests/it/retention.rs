@@ -465,10 +465,10 @@ async fn the_action_stores_locked_and_verify_online_checks_the_objects() {
     );
 
     let zip = step.resolve(&result.outputs["bundle-path"]);
-    let verify = |extra: &[&str]| {
+    let verify_path = |path: &Path, extra: &[&str]| {
         let mut args = vec![
             "verify".to_string(),
-            zip.display().to_string(),
+            path.display().to_string(),
             "--online".into(),
             "--storage-url".into(),
             url.clone(),
@@ -482,6 +482,7 @@ async fn the_action_stores_locked_and_verify_online_checks_the_objects() {
             .expect("verify runs");
         (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
     };
+    let verify = |extra: &[&str]| verify_path(&zip, extra);
     let day_before = (until - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let (code, out) = verify(&["--retained-until", &day_before]);
     assert_eq!(code, 0, "{out}");
@@ -490,6 +491,22 @@ async fn the_action_stores_locked_and_verify_online_checks_the_objects() {
         "{out}"
     );
     assert!(out.contains(".SHA256SUMS (sha256 matches"), "{out}");
+
+    // The unzipped directory: no zip to hash, so the stored zip must be the one the
+    // stored SHA256SUMS names, and those sums the ones this bundle makes.
+    let unzipped = tempfile::tempdir().unwrap();
+    python(&format!(
+        "import zipfile; zipfile.ZipFile({:?}).extractall({:?})",
+        zip.display().to_string(),
+        unzipped.path().display().to_string()
+    ));
+    let dir = unzipped.path().join("audit-bundle-8.0.0");
+    let (code, out) = verify_path(&dir, &["--json"]);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("--json");
+    let stored = json["stored"].as_array().expect("stored objects are listed");
+    assert_eq!(stored.len(), 2, "{json}");
+    assert!(stored[1].as_str().unwrap().contains(".SHA256SUMS (sha256 matches"), "{json}");
 
     let later = (until + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
     let (code, out) = verify(&["--retained-until", &later]);
