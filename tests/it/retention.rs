@@ -534,3 +534,48 @@ s3.put_object(Bucket="{bucket}", Key="{key}", Body=b"not the bundle")
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("stored: {zip_url}: holds other bytes")), "{out}");
 }
+
+/// Credentials that may not read the bucket's Object Lock setting (a proxy answers
+/// that request 403, as S3 does without s3:GetBucketObjectLockConfiguration): the
+/// upload itself is refused by moto for the bucket without Object Lock, and that is
+/// the same clear error naming the setting.
+#[tokio::test]
+async fn s3_without_leave_to_read_the_setting_the_refused_upload_names_it() {
+    let m = &emulators().moto;
+    let upstream: u16 = m.service.url().rsplit(':').next().unwrap().parse().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let denied = Arc::new(Mutex::new(0usize));
+    let counted = denied.clone();
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            let request = crate::publish_common::read_request(&mut client);
+            let first = request.lines().next().unwrap_or_default().to_string();
+            if first.contains("?object-lock") {
+                *counted.lock().unwrap() += 1;
+                let body =
+                    "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+                let _ = client.write_all(format!("HTTP/1.1 403 Forbidden\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).as_bytes());
+                continue;
+            }
+            // One request per connection: forwarded with `connection: close` (not a
+            // signed header), the answer piped back until the server closes.
+            let request = request.replacen("\r\n", "\r\nconnection: close\r\n", 1);
+            let Ok(mut server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+            let _ = server.write_all(request.as_bytes());
+            let _ = std::io::copy(&mut server, &mut client);
+        }
+    });
+    let settings = s3_settings(&format!(
+        "s3://{}/audits/?endpoint=http://127.0.0.1:{port}&region=us-east-1",
+        crate::publish_storage::BUCKET
+    ))
+    .locked_until(in_days(30));
+    let f = files("unlockable-upload", 2_000);
+    let err = store_locked(&settings, &f, "3.2.0", &[]).await.expect_err("refused");
+    let text = one_line_with_hint(&err);
+    assert_eq!(*denied.lock().unwrap(), 1, "the setting was asked for once");
+    assert!(text.contains("does not have Object Lock enabled") && text.contains("InvalidRequest"), "{text}");
+    assert!(err.hint().contains("--object-lock-enabled-for-bucket"), "{}", err.hint());
+    assert_eq!(s3_object(&key("3.2.0", ".zip")), None, "nothing was stored");
+}
