@@ -173,8 +173,35 @@ fn write_outputs(
         out.set("manifest-path", &config.runner.path_for_later_steps(manifest_path))?;
         let paths: Vec<String> = statements.iter().map(|p| config.runner.path_for_later_steps(p)).collect();
         out.set("statement-paths", &paths.join("\n"))?;
+        vsa_outputs(config, out, statements)?;
     }
     Ok(outputs)
+}
+
+/// The VSA's outputs, for signing it with `actions/attest` in a later step: `vsa-path`
+/// (the statement in the bundle), `vsa-predicate-path` (its predicate alone, written
+/// beside the zip as `<bundle-name>.vsa-predicate.json`), and the released image's
+/// `image-subject-name`/`image-subject-digest`; each empty when there is no such thing.
+fn vsa_outputs(config: &Config, out: &OutputFile, statements: &[PathBuf]) -> Result<()> {
+    let vsa = statements.iter().find(|p| p.ends_with(crate::bundle::vsa::VSA_PATH));
+    let signing = match vsa {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e, "check the bundle directory"))?;
+            crate::bundle::vsa::signing(&bytes)
+        }
+        None => None,
+    };
+    let mut predicate_path = String::new();
+    if let Some(s) = &signing {
+        let path = config.bundle_dir.join(format!("{}.vsa-predicate.json", config.bundle_name));
+        crate::bundle::write_output_file(&path, &s.predicate)?;
+        predicate_path = config.runner.path_for_later_steps(&path);
+    }
+    out.set("vsa-path", &vsa.map(|p| config.runner.path_for_later_steps(p)).unwrap_or_default())?;
+    out.set("vsa-predicate-path", &predicate_path)?;
+    out.set("image-subject-name", signing.as_ref().and_then(|s| s.subject_name.as_deref()).unwrap_or(""))?;
+    out.set("image-subject-digest", signing.as_ref().and_then(|s| s.subject_digest.as_deref()).unwrap_or(""))?;
+    Ok(())
 }
 
 /// Where the bundle went, and every publishing error (each target is tried).
@@ -357,6 +384,7 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
             event: r.event_name.clone(),
             actor: r.actor.clone(),
             triggering_actor: r.triggering_actor.clone(),
+            audited_at: Some(config.audited_at.clone()),
         },
         evidence,
         verdict,

@@ -51,6 +51,7 @@
 //! | `s3://` | `access-key-id=…`, `secret-access-key=…`, and `session-token=…` for temporary credentials (aws-actions/configure-aws-credentials exports all three) |
 
 mod gcs;
+pub mod read;
 mod s3;
 
 use std::path::{Path, PathBuf};
@@ -617,7 +618,7 @@ pub struct FoundObject {
 }
 
 /// Suffixes of the files [`beside_the_zip`] stores, for `verify --online` to look for.
-pub const EXTRA_SUFFIXES: &[&str] = &[".sigstore.json"];
+pub const EXTRA_SUFFIXES: &[&str] = &[".sigstore.json", ".vsa.sigstore.json"];
 
 /// The objects the store holds for a release, each read back and hashed, with its
 /// lock: the zip, its sums, then each of [`EXTRA_SUFFIXES`], as (URL, suffix, the
@@ -772,14 +773,15 @@ async fn undo_partial(service: &Service, stored: &[StoredObject], url: &str, ove
 }
 
 /// The files beside the zip that are stored with it when present:
-/// `<bundle-name>.sigstore.json` (the zip's Sigstore bundle from actions/attest).
+/// `<bundle-name>.sigstore.json` and `<bundle-name>.vsa.sigstore.json` (the Sigstore
+/// bundles of the zip and of its VSA, from actions/attest).
 pub fn beside_the_zip(zip: &Path, bundle_name: &str) -> Vec<ExtraFile> {
-    [(".sigstore.json", "application/json")]
-        .into_iter()
-        .map(|(suffix, content_type)| ExtraFile {
+    EXTRA_SUFFIXES
+        .iter()
+        .map(|suffix| ExtraFile {
             path: zip.with_file_name(format!("{bundle_name}{suffix}")),
             suffix: suffix.to_string(),
-            content_type,
+            content_type: "application/json",
         })
         .filter(|f| f.path.is_file())
         .collect()

@@ -76,6 +76,9 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("manifest.json", "/run/event"),
     ("manifest.json", "/run/actor"),
     ("manifest.json", "/run/triggering_actor"),
+    // When the audit ran, as the runner's clock (or SOURCE_DATE_EPOCH) said: the VSA's
+    // `timeVerified`, which is written again from it (so an edit of it alone fails).
+    ("manifest.json", "/run/audited_at"),
     // The test reports' sources as the Actions API listed them: each report artifact's
     // id, size, run attempt and service digest (absent for older artifacts), each source run's workflow, commit, attempt and
     // conclusion. The artifact zips are not kept (their files are, and are recounted),
@@ -271,10 +274,17 @@ pub fn verify(path: &Path) -> Result<Verification> {
     }
     let scratch =
         tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
+    verify_zip_in(path, scratch.path()).map(|(verification, _)| verification)
+}
+
+/// Verifies a bundle zip by extracting it under `scratch` (an empty directory the
+/// caller owns); returns the verification and the extracted bundle's root, whose files
+/// the caller may read afterwards (e.g. `report.html` for the archive's index).
+pub fn verify_zip_in(path: &Path, scratch: &Path) -> Result<(Verification, PathBuf)> {
     let what = format!("bundle {}", path.display());
-    extract_zip(path, scratch.path(), &Limits::default(), &what)?;
-    let roots: Vec<PathBuf> = std::fs::read_dir(scratch.path())
-        .map_err(|e| Error::io(scratch.path(), e, "free space in the temp directory"))?
+    extract_zip(path, scratch, &Limits::default(), &what)?;
+    let roots: Vec<PathBuf> = std::fs::read_dir(scratch)
+        .map_err(|e| Error::io(scratch, e, "free space in the temp directory"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let root = match roots.as_slice() {
@@ -287,7 +297,8 @@ pub fn verify(path: &Path) -> Result<Verification> {
             ));
         }
     };
-    verify_dir(&root, path.display().to_string())
+    let verification = verify_dir(&root, path.display().to_string())?;
+    Ok((verification, root))
 }
 
 /// Verifies an unzipped bundle directory; `label` names it in the result.

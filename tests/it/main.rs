@@ -14,6 +14,7 @@ mod publish_common;
 
 mod action_upload;
 mod action_yml;
+mod archive;
 mod artifacts_faults;
 mod attach;
 mod changes;
@@ -46,4 +47,5 @@ mod retention;
 mod reusable_workflow;
 mod verify;
 mod verify_edits;
+mod vsa;
 mod workflow_lint;

@@ -32,6 +32,7 @@ fn shipped() -> Vec<PathBuf> {
     files.push(root().join("action.yml"));
     files.push(root().join("record/action.yml"));
     files.push(root().join("attach/action.yml"));
+    files.push(root().join("archive/action.yml"));
     files
 }
 
