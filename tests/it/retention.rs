@@ -234,6 +234,8 @@ struct StubBucket {
     retention_enabled: bool,
     /// Keeps the `retention` an upload asks for (a store that ignores it does not).
     keeps_retention: bool,
+    /// Refuses every upload with this JSON error message (403).
+    refuse_uploads: Option<&'static str>,
 }
 
 struct GcsStub {
@@ -305,6 +307,9 @@ fn gcs_answer(
             None => not_found,
         };
     }
+    if let (true, Some(message)) = (line == upload, stub.refuse_uploads) {
+        return (403, serde_json::json!({"error": {"code": 403, "message": message}}).to_string());
+    }
     if line == upload {
         let boundary = head
             .lines()
@@ -360,7 +365,10 @@ async fn gcs_upload_asks_for_locked_retention_exactly_and_reads_it_back() {
         expected_upload(&key("4.0.0", ".SHA256SUMS"), &f.sums, "text/plain; charset=utf-8", until),
     ]
     .into();
-    let stub = gcs_stub(StubBucket { name: "locked-bucket", retention_enabled: true, keeps_retention: true }, expected);
+    let stub = gcs_stub(
+        StubBucket { name: "locked-bucket", retention_enabled: true, keeps_retention: true, refuse_uploads: None },
+        expected,
+    );
     let settings = settings(
         &format!("gs://locked-bucket/audits/?endpoint=http://127.0.0.1:{}", stub.port),
         "access-token=ya29.test-token",
@@ -380,8 +388,10 @@ async fn gcs_upload_asks_for_locked_retention_exactly_and_reads_it_back() {
 
 #[tokio::test]
 async fn gcs_bucket_without_object_retention_is_a_clear_error_and_nothing_is_uploaded() {
-    let stub =
-        gcs_stub(StubBucket { name: "plain-bucket", retention_enabled: false, keeps_retention: false }, HashMap::new());
+    let stub = gcs_stub(
+        StubBucket { name: "plain-bucket", retention_enabled: false, keeps_retention: false, refuse_uploads: None },
+        HashMap::new(),
+    );
     let settings = settings(
         &format!("gs://plain-bucket/audits/?endpoint=http://127.0.0.1:{}", stub.port),
         "access-token=ya29.test-token",
@@ -408,7 +418,10 @@ async fn an_object_kept_without_the_lock_is_deleted_and_an_error() {
     let f = files("ignored-lock", 5_000);
     let expected: HashMap<String, serde_json::Value> =
         [expected_upload(&key("4.2.0", ".zip"), &f.bundle.path, "application/zip", until)].into();
-    let stub = gcs_stub(StubBucket { name: "lying-bucket", retention_enabled: true, keeps_retention: false }, expected);
+    let stub = gcs_stub(
+        StubBucket { name: "lying-bucket", retention_enabled: true, keeps_retention: false, refuse_uploads: None },
+        expected,
+    );
     let settings = settings(
         &format!("gs://lying-bucket/audits/?endpoint=http://127.0.0.1:{}", stub.port),
         "access-token=ya29.test-token",
@@ -424,6 +437,45 @@ async fn an_object_kept_without_the_lock_is_deleted_and_an_error() {
         "the unlocked zip was deleted: {log:#?}"
     );
     assert_eq!(log.iter().filter(|l| l.contains(" POST ")).count(), 1, "the sums were not uploaded after it: {log:#?}");
+}
+
+/// GCS refusals that concern retention say so: an account that may not set it, and
+/// an object already under retention (it cannot be replaced, not even with `overwrite`).
+#[tokio::test]
+async fn gcs_retention_refusals_name_the_permission_or_the_lock() {
+    let until = in_days(5);
+    for (message, says, hint) in [
+        (
+            "release-audit@p.iam.gserviceaccount.com does not have storage.objects.setRetention access to the Google Cloud Storage object.",
+            "may not set retention",
+            "storage.objects.setRetention",
+        ),
+        (
+            "Object 'audits/x.zip' is subject to object retention and cannot be deleted, overwritten or archived until 2027-01-01T00:00:00Z",
+            "under retention",
+            "another release-version or bundle-name",
+        ),
+    ] {
+        let stub = gcs_stub(
+            StubBucket {
+                name: "refusing-bucket",
+                retention_enabled: true,
+                keeps_retention: true,
+                refuse_uploads: Some(message),
+            },
+            HashMap::new(),
+        );
+        let settings = settings(
+            &format!("gs://refusing-bucket/audits/?endpoint=http://127.0.0.1:{}", stub.port),
+            "access-token=ya29.test-token",
+        )
+        .locked_until(until);
+        let f = files("refused-gcs", 500);
+        let err = store_locked(&settings, &f, "4.3.0", &[]).await.expect_err("refused");
+        let text = one_line_with_hint(&err);
+        assert!(text.contains(says), "{text}");
+        assert!(err.hint().contains(hint), "{}", err.hint());
+    }
 }
 
 // ---- end to end ----

@@ -399,6 +399,14 @@ impl Client {
                 format!("the credentials were refused ({said})"),
                 "the access token is invalid or expired (tokens from google-github-actions/auth live one hour); check `storage-credentials`".to_string(),
             ),
+            403 if message.to_ascii_lowercase().contains("setretention") => (
+                format!("the account may not set retention ({said})"),
+                format!("grant the account storage.objects.setRetention on gs://{bucket} (e.g. roles/storage.objectAdmin), or drop storage-retain-until/storage-retention-days"),
+            ),
+            403 if message.to_ascii_lowercase().contains("retention") => (
+                format!("the object is under retention and cannot be deleted or replaced before it ends ({said})"),
+                "publish under another release-version or bundle-name; a locked object stays until its retention ends".to_string(),
+            ),
             403 => (
                 format!("access denied ({said})"),
                 format!("grant the account storage.objects.create and storage.objects.get on gs://{bucket} (e.g. roles/storage.objectUser; replacing with overwrite also needs storage.objects.delete)"),
