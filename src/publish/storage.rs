@@ -211,6 +211,13 @@ pub struct Lock {
 }
 
 impl Lock {
+    /// A lock as a service reports it; the mode is outside text, kept to 32 plain
+    /// characters.
+    pub(crate) fn reported(mode: &str, retain_until: DateTime<Utc>) -> Self {
+        let mode = mode.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
+        Lock { mode, retain_until }
+    }
+
     /// Whether this is the mode nobody can lift (S3 compliance, GCS locked).
     pub fn is_write_once(&self) -> bool {
         matches!(self.mode.as_str(), "COMPLIANCE" | "Locked")

@@ -219,7 +219,7 @@ struct RetentionResource {
 impl RetentionResource {
     fn lock(&self) -> Option<Lock> {
         let until = chrono::DateTime::parse_from_rfc3339(self.retain_until_time.as_deref()?).ok()?;
-        Some(Lock { mode: self.mode.clone()?, retain_until: until.with_timezone(&chrono::Utc) })
+        Some(Lock::reported(self.mode.as_deref()?, until.with_timezone(&chrono::Utc)))
     }
 }
 

@@ -384,7 +384,7 @@ fn remote_of(response: &reqwest::Response) -> Remote {
 /// A lock from S3's mode and retain-until date (ISO 8601, with or without fractions).
 fn lock_of(mode: Option<&str>, until: Option<&str>) -> Option<Lock> {
     let retain_until = DateTime::parse_from_rfc3339(until?.trim()).ok()?.with_timezone(&Utc);
-    Some(Lock { mode: mode?.trim().to_string(), retain_until })
+    Some(Lock::reported(mode?, retain_until))
 }
 
 /// What to do about a bucket that cannot lock.
