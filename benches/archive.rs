@@ -122,10 +122,14 @@ async fn write_bundle(binary: &Path, version: &str) -> (PathBuf, PathBuf) {
     let zip = step.resolve(&result.outputs["bundle-path"]);
     let keep = std::env::temp_dir().join(format!("ra-archive-bench-{}-{version}", std::process::id()));
     std::fs::create_dir_all(&keep).unwrap();
-    let sums = zip.with_extension("SHA256SUMS");
-    let (kept_zip, kept_sums) = (keep.join(zip.file_name().unwrap()), keep.join(sums.file_name().unwrap()));
+    // The sums the action stores beside the zip (it writes them only when it publishes
+    // beyond the run): the zip's own hash, then every file of the bundle.
+    let name = zip.file_stem().unwrap().to_string_lossy().into_owned();
+    let inner = std::fs::read_to_string(zip.with_extension("").join("SHA256SUMS")).unwrap();
+    let (_, sha256) = release_audit::bundle::dir::hash_file(&zip).unwrap();
+    let (kept_zip, kept_sums) = (keep.join(format!("{name}.zip")), keep.join(format!("{name}.SHA256SUMS")));
     std::fs::copy(&zip, &kept_zip).unwrap();
-    std::fs::copy(&sums, &kept_sums).unwrap();
+    std::fs::write(&kept_sums, release_audit::publish::zip_sums(&name, &sha256, &inner)).unwrap();
     (kept_zip, kept_sums)
 }
 

@@ -140,7 +140,21 @@ async fn collect_evidence(
         let _g = commands.group("Comparing tested and released images");
         let mut settings = settings.clone();
         settings.access.deadline = Some(deadline.at.into_std());
+        let build = match &settings.build {
+            Some(source) => {
+                let build = deadline
+                    .bound(
+                        "reading the build's digest",
+                        build_digest(config, clients, source, &settings.pairs, dir, deadline),
+                    )
+                    .await?;
+                build.apply(&mut settings.pairs);
+                Some(build)
+            }
+            None => None,
+        };
         let mut images = deadline.bound("comparing images", crate::evidence::images::collect(&settings)).await?;
+        images.build = build;
         if let Some(tests) = &evidence.tests {
             let found = image_records(tests, dir.root());
             if !found.records.is_empty() {
@@ -155,6 +169,39 @@ async fn collect_evidence(
     let changes = collect_changes(config, clients.rest.as_ref(), dir, deadline, commands).await?;
     evidence.changes = changes.map(|c| c.evidence);
     Ok(evidence)
+}
+
+/// The digest the build on the release tag's push reported (`build-workflow`): the
+/// release is the tag, so the tag must exist by now.
+async fn build_digest(
+    config: &Config,
+    clients: &Clients,
+    source: &crate::evidence::images::build::BuildSource,
+    pairs: &[crate::evidence::images::ImagePair],
+    dir: &mut BundleDir,
+    deadline: &Deadline,
+) -> Result<crate::evidence::images::build::BuildDigest> {
+    let Some(rest) = clients.rest.as_ref() else {
+        return Err(Error::input(
+            "github-token",
+            "is empty, but `build-workflow` needs it to read the build's log",
+            "pass `github-token: ${{ github.token }}` and give the job `permissions: actions: read`",
+        ));
+    };
+    let (crate::config::CommitSource::Tag { tag, .. }, Some(commit)) = (&config.commit_source, &config.commit) else {
+        return Err(Error::evidence(
+            format!("the build of `{}`", source.workflow),
+            format!(
+                "is the build of the release tag's push, but no release tag ({}) was found",
+                config.release_tags.join(", ")
+            ),
+            "run the audit after the tag is pushed, and give `release-tag` when the tag is not the version (drop `release-commit`)",
+        ));
+    };
+    let push = crate::github::jobs::TagPush { tag, commit };
+    // No request outlives the audit's deadline (a stalled log download included).
+    let rest = rest.bounded_by(crate::github::rest::REQUEST_TIME_LIMIT, deadline.at.into_std());
+    crate::github::jobs::build_digest(&rest, source, push, pairs, dir).await
 }
 
 /// The step outputs that point at the bundle, written before any upload.

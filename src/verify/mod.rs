@@ -114,6 +114,13 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("images/*.json", "/tested/manifests/*/header_digest"),
     ("images/*.json", "/released/manifests/*/header_digest"),
     ("reports/*/image-record*.json", "/recorded_at"),
+    // Which build run and job logged the build report, as the Actions API listed them:
+    // the log itself is kept and hashed, the report read from it again, and its digest
+    // checked against every pair; the names and ids of the run are not in the log.
+    ("manifest.json", "/evidence/images/build/workflow"),
+    ("manifest.json", "/evidence/images/build/job"),
+    ("manifest.json", "/evidence/images/build/logs/*/run_id"),
+    ("manifest.json", "/evidence/images/build/logs/*/run_attempt"),
     // GitHub's records of the change trail as read. `verify` recomputes every
     // classification, count, named commit and control from them; these fields feed none
     // of those, so an edit leaves every derived claim true: the texts an auditor reads

@@ -32,6 +32,7 @@ mod images;
 mod junit_differential;
 mod junit_markup;
 mod junit_reruns;
+mod kyma_release;
 mod official_client;
 mod publish_release;
 mod publish_storage;

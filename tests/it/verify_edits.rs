@@ -76,11 +76,19 @@ async fn bundle(trail: Trail) -> (Step, PathBuf) {
     assert!(out.status.success(), "record-image: {}", String::from_utf8_lossy(&out.stderr));
     let record = std::fs::read(&record).unwrap();
 
+    if trail == Trail::SincePrevious {
+        // The release is the tag, and its image the build the tag push reported.
+        c.tag("1.2.3", &head);
+        build_on_tag_push(&fake, &host, &head).await;
+    }
     let backend = fake.add_run(800, "e2e.yml", &head, "success");
     let e2e = zip_bytes(&[("junit.xml", E2E.as_bytes()), ("image-record.json", &record)]);
     fake.seed_artifact(&backend, "pr-e2e-report", &e2e).await;
     fake.seed_artifact(&backend, "unit-report", &zip_bytes(&[("unit.json", UNIT.as_bytes())])).await;
     let mut step = Step::with_fake(&fake);
+    if trail == Trail::SincePrevious {
+        step.input("build-workflow", "build-image.yml").input("github-token", &fake.rest_token);
+    }
     step.input("release-version", "1.2.3")
         .input("run-ids", "800")
         .input("e2e-reports", "pr-e2e-report")
@@ -96,7 +104,45 @@ async fn bundle(trail: Trail) -> (Step, PathBuf) {
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 1, "the evidence holds a failed test: {}", result.stderr);
     let zip = step.resolve(&result.outputs["bundle-path"]);
+    if trail == Trail::SincePrevious {
+        let m = step.bundle_manifest(&result);
+        assert!(m["evidence"]["images"]["build"]["digest"].is_string(), "the build's digest is in the bundle: {m}");
+    }
     (step, zip.with_extension(""))
+}
+
+/// The tag push's build run of 1.2.3: image-builder's job logged the build report of
+/// the index `prod/app:1.0.0` names (its digest read through the CLI).
+async fn build_on_tag_push(fake: &FakeGitHub, host: &str, head: &str) {
+    let released = format!("{host}/prod/app:1.0.0");
+    let out =
+        Command::new(binary()).args(["digest", &released, "--insecure-registry", host, "--json"]).output().unwrap();
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let digest = read["images"][0]["digest"].as_str().expect("the index digest").to_string();
+    let report = serde_json::to_string_pretty(&serde_json::json!({
+        "status": "Succeeded", "pushed": true, "signed": true, "image_name": "app", "tags": ["1.0.0"],
+        "repository_path": format!("{host}/prod"), "images_list": [released], "digest": digest,
+        "architectures": ["linux/amd64", "linux/arm64"]
+    }))
+    .unwrap();
+    let mut log = String::from("2026-08-21T10:42:00.0000000Z ADO pipeline image build logs:\n");
+    for line in
+        ["---IMAGE BUILD REPORT---"].into_iter().chain(report.lines()).chain(["---END OF IMAGE BUILD REPORT---"])
+    {
+        log.push_str(&format!("2026-08-21T10:42:01.0000000Z 2026-08-21T10:41:56.4260338Z {line}\n"));
+    }
+    fake.add_push_run(700, "build-image.yml", "1.2.3", head, "success");
+    let step = release_audit_test_support::fake::FakeStep::completed(
+        "Build image",
+        "success",
+        "2026-08-21T10:30:00Z",
+        "2026-08-21T10:42:30Z",
+    );
+    fake.add_job(
+        700,
+        release_audit_test_support::fake::FakeJob::completed(7001, "build-image / Build image", "success", vec![step]),
+    );
+    fake.seed_job_log(7001, log.as_bytes()).await;
 }
 
 fn files_below(root: &Path, dir: &Path, out: &mut Vec<String>) {
@@ -435,7 +481,7 @@ async fn edit_everything(trail: Trail) {
         let bytes = std::fs::read(original.join(file)).unwrap();
         let json = file == "manifest.json"
             || file.starts_with("changes/")
-            || (file.starts_with("images/") && !file.starts_with("images/manifests/"))
+            || (file.starts_with("images/") && !file.starts_with("images/manifests/") && !file.ends_with(".log"))
             || file.starts_with("statements/")
             || file.ends_with("image-record.json");
         if json {
