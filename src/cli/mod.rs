@@ -85,6 +85,24 @@ pub struct VerifyArgs {
     pub credentials: Option<String>,
     #[command(flatten)]
     pub signature: crate::cli::sigstore::SignatureArgs,
+    /// (`--online`) Also read back the objects the audit stored: the `storage-url` the
+    /// action was given (the keys follow from the bundle's repository, version and
+    /// name); checks their bytes and reports their locks.
+    #[arg(long = "storage-url", value_name = "URL", requires = "online")]
+    pub storage_url: Option<String>,
+    /// (`--storage-url`) Credentials as `storage-credentials` takes them, one
+    /// key=value per line; never printed.
+    #[arg(
+        long = "storage-credentials",
+        env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
+        hide_env_values = true,
+        value_name = "KEYS"
+    )]
+    pub storage_credentials: Option<String>,
+    /// (`--storage-url`) Every stored object must be locked write-once (S3 compliance,
+    /// GCS Locked) at least until this RFC 3339 date or date-time.
+    #[arg(long = "retained-until", value_name = "DATE", requires = "storage_url")]
+    pub retained_until: Option<String>,
 }
 
 /// `release-audit verify`; returns the exit code.
@@ -110,6 +128,19 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
             &args.insecure,
         )?;
         crate::verify::check_released_tags(&mut v, &access).await;
+        if let Some(url) = &args.storage_url {
+            let (settings, retained_until) = crate::config::storage::for_verify(
+                url,
+                args.storage_credentials.as_deref(),
+                args.retained_until.as_deref(),
+            )?;
+            for secret in settings.secrets() {
+                crate::github::commands::mask_late_secret(secret.expose());
+            }
+            let check =
+                crate::verify::online::StoredCheck { settings: &settings, bundle: &args.bundle, retained_until };
+            crate::verify::check_stored(&mut v, &crate::http::client(), &check).await;
+        }
     }
     // Paths and texts in a bundle are outside text: printed through the one inert path,
     // and a bounded number of them (a hostile bundle may hold a million problems).

@@ -300,6 +300,9 @@ async fn publish(
                 .chain(p.published.stored.iter().map(|o| o.url.as_str()))
                 .collect();
             out.set("storage-urls", &urls.join("\n"))?;
+            if config.storage.as_ref().is_some_and(|s| s.retain_until.is_some()) {
+                out.set("storage-locks", &crate::publish::storage::locks_json(&p.published.stored))?;
+            }
         }
     }
     Ok(p)
@@ -332,6 +335,7 @@ async fn publish_beyond_the_run(
             version: &config.release_version,
             bundle_name: config.bundle_name.as_str(),
             overwrite: config.overwrite,
+            extra_files: &crate::publish::storage::beside_the_zip(&bundle.path, config.bundle_name.as_str()),
         };
         let store = crate::publish::storage::store(&clients.http, settings, &request);
         match deadline.bound("storing the bundle", store).await {

@@ -107,6 +107,10 @@ run_args! {
     timeout = "timeout",
     /// Object storage credentials, one key=value per line (masked).
     storage_credentials = "storage-credentials",
+    /// Store the bundle objects write-once (S3 Object Lock compliance, GCS retention Locked) until this RFC 3339 date or date-time.
+    storage_retain_until = "storage-retain-until",
+    /// Store the bundle objects write-once for this many days (1–7305); exclusive with storage-retain-until.
+    storage_retention_days = "storage-retention-days",
     /// Tag of the previous release, or `auto` (newest lower version); records the change trail.
     previous_release = "previous-release",
     /// Fail the audit when a commit since the previous release is unreviewed (true/false, default false).

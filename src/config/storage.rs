@@ -3,6 +3,8 @@
 //! `storage-credentials` (secrets only, one `key=value` per line) → [`StorageSettings`].
 //! The service clients and the key layout live in `publish::storage`.
 
+use chrono::{DateTime, Utc};
+
 use super::RawInputs;
 use crate::error::{Error, Result};
 use crate::publish::storage::{CREDENTIAL_KEYS_GCS, CREDENTIAL_KEYS_S3, Scheme, StorageLocation, StorageSettings};
@@ -11,9 +13,29 @@ use crate::secret::Secret;
 /// Placeholders a key template may use.
 pub const PLACEHOLDERS: [&str; 4] = ["{owner}", "{repo}", "{version}", "{bundle}"];
 
-/// Reads `storage-url` and `storage-credentials`; `None` when no storage is asked for.
+/// Locks further ahead than this are refused: a compliance lock cannot be lifted or
+/// shortened by anyone, so a typo (36500 for 3650) would keep and bill the objects
+/// for a century.
+pub const MAX_RETENTION_DAYS: i64 = 7305;
+
+/// Reads `storage-url`, `storage-credentials` and the retention inputs; `None` when no
+/// storage is asked for.
 pub fn settings(raw: &RawInputs) -> Result<Option<StorageSettings>> {
+    settings_at(raw, chrono::Utc::now())
+}
+
+/// [`settings`] as of `now` (retention days count from it).
+pub fn settings_at(raw: &RawInputs, now: DateTime<Utc>) -> Result<Option<StorageSettings>> {
     let Some(url) = raw.get("storage-url") else {
+        for name in ["storage-retain-until", "storage-retention-days"] {
+            if raw.get(name).is_some() {
+                return Err(Error::input(
+                    raw.label(name),
+                    "is set, but `storage-url` is empty: retention is for the objects stored there",
+                    "set `storage-url` to a bucket that can lock, or drop the retention input",
+                ));
+            }
+        }
         if raw.get("storage-credentials").is_some() {
             return Err(Error::input(
                 raw.label("storage-url"),
@@ -29,7 +51,89 @@ pub fn settings(raw: &RawInputs) -> Result<Option<StorageSettings>> {
         raw.get("storage-credentials").unwrap_or_default(),
         location.scheme,
     )?;
-    StorageSettings::new(location, pairs).map(Some)
+    let settings = StorageSettings::new(location, pairs)?;
+    Ok(Some(match retain_until(raw, now)? {
+        Some(until) => settings.locked_until(until),
+        None => settings,
+    }))
+}
+
+/// `storage-retain-until` (an RFC 3339 date, meaning its midnight UTC, or date-time)
+/// or `storage-retention-days` (whole days from `now`), never both; in the future and
+/// at most [`MAX_RETENTION_DAYS`] ahead.
+fn retain_until(raw: &RawInputs, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+    let (until_label, days_label) = (raw.label("storage-retain-until"), raw.label("storage-retention-days"));
+    let until = match (raw.get("storage-retain-until"), raw.get("storage-retention-days")) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(Error::input(
+                until_label,
+                format!("and `{days_label}` are both set"),
+                "give the date the lock ends, or the number of days it lasts, not both",
+            ));
+        }
+        (Some(text), None) => parse_retain_until(until_label, text)?,
+        (None, Some(text)) => {
+            let days: i64 = text.parse().ok().filter(|d| (1..=MAX_RETENTION_DAYS).contains(d)).ok_or_else(|| {
+                Error::input(
+                    days_label,
+                    format!("`{}` is not a number of days from 1 to {MAX_RETENTION_DAYS}", text.escape_debug()),
+                    "give whole days, e.g. 400",
+                )
+            })?;
+            now + chrono::Duration::days(days)
+        }
+    };
+    if until <= now + chrono::Duration::minutes(1) {
+        return Err(Error::input(
+            until_label,
+            format!("`{}` is not in the future", until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "give the date the objects must be kept until, e.g. a year after the release",
+        ));
+    }
+    if until > now + chrono::Duration::days(MAX_RETENTION_DAYS) {
+        return Err(Error::input(
+            until_label,
+            format!(
+                "`{}` is more than {MAX_RETENTION_DAYS} days ahead; a compliance lock cannot be shortened, so this is refused as a likely typo",
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            "give a date within 20 years",
+        ));
+    }
+    // Whole seconds: what S3 and GCS keep and report back.
+    Ok(chrono::DateTime::from_timestamp(until.timestamp(), 0))
+}
+
+fn parse_retain_until(label: &str, text: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .filter(|_| text.len() == 10)
+        .ok_or_else(|| {
+            Error::input(
+                label,
+                format!("`{}` is not an RFC 3339 date or date-time", text.escape_debug()),
+                "write it like 2027-12-31 (midnight UTC) or 2027-12-31T18:00:00Z",
+            )
+        })
+}
+
+/// The storage `verify --online --storage-url` reads from: the URL as the action was
+/// given it, credentials as `storage-credentials`, and the `--retained-until` date.
+pub fn for_verify(
+    url: &str,
+    credentials: Option<&str>,
+    retained_until: Option<&str>,
+) -> Result<(StorageSettings, Option<DateTime<Utc>>)> {
+    let location = storage_location("--storage-url", url)?;
+    let pairs = credential_pairs("--storage-credentials", credentials.unwrap_or_default(), location.scheme)?;
+    let required = retained_until.map(|t| parse_retain_until("--retained-until", t)).transpose()?;
+    Ok((StorageSettings::new(location, pairs)?, required))
 }
 
 /// Splits `key=value` lines; values are secrets and never appear in an error.
@@ -332,6 +436,46 @@ mod tests {
         let err = settings(&raw(&[("storage-credentials", "access-token=x")])).unwrap_err();
         assert!(err.to_string().starts_with("input `storage-url`"), "{err}");
         assert!(settings(&raw(&[])).unwrap().is_none());
+    }
+
+    #[test]
+    fn retention_is_a_future_date_or_days_never_both() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T18:30:15.5Z").unwrap().with_timezone(&Utc);
+        let at = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("storage-url", "s3://bucket/p/"),
+                ("storage-credentials", "access-key-id=A\nsecret-access-key=B"),
+            ];
+            pairs.extend_from_slice(extra);
+            settings_at(&raw(&pairs), now)
+        };
+        let until = |extra: &[(&str, &str)]| at(extra).unwrap().unwrap().retain_until.map(|t| t.to_rfc3339());
+        assert_eq!(until(&[]), None);
+        assert_eq!(until(&[("storage-retain-until", "2027-12-31")]).as_deref(), Some("2027-12-31T00:00:00+00:00"));
+        assert_eq!(
+            until(&[("storage-retain-until", "2027-06-01T12:00:00+02:00")]).as_deref(),
+            Some("2027-06-01T10:00:00+00:00")
+        );
+        assert_eq!(until(&[("storage-retention-days", "365")]).as_deref(), Some("2027-12-07T18:30:15+00:00"));
+        for (extra, label, says) in [
+            (
+                vec![("storage-retain-until", "2027-12-31"), ("storage-retention-days", "3")],
+                "storage-retain-until",
+                "both set",
+            ),
+            (vec![("storage-retain-until", "2026-12-01")], "storage-retain-until", "not in the future"),
+            (vec![("storage-retain-until", "31.12.2027")], "storage-retain-until", "not an RFC 3339 date"),
+            (vec![("storage-retain-until", "2027-1-3")], "storage-retain-until", "not an RFC 3339 date"),
+            (vec![("storage-retain-until", "2126-12-31")], "storage-retain-until", "likely typo"),
+            (vec![("storage-retention-days", "0")], "storage-retention-days", "from 1 to 7305"),
+            (vec![("storage-retention-days", "36500")], "storage-retention-days", "from 1 to 7305"),
+            (vec![("storage-retention-days", "1y")], "storage-retention-days", "from 1 to 7305"),
+        ] {
+            let err = at(&extra).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("input `{label}`")) && err.contains(says), "{extra:?}: {err}");
+        }
+        let err = settings_at(&raw(&[("storage-retention-days", "30")]), now).unwrap_err().to_string();
+        assert!(err.starts_with("input `storage-retention-days`") && err.contains("`storage-url` is empty"), "{err}");
     }
 
     #[test]

@@ -22,6 +22,17 @@
 //! - **Nothing partial counts.** Single-request uploads are atomic on both services: a
 //!   request that breaks off leaves no object. Only verified objects are returned.
 //!
+//! - **Locked when asked.** With a retention date (`storage-retain-until` or
+//!   `storage-retention-days`), every object is uploaded under write-once retention
+//!   until that date: S3 Object Lock in `COMPLIANCE` mode (the PUT carries
+//!   `x-amz-object-lock-mode`, `x-amz-object-lock-retain-until-date` and a
+//!   `Content-MD5` besides its sha256 checksum), GCS object retention
+//!   (`retention: {mode: Locked, retainUntilTime}` in the upload's metadata). The
+//!   bucket's setting is looked at first where the credentials may read it, and the
+//!   lock of every stored object is read back: a bucket that cannot lock is an error
+//!   naming the setting, and an object the store kept without the lock is removed
+//!   again and is an error, never a silent unlocked copy.
+//!
 //! Both services are spoken to through their HTTP APIs with the tool's one reqwest
 //! client: `object_store` would add ~25 crates and cannot stream a file into a
 //! conditional create (its conditional put takes the payload in memory, its
@@ -46,6 +57,7 @@ mod s3;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use sha2::Digest;
 
@@ -133,6 +145,9 @@ enum Credentials {
 pub struct StorageSettings {
     pub location: StorageLocation,
     credentials: Credentials,
+    /// Store every object under write-once retention until then (S3 Object Lock in
+    /// compliance mode, GCS object retention `Locked`).
+    pub retain_until: Option<DateTime<Utc>>,
 }
 
 impl StorageSettings {
@@ -142,7 +157,12 @@ impl StorageSettings {
             Scheme::Gcs => Credentials::Gcs(gcs::Auth::from_pairs(pairs)?),
             Scheme::S3 => Credentials::S3(s3::Keys::from_pairs(pairs)?),
         };
-        Ok(StorageSettings { location, credentials })
+        Ok(StorageSettings { location, credentials, retain_until: None })
+    }
+
+    /// The same settings, storing every object under write-once retention until `until`.
+    pub fn locked_until(self, until: DateTime<Utc>) -> Self {
+        StorageSettings { retain_until: Some(until), ..self }
     }
 
     /// Every secret value in the settings, for `::add-mask::` before anything is logged.
@@ -165,6 +185,43 @@ pub struct StoreRequest<'a> {
     pub bundle_name: &'a str,
     /// Replace existing objects instead of refusing.
     pub overwrite: bool,
+    /// More files stored beside the zip, after it and its sums, the same way (locked
+    /// when the zip is), e.g. the zip's Sigstore bundle.
+    pub extra_files: &'a [ExtraFile],
+}
+
+/// A file stored beside the zip, under the zip's key with `.zip` replaced by `suffix`
+/// (`<bundle-name>.sigstore.json` for the suffix `.sigstore.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraFile {
+    pub path: PathBuf,
+    /// Starts with `.`; letters, digits, `.`, `-`, `_` only.
+    pub suffix: String,
+    pub content_type: &'static str,
+}
+
+/// The write-once lock on a stored object, as the service reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Lock {
+    /// `COMPLIANCE` (S3 Object Lock) or `Locked` (GCS object retention), as the
+    /// service names it.
+    pub mode: String,
+    /// Until when the object can be neither deleted nor replaced.
+    pub retain_until: DateTime<Utc>,
+}
+
+impl Lock {
+    /// A lock as a service reports it; the mode is outside text, kept to 32 plain
+    /// characters.
+    pub(crate) fn reported(mode: &str, retain_until: DateTime<Utc>) -> Self {
+        let mode = mode.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
+        Lock { mode, retain_until }
+    }
+
+    /// Whether this is the mode nobody can lift (S3 compliance, GCS locked).
+    pub fn is_write_once(&self) -> bool {
+        matches!(self.mode.as_str(), "COMPLIANCE" | "Locked")
+    }
 }
 
 /// One object that was stored and verified.
@@ -177,6 +234,10 @@ pub struct StoredObject {
     pub sha256: String,
     /// The object's page in the cloud console (none for a custom endpoint).
     pub console_url: Option<String>,
+    /// The stored version: S3's `versionId`, GCS's `generation` (when the store says).
+    pub version: Option<String>,
+    /// The lock read back from the service, when retention was asked for.
+    pub lock: Option<Lock>,
 }
 
 /// A local file to upload, with the digests the services check.
@@ -200,6 +261,10 @@ struct Remote {
     /// The sha256 kept with the object (S3's checksum, our GCS metadata); tells
     /// whether an existing object holds the same bundle.
     recorded_sha256: Option<String>,
+    /// S3's `versionId`, GCS's `generation`.
+    version: Option<String>,
+    /// The retention the service reports (S3 says it only to s3:GetObjectRetention).
+    lock: Option<Lock>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,11 +350,11 @@ impl Service {
     /// Uploads, create-only unless overwriting. A failed precondition after a broken
     /// attempt may be that attempt's own success (its answer got lost): the object is
     /// ours if it carries our sha256.
-    async fn upload(&self, file: &LocalFile, create_only: bool) -> Result<()> {
+    async fn upload(&self, file: &LocalFile, create_only: bool, lock: Option<DateTime<Utc>>) -> Result<()> {
         let what = format!("uploading {}", self.object_url(&file.key));
         let (response, retried) = match self {
-            Service::Gcs(c) => c.put(file, create_only, &what).await?,
-            Service::S3(c) => c.put(file, create_only, &what).await?,
+            Service::Gcs(c) => c.put(file, create_only, lock, &what).await?,
+            Service::S3(c) => c.put(file, create_only, lock, &what).await?,
         };
         match response.status().as_u16() {
             200 | 201 => Ok(()),
@@ -305,11 +370,76 @@ impl Service {
         }
     }
 
+    /// Fails when the bucket's settings say it cannot lock objects; passes when they
+    /// allow it, or when the credentials may not read them (the upload then tells).
+    async fn check_lockable(&self) -> Result<()> {
+        match self {
+            Service::Gcs(c) => c.check_lockable().await,
+            Service::S3(c) => c.check_lockable().await,
+        }
+    }
+
+    /// The lock of a stored object: what its lookup said, else (S3 tells the lock on a
+    /// `HEAD` only to s3:GetObjectRetention) asked for on its own.
+    async fn lock_of(&self, key: &str, remote: &Remote) -> Result<Option<Lock>> {
+        match (self, &remote.lock) {
+            (_, Some(lock)) => Ok(Some(lock.clone())),
+            (Service::S3(c), None) => c.retention(key, remote.version.as_deref()).await,
+            (Service::Gcs(_), None) => Ok(None),
+        }
+    }
+
+    /// After the upload: the object must carry a write-once lock until at least
+    /// `until`. The outer error: the lock could not be read (the object is kept); the
+    /// inner one: it is not locked as asked.
+    async fn verify_lock(&self, key: &str, until: DateTime<Utc>, url: &str) -> Result<Result<(Remote, Lock)>> {
+        let remote = match self.lookup(key).await? {
+            Lookup::Found(remote) => remote,
+            Lookup::Missing => {
+                return Ok(Err(Error::service(
+                    format!("verifying the lock of {url}"),
+                    "the object is not there after the upload",
+                    "run the step again",
+                )));
+            }
+            Lookup::Unknown(why) => return Err(why),
+        };
+        let lock = self.lock_of(key, &remote).await?;
+        let bucket = self.bucket_setting_hint();
+        Ok(match lock {
+            Some(lock) if lock.is_write_once() && lock.retain_until >= until - chrono::Duration::seconds(1) => {
+                Ok((remote, lock))
+            }
+            Some(lock) => Err(Error::service(
+                format!("verifying the lock of {url}"),
+                format!(
+                    "the store keeps it locked in mode {} until {}, not write-once until {}",
+                    lock.mode,
+                    lock.retain_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                bucket,
+            )),
+            None => Err(Error::service(
+                format!("verifying the lock of {url}"),
+                "the store kept the object without the retention that was asked for (it ignored the lock)",
+                bucket,
+            )),
+        })
+    }
+
+    fn bucket_setting_hint(&self) -> String {
+        match self {
+            Service::Gcs(c) => gcs::retention_hint(c.bucket()),
+            Service::S3(c) => s3::object_lock_hint(c.bucket()),
+        }
+    }
+
     /// The stored object must have our size and a service-computed checksum equal to
     /// ours; where the service keeps none, the object is read back and hashed. The
     /// outer error: it could not be looked at (the object may well be right); the
     /// inner one: it is not what was uploaded.
-    async fn verify(&self, file: &LocalFile, url: &str) -> Result<Result<()>> {
+    async fn verify(&self, file: &LocalFile, url: &str) -> Result<Result<Option<String>>> {
         let remote = match self.lookup(&file.key).await? {
             Lookup::Found(remote) => remote,
             Lookup::Missing => {
@@ -331,6 +461,7 @@ impl Service {
         if remote.size != file.size {
             return Ok(Err(mismatch("size", &remote.size.to_string(), &file.size.to_string())));
         }
+        let version = remote.version.clone();
         Ok(match remote.checksum {
             Some(Checksum::Sha256Hex(stored)) if stored != file.sha256_hex => {
                 Err(mismatch("sha256", &stored, &file.sha256_hex))
@@ -338,7 +469,7 @@ impl Service {
             Some(Checksum::Md5Base64(stored)) if stored != file.md5_base64 => {
                 Err(mismatch("md5", &stored, &file.md5_base64))
             }
-            Some(_) => Ok(()),
+            Some(_) => Ok(version),
             None => {
                 log::info!("{url}: the store keeps no checksum; reading the object back to verify it");
                 let (size, sha256) = self.read_back(&file.key).await?;
@@ -347,7 +478,7 @@ impl Service {
                 } else if sha256 != file.sha256_hex {
                     Err(mismatch("sha256", &sha256, &file.sha256_hex))
                 } else {
-                    Ok(())
+                    Ok(version)
                 }
             }
         })
@@ -407,9 +538,9 @@ pub fn object_keys(
     Ok((zip, sums))
 }
 
-/// Stores the bundle zip and its SHA256SUMS, verifies both, and returns them in that
-/// order. Nothing is returned unless both are stored and verified; the error says
-/// what, if anything, was stored.
+/// Stores the bundle zip, its SHA256SUMS and the extra files, verifies each (and its
+/// lock, with retention), and returns them in that order. Nothing is returned unless
+/// all are stored and verified; the error says what, if anything, was stored.
 pub async fn store(
     http: &reqwest::Client,
     settings: &StorageSettings,
@@ -424,7 +555,7 @@ pub async fn store(
                 "report this as a bug: the input seam checks it",
             )
         })?;
-    let zip = local_file(request.bundle.path.clone(), zip_key, "application/zip").await?;
+    let zip = local_file(request.bundle.path.clone(), zip_key.clone(), "application/zip").await?;
     if zip.sha256_hex != request.bundle.sha256 || zip.size != request.bundle.size {
         return Err(Error::evidence(
             request.bundle.path.display().to_string(),
@@ -433,12 +564,18 @@ pub async fn store(
         ));
     }
     let sums = local_file(request.sums_path.to_path_buf(), sums_key, "text/plain; charset=utf-8").await?;
-    let files = [zip, sums];
+    let mut files = vec![zip, sums];
+    for extra in request.extra_files {
+        files.push(local_file(extra.path.clone(), extra_key(&zip_key, &extra.suffix)?, extra.content_type).await?);
+    }
 
     let service = match &settings.credentials {
         Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), location, auth).await?),
         Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), location, keys)),
     };
+    if settings.retain_until.is_some() {
+        service.check_lockable().await?;
+    }
 
     if !request.overwrite {
         for file in &files {
@@ -448,73 +585,230 @@ pub async fn store(
         }
     }
 
-    let mut stored = Vec::new();
+    let mut stored: Vec<StoredObject> = Vec::new();
     for file in &files {
         let url = location.object_url(&file.key);
-        let outcome = async {
-            service.upload(file, !request.overwrite).await?;
-            match service.verify(file, &url).await {
-                Ok(Ok(())) => Ok(()),
-                // A damaged object must not stay under the name: it would look stored.
-                Ok(Err(e)) => {
-                    let cleanup = match service.delete(&file.key).await {
-                        Ok(()) => "it was deleted".to_string(),
-                        Err(d) => format!("deleting it failed too, delete it by hand: {d}"),
-                    };
-                    let hint = e.hint().to_string();
-                    Err(Error::service(format!("verifying {url}"), format!("{}; {cleanup}", reason_of(&e)), hint))
+        match store_one(&service, file, &url, request.overwrite, settings.retain_until).await {
+            Ok((version, lock)) => {
+                log::info!("stored {url} ({} bytes, sha256 {}), verified", file.size, file.sha256_hex);
+                if let Some(lock) = &lock {
+                    log::info!(
+                        "{url} is locked ({}) until {}",
+                        lock.mode,
+                        lock.retain_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    );
                 }
-                // It could not be looked at: the store accepted the upload (its checksum
-                // and signed payload hash were checked on the way in), so the object is
-                // kept — deleting it could destroy the only good copy.
-                Err(e) => {
-                    let hint = e.hint().to_string();
-                    Err(Error::service(
-                        format!("verifying {url}"),
-                        format!(
-                            "the object was stored but could not be read back to verify it ({}); it was kept",
-                            reason_of(&e)
-                        ),
-                        hint,
-                    ))
-                }
+                stored.push(StoredObject {
+                    url,
+                    key: file.key.clone(),
+                    size: file.size,
+                    sha256: file.sha256_hex.clone(),
+                    console_url: location.console_url(&file.key),
+                    version,
+                    lock,
+                });
             }
+            Err(e) => return Err(undo_partial(&service, &stored, &url, request.overwrite, e).await),
         }
-        .await;
-        if let Err(e) = outcome {
-            return Err(match stored.last() {
-                None => e,
-                Some(StoredObject { url: done, key, .. }) => {
-                    // Half a pair blocks every re-run (the zip exists, a new bundle
-                    // differs): an object this step created is removed again.
-                    let left = if request.overwrite {
-                        format!("{done} was stored and replaced what was there")
-                    } else {
-                        match service.delete(key).await {
-                            Ok(()) => {
-                                format!("{done} was stored, and removed again so that a re-run can store the pair")
-                            }
-                            Err(d) => format!(
-                                "{done} was stored and could not be removed again ({}); delete it before a re-run",
-                                reason_of(&d)
-                            ),
-                        }
-                    };
-                    let hint = e.hint().to_string();
-                    Error::service(format!("storing {url}"), format!("{} ({left})", reason_of(&e)), hint)
-                }
-            });
-        }
-        log::info!("stored {url} ({} bytes, sha256 {}), verified", file.size, file.sha256_hex);
-        stored.push(StoredObject {
-            url,
-            key: file.key.clone(),
-            size: file.size,
-            sha256: file.sha256_hex.clone(),
-            console_url: location.console_url(&file.key),
-        });
     }
     Ok(stored)
+}
+
+/// One stored object as found now (`verify --online`): read back and hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundObject {
+    pub size: u64,
+    /// Of the bytes read back, not of a checksum the store keeps.
+    pub sha256: String,
+    pub version: Option<String>,
+    pub lock: Option<Lock>,
+}
+
+/// Suffixes of the files [`beside_the_zip`] stores, for `verify --online` to look for.
+pub const EXTRA_SUFFIXES: &[&str] = &[".sigstore.json", ".vsa.sigstore.json"];
+
+/// The objects the store holds for a release, each read back and hashed, with its
+/// lock: the zip, its sums, then each of [`EXTRA_SUFFIXES`], as (URL, suffix, the
+/// object or `None` when it is not there). Keys as [`store`] writes them.
+#[allow(clippy::type_complexity)]
+pub async fn inspect(
+    http: &reqwest::Client,
+    settings: &StorageSettings,
+    repository: &str,
+    version: &str,
+    bundle_name: &str,
+) -> Result<Vec<(String, &'static str, Option<FoundObject>)>> {
+    let location = &settings.location;
+    let (zip_key, sums_key) = object_keys(location, repository, version, bundle_name).map_err(|e| {
+        Error::evidence(
+            "the bundle's release",
+            format!("{e:?} cannot be part of an object key, so the bundle cannot have been stored"),
+            "check that this is the bundle that was stored",
+        )
+    })?;
+    let service = match &settings.credentials {
+        Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), location, auth).await?),
+        Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), location, keys)),
+    };
+    let mut keys = vec![(zip_key.clone(), ".zip"), (sums_key, ".SHA256SUMS")];
+    for suffix in EXTRA_SUFFIXES {
+        keys.push((extra_key(&zip_key, suffix)?, suffix));
+    }
+    let mut found = Vec::new();
+    for (key, suffix) in keys {
+        let url = location.object_url(&key);
+        let remote = match service.lookup(&key).await? {
+            Lookup::Found(remote) => remote,
+            Lookup::Missing => {
+                found.push((url, suffix, None));
+                continue;
+            }
+            Lookup::Unknown(why) => return Err(why),
+        };
+        let lock = service.lock_of(&key, &remote).await?;
+        let (size, sha256) = service.read_back(&key).await?;
+        found.push((url, suffix, Some(FoundObject { size, sha256, version: remote.version, lock })));
+    }
+    Ok(found)
+}
+
+/// The key of an extra file: the zip's key with `.zip` replaced by its suffix.
+fn extra_key(zip_key: &str, suffix: &str) -> Result<String> {
+    let plain = suffix.len() > 1
+        && suffix.starts_with('.')
+        && suffix.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && suffix != ".zip"
+        && suffix != ".SHA256SUMS";
+    if !plain {
+        return Err(Error::evidence(
+            "object key",
+            format!("`{}` cannot end an object key beside the zip", suffix.escape_debug()),
+            "report this as a bug: extra files are named by the tool",
+        ));
+    }
+    Ok(format!("{}{suffix}", zip_key.strip_suffix(".zip").unwrap_or(zip_key)))
+}
+
+/// Uploads one file, verifies its content and, when asked, its lock: (version, lock).
+async fn store_one(
+    service: &Service,
+    file: &LocalFile,
+    url: &str,
+    overwrite: bool,
+    retain_until: Option<DateTime<Utc>>,
+) -> Result<(Option<String>, Option<Lock>)> {
+    service.upload(file, !overwrite, retain_until).await?;
+    let (version, damaged) = match service.verify(file, url).await {
+        Ok(Ok(version)) => (version, None),
+        Ok(Err(e)) => (None, Some(e)),
+        // It could not be looked at: the store accepted the upload (its checksum
+        // and signed payload hash were checked on the way in), so the object is
+        // kept — deleting it could destroy the only good copy.
+        Err(e) => {
+            let hint = e.hint().to_string();
+            return Err(Error::service(
+                format!("verifying {url}"),
+                format!(
+                    "the object was stored but could not be read back to verify it ({}); it was kept",
+                    reason_of(&e)
+                ),
+                hint,
+            ));
+        }
+    };
+    let (version, lock, wrong) = match (damaged, retain_until) {
+        (Some(e), _) => (None, None, Some(e)),
+        (None, None) => (version, None, None),
+        (None, Some(until)) => match service.verify_lock(&file.key, until, url).await {
+            Ok(Ok((remote, lock))) => (remote.version, Some(lock), None),
+            Ok(Err(e)) => (None, None, Some(e)),
+            Err(e) => {
+                let hint = e.hint().to_string();
+                return Err(Error::service(
+                    format!("verifying the lock of {url}"),
+                    format!(
+                        "the object was stored but its lock could not be read back ({}); it was kept",
+                        reason_of(&e)
+                    ),
+                    hint,
+                ));
+            }
+        },
+    };
+    // A damaged or unlocked object must not stay under the name: it would look stored.
+    if let Some(e) = wrong {
+        let cleanup = match service.delete(&file.key).await {
+            Ok(()) => "it was deleted".to_string(),
+            Err(d) => format!("deleting it failed too, delete it by hand: {d}"),
+        };
+        let hint = e.hint().to_string();
+        let what = match &e {
+            Error::Service { service, .. } => service.clone(),
+            _ => format!("verifying {url}"),
+        };
+        return Err(Error::service(what, format!("{}; {cleanup}", reason_of(&e)), hint));
+    }
+    Ok((version, lock))
+}
+
+/// Half a set blocks every re-run (the zip exists, a new bundle differs): the object
+/// this step created before `failed` is removed again (a locked one cannot be; the
+/// error says so).
+async fn undo_partial(service: &Service, stored: &[StoredObject], url: &str, overwrite: bool, e: Error) -> Error {
+    if stored.is_empty() {
+        return e;
+    }
+    let mut left = Vec::new();
+    for StoredObject { url: done, key, lock: locked, .. } in stored {
+        left.push(if overwrite {
+            format!("{done} was stored and replaced what was there")
+        } else {
+            match service.delete(key).await {
+                Ok(()) if locked.is_some() => format!(
+                    "{done} was stored, and removed again so that a re-run can store the set (a locked version stays in the bucket's history until its lock ends)"
+                ),
+                Ok(()) => format!("{done} was stored, and removed again so that a re-run can store the set"),
+                Err(d) => format!(
+                    "{done} was stored and could not be removed again ({}); delete it before a re-run",
+                    reason_of(&d)
+                ),
+            }
+        });
+    }
+    let hint = e.hint().to_string();
+    Error::service(format!("storing {url}"), format!("{} ({})", reason_of(&e), left.join("; ")), hint)
+}
+
+/// The files beside the zip that are stored with it when present:
+/// `<bundle-name>.sigstore.json` and `<bundle-name>.vsa.sigstore.json` (the Sigstore
+/// bundles of the zip and of its VSA, from actions/attest).
+pub fn beside_the_zip(zip: &Path, bundle_name: &str) -> Vec<ExtraFile> {
+    EXTRA_SUFFIXES
+        .iter()
+        .map(|suffix| ExtraFile {
+            path: zip.with_file_name(format!("{bundle_name}{suffix}")),
+            suffix: suffix.to_string(),
+            content_type: "application/json",
+        })
+        .filter(|f| f.path.is_file())
+        .collect()
+}
+
+/// The `storage-locks` output: each stored object's URL, version and lock as the
+/// service reported it, as a JSON array.
+pub fn locks_json(stored: &[StoredObject]) -> String {
+    let rows: Vec<serde_json::Value> = stored
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "url": o.url,
+                "version": o.version,
+                "mode": o.lock.as_ref().map(|l| l.mode.clone()),
+                "retain_until": o.lock.as_ref().map(|l| l.retain_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
 }
 
 fn already_exists(location: &StorageLocation, file: &LocalFile, remote: &Remote) -> Error {

@@ -153,11 +153,17 @@ pub fn job_summary(
         b.push_str(&format!("| Release asset | [{}]({}) |\n", md_escape(&asset.name), asset.url));
     }
     for object in &published.stored {
+        let checked = match &object.lock {
+            Some(lock) => format!(
+                "sha256 verified; locked {} until {}",
+                md_escape(&lock.mode),
+                lock.retain_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            None => "sha256 verified".to_string(),
+        };
         match &object.console_url {
-            Some(link) => {
-                b.push_str(&format!("| Stored | [`{}`]({link}) (sha256 verified) |\n", md_code(&object.url, true)))
-            }
-            None => b.push_str(&format!("| Stored | `{}` (sha256 verified) |\n", md_code(&object.url, true))),
+            Some(link) => b.push_str(&format!("| Stored | [`{}`]({link}) ({checked}) |\n", md_code(&object.url, true))),
+            None => b.push_str(&format!("| Stored | `{}` ({checked}) |\n", md_code(&object.url, true))),
         }
     }
     if let Some(err) = publish_error {

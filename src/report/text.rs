@@ -16,6 +16,7 @@ pub fn verification(v: &Verification) -> Vec<String> {
         _ => "not a readable manifest".to_string(),
     };
     let mut lines: Vec<String> = v.unmoved.iter().map(|u| format!("unmoved: {u}")).collect();
+    lines.extend(v.stored.iter().map(|s| format!("stored: {s}")));
     bounded(&mut lines, &v.notes, |n| format!("note: {n}"), "note");
     if let Some(s) = &v.sigstore {
         lines.extend(signature(s));
@@ -93,6 +94,7 @@ mod tests {
             notes: Vec::new(),
             unmoved: Vec::new(),
             sigstore: None,
+            stored: Vec::new(),
             manifest: None,
         }
     }

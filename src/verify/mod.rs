@@ -62,7 +62,7 @@ use crate::bundle::manifest::{Manifest, Verdict};
 use crate::error::{Error, Result};
 use crate::evidence::test_reports::extract::{Limits, extract_zip};
 pub use files::Found;
-pub use online::check_released_tags;
+pub use online::{check_released_tags, check_stored};
 
 /// Fields that are recorded, not derived: `(file, JSON pointer)`, `*` standing for any
 /// one path segment (an array index) or, in the file, any name. `verify` cannot
@@ -197,6 +197,9 @@ pub enum Problem {
     Moved { image: String, reference: String, recorded: String, now: String },
     /// (`--online`) A released reference could not be read now.
     Unreachable { image: String, reference: String, reason: String },
+    /// (`--online --storage-url`) A stored object is missing, holds other bytes than
+    /// the bundle's, or is not locked as `--retained-until` requires.
+    Stored { url: String, detail: String },
 }
 
 impl std::fmt::Display for Problem {
@@ -236,6 +239,7 @@ impl std::fmt::Display for Problem {
             Problem::Unreachable { image, reference, reason } => {
                 write!(f, "unreachable: image `{image}`: {reference}: {reason}")
             }
+            Problem::Stored { url, detail } => write!(f, "stored: {url}: {detail}"),
         }
     }
 }
@@ -261,6 +265,9 @@ pub struct Verification {
     /// (`--sigstore-bundle`, or a `.sigstore.json` beside the zip) The zip's signature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sigstore: Option<sigstore::SigstoreCheck>,
+    /// (`--online --storage-url`) Stored objects whose bytes are the bundle's, with their locks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stored: Vec<String>,
     #[serde(skip)]
     pub manifest: Option<Manifest>,
 }
@@ -330,6 +337,7 @@ pub fn verify_dir(root: &Path, label: String) -> Result<Verification> {
         notes: Vec::new(),
         unmoved: Vec::new(),
         sigstore: None,
+        stored: Vec::new(),
         manifest,
     })
 }

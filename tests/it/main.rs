@@ -44,6 +44,7 @@ mod report_html;
 mod reports_bad_input;
 mod reports_cli;
 mod reports_fixtures;
+mod retention;
 mod reusable_workflow;
 mod sigstore;
 mod verify;

@@ -279,7 +279,7 @@ pub fn canned_http(status: u16, body: String, seen: std::sync::mpsc::Sender<Stri
 }
 
 /// Reads one HTTP/1.1 request with a Content-Length body.
-fn read_request(stream: &mut TcpStream) -> String {
+pub fn read_request(stream: &mut TcpStream) -> String {
     let mut data = Vec::new();
     let mut buffer = [0u8; 8192];
     while let Ok(n) = stream.read(&mut buffer) {

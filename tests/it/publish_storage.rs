@@ -24,24 +24,24 @@ use release_audit::error::Error;
 use release_audit::publish::storage::{self, StorageSettings, StoreRequest, StoredObject};
 use sha2::{Digest, Sha256};
 
-const BUCKET: &str = "release-audit";
-const REPOSITORY: &str = "kyma-project/telemetry-manager";
+pub(crate) const BUCKET: &str = "release-audit";
+pub(crate) const REPOSITORY: &str = "kyma-project/telemetry-manager";
 
-struct Moto {
-    service: Service,
-    key_id: String,
-    secret: String,
+pub(crate) struct Moto {
+    pub(crate) service: Service,
+    pub(crate) key_id: String,
+    pub(crate) secret: String,
     /// Temporary credentials of an assumed role: (key id, secret, session token).
-    temporary: (String, String, String),
+    pub(crate) temporary: (String, String, String),
 }
 
-struct Emulators {
-    moto: Moto,
-    gcs: Service,
+pub(crate) struct Emulators {
+    pub(crate) moto: Moto,
+    pub(crate) gcs: Service,
 }
 
 /// Starts moto and fake-gcs-server once; later calls get the same ones.
-fn emulators() -> &'static Emulators {
+pub(crate) fn emulators() -> &'static Emulators {
     static EMULATORS: OnceLock<Emulators> = OnceLock::new();
     EMULATORS.get_or_init(|| {
         // SAFETY: see `set_process_env`; this initialiser runs before anything else.
@@ -120,7 +120,7 @@ urllib.request.urlopen(urllib.request.Request("{}/storage/v1/b?project=test", da
     service
 }
 
-fn python(script: &str) -> String {
+pub(crate) fn python(script: &str) -> String {
     let out = std::process::Command::new("python3").arg("-c").arg(script).output().expect("python3 runs");
     assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -128,7 +128,7 @@ fn python(script: &str) -> String {
 
 /// Reads an S3 object back with boto3 (an independent client): (sha256 hex, stored
 /// sha256 checksum as hex) or None when it does not exist.
-fn s3_object(key: &str) -> Option<(String, Option<String>)> {
+pub(crate) fn s3_object(key: &str) -> Option<(String, Option<String>)> {
     let m = &emulators().moto;
     let out = python(&format!(
         r#"
@@ -208,18 +208,18 @@ fn inputs(pairs: &[(&str, &str)]) -> RawInputs {
     RawInputs::collect(&RunArgs::default(), &move |k: &str| map.get(k).cloned())
 }
 
-fn settings(url: &str, credentials: &str) -> StorageSettings {
+pub(crate) fn settings(url: &str, credentials: &str) -> StorageSettings {
     release_audit::config::storage::settings(&inputs(&[("storage-url", url), ("storage-credentials", credentials)]))
         .expect("valid settings")
         .expect("storage is asked for")
 }
 
-fn s3_settings(url: &str) -> StorageSettings {
+pub(crate) fn s3_settings(url: &str) -> StorageSettings {
     let m = &emulators().moto;
     settings(url, &format!("access-key-id={}\nsecret-access-key={}", m.key_id, m.secret))
 }
 
-fn s3_url(endpoint: &str) -> String {
+pub(crate) fn s3_url(endpoint: &str) -> String {
     format!("s3://{BUCKET}/audits/?endpoint={endpoint}&region=us-east-1")
 }
 
@@ -229,13 +229,13 @@ fn gcs_settings(endpoint: &str) -> StorageSettings {
 
 /// A bundle zip and SHA256SUMS on disk. `size` bytes of content that contains the
 /// marker `@@MARK@@` every 1000 bytes (for the tampering proxy).
-struct Files {
-    _dir: tempfile::TempDir,
-    bundle: ZippedBundle,
-    sums: PathBuf,
+pub(crate) struct Files {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) bundle: ZippedBundle,
+    pub(crate) sums: PathBuf,
 }
 
-fn files(seed: &str, size: usize) -> Files {
+pub(crate) fn files(seed: &str, size: usize) -> Files {
     let dir = tempfile::tempdir().unwrap();
     let mut content = Vec::with_capacity(size);
     let mut i = 0u64;
@@ -253,7 +253,7 @@ fn files(seed: &str, size: usize) -> Files {
     Files { _dir: dir, bundle, sums }
 }
 
-fn sha256_of(path: &Path) -> String {
+pub(crate) fn sha256_of(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
@@ -270,19 +270,20 @@ async fn store(
         version,
         bundle_name: &format!("audit-bundle-{version}"),
         overwrite,
+        extra_files: &[],
     };
     storage::store(&release_audit::http::client(), settings, &request).await
 }
 
-fn zip_key(version: &str) -> String {
+pub(crate) fn zip_key(version: &str) -> String {
     format!("audits/{REPOSITORY}/{version}/audit-bundle-{version}.zip")
 }
 
-fn sums_key(version: &str) -> String {
+pub(crate) fn sums_key(version: &str) -> String {
     format!("audits/{REPOSITORY}/{version}/audit-bundle-{version}.SHA256SUMS")
 }
 
-fn one_line_with_hint(e: &Error) -> String {
+pub(crate) fn one_line_with_hint(e: &Error) -> String {
     let text = e.to_string();
     assert!(!text.contains('\n'), "an error is one line: {text}");
     assert!(!e.hint().is_empty(), "an error has a hint: {text}");
@@ -739,7 +740,7 @@ async fn half_a_pair_is_not_left_behind() {
     let err = store(&gcs_settings(&proxy.url()), &f, "4.3.0", false).await.unwrap_err();
     let text = one_line_with_hint(&err);
     assert!(text.contains(&format!("storing gs://{BUCKET}/{}", sums_key("4.3.0"))), "{text}");
-    assert!(text.contains("removed again so that a re-run can store the pair"), "{text}");
+    assert!(text.contains("removed again so that a re-run can store the set"), "{text}");
     assert!(gcs_object(&zip_key("4.3.0")).await.is_none(), "the zip is gone again");
     assert!(gcs_object(&sums_key("4.3.0")).await.is_none());
     // A re-run stores the pair.

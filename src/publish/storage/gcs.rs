@@ -7,6 +7,10 @@
 //! and the md5 GCS computed; the sha256 is kept as custom metadata (`sha256`) for
 //! auditors, since GCS computes none itself.
 //!
+//! Locked uploads put `retention: {mode: Locked, retainUntilTime}` into the same
+//! metadata (object retention; the bucket must have it enabled, `objectRetention.mode:
+//! Enabled`), and the object's `retention` is read back after the upload.
+//!
 //! Credentials: an OAuth 2 access token (what google-github-actions/auth gives with
 //! `token_format: access_token`, or `gcloud auth print-access-token`), or a
 //! service-account key (JSON, inline or base64) that is exchanged for a token with a
@@ -15,7 +19,7 @@
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
+use super::{Checksum, LocalFile, Lock, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, read_bounded, send_with_retries};
 use crate::secret::Secret;
@@ -200,6 +204,30 @@ struct ObjectResource {
     md5_hash: Option<String>,
     #[serde(default)]
     metadata: std::collections::HashMap<String, String>,
+    generation: Option<String>,
+    retention: Option<RetentionResource>,
+}
+
+/// An object's `retention`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RetentionResource {
+    mode: Option<String>,
+    retain_until_time: Option<String>,
+}
+
+impl RetentionResource {
+    fn lock(&self) -> Option<Lock> {
+        let until = chrono::DateTime::parse_from_rfc3339(self.retain_until_time.as_deref()?).ok()?;
+        Some(Lock::reported(self.mode.as_deref()?, until.with_timezone(&chrono::Utc)))
+    }
+}
+
+/// What to do about a bucket that cannot lock.
+pub(super) fn retention_hint(bucket: &str) -> String {
+    format!(
+        "store in a bucket with object retention enabled (gcloud storage buckets create gs://{bucket} --enable-per-object-retention), grant storage.objects.setRetention, or drop storage-retain-until/storage-retention-days"
+    )
 }
 
 impl Client {
@@ -219,6 +247,41 @@ impl Client {
 
     pub(super) fn object_url(&self, key: &str) -> String {
         format!("gs://{}/{key}", self.bucket)
+    }
+
+    pub(super) fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// The bucket's `objectRetention`: an error when it is not `Enabled`; fine when
+    /// the credentials may not read the bucket (the upload then tells).
+    pub(super) async fn check_lockable(&self) -> Result<()> {
+        let what = format!("reading the object retention setting of bucket `{}`", self.bucket);
+        let url = format!("{}/storage/v1/b/{}", self.endpoint, self.bucket);
+        let response = self.send(reqwest::Method::GET, &url, &what).await?;
+        let status = response.status().as_u16();
+        match status {
+            200 => {
+                let body = read_bounded(response, 1024 * 1024, &what).await?;
+                let bucket: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+                    Error::service(&what, format!("unexpected answer: {e}"), "check the endpoint in `storage-url`")
+                })?;
+                if bucket.pointer("/objectRetention/mode").and_then(|m| m.as_str()) == Some("Enabled") {
+                    Ok(())
+                } else {
+                    Err(Error::service(
+                        format!("storing in bucket `{}`", self.bucket),
+                        "the bucket does not have object retention enabled, so nothing stored there can be locked; nothing was uploaded",
+                        retention_hint(&self.bucket),
+                    ))
+                }
+            }
+            404 => Err(self.refusal(response, &what).await),
+            _ => {
+                log::debug!("{what}: HTTP {status}; the upload will tell whether the bucket can lock");
+                Ok(())
+            }
+        }
     }
 
     fn metadata_url(&self, key: &str) -> String {
@@ -257,6 +320,8 @@ impl Client {
                 // Composite objects have no md5; the caller then reads the object back.
                 checksum: o.md5_hash.map(Checksum::Md5Base64),
                 recorded_sha256: o.metadata.get("sha256").cloned(),
+                version: o.generation,
+                lock: o.retention.as_ref().and_then(RetentionResource::lock),
             }),
         })
     }
@@ -267,6 +332,7 @@ impl Client {
         &self,
         file: &LocalFile,
         create_only: bool,
+        lock: Option<chrono::DateTime<chrono::Utc>>,
         what: &str,
     ) -> Result<(reqwest::Response, bool)> {
         let what = what.to_string();
@@ -275,12 +341,18 @@ impl Client {
             url.push_str("&ifGenerationMatch=0");
         }
         let boundary = format!("release-audit-{}", random_hex());
-        let metadata = serde_json::json!({
+        let mut metadata = serde_json::json!({
             "name": file.key,
             "contentType": file.content_type,
             "md5Hash": file.md5_base64,
             "metadata": {"sha256": file.sha256_hex},
         });
+        if let Some(until) = lock {
+            metadata["retention"] = serde_json::json!({
+                "mode": "Locked",
+                "retainUntilTime": until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+        }
         let before = format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n{metadata}\r\n--{boundary}\r\nContent-Type: {}\r\n\r\n", file.content_type).into_bytes();
         let after = format!("\r\n--{boundary}--\r\n").into_bytes();
         let length = before.len() as u64 + file.size + after.len() as u64;
@@ -327,11 +399,23 @@ impl Client {
                 format!("the credentials were refused ({said})"),
                 "the access token is invalid or expired (tokens from google-github-actions/auth live one hour); check `storage-credentials`".to_string(),
             ),
+            403 if message.to_ascii_lowercase().contains("setretention") => (
+                format!("the account may not set retention ({said})"),
+                format!("grant the account storage.objects.setRetention on gs://{bucket} (e.g. roles/storage.objectAdmin), or drop storage-retain-until/storage-retention-days"),
+            ),
+            403 if message.to_ascii_lowercase().contains("retention") => (
+                format!("the object is under retention and cannot be deleted or replaced before it ends ({said})"),
+                "publish under another release-version or bundle-name; a locked object stays until its retention ends".to_string(),
+            ),
             403 => (
                 format!("access denied ({said})"),
                 format!("grant the account storage.objects.create and storage.objects.get on gs://{bucket} (e.g. roles/storage.objectUser; replacing with overwrite also needs storage.objects.delete)"),
             ),
             412 => ("the object already exists (it appeared while this step ran); nothing was replaced".to_string(), "set `overwrite: true` to replace it".to_string()),
+            400 if message.to_ascii_lowercase().contains("retention") => (
+                format!("the bucket cannot keep the object under the retention asked for ({said})"),
+                retention_hint(bucket),
+            ),
             400 if message.to_ascii_lowercase().contains("md5") || message.to_ascii_lowercase().contains("hash") => (
                 format!("GCS received other bytes than were sent and refused them ({said})"),
                 "the upload was damaged on the way (a proxy or the network); run the step again".to_string(),

@@ -8,12 +8,17 @@
 //! already, and S3 then refuses a body that changed on the way. The same sha256 goes
 //! in `x-amz-checksum-sha256`, which S3 checks too and keeps with the object, so a
 //! `HEAD` with checksum mode afterwards proves what was stored without reading it back.
+//!
+//! Locked uploads add `x-amz-object-lock-mode: COMPLIANCE`,
+//! `x-amz-object-lock-retain-until-date` and `Content-MD5` (S3 wants an MD5 or a
+//! flexible checksum on every object-lock PUT; both are sent). The bucket must have
+//! been created with Object Lock enabled, which also turns versioning on.
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Checksum, LocalFile, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
+use super::{Checksum, LocalFile, Lock, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, send_with_retries};
 use crate::secret::Secret;
@@ -98,6 +103,78 @@ impl Client {
         format!("s3://{}/{key}", self.bucket)
     }
 
+    pub(super) fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// `GetObjectLockConfiguration`: an error when the bucket has no Object Lock; fine
+    /// when it has, or when the credentials may not ask (the PUT answer then tells).
+    pub(super) async fn check_lockable(&self) -> Result<()> {
+        let what = format!("reading the Object Lock setting of bucket `{}`", self.bucket);
+        let url = self.bucket_url("object-lock=")?;
+        let response = send_with_retries(&what, self.retry, |_| {
+            let builder = self.request(reqwest::Method::GET, &url, &[], EMPTY_SHA256);
+            async move { Ok(builder) }
+        })
+        .await?;
+        let status = response.status().as_u16();
+        let body = crate::http::read_bounded(response, 64 * 1024, &what)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let code = xml_text(&body, "Code").unwrap_or_default();
+        match (status, code.as_str()) {
+            (200, _) if xml_text(&body, "ObjectLockEnabled").as_deref() == Some("Enabled") => Ok(()),
+            (200, _) | (404, "ObjectLockConfigurationNotFoundError") => Err(Error::service(
+                format!("storing in bucket `{}`", self.bucket),
+                "the bucket does not have Object Lock enabled, so nothing stored there can be locked; nothing was uploaded",
+                object_lock_hint(&self.bucket),
+            )),
+            (404, "NoSuchBucket") => Err(Error::service(
+                format!("storing in bucket `{}`", self.bucket),
+                format!("bucket `{}` does not exist", self.bucket),
+                "create the bucket (with Object Lock enabled), or fix its name in `storage-url`",
+            )),
+            _ => {
+                log::debug!("{what}: HTTP {status} {code}; the upload will tell whether the bucket can lock");
+                Ok(())
+            }
+        }
+    }
+
+    /// `GetObjectRetention` of an object (its latest version unless `version`).
+    pub(super) async fn retention(&self, key: &str, version: Option<&str>) -> Result<Option<Lock>> {
+        let what = format!("reading the retention of {}", self.object_url(key));
+        let mut url = self.url(key)?;
+        url.set_query(Some("retention="));
+        if let Some(v) = version {
+            url.query_pairs_mut().append_pair("versionId", v);
+        }
+        let response = send_with_retries(&what, self.retry, |_| {
+            let builder = self.request(reqwest::Method::GET, &url, &[], EMPTY_SHA256);
+            async move { Ok(builder) }
+        })
+        .await?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let error = self.refusal(response, &what).await;
+            return match &error {
+                Error::Service { reason, .. } if reason.contains("NoSuchObjectLockConfiguration") => Ok(None),
+                _ => Err(error),
+            };
+        }
+        let body = crate::http::read_bounded(response, 64 * 1024, &what).await?;
+        let body = String::from_utf8_lossy(&body);
+        Ok(lock_of(xml_text(&body, "Mode").as_deref(), xml_text(&body, "RetainUntilDate").as_deref()))
+    }
+
+    fn bucket_url(&self, query: &str) -> Result<reqwest::Url> {
+        let text = format!("{}?{query}", self.base);
+        reqwest::Url::parse(&text).map_err(|e| {
+            Error::input("storage-url", format!("`{text}` is not a URL: {e}"), "check the endpoint and bucket")
+        })
+    }
+
     /// A request with SigV4 headers for `payload_sha256` (hex).
     fn request(
         &self,
@@ -177,6 +254,7 @@ impl Client {
         &self,
         file: &LocalFile,
         create_only: bool,
+        lock: Option<DateTime<Utc>>,
         what: &str,
     ) -> Result<(reqwest::Response, bool)> {
         let what = what.to_string();
@@ -188,17 +266,8 @@ impl Client {
             ));
         }
         let url = self.url(&file.key)?;
-        let sha256 =
-            hex::decode(&file.sha256_hex).map_err(|e| Error::service(&what, e.to_string(), "report this as a bug"))?;
-        let mut headers: Vec<(&str, String)> = vec![
-            ("content-type", file.content_type.to_string()),
-            ("content-length", file.size.to_string()),
-            ("x-amz-checksum-sha256", base64::engine::general_purpose::STANDARD.encode(sha256)),
-            ("x-amz-sdk-checksum-algorithm", "SHA256".to_string()),
-        ];
-        if create_only {
-            headers.push(("if-none-match", "*".to_string()));
-        }
+        let headers =
+            put_headers(file, create_only, lock).map_err(|e| Error::service(&what, e, "report this as a bug"))?;
         let mut retried = false;
         let response = send_with_retries(&what, self.retry, |attempt| {
             retried = attempt > 1;
@@ -241,6 +310,14 @@ impl Client {
                 format!("access denied ({said})"),
                 format!("allow the credentials s3:PutObject and s3:GetObject on arn:aws:s3:::{bucket}/* (s3:DeleteObject to replace with overwrite)"),
             ),
+            (400, "InvalidRequest") if message.contains("ObjectLockConfiguration") || message.contains("Object Lock") => (
+                format!("the bucket does not have Object Lock enabled, so the object cannot be locked ({said})"),
+                object_lock_hint(bucket),
+            ),
+            (400, "MissingUploadObjectWithObjectLockHeaders") => (
+                format!("the store wants a checksum on a locked upload ({said})"),
+                "report this as a bug: locked uploads carry Content-MD5 and x-amz-checksum-sha256".to_string(),
+            ),
             (412, _) => ("the object already exists (it appeared while this step ran); nothing was replaced".to_string(), "set `overwrite: true` to replace it".to_string()),
             (301, _) | (400, "AuthorizationHeaderMalformed" | "IllegalLocationConstraintException") => (
                 format!("the bucket is in another region ({said})"),
@@ -259,6 +336,32 @@ impl Client {
     }
 }
 
+/// The headers of a PUT: type, length, the sha256 checksum; `If-None-Match: *` to
+/// create only; with a lock, compliance mode, its date and the `Content-MD5` S3 wants
+/// on every object-lock PUT.
+fn put_headers(
+    file: &LocalFile,
+    create_only: bool,
+    lock: Option<DateTime<Utc>>,
+) -> std::result::Result<Vec<(&'static str, String)>, String> {
+    let sha256 = hex::decode(&file.sha256_hex).map_err(|e| e.to_string())?;
+    let mut headers: Vec<(&str, String)> = vec![
+        ("content-type", file.content_type.to_string()),
+        ("content-length", file.size.to_string()),
+        ("x-amz-checksum-sha256", base64::engine::general_purpose::STANDARD.encode(sha256)),
+        ("x-amz-sdk-checksum-algorithm", "SHA256".to_string()),
+    ];
+    if create_only {
+        headers.push(("if-none-match", "*".to_string()));
+    }
+    if let Some(until) = lock {
+        headers.push(("content-md5", file.md5_base64.clone()));
+        headers.push(("x-amz-object-lock-mode", "COMPLIANCE".to_string()));
+        headers.push(("x-amz-object-lock-retain-until-date", until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    }
+    Ok(headers)
+}
+
 /// Size and sha256 from a `HEAD` with checksum mode. S3 checked that checksum against
 /// the bytes it received, so it proves the content. A composite (multipart) checksum
 /// `…-N` is not the object's sha256 and is ignored.
@@ -269,7 +372,26 @@ fn remote_of(response: &reqwest::Response) -> Remote {
         .filter(|v| !v.contains('-'))
         .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
         .map(hex::encode);
-    Remote { size, checksum: sha256_hex.clone().map(Checksum::Sha256Hex), recorded_sha256: sha256_hex }
+    Remote {
+        size,
+        checksum: sha256_hex.clone().map(Checksum::Sha256Hex),
+        recorded_sha256: sha256_hex,
+        version: header("x-amz-version-id").filter(|v| *v != "null").map(str::to_string),
+        lock: lock_of(header("x-amz-object-lock-mode"), header("x-amz-object-lock-retain-until-date")),
+    }
+}
+
+/// A lock from S3's mode and retain-until date (ISO 8601, with or without fractions).
+fn lock_of(mode: Option<&str>, until: Option<&str>) -> Option<Lock> {
+    let retain_until = DateTime::parse_from_rfc3339(until?.trim()).ok()?.with_timezone(&Utc);
+    Some(Lock::reported(mode?, retain_until))
+}
+
+/// What to do about a bucket that cannot lock.
+pub(super) fn object_lock_hint(bucket: &str) -> String {
+    format!(
+        "store in a bucket created with Object Lock enabled (aws s3api create-bucket --bucket {bucket} --object-lock-enabled-for-bucket; it turns versioning on), allow s3:PutObjectRetention and s3:GetObjectRetention, or drop storage-retain-until/storage-retention-days"
+    )
 }
 
 /// The text of the first `<tag>` in an S3 error document (they are flat and small).
@@ -458,6 +580,29 @@ mod tests {
         assert!(headers.contains(&("x-amz-security-token".to_string(), "tok".to_string())));
         let auth = &headers.iter().find(|(n, _)| n == "authorization").unwrap().1;
         assert!(auth.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token"), "{auth}");
+    }
+
+    #[test]
+    fn a_locked_put_carries_compliance_mode_its_date_and_both_checksums() {
+        let file = LocalFile {
+            path: "b.zip".into(),
+            key: "k/b.zip".into(),
+            content_type: "application/zip",
+            size: 5,
+            // sha256 and md5 of "hello"
+            sha256_hex: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into(),
+            md5_base64: "XUFAKrxLKna5cZ2REBfFkg==".into(),
+        };
+        let until = DateTime::parse_from_rfc3339("2027-12-31T00:00:00Z").unwrap().with_timezone(&Utc);
+        let headers = put_headers(&file, true, Some(until)).unwrap();
+        let get = |n: &str| headers.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("x-amz-object-lock-mode"), Some("COMPLIANCE"));
+        assert_eq!(get("x-amz-object-lock-retain-until-date"), Some("2027-12-31T00:00:00Z"));
+        assert_eq!(get("content-md5"), Some("XUFAKrxLKna5cZ2REBfFkg=="));
+        assert_eq!(get("x-amz-checksum-sha256"), Some("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="));
+        assert_eq!(get("if-none-match"), Some("*"));
+        let unlocked = put_headers(&file, false, None).unwrap();
+        assert!(unlocked.iter().all(|(k, _)| !k.starts_with("x-amz-object-lock") && *k != "content-md5"));
     }
 
     #[test]
