@@ -17,6 +17,7 @@ mod action_yml;
 mod artifacts_faults;
 mod attach;
 mod changes;
+mod changes_graphql;
 mod changes_openapi;
 mod collect_no_false_pass;
 mod collect_reports;
