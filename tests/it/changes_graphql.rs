@@ -42,9 +42,11 @@ fn check_against_schema(cases: &[Value]) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-/// The seeded histories of the differential test: each builds one into a fake and
-/// returns the released commit.
-fn seeds() -> Vec<(&'static str, fn(&FakeChanges) -> String)> {
+/// Builds a history into a fake; returns the released commit.
+type Seed = fn(&FakeChanges) -> String;
+
+/// The seeded histories of the differential test.
+fn seeds() -> Vec<(&'static str, Seed)> {
     fn full(c: &FakeChanges) -> String {
         let h: History = history(c);
         c.merged_by(16, Some("grace"));

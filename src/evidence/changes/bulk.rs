@@ -615,9 +615,9 @@ async fn look_up_batch(
         let merged_here = merged.iter().any(|p| p.merge_commit.as_ref().is_some_and(|m| m.oid == sha));
         mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, merged_here);
         for p in merged {
-            if !trail.pulls.contains_key(&p.number) {
+            if let std::collections::btree_map::Entry::Vacant(e) = trail.pulls.entry(p.number) {
                 new_pulls.push(p.number);
-                trail.pulls.insert(p.number, pull_from(p));
+                e.insert(pull_from(p));
             }
         }
     }

@@ -128,7 +128,7 @@ impl Api<'_> {
         self.remaining.store(remaining, Ordering::Relaxed);
         let _ =
             self.first_remaining.compare_exchange(u64::MAX, remaining + before, Ordering::Relaxed, Ordering::Relaxed);
-        let half = before + (remaining + 1) / 2;
+        let half = before + remaining.div_ceil(2);
         self.cap.fetch_min(u32::try_from(half).unwrap_or(u32::MAX), Ordering::Relaxed);
     }
 
