@@ -17,7 +17,7 @@
 //! - `GET /repos/{o}/{r}/tags` — paged;
 //! - `POST /graphql` — the two queries of the trail's bulk reads (`MergedPullRequests`,
 //!   `CommitPullRequests`), answered from the same history, with `rateLimit { cost
-//!   remaining }` computed by GitHub's rule from the query as sent (see [`query_cost`]).
+//!   remaining }` computed by GitHub's rule from the query as sent (see [`crate::fake_graphql::query_cost`]).
 //!   Every query is kept ([`FakeChanges::graphql_queries`]) so that a test validates it
 //!   against GitHub's published schema.
 //!
