@@ -13,7 +13,7 @@
 //! - [`COMMIT_PULLS`]: the associated pull requests of the commits still unmapped, 100
 //!   commits a query (1 point).
 //!
-//! Every query asks for `rateLimit { cost remaining }`; [`Points`] keeps the stage within
+//! Every query asks for `rateLimit { cost remaining }`; a points budget keeps the stage within
 //! the configured points and never above half of what GitHub says remains. A refusal
 //! (a server without GraphQL, a token it refuses, an answer in another shape) leaves
 //! the rest to the REST path, which gives the same classifications; so does a pull
