@@ -650,6 +650,53 @@ mod tests {
         assert!(p.stopped.as_deref().unwrap().contains("half of the"), "{:?}", p.stopped);
     }
 
+    fn commit(sha: char, parent: Option<char>, message: &str, date: &str) -> super::super::Commit {
+        let person = crate::evidence::changes::Person {
+            name: "alice".into(),
+            email: None,
+            login: Some("alice".into()),
+            date: Some(date.into()),
+        };
+        super::super::Commit {
+            sha: sha.to_string().repeat(40),
+            message: message.into(),
+            author: person.clone(),
+            committer: person,
+            parents: parent.map(|p| p.to_string().repeat(40)).into_iter().collect(),
+            verification: crate::evidence::changes::Signature { verified: true, reason: "valid".into() },
+            pulls: None,
+            pulls_note: None,
+            review: None,
+        }
+    }
+
+    #[test]
+    fn a_rebase_merge_maps_the_commits_rebased_below_it_and_a_squash_merge_none() {
+        let own =
+            |lines: &[(&str, &str)]| lines.iter().map(|(l, d)| (l.to_string(), d.to_string())).collect::<Vec<_>>();
+        // 0 (a direct push) → 1, 2, 3 (#7 rebased: its three commits) → 4 (#8 squashed).
+        let mut commits = vec![
+            commit('0', None, "hotfix", "2026-01-01T00:00:00Z"),
+            commit('1', Some('0'), "part 1", "2026-01-02T00:00:00Z"),
+            commit('2', Some('1'), "part 2", "2026-01-02T01:00:00+01:00"),
+            commit('3', Some('2'), "part 3", "2026-01-02T02:00:00Z"),
+            commit('4', Some('3'), "Squashed (#8)", "2026-01-03T00:00:00Z"),
+        ];
+        let graph = Graph::of(&commits);
+        let rebased = own(&[
+            ("part 1", "2026-01-02T00:00:00Z"),
+            ("part 2", "2026-01-02T00:00:00Z"),
+            ("part 3", "2026-01-02T02:00:00Z"),
+        ]);
+        assert_eq!(map_rebased(&graph, &mut commits, 3, 7, &rebased), 2, "the same instant, however written");
+        assert_eq!(commits[1].pulls, Some(vec![7]));
+        assert_eq!(commits[2].pulls, Some(vec![7]));
+        assert_eq!(commits[0].pulls, None, "the direct push below is no commit of #7");
+        let squashed = own(&[("wip", "2026-01-02T12:00:00Z"), ("Squashed", "2026-01-03T00:00:00Z")]);
+        assert_eq!(map_rebased(&graph, &mut commits, 4, 8, &squashed), 0);
+        assert_eq!(commits[3].pulls, None, "mapped by its own merge commit, not here");
+    }
+
     #[test]
     fn a_bot_is_named_as_rest_names_it() {
         let bot = actor(Some(Actor { login: "renovate".into(), typename: "Bot".into() })).unwrap();

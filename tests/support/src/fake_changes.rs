@@ -570,12 +570,22 @@ pub(crate) fn associated(p: &FakePull, sha: &str) -> bool {
 
 /// When a pull request was merged (and last updated): just after its merge commit.
 pub(crate) fn merged_at(s: &ChangesState, p: &FakePull) -> String {
-    let date = s
-        .commits
-        .iter()
-        .find(|c| Some(&c.sha) == p.merge_commit_sha.as_ref())
-        .map(|c| c.date.clone())
-        .unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
+    let date = s.commits.iter().find(|c| Some(&c.sha) == p.merge_commit_sha.as_ref()).map(|c| c.date.as_str());
+    merged_after(date)
+}
+
+/// Each commit's date by sha, to date many pull requests at once ([`merged_at_in`]).
+pub(crate) fn commit_dates(s: &ChangesState) -> HashMap<&str, &str> {
+    s.commits.iter().map(|c| (c.sha.as_str(), c.date.as_str())).collect()
+}
+
+/// [`merged_at`] with the dates looked up once (a list of thousands of pull requests).
+pub(crate) fn merged_at_in(dates: &HashMap<&str, &str>, p: &FakePull) -> String {
+    merged_after(p.merge_commit_sha.as_deref().and_then(|m| dates.get(m).copied()))
+}
+
+fn merged_after(date: Option<&str>) -> String {
+    let date = date.map(str::to_string).unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
     chrono::DateTime::parse_from_rfc3339(&date)
         .map(|d| (d + chrono::Duration::seconds(30)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or(date)
@@ -739,7 +749,8 @@ async fn list_pulls(
     if q.state.as_deref() == Some("open") {
         return axum::Json(Vec::<Value>::new()).into_response();
     }
-    let mut dated: Vec<(String, &FakePull)> = s.pulls.iter().map(|p| (merged_at(&s, p), p)).collect();
+    let dates = commit_dates(&s);
+    let mut dated: Vec<(String, &FakePull)> = s.pulls.iter().map(|p| (merged_at_in(&dates, p), p)).collect();
     dated.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.number.cmp(&b.1.number)));
     if q.direction.as_deref() != Some("asc") {
         dated.reverse();

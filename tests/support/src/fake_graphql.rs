@@ -23,10 +23,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::fake_changes::{ChangesState, FakeChanges, FakePull, associated, commit_of_node_id, merged_at, own_commits};
+use crate::fake_changes::{
+    ChangesState, FakeChanges, FakePull, associated, commit_dates, commit_of_node_id, merged_at_in, own_commits,
+};
 
 /// The date every fake review was submitted (as the REST route says).
 const SUBMITTED_AT: &str = "2026-01-02T00:00:00Z";
+
+/// The page sizes the query asked for.
+struct Firsts {
+    pulls: usize,
+    reviews: usize,
+    commits: usize,
+    associated: usize,
+}
 
 /// `POST /graphql`.
 pub async fn graphql(State(f): State<FakeChanges>, headers: HeaderMap, body: axum::Json<Value>) -> Response {
@@ -52,9 +62,15 @@ pub async fn graphql(State(f): State<FakeChanges>, headers: HeaderMap, body: axu
     if s.forbid_pulls {
         return errors("FORBIDDEN", "Resource not accessible by integration");
     }
+    let firsts = Firsts {
+        pulls: first_of(&query, &vars, "pullRequests"),
+        reviews: first_of(&query, &vars, "reviews"),
+        commits: first_of(&query, &vars, "commits"),
+        associated: first_of(&query, &vars, "associatedPullRequests"),
+    };
     let mut data = match op.as_str() {
-        "MergedPullRequests" => merged_pulls(&s, &vars),
-        "CommitPullRequests" => commit_pulls(&s, &vars),
+        "MergedPullRequests" => merged_pulls(&s, &vars, &firsts),
+        "CommitPullRequests" => commit_pulls(&s, &vars, &firsts),
         other => return errors("UNKNOWN", &format!("the fake does not answer the operation `{other}`")),
     };
     s.graphql_remaining -= cost;
@@ -125,6 +141,17 @@ pub fn query_cost(query: &str, vars: &Value) -> u64 {
         i += 1;
     }
     ((requests + 50) / 100).max(1)
+}
+
+/// The page size a query asks of a connection (`first` of the field named `field`), as
+/// the fake answers it: a field the query does not hold gets none.
+pub fn first_of(query: &str, vars: &Value, field: &str) -> usize {
+    let tokens = tokenize(&inline_fragments(query));
+    tokens
+        .windows(2)
+        .position(|w| w[0] == field && w[1] == "(")
+        .and_then(|i| arguments(&tokens, i + 1, vars).0.get("first").copied())
+        .map_or(0, |n| n.min(100) as usize)
 }
 
 /// The numeric arguments of the argument list opening at `tokens[open]` (`first`, and
@@ -252,8 +279,7 @@ fn git_actor(login: &str) -> Value {
 }
 
 /// The `Pull` fragment's fields of one pull request.
-fn pull_node(owner: &str, repo: &str, s: &ChangesState, p: &FakePull) -> Value {
-    let merged = merged_at(s, p);
+fn pull_node(owner: &str, repo: &str, merged: &str, p: &FakePull) -> Value {
     json!({
         "number": p.number, "title": p.title, "url": format!("https://github.com/{owner}/{repo}/pull/{}", p.number),
         "updatedAt": merged, "mergedAt": merged, "baseRefName": p.base, "headRefOid": p.head_sha,
@@ -263,12 +289,12 @@ fn pull_node(owner: &str, repo: &str, s: &ChangesState, p: &FakePull) -> Value {
 }
 
 /// With its reviews and commits (the first 100 of each, and how many there are).
-fn pull_with_lists(owner: &str, repo: &str, s: &ChangesState, p: &FakePull) -> Value {
-    let mut v = pull_node(owner, repo, s, p);
+fn pull_with_lists(owner: &str, repo: &str, merged: &str, s: &ChangesState, p: &FakePull, firsts: &Firsts) -> Value {
+    let mut v = pull_node(owner, repo, merged, p);
     let reviews: Vec<Value> = p
         .reviews
         .iter()
-        .take(100)
+        .take(firsts.reviews)
         .map(|r| {
             json!({"databaseId": r.id, "state": r.state, "submittedAt": SUBMITTED_AT, "author": actor(&r.user),
                    "commit": {"oid": r.commit_id}})
@@ -278,7 +304,7 @@ fn pull_with_lists(owner: &str, repo: &str, s: &ChangesState, p: &FakePull) -> V
     let own = own_commits(s, p);
     let commits: Vec<Value> = own
         .iter()
-        .take(100)
+        .take(firsts.commits)
         .map(|c| {
             json!({"commit": {
                 "messageHeadline": c.message.lines().next().unwrap_or(""), "authoredDate": c.date,
@@ -290,20 +316,25 @@ fn pull_with_lists(owner: &str, repo: &str, s: &ChangesState, p: &FakePull) -> V
     v
 }
 
-fn merged_pulls(s: &ChangesState, vars: &Value) -> Value {
+fn merged_pulls(s: &ChangesState, vars: &Value, firsts: &Firsts) -> Value {
     let (owner, repo) = (vars["owner"].as_str().unwrap_or("o"), vars["name"].as_str().unwrap_or("r"));
     let base = vars["base"].as_str();
+    let dates = commit_dates(s);
     let mut dated: Vec<(String, &FakePull)> = s
         .pulls
         .iter()
         .filter(|p| p.merge_commit_sha.is_some() && base.is_none_or(|b| b == p.base))
-        .map(|p| (merged_at(s, p), p))
+        .map(|p| (merged_at_in(&dates, p), p))
         .collect();
     dated.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.number.cmp(&a.1.number)));
     let start: usize =
         vars["after"].as_str().and_then(|c| c.strip_prefix("cursor:")).and_then(|n| n.parse().ok()).unwrap_or(0);
-    let page: Vec<Value> =
-        dated.iter().skip(start).take(100).map(|(_, p)| pull_with_lists(owner, repo, s, p)).collect();
+    let page: Vec<Value> = dated
+        .iter()
+        .skip(start)
+        .take(firsts.pulls)
+        .map(|(merged, p)| pull_with_lists(owner, repo, merged, s, p, firsts))
+        .collect();
     let end = start + page.len();
     json!({"repository": {
         "defaultBranchRef": {"name": "main"},
@@ -314,7 +345,8 @@ fn merged_pulls(s: &ChangesState, vars: &Value) -> Value {
     }})
 }
 
-fn commit_pulls(s: &ChangesState, vars: &Value) -> Value {
+fn commit_pulls(s: &ChangesState, vars: &Value, firsts: &Firsts) -> Value {
+    let dates = commit_dates(s);
     let nodes: Vec<Value> = vars["ids"]
         .as_array()
         .into_iter()
@@ -325,8 +357,13 @@ fn commit_pulls(s: &ChangesState, vars: &Value) -> Value {
             else {
                 return Value::Null;
             };
-            let prs: Vec<Value> =
-                s.pulls.iter().filter(|p| associated(p, &sha)).take(10).map(|p| pull_node("o", "r", s, p)).collect();
+            let prs: Vec<Value> = s
+                .pulls
+                .iter()
+                .filter(|p| associated(p, &sha))
+                .take(firsts.associated)
+                .map(|p| pull_node("o", "r", &merged_at_in(&dates, p), p))
+                .collect();
             json!({"oid": sha, "associatedPullRequests": {"nodes": prs}})
         })
         .collect();
@@ -347,5 +384,9 @@ mod tests {
         let q = "query Q($ids: [ID!]!) { nodes(ids: $ids) { ...F } } fragment F on Commit { a(first: 10) { nodes { b(first: 5) { totalCount } } } }";
         assert_eq!(query_cost(q, &json!({"ids": vec!["x"; 100]})), 11);
         assert_eq!(operation_name("query MergedPullRequests($a: Int) {"), "MergedPullRequests");
+        let q = "query Q($n: Int) { repository { pullRequests(first: 74, after: $a) { nodes { reviews(first: $n) { totalCount } } } } }";
+        assert_eq!(first_of(q, &json!({"n": 30}), "pullRequests"), 74);
+        assert_eq!(first_of(q, &json!({"n": 30}), "reviews"), 30);
+        assert_eq!(first_of(q, &json!({}), "commits"), 0);
     }
 }
