@@ -256,3 +256,36 @@ async fn with_100_requests_remaining_the_trail_takes_at_most_50_and_says_what_it
     assert!(c["notes"].to_string().contains("GraphQL points, half of the 6 GitHub said remained"), "{}", c["notes"]);
     assert_eq!(c["counts"]["reviewed"], 320, "REST read the rest: {c}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_one_graphql_page_cannot_hold_is_read_through_rest() {
+    // #1 has 130 reviews (the approval last) and #2 has 120 commits: GraphQL lists the
+    // first 100 of each, so their lists are read through REST, and classified the same.
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let base = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &base);
+    let one = c.commit("Busy review (#1)", "alice", &[&base], true);
+    c.pull(1, "Busy review", "alice", &"1".repeat(40), &one, &[]);
+    for _ in 0..129 {
+        c.review(1, "carol", "COMMENTED", &"1".repeat(40));
+    }
+    c.review(1, "bob", "APPROVED", &"1".repeat(40));
+    let branch = c.line(120, "alice", &one);
+    let last = branch.last().unwrap().clone();
+    let merge = c.commit("Merge pull request #2", "alice", &[&one, &last], true);
+    let refs: Vec<&str> = branch.iter().map(String::as_str).collect();
+    c.pull(2, "Long branch", "alice", &last, &merge, &refs);
+    c.review(2, "bob", "APPROVED", &last);
+    let mut s = step(&fake, &merge);
+    s.input("previous-release", "1.2.2").input("require-reviewed-changes", "true");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["counts"]["reviewed"], 122, "{c}");
+    assert_eq!(fake.changes.requests_to("GET pull reviews"), 2, "#1's 130 reviews, two pages of 100");
+    assert_eq!(fake.changes.requests_to("GET pull commits"), 3, "#1's one commit, #2's 120 in two pages");
+    let pulls = json(&s, &result, "changes/pulls.json");
+    assert_eq!(pulls[0]["reviews"].as_array().unwrap().len(), 130);
+    assert_eq!(pulls[1]["contributors"], serde_json::json!(["alice", "web-flow"]));
+}
