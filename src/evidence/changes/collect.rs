@@ -1,5 +1,6 @@
-//! Reads the change trail from GitHub through the one REST client ([`Rest::send`]), in
-//! an order that keeps the cheap, decisive facts safe when the request budget runs out:
+//! Reads the change trail from GitHub through the one REST client ([`Rest::send`]) and,
+//! for the pull requests, in bulk through GraphQL on the same transport ([`bulk`]), in
+//! an order that keeps the cheap, decisive facts safe when a budget runs out:
 //!
 //! 1. the run's environment approvals (one request);
 //! 2. the previous release: the `previous-release` input, or the newest published
@@ -8,14 +9,20 @@
 //!    [`super::previous`]): `/releases`, `/tags` (up to 10 pages each), one
 //!    `/compare` per candidate;
 //! 3. the range: `/compare/{base}...{head}`, every page (100 commits each);
-//! 4. per commit its merged pull requests (`/commits/{sha}/pulls`) — merge commits
-//!    first, newest first, each mapping its whole merged branch without further
-//!    requests — and for each new pull request its reviews (`/pulls/{n}/reviews`) and,
-//!    when an approval would count, who wrote its commits (`/pulls/{n}/commits`).
-//! 5. last, as it decides no control: each pull request's merger (`/pulls/{n}`, the only
-//!    answer naming it), newest first, with what the budget has left.
+//! 4. the merged pull requests, in bulk through GraphQL ([`bulk`]: by base branch, with
+//!    reviews, commits and merger; then the associated pull requests of the commits
+//!    still unmapped). Where GraphQL is refused or its budget spent, through REST: closed
+//!    pull requests in bulk, then per commit its merged pull requests
+//!    (`/commits/{sha}/pulls`) — merge commits first, newest first, each mapping its
+//!    whole merged branch without further requests — and for each new pull request its
+//!    reviews (`/pulls/{n}/reviews`) and, when an approval would count, who wrote its
+//!    commits (`/pulls/{n}/commits`); the same for what one GraphQL page cannot hold.
+//! 5. last, as it decides no control: the merger of each pull request GraphQL did not
+//!    read (`/pulls/{n}`, the only REST answer naming it), newest first, with what the
+//!    budget has left.
 //!
-//! Every request (retries included) is counted; when the budget is spent, the commits
+//! Every request (retries included) is counted, and every GraphQL point; neither budget
+//! takes more than half of what GitHub says remains. When the budget is spent, the commits
 //! not yet looked up are recorded as *not checked* with that reason — never as
 //! reviewed. Refusals (403 without `pull-requests: read`, 404 for a deleted tag or
 //! unrelated histories) become notes that the summary and the manifest show.

@@ -2,8 +2,9 @@
 //! reviewed it, and who approved the release run.
 //!
 //! [`collect`](mod@collect) reads GitHub through the one REST client (previous release, the compare
-//! range with every page, the pull requests of each commit, their reviews, the run's
-//! environment approvals) within a request budget; [`review`] classifies as pure
+//! range with every page, the run's environment approvals) and the pull requests with
+//! their reviews in bulk through GraphQL (REST where GraphQL is refused), within a
+//! request and a points budget; [`review`] classifies as pure
 //! functions over the plain types below; [`previous`] chooses the previous release
 //! (published releases first, strict ancestors of the released commit only). The result
 //! is [`ChangeRecord`]: the four `changes/*.json` files (`commits`, `pulls`,
