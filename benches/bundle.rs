@@ -45,6 +45,7 @@ fn main() {
             event: None,
             actor: None,
             triggering_actor: None,
+            audited_at: None,
         },
         evidence: Default::default(),
         verdict: Verdict::from_reasons(vec![]),

@@ -100,6 +100,16 @@ impl<E> Attempt<E> {
         Attempt { error, retryable: true, wait: at_least.map_or(Wait::Backoff, Wait::AtLeast) }
     }
 
+    /// The judgement on a refused answer, the same for every client: retryable per
+    /// [`is_retryable`], waiting at least the server's `Retry-After` when it sent one.
+    pub fn judged(error: E, status: u16, body: &str, headers: &reqwest::header::HeaderMap) -> Self {
+        if is_retryable(status, body) {
+            Attempt::retry_after(error, retry_after(headers))
+        } else {
+            Attempt::fatal(error)
+        }
+    }
+
     /// Try again at once with a changed request; see [`Wait::Immediately`].
     pub fn again(error: E) -> Self {
         Attempt { error, retryable: true, wait: Wait::Immediately }
@@ -185,7 +195,8 @@ where
             let request = request.await.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
             match request.send().await {
                 Ok(r) if is_retryable(r.status().as_u16(), "") => {
-                    Err(Attempt::retry(Failed::Answer(what.to_string(), r)))
+                    let wait = retry_after(r.headers());
+                    Err(Attempt::retry_after(Failed::Answer(what.to_string(), r), wait))
                 }
                 Ok(r) => Ok(r),
                 Err(e) => Err(Attempt::retry(Failed::Broken(what.to_string(), without_url(&e)))),
@@ -203,6 +214,23 @@ where
         )),
         Err(GaveUp { error: Failed::Setup(e), .. }) => Err(e),
     }
+}
+
+/// The longest wait a `Retry-After` can ask for: a server asking for more is waited on
+/// this long, then the retry policy's attempts decide.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A server's `Retry-After` (seconds, or an HTTP date), at most [`MAX_RETRY_AFTER`].
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+            (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default()
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Whether an HTTP answer is worth another try: throttling, server errors, and the
@@ -315,6 +343,27 @@ pub fn percent_encode(s: &str, keep_slash: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_is_capped() {
+        let headers = |v: &str| {
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(reqwest::header::RETRY_AFTER, v.parse().unwrap());
+            h
+        };
+        assert_eq!(retry_after(&headers("7")), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after(&headers("86400")), Some(MAX_RETRY_AFTER));
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let wait = retry_after(&headers(&soon)).unwrap();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30), "{wait:?}");
+        assert_eq!(retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")), Some(Duration::ZERO), "a past date");
+        assert_eq!(retry_after(&headers("soon")), None);
+        assert_eq!(retry_after(&reqwest::header::HeaderMap::new()), None);
+        let judged = Attempt::judged("x", 429, "", &headers("3"));
+        assert!(judged.retryable && judged.wait == Wait::AtLeast(Duration::from_secs(3)));
+        assert!(!Attempt::judged("x", 404, "", &headers("3")).retryable);
+    }
+
     use super::*;
 
     #[test]

@@ -5,6 +5,7 @@
 //! bundle's claims. Data flows one way; each stage is a
 //! module that consumes the plain data of the one before.
 
+pub mod archive;
 pub mod bundle;
 pub mod cli;
 pub mod config;

@@ -40,6 +40,9 @@ fn main() {
         Command::Attach(args) => runtime
             .block_on(release_audit::cli::attach::attach(args, &process_env))
             .unwrap_or_else(|e| fail(&e, &commands)),
+        Command::Archive(args) => {
+            runtime.block_on(release_audit::cli::archive::archive(args)).unwrap_or_else(|e| fail(&e, &commands))
+        }
         Command::RecordImage(args) => runtime
             .block_on(release_audit::cli::record_image::record_image(args, &process_env))
             .unwrap_or_else(|e| fail(&e, &commands)),

@@ -65,6 +65,11 @@ pub struct RunFacts {
     pub event: Option<String>,
     pub actor: Option<String>,
     pub triggering_actor: Option<String>,
+    /// When the audit ran (RFC 3339, UTC, seconds; `SOURCE_DATE_EPOCH` when set, so a
+    /// reproducible build of the bundle stays reproducible): the VSA's `timeVerified`.
+    /// Absent in bundles written before it was recorded (they carry no VSA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audited_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

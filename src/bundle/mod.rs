@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod records;
 pub mod statement_files;
 pub mod statements;
+pub mod vsa;
 mod writer;
 
 pub use crate::report::html;

@@ -1,5 +1,6 @@
 //! The bundle's `statements/*.intoto.json`, as files: one test-result statement per
-//! category that has artifacts, and the code-review statement with a change trail.
+//! category that has artifacts, the code-review statement with a change trail, and
+//! the verification summary (VSA, [`super::vsa`]) naming those by digest.
 //! A pure function of the manifest (with the image pairs' digest records) and the
 //! server's URL, so the writer and `verify` produce the very same bytes.
 
@@ -43,6 +44,10 @@ pub fn statement_files(m: &Manifest, server_url: &str) -> Vec<StatementFile> {
             m.run.url.clone(),
         );
         files.push(json("statements/code-review.intoto.json".into(), &statement));
+    }
+    let others: Vec<(&str, &[u8])> = files.iter().map(|f| (f.path.as_str(), f.bytes.as_slice())).collect();
+    if let Some(bytes) = super::vsa::vsa_statement(m, server_url, &others) {
+        files.push(StatementFile { path: super::vsa::VSA_PATH.into(), bytes });
     }
     files
 }

@@ -9,11 +9,15 @@
 //! `verify` on them, and attaches exactly those bytes as `<bundle-name>.zip` with
 //! `<bundle-name>.SHA256SUMS` (the same two assets `release-asset: true` would attach).
 //! No second audit: the attached asset is byte-identical to the uploaded artifact. A
-//! bundle that does not verify is refused and nothing is attached.
+//! bundle that does not verify is refused and nothing is attached. With
+//! `sigstore-bundles` (the `actions/attest` outputs of a signing step after the audit) it
+//! attaches the Sigstore bundles of the zip and of its VSA beside them, as
+//! `<bundle-name>.sigstore.json` and `<bundle-name>.vsa.sigstore.json`, each checked to be
+//! about exactly this zip or this bundle's VSA.
 //! Exit codes: 0 attached, 2 bad input, 3 the artifact, its verification or the release failed.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::attach::{AttachArgs, AttachSettings};
 use crate::error::{Error, Result};
@@ -102,13 +106,20 @@ pub async fn attach_bundle(settings: &AttachSettings, scratch: &Path) -> Result<
     let sums = crate::publish::zip_sums(name, &downloaded.sha256, &inner);
     std::fs::write(&sums_path, sums).map_err(|e| Error::io(&sums_path, e, "free space in the temp directory"))?;
 
+    let signatures = sigstore_assets(&settings.sigstore_bundles, &zip_path, name, &downloaded.sha256)?;
+
     let rest = Rest::new(http.clone(), &settings.api_url, &settings.repository, settings.token.clone());
     let zip_name = format!("{name}.zip");
     let sums_name = format!("{name}.SHA256SUMS");
-    let files = [
+    let mut files = vec![
         AssetFile { path: &zip_path, name: &zip_name, content_type: "application/zip" },
         AssetFile { path: &sums_path, name: &sums_name, content_type: "text/plain" },
     ];
+    files.extend(signatures.iter().map(|(path, asset)| AssetFile {
+        path: path.as_path(),
+        name: asset.as_str(),
+        content_type: "application/json",
+    }));
     let release = ReleaseAssetSettings { tag: settings.tag.clone() };
     let assets = crate::publish::release::attach(&rest, &release, &files, settings.overwrite).await?;
     Ok(Attached {
@@ -120,22 +131,97 @@ pub async fn attach_bundle(settings: &AttachSettings, scratch: &Path) -> Result<
 
 /// The bundle's own `SHA256SUMS` (`<root>/SHA256SUMS`), read from the verified zip.
 fn inner_sums(zip_path: &Path, what: &str) -> Result<String> {
+    inner_file(zip_path, what, "SHA256SUMS", MAX_SUMS_BYTES)?
+        .ok_or_else(|| Error::evidence(what, "has no <bundle>/SHA256SUMS", "run `release-audit verify` on it"))
+}
+
+/// `<root>/<inner>` of the verified zip, as text, when it has one.
+fn inner_file(zip_path: &Path, what: &str, inner: &str, max: u64) -> Result<Option<String>> {
     let file = std::fs::File::open(zip_path).map_err(|e| Error::io(zip_path, e, "free space in the temp directory"))?;
     let unreadable = |reason: String| Error::evidence(what, reason, "run `release-audit verify` on it");
     let mut archive = zip::ZipArchive::new(file).map_err(|e| unreadable(format!("is not a zip: {e}")))?;
-    let index = (0..archive.len())
-        .find(|&i| {
-            archive.name_for_index(i).and_then(|n| n.ok()).is_some_and(|n| {
-                let mut parts = n.split('/');
-                matches!((parts.next(), parts.next(), parts.next()), (Some(root), Some("SHA256SUMS"), None) if !root.is_empty())
-            })
-        })
-        .ok_or_else(|| unreadable("has no <bundle>/SHA256SUMS".into()))?;
-    let entry = archive.by_index(index).map_err(|e| unreadable(format!("SHA256SUMS cannot be read: {e}")))?;
+    let Some(index) = (0..archive.len()).find(|&i| {
+        archive
+            .name_for_index(i)
+            .and_then(|n| n.ok())
+            .is_some_and(|n| n.split_once('/').is_some_and(|(root, rest)| !root.is_empty() && rest == inner))
+    }) else {
+        return Ok(None);
+    };
+    let entry = archive.by_index(index).map_err(|e| unreadable(format!("{inner} cannot be read: {e}")))?;
     let mut text = String::new();
-    entry
-        .take(MAX_SUMS_BYTES)
-        .read_to_string(&mut text)
-        .map_err(|e| unreadable(format!("SHA256SUMS is not UTF-8 text: {e}")))?;
-    Ok(text)
+    entry.take(max).read_to_string(&mut text).map_err(|e| unreadable(format!("{inner} is not UTF-8 text: {e}")))?;
+    Ok(Some(text))
+}
+
+/// The largest Sigstore bundle `attach` reads.
+const MAX_SIGSTORE_BYTES: u64 = 1 << 20;
+
+/// Each Sigstore bundle with the asset name it is attached under: the one whose signed
+/// statement has the zip's sha256 as a subject is `<name>.sigstore.json`; the one whose
+/// statement is the bundle's VSA (its predicate exactly that of `statements/vsa.intoto.json`
+/// in the verified zip) is `<name>.vsa.sigstore.json`. Anything else is refused. This
+/// reads what was signed; it does not check the signature (`verify` with the Sigstore
+/// bundle does).
+fn sigstore_assets(paths: &[PathBuf], zip_path: &Path, name: &str, zip_sha256: &str) -> Result<Vec<(PathBuf, String)>> {
+    let what = format!("bundle artifact `{name}`");
+    let vsa = match inner_file(zip_path, &what, crate::bundle::vsa::VSA_PATH, MAX_SIGSTORE_BYTES)? {
+        Some(text) => serde_json::from_str::<serde_json::Value>(&text).ok().map(|v| v["predicate"].clone()),
+        None => None,
+    };
+    let mut out: Vec<(PathBuf, String)> = Vec::new();
+    for path in paths {
+        let refuse = |reason: String| {
+            Error::evidence(
+                format!("Sigstore bundle {}", path.display()),
+                reason,
+                "pass the `bundle-path` outputs of the actions/attest steps that signed this run's zip and its VSA",
+            )
+        };
+        let statement = signed_statement(path).map_err(&refuse)?;
+        let about_zip = statement["subject"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["digest"]["sha256"].as_str() == Some(zip_sha256)));
+        let is_vsa = statement["predicateType"] == crate::bundle::vsa::VSA_PREDICATE
+            && vsa.as_ref().is_some_and(|p| &statement["predicate"] == p);
+        let asset = match (about_zip, is_vsa) {
+            (true, _) => format!("{name}.sigstore.json"),
+            (false, true) => format!("{name}.vsa.sigstore.json"),
+            (false, false) => {
+                return Err(refuse(format!(
+                    "signs neither the bundle zip (sha256:{zip_sha256}) nor the bundle's VSA; nothing was attached"
+                )));
+            }
+        };
+        if out.iter().any(|(_, a)| a == &asset) {
+            return Err(refuse(format!("is a second Sigstore bundle for {asset}; nothing was attached")));
+        }
+        out.push((path.clone(), asset));
+    }
+    Ok(out)
+}
+
+/// The in-toto statement a Sigstore bundle's DSSE envelope carries (not checked against
+/// its signature).
+fn signed_statement(path: &Path) -> std::result::Result<serde_json::Value, String> {
+    use base64::Engine as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SIGSTORE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot be read: {e}"))?;
+    if bytes.len() as u64 > MAX_SIGSTORE_BYTES {
+        return Err(format!("is larger than {MAX_SIGSTORE_BYTES} bytes"));
+    }
+    let bundle: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("is not JSON: {e}"))?;
+    if !bundle["mediaType"].as_str().is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle")) {
+        return Err("is not a Sigstore bundle (no `application/vnd.dev.sigstore.bundle…` mediaType)".into());
+    }
+    let envelope = &bundle["dsseEnvelope"];
+    if envelope["payloadType"] != "application/vnd.in-toto+json" {
+        return Err("does not hold an in-toto statement in a DSSE envelope".into());
+    }
+    let payload = envelope["payload"].as_str().ok_or("has no DSSE payload")?;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .map_err(|e| format!("has a DSSE payload that is not base64: {e}"))?;
+    serde_json::from_slice(&payload).map_err(|e| format!("has a DSSE payload that is not JSON: {e}"))
 }

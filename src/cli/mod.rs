@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod archive;
 pub mod attach;
 pub mod images;
 pub mod record_image;
@@ -45,6 +46,10 @@ pub enum Command {
     /// release, after verifying it: gate the release with the audit, attach once the
     /// release exists. Every flag can also be given as the action input `INPUT_<NAME>`.
     Attach(crate::config::attach::AttachArgs),
+    /// Verify every bundle under a storage prefix (S3, GCS) and write the archive's
+    /// index: index.json, index.csv and index.html, one row per bundle. Exit 1 when any
+    /// bundle does not verify.
+    Archive(crate::cli::archive::ArchiveArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -140,7 +140,21 @@ async fn collect_evidence(
         let _g = commands.group("Comparing tested and released images");
         let mut settings = settings.clone();
         settings.access.deadline = Some(deadline.at.into_std());
+        let build = match &settings.build {
+            Some(source) => {
+                let build = deadline
+                    .bound(
+                        "reading the build's digest",
+                        build_digest(config, clients, source, &settings.pairs, dir, deadline),
+                    )
+                    .await?;
+                build.apply(&mut settings.pairs);
+                Some(build)
+            }
+            None => None,
+        };
         let mut images = deadline.bound("comparing images", crate::evidence::images::collect(&settings)).await?;
+        images.build = build;
         if let Some(tests) = &evidence.tests {
             let found = image_records(tests, dir.root());
             if !found.records.is_empty() {
@@ -155,6 +169,39 @@ async fn collect_evidence(
     let changes = collect_changes(config, clients.rest.as_ref(), dir, deadline, commands).await?;
     evidence.changes = changes.map(|c| c.evidence);
     Ok(evidence)
+}
+
+/// The digest the build on the release tag's push reported (`build-workflow`): the
+/// release is the tag, so the tag must exist by now.
+async fn build_digest(
+    config: &Config,
+    clients: &Clients,
+    source: &crate::evidence::images::build::BuildSource,
+    pairs: &[crate::evidence::images::ImagePair],
+    dir: &mut BundleDir,
+    deadline: &Deadline,
+) -> Result<crate::evidence::images::build::BuildDigest> {
+    let Some(rest) = clients.rest.as_ref() else {
+        return Err(Error::input(
+            "github-token",
+            "is empty, but `build-workflow` needs it to read the build's log",
+            "pass `github-token: ${{ github.token }}` and give the job `permissions: actions: read`",
+        ));
+    };
+    let (crate::config::CommitSource::Tag { tag, .. }, Some(commit)) = (&config.commit_source, &config.commit) else {
+        return Err(Error::evidence(
+            format!("the build of `{}`", source.workflow),
+            format!(
+                "is the build of the release tag's push, but no release tag ({}) was found",
+                config.release_tags.join(", ")
+            ),
+            "run the audit after the tag is pushed, and give `release-tag` when the tag is not the version (drop `release-commit`)",
+        ));
+    };
+    let push = crate::github::jobs::TagPush { tag, commit };
+    // No request outlives the audit's deadline (a stalled log download included).
+    let rest = rest.bounded_by(crate::github::rest::REQUEST_TIME_LIMIT, deadline.at.into_std());
+    crate::github::jobs::build_digest(&rest, source, push, pairs, dir).await
 }
 
 /// The step outputs that point at the bundle, written before any upload.
@@ -173,8 +220,35 @@ fn write_outputs(
         out.set("manifest-path", &config.runner.path_for_later_steps(manifest_path))?;
         let paths: Vec<String> = statements.iter().map(|p| config.runner.path_for_later_steps(p)).collect();
         out.set("statement-paths", &paths.join("\n"))?;
+        vsa_outputs(config, out, statements)?;
     }
     Ok(outputs)
+}
+
+/// The VSA's outputs, for signing it with `actions/attest` in a later step: `vsa-path`
+/// (the statement in the bundle), `vsa-predicate-path` (its predicate alone, written
+/// beside the zip as `<bundle-name>.vsa-predicate.json`), and the released image's
+/// `image-subject-name`/`image-subject-digest`; each empty when there is no such thing.
+fn vsa_outputs(config: &Config, out: &OutputFile, statements: &[PathBuf]) -> Result<()> {
+    let vsa = statements.iter().find(|p| p.ends_with(crate::bundle::vsa::VSA_PATH));
+    let signing = match vsa {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e, "check the bundle directory"))?;
+            crate::bundle::vsa::signing(&bytes)
+        }
+        None => None,
+    };
+    let mut predicate_path = String::new();
+    if let Some(s) = &signing {
+        let path = config.bundle_dir.join(format!("{}.vsa-predicate.json", config.bundle_name));
+        crate::bundle::write_output_file(&path, &s.predicate)?;
+        predicate_path = config.runner.path_for_later_steps(&path);
+    }
+    out.set("vsa-path", &vsa.map(|p| config.runner.path_for_later_steps(p)).unwrap_or_default())?;
+    out.set("vsa-predicate-path", &predicate_path)?;
+    out.set("image-subject-name", signing.as_ref().and_then(|s| s.subject_name.as_deref()).unwrap_or(""))?;
+    out.set("image-subject-digest", signing.as_ref().and_then(|s| s.subject_digest.as_deref()).unwrap_or(""))?;
+    Ok(())
 }
 
 /// Where the bundle went, and every publishing error (each target is tried).
@@ -353,6 +427,7 @@ fn manifest_for(config: &Config, evidence: Evidence, verdict: Verdict) -> Manife
             event: r.event_name.clone(),
             actor: r.actor.clone(),
             triggering_actor: r.triggering_actor.clone(),
+            audited_at: Some(config.audited_at.clone()),
         },
         evidence,
         verdict,

@@ -10,7 +10,11 @@ use crate::github::runner::Lookup;
 use crate::secret::Secret;
 
 /// The inputs `attach/action.yml` declares, as [`AttachArgs::with_inputs`] reads them.
-pub const INPUT_NAMES: [&str; 5] = ["bundle-name", "release-tag", "github-token", "repository", "overwrite"];
+pub const INPUT_NAMES: [&str; 6] =
+    ["bundle-name", "release-tag", "github-token", "repository", "overwrite", "sigstore-bundles"];
+
+/// The most Sigstore bundles one `attach` takes (the zip's and the VSA's).
+pub const MAX_SIGSTORE_BUNDLES: usize = 2;
 
 /// `release-audit attach`
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -32,6 +36,12 @@ pub struct AttachArgs {
     /// over the flag (flags show in process lists); never printed.
     #[arg(long = "github-token", env = "RELEASE_AUDIT_GITHUB_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub github_token: Option<String>,
+    /// Sigstore bundles of the bundle zip and of its VSA (the `bundle-path` outputs of
+    /// `actions/attest`), one path per line or comma-separated: attached beside the zip
+    /// as `<bundle-name>.sigstore.json` and `<bundle-name>.vsa.sigstore.json`. Action
+    /// input `sigstore-bundles`.
+    #[arg(long = "sigstore-bundles", value_name = "PATHS")]
+    pub sigstore_bundles: Option<String>,
 }
 
 impl AttachArgs {
@@ -44,6 +54,7 @@ impl AttachArgs {
         self.repository = self.repository.or_else(|| input("repository"));
         self.overwrite = self.overwrite.or_else(|| input("overwrite"));
         self.github_token = self.github_token.or_else(|| input("github-token"));
+        self.sigstore_bundles = self.sigstore_bundles.or_else(|| input("sigstore-bundles"));
         self
     }
 }
@@ -59,6 +70,8 @@ pub struct AttachSettings {
     pub api_url: String,
     /// The artifact service of this run, where the audit step uploaded the bundle.
     pub results: ResultsService,
+    /// Sigstore bundles to attach beside the zip (checked to be about it when read).
+    pub sigstore_bundles: Vec<std::path::PathBuf>,
 }
 
 impl AttachSettings {
@@ -108,6 +121,67 @@ impl AttachSettings {
             )
         })?;
         let api_url = crate::github::runner::RunnerContext::from_lookup(env)?.api_url;
-        Ok(AttachSettings { bundle_name, tag: tag.to_string(), repository, overwrite, token, api_url, results })
+        let sigstore_bundles = sigstore_bundles(args.sigstore_bundles.as_deref())?;
+        Ok(AttachSettings {
+            bundle_name,
+            tag: tag.to_string(),
+            repository,
+            overwrite,
+            token,
+            api_url,
+            results,
+            sigstore_bundles,
+        })
+    }
+}
+
+/// `sigstore-bundles`: paths, one per line or comma-separated, each an existing file; at
+/// most [`MAX_SIGSTORE_BUNDLES`].
+fn sigstore_bundles(raw: Option<&str>) -> Result<Vec<std::path::PathBuf>> {
+    let paths: Vec<std::path::PathBuf> = raw
+        .unwrap_or_default()
+        .split(['\n', ','])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .collect();
+    if paths.len() > MAX_SIGSTORE_BUNDLES {
+        return Err(Error::input(
+            "sigstore-bundles",
+            format!("names {} files; at most {MAX_SIGSTORE_BUNDLES} are attached", paths.len()),
+            "give the Sigstore bundle of the zip and, if signed, the one of its VSA",
+        ));
+    }
+    for path in &paths {
+        if !path.is_file() {
+            return Err(Error::input(
+                "sigstore-bundles",
+                format!("`{}` is not a file", path.display()),
+                "pass the `bundle-path` output of the actions/attest step that signed the zip or the VSA",
+            ));
+        }
+    }
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sigstore_bundles_are_existing_files_at_most_two() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        std::fs::write(&a, "{}").unwrap();
+        std::fs::write(&b, "{}").unwrap();
+        assert!(sigstore_bundles(None).unwrap().is_empty());
+        let both = format!("{}\n\n{} ", a.display(), b.display());
+        assert_eq!(sigstore_bundles(Some(&both)).unwrap(), [a.clone(), b.clone()]);
+        let three = format!("{},{},{}", a.display(), b.display(), a.display());
+        let err = sigstore_bundles(Some(&three)).unwrap_err().to_string();
+        assert!(err.contains("sigstore-bundles") && err.contains("names 3 files"), "{err}");
+        let missing = dir.path().join("missing.json");
+        let err = sigstore_bundles(Some(&missing.display().to_string())).unwrap_err().to_string();
+        assert!(err.contains("missing.json") && err.contains("is not a file"), "{err}");
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use super::RawInputs;
 use crate::error::{Error, Result};
+use crate::evidence::images::build::{BuildSource, DEFAULT_BUILD_JOB};
 use crate::evidence::images::reference::{Digest, ImageRef, Platform};
 use crate::evidence::images::settings::{
     Credential, DEFAULT_LAYER_DIFF_LIMIT, DigestPolicy, ImagePair, ImageSettings, RegistryAccess,
@@ -69,6 +70,12 @@ pub fn registry_access(
 
 /// Reads the image inputs; `None` when no image is to be compared.
 pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
+    let pairs = read_pairs(raw)?;
+    settings_of(raw, pairs)
+}
+
+/// `tested-image` + `release-image` and the `images:` lines, as pairs.
+fn read_pairs(raw: &RawInputs) -> Result<Vec<ImagePair>> {
     let mut pairs = Vec::new();
     match (raw.get("tested-image"), raw.get("release-image")) {
         (None, None) => {}
@@ -116,7 +123,12 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
             pairs.push(pair);
         }
     }
+    Ok(pairs)
+}
 
+/// Continues [`settings`] with the pairs read.
+fn settings_of(raw: &RawInputs, mut pairs: Vec<ImagePair>) -> Result<Option<ImageSettings>> {
+    let expected_digest_given = raw.get("expected-digest").is_some();
     let expected_digest = match raw.get("expected-digest") {
         None => None,
         Some(text) => Some(Digest::parse(text).map_err(|reason| {
@@ -128,6 +140,13 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
         })?),
     };
     if pairs.is_empty() {
+        if raw.get("build-workflow").is_some() {
+            return Err(Error::input(
+                raw.label("build-workflow"),
+                "is set but no image is to be compared",
+                "set `tested-image` and `release-image` (or `images:`) to the references the build pushed",
+            ));
+        }
         if expected_digest.is_some() {
             return Err(Error::input(
                 raw.label("expected-digest"),
@@ -155,6 +174,8 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
         only.expected = Some(digest);
     }
 
+    let build = build_source(raw, &pairs, expected_digest_given)?;
+
     let policy = match raw.get("digest-policy") {
         None => DigestPolicy::default(),
         Some(value) => digest_policy(raw.label("digest-policy"), value)?,
@@ -170,7 +191,41 @@ pub fn settings(raw: &RawInputs) -> Result<Option<ImageSettings>> {
         None => DEFAULT_LAYER_DIFF_LIMIT,
         Some(text) => parse_size(raw.label("layer-diff-limit"), text)?,
     };
-    Ok(Some(ImageSettings { pairs, policy, platforms, access, layer_diff_limit }))
+    Ok(Some(ImageSettings { pairs, policy, platforms, access, layer_diff_limit, build }))
+}
+
+/// `build-workflow` and `build-job`: where the build on the tag push logged its report.
+/// The build's digest is then the one expected digest: `expected-digest` or an
+/// `expect` on a pair would be a second one.
+fn build_source(raw: &RawInputs, pairs: &[ImagePair], expected_digest_given: bool) -> Result<Option<BuildSource>> {
+    let Some(workflow) = raw.get("build-workflow") else { return Ok(None) };
+    let file_name = workflow.rsplit('/').next().unwrap_or(workflow);
+    let valid = (file_name.ends_with(".yml") || file_name.ends_with(".yaml"))
+        && file_name.len() <= 200
+        && file_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if !valid || (workflow != file_name && workflow != format!(".github/workflows/{file_name}")) {
+        return Err(Error::input(
+            raw.label("build-workflow"),
+            format!("`{}` is not a workflow file name", workflow.escape_debug()),
+            "give the file name of the workflow that builds the image on the tag push, e.g. build-manager-image.yml",
+        ));
+    }
+    if expected_digest_given || pairs.iter().any(|p| p.expected.is_some()) {
+        return Err(Error::input(
+            raw.label("build-workflow"),
+            "and `expected-digest` (or an `expect` on an `images:` line) both give the expected digest",
+            "give the digest once: the build's report, or the digest input",
+        ));
+    }
+    let job = raw.get("build-job").unwrap_or(DEFAULT_BUILD_JOB);
+    if job.len() > 200 || job.chars().any(char::is_control) {
+        return Err(Error::input(
+            raw.label("build-job"),
+            "is not a job name",
+            "give the job's name as the run's page shows it, e.g. build-image / Build image",
+        ));
+    }
+    Ok(Some(BuildSource { workflow: file_name.to_string(), job: job.to_string() }))
 }
 
 /// Parses an image reference input into an [`ImageRef`], naming the input on error.
@@ -382,8 +437,8 @@ mod tests {
         }
     }
 
-    /// Two tags ship per release (telemetry-manager: `X.Y.Z` and `X.Y.Z-experimental`),
-    /// each built separately: each pair carries the digest its build reported.
+    /// Each pair may carry the digest its own build reported (two images built in the
+    /// release run, each with its build job's `digest` output).
     #[test]
     fn each_pair_may_carry_the_digest_its_build_reported() {
         let (a, b) = ("sha256:".to_string() + &"a".repeat(64), "sha256:".to_string() + &"b".repeat(64));

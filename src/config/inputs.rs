@@ -83,6 +83,10 @@ run_args! {
     images = "images",
     /// The digest the image build reported (sha256:…); the tested image must have it.
     expected_digest = "expected-digest",
+    /// Workflow file that builds the release image on the tag push (its job log holds the image build report, whose digest is the expected digest).
+    build_workflow = "build-workflow",
+    /// The job of `build-workflow` whose log holds the image build report (default `build-image / Build image`).
+    build_job = "build-job",
     /// identical (default), platforms, or record.
     digest_policy = "digest-policy",
     /// Platforms to compare, e.g. linux/amd64,linux/arm64 (default all).

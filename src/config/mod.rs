@@ -66,6 +66,9 @@ pub struct Config {
     pub timeout: std::time::Duration,
     /// Fixed time for every entry in the bundle zip (seconds since the epoch).
     pub source_date_epoch: i64,
+    /// When the audit runs, RFC 3339 UTC (`SOURCE_DATE_EPOCH` when set, else now): the
+    /// manifest's `run.audited_at`, the VSA's `timeVerified`.
+    pub audited_at: String,
     pub runner: RunnerContext,
     /// Present whenever the runner gave us one; required when `upload` is true.
     pub results: Option<ResultsService>,
@@ -108,6 +111,7 @@ impl Config {
             return Err(missing_results_service(env));
         }
         let source_date_epoch = source_date_epoch(env, &runner)?;
+        let audited_at = audited_at(env);
         let AuditedSource { repository, commit, commit_source, other_repository } = audited_source(raw, &runner)?;
         let release_tags = match commit_source {
             CommitSource::Input => Vec::new(),
@@ -149,6 +153,7 @@ impl Config {
             upload,
             summary,
             source_date_epoch,
+            audited_at,
             runner,
             results,
             tests,
@@ -352,6 +357,14 @@ fn bundle_dir(raw: &RawInputs, runner: &RunnerContext) -> Result<PathBuf> {
     };
     check_writable_dir(&bundle_dir)?;
     Ok(bundle_dir)
+}
+
+/// The audit's time: `SOURCE_DATE_EPOCH` when set (checked by [`source_date_epoch`]),
+/// else now; RFC 3339, UTC, whole seconds.
+fn audited_at(env: Lookup<'_>) -> String {
+    let fixed = env("SOURCE_DATE_EPOCH").and_then(|v| v.parse::<i64>().ok());
+    let at = fixed.and_then(|s| chrono::DateTime::from_timestamp(s, 0)).unwrap_or_else(chrono::Utc::now);
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Fixed time for the zip entries: `SOURCE_DATE_EPOCH`, else the head commit's time.

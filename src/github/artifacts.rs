@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::http::{Attempt, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
+use crate::http::{Attempt, RetryPolicy, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
 /// A name that GitHub accepts for an artifact.
@@ -192,6 +192,7 @@ impl ArtifactService {
                 Ok(response) => response,
             };
             let status = response.status().as_u16();
+            let headers = response.headers().clone();
             let body = read_bounded(response, MAX_TWIRP_ANSWER, method)
                 .await
                 .map_err(|e| Attempt::fatal(failure(Some(status), "read", e.to_string())))?;
@@ -213,12 +214,10 @@ impl ArtifactService {
                 Err(_) => ("unknown".to_string(), text.clone()),
             };
             // An exhausted quota looks like a 403 but no retry will help.
-            let retryable = !msg.contains("insufficient usage") && is_retryable(status, &text);
-            Err(if retryable {
-                Attempt::retry(failure(Some(status), &code, msg))
-            } else {
-                Attempt::fatal(failure(Some(status), &code, msg))
-            })
+            if msg.contains("insufficient usage") {
+                return Err(Attempt::fatal(failure(Some(status), &code, msg)));
+            }
+            Err(Attempt::judged(failure(Some(status), &code, msg), status, &text, &headers))
         })
         .await
         .map_err(|g| {

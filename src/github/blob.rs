@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::error::{Error, Result};
-use crate::http::{Attempt, GaveUp, Progress, RetryPolicy, is_retryable, with_retries, without_url};
+use crate::http::{Attempt, GaveUp, Progress, RetryPolicy, with_retries, without_url};
 use crate::secret::{Secret, redact_url};
 
 /// Files up to this size go up in one request.
@@ -143,6 +143,7 @@ async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result
         Ok(r) => {
             let status = r.status().as_u16();
             let url = redact_url(r.url().as_str());
+            let headers = r.headers().clone();
             let body = r.text().await.unwrap_or_default();
             let detail: String = body.chars().take(300).collect();
             let hint = match status {
@@ -151,7 +152,7 @@ async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result
                 _ => "try again later",
             };
             let error = Error::service(what, format!("HTTP {status} from {url}: {detail}"), hint);
-            Err(if is_retryable(status, &body) { Attempt::retry(error) } else { Attempt::fatal(error) })
+            Err(Attempt::judged(error, status, &body, &headers))
         }
     }
 }

@@ -40,6 +40,7 @@
 //! | `s3://` | `access-key-id=…`, `secret-access-key=…`, and `session-token=…` for temporary credentials (aws-actions/configure-aws-credentials exports all three) |
 
 mod gcs;
+pub mod read;
 mod s3;
 
 use std::path::{Path, PathBuf};

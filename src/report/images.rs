@@ -57,10 +57,37 @@ pub fn markdown(evidence: &ImageEvidence) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Images\n");
     let _ = writeln!(out, "Digest policy: `{}`\n", evidence.policy.as_str());
+    if let Some(build) = &evidence.build {
+        let _ = writeln!(out, "{}\n", md_escape(&build_line(build)));
+    }
     for pair in &evidence.pairs {
         markdown_pair(&mut out, pair, evidence);
     }
     out
+}
+
+/// Where the expected digest came from: the build on the tag push and its logs.
+fn build_line(build: &crate::evidence::images::build::BuildDigest) -> String {
+    let logs: Vec<String> = build
+        .logs
+        .iter()
+        .map(|l| {
+            format!(
+                "run {} (attempt {}), job {} — log {} ({} bytes, sha256 {})",
+                l.run_id, l.run_attempt, l.job_id, l.path, l.size, l.sha256
+            )
+        })
+        .collect();
+    format!(
+        "Expected digest {} from the image build report of {} job \"{}\" on the push of tag {} ({}): {}; given to {}.",
+        build.digest,
+        build.workflow,
+        build.job,
+        build.tag,
+        build.commit,
+        logs.join("; "),
+        build.applied_to.join(", ")
+    )
 }
 
 fn markdown_pair(out: &mut String, pair: &PairEvidence, evidence: &ImageEvidence) {
@@ -152,6 +179,9 @@ fn markdown_pair(out: &mut String, pair: &PairEvidence, evidence: &ImageEvidence
 pub fn html(evidence: &ImageEvidence, escape: fn(&str) -> String) -> String {
     let mut h = String::new();
     let _ = write!(h, "<p>Digest policy: <code>{}</code></p>", evidence.policy.as_str());
+    if let Some(build) = &evidence.build {
+        let _ = write!(h, "<p>{}</p>", escape(&build_line(build)));
+    }
     for pair in &evidence.pairs {
         let (class, symbol) = if pair.passed { ("ok", "✔") } else { ("bad", "✘") };
         let _ = write!(

@@ -10,16 +10,22 @@
 //! - [`markdown`]: the job summary and the bundle's `summary.md` (size-guarded);
 //! - [`html`]: `report.html`, one self-contained page;
 //! - [`annotations`]: the `::error`/`::warning` annotations the run writes, as data;
-//! - [`text`]: the CLI's text for `verify`, bounded.
+//! - [`text`]: the CLI's text for `verify`, bounded;
+//! - [`table`]: the text table of `release-audit reports`;
+//! - [`image_text`]: the text of `release-audit digest` and `compare`;
+//! - [`archive`]: the archive index's `index.html`.
 //!
 //! - [`images`]: the image evidence's section and fragment for both.
 //!
 //! Evidence stages produce data; they never render.
 
 pub mod annotations;
+pub mod archive;
 pub mod html;
+pub mod image_text;
 pub mod images;
 pub mod markdown;
+pub mod table;
 pub mod text;
 
 use crate::bundle::manifest::{FileEntry, Manifest};

@@ -17,6 +17,16 @@ pub fn verification(v: &Verification) -> Vec<String> {
     let mut lines: Vec<String> = v.unmoved.iter().map(|u| format!("unmoved: {u}")).collect();
     bounded(&mut lines, &v.notes, |n| format!("note: {n}"), "note");
     if v.ok() {
+        // Where the expected digest came from, now read again from the kept logs.
+        let build = v.manifest.as_ref().and_then(|m| m.evidence.images.as_ref()).and_then(|i| i.build.as_ref());
+        if let Some(b) = build {
+            for log in &b.logs {
+                lines.push(format!(
+                    "build digest: {} re-read from {} (run {}, job {}, sha256 {}) of {} on tag {}",
+                    b.digest, log.path, log.run_id, log.job_id, log.sha256, b.workflow, b.tag
+                ));
+            }
+        }
         lines.push(format!("OK: {} — {} files verified ({what})", v.bundle, v.files_checked));
     } else {
         lines.push(format!(

@@ -278,6 +278,9 @@ pub fn check_layout(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
             [root] => ["manifest.json", "manifest.yaml", "SHA256SUMS", "summary.md", "report.html"].contains(root),
             ["reports", ..] => true,
             ["images", name] | ["images", "manifests", name] => name.ends_with(".json"),
+            ["images", "build", log] => {
+                log.strip_prefix("job-").and_then(|l| l.strip_suffix(".log")).is_some_and(digits)
+            }
             ["statements", name] => name.ends_with(".intoto.json"),
             ["changes", name] => ["commits.json", "pulls.json", "approvals.json", "previous.json"].contains(name),
             ["run", id, name] => digits(id) && ["run.json", "jobs.json", "logs.zip"].contains(name),

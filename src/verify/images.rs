@@ -40,6 +40,7 @@ pub fn check_images(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) ->
         }
         std::fs::read(found.path(path)).ok()
     };
+    check_build(m, &paths, &read, problems);
     for d in rejudge_all(images, &paths, read) {
         problems.push(images_problem(d.to_string()));
     }
@@ -62,7 +63,9 @@ pub fn check_images(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) ->
 
 /// How much of a file the image check reads, by kind.
 fn limit_for(path: &str) -> u64 {
-    if path.starts_with("images/manifests/") {
+    if path.starts_with("images/build/") {
+        crate::evidence::images::build::MAX_BUILD_LOG_BYTES
+    } else if path.starts_with("images/manifests/") {
         MAX_IMAGE_MANIFEST_BYTES
     } else if path.starts_with("images/") {
         crate::evidence::images::rejudge::MAX_PAIR_FILE_BYTES as u64
@@ -87,6 +90,39 @@ fn read_detail(found: &Found, pair: &PairEvidence, problems: &mut Vec<Problem>) 
     let bytes = found.read(&format!("images/{}.json", pair.name), MAX_IMAGE_FILE_BYTES, problems)?;
     let d: Detail = serde_json::from_slice(&bytes).ok()?;
     Some(PairDetail { tested: d.tested, released: d.released, explanation: d.explanation })
+}
+
+/// The build's digest re-derived from the logs the bundle keeps (the report read
+/// again, each log's hash, the pairs it was given to); every build log in the bundle
+/// must be one the record names.
+fn check_build(m: &Manifest, paths: &[&str], read: &impl Fn(&str) -> Option<Vec<u8>>, problems: &mut Vec<Problem>) {
+    let Some(images) = &m.evidence.images else { return };
+    let named: BTreeSet<&str> = images.build.iter().flat_map(|b| b.logs.iter().map(|l| l.path.as_str())).collect();
+    for path in paths.iter().filter(|p| p.starts_with("images/build/")) {
+        if !named.contains(path) {
+            problems.push(images_problem(format!("{path} is the log of no build the manifest names")));
+        }
+    }
+    let Some(build) = &images.build else { return };
+    let pairs: Vec<(&str, &str, Option<&crate::evidence::images::Digest>)> = images
+        .pairs
+        .iter()
+        .map(|p| (p.name.as_str(), p.released.reference.as_str(), p.expected_digest.as_ref()))
+        .collect();
+    for d in build.rederive(read, &pairs) {
+        problems.push(images_problem(format!("the build's digest: {d}")));
+    }
+    // The build ran on the release tag's push: the tag and commit the manifest names.
+    let tag = match &m.source.commit_source {
+        Some(crate::config::CommitSource::Tag { tag, .. }) => Some(tag),
+        _ => None,
+    };
+    if tag != Some(&build.tag) || m.source.commit.as_ref() != Some(&build.commit) {
+        problems.push(images_problem(format!(
+            "the build ran on tag `{}` at {}, which is not the release tag and commit the manifest names",
+            build.tag, build.commit
+        )));
+    }
 }
 
 fn images_problem(detail: String) -> Problem {

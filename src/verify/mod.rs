@@ -76,6 +76,9 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("manifest.json", "/run/event"),
     ("manifest.json", "/run/actor"),
     ("manifest.json", "/run/triggering_actor"),
+    // When the audit ran, as the runner's clock (or SOURCE_DATE_EPOCH) said: the VSA's
+    // `timeVerified`, which is written again from it (so an edit of it alone fails).
+    ("manifest.json", "/run/audited_at"),
     // The test reports' sources as the Actions API listed them: each report artifact's
     // id, size, run attempt and service digest (absent for older artifacts), each source run's workflow, commit, attempt and
     // conclusion. The artifact zips are not kept (their files are, and are recounted),
@@ -111,6 +114,13 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("images/*.json", "/tested/manifests/*/header_digest"),
     ("images/*.json", "/released/manifests/*/header_digest"),
     ("reports/*/image-record*.json", "/recorded_at"),
+    // Which build run and job logged the build report, as the Actions API listed them:
+    // the log itself is kept and hashed, the report read from it again, and its digest
+    // checked against every pair; the names and ids of the run are not in the log.
+    ("manifest.json", "/evidence/images/build/workflow"),
+    ("manifest.json", "/evidence/images/build/job"),
+    ("manifest.json", "/evidence/images/build/logs/*/run_id"),
+    ("manifest.json", "/evidence/images/build/logs/*/run_attempt"),
     // GitHub's records of the change trail as read. `verify` recomputes every
     // classification, count, named commit and control from them; these fields feed none
     // of those, so an edit leaves every derived claim true: the texts an auditor reads
@@ -269,10 +279,17 @@ pub fn verify(path: &Path) -> Result<Verification> {
     }
     let scratch =
         tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
+    verify_zip_in(path, scratch.path()).map(|(verification, _)| verification)
+}
+
+/// Verifies a bundle zip by extracting it under `scratch` (an empty directory the
+/// caller owns); returns the verification and the extracted bundle's root, whose files
+/// the caller may read afterwards (e.g. `report.html` for the archive's index).
+pub fn verify_zip_in(path: &Path, scratch: &Path) -> Result<(Verification, PathBuf)> {
     let what = format!("bundle {}", path.display());
-    extract_zip(path, scratch.path(), &Limits::default(), &what)?;
-    let roots: Vec<PathBuf> = std::fs::read_dir(scratch.path())
-        .map_err(|e| Error::io(scratch.path(), e, "free space in the temp directory"))?
+    extract_zip(path, scratch, &Limits::default(), &what)?;
+    let roots: Vec<PathBuf> = std::fs::read_dir(scratch)
+        .map_err(|e| Error::io(scratch, e, "free space in the temp directory"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     let root = match roots.as_slice() {
@@ -285,7 +302,8 @@ pub fn verify(path: &Path) -> Result<Verification> {
             ));
         }
     };
-    verify_dir(&root, path.display().to_string())
+    let verification = verify_dir(&root, path.display().to_string())?;
+    Ok((verification, root))
 }
 
 /// Verifies an unzipped bundle directory; `label` names it in the result.

@@ -113,6 +113,75 @@ async fn a_bundle_that_does_not_verify_is_not_attached() {
     assert!(fake.release_assets(release).is_empty(), "nothing reached the release");
 }
 
+/// A Sigstore bundle (v0.3, DSSE) as `actions/attest` writes it, around `statement`; the
+/// signature is not checked by `attach` (it reads what was signed), so a stand-in will do.
+fn sigstore_bundle(dir: &std::path::Path, file: &str, statement: &serde_json::Value) -> std::path::PathBuf {
+    use base64::Engine as _;
+    let payload = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(statement).unwrap());
+    let bundle = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {"certificate": {"rawBytes": "AA=="}, "tlogEntries": []},
+        "dsseEnvelope": {"payload": payload, "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "AA=="}]}
+    });
+    let path = dir.join(file);
+    std::fs::write(&path, serde_json::to_vec(&bundle).unwrap()).unwrap();
+    path
+}
+
+/// After signing (the reusable workflow's `sign: true`), `attach` puts the Sigstore
+/// bundles of the zip and of its VSA beside the zip, named after it — and refuses one
+/// that signs something else, attaching nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sigstore_bundles_of_the_zip_and_its_vsa_are_attached_beside_it() {
+    let fake = fake().await;
+    let (step, audited) = audit(&fake).await;
+    let zip = std::fs::read(step.resolve(&audited.outputs["bundle-path"])).unwrap();
+    let predicate: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(step.resolve(&audited.outputs["vsa-predicate-path"])).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let provenance = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "audit-bundle-1.2.3.zip", "digest": {"sha256": sha256_hex(&zip)}}],
+        "predicateType": "https://slsa.dev/provenance/v1", "predicate": {}
+    });
+    let vsa = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "ghcr.io/o/app", "digest": {"sha256": "0".repeat(64)}}],
+        "predicateType": "https://slsa.dev/verification_summary/v1", "predicate": predicate
+    });
+    let of_zip = sigstore_bundle(dir.path(), "attestation-1.json", &provenance);
+    let of_vsa = sigstore_bundle(dir.path(), "attestation-2.json", &vsa);
+    let mut forged_vsa = vsa.clone();
+    forged_vsa["predicate"]["verificationResult"] = "FAILED".into();
+    let of_other = sigstore_bundle(dir.path(), "attestation-3.json", &forged_vsa);
+
+    let release = fake.add_release("1.2.3", false);
+    let base = [("bundle-name", "audit-bundle-1.2.3"), ("release-tag", "1.2.3")];
+    let other = format!("{}\n{}", of_zip.display(), of_other.display());
+    let refused = attach(&fake, &[&base[..], &[("sigstore-bundles", other.as_str())][..]].concat()).await;
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("signs neither the bundle zip"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("attestation-3.json"), "names the file: {}", refused.stderr);
+    assert!(fake.release_assets(release).is_empty(), "nothing reached the release");
+
+    let both = format!("{}\n{}", of_vsa.display(), of_zip.display());
+    let attached = attach(&fake, &[&base[..], &[("sigstore-bundles", both.as_str())][..]].concat()).await;
+    assert_eq!(attached.code, 0, "{}\n{}", attached.stdout, attached.stderr);
+    let assets = fake.release_assets(release);
+    let names: Vec<&str> = assets.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "audit-bundle-1.2.3.zip",
+            "audit-bundle-1.2.3.SHA256SUMS",
+            "audit-bundle-1.2.3.vsa.sigstore.json",
+            "audit-bundle-1.2.3.sigstore.json"
+        ]
+    );
+    assert!(assets[3].bytes == std::fs::read(&of_zip).unwrap(), "the zip's Sigstore bundle, as signed");
+    assert!(assets[2].bytes == std::fs::read(&of_vsa).unwrap(), "the VSA's Sigstore bundle, as signed");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_pieces_are_named() {
     let fake = fake().await;

@@ -84,7 +84,8 @@ async fn reports_of_the_current_run_are_collected_parsed_and_kept() {
     assert_eq!(statement["subject"][0]["digest"]["gitCommit"], SHA);
     assert_eq!(statement["predicate"]["configuration"][0]["digest"]["sha256"], artifact["sha256"]);
     let paths: Vec<&str> = result.outputs["statement-paths"].lines().collect();
-    assert_eq!(paths.len(), 2);
+    assert_eq!(paths.len(), 3, "unit, e2e and the VSA: {paths:?}");
+    assert!(paths[2].ends_with("statements/vsa.intoto.json"), "{paths:?}");
     assert!(paths.iter().all(|p| step.resolve(p).exists()), "{paths:?}");
 
     // The current run's own evidence: run.json and every job (logs only after it ends).

@@ -479,13 +479,13 @@ async fn audits_its_own_release_in_the_container(temp: RunnerTemp) {
     let o = &step.outputs;
     assert_eq!(o.get("verdict").map(String::as_str), Some("passed"), "{o:?}\n{log}");
     // Every path output resolves from the host workspace, as a later step resolves it.
-    for name in ["bundle-path", "manifest-path"] {
+    for name in ["bundle-path", "manifest-path", "vsa-path", "vsa-predicate-path"] {
         let p = &o[name];
         assert!(!p.starts_with('/'), "{name} is not workspace-relative: {p}");
         assert!(dirs.workspace.join(p).is_file(), "{name}={p} does not exist in the host workspace");
     }
     let statements: Vec<&str> = o["statement-paths"].lines().collect();
-    assert_eq!(statements.len(), 1, "{o:?}");
+    assert_eq!(statements.len(), 2, "a test result and the VSA: {o:?}");
     for p in &statements {
         assert!(dirs.workspace.join(p).is_file(), "statement-paths entry {p} does not exist in the host workspace");
     }

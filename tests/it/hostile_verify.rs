@@ -195,6 +195,7 @@ fn manifest_of(rng: &mut Rng, seed: u64, name: &str, evidence: Evidence, verdict
             event: Some("workflow_dispatch".into()),
             actor: Some(rng.name()),
             triggering_actor: None,
+            audited_at: Some("2026-01-01T00:00:00Z".into()),
         },
         evidence,
         verdict,

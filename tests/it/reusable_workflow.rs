@@ -35,6 +35,9 @@ const FROM_SECRETS: [(&str, &str); 3] = [
 const LOGIN_INPUTS: [&str; 5] =
     ["gcp-workload-identity-provider", "gcp-service-account", "gcp-registry", "aws-role-to-assume", "aws-region"];
 
+/// Inputs of the workflow that configure its signing steps, not the action.
+const SIGNING_INPUTS: [&str; 2] = ["sign", "push-to-registry"];
+
 fn action_step(w: &Value, job: &str) -> Value {
     let steps = w["jobs"][job]["steps"].as_sequence().unwrap_or_else(|| panic!("job {job} has no steps"));
     steps.iter().find(|s| s["id"] == "audit").unwrap_or_else(|| panic!("job {job} has no step with id audit")).clone()
@@ -86,16 +89,17 @@ fn no_job_demands_a_permission_a_read_only_caller_lacks() {
     assert_eq!(audit["permissions"]["contents"], "read");
     assert_eq!(
         audit["if"],
-        "${{ !inputs.release-asset && !inputs.gcp-workload-identity-provider && !inputs.aws-role-to-assume }}"
+        "${{ !inputs.release-asset && !inputs.gcp-workload-identity-provider && !inputs.aws-role-to-assume && !inputs.sign }}"
     );
     // GitHub checks each job's permissions against the caller's when it loads the
     // workflow, before `if:`: the job that attaches the release asset or logs in without a
-    // key declares none and takes the caller's `contents: write` / `id-token: write`.
+    // key, or signs, declares none and takes the caller's `contents: write` /
+    // `id-token: write` / `attestations: write`.
     let inheriting = &w["jobs"]["audit-with-caller-permissions"];
     assert!(inheriting.get("permissions").is_none(), "{inheriting:?}");
     assert_eq!(
         inheriting["if"],
-        "${{ inputs.release-asset || inputs.gcp-workload-identity-provider || inputs.aws-role-to-assume }}"
+        "${{ inputs.release-asset || inputs.gcp-workload-identity-provider || inputs.aws-role-to-assume || inputs.sign }}"
     );
     assert_eq!(keys(&w["jobs"]), JOBS.iter().map(|s| s.to_string()).collect());
     let text = serde_norway::to_string(&w["jobs"]).unwrap();
@@ -164,14 +168,19 @@ fn every_input_is_passed_through_to_the_action_under_its_own_name() {
             assert!(!call_inputs.contains(name), "`{name}` must be a secret, not an input");
         }
         for name in call_inputs.iter().filter(|n| !LOGIN_INPUTS.contains(&n.as_str())) {
+            if SIGNING_INPUTS.contains(&name.as_str()) {
+                continue;
+            }
             let expected = if name == "release-asset" {
-                "${{ inputs.release-asset && 'true' || 'false' }}".to_string()
+                // Signed bundles are attached after signing, by the attach step.
+                "${{ inputs.release-asset && !inputs.sign && 'true' || 'false' }}".to_string()
             } else {
                 format!("${{{{ inputs.{name} }}}}")
             };
             assert_eq!(with[name.as_str()], expected.as_str(), "job {job}: input `{name}` is not passed through as is");
         }
         for name in passed.iter().filter(|n| !FROM_SECRETS.iter().any(|(s, _)| s == *n)) {
+            assert!(!SIGNING_INPUTS.contains(&name.as_str()), "job {job} passes the workflow's `{name}` to the action");
             assert!(call_inputs.contains(name), "job {job} passes `{name}`, which is not a workflow_call input");
         }
     }
@@ -304,5 +313,101 @@ fn keyless_logins_run_only_when_asked_and_feed_the_credential_inputs() {
         ] {
             assert!(storage.contains(&format!("steps.{output}")), "{job}: storage-credentials without {output}");
         }
+    }
+}
+
+/// The pinned `actions/attest` and the interface of its `action.yml` at that commit
+/// (tests/fixtures/actions/actions-attest-<sha>/action.yml, copied from the action's
+/// repository at the tag v4.2.2).
+const ATTEST_SHA: &str = "1e69f48acb82d1966a394da916b4c1698aa569d6";
+
+fn attest_inputs() -> (BTreeSet<String>, BTreeSet<String>) {
+    let action = load(&format!("tests/fixtures/actions/actions-attest-{ATTEST_SHA}/action.yml"));
+    let inputs = &action["inputs"];
+    let all = keys(inputs);
+    let required = all.iter().filter(|k| inputs[k.as_str()]["required"] == true).cloned().collect();
+    (all, required)
+}
+
+/// Every `actions/attest` step in `steps`: each pinned at [`ATTEST_SHA`], each `with:`
+/// key an input of that action.yml, every required input given, and the rules its
+/// descriptions state (one subject source; a name with a digest; a type with a predicate).
+fn check_attest_steps(steps: &[Value], place: &str) -> usize {
+    let (inputs, required) = attest_inputs();
+    let mut found = 0;
+    for step in steps.iter().filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/attest@"))) {
+        found += 1;
+        let uses = step["uses"].as_str().unwrap();
+        assert_eq!(uses, format!("actions/attest@{ATTEST_SHA}"), "{place}: attest pinned at the checked interface");
+        let with = keys(&step["with"]);
+        for key in &with {
+            assert!(inputs.contains(key), "{place}: `{key}` is not an input of actions/attest@{ATTEST_SHA}");
+        }
+        for key in &required {
+            assert!(with.contains(key), "{place}: the required input `{key}` of actions/attest is missing");
+        }
+        let subjects = ["subject-path", "subject-digest", "subject-checksums"].iter().filter(|k| with.contains(**k));
+        assert!(subjects.count() <= 1, "{place}: at most one of subject-path, subject-digest, subject-checksums");
+        assert_eq!(
+            with.contains("subject-digest"),
+            with.contains("subject-name"),
+            "{place}: subject-name with subject-digest"
+        );
+        let predicates = ["predicate", "predicate-path"].iter().filter(|k| with.contains(**k)).count();
+        assert!(predicates <= 1, "{place}: one of predicate, predicate-path");
+        assert_eq!(predicates == 1, with.contains("predicate-type"), "{place}: predicate-type with a predicate");
+    }
+    found
+}
+
+#[test]
+fn the_attest_steps_call_the_pinned_actions_attest_with_its_own_inputs() {
+    let (inputs, _) = attest_inputs();
+    assert!(
+        inputs.contains("subject-path") && inputs.contains("push-to-registry"),
+        "the fixture is attest's action.yml"
+    );
+    let w = workflow();
+    for job in JOBS {
+        let steps = w["jobs"][job]["steps"].as_sequence().unwrap();
+        assert_eq!(check_attest_steps(steps, job), 2, "{job}: the zip and the VSA are signed");
+        let step = |id: &str| steps.iter().find(|s| s["id"] == id).unwrap_or_else(|| panic!("{job}: step {id}"));
+        let (zip, vsa) = (step("attest-bundle"), step("attest-vsa"));
+        assert_eq!(zip["with"]["subject-path"], "${{ steps.audit.outputs.bundle-path }}");
+        assert_eq!(vsa["with"]["subject-digest"], "${{ steps.audit.outputs.image-subject-digest }}");
+        assert_eq!(vsa["with"]["predicate-type"], "https://slsa.dev/verification_summary/v1");
+        assert_eq!(vsa["with"]["predicate-path"], "${{ steps.audit.outputs.vsa-predicate-path }}");
+        assert_eq!(vsa["with"]["push-to-registry"], "${{ inputs.push-to-registry }}");
+        for s in [zip, vsa] {
+            assert!(s["if"].as_str().unwrap().contains("inputs.sign"), "{job}: signs only when asked: {s:?}");
+        }
+    }
+    // Signing needs id-token: write, which the read-only `audit` job never has.
+    assert!(w["jobs"]["audit"]["if"].as_str().unwrap().contains("!inputs.sign"));
+    // The README's snippets call it the same way.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut in_readme = 0;
+    for block in readme.split("```yaml").skip(1).filter_map(|b| b.split("```").next()) {
+        if !block.contains("actions/attest@") {
+            continue;
+        }
+        let doc: Value =
+            serde_norway::from_str(block).unwrap_or_else(|e| panic!("README snippet is not YAML: {e}\n{block}"));
+        in_readme += check_attest_steps(&steps_in(&doc), "README");
+    }
+    assert!(in_readme >= 2, "the README shows how to sign the zip and the VSA ({in_readme} attest steps)");
+}
+
+/// Every step anywhere in a snippet: a step list, a job's `steps:`, or a workflow's jobs.
+fn steps_in(doc: &Value) -> Vec<Value> {
+    match doc {
+        Value::Sequence(items) => {
+            let mut out: Vec<Value> =
+                items.iter().filter(|i| i.get("uses").is_some() || i.get("run").is_some()).cloned().collect();
+            out.extend(items.iter().flat_map(steps_in));
+            out
+        }
+        Value::Mapping(m) => m.values().flat_map(steps_in).collect(),
+        _ => Vec::new(),
     }
 }

@@ -14,12 +14,8 @@
 //! against the library's `verify_dir`, so thousands of them take seconds.
 
 use release_audit_test_support::copy_dir;
-use std::collections::HashMap;
-use std::io::Write as _;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use release_audit::bundle::manifest::Manifest;
 use release_audit::evidence::test_reports::parse::parse_file;
@@ -37,104 +33,12 @@ fn binary() -> PathBuf {
         .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_release-audit")), PathBuf::from)
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
 const E2E: &str = r#"<testsuites><testsuite name="e2e" tests="3" failures="1" time="1.5"><testcase classname="logs" name="a" time="0.5"/><testcase classname="logs" name="b" time="0.5"><skipped/></testcase><testcase classname="logs" name="c" time="0.5"><failure message="boom">expected 1
 got 2</failure></testcase></testsuite></testsuites>"#;
 const UNIT: &str = r#"{"Action":"run","Package":"example.com/p","Test":"TestA"}
 {"Action":"pass","Package":"example.com/p","Test":"TestA","Elapsed":0.1}
 {"Action":"pass","Package":"example.com/p","Elapsed":0.2}
 "#;
-
-/// A registry serving one multi-platform image (two platforms and an attestation) as
-/// `dev/app:1` and `prod/app:1.0.0`: the same build in two places.
-fn registry() -> String {
-    let child = |arch: &str| {
-        serde_json::to_vec(&serde_json::json!({
-            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{:064x}", arch.len()), "size": 100},
-            "layers": []
-        }))
-        .unwrap()
-    };
-    let (amd, arm) = (child("amd64"), child("arm64v8"));
-    let attestation = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.in-toto+json", "digest": format!("sha256:{:064x}", 7), "size": 1},
-        "layers": []
-    }))
-    .unwrap();
-    let index = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&amd), "size": amd.len(), "platform": {"os": "linux", "architecture": "amd64"}},
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&arm), "size": arm.len(), "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&attestation), "size": attestation.len(),
-             "platform": {"os": "unknown", "architecture": "unknown"},
-             "annotations": {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": sha256(&amd)}}
-        ]
-    }))
-    .unwrap();
-    let mut by_path: HashMap<String, (&'static str, Vec<u8>)> = HashMap::new();
-    for repo in ["dev/app", "prod/app"] {
-        for tag in ["1", "1.0.0"] {
-            by_path.insert(
-                format!("/v2/{repo}/manifests/{tag}"),
-                ("application/vnd.oci.image.index.v1+json", index.clone()),
-            );
-        }
-        by_path.insert(
-            format!("/v2/{repo}/manifests/{}", sha256(&index)),
-            ("application/vnd.oci.image.index.v1+json", index.clone()),
-        );
-        for m in [&amd, &arm, &attestation] {
-            by_path.insert(
-                format!("/v2/{repo}/manifests/{}", sha256(m)),
-                ("application/vnd.oci.image.manifest.v1+json", m.clone()),
-            );
-        }
-    }
-    let by_path = Arc::new(by_path);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let by_path = by_path.clone();
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap_or(0);
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                        break;
-                    }
-                }
-                let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let (status, kind, body) = match by_path.get(&target) {
-                    Some((kind, body)) => ("200 OK", *kind, body.clone()),
-                    None if target == "/v2/" => ("200 OK", "application/json", b"{}".to_vec()),
-                    None => (
-                        "404 Not Found",
-                        "application/json",
-                        br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}"#.to_vec(),
-                    ),
-                };
-                let head = format!(
-                    "HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: {kind}\r\nDocker-Content-Digest: {}\r\nContent-Length: {}\r\n\r\n",
-                    sha256(&body),
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-            });
-        }
-    });
-    host
-}
 
 /// Which history the change trail reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -148,7 +52,7 @@ enum Trail {
 /// Writes a bundle with every kind of evidence through the binary; returns the step
 /// (kept alive for its files) and the unzipped bundle directory.
 async fn bundle(trail: Trail) -> (Step, PathBuf) {
-    let host = registry();
+    let host = crate::image_support::served::registry();
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
     let root = c.commit("release 1.2.2", "alice", &[], true);
@@ -172,11 +76,19 @@ async fn bundle(trail: Trail) -> (Step, PathBuf) {
     assert!(out.status.success(), "record-image: {}", String::from_utf8_lossy(&out.stderr));
     let record = std::fs::read(&record).unwrap();
 
+    if trail == Trail::SincePrevious {
+        // The release is the tag, and its image the build the tag push reported.
+        c.tag("1.2.3", &head);
+        build_on_tag_push(&fake, &host, &head).await;
+    }
     let backend = fake.add_run(800, "e2e.yml", &head, "success");
     let e2e = zip_bytes(&[("junit.xml", E2E.as_bytes()), ("image-record.json", &record)]);
     fake.seed_artifact(&backend, "pr-e2e-report", &e2e).await;
     fake.seed_artifact(&backend, "unit-report", &zip_bytes(&[("unit.json", UNIT.as_bytes())])).await;
     let mut step = Step::with_fake(&fake);
+    if trail == Trail::SincePrevious {
+        step.input("build-workflow", "build-image.yml").input("github-token", &fake.rest_token);
+    }
     step.input("release-version", "1.2.3")
         .input("run-ids", "800")
         .input("e2e-reports", "pr-e2e-report")
@@ -192,7 +104,45 @@ async fn bundle(trail: Trail) -> (Step, PathBuf) {
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 1, "the evidence holds a failed test: {}", result.stderr);
     let zip = step.resolve(&result.outputs["bundle-path"]);
+    if trail == Trail::SincePrevious {
+        let m = step.bundle_manifest(&result);
+        assert!(m["evidence"]["images"]["build"]["digest"].is_string(), "the build's digest is in the bundle: {m}");
+    }
     (step, zip.with_extension(""))
+}
+
+/// The tag push's build run of 1.2.3: image-builder's job logged the build report of
+/// the index `prod/app:1.0.0` names (its digest read through the CLI).
+async fn build_on_tag_push(fake: &FakeGitHub, host: &str, head: &str) {
+    let released = format!("{host}/prod/app:1.0.0");
+    let out =
+        Command::new(binary()).args(["digest", &released, "--insecure-registry", host, "--json"]).output().unwrap();
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let digest = read["images"][0]["digest"].as_str().expect("the index digest").to_string();
+    let report = serde_json::to_string_pretty(&serde_json::json!({
+        "status": "Succeeded", "pushed": true, "signed": true, "image_name": "app", "tags": ["1.0.0"],
+        "repository_path": format!("{host}/prod"), "images_list": [released], "digest": digest,
+        "architectures": ["linux/amd64", "linux/arm64"]
+    }))
+    .unwrap();
+    let mut log = String::from("2026-08-21T10:42:00.0000000Z ADO pipeline image build logs:\n");
+    for line in
+        ["---IMAGE BUILD REPORT---"].into_iter().chain(report.lines()).chain(["---END OF IMAGE BUILD REPORT---"])
+    {
+        log.push_str(&format!("2026-08-21T10:42:01.0000000Z 2026-08-21T10:41:56.4260338Z {line}\n"));
+    }
+    fake.add_push_run(700, "build-image.yml", "1.2.3", head, "success");
+    let step = release_audit_test_support::fake::FakeStep::completed(
+        "Build image",
+        "success",
+        "2026-08-21T10:30:00Z",
+        "2026-08-21T10:42:30Z",
+    );
+    fake.add_job(
+        700,
+        release_audit_test_support::fake::FakeJob::completed(7001, "build-image / Build image", "success", vec![step]),
+    );
+    fake.seed_job_log(7001, log.as_bytes()).await;
 }
 
 fn files_below(root: &Path, dir: &Path, out: &mut Vec<String>) {
@@ -531,7 +481,7 @@ async fn edit_everything(trail: Trail) {
         let bytes = std::fs::read(original.join(file)).unwrap();
         let json = file == "manifest.json"
             || file.starts_with("changes/")
-            || (file.starts_with("images/") && !file.starts_with("images/manifests/"))
+            || (file.starts_with("images/") && !file.starts_with("images/manifests/") && !file.ends_with(".log"))
             || file.starts_with("statements/")
             || file.ends_with("image-record.json");
         if json {

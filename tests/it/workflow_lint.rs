@@ -32,12 +32,14 @@ fn shipped() -> Vec<PathBuf> {
     files.push(root().join("action.yml"));
     files.push(root().join("record/action.yml"));
     files.push(root().join("attach/action.yml"));
+    files.push(root().join("archive/action.yml"));
     files
 }
 
-/// The README's fenced YAML blocks.
+/// The fenced YAML blocks of the README and of docs/kyma.md (the other Kyma recipes).
 fn readme_yaml_blocks() -> Vec<String> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap()
+        + &std::fs::read_to_string(root().join("docs/kyma.md")).unwrap();
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in readme.lines() {
@@ -101,7 +103,7 @@ fn as_workflow(block: &str) -> Option<serde_norway::Value> {
         return None;
     };
     let trigger: Value = serde_norway::from_str(
-        "workflow_dispatch:\n  inputs:\n    version:\n      type: string\n      required: true\n",
+        "workflow_dispatch:\n  inputs:\n    version:\n      type: string\n      required: true\n    pre_release:\n      type: boolean\n      default: false\n",
     )
     .unwrap();
     workflow.entry("on".into()).or_insert(trigger);
@@ -116,7 +118,21 @@ fn as_workflow(block: &str) -> Option<serde_norway::Value> {
         }
     }
     for name in needed {
-        let stand_in: Value = serde_norway::from_str("runs-on: ubuntu-24.04\nsteps:\n  - run: 'true'\n").unwrap();
+        let mut stand_in: Value =
+            serde_norway::from_str("runs-on: ubuntu-24.04\nsteps:\n  - id: stand-in\n    run: 'true'\n").unwrap();
+        // The outputs the block reads of a job it does not show (`needs.<job>.outputs.<name>`).
+        let prefix = format!("needs.{name}.outputs.");
+        let mut outputs = Mapping::new();
+        for (at, _) in block.match_indices(&prefix) {
+            let output: String = block[at + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            outputs.insert(output.into(), "${{ steps.stand-in.outputs.value }}".into());
+        }
+        if !outputs.is_empty() {
+            stand_in.as_mapping_mut().unwrap().insert("outputs".into(), Value::Mapping(outputs));
+        }
         jobs.entry(name.into()).or_insert(stand_in);
     }
     Some(Value::Mapping(workflow))
@@ -167,6 +183,8 @@ fn every_action_reference_is_a_full_commit_sha() {
     }
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     mutable.extend(mutable_refs(&readme, "README.md"));
+    let kyma = std::fs::read_to_string(root().join("docs/kyma.md")).unwrap();
+    mutable.extend(mutable_refs(&kyma, "docs/kyma.md"));
     assert!(mutable.is_empty(), "pin these by full commit SHA with the version in a comment:\n{}", mutable.join("\n"));
     // The check itself: a tag and a branch are caught, a SHA and a placeholder are not.
     let sample = "- uses: actions/checkout@v7\n  uses: a/b/c@main\nuses: a/b@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7\nuses: a/b@<commit sha>\n";

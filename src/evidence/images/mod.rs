@@ -15,6 +15,7 @@
 //! files in a bundle, for `verify`. Evidence here is plain data: every string from a
 //! registry, a cluster or an input is escaped where it is rendered, not here.
 
+pub mod build;
 pub mod explain;
 pub mod manifest;
 pub mod record;
@@ -124,6 +125,10 @@ pub struct ImageEvidence {
     /// the audit (a record nobody can check proves nothing, and must not be ignored).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub record_problems: Vec<String>,
+    /// Where the expected digest came from when the build on the tag push reported it
+    /// (`build-workflow`): the runs, their logs in the bundle, the report read from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<build::BuildDigest>,
 }
 
 fn is_zero(n: &usize) -> bool {

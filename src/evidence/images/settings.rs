@@ -112,6 +112,9 @@ pub struct ImageSettings {
     pub access: RegistryAccess,
     /// Largest layer (compressed bytes) whose tar entries are diffed; 0 turns layer diffs off.
     pub layer_diff_limit: u64,
+    /// Where the build on the tag push logged its report (`build-workflow`): its
+    /// digest becomes the expected digest of the pairs whose released image it pushed.
+    pub build: Option<super::build::BuildSource>,
 }
 
 impl ImageSettings {

@@ -20,6 +20,7 @@ pub mod jobs;
 
 use jobs::JobTie;
 pub mod parse;
+pub mod summary;
 
 use globset::GlobMatcher;
 use serde::{Deserialize, Serialize};

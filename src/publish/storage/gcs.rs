@@ -348,6 +348,64 @@ fn random_hex() -> String {
     hex::encode(bytes)
 }
 
+/// A page of `objects.list`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectList {
+    #[serde(default)]
+    items: Vec<ListedResource>,
+    next_page_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedResource {
+    name: String,
+    size: Option<String>,
+    generation: Option<String>,
+    time_created: Option<String>,
+}
+
+/// Listing, for `release-audit archive` (kept apart from the upload path).
+impl Client {
+    /// One page of `objects.list` under `prefix`: the objects and the next page token.
+    pub(super) async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        what: &str,
+    ) -> Result<(Vec<super::read::Listed>, Option<String>)> {
+        let mut url = format!(
+            "{}/storage/v1/b/{}/o?maxResults=1000&prefix={}",
+            self.endpoint,
+            self.bucket,
+            percent_encode(prefix, false)
+        );
+        if let Some(token) = token {
+            url.push_str(&format!("&pageToken={}", percent_encode(token, false)));
+        }
+        let response = self.send(reqwest::Method::GET, &url, what).await?;
+        if !response.status().is_success() {
+            return Err(self.refusal(response, what).await);
+        }
+        let body = read_bounded(response, 16 * 1024 * 1024, what).await?;
+        let list: ObjectList = serde_json::from_slice(&body).map_err(|e| {
+            Error::service(what, format!("unexpected listing: {e}"), "check the endpoint in `storage-url`")
+        })?;
+        let objects = list
+            .items
+            .into_iter()
+            .map(|o| super::read::Listed {
+                key: o.name,
+                size: o.size.and_then(|s| s.parse().ok()).unwrap_or(0),
+                version: o.generation.unwrap_or_default(),
+                stored_at: o.time_created.unwrap_or_default(),
+            })
+            .collect();
+        Ok((objects, list.next_page_token))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

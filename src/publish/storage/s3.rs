@@ -343,6 +343,85 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), data).as_ref().to_vec()
 }
 
+/// Listing, for `release-audit archive` (kept apart from the upload path).
+impl Client {
+    /// One page of ListObjectsV2 under `prefix`: the objects and the continuation token.
+    pub(super) async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        what: &str,
+    ) -> Result<(Vec<super::read::Listed>, Option<String>)> {
+        let mut url = self.url("")?;
+        let mut query = format!("list-type=2&max-keys=1000&prefix={}", percent_encode(prefix, false));
+        if let Some(token) = token {
+            query.push_str(&format!("&continuation-token={}", percent_encode(token, false)));
+        }
+        url.set_query(Some(&query));
+        let response = send_with_retries(what, self.retry, |_| {
+            let builder = self.request(reqwest::Method::GET, &url, &[], EMPTY_SHA256);
+            async move { Ok(builder) }
+        })
+        .await?;
+        if !response.status().is_success() {
+            return Err(self.refusal(response, what).await);
+        }
+        let body = crate::http::read_bounded(response, 16 * 1024 * 1024, what).await?;
+        parse_listing(&body).map_err(|e| {
+            Error::service(what, format!("unexpected listing: {e}"), "check the endpoint in `storage-url`")
+        })
+    }
+}
+
+/// A ListObjectsV2 answer: (objects, next continuation token when truncated).
+fn parse_listing(body: &[u8]) -> std::result::Result<(Vec<super::read::Listed>, Option<String>), String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let (mut objects, mut next, mut truncated) = (Vec::new(), None, false);
+    let mut current: Option<super::read::Listed> = None;
+    let mut text = String::new();
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).map_err(|e| e.to_string())? {
+            Event::Start(e) => {
+                text.clear();
+                if e.name().into_inner() == "Contents" {
+                    current = Some(super::read::Listed {
+                        key: String::new(),
+                        size: 0,
+                        version: String::new(),
+                        stored_at: String::new(),
+                    });
+                }
+            }
+            Event::Text(t) => text.push_str(&t),
+            Event::GeneralRef(r) => match r.resolve_char_ref() {
+                Ok(Some(c)) => text.push(c),
+                _ => text.push_str(
+                    quick_xml::escape::resolve_predefined_entity(&r).ok_or_else(|| format!("entity &{};", &*r))?,
+                ),
+            },
+            Event::End(e) => {
+                let value = std::mem::take(&mut text);
+                match (e.name().into_inner(), current.as_mut()) {
+                    ("Contents", _) => objects.extend(current.take().filter(|o| !o.key.is_empty())),
+                    ("Key", Some(o)) => o.key = value,
+                    ("Size", Some(o)) => o.size = value.trim().parse().map_err(|_| format!("size `{value}`"))?,
+                    ("ETag", Some(o)) => o.version = value.trim().trim_matches('"').to_string(),
+                    ("LastModified", Some(o)) => o.stored_at = value.trim().to_string(),
+                    ("IsTruncated", None) => truncated = value.trim() == "true",
+                    ("NextContinuationToken", None) => next = Some(value.trim().to_string()),
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok((objects, if truncated { next } else { None }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +458,26 @@ mod tests {
         assert!(headers.contains(&("x-amz-security-token".to_string(), "tok".to_string())));
         let auth = &headers.iter().find(|(n, _)| n == "authorization").unwrap().1;
         assert!(auth.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token"), "{auth}");
+    }
+
+    #[test]
+    fn listings_give_keys_sizes_versions_and_the_next_page() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>a/</Prefix><KeyCount>2</KeyCount>
+<MaxKeys>2</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>
+<Contents><Key>a/R&amp;D/1.0/b.zip</Key><LastModified>2026-12-01T10:00:00.000Z</LastModified><ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>1234</Size><StorageClass>STANDARD</StorageClass></Contents>
+<Contents><Key>a/x.SHA256SUMS</Key><LastModified>2026-12-01T10:00:01.000Z</LastModified><ETag>"e1"</ETag><Size>90</Size></Contents>
+</ListBucketResult>"#;
+        let (objects, next) = parse_listing(body).unwrap();
+        assert_eq!(next.as_deref(), Some("1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="));
+        assert_eq!(objects.len(), 2);
+        assert_eq!(objects[0].key, "a/R&D/1.0/b.zip");
+        assert_eq!(objects[0].size, 1234);
+        assert_eq!(objects[0].version, "9b2cf535f27731c974343645a3985328");
+        assert_eq!(objects[0].stored_at, "2026-12-01T10:00:00.000Z");
+        let last = br#"<ListBucketResult><IsTruncated>false</IsTruncated><NextContinuationToken>x</NextContinuationToken></ListBucketResult>"#;
+        assert_eq!(parse_listing(last).unwrap(), (Vec::new(), None));
+        assert!(parse_listing(b"<ListBucketResult><Contents><Size>x</Size></Contents>").is_err());
     }
 
     #[test]

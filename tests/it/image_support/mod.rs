@@ -3,5 +3,6 @@
 pub mod build;
 pub mod fixture;
 pub mod registry;
+pub mod served;
 pub mod stub;
 pub mod token;

@@ -89,6 +89,10 @@ pub struct FakeRun {
     pub jobs: usize,
     /// Blob holding the run's log archive, when seeded.
     pub logs_blob: Option<String>,
+    /// What started the run (`workflow_dispatch` unless added with [`FakeGitHub::add_push_run`]).
+    pub event: String,
+    /// The branch or tag the run ran on (`main` unless given).
+    pub head_branch: String,
 }
 
 /// A job of a run with its steps, as the jobs API describes it (times in whole seconds,
@@ -309,6 +313,8 @@ impl FakeGitHub {
             created_at: timestamp_now(),
             jobs: 3,
             logs_blob: None,
+            event: "workflow_dispatch".into(),
+            head_branch: "main".into(),
         });
         fake
     }
@@ -356,7 +362,27 @@ impl FakeGitHub {
             created_at: timestamp_now(),
             jobs: 2,
             logs_blob: None,
+            event: "workflow_dispatch".into(),
+            head_branch: "main".into(),
         });
+        backend_id
+    }
+
+    /// Registers a run started by a push of `branch_or_tag` at `head_sha` (a tag push's
+    /// run has the tag as `head_branch`, as GitHub shows it); returns its backend id.
+    pub fn add_push_run(
+        &self,
+        id: u64,
+        workflow_file: &str,
+        branch_or_tag: &str,
+        head_sha: &str,
+        conclusion: &str,
+    ) -> String {
+        let backend_id = self.add_run(id, workflow_file, head_sha, conclusion);
+        let mut s = self.state.lock().unwrap();
+        let run = s.runs.iter_mut().find(|r| r.id == id).expect("just added");
+        run.event = "push".into();
+        run.head_branch = branch_or_tag.into();
         backend_id
     }
 
@@ -832,6 +858,8 @@ struct Paging {
     name: Option<String>,
     head_sha: Option<String>,
     status: Option<String>,
+    event: Option<String>,
+    branch: Option<String>,
 }
 
 fn not_found() -> Response {
@@ -842,7 +870,7 @@ fn run_json(ctx: &Ctx, owner: &str, repo: &str, r: &FakeRun) -> Value {
     json!({
         "id": r.id, "name": r.workflow_file, "path": format!(".github/workflows/{}", r.workflow_file),
         "head_sha": r.head_sha, "run_attempt": r.run_attempt, "status": r.status, "conclusion": r.conclusion,
-        "created_at": r.created_at, "event": "workflow_dispatch",
+        "created_at": r.created_at, "event": r.event, "head_branch": r.head_branch,
         "html_url": format!("https://github.com/{owner}/{repo}/actions/runs/{}", r.id),
         "url": format!("{}/repos/{owner}/{repo}/actions/runs/{}", ctx.base_url, r.id),
     })
@@ -875,7 +903,7 @@ async fn rest_workflow_runs(
         &ctx,
         &headers,
         "GET workflow runs",
-        json!({"workflow": workflow, "head_sha": q.head_sha, "status": q.status}),
+        json!({"workflow": workflow, "head_sha": q.head_sha, "status": q.status, "event": q.event, "branch": q.branch}),
     ) {
         return r;
     }
@@ -886,6 +914,8 @@ async fn rest_workflow_runs(
         .filter(|r| r.workflow_file == workflow)
         .filter(|r| q.head_sha.as_ref().is_none_or(|h| &r.head_sha == h))
         .filter(|r| q.status.as_ref().is_none_or(|st| &r.status == st))
+        .filter(|r| q.event.as_ref().is_none_or(|e| &r.event == e))
+        .filter(|r| q.branch.as_ref().is_none_or(|b| &r.head_branch == b))
         .collect();
     runs.sort_by_key(|r| std::cmp::Reverse(r.id));
     let all: Vec<Value> = runs.iter().map(|r| run_json(&ctx, &owner, &repo, r)).collect();
