@@ -2,10 +2,12 @@
 //! merge-commit history: pull requests of `per-pr - 1` branch commits plus their merge
 //! commit, each approved on its head; or `squash`: one commit per pull request), runs
 //! the release-audit binary against it with `previous-release: auto`, and prints the
-//! wall time, the REST requests the fake answered and what the manifest says.
+//! wall time, the REST requests and GraphQL points the fake answered and what the
+//! manifest says. `rest` as the fourth argument refuses GraphQL (404, a server without
+//! it): the REST path alone, as the trail read before the bulk reads (the "before" row).
 //! Run by `benches/changes.sh` (which starts Azurite for the fake).
 //!
-//! Usage: changes <release-audit-binary> <commits> <per-pr | squash>
+//! Usage: changes <release-audit-binary> <commits> <per-pr | squash> [rest]
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,6 +23,7 @@ async fn main() {
     };
     let commits: usize = commits.parse().expect("a number of commits");
     let per_pr: usize = if shape == "squash" { 1 } else { shape.parse().expect("commits per pull request, or squash") };
+    let rest_only = args.get(4).is_some_and(|a| a == "rest");
 
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
@@ -50,6 +53,9 @@ async fn main() {
         made += per_pr;
     }
 
+    if rest_only {
+        c.refuse_graphql(404);
+    }
     let mut step = Step::with_fake(&fake);
     step.input("release-version", "1.1.0")
         .input("required-reports", "none")
@@ -64,21 +70,31 @@ async fn main() {
         serde_json::from_slice(&std::fs::read(step.resolve(&result.outputs["manifest-path"])).expect("manifest"))
             .expect("JSON");
     let changes = &manifest["evidence"]["changes"];
-    let answered = c.request_count() + fake.calls("GET releases").len();
+    let answered = c.request_count() + fake.calls("GET releases").len() - c.requests_to("POST graphql");
     let by_route = {
         let s = c.state.lock().unwrap();
         let mut m = std::collections::BTreeMap::<String, usize>::new();
         for (route, _) in &s.requests {
-            *m.entry(route.clone()).or_default() += 1;
+            if route != "POST graphql" {
+                *m.entry(route.clone()).or_default() += 1;
+            }
         }
         m
     };
+    let path = if rest_only { "REST only (before)" } else { "GraphQL bulk reads (after)" };
     println!(
-        "{made} commits in {number} pull requests ({shape}): {:.2} s, {answered} REST requests (the manifest says {} of budget {}), by route {by_route:?}",
+        "{made} commits in {number} pull requests ({shape}), {path}: {:.2} s, {answered} REST requests (the manifest says {} of budget {}), {} GraphQL points in {} queries (the manifest says {}), by route {by_route:?}",
         elapsed.as_secs_f64(),
         changes["requests"],
-        changes["request_budget"]
+        changes["request_budget"],
+        c.graphql_points(),
+        c.requests_to("POST graphql"),
+        changes["graphql"]
     );
+    let pulls: serde_json::Value =
+        serde_json::from_slice(&step.bundle_file(&result, "changes/pulls.json")).expect("changes/pulls.json");
+    let named = pulls.as_array().map_or(0, |p| p.iter().filter(|p| p["merged_by"]["login"].is_string()).count());
+    println!("mergers named: {named} of {number}");
     println!("counts: {}", changes["counts"]);
     for note in changes["notes"].as_array().into_iter().flatten() {
         println!("note: {}", note.as_str().unwrap_or_default());

@@ -32,8 +32,10 @@ ensure_packages() {
   fi
   if [ ! -f "$RA_ROOT/tests/node/node_modules/@actions/artifact/package.json" ] || [ ! -f "$RA_ROOT/tests/node/node_modules/artifact6/package.json" ] \
     || [ ! -x "$RA_ROOT/tests/node/node_modules/.bin/azurite-blob" ] \
-    || [ ! -f "$RA_ROOT/tests/node/node_modules/@octokit/openapi/generated/api.github.com.json" ]; then
-    log "installing npm packages (Azurite, @actions/artifact 2 and 6, @octokit/openapi) from tests/node/package-lock.json"
+    || [ ! -f "$RA_ROOT/tests/node/node_modules/@octokit/openapi/generated/api.github.com.json" ] \
+    || [ ! -f "$RA_ROOT/tests/node/node_modules/@octokit/graphql-schema/schema.graphql" ] \
+    || [ ! -f "$RA_ROOT/tests/node/node_modules/graphql/package.json" ]; then
+    log "installing npm packages (Azurite, @actions/artifact 2 and 6, @octokit/openapi, @octokit/graphql-schema, graphql) from tests/node/package-lock.json"
     (cd "$RA_ROOT/tests/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
   local pip_missing=()

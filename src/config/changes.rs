@@ -8,7 +8,7 @@
 
 use super::RawInputs;
 use crate::error::{Error, Result};
-use crate::evidence::changes::{ChangeSettings, DEFAULT_REQUEST_BUDGET};
+use crate::evidence::changes::{ChangeSettings, DEFAULT_POINT_BUDGET, DEFAULT_REQUEST_BUDGET};
 use crate::github::runner::RunnerContext;
 
 /// `previous-release` value that asks for the automatic search.
@@ -107,6 +107,7 @@ pub fn settings(
         require_release_approval,
         release_approval_environments: raw.list("release-approval-environments"),
         request_budget: DEFAULT_REQUEST_BUDGET,
+        point_budget: DEFAULT_POINT_BUDGET,
         // Checked by the seam before this (an invalid `timeout` stops there).
         timeout: raw.get("timeout").and_then(super::parse_duration).unwrap_or(super::DEFAULT_TIMEOUT),
         // The run sets the audit's own deadline when it starts the stage.

@@ -4,6 +4,7 @@
 pub mod artifacts;
 pub mod blob;
 pub mod commands;
+pub mod graphql;
 pub mod jobs;
 pub mod rest;
 pub mod runner;

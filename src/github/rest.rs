@@ -191,6 +191,15 @@ impl Rest {
         })
     }
 
+    /// GitHub's GraphQL endpoint beside this REST API: `{api}/graphql` on github.com,
+    /// `https://host/api/graphql` for a GitHub Enterprise Server's `https://host/api/v3`.
+    pub fn graphql_url(&self) -> String {
+        match self.api_url.strip_suffix("/api/v3") {
+            Some(host) => format!("{host}/api/graphql"),
+            None => format!("{}/graphql", self.api_url),
+        }
+    }
+
     /// The repository this client reads and writes (`owner/repo`).
     pub fn repository(&self) -> &str {
         &self.repository
@@ -444,6 +453,12 @@ impl Rest {
     }
 }
 
+/// The requests GitHub says are left of the rate limit this answer counted against
+/// (`x-ratelimit-remaining`), when it says so.
+pub fn remaining(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    headers.get("x-ratelimit-remaining")?.to_str().ok()?.trim().parse().ok()
+}
+
 /// What a request came back with: done (success or redirect), or refused.
 #[derive(Debug)]
 pub enum Answer {
@@ -551,6 +566,9 @@ mod bounds_tests {
         let later = rest.bounded_by(Duration::from_secs(2), Instant::now() + Duration::from_secs(60));
         assert_eq!(later.attempt_time("x").unwrap().unwrap(), (Duration::from_secs(2), false));
         let passed = rest.bounded_by(REQUEST_TIME_LIMIT, Instant::now());
+        assert_eq!(rest.graphql_url(), "http://127.0.0.1:9/graphql");
+        let ghes = Rest::new(crate::http::client(), "https://ghe.example/api/v3/", "o/r", Secret::new("t"));
+        assert_eq!(ghes.graphql_url(), "https://ghe.example/api/graphql");
         let e = passed.attempt_time("comparison 1.2.2...abc").unwrap_err().to_string();
         assert!(e.contains("127.0.0.1:9") && e.contains("`timeout`"), "{e}");
     }

@@ -163,6 +163,11 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     // bots (issue 18, the change trail's four-eyes rule), it feeds nothing.
     ("changes/approvals.json", "/approvals/*/user/bot"),
     ("manifest.json", "/evidence/changes/previous_found_by"),
+    // What the change trail spent of GitHub's rate limits (GraphQL points, and what GitHub
+    // said remained): facts of the run, which no file in the bundle records. They feed no
+    // count, classification or control (what was not read is `not checked` in the files).
+    ("manifest.json", "/evidence/changes/graphql"),
+    ("manifest.json", "/evidence/changes/rest_remaining"),
     // The version of the tool that wrote the bundle: said so an auditor knows which
     // release-audit to verify it with; nothing depends on it.
     ("manifest.json", "/tool/version"),

@@ -13,22 +13,22 @@ use crate::binary;
 
 /// The history every test starts from (oldest first), with what each commit must be
 /// classified as.
-struct History {
-    base: String,
-    reviewed: String,
-    self_approved: String,
-    stale: String,
-    direct: String,
-    dismissed: String,
-    bot: String,
-    branch: [String; 2],
-    merge: String,
-    ghost: String,
+pub(crate) struct History {
+    pub(crate) base: String,
+    pub(crate) reviewed: String,
+    pub(crate) self_approved: String,
+    pub(crate) stale: String,
+    pub(crate) direct: String,
+    pub(crate) dismissed: String,
+    pub(crate) bot: String,
+    pub(crate) branch: [String; 2],
+    pub(crate) merge: String,
+    pub(crate) ghost: String,
 }
 
 const STALE_APPROVAL: &str = "0123456789abcdef0123456789abcdef01234567";
 
-fn history(c: &FakeChanges) -> History {
+pub(crate) fn history(c: &FakeChanges) -> History {
     let root = c.commit("initial", "alice", &[], true);
     c.tag("1.2.1", &root);
     let base = c.commit("release 1.2.2", "alice", &[&root], true);
@@ -74,7 +74,7 @@ fn history(c: &FakeChanges) -> History {
 
 /// Release 1.2.2, then `count` squash-merged pull requests of one commit each, every one
 /// approved by another on its final head; returns the newest commit.
-fn squash_merged(c: &FakeChanges, count: u64) -> String {
+pub(crate) fn squash_merged(c: &FakeChanges, count: u64) -> String {
     let root = c.commit("release 1.2.2", "alice", &[], true);
     c.tag("1.2.2", &root);
     let mut head = root;
@@ -87,7 +87,7 @@ fn squash_merged(c: &FakeChanges, count: u64) -> String {
     head
 }
 
-fn step(fake: &FakeGitHub, head: &str) -> Step {
+pub(crate) fn step(fake: &FakeGitHub, head: &str) -> Step {
     let mut step = Step::with_fake(fake);
     step.input("release-version", "1.2.3")
         .input("required-reports", "none")
@@ -99,21 +99,22 @@ fn step(fake: &FakeGitHub, head: &str) -> Step {
 /// The requests the change trail made: every request the fake's change routes and its
 /// releases route answered, less the release tag's lookup (the audit's own, before the
 /// trail; not the trail's budget).
-fn trail_requests(fake: &FakeGitHub) -> usize {
+pub(crate) fn trail_requests(fake: &FakeGitHub) -> usize {
     fake.changes.request_count() + fake.calls("GET releases").len()
         - fake.changes.requests_to("GET git ref")
         - fake.changes.requests_to("GET git tag")
+        - fake.changes.requests_to("POST graphql")
 }
 
 fn bundle_file(step: &Step, result: &StepResult, rel: &str) -> Vec<u8> {
     step.bundle_file(result, rel)
 }
 
-fn json(step: &Step, result: &StepResult, rel: &str) -> Value {
+pub(crate) fn json(step: &Step, result: &StepResult, rel: &str) -> Value {
     serde_json::from_slice(&bundle_file(step, result, rel)).unwrap()
 }
 
-fn status_of<'a>(commits: &'a Value, sha: &str) -> &'a Value {
+pub(crate) fn status_of<'a>(commits: &'a Value, sha: &str) -> &'a Value {
     &commits
         .as_array()
         .unwrap()
@@ -122,7 +123,7 @@ fn status_of<'a>(commits: &'a Value, sha: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{sha} is not in commits.json"))["review"]
 }
 
-fn verify(path: &Path) -> (i32, String) {
+pub(crate) fn verify(path: &Path) -> (i32, String) {
     let out = Command::new(binary()).arg("verify").arg(path).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -173,6 +174,9 @@ async fn every_commit_is_classified_and_the_bundle_holds_the_trail() {
     fake.changes.approval(RUN_ID, "release-lead", "approved", "production", "ship it");
     fake.changes.merged_by(16, Some("grace"));
     fake.changes.merged_by(17, None);
+    // The REST path (a server without GraphQL); tests/it/changes_graphql.rs holds the
+    // bulk path to the same classifications.
+    fake.changes.refuse_graphql(404);
 
     let mut step = step(&fake, &h.ghost);
     step.input("previous-release", "auto");
@@ -428,6 +432,7 @@ async fn a_first_release_says_so() {
 async fn a_range_beyond_the_request_budget_is_cut_and_said() {
     let fake = FakeGitHub::start().await;
     let head = squash_merged(&fake.changes, 900);
+    fake.changes.refuse_graphql(404); // the REST path's own budget
     let mut step = step(&fake, &head);
     step.input("require-reviewed-changes", "true");
     let result = step.run(&binary(), &[]).await;
@@ -481,6 +486,7 @@ async fn the_merger_is_read_with_what_the_budget_has_left_newest_first() {
     for n in 1..=PULLS {
         fake.changes.merged_by(n, Some("maintainer"));
     }
+    fake.changes.refuse_graphql(404); // the REST path's own budget
     let mut step = step(&fake, &head);
     step.input("require-reviewed-changes", "true");
     let result = step.run(&binary(), &[]).await;
@@ -690,7 +696,9 @@ async fn an_approver_who_wrote_or_committed_part_of_the_pull_request_is_not_a_se
     assert_eq!(pull(2)["review"], serde_json::json!({"status": "approved_by_contributor", "by": ["erin"]}));
     assert_eq!(pull(3)["review"]["status"], "reviewed");
     assert!(result.summary.contains("who also wrote commits of it"), "{}", result.summary);
-    assert_eq!(fake.changes.requests_to("GET pull commits"), 3, "read only where an approval would count");
+    // Who wrote them came with the bulk read (GraphQL); the REST path reads them only
+    // where an approval would count (one request each).
+    assert_eq!(fake.changes.requests_to("GET pull commits"), 0, "read in bulk");
     let (code, out) = verify(&strict.resolve(&result.outputs["bundle-path"]));
     assert_eq!(code, 0, "{out}");
 }

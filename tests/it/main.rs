@@ -18,6 +18,7 @@ mod archive;
 mod artifacts_faults;
 mod attach;
 mod changes;
+mod changes_graphql;
 mod changes_openapi;
 mod collect_no_false_pass;
 mod collect_reports;

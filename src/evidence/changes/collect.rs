@@ -1,5 +1,6 @@
-//! Reads the change trail from GitHub through the one REST client ([`Rest::send`]), in
-//! an order that keeps the cheap, decisive facts safe when the request budget runs out:
+//! Reads the change trail from GitHub through the one REST client ([`Rest::send`]) and,
+//! for the pull requests, in bulk through GraphQL on the same transport ([`bulk`]), in
+//! an order that keeps the cheap, decisive facts safe when a budget runs out:
 //!
 //! 1. the run's environment approvals (one request);
 //! 2. the previous release: the `previous-release` input, or the newest published
@@ -8,14 +9,20 @@
 //!    [`super::previous`]): `/releases`, `/tags` (up to 10 pages each), one
 //!    `/compare` per candidate;
 //! 3. the range: `/compare/{base}...{head}`, every page (100 commits each);
-//! 4. per commit its merged pull requests (`/commits/{sha}/pulls`) — merge commits
-//!    first, newest first, each mapping its whole merged branch without further
-//!    requests — and for each new pull request its reviews (`/pulls/{n}/reviews`) and,
-//!    when an approval would count, who wrote its commits (`/pulls/{n}/commits`).
-//! 5. last, as it decides no control: each pull request's merger (`/pulls/{n}`, the only
-//!    answer naming it), newest first, with what the budget has left.
+//! 4. the merged pull requests, in bulk through GraphQL ([`bulk`]: by base branch, with
+//!    reviews, commits and merger; then the associated pull requests of the commits
+//!    still unmapped). Where GraphQL is refused or its budget spent, through REST: closed
+//!    pull requests in bulk, then per commit its merged pull requests
+//!    (`/commits/{sha}/pulls`) — merge commits first, newest first, each mapping its
+//!    whole merged branch without further requests — and for each new pull request its
+//!    reviews (`/pulls/{n}/reviews`) and, when an approval would count, who wrote its
+//!    commits (`/pulls/{n}/commits`); the same for what one GraphQL page cannot hold.
+//! 5. last, as it decides no control: the merger of each pull request GraphQL did not
+//!    read (`/pulls/{n}`, the only REST answer naming it), newest first, with what the
+//!    budget has left.
 //!
-//! Every request (retries included) is counted; when the budget is spent, the commits
+//! Every request (retries included) is counted, and every GraphQL point; neither budget
+//! takes more than half of what GitHub says remains. When the budget is spent, the commits
 //! not yet looked up are recorded as *not checked* with that reason — never as
 //! reviewed. Refusals (403 without `pull-requests: read`, 404 for a deleted tag or
 //! unrelated histories) become notes that the summary and the manifest show.
@@ -27,7 +34,7 @@
 //! then does not hold) — never a failed audit. What is kept is bounded per field.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -41,6 +48,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::github::rest::{Answer, Page, REQUEST_TIME_LIMIT, Refusal, Rest};
+
+#[path = "bulk.rs"]
+pub mod bulk;
 
 /// The largest range read (100 pages of the compare API); beyond it, a note.
 const MAX_COMMITS: usize = 10_000;
@@ -73,20 +83,71 @@ fn too_large() -> String {
     format!("GitHub's answer was larger than {} MiB and was not read", MAX_PAGE_BYTES / (1024 * 1024))
 }
 
-/// The REST client with a request counter and a budget.
+/// The REST client with a request counter and a budget: the configured maximum, cut to
+/// half of what GitHub says remains (`x-ratelimit-remaining`) as the answers say it.
 struct Api<'a> {
     rest: &'a Rest,
     used: AtomicU32,
-    budget: u32,
+    /// The configured maximum.
+    configured: u32,
+    /// The most this stage may take (never above `configured`).
+    cap: AtomicU32,
+    /// What GitHub last said remained (`u64::MAX`: not said), and what it said first
+    /// plus the requests made by then (what remained when the stage began).
+    remaining: AtomicU64,
+    first_remaining: AtomicU64,
 }
 
 impl Api<'_> {
+    fn new(rest: &Rest, budget: u32) -> Api<'_> {
+        Api {
+            rest,
+            used: AtomicU32::new(0),
+            configured: budget,
+            cap: AtomicU32::new(budget),
+            remaining: AtomicU64::new(u64::MAX),
+            first_remaining: AtomicU64::new(u64::MAX),
+        }
+    }
+
     fn used(&self) -> u32 {
         self.used.load(Ordering::Relaxed)
     }
 
+    /// The most this stage may take now.
+    fn budget(&self) -> u32 {
+        self.cap.load(Ordering::Relaxed)
+    }
+
     fn left(&self) -> u32 {
-        self.budget.saturating_sub(self.used())
+        self.budget().saturating_sub(self.used())
+    }
+
+    /// What GitHub last said remained of the REST rate limit.
+    fn remaining(&self) -> Option<u64> {
+        Some(self.remaining.load(Ordering::Relaxed)).filter(|r| *r != u64::MAX)
+    }
+
+    /// After an answer that says `remaining` are left (this request counted): the stage
+    /// takes at most half of what remained before it.
+    fn saw_remaining(&self, remaining: u64) {
+        let before = self.used().saturating_sub(1) as u64;
+        self.remaining.store(remaining, Ordering::Relaxed);
+        let _ =
+            self.first_remaining.compare_exchange(u64::MAX, remaining + before, Ordering::Relaxed, Ordering::Relaxed);
+        let half = before + remaining.div_ceil(2);
+        self.cap.fetch_min(u32::try_from(half).unwrap_or(u32::MAX), Ordering::Relaxed);
+    }
+
+    /// The budget as a person reads it: `800 requests`, or `50 requests, half of the 100
+    /// GitHub said remained`.
+    fn said(&self) -> String {
+        let first = self.first_remaining.load(Ordering::Relaxed);
+        if self.budget() < self.configured && first != u64::MAX {
+            format!("{} requests, half of the {first} GitHub said remained", self.budget())
+        } else {
+            format!("{} requests", self.budget())
+        }
     }
 
     async fn get<T: DeserializeOwned>(&self, route: &str, what: &str) -> Result<Got<T>> {
@@ -101,6 +162,13 @@ impl Api<'_> {
                 std::future::ready(Ok(self.rest.request(reqwest::Method::GET, &url)))
             })
             .await?;
+        let said = match &answer {
+            Answer::Done(r) => crate::github::rest::remaining(r.headers()),
+            Answer::Refused(_) => None,
+        };
+        if let Some(remaining) = said {
+            self.saw_remaining(remaining);
+        }
         match answer {
             Answer::Done(r) => match self.rest.read_page(r, MAX_PAGE_BYTES, what).await? {
                 Page::Read(v) => Ok(Got::Ok(v)),
@@ -177,16 +245,22 @@ struct GhComparison {
     commits: Vec<GhCommit>,
 }
 
-/// A commit as `GET /pulls/{n}/commits` lists it: only who wrote it is read.
+/// A commit as `GET /pulls/{n}/commits` lists it: who wrote it, and its first line and
+/// author time (to find it rebased).
 #[derive(Deserialize)]
 struct GhPullCommit {
     author: Option<GhUser>,
     committer: Option<GhUser>,
+    #[serde(default)]
+    commit: Option<GhGitCommit>,
 }
 
 #[derive(Deserialize)]
 struct GhCommit {
     sha: String,
+    /// The commit's GraphQL node id (for the bulk lookups).
+    #[serde(default)]
+    node_id: Option<String>,
     commit: GhGitCommit,
     author: Option<GhUser>,
     committer: Option<GhUser>,
@@ -294,7 +368,7 @@ fn encode_ref(r: &str) -> String {
 pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRecord> {
     let deadline = settings.deadline.unwrap_or_else(|| Instant::now() + settings.timeout);
     let rest = rest.bounded_by(REQUEST_TIME_LIMIT, deadline);
-    let api = Api { rest: &rest, used: AtomicU32::new(0), budget: settings.request_budget };
+    let api = Api::new(&rest, settings.request_budget);
     // A second of grace: a request cut by the deadline ends with its own error, which
     // says what it was reading, rather than racing this one.
     let until = tokio::time::Instant::from_std(deadline + Duration::from_secs(1));
@@ -316,6 +390,10 @@ pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRec
 struct Trail {
     commits: Vec<Commit>,
     pulls: BTreeMap<u64, PullRequest>,
+    /// Each commit's GraphQL node id, where the comparison gave one.
+    node_ids: BTreeMap<String, String>,
+    /// What the GraphQL reads spent (`None`: none were made).
+    points: Option<bulk::Points>,
 }
 
 async fn gather(settings: &ChangeSettings, api: &Api<'_>) -> Result<ChangeRecord> {
@@ -338,7 +416,8 @@ async fn gather(settings: &ChangeSettings, api: &Api<'_>) -> Result<ChangeRecord
                 let complete = super::range_read_whole(&read.range, read.commits.len());
                 previous.range = Some(read.range);
                 trail.commits = read.commits;
-                map_pulls(api, read.since, complete, &mut trail, &mut notes).await?;
+                trail.node_ids = read.node_ids;
+                map_pulls(api, settings, read.since, complete, &mut trail, &mut notes).await?;
                 read_mergers(api, &mut trail.pulls, &mut notes).await?;
             }
         }
@@ -398,7 +477,7 @@ fn finish(
     trail: Trail,
     mut notes: Vec<String>,
 ) -> ChangeRecord {
-    let Trail { mut commits, pulls } = trail;
+    let Trail { mut commits, pulls, points, .. } = trail;
     let plain: Vec<PullRequest> = pulls.into_values().collect();
     let (pull_status, statuses, counts) = review::classify_all(&commits, &plain);
     for (c, s) in commits.iter_mut().zip(statuses) {
@@ -440,7 +519,14 @@ fn finish(
         release_approval,
         unreviewed,
         requests: api.used() as u64,
-        request_budget: settings.request_budget as u64,
+        request_budget: api.budget() as u64,
+        rest_remaining: api.remaining(),
+        graphql: points.map(|p| super::GraphqlSpent {
+            points: p.spent,
+            budget: p.cap,
+            remaining: p.remaining,
+            stopped: p.stopped,
+        }),
         notes,
     };
     ChangeRecord { evidence, commits, pulls, approvals, previous }
@@ -463,7 +549,7 @@ async fn listing<T: DeserializeOwned>(
         Got::OverBudget => (
             Vec::new(),
             false,
-            Some(format!("the request budget ({} requests) was spent before the {what} were listed", api.budget)),
+            Some(format!("the request budget ({}) was spent before the {what} were listed", api.said())),
         ),
         Got::TooLarge => (Vec::new(), false, Some(format!("the {what} could not be listed: {}", too_large()))),
     };
@@ -538,7 +624,7 @@ async fn judge_candidate(api: &Api<'_>, settings: &ChangeSettings, tag: String, 
             (Some(Comparison { status: "unrelated".into(), ahead_by: 0, behind_by: 0 }), Some(r.said()))
         }
         Got::Refused(r) => (None, Some(r.said())),
-        Got::OverBudget => (None, Some(format!("the request budget ({} requests) was spent", api.budget))),
+        Got::OverBudget => (None, Some(format!("the request budget ({}) was spent", api.said()))),
         Got::TooLarge => (None, Some(too_large())),
     };
     Ok(Candidate { tag, source, compared, note })
@@ -549,6 +635,7 @@ async fn judge_candidate(api: &Api<'_>, settings: &ChangeSettings, tag: String, 
 struct Compared {
     range: CommitRange,
     commits: Vec<Commit>,
+    node_ids: BTreeMap<String, String>,
     since: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
@@ -557,6 +644,7 @@ struct RangeRead {
     range: Option<CommitRange>,
     since: Option<chrono::DateTime<chrono::FixedOffset>>,
     commits: Vec<Commit>,
+    node_ids: BTreeMap<String, String>,
     /// Commits listed so far (also those skipped as malformed): the offset of the next page.
     listed: usize,
     total: usize,
@@ -580,8 +668,16 @@ async fn compare(
     base: &str,
     notes: &mut Vec<String>,
 ) -> Result<Option<Compared>> {
-    let mut read =
-        RangeRead { range: None, since: None, commits: Vec::new(), listed: 0, total: 0, size: 0, cut_messages: 0 };
+    let mut read = RangeRead {
+        range: None,
+        since: None,
+        commits: Vec::new(),
+        node_ids: BTreeMap::new(),
+        listed: 0,
+        total: 0,
+        size: 0,
+        cut_messages: 0,
+    };
     loop {
         match compare_page(api, settings, base, &mut read, notes).await? {
             Next::More => {}
@@ -595,7 +691,7 @@ async fn compare(
             read.cut_messages
         ));
     }
-    Ok(read.range.map(|range| Compared { range, commits: read.commits, since: read.since }))
+    Ok(read.range.map(|range| Compared { range, commits: read.commits, node_ids: read.node_ids, since: read.since }))
 }
 
 /// Reads one page of the range.
@@ -620,7 +716,7 @@ async fn compare_page(
         Got::OverBudget => {
             notes.push(format!(
                 "the request budget ({}) was spent while reading the range; {} of {} commits were read",
-                api.budget,
+                api.said(),
                 read.commits.len(),
                 read.total
             ));
@@ -650,7 +746,10 @@ async fn compare_page(
     }
     let n = cmp.commits.len();
     read.listed += n;
-    for c in cmp.commits {
+    for mut c in cmp.commits {
+        if let Some(id) = c.node_id.take().filter(|id| id.len() <= 200) {
+            read.node_ids.insert(c.sha.clone(), id);
+        }
         if let Some(commit) = commit_from(c, &mut read.cut_messages) {
             read.commits.push(commit);
         }
@@ -839,6 +938,16 @@ async fn read_reviews(
     stopped: &mut Stopped,
     notes: &mut Vec<String>,
 ) -> Result<()> {
+    if pull.reviews.is_some() {
+        // Read in bulk (GraphQL); who wrote the commits, when GraphQL could not list them all.
+        if pull.contributors.is_none()
+            && pull.contributors_note.is_none()
+            && !review::approvers_on_head(pull).is_empty()
+        {
+            read_contributors(api, pull, stopped).await?;
+        }
+        return Ok(());
+    }
     if let Some(why) = &stopped.reviews {
         pull.reviews_note = Some(why.clone());
         return Ok(());
@@ -861,7 +970,7 @@ async fn read_reviews(
             None => pull.reviews_note = Some(format!("the reviews could not be read ({})", r.said())),
         },
         Got::OverBudget => {
-            let why = format!("the request budget ({} requests) was spent before its reviews were read", api.budget);
+            let why = format!("the request budget ({}) was spent before its reviews were read", api.said());
             pull.reviews_note = Some(why.clone());
             stopped.reviews = Some(why);
             stopped.budget = true;
@@ -912,10 +1021,7 @@ async fn read_contributors(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut 
             None => pull.contributors_note = Some(format!("its commits could not be read ({})", r.said())),
         },
         Got::OverBudget => {
-            let why = format!(
-                "the request budget ({} requests) was spent before its reviews and commits were read",
-                api.budget
-            );
+            let why = format!("the request budget ({}) was spent before its reviews and commits were read", api.said());
             pull.contributors_note = Some(why.clone());
             drop_reviews(pull, &why);
             stopped.reviews = Some(why);
@@ -941,7 +1047,7 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
     let mut stopped: Option<String> = None;
     let mut cut = 0usize;
     for pull in pulls.values_mut().rev() {
-        if pull.merged_by.is_some() {
+        if pull.merged_by.is_some() || pull.merged_by_note.is_some() {
             continue;
         }
         if let Some(why) = &stopped {
@@ -964,10 +1070,8 @@ async fn read_mergers(api: &Api<'_>, pulls: &mut BTreeMap<u64, PullRequest>, not
                 None => pull.merged_by_note = Some(format!("it could not be read ({})", r.said())),
             },
             Got::OverBudget => {
-                let why = format!(
-                    "not read: the request budget ({} requests) was spent on the decisive reads first",
-                    api.budget
-                );
+                let why =
+                    format!("not read: the request budget ({}) was spent on the decisive reads first", api.said());
                 pull.merged_by_note = Some(why.clone());
                 stopped = Some(why);
                 cut += 1;
@@ -997,6 +1101,7 @@ struct Mapped {
 /// unmapped (merge commits first, newest first).
 async fn map_pulls(
     api: &Api<'_>,
+    settings: &ChangeSettings,
     since: Option<chrono::DateTime<chrono::FixedOffset>>,
     complete: bool,
     trail: &mut Trail,
@@ -1005,14 +1110,40 @@ async fn map_pulls(
     let graph = Graph::of(&trail.commits);
     let mut stopped = Stopped { lookups: None, reviews: None, budget: false };
     let mut mapped = Mapped::default();
+    let mut points = bulk::Points::new(settings.point_budget);
+    if settings.point_budget == 0 {
+        points.stopped = Some("not used (no GraphQL budget)".into());
+    }
     if let Some(since) = since {
-        list_pulls(api, since, &graph, trail, &mut stopped, &mut mapped, notes).await?;
+        let read = points.stopped.is_none()
+            && bulk::list_merged(api, &mut points, &settings.release_version, since, &graph, trail, &mut mapped)
+                .await?;
+        if !read || points.exhausted {
+            list_pulls(api, since, &graph, trail, &mut stopped, &mut mapped, notes).await?;
+            map_rebased(api, &graph, trail, &mut mapped).await?;
+        }
     }
     let numbers: Vec<u64> = trail.pulls.keys().rev().copied().collect();
     for n in numbers {
         if let Some(pull) = trail.pulls.get_mut(&n) {
             read_reviews(api, pull, &mut stopped, notes).await?;
         }
+    }
+    if points.stopped.is_none() {
+        for n in bulk::look_up(api, &mut points, complete, &graph, trail, &mut mapped).await? {
+            if let Some(pull) = trail.pulls.get_mut(&n) {
+                read_reviews(api, pull, &mut stopped, notes).await?;
+            }
+        }
+    }
+    if let Some(why) = points.stopped.as_ref().filter(|_| settings.point_budget > 0) {
+        notes.push(format!(
+            "the bulk reads through GraphQL stopped after {} points: {why}; the rest was read through the REST API",
+            points.spent
+        ));
+    }
+    if settings.point_budget > 0 {
+        trail.points = Some(points);
     }
     look_up_commits(api, complete, &graph, trail, &mut stopped, &mut mapped, notes).await?;
     log::info!(
@@ -1066,6 +1197,37 @@ async fn list_pulls(
             // The lookups one by one still map what the bulk read would have.
             Got::OverBudget | Got::TooLarge => break,
         }
+    }
+    Ok(())
+}
+
+/// The REST listing's rebase-merged pull requests: one whose merge commit is a plain
+/// commit with an unmapped parent in the range may have brought that parent too (a
+/// rebase merge); its commits (`GET /pulls/{n}/commits`, one request) say which, as in
+/// [`bulk::map_rebased`]. GitHub's commit lookup would not say it off the default branch.
+async fn map_rebased(api: &Api<'_>, graph: &Graph, trail: &mut Trail, mapped: &mut Mapped) -> Result<()> {
+    let candidates: Vec<(u64, usize)> = trail
+        .pulls
+        .values()
+        .rev()
+        .filter_map(|p| Some((p.number, *graph.index.get(p.merge_commit_sha.as_ref()?)?)))
+        .filter(|(_, i)| {
+            trail.commits[*i].parents.len() == 1
+                && graph.parents[*i].first().copied().flatten().is_some_and(|j| trail.commits[j].pulls.is_none())
+        })
+        .collect();
+    for (n, i) in candidates {
+        let what = format!("commits of pull request #{n}");
+        let Got::Ok(list) = api.pages::<GhPullCommit>(&format!("pulls/{n}/commits?"), MAX_PULL_COMMITS, &what).await?
+        else {
+            continue; // not mapped here: the lookups one by one still try
+        };
+        let own: Vec<(String, String)> = list
+            .into_iter()
+            .filter_map(|c| c.commit)
+            .filter_map(|c| Some((c.message.lines().next().unwrap_or("").to_string(), c.author?.date?)))
+            .collect();
+        mapped.by_branch += bulk::map_rebased(graph, &mut trail.commits, i, n, &own);
     }
     Ok(())
 }
@@ -1138,8 +1300,7 @@ async fn commit_pulls(
             None => commit.pulls_note = Some(format!("its pull requests could not be read ({})", r.said())),
         },
         Got::OverBudget => {
-            let why =
-                format!("the request budget ({} requests) was spent before this commit was looked up", api.budget);
+            let why = format!("the request budget ({}) was spent before this commit was looked up", api.said());
             commit.pulls_note = Some(why.clone());
             stopped.lookups = Some(why);
             stopped.budget = true;
@@ -1165,8 +1326,8 @@ fn budget_note(api: &Api<'_>, trail: &Trail, stopped: &Stopped, notes: &mut Vec<
         what.push(format!("the reviews of {unread} of {} pull requests were not read", trail.pulls.len()));
     }
     notes.push(format!(
-        "the request budget ({} requests, to stay within the job token's 1,000 requests per hour) ran out: {}; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
-        api.budget,
+        "the request budget ({}, to stay within the job token's 1,000 requests per hour) ran out: {}; their commits count as not checked. About {need} more requests would be needed (a token with a higher limit, or a smaller range, covers them)",
+        api.said(),
         what.join(" and ")
     ));
 }

@@ -2,8 +2,9 @@
 //! reviewed it, and who approved the release run.
 //!
 //! [`collect`](mod@collect) reads GitHub through the one REST client (previous release, the compare
-//! range with every page, the pull requests of each commit, their reviews, the run's
-//! environment approvals) within a request budget; [`review`] classifies as pure
+//! range with every page, the run's environment approvals) and the pull requests with
+//! their reviews in bulk through GraphQL (REST where GraphQL is refused), within a
+//! request and a points budget; [`review`] classifies as pure
 //! functions over the plain types below; [`previous`] chooses the previous release
 //! (published releases first, strict ancestors of the released commit only). The result
 //! is [`ChangeRecord`]: the four `changes/*.json` files (`commits`, `pulls`,
@@ -28,6 +29,10 @@ pub use review::{CommitStatus, PullStatus};
 /// GitHub allows a job token 1,000 requests per hour per repository; the change trail
 /// takes at most this many, leaving room for the rest of the audit.
 pub const DEFAULT_REQUEST_BUDGET: u32 = 800;
+/// A job token's GraphQL budget is 1,000 points per hour per repository, apart from the
+/// REST requests; the change trail takes at most this many (a 5,000-commit range takes
+/// about 100: every merged pull request with its reviews, 100 for 2 points).
+pub const DEFAULT_POINT_BUDGET: u32 = 500;
 /// Unreviewed commits named in the manifest and the failure reason (all are in
 /// `changes/commits.json`).
 pub const MAX_NAMED: usize = 50;
@@ -51,8 +56,12 @@ pub struct ChangeSettings {
     pub require_release_approval: bool,
     /// The environments whose approval is the release approval (empty: any).
     pub release_approval_environments: Vec<String>,
-    /// Most REST requests this stage may make.
+    /// Most REST requests this stage may make (and never more than half of what GitHub
+    /// says remains).
     pub request_budget: u32,
+    /// Most GraphQL points this stage may spend (and never more than half of what GitHub
+    /// says remains); 0: GraphQL is not used.
+    pub point_budget: u32,
     /// The audit's `timeout`: the stage ends by then (counted from `deadline`, or from
     /// the stage's start when no deadline is given).
     pub timeout: std::time::Duration,
@@ -272,6 +281,22 @@ pub struct NamedCommit {
     pub merged_by: Vec<String>,
 }
 
+/// What the change trail spent of the GraphQL budget (points, apart from REST requests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphqlSpent {
+    /// Points spent (GitHub's `rateLimit.cost` of each query, added up).
+    pub points: u64,
+    /// The most it allowed itself: the configured maximum, or half of what GitHub said
+    /// remained (`rateLimit.remaining`), whichever was less.
+    pub budget: u64,
+    /// What GitHub last said remained.
+    pub remaining: Option<u64>,
+    /// Why the rest was read through REST (GraphQL refused, or its budget spent); `None`:
+    /// GraphQL read all it was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
 /// The manifest's `changes` section.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEvidence {
@@ -293,7 +318,15 @@ pub struct ChangeEvidence {
     pub unreviewed: Vec<NamedCommit>,
     /// REST requests the trail took.
     pub requests: u64,
+    /// The most it allowed itself: the configured maximum, or half of what GitHub said
+    /// remained (`x-ratelimit-remaining`), whichever was less.
     pub request_budget: u64,
+    /// What GitHub last said remained of the REST rate limit; `None`: it did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_remaining: Option<u64>,
+    /// What the bulk reads spent of the GraphQL budget; `None`: GraphQL was not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graphql: Option<GraphqlSpent>,
     /// Clear statements about what could not be established, and why.
     pub notes: Vec<String>,
 }

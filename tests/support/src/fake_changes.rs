@@ -14,10 +14,21 @@
 //!   are in the history, and those pushed to it with [`FakeChanges::push_to_pull`]; a
 //!   squash-merged one without either lists its head, by its author), paged;
 //! - `GET /repos/{o}/{r}/actions/runs/{id}/approvals`;
-//! - `GET /repos/{o}/{r}/tags` — paged.
+//! - `GET /repos/{o}/{r}/tags` — paged;
+//! - `POST /graphql` — the two queries of the trail's bulk reads (`MergedPullRequests`,
+//!   `CommitPullRequests`), answered from the same history, with `rateLimit { cost
+//!   remaining }` computed by GitHub's rule from the query as sent (see [`crate::fake_graphql::query_cost`]).
+//!   Every query is kept ([`FakeChanges::graphql_queries`]) so that a test validates it
+//!   against GitHub's published schema.
+//!
+//! A pull request has a base branch (`main`, GitHub's default branch, unless
+//! [`FakeChanges::base`] says otherwise). As GitHub, the commit → pull request lookups
+//! (REST and GraphQL) list a merged pull request only when it was merged into the
+//! default branch: for a commit off the default branch they list only open ones.
 //!
 //! Answers carry every field GitHub's OpenAPI description requires for these
-//! operations (checked by tests/it/changes_openapi.rs). Every request is counted.
+//! operations (checked by tests/it/changes_openapi.rs). Every request is counted, and
+//! with [`FakeChanges::rate_remaining`] every REST answer says `x-ratelimit-remaining`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -26,7 +37,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -69,6 +80,8 @@ pub struct FakePull {
     pub merged_by: Option<String>,
     /// Commits pushed to it that are not in the history (a squash merge keeps none).
     pub pushed: Vec<FakeCommit>,
+    /// The branch it was merged into.
+    pub base: String,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +108,18 @@ pub struct ChangesState {
     pub stall_compare: bool,
     /// (route, path/query) of every request, in order.
     pub requests: Vec<(String, String)>,
+    /// `POST /graphql` answers this HTTP status (a server without GraphQL, or a token it
+    /// refuses); `None`: it answers.
+    pub refuse_graphql: Option<u16>,
+    /// What every REST answer says is left of the rate limit (`x-ratelimit-remaining`);
+    /// `None`: not said.
+    pub rest_remaining: Option<u64>,
+    /// GraphQL points left (`rateLimit.remaining`), less each query's cost.
+    pub graphql_remaining: u64,
+    /// Every GraphQL query answered: `{"query", "variables", "answer"}`.
+    pub graphql_queries: Vec<Value>,
+    /// GraphQL points spent (each query's cost as `rateLimit` said it).
+    pub graphql_points: u64,
     next_id: u64,
 }
 
@@ -114,7 +139,11 @@ struct Paging {
 impl FakeChanges {
     pub fn new(token: &str) -> Self {
         FakeChanges {
-            state: Arc::new(Mutex::new(ChangesState { next_id: 9_000_000, ..Default::default() })),
+            state: Arc::new(Mutex::new(ChangesState {
+                next_id: 9_000_000,
+                graphql_remaining: 5_000,
+                ..Default::default()
+            })),
             token: token.into(),
         }
     }
@@ -132,6 +161,8 @@ impl FakeChanges {
             .route("/repos/{owner}/{repo}/tags", get(tags))
             .route("/repos/{owner}/{repo}/git/ref/{*reference}", get(git_ref))
             .route("/repos/{owner}/{repo}/git/tags/{tag_sha}", get(git_tag))
+            .layer(axum::middleware::map_response_with_state(self.clone(), rate_headers))
+            .route("/graphql", post(crate::fake_graphql::graphql))
             .with_state(self.clone())
     }
 
@@ -200,7 +231,77 @@ impl FakeChanges {
             reviews: Vec::new(),
             merged_by: Some(author.into()),
             pushed: Vec::new(),
+            base: "main".into(),
         });
+    }
+
+    /// Pull request `number` was merged into `branch` (not the default branch `main`).
+    pub fn base(&self, number: u64, branch: &str) {
+        let mut s = self.state.lock().unwrap();
+        let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
+        pull.base = branch.into();
+    }
+
+    /// A pull request of `count` commits rebase-merged onto `onto`: the history gets a
+    /// copy of each (same first line, author and author time, new sha), the last copy is
+    /// its merge commit, and its own commits (as pushed) stay outside the history, as
+    /// GitHub keeps them. Returns the copies' shas, oldest first.
+    pub fn rebase_merged(&self, number: u64, title: &str, author: &str, onto: &str, count: usize) -> Vec<String> {
+        let mut copies = Vec::with_capacity(count);
+        let mut at = onto.to_string();
+        for i in 0..count {
+            at = self.commit(&format!("{title}: part {}", i + 1), author, &[&at], true);
+            copies.push(at.clone());
+        }
+        let mut s = self.state.lock().unwrap();
+        let pushed: Vec<FakeCommit> = copies
+            .iter()
+            .map(|sha| {
+                let copy = s.commits.iter().find(|c| &c.sha == sha).expect("just made").clone();
+                let original = hex::encode(Sha256::digest(format!("pushed {number} {sha}")))[..40].to_string();
+                FakeCommit { sha: original, parents: Vec::new(), ..copy }
+            })
+            .collect();
+        s.pulls.push(FakePull {
+            number,
+            title: title.into(),
+            author: author.into(),
+            head_sha: pushed.last().map(|c| c.sha.clone()).unwrap_or_default(),
+            merge_commit_sha: copies.last().cloned(),
+            commits: Vec::new(),
+            reviews: Vec::new(),
+            merged_by: Some(author.into()),
+            pushed,
+            base: "main".into(),
+        });
+        copies
+    }
+
+    /// From now on `POST /graphql` answers `status` (404: a server without GraphQL).
+    pub fn refuse_graphql(&self, status: u16) {
+        self.state.lock().unwrap().refuse_graphql = Some(status);
+    }
+
+    /// From now on every REST answer says `x-ratelimit-remaining: {remaining}` (others
+    /// spend the repository's requests as fast as the trail does).
+    pub fn rate_remaining(&self, remaining: u64) {
+        self.state.lock().unwrap().rest_remaining = Some(remaining);
+    }
+
+    /// GraphQL points left before the next query.
+    pub fn graphql_remaining(&self, remaining: u64) {
+        self.state.lock().unwrap().graphql_remaining = remaining;
+    }
+
+    /// Every GraphQL query answered, as sent, with its variables and the answer:
+    /// `{"query", "variables", "answer"}`.
+    pub fn graphql_queries(&self) -> Vec<Value> {
+        self.state.lock().unwrap().graphql_queries.clone()
+    }
+
+    /// GraphQL points spent so far.
+    pub fn graphql_points(&self) -> u64 {
+        self.state.lock().unwrap().graphql_points
     }
 
     /// A commit pushed to pull request `number` by `committer`, authored as `author`; it
@@ -299,6 +400,11 @@ impl FakeChanges {
         self.state.lock().unwrap().requests.iter().filter(|(r, _)| r == route).count()
     }
 
+    /// Whether an `Authorization` header carries the fake's token.
+    pub(crate) fn token_is(&self, auth: &str) -> bool {
+        auth == format!("Bearer {}", self.token) || auth == format!("token {}", self.token)
+    }
+
     /// `None` when the token is the fake's; otherwise the 401 to answer.
     fn refused(&self, headers: &HeaderMap, route: &str, detail: String) -> Option<Response> {
         let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -327,6 +433,31 @@ fn page<T: Clone>(all: &[T], q: &Paging, default: usize) -> Vec<T> {
 fn node_id(kind: &str, id: u64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("0:{kind}{id}"))
+}
+
+/// A commit's node id (GraphQL's global id): opaque to a client, the sha to the fake.
+pub fn commit_node_id(sha: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("0:Commit{sha}"))
+}
+
+/// The sha a commit node id names.
+pub fn commit_of_node_id(id: &str) -> Option<String> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD.decode(id).ok()?;
+    String::from_utf8(raw).ok()?.strip_prefix("0:Commit").map(str::to_string)
+}
+
+/// Says `x-ratelimit-remaining` on every REST answer of the change routes, when asked.
+async fn rate_headers(State(f): State<FakeChanges>, mut response: Response) -> Response {
+    let s = f.state.lock().unwrap();
+    if let Some(left) = s.rest_remaining {
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", axum::http::HeaderValue::from_static("1000"));
+        headers.insert("x-ratelimit-remaining", axum::http::HeaderValue::from(left));
+        headers.insert("x-ratelimit-resource", axum::http::HeaderValue::from_static("core"));
+    }
+    response
 }
 
 fn user_id(login: &str) -> u64 {
@@ -411,9 +542,8 @@ fn repository(owner: &str, repo: &str) -> Value {
 fn commit_json(owner: &str, repo: &str, c: &FakeCommit) -> Value {
     let api = format!("https://api.github.com/repos/{owner}/{repo}");
     let person = json!({"name": c.author, "email": format!("{}@users.noreply.github.com", c.author), "date": c.date});
-    let id = user_id(&c.sha);
     json!({
-        "url": format!("{api}/commits/{}", c.sha), "sha": c.sha, "node_id": node_id("Commit", id),
+        "url": format!("{api}/commits/{}", c.sha), "sha": c.sha, "node_id": commit_node_id(&c.sha),
         "html_url": format!("https://github.com/{owner}/{repo}/commit/{}", c.sha), "comments_url": format!("{api}/commits/{}/comments", c.sha),
         "commit": {
             "url": format!("{api}/git/commits/{}", c.sha), "author": person, "committer": person, "message": c.message, "comment_count": 0,
@@ -430,14 +560,32 @@ fn commit_json(owner: &str, repo: &str, c: &FakeCommit) -> Value {
     })
 }
 
+/// Whether the commit → pull request lookups list `p` for `sha`: its merge commit, head or
+/// one of its commits, and (merged as every fake pull request is) only when merged into
+/// the default branch — GitHub lists only open pull requests for a commit off it.
+pub(crate) fn associated(p: &FakePull, sha: &str) -> bool {
+    p.base == "main"
+        && (p.merge_commit_sha.as_deref() == Some(sha) || p.head_sha == sha || p.commits.iter().any(|c| c == sha))
+}
+
 /// When a pull request was merged (and last updated): just after its merge commit.
-fn merged_at(s: &ChangesState, p: &FakePull) -> String {
-    let date = s
-        .commits
-        .iter()
-        .find(|c| Some(&c.sha) == p.merge_commit_sha.as_ref())
-        .map(|c| c.date.clone())
-        .unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
+pub(crate) fn merged_at(s: &ChangesState, p: &FakePull) -> String {
+    let date = s.commits.iter().find(|c| Some(&c.sha) == p.merge_commit_sha.as_ref()).map(|c| c.date.as_str());
+    merged_after(date)
+}
+
+/// Each commit's date by sha, to date many pull requests at once ([`merged_at_in`]).
+pub(crate) fn commit_dates(s: &ChangesState) -> HashMap<&str, &str> {
+    s.commits.iter().map(|c| (c.sha.as_str(), c.date.as_str())).collect()
+}
+
+/// [`merged_at`] with the dates looked up once (a list of thousands of pull requests).
+pub(crate) fn merged_at_in(dates: &HashMap<&str, &str>, p: &FakePull) -> String {
+    merged_after(p.merge_commit_sha.as_deref().and_then(|m| dates.get(m).copied()))
+}
+
+fn merged_after(date: Option<&str>) -> String {
+    let date = date.map(str::to_string).unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
     chrono::DateTime::parse_from_rfc3339(&date)
         .map(|d| (d + chrono::Duration::seconds(30)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or(date)
@@ -455,7 +603,7 @@ fn pull_json(owner: &str, repo: &str, p: &FakePull, merged: &str) -> Value {
         "statuses": link(format!("{api}/statuses/{}", p.head_sha)),
     });
     let head = json!({"label": format!("{owner}:feature-{}", p.number), "ref": format!("feature-{}", p.number), "sha": p.head_sha, "user": simple_user(owner), "repo": repository(owner, repo)});
-    let base = json!({"label": format!("{owner}:main"), "ref": "main", "sha": p.commits.first().cloned().unwrap_or_default(), "user": simple_user(owner), "repo": repository(owner, repo)});
+    let base = json!({"label": format!("{owner}:{}", p.base), "ref": p.base, "sha": p.commits.first().cloned().unwrap_or_default(), "user": simple_user(owner), "repo": repository(owner, repo)});
     let mut v = json!({
         "url": format!("{api}/pulls/{}", p.number), "id": id, "node_id": node_id("PullRequest", id), "html_url": html,
         "diff_url": format!("{html}.diff"), "patch_url": format!("{html}.patch"), "issue_url": format!("{api}/issues/{}", p.number),
@@ -564,9 +712,7 @@ async fn commit_pulls(
     let all: Vec<Value> = s
         .pulls
         .iter()
-        .filter(|p| {
-            p.merge_commit_sha.as_deref() == Some(sha.as_str()) || p.head_sha == sha || p.commits.contains(&sha)
-        })
+        .filter(|p| associated(p, &sha))
         .map(|p| pull_json(&owner, &repo, p, &merged_at(&s, p)))
         .collect();
     axum::Json(page(&all, &q, 30)).into_response()
@@ -603,7 +749,8 @@ async fn list_pulls(
     if q.state.as_deref() == Some("open") {
         return axum::Json(Vec::<Value>::new()).into_response();
     }
-    let mut dated: Vec<(String, &FakePull)> = s.pulls.iter().map(|p| (merged_at(&s, p), p)).collect();
+    let dates = commit_dates(&s);
+    let mut dated: Vec<(String, &FakePull)> = s.pulls.iter().map(|p| (merged_at_in(&dates, p), p)).collect();
     dated.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.number.cmp(&b.1.number)));
     if q.direction.as_deref() != Some("asc") {
         dated.reverse();
@@ -775,6 +922,18 @@ fn head_commit(p: &FakePull) -> FakeCommit {
     }
 }
 
+/// A pull request's own commits as GitHub lists them: those in the history, those pushed
+/// to it, or (a squash merge without either) its head by its author.
+pub(crate) fn own_commits(s: &ChangesState, p: &FakePull) -> Vec<FakeCommit> {
+    let mut listed: Vec<FakeCommit> =
+        p.commits.iter().filter_map(|sha| s.commits.iter().find(|c| &c.sha == sha).cloned()).collect();
+    listed.extend(p.pushed.iter().cloned());
+    if listed.is_empty() {
+        listed.push(head_commit(p));
+    }
+    listed
+}
+
 /// `GET /pulls/{n}/commits`: the `commit` shape, paged (GitHub lists at most 250).
 async fn pull_commits(
     State(f): State<FakeChanges>,
@@ -790,12 +949,7 @@ async fn pull_commits(
         return error(StatusCode::FORBIDDEN, "Resource not accessible by integration");
     }
     let Some(p) = s.pulls.iter().find(|p| p.number == number) else { return error(StatusCode::NOT_FOUND, "Not Found") };
-    let mut listed: Vec<FakeCommit> =
-        p.commits.iter().filter_map(|sha| s.commits.iter().find(|c| &c.sha == sha).cloned()).collect();
-    listed.extend(p.pushed.iter().cloned());
-    if listed.is_empty() {
-        listed.push(head_commit(p));
-    }
+    let listed = own_commits(&s, p);
     let all: Vec<Value> = listed.iter().take(250).map(|c| commit_json(&owner, &repo, c)).collect();
     axum::Json(page(&all, &q, 30)).into_response()
 }

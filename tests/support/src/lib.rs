@@ -5,6 +5,7 @@
 pub mod azurite;
 pub mod fake;
 pub mod fake_changes;
+pub mod fake_graphql;
 pub mod official;
 pub mod step;
 
