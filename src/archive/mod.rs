@@ -65,7 +65,9 @@ pub struct Row {
     pub sums: String,
     /// The sums object's version, for the incremental check (empty when missing).
     pub sums_version: String,
-    /// `absent`, or `present (not checked)` until offline signature checks are wired in.
+    /// `absent`; `verified: <signer workflow>` when the `.sigstore.json` beside the zip
+    /// signs exactly this zip, by a workflow of the repository the bundle audits, checked
+    /// offline against the built-in roots; `fails: <reason>` otherwise (a problem).
     pub signature: String,
     pub signature_version: String,
     pub repository: Option<String>,
@@ -249,7 +251,7 @@ async fn check(reader: &StorageReader, c: Candidate, out: &Path) -> Row {
         sha256: None,
         sums: "missing".into(),
         sums_version: version(&c.sums),
-        signature: if c.signature.is_some() { "present (not checked)".into() } else { "absent".into() },
+        signature: "absent".into(),
         signature_version: version(&c.signature),
         repository: None,
         version: None,
@@ -308,6 +310,12 @@ async fn fill(
     } else {
         problems.push("the bundle has no readable manifest".into());
     }
+    if let Some(signature) = &c.signature {
+        row.signature = check_signature(reader, signature, &sha256, row.repository.as_deref(), scratch.path()).await;
+        if !row.signature.starts_with("verified") {
+            problems.push(format!("signature: {}", row.signature));
+        }
+    }
     row.report = copy_report(&root, &c.zip.key, out);
     Ok(())
 }
@@ -332,6 +340,40 @@ async fn sums_state(reader: &StorageReader, c: &Candidate, sha256: &str, scratch
         Some(hash) if hash == sha256 => "matches".into(),
         Some(_) => "differs".into(),
         None => format!("does not list {name}"),
+    }
+}
+
+/// The `.sigstore.json` beside a zip, checked offline: it must sign exactly the bytes
+/// downloaded, by a GitHub Actions workflow of the repository the bundle says it audits
+/// (a valid signature from another repository proves nothing about this release).
+async fn check_signature(
+    reader: &StorageReader,
+    signature: &Listed,
+    zip_sha256: &str,
+    repository: Option<&str>,
+    scratch: &Path,
+) -> String {
+    use crate::verify::sigstore::{Expected, GITHUB_ACTIONS_ISSUER, Roots, check};
+    let Some(repository) = repository else {
+        return "fails: the bundle names no repository to expect as the signer".into();
+    };
+    let path = scratch.join("signature.json");
+    if let Err(e) = reader.download(&signature.key, &path, MAX_SIDE_BYTES).await {
+        return format!("fails: unreadable ({e})");
+    }
+    let Ok(json) = std::fs::read_to_string(&path) else {
+        return "fails: not UTF-8 JSON".into();
+    };
+    let mut digest = [0u8; 32];
+    if hex::decode_to_slice(zip_sha256, &mut digest).is_err() {
+        return "fails: no sha256 of the zip".into();
+    }
+    let expected = Expected { repo: Some(repository.to_string()), issuer: GITHUB_ACTIONS_ISSUER.into(), ..Expected::default() };
+    let result = check(digest, &json, &signature.key, &expected, &Roots::embedded());
+    match (result.verified, result.signer) {
+        (true, Some(signer)) => format!("verified: {}", signer.workflow),
+        (true, None) => "verified".into(),
+        (false, _) => format!("fails: {}", result.failure.unwrap_or_else(|| "not verified".into())),
     }
 }
 

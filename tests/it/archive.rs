@@ -2,7 +2,8 @@
 //! GCS), filled with bundles the action itself wrote and stored: several repositories
 //! and versions, passed and failed audits, and the ways an archive goes bad — a zip
 //! changed after it was stored, one forged consistently (its own sums fixed up), one
-//! whose SHA256SUMS is gone, one stored under another release's key, one signed. The
+//! whose SHA256SUMS is gone, one stored under another release's key, one with a
+//! signature beside it that signs nothing. The
 //! index must name each exactly; a second run downloads only what changed.
 //!
 //! `RA_ARCHIVE_BUNDLES` sets how many bundles are written (default 24; the issue's
@@ -198,7 +199,10 @@ s3.put_object(Bucket='{BUCKET}', Key='{g}.sigstore.json', Body=b'{{}}')",
     assert_eq!(copied["verification"], "fails");
     let problems = copied["problems"].to_string();
     assert!(problems.contains("but the bundle is") && problems.contains(&made[3].1), "{problems}");
-    assert_eq!(row(&index, &format!("{}.zip", key(0)))["signature"], "present (not checked)");
+    // A signature beside a zip is checked offline: `{}` signs nothing, so the row fails.
+    let signed = row(&index, &format!("{}.zip", key(0)));
+    assert!(signed["signature"].as_str().unwrap().starts_with("fails: "), "{signed:#}");
+    assert_eq!(signed["verification"], "fails");
     assert_eq!(row(&index, &format!("{}.zip", key(4)))["signature"], "absent");
 
     // The CSV has a row per bundle; the page links each bundle's own report.
