@@ -87,6 +87,10 @@ pub struct Row {
     pub problems: Vec<String>,
     /// The bundle's `report.html`, relative to the index (None when it could not be read).
     pub report: Option<String>,
+    /// (`--retention-days`) The zip's write-once lock as the store reports it:
+    /// `COMPLIANCE until …`, `Locked until …`, or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<String>,
 }
 
 impl Row {
@@ -168,7 +172,13 @@ fn candidates(listing: Vec<Listed>) -> Vec<Candidate> {
 }
 
 /// Builds (or refreshes) the index of everything under `settings`' prefix into `out`.
-pub async fn build(http: &reqwest::Client, settings: &StorageSettings, out: &Path, jobs: usize) -> Result<Index> {
+pub async fn build(
+    http: &reqwest::Client,
+    settings: &StorageSettings,
+    out: &Path,
+    jobs: usize,
+    retention_days: Option<u32>,
+) -> Result<Index> {
     let hint = "the output directory must be writable";
     std::fs::create_dir_all(out.join("reports")).map_err(|e| Error::io(out, e, hint))?;
     let previous = previous_rows(out);
@@ -190,8 +200,8 @@ pub async fn build(http: &reqwest::Client, settings: &StorageSettings, out: &Pat
         }
     }
     let checked = todo.len();
-    let mut stream =
-        futures_util::stream::iter(todo.into_iter().map(|c| check(&reader, c, out))).buffer_unordered(jobs.max(1));
+    let mut stream = futures_util::stream::iter(todo.into_iter().map(|c| check(&reader, c, out, retention_days)))
+        .buffer_unordered(jobs.max(1));
     while let Some(row) = stream.next().await {
         progress.row(&row);
         rows.push(row);
@@ -239,7 +249,7 @@ fn unchanged(row: &Row, c: &Candidate, out: &Path) -> bool {
 }
 
 /// Downloads and verifies one bundle; every failure becomes the row's reason.
-async fn check(reader: &StorageReader, c: Candidate, out: &Path) -> Row {
+async fn check(reader: &StorageReader, c: Candidate, out: &Path, retention_days: Option<u32>) -> Row {
     let location = &reader.settings().location;
     let version = |l: &Option<Listed>| l.as_ref().map(|l| l.version.clone()).unwrap_or_default();
     let mut row = Row {
@@ -266,8 +276,12 @@ async fn check(reader: &StorageReader, c: Candidate, out: &Path) -> Row {
         problem_count: 0,
         problems: Vec::new(),
         report: None,
+        lock: None,
     };
     let mut problems = Vec::new();
+    if let Some(days) = retention_days {
+        check_locks(reader, &c, days, &mut row, &mut problems).await;
+    }
     if let Err(e) = fill(reader, &c, out, &mut row, &mut problems).await {
         problems.push(format!("{e}"));
     }
@@ -320,6 +334,49 @@ async fn fill(
     Ok(())
 }
 
+/// How much earlier than `stored_at + days` a lock may end and still count: the audit
+/// computes its retain-until date just before it uploads.
+const LOCK_SLACK: chrono::Duration = chrono::Duration::hours(1);
+
+/// (`--retention-days`) The zip and its sums must be locked write-once (S3 compliance,
+/// GCS locked) until at least `days` after the zip was stored: a lock that ends earlier,
+/// or none, is a problem.
+async fn check_locks(reader: &StorageReader, c: &Candidate, days: u32, row: &mut Row, problems: &mut Vec<String>) {
+    let Ok(stored) = chrono::DateTime::parse_from_rfc3339(&c.zip.stored_at) else {
+        problems.push(format!("lock: the store gives no time the zip was stored (`{}`)", c.zip.stored_at));
+        return;
+    };
+    let required = stored.with_timezone(&chrono::Utc) + chrono::Duration::days(i64::from(days));
+    for (what, object) in [("zip", Some(&c.zip)), ("SHA256SUMS", c.sums.as_ref())] {
+        let Some(object) = object else { continue };
+        let text = match reader.lock(&object.key).await {
+            Ok(Some(lock)) => {
+                let until = lock.retain_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                if !lock.is_write_once() {
+                    problems.push(format!("lock: the {what} is locked in mode {}, which can be lifted", lock.mode));
+                } else if lock.retain_until + LOCK_SLACK < required {
+                    problems.push(format!(
+                        "lock: the {what}'s lock ends {until}, before {} ({days} days after it was stored)",
+                        required.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    ));
+                }
+                format!("{} until {until}", lock.mode)
+            }
+            Ok(None) => {
+                problems.push(format!("lock: the {what} is not locked; it can be deleted or replaced"));
+                "none".to_string()
+            }
+            Err(e) => {
+                problems.push(format!("lock: the {what}'s lock could not be read ({e})"));
+                "unreadable".to_string()
+            }
+        };
+        if what == "zip" {
+            row.lock = Some(text);
+        }
+    }
+}
+
 /// `matches`, `missing`, `differs`, or `unreadable (…)`: the stored sums against the
 /// sha256 of the bytes downloaded.
 async fn sums_state(reader: &StorageReader, c: &Candidate, sha256: &str, scratch: &Path) -> String {
@@ -368,7 +425,8 @@ async fn check_signature(
     if hex::decode_to_slice(zip_sha256, &mut digest).is_err() {
         return "fails: no sha256 of the zip".into();
     }
-    let expected = Expected { repo: Some(repository.to_string()), issuer: GITHUB_ACTIONS_ISSUER.into(), ..Expected::default() };
+    let expected =
+        Expected { repo: Some(repository.to_string()), issuer: GITHUB_ACTIONS_ISSUER.into(), ..Expected::default() };
     let result = check(digest, &json, &signature.key, &expected, &Roots::embedded());
     match (result.verified, result.signer) {
         (true, Some(signer)) => format!("verified: {}", signer.workflow),
@@ -493,6 +551,7 @@ pub fn csv(index: &Index) -> String {
         "problems",
         "sums",
         "signature",
+        "lock",
         "reviewed_changes",
         "release_approval",
         "tests",
@@ -518,6 +577,7 @@ pub fn csv(index: &Index) -> String {
             r.problems.join("; "),
             r.sums.clone(),
             r.signature.clone(),
+            r.lock.clone().unwrap_or_default(),
             r.reviewed_changes.clone().unwrap_or_default(),
             r.release_approval.clone().unwrap_or_default(),
             tests.join("; "),

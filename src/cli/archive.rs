@@ -37,6 +37,11 @@ pub struct ArchiveArgs {
     /// Bundles downloaded and verified at once.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub jobs: usize,
+    /// Every zip and its SHA256SUMS must be locked write-once (S3 Object Lock in
+    /// compliance mode, GCS locked retention) until at least this many days after the
+    /// zip was stored; a lock that ends earlier, or none, fails the bundle.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=7305))]
+    pub retention_days: Option<u32>,
     /// Fail (exit 1) when a bundle has no `.sigstore.json` beside it (`--require-signed`,
     /// or `--require-signed true|false` as the archive action passes it).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value = "false")]
@@ -59,7 +64,7 @@ pub async fn archive(args: ArchiveArgs) -> Result<i32> {
         return Err(Error::input("--jobs", format!("{} is out of range", args.jobs), "give 1 to 64"));
     }
     let http = crate::http::client();
-    let index = crate::archive::build(&http, &settings, &args.out, args.jobs).await?;
+    let index = crate::archive::build(&http, &settings, &args.out, args.jobs, args.retention_days).await?;
     let written = crate::archive::write(&index, &args.out)?;
     let unsigned = index.bundles.iter().filter(|r| r.signature == "absent").count();
     for (repo, (bundles, broken)) in crate::archive::by_repository(&index) {

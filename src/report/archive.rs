@@ -54,7 +54,7 @@ Generated {} by {}.</p>",
     filters(&mut h, index);
     h.push_str(
         "<table id=\"bundles\"><thead><tr><th>Repository</th><th>Version</th><th>Stored</th><th>Verdict</th>\
-<th>Tests</th><th>Images</th><th>Review</th><th>Signature</th><th>Sums</th><th>Verification</th></tr></thead><tbody>",
+<th>Tests</th><th>Images</th><th>Review</th><th>Signature</th><th>Sums</th><th>Lock</th><th>Verification</th></tr></thead><tbody>",
     );
     for row in &index.bundles {
         write_row(&mut h, row);
@@ -123,7 +123,7 @@ fn write_row(h: &mut String, r: &Row) {
     let _ = write!(
         h,
         "<tr data-repo=\"{}\" data-stored=\"{}\"><td>{}</td><td>{version_cell}</td><td class=\"mono\">{}</td>\
-<td class=\"{verdict_class}\">{}</td><td>{}</td><td>{}</td><td class=\"{review_class}\">{}</td><td>{}</td><td>{}</td><td>{verification}</td></tr>",
+<td class=\"{verdict_class}\">{}</td><td>{}</td><td>{}</td><td class=\"{review_class}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{verification}</td></tr>",
         escape(repo),
         escape(&r.stored_at),
         escape(repo),
@@ -134,5 +134,6 @@ fn write_row(h: &mut String, r: &Row) {
         escape(review),
         escape(&r.signature),
         escape(&r.sums),
+        escape(r.lock.as_deref().unwrap_or("-")),
     );
 }

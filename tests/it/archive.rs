@@ -309,3 +309,41 @@ async fn the_archive_action_runs_the_command_it_declares() {
     let index: Value = serde_json::from_slice(&std::fs::read(out.path().join("index/index.json")).unwrap()).unwrap();
     assert_eq!(index["bundles"][0]["verification"], "holds", "{index:#}");
 }
+
+/// `--retention-days`: bundles the action stored under a compliance lock hold for the
+/// retention they were locked for, and fail for a longer one ("ends before").
+#[tokio::test(flavor = "multi_thread")]
+async fn locks_are_read_back_and_a_lock_that_ends_early_fails() {
+    let bucket = "audit-archive-locked";
+    python(&format!("{}\ns3.create_bucket(Bucket='{bucket}', ObjectLockEnabledForBucket=True)", s3_client()));
+    let url = format!("s3://{bucket}/locked/?endpoint={}&region=us-east-1", stores().moto.url());
+    for version in ["4.0.0", "4.1.0"] {
+        let fake = FakeGitHub::start().await;
+        let backend = fake.add_run(800, "e2e.yml", release_audit_test_support::step::SHA, "success");
+        fake.seed_artifact(&backend, "e2e-report", &zip_bytes(&[("junit.xml", PASSING.as_bytes())])).await;
+        let mut step = Step::with_fake(&fake);
+        step.input("release-version", version)
+            .input("run-ids", "800")
+            .input("e2e-reports", "e2e-report")
+            .input("required-reports", "e2e")
+            .input("upload", "false")
+            .input("include-run-logs", "false")
+            .input("storage-url", &url)
+            .input("storage-credentials", credentials(&url))
+            .input("storage-retention-days", "3");
+        let result = step.run(&binary(), &[]).await;
+        assert_eq!(result.code, 0, "{}", result.stderr);
+    }
+    let out = tempfile::tempdir().unwrap();
+    let (code, text, index) = archive(&url, out.path(), &["--retention-days", "3"]);
+    assert_eq!(code, 0, "locked for 3 days: {text}");
+    for r in index["bundles"].as_array().unwrap() {
+        assert!(r["lock"].as_str().unwrap().starts_with("COMPLIANCE until "), "{r:#}");
+        assert_eq!(r["verification"], "holds");
+    }
+    let longer = tempfile::tempdir().unwrap();
+    let (code, text, index) = archive(&url, longer.path(), &["--retention-days", "30"]);
+    assert_eq!(code, 1, "a 3-day lock ends before 30 days: {text}");
+    let problems = index["bundles"][0]["problems"].to_string();
+    assert!(problems.contains("lock ends") && problems.contains("30 days after it was stored"), "{problems}");
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio::io::AsyncWriteExt;
 
-use super::{Credentials, Service, StorageSettings, gcs, s3};
+use super::{Credentials, Lock, Lookup, Service, StorageSettings, gcs, s3};
 use crate::error::{Error, Result};
 use crate::http::without_url;
 
@@ -83,6 +83,17 @@ impl StorageReader {
         }
         all.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(all)
+    }
+
+    /// The write-once lock the service reports for `key` (None: not locked, or gone).
+    pub async fn lock(&self, key: &str) -> Result<Option<Lock>> {
+        self.count();
+        let remote = match self.service.lookup(key).await? {
+            Lookup::Found(remote) => remote,
+            Lookup::Missing => return Ok(None),
+            Lookup::Unknown(why) => return Err(why),
+        };
+        self.service.lock_of(key, &remote).await
     }
 
     /// Downloads `key` into `dest`, at most `limit` bytes; returns (size, sha256 hex).
