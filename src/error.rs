@@ -32,9 +32,11 @@ pub enum Error {
         hint: String,
     },
 
-    /// A remote service answered with something we cannot accept.
+    /// A remote service answered with something we cannot accept. `refusal` is what
+    /// the service itself said, as data (status and its own error code): code that must
+    /// tell refusals apart branches on it, never on the text of `reason`.
     #[error("{service}: {reason}")]
-    Service { service: String, reason: String, hint: String },
+    Service { service: String, reason: String, hint: String, refusal: Option<Refusal> },
 
     /// Evidence from outside (a report, an archive, a manifest) is unacceptable.
     #[error("{what}: {reason}")]
@@ -55,7 +57,25 @@ impl Error {
     }
 
     pub fn service(service: impl Into<String>, reason: impl Into<String>, hint: impl Into<String>) -> Self {
-        Error::Service { service: service.into(), reason: reason.into(), hint: hint.into() }
+        Error::Service { service: service.into(), reason: reason.into(), hint: hint.into(), refusal: None }
+    }
+
+    /// A service's refusal of a request, with what it said as data.
+    pub fn refused(
+        service: impl Into<String>,
+        refusal: Refusal,
+        reason: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Error::Service { service: service.into(), reason: reason.into(), hint: hint.into(), refusal: Some(refusal) }
+    }
+
+    /// What the service said, when this is a service's refusal.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Error::Service { refusal, .. } => refusal.as_ref(),
+            _ => None,
+        }
     }
 
     pub fn evidence(what: impl Into<String>, reason: impl Into<String>, hint: impl Into<String>) -> Self {
@@ -89,6 +109,26 @@ impl Error {
             other => other.to_string(),
         };
         Error::Publish { what: what.to_string(), reason, bundle: bundle.to_path_buf(), hint }
+    }
+}
+
+/// A service's refusal as data: the HTTP status and the service's own error code (S3's
+/// `<Code>`, GCS's `error.errors[].reason`), when it gave one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: Option<String>,
+}
+
+impl Refusal {
+    pub fn new(status: u16, code: &str) -> Self {
+        let code = code.trim();
+        Refusal { status, code: (!code.is_empty()).then(|| code.chars().take(100).collect()) }
+    }
+
+    /// Whether the service gave this error code.
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
     }
 }
 

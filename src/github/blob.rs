@@ -239,8 +239,8 @@ pub fn gave_up(g: GaveUp<Error>) -> Error {
     }
     let attempts = g.attempts;
     match g.error {
-        Error::Service { service, reason, hint } => {
-            Error::Service { service, reason: format!("{reason} (gave up after {attempts} attempts)"), hint }
+        Error::Service { service, reason, hint, refusal } => {
+            Error::Service { service, reason: format!("{reason} (gave up after {attempts} attempts)"), hint, refusal }
         }
         Error::Evidence { what, reason, hint } => {
             Error::Evidence { what, reason: format!("{reason} (gave up after {attempts} attempts)"), hint }

@@ -386,10 +386,16 @@ impl Client {
             .await
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
+        let parsed = serde_json::from_str::<serde_json::Value>(&body).ok();
+        let message = parsed
+            .as_ref()
             .and_then(|v| v.pointer("/error/message").and_then(|m| m.as_str()).map(one_line))
             .unwrap_or_else(|| one_line(&body));
+        let code = parsed
+            .as_ref()
+            .and_then(|v| v.pointer("/error/errors/0/reason").and_then(|r| r.as_str()))
+            .unwrap_or_default()
+            .to_string();
         let said = if message.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status}: {message}") };
         let bucket = &self.bucket;
         let (reason, hint) = match status {
@@ -422,7 +428,7 @@ impl Client {
             ),
             _ => (said, "try again later; if it persists, check the endpoint and the bucket's settings".to_string()),
         };
-        Error::service(what, reason, hint)
+        Error::refused(what, crate::error::Refusal::new(status, &code), reason, hint)
     }
 }
 

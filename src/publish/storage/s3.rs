@@ -26,6 +26,9 @@ use crate::secret::Secret;
 /// S3 takes at most 5 GiB in one PUT.
 const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 const DEFAULT_REGION: &str = "us-east-1";
+/// S3 error codes that mean the credentials themselves were refused.
+const CREDENTIAL_CODES: &[&str] =
+    &["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"];
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// `storage-credentials` for `s3://`: `access-key-id`, `secret-access-key`, and
@@ -159,7 +162,7 @@ impl Client {
         if status != 200 {
             let error = self.refusal(response, &what).await;
             return match &error {
-                Error::Service { reason, .. } if reason.contains("NoSuchObjectLockConfiguration") => Ok(None),
+                _ if error.refusal().is_some_and(|r| r.is("NoSuchObjectLockConfiguration")) => Ok(None),
                 _ => Err(error),
             };
         }
@@ -241,9 +244,11 @@ impl Client {
             };
         }
         let error = self.refusal(response, &what).await;
-        match (status, &error) {
-            (404, Error::Service { reason, .. }) if !reason.contains("NoSuchBucket") => Ok(Lookup::Missing),
-            (403, Error::Service { reason, .. }) if reason.contains("access denied") => Ok(Lookup::Unknown(error)),
+        // A missing object, not a missing bucket; and a 403 that is no credential
+        // problem (write-only credentials get it for a missing object).
+        match (status, error.refusal()) {
+            (404, Some(r)) if !r.is("NoSuchBucket") => Ok(Lookup::Missing),
+            (403, Some(r)) if !CREDENTIAL_CODES.iter().any(|c| r.is(c)) => Ok(Lookup::Unknown(error)),
             _ => Err(error),
         }
     }
@@ -302,7 +307,11 @@ impl Client {
         let bucket = &self.bucket;
         let (reason, hint) = match (status, code.as_str()) {
             (404, "NoSuchBucket") => (format!("bucket `{bucket}` does not exist ({said})"), "create the bucket, or fix its name in `storage-url`".to_string()),
-            (400 | 403, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" | "TokenRefreshRequired") | (401, _) => (
+            (400 | 403, c) if CREDENTIAL_CODES.contains(&c) => (
+                format!("the credentials were refused ({said})"),
+                "check `access-key-id` and `secret-access-key` in `storage-credentials`; temporary credentials also need `session-token` and expire".to_string(),
+            ),
+            (401, _) => (
                 format!("the credentials were refused ({said})"),
                 "check `access-key-id` and `secret-access-key` in `storage-credentials`; temporary credentials also need `session-token` and expire".to_string(),
             ),
@@ -332,7 +341,7 @@ impl Client {
             ),
             _ => (said, "try again later; if it persists, check the endpoint and the bucket's settings".to_string()),
         };
-        Error::service(what, reason, hint)
+        Error::refused(what, crate::error::Refusal::new(status, &code), reason, hint)
     }
 }
 
