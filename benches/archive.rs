@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
+use release_audit_test_support::step::e2e_audit_step;
+use release_audit_test_support::{FakeGitHub, zip_bytes};
 
 const REPORT: &str =
     r#"<testsuites><testsuite name="e2e" tests="2"><testcase name="a"/><testcase name="b"/></testsuite></testsuites>"#;
@@ -127,15 +128,8 @@ fn measure(cmd: &mut Command) -> (f64, u64, i32) {
 
 async fn write_bundle(binary: &Path, version: &str) -> (PathBuf, PathBuf) {
     let fake = FakeGitHub::start().await;
-    let backend = fake.add_run(800, "e2e.yml", release_audit_test_support::step::SHA, "success");
-    fake.seed_artifact(&backend, "e2e-report", &zip_bytes(&[("junit.xml", REPORT.as_bytes())])).await;
-    let mut step = Step::with_fake(&fake);
-    step.input("release-version", version)
-        .input("run-ids", "800")
-        .input("e2e-reports", "e2e-report")
-        .input("required-reports", "e2e")
-        .input("upload", "false")
-        .input("include-run-logs", "false");
+    let report = zip_bytes(&[("junit.xml", REPORT.as_bytes())]);
+    let step = e2e_audit_step(&fake, version, &report).await;
     let result = step.run(binary, &[]).await;
     assert_eq!(result.code, 0, "{}", result.stderr);
     let zip = step.resolve(&result.outputs["bundle-path"]);

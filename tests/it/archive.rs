@@ -13,7 +13,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
+use release_audit_test_support::step::e2e_audit_step;
+use release_audit_test_support::{FakeGitHub, zip_bytes};
 use serde_json::Value;
 
 use crate::binary;
@@ -75,18 +76,10 @@ fn credentials(url: &str) -> &'static str {
 /// stores the bundle at `storage_url`, as a release run does.
 async fn audit_and_store(repository: &str, version: &str, fail: bool, storage_url: &str) {
     let fake = FakeGitHub::start().await;
-    let backend = fake.add_run(800, "e2e.yml", release_audit_test_support::step::SHA, "success");
-    let report = if fail { FAILING } else { PASSING };
-    fake.seed_artifact(&backend, "e2e-report", &zip_bytes(&[("junit.xml", report.as_bytes())])).await;
-    let mut step = Step::with_fake(&fake);
+    let report = zip_bytes(&[("junit.xml", if fail { FAILING } else { PASSING }.as_bytes())]);
+    let mut step = e2e_audit_step(&fake, version, &report).await;
     step.set("GITHUB_REPOSITORY", repository)
         .set("GITHUB_REPOSITORY_OWNER", repository.split('/').next().unwrap())
-        .input("release-version", version)
-        .input("run-ids", "800")
-        .input("e2e-reports", "e2e-report")
-        .input("required-reports", "e2e")
-        .input("upload", "false")
-        .input("include-run-logs", "false")
         .input("storage-url", storage_url)
         .input("storage-credentials", credentials(storage_url));
     let result = step.run(&binary(), &[]).await;
@@ -319,16 +312,9 @@ async fn locks_are_read_back_and_a_lock_that_ends_early_fails() {
     let url = format!("s3://{bucket}/locked/?endpoint={}&region=us-east-1", stores().moto.url());
     for version in ["4.0.0", "4.1.0"] {
         let fake = FakeGitHub::start().await;
-        let backend = fake.add_run(800, "e2e.yml", release_audit_test_support::step::SHA, "success");
-        fake.seed_artifact(&backend, "e2e-report", &zip_bytes(&[("junit.xml", PASSING.as_bytes())])).await;
-        let mut step = Step::with_fake(&fake);
-        step.input("release-version", version)
-            .input("run-ids", "800")
-            .input("e2e-reports", "e2e-report")
-            .input("required-reports", "e2e")
-            .input("upload", "false")
-            .input("include-run-logs", "false")
-            .input("storage-url", &url)
+        let report = zip_bytes(&[("junit.xml", PASSING.as_bytes())]);
+        let mut step = e2e_audit_step(&fake, version, &report).await;
+        step.input("storage-url", &url)
             .input("storage-credentials", credentials(&url))
             .input("storage-retention-days", "3");
         let result = step.run(&binary(), &[]).await;

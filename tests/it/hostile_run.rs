@@ -7,7 +7,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use release_audit_test_support::step::SHA;
 use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
 
 use crate::binary;
@@ -28,16 +27,7 @@ fn ours(line: &str) -> bool {
 const PASSING: &str = r#"<testsuite name="e2e" tests="1"><testcase name="ok"/></testsuite>"#;
 
 async fn step_with(fake: &FakeGitHub, artifact: &[u8]) -> Step {
-    let backend = fake.add_run(800, "e2e.yml", SHA, "success");
-    fake.seed_artifact(&backend, "pr-e2e-report", artifact).await;
-    let mut step = Step::with_fake(fake);
-    step.input("release-version", "9.9.9")
-        .input("run-ids", "800")
-        .input("e2e-reports", "pr-e2e-report")
-        .input("required-reports", "e2e")
-        .input("upload", "false")
-        .input("include-run-logs", "false");
-    step
+    release_audit_test_support::step::e2e_audit_step(fake, "9.9.9", artifact).await
 }
 
 fn tree(dir: &Path) -> Vec<String> {

@@ -4,7 +4,6 @@ use release_audit_test_support::copy_dir;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use release_audit_test_support::step::SHA;
 use release_audit_test_support::{FakeGitHub, Step, zip_bytes};
 
 use crate::binary;
@@ -15,15 +14,8 @@ const REPORT: &str = r#"<testsuites><testsuite name="e2e" tests="3" failures="1"
 /// step (kept alive for its files) and the bundle zip path.
 async fn bundle() -> (Step, PathBuf) {
     let fake = FakeGitHub::start().await;
-    let backend = fake.add_run(800, "e2e.yml", SHA, "success");
-    fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", REPORT.as_bytes())])).await;
-    let mut step = Step::with_fake(&fake);
-    step.input("release-version", "9.9.9")
-        .input("run-ids", "800")
-        .input("e2e-reports", "pr-e2e-report")
-        .input("required-reports", "e2e")
-        .input("upload", "false")
-        .input("include-run-logs", "false");
+    let report = zip_bytes(&[("junit.xml", REPORT.as_bytes())]);
+    let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 1, "the evidence holds a failed test: {}", result.stderr);
     let zip = step.resolve(&result.outputs["bundle-path"]);

@@ -252,15 +252,8 @@ async fn levels_are_only_what_held_not_what_the_gates_let_pass() {
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_release_image_the_vsa_is_about_the_released_commit() {
     let fake = FakeGitHub::start().await;
-    let backend = fake.add_run(800, "e2e.yml", SHA, "success");
-    fake.seed_artifact(&backend, "pr-e2e-report", &zip_bytes(&[("junit.xml", PASSING_E2E.as_bytes())])).await;
-    let mut step = Step::with_fake(&fake);
-    step.input("release-version", "9.9.9")
-        .input("run-ids", "800")
-        .input("e2e-reports", "pr-e2e-report")
-        .input("required-reports", "e2e")
-        .input("upload", "false")
-        .input("include-run-logs", "false");
+    let report = zip_bytes(&[("junit.xml", PASSING_E2E.as_bytes())]);
+    let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
     let result = step.run(&binary(), &[]).await;
     assert_eq!(result.code, 0, "{}", result.stderr);
     let vsa_path = step.resolve(&result.outputs["vsa-path"]);

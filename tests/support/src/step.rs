@@ -147,6 +147,22 @@ impl Step {
     }
 }
 
+/// The smallest real audit: release `version` from one e2e report artifact
+/// (`pr-e2e-report`, the zip `artifact`) of run 800 at [`SHA`], nothing published, no
+/// run logs. Many tests start from it and add inputs.
+pub async fn e2e_audit_step(fake: &FakeGitHub, version: &str, artifact: &[u8]) -> Step {
+    let backend = fake.add_run(800, "e2e.yml", SHA, "success");
+    fake.seed_artifact(&backend, "pr-e2e-report", artifact).await;
+    let mut step = Step::with_fake(fake);
+    step.input("release-version", version)
+        .input("run-ids", "800")
+        .input("e2e-reports", "pr-e2e-report")
+        .input("required-reports", "e2e")
+        .input("upload", "false")
+        .input("include-run-logs", "false");
+    step
+}
+
 impl Default for Step {
     fn default() -> Self {
         Self::new()
