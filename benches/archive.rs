@@ -55,12 +55,13 @@ async fn main() {
     };
     let binary = PathBuf::from(binary);
     let bundles: usize = bundles.parse().expect("a number of bundles");
-    let work = tempfile::tempdir().unwrap();
+    // Kept (its path is printed): the index, to look at in a browser.
+    let work = tempfile::Builder::new().prefix("ra-archive-bench-").tempdir().unwrap().keep();
     let mut made = Vec::new();
     for i in 0..DISTINCT {
         made.push(write_bundle(&binary, &format!("1.{i}.0")).await);
     }
-    let endpoint = start_moto(work.path());
+    let endpoint = start_moto(&work);
     let uploads: Vec<(String, String)> = (0..bundles)
         .flat_map(|n| {
             let (zip, sums) = &made[n % DISTINCT];
@@ -71,7 +72,7 @@ async fn main() {
             ]
         })
         .collect();
-    let list = work.path().join("uploads.json");
+    let list = work.join("uploads.json");
     std::fs::write(&list, serde_json::to_vec(&uploads).unwrap()).unwrap();
     python(&format!(
         "import boto3, json\n{}\nfor path, key in json.load(open('{}')):\n    s3.upload_file(path, 'bench', key)",
@@ -79,7 +80,7 @@ async fn main() {
         list.display()
     ));
     let url = format!("s3://bench/bench/?endpoint={endpoint}&region=us-east-1");
-    let out = work.path().join("index");
+    let out = work.join("index");
     println!("{bundles} bundles ({DISTINCT} distinct, each under {} keys) in moto", bundles / DISTINCT);
     for run in ["cold", "unchanged"] {
         let (wall, rss, code) = measure(
@@ -100,6 +101,7 @@ async fn main() {
     let script = SCRIPT.replace("{client}", &client(&endpoint)).replace("{binary}", &binary.display().to_string());
     let (wall, rss, code) = measure(Command::new("python3").arg("-c").arg(&script));
     println!("script (list, download, verify each): {wall:.1} s, peak RSS {:.1} MiB, exit {code}", rss as f64 / 1024.0);
+    println!("index: {}", out.join("index.html").display());
 }
 
 /// Wall time (s), peak RSS of the command or any of its children (KiB), exit code.
