@@ -9,3 +9,4 @@ pub mod jobs;
 pub mod rest;
 pub mod runner;
 pub mod tags;
+pub mod wire;

@@ -37,7 +37,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::previous::{self, Candidate, Comparison, Listing, PreviousMethod, PreviousOutcome, PreviousRelease, Source};
@@ -48,6 +47,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::github::rest::{Answer, Page, REQUEST_TIME_LIMIT, Refusal, Rest};
+use crate::github::wire::{
+    GhApproval, GhCommit, GhComparison, GhPerson, GhPull, GhPullCommit, GhRelease, GhReview, GhTag, GhUser,
+};
 
 #[path = "bulk.rs"]
 pub mod bulk;
@@ -204,131 +206,6 @@ impl Api<'_> {
         }
         Ok(Got::Ok(all))
     }
-}
-
-// ---- GitHub's shapes (only the fields read; unknown fields ignored) ----
-
-#[derive(Deserialize)]
-struct GhUser {
-    login: String,
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GhRelease {
-    tag_name: String,
-    #[serde(default)]
-    draft: bool,
-    #[serde(default)]
-    prerelease: bool,
-}
-
-#[derive(Deserialize)]
-struct GhTag {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct ShaOnly {
-    sha: String,
-}
-
-#[derive(Deserialize)]
-struct GhComparison {
-    status: String,
-    ahead_by: u64,
-    behind_by: u64,
-    total_commits: u64,
-    base_commit: Option<GhCommit>,
-    merge_base_commit: Option<GhCommit>,
-    commits: Vec<GhCommit>,
-}
-
-/// A commit as `GET /pulls/{n}/commits` lists it: who wrote it, and its first line and
-/// author time (to find it rebased).
-#[derive(Deserialize)]
-struct GhPullCommit {
-    author: Option<GhUser>,
-    committer: Option<GhUser>,
-    #[serde(default)]
-    commit: Option<GhGitCommit>,
-}
-
-#[derive(Deserialize)]
-struct GhCommit {
-    sha: String,
-    /// The commit's GraphQL node id (for the bulk lookups).
-    #[serde(default)]
-    node_id: Option<String>,
-    commit: GhGitCommit,
-    author: Option<GhUser>,
-    committer: Option<GhUser>,
-    #[serde(default)]
-    parents: Vec<ShaOnly>,
-}
-
-#[derive(Deserialize)]
-struct GhGitCommit {
-    author: Option<GhPerson>,
-    committer: Option<GhPerson>,
-    #[serde(default)]
-    message: String,
-    verification: Option<GhVerification>,
-}
-
-#[derive(Deserialize)]
-struct GhPerson {
-    name: Option<String>,
-    email: Option<String>,
-    date: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GhVerification {
-    verified: bool,
-    reason: String,
-}
-
-#[derive(Deserialize)]
-struct GhPull {
-    number: u64,
-    #[serde(default)]
-    title: String,
-    user: Option<GhUser>,
-    merged_at: Option<String>,
-    #[serde(default)]
-    updated_at: Option<String>,
-    merge_commit_sha: Option<String>,
-    head: ShaOnly,
-    html_url: Option<String>,
-    /// Only in the single pull request's answer (`GET /pulls/{n}`), not in lists.
-    #[serde(default)]
-    merged_by: Option<GhUser>,
-}
-
-#[derive(Deserialize)]
-struct GhReview {
-    id: u64,
-    user: Option<GhUser>,
-    state: String,
-    commit_id: Option<String>,
-    submitted_at: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GhEnvironment {
-    name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct GhApproval {
-    state: String,
-    user: Option<GhUser>,
-    #[serde(default)]
-    environments: Vec<GhEnvironment>,
-    #[serde(default)]
-    comment: Option<String>,
 }
 
 fn bounded(s: &str, max: usize) -> String {
