@@ -100,8 +100,7 @@ impl<E> Attempt<E> {
         Attempt { error, retryable: true, wait: at_least.map_or(Wait::Backoff, Wait::AtLeast) }
     }
 
-    /// The judgement on a refused answer, the same for every client: retryable per
-    /// [`is_retryable`], waiting at least the server's `Retry-After` when it sent one.
+    /// The judgement on a refused answer, the same for every client: [`judge`].
     pub fn judged(error: E, status: u16, body: &str, headers: &reqwest::header::HeaderMap) -> Self {
         if is_retryable(status, body) {
             Attempt::retry_after(error, retry_after(headers))
@@ -233,10 +232,61 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// Whether an HTTP answer is worth another try: throttling, server errors, and the
-/// sporadic `403 … Error from intermediary` GitHub's front end returns.
+/// What a refused answer means for the retry loop: the one decision every client
+/// (REST, artifacts, blob, registry, storage) takes from [`judge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement {
+    /// Worth another attempt, waiting at least this long when the server said so.
+    Retry(Option<Duration>),
+    /// Final: another attempt would get the same answer.
+    Final,
+}
+
+impl Judgement {
+    pub fn retries(self) -> bool {
+        matches!(self, Judgement::Retry(_))
+    }
+}
+
+/// The one classifier of refused answers, from the status, the headers and (the start
+/// of) the body:
+/// - 429, 500, 502, 503, 504: retried, after the server's `Retry-After` when it sent one;
+/// - a 403 from an intermediary (GitHub's front end, `Error from intermediary`): retried;
+/// - GitHub's primary rate limit (`x-ratelimit-remaining: 0`, on 403 or 429): retried
+///   only when it resets within [`MAX_RETRY_AFTER`], waiting until then; otherwise final
+///   (an hour's wait is not a retry);
+/// - GitHub's secondary rate limit (a 403 whose message says so): retried after its
+///   `Retry-After`, or after [`MAX_RETRY_AFTER`];
+/// - everything else: final.
+///
+/// Pinned by the table test `every_refusal_is_judged_by_one_table`.
+pub fn judge(status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> Judgement {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let wait = retry_after(headers);
+    if matches!(status, 403 | 429) && header("x-ratelimit-remaining") == Some("0") {
+        let reset = header("x-ratelimit-reset").and_then(|r| r.parse::<i64>().ok());
+        let until = reset.map(|r| r - chrono::Utc::now().timestamp());
+        return match (wait, until) {
+            (Some(w), _) => Judgement::Retry(Some(w)),
+            (None, Some(secs)) if secs <= MAX_RETRY_AFTER.as_secs() as i64 => {
+                Judgement::Retry(Some(Duration::from_secs(secs.max(0) as u64)))
+            }
+            _ => Judgement::Final,
+        };
+    }
+    let lower = body.get(..body.len().min(4096)).unwrap_or(body).to_ascii_lowercase();
+    match status {
+        429 | 500 | 502 | 503 | 504 => Judgement::Retry(wait),
+        403 if lower.contains("intermediary") => Judgement::Retry(wait),
+        403 if lower.contains("secondary rate limit") => Judgement::Retry(Some(wait.unwrap_or(MAX_RETRY_AFTER))),
+        _ => Judgement::Final,
+    }
+}
+
+/// Whether an HTTP answer is worth another try, by [`judge`] (for callers that have
+/// no headers: a status and the body).
 pub fn is_retryable(status: u16, body: &str) -> bool {
-    matches!(status, 429 | 500 | 502 | 503 | 504) || (status == 403 && body.contains("intermediary"))
+    judge(status, &reqwest::header::HeaderMap::new(), body).retries()
 }
 
 /// Reads at most `limit` bytes of a response body; more is an error naming `what`.
@@ -343,6 +393,72 @@ pub fn percent_encode(s: &str, keep_slash: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_refusal_is_judged_by_one_table() {
+        let now = chrono::Utc::now().timestamp();
+        let soon = (now + 20).to_string();
+        let later = (now + 3600).to_string();
+        let none: &[(&str, &str)] = &[];
+        type Case<'a> = (u16, &'a [(&'a str, &'a str)], &'a str, Judgement);
+        let cases: &[Case] = &[
+            (404, none, "Not Found", Judgement::Final),
+            (400, none, "bad", Judgement::Final),
+            (401, none, "", Judgement::Final),
+            (409, none, "", Judgement::Final),
+            (412, none, "", Judgement::Final),
+            (422, none, "", Judgement::Final),
+            (429, none, "", Judgement::Retry(None)),
+            (429, &[("retry-after", "5")], "", Judgement::Retry(Some(Duration::from_secs(5)))),
+            (500, none, "", Judgement::Retry(None)),
+            (502, none, "<html>bad gateway", Judgement::Retry(None)),
+            (503, &[("retry-after", "2")], "", Judgement::Retry(Some(Duration::from_secs(2)))),
+            (504, none, "", Judgement::Retry(None)),
+            (501, none, "", Judgement::Final),
+            // GitHub's front end, sporadically.
+            (403, none, "403 Forbidden: Error from intermediary", Judgement::Retry(None)),
+            (403, none, "Resource not accessible by integration", Judgement::Final),
+            // Secondary rate limits: after Retry-After, or a minute.
+            (403, none, "You have exceeded a secondary rate limit.", Judgement::Retry(Some(MAX_RETRY_AFTER))),
+            (
+                403,
+                &[("retry-after", "7")],
+                "You have exceeded a secondary rate limit",
+                Judgement::Retry(Some(Duration::from_secs(7))),
+            ),
+            // The primary rate limit: a wait until the reset, only when it is near.
+            (
+                403,
+                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)],
+                "API rate limit exceeded",
+                Judgement::Final,
+            ),
+            (429, &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)], "", Judgement::Final),
+            (403, &[("x-ratelimit-remaining", "0")], "API rate limit exceeded", Judgement::Final),
+            (403, &[("x-ratelimit-remaining", "12")], "Resource not accessible", Judgement::Final),
+            // A truncated or empty body decides nothing by itself.
+            (503, none, "", Judgement::Retry(None)),
+            (403, none, "", Judgement::Final),
+        ];
+        for (status, headers, body, expected) in cases {
+            let mut map = reqwest::header::HeaderMap::new();
+            for (k, v) in *headers {
+                map.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            }
+            assert_eq!(judge(*status, &map, body), *expected, "{status} {headers:?} {body:?}");
+            assert_eq!(is_retryable(*status, body), judge(*status, &reqwest::header::HeaderMap::new(), body).retries());
+        }
+        let mut near = reqwest::header::HeaderMap::new();
+        near.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        near.insert("x-ratelimit-reset", soon.parse().unwrap());
+        match judge(403, &near, "API rate limit exceeded") {
+            Judgement::Retry(Some(w)) => assert!(w > Duration::from_secs(15) && w <= Duration::from_secs(20), "{w:?}"),
+            other => panic!("a reset 20 s away is waited for: {other:?}"),
+        }
+        // A body is read only so far: a megabyte of it changes nothing.
+        let huge = format!("{}intermediary", "x".repeat(1 << 20));
+        assert_eq!(judge(403, &reqwest::header::HeaderMap::new(), &huge), Judgement::Final);
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates_and_is_capped() {

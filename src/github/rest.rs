@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::github::blob::{Downloaded, Excess, download_once, gave_up};
-use crate::http::{Attempt, GaveUp, RetryPolicy, is_retryable, read_bounded, with_retries, without_url};
+use crate::http::{Attempt, GaveUp, Judgement, RetryPolicy, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
 const MAX_JSON: usize = 32 * 1024 * 1024;
@@ -264,11 +264,9 @@ impl Rest {
                     Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(Answer::Done(r)),
                     Ok(r) => {
                         let refusal = Refusal::read(r, what).await;
-                        let retryable = !refusal.rate_limited && is_retryable(refusal.status, &refusal.body);
-                        if retryable {
-                            Err(Attempt::retry(Failed::Refused(refusal)))
-                        } else {
-                            Ok(Answer::Refused(refusal))
+                        match refusal.judgement {
+                            Judgement::Retry(wait) => Err(Attempt::retry_after(Failed::Refused(refusal), wait)),
+                            Judgement::Final => Ok(Answer::Refused(refusal)),
                         }
                     }
                 }
@@ -477,13 +475,15 @@ pub struct Refusal {
     pub rate_limited: bool,
     /// A 422 whose `errors` say `already_exists`.
     pub already_exists: bool,
-    body: String,
+    /// Whether (and after how long) to ask again: [`crate::http::judge`].
+    pub judgement: crate::http::Judgement,
 }
 
 impl Refusal {
     async fn read(response: reqwest::Response, what: &str) -> Self {
         let status = response.status().as_u16();
         let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v == "0");
+        let headers = response.headers().clone();
         let body = read_bounded(response, 64 * 1024, what)
             .await
             .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -496,7 +496,8 @@ impl Refusal {
             .and_then(|v| v.get("errors"))
             .and_then(|e| e.as_array())
             .is_some_and(|e| e.iter().any(|e| e.get("code").and_then(|c| c.as_str()) == Some("already_exists")));
-        Refusal { status, message, rate_limited, already_exists, body }
+        let judgement = crate::http::judge(status, &headers, &body);
+        Refusal { status, message, rate_limited, already_exists, judgement }
     }
 
     /// `HTTP <status>: <message>`.
