@@ -61,7 +61,7 @@ async fn main() {
     for i in 0..DISTINCT {
         made.push(write_bundle(&binary, &format!("1.{i}.0")).await);
     }
-    let endpoint = start_moto(&work);
+    let (endpoint, mut moto) = start_moto(&work);
     let uploads: Vec<(String, String)> = (0..bundles)
         .flat_map(|n| {
             let (zip, sums) = &made[n % DISTINCT];
@@ -102,6 +102,7 @@ async fn main() {
     let (wall, rss, code) = measure(Command::new("python3").arg("-c").arg(&script));
     println!("script (list, download, verify each): {wall:.1} s, peak RSS {:.1} MiB, exit {code}", rss as f64 / 1024.0);
     println!("index: {}", out.join("index.html").display());
+    let _ = moto.kill();
 }
 
 /// Wall time (s), peak RSS of the command or any of its children (KiB), exit code.
@@ -148,7 +149,7 @@ async fn write_bundle(binary: &Path, version: &str) -> (PathBuf, PathBuf) {
     (kept_zip, kept_sums)
 }
 
-fn start_moto(dir: &Path) -> String {
+fn start_moto(dir: &Path) -> (String, std::process::Child) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log = std::fs::File::create(dir.join("moto.log")).unwrap();
     let child = Command::new("moto_server")
@@ -157,7 +158,6 @@ fn start_moto(dir: &Path) -> String {
         .stderr(log)
         .spawn()
         .expect("moto_server starts (pip install 'moto[server]')");
-    std::mem::forget(child);
     for _ in 0..300 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
@@ -166,7 +166,7 @@ fn start_moto(dir: &Path) -> String {
     }
     let endpoint = format!("http://127.0.0.1:{port}");
     python(&format!("import boto3\n{}\ns3.create_bucket(Bucket='bench')", client(&endpoint)));
-    endpoint
+    (endpoint, child)
 }
 
 fn client(endpoint: &str) -> String {
