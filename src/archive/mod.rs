@@ -23,7 +23,8 @@
 //! **Incremental.** A row of the previous `index.json` in the output directory is kept
 //! without a download when the zip, its sums and its signature objects have the same
 //! keys, sizes and versions (S3 ETag, GCS generation) as then, and its `report.html` is
-//! still there. **Bounded.** At most `jobs` bundles are downloaded and verified at once,
+//! still there — and only when that index was made of the same location, by this
+//! release-audit, under the same `--retention-days`. **Bounded.** At most `jobs` bundles are downloaded and verified at once,
 //! each streamed to a temporary file; a damaged, missing or refused bundle is a row with
 //! the reason, never a failed listing.
 
@@ -132,6 +133,9 @@ pub struct Index {
     pub reused: usize,
     /// Requests sent to the store in this run (listing pages and downloads).
     pub requests: u64,
+    /// (`--retention-days`) The lock policy the rows were checked under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 impl Index {
@@ -181,7 +185,10 @@ pub async fn build(
 ) -> Result<Index> {
     let hint = "the output directory must be writable";
     std::fs::create_dir_all(out.join("reports")).map_err(|e| Error::io(out, e, hint))?;
-    let previous = previous_rows(out);
+    let location = &settings.location;
+    let location_url = format!("{}://{}/{}", location.scheme.as_str(), location.bucket, location.prefix);
+    let generated_by = format!("release-audit {}", env!("CARGO_PKG_VERSION"));
+    let previous = previous_rows(out, &location_url, &generated_by, retention_days);
     let reader = StorageReader::open(http, settings).await?;
     let listing = reader.list().await?;
     let candidates = candidates(listing);
@@ -208,50 +215,69 @@ pub async fn build(
     }
     progress.done(checked, reused);
     rows.sort_by(|a, b| a.key.cmp(&b.key));
-    let location = &settings.location;
     Ok(Index {
         schema: INDEX_SCHEMA,
-        location: format!("{}://{}/{}", location.scheme.as_str(), location.bucket, location.prefix),
-        generated_by: format!("release-audit {}", env!("CARGO_PKG_VERSION")),
+        location: location_url,
+        generated_by,
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         bundles: rows,
         checked,
         reused,
         requests: reader.requests(),
+        retention_days,
     })
 }
 
-/// The rows of the index already in `out`, by key; none when it is missing or unreadable
-/// (then everything is checked again).
-fn previous_rows(out: &Path) -> HashMap<String, Row> {
+/// The rows of the index already in `out`, by key. None — everything is checked again —
+/// when it is missing or unreadable, or was made of another location, by another
+/// release-audit (whose `verify` may judge otherwise) or under another lock policy (a
+/// row checked without `--retention-days` says nothing about locks).
+fn previous_rows(out: &Path, location: &str, generated_by: &str, retention_days: Option<u32>) -> HashMap<String, Row> {
     let Ok(bytes) = std::fs::read(out.join("index.json")) else {
         return HashMap::new();
     };
     match serde_json::from_slice::<Index>(&bytes) {
-        Ok(index) if index.schema == INDEX_SCHEMA => index.bundles.into_iter().map(|r| (r.key.clone(), r)).collect(),
-        _ => {
+        Ok(index)
+            if index.schema == INDEX_SCHEMA
+                && index.location == location
+                && index.generated_by == generated_by
+                && index.retention_days == retention_days =>
+        {
+            index.bundles.into_iter().map(|r| (r.key.clone(), r)).collect()
+        }
+        Ok(_) => {
+            log::info!(
+                "{}: made of another location, release-audit or lock policy; checking every bundle again",
+                out.display()
+            );
+            HashMap::new()
+        }
+        Err(_) => {
             log::warn!("{}: not an index this release-audit wrote; checking every bundle again", out.display());
             HashMap::new()
         }
     }
 }
 
+/// The service's version of an optional object (empty when there is none).
+fn version_of(object: &Option<Listed>) -> String {
+    object.as_ref().map(|l| l.version.clone()).unwrap_or_default()
+}
+
 /// A previous row still describes the objects: same zip, sums and signature versions,
 /// and its report page is still in the output.
 fn unchanged(row: &Row, c: &Candidate, out: &Path) -> bool {
-    let version = |l: &Option<Listed>| l.as_ref().map(|l| l.version.clone()).unwrap_or_default();
     row.object_version == c.zip.version
         && !c.zip.version.is_empty()
         && row.size == c.zip.size
-        && row.sums_version == version(&c.sums)
-        && row.signature_version == version(&c.signature)
+        && row.sums_version == version_of(&c.sums)
+        && row.signature_version == version_of(&c.signature)
         && row.report.as_ref().is_none_or(|r| out.join(r).is_file())
 }
 
 /// Downloads and verifies one bundle; every failure becomes the row's reason.
 async fn check(reader: &StorageReader, c: Candidate, out: &Path, retention_days: Option<u32>) -> Row {
     let location = &reader.settings().location;
-    let version = |l: &Option<Listed>| l.as_ref().map(|l| l.version.clone()).unwrap_or_default();
     let mut row = Row {
         key: c.zip.key.clone(),
         url: location.object_url(&c.zip.key),
@@ -260,9 +286,9 @@ async fn check(reader: &StorageReader, c: Candidate, out: &Path, retention_days:
         stored_at: c.zip.stored_at.clone(),
         sha256: None,
         sums: "missing".into(),
-        sums_version: version(&c.sums),
+        sums_version: version_of(&c.sums),
         signature: "absent".into(),
-        signature_version: version(&c.signature),
+        signature_version: version_of(&c.signature),
         repository: None,
         version: None,
         commit: None,

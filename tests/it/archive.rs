@@ -327,9 +327,14 @@ async fn locks_are_read_back_and_a_lock_that_ends_early_fails() {
         assert!(r["lock"].as_str().unwrap().starts_with("COMPLIANCE until "), "{r:#}");
         assert_eq!(r["verification"], "holds");
     }
+    // An index made without the lock policy is no answer under it: every bundle is
+    // checked again, not reused.
     let longer = tempfile::tempdir().unwrap();
+    let (code, text, _) = archive(&url, longer.path(), &[]);
+    assert_eq!(code, 0, "{text}");
     let (code, text, index) = archive(&url, longer.path(), &["--retention-days", "30"]);
     assert_eq!(code, 1, "a 3-day lock ends before 30 days: {text}");
+    assert_eq!((index["checked"].as_u64(), index["reused"].as_u64()), (Some(2), Some(0)), "{text}");
     let problems = index["bundles"][0]["problems"].to_string();
     assert!(problems.contains("lock ends") && problems.contains("30 days after it was stored"), "{problems}");
 }
