@@ -274,7 +274,11 @@ pub fn judge(status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> J
             _ => Judgement::Final,
         };
     }
-    let lower = body.get(..body.len().min(4096)).unwrap_or(body).to_ascii_lowercase();
+    let mut end = body.len().min(4096);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let lower = body[..end].to_ascii_lowercase();
     match status {
         429 | 500 | 502 | 503 | 504 => Judgement::Retry(wait),
         403 if lower.contains("intermediary") => Judgement::Retry(wait),
@@ -458,6 +462,11 @@ mod tests {
         // A body is read only so far: a megabyte of it changes nothing.
         let huge = format!("{}intermediary", "x".repeat(1 << 20));
         assert_eq!(judge(403, &reqwest::header::HeaderMap::new(), &huge), Judgement::Final);
+        // …also when a character straddles the bound.
+        let straddling = format!("{}éintermediary", "x".repeat(4095));
+        assert_eq!(judge(403, &reqwest::header::HeaderMap::new(), &straddling), Judgement::Final);
+        let early = format!("intermediary{}é", "x".repeat(4083));
+        assert_eq!(judge(403, &reqwest::header::HeaderMap::new(), &early), Judgement::Retry(None));
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct ArchiveArgs {
         env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
         hide_env_values = true,
         value_name = "LINES",
-        value_parser = parse_secret
+        value_parser = crate::cli::parse_secret
     )]
     pub credentials: Option<Secret>,
     /// The index directory: written, and read back on the next run so that unchanged
@@ -46,10 +46,6 @@ pub struct ArchiveArgs {
     /// or `--require-signed true|false` as the archive action passes it).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value = "false")]
     pub require_signed: bool,
-}
-
-fn parse_secret(value: &str) -> std::result::Result<Secret, String> {
-    Ok(Secret::new(value))
 }
 
 /// Runs the subcommand; returns the exit code.

@@ -52,7 +52,7 @@ pub struct RegistryFlags {
     pub insecure: Vec<String>,
     /// Registry logins, one per line: host=username:password. Prefer the environment
     /// variable over the flag (flags show in process lists); never printed.
-    #[arg(long = "registry-credentials", env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS", hide_env_values = true, value_name = "LOGINS", value_parser = parse_secret)]
+    #[arg(long = "registry-credentials", env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS", hide_env_values = true, value_name = "LOGINS", value_parser = crate::cli::parse_secret)]
     pub credentials: Option<Secret>,
     /// Only these platforms, os/arch[/variant] (repeatable; default all).
     #[arg(long = "platform", value_name = "OS/ARCH")]
@@ -60,10 +60,6 @@ pub struct RegistryFlags {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_secret(value: &str) -> std::result::Result<Secret, String> {
-    Ok(Secret::new(value))
 }
 
 /// `release-audit digest <ref>...`

@@ -14,6 +14,11 @@ pub mod source;
 
 use crate::config::RunArgs;
 
+/// A flag's value kept as a secret (never printed), for clap's `value_parser`.
+pub(crate) fn parse_secret(value: &str) -> std::result::Result<crate::secret::Secret, String> {
+    Ok(crate::secret::Secret::new(value))
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "release-audit", version, about = "Turn a release into one self-verifying audit bundle.")]
 pub struct Cli {
