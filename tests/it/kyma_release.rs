@@ -31,7 +31,7 @@ use release_audit_test_support::{FakeGitHub, Step, StepResult, zip_bytes};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::binary;
+use crate::{binary, image_record};
 
 fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
@@ -200,20 +200,6 @@ fn verify(path: &Path) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
     )
-}
-
-/// The resolving image record a test job writes for `reference` (record-image).
-fn image_record(reference: &str, host: &str) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("image-record.json");
-    let run = Command::new(binary())
-        .args(["record-image", "--image", reference, "--insecure-registry", host, "--output"])
-        .arg(&out)
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "record-image: {}", String::from_utf8_lossy(&run.stderr));
-    std::fs::read(out).unwrap()
 }
 
 /// `release-X.Y` history: 1.2.0 released, a reviewed change (pre-released as

@@ -9,6 +9,21 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
 }
 
+/// The resolving image record a test job writes for `reference` (`record-image`
+/// against the plain-HTTP registry `host`).
+pub fn image_record(reference: &str, host: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("image-record.json");
+    let run = std::process::Command::new(binary())
+        .args(["record-image", "--image", reference, "--insecure-registry", host, "--output"])
+        .arg(&out)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "record-image: {}", String::from_utf8_lossy(&run.stderr));
+    std::fs::read(out).unwrap()
+}
+
 mod image_support;
 mod publish_common;
 

