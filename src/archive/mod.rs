@@ -453,7 +453,9 @@ async fn check_signature(
     }
     let expected =
         Expected { repo: Some(repository.to_string()), issuer: GITHUB_ACTIONS_ISSUER.into(), ..Expected::default() };
-    let result = check(digest, &json, &signature.key, &expected, &Roots::embedded());
+    // The built-in roots are parsed once per process, not once per signed bundle.
+    static ROOTS: std::sync::OnceLock<Roots> = std::sync::OnceLock::new();
+    let result = check(digest, &json, &signature.key, &expected, ROOTS.get_or_init(Roots::embedded));
     match (result.verified, result.signer) {
         (true, Some(signer)) => format!("verified: {}", signer.workflow),
         (true, None) => "verified".into(),
