@@ -70,6 +70,17 @@ impl Error {
         Error::Service { service: service.into(), reason: reason.into(), hint: hint.into(), refusal: Some(refusal) }
     }
 
+    /// This error with the service's refusal attached (a [`Error::Service`]; any other
+    /// kind is returned as it is).
+    pub fn with_refusal(self, refusal: Refusal) -> Self {
+        match self {
+            Error::Service { service, reason, hint, .. } => {
+                Error::Service { service, reason, hint, refusal: Some(refusal) }
+            }
+            other => other,
+        }
+    }
+
     /// What the service said, when this is a service's refusal.
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
@@ -112,23 +123,66 @@ impl Error {
     }
 }
 
-/// A service's refusal as data: the HTTP status and the service's own error code (S3's
-/// `<Code>`, GCS's `error.errors[].reason`), when it gave one.
+/// A service's refusal as data: the HTTP status, the service's own error code (S3's
+/// `<Code>`, GCS's `error.errors[].reason`, Azure's `x-ms-error-code`, the artifact
+/// service's Twirp `code`, an OCI registry's `errors[].code`, a GitHub 422's
+/// `errors[].code`, GraphQL's `errors[].type`) when it gave one, and what it said.
+///
+/// Where a service states a fact without a code field, its wire decoder (the one place
+/// that reads the answer's text, documented there) gives one of the derived codes below;
+/// code branches on [`Refusal::status`] and [`Refusal::is`], never on [`Refusal::message`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub status: u16,
     pub code: Option<String>,
+    /// What the service said, on one line and bounded: for messages only.
+    pub message: String,
 }
 
 impl Refusal {
+    /// The answer is not the service's: a 403 whose body is not in the service's format,
+    /// written by something in between (GitHub's front end: `Error from intermediary`).
+    pub const INTERMEDIARY: &'static str = "intermediary";
+    /// GitHub's primary rate limit is exhausted (`x-ratelimit-remaining: 0`).
+    pub const RATE_LIMITED: &'static str = "rate_limited";
+    /// GitHub's secondary rate limit (the `documentation_url` of its JSON error).
+    pub const SECONDARY_RATE_LIMIT: &'static str = "secondary_rate_limit";
+    /// A storage quota is used up (the artifact service's `insufficient usage`).
+    pub const QUOTA_EXHAUSTED: &'static str = "quota_exhausted";
+    /// GitHub's comparison of two commits whose histories share none.
+    pub const NO_COMMON_ANCESTOR: &'static str = "no_common_ancestor";
+
     pub fn new(status: u16, code: &str) -> Self {
         let code = code.trim();
-        Refusal { status, code: (!code.is_empty()).then(|| code.chars().take(100).collect()) }
+        Refusal { status, code: (!code.is_empty()).then(|| code.chars().take(100).collect()), message: String::new() }
+    }
+
+    /// The same refusal with what the service said (one line, at most 300 characters).
+    pub fn with_message(mut self, message: &str) -> Self {
+        self.message = message.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
+        self
     }
 
     /// Whether the service gave this error code.
     pub fn is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
+    }
+
+    /// A rate limit: 429, GitHub's primary or secondary limit, or GraphQL's `RATE_LIMITED`.
+    pub fn is_rate_limit(&self) -> bool {
+        self.status == 429
+            || self.is(Self::RATE_LIMITED)
+            || self.is(Self::SECONDARY_RATE_LIMIT)
+            || self.is("RATE_LIMITED")
+    }
+
+    /// `HTTP <status>: <message>` (the status alone when the service said nothing).
+    pub fn said(&self) -> String {
+        if self.message.is_empty() {
+            format!("HTTP {}", self.status)
+        } else {
+            format!("HTTP {}: {}", self.status, self.message)
+        }
     }
 }
 

@@ -8,22 +8,94 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 static TLS_PROVIDER: Once = Once::new();
 
 pub const USER_AGENT: &str = concat!("release-audit/", env!("CARGO_PKG_VERSION"));
 
+/// The variable that shortens the retry policy's base delay, in milliseconds (the test
+/// suite sets it so that retry tests take milliseconds, not seconds). Read only by
+/// [`Net::from_env`].
+pub const RETRY_BASE_VARIABLE: &str = "RELEASE_AUDIT_RETRY_BASE_MS";
+
+/// How the tool talks to the network, built once per command from the settings
+/// ([`Net::from_env`], at each command's entry) and handed to every service client:
+/// the one HTTP client (with the connect and read timeouts of [`Limits`]), the retry
+/// policy every client's [`with_retries`] runs under, and the whole-request limits.
+#[derive(Debug, Clone)]
+pub struct Net {
+    pub client: reqwest::Client,
+    pub retry: RetryPolicy,
+    pub limits: Limits,
+}
+
+/// The time limits of requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Establishing a connection.
+    pub connect: Duration,
+    /// Between two reads of an answer (a stalled transfer ends after this long).
+    pub read: Duration,
+    /// One GitHub API request as a whole, body included (REST, GraphQL; see
+    /// `github::rest::Rest::bounded_by`): a stalled API ends with an error naming the host.
+    pub api_request: Duration,
+    /// One registry request as a whole, body included.
+    pub registry_request: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect: Duration::from_secs(30),
+            read: Duration::from_secs(120),
+            api_request: Duration::from_secs(120),
+            registry_request: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The retry policy [`Net::from_env`] built last, for the clients whose constructors
+/// take an HTTP client but no [`Net`] yet (`publish::storage`).
+static INSTALLED_RETRY: std::sync::Mutex<Option<RetryPolicy>> = std::sync::Mutex::new(None);
+
+impl Net {
+    /// The network settings of a command, from its environment: the default retry
+    /// policy, its base delay shortened by [`RETRY_BASE_VARIABLE`] when set, and the
+    /// default [`Limits`]. The one place that variable is read.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let mut retry = RetryPolicy::default();
+        if let Some(ms) = env(RETRY_BASE_VARIABLE).and_then(|v| v.trim().parse::<u64>().ok()) {
+            retry.base = Duration::from_millis(ms);
+        }
+        let net = Net::with(retry, Limits::default());
+        *INSTALLED_RETRY.lock().unwrap_or_else(|p| p.into_inner()) = Some(retry);
+        net
+    }
+
+    /// Network settings with this retry policy and these limits.
+    pub fn with(retry: RetryPolicy, limits: Limits) -> Self {
+        Net { client: build_client(&limits), retry, limits }
+    }
+}
+
+impl Default for Net {
+    /// The default policy and limits, whatever the environment says (tests, embedders).
+    fn default() -> Self {
+        Net::with(RetryPolicy::default(), Limits::default())
+    }
+}
+
 /// The client every service module uses. It follows no redirects on its own: a
 /// redirect to a blob host must not carry our token, so callers follow them explicitly.
-pub fn client() -> reqwest::Client {
+fn build_client(limits: &Limits) -> reqwest::Client {
     TLS_PROVIDER.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
-        .connect_timeout(Duration::from_secs(30))
-        .read_timeout(Duration::from_secs(120))
+        .connect_timeout(limits.connect)
+        .read_timeout(limits.read)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("the HTTP client builds with static settings")
@@ -31,7 +103,7 @@ pub fn client() -> reqwest::Client {
 
 /// Exponential backoff with jitter, as the official artifact client does it
 /// (5 attempts, 3 s × 1.5ⁿ).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
     pub base: Duration,
@@ -45,14 +117,10 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The default policy; `RELEASE_AUDIT_RETRY_BASE_MS` shortens the base delay
-    /// (the test suite uses it so that retry tests take milliseconds, not seconds).
-    pub fn from_env() -> Self {
-        let mut policy = RetryPolicy::default();
-        if let Some(ms) = std::env::var("RELEASE_AUDIT_RETRY_BASE_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
-            policy.base = Duration::from_millis(ms);
-        }
-        policy
+    /// The policy of this command's [`Net`] (the default before one is built), for the
+    /// clients that are handed an HTTP client but no [`Net`] (`publish::storage`).
+    pub fn installed() -> Self {
+        INSTALLED_RETRY.lock().unwrap_or_else(|p| p.into_inner()).unwrap_or_default()
     }
 
     /// Delay before attempt `attempt + 1` (attempt counts from 1), jittered ±20 %.
@@ -101,11 +169,10 @@ impl<E> Attempt<E> {
     }
 
     /// The judgement on a refused answer, the same for every client: [`judge`].
-    pub fn judged(error: E, status: u16, body: &str, headers: &reqwest::header::HeaderMap) -> Self {
-        if is_retryable(status, body) {
-            Attempt::retry_after(error, retry_after(headers))
-        } else {
-            Attempt::fatal(error)
+    pub fn judged(error: E, refusal: &Refusal, headers: &reqwest::header::HeaderMap) -> Self {
+        match judge(refusal, headers) {
+            Judgement::Retry(wait) => Attempt::retry_after(error, wait),
+            Judgement::Final => Attempt::fatal(error),
         }
     }
 
@@ -193,7 +260,7 @@ where
         async move {
             let request = request.await.map_err(|e| Attempt::fatal(Failed::Setup(e)))?;
             match request.send().await {
-                Ok(r) if is_retryable(r.status().as_u16(), "") => {
+                Ok(r) if is_retryable(r.status().as_u16()) => {
                     let wait = retry_after(r.headers());
                     Err(Attempt::retry_after(Failed::Answer(what.to_string(), r), wait))
                 }
@@ -248,21 +315,30 @@ impl Judgement {
     }
 }
 
-/// The one classifier of refused answers, from the status, the headers and (the start
-/// of) the body:
-/// - 429, 500, 502, 503, 504: retried, after the server's `Retry-After` when it sent one;
-/// - a 403 from an intermediary (GitHub's front end, `Error from intermediary`): retried;
+/// The one classifier of refused answers, from the status, the headers and the service's
+/// refusal as its wire decoder read it (the decoders — `github::rest::decode_refusal`,
+/// `github::artifacts::decode_twirp`, `github::blob::decode_azure`,
+/// `registry::client::decode_oci`, the storage clients — are the only code that reads
+/// an answer's text; this function reads no text):
+/// - a quota the service says is used up ([`Refusal::QUOTA_EXHAUSTED`]): final, whatever
+///   the status (another attempt gets the same answer);
 /// - GitHub's primary rate limit (`x-ratelimit-remaining: 0`, on 403 or 429): retried
 ///   only when it resets within [`MAX_RETRY_AFTER`], waiting until then; otherwise final
 ///   (an hour's wait is not a retry);
-/// - GitHub's secondary rate limit (a 403 whose message says so): retried after its
-///   `Retry-After`, or after [`MAX_RETRY_AFTER`];
+/// - 429, 500, 502, 503, 504: retried, after the server's `Retry-After` when it sent one;
+/// - a 403 from an intermediary ([`Refusal::INTERMEDIARY`], GitHub's front end): retried;
+/// - GitHub's secondary rate limit (a 403 with [`Refusal::SECONDARY_RATE_LIMIT`]):
+///   retried after its `Retry-After`, or after [`MAX_RETRY_AFTER`];
 /// - everything else: final.
 ///
 /// Pinned by the table test `every_refusal_is_judged_by_one_table`.
-pub fn judge(status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> Judgement {
+pub fn judge(refusal: &Refusal, headers: &reqwest::header::HeaderMap) -> Judgement {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let wait = retry_after(headers);
+    let status = refusal.status;
+    if refusal.is(Refusal::QUOTA_EXHAUSTED) {
+        return Judgement::Final;
+    }
     if matches!(status, 403 | 429) && header("x-ratelimit-remaining") == Some("0") {
         let reset = header("x-ratelimit-reset").and_then(|r| r.parse::<i64>().ok());
         let until = reset.map(|r| r - chrono::Utc::now().timestamp());
@@ -274,23 +350,34 @@ pub fn judge(status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> J
             _ => Judgement::Final,
         };
     }
-    let mut end = body.len().min(4096);
-    while !body.is_char_boundary(end) {
-        end -= 1;
-    }
-    let lower = body[..end].to_ascii_lowercase();
     match status {
         429 | 500 | 502 | 503 | 504 => Judgement::Retry(wait),
-        403 if lower.contains("intermediary") => Judgement::Retry(wait),
-        403 if lower.contains("secondary rate limit") => Judgement::Retry(Some(wait.unwrap_or(MAX_RETRY_AFTER))),
+        403 if refusal.is(Refusal::INTERMEDIARY) => Judgement::Retry(wait),
+        403 if refusal.is(Refusal::SECONDARY_RATE_LIMIT) => Judgement::Retry(Some(wait.unwrap_or(MAX_RETRY_AFTER))),
         _ => Judgement::Final,
     }
 }
 
-/// Whether an HTTP answer is worth another try, by [`judge`] (for callers that have
-/// no headers: a status and the body).
-pub fn is_retryable(status: u16, body: &str) -> bool {
-    judge(status, &reqwest::header::HeaderMap::new(), body).retries()
+/// Whether a status alone is worth another try, by [`judge`] (for answers whose body
+/// is not read: a token service's, a storage call's before its caller reads it).
+pub fn is_retryable(status: u16) -> bool {
+    judge(&Refusal::new(status, ""), &reqwest::header::HeaderMap::new()).retries()
+}
+
+/// Whether a refused answer's body is not the service's at all: not empty, and not
+/// even the start of a JSON document. Services that answer every refusal with JSON
+/// (GitHub's REST API, the artifact service, OCI registries) did not write such a 403;
+/// GitHub's front end (`403 Forbidden: Error from intermediary`, an HTML page) did.
+/// A JSON body cut short is still the service's: it decides nothing by itself.
+pub fn not_json(body: &[u8]) -> bool {
+    let start = body.iter().find(|b| !b.is_ascii_whitespace());
+    start.is_some_and(|b| !matches!(b, b'{' | b'['))
+}
+
+/// A refused answer's text on one line, at most `max` characters (for messages only:
+/// code decides on [`Refusal::code`]).
+pub fn one_line(text: &str, max: usize) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(max).collect()
 }
 
 /// Reads at most `limit` bytes of a response body; more is an error naming `what`.
@@ -398,75 +485,306 @@ pub fn percent_encode(s: &str, keep_slash: bool) -> String {
 #[cfg(test)]
 mod tests {
 
+    fn headers(pairs: &[(&str, &str)]) -> reqwest::header::HeaderMap {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        map
+    }
+
+    /// Each service's wire decoder, by name, for the table below.
+    fn decode(service: &str, status: u16, headers: &reqwest::header::HeaderMap, body: &str) -> Refusal {
+        match service {
+            "rest" => crate::github::rest::decode_refusal(status, headers, body.as_bytes()),
+            "twirp" => crate::github::artifacts::decode_twirp(status, body.as_bytes()),
+            "azure" => crate::github::blob::decode_azure(status, headers, body.as_bytes()),
+            "oci" => crate::registry::client::decode_oci(status, body.as_bytes()),
+            "status" => Refusal::new(status, ""),
+            other => panic!("no decoder {other}"),
+        }
+    }
+
     #[test]
     fn every_refusal_is_judged_by_one_table() {
         let now = chrono::Utc::now().timestamp();
         let soon = (now + 20).to_string();
         let later = (now + 3600).to_string();
         let none: &[(&str, &str)] = &[];
-        type Case<'a> = (u16, &'a [(&'a str, &'a str)], &'a str, Judgement);
+        const SECONDARY: &str = r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#;
+        const ABUSE: &str = r#"{"message":"You have triggered an abuse detection mechanism.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#abuse-rate-limits"}"#;
+        const PRIMARY: &str = r#"{"message":"API rate limit exceeded for installation ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}"#;
+        const FORBIDDEN: &str = r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/actions/artifacts"}"#;
+        // (decoder, status, headers, body, the code it reads, the judgement)
+        type Case<'a> = (&'a str, u16, &'a [(&'a str, &'a str)], &'a str, Option<&'a str>, Judgement);
         let cases: &[Case] = &[
-            (404, none, "Not Found", Judgement::Final),
-            (400, none, "bad", Judgement::Final),
-            (401, none, "", Judgement::Final),
-            (409, none, "", Judgement::Final),
-            (412, none, "", Judgement::Final),
-            (422, none, "", Judgement::Final),
-            (429, none, "", Judgement::Retry(None)),
-            (429, &[("retry-after", "5")], "", Judgement::Retry(Some(Duration::from_secs(5)))),
-            (500, none, "", Judgement::Retry(None)),
-            (502, none, "<html>bad gateway", Judgement::Retry(None)),
-            (503, &[("retry-after", "2")], "", Judgement::Retry(Some(Duration::from_secs(2)))),
-            (504, none, "", Judgement::Retry(None)),
-            (501, none, "", Judgement::Final),
-            // GitHub's front end, sporadically.
-            (403, none, "403 Forbidden: Error from intermediary", Judgement::Retry(None)),
-            (403, none, "Resource not accessible by integration", Judgement::Final),
-            // Secondary rate limits: after Retry-After, or a minute.
-            (403, none, "You have exceeded a secondary rate limit.", Judgement::Retry(Some(MAX_RETRY_AFTER))),
+            ("rest", 404, none, r#"{"message":"Not Found"}"#, None, Judgement::Final),
+            ("rest", 400, none, "bad", None, Judgement::Final),
+            ("status", 401, none, "", None, Judgement::Final),
+            ("status", 409, none, "", None, Judgement::Final),
+            ("status", 412, none, "", None, Judgement::Final),
+            ("status", 422, none, "", None, Judgement::Final),
+            ("status", 429, none, "", None, Judgement::Retry(None)),
+            ("status", 429, &[("retry-after", "5")], "", None, Judgement::Retry(Some(Duration::from_secs(5)))),
+            ("status", 500, none, "", None, Judgement::Retry(None)),
+            ("rest", 502, none, "<html>bad gateway", None, Judgement::Retry(None)),
+            ("status", 503, &[("retry-after", "2")], "", None, Judgement::Retry(Some(Duration::from_secs(2)))),
+            ("status", 504, none, "", None, Judgement::Retry(None)),
+            ("status", 501, none, "", None, Judgement::Final),
+            // GitHub's front end, sporadically: a 403 that is not the API's JSON.
             (
+                "rest",
                 403,
-                &[("retry-after", "7")],
-                "You have exceeded a secondary rate limit",
-                Judgement::Retry(Some(Duration::from_secs(7))),
+                none,
+                "403 Forbidden: Error from intermediary",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
             ),
-            // The primary rate limit: a wait until the reset, only when it is near.
             (
+                "rest",
                 403,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)],
-                "API rate limit exceeded",
+                none,
+                "<html><body>403 Forbidden</body></html>",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
+            ),
+            ("rest", 403, none, FORBIDDEN, None, Judgement::Final),
+            // Its words decide nothing: only the field GitHub states it in.
+            (
+                "rest",
+                403,
+                none,
+                r#"{"message":"Error from intermediary; secondary rate limit"}"#,
+                None,
                 Judgement::Final,
             ),
-            (429, &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)], "", Judgement::Final),
-            (403, &[("x-ratelimit-remaining", "0")], "API rate limit exceeded", Judgement::Final),
-            (403, &[("x-ratelimit-remaining", "12")], "Resource not accessible", Judgement::Final),
+            // Secondary rate limits, by their documentation_url: after Retry-After, or a minute.
+            (
+                "rest",
+                403,
+                none,
+                SECONDARY,
+                Some(Refusal::SECONDARY_RATE_LIMIT),
+                Judgement::Retry(Some(MAX_RETRY_AFTER)),
+            ),
+            ("rest", 403, none, ABUSE, Some(Refusal::SECONDARY_RATE_LIMIT), Judgement::Retry(Some(MAX_RETRY_AFTER))),
+            (
+                "rest",
+                403,
+                &[("retry-after", "7")],
+                SECONDARY,
+                Some(Refusal::SECONDARY_RATE_LIMIT),
+                Judgement::Retry(Some(Duration::from_secs(7))),
+            ),
+            ("rest", 429, none, SECONDARY, Some(Refusal::SECONDARY_RATE_LIMIT), Judgement::Retry(None)),
+            // The primary rate limit: a wait until the reset, only when it is near.
+            (
+                "rest",
+                403,
+                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)],
+                PRIMARY,
+                Some(Refusal::RATE_LIMITED),
+                Judgement::Final,
+            ),
+            (
+                "rest",
+                429,
+                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)],
+                "",
+                Some(Refusal::RATE_LIMITED),
+                Judgement::Final,
+            ),
+            ("rest", 403, &[("x-ratelimit-remaining", "0")], PRIMARY, Some(Refusal::RATE_LIMITED), Judgement::Final),
+            ("rest", 403, &[("x-ratelimit-remaining", "12")], FORBIDDEN, None, Judgement::Final),
             // A truncated or empty body decides nothing by itself.
-            (503, none, "", Judgement::Retry(None)),
-            (403, none, "", Judgement::Final),
+            ("rest", 403, none, &SECONDARY[..60], None, Judgement::Final),
+            ("rest", 503, none, "", None, Judgement::Retry(None)),
+            ("rest", 403, none, "", None, Judgement::Final),
+            ("rest", 403, none, "  \n ", None, Judgement::Final),
+            // A 422's errors[].code, and the compare route's 404 for unrelated histories.
+            (
+                "rest",
+                422,
+                none,
+                r#"{"message":"Validation Failed","errors":[{"resource":"ReleaseAsset","code":"already_exists","field":"name"}]}"#,
+                Some("already_exists"),
+                Judgement::Final,
+            ),
+            (
+                "rest",
+                404,
+                none,
+                r#"{"message":"No common ancestor between v1.0.0 and 0123abc.","documentation_url":"https://docs.github.com/rest/commits/commits#compare-two-commits"}"#,
+                Some(Refusal::NO_COMMON_ANCESTOR),
+                Judgement::Final,
+            ),
+            // The artifact service (Twirp): its code; a used-up quota is final whatever the status.
+            (
+                "twirp",
+                503,
+                none,
+                r#"{"code":"unavailable","msg":"try later"}"#,
+                Some("unavailable"),
+                Judgement::Retry(None),
+            ),
+            (
+                "twirp",
+                409,
+                none,
+                r#"{"code":"already_exists","msg":"exists"}"#,
+                Some("already_exists"),
+                Judgement::Final,
+            ),
+            (
+                "twirp",
+                403,
+                none,
+                r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#,
+                Some(Refusal::QUOTA_EXHAUSTED),
+                Judgement::Final,
+            ),
+            (
+                "twirp",
+                429,
+                none,
+                r#"{"code":"resource_exhausted","msg":"insufficient usage: over the 100 byte artifact quota"}"#,
+                Some(Refusal::QUOTA_EXHAUSTED),
+                Judgement::Final,
+            ),
+            (
+                "twirp",
+                429,
+                none,
+                r#"{"code":"resource_exhausted","msg":"slow down"}"#,
+                Some("resource_exhausted"),
+                Judgement::Retry(None),
+            ),
+            (
+                "twirp",
+                403,
+                none,
+                r#"{"code":"permission_denied","msg":"no"}"#,
+                Some("permission_denied"),
+                Judgement::Final,
+            ),
+            (
+                "twirp",
+                403,
+                none,
+                "403 Forbidden: Error from intermediary",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
+            ),
+            ("twirp", 403, none, r#"{"code":"permission_de"#, None, Judgement::Final),
+            // Azure Blob Storage: x-ms-error-code, else the XML's <Code>; never an intermediary.
+            (
+                "azure",
+                403,
+                &[("x-ms-error-code", "AuthenticationFailed")],
+                "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Signature expired</Message></Error>",
+                Some("AuthenticationFailed"),
+                Judgement::Final,
+            ),
+            ("azure", 404, none, "<Error><Code>BlobNotFound</Code></Error>", Some("BlobNotFound"), Judgement::Final),
+            ("azure", 503, &[("x-ms-error-code", "ServerBusy")], "", Some("ServerBusy"), Judgement::Retry(None)),
+            ("azure", 403, none, "403 Forbidden: Error from intermediary", None, Judgement::Final),
+            // OCI registries: errors[].code; a 403 that is not JSON is an intermediary's.
+            (
+                "oci",
+                404,
+                none,
+                r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+                Some("MANIFEST_UNKNOWN"),
+                Judgement::Final,
+            ),
+            (
+                "oci",
+                403,
+                none,
+                r#"{"errors":[{"code":"DENIED","message":"denied"}]}"#,
+                Some("DENIED"),
+                Judgement::Final,
+            ),
+            ("oci", 401, none, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#, Some("UNAUTHORIZED"), Judgement::Final),
+            (
+                "oci",
+                429,
+                &[("retry-after", "3")],
+                r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"pull rate limit"}]}"#,
+                Some("TOOMANYREQUESTS"),
+                Judgement::Retry(Some(Duration::from_secs(3))),
+            ),
+            (
+                "oci",
+                403,
+                none,
+                "<html>Error from intermediary</html>",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
+            ),
+            (
+                "oci",
+                403,
+                none,
+                r#"{"errors":[{"code":"DENIED","message":"intermediary"}]}"#,
+                Some("DENIED"),
+                Judgement::Final,
+            ),
+            ("oci", 403, none, "", None, Judgement::Final),
         ];
-        for (status, headers, body, expected) in cases {
-            let mut map = reqwest::header::HeaderMap::new();
-            for (k, v) in *headers {
-                map.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
-            }
-            assert_eq!(judge(*status, &map, body), *expected, "{status} {headers:?} {body:?}");
-            assert_eq!(is_retryable(*status, body), judge(*status, &reqwest::header::HeaderMap::new(), body).retries());
+        for (service, status, pairs, body, code, expected) in cases {
+            let map = headers(pairs);
+            let refusal = decode(service, *status, &map, body);
+            assert_eq!(refusal.code.as_deref(), *code, "{service} {status} {pairs:?} {body:?}");
+            assert_eq!(refusal.status, *status);
+            assert_eq!(judge(&refusal, &map), *expected, "{service} {status} {pairs:?} {body:?}");
         }
-        let mut near = reqwest::header::HeaderMap::new();
-        near.insert("x-ratelimit-remaining", "0".parse().unwrap());
-        near.insert("x-ratelimit-reset", soon.parse().unwrap());
-        match judge(403, &near, "API rate limit exceeded") {
+        let near = headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &soon)]);
+        match judge(&crate::github::rest::decode_refusal(403, &near, PRIMARY.as_bytes()), &near) {
             Judgement::Retry(Some(w)) => assert!(w > Duration::from_secs(15) && w <= Duration::from_secs(20), "{w:?}"),
             other => panic!("a reset 20 s away is waited for: {other:?}"),
         }
-        // A body is read only so far: a megabyte of it changes nothing.
-        let huge = format!("{}intermediary", "x".repeat(1 << 20));
-        assert_eq!(judge(403, &reqwest::header::HeaderMap::new(), &huge), Judgement::Final);
-        // …also when a character straddles the bound.
-        let straddling = format!("{}éintermediary", "x".repeat(4095));
-        assert_eq!(judge(403, &reqwest::header::HeaderMap::new(), &straddling), Judgement::Final);
-        let early = format!("intermediary{}é", "x".repeat(4083));
-        assert_eq!(judge(403, &reqwest::header::HeaderMap::new(), &early), Judgement::Retry(None));
+        for status in [429, 500, 502, 503, 504] {
+            assert!(is_retryable(status));
+        }
+        for status in [400, 401, 403, 404, 409, 501] {
+            assert!(!is_retryable(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn what_a_service_said_is_kept_on_one_bounded_line_for_messages_only() {
+        let long = format!(r#"{{"message":"line one\nline two {}"}}"#, "x".repeat(1000));
+        let r = crate::github::rest::decode_refusal(404, &reqwest::header::HeaderMap::new(), long.as_bytes());
+        assert!(r.message.starts_with("line one line two x") && r.message.chars().count() == 300, "{}", r.message);
+        assert_eq!(r.said(), format!("HTTP 404: {}", r.message));
+        let oci = crate::registry::client::decode_oci(
+            404,
+            br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"},{"code":"NAME_UNKNOWN"}]}"#,
+        );
+        assert_eq!(oci.message, "MANIFEST_UNKNOWN: unknown; NAME_UNKNOWN");
+        let azure = crate::github::blob::decode_azure(
+            403,
+            &reqwest::header::HeaderMap::new(),
+            b"<Error><Code>X</Code><Message>Signature not valid</Message></Error>",
+        );
+        assert_eq!((azure.code.as_deref(), azure.message.as_str()), (Some("X"), "Signature not valid"));
+        let html = crate::registry::client::decode_oci(403, b"<html>secret page</html>");
+        assert_eq!(html.message, "", "an intermediary's page is not quoted");
+        assert_eq!(Refusal::new(502, "").said(), "HTTP 502");
+    }
+
+    #[test]
+    fn the_network_settings_are_read_once_from_the_environment() {
+        let env = |name: &str| (name == RETRY_BASE_VARIABLE).then(|| " 7 ".to_string());
+        let net = Net::from_env(&env);
+        assert_eq!(net.retry, RetryPolicy { base: Duration::from_millis(7), ..RetryPolicy::default() });
+        assert_eq!(net.limits, Limits::default());
+        assert_eq!(RetryPolicy::installed(), net.retry, "the storage clients get the same policy");
+        let unset = Net::from_env(&|_: &str| None);
+        assert_eq!(unset.retry, RetryPolicy::default());
+        let bad = Net::from_env(&|_: &str| Some("soon".into()));
+        assert_eq!(bad.retry, RetryPolicy::default());
     }
 
     #[test]
@@ -484,23 +802,12 @@ mod tests {
         assert_eq!(retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")), Some(Duration::ZERO), "a past date");
         assert_eq!(retry_after(&headers("soon")), None);
         assert_eq!(retry_after(&reqwest::header::HeaderMap::new()), None);
-        let judged = Attempt::judged("x", 429, "", &headers("3"));
+        let judged = Attempt::judged("x", &Refusal::new(429, ""), &headers("3"));
         assert!(judged.retryable && judged.wait == Wait::AtLeast(Duration::from_secs(3)));
-        assert!(!Attempt::judged("x", 404, "", &headers("3")).retryable);
+        assert!(!Attempt::judged("x", &Refusal::new(404, ""), &headers("3")).retryable);
     }
 
     use super::*;
-
-    #[test]
-    fn retryable_answers_match_the_official_client_plus_intermediary_403() {
-        for s in [429, 500, 502, 503, 504] {
-            assert!(is_retryable(s, ""));
-        }
-        assert!(is_retryable(403, "403 Forbidden: Error from intermediary"));
-        assert!(!is_retryable(403, "Resource not accessible by integration"));
-        assert!(!is_retryable(409, ""));
-        assert!(!is_retryable(400, ""));
-    }
 
     #[test]
     fn backoff_grows_by_the_multiplier() {

@@ -7,6 +7,7 @@ use release_audit::config::{Config, RawInputs, RunArgs};
 use release_audit::error::{EXIT_VERDICT_FAILED, Error};
 use release_audit::github::commands::{AnnotationKind, AnnotationProps, Commands, eprint_line, inert};
 use release_audit::github::runner::process_env;
+use release_audit::http::Net;
 
 fn main() {
     let cli = Cli::parse();
@@ -25,38 +26,40 @@ fn main() {
         }
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
+    // The network settings, once per command, handed to every client it builds.
+    let net = || Net::from_env(&process_env);
     let code = match command {
-        Command::Run(args) => runtime.block_on(run(args, &commands)),
+        Command::Run(args) => runtime.block_on(run(args, &net(), &commands)),
         Command::Verify(args) => {
-            runtime.block_on(release_audit::cli::verify(&args)).unwrap_or_else(|e| fail(&e, &commands))
+            runtime.block_on(release_audit::cli::verify(&args, &net())).unwrap_or_else(|e| fail(&e, &commands))
         }
         Command::Digest(args) => {
-            runtime.block_on(release_audit::cli::images::digest(args)).unwrap_or_else(|e| fail(&e, &commands))
+            runtime.block_on(release_audit::cli::images::digest(args, &net())).unwrap_or_else(|e| fail(&e, &commands))
         }
         Command::Compare(args) => {
-            runtime.block_on(release_audit::cli::images::compare(args)).unwrap_or_else(|e| fail(&e, &commands))
+            runtime.block_on(release_audit::cli::images::compare(args, &net())).unwrap_or_else(|e| fail(&e, &commands))
         }
         Command::Reports(args) => release_audit::cli::reports::run(&args),
         Command::Attach(args) => runtime
-            .block_on(release_audit::cli::attach::attach(args, &process_env))
+            .block_on(release_audit::cli::attach::attach(args, &process_env, &net()))
             .unwrap_or_else(|e| fail(&e, &commands)),
         Command::Archive(args) => {
-            runtime.block_on(release_audit::cli::archive::archive(args)).unwrap_or_else(|e| fail(&e, &commands))
+            runtime.block_on(release_audit::cli::archive::archive(args, &net())).unwrap_or_else(|e| fail(&e, &commands))
         }
         Command::RecordImage(args) => runtime
-            .block_on(release_audit::cli::record_image::record_image(args, &process_env))
+            .block_on(release_audit::cli::record_image::record_image(args, &process_env, &net()))
             .unwrap_or_else(|e| fail(&e, &commands)),
     };
     std::process::exit(code);
 }
 
-async fn run(args: RunArgs, commands: &Commands) -> i32 {
+async fn run(args: RunArgs, net: &Net, commands: &Commands) -> i32 {
     let env = process_env;
     let config = match Config::from_raw(&RawInputs::collect(&args, &env), &env) {
         Ok(c) => c,
         Err(e) => return fail(&e, commands),
     };
-    match release_audit::cli::run::run(&config, commands).await {
+    match release_audit::cli::run::run(&config, net, commands).await {
         Ok(outcome) => {
             println!("verdict: {}", outcome.verdict.as_str());
             println!(

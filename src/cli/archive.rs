@@ -49,7 +49,7 @@ pub struct ArchiveArgs {
 }
 
 /// Runs the subcommand; returns the exit code.
-pub async fn archive(args: ArchiveArgs) -> Result<i32> {
+pub async fn archive(args: ArchiveArgs, net: &crate::http::Net) -> Result<i32> {
     let raw = RawInputs::from_flags([
         ("storage-url", "STORAGE_URL", Some(args.url.as_str())),
         ("storage-credentials", "--storage-credentials", args.credentials.as_ref().map(Secret::expose)),
@@ -59,8 +59,7 @@ pub async fn archive(args: ArchiveArgs) -> Result<i32> {
     if args.jobs == 0 || args.jobs > 64 {
         return Err(Error::input("--jobs", format!("{} is out of range", args.jobs), "give 1 to 64"));
     }
-    let http = crate::http::client();
-    let index = crate::archive::build(&http, &settings, &args.out, args.jobs, args.retention_days).await?;
+    let index = crate::archive::build(&net.client, &settings, &args.out, args.jobs, args.retention_days).await?;
     let written = crate::archive::write(&index, &args.out)?;
     let unsigned = index.bundles.iter().filter(|r| r.signature == "absent").count();
     for (repo, (bundles, broken)) in crate::archive::by_repository(&index) {

@@ -26,6 +26,7 @@ use crate::github::blob::download_to_file;
 use crate::github::commands::print_line;
 use crate::github::rest::Rest;
 use crate::github::runner::{Lookup, OutputFile};
+use crate::http::Net;
 use crate::publish::release::{AssetFile, AttachedAsset, ReleaseAssetSettings};
 
 /// The largest bundle artifact `attach` downloads.
@@ -42,12 +43,12 @@ pub struct Attached {
 }
 
 /// Runs `attach`; returns the exit code.
-pub async fn attach(args: AttachArgs, env: Lookup<'_>) -> Result<i32> {
+pub async fn attach(args: AttachArgs, env: Lookup<'_>, net: &Net) -> Result<i32> {
     let settings = AttachSettings::from_args(&args.with_inputs(env), env)?;
     let scratch =
         tempfile::tempdir_in(env("RUNNER_TEMP").unwrap_or_else(|| std::env::temp_dir().display().to_string()))
             .map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
-    let attached = attach_bundle(&settings, scratch.path()).await?;
+    let attached = attach_bundle(&settings, net, scratch.path()).await?;
     print_line(&format!("verdict: {}", attached.verdict));
     print_line(&format!("bundle sha256: {}", attached.sha256));
     for asset in &attached.assets {
@@ -64,10 +65,9 @@ pub async fn attach(args: AttachArgs, env: Lookup<'_>) -> Result<i32> {
 }
 
 /// Downloads, checks, verifies and attaches the bundle; `scratch` holds the download.
-pub async fn attach_bundle(settings: &AttachSettings, scratch: &Path) -> Result<Attached> {
-    let http = crate::http::client();
+pub async fn attach_bundle(settings: &AttachSettings, net: &Net, scratch: &Path) -> Result<Attached> {
     let name = settings.bundle_name.as_str();
-    let service = ArtifactService::new(http.clone(), &settings.results);
+    let service = ArtifactService::new(net, &settings.results);
     let entry = service.list(Some(name)).await?.into_iter().find(|e| e.name == name).ok_or_else(|| {
         Error::service(
             "artifact service",
@@ -78,7 +78,7 @@ pub async fn attach_bundle(settings: &AttachSettings, scratch: &Path) -> Result<
     let zip_path = scratch.join(format!("{name}.zip"));
     let what = format!("bundle artifact `{name}`");
     let url = service.signed_download_url(&entry).await?;
-    let downloaded = download_to_file(&http, &url, &zip_path, MAX_BUNDLE_BYTES, &what, service.retry_policy()).await?;
+    let downloaded = download_to_file(&net.client, &url, &zip_path, MAX_BUNDLE_BYTES, &what, net.retry).await?;
     if let Some(recorded) = &entry.digest
         && recorded != &format!("sha256:{}", downloaded.sha256)
     {
@@ -108,7 +108,7 @@ pub async fn attach_bundle(settings: &AttachSettings, scratch: &Path) -> Result<
 
     let signatures = sigstore_assets(&settings.sigstore_bundles, &zip_path, name, &downloaded.sha256)?;
 
-    let rest = Rest::new(http.clone(), &settings.api_url, &settings.repository, settings.token.clone());
+    let rest = Rest::new(net, &settings.api_url, &settings.repository, settings.token.clone());
     let zip_name = format!("{name}.zip");
     let sums_name = format!("{name}.SHA256SUMS");
     let mut files = vec![

@@ -95,7 +95,7 @@ pub struct CompareArgs {
 }
 
 /// Prints the index and platform digests of each reference.
-pub async fn digest(args: DigestArgs) -> Result<i32> {
+pub async fn digest(args: DigestArgs, net: &crate::http::Net) -> Result<i32> {
     let flags = &args.registry;
     let mut refs = Vec::new();
     for text in &args.references {
@@ -108,7 +108,7 @@ pub async fn digest(args: DigestArgs) -> Result<i32> {
         "--insecure-registries",
         &flags.insecure,
     )?;
-    let client = RegistryClient::new(&access);
+    let client = RegistryClient::new(net, &access);
     let results = futures_util::future::join_all(refs.iter().map(|r| resolve::resolve(&client, r, &platforms))).await;
     let mut records = Vec::new();
     for result in results {
@@ -133,7 +133,7 @@ pub async fn digest(args: DigestArgs) -> Result<i32> {
 }
 
 /// Compares two images under a policy and explains why they differ.
-pub async fn compare(args: CompareArgs) -> Result<i32> {
+pub async fn compare(args: CompareArgs, net: &crate::http::Net) -> Result<i32> {
     let flags = &args.registry;
     let platforms = flags.platforms.join(",");
     let insecure = flags.insecure.join(",");
@@ -148,7 +148,7 @@ pub async fn compare(args: CompareArgs) -> Result<i32> {
         ("registry-credentials", "--registry-credentials", flags.credentials.as_ref().map(Secret::expose)),
     ]);
     let settings = crate::config::images::settings(&raw)?.expect("a pair is given");
-    let evidence = images::collect(&settings).await?;
+    let evidence = images::collect(&settings, net).await?;
     let pair = &evidence.pairs[0];
     let digests_pass = pair.verdict.passes(evidence.policy);
     if flags.json {

@@ -111,7 +111,7 @@ pub struct VerifyArgs {
 }
 
 /// `release-audit verify`; returns the exit code.
-pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
+pub async fn verify(args: &VerifyArgs, net: &crate::http::Net) -> crate::error::Result<i32> {
     let signature = crate::cli::sigstore::check(&args.bundle, &args.signature)?;
     if args.signature.signature_only {
         return Ok(crate::cli::sigstore::print_only(signature.as_ref(), args.json));
@@ -132,7 +132,7 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
             "--insecure-registries",
             &args.insecure,
         )?;
-        crate::verify::check_released_tags(&mut v, &access).await;
+        crate::verify::check_released_tags(&mut v, net, &access).await;
         if let Some(url) = &args.storage_url {
             let (settings, retained_until) = crate::config::storage::for_verify(
                 url,
@@ -144,7 +144,7 @@ pub async fn verify(args: &VerifyArgs) -> crate::error::Result<i32> {
             }
             let check =
                 crate::verify::online::StoredCheck { settings: &settings, bundle: &args.bundle, retained_until };
-            crate::verify::check_stored(&mut v, &crate::http::client(), &check).await;
+            crate::verify::check_stored(&mut v, &net.client, &check).await;
         }
     }
     // Paths and texts in a bundle are outside text: printed through the one inert path,

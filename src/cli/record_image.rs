@@ -26,7 +26,7 @@ use crate::secret::Secret;
 pub use crate::config::record::{DEFAULT_OUTPUT, INPUT_NAMES, RecordImageArgs};
 
 /// Records, writes the file, prints one line per recorded image; returns the exit code.
-pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32> {
+pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>, net: &crate::http::Net) -> Result<i32> {
     let args = args.with_inputs(env);
     if args.images.is_empty() && args.pods.is_none() {
         return Err(Error::input(
@@ -64,7 +64,7 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
     let mut recorded: Vec<RecordedImage> = Vec::new();
     if !references.is_empty() {
         let platform = given_platform.clone().or_else(|| job.runner_platform());
-        recorded.extend(resolve_now(&references, &access, platform).await?);
+        recorded.extend(resolve_now(net, &references, &access, platform).await?);
     }
     if let Some(source) = &args.pods {
         recorded.extend(read_cluster(source, given_platform.as_ref())?);
@@ -98,11 +98,12 @@ pub async fn record_image(args: RecordImageArgs, env: Lookup<'_>) -> Result<i32>
 
 /// `--image`: each reference resolved now, recorded with the platform the job runs.
 async fn resolve_now(
+    net: &crate::http::Net,
     references: &[ImageRef],
     access: &RegistryAccess,
     platform: Option<Platform>,
 ) -> Result<Vec<RecordedImage>> {
-    let client = RegistryClient::new(access);
+    let client = RegistryClient::new(net, access);
     let results = futures_util::future::join_all(references.iter().map(|r| resolve::resolve(&client, r, &[]))).await;
     let mut recorded = Vec::new();
     for (reference, result) in references.iter().zip(results) {

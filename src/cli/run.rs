@@ -18,6 +18,7 @@ use crate::github::artifacts::ArtifactService;
 use crate::github::commands::{AnnotationKind, AnnotationProps, Commands};
 use crate::github::rest::Rest;
 use crate::github::runner::{OutputFile, append_summary};
+use crate::http::Net;
 use crate::publish::Published;
 use crate::publish::artifact::{UploadedArtifact, effective_retention, upload_bundle};
 use crate::publish::release::AssetFile;
@@ -33,16 +34,17 @@ pub struct Outcome {
     pub published: Published,
 }
 
-pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
+/// Runs the audit `config` describes, with the command's network settings.
+pub async fn run(config: &Config, net: &Net, commands: &Commands) -> Result<Outcome> {
     for secret in config.secrets() {
         commands.add_mask(secret.expose());
     }
-    let clients = Clients::new(config);
+    let clients = Clients::new(config, net);
     let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
     let deadline = Deadline::after(config.timeout);
     // The release is the tag: every stage below reads the commit settled here.
     let settled = deadline
-        .bound("looking up the release tag", super::source::settle_release_commit(config, &clients.http))
+        .bound("looking up the release tag", super::source::settle_release_commit(config, &clients.net))
         .await?;
     let config = &settled;
 
@@ -89,24 +91,22 @@ pub async fn run(config: &Config, commands: &Commands) -> Result<Outcome> {
     })
 }
 
-/// The services one audit talks to, built once from the settings.
+/// The services one audit talks to, built once from the settings and the command's
+/// network settings.
 struct Clients {
-    http: reqwest::Client,
+    net: Net,
     artifacts: Option<ArtifactService>,
     rest: Option<Rest>,
 }
 
 impl Clients {
-    fn new(config: &Config) -> Self {
-        let http = crate::http::client();
-        let artifacts = config.results.as_ref().map(|r| ArtifactService::new(http.clone(), r));
+    fn new(config: &Config, net: &Net) -> Self {
+        let artifacts = config.results.as_ref().map(|r| ArtifactService::new(net, r));
         let rest = match (&config.github_token, &config.repository) {
-            (Some(token), Some(repository)) => {
-                Some(Rest::new(http.clone(), &config.runner.api_url, repository, token.clone()))
-            }
+            (Some(token), Some(repository)) => Some(Rest::new(net, &config.runner.api_url, repository, token.clone())),
             _ => None,
         };
-        Clients { http, artifacts, rest }
+        Clients { net: net.clone(), artifacts, rest }
     }
 }
 
@@ -129,8 +129,12 @@ async fn collect_evidence(
     let mut evidence = Evidence::default();
     if let Some(settings) = &config.tests {
         let _g = commands.group("Collecting test reports");
-        let services =
-            Services { artifacts: clients.artifacts.as_ref(), rest: clients.rest.as_ref(), runner: &config.runner };
+        let services = Services {
+            artifacts: clients.artifacts.as_ref(),
+            rest: clients.rest.as_ref(),
+            runner: &config.runner,
+            retry: clients.net.retry,
+        };
         let tests = deadline.bound("collecting test reports", collect_tests(settings, &services, dir)).await?;
         annotate(commands, &report::annotations::test_warnings(&tests));
         annotate(commands, &report::annotations::test_failures(&tests));
@@ -153,7 +157,8 @@ async fn collect_evidence(
             }
             None => None,
         };
-        let mut images = deadline.bound("comparing images", crate::evidence::images::collect(&settings)).await?;
+        let mut images =
+            deadline.bound("comparing images", crate::evidence::images::collect(&settings, &clients.net)).await?;
         images.build = build;
         if let Some(tests) = &evidence.tests {
             let found = image_records(tests, dir.root());
@@ -200,7 +205,7 @@ async fn build_digest(
     };
     let push = crate::github::jobs::TagPush { tag, commit };
     // No request outlives the audit's deadline (a stalled log download included).
-    let rest = rest.bounded_by(crate::github::rest::REQUEST_TIME_LIMIT, deadline.at.into_std());
+    let rest = rest.bounded_by(deadline.at.into_std());
     crate::github::jobs::build_digest(&rest, source, push, pairs, dir).await
 }
 
@@ -320,7 +325,7 @@ async fn publish_beyond_the_run(
 ) {
     if let Some(settings) = &config.release_asset {
         let _g = commands.group("Attaching the bundle to the release");
-        let attach = attach_to_release(config, &clients.http, settings, bundle, sums);
+        let attach = attach_to_release(config, &clients.net, settings, bundle, sums);
         match deadline.bound("attaching the bundle to the release", attach).await {
             Ok(assets) => p.published.release_assets = assets,
             Err(e) => p.errors.push(e.while_publishing("release asset upload", &bundle.path)),
@@ -337,7 +342,7 @@ async fn publish_beyond_the_run(
             overwrite: config.overwrite,
             extra_files: &crate::publish::storage::beside_the_zip(&bundle.path, config.bundle_name.as_str()),
         };
-        let store = crate::publish::storage::store(&clients.http, settings, &request);
+        let store = crate::publish::storage::store(&clients.net.client, settings, &request);
         match deadline.bound("storing the bundle", store).await {
             Ok(objects) => p.published.stored = objects,
             Err(e) => p.errors.push(e.while_publishing("object storage upload", &bundle.path)),
@@ -389,14 +394,14 @@ fn write_zip_sums(config: &Config, bundle: &ZippedBundle, manifest_path: &std::p
 
 async fn attach_to_release(
     config: &Config,
-    http: &reqwest::Client,
+    net: &Net,
     settings: &crate::publish::release::ReleaseAssetSettings,
     bundle: &ZippedBundle,
     sums: &std::path::Path,
 ) -> Result<Vec<crate::publish::release::AttachedAsset>> {
     let token = config.github_token.as_ref().expect("validated: release-asset needs github-token");
     let repository = config.repository.as_deref().expect("validated: release-asset needs a repository");
-    let rest = Rest::new(http.clone(), &config.runner.api_url, repository, token.clone());
+    let rest = Rest::new(net, &config.runner.api_url, repository, token.clone());
     let zip_name = format!("{}.zip", config.bundle_name);
     let sums_name = format!("{}.SHA256SUMS", config.bundle_name);
     let files = [

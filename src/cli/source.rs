@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::github::rest::Rest;
 
 /// `config` with the released commit settled (see the module doc).
-pub async fn settle_release_commit(config: &Config, http: &reqwest::Client) -> Result<Config> {
+pub async fn settle_release_commit(config: &Config, net: &crate::http::Net) -> Result<Config> {
     if config.commit_source == CommitSource::Input || config.release_tags.is_empty() {
         return Ok(config.clone());
     }
@@ -23,7 +23,7 @@ pub async fn settle_release_commit(config: &Config, http: &reqwest::Client) -> R
         );
         return Ok(config.clone());
     };
-    let rest = Rest::new(http.clone(), &config.runner.api_url, repository, token.clone());
+    let rest = Rest::new(net, &config.runner.api_url, repository, token.clone());
     match crate::github::tags::release_commit(&rest, &config.release_tags).await? {
         Some(tagged) => {
             log::info!(

@@ -12,8 +12,8 @@ use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::http::{Attempt, RetryPolicy, read_bounded, with_retries, without_url};
+use crate::error::{Error, Refusal, Result};
+use crate::http::{Attempt, Net, RetryPolicy, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
 /// A name that GitHub accepts for an artifact.
@@ -121,8 +121,9 @@ pub struct ArtifactEntry {
 #[derive(Debug)]
 struct TwirpFailure {
     method: String,
-    status: Option<u16>,
-    code: String,
+    /// The service's refusal ([`decode_twirp`]); `None` when it did not answer one (a
+    /// broken connection, an answer that could not be read).
+    refusal: Option<Refusal>,
     msg: String,
 }
 
@@ -134,11 +135,40 @@ impl std::fmt::Display for TwirpFailure {
 
 impl TwirpFailure {
     fn describe(&self) -> String {
-        match self.status {
-            Some(s) => format!("HTTP {s} {}: {}", self.code, self.msg),
+        match &self.refusal {
+            Some(r) => format!("HTTP {} {}: {}", r.status, r.code.as_deref().unwrap_or("unknown"), self.msg),
             None => self.msg.clone(),
         }
     }
+}
+
+/// The wire decoder of the artifact service's refusals: Twirp's JSON error,
+/// `{"code": "<twirp code>", "msg": "…"}`, as a refusal with the Twirp code
+/// (`permission_denied`, `already_exists`, `resource_exhausted`, `unavailable`…) and
+/// `msg` as its message. Two facts have no code of their own:
+/// - an exhausted storage quota comes as `permission_denied` or `resource_exhausted`
+///   (which is also a throttle), told apart only by its `msg` saying `insufficient
+///   usage` — the text the official client matches too (`@actions/artifact`,
+///   `UsageError.isUsageErrorMessage`) ([`Refusal::QUOTA_EXHAUSTED`]);
+/// - an intermediary's 403 has a body that is not JSON (the service answers every
+///   refusal with JSON) ([`Refusal::INTERMEDIARY`]).
+pub fn decode_twirp(status: u16, body: &[u8]) -> Refusal {
+    let text = String::from_utf8_lossy(body);
+    let (code, msg) = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => (
+            v.get("code").and_then(|c| c.as_str()).unwrap_or_default().to_string(),
+            v.get("msg").and_then(|c| c.as_str()).unwrap_or(&text).to_string(),
+        ),
+        Err(_) => (String::new(), text.to_string()),
+    };
+    let code = if msg.contains("insufficient usage") {
+        Refusal::QUOTA_EXHAUSTED
+    } else if status == 403 && crate::http::not_json(body) {
+        Refusal::INTERMEDIARY
+    } else {
+        &code
+    };
+    Refusal::new(status, code).with_message(&msg)
 }
 
 pub struct ArtifactService {
@@ -150,13 +180,14 @@ pub struct ArtifactService {
 }
 
 impl ArtifactService {
-    pub fn new(http: reqwest::Client, service: &ResultsService) -> Self {
+    /// A client of `service`, with the command's client and retry policy.
+    pub fn new(net: &Net, service: &ResultsService) -> Self {
         ArtifactService {
-            http,
+            http: net.client.clone(),
             base_url: service.base_url.clone(),
             token: service.token.clone(),
             ids: service.ids.clone(),
-            retry: RetryPolicy::from_env(),
+            retry: net.retry,
         }
     }
 
@@ -180,44 +211,28 @@ impl ArtifactService {
     ) -> Result<Resp, TwirpFailure> {
         let url = format!("{}/twirp/{SERVICE}/{method}", self.base_url);
         log::debug!("artifact service: POST {url}");
-        let failure = |status, code: &str, msg: String| TwirpFailure {
-            method: method.to_string(),
-            status,
-            code: code.to_string(),
-            msg,
-        };
+        let failure = |refusal: Option<Refusal>, msg: String| TwirpFailure { method: method.to_string(), refusal, msg };
         with_retries(self.retry, || async {
             let response = match self.http.post(&url).bearer_auth(self.token.expose()).json(request).send().await {
-                Err(e) => return Err(Attempt::retry(failure(None, "network", without_url(&e)))),
+                Err(e) => return Err(Attempt::retry(failure(None, without_url(&e)))),
                 Ok(response) => response,
             };
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = read_bounded(response, MAX_TWIRP_ANSWER, method)
                 .await
-                .map_err(|e| Attempt::fatal(failure(Some(status), "read", e.to_string())))?;
+                .map_err(|e| Attempt::fatal(failure(None, format!("HTTP {status} read: {e}"))))?;
             if (200..300).contains(&status) {
                 return serde_json::from_slice(&body).map_err(|e| {
                     Attempt::fatal(failure(
-                        Some(status),
-                        "malformed",
-                        format!("the answer is not the expected JSON: {e}"),
+                        None,
+                        format!("HTTP {status} malformed: the answer is not the expected JSON: {e}"),
                     ))
                 });
             }
-            let text = String::from_utf8_lossy(&body).chars().take(500).collect::<String>();
-            let (code, msg) = match serde_json::from_slice::<serde_json::Value>(&body) {
-                Ok(v) => (
-                    v.get("code").and_then(|c| c.as_str()).unwrap_or("unknown").to_string(),
-                    v.get("msg").and_then(|c| c.as_str()).unwrap_or(&text).to_string(),
-                ),
-                Err(_) => ("unknown".to_string(), text.clone()),
-            };
-            // An exhausted quota looks like a 403 but no retry will help.
-            if msg.contains("insufficient usage") {
-                return Err(Attempt::fatal(failure(Some(status), &code, msg)));
-            }
-            Err(Attempt::judged(failure(Some(status), &code, msg), status, &text, &headers))
+            // An exhausted quota is final whatever its status: `judge` says so.
+            let refusal = decode_twirp(status, &body);
+            Err(Attempt::judged(failure(Some(refusal.clone()), refusal.message.clone()), &refusal, &headers))
         })
         .await
         .map_err(|g| {
@@ -230,14 +245,19 @@ impl ArtifactService {
     }
 
     fn failed(method: &str, f: TwirpFailure) -> Error {
-        let hint = if f.msg.contains("insufficient usage") {
+        let status = f.refusal.as_ref().map(|r| r.status);
+        let hint = if f.refusal.as_ref().is_some_and(|r| r.is(Refusal::QUOTA_EXHAUSTED)) {
             "the artifact storage quota of this account is used up: delete old artifacts or raise the quota; retrying will not help"
-        } else if f.status == Some(401) || f.status == Some(403) {
+        } else if status == Some(401) || status == Some(403) {
             "the runtime token was refused; run this as a step of the workflow whose run it audits"
         } else {
             "try again; if it persists, check https://www.githubstatus.com"
         };
-        Error::service(format!("artifact service {method}"), f.describe(), hint)
+        let error = Error::service(format!("artifact service {method}"), f.describe(), hint);
+        match f.refusal {
+            Some(r) => error.with_refusal(r),
+            None => error,
+        }
     }
 
     /// Registers a new artifact and returns the signed URL its zip goes to.
@@ -261,12 +281,13 @@ impl ArtifactService {
             .call("CreateArtifact", &Req { ids: &self.ids, name: name.as_str(), expires_at, version: 4 })
             .await
             .map_err(|f| {
-                if f.status == Some(409) || f.code == "already_exists" {
+                if let Some(r) = f.refusal.clone().filter(|r| r.status == 409 || r.is("already_exists")) {
                     Error::service(
                         "artifact service CreateArtifact",
                         format!("an artifact named `{name}` already exists in this run"),
                         "set `overwrite: true` to replace it, or choose another `bundle-name`",
                     )
+                    .with_refusal(r)
                 } else {
                     Self::failed("CreateArtifact", f)
                 }

@@ -12,7 +12,7 @@ use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::http::{Attempt, GaveUp, Progress, RetryPolicy, with_retries, without_url};
 use crate::secret::{Secret, redact_url};
 
@@ -121,7 +121,7 @@ async fn put_range(
 }
 
 /// One GET or PUT through the shared retry loop; any non-success answer is an error
-/// (marked retryable per [`is_retryable`]).
+/// (marked retryable by [`crate::http::judge`]).
 async fn send_checked(
     what: &str,
     retry: RetryPolicy,
@@ -135,7 +135,8 @@ async fn send_checked(
     .map_err(|g| g.error)
 }
 
-/// Turns a response into success, or an error marked retryable or not.
+/// Turns a response into success, or an error marked retryable or not; a refused
+/// answer's error carries the refusal ([`decode_azure`]).
 async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result<reqwest::Response, Attempt<Error>> {
     match result {
         Err(e) => Err(Attempt::retry(Error::service(what, without_url(&e), "check the network and try again"))),
@@ -144,17 +145,37 @@ async fn check(result: reqwest::Result<reqwest::Response>, what: &str) -> Result
             let status = r.status().as_u16();
             let url = redact_url(r.url().as_str());
             let headers = r.headers().clone();
-            let body = r.text().await.unwrap_or_default();
-            let detail: String = body.chars().take(300).collect();
+            let body = crate::http::read_bounded(r, 64 * 1024, what).await.unwrap_or_default();
+            let refusal = decode_azure(status, &headers, &body);
             let hint = match status {
                 403 => "the signed URL was refused (expired or wrong signature); run the step again",
                 404 => "the blob or container does not exist; the artifact may have expired",
                 _ => "try again later",
             };
-            let error = Error::service(what, format!("HTTP {status} from {url}: {detail}"), hint);
-            Err(Attempt::judged(error, status, &body, &headers))
+            let error = Error::service(what, format!("HTTP {status} from {url}: {}", refusal.message), hint);
+            Err(Attempt::judged(error.with_refusal(refusal.clone()), &refusal, &headers))
         }
     }
+}
+
+/// The wire decoder of Azure Blob Storage's refusals: the code is the
+/// `x-ms-error-code` header Azure sets on every refusal (`AuthenticationFailed`,
+/// `BlobNotFound`, `ServerBusy`…), or else the `<Code>` of its XML error body; the
+/// message is the body's `<Message>`, or its start. No answer is taken for an
+/// intermediary's: GitHub's front end is not between the runner and the blob host, and
+/// a signed URL's 403 is Azure's own (`AuthenticationFailed`), final.
+pub fn decode_azure(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Refusal {
+    let text = String::from_utf8_lossy(body);
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = text[start..].find(&format!("</{name}>"))?;
+        Some(text[start..start + end].to_string())
+    };
+    let header = headers.get("x-ms-error-code").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let code = header.or_else(|| element("Code")).unwrap_or_default();
+    let message = element("Message").unwrap_or_else(|| text.to_string());
+    Refusal::new(status, &code).with_message(&message)
 }
 
 /// What a download produced.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{Refusal, Result};
 use crate::github::rest::{Answer, Page, Rest};
 
 /// What one query came back with.
@@ -23,10 +23,12 @@ pub enum Outcome<T> {
         data: T,
         rate: Option<RateLimit>,
     },
-    /// GitHub refused the query or part of it (HTTP status, or `errors`): why, in its words.
+    /// GitHub refused the query or part of it (HTTP status, or `errors`): why, in its
+    /// words, and the refusal as data (HTTP 200 and the first error's `type` for
+    /// `errors`; `RATE_LIMITED` when any error is of that type).
     Refused {
         why: String,
-        rate_limited: bool,
+        refusal: Refusal,
     },
     /// The answer was longer than the limit; nothing of it kept.
     TooLarge,
@@ -69,16 +71,20 @@ pub async fn query<T: DeserializeOwned>(
         rest.send(what, |_| std::future::ready(Ok(rest.request(reqwest::Method::POST, &url).json(&body)))).await?;
     let response = match answer {
         Answer::Done(r) => r,
-        Answer::Refused(r) => return Ok(Outcome::Refused { why: r.said(), rate_limited: r.is_rate_limit() }),
+        Answer::Refused(r) => return Ok(Outcome::Refused { why: r.said(), refusal: r }),
     };
     let envelope: Envelope = match rest.read_page(response, limit, what).await? {
         Page::Read(e) => e,
         Page::TooLarge { .. } => return Ok(Outcome::TooLarge),
     };
-    Ok(judge(envelope))
+    Ok(decode(envelope))
 }
 
-fn judge<T: DeserializeOwned>(envelope: Envelope) -> Outcome<T> {
+/// The wire decoder of a GraphQL answer that came with HTTP 200: its `data`, or its
+/// `errors` as a refusal whose code is GraphQL's own error `type` (`RATE_LIMITED`,
+/// `FORBIDDEN`, `NOT_FOUND`…). An answer without the expected data is a refusal
+/// without a code.
+fn decode<T: DeserializeOwned>(envelope: Envelope) -> Outcome<T> {
     let rate = envelope
         .data
         .as_ref()
@@ -86,6 +92,7 @@ fn judge<T: DeserializeOwned>(envelope: Envelope) -> Outcome<T> {
         .and_then(|r| serde_json::from_value::<RateLimit>(r.clone()).ok());
     if let Some(errors) = envelope.errors.filter(|e| !e.is_empty()) {
         let rate_limited = errors.iter().any(|e| e.kind.as_deref() == Some("RATE_LIMITED"));
+        let kind = if rate_limited { Some("RATE_LIMITED") } else { errors.iter().find_map(|e| e.kind.as_deref()) };
         let said: Vec<String> = errors
             .iter()
             .take(3)
@@ -98,15 +105,17 @@ fn judge<T: DeserializeOwned>(envelope: Envelope) -> Outcome<T> {
                 }
             })
             .collect();
-        return Outcome::Refused { why: format!("GraphQL: {}", said.join("; ")), rate_limited };
+        let why = format!("GraphQL: {}", said.join("; "));
+        let refusal = Refusal::new(200, kind.unwrap_or_default()).with_message(&said.join("; "));
+        return Outcome::Refused { why, refusal };
     }
     match envelope.data.map(serde_json::from_value::<T>) {
         Some(Ok(data)) => Outcome::Done { data, rate },
         Some(Err(e)) => Outcome::Refused {
             why: format!("GraphQL: the answer is not the expected shape ({e})"),
-            rate_limited: false,
+            refusal: Refusal::new(200, ""),
         },
-        None => Outcome::Refused { why: "GraphQL: the answer has no data".into(), rate_limited: false },
+        None => Outcome::Refused { why: "GraphQL: the answer has no data".into(), refusal: Refusal::new(200, "") },
     }
 }
 
@@ -120,7 +129,7 @@ mod tests {
     }
 
     fn judged(v: Value) -> Outcome<Data> {
-        judge(serde_json::from_value(v).unwrap())
+        decode(serde_json::from_value(v).unwrap())
     }
 
     #[test]
@@ -135,16 +144,18 @@ mod tests {
         let refused = judged(serde_json::json!({"data": null, "errors": [
             {"type": "FORBIDDEN", "message": "Resource not accessible\nby integration"}]}));
         match refused {
-            Outcome::Refused { why, rate_limited } => {
+            Outcome::Refused { why, refusal } => {
                 assert_eq!(why, "GraphQL: FORBIDDEN: Resource not accessible by integration");
-                assert!(!rate_limited);
+                assert!(refusal.is("FORBIDDEN") && !refusal.is_rate_limit(), "{refusal:?}");
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            judged(serde_json::json!({"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]})),
-            Outcome::Refused { rate_limited: true, .. }
-        ));
+        let limited = judged(serde_json::json!({"errors": [
+            {"type": "NOT_FOUND", "message": "x"}, {"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}));
+        assert!(
+            matches!(&limited, Outcome::Refused { refusal, .. } if refusal.is("RATE_LIMITED") && refusal.is_rate_limit()),
+            "{limited:?}"
+        );
         assert!(matches!(judged(serde_json::json!({"data": {"y": 1}})), Outcome::Refused { .. }));
     }
 }

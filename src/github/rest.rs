@@ -13,16 +13,14 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::github::blob::{Downloaded, Excess, download_once, gave_up};
-use crate::http::{Attempt, GaveUp, Judgement, RetryPolicy, read_bounded, with_retries, without_url};
+use crate::http::{Attempt, GaveUp, Judgement, Net, RetryPolicy, read_bounded, with_retries, without_url};
 use crate::secret::Secret;
 
 const MAX_JSON: usize = 32 * 1024 * 1024;
 const API_VERSION: &str = "2022-11-28";
 const MAX_PAGES: u32 = 100;
-/// The longest one bounded request may take, body included (see [`Rest::bounded_by`]).
-pub const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(120);
 
 #[derive(Clone)]
 pub struct Rest {
@@ -31,6 +29,10 @@ pub struct Rest {
     repository: String,
     token: Secret,
     retry: RetryPolicy,
+    /// The longest one bounded request may take, body included ([`Limits::api_request`]).
+    ///
+    /// [`Limits::api_request`]: crate::http::Limits::api_request
+    request_limit: Duration,
     /// Whole-request limits (`None`: the client's connect and read timeouts only).
     bounds: Option<Bounds>,
 }
@@ -91,23 +93,29 @@ pub struct RunInfo {
 }
 
 impl Rest {
-    pub fn new(http: reqwest::Client, api_url: &str, repository: &str, token: Secret) -> Self {
+    /// A client of `api_url` for `repository`, with the command's client, retry policy
+    /// and request limit.
+    pub fn new(net: &Net, api_url: &str, repository: &str, token: Secret) -> Self {
         Rest {
-            http,
+            http: net.client.clone(),
             api_url: api_url.trim_end_matches('/').to_string(),
             repository: repository.to_string(),
             token,
-            retry: RetryPolicy::from_env(),
+            retry: net.retry,
+            request_limit: net.limits.api_request,
             bounds: None,
         }
     }
 
-    /// This client with every request bounded as a whole (headers and body) by
-    /// `per_request` and by `deadline`: a stalled API — headers sent, the body never
-    /// finishing — ends at the deadline with an error naming the host, never later.
-    /// Not for uploads (a large asset may rightly take longer than one request's limit).
-    pub fn bounded_by(&self, per_request: Duration, deadline: Instant) -> Rest {
-        Rest { bounds: Some(Bounds { per_request, deadline }), ..self.clone() }
+    /// This client with every request bounded as a whole (headers and body) by the
+    /// request limit ([`Limits::api_request`]) and by `deadline`: a stalled API —
+    /// headers sent, the body never finishing — ends at the deadline with an error naming
+    /// the host, never later. Not for uploads (a large asset may rightly take longer than
+    /// one request's limit).
+    ///
+    /// [`Limits::api_request`]: crate::http::Limits::api_request
+    pub fn bounded_by(&self, deadline: Instant) -> Rest {
+        Rest { bounds: Some(Bounds { per_request: self.request_limit, deadline }), ..self.clone() }
     }
 
     /// The API's host (`api.github.com`), for messages.
@@ -237,7 +245,7 @@ impl Rest {
         impl std::fmt::Display for Failed {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 match self {
-                    Failed::Refused(r) => write!(f, "HTTP {}: {}", r.status, r.message),
+                    Failed::Refused(r) => f.write_str(&r.said()),
                     Failed::Broken(e) => f.write_str(e),
                     Failed::Setup(e) => write!(f, "{e}"),
                 }
@@ -263,8 +271,8 @@ impl Rest {
                     Err(e) => Err(Attempt::retry(Failed::Broken(format!("{what}: {}", without_url(&e))))),
                     Ok(r) if r.status().is_success() || r.status().is_redirection() => Ok(Answer::Done(r)),
                     Ok(r) => {
-                        let refusal = Refusal::read(r, what).await;
-                        match refusal.judgement {
+                        let (refusal, headers) = read_refusal(r, what).await;
+                        match crate::http::judge(&refusal, &headers) {
                             Judgement::Retry(wait) => Err(Attempt::retry_after(Failed::Refused(refusal), wait)),
                             Judgement::Final => Ok(Answer::Refused(refusal)),
                         }
@@ -289,7 +297,7 @@ impl Rest {
     async fn get(&self, url: &str, what: &str) -> Result<reqwest::Response> {
         match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, url)))).await? {
             Answer::Done(r) => Ok(r),
-            Answer::Refused(r) => Err(r.into_read_error(what, &self.repository)),
+            Answer::Refused(r) => Err(read_error(r, what, &self.repository)),
         }
     }
 
@@ -331,7 +339,7 @@ impl Rest {
     /// (`{"total_count": …, "<key>": […]}`); an empty key means the page is the array.
     /// `route` ends with `?` or `&`.
     pub async fn all_pages<T: DeserializeOwned>(&self, route: &str, key: &str, what: &str) -> Result<Vec<T>> {
-        self.all_pages_or(route, key, what, |r| r.into_read_error(what, &self.repository)).await
+        self.all_pages_or(route, key, what, |r| read_error(r, what, &self.repository)).await
     }
 
     /// [`all_pages`](Self::all_pages) with the caller's error for a refusal.
@@ -427,7 +435,7 @@ impl Rest {
             match self.send(what, |_| std::future::ready(Ok(self.request(reqwest::Method::GET, &url)))).await? {
                 Answer::Done(r) => r,
                 Answer::Refused(r) if missing_ok && matches!(r.status, 404 | 410) => return Ok(None),
-                Answer::Refused(r) => return Err(r.into_read_error(what, &self.repository)),
+                Answer::Refused(r) => return Err(read_error(r, what, &self.repository)),
             };
         if !response.status().is_redirection() {
             return Err(Error::service(
@@ -457,73 +465,81 @@ pub fn remaining(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     headers.get("x-ratelimit-remaining")?.to_str().ok()?.trim().parse().ok()
 }
 
-/// What a request came back with: done (success or redirect), or refused.
+/// What a request came back with: done (success or redirect), or refused (the
+/// refusal as [`decode_refusal`] read it).
 #[derive(Debug)]
 pub enum Answer {
     Done(reqwest::Response),
     Refused(Refusal),
 }
 
-/// A refusal by the REST API, read once: the status, GitHub's `message`, and the facts
-/// callers decide on (no string matching on error texts).
-#[derive(Debug, Clone)]
-pub struct Refusal {
-    pub status: u16,
-    /// GitHub's `message`, on one line, at most 300 characters.
-    pub message: String,
-    /// `x-ratelimit-remaining: 0`.
-    pub rate_limited: bool,
-    /// A 422 whose `errors` say `already_exists`.
-    pub already_exists: bool,
-    /// Whether (and after how long) to ask again: [`crate::http::judge`].
-    pub judgement: crate::http::Judgement,
+/// The wire decoder of GitHub's REST (and GraphQL transport) refusals: the status,
+/// GitHub's `message` as the refusal's message, and a code. GitHub's JSON errors carry
+/// no code of their own except a 422's `errors[].code` (`already_exists`, `invalid`…),
+/// so the facts callers and [`crate::http::judge`] decide on are read from the fields
+/// that state them:
+/// - the primary rate limit from its header, `x-ratelimit-remaining: 0`
+///   ([`Refusal::RATE_LIMITED`]);
+/// - a secondary rate limit from the JSON error's `documentation_url`, which ends in
+///   `secondary-rate-limits` (or, formerly, `#abuse-rate-limits`) — its message is prose
+///   that GitHub rewords ([`Refusal::SECONDARY_RATE_LIMIT`]);
+/// - a comparison of unrelated histories from the message of the compare route's 404,
+///   `No common ancestor between …` — that 404 has no other field that tells it from a
+///   missing ref ([`Refusal::NO_COMMON_ANCESTOR`]);
+/// - an intermediary's 403 from its body, which is not JSON (GitHub's API answers every
+///   refusal with JSON; its front end's `Error from intermediary` is text or HTML)
+///   ([`Refusal::INTERMEDIARY`]).
+///
+/// `body` is the answer's start as read (at most 64 KiB): a JSON body cut short decides
+/// nothing by itself.
+pub fn decode_refusal(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Refusal {
+    let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let text = String::from_utf8_lossy(body);
+    let field = |name: &str| parsed.as_ref().and_then(|v| v.get(name)).and_then(|m| m.as_str());
+    let message = field("message").unwrap_or(&text).to_string();
+    // A 422's `errors[].code`: `already_exists` when any error says so, else the first.
+    let codes: Vec<&str> = parsed
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(|e| e.as_array())
+        .map(|e| e.iter().filter_map(|e| e.get("code").and_then(|c| c.as_str())).collect())
+        .unwrap_or_default();
+    let error_code = codes.iter().find(|c| **c == "already_exists").or(codes.first()).map(|c| c.to_string());
+    let documented = field("documentation_url").map(|u| u.trim_end_matches('/')).unwrap_or_default();
+    let code = if remaining(headers) == Some(0) {
+        Some(Refusal::RATE_LIMITED.to_string())
+    } else if documented.ends_with("secondary-rate-limits") || documented.ends_with("#abuse-rate-limits") {
+        Some(Refusal::SECONDARY_RATE_LIMIT.to_string())
+    } else if status == 404 && message.starts_with("No common ancestor") {
+        Some(Refusal::NO_COMMON_ANCESTOR.to_string())
+    } else if status == 403 && crate::http::not_json(body) {
+        Some(Refusal::INTERMEDIARY.to_string())
+    } else {
+        error_code
+    };
+    Refusal::new(status, code.as_deref().unwrap_or_default()).with_message(&message)
 }
 
-impl Refusal {
-    async fn read(response: reqwest::Response, what: &str) -> Self {
-        let status = response.status().as_u16();
-        let rate_limited = response.headers().get("x-ratelimit-remaining").is_some_and(|v| v == "0");
-        let headers = response.headers().clone();
-        let body = read_bounded(response, 64 * 1024, what)
-            .await
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let parsed = serde_json::from_str::<serde_json::Value>(&body).ok();
-        let message = parsed.as_ref().and_then(|v| v.get("message")).and_then(|m| m.as_str()).unwrap_or(&body);
-        let message: String = message.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
-        let already_exists = parsed
-            .as_ref()
-            .and_then(|v| v.get("errors"))
-            .and_then(|e| e.as_array())
-            .is_some_and(|e| e.iter().any(|e| e.get("code").and_then(|c| c.as_str()) == Some("already_exists")));
-        let judgement = crate::http::judge(status, &headers, &body);
-        Refusal { status, message, rate_limited, already_exists, judgement }
-    }
+/// Reads a refused answer (at most 64 KiB of it) and decodes it ([`decode_refusal`]),
+/// with the headers [`crate::http::judge`] reads.
+async fn read_refusal(response: reqwest::Response, what: &str) -> (Refusal, reqwest::header::HeaderMap) {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = read_bounded(response, 64 * 1024, what).await.unwrap_or_default();
+    (decode_refusal(status, &headers, &body), headers)
+}
 
-    /// `HTTP <status>: <message>`.
-    /// A rate limit: the primary one (`x-ratelimit-remaining: 0`) or a secondary one,
-    /// which GitHub answers with 429, or with 403 and a message saying so.
-    pub fn is_rate_limit(&self) -> bool {
-        self.rate_limited
-            || self.status == 429
-            || (self.status == 403 && self.message.to_ascii_lowercase().contains("rate limit"))
-    }
-
-    pub fn said(&self) -> String {
-        format!("HTTP {}: {}", self.status, self.message)
-    }
-
-    /// The error for a refused read, with what to do about it.
-    pub fn into_read_error(self, what: &str, repository: &str) -> Error {
-        let said = self.said();
-        if self.rate_limited {
-            return Error::service(
-                what,
-                format!("HTTP {}: the API rate limit is exhausted", self.status),
-                "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)",
-            );
-        }
-        match self.status {
+/// The error for a refused read, with what to do about it; it carries the refusal.
+pub fn read_error(r: Refusal, what: &str, repository: &str) -> Error {
+    let said = r.said();
+    let error = if r.is(Refusal::RATE_LIMITED) {
+        Error::service(
+            what,
+            format!("HTTP {}: the API rate limit is exhausted", r.status),
+            "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)",
+        )
+    } else {
+        match r.status {
             401 => Error::service(
                 what,
                 said,
@@ -550,7 +566,8 @@ impl Refusal {
             ),
             _ => Error::service(what, said, "try again later"),
         }
-    }
+    };
+    error.with_refusal(r)
 }
 
 #[cfg(test)]
@@ -559,16 +576,19 @@ mod bounds_tests {
 
     #[test]
     fn a_bounded_request_never_outlives_the_deadline_and_names_the_host() {
-        let rest = Rest::new(crate::http::client(), "http://127.0.0.1:9/", "o/r", Secret::new("t"));
+        let net = Net::default();
+        let rest = Rest::new(&net, "http://127.0.0.1:9/", "o/r", Secret::new("t"));
         assert!(rest.attempt_time("x").unwrap().is_none(), "unbounded unless asked (uploads may take long)");
-        let soon = rest.bounded_by(REQUEST_TIME_LIMIT, Instant::now() + Duration::from_secs(5));
+        let soon = rest.bounded_by(Instant::now() + Duration::from_secs(5));
         let (time, cut) = soon.attempt_time("x").unwrap().unwrap();
         assert!(time <= Duration::from_secs(5) && cut, "{time:?}");
-        let later = rest.bounded_by(Duration::from_secs(2), Instant::now() + Duration::from_secs(60));
+        let short = crate::http::Limits { api_request: Duration::from_secs(2), ..net.limits };
+        let quick = Rest::new(&Net::with(net.retry, short), "http://127.0.0.1:9/", "o/r", Secret::new("t"));
+        let later = quick.bounded_by(Instant::now() + Duration::from_secs(60));
         assert_eq!(later.attempt_time("x").unwrap().unwrap(), (Duration::from_secs(2), false));
-        let passed = rest.bounded_by(REQUEST_TIME_LIMIT, Instant::now());
+        let passed = rest.bounded_by(Instant::now());
         assert_eq!(rest.graphql_url(), "http://127.0.0.1:9/graphql");
-        let ghes = Rest::new(crate::http::client(), "https://ghe.example/api/v3/", "o/r", Secret::new("t"));
+        let ghes = Rest::new(&net, "https://ghe.example/api/v3/", "o/r", Secret::new("t"));
         assert_eq!(ghes.graphql_url(), "https://ghe.example/api/graphql");
         let e = passed.attempt_time("comparison 1.2.2...abc").unwrap_err().to_string();
         assert!(e.contains("127.0.0.1:9") && e.contains("`timeout`"), "{e}");

@@ -112,7 +112,7 @@ async fn get<T: serde::de::DeserializeOwned>(rest: &Rest, route: &str, what: &st
     match rest.send(what, |_| std::future::ready(Ok(rest.request(reqwest::Method::GET, &url)))).await? {
         Answer::Done(response) => Ok(Some(Rest::json(response, what).await?)),
         Answer::Refused(r) if r.status == 404 => Ok(None),
-        Answer::Refused(r) => Err(r.into_read_error(what, rest.repository())),
+        Answer::Refused(r) => Err(crate::github::rest::read_error(r, what, rest.repository())),
     }
 }
 

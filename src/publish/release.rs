@@ -19,8 +19,9 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::storage::{digest_file, file_body};
+use crate::error::Refusal;
 use crate::error::{Error, Result};
-use crate::github::rest::{Answer, Refusal, Rest};
+use crate::github::rest::{Answer, Rest};
 
 /// `release-asset: true` and where to attach.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,7 +250,7 @@ impl Api<'_> {
                 ));
             }
             // A retry after an attempt whose answer was lost: the asset may be ours.
-            Answer::Refused(r) if r.already_exists => {
+            Answer::Refused(r) if r.is(ALREADY_EXISTS) => {
                 let expected = format!("sha256:{}", digest.sha256_hex);
                 let ours = self.assets(release_id).await?.into_iter().find(|a| {
                     a.name == file.name
@@ -326,7 +327,7 @@ impl Api<'_> {
 fn refusal(r: Refusal, what: &str) -> Error {
     let said = r.said();
     let (reason, hint) = match r.status {
-        _ if r.rate_limited => (
+        _ if r.is(Refusal::RATE_LIMITED) => (
             format!("{said} (API rate limit exhausted)"),
             "wait for the limit to reset (GITHUB_TOKEN allows 1,000 requests per hour per repository)",
         ),
@@ -335,11 +336,14 @@ fn refusal(r: Refusal, what: &str) -> Error {
             format!("the token may not change releases ({said})"),
             "give the job `permissions: contents: write` (attaching release assets needs it)",
         ),
-        422 if r.already_exists => (
+        422 if r.is(ALREADY_EXISTS) => (
             "an asset of that name appeared while this step ran; nothing was replaced".to_string(),
             "set `overwrite: true` to replace it",
         ),
         _ => (said, "try again later; if it persists, check https://www.githubstatus.com"),
     };
-    Error::service(what, reason, hint)
+    Error::service(what, reason, hint).with_refusal(r)
 }
+
+/// The code of a 422 whose `errors` say the asset exists (GitHub's `errors[].code`).
+const ALREADY_EXISTS: &str = "already_exists";

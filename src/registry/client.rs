@@ -29,7 +29,8 @@ use super::access::RegistryAccess;
 use super::manifest::{self, Kind};
 use super::reference::{Digest, ImageRef};
 use crate::error::Error;
-use crate::http::{Attempt, RetryPolicy, is_retryable, with_retries, without_url};
+use crate::error::Refusal;
+use crate::http::{Attempt, Judgement, Net, RetryPolicy, is_retryable, with_retries, without_url};
 use crate::secret::Secret;
 
 /// Why a fetch failed: the thing does not exist (a verdict, not an error), or anything else.
@@ -160,6 +161,10 @@ pub struct RegistryClient {
     http: reqwest::Client,
     access: RegistryAccess,
     retry: RetryPolicy,
+    /// The longest one request may take, body included ([`Limits::registry_request`]).
+    ///
+    /// [`Limits::registry_request`]: crate::http::Limits::registry_request
+    request_limit: Duration,
     auth: Mutex<HashMap<String, HostAuth>>,
     /// Serialises answering challenges, so concurrent requests fetch one token, not many.
     login: tokio::sync::Mutex<()>,
@@ -167,11 +172,14 @@ pub struct RegistryClient {
 }
 
 impl RegistryClient {
-    pub fn new(access: &RegistryAccess) -> Self {
+    /// A client of the registries `access` reaches, with the command's client, retry
+    /// policy and request limit.
+    pub fn new(net: &Net, access: &RegistryAccess) -> Self {
         RegistryClient {
-            http: crate::http::client(),
+            http: net.client.clone(),
             access: access.clone(),
-            retry: RetryPolicy::from_env(),
+            retry: net.retry,
+            request_limit: net.limits.registry_request,
             auth: Mutex::new(HashMap::new()),
             login: tokio::sync::Mutex::new(()),
             counters: Counters::default(),
@@ -354,12 +362,13 @@ impl RegistryClient {
             response = request.send().await.map_err(|e| self.transport_error(image, what, &e))?;
             if !response.status().is_success() && !response.status().is_redirection() {
                 let status = response.status();
-                let body = error_text(response).await;
+                let refusal = read_refusal(response).await;
                 return Err(Error::service(
                     Self::service(image),
-                    format!("{what}: the redirect target answered {status}{body}"),
+                    format!("{what}: the redirect target answered {status}{}", shown(&refusal)),
                     "try again; the storage behind the registry refused the download",
                 )
+                .with_refusal(refusal)
                 .into());
             }
         }
@@ -427,12 +436,14 @@ impl RegistryClient {
             if response.status() == StatusCode::UNAUTHORIZED && challenges_answered.load(Ordering::SeqCst) == 0 {
                 let challenge =
                     response.headers().get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).and_then(parse_challenge);
-                let body = error_text(response).await;
+                let refusal = read_refusal(response).await;
+                let body = shown(&refusal);
                 self.answer_challenge(image, challenge, refused.sent_auth, what, &body)
                     .await
                     .map_err(|e| Attempt::fatal(Failed(e)))?;
                 challenges_answered.fetch_add(1, Ordering::SeqCst);
-                return Err(Attempt::again(Failed(self.unauthorized(image, what, &body).into())));
+                let error = self.unauthorized(image, what, &body).with_refusal(refusal);
+                return Err(Attempt::again(Failed(error.into())));
             }
             Err(self.refusal(&refused, response).await)
         })
@@ -441,32 +452,42 @@ impl RegistryClient {
     }
 
     /// What an answer that is neither a success nor a first `401` means for the retry
-    /// loop: a `403 … intermediary`, 429 and 5xx are tried again, the rest is final.
+    /// loop, as [`crate::http::judge`] decides from the refusal ([`decode_oci`]): an
+    /// intermediary's 403, 429 and 5xx are tried again, the rest is final.
     async fn refusal(&self, r: &Refused<'_>, response: reqwest::Response) -> Attempt<Failed> {
         let (image, what) = (r.image, r.what);
         let status = response.status();
-        let wait = retry_after(&response);
-        let body = error_text(response).await;
-        let fatal = |e: FetchError| Attempt::fatal(Failed(e));
+        let headers = response.headers().clone();
+        let refusal = read_refusal(response).await;
+        let body = shown(&refusal);
+        let judged = crate::http::judge(&refusal, &headers);
+        let attempt = |error: Error| {
+            let error = FetchError::Failed(error.with_refusal(refusal.clone()));
+            match judged {
+                Judgement::Retry(wait) => Attempt::retry_after(Failed(error), wait),
+                Judgement::Final => Attempt::fatal(Failed(error)),
+            }
+        };
         match status {
-            StatusCode::UNAUTHORIZED => fatal(self.unauthorized(image, what, &body).into()),
+            StatusCode::UNAUTHORIZED => attempt(self.unauthorized(image, what, &body)),
             StatusCode::FORBIDDEN => {
                 let login = match self.access.credential_for(image) {
                     Some(c) => format!("the login `{}`", c.username),
                     None => "an anonymous client".to_string(),
                 };
-                let error = Error::service(
+                attempt(Error::service(
                     Self::service(image),
                     format!("{what}: 403 Forbidden{body} — {login} may not read {}", image.repository),
                     format!(
                         "grant read access on {} to that login (Artifact Registry: roles/artifactregistry.reader), or fix `registry-credentials`",
                         image.name()
                     ),
-                );
-                if body.contains("intermediary") { Attempt::retry(Failed(error.into())) } else { fatal(error.into()) }
+                ))
             }
-            StatusCode::NOT_FOUND => fatal(FetchError::NotFound(format!("{what}: not found (404{body})"))),
-            s if is_retryable(s.as_u16(), "") => {
+            StatusCode::NOT_FOUND => {
+                Attempt::fatal(Failed(FetchError::NotFound(format!("{what}: not found (404{body})"))))
+            }
+            s if judged.retries() => {
                 let (reason, hint) = if s == StatusCode::TOO_MANY_REQUESTS {
                     (
                         "the registry is throttling us",
@@ -475,21 +496,17 @@ impl RegistryClient {
                 } else {
                     ("the registry keeps failing", "try again later; check the registry's status page")
                 };
-                let error = Error::service(
+                attempt(Error::service(
                     Self::service(image),
                     format!("{what}: {s}{body} after {} attempts — {reason}", r.attempt),
                     hint,
-                );
-                Attempt::retry_after(Failed(error.into()), wait)
+                ))
             }
-            s => fatal(
-                Error::service(
-                    Self::service(image),
-                    format!("{what}: unexpected answer {s}{body}"),
-                    "check the reference; this registry may not speak the OCI distribution API at this address",
-                )
-                .into(),
-            ),
+            s => attempt(Error::service(
+                Self::service(image),
+                format!("{what}: unexpected answer {s}{body}"),
+                "check the reference; this registry may not speak the OCI distribution API at this address",
+            )),
         }
     }
 
@@ -585,15 +602,16 @@ impl RegistryClient {
             let _in_flight = InFlight::start(&self.counters);
             match request.send().await {
                 Err(e) => Err(self.transport_attempt(image, &format!("{what}: token request"), &e, cut_by_deadline)),
-                Ok(r) if is_retryable(r.status().as_u16(), "") => {
-                    let (status, wait) = (r.status(), retry_after(&r));
-                    let body = error_text(r).await;
+                Ok(r) if is_retryable(r.status().as_u16()) => {
+                    let (status, wait) = (r.status(), crate::http::retry_after(r.headers()));
+                    let refusal = read_refusal(r).await;
                     Err(Attempt::retry_after(
                         Error::service(
                             &service,
-                            format!("{what}: the token service answered {status}{body}"),
+                            format!("{what}: the token service answered {status}{}", shown(&refusal)),
                             "try again later",
-                        ),
+                        )
+                        .with_refusal(refusal),
                         wait,
                     ))
                 }
@@ -604,10 +622,11 @@ impl RegistryClient {
         .map_err(|g| g.error)?;
         let status = response.status();
         if !status.is_success() {
-            let body = error_text(response).await;
+            let refusal = read_refusal(response).await;
+            let body = shown(&refusal);
             let refused =
                 TokenRefusal { status, body: &body, credential, withheld: &withheld, realm_host: &realm_host };
-            return Err(token_refused(image, what, &refused).into());
+            return Err(token_refused(image, what, &refused).with_refusal(refusal).into());
         }
         read_token(response, &service, what).await
     }
@@ -634,10 +653,10 @@ impl RegistryClient {
     }
 
     /// How long one request may take, whole body included: at most
-    /// [`REQUEST_TIME_LIMIT`], and never past the audit's deadline. A registry that
+    /// the request limit ([`Limits::registry_request`]), and never past the audit's deadline. A registry that
     /// sends a byte a second cannot hold the run.
     fn request_time(&self, image: &ImageRef) -> crate::error::Result<RequestTime> {
-        let limit = REQUEST_TIME_LIMIT;
+        let limit = self.request_limit;
         match self.access.deadline {
             None => Ok(RequestTime { time: limit, cut_by_deadline: false }),
             Some(deadline) => match deadline.checked_duration_since(std::time::Instant::now()) {
@@ -678,7 +697,7 @@ impl RegistryClient {
                 format!("registry {}", image.registry),
                 format!(
                     "{what}: {host} did not answer completely in time (a request may take at most {} s, and none outlives the audit's `timeout`)",
-                    REQUEST_TIME_LIMIT.as_secs()
+                    self.request_limit.as_secs()
                 ),
                 format!("{host} is too slow or stalled; try again later, or raise the `timeout` input"),
             );
@@ -781,9 +800,6 @@ struct Refused<'a> {
     sent_auth: Option<&'a Secret>,
 }
 
-/// The longest one registry request may take, body included.
-pub const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(300);
-
 /// Reads a body up to `limit` bytes; `None` when it is larger.
 async fn read_limited(mut response: reqwest::Response, limit: usize, what: &str) -> FetchResult<Option<Vec<u8>>> {
     let mut body = Vec::new();
@@ -803,8 +819,14 @@ async fn read_limited(mut response: reqwest::Response, limit: usize, what: &str)
     Ok(Some(body))
 }
 
-/// The registry's error text (`{"errors":[{"code","message"}]}`), as ` CODE: message`.
-async fn error_text(response: reqwest::Response) -> String {
+/// The wire decoder of a registry's refusals: the OCI distribution API's
+/// `{"errors": [{"code", "message"}]}`, as a refusal with the first error's code
+/// (`MANIFEST_UNKNOWN`, `NAME_UNKNOWN`, `DENIED`, `UNAUTHORIZED`, `TOOMANYREQUESTS`…) and
+/// every error as `CODE: message` for its message. A 403 whose body is not JSON is an
+/// intermediary's ([`Refusal::INTERMEDIARY`]: a registry answers refusals with JSON;
+/// GitHub's front end, before ghcr.io, answers `Error from intermediary`); its text is
+/// not kept. Any other body says nothing.
+pub fn decode_oci(status: u16, body: &[u8]) -> Refusal {
     #[derive(Deserialize)]
     struct Errors {
         errors: Vec<ErrorItem>,
@@ -814,8 +836,7 @@ async fn error_text(response: reqwest::Response) -> String {
         code: Option<String>,
         message: Option<String>,
     }
-    let body = read_limited(response, 64 * 1024, "error").await.ok().flatten().unwrap_or_default();
-    match serde_json::from_slice::<Errors>(&body) {
+    match serde_json::from_slice::<Errors>(body) {
         Ok(errors) => {
             let items: Vec<String> = errors
                 .errors
@@ -823,14 +844,24 @@ async fn error_text(response: reqwest::Response) -> String {
                 .map(|e| [e.code.as_deref(), e.message.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(": "))
                 .filter(|s| !s.is_empty())
                 .collect();
-            if items.is_empty() { String::new() } else { format!(" {}", items.join("; ")) }
+            let code = errors.errors.iter().find_map(|e| e.code.as_deref()).unwrap_or_default();
+            Refusal::new(status, code).with_message(&items.join("; "))
         }
-        Err(_) => String::new(),
+        Err(_) if status == 403 && crate::http::not_json(body) => Refusal::new(status, Refusal::INTERMEDIARY),
+        Err(_) => Refusal::new(status, ""),
     }
 }
 
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    crate::http::retry_after(response.headers())
+/// Reads a refused answer (at most 64 KiB) and decodes it ([`decode_oci`]).
+async fn read_refusal(response: reqwest::Response) -> Refusal {
+    let status = response.status().as_u16();
+    let body = read_limited(response, 64 * 1024, "error").await.ok().flatten().unwrap_or_default();
+    decode_oci(status, &body)
+}
+
+/// What a refusal said, for an error's text: ` CODE: message`, or nothing.
+fn shown(refusal: &Refusal) -> String {
+    if refusal.message.is_empty() { String::new() } else { format!(" {}", refusal.message) }
 }
 
 #[cfg(test)]

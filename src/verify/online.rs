@@ -5,10 +5,14 @@ use super::{Problem, Verification};
 
 /// `--online`: re-resolves every released image reference and says whether its tag
 /// still points at the digest the audit recorded.
-pub async fn check_released_tags(v: &mut Verification, access: &crate::evidence::images::RegistryAccess) {
+pub async fn check_released_tags(
+    v: &mut Verification,
+    net: &crate::http::Net,
+    access: &crate::evidence::images::RegistryAccess,
+) {
     use crate::registry::{FetchError, ImageRef, RegistryClient};
     let Some(images) = v.manifest.as_ref().and_then(|m| m.evidence.images.clone()) else { return };
-    let client = RegistryClient::new(access);
+    let client = RegistryClient::new(net, access);
     for pair in &images.pairs {
         let reference = pair.released.reference.clone();
         let Some(recorded) = pair.released.digest.as_ref().map(|d| d.to_string()) else { continue };

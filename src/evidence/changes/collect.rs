@@ -28,7 +28,7 @@
 //! unrelated histories) become notes that the summary and the manifest show.
 //!
 //! Bounds: the stage ends by the audit's deadline, and every request by it and by
-//! [`REQUEST_TIME_LIMIT`] (body included), naming the host. An answer is read up to
+//! the request limit (`Limits::api_request`, body included), naming the host. An answer is read up to
 //! [`MAX_PAGE_BYTES`]: a longer page of the range is asked for again in smaller pages,
 //! and a single commit longer than that cuts the range there (said; the review control
 //! then does not hold) — never a failed audit. What is kept is bounded per field.
@@ -45,8 +45,9 @@ use super::{
     Approval, Approvals, ChangeEvidence, ChangeRecord, ChangeSettings, Commit, CommitRange, Person, PullRecord,
     PullRequest, Review, Signature, User, approval_control, review_control,
 };
+use crate::error::Refusal;
 use crate::error::{Error, Result};
-use crate::github::rest::{Answer, Page, REQUEST_TIME_LIMIT, Refusal, Rest};
+use crate::github::rest::{Answer, Page, Rest};
 use crate::github::wire::{
     GhApproval, GhCommit, GhComparison, GhPerson, GhPull, GhPullCommit, GhRelease, GhReview, GhTag, GhUser,
 };
@@ -244,7 +245,7 @@ fn encode_ref(r: &str) -> String {
 /// what GitHub refuses is recorded as a note and leaves the affected controls not held.
 pub async fn collect(settings: &ChangeSettings, rest: &Rest) -> Result<ChangeRecord> {
     let deadline = settings.deadline.unwrap_or_else(|| Instant::now() + settings.timeout);
-    let rest = rest.bounded_by(REQUEST_TIME_LIMIT, deadline);
+    let rest = rest.bounded_by(deadline);
     let api = Api::new(&rest, settings.request_budget);
     // A second of grace: a request cut by the deadline ends with its own error, which
     // says what it was reading, rather than racing this one.
@@ -644,7 +645,7 @@ async fn compare_page(
 /// The notes for a refused comparison.
 fn compare_refused(r: &Refusal, base: &str, head: &str, notes: &mut Vec<String>) {
     if r.status == 404 {
-        let why = if r.message.contains("No common ancestor") {
+        let why = if r.is(Refusal::NO_COMMON_ANCESTOR) {
             "the two histories share no commit (unrelated histories, or the release branch was rewritten)"
         } else {
             "the tag may have been deleted, or the previous release's history was force-pushed away"

@@ -346,8 +346,8 @@ pub fn html(images: &ImageEvidence, escape: fn(&str) -> String) -> String {
 
 /// Resolves every reference of every pair (concurrently, each once), judges each pair
 /// under the policy and explains every pair that is not identical.
-pub async fn collect(settings: &ImageSettings) -> Result<ImageEvidence> {
-    let client = RegistryClient::new(&settings.access);
+pub async fn collect(settings: &ImageSettings, net: &crate::http::Net) -> Result<ImageEvidence> {
+    let client = RegistryClient::new(net, &settings.access);
     let mut refs: Vec<&ImageRef> = Vec::new();
     for pair in &settings.pairs {
         for r in [&pair.tested, &pair.released] {

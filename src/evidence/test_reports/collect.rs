@@ -42,6 +42,8 @@ pub struct Services<'a> {
     pub artifacts: Option<&'a ArtifactService>,
     pub rest: Option<&'a Rest>,
     pub runner: &'a RunnerContext,
+    /// The command's retry policy, for downloads (each attempt asks for a fresh URL).
+    pub retry: RetryPolicy,
 }
 
 enum Fetch {
@@ -693,8 +695,7 @@ async fn fetch_one(
 /// naming the artifact. Errors while asking for the URL are final (that client has
 /// retried them already).
 async fn download_artifact(c: &Candidate, services: &Services<'_>, dest: &Path, what: &str) -> Result<Downloaded> {
-    let policy = RetryPolicy::from_env();
-    with_retries(policy, || async {
+    with_retries(services.retry, || async {
         let (http, url) = match &c.fetch {
             Fetch::Signed(entry) => {
                 let service = services.artifacts.ok_or_else(|| {

@@ -138,7 +138,7 @@ impl ServiceAccount {
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={unsigned}.{}",
             b64.encode(signature)
         );
-        let response = send_with_retries(&what, RetryPolicy::from_env(), |_| {
+        let response = send_with_retries(&what, RetryPolicy::installed(), |_| {
             let request = http
                 .post(&self.token_uri)
                 .header("content-type", "application/x-www-form-urlencoded")
@@ -241,7 +241,7 @@ impl Client {
             endpoint: location.endpoint.clone().unwrap_or_else(|| DEFAULT_ENDPOINT.to_string()),
             bucket: location.bucket.clone(),
             token,
-            retry: RetryPolicy::from_env(),
+            retry: RetryPolicy::installed(),
         })
     }
 

@@ -91,7 +91,7 @@ impl Client {
             bucket: location.bucket.clone(),
             region,
             keys: keys.clone(),
-            retry: crate::http::RetryPolicy::from_env(),
+            retry: crate::http::RetryPolicy::installed(),
         }
     }
 
