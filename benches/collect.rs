@@ -38,9 +38,10 @@ fn main() {
             ids: BackendIds::from_runtime_token(&token).unwrap(),
             token: Secret::new(token),
         };
-        let service = ArtifactService::new(release_audit::http::client(), &results);
+        let net = release_audit::http::Net::default();
+        let service = ArtifactService::new(&net, &results);
         let runner = RunnerContext::default();
-        let services = Services { artifacts: Some(&service), rest: None, runner: &runner };
+        let services = Services { artifacts: Some(&service), rest: None, runner: &runner, retry: net.retry };
         let mut dir = BundleDir::create(&PathBuf::from(out), "bench").unwrap();
         let evidence = collect(&settings, &services, &mut dir).await.unwrap();
         let c = &evidence.categories[0];

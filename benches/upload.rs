@@ -31,7 +31,7 @@ fn main() {
             ids: BackendIds::from_runtime_token(&token).unwrap(),
             token: Secret::new(token),
         };
-        let service = ArtifactService::new(release_audit::http::client(), &results);
+        let service = ArtifactService::new(&release_audit::http::Net::default(), &results);
         let (size, sha256) = release_audit::bundle::hash_file(&file).unwrap();
         let bundle = ZippedBundle { path: file.clone(), size, sha256 };
         let name = ArtifactName::parse("name", &name).unwrap();

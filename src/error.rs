@@ -36,7 +36,7 @@ pub enum Error {
     /// the service itself said, as data (status and its own error code): code that must
     /// tell refusals apart branches on it, never on the text of `reason`.
     #[error("{service}: {reason}")]
-    Service { service: String, reason: String, hint: String, refusal: Option<Refusal> },
+    Service { service: String, reason: String, hint: String, refusal: Option<Box<Refusal>> },
 
     /// Evidence from outside (a report, an archive, a manifest) is unacceptable.
     #[error("{what}: {reason}")]
@@ -67,7 +67,12 @@ impl Error {
         reason: impl Into<String>,
         hint: impl Into<String>,
     ) -> Self {
-        Error::Service { service: service.into(), reason: reason.into(), hint: hint.into(), refusal: Some(refusal) }
+        Error::Service {
+            service: service.into(),
+            reason: reason.into(),
+            hint: hint.into(),
+            refusal: Some(Box::new(refusal)),
+        }
     }
 
     /// This error with the service's refusal attached (a [`Error::Service`]; any other
@@ -75,7 +80,7 @@ impl Error {
     pub fn with_refusal(self, refusal: Refusal) -> Self {
         match self {
             Error::Service { service, reason, hint, .. } => {
-                Error::Service { service, reason, hint, refusal: Some(refusal) }
+                Error::Service { service, reason, hint, refusal: Some(Box::new(refusal)) }
             }
             other => other,
         }
@@ -84,7 +89,7 @@ impl Error {
     /// What the service said, when this is a service's refusal.
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
-            Error::Service { refusal, .. } => refusal.as_ref(),
+            Error::Service { refusal, .. } => refusal.as_deref(),
             _ => None,
         }
     }

@@ -505,234 +505,288 @@ mod tests {
         }
     }
 
+    const SECONDARY: &str = r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#;
+    const ABUSE: &str = r#"{"message":"You have triggered an abuse detection mechanism.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#abuse-rate-limits"}"#;
+    const PRIMARY: &str = r#"{"message":"API rate limit exceeded for installation ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}"#;
+    const FORBIDDEN: &str = r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/actions/artifacts"}"#;
+    /// One row of the table: (decoder, status, headers, body, the code it reads, the judgement).
+    type Case<'a> = (&'a str, u16, Vec<(&'a str, &'a str)>, &'a str, Option<&'a str>, Judgement);
+
+    fn case<'a>(
+        service: &'a str,
+        status: u16,
+        headers: Vec<(&'a str, &'a str)>,
+        body: &'a str,
+        code: Option<&'a str>,
+        judgement: Judgement,
+    ) -> Case<'a> {
+        (service, status, headers, body, code, judgement)
+    }
+
+    fn statuses_and_github_cases() -> Vec<Case<'static>> {
+        vec![
+            case("rest", 404, vec![], r#"{"message":"Not Found"}"#, None, Judgement::Final),
+            case("rest", 400, vec![], "bad", None, Judgement::Final),
+            case("status", 401, vec![], "", None, Judgement::Final),
+            case("status", 409, vec![], "", None, Judgement::Final),
+            case("status", 412, vec![], "", None, Judgement::Final),
+            case("status", 422, vec![], "", None, Judgement::Final),
+            case("status", 429, vec![], "", None, Judgement::Retry(None)),
+            case("status", 429, vec![("retry-after", "5")], "", None, Judgement::Retry(Some(Duration::from_secs(5)))),
+            case("status", 500, vec![], "", None, Judgement::Retry(None)),
+            case("rest", 502, vec![], "<html>bad gateway", None, Judgement::Retry(None)),
+            case("status", 503, vec![("retry-after", "2")], "", None, Judgement::Retry(Some(Duration::from_secs(2)))),
+            case("status", 504, vec![], "", None, Judgement::Retry(None)),
+            case("status", 501, vec![], "", None, Judgement::Final),
+            // GitHub's front end, sporadically: a 403 that is not the API's JSON.
+            case(
+                "rest",
+                403,
+                vec![],
+                "403 Forbidden: Error from intermediary",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
+            ),
+            case(
+                "rest",
+                403,
+                vec![],
+                "<html><body>403 Forbidden</body></html>",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
+            ),
+            case("rest", 403, vec![], FORBIDDEN, None, Judgement::Final),
+            // Its words decide nothing: only the field GitHub states it in.
+            case(
+                "rest",
+                403,
+                vec![],
+                r#"{"message":"Error from intermediary; secondary rate limit"}"#,
+                None,
+                Judgement::Final,
+            ),
+        ]
+    }
+
+    fn rate_limit_and_github_cases<'a>(later: &'a str) -> Vec<Case<'a>> {
+        vec![
+            // Secondary rate limits, by their documentation_url: after Retry-After, or a minute.
+            case(
+                "rest",
+                403,
+                vec![],
+                SECONDARY,
+                Some(Refusal::SECONDARY_RATE_LIMIT),
+                Judgement::Retry(Some(MAX_RETRY_AFTER)),
+            ),
+            case(
+                "rest",
+                403,
+                vec![],
+                ABUSE,
+                Some(Refusal::SECONDARY_RATE_LIMIT),
+                Judgement::Retry(Some(MAX_RETRY_AFTER)),
+            ),
+            case(
+                "rest",
+                403,
+                vec![("retry-after", "7")],
+                SECONDARY,
+                Some(Refusal::SECONDARY_RATE_LIMIT),
+                Judgement::Retry(Some(Duration::from_secs(7))),
+            ),
+            case("rest", 429, vec![], SECONDARY, Some(Refusal::SECONDARY_RATE_LIMIT), Judgement::Retry(None)),
+            // The primary rate limit: a wait until the reset, only when it is near.
+            case(
+                "rest",
+                403,
+                vec![("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", later)],
+                PRIMARY,
+                Some(Refusal::RATE_LIMITED),
+                Judgement::Final,
+            ),
+            case(
+                "rest",
+                429,
+                vec![("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", later)],
+                "",
+                Some(Refusal::RATE_LIMITED),
+                Judgement::Final,
+            ),
+            case(
+                "rest",
+                403,
+                vec![("x-ratelimit-remaining", "0")],
+                PRIMARY,
+                Some(Refusal::RATE_LIMITED),
+                Judgement::Final,
+            ),
+            case("rest", 403, vec![("x-ratelimit-remaining", "12")], FORBIDDEN, None, Judgement::Final),
+            // A truncated or empty body decides nothing by itself.
+            case("rest", 403, vec![], &SECONDARY[..60], None, Judgement::Final),
+            case("rest", 503, vec![], "", None, Judgement::Retry(None)),
+            case("rest", 403, vec![], "", None, Judgement::Final),
+            case("rest", 403, vec![], "  \n ", None, Judgement::Final),
+            // A 422's errors[].code, and the compare route's 404 for unrelated histories.
+            case(
+                "rest",
+                422,
+                vec![],
+                r#"{"message":"Validation Failed","errors":[{"resource":"ReleaseAsset","code":"already_exists","field":"name"}]}"#,
+                Some("already_exists"),
+                Judgement::Final,
+            ),
+            case(
+                "rest",
+                404,
+                vec![],
+                r#"{"message":"No common ancestor between v1.0.0 and 0123abc.","documentation_url":"https://docs.github.com/rest/commits/commits#compare-two-commits"}"#,
+                Some(Refusal::NO_COMMON_ANCESTOR),
+                Judgement::Final,
+            ),
+        ]
+    }
+
+    fn service_cases() -> Vec<Case<'static>> {
+        vec![
+            // The artifact service (Twirp): its code; a used-up quota is final whatever the status.
+            case(
+                "twirp",
+                503,
+                vec![],
+                r#"{"code":"unavailable","msg":"try later"}"#,
+                Some("unavailable"),
+                Judgement::Retry(None),
+            ),
+            case(
+                "twirp",
+                409,
+                vec![],
+                r#"{"code":"already_exists","msg":"exists"}"#,
+                Some("already_exists"),
+                Judgement::Final,
+            ),
+            case(
+                "twirp",
+                403,
+                vec![],
+                r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#,
+                Some(Refusal::QUOTA_EXHAUSTED),
+                Judgement::Final,
+            ),
+            case(
+                "twirp",
+                429,
+                vec![],
+                r#"{"code":"resource_exhausted","msg":"insufficient usage: over the 100 byte artifact quota"}"#,
+                Some(Refusal::QUOTA_EXHAUSTED),
+                Judgement::Final,
+            ),
+            case(
+                "twirp",
+                429,
+                vec![],
+                r#"{"code":"resource_exhausted","msg":"slow down"}"#,
+                Some("resource_exhausted"),
+                Judgement::Retry(None),
+            ),
+            case(
+                "twirp",
+                403,
+                vec![],
+                r#"{"code":"permission_denied","msg":"no"}"#,
+                Some("permission_denied"),
+                Judgement::Final,
+            ),
+            case(
+                "twirp",
+                403,
+                vec![],
+                "403 Forbidden: Error from intermediary",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
+            ),
+            case("twirp", 403, vec![], r#"{"code":"permission_de"#, None, Judgement::Final),
+        ]
+    }
+
+    fn storage_and_registry_cases() -> Vec<Case<'static>> {
+        vec![
+            // Azure Blob Storage: x-ms-error-code, else the XML's <Code>; never an intermediary.
+            case(
+                "azure",
+                403,
+                vec![("x-ms-error-code", "AuthenticationFailed")],
+                "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Signature expired</Message></Error>",
+                Some("AuthenticationFailed"),
+                Judgement::Final,
+            ),
+            case(
+                "azure",
+                404,
+                vec![],
+                "<Error><Code>BlobNotFound</Code></Error>",
+                Some("BlobNotFound"),
+                Judgement::Final,
+            ),
+            case("azure", 503, vec![("x-ms-error-code", "ServerBusy")], "", Some("ServerBusy"), Judgement::Retry(None)),
+            case("azure", 403, vec![], "403 Forbidden: Error from intermediary", None, Judgement::Final),
+            // OCI registries: errors[].code; a 403 that is not JSON is an intermediary's.
+            case(
+                "oci",
+                404,
+                vec![],
+                r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+                Some("MANIFEST_UNKNOWN"),
+                Judgement::Final,
+            ),
+            case(
+                "oci",
+                403,
+                vec![],
+                r#"{"errors":[{"code":"DENIED","message":"denied"}]}"#,
+                Some("DENIED"),
+                Judgement::Final,
+            ),
+            case("oci", 401, vec![], r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#, Some("UNAUTHORIZED"), Judgement::Final),
+            case(
+                "oci",
+                429,
+                vec![("retry-after", "3")],
+                r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"pull rate limit"}]}"#,
+                Some("TOOMANYREQUESTS"),
+                Judgement::Retry(Some(Duration::from_secs(3))),
+            ),
+            case(
+                "oci",
+                403,
+                vec![],
+                "<html>Error from intermediary</html>",
+                Some(Refusal::INTERMEDIARY),
+                Judgement::Retry(None),
+            ),
+            case(
+                "oci",
+                403,
+                vec![],
+                r#"{"errors":[{"code":"DENIED","message":"intermediary"}]}"#,
+                Some("DENIED"),
+                Judgement::Final,
+            ),
+            case("oci", 403, vec![], "", None, Judgement::Final),
+        ]
+    }
+
     #[test]
     fn every_refusal_is_judged_by_one_table() {
         let now = chrono::Utc::now().timestamp();
         let soon = (now + 20).to_string();
         let later = (now + 3600).to_string();
-        let none: &[(&str, &str)] = &[];
-        const SECONDARY: &str = r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#;
-        const ABUSE: &str = r#"{"message":"You have triggered an abuse detection mechanism.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#abuse-rate-limits"}"#;
-        const PRIMARY: &str = r#"{"message":"API rate limit exceeded for installation ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}"#;
-        const FORBIDDEN: &str = r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/actions/artifacts"}"#;
-        // (decoder, status, headers, body, the code it reads, the judgement)
-        type Case<'a> = (&'a str, u16, &'a [(&'a str, &'a str)], &'a str, Option<&'a str>, Judgement);
-        let cases: &[Case] = &[
-            ("rest", 404, none, r#"{"message":"Not Found"}"#, None, Judgement::Final),
-            ("rest", 400, none, "bad", None, Judgement::Final),
-            ("status", 401, none, "", None, Judgement::Final),
-            ("status", 409, none, "", None, Judgement::Final),
-            ("status", 412, none, "", None, Judgement::Final),
-            ("status", 422, none, "", None, Judgement::Final),
-            ("status", 429, none, "", None, Judgement::Retry(None)),
-            ("status", 429, &[("retry-after", "5")], "", None, Judgement::Retry(Some(Duration::from_secs(5)))),
-            ("status", 500, none, "", None, Judgement::Retry(None)),
-            ("rest", 502, none, "<html>bad gateway", None, Judgement::Retry(None)),
-            ("status", 503, &[("retry-after", "2")], "", None, Judgement::Retry(Some(Duration::from_secs(2)))),
-            ("status", 504, none, "", None, Judgement::Retry(None)),
-            ("status", 501, none, "", None, Judgement::Final),
-            // GitHub's front end, sporadically: a 403 that is not the API's JSON.
-            (
-                "rest",
-                403,
-                none,
-                "403 Forbidden: Error from intermediary",
-                Some(Refusal::INTERMEDIARY),
-                Judgement::Retry(None),
-            ),
-            (
-                "rest",
-                403,
-                none,
-                "<html><body>403 Forbidden</body></html>",
-                Some(Refusal::INTERMEDIARY),
-                Judgement::Retry(None),
-            ),
-            ("rest", 403, none, FORBIDDEN, None, Judgement::Final),
-            // Its words decide nothing: only the field GitHub states it in.
-            (
-                "rest",
-                403,
-                none,
-                r#"{"message":"Error from intermediary; secondary rate limit"}"#,
-                None,
-                Judgement::Final,
-            ),
-            // Secondary rate limits, by their documentation_url: after Retry-After, or a minute.
-            (
-                "rest",
-                403,
-                none,
-                SECONDARY,
-                Some(Refusal::SECONDARY_RATE_LIMIT),
-                Judgement::Retry(Some(MAX_RETRY_AFTER)),
-            ),
-            ("rest", 403, none, ABUSE, Some(Refusal::SECONDARY_RATE_LIMIT), Judgement::Retry(Some(MAX_RETRY_AFTER))),
-            (
-                "rest",
-                403,
-                &[("retry-after", "7")],
-                SECONDARY,
-                Some(Refusal::SECONDARY_RATE_LIMIT),
-                Judgement::Retry(Some(Duration::from_secs(7))),
-            ),
-            ("rest", 429, none, SECONDARY, Some(Refusal::SECONDARY_RATE_LIMIT), Judgement::Retry(None)),
-            // The primary rate limit: a wait until the reset, only when it is near.
-            (
-                "rest",
-                403,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)],
-                PRIMARY,
-                Some(Refusal::RATE_LIMITED),
-                Judgement::Final,
-            ),
-            (
-                "rest",
-                429,
-                &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &later)],
-                "",
-                Some(Refusal::RATE_LIMITED),
-                Judgement::Final,
-            ),
-            ("rest", 403, &[("x-ratelimit-remaining", "0")], PRIMARY, Some(Refusal::RATE_LIMITED), Judgement::Final),
-            ("rest", 403, &[("x-ratelimit-remaining", "12")], FORBIDDEN, None, Judgement::Final),
-            // A truncated or empty body decides nothing by itself.
-            ("rest", 403, none, &SECONDARY[..60], None, Judgement::Final),
-            ("rest", 503, none, "", None, Judgement::Retry(None)),
-            ("rest", 403, none, "", None, Judgement::Final),
-            ("rest", 403, none, "  \n ", None, Judgement::Final),
-            // A 422's errors[].code, and the compare route's 404 for unrelated histories.
-            (
-                "rest",
-                422,
-                none,
-                r#"{"message":"Validation Failed","errors":[{"resource":"ReleaseAsset","code":"already_exists","field":"name"}]}"#,
-                Some("already_exists"),
-                Judgement::Final,
-            ),
-            (
-                "rest",
-                404,
-                none,
-                r#"{"message":"No common ancestor between v1.0.0 and 0123abc.","documentation_url":"https://docs.github.com/rest/commits/commits#compare-two-commits"}"#,
-                Some(Refusal::NO_COMMON_ANCESTOR),
-                Judgement::Final,
-            ),
-            // The artifact service (Twirp): its code; a used-up quota is final whatever the status.
-            (
-                "twirp",
-                503,
-                none,
-                r#"{"code":"unavailable","msg":"try later"}"#,
-                Some("unavailable"),
-                Judgement::Retry(None),
-            ),
-            (
-                "twirp",
-                409,
-                none,
-                r#"{"code":"already_exists","msg":"exists"}"#,
-                Some("already_exists"),
-                Judgement::Final,
-            ),
-            (
-                "twirp",
-                403,
-                none,
-                r#"{"code":"permission_denied","msg":"insufficient usage to create artifact"}"#,
-                Some(Refusal::QUOTA_EXHAUSTED),
-                Judgement::Final,
-            ),
-            (
-                "twirp",
-                429,
-                none,
-                r#"{"code":"resource_exhausted","msg":"insufficient usage: over the 100 byte artifact quota"}"#,
-                Some(Refusal::QUOTA_EXHAUSTED),
-                Judgement::Final,
-            ),
-            (
-                "twirp",
-                429,
-                none,
-                r#"{"code":"resource_exhausted","msg":"slow down"}"#,
-                Some("resource_exhausted"),
-                Judgement::Retry(None),
-            ),
-            (
-                "twirp",
-                403,
-                none,
-                r#"{"code":"permission_denied","msg":"no"}"#,
-                Some("permission_denied"),
-                Judgement::Final,
-            ),
-            (
-                "twirp",
-                403,
-                none,
-                "403 Forbidden: Error from intermediary",
-                Some(Refusal::INTERMEDIARY),
-                Judgement::Retry(None),
-            ),
-            ("twirp", 403, none, r#"{"code":"permission_de"#, None, Judgement::Final),
-            // Azure Blob Storage: x-ms-error-code, else the XML's <Code>; never an intermediary.
-            (
-                "azure",
-                403,
-                &[("x-ms-error-code", "AuthenticationFailed")],
-                "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>Signature expired</Message></Error>",
-                Some("AuthenticationFailed"),
-                Judgement::Final,
-            ),
-            ("azure", 404, none, "<Error><Code>BlobNotFound</Code></Error>", Some("BlobNotFound"), Judgement::Final),
-            ("azure", 503, &[("x-ms-error-code", "ServerBusy")], "", Some("ServerBusy"), Judgement::Retry(None)),
-            ("azure", 403, none, "403 Forbidden: Error from intermediary", None, Judgement::Final),
-            // OCI registries: errors[].code; a 403 that is not JSON is an intermediary's.
-            (
-                "oci",
-                404,
-                none,
-                r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
-                Some("MANIFEST_UNKNOWN"),
-                Judgement::Final,
-            ),
-            (
-                "oci",
-                403,
-                none,
-                r#"{"errors":[{"code":"DENIED","message":"denied"}]}"#,
-                Some("DENIED"),
-                Judgement::Final,
-            ),
-            ("oci", 401, none, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#, Some("UNAUTHORIZED"), Judgement::Final),
-            (
-                "oci",
-                429,
-                &[("retry-after", "3")],
-                r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"pull rate limit"}]}"#,
-                Some("TOOMANYREQUESTS"),
-                Judgement::Retry(Some(Duration::from_secs(3))),
-            ),
-            (
-                "oci",
-                403,
-                none,
-                "<html>Error from intermediary</html>",
-                Some(Refusal::INTERMEDIARY),
-                Judgement::Retry(None),
-            ),
-            (
-                "oci",
-                403,
-                none,
-                r#"{"errors":[{"code":"DENIED","message":"intermediary"}]}"#,
-                Some("DENIED"),
-                Judgement::Final,
-            ),
-            ("oci", 403, none, "", None, Judgement::Final),
-        ];
-        for (service, status, pairs, body, code, expected) in cases {
+        let mut cases = statuses_and_github_cases();
+        cases.extend(rate_limit_and_github_cases(&later));
+        cases.extend(service_cases());
+        cases.extend(storage_and_registry_cases());
+        for (service, status, pairs, body, code, expected) in &cases {
             let map = headers(pairs);
             let refusal = decode(service, *status, &map, body);
             assert_eq!(refusal.code.as_deref(), *code, "{service} {status} {pairs:?} {body:?}");

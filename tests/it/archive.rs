@@ -36,7 +36,7 @@ struct Stores {
 fn stores() -> &'static Stores {
     static STORES: OnceLock<Stores> = OnceLock::new();
     STORES.get_or_init(|| {
-        release_audit::http::client();
+        release_audit::http::Net::default();
         let hint = "install it with `pip install 'moto[server]'` (tests/run does)";
         let moto_bin = publish_common::on_path("moto_server").unwrap_or_else(|| panic!("moto_server: {hint}"));
         let moto = publish_common::start("moto", &moto_bin, &["-H", "127.0.0.1", "-p", "{port}"], hint);

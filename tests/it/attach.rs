@@ -10,7 +10,7 @@ use sha2::Digest;
 use crate::binary;
 
 async fn fake() -> FakeGitHub {
-    release_audit::http::client(); // the fake's own reqwest needs the TLS provider installed
+    release_audit::http::Net::default(); // the fake's own reqwest needs the TLS provider installed
     FakeGitHub::start().await
 }
 

@@ -445,7 +445,10 @@ fn the_bundle_holds_each_record_and_the_exact_manifest_bytes_and_no_credential()
     };
     let settings = release_audit::config::images::settings(&RawInputs::collect(&args, &|_| None)).unwrap().unwrap();
     assert_eq!(settings.secrets().len(), 2);
-    let evidence = tokio::runtime::Runtime::new().unwrap().block_on(images::collect(&settings)).unwrap();
+    let evidence = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(images::collect(&settings, &crate::publish_common::net()))
+        .unwrap();
 
     assert_eq!(
         evidence.pairs.iter().map(|p| (p.name.as_str(), p.passed)).collect::<Vec<_>>(),

@@ -274,7 +274,7 @@ struct Telemetry {
 /// telemetry's release of `tag`, up to the audit: history, registry (both tags one
 /// build), the build run of the tag push, the test artifacts, the approvals.
 async fn telemetry(tag: &str, experimental_build: &str, other_output: &[&str]) -> Telemetry {
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let (commit, main) = history(&fake, tag);
     let repo = "kyma-project/prod/telemetry-manager";
@@ -454,7 +454,7 @@ async fn telemetry_pre_release_audits_the_rc_tag_and_its_build() {
 /// later in the run (lightweight, on `github.sha`): the gating audit names that commit.
 #[tokio::test(flavor = "multi_thread")]
 async fn api_gateway_takes_the_digest_from_the_build_job_output() {
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
     let root = c.commit("initial", "alice", &[], true);
@@ -502,7 +502,7 @@ async fn api_gateway_takes_the_digest_from_the_build_job_output() {
 /// the digest by `build-workflow` + `build-job`.
 #[tokio::test(flavor = "multi_thread")]
 async fn eventing_finds_push_runs_by_the_tags_commit_and_the_tag_build_by_its_job_name() {
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
     let root = c.commit("initial", "alice", &[], true);
@@ -551,7 +551,7 @@ async fn eventing_finds_push_runs_by_the_tags_commit_and_the_tag_build_by_its_jo
 /// and attaches the bundle itself: the release exists.
 #[tokio::test(flavor = "multi_thread")]
 async fn btp_audits_on_release_released_and_attaches_to_the_release() {
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
     let root = c.commit("initial", "alice", &[], true);
@@ -589,7 +589,7 @@ async fn a_build_that_cannot_be_found_is_named_not_guessed() {
     assert!(result.stderr.contains("have no successful job named `build / Build image`"), "{}", result.stderr);
     assert!(result.stderr.contains("build-image / Build image"), "the jobs there are named: {}", result.stderr);
 
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let (commit, main) = history(&fake, "1.3.0");
     let earlier = fake.changes.commit("the commit the tag named before it moved", "kyma-bot", &[&commit], true);

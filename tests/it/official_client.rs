@@ -18,7 +18,7 @@ fn service(fake: &FakeGitHub) -> ArtifactService {
         token: Secret::new(fake.runtime_token.clone()),
         ids: BackendIds::from_runtime_token(&fake.runtime_token).unwrap(),
     };
-    ArtifactService::new(release_audit::http::client(), &results)
+    ArtifactService::new(&crate::publish_common::net(), &results)
 }
 
 fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -118,7 +118,7 @@ async fn large_files_go_up_in_blocks_and_come_back_identical() {
         chrono::Utc::now() + chrono::Duration::hours(1),
     );
     blob::upload_file(
-        &release_audit::http::client(),
+        &release_audit::http::Net::default().client,
         &Secret::new(url),
         &path,
         data.len() as u64,

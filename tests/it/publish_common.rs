@@ -336,3 +336,10 @@ pub fn read_request(stream: &mut TcpStream) -> String {
     }
     String::from_utf8_lossy(&data).into_owned()
 }
+
+/// The network settings a command builds, from this process's environment (the retry
+/// base `set_process_env` or `tests/run` gave it): the library calls of these tests
+/// retry as the binary does, in milliseconds.
+pub fn net() -> release_audit::http::Net {
+    release_audit::http::Net::from_env(&|name: &str| std::env::var(name).ok())
+}

@@ -23,7 +23,7 @@ const REPOSITORY: &str = "kyma-project/telemetry-manager";
 fn setup() {
     static SETUP: OnceLock<()> = OnceLock::new();
     SETUP.get_or_init(|| {
-        release_audit::http::client();
+        release_audit::http::Net::default();
         let azurite = publish_common::azurite_url();
         // SAFETY: see `set_process_env`; this initialiser runs before anything else.
         #[allow(unsafe_code)]
@@ -67,13 +67,8 @@ async fn attach_files(
         AssetFile { path: &f.sums, name: "audit-bundle-1.2.3.SHA256SUMS", content_type: "text/plain" },
     ];
     let settings = ReleaseAssetSettings { tag: tag.to_string() };
-    attach(
-        &Rest::new(release_audit::http::client(), &fake.url, REPOSITORY, Secret::new(token)),
-        &settings,
-        &list,
-        overwrite,
-    )
-    .await
+    attach(&Rest::new(&publish_common::net(), &fake.url, REPOSITORY, Secret::new(token)), &settings, &list, overwrite)
+        .await
 }
 
 fn asset_bytes(fake: &FakeGitHub, release: i64, name: &str) -> Option<Vec<u8>> {

@@ -50,7 +50,7 @@ pub(crate) fn emulators() -> &'static Emulators {
             publish_common::set_process_env(&[("RELEASE_AUDIT_RETRY_BASE_MS", "20")])
         };
         // The helpers' own reqwest clients need the TLS provider the product installs.
-        release_audit::http::client();
+        release_audit::http::Net::default();
         Emulators { moto: start_moto(), gcs: start_gcs() }
     })
 }
@@ -243,7 +243,7 @@ async fn store(
         overwrite,
         extra_files: &[],
     };
-    storage::store(&release_audit::http::client(), settings, &request).await
+    storage::store(&publish_common::net().client, settings, &request).await
 }
 
 pub(crate) fn zip_key(version: &str) -> String {

@@ -60,7 +60,7 @@ fn release_step(fake: &FakeGitHub, github_sha: &str) -> Step {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bundle_names_the_tags_commit_not_the_commit_the_release_run_started_on() {
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let (bump, main_head, later) = telemetry_history(&fake);
     let step = release_step(&fake, &main_head);
@@ -86,7 +86,7 @@ async fn the_bundle_names_the_tags_commit_not_the_commit_the_release_run_started
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_tag_the_runner_commit_is_said_and_release_commit_names_it_explicitly() {
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let (bump, main_head, _) = telemetry_history(&fake);
     let lookups = || fake.changes.requests_to("GET git ref");
@@ -129,7 +129,7 @@ async fn without_a_tag_the_runner_commit_is_said_and_release_commit_names_it_exp
 /// round); a lightweight tag is not peeled.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tag_is_found_with_or_without_v() {
-    release_audit::http::client();
+    release_audit::http::Net::default();
     let fake = FakeGitHub::start().await;
     let c = &fake.changes;
     let root = c.commit("initial", "alice", &[], true);

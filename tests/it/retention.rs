@@ -79,7 +79,7 @@ async fn store_locked(
         overwrite: false,
         extra_files: extra,
     };
-    storage::store(&release_audit::http::client(), settings, &request).await
+    storage::store(&crate::publish_common::net().client, settings, &request).await
 }
 
 /// What boto3 says of an object version and what moto lets it do to it.
