@@ -140,7 +140,8 @@ impl Error {
 pub struct Refusal {
     pub status: u16,
     pub code: Option<String>,
-    /// What the service said, on one line and bounded: for messages only.
+    /// What the service said, as its decoder shaped it, at most
+    /// [`Refusal::MAX_MESSAGE`] characters: for messages only (escaped where shown).
     pub message: String,
 }
 
@@ -162,9 +163,12 @@ impl Refusal {
         Refusal { status, code: (!code.is_empty()).then(|| code.chars().take(100).collect()), message: String::new() }
     }
 
-    /// The same refusal with what the service said (one line, at most 300 characters).
+    /// The longest message a refusal keeps, in characters.
+    pub const MAX_MESSAGE: usize = 1000;
+
+    /// The same refusal with what the service said (cut at [`Refusal::MAX_MESSAGE`]).
     pub fn with_message(mut self, message: &str) -> Self {
-        self.message = message.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(300).collect();
+        self.message = message.chars().take(Self::MAX_MESSAGE).collect();
         self
     }
 

@@ -807,7 +807,7 @@ mod tests {
     }
 
     #[test]
-    fn what_a_service_said_is_kept_on_one_bounded_line_for_messages_only() {
+    fn what_a_service_said_is_kept_bounded_for_messages_only() {
         let long = format!(r#"{{"message":"line one\nline two {}"}}"#, "x".repeat(1000));
         let r = crate::github::rest::decode_refusal(404, &reqwest::header::HeaderMap::new(), long.as_bytes());
         assert!(r.message.starts_with("line one line two x") && r.message.chars().count() == 300, "{}", r.message);
@@ -817,6 +817,12 @@ mod tests {
             br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"},{"code":"NAME_UNKNOWN"}]}"#,
         );
         assert_eq!(oci.message, "MANIFEST_UNKNOWN: unknown; NAME_UNKNOWN");
+        // Other services' words are kept as said (the one printing path escapes them), bounded.
+        let raw = crate::registry::client::decode_oci(
+            403,
+            format!(r#"{{"errors":[{{"code":"DENIED","message":"a\nb{}"}}]}}"#, "x".repeat(5000)).as_bytes(),
+        );
+        assert!(raw.message.starts_with("DENIED: a\nbx") && raw.message.chars().count() == Refusal::MAX_MESSAGE);
         let azure = crate::github::blob::decode_azure(
             403,
             &reqwest::header::HeaderMap::new(),

@@ -159,7 +159,7 @@ pub fn decode_twirp(status: u16, body: &[u8]) -> Refusal {
             v.get("code").and_then(|c| c.as_str()).unwrap_or_default().to_string(),
             v.get("msg").and_then(|c| c.as_str()).unwrap_or(&text).to_string(),
         ),
-        Err(_) => (String::new(), text.to_string()),
+        Err(_) => (String::new(), text.chars().take(500).collect()),
     };
     let code = if msg.contains("insufficient usage") {
         Refusal::QUOTA_EXHAUSTED

@@ -174,7 +174,7 @@ pub fn decode_azure(status: u16, headers: &reqwest::header::HeaderMap, body: &[u
     };
     let header = headers.get("x-ms-error-code").and_then(|v| v.to_str().ok()).map(str::to_string);
     let code = header.or_else(|| element("Code")).unwrap_or_default();
-    let message = element("Message").unwrap_or_else(|| text.to_string());
+    let message = element("Message").unwrap_or_else(|| text.chars().take(300).collect());
     Refusal::new(status, &code).with_message(&message)
 }
 

@@ -517,7 +517,7 @@ pub fn decode_refusal(status: u16, headers: &reqwest::header::HeaderMap, body: &
     } else {
         error_code
     };
-    Refusal::new(status, code.as_deref().unwrap_or_default()).with_message(&message)
+    Refusal::new(status, code.as_deref().unwrap_or_default()).with_message(&crate::http::one_line(&message, 300))
 }
 
 /// Reads a refused answer (at most 64 KiB of it) and decodes it ([`decode_refusal`]),
