@@ -84,3 +84,88 @@ fn a_rerun_failure_beside_skipped_is_a_failed_test() {
         assert_eq!(json["totals"]["skipped"], 0, "{xml}: {json}");
     }
 }
+
+/// `go tool test2json` run on a test binary without `-p` (how a precompiled e2e binary,
+/// `go test -c`, is run) writes events without `Package`. Its tests are tests: a failed
+/// one fails the report, beside packaged events or alone.
+#[test]
+fn go_test_json_events_without_a_package_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = "{\"Action\":\"start\"}\n{\"Action\":\"run\",\"Test\":\"TestE2E\"}\n{\"Action\":\"output\",\"Test\":\"TestE2E\",\"Output\":\"    e2e_test.go:9: pod not ready\\n\"}\n{\"Action\":\"fail\",\"Test\":\"TestE2E\",\"Elapsed\":1}\n{\"Action\":\"output\",\"Output\":\"FAIL\\n\"}\n{\"Action\":\"fail\",\"Elapsed\":1}\n";
+    let mixed = "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestA\"}\n{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"TestA\"}\n{\"Action\":\"pass\",\"Package\":\"p\"}\n{\"Action\":\"run\",\"Test\":\"TestE2E\"}\n{\"Action\":\"fail\",\"Test\":\"TestE2E\"}\n";
+    for (name, text, tests) in [("alone.json", alone, 1), ("mixed.json", mixed, 2)] {
+        let file = write(dir.path(), name, text);
+        let (code, json) = reports_json(&[&file]);
+        assert_eq!(code, 1, "{name}: {json}");
+        assert_eq!(json["totals"]["tests"], tests, "{name}: {json}");
+        assert_eq!(json["totals"]["failed"], 1, "{name}: {json}");
+        assert_eq!(json["files"][0]["failures"][0]["name"], "TestE2E", "{name}: {json}");
+    }
+}
+
+/// The peak RSS (KiB) of `release-audit reports` on `file`, through GNU time, and its exit code.
+fn reports_peak_rss(file: &Path) -> (u64, i32) {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "peak-rss-kib=%M"])
+        .arg(crate::binary())
+        .arg("reports")
+        .arg(file)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("/usr/bin/time runs (tests/run installs GNU time)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib="))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in: {stderr}"));
+    // GNU time exits with the command's code.
+    (rss, out.status.code().expect("exited"))
+}
+
+/// Memory must not grow with what a report sends: names of tests, packages and suites
+/// are held by hash or capped as they are read, and open packages are bounded. Each
+/// file is ~120 MB of long names; the old readers kept every name whole (peak RSS above
+/// the file's size).
+#[test]
+fn long_names_do_not_grow_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let pad = "x".repeat(8000);
+    let mut tests = String::new();
+    for i in 0..15_000 {
+        tests.push_str(&format!("{{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"T{i}{pad}\"}}\n"));
+    }
+    tests.push_str("{\"Action\":\"pass\",\"Package\":\"p\"}\n");
+    let mut packages = String::new();
+    for i in 0..15_000 {
+        packages.push_str(&format!("{{\"Action\":\"start\",\"Package\":\"{i}{pad}\"}}\n"));
+    }
+    let mut failed_builds = String::from(
+        "{\"Action\":\"run\",\"Package\":\"q\",\"Test\":\"T\"}\n{\"Action\":\"pass\",\"Package\":\"q\",\"Test\":\"T\"}\n{\"Action\":\"pass\",\"Package\":\"q\"}\n",
+    );
+    for i in 0..15_000 {
+        failed_builds.push_str(&format!("FAIL\t{i}{pad} [build failed]\n"));
+    }
+    let name = "n".repeat(1024 * 1024);
+    let mut suites = String::from("<testsuites>");
+    for i in 0..120 {
+        suites.push_str(&format!("<testsuite name=\"{i}{name}\">"));
+    }
+    suites.push_str("<testcase name=\"t\"/>");
+    suites.push_str(&"</testsuite>".repeat(120));
+    suites.push_str("</testsuites>");
+    for (file, text, code) in [
+        ("tests.json", tests, 0),
+        ("packages.json", packages, 1),
+        ("builds.json", failed_builds, 1),
+        ("suites.xml", suites, 0),
+    ] {
+        let path = write(dir.path(), file, &text);
+        drop(text);
+        let (rss, exit) = reports_peak_rss(&path);
+        eprintln!("{file}: peak RSS {rss} KiB");
+        assert_eq!(exit, code, "{file}");
+        assert!(rss < 64 * 1024, "{file}: peak RSS {rss} KiB is not under 64 MiB");
+        std::fs::remove_file(path).unwrap();
+    }
+}

@@ -739,8 +739,9 @@ impl State {
             "skipped" | "skips" | "skip" => declared.skipped = parse_count(&value),
             "disabled" => declared.disabled = parse_count(&value),
             "time" => time = parse_seconds(&value),
-            "name" => name = value.into_owned(),
-            "package" => package = value.into_owned(),
+            // Capped as read: suites nest, and memory must not grow with their names.
+            "name" => name = super::cap_name(&value).into_owned(),
+            "package" => package = super::cap_name(&value).into_owned(),
             _ => {}
         })
         .map_err(|reason| self.unparseable(reason))?;
