@@ -169,3 +169,50 @@ fn long_names_do_not_grow_memory() {
         std::fs::remove_file(path).unwrap();
     }
 }
+
+/// A key that `verify` does not read is a claim nothing checks: a forger adds
+/// `"security_review": "approved"` to `manifest.json` (or to a change file), fixes
+/// `SHA256SUMS`, and the bundle must not hold.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_verify_does_not_read_fails_the_bundle() {
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    let report = release_audit_test_support::zip_bytes(&[(
+        "junit.xml",
+        br#"<testsuites><testsuite name="e2e" tests="2"><testcase name="a"/><testcase name="b"/></testsuite></testsuites>"#
+            .as_slice(),
+    )]);
+    let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+    let result = step.run(&crate::binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let original = step.resolve(&result.outputs["bundle-path"]).with_extension("");
+    let verify = |dir: &Path| {
+        let out = Command::new(crate::binary()).arg("verify").arg(dir).output().unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert_eq!(verify(&original).0, 0, "the intact bundle holds");
+    for (pointer, key) in
+        [("", "security_review"), ("/verdict", "approved_by"), ("/evidence/tests/categories/0", "waived")]
+    {
+        let dir = step.path(&format!("forged-{key}")).join("audit-bundle-9.9.9");
+        release_audit_test_support::copy_dir(&original, &dir);
+        let path = dir.join("manifest.json");
+        let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        manifest
+            .pointer_mut(pointer)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(key.into(), "approved by security".into());
+        std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+        let sums = Command::new("bash")
+            .arg("-c")
+            .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(sums.success());
+        let (code, out) = verify(&dir);
+        assert_eq!(code, 1, "{pointer}/{key}: {out}");
+        assert!(out.contains(&format!("{pointer}/{key}")), "the key is named: {out}");
+    }
+}
