@@ -29,6 +29,7 @@ mod publish_common;
 
 mod action_upload;
 mod action_yml;
+mod adversary;
 mod archive;
 mod artifacts_faults;
 mod attach;
