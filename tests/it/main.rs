@@ -32,6 +32,7 @@ mod action_yml;
 mod archive;
 mod artifacts_faults;
 mod attach;
+mod attach_storage;
 mod changes;
 mod changes_graphql;
 mod changes_openapi;

@@ -124,7 +124,7 @@ except botocore.exceptions.ClientError as e:
 
 /// Reads a GCS object back over plain HTTP (the emulator needs no token): (sha256 hex
 /// of the bytes, its `sha256` metadata) or None.
-async fn gcs_object(key: &str) -> Option<(String, Option<String>)> {
+pub(crate) async fn gcs_object(key: &str) -> Option<(String, Option<String>)> {
     let base = emulators().gcs.url();
     let encoded: String = key
         .bytes()
