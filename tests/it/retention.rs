@@ -505,8 +505,7 @@ fn s3_retention_stub(bucket: &'static str, ignores_locks: bool) -> (u16, Arc<Mut
     let port = listener.local_addr().unwrap().port();
     let log = Arc::new(Mutex::new(Vec::new()));
     let seen = log.clone();
-    // key → (size, checksum header, lock mode, lock date)
-    let objects: Arc<Mutex<HashMap<String, (usize, String, String, String)>>> = Arc::default();
+    let objects: Arc<S3StubObjects> = Arc::default();
     std::thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
             let request = crate::publish_common::read_request(&mut stream);
@@ -524,13 +523,10 @@ fn s3_retention_stub(bucket: &'static str, ignores_locks: bool) -> (u16, Arc<Mut
     (port, log)
 }
 
-#[allow(clippy::type_complexity)]
-fn s3_stub_answer(
-    bucket: &str,
-    ignores_locks: bool,
-    objects: &Mutex<HashMap<String, (usize, String, String, String)>>,
-    request: &str,
-) -> (u16, String, String) {
+/// The S3 stub's objects: key → (size, checksum header, lock mode, lock date).
+type S3StubObjects = Mutex<HashMap<String, (usize, String, String, String)>>;
+
+fn s3_stub_answer(bucket: &str, ignores_locks: bool, objects: &S3StubObjects, request: &str) -> (u16, String, String) {
     let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
     let header = |name: &str| {
         head.lines().find_map(|l| {

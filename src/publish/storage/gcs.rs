@@ -531,6 +531,53 @@ impl Client {
 mod tests {
     use super::*;
 
+    /// One reason, several causes: what the error names follows from the status and the
+    /// request alone (the quoted answer is the same in every row, and quoted).
+    #[test]
+    fn refusals_follow_from_status_and_request_not_from_the_message() {
+        let said = "HTTP 403 forbidden: anything at all";
+        let upload = |locked, replacing| Asked::Upload { locked, replacing };
+        for (status, asked, says, hint_says, never) in [
+            (404, Asked::Read, "the object or bucket `b` does not exist", "check the bucket's name", None),
+            (404, Asked::Delete, "the object or bucket `b` does not exist", "removed meanwhile", None),
+            (404, upload(false, false), "bucket `b` does not exist", "create the bucket", Some("object")),
+            (404, Asked::Bucket, "bucket `b` does not exist", "create the bucket", Some("object")),
+            (403, upload(false, false), "may not create objects", "storage.objects.create", Some("retention")),
+            (
+                403,
+                upload(true, false),
+                "may not create objects or set their retention",
+                "setRetention",
+                Some("under retention"),
+            ),
+            (403, upload(true, true), "or the object there is under retention", "another release-version", None),
+            (
+                403,
+                upload(false, true),
+                "or the object there is under retention",
+                "storage.objects.delete",
+                Some("setRetention"),
+            ),
+            (403, Asked::Delete, "or the object is under retention", "storage.objects.delete", Some("setRetention")),
+            (403, Asked::Read, "access denied", "storage.objects.get", Some("retention")),
+            (
+                400,
+                upload(true, false),
+                "cannot keep the object under the retention asked for, or the bytes",
+                "--enable-per-object-retention",
+                None,
+            ),
+            (400, upload(false, false), "may not match the md5", "damaged on the way", Some("retention")),
+        ] {
+            let (reason, hint) = explain("b", status, asked, said);
+            assert!(reason.contains(says) && reason.contains(said), "{status} {asked:?}: {reason}");
+            assert!(hint.contains(hint_says), "{status} {asked:?}: {hint}");
+            assert!(never.is_none_or(|n| !reason.contains(n)), "{status} {asked:?}: {reason}");
+        }
+        let (reason, hint) = explain("b", 412, upload(false, false), said);
+        assert!(reason.contains("already exists") && hint.contains("overwrite"), "{reason} {hint}");
+    }
+
     #[test]
     fn service_account_keys_must_be_usable_before_anything_is_sent() {
         let pairs = |v: &str| vec![("service-account-json".to_string(), Secret::new(v))];
