@@ -33,6 +33,7 @@ mod adversary;
 mod archive;
 mod artifacts_faults;
 mod attach;
+mod attach_storage;
 mod changes;
 mod changes_graphql;
 mod changes_openapi;
