@@ -25,9 +25,14 @@ fn main() {
             std::process::exit(release_audit::error::EXIT_USAGE);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts");
     // The network settings, once per command, handed to every client it builds.
     let net = || Net::from_env(&process_env);
+    // Started on first use, by the commands that talk to services: `reports` reads local
+    // files and runs without one (no worker threads, less memory). It lives until the
+    // process exits, as before, so no blocking task is waited for on the way out.
+    let runtime = std::cell::LazyCell::new(|| {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("the async runtime starts")
+    });
     let code = match command {
         Command::Run(args) => runtime.block_on(run(args, &net(), &commands)),
         Command::Verify(args) => {

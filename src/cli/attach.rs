@@ -14,12 +14,19 @@
 //! attaches the Sigstore bundles of the zip and of its VSA beside them, as
 //! `<bundle-name>.sigstore.json` and `<bundle-name>.vsa.sigstore.json`, each checked to be
 //! about exactly this zip or this bundle's VSA.
+//!
+//! With `storage-url` (the audit step's), the Sigstore bundles also go to object
+//! storage, beside the zip the audit stored there (its key from the same layout, with the
+//! repository, version and bundle name of the verified bundle's manifest): only when the
+//! stored zip holds exactly the artifact's bytes, under the zip's write-once lock (the
+//! retention inputs, else the stored zip's own lock), each read back. `release-tag` is
+//! then optional; at least one of the two is needed.
 //! Exit codes: 0 attached, 2 bad input, 3 the artifact, its verification or the release failed.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::config::attach::{AttachArgs, AttachSettings};
+use crate::config::attach::{AttachArgs, AttachSettings, ReleaseTarget};
 use crate::error::{Error, Result};
 use crate::github::artifacts::ArtifactService;
 use crate::github::blob::download_to_file;
@@ -28,6 +35,7 @@ use crate::github::rest::Rest;
 use crate::github::runner::{Lookup, OutputFile};
 use crate::http::Net;
 use crate::publish::release::{AssetFile, AttachedAsset, ReleaseAssetSettings};
+use crate::publish::storage::{BesideRequest, ExtraFile, StoredObject};
 
 /// The largest bundle artifact `attach` downloads.
 pub const MAX_BUNDLE_BYTES: u64 = 8 << 30;
@@ -40,11 +48,16 @@ pub struct Attached {
     pub sha256: String,
     pub verdict: String,
     pub assets: Vec<AttachedAsset>,
+    /// The Sigstore bundles stored beside the zip in object storage.
+    pub stored: Vec<StoredObject>,
 }
 
 /// Runs `attach`; returns the exit code.
 pub async fn attach(args: AttachArgs, env: Lookup<'_>, net: &Net) -> Result<i32> {
     let settings = AttachSettings::from_args(&args.with_inputs(env), env)?;
+    for secret in settings.storage.iter().flat_map(|s| s.secrets()) {
+        crate::github::commands::mask_late_secret(secret.expose());
+    }
     let scratch =
         tempfile::tempdir_in(env("RUNNER_TEMP").unwrap_or_else(|| std::env::temp_dir().display().to_string()))
             .map_err(|e| Error::io(std::env::temp_dir(), e, "free space in the temp directory"))?;
@@ -54,12 +67,23 @@ pub async fn attach(args: AttachArgs, env: Lookup<'_>, net: &Net) -> Result<i32>
     for asset in &attached.assets {
         print_line(&format!("attached: {} {}", asset.name, asset.url));
     }
+    for object in &attached.stored {
+        let lock = object.lock.as_ref().map(|l| {
+            format!(" (locked {} until {})", l.mode, l.retain_until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        });
+        print_line(&format!("stored: {}{}", object.url, lock.unwrap_or_default()));
+    }
     if let Some(path) = env("GITHUB_OUTPUT") {
         let out = OutputFile::new(path.into());
         out.set("bundle-sha256", &attached.sha256)?;
         out.set("verdict", &attached.verdict)?;
         let urls: Vec<&str> = attached.assets.iter().map(|a| a.url.as_str()).collect();
         out.set("asset-urls", &urls.join("\n"))?;
+        let stored: Vec<&str> = attached.stored.iter().map(|o| o.url.as_str()).collect();
+        out.set("storage-urls", &stored.join("\n"))?;
+        if attached.stored.iter().any(|o| o.lock.is_some()) {
+            out.set("storage-locks", &crate::publish::storage::locks_json(&attached.stored))?;
+        }
     }
     Ok(0)
 }
@@ -101,18 +125,85 @@ pub async fn attach_bundle(settings: &AttachSettings, net: &Net, scratch: &Path)
             "run `release-audit verify` on the artifact to see every problem; attach only a bundle that verifies",
         ));
     }
-    let sums_path = scratch.join(format!("{name}.SHA256SUMS"));
-    let inner = inner_sums(&zip_path, &what)?;
-    let sums = crate::publish::zip_sums(name, &downloaded.sha256, &inner);
-    std::fs::write(&sums_path, sums).map_err(|e| Error::io(&sums_path, e, "free space in the temp directory"))?;
-
     let signatures = sigstore_assets(&settings.sigstore_bundles, &zip_path, name, &downloaded.sha256)?;
+    let verdict = verification.verdict.clone().unwrap_or_else(|| "unknown".to_string());
+    let stored = match &settings.storage {
+        Some(storage) => {
+            let manifest = verification.manifest.as_ref().ok_or_else(|| {
+                Error::evidence(&what, "has no manifest to name its release", "run `release-audit verify` on it")
+            })?;
+            let signed = Downloaded { name, zip: &zip_path, sha256: &downloaded.sha256, what: &what };
+            store_signatures(&net.client, storage, manifest, &signed, &signatures, settings.overwrite).await?
+        }
+        None => Vec::new(),
+    };
+    let assets = match &settings.release {
+        Some(release) => {
+            let bundle = Downloaded { name, zip: &zip_path, sha256: &downloaded.sha256, what: &what };
+            attach_to_release(net, settings, release, &bundle, &signatures, scratch).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(Attached { sha256: downloaded.sha256, verdict, assets, stored })
+}
 
-    let rest = Rest::new(net, &settings.api_url, &settings.repository, settings.token.clone());
+/// The verified artifact on disk.
+struct Downloaded<'a> {
+    name: &'a str,
+    zip: &'a Path,
+    sha256: &'a str,
+    /// How errors name it.
+    what: &'a str,
+}
+
+/// Stores the Sigstore bundles beside the zip the audit stored, under the key the
+/// manifest's repository, version and bundle name make.
+async fn store_signatures(
+    http: &reqwest::Client,
+    storage: &crate::publish::storage::StorageSettings,
+    manifest: &crate::bundle::manifest::Manifest,
+    bundle: &Downloaded<'_>,
+    signatures: &[(PathBuf, String)],
+    overwrite: bool,
+) -> Result<Vec<StoredObject>> {
+    let files: Vec<ExtraFile> = signatures
+        .iter()
+        .map(|(path, asset)| ExtraFile {
+            path: path.clone(),
+            suffix: asset.strip_prefix(bundle.name).unwrap_or(asset).to_string(),
+            content_type: "application/json",
+        })
+        .collect();
+    let request = BesideRequest {
+        repository: manifest.source.repository.as_deref().unwrap_or("local/local"),
+        version: &manifest.release.version,
+        bundle_name: manifest.release.bundle_name.as_str(),
+        zip_sha256: bundle.sha256,
+        overwrite,
+        files: &files,
+    };
+    crate::publish::storage::store_beside(http, storage, &request).await
+}
+
+/// Attaches the zip, its `SHA256SUMS` and the Sigstore bundles to the release.
+async fn attach_to_release(
+    net: &Net,
+    settings: &AttachSettings,
+    release: &ReleaseTarget,
+    bundle: &Downloaded<'_>,
+    signatures: &[(PathBuf, String)],
+    scratch: &Path,
+) -> Result<Vec<AttachedAsset>> {
+    let name = bundle.name;
+    let sums_path = scratch.join(format!("{name}.SHA256SUMS"));
+    let inner = inner_sums(bundle.zip, bundle.what)?;
+    let sums = crate::publish::zip_sums(name, bundle.sha256, &inner);
+    std::fs::write(&sums_path, sums).map_err(|e| Error::io(&sums_path, e, "free space in the temp directory"))?;
+    let rest = Rest::new(net, &settings.api_url, &settings.repository, release.token.clone());
     let zip_name = format!("{name}.zip");
     let sums_name = format!("{name}.SHA256SUMS");
     let mut files = vec![
-        AssetFile { path: &zip_path, name: &zip_name, content_type: "application/zip" },
+        AssetFile { path: bundle.zip, name: &zip_name, content_type: "application/zip" },
         AssetFile { path: &sums_path, name: &sums_name, content_type: "text/plain" },
     ];
     files.extend(signatures.iter().map(|(path, asset)| AssetFile {
@@ -120,13 +211,8 @@ pub async fn attach_bundle(settings: &AttachSettings, net: &Net, scratch: &Path)
         name: asset.as_str(),
         content_type: "application/json",
     }));
-    let release = ReleaseAssetSettings { tag: settings.tag.clone() };
-    let assets = crate::publish::release::attach(&rest, &release, &files, settings.overwrite).await?;
-    Ok(Attached {
-        sha256: downloaded.sha256,
-        verdict: verification.verdict.unwrap_or_else(|| "unknown".to_string()),
-        assets,
-    })
+    let target = ReleaseAssetSettings { tag: release.tag.clone() };
+    crate::publish::release::attach(&rest, &target, &files, settings.overwrite).await
 }
 
 /// The bundle's own `SHA256SUMS` (`<root>/SHA256SUMS`), read from the verified zip.

@@ -7,11 +7,22 @@ use super::{check_repository, results_service};
 use crate::error::{Error, Result};
 use crate::github::artifacts::{ArtifactName, ResultsService};
 use crate::github::runner::Lookup;
+use crate::publish::storage::StorageSettings;
 use crate::secret::Secret;
 
 /// The inputs `attach/action.yml` declares, as [`AttachArgs::with_inputs`] reads them.
-pub const INPUT_NAMES: [&str; 6] =
-    ["bundle-name", "release-tag", "github-token", "repository", "overwrite", "sigstore-bundles"];
+pub const INPUT_NAMES: [&str; 10] = [
+    "bundle-name",
+    "release-tag",
+    "github-token",
+    "repository",
+    "overwrite",
+    "sigstore-bundles",
+    "storage-url",
+    "storage-credentials",
+    "storage-retain-until",
+    "storage-retention-days",
+];
 
 /// The most Sigstore bundles one `attach` takes (the zip's and the VSA's).
 pub const MAX_SIGSTORE_BUNDLES: usize = 2;
@@ -42,6 +53,29 @@ pub struct AttachArgs {
     /// input `sigstore-bundles`.
     #[arg(long = "sigstore-bundles", value_name = "PATHS")]
     pub sigstore_bundles: Option<String>,
+    /// Where the audit step stored the bundle (its `storage-url`): the Sigstore bundles
+    /// are stored beside the zip there, once the stored zip is found to be this
+    /// artifact's bytes. Action input `storage-url`.
+    #[arg(long = "storage-url", value_name = "URL")]
+    pub storage_url: Option<String>,
+    /// Object storage credentials, one key=value per line, as the audit's
+    /// `storage-credentials`. Prefer the environment variable over the flag; never printed.
+    #[arg(
+        long = "storage-credentials",
+        env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
+        hide_env_values = true,
+        value_name = "LINES"
+    )]
+    pub storage_credentials: Option<String>,
+    /// Store the Sigstore bundles write-once until this date (RFC 3339), as the audit's
+    /// `storage-retain-until`; without it and `--storage-retention-days` they get the
+    /// stored zip's own write-once lock, if it has one.
+    #[arg(long = "storage-retain-until", value_name = "DATE")]
+    pub storage_retain_until: Option<String>,
+    /// Store the Sigstore bundles write-once for this many days, as the audit's
+    /// `storage-retention-days`.
+    #[arg(long = "storage-retention-days", value_name = "DAYS")]
+    pub storage_retention_days: Option<String>,
 }
 
 impl AttachArgs {
@@ -55,23 +89,36 @@ impl AttachArgs {
         self.overwrite = self.overwrite.or_else(|| input("overwrite"));
         self.github_token = self.github_token.or_else(|| input("github-token"));
         self.sigstore_bundles = self.sigstore_bundles.or_else(|| input("sigstore-bundles"));
+        self.storage_url = self.storage_url.or_else(|| input("storage-url"));
+        self.storage_credentials = self.storage_credentials.or_else(|| input("storage-credentials"));
+        self.storage_retain_until = self.storage_retain_until.or_else(|| input("storage-retain-until"));
+        self.storage_retention_days = self.storage_retention_days.or_else(|| input("storage-retention-days"));
         self
     }
 }
 
-/// What `attach` needs, checked.
+/// What `attach` needs, checked: at least one of a release and object storage.
 #[derive(Debug, Clone)]
 pub struct AttachSettings {
     pub bundle_name: ArtifactName,
-    pub tag: String,
+    /// The release to attach to, with the token that may write it.
+    pub release: Option<ReleaseTarget>,
     pub repository: String,
     pub overwrite: bool,
-    pub token: Secret,
     pub api_url: String,
     /// The artifact service of this run, where the audit step uploaded the bundle.
     pub results: ResultsService,
     /// Sigstore bundles to attach beside the zip (checked to be about it when read).
     pub sigstore_bundles: Vec<std::path::PathBuf>,
+    /// Where the audit stored the zip; the Sigstore bundles are stored beside it.
+    pub storage: Option<StorageSettings>,
+}
+
+/// The GitHub release `attach` attaches to.
+#[derive(Debug, Clone)]
+pub struct ReleaseTarget {
+    pub tag: String,
+    pub token: Secret,
 }
 
 impl AttachSettings {
@@ -85,10 +132,21 @@ impl AttachSettings {
         })?;
         let bundle_name = ArtifactName::parse("bundle-name", name)?;
         check_asset_name("bundle-name", bundle_name.as_str())?;
-        let tag = args.release_tag.as_deref().ok_or_else(|| {
-            Error::input("release-tag", "is missing", "give the tag of the release to attach to, e.g. 1.2.3")
-        })?;
-        check_release_tag("release-tag", tag)?;
+        let storage = storage(args)?;
+        let tag = match (args.release_tag.as_deref(), &storage) {
+            (Some(tag), _) => Some(tag),
+            (None, Some(_)) => None,
+            (None, None) => {
+                return Err(Error::input(
+                    "release-tag",
+                    "and `storage-url` are both empty, so there is nowhere to attach the bundle",
+                    "give `release-tag` (the GitHub release), `storage-url` (where the audit stored the bundle), or both",
+                ));
+            }
+        };
+        if let Some(tag) = tag {
+            check_release_tag("release-tag", tag)?;
+        }
         let repository = match args.repository.as_deref().map(str::to_string).or_else(|| env("GITHUB_REPOSITORY")) {
             Some(r) => check_repository("repository", &r)?,
             None => {
@@ -106,13 +164,20 @@ impl AttachSettings {
                 return Err(Error::input("overwrite", format!("`{other}` is not a boolean"), "use true or false"));
             }
         };
-        let token = args.github_token.as_deref().filter(|t| !t.is_empty()).map(Secret::new).ok_or_else(|| {
-            Error::input(
-                "github-token",
-                "is empty, but attaching to a release needs it",
-                "pass `github-token: ${{ github.token }}` and give the job `permissions: contents: write`",
-            )
-        })?;
+        let release = match tag {
+            Some(tag) => {
+                let token =
+                    args.github_token.as_deref().filter(|t| !t.is_empty()).map(Secret::new).ok_or_else(|| {
+                        Error::input(
+                            "github-token",
+                            "is empty, but attaching to a release needs it",
+                            "pass `github-token: ${{ github.token }}` and give the job `permissions: contents: write`",
+                        )
+                    })?;
+                Some(ReleaseTarget { tag: tag.to_string(), token })
+            }
+            None => None,
+        };
         let results = results_service(env)?.ok_or_else(|| {
             Error::input(
                 "ACTIONS_RESULTS_URL",
@@ -122,17 +187,27 @@ impl AttachSettings {
         })?;
         let api_url = crate::github::runner::RunnerContext::from_lookup(env)?.api_url;
         let sigstore_bundles = sigstore_bundles(args.sigstore_bundles.as_deref())?;
-        Ok(AttachSettings {
-            bundle_name,
-            tag: tag.to_string(),
-            repository,
-            overwrite,
-            token,
-            api_url,
-            results,
-            sigstore_bundles,
-        })
+        if storage.is_some() && sigstore_bundles.is_empty() {
+            return Err(Error::input(
+                "sigstore-bundles",
+                "is empty, but `storage-url` is set: `attach` stores the Sigstore bundles beside the zip the audit stored, and there are none",
+                "pass the `bundle-path` outputs of the actions/attest steps that signed the zip and its VSA, or drop `storage-url`",
+            ));
+        }
+        Ok(AttachSettings { bundle_name, release, repository, overwrite, api_url, results, sigstore_bundles, storage })
     }
+}
+
+/// `storage-url`, `storage-credentials` and the retention inputs, checked as the
+/// audit's are; `None` without `storage-url`.
+fn storage(args: &AttachArgs) -> Result<Option<StorageSettings>> {
+    let raw = super::RawInputs::from_flags([
+        ("storage-url", "storage-url", args.storage_url.as_deref()),
+        ("storage-credentials", "storage-credentials", args.storage_credentials.as_deref()),
+        ("storage-retain-until", "storage-retain-until", args.storage_retain_until.as_deref()),
+        ("storage-retention-days", "storage-retention-days", args.storage_retention_days.as_deref()),
+    ]);
+    super::storage::settings(&raw)
 }
 
 /// `sigstore-bundles`: paths, one per line or comma-separated, each an existing file; at

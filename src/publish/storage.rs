@@ -282,12 +282,39 @@ enum Lookup {
     Unknown(Error),
 }
 
+/// What a refused request asked of the service. One error code can have several
+/// causes (GCS answers `notFound` for a missing bucket and for a missing object, and
+/// `forbidden` for a missing permission and for an object under retention alike; S3's
+/// `InvalidRequest` covers many things), so a refusal is explained by its status, the
+/// service's code and what was asked — never by the wording of the service's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asked {
+    /// The bucket itself: its settings, a listing.
+    Bucket,
+    /// An object or its metadata, to read.
+    Read,
+    /// An upload: under a write-once lock when `locked`; `replacing` when it is not
+    /// create-only (an object there may be in the way).
+    Upload { locked: bool, replacing: bool },
+    /// Removing an object.
+    Delete,
+}
+
 enum Service {
     Gcs(gcs::Client),
     S3(s3::Client),
 }
 
 impl Service {
+    /// The client of the settings' service (a GCS service account is exchanged for a
+    /// token here).
+    async fn connect(http: &reqwest::Client, settings: &StorageSettings) -> Result<Self> {
+        Ok(match &settings.credentials {
+            Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), &settings.location, auth).await?),
+            Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), &settings.location, keys)),
+        })
+    }
+
     async fn lookup(&self, key: &str) -> Result<Lookup> {
         match self {
             Service::Gcs(c) => c.lookup(key).await,
@@ -302,11 +329,12 @@ impl Service {
         }
     }
 
-    /// The service's own explanation of a refusal, with what to do about it.
-    async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
+    /// The service's own explanation of a refusal of what was `asked`, with what to do
+    /// about it.
+    async fn refusal(&self, response: reqwest::Response, what: &str, asked: Asked) -> Error {
         match self {
-            Service::Gcs(c) => c.refusal(response, what).await,
-            Service::S3(c) => c.refusal(response, what).await,
+            Service::Gcs(c) => c.refusal(response, what, asked).await,
+            Service::S3(c) => c.refusal(response, what, asked).await,
         }
     }
 
@@ -318,7 +346,7 @@ impl Service {
             Service::S3(c) => c.get(key, &what).await?,
         };
         if !response.status().is_success() {
-            return Err(self.refusal(response, &what).await);
+            return Err(self.refusal(response, &what, Asked::Read).await);
         }
         hash_response(response, &what).await
     }
@@ -331,7 +359,7 @@ impl Service {
         };
         match response.status().as_u16() {
             200..=299 | 404 => Ok(()),
-            _ => Err(self.refusal(response, &what).await),
+            _ => Err(self.refusal(response, &what, Asked::Delete).await),
         }
     }
 
@@ -366,7 +394,9 @@ impl Service {
             {
                 Ok(())
             }
-            _ => Err(self.refusal(response, &what).await),
+            _ => Err(self
+                .refusal(response, &what, Asked::Upload { locked: lock.is_some(), replacing: !create_only })
+                .await),
         }
     }
 
@@ -380,10 +410,12 @@ impl Service {
     }
 
     /// The lock of a stored object: what its lookup said, else (S3 tells the lock on a
-    /// `HEAD` only to s3:GetObjectRetention) asked for on its own.
+    /// `HEAD` only to s3:GetObjectRetention) asked for on its own — unless the bucket
+    /// says it has no Object Lock (S3 refuses `GetObjectRetention` there).
     async fn lock_of(&self, key: &str, remote: &Remote) -> Result<Option<Lock>> {
         match (self, &remote.lock) {
             (_, Some(lock)) => Ok(Some(lock.clone())),
+            (Service::S3(c), None) if c.lock_setting().await? == s3::LockSetting::Disabled => Ok(None),
             (Service::S3(c), None) => c.retention(key, remote.version.as_deref()).await,
             (Service::Gcs(_), None) => Ok(None),
         }
@@ -569,10 +601,7 @@ pub async fn store(
         files.push(local_file(extra.path.clone(), extra_key(&zip_key, &extra.suffix)?, extra.content_type).await?);
     }
 
-    let service = match &settings.credentials {
-        Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), location, auth).await?),
-        Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), location, keys)),
-    };
+    let service = Service::connect(http, settings).await?;
     if settings.retain_until.is_some() {
         service.check_lockable().await?;
     }
@@ -585,10 +614,22 @@ pub async fn store(
         }
     }
 
+    store_all(&service, location, &files, request.overwrite, settings.retain_until).await
+}
+
+/// Stores and verifies `files` in order (see [`store_one`]); on an error, removes again
+/// what this call stored.
+async fn store_all(
+    service: &Service,
+    location: &StorageLocation,
+    files: &[LocalFile],
+    overwrite: bool,
+    retain_until: Option<DateTime<Utc>>,
+) -> Result<Vec<StoredObject>> {
     let mut stored: Vec<StoredObject> = Vec::new();
-    for file in &files {
+    for file in files {
         let url = location.object_url(&file.key);
-        match store_one(&service, file, &url, request.overwrite, settings.retain_until).await {
+        match store_one(service, file, &url, overwrite, retain_until).await {
             Ok((version, lock)) => {
                 log::info!("stored {url} ({} bytes, sha256 {}), verified", file.size, file.sha256_hex);
                 if let Some(lock) = &lock {
@@ -608,10 +649,104 @@ pub async fn store(
                     lock,
                 });
             }
-            Err(e) => return Err(undo_partial(&service, &stored, &url, request.overwrite, e).await),
+            Err(e) => return Err(undo_partial(service, &stored, &url, overwrite, e).await),
         }
     }
     Ok(stored)
+}
+
+/// What [`store_beside`] stores beside a zip an audit stored earlier.
+#[derive(Debug, Clone, Copy)]
+pub struct BesideRequest<'a> {
+    /// `owner/repo`, version and bundle name the zip was stored under (the bundle's
+    /// manifest says them).
+    pub repository: &'a str,
+    pub version: &'a str,
+    pub bundle_name: &'a str,
+    /// The sha256 (hex) of the zip the files belong to: the stored zip must be it.
+    pub zip_sha256: &'a str,
+    /// Replace existing objects of the files' names instead of refusing.
+    pub overwrite: bool,
+    pub files: &'a [ExtraFile],
+}
+
+/// Stores files beside a zip that an audit stored before (`attach` with `storage-url`:
+/// the Sigstore bundles made after the audit step). The stored zip must hold exactly
+/// `zip_sha256` — by the sha256 checksum the store keeps, else by reading it back —
+/// or nothing is stored. Each file goes under the zip's key with its suffix, under the
+/// zip's write-once lock: until `settings.retain_until` when given, else until the
+/// zip's own lock ends (read from the store). Returns the files stored and verified,
+/// their locks read back; on an error, nothing of them stays (as [`store`]).
+pub async fn store_beside(
+    http: &reqwest::Client,
+    settings: &StorageSettings,
+    request: &BesideRequest<'_>,
+) -> Result<Vec<StoredObject>> {
+    let location = &settings.location;
+    let (zip_key, _) =
+        object_keys(location, request.repository, request.version, request.bundle_name).map_err(|e| {
+            Error::evidence(
+                "the bundle's release",
+                format!("{e:?} cannot be part of an object key, so the bundle cannot have been stored"),
+                "check that this is the bundle that was stored",
+            )
+        })?;
+    let mut files = Vec::new();
+    for extra in request.files {
+        files.push(local_file(extra.path.clone(), extra_key(&zip_key, &extra.suffix)?, extra.content_type).await?);
+    }
+    let service = Service::connect(http, settings).await?;
+    let zip_url = location.object_url(&zip_key);
+    let remote = match service.lookup(&zip_key).await? {
+        Lookup::Found(remote) => remote,
+        Lookup::Missing => {
+            return Err(Error::service(
+                format!("storing beside {zip_url}"),
+                "no bundle zip is stored there; nothing was stored",
+                "give this step the same `storage-url` as the audit step (the key comes from the bundle's repository, version and name), after that step stored the bundle",
+            ));
+        }
+        Lookup::Unknown(why) => return Err(why),
+    };
+    let stored_sha256 = match &remote.checksum {
+        Some(Checksum::Sha256Hex(sha256)) => sha256.clone(),
+        _ => service.read_back(&zip_key).await?.1,
+    };
+    if stored_sha256 != request.zip_sha256 {
+        return Err(Error::evidence(
+            &zip_url,
+            format!(
+                "holds other bytes (sha256 {stored_sha256}) than the verified bundle (sha256 {}); nothing was stored beside it",
+                request.zip_sha256
+            ),
+            "the stored zip is not this bundle: check `storage-url` and `bundle-name`; the signatures belong beside the zip they sign",
+        ));
+    }
+    let retain_until = match settings.retain_until {
+        Some(until) => {
+            service.check_lockable().await?;
+            Some(until)
+        }
+        None => service
+            .lock_of(&zip_key, &remote)
+            .await?
+            .filter(|l| l.is_write_once() && l.retain_until > Utc::now())
+            .map(|l| l.retain_until),
+    };
+    if let Some(until) = retain_until {
+        log::info!(
+            "storing beside {zip_url} locked until {}",
+            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
+    if !request.overwrite {
+        for file in &files {
+            if let Some(remote) = service.existing(&file.key).await? {
+                return Err(already_exists(location, file, &remote));
+            }
+        }
+    }
+    store_all(&service, location, &files, request.overwrite, retain_until).await
 }
 
 /// One stored object as found now (`verify --online`): read back and hashed.
@@ -646,10 +781,7 @@ pub async fn inspect(
             "check that this is the bundle that was stored",
         )
     })?;
-    let service = match &settings.credentials {
-        Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), location, auth).await?),
-        Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), location, keys)),
-    };
+    let service = Service::connect(http, settings).await?;
     let mut keys = vec![(zip_key.clone(), ".zip"), (sums_key, ".SHA256SUMS")];
     for suffix in EXTRA_SUFFIXES {
         keys.push((extra_key(&zip_key, suffix)?, suffix));

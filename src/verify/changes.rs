@@ -66,7 +66,7 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
 }
 
 /// A change file, bounded and parsed; `None` (with a problem) when it cannot be.
-fn read<T: DeserializeOwned>(found: &Found, rel: &str, problems: &mut Vec<Problem>) -> Option<T> {
+fn read<T: DeserializeOwned + serde::Serialize>(found: &Found, rel: &str, problems: &mut Vec<Problem>) -> Option<T> {
     let Some(bytes) = found.read(rel, MAX_CHANGE_FILE_BYTES, problems) else {
         if !found.contains(rel) && !found.is_not_file(rel) {
             problems
@@ -74,8 +74,15 @@ fn read<T: DeserializeOwned>(found: &Found, rel: &str, problems: &mut Vec<Proble
         }
         return None;
     };
-    match serde_json::from_slice(&bytes) {
-        Ok(v) => Some(v),
+    match serde_json::from_slice::<T>(&bytes) {
+        Ok(v) => {
+            if let Some(extra) = super::files::unread_value(&bytes, &v) {
+                problems.push(changes_problem(format!(
+                    "{rel} says something the change trail does not hold (nothing checks it): {extra}"
+                )));
+            }
+            Some(v)
+        }
         Err(e) => {
             problems.push(changes_problem(format!("{rel} does not parse: {e}")));
             None

@@ -115,7 +115,7 @@ async fn a_bundle_that_does_not_verify_is_not_attached() {
 
 /// A Sigstore bundle (v0.3, DSSE) as `actions/attest` writes it, around `statement`; the
 /// signature is not checked by `attach` (it reads what was signed), so a stand-in will do.
-fn sigstore_bundle(dir: &std::path::Path, file: &str, statement: &serde_json::Value) -> std::path::PathBuf {
+pub(crate) fn sigstore_bundle(dir: &std::path::Path, file: &str, statement: &serde_json::Value) -> std::path::PathBuf {
     use base64::Engine as _;
     let payload = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(statement).unwrap());
     let bundle = serde_json::json!({
@@ -190,9 +190,28 @@ async fn missing_pieces_are_named() {
     assert_eq!(none.code, 3, "{}", none.stderr);
     assert!(none.stderr.contains("this run has no artifact named `audit-bundle-1.2.3`"), "{}", none.stderr);
 
-    let no_tag = attach(&fake, &[("bundle-name", "audit-bundle-1.2.3")]).await;
-    assert_eq!(no_tag.code, 2, "{}", no_tag.stderr);
-    assert!(no_tag.stderr.contains("input `release-tag`: is missing"), "{}", no_tag.stderr);
+    let nowhere = attach(&fake, &[("bundle-name", "audit-bundle-1.2.3")]).await;
+    assert_eq!(nowhere.code, 2, "{}", nowhere.stderr);
+    assert!(
+        nowhere.stderr.contains("input `release-tag`: and `storage-url` are both empty"),
+        "one of the two is needed: {}",
+        nowhere.stderr
+    );
+    let nothing_to_store = attach(
+        &fake,
+        &[
+            ("bundle-name", "audit-bundle-1.2.3"),
+            ("storage-url", "gs://bucket/p/"),
+            ("storage-credentials", "access-token=t"),
+        ],
+    )
+    .await;
+    assert_eq!(nothing_to_store.code, 2, "{}", nothing_to_store.stderr);
+    assert!(
+        nothing_to_store.stderr.contains("input `sigstore-bundles`: is empty, but `storage-url` is set"),
+        "{}",
+        nothing_to_store.stderr
+    );
 
     let bad_tag = attach(&fake, &[("bundle-name", "b"), ("release-tag", "1.2..3")]).await;
     assert_eq!(bad_tag.code, 2, "{}", bad_tag.stderr);
@@ -227,5 +246,9 @@ fn the_attach_action_runs_the_same_image_and_declares_exactly_the_inputs_read() 
     assert_eq!(sub["inputs"]["github-token"]["default"], "${{ github.token }}");
     let mut outputs: Vec<&str> = sub["outputs"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
     outputs.sort();
-    assert_eq!(outputs, ["asset-urls", "bundle-sha256", "verdict"], "every output `attach` writes is declared");
+    assert_eq!(
+        outputs,
+        ["asset-urls", "bundle-sha256", "storage-locks", "storage-urls", "verdict"],
+        "every output `attach` writes is declared"
+    );
 }

@@ -29,9 +29,11 @@ mod publish_common;
 
 mod action_upload;
 mod action_yml;
+mod adversary;
 mod archive;
 mod artifacts_faults;
 mod attach;
+mod attach_storage;
 mod changes;
 mod changes_graphql;
 mod changes_openapi;

@@ -124,7 +124,7 @@ except botocore.exceptions.ClientError as e:
 
 /// Reads a GCS object back over plain HTTP (the emulator needs no token): (sha256 hex
 /// of the bytes, its `sha256` metadata) or None.
-async fn gcs_object(key: &str) -> Option<(String, Option<String>)> {
+pub(crate) async fn gcs_object(key: &str) -> Option<(String, Option<String>)> {
     let base = emulators().gcs.url();
     let encoded: String = key
         .bytes()
@@ -433,7 +433,7 @@ async fn gcs_refused_token_is_one_clear_error() {
         settings(&format!("gs://{BUCKET}/audits/?endpoint=http://127.0.0.1:{port}"), "access-token=ya29.expired");
     let err = store(&settings, &files("gcs-401", 1000), "3.1.0", false).await.unwrap_err();
     let text = one_line_with_hint(&err);
-    assert!(text.contains("credentials were refused (HTTP 401: Invalid Credentials)"), "{text}");
+    assert!(text.contains("credentials were refused (HTTP 401 authError: Invalid Credentials)"), "{text}");
     assert!(err.hint().contains("expired"), "{}", err.hint());
     assert!(!text.contains("ya29.expired"));
     assert!(rx.recv().unwrap().contains("authorization: Bearer ya29.expired"), "the token is sent as a bearer token");

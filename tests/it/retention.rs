@@ -275,7 +275,10 @@ fn gcs_answer(
     let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
     let line = head.lines().next().unwrap_or_default();
     let authorized = head.lines().any(|l| l.eq_ignore_ascii_case("authorization: Bearer ya29.test-token"));
-    let not_found = (404, r#"{"error":{"code":404,"message":"No such object"}}"#.to_string());
+    let not_found = (
+        404,
+        r#"{"error":{"code":404,"message":"No such object","errors":[{"message":"No such object","domain":"global","reason":"notFound"}]}}"#.to_string(),
+    );
     if !authorized {
         return (401, r#"{"error":{"message":"no token"}}"#.into());
     }
@@ -307,8 +310,10 @@ fn gcs_answer(
             None => not_found,
         };
     }
-    if let (true, Some(message)) = (line == upload, stub.refuse_uploads) {
-        return (403, serde_json::json!({"error": {"code": 403, "message": message}}).to_string());
+    let replace = upload.replace("&ifGenerationMatch=0", "");
+    if let (true, Some(message)) = (line == upload || line == replace, stub.refuse_uploads) {
+        let error = serde_json::json!({"code": 403, "message": message, "errors": [{"message": message, "domain": "global", "reason": "forbidden"}]});
+        return (403, serde_json::json!({ "error": error }).to_string());
     }
     if line == upload {
         let boundary = head
@@ -439,23 +444,16 @@ async fn an_object_kept_without_the_lock_is_deleted_and_an_error() {
     assert_eq!(log.iter().filter(|l| l.contains(" POST ")).count(), 1, "the sums were not uploaded after it: {log:#?}");
 }
 
-/// GCS refusals that concern retention say so: an account that may not set it, and
-/// an object already under retention (it cannot be replaced, not even with `overwrite`).
+/// GCS answers `403 forbidden` both for a missing permission and for an object under
+/// retention, so the error follows from the request, never from the message's wording
+/// (the same message for both cases here): a create-only locked upload names the
+/// permissions it needs, setRetention among them; a replacing one also names the
+/// retention of the object in the way and what to do about it.
 #[tokio::test]
-async fn gcs_retention_refusals_name_the_permission_or_the_lock() {
+async fn gcs_forbidden_uploads_name_what_the_request_leaves_open() {
     let until = in_days(5);
-    for (message, says, hint) in [
-        (
-            "release-audit@p.iam.gserviceaccount.com does not have storage.objects.setRetention access to the Google Cloud Storage object.",
-            "may not set retention",
-            "storage.objects.setRetention",
-        ),
-        (
-            "Object 'audits/x.zip' is subject to object retention and cannot be deleted, overwritten or archived until 2027-01-01T00:00:00Z",
-            "under retention",
-            "another release-version or bundle-name",
-        ),
-    ] {
+    let message = "release-audit@p.iam.gserviceaccount.com does not have storage.objects.create access to the Google Cloud Storage object.";
+    for overwrite in [false, true] {
         let stub = gcs_stub(
             StubBucket {
                 name: "refusing-bucket",
@@ -471,11 +469,172 @@ async fn gcs_retention_refusals_name_the_permission_or_the_lock() {
         )
         .locked_until(until);
         let f = files("refused-gcs", 500);
-        let err = store_locked(&settings, &f, "4.3.0", &[]).await.expect_err("refused");
+        let request = StoreRequest {
+            bundle: &f.bundle,
+            sums_path: &f.sums,
+            repository: REPOSITORY,
+            version: "4.3.0",
+            bundle_name: "audit-bundle-4.3.0",
+            overwrite,
+            extra_files: &[],
+        };
+        let err = storage::store(&crate::publish_common::net().client, &settings, &request).await.expect_err("refused");
         let text = one_line_with_hint(&err);
-        assert!(text.contains(says), "{text}");
-        assert!(err.hint().contains(hint), "{}", err.hint());
+        assert!(text.contains("HTTP 403 forbidden: release-audit@p.iam"), "the service's answer is quoted: {text}");
+        assert!(text.contains("may not create objects or set their retention"), "{text}");
+        assert!(err.hint().contains("storage.objects.setRetention"), "{}", err.hint());
+        assert_eq!(text.contains("under retention"), overwrite, "{text}");
+        assert_eq!(err.hint().contains("another release-version or bundle-name"), overwrite, "{}", err.hint());
     }
+}
+
+// ---- S3 GetObjectRetention (a stub: moto answers it 500) ----
+
+/// The empty payload's sha256, which a signed GET carries as `x-amz-content-sha256`.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// An S3 stub for one bucket with Object Lock whose `HEAD` answers carry no lock
+/// headers (as S3 answers credentials without s3:GetObjectRetention), so the lock can
+/// only be read with `GetObjectRetention`. That request must be exactly `GET
+/// /<bucket>/<key>?retention=&versionId=<version>`, signed (host, payload hash, date)
+/// for the empty payload; it is answered with the lock the PUT asked for, or — when the
+/// stub `ignores_locks` — 404 `NoSuchObjectLockConfiguration`, as S3 answers for an
+/// object without retention. Every request is logged as `<status> <request line>`.
+fn s3_retention_stub(bucket: &'static str, ignores_locks: bool) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
+    let objects: Arc<S3StubObjects> = Arc::default();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let request = crate::publish_common::read_request(&mut stream);
+            let (status, headers, body) = s3_stub_answer(bucket, ignores_locks, &objects, &request);
+            seen.lock().unwrap().push(format!("{status} {}", request.lines().next().unwrap_or_default()));
+            let length = if headers.contains("content-length") {
+                String::new()
+            } else {
+                format!("content-length: {}\r\n", body.len())
+            };
+            let answer = format!("HTTP/1.1 {status} X\r\n{headers}{length}connection: close\r\n\r\n{body}");
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    (port, log)
+}
+
+/// The S3 stub's objects: key → (size, checksum header, lock mode, lock date).
+type S3StubObjects = Mutex<HashMap<String, (usize, String, String, String)>>;
+
+fn s3_stub_answer(bucket: &str, ignores_locks: bool, objects: &S3StubObjects, request: &str) -> (u16, String, String) {
+    let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string())
+        })
+    };
+    let line = head.lines().next().unwrap_or_default();
+    let mut parts = line.split(' ');
+    let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let key = path.strip_prefix(&format!("/{bucket}/")).unwrap_or_default().replace("%2F", "/");
+    let xml = |code: &str| format!("<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>stub</Message></Error>");
+    let mut objects = objects.lock().unwrap();
+    match (method, query) {
+        ("GET", "object-lock=") if path == format!("/{bucket}") => (
+            200,
+            String::new(),
+            "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>".into(),
+        ),
+        ("HEAD", "") => match objects.get(&key) {
+            Some((size, checksum, _, _)) => (
+                200,
+                format!("content-length: {size}\r\nx-amz-checksum-sha256: {checksum}\r\nx-amz-version-id: v1\r\n"),
+                String::new(),
+            ),
+            None => (404, "content-length: 0\r\n".into(), String::new()),
+        },
+        ("PUT", "") => {
+            let (Some(checksum), Some(mode), Some(until)) = (
+                header("x-amz-checksum-sha256"),
+                header("x-amz-object-lock-mode"),
+                header("x-amz-object-lock-retain-until-date"),
+            ) else {
+                return (400, String::new(), xml("MissingUploadObjectWithObjectLockHeaders"));
+            };
+            objects.insert(key, (body.len(), checksum, mode, until));
+            (200, "x-amz-version-id: v1\r\n".into(), String::new())
+        }
+        ("GET", "retention=&versionId=v1") => {
+            let signed = header("authorization").unwrap_or_default();
+            let exact = signed.starts_with("AWS4-HMAC-SHA256 Credential=")
+                && signed.contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date,")
+                && header("x-amz-content-sha256").as_deref() == Some(EMPTY_SHA256)
+                && header("x-amz-date").is_some();
+            match objects.get(&key) {
+                _ if !exact => (400, String::new(), xml("StubUnexpectedRequest")),
+                None => (404, String::new(), xml("NoSuchKey")),
+                Some(_) if ignores_locks => (404, String::new(), xml("NoSuchObjectLockConfiguration")),
+                Some((_, _, mode, until)) => (
+                    200,
+                    String::new(),
+                    format!(
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>{mode}</Mode><RetainUntilDate>{until}</RetainUntilDate></Retention>"
+                    ),
+                ),
+            }
+        }
+        ("DELETE", "") => {
+            objects.remove(&key);
+            (204, String::new(), String::new())
+        }
+        _ => (400, String::new(), xml("StubUnexpectedRequest")),
+    }
+}
+
+/// The lock of an object whose `HEAD` says nothing of it is read with
+/// `GetObjectRetention` (the exact request the stub asserts), for each object stored.
+#[tokio::test]
+async fn s3_locks_missing_from_head_are_read_with_get_object_retention() {
+    let (port, log) = s3_retention_stub("stub-locked", false);
+    let until = in_days(9);
+    let f = files("retention-read", 3_000);
+    let settings = s3_settings(&format!("s3://stub-locked/audits/?endpoint=http://127.0.0.1:{port}&region=us-east-1"))
+        .locked_until(until);
+    let stored = store_locked(&settings, &f, "7.0.0", &[]).await.expect("stored locked");
+    assert_eq!(stored.len(), 2);
+    for object in &stored {
+        assert_eq!(object.lock, Some(Lock { mode: "COMPLIANCE".into(), retain_until: until }), "{}", object.url);
+    }
+    let log = log.lock().unwrap().clone();
+    for suffix in [".zip", ".SHA256SUMS"] {
+        let asked = format!("200 GET /stub-locked/{}?retention=&versionId=v1 HTTP/1.1", key("7.0.0", suffix));
+        assert!(log.contains(&asked), "{asked} in {log:#?}");
+    }
+    assert_eq!(
+        log.iter().filter(|l| l.contains("?object-lock=")).count(),
+        1,
+        "the bucket's setting is asked once: {log:#?}"
+    );
+    assert!(log.iter().all(|l| !l.starts_with("400 ")), "every request was as expected: {log:#?}");
+}
+
+/// A store that says `NoSuchObjectLockConfiguration` to `GetObjectRetention` kept the
+/// object without the lock: it is deleted again and the step fails.
+#[tokio::test]
+async fn s3_no_retention_from_get_object_retention_is_an_unlocked_object_and_deleted() {
+    let (port, log) = s3_retention_stub("stub-ignoring", true);
+    let f = files("retention-ignored", 3_000);
+    let settings =
+        s3_settings(&format!("s3://stub-ignoring/audits/?endpoint=http://127.0.0.1:{port}&region=us-east-1"))
+            .locked_until(in_days(9));
+    let err = store_locked(&settings, &f, "7.1.0", &[]).await.expect_err("an unlocked object is not stored");
+    let text = one_line_with_hint(&err);
+    assert!(text.contains("without the retention that was asked for") && text.contains("it was deleted"), "{text}");
+    let log = log.lock().unwrap().clone();
+    let zip = key("7.1.0", ".zip");
+    assert!(log.contains(&format!("404 GET /stub-ignoring/{zip}?retention=&versionId=v1 HTTP/1.1")), "{log:#?}");
+    assert!(log.contains(&format!("204 DELETE /stub-ignoring/{zip} HTTP/1.1")), "{log:#?}");
 }
 
 // ---- end to end ----

@@ -411,3 +411,34 @@ fn steps_in(doc: &Value) -> Vec<Value> {
         _ => Vec::new(),
     }
 }
+
+/// With `sign` and `storage-url`, the Sigstore bundles reach object storage too: an
+/// `attach` step (inputs only of `attach/action.yml`) stores them beside the stored zip,
+/// with the storage inputs and credential lines exactly as the audit step gets them.
+#[test]
+fn signatures_reach_object_storage_through_attach_with_the_audit_steps_storage_inputs() {
+    let w = workflow();
+    let attach_inputs = keys(&load("attach/action.yml")["inputs"]);
+    for job in JOBS {
+        let steps = w["jobs"][job]["steps"].as_sequence().unwrap();
+        let audit = &action_step(&w, job)["with"];
+        let store = steps
+            .iter()
+            .find(|s| s["uses"] == "./.release-audit-action/attach" && s["with"].get("storage-url").is_some())
+            .unwrap_or_else(|| panic!("{job}: an attach step with storage-url"));
+        let condition = store["if"].as_str().unwrap();
+        assert!(
+            condition.contains("inputs.storage-url != ''") && condition.contains("steps.sigstore.outputs.dir != ''"),
+            "{job}: only with storage and a signature: {condition}"
+        );
+        for key in keys(&store["with"]) {
+            assert!(attach_inputs.contains(&key), "{job}: `{key}` is not an input of attach/action.yml");
+        }
+        for name in ["storage-url", "storage-credentials", "storage-retain-until", "storage-retention-days"] {
+            assert_eq!(store["with"][name], audit[name], "{job}: `{name}` as the audit step gets it");
+        }
+        assert_eq!(store["with"]["sigstore-bundles"], "${{ steps.sigstore.outputs.paths }}");
+        assert_eq!(store["with"]["bundle-name"], "${{ steps.sigstore.outputs.name }}");
+        assert!(store["with"].get("release-tag").is_none(), "{job}: the release path is its own step");
+    }
+}

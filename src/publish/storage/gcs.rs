@@ -19,7 +19,7 @@
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{Checksum, LocalFile, Lock, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
+use super::{Asked, Checksum, LocalFile, Lock, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, read_bounded, send_with_retries};
 use crate::secret::Secret;
@@ -276,7 +276,7 @@ impl Client {
                     ))
                 }
             }
-            404 => Err(self.refusal(response, &what).await),
+            404 => Err(self.refusal(response, &what, Asked::Bucket).await),
             _ => {
                 log::debug!("{what}: HTTP {status}; the upload will tell whether the bucket can lock");
                 Ok(())
@@ -306,7 +306,7 @@ impl Client {
                 })
             }
             404 => Ok(None),
-            _ => Err(self.refusal(response, what).await),
+            _ => Err(self.refusal(response, what, Asked::Read).await),
         }
     }
 
@@ -380,7 +380,12 @@ impl Client {
         self.send(reqwest::Method::DELETE, &self.metadata_url(key), what).await
     }
 
-    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
+    /// Turns a GCS error answer to what was `asked` into an error that says what to do:
+    /// by status, GCS's `error.errors[].reason` and the request — never by the wording of
+    /// its message. GCS gives one reason for several causes (`notFound` for a missing
+    /// bucket or object, `forbidden` for a missing permission or an object under
+    /// retention), so where the request leaves more than one open, the error names each.
+    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str, asked: Asked) -> Error {
         let status = response.status().as_u16();
         let body = read_bounded(response, 64 * 1024, what)
             .await
@@ -396,39 +401,65 @@ impl Client {
             .and_then(|v| v.pointer("/error/errors/0/reason").and_then(|r| r.as_str()))
             .unwrap_or_default()
             .to_string();
-        let said = if message.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status}: {message}") };
-        let bucket = &self.bucket;
-        let (reason, hint) = match status {
-            404 if message.contains("object") => (format!("the object does not exist ({said})"), "run the step again".to_string()),
-            404 => (format!("bucket `{bucket}` does not exist ({said})"), "create the bucket, or fix its name in `storage-url`".to_string()),
-            401 => (
-                format!("the credentials were refused ({said})"),
-                "the access token is invalid or expired (tokens from google-github-actions/auth live one hour); check `storage-credentials`".to_string(),
-            ),
-            403 if message.to_ascii_lowercase().contains("setretention") => (
-                format!("the account may not set retention ({said})"),
-                format!("grant the account storage.objects.setRetention on gs://{bucket} (e.g. roles/storage.objectAdmin), or drop storage-retain-until/storage-retention-days"),
-            ),
-            403 if message.to_ascii_lowercase().contains("retention") => (
-                format!("the object is under retention and cannot be deleted or replaced before it ends ({said})"),
-                "publish under another release-version or bundle-name; a locked object stays until its retention ends".to_string(),
-            ),
-            403 => (
-                format!("access denied ({said})"),
-                format!("grant the account storage.objects.create and storage.objects.get on gs://{bucket} (e.g. roles/storage.objectUser; replacing with overwrite also needs storage.objects.delete)"),
-            ),
-            412 => ("the object already exists (it appeared while this step ran); nothing was replaced".to_string(), "set `overwrite: true` to replace it".to_string()),
-            400 if message.to_ascii_lowercase().contains("retention") => (
-                format!("the bucket cannot keep the object under the retention asked for ({said})"),
-                retention_hint(bucket),
-            ),
-            400 if message.to_ascii_lowercase().contains("md5") || message.to_ascii_lowercase().contains("hash") => (
-                format!("GCS received other bytes than were sent and refused them ({said})"),
-                "the upload was damaged on the way (a proxy or the network); run the step again".to_string(),
-            ),
-            _ => (said, "try again later; if it persists, check the endpoint and the bucket's settings".to_string()),
+        let said = match (message.is_empty(), code.is_empty()) {
+            (true, _) => format!("HTTP {status}"),
+            (false, true) => format!("HTTP {status}: {message}"),
+            (false, false) => format!("HTTP {status} {code}: {message}"),
         };
+        let (reason, hint) = explain(&self.bucket, status, asked, &said);
         Error::refused(what, crate::error::Refusal::new(status, &code), reason, hint)
+    }
+}
+
+/// The reason and hint of a GCS refusal of what was `asked` (`said`: the service's
+/// status, reason and message, quoted).
+fn explain(bucket: &str, status: u16, asked: Asked, said: &str) -> (String, String) {
+    let gone = "publish under another release-version or bundle-name: an object under retention stays until its retention ends";
+    match (status, asked) {
+        (404, Asked::Read | Asked::Delete) => (
+            format!("the object or bucket `{bucket}` does not exist ({said})"),
+            "check the bucket's name in `storage-url`; if it is right, the object was removed meanwhile: run the step again".into(),
+        ),
+        (404, _) => (format!("bucket `{bucket}` does not exist ({said})"), "create the bucket, or fix its name in `storage-url`".into()),
+        (401, _) => (
+            format!("the credentials were refused ({said})"),
+            "the access token is invalid or expired (tokens from google-github-actions/auth live one hour); check `storage-credentials`".into(),
+        ),
+        (403, Asked::Upload { locked, replacing }) => {
+            let mut causes = vec![if locked {
+                "the account may not create objects or set their retention".to_string()
+            } else {
+                "the account may not create objects".to_string()
+            }];
+            if replacing {
+                causes.push("the object there is under retention and cannot be replaced before it ends".into());
+            }
+            let permissions = if locked {
+                format!("grant the account storage.objects.create, storage.objects.get and storage.objects.setRetention on gs://{bucket} (e.g. roles/storage.objectAdmin), or drop storage-retain-until/storage-retention-days")
+            } else {
+                format!("grant the account storage.objects.create and storage.objects.get on gs://{bucket} (e.g. roles/storage.objectUser; replacing with overwrite also needs storage.objects.delete)")
+            };
+            let hint = if replacing { format!("{permissions}; {gone}") } else { permissions };
+            (format!("access denied ({said}): {}", causes.join(", or ")), hint)
+        }
+        (403, Asked::Delete) => (
+            format!("access denied ({said}): the account may not delete objects, or the object is under retention and cannot be deleted before it ends"),
+            format!("grant the account storage.objects.delete on gs://{bucket}; {gone}"),
+        ),
+        (403, _) => (
+            format!("access denied ({said})"),
+            format!("grant the account storage.objects.get and storage.objects.list on gs://{bucket} (e.g. roles/storage.objectViewer)"),
+        ),
+        (412, _) => ("the object already exists (it appeared while this step ran); nothing was replaced".into(), "set `overwrite: true` to replace it".into()),
+        (400, Asked::Upload { locked: true, .. }) => (
+            format!("GCS refused the locked upload ({said}): the bucket cannot keep the object under the retention asked for, or the bytes it received do not match the md5 that was sent"),
+            format!("{}; if the bucket can, the upload was damaged on the way (a proxy or the network): run the step again", retention_hint(bucket)),
+        ),
+        (400, Asked::Upload { locked: false, .. }) => (
+            format!("GCS refused the upload ({said}): the bytes it received may not match the md5 that was sent"),
+            "the upload was damaged on the way (a proxy or the network): run the step again; if it persists, check the endpoint in `storage-url`".into(),
+        ),
+        _ => (said.to_string(), "try again later; if it persists, check the endpoint and the bucket's settings".into()),
     }
 }
 
@@ -476,7 +507,7 @@ impl Client {
         }
         let response = self.send(reqwest::Method::GET, &url, what).await?;
         if !response.status().is_success() {
-            return Err(self.refusal(response, what).await);
+            return Err(self.refusal(response, what, Asked::Bucket).await);
         }
         let body = read_bounded(response, 16 * 1024 * 1024, what).await?;
         let list: ObjectList = serde_json::from_slice(&body).map_err(|e| {
@@ -499,6 +530,53 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One reason, several causes: what the error names follows from the status and the
+    /// request alone (the quoted answer is the same in every row, and quoted).
+    #[test]
+    fn refusals_follow_from_status_and_request_not_from_the_message() {
+        let said = "HTTP 403 forbidden: anything at all";
+        let upload = |locked, replacing| Asked::Upload { locked, replacing };
+        for (status, asked, says, hint_says, never) in [
+            (404, Asked::Read, "the object or bucket `b` does not exist", "check the bucket's name", None),
+            (404, Asked::Delete, "the object or bucket `b` does not exist", "removed meanwhile", None),
+            (404, upload(false, false), "bucket `b` does not exist", "create the bucket", Some("object")),
+            (404, Asked::Bucket, "bucket `b` does not exist", "create the bucket", Some("object")),
+            (403, upload(false, false), "may not create objects", "storage.objects.create", Some("retention")),
+            (
+                403,
+                upload(true, false),
+                "may not create objects or set their retention",
+                "setRetention",
+                Some("under retention"),
+            ),
+            (403, upload(true, true), "or the object there is under retention", "another release-version", None),
+            (
+                403,
+                upload(false, true),
+                "or the object there is under retention",
+                "storage.objects.delete",
+                Some("setRetention"),
+            ),
+            (403, Asked::Delete, "or the object is under retention", "storage.objects.delete", Some("setRetention")),
+            (403, Asked::Read, "access denied", "storage.objects.get", Some("retention")),
+            (
+                400,
+                upload(true, false),
+                "cannot keep the object under the retention asked for, or the bytes",
+                "--enable-per-object-retention",
+                None,
+            ),
+            (400, upload(false, false), "may not match the md5", "damaged on the way", Some("retention")),
+        ] {
+            let (reason, hint) = explain("b", status, asked, said);
+            assert!(reason.contains(says) && reason.contains(said), "{status} {asked:?}: {reason}");
+            assert!(hint.contains(hint_says), "{status} {asked:?}: {hint}");
+            assert!(never.is_none_or(|n| !reason.contains(n)), "{status} {asked:?}: {reason}");
+        }
+        let (reason, hint) = explain("b", 412, upload(false, false), said);
+        assert!(reason.contains("already exists") && hint.contains("overwrite"), "{reason} {hint}");
+    }
 
     #[test]
     fn service_account_keys_must_be_usable_before_anything_is_sent() {

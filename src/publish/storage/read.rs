@@ -105,7 +105,7 @@ impl StorageReader {
             Service::S3(c) => c.get(key, &what).await?,
         };
         if !response.status().is_success() {
-            return Err(self.service.refusal(response, &what).await);
+            return Err(self.service.refusal(response, &what, super::Asked::Read).await);
         }
         write_bounded(response, dest, limit, &what).await
     }

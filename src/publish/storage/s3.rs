@@ -18,7 +18,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Checksum, LocalFile, Lock, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
+use super::{Asked, Checksum, LocalFile, Lock, Lookup, Remote, StorageLocation, file_body, one_line, percent_encode};
 use crate::error::{Error, Result};
 use crate::http::{RetryPolicy, send_with_retries};
 use crate::secret::Secret;
@@ -75,6 +75,17 @@ pub(super) struct Client {
     region: String,
     keys: Keys,
     retry: RetryPolicy,
+    /// The bucket's Object Lock setting, asked for once.
+    lock_setting: std::sync::Mutex<Option<LockSetting>>,
+}
+
+/// What a bucket's `GetObjectLockConfiguration` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LockSetting {
+    Enabled,
+    Disabled,
+    /// The credentials may not ask (or the store does not answer like S3).
+    Unknown,
 }
 
 impl Client {
@@ -92,6 +103,7 @@ impl Client {
             region,
             keys: keys.clone(),
             retry: crate::http::RetryPolicy::installed(),
+            lock_setting: std::sync::Mutex::new(None),
         }
     }
 
@@ -113,6 +125,22 @@ impl Client {
     /// `GetObjectLockConfiguration`: an error when the bucket has no Object Lock; fine
     /// when it has, or when the credentials may not ask (the PUT answer then tells).
     pub(super) async fn check_lockable(&self) -> Result<()> {
+        match self.lock_setting().await? {
+            LockSetting::Disabled => Err(Error::service(
+                format!("storing in bucket `{}`", self.bucket),
+                "the bucket does not have Object Lock enabled, so nothing stored there can be locked; nothing was uploaded",
+                object_lock_hint(&self.bucket),
+            )),
+            LockSetting::Enabled | LockSetting::Unknown => Ok(()),
+        }
+    }
+
+    /// The bucket's Object Lock setting (asked once per client); an error only for a
+    /// bucket that does not exist.
+    pub(super) async fn lock_setting(&self) -> Result<LockSetting> {
+        if let Some(known) = *self.lock_setting.lock().unwrap_or_else(|p| p.into_inner()) {
+            return Ok(known);
+        }
         let what = format!("reading the Object Lock setting of bucket `{}`", self.bucket);
         let url = self.bucket_url("object-lock=")?;
         let response = send_with_retries(&what, self.retry, |_| {
@@ -126,23 +154,23 @@ impl Client {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
         let code = xml_text(&body, "Code").unwrap_or_default();
-        match (status, code.as_str()) {
-            (200, _) if xml_text(&body, "ObjectLockEnabled").as_deref() == Some("Enabled") => Ok(()),
-            (200, _) | (404, "ObjectLockConfigurationNotFoundError") => Err(Error::service(
-                format!("storing in bucket `{}`", self.bucket),
-                "the bucket does not have Object Lock enabled, so nothing stored there can be locked; nothing was uploaded",
-                object_lock_hint(&self.bucket),
-            )),
-            (404, "NoSuchBucket") => Err(Error::service(
-                format!("storing in bucket `{}`", self.bucket),
-                format!("bucket `{}` does not exist", self.bucket),
-                "create the bucket (with Object Lock enabled), or fix its name in `storage-url`",
-            )),
-            _ => {
-                log::debug!("{what}: HTTP {status} {code}; the upload will tell whether the bucket can lock");
-                Ok(())
+        let setting = match (status, code.as_str()) {
+            (200, _) if xml_text(&body, "ObjectLockEnabled").as_deref() == Some("Enabled") => LockSetting::Enabled,
+            (200, _) | (404, "ObjectLockConfigurationNotFoundError") => LockSetting::Disabled,
+            (404, "NoSuchBucket") => {
+                return Err(Error::service(
+                    format!("storing in bucket `{}`", self.bucket),
+                    format!("bucket `{}` does not exist", self.bucket),
+                    "create the bucket (with Object Lock enabled), or fix its name in `storage-url`",
+                ));
             }
-        }
+            _ => {
+                log::debug!("{what}: HTTP {status} {code}; the requests on objects will tell whether it can lock");
+                LockSetting::Unknown
+            }
+        };
+        *self.lock_setting.lock().unwrap_or_else(|p| p.into_inner()) = Some(setting);
+        Ok(setting)
     }
 
     /// `GetObjectRetention` of an object (its latest version unless `version`).
@@ -160,7 +188,7 @@ impl Client {
         .await?;
         let status = response.status().as_u16();
         if status != 200 {
-            let error = self.refusal(response, &what).await;
+            let error = self.refusal(response, &what, Asked::Read).await;
             return match &error {
                 _ if error.refusal().is_some_and(|r| r.is("NoSuchObjectLockConfiguration")) => Ok(None),
                 _ => Err(error),
@@ -243,7 +271,7 @@ impl Client {
                 ))),
             };
         }
-        let error = self.refusal(response, &what).await;
+        let error = self.refusal(response, &what, Asked::Read).await;
         // A missing object, not a missing bucket; and a 403 that is no credential
         // problem (write-only credentials get it for a missing object).
         match (status, error.refusal()) {
@@ -292,8 +320,9 @@ impl Client {
         self.send(reqwest::Method::DELETE, key, &[], what).await
     }
 
-    /// Turns an S3 error answer into an error that says what to do.
-    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str) -> Error {
+    /// Turns an S3 error answer to what was `asked` into an error that says what to do;
+    /// by status and S3's `<Code>`, never by the wording of its `<Message>`.
+    pub(super) async fn refusal(&self, response: reqwest::Response, what: &str, asked: Asked) -> Error {
         let status = response.status().as_u16();
         let region_hint =
             response.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -319,8 +348,12 @@ impl Client {
                 format!("access denied ({said})"),
                 format!("allow the credentials s3:PutObject and s3:GetObject on arn:aws:s3:::{bucket}/* (s3:DeleteObject to replace with overwrite)"),
             ),
-            (400, "InvalidRequest") if message.contains("ObjectLockConfiguration") || message.contains("Object Lock") => (
-                format!("the bucket does not have Object Lock enabled, so the object cannot be locked ({said})"),
+            // S3's answer to a locked PUT into a bucket without Object Lock; the code is
+            // generic, so the reason says which request it refused and names the other cause.
+            (400, "InvalidRequest") if matches!(asked, Asked::Upload { locked: true, .. }) => (
+                format!(
+                    "the store refused the locked upload as an invalid request ({said}): the bucket does not have Object Lock enabled, or the store does not take Object Lock headers"
+                ),
                 object_lock_hint(bucket),
             ),
             (400, "MissingUploadObjectWithObjectLockHeaders") => (
@@ -495,7 +528,7 @@ impl Client {
         })
         .await?;
         if !response.status().is_success() {
-            return Err(self.refusal(response, what).await);
+            return Err(self.refusal(response, what, Asked::Bucket).await);
         }
         let body = crate::http::read_bounded(response, 16 * 1024 * 1024, what).await?;
         parse_listing(&body).map_err(|e| {

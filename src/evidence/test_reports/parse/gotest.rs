@@ -24,9 +24,12 @@
 //! - Lines that are not events (compiler output from `go test -json 2>&1`) are ignored
 //!   and counted in a note; a malformed event line is unparseable, except a last line
 //!   cut in the middle, which is a truncation.
+//! - Events without `Package` (`go tool test2json` run on a test binary without `-p`)
+//!   are one package's, named "": their tests count like any other.
 //! - Duration: the sum of the packages' elapsed times (a rerun's included).
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
@@ -37,6 +40,13 @@ use super::{Collector, MessageBuf, Outcome, ParsedReport, Rejected, ReportFormat
 
 /// More tests running at once than this is not a real stream; it only costs memory.
 const MAX_RUNNING_TESTS: usize = 50_000;
+/// More packages open at once (started, not yet ended) than this is not a real stream
+/// (`go test -p` runs a handful at a time); it only costs memory.
+const MAX_OPEN_PACKAGES: usize = 10_000;
+/// Distinct packages whose failure line outside the events is remembered, so that a
+/// repeated line counts once; past this every such line is a suite problem of its own
+/// (more problems, never fewer), so memory stays bounded.
+const MAX_REMEMBERED_FAILURES: usize = 100_000;
 /// Build output kept per package for the error message, in lines.
 const MAX_BUILD_OUTPUT_PACKAGES: usize = 1_000;
 
@@ -56,8 +66,22 @@ struct Event<'a> {
     elapsed: Option<f64>,
 }
 
+/// A name's identity: packages and tests are held by the hash of their whole name
+/// (memory must not grow with the names a stream sends), and shown by their capped name.
+type NameKey = u64;
+
+fn name_key(name: &str) -> NameKey {
+    // `DefaultHasher::new()` has fixed keys: the same name gives the same key.
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut hasher);
+    hasher.finish()
+}
+
 #[derive(Default)]
 struct RunningTest {
+    /// The test's name, capped ([`super::cap_name`]): for the note when it never ends.
+    name: String,
     has_subtests: bool,
     subtest_failed: bool,
     output: MessageBuf,
@@ -65,13 +89,15 @@ struct RunningTest {
 
 #[derive(Default)]
 struct Package {
-    running: HashMap<String, RunningTest>,
+    /// The package's name, capped.
+    name: String,
+    running: HashMap<NameKey, RunningTest>,
     any_test: bool,
     any_failure: bool,
     output: MessageBuf,
     /// How often each test finished in this run of the package: `go test -count=N`
     /// runs a test N times in one package run, and each run is a test of its own.
-    finished: HashMap<String, u32>,
+    finished: HashMap<NameKey, u32>,
 }
 
 impl Package {
@@ -80,15 +106,16 @@ impl Package {
     /// `gotestsum --rerun-fails` makes one) is an attempt of the first, while repeats
     /// within one run (`-count=N`) are separate tests.
     fn key(&self, package: &str, test: &str) -> TestKey {
-        match self.finished.get(test).copied().unwrap_or(0) {
+        match self.finished.get(&name_key(test)).copied().unwrap_or(0) {
             0 => TestKey::of(&[package, test]),
             n => TestKey::of(&[package, test, &n.to_string()]),
         }
     }
 
     fn finish(&mut self, test: &str) {
-        if self.finished.len() < super::MAX_TRACKED_TESTS || self.finished.contains_key(test) {
-            *self.finished.entry(test.to_string()).or_default() += 1;
+        let key = name_key(test);
+        if self.finished.len() < super::MAX_TRACKED_TESTS || self.finished.contains_key(&key) {
+            *self.finished.entry(key).or_default() += 1;
         }
     }
 }
@@ -157,16 +184,17 @@ pub(crate) fn parse<R: BufRead>(mut reader: R) -> Result<ParsedReport, Rejected>
 }
 
 struct State {
-    packages: HashMap<String, Package>,
+    packages: HashMap<NameKey, Package>,
     /// Compiler output of packages (Go ≥ 1.24 `build-output` events), by import path.
-    build_output: HashMap<String, MessageBuf>,
+    build_output: HashMap<NameKey, MessageBuf>,
     running_total: usize,
     elapsed: Option<f64>,
     other_lines: u64,
     /// The package whose compiler output (`# <package>` block) is being read.
     compiling: Option<String>,
-    /// Packages already counted as build failures (from `[build failed]` lines).
-    build_failed: HashSet<String>,
+    /// Packages already counted as build failures (from `[build failed]` lines), at most
+    /// [`MAX_REMEMBERED_FAILURES`].
+    build_failed: HashSet<NameKey>,
     collector: Collector,
 }
 
@@ -196,10 +224,11 @@ impl State {
         }
         if let Some(package) = build_failure_line(line) {
             self.compiling = None;
-            if !self.build_failed.insert(package.to_string()) {
+            if !self.remember_failure(package) {
                 return;
             }
-            let message = self.build_output.remove(package).map(MessageBuf::finish).filter(|m| !m.is_empty());
+            let message =
+                self.build_output.remove(&name_key(package)).map(MessageBuf::finish).filter(|m| !m.is_empty());
             self.collector.suite_problem(package, || match message {
                 Some(m) => format!("the package did not build:\n{m}"),
                 None => line.to_string(),
@@ -210,37 +239,49 @@ impl State {
             // go test said a package failed (or a binary panicked) outside its events:
             // whatever the events show, that is no pass (found by a red-team review).
             self.compiling = None;
-            if self.build_failed.insert(package.to_string()) {
+            if self.remember_failure(package) {
                 self.collector
                     .suite_problem(package, || format!("go test reported a failure outside its JSON events: {line}"));
             }
             return;
         }
-        if let Some(package) = &self.compiling
-            && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(package))
-        {
-            self.build_output.entry(package.clone()).or_default().push_text(&format!("{line}\n"));
+        if let Some(package) = &self.compiling {
+            let key = name_key(package);
+            if self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(&key) {
+                self.build_output.entry(key).or_default().push_text(&format!("{line}\n"));
+            }
+        }
+    }
+
+    /// Remembers that `package` failed outside the events; false when it was already
+    /// (its failure is counted). Past [`MAX_REMEMBERED_FAILURES`] nothing is remembered
+    /// and every line counts.
+    fn remember_failure(&mut self, package: &str) -> bool {
+        let key = name_key(package);
+        if self.build_failed.len() < MAX_REMEMBERED_FAILURES {
+            self.build_failed.insert(key)
+        } else {
+            !self.build_failed.contains(&key)
         }
     }
 
     fn event(&mut self, event: Event<'_>) -> Result<(), Rejected> {
         let action = event.action.as_ref();
         if action == "build-output" || action == "build-fail" {
-            if let (Some(path), Some(output)) = (&event.import_path, &event.output)
-                && (self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES
-                    || self.build_output.contains_key(path.as_ref()))
-            {
-                self.build_output.entry(build_package(path).to_string()).or_default().push_text(output);
+            if let (Some(path), Some(output)) = (&event.import_path, &event.output) {
+                let key = name_key(build_package(path));
+                if self.build_output.len() < MAX_BUILD_OUTPUT_PACKAGES || self.build_output.contains_key(&key) {
+                    self.build_output.entry(key).or_default().push_text(output);
+                }
             }
             return Ok(());
         }
-        let Some(package_name) = event.package.as_deref() else { return Ok(()) };
+        // `go tool test2json` without `-p` (a precompiled test binary, `go test -c`)
+        // names no package: its events are one package's, named "".
+        let package_name = event.package.as_deref().unwrap_or("");
         match event.test.as_deref() {
             Some(test) => self.test_event(package_name, test, action, event.output.as_deref()),
-            None => {
-                self.package_event(package_name, action, event.output.as_deref(), event.elapsed);
-                Ok(())
-            }
+            None => self.package_event(package_name, action, event.output.as_deref(), event.elapsed),
         }
     }
 
@@ -251,7 +292,8 @@ impl State {
         action: &str,
         output: Option<&str>,
     ) -> Result<(), Rejected> {
-        let package = self.packages.entry(package_name.to_string()).or_default();
+        let package = open_package(&mut self.packages, package_name)?;
+        let key = name_key(test);
         match action {
             "run" => {
                 if self.running_total >= MAX_RUNNING_TESTS {
@@ -266,18 +308,19 @@ impl State {
                 if let Some(parent) = parent_of(&mut package.running, test) {
                     parent.has_subtests = true;
                 }
-                if package.running.insert(test.to_string(), RunningTest::default()).is_none() {
+                let started = RunningTest { name: super::cap_name(test).into_owned(), ..RunningTest::default() };
+                if package.running.insert(key, started).is_none() {
                     self.running_total += 1;
                 }
             }
             "output" => {
-                if let (Some(running), Some(output)) = (package.running.get_mut(test), output) {
+                if let (Some(running), Some(output)) = (package.running.get_mut(&key), output) {
                     running.output.push_text(output);
                 }
             }
             "pass" | "fail" | "skip" => {
                 package.any_test = true;
-                let finished = package.running.remove(test);
+                let finished = package.running.remove(&key);
                 if finished.is_some() {
                     self.running_total -= 1;
                 }
@@ -311,27 +354,35 @@ impl State {
         Ok(())
     }
 
-    fn package_event(&mut self, package_name: &str, action: &str, output: Option<&str>, elapsed: Option<f64>) {
+    fn package_event(
+        &mut self,
+        package_name: &str,
+        action: &str,
+        output: Option<&str>,
+        elapsed: Option<f64>,
+    ) -> Result<(), Rejected> {
         match action {
             "output" => {
                 if let Some(output) = output {
-                    self.packages.entry(package_name.to_string()).or_default().output.push_text(output);
+                    open_package(&mut self.packages, package_name)?.output.push_text(output);
                 }
             }
             "start" => {
-                self.packages.entry(package_name.to_string()).or_default();
+                open_package(&mut self.packages, package_name)?;
             }
             "pass" | "fail" | "skip" => {
                 // A negative or non-finite `Elapsed` is no duration (found by fuzzing).
                 if let Some(e) = elapsed.filter(|e| e.is_finite() && *e >= 0.0) {
                     *self.elapsed.get_or_insert(0.0) += e;
                 }
-                let package = self.packages.remove(package_name).unwrap_or_default();
-                let build_output = self.build_output.remove(package_name);
+                let key = name_key(package_name);
+                let package = self.packages.remove(&key).unwrap_or_default();
+                let build_output = self.build_output.remove(&key);
                 self.close_package(package_name, package, action == "fail", build_output);
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// Counts what a finished (or abandoned) package leaves: unfinished tests, and a
@@ -339,21 +390,21 @@ impl State {
     fn close_package(&mut self, name: &str, mut package: Package, failed: bool, build_output: Option<MessageBuf>) {
         let unfinished = package.running.len();
         self.running_total -= unfinished;
-        let mut unfinished_tests: Vec<(String, RunningTest)> =
-            std::mem::take(&mut package.running).into_iter().collect();
-        unfinished_tests.sort_by(|a, b| a.0.cmp(&b.0));
-        for (test, running) in unfinished_tests {
+        let mut unfinished_tests: Vec<RunningTest> = std::mem::take(&mut package.running).into_values().collect();
+        unfinished_tests.sort_by(|a, b| a.name.cmp(&b.name));
+        for running in unfinished_tests {
+            let test = &running.name;
             // A parent whose subtest is also unfinished is reported through that subtest.
             if running.has_subtests {
                 continue;
             }
             self.collector.note(|| format!("{name} › {test}: started but never finished; counted as errored"));
             let message = running.output.finish();
-            self.collector.attempt(package.key(name, &test), Outcome::Errored, 0, name, &test, || {
+            self.collector.attempt(package.key(name, test), Outcome::Errored, 0, name, test, || {
                 if message.is_empty() { "the test started but never finished".to_string() } else { message }
             });
         }
-        if failed && !package.any_failure && unfinished == 0 && !self.build_failed.contains(name) {
+        if failed && !package.any_failure && unfinished == 0 && !self.build_failed.contains(&name_key(name)) {
             let mut message = build_output.map(MessageBuf::finish).unwrap_or_default();
             let package_output = package.output.finish();
             if !package_output.is_empty() {
@@ -374,9 +425,10 @@ impl State {
     }
 
     fn finish(mut self) -> ParsedReport {
-        let mut open: Vec<(String, Package)> = std::mem::take(&mut self.packages).into_iter().collect();
-        open.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, package) in open {
+        let mut open: Vec<Package> = std::mem::take(&mut self.packages).into_values().collect();
+        open.sort_by(|a, b| a.name.cmp(&b.name));
+        for package in open {
+            let name = package.name.clone();
             if package.running.is_empty() {
                 self.collector.note(|| format!("{name}: the stream ends before the package's result (truncated)"));
                 self.collector.suite_problem(&name, || {
@@ -403,6 +455,22 @@ fn build_failure_line(line: &str) -> Option<&str> {
     matches!(reason.trim(), "[build failed]" | "[setup failed]").then_some(package)
 }
 
+/// The open package `name` of `packages`, started when it is new; an error past
+/// [`MAX_OPEN_PACKAGES`].
+fn open_package<'a>(packages: &'a mut HashMap<NameKey, Package>, name: &str) -> Result<&'a mut Package, Rejected> {
+    let open = packages.len();
+    match packages.entry(name_key(name)) {
+        Entry::Occupied(entry) => Ok(entry.into_mut()),
+        Entry::Vacant(_) if open >= MAX_OPEN_PACKAGES => Err(Rejected::unparseable(
+            ReportFormat::GoTestJson,
+            format!("more than {MAX_OPEN_PACKAGES} packages are open at once; such a stream is broken or hostile"),
+        )),
+        Entry::Vacant(entry) => {
+            Ok(entry.insert(Package { name: super::cap_name(name).into_owned(), ..Package::default() }))
+        }
+    }
+}
+
 /// The package (or `go test` when none is named) of a failure line that is not an
 /// event: `FAIL\t<package>\t<time>`, `FAIL\t<package>`, `--- FAIL: <test>`, `FAIL`, or
 /// `panic: …` — go test prints these to stdout when a stream is not wholly JSON.
@@ -420,11 +488,12 @@ fn raw_failure_line(line: &str) -> Option<&str> {
 
 /// The running test that `test` is a subtest of: the longest running name that is a
 /// `/`-separated prefix (subtest names may themselves contain `/`).
-fn parent_of<'a>(running: &'a mut HashMap<String, RunningTest>, test: &str) -> Option<&'a mut RunningTest> {
+fn parent_of<'a>(running: &'a mut HashMap<NameKey, RunningTest>, test: &str) -> Option<&'a mut RunningTest> {
     let mut end = test.len();
     while let Some(slash) = test[..end].rfind('/') {
-        if running.contains_key(&test[..slash]) {
-            return running.get_mut(&test[..slash]);
+        let key = name_key(&test[..slash]);
+        if running.contains_key(&key) {
+            return running.get_mut(&key);
         }
         end = slash;
     }

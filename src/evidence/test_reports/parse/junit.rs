@@ -465,10 +465,10 @@ struct CaseFrame {
 
 impl CaseFrame {
     /// The test case's outcome from its children (a Surefire rerun that failed every
-    /// time, `<rerunFailure>` without a `<failure>`, is failed).
+    /// time, `<rerunFailure>` without a `<failure>`, is failed, also beside `<skipped>`).
     fn outcome(&self) -> Outcome {
         match self.result {
-            CaseResult::Passed if self.reruns > 0 => Outcome::Failed,
+            CaseResult::Passed | CaseResult::Skipped if self.reruns > 0 => Outcome::Failed,
             CaseResult::Passed => Outcome::Passed,
             CaseResult::Skipped => Outcome::Skipped,
             CaseResult::Failed => Outcome::Failed,
@@ -739,8 +739,9 @@ impl State {
             "skipped" | "skips" | "skip" => declared.skipped = parse_count(&value),
             "disabled" => declared.disabled = parse_count(&value),
             "time" => time = parse_seconds(&value),
-            "name" => name = value.into_owned(),
-            "package" => package = value.into_owned(),
+            // Capped as read: suites nest, and memory must not grow with their names.
+            "name" => name = super::cap_name(&value).into_owned(),
+            "package" => package = super::cap_name(&value).into_owned(),
             _ => {}
         })
         .map_err(|reason| self.unparseable(reason))?;
@@ -885,8 +886,11 @@ impl State {
         let run = RunView { outcome: run.outcome };
         // pytest writes a test whose call failed and whose teardown then failed too as
         // two test cases, the second with only `<error message="failed on teardown
-        // with …">`: one test, not a rerun.
+        // with …">`: one test, not a rerun. Only after a failed call (pytest writes the
+        // second test case for no other): an errored test case after a passed or skipped
+        // one of the same name is a test of its own, whatever its message says.
         if repeats
+            && run.outcome.is_some_and(Outcome::is_failing)
             && outcome == Outcome::Errored
             && case.attribute_message.as_deref().is_some_and(|m| m.starts_with("failed on teardown with"))
         {

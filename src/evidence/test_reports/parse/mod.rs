@@ -652,6 +652,9 @@ pub fn cap_name(name: &str) -> Cow<'_, str> {
     cap_str(name, MAX_NAME_BYTES)
 }
 
+/// `text` cut to `max` bytes on a character boundary, the cut said: `… (N bytes cut)`.
+/// A text cut so already is left as it is, so a name may be capped when it is read
+/// (memory must not grow with what a report sends) and again where it is shown.
 fn cap_str(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {
         return Cow::Borrowed(text);
@@ -659,6 +662,13 @@ fn cap_str(text: &str, max: usize) -> Cow<'_, str> {
     let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
+    }
+    let already_cut = text[end..]
+        .strip_prefix("… (")
+        .and_then(|rest| rest.strip_suffix(" bytes cut)"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if already_cut {
+        return Cow::Borrowed(text);
     }
     Cow::Owned(format!("{}… ({} bytes cut)", &text[..end], text.len() - end))
 }

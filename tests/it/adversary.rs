@@ -1,0 +1,218 @@
+//! Issue 18, tried as an adversary would: inputs that the other modules do not contain,
+//! each one a false pass (or a false "holds") found with the release binary, through the
+//! binary as a user runs it. One test per class of hole; each names the rule it holds.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs `release-audit reports --json` on the files; the exit code and the JSON.
+fn reports_json(files: &[&Path]) -> (i32, serde_json::Value) {
+    let output = Command::new(crate::binary())
+        .arg("reports")
+        .arg("--json")
+        .args(files)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("the binary runs");
+    let out = String::from_utf8(output.stdout).unwrap();
+    let json = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    (output.status.code().expect("exited"), json)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// pytest writes a test whose call failed and whose teardown failed too as two test
+/// cases, the second with `<error message="failed on teardown with …">`; that second
+/// one is merged into the first. Only after a failed call: any other runner (Surefire
+/// writes an exception's message as the `<error>`'s, and a JUnit 5 parameterized test
+/// gives every invocation one name) can write an errored test case with that message
+/// after a passing one of the same name, and it must stay an errored test.
+#[test]
+fn an_error_shaped_like_a_pytest_teardown_after_a_passing_test_is_an_errored_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let errored = r#"<testcase classname="com.example.C" name="x" time="0.01"><error message="failed on teardown with boom" type="java.lang.RuntimeException">boom</error></testcase>"#;
+    for (first, declared) in [
+        (r#"<testcase classname="com.example.C" name="x" time="0.01"/>"#, r#" tests="2" failures="0" errors="1""#),
+        (
+            r#"<testcase classname="com.example.C" name="x"><skipped/></testcase>"#,
+            r#" tests="2" skipped="1" errors="1""#,
+        ),
+        (r#"<testcase classname="com.example.C" name="x"/>"#, ""),
+    ] {
+        let xml =
+            format!(r#"<?xml version="1.0"?><testsuite name="com.example.C"{declared}>{first}{errored}</testsuite>"#);
+        let file = write(dir.path(), "TEST-com.example.C.xml", &xml);
+        let (code, json) = reports_json(&[&file]);
+        assert_eq!(code, 1, "{xml}: {json}");
+        assert_eq!(json["passed"], false, "{json}");
+        assert_eq!(json["totals"]["errored"], 1, "{xml}: {json}");
+        assert_eq!(json["totals"]["tests"], 2, "{xml}: {json}");
+    }
+    // pytest's own shape still counts once: the failed call, its teardown with it.
+    let xml = r#"<testsuite name="pytest" tests="1" failures="1" errors="1"><testcase classname="t" name="test_x"><failure message="assert 1 == 2"/></testcase><testcase classname="t" name="test_x"><error message="failed on teardown with &quot;boom&quot;"/></testcase></testsuite>"#;
+    let file = write(dir.path(), "pytest.xml", xml);
+    let (code, json) = reports_json(&[&file]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["totals"]["tests"], 1, "{json}");
+    assert_eq!(json["totals"]["failed"], 1, "{json}");
+}
+
+/// Surefire's `<rerunFailure>`/`<rerunError>` say the test failed when it was run again:
+/// a test case that holds one fails, whatever else it holds (a `<skipped>` beside it
+/// must not make it skipped).
+#[test]
+fn a_rerun_failure_beside_skipped_is_a_failed_test() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, children) in [
+        r#"<skipped/><rerunFailure message="still failing"/>"#,
+        r#"<rerunError message="still erroring"/><skipped message="later"/>"#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let xml = format!(
+            r#"<testsuite name="s"><testcase classname="c" name="ok"/><testcase classname="c" name="t">{children}</testcase></testsuite>"#
+        );
+        let file = write(dir.path(), &format!("surefire-{i}.xml"), &xml);
+        let (code, json) = reports_json(&[&file]);
+        assert_eq!(code, 1, "{xml}: {json}");
+        assert_eq!(json["totals"]["failed"], 1, "{xml}: {json}");
+        assert_eq!(json["totals"]["skipped"], 0, "{xml}: {json}");
+    }
+}
+
+/// `go tool test2json` run on a test binary without `-p` (how a precompiled e2e binary,
+/// `go test -c`, is run) writes events without `Package`. Its tests are tests: a failed
+/// one fails the report, beside packaged events or alone.
+#[test]
+fn go_test_json_events_without_a_package_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = "{\"Action\":\"start\"}\n{\"Action\":\"run\",\"Test\":\"TestE2E\"}\n{\"Action\":\"output\",\"Test\":\"TestE2E\",\"Output\":\"    e2e_test.go:9: pod not ready\\n\"}\n{\"Action\":\"fail\",\"Test\":\"TestE2E\",\"Elapsed\":1}\n{\"Action\":\"output\",\"Output\":\"FAIL\\n\"}\n{\"Action\":\"fail\",\"Elapsed\":1}\n";
+    let mixed = "{\"Action\":\"run\",\"Package\":\"p\",\"Test\":\"TestA\"}\n{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"TestA\"}\n{\"Action\":\"pass\",\"Package\":\"p\"}\n{\"Action\":\"run\",\"Test\":\"TestE2E\"}\n{\"Action\":\"fail\",\"Test\":\"TestE2E\"}\n";
+    for (name, text, tests) in [("alone.json", alone, 1), ("mixed.json", mixed, 2)] {
+        let file = write(dir.path(), name, text);
+        let (code, json) = reports_json(&[&file]);
+        assert_eq!(code, 1, "{name}: {json}");
+        assert_eq!(json["totals"]["tests"], tests, "{name}: {json}");
+        assert_eq!(json["totals"]["failed"], 1, "{name}: {json}");
+        assert_eq!(json["files"][0]["failures"][0]["name"], "TestE2E", "{name}: {json}");
+    }
+}
+
+/// The peak RSS (KiB) of `release-audit reports` on `file`, through GNU time, and its exit code.
+fn reports_peak_rss(file: &Path) -> (u64, i32) {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "peak-rss-kib=%M"])
+        .arg(crate::binary())
+        .arg("reports")
+        .arg(file)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("/usr/bin/time runs (tests/run installs GNU time)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-rss-kib="))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in: {stderr}"));
+    // GNU time exits with the command's code.
+    (rss, out.status.code().expect("exited"))
+}
+
+/// Memory must not grow with what a report sends: names of tests, packages and suites
+/// are held by hash or capped as they are read, and open packages are bounded. Each
+/// file is ~120 MB of long names; the old readers kept every name whole (peak RSS above
+/// the file's size).
+#[test]
+fn long_names_do_not_grow_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let pad = "x".repeat(8000);
+    let mut tests = String::new();
+    for i in 0..15_000 {
+        tests.push_str(&format!("{{\"Action\":\"pass\",\"Package\":\"p\",\"Test\":\"T{i}{pad}\"}}\n"));
+    }
+    tests.push_str("{\"Action\":\"pass\",\"Package\":\"p\"}\n");
+    let mut packages = String::new();
+    for i in 0..15_000 {
+        packages.push_str(&format!("{{\"Action\":\"start\",\"Package\":\"{i}{pad}\"}}\n"));
+    }
+    let mut failed_builds = String::from(
+        "{\"Action\":\"run\",\"Package\":\"q\",\"Test\":\"T\"}\n{\"Action\":\"pass\",\"Package\":\"q\",\"Test\":\"T\"}\n{\"Action\":\"pass\",\"Package\":\"q\"}\n",
+    );
+    for i in 0..15_000 {
+        failed_builds.push_str(&format!("FAIL\t{i}{pad} [build failed]\n"));
+    }
+    let name = "n".repeat(1024 * 1024);
+    let mut suites = String::from("<testsuites>");
+    for i in 0..120 {
+        suites.push_str(&format!("<testsuite name=\"{i}{name}\">"));
+    }
+    suites.push_str("<testcase name=\"t\"/>");
+    suites.push_str(&"</testsuite>".repeat(120));
+    suites.push_str("</testsuites>");
+    for (file, text, code) in [
+        ("tests.json", tests, 0),
+        ("packages.json", packages, 1),
+        ("builds.json", failed_builds, 1),
+        ("suites.xml", suites, 0),
+    ] {
+        let path = write(dir.path(), file, &text);
+        drop(text);
+        let (rss, exit) = reports_peak_rss(&path);
+        eprintln!("{file}: peak RSS {rss} KiB");
+        assert_eq!(exit, code, "{file}");
+        assert!(rss < 64 * 1024, "{file}: peak RSS {rss} KiB is not under 64 MiB");
+        std::fs::remove_file(path).unwrap();
+    }
+}
+
+/// A key that `verify` does not read is a claim nothing checks: a forger adds
+/// `"security_review": "approved"` to `manifest.json` (or to a change file), fixes
+/// `SHA256SUMS`, and the bundle must not hold.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_verify_does_not_read_fails_the_bundle() {
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    let report = release_audit_test_support::zip_bytes(&[(
+        "junit.xml",
+        br#"<testsuites><testsuite name="e2e" tests="2"><testcase name="a"/><testcase name="b"/></testsuite></testsuites>"#
+            .as_slice(),
+    )]);
+    let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+    let result = step.run(&crate::binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let original = step.resolve(&result.outputs["bundle-path"]).with_extension("");
+    let verify = |dir: &Path| {
+        let out = Command::new(crate::binary()).arg("verify").arg(dir).output().unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    assert_eq!(verify(&original).0, 0, "the intact bundle holds");
+    for (pointer, key) in
+        [("", "security_review"), ("/verdict", "approved_by"), ("/evidence/tests/categories/0", "waived")]
+    {
+        let dir = step.path(&format!("forged-{key}")).join("audit-bundle-9.9.9");
+        release_audit_test_support::copy_dir(&original, &dir);
+        let path = dir.join("manifest.json");
+        let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        manifest
+            .pointer_mut(pointer)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(key.into(), "approved by security".into());
+        std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+        let sums = Command::new("bash")
+            .arg("-c")
+            .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(sums.success());
+        let (code, out) = verify(&dir);
+        assert_eq!(code, 1, "{pointer}/{key}: {out}");
+        assert!(out.contains(&format!("{pointer}/{key}")), "the key is named: {out}");
+    }
+}
