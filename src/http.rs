@@ -55,10 +55,6 @@ impl Default for Limits {
     }
 }
 
-/// The retry policy [`Net::from_env`] built last, for the clients whose constructors
-/// take an HTTP client but no [`Net`] yet (`publish::storage`).
-static INSTALLED_RETRY: std::sync::Mutex<Option<RetryPolicy>> = std::sync::Mutex::new(None);
-
 impl Net {
     /// The network settings of a command, from its environment: the default retry
     /// policy, its base delay shortened by [`RETRY_BASE_VARIABLE`] when set, and the
@@ -68,9 +64,7 @@ impl Net {
         if let Some(ms) = env(RETRY_BASE_VARIABLE).and_then(|v| v.trim().parse::<u64>().ok()) {
             retry.base = Duration::from_millis(ms);
         }
-        let net = Net::with(retry, Limits::default());
-        *INSTALLED_RETRY.lock().unwrap_or_else(|p| p.into_inner()) = Some(retry);
-        net
+        Net::with(retry, Limits::default())
     }
 
     /// Network settings with this retry policy and these limits.
@@ -117,12 +111,6 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The policy of this command's [`Net`] (the default before one is built), for the
-    /// clients that are handed an HTTP client but no [`Net`] (`publish::storage`).
-    pub fn installed() -> Self {
-        INSTALLED_RETRY.lock().unwrap_or_else(|p| p.into_inner()).unwrap_or_default()
-    }
-
     /// Delay before attempt `attempt + 1` (attempt counts from 1), jittered ±20 %.
     pub fn delay(&self, attempt: u32) -> Duration {
         let factor = self.multiplier.powi(attempt.saturating_sub(1) as i32);
@@ -840,7 +828,6 @@ mod tests {
         let net = Net::from_env(&env);
         assert_eq!(net.retry, RetryPolicy { base: Duration::from_millis(7), ..RetryPolicy::default() });
         assert_eq!(net.limits, Limits::default());
-        assert_eq!(RetryPolicy::installed(), net.retry, "the storage clients get the same policy");
         let unset = Net::from_env(&|_: &str| None);
         assert_eq!(unset.retry, RetryPolicy::default());
         let bad = Net::from_env(&|_: &str| Some("soon".into()));

@@ -177,7 +177,7 @@ fn candidates(listing: Vec<Listed>) -> Vec<Candidate> {
 
 /// Builds (or refreshes) the index of everything under `settings`' prefix into `out`.
 pub async fn build(
-    http: &reqwest::Client,
+    net: &crate::http::Net,
     settings: &StorageSettings,
     out: &Path,
     jobs: usize,
@@ -189,7 +189,7 @@ pub async fn build(
     let location_url = format!("{}://{}/{}", location.scheme.as_str(), location.bucket, location.prefix);
     let generated_by = format!("release-audit {}", env!("CARGO_PKG_VERSION"));
     let previous = previous_rows(out, &location_url, &generated_by, retention_days);
-    let reader = StorageReader::open(http, settings).await?;
+    let reader = StorageReader::open(net, settings).await?;
     let listing = reader.list().await?;
     let candidates = candidates(listing);
     let total = candidates.len();

@@ -59,7 +59,7 @@ pub async fn archive(args: ArchiveArgs, net: &crate::http::Net) -> Result<i32> {
     if args.jobs == 0 || args.jobs > 64 {
         return Err(Error::input("--jobs", format!("{} is out of range", args.jobs), "give 1 to 64"));
     }
-    let index = crate::archive::build(&net.client, &settings, &args.out, args.jobs, args.retention_days).await?;
+    let index = crate::archive::build(net, &settings, &args.out, args.jobs, args.retention_days).await?;
     let written = crate::archive::write(&index, &args.out)?;
     let unsigned = index.bundles.iter().filter(|r| r.signature == "absent").count();
     for (repo, (bundles, broken)) in crate::archive::by_repository(&index) {

@@ -133,7 +133,7 @@ pub async fn attach_bundle(settings: &AttachSettings, net: &Net, scratch: &Path)
                 Error::evidence(&what, "has no manifest to name its release", "run `release-audit verify` on it")
             })?;
             let signed = Downloaded { name, zip: &zip_path, sha256: &downloaded.sha256, what: &what };
-            store_signatures(&net.client, storage, manifest, &signed, &signatures, settings.overwrite).await?
+            store_signatures(net, storage, manifest, &signed, &signatures, settings.overwrite).await?
         }
         None => Vec::new(),
     };
@@ -159,7 +159,7 @@ struct Downloaded<'a> {
 /// Stores the Sigstore bundles beside the zip the audit stored, under the key the
 /// manifest's repository, version and bundle name make.
 async fn store_signatures(
-    http: &reqwest::Client,
+    net: &crate::http::Net,
     storage: &crate::publish::storage::StorageSettings,
     manifest: &crate::bundle::manifest::Manifest,
     bundle: &Downloaded<'_>,
@@ -182,7 +182,7 @@ async fn store_signatures(
         overwrite,
         files: &files,
     };
-    crate::publish::storage::store_beside(http, storage, &request).await
+    crate::publish::storage::store_beside(net, storage, &request).await
 }
 
 /// Attaches the zip, its `SHA256SUMS` and the Sigstore bundles to the release.

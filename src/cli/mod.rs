@@ -144,7 +144,7 @@ pub async fn verify(args: &VerifyArgs, net: &crate::http::Net) -> crate::error::
             }
             let check =
                 crate::verify::online::StoredCheck { settings: &settings, bundle: &args.bundle, retained_until };
-            crate::verify::check_stored(&mut v, &net.client, &check).await;
+            crate::verify::check_stored(&mut v, net, &check).await;
         }
     }
     // Paths and texts in a bundle are outside text: printed through the one inert path,

@@ -342,7 +342,7 @@ async fn publish_beyond_the_run(
             overwrite: config.overwrite,
             extra_files: &crate::publish::storage::beside_the_zip(&bundle.path, config.bundle_name.as_str()),
         };
-        let store = crate::publish::storage::store(&clients.net.client, settings, &request);
+        let store = crate::publish::storage::store(&clients.net, settings, &request);
         match deadline.bound("storing the bundle", store).await {
             Ok(objects) => p.published.stored = objects,
             Err(e) => p.errors.push(e.while_publishing("object storage upload", &bundle.path)),

@@ -63,7 +63,7 @@ use sha2::Digest;
 
 use crate::bundle::ZippedBundle;
 use crate::error::{Error, Result};
-use crate::http::{Progress, without_url};
+use crate::http::{Net, Progress, without_url};
 use crate::secret::Secret;
 
 /// Keys `storage-credentials` accepts for `gs://`.
@@ -308,10 +308,10 @@ enum Service {
 impl Service {
     /// The client of the settings' service (a GCS service account is exchanged for a
     /// token here).
-    async fn connect(http: &reqwest::Client, settings: &StorageSettings) -> Result<Self> {
+    async fn connect(net: &Net, settings: &StorageSettings) -> Result<Self> {
         Ok(match &settings.credentials {
-            Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), &settings.location, auth).await?),
-            Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), &settings.location, keys)),
+            Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(net, &settings.location, auth).await?),
+            Credentials::S3(keys) => Service::S3(s3::Client::new(net, &settings.location, keys)),
         })
     }
 
@@ -573,11 +573,7 @@ pub fn object_keys(
 /// Stores the bundle zip, its SHA256SUMS and the extra files, verifies each (and its
 /// lock, with retention), and returns them in that order. Nothing is returned unless
 /// all are stored and verified; the error says what, if anything, was stored.
-pub async fn store(
-    http: &reqwest::Client,
-    settings: &StorageSettings,
-    request: &StoreRequest<'_>,
-) -> Result<Vec<StoredObject>> {
+pub async fn store(net: &Net, settings: &StorageSettings, request: &StoreRequest<'_>) -> Result<Vec<StoredObject>> {
     let location = &settings.location;
     let (zip_key, sums_key) =
         object_keys(location, request.repository, request.version, request.bundle_name).map_err(|e| {
@@ -601,7 +597,7 @@ pub async fn store(
         files.push(local_file(extra.path.clone(), extra_key(&zip_key, &extra.suffix)?, extra.content_type).await?);
     }
 
-    let service = Service::connect(http, settings).await?;
+    let service = Service::connect(net, settings).await?;
     if settings.retain_until.is_some() {
         service.check_lockable().await?;
     }
@@ -678,7 +674,7 @@ pub struct BesideRequest<'a> {
 /// zip's own lock ends (read from the store). Returns the files stored and verified,
 /// their locks read back; on an error, nothing of them stays (as [`store`]).
 pub async fn store_beside(
-    http: &reqwest::Client,
+    net: &Net,
     settings: &StorageSettings,
     request: &BesideRequest<'_>,
 ) -> Result<Vec<StoredObject>> {
@@ -695,7 +691,7 @@ pub async fn store_beside(
     for extra in request.files {
         files.push(local_file(extra.path.clone(), extra_key(&zip_key, &extra.suffix)?, extra.content_type).await?);
     }
-    let service = Service::connect(http, settings).await?;
+    let service = Service::connect(net, settings).await?;
     let zip_url = location.object_url(&zip_key);
     let remote = match service.lookup(&zip_key).await? {
         Lookup::Found(remote) => remote,
@@ -767,7 +763,7 @@ pub const EXTRA_SUFFIXES: &[&str] = &[".sigstore.json", ".vsa.sigstore.json"];
 /// object or `None` when it is not there). Keys as [`store`] writes them.
 #[allow(clippy::type_complexity)]
 pub async fn inspect(
-    http: &reqwest::Client,
+    net: &Net,
     settings: &StorageSettings,
     repository: &str,
     version: &str,
@@ -781,7 +777,7 @@ pub async fn inspect(
             "check that this is the bundle that was stored",
         )
     })?;
-    let service = Service::connect(http, settings).await?;
+    let service = Service::connect(net, settings).await?;
     let mut keys = vec![(zip_key.clone(), ".zip"), (sums_key, ".SHA256SUMS")];
     for suffix in EXTRA_SUFFIXES {
         keys.push((extra_key(&zip_key, suffix)?, suffix));

@@ -58,7 +58,7 @@ pub struct StoredCheck<'a> {
 /// (the keys come from the manifest's repository, version and bundle name, laid out as
 /// `storage-url` says), and checks that the zip's bytes are this zip's, that the
 /// `<bundle>.SHA256SUMS` is the one this bundle makes, and their locks.
-pub async fn check_stored(v: &mut Verification, http: &reqwest::Client, check: &StoredCheck<'_>) {
+pub async fn check_stored(v: &mut Verification, net: &crate::http::Net, check: &StoredCheck<'_>) {
     let Some(m) = v.manifest.clone() else { return };
     let base = check.settings.location.object_url("");
     let fail = |v: &mut Verification, url: &str, detail: String| {
@@ -70,7 +70,7 @@ pub async fn check_stored(v: &mut Verification, http: &reqwest::Client, check: &
         Ok(pair) => pair,
         Err(e) => return fail(v, &base, format!("the bundle's own SHA256SUMS could not be read: {e}")),
     };
-    let found = match crate::publish::storage::inspect(http, check.settings, repository, &m.release.version, name).await
+    let found = match crate::publish::storage::inspect(net, check.settings, repository, &m.release.version, name).await
     {
         Ok(found) => found,
         Err(e) => return fail(v, &base, e.to_string()),

@@ -243,7 +243,7 @@ async fn store(
         overwrite,
         extra_files: &[],
     };
-    storage::store(&publish_common::net().client, settings, &request).await
+    storage::store(&publish_common::net(), settings, &request).await
 }
 
 pub(crate) fn zip_key(version: &str) -> String {

@@ -79,7 +79,7 @@ async fn store_locked(
         overwrite: false,
         extra_files: extra,
     };
-    storage::store(&crate::publish_common::net().client, settings, &request).await
+    storage::store(&crate::publish_common::net(), settings, &request).await
 }
 
 /// What boto3 says of an object version and what moto lets it do to it.
@@ -478,7 +478,7 @@ async fn gcs_forbidden_uploads_name_what_the_request_leaves_open() {
             overwrite,
             extra_files: &[],
         };
-        let err = storage::store(&crate::publish_common::net().client, &settings, &request).await.expect_err("refused");
+        let err = storage::store(&crate::publish_common::net(), &settings, &request).await.expect_err("refused");
         let text = one_line_with_hint(&err);
         assert!(text.contains("HTTP 403 forbidden: release-audit@p.iam"), "the service's answer is quoted: {text}");
         assert!(text.contains("may not create objects or set their retention"), "{text}");

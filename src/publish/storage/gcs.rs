@@ -117,7 +117,7 @@ impl ServiceAccount {
     }
 
     /// Exchanges a signed JWT for an access token (RFC 7523, as Google's libraries do).
-    async fn access_token(&self, http: &reqwest::Client) -> Result<Secret> {
+    async fn access_token(&self, net: &crate::http::Net) -> Result<Secret> {
         let what = format!("getting a GCS access token for {}", self.client_email);
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let now = chrono::Utc::now().timestamp();
@@ -138,8 +138,9 @@ impl ServiceAccount {
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={unsigned}.{}",
             b64.encode(signature)
         );
-        let response = send_with_retries(&what, RetryPolicy::installed(), |_| {
-            let request = http
+        let response = send_with_retries(&what, net.retry, |_| {
+            let request = net
+                .client
                 .post(&self.token_uri)
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(body.clone());
@@ -231,17 +232,17 @@ pub(super) fn retention_hint(bucket: &str) -> String {
 }
 
 impl Client {
-    pub(super) async fn new(http: reqwest::Client, location: &StorageLocation, auth: &Auth) -> Result<Self> {
+    pub(super) async fn new(net: &crate::http::Net, location: &StorageLocation, auth: &Auth) -> Result<Self> {
         let token = match auth {
             Auth::AccessToken(token) => token.clone(),
-            Auth::ServiceAccount(account) => account.access_token(&http).await?,
+            Auth::ServiceAccount(account) => account.access_token(net).await?,
         };
         Ok(Client {
-            http,
+            http: net.client.clone(),
             endpoint: location.endpoint.clone().unwrap_or_else(|| DEFAULT_ENDPOINT.to_string()),
             bucket: location.bucket.clone(),
             token,
-            retry: RetryPolicy::installed(),
+            retry: net.retry,
         })
     }
 
@@ -407,7 +408,7 @@ impl Client {
             (false, false) => format!("HTTP {status} {code}: {message}"),
         };
         let (reason, hint) = explain(&self.bucket, status, asked, &said);
-        Error::refused(what, crate::error::Refusal::new(status, &code), reason, hint)
+        Error::refused(what, crate::error::Refusal::new(status, &code).with_message(&message), reason, hint)
     }
 }
 

@@ -35,10 +35,10 @@ pub struct StorageReader {
 }
 
 impl StorageReader {
-    pub async fn open(http: &reqwest::Client, settings: &StorageSettings) -> Result<Self> {
+    pub async fn open(net: &crate::http::Net, settings: &StorageSettings) -> Result<Self> {
         let service = match &settings.credentials {
-            Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(http.clone(), &settings.location, auth).await?),
-            Credentials::S3(keys) => Service::S3(s3::Client::new(http.clone(), &settings.location, keys)),
+            Credentials::Gcs(auth) => Service::Gcs(gcs::Client::new(net, &settings.location, auth).await?),
+            Credentials::S3(keys) => Service::S3(s3::Client::new(net, &settings.location, keys)),
         };
         Ok(StorageReader { service, settings: settings.clone(), requests: 0.into() })
     }

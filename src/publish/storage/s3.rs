@@ -89,7 +89,7 @@ pub(super) enum LockSetting {
 }
 
 impl Client {
-    pub(super) fn new(http: reqwest::Client, location: &StorageLocation, keys: &Keys) -> Self {
+    pub(super) fn new(net: &crate::http::Net, location: &StorageLocation, keys: &Keys) -> Self {
         let region = location.region.clone().unwrap_or_else(|| DEFAULT_REGION.to_string());
         let base = match &location.endpoint {
             Some(endpoint) => format!("{endpoint}/{}", location.bucket),
@@ -97,12 +97,12 @@ impl Client {
             None => format!("https://{}.s3.{region}.amazonaws.com", location.bucket),
         };
         Client {
-            http,
+            http: net.client.clone(),
             base,
             bucket: location.bucket.clone(),
             region,
             keys: keys.clone(),
-            retry: crate::http::RetryPolicy::installed(),
+            retry: net.retry,
             lock_setting: std::sync::Mutex::new(None),
         }
     }
@@ -374,7 +374,7 @@ impl Client {
             ),
             _ => (said, "try again later; if it persists, check the endpoint and the bucket's settings".to_string()),
         };
-        Error::refused(what, crate::error::Refusal::new(status, &code), reason, hint)
+        Error::refused(what, crate::error::Refusal::new(status, &code).with_message(&message), reason, hint)
     }
 }
 
