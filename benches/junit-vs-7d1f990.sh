@@ -9,7 +9,7 @@
 #   case-heavy    ~670,000 short test cases, 3 % failed, 2 % skipped, no output (most
 #                 bytes are tags and attributes, every test case is counted)
 #
-# Needs: apt-get install -y time util-linux (GNU time, taskset); python3
+# Needs: apt-get install -y time util-linux valgrind (GNU time, taskset, massif); python3
 # Usage: benches/junit-vs-7d1f990.sh [runs]     (default 12)
 #   OLD_TREE=dir   where 7d1f990 is checked out and built (default /tmp/release-audit-7d1f990;
 #                  made with `git worktree add` when missing; its own target dir)
@@ -76,9 +76,11 @@ count() { { "$1" reports --json "$2" || true; } | python3 -c 'import json,sys; t
 # Peak RSS of each binary on a one-test report: what it takes before any parsing (its
 # code and start-up), to tell the parser's memory from the binary's.
 printf '<testsuite name="s"><testcase name="a"/></testsuite>' > "$dir/tiny.xml"
+baselines=""
 for which in old new; do
   bin="$old"; [ "$which" = new ] && bin="$new"
   rss=$(for _ in 1 2 3 4 5; do /usr/bin/time -f "%M" taskset -c 0 "$bin" reports --json "$dir/tiny.xml" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 3p)
+  baselines="$baselines $rss"
   echo "$which: peak RSS on a one-test report $((rss / 1024)).$(((rss % 1024) * 10 / 1024)) MiB (the binary's own baseline)"
 done
 echo
@@ -96,9 +98,20 @@ for shape in output-heavy case-heavy; do
       /usr/bin/time -f "$which %e %M" -a -o "$results" taskset -c 0 "$bin" reports --json "$file" >/dev/null || true
     done
   done
-  python3 - "$results" "$(stat -L -c %s "$file")" "$runs" "$new_counts" "$shape" <<'EOF'
+  # The heap alone, without the binary's code pages: valgrind's massif, peak of the heap
+  # (malloc'd bytes plus the allocator's overhead); deterministic for the same input.
+  heap() {
+    local out; out="$(mktemp)"
+    valgrind --tool=massif --massif-out-file="$out" "$1" reports --json "$2" >/dev/null 2>&1 || true
+    python3 -c 'import sys,re; t=open(sys.argv[1]).read(); print(max(int(a)+int(b) for a,b in re.findall(r"mem_heap_B=(\d+)\nmem_heap_extra_B=(\d+)", t)))' "$out"
+    rm -f "$out"
+  }
+  heaps="$(heap "$old" "$file") $(heap "$new" "$file")"
+  python3 - "$results" "$(stat -L -c %s "$file")" "$runs" "$new_counts" "$shape" "$heaps" "$baselines" <<'EOF'
 import statistics, sys
 path, size, runs, counts, shape = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+heap = dict(zip(("old", "new"), (int(h) for h in sys.argv[6].split())))
+baseline = dict(zip(("old", "new"), (int(b) for b in sys.argv[7].split())))
 rows = {"old": [], "new": []}
 for line in open(path):
     if not line.startswith(("old ", "new ")):
@@ -107,13 +120,14 @@ for line in open(path):
     rows[which].append((float(seconds), int(kb)))
 print(f"{shape}: {size / 2**20:.0f} MiB, {counts.split()[0]} test cases; {runs} interleaved runs each, one core")
 print()
-print("| build | median wall s | min–max s | median peak RSS | MiB/s |")
-print("| --- | ---: | ---: | ---: | ---: |")
+print("| build | median wall s | min–max s | median peak RSS | above the binary's baseline | peak heap (massif) | MiB/s |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for which, label in (("old", "7d1f990"), ("new", "this tree")):
     times = [s for s, _ in rows[which]]
     rss = statistics.median(k for _, k in rows[which]) / 1024
     t = statistics.median(times)
-    print(f"| {label} | {t:.3f} | {min(times):.2f}–{max(times):.2f} | {rss:.1f} MiB | {size / 2**20 / t:.0f} |")
+    above = rss - baseline[which] / 1024
+    print(f"| {label} | {t:.3f} | {min(times):.2f}–{max(times):.2f} | {rss:.1f} MiB | {above:.1f} MiB | {heap[which] / 2**20:.2f} MiB | {size / 2**20 / t:.0f} |")
 print()
 EOF
   rm -f "$results"
