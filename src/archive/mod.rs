@@ -136,6 +136,40 @@ pub struct Index {
     /// (`--retention-days`) The lock policy the rows were checked under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// (`--signer-workflow`) The workflow every signature had to come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer_workflow: Option<String>,
+    /// The trusted roots signatures were checked with: `built-in`, or the sha256 of the
+    /// `--trusted-root` file.
+    #[serde(default)]
+    pub trusted_roots: String,
+}
+
+/// What every bundle is held to beyond `verify`: the lock policy and the signature policy.
+/// Rows of a previous index are reused only when it was made under the same policy.
+pub struct Policy {
+    /// (`--retention-days`) The zip's and the sums' locks must last this many days past storing.
+    pub retention_days: Option<u32>,
+    /// (`--signer-workflow`) The workflow a signature must come from, as `verify
+    /// --signer-workflow` takes it (`owner/repo/path/to/workflow.yml[@ref]`): the reusable
+    /// workflow every repository calls, for example.
+    pub signer_workflow: Option<String>,
+    /// The trusted roots signatures are checked with.
+    pub roots: crate::verify::sigstore::Roots,
+    /// How the index names those roots (see [`Index::trusted_roots`]).
+    pub roots_id: String,
+}
+
+impl Policy {
+    /// No lock policy, any workflow of the bundle's repository, the built-in roots.
+    pub fn new(retention_days: Option<u32>) -> Self {
+        Policy {
+            retention_days,
+            signer_workflow: None,
+            roots: crate::verify::sigstore::Roots::embedded(),
+            roots_id: "built-in".into(),
+        }
+    }
 }
 
 impl Index {
@@ -181,14 +215,14 @@ pub async fn build(
     settings: &StorageSettings,
     out: &Path,
     jobs: usize,
-    retention_days: Option<u32>,
+    policy: &Policy,
 ) -> Result<Index> {
     let hint = "the output directory must be writable";
     std::fs::create_dir_all(out.join("reports")).map_err(|e| Error::io(out, e, hint))?;
     let location = &settings.location;
     let location_url = format!("{}://{}/{}", location.scheme.as_str(), location.bucket, location.prefix);
     let generated_by = format!("release-audit {}", env!("CARGO_PKG_VERSION"));
-    let previous = previous_rows(out, &location_url, &generated_by, retention_days);
+    let previous = previous_rows(out, &location_url, &generated_by, policy);
     let reader = StorageReader::open(net, settings).await?;
     let listing = reader.list().await?;
     let candidates = candidates(listing);
@@ -207,7 +241,7 @@ pub async fn build(
         }
     }
     let checked = todo.len();
-    let mut stream = futures_util::stream::iter(todo.into_iter().map(|c| check(&reader, c, out, retention_days)))
+    let mut stream = futures_util::stream::iter(todo.into_iter().map(|c| check(&reader, c, out, policy)))
         .buffer_unordered(jobs.max(1));
     while let Some(row) = stream.next().await {
         progress.row(&row);
@@ -224,7 +258,9 @@ pub async fn build(
         checked,
         reused,
         requests: reader.requests(),
-        retention_days,
+        retention_days: policy.retention_days,
+        signer_workflow: policy.signer_workflow.clone(),
+        trusted_roots: policy.roots_id.clone(),
     })
 }
 
@@ -232,7 +268,7 @@ pub async fn build(
 /// when it is missing or unreadable, or was made of another location, by another
 /// release-audit (whose `verify` may judge otherwise) or under another lock policy (a
 /// row checked without `--retention-days` says nothing about locks).
-fn previous_rows(out: &Path, location: &str, generated_by: &str, retention_days: Option<u32>) -> HashMap<String, Row> {
+fn previous_rows(out: &Path, location: &str, generated_by: &str, policy: &Policy) -> HashMap<String, Row> {
     let Ok(bytes) = std::fs::read(out.join("index.json")) else {
         return HashMap::new();
     };
@@ -241,13 +277,15 @@ fn previous_rows(out: &Path, location: &str, generated_by: &str, retention_days:
             if index.schema == INDEX_SCHEMA
                 && index.location == location
                 && index.generated_by == generated_by
-                && index.retention_days == retention_days =>
+                && index.retention_days == policy.retention_days
+                && index.signer_workflow == policy.signer_workflow
+                && index.trusted_roots == policy.roots_id =>
         {
             index.bundles.into_iter().map(|r| (r.key.clone(), r)).collect()
         }
         Ok(_) => {
             log::info!(
-                "{}: made of another location, release-audit or lock policy; checking every bundle again",
+                "{}: made of another location, release-audit, lock or signature policy; checking every bundle again",
                 out.display()
             );
             HashMap::new()
@@ -276,7 +314,7 @@ fn unchanged(row: &Row, c: &Candidate, out: &Path) -> bool {
 }
 
 /// Downloads and verifies one bundle; every failure becomes the row's reason.
-async fn check(reader: &StorageReader, c: Candidate, out: &Path, retention_days: Option<u32>) -> Row {
+async fn check(reader: &StorageReader, c: Candidate, out: &Path, policy: &Policy) -> Row {
     let location = &reader.settings().location;
     let mut row = Row {
         key: c.zip.key.clone(),
@@ -305,10 +343,10 @@ async fn check(reader: &StorageReader, c: Candidate, out: &Path, retention_days:
         lock: None,
     };
     let mut problems = Vec::new();
-    if let Some(days) = retention_days {
+    if let Some(days) = policy.retention_days {
         check_locks(reader, &c, days, &mut row, &mut problems).await;
     }
-    if let Err(e) = fill(reader, &c, out, &mut row, &mut problems).await {
+    if let Err(e) = fill(reader, &c, out, policy, &mut row, &mut problems).await {
         problems.push(format!("{e}"));
     }
     row.problem_count = problems.len();
@@ -324,6 +362,7 @@ async fn fill(
     reader: &StorageReader,
     c: &Candidate,
     out: &Path,
+    policy: &Policy,
     row: &mut Row,
     problems: &mut Vec<String>,
 ) -> Result<()> {
@@ -351,7 +390,8 @@ async fn fill(
         problems.push("the bundle has no readable manifest".into());
     }
     if let Some(signature) = &c.signature {
-        row.signature = check_signature(reader, signature, &sha256, row.repository.as_deref(), scratch.path()).await;
+        row.signature =
+            check_signature(reader, signature, &sha256, row.repository.as_deref(), policy, scratch.path()).await;
         if !row.signature.starts_with("verified") {
             problems.push(format!("signature: {}", row.signature));
         }
@@ -434,9 +474,10 @@ async fn check_signature(
     signature: &Listed,
     zip_sha256: &str,
     repository: Option<&str>,
+    policy: &Policy,
     scratch: &Path,
 ) -> String {
-    use crate::verify::sigstore::{Expected, GITHUB_ACTIONS_ISSUER, Roots, check};
+    use crate::verify::sigstore::{Expected, GITHUB_ACTIONS_ISSUER, check};
     let Some(repository) = repository else {
         return "fails: the bundle names no repository to expect as the signer".into();
     };
@@ -451,11 +492,13 @@ async fn check_signature(
     if hex::decode_to_slice(zip_sha256, &mut digest).is_err() {
         return "fails: no sha256 of the zip".into();
     }
-    let expected =
-        Expected { repo: Some(repository.to_string()), issuer: GITHUB_ACTIONS_ISSUER.into(), ..Expected::default() };
-    // The built-in roots are parsed once per process, not once per signed bundle.
-    static ROOTS: std::sync::OnceLock<Roots> = std::sync::OnceLock::new();
-    let result = check(digest, &json, &signature.key, &expected, ROOTS.get_or_init(Roots::embedded));
+    let expected = Expected {
+        repo: Some(repository.to_string()),
+        signer_workflow: policy.signer_workflow.clone(),
+        issuer: GITHUB_ACTIONS_ISSUER.into(),
+        ..Expected::default()
+    };
+    let result = check(digest, &json, &signature.key, &expected, &policy.roots);
     match (result.verified, result.signer) {
         (true, Some(signer)) => format!("verified: {}", signer.workflow),
         (true, None) => "verified".into(),

@@ -46,6 +46,15 @@ pub struct ArchiveArgs {
     /// or `--require-signed true|false` as the archive action passes it).
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", default_value = "false")]
     pub require_signed: bool,
+    /// A signature must come from this workflow, as owner/repo/path/to/workflow.yml,
+    /// optionally @ref — e.g. the reusable workflow every repository calls. Without it,
+    /// any workflow of the repository the bundle audits.
+    #[arg(long, value_name = "OWNER/REPO/PATH[@REF]")]
+    pub signer_workflow: Option<String>,
+    /// Trusted roots to check signatures with instead of the built-in ones: the output of
+    /// `gh attestation trusted-root` (JSON lines) or one trusted_root.json.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 /// Runs the subcommand; returns the exit code.
@@ -59,7 +68,20 @@ pub async fn archive(args: ArchiveArgs, net: &crate::http::Net) -> Result<i32> {
     if args.jobs == 0 || args.jobs > 64 {
         return Err(Error::input("--jobs", format!("{} is out of range", args.jobs), "give 1 to 64"));
     }
-    let index = crate::archive::build(net, &settings, &args.out, args.jobs, args.retention_days).await?;
+    let mut policy = crate::archive::Policy::new(args.retention_days);
+    // The archive action passes `--signer-workflow=` when its input is empty.
+    if let Some(w) = args.signer_workflow.as_ref().filter(|w| !w.trim().is_empty()) {
+        crate::cli::sigstore::check_signer_workflow(w)?;
+        policy.signer_workflow = Some(w.clone());
+    }
+    if let Some(path) = &args.trusted_root {
+        policy.roots = crate::verify::sigstore::Roots::from_file(path)?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e, "check the --trusted-root path"))?;
+        let (_, sha256) = crate::hashing::copy(file, &mut std::io::sink())
+            .map_err(|e| Error::io(path, e, "check the --trusted-root path"))?;
+        policy.roots_id = format!("sha256:{sha256}");
+    }
+    let index = crate::archive::build(net, &settings, &args.out, args.jobs, &policy).await?;
     let written = crate::archive::write(&index, &args.out)?;
     let unsigned = index.bundles.iter().filter(|r| r.signature == "absent").count();
     for (repo, (bundles, broken)) in crate::archive::by_repository(&index) {

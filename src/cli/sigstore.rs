@@ -62,19 +62,8 @@ impl SignatureArgs {
                 "give e.g. --repo kyma-project/release-audit",
             ));
         }
-        if let Some(w) = &self.signer_workflow
-            && w.trim_start_matches("https://")
-                .trim_start_matches("github.com/")
-                .split('/')
-                .filter(|p| !p.is_empty())
-                .count()
-                < 3
-        {
-            return Err(Error::input(
-                "--signer-workflow",
-                format!("`{w}` does not name a workflow file"),
-                "give owner/repo/.github/workflows/file.yml, optionally @ref",
-            ));
+        if let Some(w) = &self.signer_workflow {
+            check_signer_workflow(w)?;
         }
         Ok(Expected {
             owner: self.owner.clone(),
@@ -83,6 +72,19 @@ impl SignatureArgs {
             issuer: self.cert_oidc_issuer.clone(),
         })
     }
+}
+
+/// `--signer-workflow` must name a workflow file: owner/repo/path, optionally @ref.
+pub(crate) fn check_signer_workflow(w: &str) -> Result<()> {
+    let parts = w.trim_start_matches("https://").trim_start_matches("github.com/").split('/');
+    if parts.filter(|p| !p.is_empty()).count() < 3 {
+        return Err(Error::input(
+            "--signer-workflow",
+            format!("`{w}` does not name a workflow file"),
+            "give owner/repo/.github/workflows/file.yml, optionally @ref",
+        ));
+    }
+    Ok(())
 }
 
 /// Where a Sigstore bundle for `file` lies beside it: `<bundle-name>.sigstore.json` (the

@@ -327,3 +327,73 @@ async fn locks_are_read_back_and_a_lock_that_ends_early_fails() {
     let problems = index["bundles"][0]["problems"].to_string();
     assert!(problems.contains("lock ends") && problems.contains("30 days after it was stored"), "{problems}");
 }
+
+/// A signature the archive can verify: the stored zip signed by a workflow of its
+/// repository in a trust domain of the test's own (`tests/fixtures/sigstore/make.sh`, a
+/// CA and a timestamp authority made with openssl). It verifies only against that root
+/// (`--trusted-root`), only from the pinned workflow (`--signer-workflow`), and a
+/// previous index made under another signature policy is not reused.
+#[tokio::test(flavor = "multi_thread")]
+async fn signatures_verify_only_under_the_given_roots_and_signer_workflow() {
+    let (repository, version) = (REPOSITORIES[1], "4.0.0");
+    let url = s3_url("signed/");
+    audit_and_store(repository, version, false, &url).await;
+    let key = format!("signed/{repository}/{version}/audit-bundle-{version}");
+    let work = tempfile::tempdir().unwrap();
+    let zip = work.path().join("audit-bundle.zip");
+    python(&format!(
+        "{c}\nopen('{p}', 'wb').write(s3.get_object(Bucket='{BUCKET}', Key='{key}.zip')['Body'].read())",
+        c = s3_client(),
+        p = zip.display()
+    ));
+    let make = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sigstore/make.sh");
+    let signed = Command::new("bash")
+        .arg(make)
+        .arg(&zip)
+        .arg(repository)
+        .arg(".github/workflows/release.yml")
+        .arg(work.path())
+        .output()
+        .expect("bash runs");
+    assert!(signed.status.success(), "make.sh (needs openssl): {}", String::from_utf8_lossy(&signed.stderr));
+    python(&format!(
+        "{c}\ns3.put_object(Bucket='{BUCKET}', Key='{key}.sigstore.json', Body=open('{p}', 'rb').read())",
+        c = s3_client(),
+        p = work.path().join("signed.sigstore.json").display()
+    ));
+    let root = work.path().join("trusted_root.json").display().to_string();
+    let out = tempfile::tempdir().unwrap();
+    let signature = |index: &Value| row(index, "audit-bundle-4.0.0.zip")["signature"].as_str().unwrap().to_string();
+
+    // The built-in roots (Sigstore's, GitHub's) do not hold the test CA.
+    let (code, text, index) = archive(&url, out.path(), &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(signature(&index).starts_with("fails: "), "{index:#}");
+    assert_eq!(index["trusted_roots"], "built-in");
+
+    // With the root: verified, naming the workflow; the index says which roots.
+    let (code, text, index) = archive(&url, out.path(), &["--trusted-root", &root]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(index["checked"], 1, "rows checked with other roots are not reused: {text}");
+    let workflow = format!("https://github.com/{repository}/.github/workflows/release.yml@refs/tags/v1.0.0");
+    assert_eq!(signature(&index), format!("verified: {workflow}"), "{index:#}");
+    assert!(index["trusted_roots"].as_str().unwrap().starts_with("sha256:"), "{index:#}");
+    let (_, _, again) = archive(&url, out.path(), &["--trusted-root", &root]);
+    assert_eq!((again["checked"].as_u64(), again["reused"].as_u64()), (Some(0), Some(1)), "same policy: reused");
+
+    // Pinned to the workflow that signed: verified; to another: refused, and checked again.
+    let pinned = format!("{repository}/.github/workflows/release.yml");
+    let (code, text, index) = archive(&url, out.path(), &["--trusted-root", &root, "--signer-workflow", &pinned]);
+    assert_eq!((code, index["checked"].as_u64()), (0, Some(1)), "{text}");
+    let other = "kyma-project/release-audit/.github/workflows/release-audit.yml";
+    let (code, text, index) = archive(&url, out.path(), &["--trusted-root", &root, "--signer-workflow", other]);
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(index["signer_workflow"], other);
+    let refused = signature(&index);
+    assert!(refused.starts_with("fails: ") && refused.contains(other), "{refused}");
+
+    // A workflow that names no file is a usage error, before anything is listed.
+    let (code, text, _) = archive(&url, out.path(), &["--signer-workflow", "kyma-project"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--signer-workflow") && text.contains("does not name a workflow file"), "{text}");
+}
