@@ -216,3 +216,129 @@ async fn a_key_verify_does_not_read_fails_the_bundle() {
         assert!(out.contains(&format!("{pointer}/{key}")), "the key is named: {out}");
     }
 }
+
+/// What a careful forger does after editing one JSON file of an unzipped bundle: every
+/// record of the file in `manifest.json` gets its new sha256 and size, `manifest.yaml` is
+/// written again from the manifest, and `SHA256SUMS` from the files.
+fn forge_json(dir: &Path, rel: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    fn fix(v: &mut serde_json::Value, rel: &str, bytes: &[u8]) {
+        use sha2::Digest as _;
+        match v {
+            serde_json::Value::Object(m) => {
+                if m.get("path").and_then(serde_json::Value::as_str) == Some(rel) {
+                    m.insert("sha256".into(), hex::encode(sha2::Sha256::digest(bytes)).into());
+                    m.insert("size".into(), (bytes.len() as u64).into());
+                }
+                m.values_mut().for_each(|c| fix(c, rel, bytes));
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|c| fix(c, rel, bytes)),
+            _ => {}
+        }
+    }
+    let path = dir.join(rel);
+    let mut value: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut value);
+    let bytes = serde_json::to_vec_pretty(&value).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    let manifest_path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    if rel != "manifest.json" {
+        fix(&mut manifest, rel, &bytes);
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    let parsed: release_audit::bundle::manifest::Manifest = serde_json::from_value(manifest).unwrap();
+    std::fs::write(dir.join("manifest.yaml"), serde_norway::to_string(&parsed).unwrap()).unwrap();
+    let sums = Command::new("bash")
+        .arg("-c")
+        .arg("find . -type f ! -name SHA256SUMS | sed 's|^./||' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS")
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(sums.success());
+}
+
+/// `release-audit verify <dir>`: the exit code and what it printed.
+fn verify(dir: &Path) -> (i32, String) {
+    let out = Command::new(crate::binary()).arg("verify").arg(dir).output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Round two of the unread-key rule: the image pair file (`images/<name>.json`, the
+/// explanation included) and the test job's image record among the report files are
+/// read by `verify` too, so a key added to either is a claim nothing checks. An image
+/// record is the test job's (schema/image-record-v1.schema.json allows no other key):
+/// the audit refuses one with an unknown key as it refuses any unreadable record.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_verify_does_not_read_in_an_image_file_fails_the_bundle() {
+    let host = crate::image_support::served::registry();
+    let record = crate::image_record(&format!("{host}/dev/app:1"), &host);
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    let report = release_audit_test_support::zip_bytes(&[
+        ("junit.xml", br#"<testsuite name="e2e" tests="1"><testcase name="a"/></testsuite>"#.as_slice()),
+        ("image-record.json", &record),
+    ]);
+    let mut step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+    step.input("tested-image", &format!("{host}/dev/app:1"))
+        .input("release-image", &format!("{host}/prod/app:1.0.0"))
+        .input("insecure-registries", &host);
+    let result = step.run(&crate::binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let original = step.resolve(&result.outputs["bundle-path"]).with_extension("");
+    assert_eq!(verify(&original).0, 0, "the intact bundle holds: {}", verify(&original).1);
+    let mut files = Vec::new();
+    for e in walkdir(&original) {
+        files.push(e);
+    }
+    let pair = files.iter().find(|f| f.starts_with("images/") && f.matches('/').count() == 1).expect("a pair file");
+    let image_record = files.iter().find(|f| f.ends_with("image-record.json")).expect("the image record");
+    for (rel, pointer, key) in [
+        (pair.as_str(), "", "security_review"),
+        (pair.as_str(), "/explanation", "waived_by"),
+        (pair.as_str(), "/released", "signed_off"),
+        (image_record.as_str(), "", "verified_by"),
+        (image_record.as_str(), "/job", "approved"),
+    ] {
+        let dir = step.path(&format!("forged-{key}")).join("audit-bundle-9.9.9");
+        release_audit_test_support::copy_dir(&original, &dir);
+        forge_json(&dir, rel, |v| {
+            v.pointer_mut(pointer).unwrap().as_object_mut().unwrap().insert(key.into(), "approved by security".into());
+        });
+        let (code, out) = verify(&dir);
+        assert_eq!(code, 1, "{rel}{pointer}/{key}: {out}");
+        assert!(out.contains(&format!("{pointer}/{key}")), "{rel}: the key is named: {out}");
+    }
+    // The audit itself: a test job's record with a key the schema does not have is a
+    // record problem, which fails the pair.
+    let mut extra: serde_json::Value = serde_json::from_slice(&record).unwrap();
+    extra["approved"] = true.into();
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    let report = release_audit_test_support::zip_bytes(&[
+        ("junit.xml", br#"<testsuite name="e2e" tests="1"><testcase name="a"/></testsuite>"#.as_slice()),
+        ("image-record.json", &serde_json::to_vec(&extra).unwrap()),
+    ]);
+    let mut step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+    step.input("tested-image", &format!("{host}/dev/app:1"))
+        .input("release-image", &format!("{host}/prod/app:1.0.0"))
+        .input("insecure-registries", &host);
+    let result = step.run(&crate::binary(), &[]).await;
+    assert_eq!(result.code, 1, "an image record with an unknown key is refused: {}", result.stderr);
+    assert!(result.summary.contains("/approved"), "the key is named: {}", result.summary);
+}
+
+/// Every file below `root`, bundle-relative and sorted.
+fn walkdir(root: &Path) -> Vec<String> {
+    fn below(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                below(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    below(root, root, &mut out);
+    out.sort();
+    out
+}
