@@ -342,3 +342,35 @@ fn walkdir(root: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// One rule for declared totals: a Ginkgo JSON suite whose `PreRunStats.TotalSpecs` is
+/// not the number of its spec reports (a failed spec's report dropped, `SuiteSucceeded`
+/// left true) is a suite problem that fails the category, as a JUnit suite whose
+/// `tests=` disagrees is; only a suite that failed already explains it.
+#[test]
+fn a_ginkgo_suite_declaring_more_specs_than_it_reports_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |text: &str, state: &str| {
+        format!(
+            r#"{{"ContainerHierarchyTexts": ["Pods"], "LeafNodeType": "It", "LeafNodeText": "{text}", "State": "{state}", "NumAttempts": 1, "MaxFlakeAttempts": 1, "MaxMustPassRepeatedly": 1, "Failure": {{}}}}"#
+        )
+    };
+    let suite = |succeeded: bool, total: u32, specs: &[String]| {
+        format!(
+            r#"[{{"SuitePath": "/src/e2e", "SuiteDescription": "E2E", "SuiteSucceeded": {succeeded}, "PreRunStats": {{"TotalSpecs": {total}, "SpecsThatWillRun": {total}}}, "RunTime": 1000000000, "SpecReports": [{}]}}]"#,
+            specs.join(",")
+        )
+    };
+    let dropped = write(dir.path(), "dropped.json", &suite(true, 2, &[spec("start", "passed")]));
+    let (code, json) = reports_json(&[&dropped]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["totals"]["suite_problems"], 1, "{json}");
+    assert!(json["files"][0]["suite_problems"][0]["message"].as_str().unwrap().contains("declares 2 specs"), "{json}");
+    // The honest report of the same run still passes; a failed suite only notes it.
+    let whole = write(dir.path(), "whole.json", &suite(true, 2, &[spec("start", "passed"), spec("stop", "passed")]));
+    let (code, json) = reports_json(&[&whole]);
+    assert_eq!((code, json["totals"]["suite_problems"].as_u64().unwrap_or(0)), (0, 0), "{json}");
+    let failed = write(dir.path(), "failed.json", &suite(false, 2, &[spec("start", "failed")]));
+    let (code, json) = reports_json(&[&failed]);
+    assert_eq!((code, json["totals"]["suite_problems"].as_u64().unwrap_or(0)), (1, 0), "{json}");
+}
