@@ -374,3 +374,40 @@ fn a_ginkgo_suite_declaring_more_specs_than_it_reports_fails() {
     let (code, json) = reports_json(&[&failed]);
     assert_eq!((code, json["totals"]["suite_problems"].as_u64().unwrap_or(0)), (1, 0), "{json}");
 }
+
+/// Whether `text` holds an @mention GitHub would notify (its mention finder: an `@` at
+/// the start or after a non-word character, then a letter or digit; not in code spans,
+/// which GitHub leaves alone).
+fn mentions(text: &str) -> Vec<String> {
+    let outside_code: String = text.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+    let chars: Vec<char> = outside_code.chars().collect();
+    (0..chars.len())
+        .filter(|&i| {
+            chars[i] == '@'
+                && (i == 0 || !(chars[i - 1].is_ascii_alphanumeric() || chars[i - 1] == '_'))
+                && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric)
+        })
+        .map(|i| chars[i..(i + 20).min(chars.len())].iter().collect())
+        .collect()
+}
+
+/// A report's test names and messages reach `summary.md` (and the job summary, which
+/// people paste into issues and pull requests): an `@alice` or `@org/security-team` in
+/// them would notify whoever it names there. They are made inert by the one Markdown
+/// escaping path, in the job summary and the bundle's `summary.md` alike; an address
+/// stays as written.
+#[tokio::test(flavor = "multi_thread")]
+async fn mentions_in_a_report_do_not_notify_anyone_from_the_summary() {
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    let junit = r#"<testsuite name="@kyma-project/security" tests="2" failures="1"><testcase classname="@alice" name="@bob pings @kyma-project/owners"><failure message="cc @charlie (ops@example.com)">@dave</failure></testcase><testcase classname="c" name="ok"/></testsuite>"#;
+    let report = release_audit_test_support::zip_bytes(&[("junit.xml", junit.as_bytes())]);
+    let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+    let result = step.run(&crate::binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let bundled = String::from_utf8(step.bundle_file(&result, "summary.md")).unwrap();
+    for (what, text) in [("the job summary", &result.summary), ("summary.md", &bundled)] {
+        assert!(text.contains("bob pings"), "{what} shows the failed test: {text}");
+        assert_eq!(mentions(text), Vec::<String>::new(), "{what} mentions someone: {text}");
+        assert!(text.contains("ops@example.com"), "{what} keeps an address as written: {text}");
+    }
+}
