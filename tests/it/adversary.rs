@@ -411,3 +411,117 @@ async fn mentions_in_a_report_do_not_notify_anyone_from_the_summary() {
         assert!(text.contains("ops@example.com"), "{what} keeps an address as written: {text}");
     }
 }
+
+/// The first place `needle` occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A zip holding the one stored file `name`: its bytes up to its central directory (the
+/// local entry alone, which a streaming reader extracts).
+fn local_entry(name: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file(name, options).unwrap();
+    zip.write_all(data).unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    let central = find(&bytes, b"PK\x01\x02").unwrap();
+    bytes[..central].to_vec()
+}
+
+/// A bundle zip must read one way (issue 18): to `verify` (and so to `attach` and
+/// `archive`), which follows the central directory, and to an auditor's tool, which may
+/// follow the local headers from the start (a streaming unzip) or unzip onto a disk that
+/// folds names. Every zip below is the real bundle with one trick; each is refused with
+/// a reason naming the entry, where before the first four verified as holding.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_zip_that_reads_two_ways_is_refused() {
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    let report = release_audit_test_support::zip_bytes(&[(
+        "junit.xml",
+        br#"<testsuite name="e2e" tests="1"><testcase name="a"/></testsuite>"#.as_slice(),
+    )]);
+    let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+    let result = step.run(&crate::binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let zip_path = step.resolve(&result.outputs["bundle-path"]);
+    let original = std::fs::read(&zip_path).unwrap();
+    let verify_zip = |name: &str, bytes: &[u8]| {
+        let dir = step.path(&format!("tricks-{name}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit-bundle-9.9.9.zip");
+        std::fs::write(&path, bytes).unwrap();
+        let out = Command::new(crate::binary()).arg("verify").arg(&path).output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.code().unwrap(), said)
+    };
+    assert_eq!(verify_zip("none", &original).0, 0, "the bundle as written holds");
+    let summary = b"audit-bundle-9.9.9/summary.md";
+    let local = find(&original, summary).unwrap();
+    assert_eq!(&original[local - 30..local - 26], b"PK\x03\x04", "the first name is the local header's");
+    let failing =
+        br#"<testsuite name="e2e" tests="1" failures="1"><testcase name="a"><failure/></testcase></testsuite>"#;
+    let mut tricks: Vec<(&str, Vec<u8>, &str)> = Vec::new();
+    // The local header names another file than the central directory.
+    let mut renamed = original.clone();
+    renamed[local + summary.len() - 1] = b'x';
+    tricks.push(("local-name", renamed, "summary.md"));
+    // The local header's CRC is not the central directory's.
+    let mut crc = original.clone();
+    crc[local - 30 + 14] ^= 0xFF;
+    tricks.push(("local-crc", crc, "summary.md"));
+    // A prepended local entry: a streaming reader extracts a report the audit never read.
+    let mut stub = local_entry("audit-bundle-9.9.9/reports/e2e/pr-e2e-report/junit.xml", failing);
+    stub.extend_from_slice(&original);
+    tricks.push(("prepended", stub, "before its first entry"));
+    // Bytes after the end record.
+    let mut appended = original.clone();
+    appended.extend_from_slice(&local_entry("audit-bundle-9.9.9/NOTE.md", b"approved by security"));
+    tricks.push(("appended", appended, "after its end record"));
+    let mut held = Vec::new();
+    for (name, bytes, reason) in &tricks {
+        let (code, said) = verify_zip(name, bytes);
+        if code == 0 || !said.contains(reason) || !said.contains("read one way") {
+            held.push(format!("{name} (exit {code}): {said}"));
+        }
+    }
+    assert!(held.is_empty(), "not refused with a reason naming the entry or place:\n{}", held.join("\n"));
+}
+
+/// Names that are one file on an auditor's disk are one name: two entries that differ
+/// only in Unicode normalisation (macOS stores `é` decomposed), or by a trailing dot
+/// (Windows drops it), would let a passing report hide a failing one there. The artifact
+/// is refused, naming both entries, as two entries differing in case are (the run
+/// ends with the error); a directory entry that holds data (some tools write it as a
+/// file) is refused too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_artifact_whose_names_are_one_file_elsewhere_is_refused() {
+    let passing = br#"<testsuite name="e2e" tests="1"><testcase name="a"/></testsuite>"#.as_slice();
+    let failing =
+        br#"<testsuite name="e2e" tests="1" failures="1"><testcase name="a"><failure/></testcase></testsuite>"#
+            .as_slice();
+    for (names, reason) in [
+        (["caf\u{e9}.xml", "cafe\u{301}.xml"], "name the same file"),
+        (["junit.xml", "junit.xml."], "name the same file"),
+    ] {
+        let fake = release_audit_test_support::FakeGitHub::start().await;
+        let report = release_audit_test_support::zip_bytes(&[(names[0], passing), (names[1], failing)]);
+        let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+        let result = step.run(&crate::binary(), &[]).await;
+        assert_eq!(result.code, 3, "{names:?}: {}", result.everything());
+        assert!(result.everything().contains(reason), "{names:?}: {}", result.everything());
+    }
+    let mut directory = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    directory.start_file("junit.xml", options).unwrap();
+    std::io::Write::write_all(&mut directory, passing).unwrap();
+    directory.start_file("failed.xml/", options).unwrap();
+    std::io::Write::write_all(&mut directory, failing).unwrap();
+    let report = directory.finish().unwrap().into_inner();
+    let fake = release_audit_test_support::FakeGitHub::start().await;
+    let step = release_audit_test_support::step::e2e_audit_step(&fake, "9.9.9", &report).await;
+    let result = step.run(&crate::binary(), &[]).await;
+    assert_eq!(result.code, 3, "{}", result.everything());
+    assert!(result.everything().contains("directory entry that holds data"), "{}", result.everything());
+}
