@@ -10,6 +10,11 @@
 /// very start (`#`, `>`, `-`, `+`, `*`, `=`, `1.`). Line breaks become spaces, so the
 /// text cannot start a new block (`## ✅ Release audit passed`). Emphasis (`*`, `_`)
 /// inside the text stays: it can only change how the text itself looks.
+///
+/// An @mention (`@alice`, `@org/team`) gets a zero-width space after its `@`: GitHub
+/// notifies whoever a Markdown text mentions once it is pasted into an issue, a pull
+/// request or a release (a backslash does not stop it: GitHub finds mentions in the
+/// rendered text). It reads the same; an address (`a@b.c`) is left as it is.
 pub fn md_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
     let mut chars = s.chars().peekable();
@@ -31,6 +36,9 @@ pub fn md_escape(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
+            '@' if !is_word(prev[2]) && chars.peek().is_some_and(char::is_ascii_alphanumeric) => {
+                out.push_str(MENTION_BREAK)
+            }
             ':' if chars.peek() == Some(&'/') => out.push_str("\\:"),
             '.' if prev.iter().all(|p| p.eq_ignore_ascii_case(&'w')) => out.push_str("\\."),
             c => out.push(c),
@@ -39,6 +47,14 @@ pub fn md_escape(s: &str) -> String {
         prev = [prev[1], prev[2], c];
     }
     out
+}
+
+/// What an @mention's `@` becomes: followed by a zero-width space, no mention.
+pub const MENTION_BREAK: &str = "@\u{200B}";
+
+/// A character GitHub's mention finder counts as part of a word before the `@`.
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
 }
 
 /// Whether `out` so far is only digits (after blanks): a `.` or `)` next would make an
@@ -63,4 +79,23 @@ pub fn md_code(s: &str, in_table: bool) -> String {
         }
     }
     if out.trim().is_empty() { format!("'{out}'") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md_escape;
+
+    #[test]
+    fn mentions_are_broken_and_addresses_kept() {
+        for (text, escaped) in [
+            ("cc @alice", "cc @\u{200B}alice"),
+            ("@org/security-team", "@\u{200B}org/security-team"),
+            ("(@bob)", "(@\u{200B}bob)"),
+            ("ops@example.com", "ops@example.com"),
+            ("a_@b", "a_@b"),
+            ("@ alone", "@ alone"),
+        ] {
+            assert_eq!(md_escape(text), escaped, "{text}");
+        }
+    }
 }

@@ -10,6 +10,7 @@
 //! [`crate::verify`]; `bundle::html` and `bundle::verify` are kept as paths to them.
 
 pub mod dir;
+pub mod exact;
 pub mod manifest;
 pub mod records;
 pub mod statement_files;

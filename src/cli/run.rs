@@ -39,12 +39,12 @@ pub async fn run(config: &Config, net: &Net, commands: &Commands) -> Result<Outc
     for secret in config.secrets() {
         commands.add_mask(secret.expose());
     }
-    let clients = Clients::new(config, net);
+    let deadline = Deadline::after(config);
+    let clients = Clients::new(config, net, &deadline);
     let mut dir = BundleDir::create(&config.bundle_dir, config.bundle_name.as_str())?;
-    let deadline = Deadline::after(config.timeout);
     // The release is the tag: every stage below reads the commit settled here.
     let settled = deadline
-        .bound("looking up the release tag", super::source::settle_release_commit(config, &clients.net))
+        .bound("looking up the release tag", super::source::settle_release_commit(config, clients.rest.as_ref()))
         .await?;
     let config = &settled;
 
@@ -100,10 +100,15 @@ struct Clients {
 }
 
 impl Clients {
-    fn new(config: &Config, net: &Net) -> Self {
+    /// Every REST request the evidence stages make is bounded by the audit's deadline,
+    /// so a stalled API ends the run with an error naming its host (uploads do not use
+    /// this client: a large asset may rightly take longer than one request's limit).
+    fn new(config: &Config, net: &Net, deadline: &Deadline) -> Self {
         let artifacts = config.results.as_ref().map(|r| ArtifactService::new(net, r));
         let rest = match (&config.github_token, &config.repository) {
-            (Some(token), Some(repository)) => Some(Rest::new(net, &config.runner.api_url, repository, token.clone())),
+            (Some(token), Some(repository)) => Some(
+                Rest::new(net, &config.runner.api_url, repository, token.clone()).bounded_by(deadline.at.into_std()),
+            ),
             _ => None,
         };
         Clients { net: net.clone(), artifacts, rest }
@@ -356,11 +361,25 @@ async fn publish_beyond_the_run(
 struct Deadline {
     at: tokio::time::Instant,
     timeout: std::time::Duration,
+    /// The GitHub services the run talks to (the API, the artifact service), named when
+    /// a stage runs out of time without a request of its own saying which one stalled.
+    hosts: String,
 }
 
 impl Deadline {
-    fn after(timeout: std::time::Duration) -> Self {
-        Deadline { at: tokio::time::Instant::now() + timeout, timeout }
+    fn after(config: &Config) -> Self {
+        let host = |url: &str| {
+            reqwest::Url::parse(url).ok().and_then(|u| {
+                let host = u.host_str()?.to_string();
+                Some(u.port().map_or(host.clone(), |p| format!("{host}:{p}")))
+            })
+        };
+        let mut hosts: Vec<String> = std::iter::once(host(&config.runner.api_url))
+            .chain(config.results.iter().map(|r| host(&r.base_url)))
+            .flatten()
+            .collect();
+        hosts.dedup();
+        Deadline { at: tokio::time::Instant::now() + config.timeout, timeout: config.timeout, hosts: hosts.join(", ") }
     }
 
     /// Runs `work` to the deadline, plus a grace of a second: a stage whose requests
@@ -371,7 +390,11 @@ impl Deadline {
             Ok(result) => result,
             Err(_) => Err(Error::service(
                 "release-audit",
-                format!("{what} did not finish within the audit's `timeout` of {} s", self.timeout.as_secs()),
+                format!(
+                    "{what} did not finish within the audit's `timeout` of {} s (waiting on {})",
+                    self.timeout.as_secs(),
+                    self.hosts
+                ),
                 "raise `timeout`, or find the slow service in the log above (every transfer logs its progress and host)",
             )),
         }

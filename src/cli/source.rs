@@ -13,18 +13,17 @@ use crate::error::Result;
 use crate::github::rest::Rest;
 
 /// `config` with the released commit settled (see the module doc).
-pub async fn settle_release_commit(config: &Config, net: &crate::http::Net) -> Result<Config> {
+pub async fn settle_release_commit(config: &Config, rest: Option<&Rest>) -> Result<Config> {
     if config.commit_source == CommitSource::Input || config.release_tags.is_empty() {
         return Ok(config.clone());
     }
-    let (Some(token), Some(repository)) = (&config.github_token, &config.repository) else {
+    let Some(rest) = rest else {
         log::warn!(
             "the release tag was not looked up (no github-token): the released commit is the one the runner named"
         );
         return Ok(config.clone());
     };
-    let rest = Rest::new(net, &config.runner.api_url, repository, token.clone());
-    match crate::github::tags::release_commit(&rest, &config.release_tags).await? {
+    match crate::github::tags::release_commit(rest, &config.release_tags).await? {
         Some(tagged) => {
             log::info!(
                 "released commit {} from the tag {}{}",

@@ -346,12 +346,13 @@ fn sources_and_notes(tests: &TestEvidence) -> Option<Section> {
 }
 
 /// Text from GitHub (titles, reasons, notes) made inert outside code spans: no table
-/// break-out, no markup, no @mentions, #references or autolinks.
+/// break-out, no markup, no @mentions or autolinks ([`md_escape`]), and no #references
+/// (a commit title's `#12` would add a cross-reference to that timeline).
 fn md_inert(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in md_escape(s).chars() {
         out.push(c);
-        if c == '@' || c == '#' {
+        if c == '#' {
             out.push('\u{200B}');
         }
     }

@@ -120,6 +120,10 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("images/*.json", "/tested/manifests/*/header_digest"),
     ("images/*.json", "/released/manifests/*/header_digest"),
     ("reports/*/image-record*.json", "/recorded_at"),
+    // Why a pair that is not identical differs, as the audit found it comparing what the
+    // bundle does not keep (configs, layers): shown, not judged. An identical pair's must
+    // be empty, which is checked.
+    ("images/*.json", "/explanation"),
     // Which build run and job logged the build report, as the Actions API listed them:
     // the log itself is kept and hashed, the report read from it again, and its digest
     // checked against every pair; the names and ids of the run are not in the log.

@@ -40,6 +40,7 @@ mod changes_openapi;
 mod collect_no_false_pass;
 mod collect_reports;
 mod container;
+mod deadline;
 mod fail_on_flaky;
 mod fuzz_corpus_replay;
 mod hostile_images;

@@ -238,6 +238,11 @@ impl ImageRecord {
         }
         let record: ImageRecord = serde_json::from_slice(bytes)
             .map_err(|e| Error::evidence(what, format!("is not a valid image record: {e}"), hint))?;
+        // A key the schema does not have is a claim nothing reads (and `verify` reads the
+        // record again): refused, named by its JSON pointer.
+        if let Some(extra) = crate::bundle::exact::unread_value(bytes, &record) {
+            return Err(Error::evidence(what, format!("says something an image record does not hold: {extra}"), hint));
+        }
         if record.images.len() > MAX_RECORD_IMAGES {
             return Err(Error::evidence(
                 what,

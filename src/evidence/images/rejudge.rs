@@ -16,13 +16,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::record::{self, ImageRecord, RecordCheck};
 use super::resolve::{DigestRecord, ManifestRecord, plan_children};
 use super::settings::DigestPolicy;
 use super::verdict::{self, Grounds, Proof, Verdict};
 use super::{ImageEvidence, PairEvidence, RefDigests};
+use crate::bundle::exact::unread_value;
 use crate::registry::manifest::{self, Kind};
 use crate::registry::reference::{Digest, ImageRef};
 
@@ -52,8 +53,9 @@ pub struct Rejudged {
     pub passed: bool,
 }
 
-/// `images/<name>.json` as written by [`ImageEvidence::write_into`].
-#[derive(Deserialize)]
+/// `images/<name>.json` as written by [`ImageEvidence::write_into`], every key of it:
+/// the file must say nothing beyond what is read here ([`unread_value`]).
+#[derive(Serialize, Deserialize)]
 struct PairFile {
     name: String,
     policy: DigestPolicy,
@@ -71,6 +73,10 @@ struct PairFile {
     recorded: Vec<RecordCheck>,
     #[serde(default)]
     recorded_left_out: usize,
+    /// Why the two differ, as the audit found it (shown, not judged: what it compared is
+    /// not in the bundle); empty for an identical pair.
+    #[serde(default)]
+    explanation: super::Explanation,
 }
 
 struct Checker<'a, R> {
@@ -228,10 +234,8 @@ pub fn rejudge(
 ) -> Result<Rejudged, Vec<Discrepancy>> {
     let mut c = Checker { pair: &pair.name, read, found: Vec::new() };
     let path = format!("images/{}.json", pair.name);
-    let file: PairFile = match (c.read)(&path)
-        .filter(|b| b.len() <= MAX_PAIR_FILE_BYTES)
-        .map(|b| serde_json::from_slice(&b))
-    {
+    let bytes = (c.read)(&path).filter(|b| b.len() <= MAX_PAIR_FILE_BYTES);
+    let file: PairFile = match bytes.as_deref().map(serde_json::from_slice) {
         Some(Ok(file)) => file,
         Some(Err(e)) => {
             return Err(vec![Discrepancy { pair: pair.name.clone(), what: format!("{path} is not a pair file: {e}") }]);
@@ -240,6 +244,14 @@ pub fn rejudge(
             return Err(vec![Discrepancy { pair: pair.name.clone(), what: format!("{path} is missing or too large") }]);
         }
     };
+    if let Some(extra) = bytes.as_deref().and_then(|b| unread_value(b, &file)) {
+        c.say(format!("{path} says something a pair file does not hold (nothing checks it): {extra}"));
+    }
+    if verdict::judge(file.tested.as_ref(), file.released.as_ref(), file.expected_digest.as_ref()) == Verdict::Identical
+        && file.explanation != super::Explanation::default()
+    {
+        c.say(format!("{path} explains why two identical images differ"));
+    }
     check_file_against_manifest(&mut c, &file, images, pair);
     for (side, r) in [("tested", &file.tested), ("released", &file.released)] {
         if let Some(r) = r {
@@ -341,19 +353,22 @@ fn recheck_records<R: Fn(&str) -> Option<Vec<u8>>>(
     record_paths: &[&str],
 ) -> record::PairChecks {
     let mut records = Vec::new();
-    let mut unreadable = 0;
+    let mut unreadable: Vec<String> = Vec::new();
     for path in record_paths.iter().filter(|p| record::is_record_file(p)) {
-        let parsed = (c.read)(path)
-            .filter(|b| b.len() as u64 <= record::MAX_RECORD_BYTES)
-            .and_then(|b| ImageRecord::parse(&b, path).ok());
+        let parsed = match (c.read)(path).filter(|b| b.len() as u64 <= record::MAX_RECORD_BYTES) {
+            Some(bytes) => ImageRecord::parse(&bytes, path).map_err(|e| e.to_string()),
+            None => Err(format!("{path} is missing or too large")),
+        };
         match parsed {
-            Some(r) => records.push(r),
-            None => unreadable += 1,
+            Ok(r) => records.push(r),
+            Err(why) => unreadable.push(why),
         }
     }
-    if unreadable > images.record_problems.len() {
+    if unreadable.len() > images.record_problems.len() {
         c.say(format!(
-            "{unreadable} image record(s) in the bundle cannot be read, but the audit names {} record problem(s)",
+            "{} image record(s) in the bundle cannot be read ({}), but the audit names {} record problem(s)",
+            unreadable.len(),
+            shown(&unreadable[0]).trim_matches('"'),
             images.record_problems.len()
         ));
     }

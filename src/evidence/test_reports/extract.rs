@@ -12,8 +12,13 @@
 //! or followed; each is hashed while it is written. On any error everything written so
 //! far is removed again: an archive is extracted whole or not at all.
 //!
-//! Two entries with one name (exactly, or equal ignoring case, as a case-insensitive
-//! disk or an auditor's unzip on macOS/Windows would see them) make the archive
+//! An archive must read one way: from its local headers (a streaming unzip) as from its
+//! central directory (this reader, `unzip`), with no byte only one of them reaches — no
+//! prepended stub, no appended data, no hidden entry ([`super::zip_layout`]). The bundle
+//! zip `verify` reads is extracted here too.
+//!
+//! Two entries with one name (exactly, or equal ignoring case, Unicode normalisation or
+//! trailing dots, as a disk or an auditor's unzip on macOS/Windows would see them) make the archive
 //! unreadable: one of them would hide the other, and the hidden one may be the failing
 //! report. The entry limit counts raw central-directory entries, duplicates included.
 //! Expansion is bounded per entry, per archive (bytes and overall ratio to the archive's
@@ -144,6 +149,17 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
         ));
     }
     refuse_case_collisions(&archive, what)?;
+    super::zip_layout::check(zip, archive_len, &mut archive).map_err(|a| {
+        let at = a.entry.map(|e| format!(", entry `{}`", e.escape_debug())).unwrap_or_default();
+        Error::evidence(
+            format!("artifact `{what}`{at}"),
+            format!(
+                "{}; refused: a zip must read one way, from its local headers as from its central directory",
+                a.reason
+            ),
+            HINT_UNSAFE,
+        )
+    })?;
     let created_dest = prepare_destination(dest)?;
     let mut extraction =
         Extraction { dest, what, limits, archive_len, total: 0, created: Vec::new(), files: Vec::new() };
@@ -165,18 +181,21 @@ pub fn extract_zip(zip: &Path, dest: &Path, limits: &Limits, what: &str) -> Resu
     }
 }
 
-/// Refuses two file entries whose names are equal ignoring case (after `./` and the
-/// like are normalised): on a case-insensitive disk the second would overwrite the first.
+/// Refuses two file entries whose names are one file on some disk an auditor unzips to
+/// (after `./` and the like are normalised): equal ignoring case (macOS, Windows), in
+/// Unicode normalisation form C (macOS stores `é` decomposed, so `café.xml` written
+/// composed and decomposed is one file), or ignoring trailing dots and spaces of a
+/// component (Windows drops them). The second would overwrite the first.
 fn refuse_case_collisions(archive: &zip::ZipArchive<File>, what: &str) -> Result<()> {
     let mut seen = std::collections::HashMap::new();
     for raw in archive.file_names_raw() {
         let name = String::from_utf8_lossy(raw);
         let Some(clean) = safe_relative_path(name.trim_end_matches('/')) else { continue }; // refused per entry later
-        if let Some(first) = seen.insert(clean.to_lowercase(), name.to_string()) {
+        if let Some(first) = seen.insert(one_file_key(&clean), name.to_string()) {
             return Err(Error::evidence(
                 format!("artifact `{what}`"),
                 format!(
-                    "is unreadable: entries `{}` and `{}` name the same file (ignoring case), so one would hide the other",
+                    "is unreadable: entries `{}` and `{}` name the same file on macOS or Windows (ignoring case, Unicode normalisation or trailing dots), so one would hide the other",
                     first.escape_debug(),
                     name.escape_debug()
                 ),
@@ -185,6 +204,13 @@ fn refuse_case_collisions(archive: &zip::ZipArchive<File>, what: &str) -> Result
         }
     }
     Ok(())
+}
+
+/// The name every disk gives `path` (see [`refuse_case_collisions`]).
+fn one_file_key(path: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = path.nfc().collect::<String>().to_lowercase();
+    folded.split('/').map(|part| part.trim_end_matches(['.', ' '])).collect::<Vec<_>>().join("/")
 }
 
 /// Creates `dest` or checks that it is an empty directory. Returns true if created.
@@ -250,6 +276,10 @@ impl Extraction<'_> {
             ));
         }
         if entry.is_dir() {
+            // Some tools write a directory entry's data into a file of that name.
+            if entry.size() != 0 {
+                return Err(self.refuse(&name, "is a directory entry that holds data", HINT_UNSAFE));
+            }
             return self.make_dirs(&name, &rel);
         }
         if !matches!(file_type, None | Some(0) | Some(0o100_000)) {
@@ -555,7 +585,7 @@ mod tests {
     #[test]
     fn names_equal_ignoring_case_are_refused() {
         let (message, left) = refused(&[("reports/a.xml", b"1"), ("Reports/A.XML", b"2")], &Limits::default());
-        assert!(message.contains("name the same file (ignoring case)"), "{message}");
+        assert!(message.contains("name the same file on macOS or Windows"), "{message}");
         assert!(left.is_empty(), "{left:?}");
     }
 

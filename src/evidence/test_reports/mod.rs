@@ -17,6 +17,7 @@ pub mod collect;
 pub mod extract;
 pub mod files;
 pub mod jobs;
+pub mod zip_layout;
 
 use jobs::JobTie;
 pub mod parse;

@@ -119,6 +119,8 @@ struct SuiteSummary {
     total_specs: Option<u64>,
     specs: u64,
     failures: u64,
+    /// Failed suite nodes (`BeforeSuite`, `AfterSuite`, …): they fail the suite already.
+    node_failures: u64,
 }
 
 struct SuiteSeed<'r>(&'r mut Report);
@@ -317,6 +319,7 @@ impl Report {
         if !is_spec {
             if matches!(outcome, Outcome::Failed | Outcome::Errored) {
                 suite.failures += 1;
+                suite.node_failures += 1;
                 let state = &spec.state;
                 let node = &spec.leaf_type;
                 self.collector.suite_problem(&suite.description, || {
@@ -348,13 +351,21 @@ impl Report {
     }
 
     fn close_suite(&mut self, suite: SuiteSummary) {
+        // The declared total is Ginkgo's, not the specs': a suite that declares specs its
+        // reports do not hold (a failed spec's report dropped) is a suite problem, as a
+        // JUnit suite's `tests=` is. Only a suite that failed already (a failed suite
+        // node, or Ginkgo's own `SuiteSucceeded: false`) explains it: noted.
         if let Some(total) = suite.total_specs
             && total != suite.specs
         {
             let (name, specs) = (&suite.description, suite.specs);
-            self.collector.note(|| {
-                format!("suite {name} declares {total} specs (counted {specs}); the spec reports are counted")
-            });
+            let said =
+                || format!("suite {name} declares {total} specs (PreRunStats.TotalSpecs), its reports hold {specs}");
+            if suite.node_failures > 0 || suite.succeeded == Some(false) {
+                self.collector.note(|| format!("{}; the suite failed already", said()));
+            } else {
+                self.collector.suite_problem(name, said);
+            }
         }
         if suite.succeeded == Some(false) && suite.failures == 0 {
             let reasons = if suite.failure_reasons.is_empty() {
