@@ -301,16 +301,21 @@ impl Rest {
         }
     }
 
-    /// Reads a JSON answer (bounded) into `T`.
-    pub async fn json<T: DeserializeOwned>(response: reqwest::Response, what: &str) -> Result<T> {
-        let body = read_bounded(response, MAX_JSON, what).await?;
-        serde_json::from_slice(&body).map_err(|e| {
-            Error::service(what, format!("the answer is not the expected JSON: {e}"), "check `GITHUB_API_URL`")
-        })
+    /// Reads a JSON answer (bounded in size, and in time like the request: a body that
+    /// stalls ends naming the host) into `T`.
+    pub async fn json<T: DeserializeOwned>(&self, response: reqwest::Response, what: &str) -> Result<T> {
+        match self.read_page(response, MAX_JSON, what).await? {
+            Page::Read(value) => Ok(value),
+            Page::TooLarge { limit } => Err(Error::service(
+                what,
+                format!("answer is larger than {limit} bytes"),
+                "this is not an answer the service gives; check `GITHUB_API_URL`",
+            )),
+        }
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<T> {
-        Self::json(self.get(url, what).await?, what).await
+        self.json(self.get(url, what).await?, what).await
     }
 
     /// One run, as raw JSON (kept verbatim in the bundle) and as facts.
@@ -358,7 +363,7 @@ impl Rest {
                     Answer::Done(r) => r,
                     Answer::Refused(r) => return Err(refused(r)),
                 };
-            let mut body: serde_json::Value = Self::json(response, what).await?;
+            let mut body: serde_json::Value = self.json(response, what).await?;
             let total = body.get("total_count").and_then(|t| t.as_u64()).map(|t| t as usize);
             let list = if key.is_empty() {
                 body.take()

@@ -110,7 +110,7 @@ pub async fn tag_commit(rest: &Rest, tag: &str) -> Result<Option<TaggedCommit>> 
 async fn get<T: serde::de::DeserializeOwned>(rest: &Rest, route: &str, what: &str) -> Result<Option<T>> {
     let url = rest.url(route);
     match rest.send(what, |_| std::future::ready(Ok(rest.request(reqwest::Method::GET, &url)))).await? {
-        Answer::Done(response) => Ok(Some(Rest::json(response, what).await?)),
+        Answer::Done(response) => Ok(Some(rest.json(response, what).await?)),
         Answer::Refused(r) if r.status == 404 => Ok(None),
         Answer::Refused(r) => Err(crate::github::rest::read_error(r, what, rest.repository())),
     }

@@ -185,7 +185,7 @@ impl Api<'_> {
         let what = format!("release {tag}");
         let by_tag = self.rest.url(&format!("releases/tags/{}", super::storage::percent_encode(tag, false)));
         if let Some(response) = self.send(reqwest::Method::GET, &by_tag, &what, &[404]).await? {
-            return Rest::json(response, &what).await;
+            return self.rest.json(response, &what).await;
         }
         let releases: Vec<Release> = self.rest.all_pages_or("releases?", "", &what, |r| refusal(r, &what)).await?;
         if let Some(found) = releases.into_iter().find(|r| r.tag_name == tag) {
@@ -265,7 +265,7 @@ impl Api<'_> {
             }
             Answer::Refused(r) => return Err(refusal(r, &what)),
         };
-        let asset: Asset = Rest::json(response, &what).await?;
+        let asset: Asset = self.rest.json(response, &what).await?;
         let expected_digest = format!("sha256:{}", digest.sha256_hex);
         let wrong = if asset.state != "uploaded" {
             Some(format!("its state is `{}`, not `uploaded`", asset.state))
@@ -311,7 +311,7 @@ impl Api<'_> {
             Answer::Done(r) => r,
             Answer::Refused(r) => return Err(refusal(r, &what)),
         };
-        let asset: Asset = Rest::json(response, &what).await?;
+        let asset: Asset = self.rest.json(response, &what).await?;
         if asset.name != name {
             return Err(Error::service(
                 what,

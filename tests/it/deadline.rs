@@ -127,15 +127,10 @@ async fn a_silent_artifact_service_ends_the_tests_stage_at_the_deadline_naming_t
     ends_at_the_deadline_with(Stall::Silent, "the artifact service", &inputs, &token).await;
 }
 
-/// A body that stalls after the headers ends the run in time, but the error does not
-/// name the host: `error: workflow run 800: reading the answer failed: error decoding
-/// response body: … operation timed out`. The fix is in `src/github/rest.rs` (helper
-/// H17's): `Rest::json` is an associated function that does not know the host; the
-/// bounded reads (`get_json`, `read_page`, `run`, `jobs`) should map a body read cut by
-/// the per-request limit or the deadline to `Rest::timed_out`/`deadline_passed`, as
-/// `send` does for the headers.
+/// A body that stalls after the headers ends the run in time, and the error names the
+/// host: the JSON answers of the REST client are read under the same bounds as its
+/// requests (`Rest::json` reads through `read_page`).
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs src/github/rest.rs (H17): a JSON body stalled after the headers is not said with the host"]
 async fn an_api_stalling_after_the_headers_ends_the_run_naming_the_host() {
     ends_at_the_deadline(Stall::AfterHeaders, "the tests stage", &TESTS_STAGE).await;
     ends_at_the_deadline(Stall::AfterHeaders, "the release tag's lookup", &TAG_LOOKUP).await;
