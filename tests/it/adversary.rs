@@ -2,28 +2,10 @@
 //! each one a false pass (or a false "holds") found with the release binary, through the
 //! binary as a user runs it. One test per class of hole; each names the rule it holds.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// Runs `release-audit reports --json` on the files; the exit code and the JSON.
-fn reports_json(files: &[&Path]) -> (i32, serde_json::Value) {
-    let output = Command::new(crate::binary())
-        .arg("reports")
-        .arg("--json")
-        .args(files)
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("the binary runs");
-    let out = String::from_utf8(output.stdout).unwrap();
-    let json = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    (output.status.code().expect("exited"), json)
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use crate::{reports_json, write_file as write};
 
 /// pytest writes a test whose call failed and whose teardown failed too as two test
 /// cases, the second with `<error message="failed on teardown with …">`; that second

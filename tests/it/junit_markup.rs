@@ -2,20 +2,9 @@
 //! runs it: a processing instruction, comment or CDATA section inside test output never
 //! makes the reader lose its place and swallow the failed test case that follows.
 
-use std::process::Command;
-
 fn reports_json(xml: &str) -> (i32, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("junit.xml");
-    std::fs::write(&file, xml).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_release-audit"))
-        .args(["reports", "--json"])
-        .arg(&file)
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("the binary runs");
-    let out = String::from_utf8(output.stdout).unwrap();
-    (output.status.code().expect("exited"), serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")))
+    crate::reports_json(&[&crate::write_file(dir.path(), "junit.xml", xml)])
 }
 
 #[test]

@@ -3,30 +3,11 @@
 //! that disagree with the test cases fail the report.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::{reports_json, write_file as write};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports")
-}
-
-/// Runs `release-audit reports --json` on the files; the exit code and the JSON.
-fn reports_json(files: &[&Path]) -> (i32, serde_json::Value) {
-    let output = Command::new(env!("CARGO_BIN_EXE_release-audit"))
-        .arg("reports")
-        .arg("--json")
-        .args(files)
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .expect("the binary runs");
-    let out = String::from_utf8(output.stdout).unwrap();
-    let json = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    (output.status.code().expect("exited"), json)
-}
-
-fn write(dir: &Path, name: &str, xml: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, xml).unwrap();
-    path
 }
 
 #[test]

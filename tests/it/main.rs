@@ -9,6 +9,28 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_release-audit"))
 }
 
+/// Runs `release-audit reports --json` on the files, as a user does outside Actions:
+/// the exit code and the JSON.
+pub fn reports_json(files: &[&std::path::Path]) -> (i32, serde_json::Value) {
+    let output = std::process::Command::new(binary())
+        .arg("reports")
+        .arg("--json")
+        .args(files)
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("the binary runs");
+    let out = String::from_utf8(output.stdout).unwrap();
+    let json = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    (output.status.code().expect("exited"), json)
+}
+
+/// Writes `text` to `dir/name`; the path.
+pub fn write_file(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// The resolving image record a test job writes for `reference` (`record-image`
 /// against the plain-HTTP registry `host`).
 pub fn image_record(reference: &str, host: &str) -> Vec<u8> {
