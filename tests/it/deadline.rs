@@ -3,8 +3,7 @@
 //! headers and then stalls the body, cannot hold the tests stage, the release tag's
 //! lookup or the change trail past it, and the error names the host that stalled.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -20,26 +19,15 @@ enum Stall {
 /// A TCP server that reads each request's head and then stalls as `how` says, holding
 /// every connection open for two minutes. Its `host:port`.
 fn stalled_api(how: Stall) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let mut stream = stream;
-                if let Stall::AfterHeaders = how {
-                    let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"";
-                    let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.flush());
-                }
-                std::thread::sleep(Duration::from_secs(120));
-            });
-        }
-    });
-    host
+    fn after_headers(mut stream: std::net::TcpStream) {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"";
+        let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.flush());
+        std::thread::sleep(Duration::from_secs(120));
+    }
+    match how {
+        Stall::Silent => crate::stalling_server(|_stream| std::thread::sleep(Duration::from_secs(120))),
+        Stall::AfterHeaders => crate::stalling_server(after_headers),
+    }
 }
 
 /// Runs the audit with `inputs` against a stalled API under a 3 s `timeout`: it must end

@@ -1,38 +1,24 @@
 //! A registry that answers a byte a second cannot hold the run: the audit's `timeout`
 //! bounds every registry request, and the error names the slow host.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::path::Path;
 
 /// Accepts connections and answers each request with headers promising 100 KiB, then
 /// one byte a second, until the client goes away.
 fn slow_registry() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let host = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                    line.clear();
-                }
-                let mut stream = stream;
-                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 102400\r\n\r\n";
-                if stream.write_all(head.as_bytes()).is_err() {
-                    return;
-                }
-                for _ in 0..120 {
-                    if stream.write_all(b" ").and_then(|_| stream.flush()).is_err() {
-                        return;
-                    }
-                    std::thread::sleep(std::time::Duration::from_secs(1));
-                }
-            });
+    crate::stalling_server(|mut stream| {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 102400\r\n\r\n";
+        if stream.write_all(head.as_bytes()).is_err() {
+            return;
         }
-    });
-    host
+        for _ in 0..120 {
+            if stream.write_all(b" ").and_then(|_| stream.flush()).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -31,6 +31,27 @@ pub fn write_file(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A TCP server on loopback that reads each request's head, then hands the connection
+/// to `answer` (on its own thread): for services that stall or trickle. Its `host:port`.
+pub fn stalling_server(answer: fn(std::net::TcpStream)) -> String {
+    use std::io::BufRead;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                answer(stream);
+            });
+        }
+    });
+    host
+}
+
 /// The resolving image record a test job writes for `reference` (`record-image`
 /// against the plain-HTTP registry `host`).
 pub fn image_record(reference: &str, host: &str) -> Vec<u8> {
