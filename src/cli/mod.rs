@@ -85,9 +85,10 @@ pub struct VerifyArgs {
         long = "registry-credentials",
         env = "RELEASE_AUDIT_REGISTRY_CREDENTIALS",
         hide_env_values = true,
-        value_name = "LOGINS"
+        value_name = "LOGINS",
+        value_parser = parse_secret
     )]
-    pub credentials: Option<String>,
+    pub credentials: Option<crate::secret::Secret>,
     #[command(flatten)]
     pub signature: crate::cli::sigstore::SignatureArgs,
     /// (`--online`) Also read back the objects the audit stored: the `storage-url` the
@@ -101,9 +102,10 @@ pub struct VerifyArgs {
         long = "storage-credentials",
         env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
         hide_env_values = true,
-        value_name = "KEYS"
+        value_name = "KEYS",
+        value_parser = parse_secret
     )]
-    pub storage_credentials: Option<String>,
+    pub storage_credentials: Option<crate::secret::Secret>,
     /// (`--storage-url`) Every stored object must be locked write-once (S3 compliance,
     /// GCS Locked) at least until this RFC 3339 date or date-time.
     #[arg(long = "retained-until", value_name = "DATE", requires = "storage_url")]
@@ -128,7 +130,7 @@ pub async fn verify(args: &VerifyArgs, net: &crate::http::Net) -> crate::error::
     if args.online {
         let access = crate::config::images::registry_access(
             "--registry-credentials",
-            args.credentials.as_deref(),
+            args.credentials.as_ref().map(crate::secret::Secret::expose),
             "--insecure-registries",
             &args.insecure,
         )?;
@@ -136,7 +138,7 @@ pub async fn verify(args: &VerifyArgs, net: &crate::http::Net) -> crate::error::
         if let Some(url) = &args.storage_url {
             let (settings, retained_until) = crate::config::storage::for_verify(
                 url,
-                args.storage_credentials.as_deref(),
+                args.storage_credentials.as_ref().map(crate::secret::Secret::expose),
                 args.retained_until.as_deref(),
             )?;
             for secret in settings.secrets() {
@@ -162,4 +164,37 @@ pub async fn verify(args: &VerifyArgs, net: &crate::http::Net) -> crate::error::
         }
     }
     Ok(if v.ok() { 0 } else { crate::error::EXIT_VERDICT_FAILED })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every secret a command line or an action input carries is held as a `Secret`:
+    /// printing the parsed arguments (a debug log, a panic) never shows it.
+    #[test]
+    fn parsed_arguments_never_print_a_secret() {
+        let lines = [
+            vec!["release-audit", "verify", "b.zip", "--online", "--registry-credentials", "ghcr.io=u:S3CRET-1"],
+            vec!["release-audit", "verify", "b.zip", "--online", "--storage-url", "s3://b/p/"],
+            vec![
+                "release-audit",
+                "attach",
+                "--github-token",
+                "S3CRET-3",
+                "--storage-credentials",
+                "access-token=S3CRET-4",
+            ],
+            vec!["release-audit", "archive", "s3://b/p/", "--storage-credentials", "access-token=S3CRET-5"],
+            vec!["release-audit", "digest", "ghcr.io/o/i:1", "--registry-credentials", "ghcr.io=u:S3CRET-6"],
+        ];
+        for mut line in lines {
+            if line[1] == "verify" && line.contains(&"--storage-url") {
+                line.extend(["--storage-credentials", "access-key-id=k\nsecret-access-key=S3CRET-2"]);
+            }
+            let parsed = Cli::try_parse_from(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+            let printed = format!("{parsed:?}");
+            assert!(!printed.contains("S3CRET"), "{printed}");
+        }
+    }
 }

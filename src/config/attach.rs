@@ -45,8 +45,14 @@ pub struct AttachArgs {
     pub overwrite: Option<String>,
     /// Token with `contents: write` on the repository. Prefer the environment variable
     /// over the flag (flags show in process lists); never printed.
-    #[arg(long = "github-token", env = "RELEASE_AUDIT_GITHUB_TOKEN", hide_env_values = true, value_name = "TOKEN")]
-    pub github_token: Option<String>,
+    #[arg(
+        long = "github-token",
+        env = "RELEASE_AUDIT_GITHUB_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = crate::cli::parse_secret
+    )]
+    pub github_token: Option<Secret>,
     /// Sigstore bundles of the bundle zip and of its VSA (the `bundle-path` outputs of
     /// `actions/attest`), one path per line or comma-separated: attached beside the zip
     /// as `<bundle-name>.sigstore.json` and `<bundle-name>.vsa.sigstore.json`. Action
@@ -64,9 +70,10 @@ pub struct AttachArgs {
         long = "storage-credentials",
         env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
         hide_env_values = true,
-        value_name = "LINES"
+        value_name = "LINES",
+        value_parser = crate::cli::parse_secret
     )]
-    pub storage_credentials: Option<String>,
+    pub storage_credentials: Option<Secret>,
     /// Store the Sigstore bundles write-once until this date (RFC 3339), as the audit's
     /// `storage-retain-until`; without it and `--storage-retention-days` they get the
     /// stored zip's own write-once lock, if it has one.
@@ -87,10 +94,10 @@ impl AttachArgs {
         self.release_tag = self.release_tag.or_else(|| input("release-tag"));
         self.repository = self.repository.or_else(|| input("repository"));
         self.overwrite = self.overwrite.or_else(|| input("overwrite"));
-        self.github_token = self.github_token.or_else(|| input("github-token"));
+        self.github_token = self.github_token.or_else(|| input("github-token").map(Secret::new));
         self.sigstore_bundles = self.sigstore_bundles.or_else(|| input("sigstore-bundles"));
         self.storage_url = self.storage_url.or_else(|| input("storage-url"));
-        self.storage_credentials = self.storage_credentials.or_else(|| input("storage-credentials"));
+        self.storage_credentials = self.storage_credentials.or_else(|| input("storage-credentials").map(Secret::new));
         self.storage_retain_until = self.storage_retain_until.or_else(|| input("storage-retain-until"));
         self.storage_retention_days = self.storage_retention_days.or_else(|| input("storage-retention-days"));
         self
@@ -166,14 +173,13 @@ impl AttachSettings {
         };
         let release = match tag {
             Some(tag) => {
-                let token =
-                    args.github_token.as_deref().filter(|t| !t.is_empty()).map(Secret::new).ok_or_else(|| {
-                        Error::input(
-                            "github-token",
-                            "is empty, but attaching to a release needs it",
-                            "pass `github-token: ${{ github.token }}` and give the job `permissions: contents: write`",
-                        )
-                    })?;
+                let token = args.github_token.clone().filter(|t| !t.expose().is_empty()).ok_or_else(|| {
+                    Error::input(
+                        "github-token",
+                        "is empty, but attaching to a release needs it",
+                        "pass `github-token: ${{ github.token }}` and give the job `permissions: contents: write`",
+                    )
+                })?;
                 Some(ReleaseTarget { tag: tag.to_string(), token })
             }
             None => None,
@@ -203,7 +209,7 @@ impl AttachSettings {
 fn storage(args: &AttachArgs) -> Result<Option<StorageSettings>> {
     let raw = super::RawInputs::from_flags([
         ("storage-url", "storage-url", args.storage_url.as_deref()),
-        ("storage-credentials", "storage-credentials", args.storage_credentials.as_deref()),
+        ("storage-credentials", "storage-credentials", args.storage_credentials.as_ref().map(Secret::expose)),
         ("storage-retain-until", "storage-retain-until", args.storage_retain_until.as_deref()),
         ("storage-retention-days", "storage-retention-days", args.storage_retention_days.as_deref()),
     ]);
