@@ -129,6 +129,8 @@ mod tests {
             files: vec![file],
             created_at: None,
             job: None,
+            attempt: None,
+            earlier_attempts: vec![],
         };
         let category = CategoryRecord {
             category: Category::E2e,
