@@ -131,6 +131,7 @@ mod tests {
             job: None,
             attempt: None,
             earlier_attempts: vec![],
+            expired_earlier_attempts: vec![],
         };
         let category = CategoryRecord {
             category: Category::E2e,

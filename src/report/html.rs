@@ -218,7 +218,7 @@ fn problems_and_flaky_html(h: &mut String, c: &CategoryRecord) {
             for t in &x.tests {
                 let _ = write!(
                     h,
-                    "<li><code>{}</code> — failed in {}, not in {} of artifact <code>{}</code></li>",
+                    "<li><code>{}</code> — failed in {}, not in {} (artifact <code>{}</code>)</li>",
                     escape(&t.display_name()),
                     escape(&t.failed_in.join(" and ")),
                     escape(&t.newest),

@@ -328,7 +328,7 @@ fn flaky_across_attempts(tests: &TestEvidence) -> Option<String> {
             let across = across_attempts(a);
             for t in across.tests.iter().take(MAX_LISTED_FAILURES) {
                 s.push_str(&format!(
-                    "- **{}** `{}` — failed in {}, not in {} of artifact `{}`\n",
+                    "- **{}** `{}` — failed in {}, not in {} (artifact `{}`)\n",
                     c.category.title(),
                     md_code(&t.display_name(), false),
                     md_escape(&t.failed_in.join(" and ")),
@@ -338,7 +338,7 @@ fn flaky_across_attempts(tests: &TestEvidence) -> Option<String> {
             }
             if across.unnamed > 0 {
                 s.push_str(&format!(
-                    "- **{}** {} more failure(s) of earlier attempts of artifact `{}` that name no test (unlisted failures, suite problems, unparseable files)\n",
+                    "- **{}** {} more failure(s) of earlier attempts of artifact `{}` that name no test (unlisted failures, suite problems, unparseable files, expired artifacts)\n",
                     c.category.title(),
                     across.unnamed,
                     md_code(&a.name, false)
@@ -514,6 +514,7 @@ mod tests {
             job: None,
             attempt: None,
             earlier_attempts: vec![],
+            expired_earlier_attempts: vec![],
         };
         let category = CategoryRecord {
             category: Category::Unit,

@@ -111,6 +111,9 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/digest"),
     ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/created_at"),
     ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/job"),
+    // Which earlier attempts' artifacts had expired, by id (how many feeds the flaky
+    // count, which is recomputed).
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/expired_earlier_attempts"),
     ("manifest.json", "/evidence/tests/sources/*/workflow"),
     ("manifest.json", "/evidence/tests/sources/*/head_sha"),
     ("manifest.json", "/evidence/tests/sources/*/run_attempt"),

@@ -239,6 +239,7 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                 job: None,
                 attempt: None,
                 earlier_attempts: vec![],
+                expired_earlier_attempts: vec![],
             });
         }
         let (status, totals, duration_seconds, unparseable_files) = judge(&artifacts, false);

@@ -16,7 +16,9 @@
 //! - what an earlier attempt failed without naming a test — failures past the listed
 //!   100 of a file, suite problems, report files that could not be parsed — counts as
 //!   that many more flaky items (the largest such number of any one earlier attempt,
-//!   since the same unnamed failure repeats from attempt to attempt).
+//!   since the same unnamed failure repeats from attempt to attempt);
+//! - an earlier attempt's artifact that had expired cannot be read: it counts as one
+//!   more such item (it may have failed; the newest attempt is still read and counted).
 //!
 //! A test is matched by its suite and name as the reports list them. Everything here is
 //! a pure function of the recorded artifacts, so `verify` re-derives it from the bundle,
@@ -76,7 +78,7 @@ pub fn attempt_label(a: &ArtifactRecord) -> String {
 /// Compares an artifact's earlier attempts with its newest one (the rule in this
 /// module's docs).
 pub fn across_attempts(newest: &ArtifactRecord) -> AcrossAttempts {
-    if newest.earlier_attempts.is_empty() {
+    if newest.earlier_attempts.is_empty() && newest.expired_earlier_attempts.is_empty() {
         return AcrossAttempts::default();
     }
     let failing_now: std::collections::HashSet<(&str, &str)> =
@@ -111,6 +113,7 @@ pub fn across_attempts(newest: &ArtifactRecord) -> AcrossAttempts {
         }
         unnamed = unnamed.max(this_attempt);
     }
+    let unnamed = unnamed + newest.expired_earlier_attempts.len() as u64;
     let newest_label = attempt_label(newest);
     let tests = order
         .into_iter()
@@ -167,6 +170,7 @@ mod tests {
             created_at: None,
             job: None,
             earlier_attempts: vec![],
+            expired_earlier_attempts: vec![],
         }
     }
 
@@ -201,5 +205,7 @@ mod tests {
         newest.earlier_attempts = vec![earlier, broken];
         assert_eq!(across_attempts(&newest), AcrossAttempts { tests: across_attempts(&newest).tests, unnamed: 151 });
         assert_eq!(across_attempts(&newest).count(), 152);
+        newest.expired_earlier_attempts = vec![5];
+        assert_eq!(across_attempts(&newest).unnamed, 152);
     }
 }

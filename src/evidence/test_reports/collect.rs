@@ -342,6 +342,9 @@ struct Fetched {
 struct Plan<'c> {
     categories: Vec<CategoryRecord>,
     downloads: Vec<Job<'c>>,
+    /// Earlier attempts' artifacts that had expired: (category, newest artifact's id,
+    /// the expired one's id).
+    expired_earlier: Vec<(usize, i64, i64)>,
 }
 
 /// Bookkeeping shared by every category while planning: artifacts taken (each once)
@@ -367,6 +370,32 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         .map_err(|e| Error::io(dir.root(), e, "the bundle directory's parent must be writable"))?;
     let fetched = fetch_all(plan.downloads, services, &sources, scratch.path()).await?;
     let mut categories = plan.categories;
+    assemble(&mut categories, fetched, plan.expired_earlier, dir)?;
+    for c in &mut categories {
+        judge_into(c, settings.fail_on_flaky);
+    }
+    if settings.include_run_logs {
+        record_runs(services, &mut sources, dir, scratch.path()).await?;
+    }
+    Ok(TestEvidence {
+        counting: super::COUNTING_CONVENTION,
+        categories,
+        sources: sources.into_iter().map(|s| s.record).collect(),
+        fail_on_test_failures: settings.fail_on_test_failures,
+        fail_on_missing_reports: settings.fail_on_missing_reports,
+        fail_on_flaky: settings.fail_on_flaky,
+    })
+}
+
+/// Puts every fetched artifact into its category's record (the bundle adopts its
+/// files), each earlier attempt's beside its newest, and records the earlier attempts
+/// that had expired.
+fn assemble(
+    categories: &mut [CategoryRecord],
+    fetched: Vec<Fetched>,
+    expired_earlier: Vec<(usize, i64, i64)>,
+    dir: &mut BundleDir,
+) -> Result<()> {
     let mut earlier = Vec::new();
     for f in fetched {
         dir.adopt(f.entries)?;
@@ -387,20 +416,17 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         a.earlier_attempts.push(record);
         a.earlier_attempts.sort_by_key(|e| e.id);
     }
-    for c in &mut categories {
-        judge_into(c, settings.fail_on_flaky);
+    for (category_index, newest, expired) in expired_earlier {
+        let c = &mut categories[category_index];
+        if let Some(a) = c.artifacts.iter_mut().find(|a| a.id == newest) {
+            a.expired_earlier_attempts.push(expired);
+            c.notes.push(format!(
+                "artifact `{}` of an earlier attempt (id {expired}) has expired: its reports cannot be read, and it counts as one flaky item across workflow attempts",
+                a.name
+            ));
+        }
     }
-    if settings.include_run_logs {
-        record_runs(services, &mut sources, dir, scratch.path()).await?;
-    }
-    Ok(TestEvidence {
-        counting: super::COUNTING_CONVENTION,
-        categories,
-        sources: sources.into_iter().map(|s| s.record).collect(),
-        fail_on_test_failures: settings.fail_on_test_failures,
-        fail_on_missing_reports: settings.fail_on_missing_reports,
-        fail_on_flaky: settings.fail_on_flaky,
-    })
+    Ok(())
 }
 
 /// Judges a category from its artifacts and warns of every artifact its job held back.
@@ -432,7 +458,7 @@ fn plan<'c>(
 ) -> Result<Plan<'c>> {
     let owners = assign_categories(settings, candidates)?;
     let mut taken = Taken::default();
-    let mut plan = Plan { categories: Vec::new(), downloads: Vec::new() };
+    let mut plan = Plan { categories: Vec::new(), downloads: Vec::new(), expired_earlier: Vec::new() };
     for (category_index, (category, patterns)) in settings.categories.iter().enumerate() {
         let mut record = CategoryRecord {
             category: *category,
@@ -454,8 +480,12 @@ fn plan<'c>(
                 }
                 let rel_dir = bundle_folder(c, *category, sources, &mut taken.dirs)?;
                 for e in &c.earlier {
+                    if e.expired {
+                        plan.expired_earlier.push((category_index, c.id, e.id));
+                        continue;
+                    }
                     let attempt = candidate_tie(e, sources).attempt();
-                    let rel_dir = earlier_folder(&rel_dir, e, attempt, sources, &mut taken.dirs)?;
+                    let rel_dir = earlier_folder(&rel_dir, e, attempt, &mut taken.dirs)?;
                     let dest = dir.directory(&rel_dir)?;
                     plan.downloads.push(Job { category_index, candidate: e, earlier_of: Some(c.id), rel_dir, dest });
                 }
@@ -563,24 +593,7 @@ fn bundle_folder(c: &Candidate, category: Category, sources: &[Source], used: &m
 
 /// The bundle folder of an earlier attempt's artifact: its newest's folder with the
 /// attempt (`~attempt-1`), or its id when no job said which attempt uploaded it.
-fn earlier_folder(
-    newest_dir: &str,
-    c: &Candidate,
-    attempt: Option<u32>,
-    sources: &[Source],
-    used: &mut HashSet<String>,
-) -> Result<String> {
-    if c.expired {
-        return Err(Error::evidence(
-            format!(
-                "artifact `{}` of run {} (an earlier attempt)",
-                c.name,
-                sources[c.source].record.run_id.unwrap_or_default()
-            ),
-            "has expired",
-            "GitHub keeps artifacts at most 90 days (400 for private repositories); this evidence can no longer be collected",
-        ));
-    }
+fn earlier_folder(newest_dir: &str, c: &Candidate, attempt: Option<u32>, used: &mut HashSet<String>) -> Result<String> {
     let mut name = match attempt {
         Some(n) => format!("{newest_dir}~attempt-{n}"),
         None => format!("{newest_dir}~artifact-{}", c.id),
@@ -795,6 +808,7 @@ async fn fetch_one(
             attempt: tie.attempt(),
             job: Some(tie),
             earlier_attempts: Vec::new(),
+            expired_earlier_attempts: Vec::new(),
         },
         entries,
     })

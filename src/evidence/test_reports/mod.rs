@@ -233,6 +233,11 @@ pub struct ArtifactRecord {
     /// tests ([`attempts`]), never reports of their own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier_attempts: Vec<ArtifactRecord>,
+    /// The ids of earlier attempts' artifacts of the same name that had expired: their
+    /// reports cannot be read, and each counts as a failure of an earlier attempt that
+    /// names no test ([`attempts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired_earlier_attempts: Vec<i64>,
 }
 
 impl ArtifactRecord {
@@ -601,6 +606,7 @@ mod tests {
             job: None,
             attempt: None,
             earlier_attempts: vec![],
+            expired_earlier_attempts: vec![],
         }
     }
 
