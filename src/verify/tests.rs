@@ -97,7 +97,8 @@ fn check_every_report_file_recorded_once(m: &Manifest, problems: &mut Vec<Proble
 /// the reports were taken from, the service's digest of the zip its recorded sha256,
 /// its files in the bundle, in the category's folder, and the attempt its job gives.
 /// Each earlier attempt's artifact ([`crate::evidence::test_reports::attempts`]) has its
-/// newest's name and run, a lower id (oldest first), and the same checks.
+/// newest's name and run, a lower id (oldest first), and the same checks; an expired
+/// earlier attempt a lower id.
 fn check_artifacts(m: &Manifest, c: &CategoryRecord, problems: &mut Vec<Problem>) {
     let Some(tests) = &m.evidence.tests else { return };
     let category = c.category.as_str();
@@ -119,6 +120,9 @@ fn check_artifacts(m: &Manifest, c: &CategoryRecord, problems: &mut Vec<Problem>
                 ));
             }
             previous_id = e.id;
+        }
+        if newest.expired_earlier_attempts.iter().any(|id| *id >= newest.id) {
+            say(format!("artifact `{}` (id {}): an expired earlier attempt has a lower id", newest.name, newest.id));
         }
     }
     for a in c.artifacts.iter().flat_map(|a| a.all_attempts()) {
