@@ -129,6 +129,9 @@ mod tests {
             files: vec![file],
             created_at: None,
             job: None,
+            attempt: None,
+            earlier_attempts: vec![],
+            expired_earlier_attempts: vec![],
         };
         let category = CategoryRecord {
             category: Category::E2e,

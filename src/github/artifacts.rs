@@ -325,6 +325,12 @@ impl ArtifactService {
 
     /// All artifacts of the current run (every job and attempt), newest per name.
     pub async fn list(&self, name_filter: Option<&str>) -> Result<Vec<ArtifactEntry>> {
+        Ok(newest_per_name(self.list_all(name_filter).await?, |e| (&e.name, e.id)).0.into_values().collect())
+    }
+
+    /// All artifacts of the current run (every job and attempt), as the service lists
+    /// them: a name re-uploaded by a later attempt is there once per attempt.
+    pub async fn list_all(&self, name_filter: Option<&str>) -> Result<Vec<ArtifactEntry>> {
         #[derive(Serialize)]
         struct Req<'a> {
             #[serde(flatten)]
@@ -366,7 +372,7 @@ impl ArtifactService {
             created_at: item.created_at,
             digest: item.digest.filter(|d| !d.is_empty()),
         });
-        Ok(newest_per_name(entries, |e| (&e.name, e.id)).0.into_values().collect())
+        Ok(entries.collect())
     }
 
     /// A short-lived URL to download one artifact's zip, without auth.

@@ -201,6 +201,41 @@ fn problems_and_flaky_html(h: &mut String, c: &CategoryRecord) {
         }
         h.push_str("</ul></details>");
     }
+    let across: Vec<_> = c
+        .artifacts
+        .iter()
+        .map(|a| (a, crate::evidence::test_reports::attempts::across_attempts(a)))
+        .filter(|(_, x)| x.count() > 0)
+        .collect();
+    if !across.is_empty() {
+        let _ = write!(
+            h,
+            "<details open><summary>{} — flaky across workflow attempts ({})</summary><ul>",
+            c.category.title(),
+            across.iter().map(|(_, x)| x.count()).sum::<u64>()
+        );
+        for (a, x) in across {
+            for t in &x.tests {
+                let _ = write!(
+                    h,
+                    "<li><code>{}</code> — failed in {}, not in {} (artifact <code>{}</code>)</li>",
+                    escape(&t.display_name()),
+                    escape(&t.failed_in.join(" and ")),
+                    escape(&t.newest),
+                    escape(&a.name)
+                );
+            }
+            if x.unnamed > 0 {
+                let _ = write!(
+                    h,
+                    "<li>{} more failure(s) of earlier attempts of artifact <code>{}</code> that name no test</li>",
+                    x.unnamed,
+                    escape(&a.name)
+                );
+            }
+        }
+        h.push_str("</ul></details>");
+    }
 }
 
 fn files_html(h: &mut String, m: &Manifest, files: &[FileEntry]) {

@@ -312,7 +312,43 @@ fn problems_and_flaky(tests: &TestEvidence) -> Vec<Section> {
         }
         sections.push(Section::detail(s));
     }
+    if let Some(s) = flaky_across_attempts(tests) {
+        sections.push(Section::detail(s));
+    }
     sections
+}
+
+/// Tests that failed in an earlier workflow attempt ("Re-run jobs") and not in the
+/// newest, with the attempts, and what earlier attempts failed without naming a test.
+fn flaky_across_attempts(tests: &TestEvidence) -> Option<String> {
+    use crate::evidence::test_reports::attempts::across_attempts;
+    let mut s = String::new();
+    for c in &tests.categories {
+        for a in &c.artifacts {
+            let across = across_attempts(a);
+            for t in across.tests.iter().take(MAX_LISTED_FAILURES) {
+                s.push_str(&format!(
+                    "- **{}** `{}` — failed in {}, not in {} (artifact `{}`)\n",
+                    c.category.title(),
+                    md_code(&t.display_name(), false),
+                    md_escape(&t.failed_in.join(" and ")),
+                    md_escape(&t.newest),
+                    md_code(&a.name, false)
+                ));
+            }
+            if across.unnamed > 0 {
+                s.push_str(&format!(
+                    "- **{}** {} more failure(s) of earlier attempts of artifact `{}` that name no test (unlisted failures, suite problems, unparseable files, expired artifacts)\n",
+                    c.category.title(),
+                    across.unnamed,
+                    md_code(&a.name, false)
+                ));
+            }
+        }
+    }
+    (!s.is_empty()).then(|| {
+        format!("#### Flaky across workflow attempts (failed in an earlier attempt of the run, not in the newest; counted as flaky)\n\n{s}")
+    })
 }
 
 /// Where the reports came from, and every note (detail).
@@ -476,6 +512,9 @@ mod tests {
             files: vec![file],
             created_at: None,
             job: None,
+            attempt: None,
+            earlier_attempts: vec![],
+            expired_earlier_attempts: vec![],
         };
         let category = CategoryRecord {
             category: Category::Unit,

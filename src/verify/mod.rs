@@ -100,6 +100,20 @@ pub const INFORMATIONAL: &[(&str, &str)] = &[
     // tie's decision (which job, its conclusion) feeds the status, recomputed.
     ("manifest.json", "/evidence/tests/categories/*/artifacts/*/job/jobs"),
     ("manifest.json", "/evidence/tests/categories/*/artifacts/*/job/candidates"),
+    // The same of each earlier workflow attempt's artifact of that name (its files are
+    // kept and recounted; its name, run and order, and its attempt against its job, are
+    // checked). Its job tie feeds only its attempt: an earlier attempt's reports count as
+    // earlier attempts of the tests whatever its job concluded (a failed job of the run
+    // is a reason of its own, from the run's jobs).
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/id"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/size"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/run_attempt"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/digest"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/created_at"),
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/earlier_attempts/*/job"),
+    // Which earlier attempts' artifacts had expired, by id (how many feeds the flaky
+    // count, which is recomputed).
+    ("manifest.json", "/evidence/tests/categories/*/artifacts/*/expired_earlier_attempts"),
     ("manifest.json", "/evidence/tests/sources/*/workflow"),
     ("manifest.json", "/evidence/tests/sources/*/head_sha"),
     ("manifest.json", "/evidence/tests/sources/*/run_attempt"),

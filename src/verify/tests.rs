@@ -20,7 +20,7 @@ pub fn check(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
         });
     }
     for c in &tests.categories {
-        for file in c.artifacts.iter().flat_map(|a| &a.files) {
+        for file in c.artifacts.iter().flat_map(|a| a.all_attempts()).flat_map(|a| &a.files) {
             // Only a regular file the walk found below the root is opened; anything
             // else (absolute, `..`, a link, a FIFO, missing) is named elsewhere.
             if safe_relative_path(&file.path).as_deref() != Some(file.path.as_str()) {
@@ -77,7 +77,8 @@ fn check_failed_jobs(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) {
 fn check_every_report_file_recorded_once(m: &Manifest, problems: &mut Vec<Problem>) {
     let Some(tests) = &m.evidence.tests else { return };
     let mut recorded: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for file in tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files) {
+    for file in tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| a.all_attempts()).flat_map(|a| &a.files)
+    {
         *recorded.entry(file.path.as_str()).or_default() += 1;
     }
     for (path, times) in recorded.iter().filter(|(_, n)| **n > 1) {
@@ -94,13 +95,40 @@ fn check_every_report_file_recorded_once(m: &Manifest, problems: &mut Vec<Proble
 
 /// Each artifact of a category: a name one of the category's patterns matches, a run
 /// the reports were taken from, the service's digest of the zip its recorded sha256,
-/// and its files in the bundle, in the category's folder.
+/// its files in the bundle, in the category's folder, and the attempt its job gives.
+/// Each earlier attempt's artifact ([`crate::evidence::test_reports::attempts`]) has its
+/// newest's name and run, a lower id (oldest first), and the same checks; an expired
+/// earlier attempt a lower id.
 fn check_artifacts(m: &Manifest, c: &CategoryRecord, problems: &mut Vec<Problem>) {
     let Some(tests) = &m.evidence.tests else { return };
     let category = c.category.as_str();
     let mut say = |detail: String| problems.push(Problem::Manifest { detail: format!("{category} tests: {detail}") });
     let listed: std::collections::BTreeSet<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
-    for a in &c.artifacts {
+    for newest in &c.artifacts {
+        let mut previous_id = i64::MIN;
+        for e in &newest.earlier_attempts {
+            if e.name != newest.name || e.run_id != newest.run_id || e.id <= previous_id || e.id >= newest.id {
+                say(format!(
+                    "artifact `{}` (id {}) is not an earlier attempt of `{}` (id {}): an earlier attempt has the same name and run and a lower id, oldest first",
+                    e.name, e.id, newest.name, newest.id
+                ));
+            }
+            if !e.earlier_attempts.is_empty() {
+                say(format!(
+                    "artifact `{}` (id {}): an earlier attempt has no earlier attempts of its own",
+                    e.name, e.id
+                ));
+            }
+            previous_id = e.id;
+        }
+        if newest.expired_earlier_attempts.iter().any(|id| *id >= newest.id) {
+            say(format!("artifact `{}` (id {}): an expired earlier attempt has a lower id", newest.name, newest.id));
+        }
+    }
+    for a in c.artifacts.iter().flat_map(|a| a.all_attempts()) {
+        if a.attempt != a.job.as_ref().and_then(|j| j.attempt()) {
+            say(format!("artifact `{}` (id {}): its attempt is not the one its job gives", a.name, a.id));
+        }
         let matched = c
             .patterns
             .iter()

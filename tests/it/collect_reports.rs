@@ -606,9 +606,10 @@ async fn a_suite_problem_fails_its_category_and_is_named() {
 }
 
 /// Another run whose E2E job failed and was re-run: its artifact list holds both
-/// uploads of `pr-e2e-report`. Like the official client (`latest: true`), only the
-/// newest is the run's — the failed attempt's report neither fails the release nor is
-/// counted, and its expiry does not stop the audit.
+/// uploads of `pr-e2e-report`. Like the official client (`latest: true`), the newest is
+/// the run's; the earlier attempt's is an earlier attempt of the same tests. Its expiry
+/// does not stop the audit: it cannot be read, so it counts as one flaky item (the
+/// release passes without `fail-on-flaky`; tests/it/rerun_attempts.rs reads one).
 #[tokio::test(flavor = "multi_thread")]
 async fn another_runs_re_run_artifact_replaces_the_earlier_upload_of_its_name() {
     let fake = FakeGitHub::start().await;
@@ -636,11 +637,23 @@ async fn another_runs_re_run_artifact_replaces_the_earlier_upload_of_its_name() 
     let e2e = category(&m, "e2e");
     assert_eq!(e2e["artifacts"].as_array().unwrap().len(), 1, "{e2e}");
     assert_eq!(e2e["totals"]["tests"], 3);
+    assert_eq!(e2e["totals"]["flaky"], 1, "{e2e}");
+    assert_eq!(e2e["artifacts"][0]["expired_earlier_attempts"][0], red, "{e2e}");
     let sources = m["evidence"]["tests"]["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 1, "run 5151, selected by id and as e2e.yml's newest run, is one source: {sources:?}");
     let notes = sources[0]["notes"].to_string();
-    assert!(notes.contains(&format!("artifact `pr-e2e-report` (id {red}) was uploaded again by a re-run")), "{notes}");
+    assert!(
+        notes.contains(&format!(
+            "artifact `pr-e2e-report` was uploaded again by a later attempt of the run (id {} after {red})",
+            red + 1
+        )),
+        "{notes}"
+    );
     assert!(notes.contains("also selected by workflow:e2e.yml"), "{notes}");
+    // verify counts the expired earlier attempt as the audit did.
+    let bundle = step.resolve(&result.outputs["bundle-path"]);
+    let out = std::process::Command::new(binary()).arg("verify").arg(&bundle).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
 
 /// An exact name wins even when two globs of other categories match it as well; an

@@ -237,6 +237,9 @@ fn write_bundle(rng: &mut Rng, parent: &Path, seed: u64) -> (PathBuf, PathBuf) {
                 files,
                 created_at: None,
                 job: None,
+                attempt: None,
+                earlier_attempts: vec![],
+                expired_earlier_attempts: vec![],
             });
         }
         let (status, totals, duration_seconds, unparseable_files) = judge(&artifacts, false);

@@ -106,6 +106,7 @@ mod report_html;
 mod reports_bad_input;
 mod reports_cli;
 mod reports_fixtures;
+mod rerun_attempts;
 mod retention;
 mod reusable_workflow;
 mod sigstore;

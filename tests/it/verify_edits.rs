@@ -9,7 +9,8 @@
 //! The edits are generated from the files' own structure (every JSON leaf: strings get a
 //! changed character or become null, numbers +1, bools flipped, nulls set, array
 //! elements removed and duplicated; every line of a text file), never from a list. The
-//! bundle is written by the real binary (test evidence with a failed test, an image pair
+//! bundle is written by the real binary (test evidence with a failed test and an earlier
+//! workflow attempt's report, an image pair
 //! with a test job's image record, a change trail); the edits run in this process
 //! against the library's `verify_dir`, so thousands of them take seconds.
 
@@ -38,6 +39,12 @@ got 2</failure></testcase></testsuite></testsuites>"#;
 const UNIT: &str = r#"{"Action":"run","Package":"example.com/p","Test":"TestA"}
 {"Action":"pass","Package":"example.com/p","Test":"TestA","Elapsed":0.1}
 {"Action":"pass","Package":"example.com/p","Elapsed":0.2}
+"#;
+
+const UNIT_EARLIER: &str = r#"{"Action":"run","Package":"example.com/p","Test":"TestA"}
+{"Action":"output","Package":"example.com/p","Test":"TestA","Output":"connection refused\n"}
+{"Action":"fail","Package":"example.com/p","Test":"TestA","Elapsed":0.1}
+{"Action":"fail","Package":"example.com/p","Elapsed":0.2}
 "#;
 
 /// Which history the change trail reads.
@@ -75,6 +82,9 @@ async fn bundle(trail: Trail) -> (Step, PathBuf) {
     let backend = fake.add_run(800, "e2e.yml", &head, "success");
     let e2e = zip_bytes(&[("junit.xml", E2E.as_bytes()), ("image-record.json", &record)]);
     fake.seed_artifact(&backend, "pr-e2e-report", &e2e).await;
+    // An earlier workflow attempt's artifact of the same name ("Re-run jobs"): its
+    // failed test is flaky across attempts, and its report is kept and recounted.
+    fake.seed_artifact(&backend, "unit-report", &zip_bytes(&[("unit.json", UNIT_EARLIER.as_bytes())])).await;
     fake.seed_artifact(&backend, "unit-report", &zip_bytes(&[("unit.json", UNIT.as_bytes())])).await;
     let mut step = Step::with_fake(&fake);
     if trail == Trail::SincePrevious {

@@ -63,6 +63,37 @@ struct Candidate {
     /// The artifact service says the job running the audit uploaded it.
     own_job: bool,
     fetch: Fetch,
+    /// Artifacts of the same name that earlier attempts of the run uploaded, oldest
+    /// first ([`super::attempts`]).
+    earlier: Vec<Candidate>,
+}
+
+/// Groups a run's artifacts by name: the newest (highest id) of each name is the run's,
+/// the earlier ones (a re-run job uploads its artifact again under the same name) are
+/// its earlier attempts. Returns the newest, by id, and a note per name uploaded again.
+fn group_attempts(all: Vec<Candidate>) -> (Vec<Candidate>, Vec<String>) {
+    let mut by_name: std::collections::BTreeMap<String, Vec<Candidate>> = std::collections::BTreeMap::new();
+    for c in all {
+        by_name.entry(c.name.clone()).or_default().push(c);
+    }
+    let mut newest = Vec::new();
+    let mut notes = Vec::new();
+    for (name, mut group) in by_name {
+        group.sort_by_key(|c| c.id);
+        let Some(mut last) = group.pop() else { continue };
+        if !group.is_empty() {
+            let ids: Vec<String> = group.iter().map(|c| c.id.to_string()).collect();
+            notes.push(format!(
+                "artifact `{name}` was uploaded again by a later attempt of the run (id {} after {}): the newest is the run's, and the earlier ones' reports are read as earlier attempts of the same tests",
+                last.id,
+                ids.join(", ")
+            ));
+        }
+        last.earlier = group;
+        newest.push(last);
+    }
+    newest.sort_by_key(|c| c.id);
+    (newest, notes)
 }
 
 /// A run's jobs, as far as they could be read.
@@ -129,8 +160,9 @@ async fn sources_and_candidates(
                     jobs: JobsRead::Pending,
                 });
                 let own_job = &service.own_ids().workflow_job_run_backend_id;
-                for entry in service.list(None).await? {
-                    candidates.push(Candidate {
+                let mut all = Vec::new();
+                for entry in service.list_all(None).await? {
+                    all.push(Candidate {
                         source: index,
                         id: entry.id,
                         name: entry.name.clone(),
@@ -140,8 +172,17 @@ async fn sources_and_candidates(
                         created_at: entry.created_at.clone(),
                         own_job: &entry.ids.workflow_job_run_backend_id == own_job,
                         fetch: Fetch::Signed(entry),
+                        earlier: Vec::new(),
                     });
                 }
+                let (mut newest, notes) = group_attempts(all);
+                // An earlier attempt's artifact is fetched by its id where the REST API
+                // is at hand: the service's signed URL is asked for by name.
+                if services.rest.is_some() {
+                    newest.iter_mut().flat_map(|c| &mut c.earlier).for_each(|e| e.fetch = Fetch::Rest);
+                }
+                candidates.extend(newest);
+                sources[index].record.notes.extend(notes);
             }
             RunSelector::Id(id) => {
                 let rest = rest_needed(services, &format!("run {id}"))?;
@@ -180,19 +221,11 @@ async fn push_rest_source(
     }
     let index = sources.len();
     // A re-run job uploads its artifact again under the same name: like the official
-    // client (`latest: true`), only the newest of each name is the run's.
-    let (newest, replaced) =
-        crate::github::artifacts::newest_per_name(rest.run_artifacts(info.id).await?, |a| (&a.name, a.id));
-    let notes: Vec<String> = replaced
-        .into_iter()
-        .map(|(name, old, new)| {
-            format!("artifact `{name}` (id {old}) was uploaded again by a re-run (id {new}); the newest is collected")
-        })
-        .collect();
-    let mut kept: Vec<_> = newest.into_values().collect();
-    kept.sort_by_key(|a| a.id);
-    for a in kept {
-        candidates.push(Candidate {
+    // client (`latest: true`), the newest of each name is the run's; the earlier ones
+    // are its earlier attempts.
+    let mut all = Vec::new();
+    for a in rest.run_artifacts(info.id).await? {
+        all.push(Candidate {
             source: index,
             id: a.id,
             name: a.name,
@@ -202,8 +235,11 @@ async fn push_rest_source(
             created_at: a.created_at,
             own_job: false,
             fetch: Fetch::Rest,
+            earlier: Vec::new(),
         });
     }
+    let (newest, notes) = group_attempts(all);
+    candidates.extend(newest);
     sources.push(Source {
         record: SourceRun {
             run_id: Some(info.id),
@@ -240,6 +276,8 @@ fn dir_name(name: &str) -> String {
 struct Job<'c> {
     category_index: usize,
     candidate: &'c Candidate,
+    /// The id of the newest artifact of the name, when this one is an earlier attempt.
+    earlier_of: Option<i64>,
     /// Bundle-relative directory the artifact is extracted into.
     rel_dir: String,
     dest: PathBuf,
@@ -294,6 +332,7 @@ fn assign_categories(settings: &TestSettings, candidates: &[Candidate]) -> Resul
 
 struct Fetched {
     category_index: usize,
+    earlier_of: Option<i64>,
     record: ArtifactRecord,
     entries: Vec<FileEntry>,
 }
@@ -303,6 +342,9 @@ struct Fetched {
 struct Plan<'c> {
     categories: Vec<CategoryRecord>,
     downloads: Vec<Job<'c>>,
+    /// Earlier attempts' artifacts that had expired: (category, newest artifact's id,
+    /// the expired one's id).
+    expired_earlier: Vec<(usize, i64, i64)>,
 }
 
 /// Bookkeeping shared by every category while planning: artifacts taken (each once)
@@ -320,17 +362,15 @@ struct Taken {
 pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut BundleDir) -> Result<TestEvidence> {
     let (mut sources, candidates) = sources_and_candidates(settings, services).await?;
     log::info!("{} artifact(s) found in {} run(s)", candidates.len(), sources.len());
-    let plan = plan(settings, &candidates, &sources, dir)?;
+    // The jobs first: an earlier attempt's folder is named by its attempt.
     read_jobs(services, &mut sources).await?;
+    let plan = plan(settings, &candidates, &sources, dir)?;
 
     let scratch = tempfile::tempdir_in(dir.root().parent().unwrap_or(dir.root()))
         .map_err(|e| Error::io(dir.root(), e, "the bundle directory's parent must be writable"))?;
     let fetched = fetch_all(plan.downloads, services, &sources, scratch.path()).await?;
     let mut categories = plan.categories;
-    for f in fetched {
-        dir.adopt(f.entries)?;
-        categories[f.category_index].artifacts.push(f.record);
-    }
+    assemble(&mut categories, fetched, plan.expired_earlier, dir)?;
     for c in &mut categories {
         judge_into(c, settings.fail_on_flaky);
     }
@@ -345,6 +385,48 @@ pub async fn collect(settings: &TestSettings, services: &Services<'_>, dir: &mut
         fail_on_missing_reports: settings.fail_on_missing_reports,
         fail_on_flaky: settings.fail_on_flaky,
     })
+}
+
+/// Puts every fetched artifact into its category's record (the bundle adopts its
+/// files), each earlier attempt's beside its newest, and records the earlier attempts
+/// that had expired.
+fn assemble(
+    categories: &mut [CategoryRecord],
+    fetched: Vec<Fetched>,
+    expired_earlier: Vec<(usize, i64, i64)>,
+    dir: &mut BundleDir,
+) -> Result<()> {
+    let mut earlier = Vec::new();
+    for f in fetched {
+        dir.adopt(f.entries)?;
+        match f.earlier_of {
+            None => categories[f.category_index].artifacts.push(f.record),
+            Some(newest) => earlier.push((f.category_index, newest, f.record)),
+        }
+    }
+    for (category_index, newest, record) in earlier {
+        let artifacts = &mut categories[category_index].artifacts;
+        let Some(a) = artifacts.iter_mut().find(|a| a.id == newest && a.run_id == record.run_id) else {
+            return Err(Error::evidence(
+                format!("artifact `{}` (id {})", record.name, record.id),
+                "is an earlier attempt of an artifact that was not collected",
+                "report this as a bug",
+            ));
+        };
+        a.earlier_attempts.push(record);
+        a.earlier_attempts.sort_by_key(|e| e.id);
+    }
+    for (category_index, newest, expired) in expired_earlier {
+        let c = &mut categories[category_index];
+        if let Some(a) = c.artifacts.iter_mut().find(|a| a.id == newest) {
+            a.expired_earlier_attempts.push(expired);
+            c.notes.push(format!(
+                "artifact `{}` of an earlier attempt (id {expired}) has expired: its reports cannot be read, and it counts as one flaky item across workflow attempts",
+                a.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Judges a category from its artifacts and warns of every artifact its job held back.
@@ -376,7 +458,7 @@ fn plan<'c>(
 ) -> Result<Plan<'c>> {
     let owners = assign_categories(settings, candidates)?;
     let mut taken = Taken::default();
-    let mut plan = Plan { categories: Vec::new(), downloads: Vec::new() };
+    let mut plan = Plan { categories: Vec::new(), downloads: Vec::new(), expired_earlier: Vec::new() };
     for (category_index, (category, patterns)) in settings.categories.iter().enumerate() {
         let mut record = CategoryRecord {
             category: *category,
@@ -397,8 +479,18 @@ fn plan<'c>(
                     continue;
                 }
                 let rel_dir = bundle_folder(c, *category, sources, &mut taken.dirs)?;
+                for e in &c.earlier {
+                    if e.expired {
+                        plan.expired_earlier.push((category_index, c.id, e.id));
+                        continue;
+                    }
+                    let attempt = candidate_tie(e, sources).attempt();
+                    let rel_dir = earlier_folder(&rel_dir, e, attempt, &mut taken.dirs)?;
+                    let dest = dir.directory(&rel_dir)?;
+                    plan.downloads.push(Job { category_index, candidate: e, earlier_of: Some(c.id), rel_dir, dest });
+                }
                 let dest = dir.directory(&rel_dir)?;
-                plan.downloads.push(Job { category_index, candidate: c, rel_dir, dest });
+                plan.downloads.push(Job { category_index, candidate: c, earlier_of: None, rel_dir, dest });
             }
         }
         plan.categories.push(record);
@@ -499,6 +591,34 @@ fn bundle_folder(c: &Candidate, category: Category, sources: &[Source], used: &m
     Ok(format!("reports/{}/{name}", category.as_str()))
 }
 
+/// The bundle folder of an earlier attempt's artifact: its newest's folder with the
+/// attempt (`~attempt-1`), or its id when no job said which attempt uploaded it.
+fn earlier_folder(newest_dir: &str, c: &Candidate, attempt: Option<u32>, used: &mut HashSet<String>) -> Result<String> {
+    let mut name = match attempt {
+        Some(n) => format!("{newest_dir}~attempt-{n}"),
+        None => format!("{newest_dir}~artifact-{}", c.id),
+    };
+    if used.contains(&name) {
+        name = format!("{newest_dir}~attempt-{}~artifact-{}", attempt.unwrap_or_default(), c.id);
+    }
+    if !used.insert(name.clone()) {
+        return Err(Error::evidence(
+            format!("artifact `{}`", c.name),
+            "has the same bundle folder as another artifact",
+            "report this as a bug",
+        ));
+    }
+    Ok(name)
+}
+
+/// The job that uploaded a candidate, as far as its run's jobs say.
+fn candidate_tie(c: &Candidate, sources: &[Source]) -> JobTie {
+    match &sources[c.source].jobs {
+        JobsRead::Read(jobs) => tie_artifact(c.created_at.as_deref(), jobs, c.own_job),
+        JobsRead::Pending | JobsRead::Unread(_) => JobTie::unread(),
+    }
+}
+
 /// Reads every run's jobs (all attempts), to tie each artifact to the job that uploaded
 /// it. Jobs that cannot be read (no token, no `actions: read`, a service that keeps
 /// failing) leave the run's artifacts untied: said as a warning, not fatal.
@@ -546,7 +666,12 @@ async fn fetch_all(
     .try_collect()
     .await?;
     fetched.sort_by(|a, b| {
-        (a.category_index, &a.record.name, a.record.run_id).cmp(&(b.category_index, &b.record.name, b.record.run_id))
+        (a.category_index, &a.record.name, a.record.run_id, a.record.id).cmp(&(
+            b.category_index,
+            &b.record.name,
+            b.record.run_id,
+            b.record.id,
+        ))
     });
     Ok(fetched)
 }
@@ -666,8 +791,10 @@ async fn fetch_one(
         files.push(report);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    let tie = candidate_tie(c, sources);
     Ok(Fetched {
         category_index: job.category_index,
+        earlier_of: job.earlier_of,
         record: ArtifactRecord {
             id: c.id,
             name: c.name.clone(),
@@ -678,10 +805,10 @@ async fn fetch_one(
             sha256: downloaded.sha256,
             files,
             created_at: c.created_at.clone(),
-            job: Some(match &sources[c.source].jobs {
-                JobsRead::Read(jobs) => tie_artifact(c.created_at.as_deref(), jobs, c.own_job),
-                JobsRead::Pending | JobsRead::Unread(_) => JobTie::unread(),
-            }),
+            attempt: tie.attempt(),
+            job: Some(tie),
+            earlier_attempts: Vec::new(),
+            expired_earlier_attempts: Vec::new(),
         },
         entries,
     })

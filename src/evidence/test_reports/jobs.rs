@@ -83,6 +83,10 @@ pub struct CandidateJob {
     /// completed yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<String>,
+    /// The workflow attempt the job ran in (the jobs API's `run_attempt`; the list of
+    /// every attempt's jobs holds the jobs of earlier attempts too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_attempt: Option<u32>,
 }
 
 /// How one candidate job stands for the reports it uploaded.
@@ -137,6 +141,14 @@ impl JobTie {
         JobTie { kind: TieKind::Unread, own_job: false, jobs: vec![], candidates: 0 }
     }
 
+    /// The workflow attempt that uploaded the artifact: the attempt of its candidate
+    /// jobs when they all ran in the same one and say which.
+    pub fn attempt(&self) -> Option<u32> {
+        let first = self.jobs.first()?.run_attempt?;
+        let whole = self.candidates == self.jobs.len() as u64;
+        (whole && self.jobs.iter().all(|j| j.run_attempt == Some(first))).then_some(first)
+    }
+
     /// Why this tie keeps the artifact's reports from making their category green, or
     /// `None` when it does not.
     pub fn blocks(&self) -> Option<String> {
@@ -179,6 +191,8 @@ struct WireJob {
     started_at: Option<String>,
     #[serde(default)]
     completed_at: Option<String>,
+    #[serde(default)]
+    run_attempt: Option<u32>,
     #[serde(default)]
     steps: Vec<WireStep>,
 }
@@ -237,6 +251,7 @@ impl WireJob {
             status: capped(&status),
             conclusion,
             failed_step,
+            run_attempt: self.run_attempt,
         }
     }
 }

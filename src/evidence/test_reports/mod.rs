@@ -13,6 +13,7 @@
 //! Nothing here prints: what an operator should see is a [`Warning`] in the evidence,
 //! which the report layer turns into annotations.
 
+pub mod attempts;
 pub mod collect;
 pub mod extract;
 pub mod files;
@@ -223,12 +224,32 @@ pub struct ArtifactRecord {
     /// tied, which are judged without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<JobTie>,
+    /// The workflow attempt that uploaded it, as its job says ([`JobTie::attempt`]);
+    /// absent when no job said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// The artifacts of the same name that earlier attempts of the same run uploaded
+    /// ("Re-run jobs"), oldest first: their reports are earlier attempts of the same
+    /// tests ([`attempts`]), never reports of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_attempts: Vec<ArtifactRecord>,
+    /// The ids of earlier attempts' artifacts of the same name that had expired: their
+    /// reports cannot be read, and each counts as a failure of an earlier attempt that
+    /// names no test ([`attempts`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expired_earlier_attempts: Vec<i64>,
 }
 
 impl ArtifactRecord {
     /// Why this artifact's reports cannot make their category green, from its job.
     pub fn held_back(&self) -> Option<String> {
         self.job.as_ref().and_then(JobTie::blocks)
+    }
+
+    /// This artifact and its earlier attempts' artifacts: every record whose files the
+    /// bundle keeps.
+    pub fn all_attempts(&self) -> impl Iterator<Item = &ArtifactRecord> {
+        std::iter::once(self).chain(&self.earlier_attempts)
     }
 }
 
@@ -474,11 +495,13 @@ fn held_back_reasons(c: &CategoryRecord) -> Vec<String> {
     parts
 }
 
-/// `N flaky test(s) (fail-on-flaky): a, b, c and M more`.
+/// `N flaky test(s) (fail-on-flaky): a, b, c and M more`; a test flaky across workflow
+/// attempts is named with the attempts.
 fn flaky_reason(c: &CategoryRecord) -> String {
     const SHOWN: usize = 5;
-    let names: Vec<String> =
+    let mut names: Vec<String> =
         c.artifacts.iter().flat_map(|a| &a.files).flat_map(|f| &f.flaky).map(|t| t.display_name()).collect();
+    names.extend(c.artifacts.iter().flat_map(|a| attempts::across_attempts(a).tests).map(|t| t.describe()));
     let mut text = format!("{} flaky test(s) (fail-on-flaky)", c.totals.flaky);
     if !names.is_empty() {
         text.push_str(": ");
@@ -504,7 +527,9 @@ pub struct Judgement {
 
 /// Judges a category from what was collected. Unparseable reports never pass, nor
 /// reports from a job that failed, was cancelled or had not finished ([`jobs`]); with
-/// `fail_on_flaky`, neither do flaky tests.
+/// `fail_on_flaky`, neither do flaky tests — a test that failed in an earlier workflow
+/// attempt and not in the newest is one ([`attempts`]). The counts, the duration and the
+/// jobs are the newest attempts'.
 pub fn judge_category(artifacts: &[ArtifactRecord], fail_on_flaky: bool) -> Judgement {
     let mut totals = Totals::default();
     let mut duration = 0.0;
@@ -518,6 +543,8 @@ pub fn judge_category(artifacts: &[ArtifactRecord], fail_on_flaky: bool) -> Judg
             unparseable += 1;
         }
     }
+    // Earlier workflow attempts' failures that the newest attempt does not repeat.
+    totals.flaky += artifacts.iter().map(|a| attempts::across_attempts(a).count()).sum::<u64>();
     let held_back = artifacts.iter().filter(|a| a.held_back().is_some()).count() as u64;
     let status = if artifacts.is_empty() {
         CategoryStatus::Missing
@@ -577,6 +604,9 @@ mod tests {
             files,
             created_at: None,
             job: None,
+            attempt: None,
+            earlier_attempts: vec![],
+            expired_earlier_attempts: vec![],
         }
     }
 
@@ -627,6 +657,7 @@ mod tests {
                     status: status.into(),
                     conclusion: conclusion.map(str::to_string),
                     failed_step: None,
+                    run_attempt: None,
                 }],
                 candidates: 1,
             });

@@ -195,6 +195,9 @@ pub struct FakeState {
     pub explicit_jobs: std::collections::HashMap<u64, Vec<FakeJob>>,
     /// Blobs holding single jobs' plain-text logs, by job id.
     pub job_logs: std::collections::HashMap<u64, String>,
+    /// The workflow attempt each explicit job ran in (the jobs API's `run_attempt`), by
+    /// job id; a job without one is listed without it.
+    pub job_attempts: std::collections::HashMap<u64, u32>,
     /// Faults for the next artifact blob downloads: each signed URL handed out while one
     /// is pending points at the faulty blob server and uses up one of its `times`.
     pub blob_faults: VecDeque<(BlobFault, u32)>,
@@ -430,6 +433,12 @@ impl FakeGitHub {
     /// the ones given.
     pub fn add_job(&self, run_id: u64, job: FakeJob) {
         self.state.lock().unwrap().explicit_jobs.entry(run_id).or_default().push(job);
+    }
+
+    /// Says which workflow attempt a job given with [`FakeGitHub::add_job`] ran in
+    /// (the jobs API lists every attempt's jobs, each with its `run_attempt`).
+    pub fn set_job_attempt(&self, job_id: u64, attempt: u32) {
+        self.state.lock().unwrap().job_attempts.insert(job_id, attempt);
     }
 
     /// Sets when the artifact service says an artifact was created.
@@ -1010,7 +1019,16 @@ async fn rest_run_jobs(
     let s = ctx.state.lock().unwrap();
     let Some(run) = s.runs.iter().find(|r| r.id == run_id) else { return not_found() };
     let all: Vec<Value> = match s.explicit_jobs.get(&run_id) {
-        Some(jobs) => jobs.iter().map(|j| j.json(run_id)).collect(),
+        Some(jobs) => jobs
+            .iter()
+            .map(|j| {
+                let mut job = j.json(run_id);
+                if let Some(attempt) = s.job_attempts.get(&j.id) {
+                    job["run_attempt"] = json!(attempt);
+                }
+                job
+            })
+            .collect(),
         None => generated_jobs(&s, run),
     };
     let (page, total) = paginate(&all, &q);
