@@ -35,6 +35,7 @@ mod artifacts_faults;
 mod attach;
 mod attach_storage;
 mod changes;
+mod changes_coauthors;
 mod changes_graphql;
 mod changes_openapi;
 mod collect_no_false_pass;

@@ -46,7 +46,7 @@ pub const MERGED_PULLS: &str = "query MergedPullRequests($owner: String!, $name:
         }
         commits(first: 100) {
           totalCount
-          nodes { commit { messageHeadline authoredDate author { user { login } } committer { user { login } } } }
+          nodes { commit { messageHeadline message authoredDate author { email user { login } } committer { email user { login } } } }
         }
       }
     }
@@ -197,6 +197,8 @@ struct GqlReview {
 
 #[derive(Deserialize)]
 struct GitActor {
+    #[serde(default)]
+    email: Option<String>,
     user: Option<Login>,
 }
 
@@ -205,6 +207,9 @@ struct GitActor {
 struct GqlCommit {
     #[serde(default)]
     message_headline: String,
+    /// The whole message (its `Co-authored-by:` trailers).
+    #[serde(default)]
+    message: String,
     authored_date: Option<String>,
     author: Option<GitActor>,
     committer: Option<GitActor>,
@@ -336,16 +341,20 @@ fn pull_from(p: GqlPull) -> PullRequest {
                 "it has {MAX_PULL_COMMITS} commits or more, and GitHub lists only {MAX_PULL_COMMITS}: who wrote them all cannot be seen"
             ));
         } else {
-            let mut logins: Vec<String> = Vec::new();
-            for c in commits.nodes.into_iter().flatten() {
-                for who in [c.commit.author, c.commit.committer].into_iter().flatten().filter_map(|a| a.user) {
-                    let login = bounded(&who.login, MAX_LOGIN);
-                    if !logins.iter().any(|l| l.eq_ignore_ascii_case(&login)) {
-                        logins.push(login);
-                    }
-                }
-            }
-            pull.contributors = Some(logins);
+            let written: Vec<review::Written> = commits
+                .nodes
+                .into_iter()
+                .flatten()
+                .map(|c| review::Written {
+                    people: [c.commit.author, c.commit.committer]
+                        .into_iter()
+                        .flatten()
+                        .map(|a| (a.email, a.user.map(|u| bounded(&u.login, MAX_LOGIN))))
+                        .collect(),
+                    message: c.commit.message,
+                })
+                .collect();
+            pull.contributors = Some(review::contributors(&written));
         }
     }
     pull

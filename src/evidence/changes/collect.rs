@@ -882,13 +882,25 @@ async fn read_contributors(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut 
             ));
         }
         Got::Ok(list) => {
-            let mut logins: Vec<String> = Vec::new();
-            for u in list.into_iter().flat_map(|c| [user(c.author), user(c.committer)]).flatten() {
-                if !logins.iter().any(|l| l.eq_ignore_ascii_case(&u.login)) {
-                    logins.push(u.login);
-                }
+            let mut written: Vec<review::Written> = Vec::new();
+            for c in list {
+                let (message, emails) = match &c.commit {
+                    Some(g) => (
+                        g.message.as_str(),
+                        [&g.author, &g.committer].map(|p| p.as_ref().and_then(|p| p.email.clone())),
+                    ),
+                    None => ("", [None, None]),
+                };
+                let [author_email, committer_email] = emails;
+                written.push(review::Written {
+                    people: vec![
+                        (author_email, user(c.author).map(|u| u.login)),
+                        (committer_email, user(c.committer).map(|u| u.login)),
+                    ],
+                    message: message.to_string(),
+                });
             }
-            pull.contributors = Some(logins);
+            pull.contributors = Some(review::contributors(&written));
         }
         Got::Refused(r) => match refusal_reason(&r, "pull requests") {
             Some(why) => {

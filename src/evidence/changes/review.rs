@@ -338,6 +338,98 @@ pub fn merged_branch(merge: usize, parents: &[Vec<Option<usize>>]) -> Vec<usize>
     walk(rest, &base_side).0
 }
 
+/// Whether `text` has the shape of a GitHub login (letters, digits and single hyphens,
+/// at most 39 characters, no hyphen first).
+fn is_login_shaped(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 39
+        && !text.starts_with('-')
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The login of GitHub's noreply address (`ID+login@users.noreply.github.com` or
+/// `login@users.noreply.github.com`).
+fn noreply_login(email: &str) -> Option<&str> {
+    let (local, domain) = email.rsplit_once('@')?;
+    if !domain.eq_ignore_ascii_case("users.noreply.github.com") {
+        return None;
+    }
+    let login = local.split_once('+').map_or(
+        local,
+        |(id, login)| {
+            if id.bytes().all(|b| b.is_ascii_digit()) { login } else { local }
+        },
+    );
+    is_login_shaped(login).then_some(login)
+}
+
+/// Who a commit message names as its co-authors (`Co-authored-by: Name <email>` lines, the
+/// key in any case), as logins: the login of GitHub's noreply address, the login an
+/// address is known to belong to (`known`: `(email, login)` of the pull request's own
+/// commits), and the name itself when it has the shape of a login (GitHub's web UI names
+/// a suggester without a display name by their login). A co-author wrote part of the
+/// commit, so an approval by any of them is not a second pair of eyes; a name that only
+/// looks like the approver's login errs on the strict side.
+pub fn co_author_logins(message: &str, known: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in message.lines() {
+        let line = line.trim();
+        let Some((key, value)) = line.split_once(':') else { continue };
+        if !key.trim().eq_ignore_ascii_case("co-authored-by") {
+            continue;
+        }
+        let value = value.trim();
+        let (name, email) = match value.rsplit_once('<') {
+            Some((name, rest)) => (name.trim(), rest.trim_end().trim_end_matches('>').trim()),
+            None => (value, ""),
+        };
+        let mut found: Vec<&str> = Vec::new();
+        found.extend(noreply_login(email));
+        found.extend(
+            known.iter().filter(|(e, _)| !email.is_empty() && e.eq_ignore_ascii_case(email)).map(|(_, l)| l.as_str()),
+        );
+        if is_login_shaped(name) {
+            found.push(name);
+        }
+        for login in found {
+            if !out.iter().any(|l| l.eq_ignore_ascii_case(login)) {
+                out.push(login.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// One commit of a pull request as read: its author's and committer's `(email, login)`
+/// (either unknown as `None`) and its whole message.
+pub struct Written {
+    pub people: Vec<(Option<String>, Option<String>)>,
+    pub message: String,
+}
+
+/// Everyone who wrote a pull request's commits, as logins, each once (in any case): the
+/// GitHub author and committer of each commit and its co-authors
+/// ([`co_author_logins`], an address resolved through the commits' own authors and
+/// committers; logins as read are bounded, a co-author's has at most 39 characters).
+/// The same on the REST and the GraphQL path.
+pub fn contributors(commits: &[Written]) -> Vec<String> {
+    let known: Vec<(String, String)> =
+        commits.iter().flat_map(|c| c.people.iter()).filter_map(|(e, l)| Some((e.clone()?, l.clone()?))).collect();
+    let mut logins: Vec<String> = Vec::new();
+    let mut add = |login: &str| {
+        if !logins.iter().any(|l| l.eq_ignore_ascii_case(login)) {
+            logins.push(login.to_string());
+        }
+    };
+    for c in commits {
+        c.people.iter().filter_map(|(_, l)| l.as_deref()).for_each(&mut add);
+    }
+    for c in commits {
+        co_author_logins(&c.message, &known).iter().for_each(|l| add(l));
+    }
+    logins
+}
+
 /// The first 7 characters of a sha (anything else as it is).
 pub fn short(sha: &str) -> &str {
     if sha.len() >= 7 && sha.bytes().all(|b| b.is_ascii_hexdigit()) { &sha[..7] } else { sha }
@@ -467,6 +559,29 @@ mod tests {
         let mut b = pull("alice", vec![review("Renovate[BOT]", "APPROVED", HEAD)]);
         b.reviews.as_mut().unwrap()[0].reviewer.as_mut().unwrap().bot = false;
         assert_eq!(classify_pull(&b), PullStatus::BotOnly);
+    }
+
+    #[test]
+    fn a_co_author_wrote_the_commit_too() {
+        let known = vec![("bob@corp.example".to_string(), "bob".to_string())];
+        let logins = |m: &str| co_author_logins(m, &known);
+        assert_eq!(logins("x\n\nCo-authored-by: Bob B <4242+bob@users.noreply.github.com>"), ["bob"]);
+        assert_eq!(logins("x\n\nco-AUTHORED-by: B. <Bob@users.noreply.github.com>"), ["Bob"]);
+        assert_eq!(logins("x\n\nCo-authored-by: Robert B. <BOB@corp.example>"), ["bob"], "known address");
+        assert_eq!(logins("x\n\nCo-authored-by: carol <carol@example.org>"), ["carol"], "a login-shaped name");
+        assert!(logins("x\n\nCo-authored-by: Dana Scully <dana@example.org>").is_empty());
+        assert!(logins("thanks bob <bob@users.noreply.github.com>").is_empty(), "not a trailer");
+        assert!(logins("Co-authored-by: Mr X <12a+bob@evil.example>").is_empty());
+        assert!(logins("Co-authored-by: Mr X <-x@users.noreply.github.com>").is_empty());
+        let written = [
+            Written { people: vec![(None, Some("alice".into())), (None, Some("web-flow".into()))], message: "a".into() },
+            Written {
+                people: vec![(Some("bob@corp.example".into()), Some("Bob".into()))],
+                message: "b\n\nCo-authored-by: Robert <bob@corp.example>\nCo-authored-by: Erin <erin@users.noreply.github.com>"
+                    .into(),
+            },
+        ];
+        assert_eq!(contributors(&written), ["alice", "web-flow", "Bob", "Robert", "erin"]);
     }
 
     #[test]

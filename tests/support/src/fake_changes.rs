@@ -307,6 +307,13 @@ impl FakeChanges {
     /// A commit pushed to pull request `number` by `committer`, authored as `author`; it
     /// becomes the pull request's final head. Returns its sha.
     pub fn push_to_pull(&self, number: u64, author: &str, committer: &str) -> String {
+        self.push_to_pull_with(number, author, committer, &format!("fixup by {committer}"))
+    }
+
+    /// A commit with this message pushed to pull request `number` (a suggestion applied
+    /// in the web UI: authored by the one who applied it, committed by `web-flow`, the
+    /// suggester named in a `Co-authored-by:` trailer). Returns its sha.
+    pub fn push_to_pull_with(&self, number: u64, author: &str, committer: &str, message: &str) -> String {
         let mut s = self.state.lock().unwrap();
         let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
         if pull.commits.is_empty() && pull.pushed.is_empty() {
@@ -321,7 +328,7 @@ impl FakeChanges {
             parents: vec![pull.head_sha.clone()],
             author: author.into(),
             committer: Some(committer.into()),
-            message: format!("fixup by {committer}"),
+            message: message.into(),
             date: "2026-01-01T12:00:00Z".into(),
             verified: false,
             reason: "unsigned".into(),

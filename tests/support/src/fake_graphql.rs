@@ -275,7 +275,7 @@ fn actor(login: &str) -> Value {
 /// A commit author's or committer's GitHub user (`null` for a bot: `GitActor.user` is a User).
 fn git_actor(login: &str) -> Value {
     let user = if login.ends_with("[bot]") { Value::Null } else { json!({"login": login}) };
-    json!({"user": user})
+    json!({"email": format!("{login}@users.noreply.github.com"), "user": user})
 }
 
 /// The `Pull` fragment's fields of one pull request.
@@ -307,7 +307,7 @@ fn pull_with_lists(owner: &str, repo: &str, merged: &str, s: &ChangesState, p: &
         .take(firsts.commits)
         .map(|c| {
             json!({"commit": {
-                "messageHeadline": c.message.lines().next().unwrap_or(""), "authoredDate": c.date,
+                "messageHeadline": c.message.lines().next().unwrap_or(""), "message": c.message, "authoredDate": c.date,
                 "author": git_actor(&c.author), "committer": git_actor(c.committer.as_deref().unwrap_or("web-flow")),
             }})
         })
