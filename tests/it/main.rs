@@ -38,6 +38,7 @@ mod changes;
 mod changes_coauthors;
 mod changes_graphql;
 mod changes_openapi;
+mod changes_red_team;
 mod collect_no_false_pass;
 mod collect_reports;
 mod container;

@@ -468,7 +468,7 @@ async fn list_base(
         for p in nodes.into_iter().flatten().filter(|p| p.merged_at.is_some()) {
             let Some(&i) = p.merge_commit.as_ref().and_then(|m| graph.index.get(&m.oid)) else { continue };
             mapped.listed += 1;
-            mapped.by_branch += graph.assign(&mut trail.commits, i, &[p.number], true);
+            mapped.by_branch += graph.assign(&mut trail.commits, i, &[p.number], &[p.head_ref_oid.as_str()]);
             mapped.by_branch += map_rebased(graph, &mut trail.commits, i, p.number, &own_commits(&p));
             trail.pulls.entry(p.number).or_insert_with(|| pull_from(p));
         }
@@ -621,8 +621,12 @@ async fn look_up_batch(
             .filter(|p| !complete || p.merge_commit.as_ref().is_some_and(|m| graph.index.contains_key(&m.oid)))
             .collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
-        let merged_here = merged.iter().any(|p| p.merge_commit.as_ref().is_some_and(|m| m.oid == sha));
-        mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, merged_here);
+        let merged_heads: Vec<&str> = merged
+            .iter()
+            .filter(|p| p.merge_commit.as_ref().is_some_and(|m| m.oid == sha))
+            .map(|p| p.head_ref_oid.as_str())
+            .collect();
+        mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, &merged_heads);
         for p in merged {
             if let std::collections::btree_map::Entry::Vacant(e) = trail.pulls.entry(p.number) {
                 new_pulls.push(p.number);

@@ -338,6 +338,23 @@ pub fn merged_branch(merge: usize, parents: &[Vec<Option<usize>>]) -> Vec<usize>
     walk(rest, &base_side).0
 }
 
+/// The commits of a merge commit's branch ([`merged_branch`]) that its pull request had:
+/// those in the history of the pull request's final head (`heads`: the heads of the pull
+/// requests merged there, by index; one outside the range maps nothing). A merge made by
+/// hand can bring in more than the pull request held — a commit pushed on top of the
+/// approved head and merged with it — and GitHub still names it the pull request's merge
+/// commit: that commit was never in the pull request, and its review does not cover it.
+pub fn pull_branch(merge: usize, parents: &[Vec<Option<usize>>], heads: &[Option<usize>]) -> Vec<usize> {
+    let mut held = vec![false; parents.len()];
+    let mut stack: Vec<usize> = heads.iter().flatten().copied().collect();
+    while let Some(i) = stack.pop() {
+        if !std::mem::replace(&mut held[i], true) {
+            stack.extend(parents[i].iter().flatten().copied());
+        }
+    }
+    merged_branch(merge, parents).into_iter().filter(|&j| held[j]).collect()
+}
+
 /// Whether `text` has the shape of a GitHub login (letters, digits and single hyphens,
 /// at most 39 characters, no hyphen first).
 fn is_login_shaped(text: &str) -> bool {
@@ -712,6 +729,20 @@ mod tests {
         let mut branch = merged_branch(2, &parents);
         branch.sort();
         assert_eq!(branch, [0, 1]);
+    }
+
+    #[test]
+    fn a_merge_commit_maps_only_what_its_pull_request_had() {
+        // 0 base; 1 = #9's approved head (from 0); 2 = a commit on top of it, never in
+        // #9; 3 = the merge of 2 into the base (0, 2).
+        let p = |v: &[usize]| v.iter().map(|i| Some(*i)).collect::<Vec<_>>();
+        let parents: Vec<Vec<Option<usize>>> = vec![vec![None], p(&[0]), p(&[1]), p(&[0, 2])];
+        let mut branch = merged_branch(3, &parents);
+        branch.sort();
+        assert_eq!(branch, [1, 2], "the merge brought both in");
+        assert_eq!(pull_branch(3, &parents, &[Some(1)]), [1], "#9 had only its head");
+        assert_eq!(pull_branch(3, &parents, &[Some(2)]).len(), 2, "a head on top has both");
+        assert!(pull_branch(3, &parents, &[None]).is_empty(), "a head outside the range maps nothing");
     }
 
     /// The first candidate for the previous release among version tags alone.

@@ -1,0 +1,113 @@
+//! The four-eyes rule tried as an adversary would (issue 18 red team, round three), on
+//! the GraphQL bulk path and on the REST path (the same history with GraphQL refused),
+//! which must agree. Each pull request below is one way to make "reviewed" hold when it
+//! should not; none may.
+
+use release_audit_test_support::FakeGitHub;
+use release_audit_test_support::fake_changes::FakeChanges;
+use serde_json::{Value, json};
+
+use crate::binary;
+use crate::changes::{json, status_of, step, verify};
+
+/// The commits of the history and what each must be classified as.
+struct Seeded {
+    head: String,
+    expected: Vec<(String, Value)>,
+}
+
+fn seed(c: &FakeChanges) -> Seeded {
+    let base = c.commit("release 1.2.2", "alice", &[], true);
+    c.tag("1.2.2", &base);
+    let mut expected = Vec::new();
+    let mut head = base;
+    let squash = |c: &FakeChanges, head: &mut String, n: u64, author: &str| {
+        *head = c.commit(&format!("Change {n} (#{n})"), author, &[head.as_str()], true);
+        c.pull(n, &format!("Change {n}"), author, &format!("{n:040x}"), head, &[]);
+        head.clone()
+    };
+    // #1 approved, then a commit pushed after the approval: stale, whoever pushed it.
+    let one = squash(c, &mut head, 1, "alice");
+    c.review(1, "bob", "APPROVED", &format!("{:040x}", 1));
+    c.push_to_pull(1, "alice", "alice");
+    expected.push((one, json!({"status": "unreviewed", "pulls": [1]})));
+    // #2 the author approving under another case of the login.
+    let two = squash(c, &mut head, 2, "Alice");
+    c.review(2, "alice", "APPROVED", &format!("{:040x}", 2));
+    expected.push((two, json!({"status": "unreviewed", "pulls": [2]})));
+    // #3 an approval later dismissed; #4 a comment only.
+    let three = squash(c, &mut head, 3, "alice");
+    c.review(3, "bob", "APPROVED", &format!("{:040x}", 3));
+    c.dismiss(3, "bob");
+    expected.push((three, json!({"status": "unreviewed", "pulls": [3]})));
+    let four = squash(c, &mut head, 4, "alice");
+    c.review(4, "bob", "COMMENTED", &format!("{:040x}", 4));
+    expected.push((four, json!({"status": "unreviewed", "pulls": [4]})));
+    // #5 approved only by a GitHub App (REST: `renovate[bot]`, type Bot; GraphQL: a
+    // `Bot` named `renovate`).
+    let five = squash(c, &mut head, 5, "alice");
+    c.review(5, "renovate[bot]", "APPROVED", &format!("{:040x}", 5));
+    expected.push((five, json!({"status": "unreviewed", "pulls": [5]})));
+    // #6 the approver force-pushed the final head (committer), then approved it.
+    let six = squash(c, &mut head, 6, "alice");
+    let pushed = c.push_to_pull(6, "alice", "Bob");
+    c.review(6, "bob", "APPROVED", &pushed);
+    expected.push((six, json!({"status": "unreviewed", "pulls": [6]})));
+    // #7 approved, closed without being merged; its commit pushed straight to main (its
+    // test merge commit, the one REST names).
+    let direct = c.commit("Risky change", "mallory", &[&head], true);
+    head = direct.clone();
+    c.pull(7, "Risky change", "mallory", &direct, &direct, &[&direct]);
+    c.review(7, "bob", "APPROVED", &direct);
+    c.close_unmerged(7);
+    expected.push((direct, json!({"status": "direct_push"})));
+    // #9 merged by hand: its approved head H, and on top of it a commit E the pull
+    // request never had, merged into main in one merge commit M that GitHub names as
+    // #9's (a manual merge it detects). M brings in E and H; only H was reviewed.
+    let before = head.clone();
+    let own = c.commit("Reviewed change", "alice", &[&before], true);
+    let extra = c.commit("unreviewed extra", "mallory", &[&own], true);
+    let merge = c.commit("Merge branch 'feature-9'", "mallory", &[&before, &extra], true);
+    head = merge.clone();
+    c.pull(9, "Reviewed change", "alice", &own, &merge, &[&own]);
+    c.review(9, "bob", "APPROVED", &own);
+    expected.push((own, json!({"status": "reviewed", "pull": 9})));
+    expected.push((extra, json!({"status": "direct_push"})));
+    // #8 a clean review, so the control has something to hold.
+    let eight = squash(c, &mut head, 8, "alice");
+    c.review(8, "bob", "APPROVED", &format!("{:040x}", 8));
+    expected.push((eight, json!({"status": "reviewed", "pull": 8})));
+    Seeded { head, expected }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_shortcut_makes_a_pull_request_reviewed_on_either_path() {
+    let mut runs = Vec::new();
+    for graphql in [true, false] {
+        let fake = FakeGitHub::start().await;
+        let seeded = seed(&fake.changes);
+        if !graphql {
+            fake.changes.refuse_graphql(404);
+        }
+        let mut step = step(&fake, &seeded.head);
+        step.input("previous-release", "1.2.2").input("require-reviewed-changes", "true");
+        let result = step.run(&binary(), &[]).await;
+        let path = if graphql { "GraphQL" } else { "REST" };
+        assert_eq!(result.code, 1, "{path}: {}\n{}", result.stderr, result.summary);
+        let commits = json(&step, &result, "changes/commits.json");
+        let mut got = Vec::new();
+        for (sha, want) in &seeded.expected {
+            let status = status_of(&commits, sha);
+            for (key, value) in want.as_object().unwrap() {
+                assert_eq!(&status[key], value, "{path}: {sha}: {status}");
+            }
+            got.push(status.clone());
+        }
+        let counts = &json(&step, &result, "manifest.json")["evidence"]["changes"]["counts"];
+        assert_eq!((counts["reviewed"].as_u64(), counts["commits"].as_u64()), (Some(3), Some(11)), "{path}: {counts}");
+        let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
+        assert_eq!(code, 0, "{path}: {out}");
+        runs.push(got);
+    }
+    assert_eq!(runs[0], runs[1], "GraphQL and REST agree");
+}
