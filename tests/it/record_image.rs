@@ -950,3 +950,36 @@ fn record_image_prints_cluster_values_inert() {
     assert!(!run.stdout.lines().any(|l| l.trim_start().starts_with("::")), "{}", run.stdout);
     assert_eq!(runner_commands(&run.stderr), Vec::<&str>::new(), "{}", run.stderr);
 }
+
+/// An index's attestation manifest (`unknown/unknown`) is no platform: a record that ran
+/// it — by its digest, or as the `unknown/unknown` manifest of another index — proves
+/// nothing about the released image, under either policy (issue 18 red team, round
+/// three: held).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attestation_manifest_recorded_as_run_proves_nothing() {
+    use release_audit_test_support::step::RUN_ID;
+    let host = crate::image_support::served::registry();
+    let released = format!("{host}/prod/app:1.0.0");
+    let attestation = skopeo_platforms(&released)
+        .into_iter()
+        .find(|(platform, _)| platform == "unknown/unknown")
+        .expect("the served index has an attestation manifest")
+        .1;
+    let job = json!({"workflow": "PR Integration", "job": "e2e", "run_id": RUN_ID});
+    for image in [
+        json!({"source": "cluster", "reference": format!("{host}/prod/app@{attestation}"), "digest": attestation}),
+        json!({"source": "resolved", "reference": format!("{host}/dev/app:other"), "digest": stub::sha256(b"another index"),
+               "platform": "unknown/unknown", "platform_digest": attestation}),
+    ] {
+        let record = record_file(vec![image.clone()], job.clone());
+        for policy in ["identical", "platforms"] {
+            let extra = [("insecure-registries", host.as_str()), ("digest-policy", policy)];
+            let (step, result) = audit_pair(&released, &released, &extra, Some(&record)).await;
+            assert_eq!(result.code, 1, "{policy} {image}: {}\n{}", result.stdout, result.stderr);
+            let pair = &step.bundle_manifest(&result)["evidence"]["images"]["pairs"][0];
+            assert_eq!((pair["passed"].as_bool(), &pair["proven_by"]), (Some(false), &json!([])), "{policy}: {pair}");
+            let verdicts: Vec<&Value> = pair["recorded"].as_array().unwrap().iter().map(|c| &c["verdict"]).collect();
+            assert_eq!(verdicts, [&json!("different")], "read and judged, not refused: {pair}");
+        }
+    }
+}
