@@ -111,3 +111,38 @@ async fn no_shortcut_makes_a_pull_request_reviewed_on_either_path() {
     }
     assert_eq!(runs[0], runs[1], "GraphQL and REST agree");
 }
+
+/// Version tags that sort oddly as text (issue 18 red team, round three: held): without
+/// a published release, the previous release of 1.11.0 is the newest lower version by
+/// semantic version that is an ancestor — `v1.10.0`, not `v1.9.0` (higher as text), not
+/// the release candidate `1.11.0-rc.1` (a pre-release, for a final release), not
+/// `v1.10.1` (on a side branch, not an ancestor), not `v1.10.9` on the released
+/// commit itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn version_tags_that_sort_oddly_as_text_pick_the_newest_lower_ancestor() {
+    let fake = FakeGitHub::start().await;
+    let c = &fake.changes;
+    let old = c.commit("release 1.9.0", "alice", &[], true);
+    c.tag("v1.9.0", &old);
+    let ten = c.commit("release 1.10.0", "alice", &[&old], true);
+    c.tag("v1.10.0", &ten);
+    let side = c.commit("release 1.10.1 from a side branch", "alice", &[&ten], true);
+    c.tag("v1.10.1", &side);
+    let direct = c.commit("sneak in a change", "mallory", &[&ten], true);
+    let rc = c.commit("release candidate", "alice", &[&direct], true);
+    c.tag("1.11.0-rc.1", &rc);
+    let head = c.commit("bump version", "alice", &[&rc], true);
+    c.tag("v1.10.9", &head);
+    let mut run = step(&fake, &head);
+    run.input("release-version", "1.11.0").input("require-reviewed-changes", "true");
+    let result = run.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "the direct push fails the gate: {}\n{}", result.stderr, result.summary);
+    let changes = &json(&run, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(changes["previous_release"], "v1.10.0", "{changes}");
+    assert_eq!(changes["range"]["base_sha"], ten.as_str(), "{changes}");
+    let commits = json(&run, &result, "changes/commits.json");
+    assert_eq!(status_of(&commits, &direct)["status"], "direct_push", "{commits}");
+    assert_eq!(commits.as_array().unwrap().len(), 3, "direct, rc and head: {commits}");
+    let (code, out) = verify(&run.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+}
