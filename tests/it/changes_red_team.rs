@@ -73,6 +73,17 @@ fn seed(c: &FakeChanges) -> Seeded {
     c.review(9, "bob", "APPROVED", &own);
     expected.push((own, json!({"status": "reviewed", "pull": 9})));
     expected.push((extra, json!({"status": "direct_push"})));
+    // #10 squash-merged (S), approved; one of its own commits, C, also pushed straight
+    // to main before the merge. GitHub associates C with #10, but #10's merge brought in
+    // only S: C reached main another way, and #10's review (of the net change) does not
+    // cover it shipping on its own.
+    let c_own = c.commit("evil part", "mallory", &[&head], true);
+    let squashed = c.commit("Harmless change (#10)", "mallory", &[&c_own], true);
+    head = squashed.clone();
+    c.pull(10, "Harmless change", "mallory", &"a".repeat(40), &squashed, &[&c_own]);
+    c.review(10, "bob", "APPROVED", &"a".repeat(40));
+    expected.push((c_own, json!({"status": "direct_push"})));
+    expected.push((squashed, json!({"status": "reviewed", "pull": 10})));
     // #8 a clean review, so the control has something to hold.
     let eight = squash(c, &mut head, 8, "alice");
     c.review(8, "bob", "APPROVED", &format!("{:040x}", 8));
@@ -104,7 +115,7 @@ async fn no_shortcut_makes_a_pull_request_reviewed_on_either_path() {
             got.push(status.clone());
         }
         let counts = &json(&step, &result, "manifest.json")["evidence"]["changes"]["counts"];
-        assert_eq!((counts["reviewed"].as_u64(), counts["commits"].as_u64()), (Some(3), Some(11)), "{path}: {counts}");
+        assert_eq!((counts["reviewed"].as_u64(), counts["commits"].as_u64()), (Some(4), Some(13)), "{path}: {counts}");
         let (code, out) = verify(&step.resolve(&result.outputs["bundle-path"]));
         assert_eq!(code, 0, "{path}: {out}");
         runs.push(got);

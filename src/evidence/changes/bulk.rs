@@ -619,6 +619,7 @@ async fn look_up_batch(
             .into_iter()
             .filter(|p| p.merged_at.is_some())
             .filter(|p| !complete || p.merge_commit.as_ref().is_some_and(|m| graph.index.contains_key(&m.oid)))
+            .filter(|p| graph.brought_in(i, p.merge_commit.as_ref().map(|m| m.oid.as_str()), &p.head_ref_oid))
             .collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
         let merged_heads: Vec<&str> = merged

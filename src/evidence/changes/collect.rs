@@ -785,6 +785,13 @@ impl Graph {
         Graph { parents, index }
     }
 
+    /// Whether the pull request merged at `merge` with final head `head` brought commit
+    /// `i` in ([`review::brought_in`]).
+    fn brought_in(&self, i: usize, merge: Option<&str>, head: &str) -> bool {
+        let merge = merge.and_then(|m| self.index.get(m).copied());
+        review::brought_in(i, merge, self.index.get(head).copied(), &self.parents)
+    }
+
     /// Gives commit `i` its pull requests; a merge commit that landed one of them
     /// (`merged_heads`: the final heads of those merged at `i`) also gives them to every
     /// commit of its merged branch that the pull request had ([`review::pull_branch`]).
@@ -1156,6 +1163,7 @@ async fn look_up_commits(
             .into_iter()
             .filter(|p| p.merged_at.is_some())
             .filter(|p| !complete || p.merge_commit_sha.as_ref().is_some_and(|m| graph.index.contains_key(m)))
+            .filter(|p| graph.brought_in(i, p.merge_commit_sha.as_deref(), &p.head.sha))
             .collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
         let merged_heads: Vec<&str> = merged

@@ -355,6 +355,22 @@ pub fn pull_branch(merge: usize, parents: &[Vec<Option<usize>>], heads: &[Option
     merged_branch(merge, parents).into_iter().filter(|&j| held[j]).collect()
 }
 
+/// Whether a merged pull request brought commit `i` into the release, when GitHub's
+/// commit → pull request lookup names it: `i` is its merge commit (`merge`), or one of
+/// the commits its merge commit brought in that the pull request had ([`pull_branch`],
+/// `head` its final head). GitHub also names a pull request for a commit it merely
+/// contained — one of a squash-merged pull request's own commits pushed to the branch on
+/// its own — and that pull request's review (of its net change) does not cover it.
+/// A merge commit beyond what was read (`None`: a range not read whole) is not judged.
+pub fn brought_in(i: usize, merge: Option<usize>, head: Option<usize>, parents: &[Vec<Option<usize>>]) -> bool {
+    match merge {
+        None => true,
+        Some(m) if m == i => true,
+        Some(m) if parents[m].len() > 1 => pull_branch(m, parents, &[head]).contains(&i),
+        Some(_) => false,
+    }
+}
+
 /// Whether `text` has the shape of a GitHub login (letters, digits and single hyphens,
 /// at most 39 characters, no hyphen first).
 fn is_login_shaped(text: &str) -> bool {
@@ -743,6 +759,19 @@ mod tests {
         assert_eq!(pull_branch(3, &parents, &[Some(1)]), [1], "#9 had only its head");
         assert_eq!(pull_branch(3, &parents, &[Some(2)]).len(), 2, "a head on top has both");
         assert!(pull_branch(3, &parents, &[None]).is_empty(), "a head outside the range maps nothing");
+    }
+
+    #[test]
+    fn a_lookup_counts_a_pull_request_only_for_what_its_merge_brought_in() {
+        // 0 base; 1 = a commit of #10 pushed on its own; 2 = #10's squash commit (from 1);
+        // 3 = #11's head (from 2); 4 = #11's merge (2, 3).
+        let p = |v: &[usize]| v.iter().map(|i| Some(*i)).collect::<Vec<_>>();
+        let parents: Vec<Vec<Option<usize>>> = vec![vec![None], p(&[0]), p(&[1]), p(&[2]), p(&[2, 3])];
+        assert!(brought_in(2, Some(2), None, &parents), "the squash commit itself");
+        assert!(!brought_in(1, Some(2), None, &parents), "its own commit, pushed on its own");
+        assert!(brought_in(3, Some(4), Some(3), &parents), "a merge brings in its head");
+        assert!(!brought_in(1, Some(4), Some(3), &parents), "not what reached the base before");
+        assert!(brought_in(1, None, None, &parents), "a merge commit beyond what was read");
     }
 
     /// The first candidate for the previous release among version tags alone.
