@@ -21,11 +21,12 @@ pub struct ImageRecords {
 
 /// Reads every image record among `tests`' report files below `root` (the bundle
 /// directory), in the manifest's order. A file's recorded size is checked before it is
-/// opened.
+/// opened; a record that names another run than its artifact's is a problem, not
+/// evidence ([`ImageRecord::from_another_run`]).
 pub fn image_records(tests: &TestEvidence, root: &Path) -> ImageRecords {
     let mut out = ImageRecords::default();
-    let files = tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| &a.files);
-    for file in files.filter(|f| is_image_record(&f.path)) {
+    let files = tests.categories.iter().flat_map(|c| &c.artifacts).flat_map(|a| a.files.iter().map(|f| (a.run_id, f)));
+    for (run, file) in files.filter(|(_, f)| is_image_record(&f.path)) {
         if file.size > MAX_IMAGE_RECORD_BYTES {
             out.problems.push(format!(
                 "`{}` is {} bytes, more than an image record may be ({MAX_IMAGE_RECORD_BYTES})",
@@ -35,9 +36,22 @@ pub fn image_records(tests: &TestEvidence, root: &Path) -> ImageRecords {
         }
         let read = ImageRecord::read_file(&root.join(&file.path), &file.path);
         match read {
-            Ok(record) => out.records.push(record),
+            Ok(record) => match record.from_another_run(run) {
+                Some(why) => out.problems.push(format!("`{}` {why}", file.path)),
+                None => out.records.push(record),
+            },
             Err(e) => out.problems.push(format!("`{}` cannot be read: {e}", file.path)),
         }
     }
     out
+}
+
+/// The run of the artifact each image record came in, by bundle path: what `verify`
+/// holds each record against ([`ImageRecord::from_another_run`]).
+pub fn record_runs(tests: &TestEvidence) -> crate::evidence::images::rejudge::RecordRuns {
+    let artifacts = tests.categories.iter().flat_map(|c| &c.artifacts);
+    artifacts
+        .filter_map(|a| a.run_id.map(|run| (run, a)))
+        .flat_map(|(run, a)| a.files.iter().filter(|f| is_image_record(&f.path)).map(move |f| (f.path.clone(), run)))
+        .collect()
 }

@@ -41,7 +41,8 @@ pub fn check_images(found: &Found, m: &Manifest, problems: &mut Vec<Problem>) ->
         std::fs::read(found.path(path)).ok()
     };
     check_build(m, &paths, &read, problems);
-    for d in rejudge_all(images, &paths, read) {
+    let runs = m.evidence.tests.as_ref().map(crate::bundle::records::record_runs).unwrap_or_default();
+    for d in rejudge_all(images, &paths, &runs, read) {
         problems.push(images_problem(d.to_string()));
     }
     let mut referenced: BTreeSet<String> = BTreeSet::new();

@@ -658,6 +658,18 @@ fn answers_a_registry_cannot_be_made_to_give_are_clear_errors() {
     );
     assert!(run.error_line().contains(&expected), "{}", run.stderr);
 
+    // A platform manifest asked for by its digest and answered with other bytes, whose
+    // Docker-Content-Digest is honest about them (issue 18 red team, round three: held).
+    let run = digest("swapped/app:1");
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let image = stub::Image::new();
+    let expected = format!(
+        "was asked for by digest {} but the bytes hash to {}",
+        stub::sha256(&image.manifest),
+        stub::sha256(&stub::other_manifest(&image))
+    );
+    assert!(run.error_line().contains(&expected), "{}", run.stderr);
+
     for path in ["huge/app:1", "huge-unannounced/app:1"] {
         let run = digest(path);
         assert_eq!(run.code, 3);

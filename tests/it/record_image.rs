@@ -612,7 +612,7 @@ async fn records_uploaded_with_the_reports_are_checked_by_the_audit() {
         let env = [
             ("GITHUB_JOB", job),
             ("GITHUB_WORKFLOW", "PR Integration"),
-            ("GITHUB_RUN_ID", "14123456789"),
+            ("GITHUB_RUN_ID", "17000000001"), // the run whose artifacts are audited (the fake's)
             ("RUNNER_OS", "Linux"),
             ("RUNNER_ARCH", "ARM64"),
         ];
@@ -739,6 +739,58 @@ fn record_file(images: Vec<Value>, job: Value) -> Vec<u8> {
     .unwrap()
 }
 
+/// A record shows what the run that made it tested: found in an artifact of another run
+/// (copied from an earlier run's artifacts, whose reports are not audited), it proves
+/// nothing and fails the audit, naming both runs — in the audit and in `verify`, which
+/// holds each record against the run of its artifact (issue 18 red team, round three).
+/// A record of the audited run proves the same pair.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_from_another_run_proves_nothing() {
+    use release_audit_test_support::step::RUN_ID;
+    let f = images();
+    let index = skopeo_digest(&f.at("prod/app:1.0.0"), None);
+    let ran = vec![json!({"source": "resolved", "reference": f.at("prod/app:1.0.0"), "digest": index})];
+    let copied =
+        record_file(ran.clone(), json!({"workflow": "PR Integration", "job": "e2e", "run_id": 14123456789u64}));
+    let (step, result) = audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[], Some(&copied)).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stdout, result.stderr);
+    let manifest = step.bundle_manifest(&result);
+    let pair = &manifest["evidence"]["images"]["pairs"][0];
+    assert_eq!((pair["passed"].as_bool(), &pair["proven_by"]), (Some(false), &json!([])), "{pair}");
+    let reasons = manifest["verdict"]["reasons"].to_string();
+    assert!(reasons.contains("(run 14123456789), but uploaded in an artifact of run 17000000001"), "{reasons}");
+    let bundle = step.resolve(&result.outputs["bundle-path"]);
+    let verify = Command::new(env!("CARGO_BIN_EXE_release-audit")).arg("verify").arg(&bundle).output().unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+
+    // A bundle that says the record proved the pair, with the problem taken out and
+    // every hash fixed up, does not verify: verify holds the record against its artifact's run.
+    let own = record_file(ran, json!({"workflow": "PR Integration", "job": "e2e", "run_id": RUN_ID}));
+    let (step, result) = audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[], Some(&own)).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stdout, result.stderr);
+    let manifest = step.bundle_manifest(&result);
+    assert_eq!(manifest["evidence"]["images"]["pairs"][0]["proven_by"], json!(["image-record"]));
+    // The bundle's folder beside the zip.
+    let bundle = step.resolve(&result.outputs["bundle-path"]).with_extension("");
+    let rel = manifest["evidence"]["tests"]["categories"][0]["artifacts"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .find(|p| p.ends_with("image-record.json"))
+        .unwrap()
+        .to_string();
+    let forged = String::from_utf8(std::fs::read(bundle.join(&rel)).unwrap())
+        .unwrap()
+        .replace(&format!("\"run_id\": {RUN_ID}"), "\"run_id\": 14123456789");
+    assert!(forged.contains("14123456789"));
+    crate::verify_edits::forge(&bundle, &rel, forged.as_bytes());
+    let verify = Command::new(env!("CARGO_BIN_EXE_release-audit")).arg("verify").arg(&bundle).output().unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(!verify.status.success(), "{said}");
+    assert!(said.contains("uploaded in an artifact of run 17000000001"), "{said}");
+}
+
 /// `tested-image` equal to `release-image` — as one string, as two tags of one build, as
 /// one registry under two names, or pinned by digest — proves nothing by itself: without
 /// an image record or the build's digest the pair is not proven and fails the audit;
@@ -849,7 +901,7 @@ async fn hostile_values_in_an_image_record_reach_no_output_unescaped() {
         "namespace": HOSTILE, "pod": HOSTILE, "container": HOSTILE, "note": HOSTILE,
         "platform": "linux/amd64"
     });
-    let job = json!({"workflow": HOSTILE, "job": HOSTILE, "run_id": 1});
+    let job = json!({"workflow": HOSTILE, "job": HOSTILE, "run_id": release_audit_test_support::step::RUN_ID});
     let (step, result) =
         audit_pair("prod/app:1.0.0", "prod/app:1.0.0", &[], Some(&record_file(vec![hostile], job))).await;
     assert_eq!(result.code, 1, "another digest was run: {}\n{}", result.stdout, result.stderr);
@@ -897,4 +949,37 @@ fn record_image_prints_cluster_values_inert() {
     assert_eq!(runner_commands(&run.stdout), Vec::<&str>::new(), "{}", run.stdout);
     assert!(!run.stdout.lines().any(|l| l.trim_start().starts_with("::")), "{}", run.stdout);
     assert_eq!(runner_commands(&run.stderr), Vec::<&str>::new(), "{}", run.stderr);
+}
+
+/// An index's attestation manifest (`unknown/unknown`) is no platform: a record that ran
+/// it — by its digest, or as the `unknown/unknown` manifest of another index — proves
+/// nothing about the released image, under either policy (issue 18 red team, round
+/// three: held).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attestation_manifest_recorded_as_run_proves_nothing() {
+    use release_audit_test_support::step::RUN_ID;
+    let host = crate::image_support::served::registry();
+    let released = format!("{host}/prod/app:1.0.0");
+    let attestation = skopeo_platforms(&released)
+        .into_iter()
+        .find(|(platform, _)| platform == "unknown/unknown")
+        .expect("the served index has an attestation manifest")
+        .1;
+    let job = json!({"workflow": "PR Integration", "job": "e2e", "run_id": RUN_ID});
+    for image in [
+        json!({"source": "cluster", "reference": format!("{host}/prod/app@{attestation}"), "digest": attestation}),
+        json!({"source": "resolved", "reference": format!("{host}/dev/app:other"), "digest": stub::sha256(b"another index"),
+               "platform": "unknown/unknown", "platform_digest": attestation}),
+    ] {
+        let record = record_file(vec![image.clone()], job.clone());
+        for policy in ["identical", "platforms"] {
+            let extra = [("insecure-registries", host.as_str()), ("digest-policy", policy)];
+            let (step, result) = audit_pair(&released, &released, &extra, Some(&record)).await;
+            assert_eq!(result.code, 1, "{policy} {image}: {}\n{}", result.stdout, result.stderr);
+            let pair = &step.bundle_manifest(&result)["evidence"]["images"]["pairs"][0];
+            assert_eq!((pair["passed"].as_bool(), &pair["proven_by"]), (Some(false), &json!([])), "{policy}: {pair}");
+            let verdicts: Vec<&Value> = pair["recorded"].as_array().unwrap().iter().map(|c| &c["verdict"]).collect();
+            assert_eq!(verdicts, [&json!("different")], "read and judged, not refused: {pair}");
+        }
+    }
 }

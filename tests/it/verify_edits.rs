@@ -387,6 +387,12 @@ fn apply(dir: &Path, edit: &Edit) {
     std::fs::write(dir.join("SHA256SUMS"), sums).unwrap();
 }
 
+/// Writes `bytes` as the bundle file `file` (relative to `dir`) and fixes up everything
+/// as [`apply`] does: what a careful forger does, for tests of one hand-made forgery.
+pub(crate) fn forge(dir: &Path, file: &str, bytes: &[u8]) {
+    apply(dir, &Edit { file: file.to_string(), at: String::new(), what: "forged", bytes: bytes.to_vec() });
+}
+
 /// Whether the fix-up put back what a `manifest.json` edit changed.
 fn undone(dir: &Path, edit: &Edit) -> bool {
     if edit.file != "manifest.json" {

@@ -46,7 +46,7 @@ pub const MERGED_PULLS: &str = "query MergedPullRequests($owner: String!, $name:
         }
         commits(first: 100) {
           totalCount
-          nodes { commit { messageHeadline authoredDate author { user { login } } committer { user { login } } } }
+          nodes { commit { messageHeadline message authoredDate author { email user { login } } committer { email user { login } } } }
         }
       }
     }
@@ -197,6 +197,8 @@ struct GqlReview {
 
 #[derive(Deserialize)]
 struct GitActor {
+    #[serde(default)]
+    email: Option<String>,
     user: Option<Login>,
 }
 
@@ -205,6 +207,9 @@ struct GitActor {
 struct GqlCommit {
     #[serde(default)]
     message_headline: String,
+    /// The whole message (its `Co-authored-by:` trailers).
+    #[serde(default)]
+    message: String,
     authored_date: Option<String>,
     author: Option<GitActor>,
     committer: Option<GitActor>,
@@ -336,16 +341,20 @@ fn pull_from(p: GqlPull) -> PullRequest {
                 "it has {MAX_PULL_COMMITS} commits or more, and GitHub lists only {MAX_PULL_COMMITS}: who wrote them all cannot be seen"
             ));
         } else {
-            let mut logins: Vec<String> = Vec::new();
-            for c in commits.nodes.into_iter().flatten() {
-                for who in [c.commit.author, c.commit.committer].into_iter().flatten().filter_map(|a| a.user) {
-                    let login = bounded(&who.login, MAX_LOGIN);
-                    if !logins.iter().any(|l| l.eq_ignore_ascii_case(&login)) {
-                        logins.push(login);
-                    }
-                }
-            }
-            pull.contributors = Some(logins);
+            let written: Vec<review::Written> = commits
+                .nodes
+                .into_iter()
+                .flatten()
+                .map(|c| review::Written {
+                    people: [c.commit.author, c.commit.committer]
+                        .into_iter()
+                        .flatten()
+                        .map(|a| (a.email, a.user.map(|u| bounded(&u.login, MAX_LOGIN))))
+                        .collect(),
+                    message: c.commit.message,
+                })
+                .collect();
+            pull.contributors = Some(review::contributors(&written));
         }
     }
     pull
@@ -459,7 +468,7 @@ async fn list_base(
         for p in nodes.into_iter().flatten().filter(|p| p.merged_at.is_some()) {
             let Some(&i) = p.merge_commit.as_ref().and_then(|m| graph.index.get(&m.oid)) else { continue };
             mapped.listed += 1;
-            mapped.by_branch += graph.assign(&mut trail.commits, i, &[p.number], true);
+            mapped.by_branch += graph.assign(&mut trail.commits, i, &[p.number], &[p.head_ref_oid.as_str()]);
             mapped.by_branch += map_rebased(graph, &mut trail.commits, i, p.number, &own_commits(&p));
             trail.pulls.entry(p.number).or_insert_with(|| pull_from(p));
         }
@@ -610,10 +619,15 @@ async fn look_up_batch(
             .into_iter()
             .filter(|p| p.merged_at.is_some())
             .filter(|p| !complete || p.merge_commit.as_ref().is_some_and(|m| graph.index.contains_key(&m.oid)))
+            .filter(|p| graph.brought_in(i, p.merge_commit.as_ref().map(|m| m.oid.as_str()), &p.head_ref_oid))
             .collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
-        let merged_here = merged.iter().any(|p| p.merge_commit.as_ref().is_some_and(|m| m.oid == sha));
-        mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, merged_here);
+        let merged_heads: Vec<&str> = merged
+            .iter()
+            .filter(|p| p.merge_commit.as_ref().is_some_and(|m| m.oid == sha))
+            .map(|p| p.head_ref_oid.as_str())
+            .collect();
+        mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, &merged_heads);
         for p in merged {
             if let std::collections::btree_map::Entry::Vacant(e) = trail.pulls.entry(p.number) {
                 new_pulls.push(p.number);

@@ -785,17 +785,26 @@ impl Graph {
         Graph { parents, index }
     }
 
-    /// Gives commit `i` its pull requests; a merge commit that landed one of them also
-    /// gives them to every commit of its merged branch. Returns how many branch
-    /// commits were mapped that way.
-    fn assign(&self, commits: &mut [Commit], i: usize, numbers: &[u64], merged_here: bool) -> usize {
+    /// Whether the pull request merged at `merge` with final head `head` brought commit
+    /// `i` in ([`review::brought_in`]).
+    fn brought_in(&self, i: usize, merge: Option<&str>, head: &str) -> bool {
+        let merge = merge.and_then(|m| self.index.get(m).copied());
+        review::brought_in(i, merge, self.index.get(head).copied(), &self.parents)
+    }
+
+    /// Gives commit `i` its pull requests; a merge commit that landed one of them
+    /// (`merged_heads`: the final heads of those merged at `i`) also gives them to every
+    /// commit of its merged branch that the pull request had ([`review::pull_branch`]).
+    /// Returns how many branch commits were mapped that way.
+    fn assign(&self, commits: &mut [Commit], i: usize, numbers: &[u64], merged_heads: &[&str]) -> usize {
         let mut mapped = 0;
         match &mut commits[i].pulls {
             Some(list) => list.extend(numbers.iter().filter(|n| !list.contains(n)).copied().collect::<Vec<_>>()),
             None => commits[i].pulls = Some(numbers.to_vec()),
         }
-        if merged_here && commits[i].parents.len() > 1 {
-            for j in review::merged_branch(i, &self.parents) {
+        if !merged_heads.is_empty() && commits[i].parents.len() > 1 {
+            let heads: Vec<Option<usize>> = merged_heads.iter().map(|h| self.index.get(*h).copied()).collect();
+            for j in review::pull_branch(i, &self.parents, &heads) {
                 if commits[j].pulls.is_none() {
                     commits[j].pulls = Some(numbers.to_vec());
                     mapped += 1;
@@ -882,13 +891,25 @@ async fn read_contributors(api: &Api<'_>, pull: &mut PullRequest, stopped: &mut 
             ));
         }
         Got::Ok(list) => {
-            let mut logins: Vec<String> = Vec::new();
-            for u in list.into_iter().flat_map(|c| [user(c.author), user(c.committer)]).flatten() {
-                if !logins.iter().any(|l| l.eq_ignore_ascii_case(&u.login)) {
-                    logins.push(u.login);
-                }
+            let mut written: Vec<review::Written> = Vec::new();
+            for c in list {
+                let (message, emails) = match &c.commit {
+                    Some(g) => (
+                        g.message.as_str(),
+                        [&g.author, &g.committer].map(|p| p.as_ref().and_then(|p| p.email.clone())),
+                    ),
+                    None => ("", [None, None]),
+                };
+                let [author_email, committer_email] = emails;
+                written.push(review::Written {
+                    people: vec![
+                        (author_email, user(c.author).map(|u| u.login)),
+                        (committer_email, user(c.committer).map(|u| u.login)),
+                    ],
+                    message: message.to_string(),
+                });
             }
-            pull.contributors = Some(logins);
+            pull.contributors = Some(review::contributors(&written));
         }
         Got::Refused(r) => match refusal_reason(&r, "pull requests") {
             Some(why) => {
@@ -1057,7 +1078,7 @@ async fn list_pulls(
                 for p in list.into_iter().filter(|p| p.merged_at.is_some()) {
                     let Some(&i) = p.merge_commit_sha.as_ref().and_then(|m| graph.index.get(m)) else { continue };
                     mapped.listed += 1;
-                    mapped.by_branch += graph.assign(&mut trail.commits, i, &[p.number], true);
+                    mapped.by_branch += graph.assign(&mut trail.commits, i, &[p.number], &[p.head.sha.as_str()]);
                     trail.pulls.entry(p.number).or_insert_with(|| pull_from(p));
                 }
                 if n < 100 || oldest.is_some_and(|o| o < since) {
@@ -1142,10 +1163,15 @@ async fn look_up_commits(
             .into_iter()
             .filter(|p| p.merged_at.is_some())
             .filter(|p| !complete || p.merge_commit_sha.as_ref().is_some_and(|m| graph.index.contains_key(m)))
+            .filter(|p| graph.brought_in(i, p.merge_commit_sha.as_deref(), &p.head.sha))
             .collect();
         let numbers: Vec<u64> = merged.iter().map(|p| p.number).collect();
-        let merged_here = merged.iter().any(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str()));
-        mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, merged_here);
+        let merged_heads: Vec<&str> = merged
+            .iter()
+            .filter(|p| p.merge_commit_sha.as_deref() == Some(sha.as_str()))
+            .map(|p| p.head.sha.as_str())
+            .collect();
+        mapped.by_branch += graph.assign(&mut trail.commits, i, &numbers, &merged_heads);
         for p in merged {
             if trail.pulls.contains_key(&p.number) {
                 continue;

@@ -338,6 +338,131 @@ pub fn merged_branch(merge: usize, parents: &[Vec<Option<usize>>]) -> Vec<usize>
     walk(rest, &base_side).0
 }
 
+/// The commits of a merge commit's branch ([`merged_branch`]) that its pull request had:
+/// those in the history of the pull request's final head (`heads`: the heads of the pull
+/// requests merged there, by index; one outside the range maps nothing). A merge made by
+/// hand can bring in more than the pull request held — a commit pushed on top of the
+/// approved head and merged with it — and GitHub still names it the pull request's merge
+/// commit: that commit was never in the pull request, and its review does not cover it.
+pub fn pull_branch(merge: usize, parents: &[Vec<Option<usize>>], heads: &[Option<usize>]) -> Vec<usize> {
+    let mut held = vec![false; parents.len()];
+    let mut stack: Vec<usize> = heads.iter().flatten().copied().collect();
+    while let Some(i) = stack.pop() {
+        if !std::mem::replace(&mut held[i], true) {
+            stack.extend(parents[i].iter().flatten().copied());
+        }
+    }
+    merged_branch(merge, parents).into_iter().filter(|&j| held[j]).collect()
+}
+
+/// Whether a merged pull request brought commit `i` into the release, when GitHub's
+/// commit → pull request lookup names it: `i` is its merge commit (`merge`), or one of
+/// the commits its merge commit brought in that the pull request had ([`pull_branch`],
+/// `head` its final head). GitHub also names a pull request for a commit it merely
+/// contained — one of a squash-merged pull request's own commits pushed to the branch on
+/// its own — and that pull request's review (of its net change) does not cover it.
+/// A merge commit beyond what was read (`None`: a range not read whole) is not judged.
+pub fn brought_in(i: usize, merge: Option<usize>, head: Option<usize>, parents: &[Vec<Option<usize>>]) -> bool {
+    match merge {
+        None => true,
+        Some(m) if m == i => true,
+        Some(m) if parents[m].len() > 1 => pull_branch(m, parents, &[head]).contains(&i),
+        Some(_) => false,
+    }
+}
+
+/// Whether `text` has the shape of a GitHub login (letters, digits and single hyphens,
+/// at most 39 characters, no hyphen first).
+fn is_login_shaped(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 39
+        && !text.starts_with('-')
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The login of GitHub's noreply address (`ID+login@users.noreply.github.com` or
+/// `login@users.noreply.github.com`).
+fn noreply_login(email: &str) -> Option<&str> {
+    let (local, domain) = email.rsplit_once('@')?;
+    if !domain.eq_ignore_ascii_case("users.noreply.github.com") {
+        return None;
+    }
+    let login = local.split_once('+').map_or(
+        local,
+        |(id, login)| {
+            if id.bytes().all(|b| b.is_ascii_digit()) { login } else { local }
+        },
+    );
+    is_login_shaped(login).then_some(login)
+}
+
+/// Who a commit message names as its co-authors (`Co-authored-by: Name <email>` lines, the
+/// key in any case), as logins: the login of GitHub's noreply address, the login an
+/// address is known to belong to (`known`: `(email, login)` of the pull request's own
+/// commits), and the name itself when it has the shape of a login (GitHub's web UI names
+/// a suggester without a display name by their login). A co-author wrote part of the
+/// commit, so an approval by any of them is not a second pair of eyes; a name that only
+/// looks like the approver's login errs on the strict side.
+pub fn co_author_logins(message: &str, known: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in message.lines() {
+        let line = line.trim();
+        let Some((key, value)) = line.split_once(':') else { continue };
+        if !key.trim().eq_ignore_ascii_case("co-authored-by") {
+            continue;
+        }
+        let value = value.trim();
+        let (name, email) = match value.rsplit_once('<') {
+            Some((name, rest)) => (name.trim(), rest.trim_end().trim_end_matches('>').trim()),
+            None => (value, ""),
+        };
+        let mut found: Vec<&str> = Vec::new();
+        found.extend(noreply_login(email));
+        found.extend(
+            known.iter().filter(|(e, _)| !email.is_empty() && e.eq_ignore_ascii_case(email)).map(|(_, l)| l.as_str()),
+        );
+        if is_login_shaped(name) {
+            found.push(name);
+        }
+        for login in found {
+            if !out.iter().any(|l| l.eq_ignore_ascii_case(login)) {
+                out.push(login.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// One commit of a pull request as read: its author's and committer's `(email, login)`
+/// (either unknown as `None`) and its whole message.
+pub struct Written {
+    pub people: Vec<(Option<String>, Option<String>)>,
+    pub message: String,
+}
+
+/// Everyone who wrote a pull request's commits, as logins, each once (in any case): the
+/// GitHub author and committer of each commit and its co-authors
+/// ([`co_author_logins`], an address resolved through the commits' own authors and
+/// committers; logins as read are bounded, a co-author's has at most 39 characters).
+/// The same on the REST and the GraphQL path.
+pub fn contributors(commits: &[Written]) -> Vec<String> {
+    let known: Vec<(String, String)> =
+        commits.iter().flat_map(|c| c.people.iter()).filter_map(|(e, l)| Some((e.clone()?, l.clone()?))).collect();
+    let mut logins: Vec<String> = Vec::new();
+    let mut add = |login: &str| {
+        if !logins.iter().any(|l| l.eq_ignore_ascii_case(login)) {
+            logins.push(login.to_string());
+        }
+    };
+    for c in commits {
+        c.people.iter().filter_map(|(_, l)| l.as_deref()).for_each(&mut add);
+    }
+    for c in commits {
+        co_author_logins(&c.message, &known).iter().for_each(|l| add(l));
+    }
+    logins
+}
+
 /// The first 7 characters of a sha (anything else as it is).
 pub fn short(sha: &str) -> &str {
     if sha.len() >= 7 && sha.bytes().all(|b| b.is_ascii_hexdigit()) { &sha[..7] } else { sha }
@@ -470,6 +595,29 @@ mod tests {
     }
 
     #[test]
+    fn a_co_author_wrote_the_commit_too() {
+        let known = vec![("bob@corp.example".to_string(), "bob".to_string())];
+        let logins = |m: &str| co_author_logins(m, &known);
+        assert_eq!(logins("x\n\nCo-authored-by: Bob B <4242+bob@users.noreply.github.com>"), ["bob"]);
+        assert_eq!(logins("x\n\nco-AUTHORED-by: B. <Bob@users.noreply.github.com>"), ["Bob"]);
+        assert_eq!(logins("x\n\nCo-authored-by: Robert B. <BOB@corp.example>"), ["bob"], "known address");
+        assert_eq!(logins("x\n\nCo-authored-by: carol <carol@example.org>"), ["carol"], "a login-shaped name");
+        assert!(logins("x\n\nCo-authored-by: Dana Scully <dana@example.org>").is_empty());
+        assert!(logins("thanks bob <bob@users.noreply.github.com>").is_empty(), "not a trailer");
+        assert!(logins("Co-authored-by: Mr X <12a+bob@evil.example>").is_empty());
+        assert!(logins("Co-authored-by: Mr X <-x@users.noreply.github.com>").is_empty());
+        let written = [
+            Written { people: vec![(None, Some("alice".into())), (None, Some("web-flow".into()))], message: "a".into() },
+            Written {
+                people: vec![(Some("bob@corp.example".into()), Some("Bob".into()))],
+                message: "b\n\nCo-authored-by: Robert <bob@corp.example>\nCo-authored-by: Erin <erin@users.noreply.github.com>"
+                    .into(),
+            },
+        ];
+        assert_eq!(contributors(&written), ["alice", "web-flow", "Bob", "Robert", "erin"]);
+    }
+
+    #[test]
     fn what_is_not_a_review() {
         assert_eq!(classify_pull(&pull("alice", vec![review("alice", "APPROVED", HEAD)])), PullStatus::SelfApproved);
         assert!(matches!(
@@ -597,6 +745,33 @@ mod tests {
         let mut branch = merged_branch(2, &parents);
         branch.sort();
         assert_eq!(branch, [0, 1]);
+    }
+
+    #[test]
+    fn a_merge_commit_maps_only_what_its_pull_request_had() {
+        // 0 base; 1 = #9's approved head (from 0); 2 = a commit on top of it, never in
+        // #9; 3 = the merge of 2 into the base (0, 2).
+        let p = |v: &[usize]| v.iter().map(|i| Some(*i)).collect::<Vec<_>>();
+        let parents: Vec<Vec<Option<usize>>> = vec![vec![None], p(&[0]), p(&[1]), p(&[0, 2])];
+        let mut branch = merged_branch(3, &parents);
+        branch.sort();
+        assert_eq!(branch, [1, 2], "the merge brought both in");
+        assert_eq!(pull_branch(3, &parents, &[Some(1)]), [1], "#9 had only its head");
+        assert_eq!(pull_branch(3, &parents, &[Some(2)]).len(), 2, "a head on top has both");
+        assert!(pull_branch(3, &parents, &[None]).is_empty(), "a head outside the range maps nothing");
+    }
+
+    #[test]
+    fn a_lookup_counts_a_pull_request_only_for_what_its_merge_brought_in() {
+        // 0 base; 1 = a commit of #10 pushed on its own; 2 = #10's squash commit (from 1);
+        // 3 = #11's head (from 2); 4 = #11's merge (2, 3).
+        let p = |v: &[usize]| v.iter().map(|i| Some(*i)).collect::<Vec<_>>();
+        let parents: Vec<Vec<Option<usize>>> = vec![vec![None], p(&[0]), p(&[1]), p(&[2]), p(&[2, 3])];
+        assert!(brought_in(2, Some(2), None, &parents), "the squash commit itself");
+        assert!(!brought_in(1, Some(2), None, &parents), "its own commit, pushed on its own");
+        assert!(brought_in(3, Some(4), Some(3), &parents), "a merge brings in its head");
+        assert!(!brought_in(1, Some(4), Some(3), &parents), "not what reached the base before");
+        assert!(brought_in(1, None, None, &parents), "a merge commit beyond what was read");
     }
 
     /// The first candidate for the previous release among version tags alone.

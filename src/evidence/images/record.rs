@@ -190,6 +190,21 @@ impl JobIdentity {
 }
 
 impl ImageRecord {
+    /// Why this record, found in an artifact of run `artifact_run`, is not evidence of
+    /// that run: it names another run (a record copied from an earlier run's artifact
+    /// shows what that run tested, whose reports are not in the bundle). `None` when it
+    /// names the artifact's run, or either run is unknown (a record made outside GitHub
+    /// Actions names none). One rule for the audit and for `verify`.
+    pub fn from_another_run(&self, artifact_run: Option<u64>) -> Option<String> {
+        match (self.job.run_id, artifact_run) {
+            (Some(recorded), Some(uploaded)) if recorded != uploaded => Some(format!(
+                "was made by {}, but uploaded in an artifact of run {uploaded}: a record from another run does not show what this run tested; record the image in the test job whose reports are audited",
+                self.job.label()
+            )),
+            _ => None,
+        }
+    }
+
     /// A new record made now by `job`.
     pub fn new(job: JobIdentity, images: Vec<RecordedImage>, now: DateTime<Utc>) -> Self {
         ImageRecord {

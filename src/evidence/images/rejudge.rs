@@ -221,7 +221,8 @@ fn keys(manifests: &[ManifestRecord]) -> BTreeMap<String, String> {
 /// Re-judges `pair` (as `manifest.json` holds it, under `images`' policy and platform
 /// filter) from the bundle's files: `record_paths` are the bundle paths of every image
 /// record among the report files ([`record::is_record_file`]), and `read` returns a
-/// bundle file's bytes (`None` when it is missing or too large to read).
+/// bundle file's bytes (`None` when it is missing or too large to read); `runs` the run
+/// of the artifact each record came in ([`RecordRuns`]).
 ///
 /// `Ok` when every stored digest hashes right, every index lists what its record
 /// says, and the verdict, the proof and the outcome decided again from the files are
@@ -230,6 +231,7 @@ pub fn rejudge(
     images: &ImageEvidence,
     pair: &PairEvidence,
     record_paths: &[&str],
+    runs: &RecordRuns,
     read: impl Fn(&str) -> Option<Vec<u8>>,
 ) -> Result<Rejudged, Vec<Discrepancy>> {
     let mut c = Checker { pair: &pair.name, read, found: Vec::new() };
@@ -260,7 +262,7 @@ pub fn rejudge(
     }
     let verdict = verdict::judge(file.tested.as_ref(), file.released.as_ref(), file.expected_digest.as_ref());
     c.derived("the verdict", &file.verdict, &verdict);
-    let checked = recheck_records(&mut c, &file, images, record_paths);
+    let checked = recheck_records(&mut c, &file, images, record_paths, runs);
     c.derived("the recorded images' checks", &file.recorded, &checked.checks);
     c.derived("the recorded images left unchecked", &file.recorded_left_out, &checked.left_out);
     let decision = verdict::decide(Grounds {
@@ -286,6 +288,7 @@ pub fn rejudge(
 pub fn rejudge_all(
     images: &ImageEvidence,
     bundle_paths: &[&str],
+    runs: &RecordRuns,
     read: impl Fn(&str) -> Option<Vec<u8>>,
 ) -> Vec<Discrepancy> {
     let records: Vec<&str> = bundle_paths.iter().copied().filter(|p| record::is_record_file(p)).collect();
@@ -295,7 +298,7 @@ pub fn rejudge_all(
         if !names.insert(pair.name.as_str()) {
             found.push(Discrepancy { pair: pair.name.clone(), what: "the name is used by two pairs".to_string() });
         }
-        if let Err(mut problems) = rejudge(images, pair, &records, &read) {
+        if let Err(mut problems) = rejudge(images, pair, &records, runs, &read) {
             found.append(&mut problems);
         }
     }
@@ -344,13 +347,20 @@ fn check_file_against_manifest<R: Fn(&str) -> Option<Vec<u8>>>(
     }
 }
 
+/// The run of the report artifact each file came in, by bundle path (from the
+/// manifest's test evidence): a record naming another run is not evidence
+/// ([`ImageRecord::from_another_run`]).
+pub type RecordRuns = BTreeMap<String, u64>;
+
 /// Every image record in the bundle read again and checked against the released
-/// record. A record that cannot be read must have failed the audit.
+/// record. A record that cannot be read, or that names another run than its
+/// artifact's, must have failed the audit.
 fn recheck_records<R: Fn(&str) -> Option<Vec<u8>>>(
     c: &mut Checker<'_, R>,
     file: &PairFile,
     images: &ImageEvidence,
     record_paths: &[&str],
+    runs: &RecordRuns,
 ) -> record::PairChecks {
     let mut records = Vec::new();
     let mut unreadable: Vec<String> = Vec::new();
@@ -359,8 +369,9 @@ fn recheck_records<R: Fn(&str) -> Option<Vec<u8>>>(
             Some(bytes) => ImageRecord::parse(&bytes, path).map_err(|e| e.to_string()),
             None => Err(format!("{path} is missing or too large")),
         };
-        match parsed {
-            Ok(r) => records.push(r),
+        match parsed.map(|r| (r.from_another_run(runs.get(*path).copied()), r)) {
+            Ok((None, r)) => records.push(r),
+            Ok((Some(why), _)) => unreadable.push(format!("{path} {why}")),
             Err(why) => unreadable.push(why),
         }
     }

@@ -1,5 +1,6 @@
 //! A tiny HTTP stub for the answers a real registry cannot be made to give: 403, 429,
-//! a 503 that recovers, a `Docker-Content-Digest` that does not match the body, and a
+//! a 503 that recovers, a `Docker-Content-Digest` that does not match the body, a
+//! platform manifest asked for by digest and answered with other bytes, and a
 //! manifest over 4 MiB (with and without `Content-Length`). Everything else is tested
 //! against the real registry. Its request reading and answering serve the token issuer too.
 
@@ -113,6 +114,10 @@ fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>)
     let error =
         |code: &str, message: &str| format!(r#"{{"errors":[{{"code":"{code}","message":"{message}"}}]}}"#).into_bytes();
     let config_path = format!("/v2/flaky/app/blobs/{}", sha256(&image.config));
+    // `swapped/app:1`: an index whose one platform manifest, asked for by its digest, is
+    // answered with other bytes (and an honest Docker-Content-Digest for those bytes).
+    let swapped_child = format!("/v2/swapped/app/manifests/{}", sha256(&image.manifest));
+    let index_type = "application/vnd.oci.image.index.v1+json";
     let (status, headers, body, length): (&str, Vec<(String, String)>, Vec<u8>, bool) = match path.as_str() {
         "/v2/forbidden/app/manifests/1" => {
             ("403 Forbidden", vec![], error("DENIED", "requested access to the resource is denied"), true)
@@ -142,6 +147,24 @@ fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>)
             image.manifest.clone(),
             true,
         ),
+        "/v2/swapped/app/manifests/1" => {
+            let index = swapped_index(image);
+            (
+                "200 OK",
+                vec![("Content-Type".into(), index_type.into()), ("Docker-Content-Digest".into(), sha256(&index))],
+                index,
+                true,
+            )
+        }
+        p if p == swapped_child => {
+            let other = other_manifest(image);
+            (
+                "200 OK",
+                vec![("Content-Type".into(), manifest_type.into()), ("Docker-Content-Digest".into(), sha256(&other))],
+                other,
+                true,
+            )
+        }
         "/v2/huge/app/manifests/1" => ("200 OK", vec![("Content-Type".into(), manifest_type.into())], huge(), true),
         "/v2/huge-unannounced/app/manifests/1" => {
             ("200 OK", vec![("Content-Type".into(), manifest_type.into())], huge(), false)
@@ -149,6 +172,27 @@ fn serve(stream: TcpStream, image: &Image, hits: &Mutex<HashMap<String, usize>>)
         _ => ("404 Not Found", vec![], error("NAME_UNKNOWN", "repository name not known to registry"), true),
     };
     respond(stream, status, &headers, &body, length);
+}
+
+/// An index listing [`Image`]'s manifest as its `linux/amd64` platform.
+pub fn swapped_index(image: &Image) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&image.manifest),
+                       "size": image.manifest.len(), "platform": {"os": "linux", "architecture": "amd64"}}]
+    }))
+    .unwrap()
+}
+
+/// Another valid manifest over the same config: what the swapped route serves instead.
+pub fn other_manifest(image: &Image) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&image.config), "size": image.config.len()},
+        "layers": [], "annotations": {"swapped": "yes"}
+    }))
+    .unwrap()
 }
 
 /// A 5 MiB JSON document (valid, so only its size is wrong).

@@ -82,6 +82,9 @@ pub struct FakePull {
     pub pushed: Vec<FakeCommit>,
     /// The branch it was merged into.
     pub base: String,
+    /// Closed without being merged ([`FakeChanges::close_unmerged`]): `merged_at` is null,
+    /// and GraphQL names no merge commit (REST still names the test merge commit).
+    pub closed_unmerged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -232,7 +235,15 @@ impl FakeChanges {
             merged_by: Some(author.into()),
             pushed: Vec::new(),
             base: "main".into(),
+            closed_unmerged: false,
         });
+    }
+
+    /// Pull request `number` was closed without being merged.
+    pub fn close_unmerged(&self, number: u64) {
+        let mut s = self.state.lock().unwrap();
+        let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
+        pull.closed_unmerged = true;
     }
 
     /// Pull request `number` was merged into `branch` (not the default branch `main`).
@@ -273,6 +284,7 @@ impl FakeChanges {
             merged_by: Some(author.into()),
             pushed,
             base: "main".into(),
+            closed_unmerged: false,
         });
         copies
     }
@@ -307,6 +319,13 @@ impl FakeChanges {
     /// A commit pushed to pull request `number` by `committer`, authored as `author`; it
     /// becomes the pull request's final head. Returns its sha.
     pub fn push_to_pull(&self, number: u64, author: &str, committer: &str) -> String {
+        self.push_to_pull_with(number, author, committer, &format!("fixup by {committer}"))
+    }
+
+    /// A commit with this message pushed to pull request `number` (a suggestion applied
+    /// in the web UI: authored by the one who applied it, committed by `web-flow`, the
+    /// suggester named in a `Co-authored-by:` trailer). Returns its sha.
+    pub fn push_to_pull_with(&self, number: u64, author: &str, committer: &str, message: &str) -> String {
         let mut s = self.state.lock().unwrap();
         let pull = s.pulls.iter_mut().find(|p| p.number == number).expect("the pull request exists");
         if pull.commits.is_empty() && pull.pushed.is_empty() {
@@ -321,7 +340,7 @@ impl FakeChanges {
             parents: vec![pull.head_sha.clone()],
             author: author.into(),
             committer: Some(committer.into()),
-            message: format!("fixup by {committer}"),
+            message: message.into(),
             date: "2026-01-01T12:00:00Z".into(),
             verified: false,
             reason: "unsigned".into(),
@@ -612,7 +631,7 @@ fn pull_json(owner: &str, repo: &str, p: &FakePull, merged: &str) -> Value {
         "statuses_url": format!("{api}/statuses/{}", p.head_sha), "number": p.number, "state": "closed", "locked": false, "title": p.title,
         "user": simple_user(&p.author), "body": null, "labels": [], "milestone": null, "active_lock_reason": null,
         "created_at": "2025-12-01T00:00:00Z", "updated_at": merged, "closed_at": merged,
-        "merged_at": merged, "merge_commit_sha": p.merge_commit_sha,
+        "merged_at": if p.closed_unmerged { Value::Null } else { json!(merged) }, "merge_commit_sha": p.merge_commit_sha,
         "assignee": null, "assignees": [], "requested_reviewers": [], "requested_teams": [],
         "author_association": "MEMBER", "auto_merge": null, "draft": false,
     });

@@ -275,16 +275,16 @@ fn actor(login: &str) -> Value {
 /// A commit author's or committer's GitHub user (`null` for a bot: `GitActor.user` is a User).
 fn git_actor(login: &str) -> Value {
     let user = if login.ends_with("[bot]") { Value::Null } else { json!({"login": login}) };
-    json!({"user": user})
+    json!({"email": format!("{login}@users.noreply.github.com"), "user": user})
 }
 
 /// The `Pull` fragment's fields of one pull request.
 fn pull_node(owner: &str, repo: &str, merged: &str, p: &FakePull) -> Value {
     json!({
         "number": p.number, "title": p.title, "url": format!("https://github.com/{owner}/{repo}/pull/{}", p.number),
-        "updatedAt": merged, "mergedAt": merged, "baseRefName": p.base, "headRefOid": p.head_sha,
-        "author": actor(&p.author), "mergedBy": p.merged_by.as_deref().map(actor),
-        "mergeCommit": p.merge_commit_sha.as_ref().map(|oid| json!({"oid": oid})),
+        "updatedAt": merged, "mergedAt": (!p.closed_unmerged).then_some(merged), "baseRefName": p.base, "headRefOid": p.head_sha,
+        "author": actor(&p.author), "mergedBy": p.merged_by.as_deref().filter(|_| !p.closed_unmerged).map(actor),
+        "mergeCommit": p.merge_commit_sha.as_ref().filter(|_| !p.closed_unmerged).map(|oid| json!({"oid": oid})),
     })
 }
 
@@ -307,7 +307,7 @@ fn pull_with_lists(owner: &str, repo: &str, merged: &str, s: &ChangesState, p: &
         .take(firsts.commits)
         .map(|c| {
             json!({"commit": {
-                "messageHeadline": c.message.lines().next().unwrap_or(""), "authoredDate": c.date,
+                "messageHeadline": c.message.lines().next().unwrap_or(""), "message": c.message, "authoredDate": c.date,
                 "author": git_actor(&c.author), "committer": git_actor(c.committer.as_deref().unwrap_or("web-flow")),
             }})
         })
@@ -323,7 +323,7 @@ fn merged_pulls(s: &ChangesState, vars: &Value, firsts: &Firsts) -> Value {
     let mut dated: Vec<(String, &FakePull)> = s
         .pulls
         .iter()
-        .filter(|p| p.merge_commit_sha.is_some() && base.is_none_or(|b| b == p.base))
+        .filter(|p| p.merge_commit_sha.is_some() && !p.closed_unmerged && base.is_none_or(|b| b == p.base))
         .map(|p| (merged_at_in(&dates, p), p))
         .collect();
     dated.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.number.cmp(&a.1.number)));

@@ -104,7 +104,7 @@ fn reader(root: &Path) -> impl Fn(&str) -> Option<Vec<u8>> + '_ {
 }
 
 fn judge_again(root: &Path, evidence: &ImageEvidence, paths: &[&str]) -> Result<Rejudged, Vec<Discrepancy>> {
-    rejudge(evidence, &evidence.pairs[0], paths, reader(root))
+    rejudge(evidence, &evidence.pairs[0], paths, &RecordRuns::new(), reader(root))
 }
 
 fn edit_pair_file(root: &Path, edit: impl FnOnce(&mut Value)) {
@@ -245,9 +245,14 @@ fn rejudge_all_finds_pair_files_nobody_names_and_bounds_what_it_quotes() {
     let dir = write(&f, true);
     let root = dir.path().join("bundle");
     let paths = ["images/app.json", RECORD_PATH];
-    assert_eq!(rejudge_all(&f.evidence, &paths, reader(dir.path())), vec![]);
+    assert_eq!(rejudge_all(&f.evidence, &paths, &RecordRuns::new(), reader(dir.path())), vec![]);
     std::fs::copy(root.join("images/app.json"), root.join("images/ghost.json")).unwrap();
-    let found = rejudge_all(&f.evidence, &["images/app.json", "images/ghost.json", RECORD_PATH], reader(dir.path()));
+    let found = rejudge_all(
+        &f.evidence,
+        &["images/app.json", "images/ghost.json", RECORD_PATH],
+        &RecordRuns::new(),
+        reader(dir.path()),
+    );
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].to_string().starts_with("image `ghost`: images/ghost.json is in the bundle"), "{}", found[0]);
 
@@ -257,7 +262,7 @@ fn rejudge_all_finds_pair_files_nobody_names_and_bounds_what_it_quotes() {
     let mut evidence = f.evidence.clone();
     evidence.apply_records(&[many]);
     let dir = write(&Fixture { evidence: evidence.clone(), record: f.record.clone() }, true);
-    let found = rejudge_all(&evidence, &paths, reader(dir.path()));
+    let found = rejudge_all(&evidence, &paths, &RecordRuns::new(), reader(dir.path()));
     assert!(!found.is_empty());
     assert!(found.iter().all(|d| d.to_string().len() < 1_000), "{found:#?}");
 }
@@ -345,7 +350,8 @@ fn every_single_edit_of_a_pair_is_found() {
         let Ok(evidence) = serde_json::from_value::<ImageEvidence>(edited) else { continue };
         judged += 1;
         assert!(
-            !rejudge_all(&evidence, &["images/app.json", RECORD_PATH], reader(dir.path())).is_empty(),
+            !rejudge_all(&evidence, &["images/app.json", RECORD_PATH], &RecordRuns::new(), reader(dir.path()))
+                .is_empty(),
             "an edit of manifest.json's `{path}` is not found"
         );
     }
