@@ -401,7 +401,9 @@ pub fn review_control(
     Control { required, held, detail }
 }
 
-/// Whether the release-approval control holds: the run had an environment approval.
+/// Whether the release-approval control holds: the run had an environment approval by a
+/// person other than the one who started it (four eyes, as for pull requests: who started
+/// the release approving it is no second pair of eyes; bots never count).
 pub fn approval_control(required: bool, approvals: &Approvals) -> Control {
     let by = approvals.approved_by();
     let bots = approvals.approved_by_bots();
@@ -423,16 +425,22 @@ pub fn approval_control(required: bool, approvals: &Approvals) -> Control {
         ),
         (Some(_), true) => (false, "the release run had no environment approval".to_string()),
         (Some(_), false) => {
-            // Who started the run approving it is not a second pair of eyes: said, so
-            // that an auditor sees it (GitHub's "prevent self-review" setting stops it).
-            let starter = approvals.triggering_actor.as_deref().or(approvals.actor.as_deref());
-            let own = starter.filter(|s| by.iter().any(|b| b.eq_ignore_ascii_case(s)));
-            let note = match own {
-                Some(s) if by.len() == 1 => format!(" — only by `{s}`, who started the run (a self-approval)"),
-                Some(s) => format!(" — `{s}` also started the run"),
-                None => String::new(),
-            };
-            (true, format!("approved by {}{note}", by.join(", ")))
+            // Who started the run approving it is not a second pair of eyes (GitHub's
+            // environment setting "prevent self-review" stops it): another person must.
+            let starters: Vec<&str> =
+                [approvals.triggering_actor.as_deref(), approvals.actor.as_deref()].into_iter().flatten().collect();
+            let own = |login: &str| starters.iter().any(|s| s.eq_ignore_ascii_case(login));
+            let others = by.iter().filter(|b| !own(b)).count();
+            match by.iter().find(|b| own(b)) {
+                Some(s) if others == 0 => (
+                    false,
+                    format!(
+                        "the release run was approved only by `{s}`, who started it: a self-approval is no second pair of eyes (set \"Prevent self-review\" on the environment)"
+                    ),
+                ),
+                Some(s) => (true, format!("approved by {} — `{s}` also started the run", by.join(", "))),
+                None => (true, format!("approved by {}", by.join(", "))),
+            }
         }
     };
     Control { required, held, detail }
@@ -608,11 +616,13 @@ mod tests {
     }
 
     #[test]
-    fn approvers_are_named_once_each_and_a_self_approval_is_said() {
+    fn approvers_are_named_once_each_and_a_self_approval_does_not_hold() {
         let c = approval_control(true, &approvals(&["lead", "bob", "lead"], "carol"));
         assert_eq!((c.held, c.detail.as_str()), (true, "approved by lead, bob"));
         let c = approval_control(true, &approvals(&["carol"], "carol"));
-        assert!(c.held && c.detail.contains("only by `carol`, who started the run (a self-approval)"), "{c:?}");
+        assert!(!c.held && c.detail.contains("only by `carol`, who started it: a self-approval"), "{c:?}");
+        let c = approval_control(true, &approvals(&["Carol", "lead"], "carol"));
+        assert!(c.held && c.detail.ends_with("`Carol` also started the run"), "{c:?}");
         let c = approval_control(true, &approvals(&[], "carol"));
         assert!(!c.held, "{c:?}");
     }
