@@ -719,6 +719,36 @@ async fn a_bot_never_approves_the_release_run() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// Four eyes for the release run too: who started it (`GITHUB_ACTOR`,
+/// `GITHUB_TRIGGERING_ACTOR`) approving its environment alone holds nothing; another
+/// person's approval does. verify recomputes both from approvals.json.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_release_runs_starter_approving_it_is_no_second_pair_of_eyes() {
+    let fake = FakeGitHub::start().await;
+    let root = fake.changes.commit("initial", "alice", &[], true);
+    fake.changes.approval(RUN_ID, "Carol", "approved", "release", "lgtm");
+    let mut s = step(&fake, &root);
+    s.input("require-release-approval", "true").set("GITHUB_ACTOR", "dave").set("GITHUB_TRIGGERING_ACTOR", "carol");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 1, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(c["release_approval"]["held"], false, "{c}");
+    assert!(c["release_approval"]["detail"].as_str().unwrap().contains("only by `Carol`, who started it"), "{c}");
+    let (code, out) = verify(&s.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+
+    fake.changes.approval(RUN_ID, "release-manager", "approved", "release", "ship it");
+    let result = s.run(&binary(), &[]).await;
+    assert_eq!(result.code, 0, "{}\n{}", result.stderr, result.summary);
+    let c = &json(&s, &result, "manifest.json")["evidence"]["changes"];
+    assert_eq!(
+        c["release_approval"]["detail"], "approved by Carol, release-manager — `Carol` also started the run",
+        "{c}"
+    );
+    let (code, out) = verify(&s.resolve(&result.outputs["bundle-path"]));
+    assert_eq!(code, 0, "{out}");
+}
+
 /// Telemetry's release run has an environment on a test job too (the Gardener job's
 /// `github-actions`): with `release-approval-environments`, only the named environment's
 /// approval is the release approval, and verify recomputes that from approvals.json.
