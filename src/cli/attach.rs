@@ -26,7 +26,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::config::attach::{AttachArgs, AttachSettings, ReleaseTarget};
+use crate::config::attach::{AttachArgs, AttachSettings, BundleSource, ReleaseTarget};
 use crate::error::{Error, Result};
 use crate::github::artifacts::ArtifactService;
 use crate::github::blob::download_to_file;
@@ -88,15 +88,70 @@ pub async fn attach(args: AttachArgs, env: Lookup<'_>, net: &Net) -> Result<i32>
     Ok(0)
 }
 
-/// Downloads, checks, verifies and attaches the bundle; `scratch` holds the download.
+/// Reads (downloads or opens), checks, verifies and attaches the bundle; `scratch` holds
+/// the download.
 pub async fn attach_bundle(settings: &AttachSettings, net: &Net, scratch: &Path) -> Result<Attached> {
     let name = settings.bundle_name.as_str();
-    let service = ArtifactService::new(net, &settings.results);
+    let (zip_path, sha256, what) = match &settings.source {
+        BundleSource::Artifact(results) => download_bundle(net, results, name, scratch).await?,
+        BundleSource::File(path) => {
+            let what = format!("bundle `{}`", path.display());
+            let file =
+                std::fs::File::open(path).map_err(|e| Error::io(path, e, "pass the audit step's `bundle-path`"))?;
+            let (_, sha256) = crate::hashing::copy(file, &mut std::io::sink())
+                .map_err(|e| Error::io(path, e, "pass the audit step's `bundle-path`"))?;
+            (path.clone(), sha256, what)
+        }
+    };
+    let verification = crate::verify::verify(&zip_path)?;
+    if !verification.ok() {
+        let first: Vec<String> = verification.problems.iter().take(5).map(|p| p.to_string()).collect();
+        return Err(Error::evidence(
+            &what,
+            format!(
+                "does not verify ({} problem(s), first: {}); nothing was attached",
+                verification.problems.len(),
+                first.join("; ")
+            ),
+            "run `release-audit verify` on the artifact to see every problem; attach only a bundle that verifies",
+        ));
+    }
+    let signatures = sigstore_assets(&settings.sigstore_bundles, &zip_path, name, &sha256)?;
+    let verdict = verification.verdict.clone().unwrap_or_else(|| "unknown".to_string());
+    let stored = match &settings.storage {
+        Some(storage) => {
+            let manifest = verification.manifest.as_ref().ok_or_else(|| {
+                Error::evidence(&what, "has no manifest to name its release", "run `release-audit verify` on it")
+            })?;
+            let signed = Downloaded { name, zip: &zip_path, sha256: &sha256, what: &what };
+            store_signatures(net, storage, manifest, &signed, &signatures, settings.overwrite).await?
+        }
+        None => Vec::new(),
+    };
+    let assets = match &settings.release {
+        Some(release) => {
+            let bundle = Downloaded { name, zip: &zip_path, sha256: &sha256, what: &what };
+            attach_to_release(net, settings, release, &bundle, &signatures, scratch).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(Attached { sha256, verdict, assets, stored })
+}
+
+/// The bundle artifact, downloaded into `scratch` and held against the digest the
+/// artifact service recorded: (its path, sha256, how errors name it).
+async fn download_bundle(
+    net: &Net,
+    results: &crate::github::artifacts::ResultsService,
+    name: &str,
+    scratch: &Path,
+) -> Result<(PathBuf, String, String)> {
+    let service = ArtifactService::new(net, results);
     let entry = service.list(Some(name)).await?.into_iter().find(|e| e.name == name).ok_or_else(|| {
         Error::service(
             "artifact service",
             format!("this run has no artifact named `{name}`"),
-            "run `attach` in the same workflow run as the audit step, after it, with the same `bundle-name`",
+            "run `attach` in the same workflow run as the audit step, after it, with the same `bundle-name` (or give `bundle-path`)",
         )
     })?;
     let zip_path = scratch.join(format!("{name}.zip"));
@@ -112,39 +167,7 @@ pub async fn attach_bundle(settings: &AttachSettings, net: &Net, scratch: &Path)
             "download it again; if it persists, the artifact was changed after its upload: run the audit again",
         ));
     }
-    let verification = crate::verify::verify(&zip_path)?;
-    if !verification.ok() {
-        let first: Vec<String> = verification.problems.iter().take(5).map(|p| p.to_string()).collect();
-        return Err(Error::evidence(
-            &what,
-            format!(
-                "does not verify ({} problem(s), first: {}); nothing was attached",
-                verification.problems.len(),
-                first.join("; ")
-            ),
-            "run `release-audit verify` on the artifact to see every problem; attach only a bundle that verifies",
-        ));
-    }
-    let signatures = sigstore_assets(&settings.sigstore_bundles, &zip_path, name, &downloaded.sha256)?;
-    let verdict = verification.verdict.clone().unwrap_or_else(|| "unknown".to_string());
-    let stored = match &settings.storage {
-        Some(storage) => {
-            let manifest = verification.manifest.as_ref().ok_or_else(|| {
-                Error::evidence(&what, "has no manifest to name its release", "run `release-audit verify` on it")
-            })?;
-            let signed = Downloaded { name, zip: &zip_path, sha256: &downloaded.sha256, what: &what };
-            store_signatures(net, storage, manifest, &signed, &signatures, settings.overwrite).await?
-        }
-        None => Vec::new(),
-    };
-    let assets = match &settings.release {
-        Some(release) => {
-            let bundle = Downloaded { name, zip: &zip_path, sha256: &downloaded.sha256, what: &what };
-            attach_to_release(net, settings, release, &bundle, &signatures, scratch).await?
-        }
-        None => Vec::new(),
-    };
-    Ok(Attached { sha256: downloaded.sha256, verdict, assets, stored })
+    Ok((zip_path, downloaded.sha256, what))
 }
 
 /// The verified artifact on disk.

@@ -11,8 +11,9 @@ use crate::publish::storage::StorageSettings;
 use crate::secret::Secret;
 
 /// The inputs `attach/action.yml` declares, as [`AttachArgs::with_inputs`] reads them.
-pub const INPUT_NAMES: [&str; 10] = [
+pub const INPUT_NAMES: [&str; 11] = [
     "bundle-name",
+    "bundle-path",
     "release-tag",
     "github-token",
     "repository",
@@ -34,6 +35,12 @@ pub struct AttachArgs {
     /// default `audit-bundle-<release-version>`). Action input `bundle-name`.
     #[arg(long = "bundle-name", value_name = "NAME")]
     pub bundle_name: Option<String>,
+    /// The bundle zip this job's audit step wrote (its `bundle-path` output), read
+    /// instead of the uploaded artifact — for an audit with `upload: false`. It is
+    /// verified the same way; with `storage-url` the stored zip must be its bytes.
+    /// Action input `bundle-path`.
+    #[arg(long = "bundle-path", value_name = "ZIP")]
+    pub bundle_path: Option<String>,
     /// Tag of the GitHub release to attach the bundle to. Action input `release-tag`.
     #[arg(long = "release-tag", value_name = "TAG")]
     pub release_tag: Option<String>,
@@ -91,6 +98,7 @@ impl AttachArgs {
         let input =
             |name: &str| env(&super::input_variable(name)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         self.bundle_name = self.bundle_name.or_else(|| input("bundle-name"));
+        self.bundle_path = self.bundle_path.or_else(|| input("bundle-path"));
         self.release_tag = self.release_tag.or_else(|| input("release-tag"));
         self.repository = self.repository.or_else(|| input("repository"));
         self.overwrite = self.overwrite.or_else(|| input("overwrite"));
@@ -113,12 +121,21 @@ pub struct AttachSettings {
     pub repository: String,
     pub overwrite: bool,
     pub api_url: String,
-    /// The artifact service of this run, where the audit step uploaded the bundle.
-    pub results: ResultsService,
+    /// Where the bundle comes from: the artifact the audit step uploaded, or its zip on disk.
+    pub source: BundleSource,
     /// Sigstore bundles to attach beside the zip (checked to be about it when read).
     pub sigstore_bundles: Vec<std::path::PathBuf>,
     /// Where the audit stored the zip; the Sigstore bundles are stored beside it.
     pub storage: Option<StorageSettings>,
+}
+
+/// Where `attach` reads the bundle.
+#[derive(Debug, Clone)]
+pub enum BundleSource {
+    /// The artifact the audit step uploaded, through this run's artifact service.
+    Artifact(ResultsService),
+    /// The zip the audit step of this job wrote (`bundle-path`).
+    File(std::path::PathBuf),
 }
 
 /// The GitHub release `attach` attaches to.
@@ -184,13 +201,23 @@ impl AttachSettings {
             }
             None => None,
         };
-        let results = results_service(env)?.ok_or_else(|| {
-            Error::input(
-                "ACTIONS_RESULTS_URL",
-                "is not set, so this run's bundle artifact cannot be read",
-                "run `attach` as a step of the same workflow run as the audit (the runner sets it)",
-            )
-        })?;
+        let source = match args.bundle_path.as_deref() {
+            Some(path) if std::path::Path::new(path).is_file() => BundleSource::File(path.into()),
+            Some(path) => {
+                return Err(Error::input(
+                    "bundle-path",
+                    format!("`{}` is not a file", path.escape_debug()),
+                    "pass the audit step's `bundle-path` output, in the same job",
+                ));
+            }
+            None => BundleSource::Artifact(results_service(env)?.ok_or_else(|| {
+                Error::input(
+                    "ACTIONS_RESULTS_URL",
+                    "is not set, so this run's bundle artifact cannot be read",
+                    "run `attach` as a step of the same workflow run as the audit (the runner sets it), or give `bundle-path`",
+                )
+            })?),
+        };
         let api_url = crate::github::runner::RunnerContext::from_lookup(env)?.api_url;
         let sigstore_bundles = sigstore_bundles(args.sigstore_bundles.as_deref())?;
         if storage.is_some() && sigstore_bundles.is_empty() {
@@ -200,7 +227,7 @@ impl AttachSettings {
                 "pass the `bundle-path` outputs of the actions/attest steps that signed the zip and its VSA, or drop `storage-url`",
             ));
         }
-        Ok(AttachSettings { bundle_name, release, repository, overwrite, api_url, results, sigstore_bundles, storage })
+        Ok(AttachSettings { bundle_name, release, repository, overwrite, api_url, source, sigstore_bundles, storage })
     }
 }
 

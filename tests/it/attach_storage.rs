@@ -356,3 +356,39 @@ async fn gcs_sigstore_bundles_are_stored_beside_the_zip_and_a_replaced_zip_is_re
     );
     assert_eq!(crate::publish_storage::gcs_object(&next.key(".sigstore.json")).await, None, "nothing was stored");
 }
+
+/// An audit with `upload: false` leaves no artifact: `attach` reads the zip the audit
+/// wrote (`bundle-path`, as the reusable workflow passes it), verifies it and stores the
+/// Sigstore bundles beside the stored zip (the stored zip must be its bytes, as with an
+/// artifact: `s3_release_and_storage_together_and_a_replaced_zip_is_refused`).
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_artifact_the_zip_the_audit_wrote_is_read_from_bundle_path() {
+    let url = crate::publish_storage::s3_url(&emulators().moto.service.url());
+    let credentials = s3_credentials();
+    let fake = FakeGitHub::start().await;
+    let audited = audit_stored(&fake, "5.3.0", &url, &credentials, &[("upload", "false")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (of_zip, _) = audited.signatures(dir.path());
+    let signature = of_zip.display().to_string();
+    let base = [
+        ("bundle-name", "audit-bundle-5.3.0"),
+        ("sigstore-bundles", signature.as_str()),
+        ("storage-url", url.as_str()),
+        ("storage-credentials", credentials.as_str()),
+    ];
+
+    let no_artifact = attach(&fake, &base).await;
+    assert_eq!(no_artifact.code, 3, "{}", no_artifact.stderr);
+    assert!(no_artifact.stderr.contains("no artifact named `audit-bundle-5.3.0`"), "{}", no_artifact.stderr);
+    assert!(no_artifact.stderr.contains("bundle-path"), "the hint names the way out: {}", no_artifact.stderr);
+
+    let zip = audited.step.resolve(&audited.result.outputs["bundle-path"]).display().to_string();
+    let stored = attach(&fake, &[&base[..], &[("bundle-path", zip.as_str())]].concat()).await;
+    assert_eq!(stored.code, 0, "{}\n{}", stored.stdout, stored.stderr);
+    let key = audited.key(".sigstore.json");
+    assert!(stored.outputs["storage-urls"].ends_with(&key), "{:?}", stored.outputs);
+    assert_eq!(stored.outputs["bundle-sha256"], sha256_hex(&audited.zip));
+
+    let facts = s3_facts(BUCKET, &key);
+    assert_eq!(facts["sha256"], sha256_hex(&std::fs::read(&of_zip).unwrap()), "the signing step's file, as signed");
+}
