@@ -31,9 +31,22 @@ use crate::error::Result;
 use crate::evidence::changes::{PullRequest, Review, User};
 use crate::github::graphql::{self, Outcome, RateLimit};
 
+/// The pull request fields both queries read (one text, so the two cannot drift apart).
+macro_rules! pull_fragment {
+    () => {
+        "fragment Pull on PullRequest {
+  number title url updatedAt mergedAt baseRefName headRefOid
+  author { __typename login }
+  mergedBy { __typename login }
+  mergeCommit { oid }
+}"
+    };
+}
+
 /// Merged pull requests into one base branch, newest first, with everything the
 /// four-eyes rule reads. Validated against GitHub's published schema by the test suite.
-pub const MERGED_PULLS: &str = "query MergedPullRequests($owner: String!, $name: String!, $base: String, $after: String) {
+pub const MERGED_PULLS: &str = concat!(
+    "query MergedPullRequests($owner: String!, $name: String!, $base: String, $after: String) {
   repository(owner: $owner, name: $name) {
     defaultBranchRef { name }
     pullRequests(first: 74, after: $after, states: [MERGED], baseRefName: $base, orderBy: {field: UPDATED_AT, direction: DESC}) {
@@ -53,15 +66,13 @@ pub const MERGED_PULLS: &str = "query MergedPullRequests($owner: String!, $name:
   }
   rateLimit { cost remaining }
 }
-fragment Pull on PullRequest {
-  number title url updatedAt mergedAt baseRefName headRefOid
-  author { __typename login }
-  mergedBy { __typename login }
-  mergeCommit { oid }
-}";
+",
+    pull_fragment!()
+);
 
 /// The associated pull requests of up to 100 commits, by their node ids.
-pub const COMMIT_PULLS: &str = "query CommitPullRequests($ids: [ID!]!) {
+pub const COMMIT_PULLS: &str = concat!(
+    "query CommitPullRequests($ids: [ID!]!) {
   nodes(ids: $ids) {
     ... on Commit {
       oid
@@ -70,12 +81,9 @@ pub const COMMIT_PULLS: &str = "query CommitPullRequests($ids: [ID!]!) {
   }
   rateLimit { cost remaining }
 }
-fragment Pull on PullRequest {
-  number title url updatedAt mergedAt baseRefName headRefOid
-  author { __typename login }
-  mergedBy { __typename login }
-  mergeCommit { oid }
-}";
+",
+    pull_fragment!()
+);
 
 /// What a page of [`MERGED_PULLS`] costs by GitHub's rule (each connection's requests,
 /// 1 + 74 + 74, over 100, rounded).
