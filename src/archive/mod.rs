@@ -154,22 +154,8 @@ pub struct Policy {
     /// --signer-workflow` takes it (`owner/repo/path/to/workflow.yml[@ref]`): the reusable
     /// workflow every repository calls, for example.
     pub signer_workflow: Option<String>,
-    /// The trusted roots signatures are checked with.
+    /// The trusted roots signatures are checked with (the index names them by their `id`).
     pub roots: crate::verify::sigstore::Roots,
-    /// How the index names those roots (see [`Index::trusted_roots`]).
-    pub roots_id: String,
-}
-
-impl Policy {
-    /// No lock policy, any workflow of the bundle's repository, the built-in roots.
-    pub fn new(retention_days: Option<u32>) -> Self {
-        Policy {
-            retention_days,
-            signer_workflow: None,
-            roots: crate::verify::sigstore::Roots::embedded(),
-            roots_id: "built-in".into(),
-        }
-    }
 }
 
 impl Index {
@@ -260,7 +246,7 @@ pub async fn build(
         requests: reader.requests(),
         retention_days: policy.retention_days,
         signer_workflow: policy.signer_workflow.clone(),
-        trusted_roots: policy.roots_id.clone(),
+        trusted_roots: policy.roots.id.clone(),
     })
 }
 
@@ -279,7 +265,7 @@ fn previous_rows(out: &Path, location: &str, generated_by: &str, policy: &Policy
                 && index.generated_by == generated_by
                 && index.retention_days == policy.retention_days
                 && index.signer_workflow == policy.signer_workflow
-                && index.trusted_roots == policy.roots_id =>
+                && index.trusted_roots == policy.roots.id =>
         {
             index.bundles.into_iter().map(|r| (r.key.clone(), r)).collect()
         }

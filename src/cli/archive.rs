@@ -68,19 +68,16 @@ pub async fn archive(args: ArchiveArgs, net: &crate::http::Net) -> Result<i32> {
     if args.jobs == 0 || args.jobs > 64 {
         return Err(Error::input("--jobs", format!("{} is out of range", args.jobs), "give 1 to 64"));
     }
-    let mut policy = crate::archive::Policy::new(args.retention_days);
     // The archive action passes `--signer-workflow=` when its input is empty.
-    if let Some(w) = args.signer_workflow.as_ref().filter(|w| !w.trim().is_empty()) {
+    let signer_workflow = args.signer_workflow.filter(|w| !w.trim().is_empty());
+    if let Some(w) = &signer_workflow {
         crate::cli::sigstore::check_signer_workflow(w)?;
-        policy.signer_workflow = Some(w.clone());
     }
-    if let Some(path) = &args.trusted_root {
-        policy.roots = crate::verify::sigstore::Roots::from_file(path)?;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e, "check the --trusted-root path"))?;
-        let (_, sha256) = crate::hashing::copy(file, &mut std::io::sink())
-            .map_err(|e| Error::io(path, e, "check the --trusted-root path"))?;
-        policy.roots_id = format!("sha256:{sha256}");
-    }
+    let roots = match &args.trusted_root {
+        Some(path) => crate::verify::sigstore::Roots::from_file(path)?,
+        None => crate::verify::sigstore::Roots::embedded(),
+    };
+    let policy = crate::archive::Policy { retention_days: args.retention_days, signer_workflow, roots };
     let index = crate::archive::build(net, &settings, &args.out, args.jobs, &policy).await?;
     let written = crate::archive::write(&index, &args.out)?;
     let unsigned = index.bundles.iter().filter(|r| r.signature == "absent").count();

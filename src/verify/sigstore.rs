@@ -66,6 +66,9 @@ pub struct Root {
 pub struct Roots {
     pub roots: Vec<Root>,
     pub source: String,
+    /// The roots as an index names them: `built-in`, or `sha256:<hex>` of the
+    /// `--trusted-root` file as read.
+    pub id: String,
 }
 
 impl Roots {
@@ -75,7 +78,7 @@ impl Roots {
             .iter()
             .map(|json| named(TrustedRoot::from_json(json).expect("the embedded trusted roots parse")))
             .collect();
-        Roots { roots, source: EMBEDDED_ROOTS.to_string() }
+        Roots { roots, source: EMBEDDED_ROOTS.to_string(), id: "built-in".into() }
     }
 
     /// `--trusted-root FILE`: one trusted_root.json, or JSON lines (`gh attestation
@@ -102,7 +105,8 @@ impl Roots {
         if roots.is_empty() {
             return Err(bad("the file".into(), &"it holds no root"));
         }
-        Ok(Roots { roots, source: format!("the roots in {} (--trusted-root)", path.display()) })
+        let id = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())));
+        Ok(Roots { roots, source: format!("the roots in {} (--trusted-root)", path.display()), id })
     }
 }
 
