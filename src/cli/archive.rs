@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use crate::config::RawInputs;
 use crate::error::{EXIT_VERDICT_FAILED, Error, Result};
 use crate::github::commands::print_line;
-use crate::secret::Secret;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ArchiveArgs {
@@ -20,16 +19,9 @@ pub struct ArchiveArgs {
     /// `?`: region=, endpoint=), as the action's `storage-url`.
     #[arg(value_name = "STORAGE_URL")]
     pub url: String,
-    /// Credentials, one key=value per line, as the action's `storage-credentials`.
-    /// Prefer the environment variable over the flag (flags show in process lists).
-    #[arg(
-        long = "storage-credentials",
-        env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
-        hide_env_values = true,
-        value_name = "LINES",
-        value_parser = crate::cli::parse_secret
-    )]
-    pub credentials: Option<Secret>,
+    /// Credentials, as the action's `storage-credentials`.
+    #[command(flatten)]
+    pub credentials: crate::cli::StorageCredentials,
     /// The index directory: written, and read back on the next run so that unchanged
     /// bundles are not downloaded again.
     #[arg(long, default_value = "audit-archive", value_name = "DIR")]
@@ -61,7 +53,7 @@ pub struct ArchiveArgs {
 pub async fn archive(args: ArchiveArgs, net: &crate::http::Net) -> Result<i32> {
     let raw = RawInputs::from_flags([
         ("storage-url", "STORAGE_URL", Some(args.url.as_str())),
-        ("storage-credentials", "--storage-credentials", args.credentials.as_ref().map(Secret::expose)),
+        ("storage-credentials", "--storage-credentials", args.credentials.expose()),
     ]);
     let settings = crate::config::storage::settings(&raw)?
         .ok_or_else(|| Error::input("STORAGE_URL", "is empty", "give gs://bucket/prefix/ or s3://bucket/prefix/"))?;

@@ -19,6 +19,29 @@ pub(crate) fn parse_secret(value: &str) -> std::result::Result<crate::secret::Se
     Ok(crate::secret::Secret::new(value))
 }
 
+/// `--storage-credentials`, the one definition `verify`, `attach` and `archive` share.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StorageCredentials {
+    /// Object storage credentials, one key=value per line, as the action's
+    /// `storage-credentials`. Prefer the environment variable over the flag (flags show
+    /// in process lists); never printed.
+    #[arg(
+        long = "storage-credentials",
+        env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
+        hide_env_values = true,
+        value_name = "LINES",
+        value_parser = parse_secret
+    )]
+    pub storage_credentials: Option<crate::secret::Secret>,
+}
+
+impl StorageCredentials {
+    /// The credentials' text, when given.
+    pub fn expose(&self) -> Option<&str> {
+        self.storage_credentials.as_ref().map(crate::secret::Secret::expose)
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "release-audit", version, about = "Turn a release into one self-verifying audit bundle.")]
 pub struct Cli {
@@ -96,16 +119,9 @@ pub struct VerifyArgs {
     /// name); checks their bytes and reports their locks.
     #[arg(long = "storage-url", value_name = "URL", requires = "online")]
     pub storage_url: Option<String>,
-    /// (`--storage-url`) Credentials as `storage-credentials` takes them, one
-    /// key=value per line; never printed.
-    #[arg(
-        long = "storage-credentials",
-        env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
-        hide_env_values = true,
-        value_name = "KEYS",
-        value_parser = parse_secret
-    )]
-    pub storage_credentials: Option<crate::secret::Secret>,
+    /// (`--storage-url`) Credentials as `storage-credentials` takes them.
+    #[command(flatten)]
+    pub storage_credentials: StorageCredentials,
     /// (`--storage-url`) Every stored object must be locked write-once (S3 compliance,
     /// GCS Locked) at least until this RFC 3339 date or date-time.
     #[arg(long = "retained-until", value_name = "DATE", requires = "storage_url")]
@@ -138,7 +154,7 @@ pub async fn verify(args: &VerifyArgs, net: &crate::http::Net) -> crate::error::
         if let Some(url) = &args.storage_url {
             let (settings, retained_until) = crate::config::storage::for_verify(
                 url,
-                args.storage_credentials.as_ref().map(crate::secret::Secret::expose),
+                args.storage_credentials.expose(),
                 args.retained_until.as_deref(),
             )?;
             for secret in settings.secrets() {

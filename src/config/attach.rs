@@ -71,16 +71,10 @@ pub struct AttachArgs {
     /// artifact's bytes. Action input `storage-url`.
     #[arg(long = "storage-url", value_name = "URL")]
     pub storage_url: Option<String>,
-    /// Object storage credentials, one key=value per line, as the audit's
-    /// `storage-credentials`. Prefer the environment variable over the flag; never printed.
-    #[arg(
-        long = "storage-credentials",
-        env = "RELEASE_AUDIT_STORAGE_CREDENTIALS",
-        hide_env_values = true,
-        value_name = "LINES",
-        value_parser = crate::cli::parse_secret
-    )]
-    pub storage_credentials: Option<Secret>,
+    /// Object storage credentials, as the audit's `storage-credentials`. Action input
+    /// `storage-credentials`.
+    #[command(flatten)]
+    pub storage_credentials: crate::cli::StorageCredentials,
     /// Store the Sigstore bundles write-once until this date (RFC 3339), as the audit's
     /// `storage-retain-until`; without it and `--storage-retention-days` they get the
     /// stored zip's own write-once lock, if it has one.
@@ -105,7 +99,10 @@ impl AttachArgs {
         self.github_token = self.github_token.or_else(|| input("github-token").map(Secret::new));
         self.sigstore_bundles = self.sigstore_bundles.or_else(|| input("sigstore-bundles"));
         self.storage_url = self.storage_url.or_else(|| input("storage-url"));
-        self.storage_credentials = self.storage_credentials.or_else(|| input("storage-credentials").map(Secret::new));
+        let credentials = &mut self.storage_credentials.storage_credentials;
+        if credentials.is_none() {
+            *credentials = input("storage-credentials").map(Secret::new);
+        }
         self.storage_retain_until = self.storage_retain_until.or_else(|| input("storage-retain-until"));
         self.storage_retention_days = self.storage_retention_days.or_else(|| input("storage-retention-days"));
         self
@@ -236,7 +233,7 @@ impl AttachSettings {
 fn storage(args: &AttachArgs) -> Result<Option<StorageSettings>> {
     let raw = super::RawInputs::from_flags([
         ("storage-url", "storage-url", args.storage_url.as_deref()),
-        ("storage-credentials", "storage-credentials", args.storage_credentials.as_ref().map(Secret::expose)),
+        ("storage-credentials", "storage-credentials", args.storage_credentials.expose()),
         ("storage-retain-until", "storage-retain-until", args.storage_retain_until.as_deref()),
         ("storage-retention-days", "storage-retention-days", args.storage_retention_days.as_deref()),
     ]);
