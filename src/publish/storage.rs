@@ -651,6 +651,23 @@ async fn store_all(
     Ok(stored)
 }
 
+/// The keys a bundle of this release was stored under (zip, sums), for reading back what
+/// an audit stored: a release that makes no key cannot have been stored.
+fn stored_keys(
+    location: &StorageLocation,
+    repository: &str,
+    version: &str,
+    bundle_name: &str,
+) -> Result<(String, String)> {
+    object_keys(location, repository, version, bundle_name).map_err(|e| {
+        Error::evidence(
+            "the bundle's release",
+            format!("{e:?} cannot be part of an object key, so the bundle cannot have been stored"),
+            "check that this is the bundle that was stored",
+        )
+    })
+}
+
 /// What [`store_beside`] stores beside a zip an audit stored earlier.
 #[derive(Debug, Clone, Copy)]
 pub struct BesideRequest<'a> {
@@ -679,14 +696,7 @@ pub async fn store_beside(
     request: &BesideRequest<'_>,
 ) -> Result<Vec<StoredObject>> {
     let location = &settings.location;
-    let (zip_key, _) =
-        object_keys(location, request.repository, request.version, request.bundle_name).map_err(|e| {
-            Error::evidence(
-                "the bundle's release",
-                format!("{e:?} cannot be part of an object key, so the bundle cannot have been stored"),
-                "check that this is the bundle that was stored",
-            )
-        })?;
+    let (zip_key, _) = stored_keys(location, request.repository, request.version, request.bundle_name)?;
     let mut files = Vec::new();
     for extra in request.files {
         files.push(local_file(extra.path.clone(), extra_key(&zip_key, &extra.suffix)?, extra.content_type).await?);
@@ -770,13 +780,7 @@ pub async fn inspect(
     bundle_name: &str,
 ) -> Result<Vec<(String, &'static str, Option<FoundObject>)>> {
     let location = &settings.location;
-    let (zip_key, sums_key) = object_keys(location, repository, version, bundle_name).map_err(|e| {
-        Error::evidence(
-            "the bundle's release",
-            format!("{e:?} cannot be part of an object key, so the bundle cannot have been stored"),
-            "check that this is the bundle that was stored",
-        )
-    })?;
+    let (zip_key, sums_key) = stored_keys(location, repository, version, bundle_name)?;
     let service = Service::connect(net, settings).await?;
     let mut keys = vec![(zip_key.clone(), ".zip"), (sums_key, ".SHA256SUMS")];
     for suffix in EXTRA_SUFFIXES {
