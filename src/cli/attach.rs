@@ -118,21 +118,18 @@ pub async fn attach_bundle(settings: &AttachSettings, net: &Net, scratch: &Path)
     }
     let signatures = sigstore_assets(&settings.sigstore_bundles, &zip_path, name, &sha256)?;
     let verdict = verification.verdict.clone().unwrap_or_else(|| "unknown".to_string());
+    let bundle = Downloaded { name, zip: &zip_path, sha256: &sha256, what: &what };
     let stored = match &settings.storage {
         Some(storage) => {
             let manifest = verification.manifest.as_ref().ok_or_else(|| {
                 Error::evidence(&what, "has no manifest to name its release", "run `release-audit verify` on it")
             })?;
-            let signed = Downloaded { name, zip: &zip_path, sha256: &sha256, what: &what };
-            store_signatures(net, storage, manifest, &signed, &signatures, settings.overwrite).await?
+            store_signatures(net, storage, manifest, &bundle, &signatures, settings.overwrite).await?
         }
         None => Vec::new(),
     };
     let assets = match &settings.release {
-        Some(release) => {
-            let bundle = Downloaded { name, zip: &zip_path, sha256: &sha256, what: &what };
-            attach_to_release(net, settings, release, &bundle, &signatures, scratch).await?
-        }
+        Some(release) => attach_to_release(net, settings, release, &bundle, &signatures, scratch).await?,
         None => Vec::new(),
     };
     Ok(Attached { sha256, verdict, assets, stored })
